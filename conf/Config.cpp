@@ -1,0 +1,84 @@
+#include "conf/Config.h"
+
+namespace conf {
+
+std::string Command::str() const {
+    std::string s;
+    for (const auto& a : argv) {
+        if (!s.empty()) s += ' ';
+        s += a.find_first_of(" \t") == std::string::npos && !a.empty() ? a : "\"" + a + "\"";
+    }
+    return s;
+}
+
+std::string VirtualServer::str() const {
+    if (fwmark) return "fwmark " + std::to_string(fwmark) + (family == base::Family::V6 ? " (ipv6)" : "");
+    const std::string a = address ? address->str() : "?";
+    return (family == base::Family::V6 ? "[" + a + "]" : a) + ":" + std::to_string(port) + "/" + protocol;
+}
+
+std::string realServerStr(const RealServer& rs) {
+    return rs.address.isV4() ? rs.address.str() + ":" + std::to_string(rs.port)
+                             : "[" + rs.address.str() + "]:" + std::to_string(rs.port);
+}
+
+const char* name(DataPlane v) {
+    switch (v) {
+    case DataPlane::Auto: return "auto";
+    case DataPlane::Kernel: return "kernel";
+    case DataPlane::Userspace: return "userspace";
+    case DataPlane::Memory: return "memory";
+    }
+    return "?";
+}
+const char* name(FlushOnStop v) {
+    switch (v) {
+    case FlushOnStop::Created: return "created";
+    case FlushOnStop::All: return "all";
+    case FlushOnStop::None: return "none";
+    }
+    return "?";
+}
+const char* name(CheckType v) {
+    switch (v) {
+    case CheckType::Tcp: return "tcp";
+    case CheckType::Http: return "http";
+    case CheckType::Https: return "https";
+    case CheckType::Script: return "script";
+    }
+    return "?";
+}
+const char* name(ForwardingMethod v) {
+    switch (v) {
+    case ForwardingMethod::Nat: return "nat";
+    case ForwardingMethod::Dr: return "dr";
+    case ForwardingMethod::Tun: return "tun";
+    }
+    return "?";
+}
+const char* name(TunnelType v) {
+    switch (v) {
+    case TunnelType::Ipip: return "ipip";
+    case TunnelType::Gue: return "gue";
+    case TunnelType::Gre: return "gre";
+    }
+    return "?";
+}
+const char* name(TunnelChecksum v) {
+    switch (v) {
+    case TunnelChecksum::NoCsum: return "nocsum";
+    case TunnelChecksum::Csum: return "csum";
+    case TunnelChecksum::RemCsum: return "remcsum";
+    }
+    return "?";
+}
+const char* name(AuthType v) {
+    switch (v) {
+    case AuthType::None: return "NONE";
+    case AuthType::Pass: return "PASS";
+    case AuthType::Ah: return "AH";
+    }
+    return "?";
+}
+
+}  // namespace conf

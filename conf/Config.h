@@ -1,0 +1,307 @@
+// conf::Config: the whole product's configuration as plain values. The loader (Loader.h) builds it
+// from a libconfig file and reports every problem as `file:line: path: message`; nothing from
+// libconfig leaks past it. Every duration is in seconds (double, sub-second precision kept).
+// conf/README.md documents each setting; Dump.h writes the canonical form that loads back equal.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "director/base/IpAddress.h"
+
+namespace conf {
+
+// Where a value came from. Not part of a value's meaning: two Locations always compare equal, so a
+// config dumped and loaded back compares equal to the original.
+struct Location {
+    std::string file;
+    int line = 0;
+    bool operator==(const Location&) const { return true; }
+};
+
+// A program and its arguments, run without a shell. Written as a string (split at whitespace,
+// "double quotes" group words, as keepalived does) or as an array of strings.
+struct Command {
+    std::vector<std::string> argv;
+    bool empty() const { return argv.empty(); }
+    std::string str() const;
+    bool operator==(const Command&) const = default;
+};
+
+enum class DataPlane { Auto, Kernel, Userspace, Memory };
+enum class FlushOnStop { Created, All, None };
+enum class LogTarget { Stderr, Syslog };
+
+struct IpvsTimeouts {
+    int tcp = 0;  // 0: leave the data plane's value unchanged
+    int tcpFin = 0;
+    int udp = 0;
+    bool operator==(const IpvsTimeouts&) const = default;
+};
+
+struct SyncDaemonConfig {
+    bool enabled = false;  // true when the group is present
+    std::string interface;
+    int syncId = 0;
+    base::IpAddress group = base::IpAddress::v4(0xe0000051);  // 224.0.0.81
+    int port = 8848;
+    int ttl = 1;
+    int maxlen = 0;  // 0: the largest that fits the interface MTU
+    std::string vrrpInstance;  // master while this instance is MASTER, backup otherwise
+    Location where;
+    bool operator==(const SyncDaemonConfig&) const = default;
+};
+
+struct SnmpConfig {
+    bool enabled = false;
+    std::string agentxSocket = "/var/agentx/master";
+    std::vector<std::string> mibs = {"keepalived", "vrrpv3"};
+    bool traps = false;
+    bool operator==(const SnmpConfig&) const = default;
+};
+
+struct StatusConfig {
+    std::optional<base::SocketAddress> listen;  // HTTP listener for /status (JSON) and /metrics
+    bool operator==(const StatusConfig&) const = default;
+};
+
+struct GlobalConfig {
+    std::string routerId;  // empty: the host name
+    std::string scriptUser = "nobody";
+    bool scriptSecurity = true;
+    std::string notifyFifo;
+    std::string logLevel = "info";
+    LogTarget logTarget = LogTarget::Stderr;
+    std::string pidFile = "/run/directord.pid";
+    std::string controlSocket = "/run/directord.sock";
+    std::string stateDumpFile = "/run/directord.json";
+    DataPlane dataPlane = DataPlane::Auto;
+    FlushOnStop flushOnStop = FlushOnStop::Created;
+    double resyncInterval = 10;
+    IpvsTimeouts ipvsTimeouts;
+    SyncDaemonConfig syncDaemon;
+    SnmpConfig snmp;
+    StatusConfig status;
+    bool operator==(const GlobalConfig&) const = default;
+};
+
+struct VrrpScript {
+    std::string name;
+    Command command;
+    double interval = 1;
+    double timeout = 2;
+    int weight = 0;  // added to the priority while the script succeeds (>0) or fails (<0)
+    int rise = 1;
+    int fall = 1;
+    std::string user;  // empty: global.script_user
+    Location where;
+    bool operator==(const VrrpScript&) const = default;
+};
+
+struct VirtualAddress {
+    base::IpPrefix prefix;
+    std::string dev;  // empty: the instance's interface
+    std::string scope = "global";
+    std::string label;
+    bool operator==(const VirtualAddress&) const = default;
+};
+
+struct TrackInterface {
+    std::string interface;
+    int weight = 0;  // 0: link down puts the instance in FAULT
+    bool operator==(const TrackInterface&) const = default;
+};
+
+struct TrackScript {
+    std::string script;
+    std::optional<int> weight;  // overrides the script's own weight
+    Location where;
+    bool operator==(const TrackScript&) const = default;
+};
+
+struct GarpConfig {
+    double masterDelay = 5;  // second burst this long after becoming master
+    int masterRepeat = 5;
+    double masterRefresh = 0;  // 0: no periodic refresh
+    int masterRefreshRepeat = 1;
+    double interval = 0;  // between two gratuitous ARPs / NAs of one burst
+    bool operator==(const GarpConfig&) const = default;
+};
+
+struct NotifyConfig {
+    Command master, backup, fault, stop, generic;
+    bool operator==(const NotifyConfig&) const = default;
+};
+
+enum class AuthType { None, Pass, Ah };
+
+struct VrrpInstance {
+    std::string name;
+    std::string interface;
+    int vrid = 0;
+    int priority = 100;
+    double advertInterval = 1;
+    int version = 2;
+    base::Family family = base::Family::V4;
+    bool initialMaster = false;  // state = "MASTER" hint
+    bool nopreempt = false;
+    double preemptDelay = 0;
+    AuthType authType = AuthType::None;
+    std::string authPassword;
+    std::vector<VirtualAddress> virtualAddresses;
+    std::vector<VirtualAddress> excludedAddresses;
+    std::optional<base::IpAddress> unicastSource;
+    std::vector<base::IpAddress> unicastPeers;
+    std::vector<TrackInterface> trackInterfaces;
+    std::vector<TrackScript> trackScripts;
+    GarpConfig garp;
+    NotifyConfig notify;
+    bool acceptMode = false;
+    bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)
+    Location where;
+    bool operator==(const VrrpInstance&) const = default;
+};
+
+struct SyncGroup {
+    std::string name;
+    std::vector<std::string> members;
+    NotifyConfig notify;
+    Location where;
+    bool operator==(const SyncGroup&) const = default;
+};
+
+enum class CheckType { Tcp, Http, Https, Script };
+enum class ForwardingMethod { Nat, Dr, Tun };
+enum class TunnelType { Ipip, Gue, Gre };
+enum class TunnelChecksum { NoCsum, Csum, RemCsum };
+
+struct StatusRange {
+    int low = 200, high = 299;
+    bool operator==(const StatusRange&) const = default;
+};
+
+// One health check. Timing fields left unset inherit the virtual server's.
+struct CheckConfig {
+    CheckType type = CheckType::Tcp;
+    std::optional<double> delayLoop, connectTimeout, delayBeforeRetry, warmup;
+    std::optional<int> retry;
+    int rise = 1;
+    int fall = 1;
+    std::optional<base::IpAddress> connectIp;
+    std::optional<int> connectPort;
+    std::optional<base::IpAddress> bindIp;
+    // http, https
+    std::string path = "/";
+    std::vector<StatusRange> statusCodes = {StatusRange{}};
+    std::string digest;  // MD5 of the body, lower-case hex, as keepalived's genhash prints
+    std::string regex;
+    bool regexNoMatch = false;  // healthy when the regex does not match
+    std::string virtualhost;    // empty: the virtual server's virtualhost
+    std::string httpVersion = "1.0";
+    int maxBody = 1048576;
+    std::optional<double> readTimeout;  // unset: connect_timeout
+    // https
+    std::string sni;  // empty: the virtualhost, if any
+    bool verify = false;
+    std::string caFile, certFile, keyFile;
+    // script
+    Command command;
+    std::string user;  // empty: global.script_user
+    std::optional<double> timeout;
+    bool dynamicWeight = false;
+    Location where;
+    bool operator==(const CheckConfig&) const = default;
+};
+
+struct Tunnel {
+    TunnelType type = TunnelType::Ipip;
+    int port = 0;
+    TunnelChecksum checksum = TunnelChecksum::NoCsum;
+    bool operator==(const Tunnel&) const = default;
+};
+
+struct RealServer {
+    base::IpAddress address;
+    int port = 0;
+    int weight = 1;
+    int upperThreshold = 0;
+    int lowerThreshold = 0;
+    std::optional<ForwardingMethod> forwarding;  // overrides the virtual server's
+    std::optional<bool> inhibitOnFailure;        // overrides the virtual server's
+    Command notifyUp, notifyDown;
+    std::vector<CheckConfig> checks;
+    Location where;
+    bool operator==(const RealServer&) const = default;
+};
+
+struct SorryServer {
+    base::IpAddress address;
+    int port = 0;
+    int weight = 1;
+    std::optional<ForwardingMethod> forwarding;
+    bool operator==(const SorryServer&) const = default;
+};
+
+struct VirtualServer {
+    std::optional<base::IpAddress> address;  // unset for fwmark services
+    int port = 0;
+    std::string protocol = "tcp";  // tcp, udp, sctp
+    std::uint32_t fwmark = 0;
+    base::Family family = base::Family::V4;
+    std::string scheduler = "wlc";
+    bool schedFallback = false;  // sh/mh flag: fallback
+    bool schedPort = false;      // sh/mh flag: port
+    ForwardingMethod forwarding = ForwardingMethod::Nat;
+    Tunnel tunnel;
+    int persistenceTimeout = 0;  // 0: not persistent
+    int persistenceNetmask = -1;  // prefix length; -1: the full length of the family
+    std::string persistenceEngine;
+    bool onePacket = false;
+    int quorum = 1;
+    int hysteresis = 0;
+    Command quorumUp, quorumDown;
+    std::optional<SorryServer> sorryServer;
+    bool inhibitOnFailure = false;
+    bool alpha = false;
+    bool omega = false;
+    bool haSuspend = false;
+    std::string virtualhost;
+    double delayLoop = 60;
+    double connectTimeout = 5;
+    int retry = 1;
+    double delayBeforeRetry = 1;
+    double warmup = 0;
+    std::vector<RealServer> realServers;
+    Location where;
+
+    int netmaskPrefix() const { return persistenceNetmask >= 0 ? persistenceNetmask : family == base::Family::V4 ? 32 : 128; }
+    // "10.0.0.1:80/tcp", "[2001:db8::1]:53/udp", "fwmark 1" (ipv6 marked).
+    std::string str() const;
+    bool operator==(const VirtualServer&) const = default;
+};
+
+struct Config {
+    std::string file;  // the main file, as given
+    GlobalConfig global;
+    std::vector<VrrpScript> vrrpScripts;
+    std::vector<VrrpInstance> vrrpInstances;
+    std::vector<SyncGroup> syncGroups;
+    std::vector<VirtualServer> virtualServers;
+    bool operator==(const Config& o) const {
+        return global == o.global && vrrpScripts == o.vrrpScripts && vrrpInstances == o.vrrpInstances &&
+               syncGroups == o.syncGroups && virtualServers == o.virtualServers;
+    }
+};
+
+const char* name(DataPlane v);
+const char* name(FlushOnStop v);
+const char* name(CheckType v);
+const char* name(ForwardingMethod v);
+const char* name(TunnelType v);
+const char* name(TunnelChecksum v);
+const char* name(AuthType v);
+std::string realServerStr(const RealServer& rs);
+
+}  // namespace conf

@@ -1,0 +1,130 @@
+#include "conf/Validate.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace conf {
+namespace {
+
+void add(Diagnostics& d, const Location& where, const std::string& path, const std::string& msg) {
+    d.push_back(Diagnostic{where.file, where.line, path, msg});
+}
+
+std::string at(const std::string& list, size_t i) { return list + "[" + std::to_string(i) + "]"; }
+
+void validateVrrp(const Config& cfg, Diagnostics& d) {
+    std::map<std::string, size_t> scripts;
+    for (size_t i = 0; i < cfg.vrrpScripts.size(); ++i) {
+        const auto& s = cfg.vrrpScripts[i];
+        if (!scripts.emplace(s.name, i).second)
+            add(d, s.where, at("vrrp_scripts", i) + ".name", "duplicate script name '" + s.name + "'");
+    }
+    std::map<std::string, size_t> instances;
+    std::map<std::tuple<std::string, int, base::Family>, size_t> vrids;
+    std::map<base::IpAddress, size_t> vips;
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i) {
+        const auto& v = cfg.vrrpInstances[i];
+        const std::string p = at("vrrp_instances", i);
+        if (!instances.emplace(v.name, i).second)
+            add(d, v.where, p + ".name", "duplicate instance name '" + v.name + "'");
+        auto [it, fresh] = vrids.emplace(std::make_tuple(v.interface, v.vrid, v.family), i);
+        if (!fresh)
+            add(d, v.where, p + ".virtual_router_id",
+                "virtual router id " + std::to_string(v.vrid) + " is already used on " + v.interface + " by instance '" +
+                    cfg.vrrpInstances[it->second].name + "'");
+        if (v.family == base::Family::V6 && v.version != 3)
+            add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
+        for (size_t k = 0; k < v.virtualAddresses.size(); ++k) {
+            const auto& a = v.virtualAddresses[k].prefix.address;
+            if (a.family() != v.family)
+                add(d, v.where, at(p + ".virtual_addresses", k),
+                    a.str() + " is not an address of the instance's family (set family = \"" +
+                        (a.isV4() ? "ipv4" : "ipv6") + "\")");
+        }
+        for (const auto* list : {&v.virtualAddresses, &v.excludedAddresses})
+            for (const auto& va : *list) {
+                auto [vit, vfresh] = vips.emplace(va.prefix.address, i);
+                if (!vfresh)
+                    add(d, v.where, p,
+                        "virtual address " + va.prefix.address.str() + " is also claimed by instance '" +
+                            cfg.vrrpInstances[vit->second].name + "'");
+            }
+        if (v.unicastSource && v.unicastSource->family() != v.family)
+            add(d, v.where, p + ".unicast_source", "unicast_source is not of the instance's family");
+        for (const auto& peer : v.unicastPeers)
+            if (peer.family() != v.family)
+                add(d, v.where, p + ".unicast_peers", "peer " + peer.str() + " is not of the instance's family");
+        for (size_t k = 0; k < v.trackScripts.size(); ++k)
+            if (!scripts.contains(v.trackScripts[k].script)) {
+                std::string msg = "unknown script '" + v.trackScripts[k].script + "'";
+                if (scripts.empty()) msg += " (no vrrp_scripts are defined)";
+                add(d, v.trackScripts[k].where, at(p + ".track_scripts", k) + ".script", msg);
+            }
+    }
+    std::map<std::string, std::string> memberOf;
+    std::set<std::string> groupNames;
+    for (size_t i = 0; i < cfg.syncGroups.size(); ++i) {
+        const auto& g = cfg.syncGroups[i];
+        const std::string p = at("vrrp_sync_groups", i);
+        if (!groupNames.insert(g.name).second) add(d, g.where, p + ".name", "duplicate sync group name '" + g.name + "'");
+        if (g.members.empty()) add(d, g.where, p + ".members", "a sync group needs at least one member");
+        for (const auto& m : g.members) {
+            if (!instances.contains(m)) add(d, g.where, p + ".members", "unknown vrrp instance '" + m + "'");
+            else if (auto [it, fresh] = memberOf.emplace(m, g.name); !fresh)
+                add(d, g.where, p + ".members", "instance '" + m + "' is already in sync group '" + it->second + "'");
+        }
+    }
+    const auto& sd = cfg.global.syncDaemon;
+    if (sd.enabled && !sd.vrrpInstance.empty() && !instances.contains(sd.vrrpInstance))
+        add(d, sd.where, "global.sync_daemon.vrrp_instance", "unknown vrrp instance '" + sd.vrrpInstance + "'");
+}
+
+void validateVirtualServers(const Config& cfg, Diagnostics& d) {
+    std::map<std::tuple<base::Family, std::string, std::optional<base::IpAddress>, int, std::uint32_t>, size_t> seen;
+    const bool userspace = cfg.global.dataPlane == DataPlane::Userspace;
+    for (size_t i = 0; i < cfg.virtualServers.size(); ++i) {
+        const auto& vs = cfg.virtualServers[i];
+        const std::string p = at("virtual_servers", i);
+        auto key = std::make_tuple(vs.family, vs.fwmark ? std::string() : vs.protocol, vs.address, vs.port, vs.fwmark);
+        if (auto [it, fresh] = seen.emplace(key, i); !fresh)
+            add(d, vs.where, p, "duplicate virtual server " + vs.str() + " (also virtual_servers[" +
+                                    std::to_string(it->second) + "])");
+        if (userspace) {
+            const char* why = nullptr;
+            if (vs.fwmark) why = "fwmark services";
+            else if (vs.protocol == "sctp") why = "sctp";
+            else if (vs.forwarding != ForwardingMethod::Nat) why = "dr and tun forwarding";
+            if (why)
+                add(d, vs.where, p, std::string("the userspace data plane does not do ") + why +
+                                        " (it forwards tcp and udp with full NAT); use data_plane = \"kernel\"");
+        }
+        std::set<std::pair<base::IpAddress, int>> rsSeen;
+        for (size_t k = 0; k < vs.realServers.size(); ++k) {
+            const auto& rs = vs.realServers[k];
+            const std::string rp = at(p + ".real_servers", k);
+            if (!rsSeen.emplace(rs.address, rs.port).second)
+                add(d, rs.where, rp, "duplicate real server " + realServerStr(rs) + " in " + vs.str());
+            const ForwardingMethod fwd = rs.forwarding.value_or(vs.forwarding);
+            if (rs.address.family() != vs.family && fwd != ForwardingMethod::Tun)
+                add(d, rs.where, rp + ".address",
+                    "a real server of another address family than its virtual server needs tun forwarding");
+            if (userspace && fwd != ForwardingMethod::Nat)
+                add(d, rs.where, rp + ".forwarding", "the userspace data plane forwards with full NAT only");
+            if (rs.upperThreshold && rs.lowerThreshold > rs.upperThreshold)
+                add(d, rs.where, rp + ".lower_threshold", "lower_threshold is above upper_threshold");
+        }
+        if (vs.sorryServer && vs.sorryServer->address.family() != vs.family &&
+            vs.sorryServer->forwarding.value_or(vs.forwarding) != ForwardingMethod::Tun)
+            add(d, vs.where, p + ".sorry_server", "the sorry server is not of the virtual server's address family");
+    }
+}
+
+}  // namespace
+
+void validate(const Config& cfg, Diagnostics& diags) {
+    validateVrrp(cfg, diags);
+    validateVirtualServers(cfg, diags);
+}
+
+}  // namespace conf

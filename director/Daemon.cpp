@@ -1,0 +1,113 @@
+#include "director/Daemon.h"
+
+#include <csignal>
+#include <memory>
+
+#include "conf/Loader.h"
+#include "director/Channel.h"
+#include "director/LvsWorker.h"
+#include "director/Supervisor.h"
+#include "director/VrrpWorker.h"
+#include "director/base/Log.h"
+
+namespace director {
+namespace {
+
+// Re-reads the config file; on errors logs every diagnostic and returns nullopt.
+std::optional<conf::Config> reread(const std::string& file) {
+    conf::LoadResult r = conf::loadFile(file);
+    if (r.ok()) return std::move(*r.config);
+    for (const auto& d : r.diagnostics) base::log::error("reload: ", d.str());
+    base::log::error("reload: ", r.diagnostics.size(), " error(s) in ", file,
+                     "; keeping the running configuration (fix the file and send SIGHUP again)");
+    return std::nullopt;
+}
+
+// Runs `io` until SIGTERM/SIGINT, calling the handlers for SIGHUP and SIGUSR1.
+template <class OnHup, class OnUsr1, class OnStop>
+void serveSignals(asio::io_context& io, OnHup onHup, OnUsr1 onUsr1, OnStop onStop) {
+    asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+    signals.add(SIGUSR1);
+    std::function<void(const boost::system::error_code&, int)> handler;
+    handler = [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGTERM || sig == SIGINT) {
+            onStop();
+            io.stop();
+            return;
+        }
+        if (sig == SIGHUP) onHup();
+        if (sig == SIGUSR1) onUsr1();
+        signals.async_wait(handler);
+    };
+    signals.async_wait(handler);
+    io.run();
+}
+
+}  // namespace
+
+int runLvsWorker(const conf::Config& cfg, int channelFd) {
+    asio::io_context io;
+    auto table = makeTable(cfg.global.dataPlane);
+    if (!table) return kExitConfig;
+    auto channel = std::make_shared<SocketChannel>(io, channelFd);
+    LvsWorker worker(io, cfg, std::move(table), *channel);
+    channel->start();
+    worker.start();
+    serveSignals(
+        io,
+        [&] {
+            if (auto next = reread(worker.config().file)) worker.reload(std::move(*next));
+        },
+        [&] { worker.dumpState(); }, [&] { worker.stop(); });
+    channel->close();
+    return 0;
+}
+
+int runVrrpWorker(const conf::Config& cfg, int channelFd) {
+    asio::io_context io;
+    auto channel = std::make_shared<SocketChannel>(io, channelFd);
+    VrrpWorker worker(io, cfg, *channel);
+    channel->start();
+    worker.start();
+    std::string file = cfg.file;
+    serveSignals(
+        io,
+        [&] {
+            if (auto next = reread(file)) worker.reload(std::move(*next));
+        },
+        [] {}, [&] { worker.stop(); });
+    channel->close();
+    return 0;
+}
+
+int runSingleProcess(const conf::Config& cfg) {
+    asio::io_context io;
+    auto table = makeTable(cfg.global.dataPlane);
+    if (!table) return 1;
+    LocalChannel toLvs(io), toVrrp(io);
+    LocalChannel::connect(toLvs, toVrrp);
+    VrrpWorker vrrp(io, cfg, toLvs);
+    LvsWorker lvs(io, cfg, std::move(table), toVrrp);
+    base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
+    vrrp.start();
+    lvs.start();
+    serveSignals(
+        io,
+        [&] {
+            base::log::info("reload: SIGHUP: reading ", cfg.file);
+            if (auto next = reread(cfg.file)) {
+                vrrp.reload(*next);
+                lvs.reload(std::move(*next));
+            }
+        },
+        [&] { lvs.dumpState(); },
+        [&] {
+            lvs.stop();
+            vrrp.stop();
+        });
+    base::log::info("directord stopped");
+    return 0;
+}
+
+}  // namespace director

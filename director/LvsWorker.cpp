@@ -1,0 +1,178 @@
+#include "director/LvsWorker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "director/DesiredState.h"
+#include "director/ReloadPlanner.h"
+#include "director/base/Json.h"
+#include "director/base/Log.h"
+#include "kmod/InMemoryIpvsTable.h"
+
+namespace director {
+
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
+    switch (plane) {
+    case conf::DataPlane::Memory:
+        base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
+        return std::make_unique<kmod::InMemoryIpvsTable>();
+    case conf::DataPlane::Auto:
+    case conf::DataPlane::Userspace:
+        base::log::warning("data plane: ", conf::name(plane),
+                           " asks for a plane this build does not have yet (kernel netlink and userspace planes are"
+                           " still to come); running on the in-memory table, nothing is forwarded");
+        return std::make_unique<kmod::InMemoryIpvsTable>();
+    case conf::DataPlane::Kernel:
+        base::log::error("data plane: data_plane = \"kernel\" needs the kernel IPVS backend, which this build does"
+                         " not have yet; use data_plane = \"memory\" for a dry run");
+        return nullptr;
+    }
+    return nullptr;
+}
+
+LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer)
+    : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), peer_(peer), resyncTimer_(io) {
+    peer_.onLine([this](const std::string& line) { onPeerLine(line); });
+}
+
+void LvsWorker::start() {
+    applyTimeouts();
+    const auto desired = desiredTable(cfg_);
+    const auto out = reconciler_.setDesired(desired);
+    base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(),
+                    " virtual servers, ", desired.destCount(), " real servers (", out.ops.size(), " ops)");
+    scheduleResync();
+}
+
+void LvsWorker::reload(conf::Config next) {
+    const ReloadPlan plan = planReload(cfg_, next);
+    if (next.global.dataPlane != cfg_.global.dataPlane)
+        base::log::warning("reload: data_plane changed from ", conf::name(cfg_.global.dataPlane), " to ",
+                           conf::name(next.global.dataPlane), "; that takes effect when directord restarts");
+    const bool resyncChanged = next.global.resyncInterval != cfg_.global.resyncInterval;
+    next.global.dataPlane = cfg_.global.dataPlane;
+    cfg_ = std::move(next);
+    ++reloads_;
+    applyTimeouts();
+    const auto out = reconciler_.setDesired(desiredTable(cfg_));
+    base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
+    if (resyncChanged) scheduleResync();
+}
+
+void LvsWorker::applyTimeouts() {
+    const auto& t = cfg_.global.ipvsTimeouts;
+    if (!t.tcp && !t.tcpFin && !t.udp) return;
+    kmod::Timeouts want{static_cast<std::uint32_t>(t.tcp), static_cast<std::uint32_t>(t.tcpFin),
+                        static_cast<std::uint32_t>(t.udp)};
+    if (auto ec = table_->setTimeouts(want))
+        base::log::error("ipvs: cannot set timeouts (tcp ", t.tcp, " tcpfin ", t.tcpFin, " udp ", t.udp, "): ", ec.message());
+}
+
+void LvsWorker::scheduleResync() {
+    resyncTimer_.cancel();
+    resyncTimer_.expires_after(std::chrono::milliseconds(static_cast<long>(cfg_.global.resyncInterval * 1000)));
+    resyncTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        ++resyncs_;
+        reconciler_.resync();
+        scheduleResync();
+    });
+}
+
+void LvsWorker::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    resyncTimer_.cancel();
+    switch (cfg_.global.flushOnStop) {
+    case conf::FlushOnStop::Created: {
+        const auto out = reconciler_.releaseOwned();
+        base::log::info("lvs: stopping: removed the ", out.result.applied, " virtual servers directord created");
+        break;
+    }
+    case conf::FlushOnStop::All:
+        if (auto ec = table_->flush()) base::log::error("lvs: stopping: flush failed: ", ec.message());
+        else base::log::info("lvs: stopping: flushed the whole table (flush_on_stop = \"all\")");
+        break;
+    case conf::FlushOnStop::None:
+        base::log::info("lvs: stopping: leaving the table as it is (flush_on_stop = \"none\")");
+        break;
+    }
+}
+
+void LvsWorker::onPeerLine(const std::string& line) {
+    // "role <instance> <STATE>"
+    if (line.rfind("role ", 0) == 0) {
+        const auto sp = line.find(' ', 5);
+        if (sp == std::string::npos) return;
+        const std::string inst = line.substr(5, sp - 5), state = line.substr(sp + 1);
+        auto& cur = vrrpRoles_[inst];
+        if (cur != state) base::log::debug("lvs: vrrp instance ", inst, " is now ", state);
+        cur = state;
+        return;
+    }
+    base::log::debug("lvs: ignoring peer message '", line, "'");
+}
+
+std::string LvsWorker::stateJson() const {
+    base::JsonWriter w;
+    w.beginObject();
+    w.field("pid", static_cast<std::int64_t>(getpid()));
+    w.field("config_file", cfg_.file);
+    w.field("data_plane", table_->name());
+    w.field("reloads", reloads_);
+    w.field("resyncs", resyncs_);
+    w.field("drift_repairs", reconciler_.repairs());
+    w.key("vrrp_roles").beginObject();
+    for (const auto& [k, v] : vrrpRoles_) w.field(k, v);
+    w.endObject();
+    w.key("table").beginArray();
+    const auto table = table_->dump();
+    if (table) {
+        for (const auto& [key, e] : table->services) {
+            const auto& s = e.service;
+            w.beginObject();
+            w.field("service", key.str());
+            w.field("owned", reconciler_.owned().contains(key));
+            w.field("scheduler", s.scheduler);
+            w.field("flags", s.flags);
+            w.field("persistence_timeout", s.timeout);
+            w.field("netmask", s.netmask);
+            w.key("dests").beginArray();
+            for (const auto& [dk, d] : e.dests) {
+                w.beginObject();
+                w.field("address", dk.str());
+                w.field("forwarding", kmod::forwardingName(d.forwarding));
+                w.field("weight", d.weight);
+                w.field("upper_threshold", d.upperThreshold);
+                w.field("lower_threshold", d.lowerThreshold);
+                w.endObject();
+            }
+            w.endArray();
+            w.endObject();
+        }
+    }
+    w.endArray();
+    w.endObject();
+    return w.str();
+}
+
+void LvsWorker::dumpState() {
+    const std::string& path = cfg_.global.stateDumpFile;
+    const std::string tmp = path + ".tmp";
+    const std::string json = stateJson() + "\n";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    if (ok) {
+        ok = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size());
+        ok = (::close(fd) == 0) && ok;
+        ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+    }
+    if (!ok) base::log::error("state: cannot write ", path, ": ", std::strerror(errno));
+    else base::log::info("state: written to ", path);
+}
+
+}  // namespace director

@@ -1,0 +1,126 @@
+// directord: the director daemon. See README.md; `directord -h` for the options.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "conf/Dump.h"
+#include "conf/Loader.h"
+#include "director/Daemon.h"
+#include "director/PidFile.h"
+#include "director/Supervisor.h"
+#include "director/base/Log.h"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/directord/directord.conf";
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "Usage: directord [options]\n"
+                 "  -f, --config FILE     configuration file (default %s)\n"
+                 "  -t, --test            check the configuration and exit: 0 if it is good\n"
+                 "      --dump-config     print the configuration in canonical form (defaults filled in)\n"
+                 "      --single-process  run VRRP and LVS in one process (tests, debugging)\n"
+                 "  -l, --log-level LEVEL debug, info, notice, warning, error (overrides global.log_level)\n"
+                 "      --syslog          log to syslog instead of stderr\n"
+                 "  -p, --pid-file FILE   pid file (overrides global.pid_file)\n"
+                 "  -v, --version         print the version\n"
+                 "  -h, --help            this help\n"
+                 "Signals: SIGHUP reloads the configuration, SIGTERM stops, SIGUSR1 writes a JSON state dump\n"
+                 "(global.state_dump_file).\n",
+                 kDefaultConfig);
+}
+
+struct Options {
+    std::string config = kDefaultConfig;
+    bool test = false;
+    bool dump = false;
+    bool single = false;
+    bool syslog = false;
+    std::optional<std::string> logLevel, pidFile;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&](const char* what) -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "directord: %s needs %s\n", a.c_str(), what);
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "-f" || a == "--config") o.config = value("a file");
+        else if (a == "-t" || a == "--test") o.test = true;
+        else if (a == "--dump-config") o.dump = true;
+        else if (a == "--single-process") o.single = true;
+        else if (a == "--syslog") o.syslog = true;
+        else if (a == "-l" || a == "--log-level") o.logLevel = value("a level");
+        else if (a == "-p" || a == "--pid-file") o.pidFile = value("a file");
+        else if (a == "-v" || a == "--version") {
+            std::printf("directord %s\n", DIRECTORD_VERSION);
+            return 0;
+        } else if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "directord: unknown option '%s'\n", a.c_str());
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    conf::LoadResult loaded = conf::loadFile(o.config);
+    if (!loaded.ok()) {
+        for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
+        std::fprintf(stderr, "directord: %zu error(s) in %s; configuration not loaded\n", loaded.diagnostics.size(),
+                     o.config.c_str());
+        return 1;
+    }
+    conf::Config cfg = std::move(*loaded.config);
+    if (o.test) {
+        std::printf("configuration OK: %s\n", o.config.c_str());
+        return 0;
+    }
+    if (o.dump) {
+        std::fputs(conf::dump(cfg).c_str(), stdout);
+        return 0;
+    }
+
+    const std::string level = o.logLevel.value_or(cfg.global.logLevel);
+    auto parsed = base::log::parseLevel(level);
+    if (!parsed) {
+        std::fprintf(stderr, "directord: unknown log level '%s'\n", level.c_str());
+        return 2;
+    }
+    base::log::setLevel(*parsed);
+    base::log::useSyslog(o.syslog || cfg.global.logTarget == conf::LogTarget::Syslog);
+    if (o.pidFile) cfg.global.pidFile = *o.pidFile;
+
+    std::string why;
+    auto pid = director::PidFile::acquire(cfg.global.pidFile, why);
+    if (!pid) {
+        base::log::error("directord: ", why);
+        return 1;
+    }
+    if (o.single) return director::runSingleProcess(cfg);
+    director::Supervisor supervisor(
+        cfg,
+        [&pid](const conf::Config& c, int fd) {
+            pid->forget();
+            return director::runLvsWorker(c, fd);
+        },
+        [&pid](const conf::Config& c, int fd) {
+            pid->forget();
+            return director::runVrrpWorker(c, fd);
+        },
+        pid->fd());
+    return supervisor.run();
+}

@@ -1,0 +1,55 @@
+#include "kmod/InMemoryIpvsTable.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include "kmod/Diff.h"
+
+namespace kmod {
+
+bool isKnownScheduler(const std::string& name) {
+    static constexpr std::array<const char*, 14> kNames = {
+        "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos"};
+    return std::any_of(kNames.begin(), kNames.end(), [&](const char* n) { return name == n; });
+}
+
+base::Result<TableState> InMemoryIpvsTable::dump() {
+    if (dumpError_) return dumpError_;
+    return state_;
+}
+
+ApplyResult InMemoryIpvsTable::apply(const std::vector<Op>& ops) {
+    ApplyResult r;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        const Op& op = ops[i];
+        opLog_.push_back(op);
+        std::error_code ec = injector_ ? injector_(op) : std::error_code{};
+        if (!ec && (op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
+            !isKnownScheduler(op.service.scheduler))
+            ec = base::errnoCode(ENOENT);
+        int err = 0;
+        if (!ec && !applyOp(state_, op, &err)) ec = base::errnoCode(err);
+        if (ec) {
+            ++r.failed;
+            if (!r.firstFailure) r.firstFailure = OpFailure{i, op, ec};
+        } else {
+            ++r.applied;
+        }
+    }
+    return r;
+}
+
+std::error_code InMemoryIpvsTable::flush() {
+    state_.services.clear();
+    return {};
+}
+
+std::error_code InMemoryIpvsTable::setTimeouts(const Timeouts& t) {
+    if (t.tcp) timeouts_.tcp = t.tcp;
+    if (t.tcpFin) timeouts_.tcpFin = t.tcpFin;
+    if (t.udp) timeouts_.udp = t.udp;
+    return {};
+}
+
+}  // namespace kmod

@@ -1,0 +1,53 @@
+// IpvsTable: the one interface through which the director touches a data plane.
+// Implementations: InMemoryIpvsTable (tests, dry runs), NetlinkIpvsTable (kernel IPVS) and
+// UserspaceIpvsTable (embedded data plane) with later issues. One contract test runs on all.
+// Not thread-safe: the lvs worker's event loop owns it.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "director/base/Result.h"
+#include "kmod/Model.h"
+
+namespace kmod {
+
+struct Timeouts {
+    std::uint32_t tcp = 900;
+    std::uint32_t tcpFin = 120;
+    std::uint32_t udp = 300;
+    bool operator==(const Timeouts&) const = default;
+};
+
+struct OpFailure {
+    size_t index = 0;  // position of the op in the batch
+    Op op;
+    std::error_code error;
+};
+
+// A batch runs to the end: one refused op does not stop the others (a missing service still fails
+// its destinations, each on its own). The first failure is reported with its op and errno.
+struct ApplyResult {
+    size_t applied = 0;
+    size_t failed = 0;
+    std::optional<OpFailure> firstFailure;
+    bool ok() const { return failed == 0; }
+};
+
+class IpvsTable {
+public:
+    virtual ~IpvsTable() = default;
+    // "kernel", "userspace" or "memory": for logs and status.
+    virtual std::string name() const = 0;
+    virtual base::Result<TableState> dump() = 0;
+    virtual ApplyResult apply(const std::vector<Op>& ops) = 0;
+    // Deletes every service (ipvsadm -C).
+    virtual std::error_code flush() = 0;
+    virtual base::Result<Timeouts> timeouts() = 0;
+    // Zero fields leave the current value unchanged, as with ipvsadm --set.
+    virtual std::error_code setTimeouts(const Timeouts& t) = 0;
+};
+
+}  // namespace kmod
