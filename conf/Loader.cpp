@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include "conf/Reader.h"
 #include "conf/Validate.h"
@@ -443,7 +444,7 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
     if (hasMark && hasAddr) r.error("set either address (with port and protocol) or fwmark, not both");
     if (!hasMark && !hasAddr) r.error("missing required setting 'address' (or 'fwmark')");
     r.get("fwmark", vs.fwmark, 1, 4294967295LL);
-    if (hasAddr) {
+    if (!hasMark) {
         r.get("address", vs.address);
         if (vs.address) vs.family = vs.address->family();
         r.require("port");
@@ -451,6 +452,11 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
         r.choice("protocol", vs.protocol, {{"tcp", std::string("tcp")}, {"udp", std::string("udp")}, {"sctp", std::string("sctp")}});
     } else {
         r.choice("family", vs.family, {{"ipv4", base::Family::V4}, {"ipv6", base::Family::V6}});
+        r.setHint([](const std::string& key) -> std::optional<std::string> {
+            if (key == "port" || key == "protocol")
+                return "'" + key + "' does not apply to a fwmark virtual server (the firewall mark selects the traffic)";
+            return std::nullopt;
+        });
     }
     if (const auto* st = r.find("scheduler")) {
         std::string s;
@@ -572,8 +578,11 @@ LoadResult finishLoad(libconfig::Config& lc, const std::string& file) {
     LoadResult result;
     Config cfg = readRoot(result.diagnostics, lc.getRoot(), file);
     validate(cfg, result.diagnostics);
-    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return a.file != b.file ? a.file < b.file : a.line < b.line;
+    // By line within each file; files in the order their first problem was found.
+    std::map<std::string, size_t> fileOrder;
+    for (const auto& d : result.diagnostics) fileOrder.emplace(d.file, fileOrder.size());
+    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        return a.file != b.file ? fileOrder[a.file] < fileOrder[b.file] : a.line < b.line;
     });
     if (result.diagnostics.empty()) result.config = std::move(cfg);
     return result;
@@ -595,7 +604,9 @@ LoadResult guardedLoad(const std::string& file, const std::string& includeDir, R
         return finishLoad(lc, file);
     } catch (const libconfig::ParseException& e) {
         const std::string f = e.getFile() ? e.getFile() : file;
-        result.diagnostics.push_back(Diagnostic{f, e.getLine(), "", std::string("syntax error: ") + e.getError()});
+        const std::string what = e.getError() ? e.getError() : "";
+        result.diagnostics.push_back(
+            Diagnostic{f, e.getLine(), "", what == "syntax error" ? what : "syntax error: " + what});
     } catch (const libconfig::FileIOException&) {
         result.diagnostics.push_back(Diagnostic{file, 0, "", std::string("cannot read the file: ") + std::strerror(errno)});
     } catch (const std::exception& e) {

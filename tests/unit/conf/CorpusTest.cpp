@@ -1,0 +1,123 @@
+// The loader against the corpus: every bad file's diagnostics, exactly (file, line, path, message);
+// every good file and example loads, and its canonical dump loads back to an equal Config.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "conf/Dump.h"
+#include "conf/Loader.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path kSource = DIRECTORD_SOURCE_DIR;
+
+std::vector<fs::path> filesIn(const fs::path& dir, const std::string& ext, bool recursive = false) {
+    std::vector<fs::path> out;
+    if (recursive) {
+        for (const auto& e : fs::recursive_directory_iterator(dir))
+            if (e.path().extension() == ext) out.push_back(e.path());
+    } else {
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().extension() == ext) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> v;
+    for (std::string l; std::getline(in, l);)
+        if (!l.empty()) v.push_back(l);
+    return v;
+}
+
+void checkRoundTrip(const conf::Config& cfg, const std::string& name) {
+    const std::string text = conf::dump(cfg);
+    conf::LoadResult again = conf::loadString(text, name + " (dumped)");
+    INFO(text);
+    for (const auto& d : again.diagnostics) INFO(d.str());
+    REQUIRE(again.ok());
+    CHECK(*again.config == cfg);
+    const std::string text2 = conf::dump(*again.config);
+    CHECK(text2.substr(text2.find('\n')) == text.substr(text.find('\n')));
+}
+}  // namespace
+
+TEST_CASE("bad corpus: each file gives exactly its expected diagnostics") {
+    const fs::path dir = kSource / "tests/corpus/bad";
+    const auto files = filesIn(dir, ".conf");
+    REQUIRE(files.size() >= 10);
+    for (const auto& f : files) {
+        SECTION(f.filename().string()) {
+            conf::LoadResult r = conf::loadFile(f.string());
+            CHECK_FALSE(r.ok());
+            std::vector<std::string> got;
+            for (auto d : r.diagnostics) {
+                const std::string prefix = dir.string() + "/";
+                if (d.file.rfind(prefix, 0) == 0) d.file = d.file.substr(prefix.size());
+                got.push_back(d.str());
+            }
+            fs::path expected = f;
+            expected.replace_extension(".expected");
+            CHECK(got == lines(expected));
+        }
+    }
+}
+
+TEST_CASE("good corpus and examples load and round-trip through the canonical dump") {
+    auto files = filesIn(kSource / "tests/corpus/good", ".conf");
+    for (const auto& e : filesIn(kSource / "conf/examples", ".conf", true))
+        if (e.filename() != "common.conf") files.push_back(e);
+    REQUIRE(files.size() >= 8);
+    for (const auto& f : files) {
+        SECTION(f.string()) {
+            conf::LoadResult r = conf::loadFile(f.string());
+            for (const auto& d : r.diagnostics) INFO(d.str());
+            REQUIRE(r.ok());
+            checkRoundTrip(*r.config, f.string());
+        }
+    }
+}
+
+TEST_CASE("the full corpus file resolves every setting as written") {
+    conf::LoadResult r = conf::loadFile((kSource / "tests/corpus/good/full.conf").string());
+    REQUIRE(r.ok());
+    const conf::Config& c = *r.config;
+    CHECK(c.global.dataPlane == conf::DataPlane::Kernel);
+    CHECK(c.global.resyncInterval == 2.5);
+    CHECK(c.global.syncDaemon.enabled);
+    CHECK(c.global.syncDaemon.group.str() == "224.0.0.82");
+    CHECK(c.global.status.listen->str() == "[::1]:9380");
+    REQUIRE(c.vrrpScripts.size() == 2);
+    CHECK(c.vrrpScripts[0].command.argv == std::vector<std::string>{"/bin/true", "with space"});
+    CHECK(c.vrrpScripts[1].command.argv == std::vector<std::string>{"/usr/bin/test", "-e", "/tmp/a b"});
+    const auto& vi = c.vrrpInstances.at(0);
+    CHECK(vi.advertInterval == 0.25);
+    CHECK(vi.initialMaster);
+    CHECK(vi.virtualAddresses.at(0).prefix.prefix == 24);
+    CHECK(vi.virtualAddresses.at(1).dev == "eth2");
+    CHECK(vi.trackScripts.at(0).weight == 5);
+    CHECK_FALSE(vi.trackScripts.at(1).weight);
+    CHECK_FALSE(vi.checksumPseudoHeader);
+    CHECK(c.vrrpInstances.at(2).authType == conf::AuthType::Pass);
+    const auto& vs = c.virtualServers.at(0);
+    CHECK(vs.persistenceNetmask == 24);
+    CHECK(vs.schedFallback);
+    CHECK(vs.schedPort);
+    CHECK(vs.tunnel.type == conf::TunnelType::Gue);
+    const auto& rs = vs.realServers.at(0);
+    CHECK(rs.forwarding == conf::ForwardingMethod::Dr);
+    CHECK(rs.inhibitOnFailure == false);
+    REQUIRE(rs.checks.size() == 4);
+    CHECK(rs.checks[0].connectPort == 9000);
+    CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
+    CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
+    CHECK(rs.checks[3].dynamicWeight);
+    CHECK(vs.realServers.at(1).port == 8080);
+    CHECK(c.virtualServers.at(1).fwmark == 4000000000u);
+    CHECK(c.virtualServers.at(1).realServers.at(0).port == 0);
+}
