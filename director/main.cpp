@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     std::string why;
     auto pid = director::PidFile::acquire(cfg.global.pidFile, why);
     if (!pid) {
-        base::log::error("directord: ", why);
+        base::log::error(why);
         return 1;
     }
     if (o.single) return director::runSingleProcess(cfg);

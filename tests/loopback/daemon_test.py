@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""directord as operators run it: real processes, signals, pid file, state dumps, logs.
+
+Each test starts its own directord on a config in a fresh temp dir (data_plane = "memory", so no
+root and no kernel IPVS are needed), drives it with signals and checks the JSON state dump and the
+log. Waits poll with generous deadlines; nothing depends on tight timing.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+DIRECTORD = None
+SOURCE = None
+DEADLINE = 20.0
+
+
+def wait_for(pred, what, timeout=DEADLINE):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+CONFIG = """
+global = {{
+  data_plane = "memory";
+  pid_file = "{dir}/directord.pid";
+  state_dump_file = "{dir}/state.json";
+  resync_interval = 1.0;
+  log_level = "debug";
+}};
+vrrp_instances = ( {{ name = "VI_1"; interface = "lo"; virtual_router_id = 51;
+                     virtual_addresses = [ "127.0.10.1/32" ]; }} );
+virtual_servers = (
+  {{ address = "127.0.10.1"; port = 80; scheduler = "wrr";
+     real_servers = ( {{ address = "127.0.0.2"; port = 8080; weight = {w1}; }},
+                      {{ address = "127.0.0.3"; port = 8080; weight = 1; }} {extra_rs} ); }}
+  {extra_vs}
+);
+"""
+
+
+class Daemon:
+    def __init__(self, test, single=False, **fmt):
+        self.dir = tempfile.mkdtemp(prefix="directord-test-")
+        self.conf = os.path.join(self.dir, "directord.conf")
+        self.log_path = os.path.join(self.dir, "log")
+        self.state_path = os.path.join(self.dir, "state.json")
+        self.single = single
+        self.write(**fmt)
+        self.proc = None
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        test.addCleanup(self.kill)
+
+    def write(self, text=None, w1=3, extra_rs="", extra_vs=""):
+        if text is None:
+            text = CONFIG.format(dir=self.dir, w1=w1, extra_rs=extra_rs, extra_vs=extra_vs)
+        with open(self.conf + ".new", "w") as f:
+            f.write(text)
+        os.replace(self.conf + ".new", self.conf)
+
+    def start(self):
+        args = [DIRECTORD, "-f", self.conf] + (["--single-process"] if self.single else [])
+        self.logf = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: "lvs: started on the memory table" in self.log(), "the lvs worker to start")
+        return self
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def children(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                return [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            return []
+
+    def state(self):
+        """Asks for a state dump (SIGUSR1) and returns it once a fresh one is written."""
+        before = os.stat(self.state_path).st_mtime_ns if os.path.exists(self.state_path) else 0
+        marker = self.log().count("state: written to")
+        self.proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: self.log().count("state: written to") > marker, "a state dump")
+        with open(self.state_path) as f:
+            return json.load(f)
+
+    def weights(self):
+        out = {}
+        for svc in self.state()["table"]:
+            for d in svc["dests"]:
+                out[(svc["service"], d["address"])] = d["weight"]
+        return out
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=DEADLINE)
+
+    def kill(self):
+        if getattr(self, "logf", None):
+            self.logf.close()
+        if self.proc and self.proc.poll() is None:
+            kids = self.children()
+            self.proc.kill()
+            self.proc.wait()
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+class ConfigCheckTest(unittest.TestCase):
+    def test_good_config_is_ok(self):
+        r = subprocess.run([DIRECTORD, "-t", "-f", os.path.join(SOURCE, "conf/examples/quickstart.conf")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("configuration OK"))
+
+    def test_bad_config_lists_every_error(self):
+        bad = os.path.join(SOURCE, "tests/corpus/bad/cross-references.conf")
+        r = subprocess.run([DIRECTORD, "-t", "-f", bad], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        with open(os.path.join(SOURCE, "tests/corpus/bad/cross-references.expected")) as f:
+            expected = [os.path.dirname(bad) + "/" + line for line in f.read().splitlines() if line]
+        got = r.stderr.splitlines()
+        self.assertEqual(got[:-1], expected)
+        self.assertIn(f"{len(expected)} error(s)", got[-1])
+
+    def test_dump_config_loads_back(self):
+        src = os.path.join(SOURCE, "tests/corpus/good/full.conf")
+        r = subprocess.run([DIRECTORD, "--dump-config", "-f", src], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write(r.stdout)
+        self.addCleanup(os.unlink, f.name)
+        again = subprocess.run([DIRECTORD, "--dump-config", "-f", f.name], capture_output=True, text=True)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.stdout.split("\n", 1)[1], r.stdout.split("\n", 1)[1])
+
+
+class ReloadTest(unittest.TestCase):
+    def reload_good_then_bad(self, single):
+        d = Daemon(self, single=single).start()
+        vs = "TCP  127.0.10.1:80"
+        self.assertEqual(d.weights(), {(vs, "127.0.0.2:8080"): 3, (vs, "127.0.0.3:8080"): 1})
+
+        # A good config: one weight changes, one real server and one virtual server are added.
+        d.write(w1=7, extra_rs=', { address = "127.0.0.4"; port = 8080; }',
+                extra_vs=', { address = "127.0.10.1"; port = 53; protocol = "udp"; '
+                         'real_servers = ( { address = "127.0.0.5"; port = 53; } ); }')
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "applied: virtual servers: 1 added, 0 removed, 1 changed, 0 unchanged" in d.log(),
+                 "the good reload")
+        # Only the delta: edit-dest (weight), add-dest, add-service + its add-dest.
+        self.assertIn("; 4 table ops", d.log())
+        good = d.weights()
+        self.assertEqual(good, {(vs, "127.0.0.2:8080"): 7, (vs, "127.0.0.3:8080"): 1, (vs, "127.0.0.4:8080"): 1,
+                                ("UDP  127.0.10.1:53", "127.0.0.5:53"): 1})
+
+        # A bad config: every diagnostic is logged with file:line, the running config stays.
+        d.write(text=open(d.conf).read().replace("weight = 7;", "weight = -7; wieght = 2;"))
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the running configuration" in d.log(), "the rejected reload")
+        log = d.log()
+        self.assertRegex(log, rf"reload: {d.conf}:\d+: virtual_servers\[0\]\.real_servers\[0\]\.weight: "
+                              r"-7 is out of range \(0\.\.65535\)")
+        self.assertRegex(log, rf"reload: {d.conf}:\d+: virtual_servers\[0\]\.real_servers\[0\]\.wieght: "
+                              r"unknown setting 'wieght' \(did you mean 'weight'\?\)")
+        self.assertIn("reload: 2 error(s) in", log)
+        self.assertEqual(d.weights(), good)
+        self.assertEqual(d.state()["reloads"], 1)
+
+        self.assertEqual(d.stop(), 0)
+        self.assertIn("removed the 2 virtual servers directord created", d.log())
+        self.assertFalse(os.path.exists(os.path.join(d.dir, "directord.pid")))
+
+    def test_reload_multi_process(self):
+        self.reload_good_then_bad(single=False)
+
+    def test_reload_single_process(self):
+        self.reload_good_then_bad(single=True)
+
+
+class ProcessModelTest(unittest.TestCase):
+    def test_killed_worker_is_restarted(self):
+        d = Daemon(self).start()
+        first = d.state()
+        lvs_pid = first["pid"]
+        self.assertEqual(first["vrrp_roles"], {"VI_1": "INIT"})  # relayed from the vrrp worker
+        kids = d.children()
+        self.assertEqual(len(kids), 2)
+        self.assertIn(lvs_pid, kids)
+        os.kill(lvs_pid, signal.SIGKILL)
+        wait_for(lambda: f"the lvs worker (pid {lvs_pid}) killed by signal 9" in d.log(), "the death to be seen")
+        wait_for(lambda: len([k for k in d.children() if k != lvs_pid]) == 2, "a new lvs worker")
+        wait_for(lambda: d.log().count("lvs: started on the memory table") == 2, "the new lvs worker to start")
+        again = d.state()
+        self.assertNotEqual(again["pid"], lvs_pid)
+        self.assertEqual(again["vrrp_roles"], {"VI_1": "INIT"})  # replayed by the supervisor
+        self.assertEqual(len(again["table"]), 1)
+        self.assertIn("restarting it in 1 s (restart 1)", d.log())
+        # The vrrp worker too.
+        vrrp_pid = [k for k in d.children() if k != again["pid"]][0]
+        os.kill(vrrp_pid, signal.SIGKILL)
+        wait_for(lambda: f"the vrrp worker (pid {vrrp_pid}) killed by signal 9" in d.log(), "the vrrp death")
+        wait_for(lambda: len([k for k in d.children() if k != vrrp_pid]) == 2, "a new vrrp worker")
+        self.assertEqual(d.stop(), 0)
+
+    def test_second_instance_refuses_to_start(self):
+        d = Daemon(self).start()
+        r = subprocess.run([DIRECTORD, "-f", d.conf], capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"another directord is already running (pid {d.proc.pid}", r.stderr)
+        self.assertEqual(d.stop(), 0)
+
+    def test_unavailable_data_plane_stops_the_director(self):
+        d = Daemon(self)
+        d.write(text=open(d.conf).read().replace('data_plane = "memory"', 'data_plane = "kernel"'))
+        d.logf = open(d.log_path, "w")
+        d.proc = subprocess.Popen([DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
+        self.assertNotEqual(d.proc.wait(timeout=DEADLINE), 0)
+        log = d.log()
+        self.assertIn('data_plane = "kernel"', log)
+        self.assertIn("cannot run with this configuration; stopping directord", log)
+        self.assertNotIn("restarting it", log)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directord", required=True)
+    ap.add_argument("--source", required=True)
+    args, rest = ap.parse_known_args()
+    DIRECTORD = os.path.abspath(args.directord)
+    SOURCE = os.path.abspath(args.source)
+    unittest.main(argv=[sys.argv[0], "-v"] + rest)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package directord needs to build and test. Idempotent: when all are
+# present it changes nothing and needs no network. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ccache pkg-config
+  libboost-dev libssl-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libconfig++-dev libsnmp-dev
+  # tests
+  catch2 python3 iproute2 procps curl openssl
+  # reference peers and tools the tests compare against
+  ipvsadm keepalived snmp snmpd
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
