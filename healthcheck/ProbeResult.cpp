@@ -1,0 +1,47 @@
+#include "healthcheck/ProbeResult.h"
+
+#include <cstring>
+
+namespace healthcheck {
+
+const char* failureName(Failure f) {
+    switch (f) {
+    case Failure::None: return "ok";
+    case Failure::Refused: return "refused";
+    case Failure::Timeout: return "timeout";
+    case Failure::Reset: return "reset";
+    case Failure::Unreachable: return "unreachable";
+    case Failure::TlsHandshake: return "TLS handshake";
+    case Failure::HttpStatus: return "HTTP status";
+    case Failure::HttpMalformed: return "malformed HTTP response";
+    case Failure::BodyTooLarge: return "body too large";
+    case Failure::DigestMismatch: return "digest mismatch";
+    case Failure::Regex: return "regex";
+    case Failure::Closed: return "closed early";
+    case Failure::ScriptExit: return "script exit";
+    case Failure::ScriptSignal: return "script killed by signal";
+    case Failure::ScriptTimeout: return "script timeout";
+    case Failure::ScriptSpawn: return "script could not start";
+    case Failure::Error: return "error";
+    }
+    return "?";
+}
+
+std::string ProbeResult::describe() const {
+    std::string s = failureName(failure);
+    switch (failure) {
+    case Failure::HttpStatus:
+    case Failure::ScriptExit:
+    case Failure::ScriptSignal: s += " " + std::to_string(detail); break;
+    case Failure::ScriptSpawn:
+    case Failure::Error:
+    case Failure::Unreachable:
+        if (detail) s += std::string(": ") + std::strerror(detail);
+        break;
+    default: break;
+    }
+    if (!output.empty()) s += ": " + output;
+    return s;
+}
+
+}  // namespace healthcheck
