@@ -1,0 +1,64 @@
+// HttpProbe: GET a path over HTTP/1.0 or 1.1, or over TLS (HTTPS) with SNI, optional verification
+// against a CA file and the host name, and an optional client certificate. Healthy when the status
+// is among the expected codes and, when asked, the body's MD5 equals the digest (keepalived's
+// genhash value) and the regex matches (or, with regexNoMatch, does not). One deadline covers the
+// handshake and the response; bodies past maxBody fail. The connection is closed with RST.
+#pragma once
+#include <regex.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "healthcheck/TcpProbe.h"
+
+namespace healthcheck {
+
+struct HttpSpec {
+    std::string path = "/";
+    std::string host;  // Host header; empty: the target address
+    std::string httpVersion = "1.0";
+    std::vector<std::pair<int, int>> statusCodes = {{200, 299}};
+    std::string digest;  // lower-case hex MD5, empty: not checked
+    std::string regex;   // POSIX extended, empty: not checked
+    bool regexNoMatch = false;
+    size_t maxBody = 1 << 20;
+    std::chrono::microseconds readTimeout{5'000'000};
+    bool readBody = false;  // read the body even without digest or regex (genhash)
+    // TLS
+    bool tls = false;
+    std::string sni;  // empty: host (when it is a name)
+    bool verify = false;
+    std::string caFile, certFile, keyFile;
+};
+
+class HttpProbe : public Probe {
+public:
+    // Returns null and sets `why` when the spec cannot be used (bad regex, unreadable TLS files).
+    static std::unique_ptr<HttpProbe> create(asio::io_context& io, TcpTarget target, HttpSpec spec, std::string& why);
+    ~HttpProbe() override;
+    void run(Done done) override;
+    void cancel() override;
+    // Hex MD5 of the last body read (when the body was read).
+    const std::string& lastDigest() const { return lastDigest_; }
+    int lastStatus() const { return lastStatus_; }
+
+    struct Exchange;
+
+private:
+    HttpProbe(asio::io_context& io, TcpTarget target, HttpSpec spec);
+    asio::io_context& io_;
+    TcpTarget target_;
+    HttpSpec spec_;
+    std::string request_;
+    std::shared_ptr<regex_t> regex_;
+    std::shared_ptr<void> tlsContext_;  // asio::ssl::context, kept opaque to keep the header light
+    std::shared_ptr<Exchange> exchange_;
+    std::string lastDigest_;
+    int lastStatus_ = 0;
+};
+
+std::string md5Hex(const std::string& data);
+
+}  // namespace healthcheck

@@ -1,0 +1,50 @@
+// ScriptProbe: runs a program with arguments, without a shell, in its own process group, as the
+// configured user (when directord runs as root). Exit 0 = up, anything else down; with dynamic
+// weight, exits 2..255 mean up with weight = code - 2 (keepalived's misc_dynamic). Past the timeout
+// the whole process group is killed. stdout and stderr are captured; the first line is kept.
+// The child is watched through a pidfd, so no SIGCHLD handler is involved.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "director/base/Asio.h"
+#include "healthcheck/Probe.h"
+
+namespace healthcheck {
+
+struct ScriptSpec {
+    std::vector<std::string> argv;
+    std::string user;  // empty: run as ourselves
+    std::chrono::microseconds timeout{5'000'000};
+    bool dynamicWeight = false;
+};
+
+// Looks up a user; nullopt (with `why`) when it does not exist.
+struct Credentials {
+    uid_t uid;
+    gid_t gid;
+    std::string name;
+};
+std::optional<Credentials> lookupUser(const std::string& user, std::string& why);
+
+class ScriptProbe : public Probe {
+public:
+    ScriptProbe(asio::io_context& io, ScriptSpec spec);
+    ~ScriptProbe() override;
+    void run(Done done) override;
+    void cancel() override;
+
+private:
+    struct Run;
+    asio::io_context& io_;
+    ScriptSpec spec_;
+    std::optional<Credentials> creds_;
+    std::string credError_;
+    std::shared_ptr<Run> run_;
+};
+
+}  // namespace healthcheck
