@@ -1,0 +1,83 @@
+#include "healthcheck/CheckSession.h"
+
+namespace healthcheck {
+
+CheckSession::CheckSession(base::TimerFactory& timers, std::unique_ptr<Probe> probe, CheckTiming timing, std::uint32_t seed)
+    : timers_(timers), probe_(std::move(probe)), timing_(timing), rng_(seed), timer_(timers.makeTimer()),
+      tracker_(timing.rise, timing.fall, timing.startDown) {}
+
+CheckSession::~CheckSession() { stop(); }
+
+void CheckSession::start() {
+    if (running_) return;
+    running_ = true;
+    retriesLeft_ = timing_.retries;
+    base::Duration first{0};
+    if (timing_.warmup.count() > 0)
+        first = base::Duration(std::uniform_int_distribution<base::Duration::rep>(0, timing_.warmup.count())(rng_));
+    if (!paused_) scheduleNext(first);
+}
+
+void CheckSession::stop() {
+    running_ = false;
+    timer_->cancel();
+    if (inFlight_) probe_->cancel();
+    inFlight_ = false;
+}
+
+void CheckSession::pause() {
+    if (paused_) return;
+    paused_ = true;
+    timer_->cancel();
+    if (inFlight_) probe_->cancel();
+    inFlight_ = false;
+}
+
+void CheckSession::resume() {
+    if (!paused_) return;
+    paused_ = false;
+    retriesLeft_ = timing_.retries;
+    if (running_) scheduleNext(base::Duration{0});
+}
+
+void CheckSession::scheduleNext(base::Duration after) {
+    timer_->schedule(after, [this] { attempt(); });
+}
+
+void CheckSession::attempt() {
+    if (!running_ || paused_) return;
+    inFlight_ = true;
+    ++counters_.attempts;
+    probe_->run([this](ProbeResult r) {
+        inFlight_ = false;
+        onResult(std::move(r));
+    });
+}
+
+void CheckSession::onResult(ProbeResult r) {
+    if (!r.ok()) {
+        ++counters_.failures;
+        if (retriesLeft_ > 0) {
+            --retriesLeft_;
+            last_ = std::move(r);
+            scheduleNext(timing_.retryDelay);
+            return;
+        }
+    }
+    retriesLeft_ = timing_.retries;
+    ++counters_.counted;
+    last_ = r;
+    const auto transition = tracker_.record(r.ok());
+    bool weightChanged = false;
+    if (r.ok() && r.weight != weight_) {
+        weightChanged = true;
+        weight_ = r.weight;
+    }
+    if (transition || weightChanged) {
+        const Event e{transition, weightChanged, *last_, transition ? transition->streak : tracker_.streak()};
+        for (auto& l : listeners_) l(*this, e);
+    }
+    if (running_ && !paused_) scheduleNext(timing_.interval);
+}
+
+}  // namespace healthcheck

@@ -1,0 +1,81 @@
+// CheckSession: runs one check against one target on a timer: a random warmup delay before the first
+// attempt, then one attempt every interval; a failed attempt is retried `retries` times (after
+// retryDelay each) before it counts; counted results go through HealthTracker (rise/fall).
+// Listeners hear about health transitions and dynamic-weight changes. Time comes from a
+// TimerFactory, so the whole timing logic runs on a manual clock in tests.
+// Single-threaded: everything runs on the owner's event loop.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "director/base/Clock.h"
+#include "healthcheck/HealthTracker.h"
+#include "healthcheck/Probe.h"
+
+namespace healthcheck {
+
+struct CheckTiming {
+    base::Duration interval = std::chrono::seconds(60);
+    base::Duration retryDelay = std::chrono::seconds(1);
+    base::Duration warmup{0};
+    int retries = 1;
+    int rise = 1;
+    int fall = 1;
+    bool startDown = false;  // alpha
+};
+
+struct CheckCounters {
+    std::uint64_t attempts = 0;  // probe runs, retries included
+    std::uint64_t failures = 0;  // failed attempts
+    std::uint64_t counted = 0;   // results fed to rise/fall
+};
+
+class CheckSession {
+public:
+    struct Event {
+        std::optional<Transition> transition;
+        bool weightChanged = false;
+        const ProbeResult& result;  // the attempt that caused it
+        int streak;                 // the rise/fall streak at the event
+    };
+    using Listener = std::function<void(CheckSession&, const Event&)>;
+
+    CheckSession(base::TimerFactory& timers, std::unique_ptr<Probe> probe, CheckTiming timing, std::uint32_t seed);
+    ~CheckSession();
+
+    void addListener(Listener l) { listeners_.push_back(std::move(l)); }
+    void start();
+    void stop();
+    // ha_suspend: no checks while paused; health is frozen; resume() starts a fresh cycle.
+    void pause();
+    void resume();
+    bool paused() const { return paused_; }
+
+    Health health() const { return tracker_.health(); }
+    std::optional<int> dynamicWeight() const { return weight_; }
+    const CheckCounters& counters() const { return counters_; }
+    const std::optional<ProbeResult>& lastResult() const { return last_; }
+    const CheckTiming& timing() const { return timing_; }
+
+private:
+    void attempt();
+    void onResult(ProbeResult r);
+    void scheduleNext(base::Duration after);
+
+    base::TimerFactory& timers_;
+    std::unique_ptr<Probe> probe_;
+    CheckTiming timing_;
+    std::mt19937 rng_;
+    std::unique_ptr<base::Timer> timer_;
+    HealthTracker tracker_;
+    std::vector<Listener> listeners_;
+    std::optional<int> weight_;
+    std::optional<ProbeResult> last_;
+    CheckCounters counters_;
+    int retriesLeft_ = 0;
+    bool running_ = false, paused_ = false, inFlight_ = false;
+};
+
+}  // namespace healthcheck
