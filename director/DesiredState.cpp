@@ -58,12 +58,52 @@ kmod::Dest destOf(const conf::VirtualServer& vs, const conf::RealServer& rs) {
     return d;
 }
 
-kmod::TableState desiredTable(const conf::Config& cfg) {
+long liveWeight(const conf::VirtualServer& vs, const HealthView& health) {
+    const auto key = serviceKey(vs);
+    long sum = 0;
+    for (const auto& rs : vs.realServers) {
+        auto it = health.servers.find({key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}});
+        if (it == health.servers.end()) sum += rs.weight;
+        else if (it->second.up) sum += it->second.weight.value_or(rs.weight);
+    }
+    return sum;
+}
+
+std::optional<bool> QuorumTracker::update(long live, int quorum, int hysteresis) {
+    if (up_ && live < static_cast<long>(quorum) - hysteresis) up_ = false;
+    else if (!up_ && live >= static_cast<long>(quorum) + hysteresis) up_ = true;
+    else return std::nullopt;
+    return up_;
+}
+
+kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health) {
     kmod::TableState t;
     for (const auto& vs : cfg.virtualServers) {
         const kmod::Service s = serviceOf(vs);
         t.addService(s);
-        for (const auto& rs : vs.realServers) t.addDest(s.key, destOf(vs, rs));
+        if (vs.sorryServer && health.quorumLost.contains(s.key)) {
+            conf::RealServer sorry;
+            sorry.address = vs.sorryServer->address;
+            sorry.port = vs.sorryServer->port;
+            sorry.weight = vs.sorryServer->weight;
+            sorry.forwarding = vs.sorryServer->forwarding;
+            t.addDest(s.key, destOf(vs, sorry));
+            continue;
+        }
+        for (const auto& rs : vs.realServers) {
+            kmod::Dest d = destOf(vs, rs);
+            auto it = health.servers.find({s.key, d.key});
+            if (it != health.servers.end()) {
+                if (it->second.up) {
+                    if (it->second.weight) d.weight = static_cast<std::uint32_t>(*it->second.weight);
+                } else if (rs.inhibitOnFailure.value_or(vs.inhibitOnFailure)) {
+                    d.weight = 0;
+                } else {
+                    continue;
+                }
+            }
+            t.addDest(s.key, d);
+        }
     }
     return t;
 }

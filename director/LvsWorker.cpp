@@ -35,17 +35,76 @@ std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
 }
 
 LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer)
-    : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), peer_(peer), resyncTimer_(io) {
+    : LvsWorker(io, std::move(cfg), std::move(table), peer,
+                Deps{std::make_unique<base::AsioTimerFactory>(io), std::make_unique<AsioProbeFactory>(io),
+                     std::make_unique<ProcessCommandRunner>(io)}) {}
+
+LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer,
+                     Deps deps)
+    : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
+      health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands, [this] { requestRecompute(); })),
+      peer_(peer), resyncTimer_(io) {
     peer_.onLine([this](const std::string& line) { onPeerLine(line); });
 }
 
 void LvsWorker::start() {
     applyTimeouts();
-    const auto desired = desiredTable(cfg_);
-    const auto out = reconciler_.setDesired(desired);
+    health_->configure(cfg_);
+    updateSuspension();
+    recompute();
+    const auto& desired = reconciler_.desired();
     base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(),
-                    " virtual servers, ", desired.destCount(), " real servers (", out.ops.size(), " ops)");
+                    " virtual servers, ", desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
     scheduleResync();
+}
+
+void LvsWorker::requestRecompute() {
+    if (recomputePending_) return;
+    recomputePending_ = true;
+    asio::post(io_, [this] {
+        recomputePending_ = false;
+        if (!stopped_) recompute();
+    });
+}
+
+ReconcileOutcome LvsWorker::recompute() {
+    HealthView view = health_->view();
+    std::map<kmod::ServiceKey, QuorumTracker> quorum;
+    for (const auto& vs : cfg_.virtualServers) {
+        const auto key = serviceKey(vs);
+        QuorumTracker tracker = quorum_.count(key) ? quorum_.at(key) : QuorumTracker{};
+        const long live = liveWeight(vs, view);
+        if (auto change = tracker.update(live, vs.quorum, vs.hysteresis)) {
+            base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ", live,
+                               ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
+                               !*change && vs.sorryServer ? "; the sorry server takes over" : "");
+            const conf::Command& cmd = *change ? vs.quorumUp : vs.quorumDown;
+            if (!cmd.empty()) deps_.commands->run(cmd, cfg_.global.scriptUser, std::string(*change ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
+        }
+        if (!tracker.up()) view.quorumLost.insert(key);
+        quorum.emplace(key, tracker);
+    }
+    quorum_ = std::move(quorum);
+    return reconciler_.setDesired(desiredTable(cfg_, view));
+}
+
+// ha_suspend: a virtual server's checks run only while this director holds its address, i.e.
+// while a VRRP instance that carries the address is MASTER. Addresses no instance carries are held.
+void LvsWorker::updateSuspension() {
+    for (const auto& vs : cfg_.virtualServers) {
+        bool managed = false, held = false;
+        if (vs.haSuspend && vs.address) {
+            for (const auto& inst : cfg_.vrrpInstances)
+                for (const auto* list : {&inst.virtualAddresses, &inst.excludedAddresses})
+                    for (const auto& va : *list)
+                        if (va.prefix.address == *vs.address) {
+                            managed = true;
+                            auto it = vrrpRoles_.find(inst.name);
+                            held |= it != vrrpRoles_.end() && it->second == "MASTER";
+                        }
+        }
+        health_->setSuspended(serviceKey(vs), managed && !held);
+    }
 }
 
 void LvsWorker::reload(conf::Config next) {
@@ -58,7 +117,9 @@ void LvsWorker::reload(conf::Config next) {
     cfg_ = std::move(next);
     ++reloads_;
     applyTimeouts();
-    const auto out = reconciler_.setDesired(desiredTable(cfg_));
+    health_->configure(cfg_);
+    updateSuspension();
+    const auto out = recompute();
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
 }
@@ -87,6 +148,14 @@ void LvsWorker::stop() {
     if (stopped_) return;
     stopped_ = true;
     resyncTimer_.cancel();
+    health_->stop();
+    for (const auto& vs : cfg_.virtualServers) {
+        if (!vs.omega) continue;
+        if (!vs.quorumDown.empty()) deps_.commands->run(vs.quorumDown, cfg_.global.scriptUser, "quorum_down (omega) for vs " + vs.str());
+    }
+    bool anyOmega = false;
+    for (const auto& vs : cfg_.virtualServers) anyOmega |= vs.omega;
+    if (anyOmega) health_->runShutdownNotifiers();
     switch (cfg_.global.flushOnStop) {
     case conf::FlushOnStop::Created: {
         const auto out = reconciler_.releaseOwned();
@@ -112,6 +181,7 @@ void LvsWorker::onPeerLine(const std::string& line) {
         auto& cur = vrrpRoles_[inst];
         if (cur != state) base::log::debug("lvs: vrrp instance ", inst, " is now ", state);
         cur = state;
+        updateSuspension();
         return;
     }
     base::log::debug("lvs: ignoring peer message '", line, "'");
@@ -129,6 +199,8 @@ std::string LvsWorker::stateJson() const {
     w.key("vrrp_roles").beginObject();
     for (const auto& [k, v] : vrrpRoles_) w.field(k, v);
     w.endObject();
+    w.key("checks");
+    health_->writeJson(w);
     w.key("table").beginArray();
     const auto table = table_->dump();
     if (table) {

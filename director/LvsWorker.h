@@ -1,7 +1,8 @@
 // LvsWorker: the `lvs` side of directord (DESIGN.md, process model). It owns the data plane
-// (IpvsTable), turns the config into the desired table and keeps the table there: applies the delta
-// on reload, repairs drift every resync_interval, and on stop releases what it created.
-// Checkers, sync and the userspace data plane join it with later issues.
+// (IpvsTable) and the health checks (HealthMonitor), turns config x health into the desired table
+// (DesiredState: weights, inhibit, quorum and sorry server) and keeps the table there: applies the
+// delta when health or the config changes, repairs drift every resync_interval, and on stop
+// releases what it created. Sync and the userspace data plane join it with later issues.
 // Runs on one io_context (one thread); everything here is called from it.
 #pragma once
 #include <map>
@@ -10,8 +11,12 @@
 
 #include "conf/Config.h"
 #include "director/Channel.h"
+#include "director/CommandRunner.h"
+#include "director/HealthMonitor.h"
+#include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
 #include "director/base/Asio.h"
+#include "director/base/Clock.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {
@@ -21,7 +26,15 @@ std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane);
 
 class LvsWorker {
 public:
+    // What the worker acts through; tests pass doubles (manual clock, scripted probes, recorder).
+    struct Deps {
+        std::unique_ptr<base::TimerFactory> timers;
+        std::unique_ptr<ProbeFactory> probes;
+        std::unique_ptr<CommandRunner> commands;
+    };
+    // Production wiring: Asio timers, real probes, real scripts.
     LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer);
+    LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer, Deps deps);
 
     void start();
     // Commits a validated config: only the delta reaches the table.
@@ -32,17 +45,26 @@ public:
     std::string stateJson() const;
 
     kmod::IpvsTable& table() { return *table_; }
+    const HealthMonitor& health() const { return *health_; }
     const conf::Config& config() const { return cfg_; }
 
 private:
     void applyTimeouts();
     void scheduleResync();
     void onPeerLine(const std::string& line);
+    // Health or config changed: recompute the desired table (coalesced: once per loop turn).
+    void requestRecompute();
+    ReconcileOutcome recompute();
+    void updateSuspension();
 
     asio::io_context& io_;
     conf::Config cfg_;
     std::unique_ptr<kmod::IpvsTable> table_;
     Reconciler reconciler_;
+    Deps deps_;
+    std::unique_ptr<HealthMonitor> health_;
+    std::map<kmod::ServiceKey, QuorumTracker> quorum_;
+    bool recomputePending_ = false;
     Channel& peer_;
     asio::steady_timer resyncTimer_;
     std::map<std::string, std::string> vrrpRoles_;

@@ -1,0 +1,194 @@
+#include "director/HealthMonitor.h"
+
+#include "director/base/Log.h"
+
+namespace director {
+namespace {
+const char* healthName(bool up) { return up ? "UP" : "DOWN"; }
+}  // namespace
+
+HealthMonitor::HealthMonitor(base::TimerFactory& timers, ProbeFactory& probes, CommandRunner& commands,
+                             std::function<void()> onChange)
+    : timers_(timers), probes_(probes), commands_(commands), onChange_(std::move(onChange)) {}
+
+HealthMonitor::~HealthMonitor() { stop(); }
+
+void HealthMonitor::configure(const conf::Config& cfg) {
+    std::map<std::string, Session> next;
+    std::map<RsId, Server> servers;
+    size_t kept = 0, added = 0;
+    for (const auto& vs : cfg.virtualServers) {
+        const auto vsKey = serviceKey(vs);
+        for (const auto& rs : vs.realServers) {
+            const RsId id{vsKey, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+            Server srv{vs.str(), conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser};
+            for (const auto& c : rs.checks) {
+                const std::string key = checkKey(cfg, vs, rs, c);
+                srv.sessionKeys.push_back(key);
+                if (auto it = next.find(key); it != next.end()) {
+                    it->second.servers.insert(id);
+                    continue;
+                }
+                if (auto old = sessions_.find(key); old != sessions_.end()) {
+                    Session s = std::move(old->second);
+                    sessions_.erase(old);
+                    s.servers = {id};
+                    s.suspendedBy.clear();
+                    next.emplace(key, std::move(s));
+                    ++kept;
+                    continue;
+                }
+                std::string why;
+                auto probe = probes_.make(cfg, vs, rs, c, why);
+                if (!probe) {
+                    base::log::error("check: vs ", vs.str(), " rs ", conf::realServerStr(rs), ": cannot run its ",
+                                     conf::name(c.type), " check: ", why, "; the server counts as down until fixed");
+                    // A check that cannot run is a failing check: the server stays down.
+                    next.emplace(key, Session{nullptr, {id}, conf::name(c.type), why, {}});
+                    continue;
+                }
+                Session s;
+                s.check = std::make_unique<healthcheck::CheckSession>(timers_, std::move(probe), checkTiming(vs, c), seed_++);
+                s.servers = {id};
+                s.type = conf::name(c.type);
+                const auto target = c.connectIp.value_or(rs.address);
+                s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
+                           std::to_string(c.connectPort.value_or(rs.port));
+                s.check->addListener([this, key](healthcheck::CheckSession&, const healthcheck::CheckSession::Event& e) {
+                    onEvent(key, e);
+                });
+                next.emplace(key, std::move(s));
+                ++added;
+            }
+            servers.emplace(id, std::move(srv));
+        }
+    }
+    const size_t dropped = sessions_.size();
+    for (auto& [k, s] : sessions_)
+        if (s.check) s.check->stop();
+    sessions_ = std::move(next);
+    servers_ = std::move(servers);
+    for (auto& [k, s] : sessions_) {
+        if (!s.check) continue;
+        updatePause(s);
+        s.check->start();  // no-op for kept sessions
+    }
+    // Recompute every server's health from its sessions (kept sessions bring their state).
+    view_.servers.clear();
+    for (const auto& [id, srv] : servers_)
+        if (!srv.sessionKeys.empty()) view_.servers[id] = evaluate(srv);
+    if (kept + added + dropped > 0)
+        base::log::info("check: ", sessions_.size(), " checks (", kept, " kept, ", added, " new, ", dropped,
+                        " dropped) for ", servers_.size(), " real servers");
+}
+
+RsHealth HealthMonitor::evaluate(const Server& s) const {
+    RsHealth h;
+    for (const auto& key : s.sessionKeys) {
+        const Session& sess = sessions_.at(key);
+        if (!sess.check) {
+            h.up = false;
+            h.reason = sess.type + " check cannot run: " + sess.target;
+            return h;
+        }
+        if (sess.check->health() == healthcheck::Health::Down) {
+            h.up = false;
+            if (h.reason.empty()) {
+                const auto& last = sess.check->lastResult();
+                h.reason = sess.type + " " + sess.target + ": " + (last ? last->describe() : "not checked yet");
+            }
+        }
+        if (!h.weight && sess.check->dynamicWeight()) h.weight = sess.check->dynamicWeight();
+    }
+    if (h.up) h.reason.clear();
+    return h;
+}
+
+void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSession::Event& e) {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return;
+    bool changed = false;
+    for (const auto& id : it->second.servers) {
+        const Server& srv = servers_.at(id);
+        const RsHealth now = evaluate(srv);
+        RsHealth& was = view_.servers[id];
+        if (now == was) continue;
+        changed = true;
+        if (now.up != was.up) {
+            const int need = now.up ? it->second.check->timing().rise : it->second.check->timing().fall;
+            base::log::notice("check: vs ", srv.vsName, " rs ", srv.rsName, ": ", healthName(was.up), " -> ",
+                              healthName(now.up), " (", now.up ? it->second.type + " " + it->second.target + ": ok" : now.reason,
+                              ", ", e.streak, "/", need, ")");
+            const conf::Command& cmd = now.up ? srv.notifyUp : srv.notifyDown;
+            if (!cmd.empty()) commands_.run(cmd, srv.user, std::string(now.up ? "notify_up" : "notify_down") + " for rs " + srv.rsName);
+        } else if (now.weight != was.weight) {
+            base::log::info("check: vs ", srv.vsName, " rs ", srv.rsName, ": weight ",
+                            was.weight ? std::to_string(*was.weight) : "configured", " -> ",
+                            now.weight ? std::to_string(*now.weight) : "configured", " (dynamic weight)");
+        }
+        was = now;
+    }
+    if (changed && onChange_) onChange_();
+}
+
+void HealthMonitor::updatePause(Session& s) {
+    bool suspend = false;
+    for (const auto& id : s.servers) suspend |= suspended_.contains(id.first);
+    // A check shared by several services runs while any of them needs it.
+    bool anyActive = false;
+    for (const auto& id : s.servers) anyActive |= !suspended_.contains(id.first);
+    if (anyActive) s.check->resume();
+    else if (suspend) s.check->pause();
+}
+
+void HealthMonitor::setSuspended(const kmod::ServiceKey& vs, bool suspended) {
+    if (suspended == suspended_.contains(vs)) return;
+    if (suspended) suspended_.insert(vs);
+    else suspended_.erase(vs);
+    for (auto& [k, s] : sessions_) {
+        if (!s.check) continue;
+        bool mine = false;
+        for (const auto& id : s.servers) mine |= id.first == vs;
+        if (mine) updatePause(s);
+    }
+}
+
+void HealthMonitor::runShutdownNotifiers() {
+    for (const auto& [id, srv] : servers_) {
+        auto it = view_.servers.find(id);
+        const bool up = it == view_.servers.end() || it->second.up;
+        if (up && !srv.notifyDown.empty()) commands_.run(srv.notifyDown, srv.user, "notify_down (omega) for rs " + srv.rsName);
+    }
+}
+
+void HealthMonitor::stop() {
+    for (auto& [k, s] : sessions_)
+        if (s.check) s.check->stop();
+}
+
+void HealthMonitor::writeJson(base::JsonWriter& w) const {
+    w.beginArray();
+    for (const auto& [key, s] : sessions_) {
+        w.beginObject();
+        w.field("type", s.type);
+        w.field("target", s.target);
+        w.field("servers", static_cast<std::uint64_t>(s.servers.size()));
+        if (s.check) {
+            w.field("health", healthName(s.check->health() == healthcheck::Health::Up));
+            w.field("paused", s.check->paused());
+            w.field("attempts", s.check->counters().attempts);
+            w.field("failures", s.check->counters().failures);
+            if (const auto& last = s.check->lastResult()) {
+                w.field("last_result", last->describe());
+                w.field("last_latency_us", static_cast<std::int64_t>(last->latency.count()));
+            }
+        } else {
+            w.field("health", "DOWN");
+            w.field("error", s.target);
+        }
+        w.endObject();
+    }
+    w.endArray();
+}
+
+}  // namespace director

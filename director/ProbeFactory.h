@@ -1,0 +1,41 @@
+// ProbeFactory: turns a configured check of a real server into a Probe and its timing, with the
+// virtual server's defaults filled in. The seam between the config and healthcheck/: tests inject
+// scripted probes, production builds real TCP/HTTP/TLS/script probes on the lvs worker's loop.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "conf/Config.h"
+#include "director/base/Asio.h"
+#include "healthcheck/CheckSession.h"
+#include "healthcheck/Probe.h"
+
+namespace director {
+
+healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::CheckConfig& c);
+// Everything that makes two checks the same check (type, target, every resolved field): checks
+// with equal keys run once and feed every real server that has them.
+std::string checkKey(const conf::Config& cfg, const conf::VirtualServer& vs, const conf::RealServer& rs,
+                     const conf::CheckConfig& c);
+
+class ProbeFactory {
+public:
+    virtual ~ProbeFactory() = default;
+    // Null (with `why`) when the check cannot run (bad regex, unreadable TLS files, unknown user).
+    virtual std::unique_ptr<healthcheck::Probe> make(const conf::Config& cfg, const conf::VirtualServer& vs,
+                                                     const conf::RealServer& rs, const conf::CheckConfig& c,
+                                                     std::string& why) = 0;
+};
+
+class AsioProbeFactory : public ProbeFactory {
+public:
+    explicit AsioProbeFactory(asio::io_context& io) : io_(io) {}
+    std::unique_ptr<healthcheck::Probe> make(const conf::Config& cfg, const conf::VirtualServer& vs,
+                                             const conf::RealServer& rs, const conf::CheckConfig& c,
+                                             std::string& why) override;
+
+private:
+    asio::io_context& io_;
+};
+
+}  // namespace director
