@@ -1,6 +1,7 @@
 #include "conf/Loader.h"
 
 #include <libconfig.h++>
+#include <regex.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -364,7 +365,17 @@ void readCheck(Reader& r, CheckConfig& c) {
                 r.error(*st, r.childPath("digest"), "an MD5 digest is 32 hex digits (directord --genhash URL prints it)");
             for (auto& ch : c.digest) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
         }
-        r.get("regex", c.regex, false);
+        if (const auto* st = r.find("regex"); st && r.get("regex", c.regex, false)) {
+            regex_t re;
+            const int rc = regcomp(&re, c.regex.c_str(), REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char msg[256];
+                regerror(rc, &re, msg, sizeof msg);
+                r.error(*st, r.childPath("regex"), std::string("not a POSIX extended regex: ") + msg);
+            } else {
+                regfree(&re);
+            }
+        }
         r.get("regex_no_match", c.regexNoMatch);
         r.get("virtualhost", c.virtualhost);
         if (const auto* st = r.find("http_version")) {

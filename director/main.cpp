@@ -10,6 +10,7 @@
 #include "conf/Dump.h"
 #include "conf/Loader.h"
 #include "director/Daemon.h"
+#include "director/Genhash.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
 #include "director/base/Log.h"
@@ -28,6 +29,8 @@ void usage(std::FILE* out) {
                  "  -l, --log-level LEVEL debug, info, notice, warning, error (overrides global.log_level)\n"
                  "      --syslog          log to syslog instead of stderr\n"
                  "  -p, --pid-file FILE   pid file (overrides global.pid_file)\n"
+                 "      --genhash URL     print the MD5 digest of URL's body, for an http/https check's digest\n"
+                 "                        (-V with it: also the status); like keepalived's genhash\n"
                  "  -v, --version         print the version\n"
                  "  -h, --help            this help\n"
                  "Signals: SIGHUP reloads the configuration, SIGTERM stops, SIGUSR1 writes a JSON state dump\n"
@@ -41,7 +44,8 @@ struct Options {
     bool dump = false;
     bool single = false;
     bool syslog = false;
-    std::optional<std::string> logLevel, pidFile;
+    std::optional<std::string> logLevel, pidFile, genhashUrl;
+    bool verbose = false;
 };
 
 }  // namespace
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
         else if (a == "-t" || a == "--test") o.test = true;
         else if (a == "--dump-config") o.dump = true;
         else if (a == "--single-process") o.single = true;
+        else if (a == "--genhash") o.genhashUrl = value("a URL");
+        else if (a == "-V") o.verbose = true;
         else if (a == "--syslog") o.syslog = true;
         else if (a == "-l" || a == "--log-level") o.logLevel = value("a level");
         else if (a == "-p" || a == "--pid-file") o.pidFile = value("a file");
@@ -76,6 +82,8 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+
+    if (o.genhashUrl) return director::genhash(*o.genhashUrl, o.verbose, 5.0);
 
     conf::LoadResult loaded = conf::loadFile(o.config);
     if (!loaded.ok()) {
