@@ -245,6 +245,20 @@ TEST_CASE("script: exit codes, dynamic weight, output, timeout kills the process
     std::filesystem::remove(pidFile);
 }
 
+TEST_CASE("script: runs as the configured user when directord is root") {
+    if (::geteuid() != 0) {
+        WARN("not root: the user switch is not exercised");
+        return;
+    }
+    asio::io_context io;
+    healthcheck::ScriptProbe p(io, healthcheck::ScriptSpec{{"/usr/bin/id", "-un"}, "nobody", 5s, false});
+    const ProbeResult r = runOnce(io, p);
+    CHECK(r.ok());
+    CHECK(r.output == "nobody");
+    healthcheck::ScriptProbe bad(io, healthcheck::ScriptSpec{{"/usr/bin/id"}, "no-such-user-here", 5s, false});
+    CHECK(runOnce(io, bad).failure == Failure::ScriptSpawn);
+}
+
 TEST_CASE("descriptors return to their baseline after 10,000 failed checks") {
     asio::io_context io;
     testutil::HttpServer srv(io);
