@@ -41,6 +41,7 @@ void CheckSession::resume() {
 }
 
 void CheckSession::scheduleNext(base::Duration after) {
+    due_ = timers_.now() + after;
     timer_->schedule(after, [this] { attempt(); });
 }
 
@@ -48,6 +49,7 @@ void CheckSession::attempt() {
     if (!running_ || paused_) return;
     inFlight_ = true;
     ++counters_.attempts;
+    if (latenessObserver_) latenessObserver_(timers_.now() - due_);
     probe_->run([this](ProbeResult r) {
         inFlight_ = false;
         onResult(std::move(r));

@@ -46,6 +46,8 @@ public:
     ~CheckSession();
 
     void addListener(Listener l) { listeners_.push_back(std::move(l)); }
+    // Called as each attempt starts with how late it is against its schedule (timer and loop delay).
+    void setLatenessObserver(std::function<void(base::Duration)> f) { latenessObserver_ = std::move(f); }
     void start();
     void stop();
     // ha_suspend: no checks while paused; health is frozen; resume() starts a fresh cycle.
@@ -71,6 +73,8 @@ private:
     std::unique_ptr<base::Timer> timer_;
     HealthTracker tracker_;
     std::vector<Listener> listeners_;
+    std::function<void(base::Duration)> latenessObserver_;
+    base::TimePoint due_{};
     std::optional<int> weight_;
     std::optional<ProbeResult> last_;
     CheckCounters counters_;

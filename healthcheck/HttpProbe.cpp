@@ -51,9 +51,8 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
         timer.cancel();
         abortiveClose(socket());
         r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-        if (!probe) return;
         auto d = std::move(done);
-        d(r);
+        if (probe && d) d(r);
     }
 
     void begin() {
@@ -207,6 +206,7 @@ void HttpProbe::cancel() {
     if (!exchange_) return;
     exchange_->probe = nullptr;
     exchange_->finished = true;
+    exchange_->done = nullptr;
     exchange_->timer.cancel();
     exchange_->connector->cancel();
     abortiveClose(exchange_->socket());

@@ -21,7 +21,8 @@ void Connector::start(Done done) {
         asio::post(socket_.get_executor(), [self, ec] {
             if (self->finished_) return;
             self->finished_ = true;
-            self->done_(ec, self->socket_);
+            auto d = std::move(self->done_);  // drop our hold on the caller (no cycle)
+            d(ec, self->socket_);
         });
         return;
     }
@@ -30,18 +31,21 @@ void Connector::start(Done done) {
         if (tec || self->finished_) return;
         self->finished_ = true;
         abortiveClose(self->socket_);
-        self->done_(asio::error::timed_out, self->socket_);
+        auto d = std::move(self->done_);
+        d(asio::error::timed_out, self->socket_);
     });
     socket_.async_connect(target_.endpoint, [self](const boost::system::error_code& cec) {
         if (self->finished_) return;
         self->finished_ = true;
         self->timer_.cancel();
-        self->done_(cec, self->socket_);
+        auto d = std::move(self->done_);
+        d(cec, self->socket_);
     });
 }
 
 void Connector::cancel() {
     finished_ = true;
+    done_ = nullptr;
     timer_.cancel();
     abortiveClose(socket_);
 }
