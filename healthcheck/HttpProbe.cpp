@@ -48,6 +48,19 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
     void finish(ProbeResult r) {
         if (finished) return;
         finished = true;
+        // Keep the session for resumption (TLS 1.3 tickets arrive after the handshake, so take it
+        // at the end); forget it when the exchange failed, so a broken session is not retried.
+        if (tls && probe) {
+            if (r.ok()) {
+                // A clean end as far as the session goes: OpenSSL would otherwise mark it
+                // unresumable when the connection is freed without close_notify (we close with RST).
+                SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+                if (SSL_SESSION* sess = SSL_get1_session(tls->native_handle()))
+                    probe->tlsSession_ = std::shared_ptr<void>(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
+            } else {
+                probe->tlsSession_.reset();
+            }
+        }
         timer.cancel();
         abortiveClose(socket());
         r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
@@ -85,10 +98,12 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
                 else SSL_set1_host(tls->native_handle(), check.c_str());
             }
         }
+        if (probe->tlsSession_) SSL_set_session(tls->native_handle(), static_cast<SSL_SESSION*>(probe->tlsSession_.get()));
         auto self = shared_from_this();
         tls->async_handshake(ssl::stream_base::client, [self](const boost::system::error_code& ec) {
             if (self->finished || !self->probe) return;
             if (ec) return self->finish(ProbeResult::fail(Failure::TlsHandshake));
+            if (SSL_session_reused(self->tls->native_handle())) ++self->probe->resumed_;
             self->write(*self->tls);
         });
     }
