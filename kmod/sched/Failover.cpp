@@ -1,0 +1,55 @@
+// fo, ovf (ip_vs_fo.c, ip_vs_ovf.c) and twos (ip_vs_twos.c).
+#include "kmod/sched/Schedulers.h"
+
+namespace kmod {
+
+// fo: the available destination with the highest weight (the first of equals).
+// ovf: the same among those with no more active connections than their weight.
+std::optional<size_t> Failover::pick(const std::vector<SchedDest>& dests, const SchedPacket&) {
+    std::optional<size_t> best;
+    for (size_t i = 0; i < dests.size(); ++i) {
+        const SchedDest& d = dests[i];
+        if (!d.available()) continue;
+        if (overflow_ && d.activeConns > static_cast<std::uint32_t>(d.weight)) continue;
+        if (!best || d.weight > dests[*best].weight) best = i;
+    }
+    return best;
+}
+
+// Two destinations drawn at random in proportion to their weights; the one with the lower
+// overhead per weight wins.
+std::optional<size_t> TwoChoices::pick(const std::vector<SchedDest>& dests, const SchedPacket&) {
+    long total = 0;
+    for (const auto& d : dests)
+        if (d.available()) total += d.weight;
+    if (total == 0) return std::nullopt;
+    auto draw = [&]() -> size_t {
+        long r = std::uniform_int_distribution<long>(0, total - 1)(rng_);
+        for (size_t i = 0; i < dests.size(); ++i) {
+            if (!dests[i].available()) continue;
+            r -= dests[i].weight;
+            if (r < 0) return i;
+        }
+        return dests.size() - 1;
+    };
+    const size_t a = draw(), b = draw();
+    const auto oa = static_cast<std::int64_t>(connOverhead(dests[a])), ob = static_cast<std::int64_t>(connOverhead(dests[b]));
+    return ob * dests[a].weight < oa * dests[b].weight ? b : a;
+}
+
+std::unique_ptr<Scheduler> makeScheduler(const std::string& name, std::uint32_t flags, std::uint32_t seed) {
+    if (name == "rr") return std::make_unique<RoundRobin>();
+    if (name == "wrr") return std::make_unique<WeightedRoundRobin>();
+    if (name == "lc") return std::make_unique<LeastConnection>(LeastConnection::Kind::Lc);
+    if (name == "wlc") return std::make_unique<LeastConnection>(LeastConnection::Kind::Wlc);
+    if (name == "sed") return std::make_unique<LeastConnection>(LeastConnection::Kind::Sed);
+    if (name == "nq") return std::make_unique<LeastConnection>(LeastConnection::Kind::Nq);
+    if (name == "sh") return std::make_unique<HashScheduler>(HashScheduler::Kind::Source, flags);
+    if (name == "dh") return std::make_unique<HashScheduler>(HashScheduler::Kind::Destination, flags);
+    if (name == "fo") return std::make_unique<Failover>(false);
+    if (name == "ovf") return std::make_unique<Failover>(true);
+    if (name == "twos") return std::make_unique<TwoChoices>(seed);
+    return nullptr;  // mh, lblc, lblcr: not in the userspace plane yet
+}
+
+}  // namespace kmod
