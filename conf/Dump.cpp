@@ -51,10 +51,7 @@ public:
     void integer(const std::string& k, long long v) { set(k, std::to_string(v) + (v > 2147483647LL ? "L" : "")); }
     void seconds(const std::string& k, double v) { set(k, num(v)); }
     void command(const std::string& k, const Command& c) {
-        if (c.empty()) return;
-        std::string s = "[";
-        for (size_t i = 0; i < c.argv.size(); ++i) s += (i ? ", " : " ") + quote(c.argv[i]);
-        set(k, s + " ]");
+        if (!c.empty()) strings(k, c.argv);
     }
     void strings(const std::string& k, const std::vector<std::string>& v) {
         std::string s = "[";
