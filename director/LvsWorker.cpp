@@ -12,23 +12,29 @@
 #include "director/base/Json.h"
 #include "director/base/Log.h"
 #include "kmod/InMemoryIpvsTable.h"
+#include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
 
 std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
+    const bool kernelHasIpvs = ::access("/proc/net/ip_vs", F_OK) == 0;
     switch (plane) {
     case conf::DataPlane::Memory:
         base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
         return std::make_unique<kmod::InMemoryIpvsTable>();
     case conf::DataPlane::Auto:
+        if (kernelHasIpvs)
+            base::log::warning("data plane: auto: this kernel has IPVS, but this build has no kernel netlink backend"
+                               " yet; using the userspace data plane");
+        else
+            base::log::info("data plane: auto: this kernel has no IPVS; using the userspace data plane");
+        return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Userspace:
-        base::log::warning("data plane: ", conf::name(plane),
-                           " asks for a plane this build does not have yet (kernel netlink and userspace planes are"
-                           " still to come); running on the in-memory table, nothing is forwarded");
-        return std::make_unique<kmod::InMemoryIpvsTable>();
+        base::log::info("data plane: userspace (full NAT TCP proxy in this process)");
+        return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Kernel:
         base::log::error("data plane: data_plane = \"kernel\" needs the kernel IPVS backend, which this build does"
-                         " not have yet; use data_plane = \"memory\" for a dry run");
+                         " not have yet; use data_plane = \"userspace\" (or \"memory\" for a dry run)");
         return nullptr;
     }
     return nullptr;

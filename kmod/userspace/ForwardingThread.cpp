@@ -1,0 +1,196 @@
+#include "kmod/userspace/ForwardingThread.h"
+
+#include <netinet/in.h>
+
+#include "director/base/Log.h"
+#include "kmod/userspace/Relay.h"
+
+namespace kmod {
+
+namespace {
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+
+asio::ip::address toAsio(const base::IpAddress& a) {
+    if (a.isV4()) return asio::ip::address_v4(a.v4HostOrder());
+    asio::ip::address_v6::bytes_type b;
+    std::copy(a.bytes().begin(), a.bytes().end(), b.begin());
+    return asio::ip::address_v6(b);
+}
+
+void resetClose(asio::ip::tcp::socket& s) {
+    boost::system::error_code ec;
+    s.set_option(asio::socket_base::linger(true, 0), ec);
+    s.close(ec);
+}
+}  // namespace
+
+ForwardingThread::ForwardingThread(int index) : index_(index), work_(asio::make_work_guard(io_)) {}
+
+ForwardingThread::~ForwardingThread() { stop(); }
+
+void ForwardingThread::start() {
+    thread_ = std::thread([this] {
+        try {
+            io_.run();
+        } catch (const std::exception& e) {
+            base::log::error("userspace plane: forwarding thread ", index_, " stopped: ", e.what());
+        }
+    });
+}
+
+void ForwardingThread::stop() {
+    if (!thread_.joinable()) return;
+    asio::post(io_, [this] {
+        listeners_.clear();
+        schedulers_.clear();
+        work_.reset();
+        io_.stop();  // drops the relays of open connections
+    });
+    thread_.join();
+}
+
+void ForwardingThread::publish(std::shared_ptr<const Snapshot> snapshot) {
+    asio::post(io_, [this, snapshot = std::move(snapshot)]() mutable { sync(std::move(snapshot)); });
+}
+
+void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
+    snapshot_ = std::move(snapshot);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+        if (!snapshot_->services.contains(it->first)) {
+            schedulers_.erase(it->first);
+            it = listeners_.erase(it);  // closing it cancels its pending accept
+        } else {
+            ++it;
+        }
+    }
+    for (const auto& [key, svc] : snapshot_->services) {
+        if (!listeners_.contains(key) && openListener(key)) accept(key);
+        Sched& s = schedulers_[key];
+        if (!s.scheduler || s.version != svc->version) {
+            if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {
+                s.scheduler = makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
+                s.name = svc->service.scheduler;
+                s.flags = svc->service.flags;
+            }
+            std::vector<SchedDest> dests;
+            for (const auto& d : svc->dests)
+                dests.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false});
+            if (s.scheduler) s.scheduler->update(dests);
+            s.version = svc->version;
+        }
+    }
+}
+
+bool ForwardingThread::openListener(const ServiceKey& key) {
+    auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    const asio::ip::tcp::endpoint ep(toAsio(key.address), key.port);
+    boost::system::error_code ec;
+    acc->open(ep.protocol(), ec);
+    const int one = 1;
+    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        ec = boost::system::error_code(errno, boost::system::system_category());
+    // freebind: listen before this director holds the address (VRRP moves it here later)
+    if (!ec) {
+        const int rc = key.address.isV4() ? ::setsockopt(acc->native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
+                                          : ::setsockopt(acc->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+        if (rc != 0) ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        if (index_ == 0)
+            base::log::error("userspace plane: cannot listen on ", key.str(), ": ", ec.message(),
+                             "; the service gets no traffic until this is fixed (another program on the port?)");
+        return false;
+    }
+    listeners_.emplace(key, std::move(acc));
+    return true;
+}
+
+void ForwardingThread::accept(const ServiceKey& key) {
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) return;
+    it->second->async_accept([this, key](const boost::system::error_code& ec, asio::ip::tcp::socket client) {
+        if (ec == asio::error::operation_aborted) return;  // listener closed
+        if (!ec) onClient(key, std::move(client));
+        else if (ec == asio::error::no_descriptors) {
+            static std::atomic<bool> said{false};
+            if (!said.exchange(true))
+                base::log::error("userspace plane: out of file descriptors; new connections wait until some close"
+                                 " (raise LimitNOFILE)");
+        }
+        accept(key);
+    });
+}
+
+void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client) {
+    auto svcIt = snapshot_->services.find(key);
+    auto schedIt = schedulers_.find(key);
+    if (svcIt == snapshot_->services.end() || schedIt == schedulers_.end() || !schedIt->second.scheduler)
+        return resetClose(client);
+    const std::shared_ptr<const SnapshotService> svc = svcIt->second;
+    std::vector<SchedDest> view;
+    view.reserve(svc->dests.size());
+    for (const auto& d : svc->dests) {
+        const std::uint32_t active = d.counters->active.load(std::memory_order_relaxed);
+        const std::uint32_t inactive = d.counters->inactive.load(std::memory_order_relaxed);
+        const std::uint32_t total = active + inactive;
+        const bool overloaded = d.dest.upperThreshold && total >= d.dest.upperThreshold;
+        view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), active, inactive, overloaded});
+    }
+    boost::system::error_code ec;
+    const auto peer = client.remote_endpoint(ec);
+    SchedPacket p;
+    if (!ec) {
+        p.source = *base::IpAddress::parse(peer.address().to_string());
+        p.sourcePort = peer.port();
+    }
+    p.destination = key.address;
+    const auto pick = schedIt->second.scheduler->pick(view, p);
+    if (!pick) return resetClose(client);  // no destination available: as the kernel, refuse
+    const SnapshotDest& dest = svc->dests[*pick];
+    auto counters = dest.counters;
+    counters->conns.fetch_add(1, std::memory_order_relaxed);
+    counters->inactive.fetch_add(1, std::memory_order_relaxed);
+
+    struct Pending {
+        asio::ip::tcp::socket client, server;
+        asio::steady_timer timer;
+        bool done = false;
+    };
+    auto pending = std::make_shared<Pending>(Pending{std::move(client), asio::ip::tcp::socket(io_), asio::steady_timer(io_)});
+    pending->timer.expires_after(kConnectTimeout);
+    pending->timer.async_wait([pending](const boost::system::error_code& tec) {
+        if (tec || pending->done) return;
+        boost::system::error_code ignore;
+        pending->server.close(ignore);  // fails the connect below
+    });
+    const asio::ip::tcp::endpoint target(toAsio(dest.dest.key.address), dest.dest.key.port);
+    pending->server.async_connect(target, [pending, counters](const boost::system::error_code& cec) {
+        pending->done = true;
+        pending->timer.cancel();
+        counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+        if (cec) {
+            counters->failed.fetch_add(1, std::memory_order_relaxed);
+            resetClose(pending->client);
+            return;
+        }
+        boost::system::error_code ignore;
+        pending->server.set_option(asio::ip::tcp::no_delay(true), ignore);
+        pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
+        counters->active.fetch_add(1, std::memory_order_relaxed);
+        auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server),
+                                             [counters](const Relay::Totals& t) {
+                                                 counters->active.fetch_sub(1, std::memory_order_relaxed);
+                                                 counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
+                                                 counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
+                                             });
+        if (!relay->start()) {
+            counters->active.fetch_sub(1, std::memory_order_relaxed);
+            counters->failed.fetch_add(1, std::memory_order_relaxed);
+        }
+    });
+}
+
+}  // namespace kmod

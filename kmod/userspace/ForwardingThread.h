@@ -1,0 +1,47 @@
+// ForwardingThread: one of the userspace plane's forwarding threads. It owns an io_context, one
+// SO_REUSEPORT listener per TCP virtual service (so the kernel spreads new connections over the
+// threads), its own schedulers, and the relays of the connections it accepted. The control side
+// hands it each new Snapshot with post(): the thread opens and closes listeners to match, and
+// never waits for the control side.
+#pragma once
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "director/base/Asio.h"
+#include "kmod/sched/Scheduler.h"
+#include "kmod/userspace/Snapshot.h"
+
+namespace kmod {
+
+class ForwardingThread {
+public:
+    explicit ForwardingThread(int index);
+    ~ForwardingThread();
+    void start();
+    void stop();  // closes listeners and connections, joins
+    // Thread-safe: the snapshot is applied on the thread.
+    void publish(std::shared_ptr<const Snapshot> snapshot);
+
+private:
+    struct Sched {
+        std::uint64_t version = 0;
+        std::string name;
+        std::uint32_t flags = 0;
+        std::unique_ptr<Scheduler> scheduler;
+    };
+    void sync(std::shared_ptr<const Snapshot> snapshot);
+    void accept(const ServiceKey& key);
+    void onClient(const ServiceKey& key, asio::ip::tcp::socket client);
+    bool openListener(const ServiceKey& key);
+
+    int index_;
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::thread thread_;
+    std::shared_ptr<const Snapshot> snapshot_;
+    std::map<ServiceKey, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
+    std::map<ServiceKey, Sched> schedulers_;
+};
+
+}  // namespace kmod

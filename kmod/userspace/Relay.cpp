@@ -1,0 +1,121 @@
+#include "kmod/userspace/Relay.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace kmod {
+
+namespace {
+constexpr size_t kChunk = 1 << 16;
+void closeFd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+}  // namespace
+
+Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, Done done)
+    : client_(std::move(client)), server_(std::move(server)), done_(std::move(done)) {
+    up_.from = &client_;
+    up_.to = &server_;
+    down_.from = &server_;
+    down_.to = &client_;
+}
+
+Relay::~Relay() {
+    for (Direction* d : {&up_, &down_}) {
+        closeFd(d->pipeRead);
+        closeFd(d->pipeWrite);
+    }
+}
+
+bool Relay::start() {
+    for (Direction* d : {&up_, &down_}) {
+        int p[2];
+        if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+        d->pipeRead = p[0];
+        d->pipeWrite = p[1];
+    }
+    boost::system::error_code ec;
+    client_.non_blocking(true, ec);
+    server_.non_blocking(true, ec);
+    pump(up_);
+    pump(down_);
+    return true;
+}
+
+// Drains the pipe into the destination, then refills it from the source; waits on whichever
+// side would block.
+void Relay::pump(Direction& d) {
+    if (failed_ || d.done) return;
+    while (true) {
+        if (d.inPipe > 0) {
+            const ssize_t n = ::splice(d.pipeRead, nullptr, d.to->native_handle(), nullptr, d.inPipe,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n < 0) {
+                if (errno == EAGAIN) {
+                    auto self = shared_from_this();
+                    d.to->async_wait(asio::socket_base::wait_write, [self, &d](const boost::system::error_code& ec) {
+                        if (ec) return self->fail();
+                        self->pump(d);
+                    });
+                    return;
+                }
+                return fail();
+            }
+            d.inPipe -= static_cast<size_t>(n);
+            d.moved += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        const ssize_t n = ::splice(d.from->native_handle(), nullptr, d.pipeWrite, nullptr, kChunk,
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n == 0) return finishDirection(d);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                auto self = shared_from_this();
+                d.from->async_wait(asio::socket_base::wait_read, [self, &d](const boost::system::error_code& ec) {
+                    if (ec) return self->fail();
+                    self->pump(d);
+                });
+                return;
+            }
+            return fail();
+        }
+        d.inPipe = static_cast<size_t>(n);
+    }
+}
+
+void Relay::finishDirection(Direction& d) {
+    d.done = true;
+    boost::system::error_code ec;
+    d.to->shutdown(asio::socket_base::shutdown_send, ec);
+    maybeDone();
+}
+
+void Relay::fail() {
+    if (failed_ || finished_) return;
+    failed_ = true;
+    // A reset on one side is passed on as a reset on the other.
+    boost::system::error_code ec;
+    for (auto* s : {&client_, &server_}) {
+        s->set_option(asio::socket_base::linger(true, 0), ec);
+        s->close(ec);
+    }
+    up_.done = down_.done = true;
+    maybeDone();
+}
+
+void Relay::maybeDone() {
+    if (finished_ || !up_.done || !down_.done) return;
+    finished_ = true;
+    boost::system::error_code ec;
+    client_.close(ec);
+    server_.close(ec);
+    if (done_) {
+        auto d = std::move(done_);
+        d(Totals{up_.moved, down_.moved, failed_});
+    }
+}
+
+}  // namespace kmod

@@ -1,0 +1,46 @@
+// Relay: moves the bytes of one proxied TCP connection both ways with splice(2) through a pipe per
+// direction, so payload never enters user memory. Half-closes are passed on (EOF from one side
+// shuts down writing to the other); the relay ends when both directions have ended or on an error,
+// closing both sockets. Runs on one forwarding thread's io_context.
+#pragma once
+#include <functional>
+#include <memory>
+
+#include "director/base/Asio.h"
+
+namespace kmod {
+
+class Relay : public std::enable_shared_from_this<Relay> {
+public:
+    struct Totals {
+        std::uint64_t clientToServer = 0, serverToClient = 0;
+        bool error = false;
+    };
+    using Done = std::function<void(const Totals&)>;
+
+    Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, Done done);
+    ~Relay();
+    // False when the pipes cannot be made (out of descriptors): the caller closes both sockets.
+    bool start();
+
+private:
+    struct Direction {
+        asio::ip::tcp::socket* from;
+        asio::ip::tcp::socket* to;
+        int pipeRead = -1, pipeWrite = -1;
+        size_t inPipe = 0;
+        std::uint64_t moved = 0;
+        bool done = false;
+    };
+    void pump(Direction& d);
+    void finishDirection(Direction& d);
+    void fail();
+    void maybeDone();
+
+    asio::ip::tcp::socket client_, server_;
+    Direction up_{}, down_{};
+    Done done_;
+    bool failed_ = false, finished_ = false;
+};
+
+}  // namespace kmod

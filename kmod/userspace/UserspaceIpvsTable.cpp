@@ -1,0 +1,120 @@
+#include "kmod/userspace/UserspaceIpvsTable.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "director/base/Log.h"
+#include "kmod/Diff.h"
+#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/sched/Scheduler.h"
+
+namespace kmod {
+
+UserspaceIpvsTable::UserspaceIpvsTable(unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < threads; ++i) {
+        threads_.push_back(std::make_unique<ForwardingThread>(static_cast<int>(i)));
+        threads_.back()->start();
+    }
+    base::log::info("userspace plane: ", threads, " forwarding threads");
+}
+
+UserspaceIpvsTable::~UserspaceIpvsTable() {
+    for (auto& t : threads_) t->stop();
+}
+
+base::Result<TableState> UserspaceIpvsTable::dump() { return state_; }
+
+std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
+    const char* why = nullptr;
+    if (op.isServiceOp() && op.kind != Op::Kind::DelService) {
+        const Service& s = op.service;
+        if (s.key.isFwmark()) why = "fwmark services need the kernel plane";
+        else if (s.key.protocol == kSctp) why = "SCTP needs the kernel plane";
+        else if (s.key.protocol == kUdp) why = "UDP is not forwarded by this plane yet; use the kernel plane";
+        else if (isKnownScheduler(s.scheduler) && !makeScheduler(s.scheduler, s.flags))
+            why = "this plane does not have the mh, lblc and lblcr schedulers yet";
+    }
+    if ((op.kind == Op::Kind::AddDest || op.kind == Op::Kind::EditDest) && op.dest.forwarding != Forwarding::Masq)
+        why = "the userspace plane forwards with full NAT only (DR and tunnel need the kernel plane)";
+    if (!why) return {};
+    base::log::error("userspace plane: refusing ", op.str(), ": ", why);
+    return base::errnoCode(EOPNOTSUPP);
+}
+
+ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
+    ApplyResult r;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        const Op& op = ops[i];
+        std::error_code ec = refuse(op);
+        if (!ec && (op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
+            !isKnownScheduler(op.service.scheduler))
+            ec = base::errnoCode(ENOENT);
+        int err = 0;
+        if (!ec && !applyOp(state_, op, &err)) ec = base::errnoCode(err);
+        if (ec) {
+            ++r.failed;
+            if (!r.firstFailure) r.firstFailure = OpFailure{i, op, ec};
+            continue;
+        }
+        ++r.applied;
+        const ServiceKey& k = op.service.key;
+        auto& order = order_[k];
+        switch (op.kind) {
+        case Op::Kind::DelService:
+            for (const auto& d : order) counters_.erase({k, d});
+            order_.erase(k);
+            versions_.erase(k);
+            continue;
+        case Op::Kind::AddDest:
+            order.insert(order.begin(), op.dest.key);  // as list_add_rcu: at the head
+            counters_[{k, op.dest.key}] = std::make_shared<DestCounters>();
+            break;
+        case Op::Kind::DelDest:
+            order.erase(std::remove(order.begin(), order.end(), op.dest.key), order.end());
+            counters_.erase({k, op.dest.key});
+            break;
+        default: break;
+        }
+        versions_[k] = nextVersion_++;
+    }
+    if (r.applied) publish();
+    return r;
+}
+
+void UserspaceIpvsTable::publish() {
+    auto snap = std::make_shared<Snapshot>();
+    for (const auto& [key, entry] : state_.services) {
+        auto s = std::make_shared<SnapshotService>();
+        s->service = entry.service;
+        s->version = versions_[key];
+        for (const auto& dk : order_[key]) s->dests.push_back(SnapshotDest{entry.dests.at(dk), counters_.at({key, dk})});
+        snap->services.emplace(key, std::move(s));
+    }
+    std::shared_ptr<const Snapshot> frozen = std::move(snap);
+    for (auto& t : threads_) t->publish(frozen);
+}
+
+std::error_code UserspaceIpvsTable::flush() {
+    state_.services.clear();
+    order_.clear();
+    counters_.clear();
+    versions_.clear();
+    publish();
+    return {};
+}
+
+std::error_code UserspaceIpvsTable::setTimeouts(const Timeouts& t) {
+    if (t.tcp) timeouts_.tcp = t.tcp;
+    if (t.tcpFin) timeouts_.tcpFin = t.tcpFin;
+    if (t.udp) timeouts_.udp = t.udp;
+    return {};
+}
+
+std::shared_ptr<const DestCounters> UserspaceIpvsTable::counters(const ServiceKey& svc, const DestKey& dest) const {
+    auto it = counters_.find({svc, dest});
+    return it == counters_.end() ? nullptr : it->second;
+}
+
+}  // namespace kmod
