@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include "director/base/Log.h"
+#include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
 
 namespace kmod {
@@ -29,6 +30,10 @@ ForwardingThread::ForwardingThread(int index) : index_(index), work_(asio::make_
 ForwardingThread::~ForwardingThread() { stop(); }
 
 void ForwardingThread::start() {
+    if (index_ == 0) {
+        sweepTimer_ = std::make_unique<asio::steady_timer>(io_);
+        asio::post(io_, [this] { sweep(); });
+    }
     thread_ = std::thread([this] {
         try {
             io_.run();
@@ -38,9 +43,27 @@ void ForwardingThread::start() {
     });
 }
 
+void ForwardingThread::sweep() {
+    if (snapshot_) {
+        const auto now = PersistenceTable::Clock::now();
+        for (const auto& [key, svc] : snapshot_->services) {
+            if (!svc->persistence) continue;
+            svc->persistence->sweep(now, [&](const DestKey& dk) {
+                for (const auto& d : svc->dests)
+                    if (d.dest.key == dk) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
+            });
+        }
+    }
+    sweepTimer_->expires_after(std::chrono::seconds(1));
+    sweepTimer_->async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) sweep();
+    });
+}
+
 void ForwardingThread::stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
+        if (sweepTimer_) sweepTimer_->cancel();
         listeners_.clear();
         schedulers_.clear();
         work_.reset();
@@ -133,11 +156,10 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     std::vector<SchedDest> view;
     view.reserve(svc->dests.size());
     for (const auto& d : svc->dests) {
-        const std::uint32_t active = d.counters->active.load(std::memory_order_relaxed);
-        const std::uint32_t inactive = d.counters->inactive.load(std::memory_order_relaxed);
-        const std::uint32_t total = active + inactive;
-        const bool overloaded = d.dest.upperThreshold && total >= d.dest.upperThreshold;
-        view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), active, inactive, overloaded});
+        view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight),
+                                 d.counters->active.load(std::memory_order_relaxed),
+                                 d.counters->inactive.load(std::memory_order_relaxed),
+                                 d.counters->overloaded.load(std::memory_order_relaxed)});
     }
     boost::system::error_code ec;
     const auto peer = client.remote_endpoint(ec);
@@ -147,12 +169,45 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         p.sourcePort = peer.port();
     }
     p.destination = key.address;
-    const auto pick = schedIt->second.scheduler->pick(view, p);
-    if (!pick) return resetClose(client);  // no destination available: as the kernel, refuse
+
+    // Persistence: a client network bound to a real server goes back to it while the server is in
+    // the service (even quiesced, as the kernel does by default); otherwise the scheduler picks.
+    std::optional<size_t> pick;
+    std::shared_ptr<PersistenceTable> persistence = svc->persistence;
+    base::IpAddress clientNet;
+    const auto now = PersistenceTable::Clock::now();
+    if (persistence) {
+        const int prefix = key.address.isV4() ? __builtin_popcount(svc->service.netmask) : static_cast<int>(svc->service.netmask);
+        clientNet = p.source.masked(prefix);
+        if (auto bound = persistence->use(clientNet, now)) {
+            for (size_t i = 0; i < svc->dests.size(); ++i)
+                if (svc->dests[i].dest.key == *bound && !svc->dests[i].counters->overloaded.load(std::memory_order_relaxed))
+                    pick = i;
+            if (!pick) persistence->release(clientNet, now);  // its server left: schedule anew
+        }
+    }
+    if (!pick) {
+        pick = schedIt->second.scheduler->pick(view, p);
+        if (!pick) return resetClose(client);  // no destination available: as the kernel, refuse
+        if (persistence) {
+            const auto r = persistence->bind(clientNet, svc->dests[*pick].dest.key, now);
+            if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
+            if (r.replaced)
+                for (const auto& d : svc->dests)
+                    if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
     const SnapshotDest& dest = svc->dests[*pick];
     auto counters = dest.counters;
+    const std::uint32_t upper = dest.dest.upperThreshold, lower = dest.dest.lowerThreshold;
     counters->conns.fetch_add(1, std::memory_order_relaxed);
     counters->inactive.fetch_add(1, std::memory_order_relaxed);
+    counters->afterBind(upper);
+    // Runs once when the connection ends, however it ends.
+    auto unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet] {
+        counters->afterUnbind(upper, lower);
+        if (persistence) persistence->release(clientNet, PersistenceTable::Clock::now());
+    });
 
     struct Pending {
         asio::ip::tcp::socket client, server;
@@ -167,12 +222,13 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->server.close(ignore);  // fails the connect below
     });
     const asio::ip::tcp::endpoint target(toAsio(dest.dest.key.address), dest.dest.key.port);
-    pending->server.async_connect(target, [pending, counters](const boost::system::error_code& cec) {
+    pending->server.async_connect(target, [pending, counters, unbind](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
         counters->inactive.fetch_sub(1, std::memory_order_relaxed);
         if (cec) {
             counters->failed.fetch_add(1, std::memory_order_relaxed);
+            (*unbind)();
             resetClose(pending->client);
             return;
         }
@@ -181,14 +237,16 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
         auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server),
-                                             [counters](const Relay::Totals& t) {
+                                             [counters, unbind](const Relay::Totals& t) {
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                                  counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
+                                                 (*unbind)();
                                              });
         if (!relay->start()) {
             counters->active.fetch_sub(1, std::memory_order_relaxed);
             counters->failed.fetch_add(1, std::memory_order_relaxed);
+            (*unbind)();
         }
     });
 }

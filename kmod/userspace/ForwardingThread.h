@@ -42,6 +42,8 @@ private:
     std::shared_ptr<const Snapshot> snapshot_;
     std::map<ServiceKey, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
     std::map<ServiceKey, Sched> schedulers_;
+    std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
+    void sweep();
 };
 
 }  // namespace kmod

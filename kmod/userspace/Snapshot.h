@@ -19,7 +19,22 @@ struct DestCounters {
     std::atomic<std::uint64_t> inBytes{0};   // client -> real server
     std::atomic<std::uint64_t> outBytes{0};  // real server -> client
     std::atomic<std::uint64_t> failed{0};    // connects refused, reset or timed out
+    std::atomic<std::uint32_t> persistent{0};  // persistence templates pointing here
+    std::atomic<bool> overloaded{false};     // IP_VS_DEST_F_OVERLOAD
+
+    std::uint32_t total() const { return active.load(std::memory_order_relaxed) + inactive.load(std::memory_order_relaxed); }
+    // The kernel's rules (ip_vs_bind_dest / ip_vs_unbind_dest): overloaded once the connections
+    // reach the upper threshold; back below the lower one (or 3/4 of the upper when no lower).
+    void afterBind(std::uint32_t upper) {
+        if (upper && total() >= upper) overloaded.store(true, std::memory_order_relaxed);
+    }
+    void afterUnbind(std::uint32_t upper, std::uint32_t lower) {
+        const std::uint32_t t = total();
+        if (lower ? t < lower : (!upper || t * 4 < upper * 3)) overloaded.store(false, std::memory_order_relaxed);
+    }
 };
+
+class PersistenceTable;
 
 struct SnapshotDest {
     Dest dest;
@@ -30,6 +45,7 @@ struct SnapshotService {
     Service service;
     std::vector<SnapshotDest> dests;  // newest first, as the kernel lists them
     std::uint64_t version = 0;        // changes whenever this service or its dests change
+    std::shared_ptr<PersistenceTable> persistence;  // set for persistent services; outlives snapshots
 };
 
 struct Snapshot {

@@ -89,9 +89,20 @@ void UserspaceIpvsTable::publish() {
         auto s = std::make_shared<SnapshotService>();
         s->service = entry.service;
         s->version = versions_[key];
+        if (entry.service.flags & kSvcPersistent) {
+            auto& table = persistence_[key];
+            const std::chrono::seconds timeout(entry.service.timeout ? entry.service.timeout : 300);
+            if (!table) table = std::make_shared<PersistenceTable>(timeout);
+            else table->setTimeout(timeout);
+            s->persistence = table;
+        } else {
+            persistence_.erase(key);
+        }
         for (const auto& dk : order_[key]) s->dests.push_back(SnapshotDest{entry.dests.at(dk), counters_.at({key, dk})});
         snap->services.emplace(key, std::move(s));
     }
+    for (auto it = persistence_.begin(); it != persistence_.end();)
+        it = state_.services.contains(it->first) ? std::next(it) : persistence_.erase(it);
     std::shared_ptr<const Snapshot> frozen = std::move(snap);
     for (auto& t : threads_) t->publish(frozen);
 }

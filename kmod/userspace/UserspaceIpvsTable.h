@@ -11,6 +11,7 @@
 
 #include "kmod/IpvsTable.h"
 #include "kmod/userspace/ForwardingThread.h"
+#include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Snapshot.h"
 
 namespace kmod {
@@ -41,6 +42,7 @@ private:
     std::map<ServiceKey, std::vector<DestKey>> order_;  // newest first
     std::map<std::pair<ServiceKey, DestKey>, std::shared_ptr<DestCounters>> counters_;
     std::map<ServiceKey, std::uint64_t> versions_;
+    std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
     std::uint64_t nextVersion_ = 1;
     std::vector<std::unique_ptr<ForwardingThread>> threads_;
 };

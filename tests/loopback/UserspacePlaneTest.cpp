@@ -2,6 +2,7 @@
 // real servers run by the test, through the plane's threads and splice relays.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -88,10 +89,17 @@ std::uint16_t freePort() {
 // A blocking client socket with a receive timeout.
 struct Client {
     int fd = -1;
-    explicit Client(std::uint16_t port) {
+    // `from`: a loopback source address to connect from (127.0.0.0/8 is all ours).
+    explicit Client(std::uint16_t port, const char* from = nullptr) {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         timeval tv{5, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (from) {
+            sockaddr_in src{};
+            src.sin_family = AF_INET;
+            inet_pton(AF_INET, from, &src.sin_addr);
+            ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+        }
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_port = htons(port);
@@ -264,4 +272,76 @@ TEST_CASE("userspace plane: a refusing real server closes the client cleanly, an
     char buf[1];
     CHECK(::recv(c.fd, buf, 1, 0) <= 0);
     base::log::setLevel(base::log::Level::Info);
+}
+
+TEST_CASE("userspace plane: persistence keeps a client network on its real server, even quiesced") {
+    Backend a("A"), b("B");
+    kmod::UserspaceIpvsTable t(2);
+    const std::uint16_t vport = freePort();
+    auto s = service(vport, "rr");
+    s.flags = kmod::kSvcPersistent;
+    s.timeout = 300;
+    s.netmask = 0xffffff00u;  // /24: 127.0.0.x share a template, 127.0.1.x another
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    waitListening(vport);  // from 127.0.0.1: binds 127.0.0.0/24 to one server
+    // Connections of one network land on both threads (SO_REUSEPORT) and all reach one server.
+    const std::string first = Client(vport, "127.0.0.5").line();
+    for (int i = 0; i < 6; ++i) CHECK(Client(vport, "127.0.0.9").line() == first);
+    const std::uint16_t firstPort = first == "A" ? a.port() : b.port();
+    const std::string other = first == "A" ? "B" : "A";
+    const std::uint16_t otherPort = first == "A" ? b.port() : a.port();
+    CHECK(t.counters(s.key, dest(firstPort).key)->persistent.load() == 1);
+    // Quiesced: its persistent clients keep coming (the kernel's default); new networks go elsewhere.
+    REQUIRE(t.apply({{Op::Kind::EditDest, s, dest(firstPort, 0)}}).ok());
+    std::this_thread::sleep_for(50ms);
+    CHECK(Client(vport, "127.0.0.20").line() == first);
+    CHECK(Client(vport, "127.0.1.7").line() == other);
+    CHECK(Client(vport, "127.0.1.8").line() == other);
+    CHECK(t.counters(s.key, dest(otherPort).key)->persistent.load() == 1);
+    // Removed: its clients are scheduled anew.
+    REQUIRE(t.apply({{Op::Kind::DelDest, s, dest(firstPort)}}).ok());
+    std::this_thread::sleep_for(50ms);
+    CHECK(Client(vport, "127.0.0.21").line() == other);
+}
+
+TEST_CASE("userspace plane: persistence templates expire after the timeout") {
+    Backend a("A"), b("B");
+    kmod::UserspaceIpvsTable t(1);
+    const std::uint16_t vport = freePort();
+    auto s = service(vport, "rr");
+    s.flags = kmod::kSvcPersistent;
+    s.timeout = 1;
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    waitListening(vport);
+    const std::string first = Client(vport, "127.0.3.1").line();
+    CHECK(Client(vport, "127.0.3.1").line() == first);
+    const std::uint16_t firstPort = first == "A" ? a.port() : b.port();
+    CHECK(eventually([&] { return t.counters(s.key, dest(firstPort).key)->persistent.load() == 0; }));  // swept after 1 s
+}
+
+TEST_CASE("userspace plane: the upper threshold stops new connections until below the lower one") {
+    Backend a("A"), b("B");
+    kmod::UserspaceIpvsTable t(1);
+    const std::uint16_t vport = freePort();
+    const auto s = service(vport, "fo");
+    auto capped = dest(a.port(), 100);
+    capped.upperThreshold = 2;
+    capped.lowerThreshold = 1;
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(b.port(), 1)}, {Op::Kind::AddDest, s, capped}}).ok());
+    waitListening(vport);
+    std::this_thread::sleep_for(50ms);
+    // fo sends everything to A (the highest weight) until it holds 2 connections
+    Client c1(vport), c2(vport);
+    CHECK(c1.line() == "A");
+    CHECK(c2.line() == "A");
+    CHECK(eventually([&] { return t.counters(s.key, capped.key)->overloaded.load(); }));
+    CHECK(Client(vport).line() == "B");
+    ::close(c1.fd);
+    c1.fd = -1;
+    std::this_thread::sleep_for(100ms);
+    CHECK(Client(vport).line() == "B");  // 1 left: not below the lower threshold 1
+    ::close(c2.fd);
+    c2.fd = -1;
+    CHECK(eventually([&] { return !t.counters(s.key, capped.key)->overloaded.load(); }));
+    CHECK(Client(vport).line() == "A");
 }
