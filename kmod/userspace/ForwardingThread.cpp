@@ -147,11 +147,11 @@ void ForwardingThread::accept(const ServiceKey& key) {
     });
 }
 
-void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client) {
+std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const SchedPacket& p) {
     auto svcIt = snapshot_->services.find(key);
     auto schedIt = schedulers_.find(key);
     if (svcIt == snapshot_->services.end() || schedIt == schedulers_.end() || !schedIt->second.scheduler)
-        return resetClose(client);
+        return std::nullopt;
     const std::shared_ptr<const SnapshotService> svc = svcIt->second;
     std::vector<SchedDest> view;
     view.reserve(svc->dests.size());
@@ -161,15 +161,6 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
                                  d.counters->inactive.load(std::memory_order_relaxed),
                                  d.counters->overloaded.load(std::memory_order_relaxed)});
     }
-    boost::system::error_code ec;
-    const auto peer = client.remote_endpoint(ec);
-    SchedPacket p;
-    if (!ec) {
-        p.source = *base::IpAddress::parse(peer.address().to_string());
-        p.sourcePort = peer.port();
-    }
-    p.destination = key.address;
-
     // Persistence: a client network bound to a real server goes back to it while the server is in
     // the service (even quiesced, as the kernel does by default); otherwise the scheduler picks.
     std::optional<size_t> pick;
@@ -188,7 +179,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     }
     if (!pick) {
         pick = schedIt->second.scheduler->pick(view, p);
-        if (!pick) return resetClose(client);  // no destination available: as the kernel, refuse
+        if (!pick) return std::nullopt;  // no destination available: as the kernel, refuse
         if (persistence) {
             const auto r = persistence->bind(clientNet, svc->dests[*pick].dest.key, now);
             if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
@@ -198,16 +189,35 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         }
     }
     const SnapshotDest& dest = svc->dests[*pick];
-    auto counters = dest.counters;
+    Placement out;
+    out.dest = dest.dest.key;
+    out.counters = dest.counters;
     const std::uint32_t upper = dest.dest.upperThreshold, lower = dest.dest.lowerThreshold;
-    counters->conns.fetch_add(1, std::memory_order_relaxed);
-    counters->inactive.fetch_add(1, std::memory_order_relaxed);
-    counters->afterBind(upper);
+    out.counters->conns.fetch_add(1, std::memory_order_relaxed);
+    out.counters->inactive.fetch_add(1, std::memory_order_relaxed);
+    out.counters->afterBind(upper);
     // Runs once when the connection ends, however it ends.
-    auto unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet] {
+    auto counters = out.counters;
+    out.unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet] {
         counters->afterUnbind(upper, lower);
         if (persistence) persistence->release(clientNet, PersistenceTable::Clock::now());
     });
+    return out;
+}
+
+void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client) {
+    boost::system::error_code ec;
+    const auto peer = client.remote_endpoint(ec);
+    SchedPacket p;
+    if (!ec) {
+        p.source = *base::IpAddress::parse(peer.address().to_string());
+        p.sourcePort = peer.port();
+    }
+    p.destination = key.address;
+    auto placement = place(key, p);
+    if (!placement) return resetClose(client);
+    auto counters = placement->counters;
+    auto unbind = placement->unbind;
 
     struct Pending {
         asio::ip::tcp::socket client, server;
@@ -221,7 +231,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         boost::system::error_code ignore;
         pending->server.close(ignore);  // fails the connect below
     });
-    const asio::ip::tcp::endpoint target(toAsio(dest.dest.key.address), dest.dest.key.port);
+    const asio::ip::tcp::endpoint target(toAsio(placement->dest.address), placement->dest.port);
     pending->server.async_connect(target, [pending, counters, unbind](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();

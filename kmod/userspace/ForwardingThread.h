@@ -4,7 +4,9 @@
 // hands it each new Snapshot with post(): the thread opens and closes listeners to match, and
 // never waits for the control side.
 #pragma once
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <thread>
 
@@ -13,6 +15,14 @@
 #include "kmod/userspace/Snapshot.h"
 
 namespace kmod {
+
+// Where the scheduler (or a persistence template) put a new connection or flow. `unbind` must
+// run once when it ends; until then it counts as an inactive connection of `dest`.
+struct Placement {
+    DestKey dest;
+    std::shared_ptr<DestCounters> counters;
+    std::shared_ptr<std::function<void()>> unbind;
+};
 
 class ForwardingThread {
 public:
@@ -33,6 +43,7 @@ private:
     void sync(std::shared_ptr<const Snapshot> snapshot);
     void accept(const ServiceKey& key);
     void onClient(const ServiceKey& key, asio::ip::tcp::socket client);
+    std::optional<Placement> place(const ServiceKey& key, const SchedPacket& p);
     bool openListener(const ServiceKey& key);
 
     int index_;
