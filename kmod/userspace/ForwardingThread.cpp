@@ -5,6 +5,7 @@
 #include "director/base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
+#include "kmod/userspace/UdpForwarder.h"
 
 namespace kmod {
 
@@ -65,6 +66,8 @@ void ForwardingThread::stop() {
     asio::post(io_, [this] {
         if (sweepTimer_) sweepTimer_->cancel();
         listeners_.clear();
+        for (auto& [k, f] : udp_) f->stop();
+        udp_.clear();
         schedulers_.clear();
         work_.reset();
         io_.stop();  // drops the relays of open connections
@@ -86,8 +89,30 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
             ++it;
         }
     }
+    for (auto it = udp_.begin(); it != udp_.end();) {
+        if (!snapshot_->services.contains(it->first)) {
+            schedulers_.erase(it->first);
+            it->second->stop();
+            it = udp_.erase(it);
+        } else {
+            it->second->setTimeout(std::chrono::seconds(snapshot_->udpTimeout));
+            ++it;
+        }
+    }
     for (const auto& [key, svc] : snapshot_->services) {
-        if (!listeners_.contains(key) && openListener(key)) accept(key);
+        if (key.protocol == kUdp) {
+            if (!udp_.contains(key)) {
+                auto f = std::make_shared<UdpForwarder>(
+                    io_, key, [this, key](const SchedPacket& p) { return place(key, p); },
+                    std::chrono::seconds(snapshot_->udpTimeout));
+                if (f->open(index_ == 0)) {
+                    f->start();
+                    udp_.emplace(key, f);
+                }
+            }
+        } else if (!listeners_.contains(key) && openListener(key)) {
+            accept(key);
+        }
         Sched& s = schedulers_[key];
         if (!s.scheduler || s.version != svc->version) {
             if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {

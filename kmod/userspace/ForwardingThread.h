@@ -52,6 +52,7 @@ private:
     std::thread thread_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::map<ServiceKey, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
+    std::map<ServiceKey, std::shared_ptr<class UdpForwarder>> udp_;
     std::map<ServiceKey, Sched> schedulers_;
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();

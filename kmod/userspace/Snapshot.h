@@ -50,6 +50,7 @@ struct SnapshotService {
 
 struct Snapshot {
     std::map<ServiceKey, std::shared_ptr<const SnapshotService>> services;
+    std::uint32_t udpTimeout = 300;  // seconds a UDP flow lives without traffic
 };
 
 }  // namespace kmod

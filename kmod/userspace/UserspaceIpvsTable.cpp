@@ -32,7 +32,7 @@ std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
         const Service& s = op.service;
         if (s.key.isFwmark()) why = "fwmark services need the kernel plane";
         else if (s.key.protocol == kSctp) why = "SCTP needs the kernel plane";
-        else if (s.key.protocol == kUdp) why = "UDP is not forwarded by this plane yet; use the kernel plane";
+        else if (s.flags & kSvcOnePacket) why = "one-packet scheduling is not in this plane yet; use the kernel plane";
         else if (isKnownScheduler(s.scheduler) && !makeScheduler(s.scheduler, s.flags))
             why = "this plane does not have the mh, lblc and lblcr schedulers yet";
     }
@@ -103,6 +103,7 @@ void UserspaceIpvsTable::publish() {
     }
     for (auto it = persistence_.begin(); it != persistence_.end();)
         it = state_.services.contains(it->first) ? std::next(it) : persistence_.erase(it);
+    snap->udpTimeout = timeouts_.udp;
     std::shared_ptr<const Snapshot> frozen = std::move(snap);
     for (auto& t : threads_) t->publish(frozen);
 }
@@ -120,6 +121,7 @@ std::error_code UserspaceIpvsTable::setTimeouts(const Timeouts& t) {
     if (t.tcp) timeouts_.tcp = t.tcp;
     if (t.tcpFin) timeouts_.tcpFin = t.tcpFin;
     if (t.udp) timeouts_.udp = t.udp;
+    publish();
     return {};
 }
 

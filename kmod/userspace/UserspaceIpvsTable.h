@@ -2,8 +2,10 @@
 // kernel's: the control side (the lvs worker) applies ops with the kernel's rules, keeps the
 // kernel's destination order, and publishes an immutable Snapshot to the forwarding threads, which
 // proxy TCP connections with full NAT (the client talks to the VIP, the plane to the real server).
+// TCP connections are relayed with splice; UDP datagrams per client flow (UdpForwarder).
 // What this plane cannot do is refused per op with EOPNOTSUPP and one clear log line: fwmark and
-// SCTP services, UDP (not yet), DR and tunnel forwarding, the mh/lblc/lblcr schedulers (not yet).
+// SCTP services, DR and tunnel forwarding, one-packet scheduling and the mh/lblc/lblcr schedulers
+// (not yet).
 #pragma once
 #include <map>
 #include <memory>

@@ -345,3 +345,109 @@ TEST_CASE("userspace plane: the upper threshold stops new connections until belo
     CHECK(eventually([&] { return !t.counters(s.key, capped.key)->overloaded.load(); }));
     CHECK(Client(vport).line() == "A");
 }
+
+namespace {
+
+// A UDP real server: answers each datagram with "NAME:" and the datagram.
+class UdpBackend {
+public:
+    explicit UdpBackend(std::string name) : name_(std::move(name)), sock_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+        port_ = sock_.local_endpoint().port();
+        receive();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~UdpBackend() {
+        asio::post(io_, [this] {
+            boost::system::error_code ec;
+            sock_.close(ec);
+            io_.stop();
+        });
+        thread_.join();
+    }
+    std::uint16_t port() const { return port_; }
+
+private:
+    void receive() {
+        sock_.async_receive_from(asio::buffer(buf_), from_, [this](const boost::system::error_code& ec, size_t n) {
+            if (ec) return;
+            reply_ = name_ + ":" + std::string(buf_.data(), n);
+            boost::system::error_code ignore;
+            sock_.send_to(asio::buffer(reply_), from_, 0, ignore);
+            receive();
+        });
+    }
+    std::string name_;
+    asio::io_context io_;
+    asio::ip::udp::socket sock_;
+    std::uint16_t port_ = 0;
+    std::array<char, 2048> buf_{};
+    asio::ip::udp::endpoint from_;
+    std::string reply_;
+    std::thread thread_;
+};
+
+// One UDP flow: its own socket (so its own client port).
+struct UdpClient {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    std::uint16_t vport;
+    explicit UdpClient(std::uint16_t port) : vport(port) {
+        timeval tv{0, 300000};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~UdpClient() { ::close(fd); }
+    // Sends and returns the reply and who it came from ("" on timeout).
+    std::pair<std::string, std::uint16_t> ask(const std::string& msg) {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(vport);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+        char buf[2048];
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n <= 0) return {"", 0};
+        return {std::string(buf, static_cast<size_t>(n)), ntohs(from.sin_port)};
+    }
+};
+
+kmod::Service udpService(std::uint16_t port, const char* sched = "rr") {
+    auto s = service(port, sched);
+    s.key.protocol = kmod::kUdp;
+    return s;
+}
+
+std::uint16_t freeUdpPort() {
+    asio::io_context io;
+    asio::ip::udp::socket s(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return s.local_endpoint().port();
+}
+
+}  // namespace
+
+TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP, and expire") {
+    UdpBackend a("A"), b("B");
+    kmod::UserspaceIpvsTable t(1);
+    REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 0, 1}));
+    const std::uint16_t vport = freeUdpPort();
+    const auto s = udpService(vport);
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    // The socket is bound on the plane's thread: ask until it answers.
+    UdpClient c1(vport);
+    std::pair<std::string, std::uint16_t> r;
+    REQUIRE(eventually([&] { return !(r = c1.ask("hello")).first.empty(); }));
+    CHECK(r.second == vport);  // from the virtual service, not the real server
+    const char first = r.first[0];
+    CHECK(r.first.substr(1) == ":hello");
+    for (int i = 0; i < 5; ++i) CHECK(c1.ask("again").first[0] == first);  // one flow, one server
+    UdpClient c2(vport), c3(vport);
+    const char second = c2.ask("x").first[0];
+    CHECK(second != first);  // rr: the next flow goes to the other one
+    CHECK(c3.ask("y").first[0] == first);
+    CHECK(t.counters(s.key, dest(a.port()).key)->inactive.load() + t.counters(s.key, dest(b.port()).key)->inactive.load() == 3);
+    // Idle for the UDP timeout (1 s): the flows end.
+    CHECK(eventually([&] {
+        return t.counters(s.key, dest(a.port()).key)->inactive.load() + t.counters(s.key, dest(b.port()).key)->inactive.load() == 0;
+    }));
+    CHECK(t.counters(s.key, dest(a.port()).key)->conns.load() + t.counters(s.key, dest(b.port()).key)->conns.load() == 3);
+}

@@ -1,0 +1,55 @@
+// UdpForwarder: one UDP virtual service on one forwarding thread. Datagrams arrive on an
+// SO_REUSEPORT/freebind socket bound to the VIP (read in batches with recvmmsg); each client
+// address:port is a flow, placed once by the scheduler (and persistence) and given its own
+// connected socket towards the real server. Replies come back on that socket and go to the client
+// from the VIP (sent in batches with sendmmsg). A flow idle for the UDP timeout ends.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "director/base/Asio.h"
+#include "kmod/userspace/ForwardingThread.h"
+
+namespace kmod {
+
+class UdpForwarder : public std::enable_shared_from_this<UdpForwarder> {
+public:
+    using Placer = std::function<std::optional<Placement>(const SchedPacket&)>;
+    UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout);
+    ~UdpForwarder();
+    // False (after logging) when the service address cannot be bound.
+    bool open(bool logErrors);
+    void start();
+    void stop();
+    void setTimeout(std::chrono::seconds t) { timeout_ = t; }
+    size_t flows() const { return flows_.size(); }
+
+private:
+    struct Flow {
+        explicit Flow(asio::io_context& io) : upstream(io) {}
+        asio::ip::udp::socket upstream;
+        asio::ip::udp::endpoint client;
+        Placement placement;
+        std::chrono::steady_clock::time_point lastSeen;
+        bool closed = false;
+    };
+    void readClients();
+    void readUpstream(const std::shared_ptr<Flow>& flow);
+    std::shared_ptr<Flow> flowFor(const asio::ip::udp::endpoint& client);
+    void endFlow(const std::shared_ptr<Flow>& flow);
+    void sweep();
+
+    asio::io_context& io_;
+    ServiceKey key_;
+    Placer placer_;
+    std::chrono::seconds timeout_;
+    asio::ip::udp::socket socket_;
+    asio::steady_timer sweepTimer_;
+    std::map<asio::ip::udp::endpoint, std::shared_ptr<Flow>> flows_;
+    bool stopped_ = false;
+};
+
+}  // namespace kmod
