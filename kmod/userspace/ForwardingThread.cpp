@@ -26,7 +26,8 @@ void resetClose(asio::ip::tcp::socket& s) {
 }
 }  // namespace
 
-ForwardingThread::ForwardingThread(int index) : index_(index), work_(asio::make_work_guard(io_)) {}
+ForwardingThread::ForwardingThread(int index)
+    : index_(index), pipes_(std::make_unique<Relay::PipePool>()), work_(asio::make_work_guard(io_)) {}
 
 ForwardingThread::~ForwardingThread() { stop(); }
 
@@ -235,7 +236,9 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     const auto peer = client.remote_endpoint(ec);
     SchedPacket p;
     if (!ec) {
-        p.source = *base::IpAddress::parse(peer.address().to_string());
+        const auto a = peer.address();
+        p.source = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
+                             : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
         p.sourcePort = peer.port();
     }
     p.destination = key.address;
@@ -257,7 +260,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->server.close(ignore);  // fails the connect below
     });
     const asio::ip::tcp::endpoint target(toAsio(placement->dest.address), placement->dest.port);
-    pending->server.async_connect(target, [pending, counters, unbind](const boost::system::error_code& cec) {
+    Relay::PipePool* pipes = pipes_.get();
+    pending->server.async_connect(target, [pending, counters, unbind, pipes](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
         counters->inactive.fetch_sub(1, std::memory_order_relaxed);
@@ -271,7 +275,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->server.set_option(asio::ip::tcp::no_delay(true), ignore);
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
-        auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server),
+        auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
                                              [counters, unbind](const Relay::Totals& t) {
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);

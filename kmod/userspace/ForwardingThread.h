@@ -12,6 +12,7 @@
 
 #include "director/base/Asio.h"
 #include "kmod/sched/Scheduler.h"
+#include "kmod/userspace/Relay.h"
 #include "kmod/userspace/Snapshot.h"
 
 namespace kmod {
@@ -47,6 +48,8 @@ private:
     bool openListener(const ServiceKey& key);
 
     int index_;
+    // Declared before io_: relays still queued in io_ give their pipes back when io_ is destroyed.
+    std::unique_ptr<Relay::PipePool> pipes_;
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::thread thread_;

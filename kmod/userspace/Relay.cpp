@@ -4,19 +4,49 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <tuple>
 
 namespace kmod {
 
 namespace {
-constexpr size_t kChunk = 1 << 16;
+constexpr size_t kChunk = 1 << 18;  // the pipe's capacity (F_SETPIPE_SZ below)
+constexpr size_t kPoolMax = 256;
 void closeFd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
 }
 }  // namespace
 
-Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, Done done)
-    : client_(std::move(client)), server_(std::move(server)), done_(std::move(done)) {
+Relay::PipePool::~PipePool() {
+    for (auto [r, w] : free_) {
+        ::close(r);
+        ::close(w);
+    }
+}
+
+std::pair<int, int> Relay::PipePool::take() {
+    if (!free_.empty()) {
+        auto p = free_.back();
+        free_.pop_back();
+        return p;
+    }
+    int p[2];
+    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return {-1, -1};
+    ::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(kChunk));  // fewer splices for bulk; best effort
+    return {p[0], p[1]};
+}
+
+void Relay::PipePool::give(int r, int w) {
+    if (free_.size() < kPoolMax) {
+        free_.emplace_back(r, w);
+        return;
+    }
+    ::close(r);
+    ::close(w);
+}
+
+Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done)
+    : client_(std::move(client)), server_(std::move(server)), pipes_(pipes), done_(std::move(done)) {
     up_.from = &client_;
     up_.to = &server_;
     down_.from = &server_;
@@ -25,6 +55,10 @@ Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, Done do
 
 Relay::~Relay() {
     for (Direction* d : {&up_, &down_}) {
+        if (d->pipeRead >= 0 && d->inPipe == 0) {
+            pipes_.give(d->pipeRead, d->pipeWrite);
+            d->pipeRead = d->pipeWrite = -1;
+        }
         closeFd(d->pipeRead);
         closeFd(d->pipeWrite);
     }
@@ -32,10 +66,10 @@ Relay::~Relay() {
 
 bool Relay::start() {
     for (Direction* d : {&up_, &down_}) {
-        int p[2];
-        if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
-        d->pipeRead = p[0];
-        d->pipeWrite = p[1];
+        std::tie(d->pipeRead, d->pipeWrite) = pipes_.take();
+        if (d->pipeRead < 0) return false;
+        const int cap = ::fcntl(d->pipeWrite, F_GETPIPE_SZ);
+        d->capacity = cap > 0 ? static_cast<size_t>(cap) : 65536;
     }
     boost::system::error_code ec;
     client_.non_blocking(true, ec);
@@ -54,35 +88,39 @@ void Relay::pump(Direction& d) {
             const ssize_t n = ::splice(d.pipeRead, nullptr, d.to->native_handle(), nullptr, d.inPipe,
                                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n < 0) {
-                if (errno == EAGAIN) {
-                    auto self = shared_from_this();
-                    d.to->async_wait(asio::socket_base::wait_write, [self, &d](const boost::system::error_code& ec) {
-                        if (ec) return self->fail();
-                        self->pump(d);
-                    });
-                    return;
-                }
-                return fail();
-            }
-            d.inPipe -= static_cast<size_t>(n);
-            d.moved += static_cast<std::uint64_t>(n);
-            continue;
-        }
-        const ssize_t n = ::splice(d.from->native_handle(), nullptr, d.pipeWrite, nullptr, kChunk,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n == 0) return finishDirection(d);
-        if (n < 0) {
-            if (errno == EAGAIN) {
+                if (errno != EAGAIN) return fail();
                 auto self = shared_from_this();
-                d.from->async_wait(asio::socket_base::wait_read, [self, &d](const boost::system::error_code& ec) {
+                d.to->async_wait(asio::socket_base::wait_write, [self, &d](const boost::system::error_code& ec) {
                     if (ec) return self->fail();
                     self->pump(d);
                 });
                 return;
             }
-            return fail();
+            d.inPipe -= static_cast<size_t>(n);
+            d.moved += static_cast<std::uint64_t>(n);
+            continue;
         }
-        d.inPipe = static_cast<size_t>(n);
+        if (!d.drained) {
+            const ssize_t n = ::splice(d.from->native_handle(), nullptr, d.pipeWrite, nullptr, d.capacity,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n == 0) return finishDirection(d);
+            if (n < 0 && errno != EAGAIN) return fail();
+            if (n > 0) {
+                d.inPipe = static_cast<size_t>(n);
+                // Less than the pipe holds: the socket had no more just now. Wait for more rather
+                // than ask again for an EAGAIN; the wait is queued before the loop polls, so the
+                // next arrival's edge is not missed.
+                d.drained = static_cast<size_t>(n) < d.capacity;
+                continue;
+            }
+        }
+        d.drained = false;
+        auto self = shared_from_this();
+        d.from->async_wait(asio::socket_base::wait_read, [self, &d](const boost::system::error_code& ec) {
+            if (ec) return self->fail();
+            self->pump(d);
+        });
+        return;
     }
 }
 

@@ -5,6 +5,8 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "director/base/Asio.h"
 
@@ -18,7 +20,19 @@ public:
     };
     using Done = std::function<void(const Totals&)>;
 
-    Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, Done done);
+    // Pipes are reused across relays of one thread (a pipe costs two syscalls to make and two to
+    // close); only empty pipes go back to the pool.
+    class PipePool {
+    public:
+        ~PipePool();
+        std::pair<int, int> take();  // {-1, -1} when out of descriptors
+        void give(int r, int w);
+
+    private:
+        std::vector<std::pair<int, int>> free_;
+    };
+
+    Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done);
     ~Relay();
     // False when the pipes cannot be made (out of descriptors): the caller closes both sockets.
     bool start();
@@ -29,6 +43,8 @@ private:
         asio::ip::tcp::socket* to;
         int pipeRead = -1, pipeWrite = -1;
         size_t inPipe = 0;
+        size_t capacity = 65536;  // the pipe's size
+        bool drained = false;     // the last read found the socket empty
         std::uint64_t moved = 0;
         bool done = false;
     };
@@ -38,6 +54,7 @@ private:
     void maybeDone();
 
     asio::ip::tcp::socket client_, server_;
+    PipePool& pipes_;
     Direction up_{}, down_{};
     Done done_;
     bool failed_ = false, finished_ = false;

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Userspace data plane benchmark: in one run, on loopback, the same wrk load against (a) nginx
+directly, (b) haproxy (mode tcp) in front of it, (c) directord's userspace plane in front of it.
+Measures the short-connection rate (connections/s, one request per connection), bulk throughput
+(Gbit/s, 10 MB responses) and the p50/p99 latency of small keep-alive exchanges; prints absolute
+numbers and the ratios to haproxy and to direct. Every process it starts it stops, by PID."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=15):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def units(value, unit, table):
+    return float(value) * table.get(unit, 1)
+
+
+def wrk(url, seconds, conns, extra=()):
+    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", *extra, url],
+                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    bps = units(m.group(1), m.group(2), {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}) * 8
+    lat = {}
+    for q in ("50", "99"):
+        m = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        lat[q] = units(m.group(1), m.group(2), {"us": 1e-3, "ms": 1, "s": 1000}) if m else float("nan")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return {"rps": rps, "gbps": bps / 1e9, "p50": lat["50"], "p99": lat["99"], "errors": errors.group(0) if errors else ""}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directord", required=True)
+    ap.add_argument("--seconds", type=int, default=5)
+    args = ap.parse_args()
+    for tool in ("nginx", "haproxy", "wrk"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            sys.exit(f"dataplane bench: {tool} is missing (tools/setup-debian.sh installs it)")
+
+    work = tempfile.mkdtemp(prefix="dataplane-bench-")
+    os.chmod(work, 0o755)
+    procs = []
+    try:
+        www = os.path.join(work, "www")
+        os.makedirs(www)
+        with open(os.path.join(www, "small"), "w") as f:
+            f.write("x" * 64)
+        with open(os.path.join(www, "big"), "wb") as f:
+            f.write(os.urandom(10 << 20))
+        os.chmod(www, 0o755)
+        for n in ("small", "big"):
+            os.chmod(os.path.join(www, n), 0o644)
+        pn, ph, pd = free_port(), free_port(), free_port()
+        with open(os.path.join(work, "nginx.conf"), "w") as f:
+            f.write(f"""worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.err;
+events {{ worker_connections 4096; }}
+http {{ access_log off; keepalive_requests 100000;
+  server {{ listen 127.0.0.1:{pn} reuseport backlog=4096; root {www}; }} }}
+""")
+        with open(os.path.join(work, "haproxy.cfg"), "w") as f:
+            f.write(f"""global
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind 127.0.0.1:{ph}
+  default_backend be
+backend be
+  server nginx 127.0.0.1:{pn}
+""")
+        with open(os.path.join(work, "directord.conf"), "w") as f:
+            f.write(f"""global = {{ data_plane = "userspace"; pid_file = "{work}/directord.pid";
+  state_dump_file = "{work}/state.json"; log_level = "warning"; }};
+virtual_servers = ( {{ address = "127.0.0.1"; port = {pd}; scheduler = "rr";
+  real_servers = ( {{ address = "127.0.0.1"; port = {pn}; }} ); }} );
+""")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        procs.append(subprocess.Popen([nginx, "-c", f"{work}/nginx.conf", "-p", work, "-g", "daemon off;"],
+                                      stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", f"{work}/haproxy.cfg", "-db"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([args.directord, "-f", f"{work}/directord.conf"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for p in (pn, ph, pd):
+            wait_port(p)
+        time.sleep(0.5)
+
+        targets = [("direct", pn), ("haproxy", ph), ("directord", pd)]
+        results = {}
+        print(f"data plane benchmark: wrk -t1 against nginx on loopback, {args.seconds} s per run, 2 cores shared by all")
+        for name, port in targets:
+            base = f"http://127.0.0.1:{port}"
+            short = wrk(f"{base}/small", args.seconds, 32, ["-H", "Connection: close"])
+            small = wrk(f"{base}/small", args.seconds, 8)
+            bulk = wrk(f"{base}/big", args.seconds, 4)
+            results[name] = {"conn/s": short["rps"], "Gbit/s": bulk["gbps"], "p50 ms": small["p50"],
+                             "p99 ms": small["p99"], "req/s": small["rps"]}
+            for r in (short, small, bulk):
+                if r["errors"]:
+                    print(f"  {name}: {r['errors']}")
+        cols = ["conn/s", "req/s", "Gbit/s", "p50 ms", "p99 ms"]
+        print(f"{'target':<10}" + "".join(f"{c:>12}" for c in cols))
+        for name, _ in targets:
+            print(f"{name:<10}" + "".join(f"{results[name][c]:>12.3f}" if "ms" in c or "Gbit" in c else f"{results[name][c]:>12.0f}" for c in cols))
+        d, h, o = results["direct"], results["haproxy"], results["directord"]
+        for label, ref in (("vs haproxy", h), ("vs direct", d)):
+            ratios = []
+            for c in cols:
+                # latency: lower is better, so the ratio is ref / ours (>1 = ours is faster)
+                ratios.append(ref[c] / o[c] if "ms" in c else o[c] / ref[c])
+            print(f"{'directord ' + label:<22}" + "  ".join(f"{c} {r:.2f}x" for c, r in zip(cols, ratios)))
+        print("(ratios: >1 means directord is ahead; for latency, ref/ours)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
