@@ -163,11 +163,17 @@ void ForwardingThread::accept(const ServiceKey& key) {
     it->second->async_accept([this, key](const boost::system::error_code& ec, asio::ip::tcp::socket client) {
         if (ec == asio::error::operation_aborted) return;  // listener closed
         if (!ec) onClient(key, std::move(client));
-        else if (ec == asio::error::no_descriptors) {
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+            // Out of descriptors: say so once, and try again shortly instead of spinning on accept.
             static std::atomic<bool> said{false};
             if (!said.exchange(true))
-                base::log::error("userspace plane: out of file descriptors; new connections wait until some close"
-                                 " (raise LimitNOFILE)");
+                base::log::error("userspace plane: out of file descriptors; new connections wait in the backlog until"
+                                 " some close (raise LimitNOFILE)");
+            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+            timer->async_wait([this, key, timer](const boost::system::error_code& tec) {
+                if (!tec) accept(key);
+            });
+            return;
         }
         accept(key);
     });
