@@ -209,6 +209,7 @@ std::string LvsWorker::stateJson() const {
     health_->writeJson(w);
     w.key("table").beginArray();
     const auto table = table_->dump();
+    const auto status = table_->status();
     if (table) {
         for (const auto& [key, e] : table->services) {
             const auto& s = e.service;
@@ -227,6 +228,20 @@ std::string LvsWorker::stateJson() const {
                 w.field("weight", d.weight);
                 w.field("upper_threshold", d.upperThreshold);
                 w.field("lower_threshold", d.lowerThreshold);
+                if (status && status->contains(key) && status->at(key).dests.contains(dk)) {
+                    const auto& ds = status->at(key).dests.at(dk);
+                    w.field("active_conns", ds.activeConns);
+                    w.field("inactive_conns", ds.inactConns);
+                    w.field("persistent_conns", ds.persistConns);
+                    w.field("conns", ds.stats.conns);
+                    w.field("in_packets", ds.stats.inpkts);
+                    w.field("out_packets", ds.stats.outpkts);
+                    w.field("in_bytes", ds.stats.inbytes);
+                    w.field("out_bytes", ds.stats.outbytes);
+                    w.field("cps", ds.rates.cps);
+                    w.field("in_bps", ds.rates.inbps);
+                    w.field("out_bps", ds.rates.outbps);
+                }
                 w.endObject();
             }
             w.endArray();

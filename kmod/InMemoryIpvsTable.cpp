@@ -19,6 +19,16 @@ base::Result<TableState> InMemoryIpvsTable::dump() {
     return state_;
 }
 
+base::Result<TableStatus> InMemoryIpvsTable::status() {
+    if (dumpError_) return dumpError_;
+    TableStatus st;
+    for (const auto& [k, e] : state_.services) {
+        auto& s = st[k];
+        for (const auto& [dk, d] : e.dests) s.dests[dk];
+    }
+    return st;
+}
+
 ApplyResult InMemoryIpvsTable::apply(const std::vector<Op>& ops) {
     ApplyResult r;
     for (size_t i = 0; i < ops.size(); ++i) {

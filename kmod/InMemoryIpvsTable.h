@@ -16,6 +16,7 @@ public:
 
     std::string name() const override { return "memory"; }
     base::Result<TableState> dump() override;
+    base::Result<TableStatus> status() override;  // all zero: nothing is forwarded
     ApplyResult apply(const std::vector<Op>& ops) override;
     std::error_code flush() override;
     base::Result<Timeouts> timeouts() override { return timeouts_; }

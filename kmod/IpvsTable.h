@@ -11,6 +11,7 @@
 
 #include "director/base/Result.h"
 #include "kmod/Model.h"
+#include "kmod/Stats.h"
 
 namespace kmod {
 
@@ -42,6 +43,8 @@ public:
     // "kernel", "userspace" or "memory": for logs and status.
     virtual std::string name() const = 0;
     virtual base::Result<TableState> dump() = 0;
+    // Connection counts, traffic totals and rates of every service and destination.
+    virtual base::Result<TableStatus> status() = 0;
     virtual ApplyResult apply(const std::vector<Op>& ops) = 0;
     // Deletes every service (ipvsadm -C).
     virtual std::error_code flush() = 0;

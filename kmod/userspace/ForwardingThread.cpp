@@ -46,6 +46,9 @@ void ForwardingThread::start() {
 }
 
 void ForwardingThread::sweep() {
+    if (snapshot_ && ++sweeps_ % RateEstimator::kIntervalSeconds == 0)
+        for (const auto& [key, svc] : snapshot_->services)
+            for (const auto& d : svc->dests) d.counters->tick();
     if (snapshot_) {
         const auto now = PersistenceTable::Clock::now();
         for (const auto& [key, svc] : snapshot_->services) {
@@ -286,6 +289,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                                  counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
+                                                 counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
+                                                 counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
                                                  (*unbind)();
                                              });
         if (!relay->start()) {

@@ -59,6 +59,7 @@ private:
     std::map<ServiceKey, Sched> schedulers_;
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();
+    std::uint64_t sweeps_ = 0;
 };
 
 }  // namespace kmod

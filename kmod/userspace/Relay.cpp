@@ -1,9 +1,12 @@
 #include "kmod/userspace/Relay.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <tuple>
 
 namespace kmod {
@@ -131,9 +134,29 @@ void Relay::finishDirection(Direction& d) {
     maybeDone();
 }
 
+// The client connection's segment counts: the packets in and out that IPVS would have counted.
+// glibc's tcp_info stops at tcpi_total_retrans; the kernel's (linux/tcp.h, 4.2+) goes on with these.
+struct TcpInfoWithSegments {
+    tcp_info base;
+    std::uint64_t pacingRate, maxPacingRate, bytesAcked, bytesReceived;
+    std::uint32_t segsOut, segsIn;
+};
+static_assert(offsetof(TcpInfoWithSegments, segsOut) == 136, "linux/tcp.h layout");
+
+void Relay::readSegments() {
+    TcpInfoWithSegments info{};
+    socklen_t len = sizeof info;
+    if (client_.is_open() && ::getsockopt(client_.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+        len >= offsetof(TcpInfoWithSegments, segsIn) + sizeof info.segsIn) {
+        segsIn_ = info.segsIn;
+        segsOut_ = info.segsOut;
+    }
+}
+
 void Relay::fail() {
     if (failed_ || finished_) return;
     failed_ = true;
+    readSegments();
     // A reset on one side is passed on as a reset on the other.
     boost::system::error_code ec;
     for (auto* s : {&client_, &server_}) {
@@ -147,12 +170,13 @@ void Relay::fail() {
 void Relay::maybeDone() {
     if (finished_ || !up_.done || !down_.done) return;
     finished_ = true;
+    if (!failed_) readSegments();
     boost::system::error_code ec;
     client_.close(ec);
     server_.close(ec);
     if (done_) {
         auto d = std::move(done_);
-        d(Totals{up_.moved, down_.moved, failed_});
+        d(Totals{up_.moved, down_.moved, segsIn_, segsOut_, failed_});
     }
 }
 

@@ -16,6 +16,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
 public:
     struct Totals {
         std::uint64_t clientToServer = 0, serverToClient = 0;
+        std::uint64_t segmentsIn = 0, segmentsOut = 0;  // on the client connection (TCP_INFO)
         bool error = false;
     };
     using Done = std::function<void(const Totals&)>;
@@ -52,6 +53,8 @@ private:
     void finishDirection(Direction& d);
     void fail();
     void maybeDone();
+    void readSegments();
+    std::uint64_t segsIn_ = 0, segsOut_ = 0;
 
     asio::ip::tcp::socket client_, server_;
     PipePool& pipes_;

@@ -8,7 +8,10 @@
 #include <memory>
 #include <vector>
 
+#include <mutex>
+
 #include "kmod/Model.h"
+#include "kmod/Stats.h"
 
 namespace kmod {
 
@@ -18,6 +21,24 @@ struct DestCounters {
     std::atomic<std::uint64_t> conns{0};
     std::atomic<std::uint64_t> inBytes{0};   // client -> real server
     std::atomic<std::uint64_t> outBytes{0};  // real server -> client
+    std::atomic<std::uint64_t> inPkts{0};    // TCP segments / UDP datagrams from clients
+    std::atomic<std::uint64_t> outPkts{0};   // ... to clients
+    std::mutex estimatorMutex;               // ticked by thread 0 every 2 s, read by the control side
+    RateEstimator estimator;
+
+    StatsCounters totals() const {
+        return StatsCounters{conns.load(std::memory_order_relaxed), inPkts.load(std::memory_order_relaxed),
+                             outPkts.load(std::memory_order_relaxed), inBytes.load(std::memory_order_relaxed),
+                             outBytes.load(std::memory_order_relaxed)};
+    }
+    void tick() {
+        std::lock_guard lock(estimatorMutex);
+        estimator.tick(totals());
+    }
+    StatsRates rates() {
+        std::lock_guard lock(estimatorMutex);
+        return estimator.read();
+    }
     std::atomic<std::uint64_t> failed{0};    // connects refused, reset or timed out
     std::atomic<std::uint32_t> persistent{0};  // persistence templates pointing here
     std::atomic<bool> overloaded{false};     // IP_VS_DEST_F_OVERLOAD

@@ -147,7 +147,10 @@ void UdpForwarder::readClients() {
                 if (!flow) continue;
                 flow->lastSeen = now;
                 const ssize_t sent = ::send(flow->upstream.native_handle(), b.iov[static_cast<size_t>(i)].iov_base, m.msg_len, MSG_DONTWAIT);
-                if (sent > 0) flow->placement.counters->inBytes.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+                if (sent > 0) {
+                    flow->placement.counters->inBytes.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+                    flow->placement.counters->inPkts.fetch_add(1, std::memory_order_relaxed);
+                }
             }
             if (static_cast<unsigned>(n) < kBatch) break;
         }
@@ -179,6 +182,7 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
             }
             ::sendmmsg(self->socket_.native_handle(), out.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
             flow->placement.counters->outBytes.fetch_add(bytes, std::memory_order_relaxed);
+            flow->placement.counters->outPkts.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
             flow->lastSeen = std::chrono::steady_clock::now();
         }
         self->readUpstream(flow);

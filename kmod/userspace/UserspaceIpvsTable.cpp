@@ -26,6 +26,28 @@ UserspaceIpvsTable::~UserspaceIpvsTable() {
 
 base::Result<TableState> UserspaceIpvsTable::dump() { return state_; }
 
+// A service's totals and rates are the sums of its destinations' (the estimator is linear).
+base::Result<TableStatus> UserspaceIpvsTable::status() {
+    TableStatus st;
+    for (const auto& [key, entry] : state_.services) {
+        ServiceStatus& s = st[key];
+        for (const auto& [dk, d] : entry.dests) {
+            auto it = counters_.find({key, dk});
+            if (it == counters_.end()) continue;
+            DestCounters& c = *it->second;
+            DestStatus& ds = s.dests[dk];
+            ds.activeConns = c.active.load(std::memory_order_relaxed);
+            ds.inactConns = c.inactive.load(std::memory_order_relaxed);
+            ds.persistConns = c.persistent.load(std::memory_order_relaxed);
+            ds.stats = c.totals();
+            ds.rates = c.rates();
+            s.stats += ds.stats;
+            s.rates += ds.rates;
+        }
+    }
+    return st;
+}
+
 std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
     const char* why = nullptr;
     if (op.isServiceOp() && op.kind != Op::Kind::DelService) {

@@ -26,6 +26,7 @@ public:
 
     std::string name() const override { return "userspace"; }
     base::Result<TableState> dump() override;
+    base::Result<TableStatus> status() override;
     ApplyResult apply(const std::vector<Op>& ops) override;
     std::error_code flush() override;
     base::Result<Timeouts> timeouts() override { return timeouts_; }

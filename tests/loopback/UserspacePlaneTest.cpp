@@ -248,6 +248,24 @@ TEST_CASE("userspace plane: 20 MB echoed intact through splice") {
     reader.join();
     CHECK(echoed.size() == data.size());
     CHECK(echoed == data);
+    ::close(c.fd);
+    c.fd = -1;
+    // Totals when the connection ends; rates after the estimator's next 2-second ticks.
+    CHECK(eventually([&] { return t.status()->at(s.key).dests.at(dest(a.port()).key).activeConns == 0; }));
+    const auto st = t.status()->at(s.key);
+    const auto& ds = st.dests.at(dest(a.port()).key);
+    CHECK(ds.stats.conns >= 2);  // the listening probe and this one
+    CHECK(ds.stats.inbytes >= data.size());
+    CHECK(ds.stats.outbytes >= data.size());
+    CHECK(ds.stats.inpkts > 10);
+    CHECK(ds.stats.outpkts > 10);
+    CHECK(st.stats == ds.stats);
+    std::uint64_t rate = 0;
+    for (int i = 0; i < 60 && rate == 0; ++i) {
+        std::this_thread::sleep_for(100ms);
+        rate = t.status()->at(s.key).rates.inbps;
+    }
+    CHECK(rate > 0);
 }
 
 TEST_CASE("userspace plane: a refusing real server closes the client cleanly, and nothing leaks") {

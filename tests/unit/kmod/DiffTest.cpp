@@ -91,3 +91,33 @@ TEST_CASE("an unchanged service yields no op, a weight change one edit") {
     CHECK(kmod::diff(a, b).size() == 2);
     CHECK(kmod::diff(a, b)[0].kind == Op::Kind::EditService);
 }
+
+#include "kmod/Stats.h"
+
+TEST_CASE("the rate estimator converges like the kernel's (ip_vs_est.c)") {
+    kmod::RateEstimator e;
+    kmod::StatsCounters c;
+    for (int i = 0; i < 60; ++i) {
+        c.conns += 100;  // per 2 s tick: 50 conns/s
+        c.inpkts += 1000;
+        c.outpkts += 2000;
+        c.inbytes += 2'000'000;  // 1 MB/s
+        c.outbytes += 4'000'000;
+        e.tick(c);
+    }
+    const auto r = e.read();
+    CHECK(r.cps == 50);
+    CHECK(r.inpps == 500);
+    CHECK(r.outpps == 1000);
+    CHECK(r.inbps == 1'000'000);
+    CHECK(r.outbps == 2'000'000);
+    // after one tick the average has gone a quarter of the way: 12.5/s, which the kernel rounds to 12
+    kmod::RateEstimator f;
+    kmod::StatsCounters z;
+    z.conns = 100;
+    f.tick(z);
+    CHECK(f.read().cps == 12);
+    // idle: decays towards 0
+    for (int i = 0; i < 100; ++i) e.tick(c);
+    CHECK(e.read().cps == 0);
+}
