@@ -5,6 +5,7 @@
 
 #include "conf/Loader.h"
 #include "director/Channel.h"
+#include "director/ControlServer.h"
 #include "director/LvsWorker.h"
 #include "director/Supervisor.h"
 #include "director/VrrpWorker.h"
@@ -44,6 +45,12 @@ void serveSignals(asio::io_context& io, OnHup onHup, OnUsr1 onUsr1, OnStop onSto
     io.run();
 }
 
+// The control socket's requests.
+std::string answer(LvsWorker& worker, const std::string& request) {
+    if (request == "status") return worker.stateJson() + "\n";
+    return "error: unknown request '" + request + "' (known: status)\n";
+}
+
 }  // namespace
 
 int runLvsWorker(const conf::Config& cfg, int channelFd) {
@@ -54,12 +61,18 @@ int runLvsWorker(const conf::Config& cfg, int channelFd) {
     LvsWorker worker(io, cfg, std::move(table), *channel);
     channel->start();
     worker.start();
+    ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(worker, req); });
+    control.start();
     serveSignals(
         io,
         [&] {
             if (auto next = reread(worker.config().file)) worker.reload(std::move(*next));
         },
-        [&] { worker.dumpState(); }, [&] { worker.stop(); });
+        [&] { worker.dumpState(); },
+        [&] {
+            worker.stop();
+            control.stop();
+        });
     channel->close();
     return 0;
 }
@@ -92,6 +105,8 @@ int runSingleProcess(const conf::Config& cfg) {
     base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
     vrrp.start();
     lvs.start();
+    ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(lvs, req); });
+    control.start();
     serveSignals(
         io,
         [&] {
@@ -105,6 +120,7 @@ int runSingleProcess(const conf::Config& cfg) {
         [&] {
             lvs.stop();
             vrrp.stop();
+            control.stop();
         });
     base::log::info("directord stopped");
     return 0;

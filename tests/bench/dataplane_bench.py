@@ -98,7 +98,7 @@ backend be
 """)
         with open(os.path.join(work, "directord.conf"), "w") as f:
             f.write(f"""global = {{ data_plane = "userspace"; pid_file = "{work}/directord.pid";
-  state_dump_file = "{work}/state.json"; log_level = "warning"; }};
+  state_dump_file = "{work}/state.json"; control_socket = "{work}/ctl.sock"; log_level = "warning"; }};
 virtual_servers = ( {{ address = "127.0.0.1"; port = {pd}; scheduler = "rr";
   real_servers = ( {{ address = "127.0.0.1"; port = {pn}; }} ); }} );
 """)

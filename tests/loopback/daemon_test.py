@@ -36,6 +36,7 @@ global = {{
   data_plane = "memory";
   pid_file = "{dir}/directord.pid";
   state_dump_file = "{dir}/state.json";
+  control_socket = "{dir}/ctl.sock";
   resync_interval = 1.0;
   log_level = "debug";
 }};
@@ -191,6 +192,33 @@ class ReloadTest(unittest.TestCase):
 
     def test_reload_single_process(self):
         self.reload_good_then_bad(single=True)
+
+
+class ControlSocketTest(unittest.TestCase):
+    def test_directorctl_status(self):
+        d = Daemon(self).start()
+        ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
+        sock = os.path.join(d.dir, "ctl.sock")
+        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status = json.loads(r.stdout)
+        self.assertEqual(status["data_plane"], "memory")
+        self.assertEqual([s["service"] for s in status["table"]], ["TCP  127.0.10.1:80"])
+        self.assertEqual(oct(os.stat(sock).st_mode & 0o777), "0o600")
+        # a second directord with another pid file must not take the socket over
+        other = Daemon(self)
+        other.write(text=open(d.conf).read().replace(f'pid_file = "{d.dir}/directord.pid"',
+                                                      f'pid_file = "{other.dir}/directord.pid"'))
+        other.start()
+        wait_for(lambda: f"control: {sock} is in use by another process" in other.log(), "the refusal")
+        self.assertEqual(other.stop(), 0)
+        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(json.loads(r.stdout)["pid"], status["pid"])
+        self.assertEqual(d.stop(), 0)
+        self.assertFalse(os.path.exists(sock))
+        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot reach directord", r.stderr)
 
 
 class ProcessModelTest(unittest.TestCase):

@@ -61,6 +61,7 @@ class Backend:
 
 CONFIG = """
 global = {{ data_plane = "memory"; pid_file = "{dir}/directord.pid"; state_dump_file = "{dir}/state.json";
+           control_socket = "{dir}/ctl.sock";
            log_level = "info"; }};
 virtual_servers = (
   {{ address = "127.0.10.1"; port = 80; delay_loop = 0.3; connect_timeout = 1.0; retry = 0; quorum = 0;

@@ -46,7 +46,7 @@ class QuickstartTest(unittest.TestCase):
         text = text.replace("delay_loop = 5.0;", "delay_loop = 0.3;")
         d = daemon_test.Daemon(self)
         text = re.sub(r"global = \{", f'global = {{ pid_file = "{d.dir}/directord.pid"; '
-                                      f'state_dump_file = "{d.dir}/state.json";', text, count=1)
+                                      f'state_dump_file = "{d.dir}/state.json"; control_socket = "{d.dir}/ctl.sock";', text, count=1)
         d.write(text=text)
         d.logf = open(d.log_path, "w")
         import subprocess

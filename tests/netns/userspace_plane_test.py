@@ -94,7 +94,8 @@ class NetnsUserspacePlane(unittest.TestCase):
         conf = os.path.join(self.dir, "directord.conf")
         with open(conf, "w") as f:
             f.write(f"""
-global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json"; }};
+global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
+           control_socket = "{self.dir}/ctl.sock"; }};
 virtual_servers = ( {{
   address = "{VIP}"; port = 80; scheduler = "rr"; delay_loop = 0.5; connect_timeout = 1.0; retry = 0; quorum = 0;
   real_servers = (
