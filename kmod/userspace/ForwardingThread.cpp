@@ -270,7 +270,10 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     });
     const asio::ip::tcp::endpoint target(toAsio(placement->dest.address), placement->dest.port);
     Relay::PipePool* pipes = pipes_.get();
-    pending->server.async_connect(target, [pending, counters, unbind, pipes](const boost::system::error_code& cec) {
+    const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
+    asio::io_context* ioPtr = &io_;
+    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, ioPtr](
+                                              const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
         counters->inactive.fetch_sub(1, std::memory_order_relaxed);
@@ -285,15 +288,22 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
         auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                             [counters, unbind](const Relay::Totals& t) {
+                                             [counters, unbind, finWait, ioPtr](const Relay::Totals& t) {
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                                  counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
                                                  counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
                                                  counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
-                                                 (*unbind)();
+                                                 // As an IPVS entry after FIN: inactive for the tcpfin timeout
+                                                 // (the scheduler counts it; persistence holds).
+                                                 counters->inactive.fetch_add(1, std::memory_order_relaxed);
+                                                 auto linger = std::make_shared<asio::steady_timer>(*ioPtr, finWait);
+                                                 linger->async_wait([counters, unbind, linger](const boost::system::error_code&) {
+                                                     counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+                                                     (*unbind)();
+                                                 });
                                              });
-        if (!relay->start()) {
+        if (!relay->start(idleTimeout)) {
             counters->active.fetch_sub(1, std::memory_order_relaxed);
             counters->failed.fetch_add(1, std::memory_order_relaxed);
             (*unbind)();

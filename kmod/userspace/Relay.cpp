@@ -67,7 +67,8 @@ Relay::~Relay() {
     }
 }
 
-bool Relay::start() {
+bool Relay::start(std::chrono::seconds idleTimeout) {
+    idleTimeout_ = idleTimeout;
     for (Direction* d : {&up_, &down_}) {
         std::tie(d->pipeRead, d->pipeWrite) = pipes_.take();
         if (d->pipeRead < 0) return false;
@@ -79,7 +80,24 @@ bool Relay::start() {
     server_.non_blocking(true, ec);
     pump(up_);
     pump(down_);
+    armIdle();
     return true;
+}
+
+// One timer per idle period: when it fires, a connection that moved bytes since is given another
+// period; one that did not is reset.
+void Relay::armIdle() {
+    if (finished_ || failed_) return;
+    if (!idle_) idle_ = std::make_unique<asio::steady_timer>(client_.get_executor());
+    seenMoved_ = up_.moved + down_.moved;
+    idle_->expires_after(idleTimeout_);
+    std::weak_ptr<Relay> weak = weak_from_this();
+    idle_->async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->finished_) return;
+        if (self->up_.moved + self->down_.moved == self->seenMoved_) return self->fail();
+        self->armIdle();
+    });
 }
 
 // Drains the pipe into the destination, then refills it from the source; waits on whichever
@@ -170,6 +188,7 @@ void Relay::fail() {
 void Relay::maybeDone() {
     if (finished_ || !up_.done || !down_.done) return;
     finished_ = true;
+    if (idle_) idle_->cancel();
     if (!failed_) readSegments();
     boost::system::error_code ec;
     client_.close(ec);

@@ -4,6 +4,7 @@
 // closing both sockets. Runs on one forwarding thread's io_context.
 #pragma once
 #include <functional>
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -36,7 +37,9 @@ public:
     Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done);
     ~Relay();
     // False when the pipes cannot be made (out of descriptors): the caller closes both sockets.
-    bool start();
+    // A connection idle (no byte either way) for `idleTimeout` is reset, as IPVS expires an
+    // established entry after the tcp timeout.
+    bool start(std::chrono::seconds idleTimeout);
 
 private:
     struct Direction {
@@ -54,6 +57,10 @@ private:
     void fail();
     void maybeDone();
     void readSegments();
+    void armIdle();
+    std::unique_ptr<asio::steady_timer> idle_;
+    std::chrono::seconds idleTimeout_{900};
+    std::uint64_t seenMoved_ = ~std::uint64_t{0};
     std::uint64_t segsIn_ = 0, segsOut_ = 0;
 
     asio::ip::tcp::socket client_, server_;

@@ -71,7 +71,9 @@ struct SnapshotService {
 
 struct Snapshot {
     std::map<ServiceKey, std::shared_ptr<const SnapshotService>> services;
-    std::uint32_t udpTimeout = 300;  // seconds a UDP flow lives without traffic
+    std::uint32_t udpTimeout = 300;     // seconds a UDP flow lives without traffic
+    std::uint32_t tcpTimeout = 900;     // seconds an established connection may stay idle
+    std::uint32_t tcpFinTimeout = 120;  // seconds a closed connection still counts (inactive)
 };
 
 }  // namespace kmod

@@ -126,6 +126,8 @@ void UserspaceIpvsTable::publish() {
     for (auto it = persistence_.begin(); it != persistence_.end();)
         it = state_.services.contains(it->first) ? std::next(it) : persistence_.erase(it);
     snap->udpTimeout = timeouts_.udp;
+    snap->tcpTimeout = timeouts_.tcp;
+    snap->tcpFinTimeout = timeouts_.tcpFin;
     std::shared_ptr<const Snapshot> frozen = std::move(snap);
     for (auto& t : threads_) t->publish(frozen);
 }

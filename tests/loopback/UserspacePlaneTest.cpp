@@ -327,6 +327,7 @@ TEST_CASE("userspace plane: persistence keeps a client network on its real serve
 TEST_CASE("userspace plane: persistence templates expire after the timeout") {
     Backend a("A"), b("B");
     kmod::UserspaceIpvsTable t(1);
+    REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 1, 0}));  // closed connections linger 1 s, not 120
     const std::uint16_t vport = freePort();
     auto s = service(vport, "rr");
     s.flags = kmod::kSvcPersistent;
@@ -342,6 +343,7 @@ TEST_CASE("userspace plane: persistence templates expire after the timeout") {
 TEST_CASE("userspace plane: the upper threshold stops new connections until below the lower one") {
     Backend a("A"), b("B");
     kmod::UserspaceIpvsTable t(1);
+    REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 1, 0}));  // closed connections count 1 s, not 120
     const std::uint16_t vport = freePort();
     const auto s = service(vport, "fo");
     auto capped = dest(a.port(), 100);
@@ -349,7 +351,11 @@ TEST_CASE("userspace plane: the upper threshold stops new connections until belo
     capped.lowerThreshold = 1;
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(b.port(), 1)}, {Op::Kind::AddDest, s, capped}}).ok());
     waitListening(vport);
-    std::this_thread::sleep_for(50ms);
+    // the probe connection counts as inactive until its tcpfin linger ends
+    REQUIRE(eventually([&] {
+        auto c = t.counters(s.key, capped.key);
+        return c->conns.load() >= 1 && c->inactive.load() == 0 && c->active.load() == 0;
+    }));
     // fo sends everything to A (the highest weight) until it holds 2 connections
     Client c1(vport), c2(vport);
     CHECK(c1.line() == "A");
@@ -358,7 +364,7 @@ TEST_CASE("userspace plane: the upper threshold stops new connections until belo
     CHECK(Client(vport).line() == "B");
     ::close(c1.fd);
     c1.fd = -1;
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(1500ms);  // past the tcpfin linger
     CHECK(Client(vport).line() == "B");  // 1 left: not below the lower threshold 1
     ::close(c2.fd);
     c2.fd = -1;
@@ -470,4 +476,35 @@ TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP,
         return t.counters(s.key, dest(a.port()).key)->inactive.load() + t.counters(s.key, dest(b.port()).key)->inactive.load() == 0;
     }));
     CHECK(t.counters(s.key, dest(a.port()).key)->conns.load() + t.counters(s.key, dest(b.port()).key)->conns.load() == 3);
+}
+
+TEST_CASE("userspace plane: closed connections linger as inactive for tcpfin; idle ones end after tcp") {
+    Backend a("A");
+    kmod::UserspaceIpvsTable t(1);
+    REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{2, 1, 0}));
+    const std::uint16_t vport = freePort();
+    const auto s = service(vport);
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
+    waitListening(vport);
+    auto counters = [&] { return t.counters(s.key, dest(a.port()).key); };
+    // the listening probe: placed, relayed, closed, lingered
+    CHECK(eventually([&] { return counters()->conns.load() >= 1 && counters()->inactive.load() == 0 && counters()->active.load() == 0; }));
+    {
+        Client c(vport);
+        REQUIRE(c.line() == "A");
+    }
+    // closed: inactive for about the tcpfin timeout (1 s), then gone
+    CHECK(eventually([&] { return counters()->active.load() == 0 && counters()->inactive.load() == 1; }));
+    CHECK(eventually([&] { return counters()->inactive.load() == 0; }));
+    // an idle established connection is reset after the tcp timeout (2 s)
+    Client idle(vport);
+    REQUIRE(idle.line() == "A");
+    const auto start = std::chrono::steady_clock::now();
+    timeval tv{10, 0};
+    ::setsockopt(idle.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[1];
+    CHECK(::recv(idle.fd, buf, 1, 0) <= 0);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(waited >= 1500ms);
+    CHECK(waited < 8s);
 }
