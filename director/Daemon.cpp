@@ -10,6 +10,9 @@
 #include "director/Supervisor.h"
 #include "director/VrrpWorker.h"
 #include "director/base/Log.h"
+#include "kmod/IpvsadmFormat.h"
+
+#include <sstream>
 
 namespace director {
 namespace {
@@ -45,10 +48,55 @@ void serveSignals(asio::io_context& io, OnHup onHup, OnUsr1 onUsr1, OnStop onSto
     io.run();
 }
 
+// "ipvs-list [stats|rate|thresholds|persistent-conn|tun-info|exact|service PROTO ADDR:PORT|fwmark N 4|6]..."
+std::string ipvsList(kmod::IpvsTable& table, std::istringstream& words) {
+    kmod::ListOptions o;
+    std::string w;
+    while (words >> w) {
+        if (w == "stats") o.format = kmod::ListFormat::Stats;
+        else if (w == "rate") o.format = kmod::ListFormat::Rate;
+        else if (w == "thresholds") o.format = kmod::ListFormat::Thresholds;
+        else if (w == "persistent-conn") o.format = kmod::ListFormat::PersistentConn;
+        else if (w == "tun-info") o.format = kmod::ListFormat::TunInfo;
+        else if (w == "exact") o.exact = true;
+        else if (w == "service") {
+            std::string proto, where;
+            words >> proto >> where;
+            const auto sa = base::SocketAddress::parse(where);
+            if (!sa) return "error: bad service address '" + where + "'\n";
+            o.only = kmod::ServiceKey::inet(sa->address, proto == "udp" ? kmod::kUdp : proto == "sctp" ? kmod::kSctp : kmod::kTcp, sa->port);
+        } else if (w == "fwmark") {
+            std::uint32_t mark = 0;
+            int family = 4;
+            words >> mark >> family;
+            o.only = kmod::ServiceKey::mark(family == 6 ? base::Family::V6 : base::Family::V4, mark);
+        } else {
+            return "error: unknown list option '" + w + "'\n";
+        }
+    }
+    const auto dump = table.dump();
+    if (!dump) return "error: cannot read the " + table.name() + " table: " + dump.error().message() + "\n";
+    if (o.only && !dump->services.contains(*o.only)) return "error: No such service\n";
+    const auto status = table.status();
+    return kmod::formatList(*dump, status ? *status : kmod::TableStatus{}, o);
+}
+
 // The control socket's requests.
 std::string answer(LvsWorker& worker, const std::string& request) {
-    if (request == "status") return worker.stateJson() + "\n";
-    return "error: unknown request '" + request + "' (known: status)\n";
+    std::istringstream words(request);
+    std::string verb;
+    words >> verb;
+    if (verb == "status") return worker.stateJson() + "\n";
+    if (verb == "ipvs-list") return ipvsList(worker.table(), words);
+    if (verb == "ipvs-save") {
+        const auto dump = worker.table().dump();
+        return dump ? kmod::formatSave(*dump) : "error: " + dump.error().message() + "\n";
+    }
+    if (verb == "ipvs-timeout") {
+        const auto t = worker.table().timeouts();
+        return t ? kmod::formatTimeouts(*t) : "error: " + t.error().message() + "\n";
+    }
+    return "error: unknown request '" + request + "' (known: status, ipvs-list, ipvs-save, ipvs-timeout)\n";
 }
 
 }  // namespace

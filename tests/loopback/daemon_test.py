@@ -205,6 +205,27 @@ class ControlSocketTest(unittest.TestCase):
         self.assertEqual(status["data_plane"], "memory")
         self.assertEqual([s["service"] for s in status["table"]], ["TCP  127.0.10.1:80"])
         self.assertEqual(oct(os.stat(sock).st_mode & 0o777), "0o600")
+        # ipvsctl reads the daemon's table in ipvsadm's formats
+        ipvsctl = os.path.join(os.path.dirname(DIRECTORD), "ipvsctl")
+        env = dict(os.environ, DIRECTORD_SOCKET=sock)
+        run = lambda *a: subprocess.run([ipvsctl, *a], capture_output=True, text=True, env=env, timeout=DEADLINE)
+        r = run("-Ln")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout,
+                         "IP Virtual Server version 1.2.1 (size=4096)\n"
+                         "Prot LocalAddress:Port Scheduler Flags\n"
+                         "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+                         "TCP  127.0.10.1:80 wrr\n"
+                         "  -> 127.0.0.2:8080               Masq    3      0          0         \n"
+                         "  -> 127.0.0.3:8080               Masq    1      0          0         \n")
+        self.assertEqual(run("-S", "-n").stdout,
+                         "-A -t 127.0.10.1:80 -s wrr\n"
+                         "-a -t 127.0.10.1:80 -r 127.0.0.2:8080 -m -w 3\n"
+                         "-a -t 127.0.10.1:80 -r 127.0.0.3:8080 -m -w 1\n")
+        self.assertEqual(run("-L", "--timeout").stdout, "Timeout (tcp tcpfin udp): 900 120 300\n")
+        self.assertIn("TCP  127.0.10.1:80", run("-Ln", "--stats", "-t", "127.0.10.1:80").stdout)
+        r = run("-Ln", "-t", "127.0.10.9:80")
+        self.assertEqual((r.returncode, r.stderr), (1, "No such service\n"))
         # a second directord with another pid file must not take the socket over
         other = Daemon(self)
         other.write(text=open(d.conf).read().replace(f'pid_file = "{d.dir}/directord.pid"',
