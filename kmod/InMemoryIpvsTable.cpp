@@ -35,19 +35,16 @@ ApplyResult InMemoryIpvsTable::apply(const std::vector<Op>& ops) {
         const Op& op = ops[i];
         opLog_.push_back(op);
         std::error_code ec = injector_ ? injector_(op) : std::error_code{};
-        if (!ec && (op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
-            !isKnownScheduler(op.service.scheduler))
-            ec = base::errnoCode(ENOENT);
-        int err = 0;
-        if (!ec && !applyOp(state_, op, &err)) ec = base::errnoCode(err);
-        if (ec) {
-            ++r.failed;
-            if (!r.firstFailure) r.firstFailure = OpFailure{i, op, ec};
-        } else {
-            ++r.applied;
-        }
+        r.record(i, op, ec ? ec : applyLikeKernel(state_, op));
     }
     return r;
+}
+
+std::error_code applyLikeKernel(TableState& t, const Op& op) {
+    if ((op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) && !isKnownScheduler(op.service.scheduler))
+        return base::errnoCode(ENOENT);
+    int err = 0;
+    return applyOp(t, op, &err) ? std::error_code{} : base::errnoCode(err);
 }
 
 std::error_code InMemoryIpvsTable::flush() {

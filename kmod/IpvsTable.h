@@ -35,7 +35,20 @@ struct ApplyResult {
     size_t failed = 0;
     std::optional<OpFailure> firstFailure;
     bool ok() const { return failed == 0; }
+    // Counts one op's outcome; returns true when it was applied.
+    bool record(size_t index, const Op& op, std::error_code ec) {
+        if (!ec) {
+            ++applied;
+            return true;
+        }
+        ++failed;
+        if (!firstFailure) firstFailure = OpFailure{index, op, ec};
+        return false;
+    }
 };
+
+// Applies `op` to `t` with the kernel's rules (unknown scheduler: ENOENT; then applyOp's errnos).
+std::error_code applyLikeKernel(TableState& t, const Op& op);
 
 class IpvsTable {
 public:

@@ -44,16 +44,6 @@ std::string serviceName(const ServiceKey& k) {
     return fmt("%-4s %s", protocolName(k.protocol), hostPort(k.address, k.port).c_str());
 }
 
-const char* fwdName(Forwarding f) {
-    switch (f) {
-    case Forwarding::Masq: return "Masq";
-    case Forwarding::LocalNode: return "Local";
-    case Forwarding::Tunnel: return "Tunnel";
-    case Forwarding::Route: return "Route";
-    }
-    return "?";
-}
-
 // print_largenum()
 std::string largeNum(std::uint64_t i, bool exact) {
     if (exact) {
@@ -182,11 +172,11 @@ std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const L
                        ds.inactConns);
             break;
         case ListFormat::TunInfo:
-            out += fmt("  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", name.c_str(), fwdName(d->forwarding), tunInfo(*d).c_str(),
+            out += fmt("  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding), tunInfo(*d).c_str(),
                        static_cast<int>(d->weight), ds.activeConns, ds.inactConns);
             break;
         case ListFormat::Plain:
-            out += fmt("  -> %-28s %-7s %-6d %-10u %-10u\n", name.c_str(), fwdName(d->forwarding), static_cast<int>(d->weight),
+            out += fmt("  -> %-28s %-7s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding), static_cast<int>(d->weight),
                        ds.activeConns, ds.inactConns);
             break;
         }

@@ -69,18 +69,8 @@ ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
     ApplyResult r;
     for (size_t i = 0; i < ops.size(); ++i) {
         const Op& op = ops[i];
-        std::error_code ec = refuse(op);
-        if (!ec && (op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
-            !isKnownScheduler(op.service.scheduler))
-            ec = base::errnoCode(ENOENT);
-        int err = 0;
-        if (!ec && !applyOp(state_, op, &err)) ec = base::errnoCode(err);
-        if (ec) {
-            ++r.failed;
-            if (!r.firstFailure) r.firstFailure = OpFailure{i, op, ec};
-            continue;
-        }
-        ++r.applied;
+        const std::error_code refused = refuse(op);
+        if (!r.record(i, op, refused ? refused : applyLikeKernel(state_, op))) continue;
         const ServiceKey& k = op.service.key;
         auto& order = order_[k];
         switch (op.kind) {
