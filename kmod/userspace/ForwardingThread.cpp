@@ -65,10 +65,38 @@ void ForwardingThread::sweep() {
     });
 }
 
+void ForwardingThread::linger(Lingering l) {
+    lingering_.push_back(std::move(l));
+    if (!lingerArmed_) armLinger();
+}
+
+void ForwardingThread::armLinger() {
+    if (!lingerTimer_) lingerTimer_ = std::make_unique<asio::steady_timer>(io_);
+    lingerArmed_ = true;
+    lingerTimer_->expires_at(lingering_.front().until);
+    lingerTimer_->async_wait([this](const boost::system::error_code& ec) {
+        lingerArmed_ = false;
+        if (!ec) expireLingering();
+    });
+}
+
+void ForwardingThread::expireLingering() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!lingering_.empty() && lingering_.front().until <= now) {
+        Lingering l = std::move(lingering_.front());
+        lingering_.pop_front();
+        l.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+        (*l.unbind)();
+    }
+    if (!lingering_.empty()) armLinger();
+}
+
 void ForwardingThread::stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
         if (sweepTimer_) sweepTimer_->cancel();
+        if (lingerTimer_) lingerTimer_->cancel();
+        lingering_.clear();
         listeners_.clear();
         for (auto& [k, f] : udp_) f->stop();
         udp_.clear();
@@ -271,8 +299,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     const asio::ip::tcp::endpoint target(toAsio(placement->dest.address), placement->dest.port);
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
-    asio::io_context* ioPtr = &io_;
-    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, ioPtr](
+    ForwardingThread* self = this;
+    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self](
                                               const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
@@ -288,7 +316,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
         auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                             [counters, unbind, finWait, ioPtr](const Relay::Totals& t) {
+                                             [counters, unbind, finWait, self](const Relay::Totals& t) {
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                                  counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
@@ -297,11 +325,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
                                                  // As an IPVS entry after FIN: inactive for the tcpfin timeout
                                                  // (the scheduler counts it; persistence holds).
                                                  counters->inactive.fetch_add(1, std::memory_order_relaxed);
-                                                 auto linger = std::make_shared<asio::steady_timer>(*ioPtr, finWait);
-                                                 linger->async_wait([counters, unbind, linger](const boost::system::error_code&) {
-                                                     counters->inactive.fetch_sub(1, std::memory_order_relaxed);
-                                                     (*unbind)();
-                                                 });
+                                                 self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind});
                                              });
         if (!relay->start(idleTimeout)) {
             counters->active.fetch_sub(1, std::memory_order_relaxed);

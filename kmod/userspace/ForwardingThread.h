@@ -4,6 +4,7 @@
 // hands it each new Snapshot with post(): the thread opens and closes listeners to match, and
 // never waits for the control side.
 #pragma once
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -60,6 +61,19 @@ private:
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();
     std::uint64_t sweeps_ = 0;
+    // Closed connections counting as inactive for tcpfin, oldest first (one timer for all of them,
+    // not one per connection; entries are in deadline order unless the timeout changed meanwhile).
+    struct Lingering {
+        std::chrono::steady_clock::time_point until;
+        std::shared_ptr<DestCounters> counters;
+        std::shared_ptr<std::function<void()>> unbind;
+    };
+    void linger(Lingering l);
+    void armLinger();
+    void expireLingering();
+    std::deque<Lingering> lingering_;
+    std::unique_ptr<asio::steady_timer> lingerTimer_;
+    bool lingerArmed_ = false;
 };
 
 }  // namespace kmod

@@ -49,7 +49,8 @@ void Relay::PipePool::give(int r, int w) {
 }
 
 Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done)
-    : client_(std::move(client)), server_(std::move(server)), pipes_(pipes), done_(std::move(done)) {
+    : client_(std::move(client)), server_(std::move(server)), pipes_(pipes), done_(std::move(done)),
+      idle_(client_.get_executor()) {
     up_.from = &client_;
     up_.to = &server_;
     down_.from = &server_;
@@ -88,11 +89,10 @@ bool Relay::start(std::chrono::seconds idleTimeout) {
 // period; one that did not is reset.
 void Relay::armIdle() {
     if (finished_ || failed_) return;
-    if (!idle_) idle_ = std::make_unique<asio::steady_timer>(client_.get_executor());
     seenMoved_ = up_.moved + down_.moved;
-    idle_->expires_after(idleTimeout_);
+    idle_.expires_after(idleTimeout_);
     std::weak_ptr<Relay> weak = weak_from_this();
-    idle_->async_wait([weak](const boost::system::error_code& ec) {
+    idle_.async_wait([weak](const boost::system::error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || self->finished_) return;
         if (self->up_.moved + self->down_.moved == self->seenMoved_) return self->fail();
@@ -188,7 +188,7 @@ void Relay::fail() {
 void Relay::maybeDone() {
     if (finished_ || !up_.done || !down_.done) return;
     finished_ = true;
-    if (idle_) idle_->cancel();
+    idle_.cancel();
     if (!failed_) readSegments();
     boost::system::error_code ec;
     client_.close(ec);

@@ -58,7 +58,6 @@ private:
     void maybeDone();
     void readSegments();
     void armIdle();
-    std::unique_ptr<asio::steady_timer> idle_;
     std::chrono::seconds idleTimeout_{900};
     std::uint64_t seenMoved_ = ~std::uint64_t{0};
     std::uint64_t segsIn_ = 0, segsOut_ = 0;
@@ -67,6 +66,7 @@ private:
     PipePool& pipes_;
     Direction up_{}, down_{};
     Done done_;
+    asio::steady_timer idle_;  // after client_: made from its executor
     bool failed_ = false, finished_ = false;
 };
 
