@@ -1,5 +1,7 @@
 #include "director/Daemon.h"
 
+#include <pthread.h>
+
 #include <csignal>
 #include <memory>
 
@@ -27,11 +29,18 @@ std::optional<conf::Config> reread(const std::string& file) {
     return std::nullopt;
 }
 
-// Runs `io` until SIGTERM/SIGINT, calling the handlers for SIGHUP and SIGUSR1.
-template <class OnHup, class OnUsr1, class OnStop>
-void serveSignals(asio::io_context& io, OnHup onHup, OnUsr1 onUsr1, OnStop onStop) {
+// Installs the signal handlers, then unblocks the signals (a worker is forked with them blocked, so
+// one sent while it starts up waits instead of killing it), then starts the components and runs
+// `io` until SIGTERM/SIGINT, calling the handlers for SIGHUP and SIGUSR1.
+template <class Start, class OnHup, class OnUsr1, class OnStop>
+void serveSignals(asio::io_context& io, Start start, OnHup onHup, OnUsr1 onUsr1, OnStop onStop) {
     asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
     signals.add(SIGUSR1);
+    sigset_t mine;
+    sigemptyset(&mine);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD}) sigaddset(&mine, sig);
+    ::pthread_sigmask(SIG_UNBLOCK, &mine, nullptr);
+    start();
     std::function<void(const boost::system::error_code&, int)> handler;
     handler = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -107,12 +116,14 @@ int runLvsWorker(const conf::Config& cfg, int channelFd) {
     if (!table) return kExitConfig;
     auto channel = std::make_shared<SocketChannel>(io, channelFd);
     LvsWorker worker(io, cfg, std::move(table), *channel);
-    channel->start();
-    worker.start();
     ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(worker, req); });
-    control.start();
     serveSignals(
         io,
+        [&] {
+            channel->start();
+            worker.start();
+            control.start();
+        },
         [&] {
             if (auto next = reread(worker.config().file)) worker.reload(std::move(*next));
         },
@@ -129,11 +140,13 @@ int runVrrpWorker(const conf::Config& cfg, int channelFd) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, channelFd);
     VrrpWorker worker(io, cfg, *channel);
-    channel->start();
-    worker.start();
     std::string file = cfg.file;
     serveSignals(
         io,
+        [&] {
+            channel->start();
+            worker.start();
+        },
         [&] {
             if (auto next = reread(file)) worker.reload(std::move(*next));
         },
@@ -151,12 +164,14 @@ int runSingleProcess(const conf::Config& cfg) {
     VrrpWorker vrrp(io, cfg, toLvs);
     LvsWorker lvs(io, cfg, std::move(table), toVrrp);
     base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
-    vrrp.start();
-    lvs.start();
     ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(lvs, req); });
-    control.start();
     serveSignals(
         io,
+        [&] {
+            vrrp.start();
+            lvs.start();
+            control.start();
+        },
         [&] {
             base::log::info("reload: SIGHUP: reading ", cfg.file);
             if (auto next = reread(cfg.file)) {

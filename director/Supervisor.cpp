@@ -82,10 +82,9 @@ void Supervisor::spawn(Worker& w) {
         if (pidFileFd_ >= 0) ::close(pidFileFd_);
         for (Worker* o : {&lvs_, &vrrp_})
             if (o->fd >= 0) ::close(o->fd);
+        // Default dispositions, but still blocked: the worker unblocks them once its own handlers
+        // are in place (a signal sent while it starts up waits instead of killing it).
         for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) ::signal(sig, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         base::log::setIdentity(w.name);
         std::exit(w.main(cfg_, sv[1]));
     }
