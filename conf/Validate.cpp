@@ -95,9 +95,6 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
             if (vs.fwmark) why = "fwmark services";
             else if (vs.protocol == "sctp") why = "sctp";
             else if (vs.forwarding != ForwardingMethod::Nat) why = "dr and tun forwarding";
-            else if (vs.onePacket) why = "one-packet scheduling (yet)";
-            else if (vs.scheduler == "mh" || vs.scheduler == "lblc" || vs.scheduler == "lblcr")
-                why = "the mh, lblc and lblcr schedulers (yet)";
             if (why)
                 add(d, vs.where, p, std::string("the userspace data plane does not do ") + why +
                                         " (it forwards tcp and udp with full NAT); use data_plane = \"kernel\"");

@@ -49,7 +49,10 @@ std::unique_ptr<Scheduler> makeScheduler(const std::string& name, std::uint32_t 
     if (name == "fo") return std::make_unique<Failover>(false);
     if (name == "ovf") return std::make_unique<Failover>(true);
     if (name == "twos") return std::make_unique<TwoChoices>(seed);
-    return nullptr;  // mh, lblc, lblcr: not in the userspace plane yet
+    if (name == "mh") return std::make_unique<Maglev>(flags);
+    if (name == "lblc") return std::make_unique<Locality>(Locality::Kind::Lblc);
+    if (name == "lblcr") return std::make_unique<Locality>(Locality::Kind::Lblcr);
+    return nullptr;
 }
 
 }  // namespace kmod

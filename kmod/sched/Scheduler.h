@@ -23,6 +23,11 @@ struct SchedDest {
     std::uint32_t activeConns = 0;
     std::uint32_t inactConns = 0;
     bool overloaded = false;  // IP_VS_DEST_F_OVERLOAD (upper threshold reached)
+    // The kernel's last_weight: the weight when added, then the latest non-zero weight (mh keeps a
+    // quiesced destination's slots with it). -1: same as weight.
+    int lastWeight = -1;
+
+    int lastNonZeroWeight() const { return lastWeight < 0 ? weight : lastWeight; }
 
     bool available() const { return weight > 0 && !overloaded; }
 };
@@ -41,6 +46,15 @@ public:
     // Index into `dests`, or nullopt when no destination can take the connection.
     virtual std::optional<size_t> pick(const std::vector<SchedDest>& dests, const SchedPacket& p) = 0;
 };
+
+// A new service's destinations as the kernel sees them arrive: ip_vs_add_dest() calls the
+// scheduler's hook once per destination, the list growing at its head (wrr's current weight
+// depends on that history, so a table loaded in one go schedules like one built by ipvsadm -a).
+inline void updateOneByOne(Scheduler& s, const std::vector<SchedDest>& dests) {
+    for (size_t k = 1; k <= dests.size(); ++k)
+        s.update(std::vector<SchedDest>(dests.end() - static_cast<long>(k), dests.end()));
+    if (dests.empty()) s.update(dests);
+}
 
 // `flags` are the service flags (kSvcSched1 = sh/mh fallback, kSvcSched2 = sh/mh port).
 // Null for a name this plane does not implement.

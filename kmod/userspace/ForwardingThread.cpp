@@ -147,15 +147,20 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
         }
         Sched& s = schedulers_[key];
         if (!s.scheduler || s.version != svc->version) {
+            std::vector<SchedDest> dests;
+            for (const auto& d : svc->dests) {
+                SchedDest sd{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false};
+                sd.lastWeight = d.lastWeight;
+                dests.push_back(sd);
+            }
             if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {
                 s.scheduler = makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
                 s.name = svc->service.scheduler;
                 s.flags = svc->service.flags;
+                if (s.scheduler) updateOneByOne(*s.scheduler, dests);
+            } else {
+                s.scheduler->update(dests);
             }
-            std::vector<SchedDest> dests;
-            for (const auto& d : svc->dests)
-                dests.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false});
-            if (s.scheduler) s.scheduler->update(dests);
             s.version = svc->version;
         }
     }
@@ -222,7 +227,7 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight),
                                  d.counters->active.load(std::memory_order_relaxed),
                                  d.counters->inactive.load(std::memory_order_relaxed),
-                                 d.counters->overloaded.load(std::memory_order_relaxed)});
+                                 d.counters->overloaded.load(std::memory_order_relaxed), d.lastWeight});
     }
     // Persistence: a client network bound to a real server goes back to it while the server is in
     // the service (even quiesced, as the kernel does by default); otherwise the scheduler picks.
@@ -255,6 +260,7 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     Placement out;
     out.dest = dest.dest.key;
     out.counters = dest.counters;
+    out.onePacket = key.protocol == kUdp && (svc->service.flags & kSvcOnePacket);
     const std::uint32_t upper = dest.dest.upperThreshold, lower = dest.dest.lowerThreshold;
     out.counters->conns.fetch_add(1, std::memory_order_relaxed);
     out.counters->inactive.fetch_add(1, std::memory_order_relaxed);

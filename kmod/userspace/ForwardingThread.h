@@ -24,6 +24,7 @@ struct Placement {
     DestKey dest;
     std::shared_ptr<DestCounters> counters;
     std::shared_ptr<std::function<void()>> unbind;
+    bool onePacket = false;  // the service schedules each UDP datagram on its own (ipvsadm -o)
 };
 
 class ForwardingThread {

@@ -60,6 +60,7 @@ class PersistenceTable;
 struct SnapshotDest {
     Dest dest;
     std::shared_ptr<DestCounters> counters;
+    int lastWeight = -1;  // the kernel's last_weight: the weight when added, then the latest non-zero one
 };
 
 struct SnapshotService {

@@ -91,13 +91,10 @@ void UdpForwarder::stop() {
     boost::system::error_code ec;
     socket_.close(ec);
     sweepTimer_.cancel();
-    for (auto& [ep, flow] : flows_) {
-        flow->closed = true;
-        flow->upstream.close(ec);
-        (*flow->placement.unbind)();
-        flow->placement.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
-    }
+    for (auto& [ep, flow] : flows_) endFlow(flow);
+    for (auto& [ep, flow] : packetFlows_) endFlow(flow);
     flows_.clear();
+    packetFlows_.clear();
 }
 
 std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::endpoint& client) {
@@ -109,9 +106,29 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::e
     p.destination = key_.address;
     auto placement = placer_(p);
     if (!placement) return nullptr;  // no destination: the datagram is dropped, as by the kernel
+    if (!placement->onePacket) {
+        auto flow = openFlow(client, std::move(*placement));
+        if (flow) flows_.emplace(client, flow);
+        return flow;
+    }
+    // one-packet: this datagram was the whole connection
+    placement->counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+    (*placement->unbind)();
+    const std::pair<asio::ip::udp::endpoint, DestKey> key{client, placement->dest};
+    if (auto pit = packetFlows_.find(key); pit != packetFlows_.end()) return pit->second;
+    auto flow = openFlow(client, std::move(*placement));
+    if (flow) {
+        flow->counted = false;
+        packetFlows_.emplace(key, flow);
+    }
+    return flow;
+}
+
+std::shared_ptr<UdpForwarder::Flow> UdpForwarder::openFlow(const asio::ip::udp::endpoint& client, Placement placement) {
     auto flow = std::make_shared<Flow>(io_);
     flow->client = client;
-    flow->placement = std::move(*placement);
+    flow->placement = std::move(placement);
+    flow->counted = !flow->placement.onePacket;
     boost::system::error_code ec;
     const asio::ip::udp::endpoint target(toAsio(flow->placement.dest.address), flow->placement.dest.port);
     flow->upstream.open(target.protocol(), ec);
@@ -119,11 +136,12 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::e
     if (!ec) flow->upstream.non_blocking(true, ec);
     if (ec) {
         flow->placement.counters->failed.fetch_add(1, std::memory_order_relaxed);
-        flow->placement.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
-        (*flow->placement.unbind)();
+        if (flow->counted) {
+            flow->placement.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+            (*flow->placement.unbind)();
+        }
         return nullptr;
     }
-    flows_.emplace(client, flow);
     readUpstream(flow);
     return flow;
 }
@@ -190,9 +208,11 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
 }
 
 void UdpForwarder::endFlow(const std::shared_ptr<Flow>& flow) {
+    if (flow->closed) return;
     flow->closed = true;
     boost::system::error_code ec;
     flow->upstream.close(ec);
+    if (!flow->counted) return;
     flow->placement.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
     (*flow->placement.unbind)();
 }
@@ -200,14 +220,18 @@ void UdpForwarder::endFlow(const std::shared_ptr<Flow>& flow) {
 void UdpForwarder::sweep() {
     if (stopped_) return;
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = flows_.begin(); it != flows_.end();) {
-        if (now - it->second->lastSeen >= timeout_) {
-            endFlow(it->second);
-            it = flows_.erase(it);
-        } else {
-            ++it;
+    auto expire = [&](auto& flows) {
+        for (auto it = flows.begin(); it != flows.end();) {
+            if (now - it->second->lastSeen >= timeout_) {
+                endFlow(it->second);
+                it = flows.erase(it);
+            } else {
+                ++it;
+            }
         }
-    }
+    };
+    expire(flows_);
+    expire(packetFlows_);
     auto self = shared_from_this();
     sweepTimer_.expires_after(std::chrono::milliseconds(250));
     sweepTimer_.async_wait([self](const boost::system::error_code& ec) {

@@ -3,6 +3,8 @@
 // address:port is a flow, placed once by the scheduler (and persistence) and given its own
 // connected socket towards the real server. Replies come back on that socket and go to the client
 // from the VIP (sent in batches with sendmmsg). A flow idle for the UDP timeout ends.
+// One-packet scheduling (ipvsadm -o): every datagram is scheduled on its own and counts as one
+// connection that ends at once; the socket towards its real server stays for replies.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -25,7 +27,7 @@ public:
     void start();
     void stop();
     void setTimeout(std::chrono::seconds t) { timeout_ = t; }
-    size_t flows() const { return flows_.size(); }
+    size_t flows() const { return flows_.size() + packetFlows_.size(); }
 
 private:
     struct Flow {
@@ -35,10 +37,12 @@ private:
         Placement placement;
         std::chrono::steady_clock::time_point lastSeen;
         bool closed = false;
+        bool counted = true;  // holds an inactive connection (not for one-packet flows)
     };
     void readClients();
     void readUpstream(const std::shared_ptr<Flow>& flow);
     std::shared_ptr<Flow> flowFor(const asio::ip::udp::endpoint& client);
+    std::shared_ptr<Flow> openFlow(const asio::ip::udp::endpoint& client, Placement placement);
     void endFlow(const std::shared_ptr<Flow>& flow);
     void sweep();
 
@@ -49,6 +53,7 @@ private:
     asio::ip::udp::socket socket_;
     asio::steady_timer sweepTimer_;
     std::map<asio::ip::udp::endpoint, std::shared_ptr<Flow>> flows_;
+    std::map<std::pair<asio::ip::udp::endpoint, DestKey>, std::shared_ptr<Flow>> packetFlows_;  // one-packet
     bool stopped_ = false;
 };
 

@@ -54,9 +54,8 @@ std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
         const Service& s = op.service;
         if (s.key.isFwmark()) why = "fwmark services need the kernel plane";
         else if (s.key.protocol == kSctp) why = "SCTP needs the kernel plane";
-        else if (s.flags & kSvcOnePacket) why = "one-packet scheduling is not in this plane yet; use the kernel plane";
         else if (isKnownScheduler(s.scheduler) && !makeScheduler(s.scheduler, s.flags))
-            why = "this plane does not have the mh, lblc and lblcr schedulers yet";
+            why = "this plane does not have that scheduler";
     }
     if ((op.kind == Op::Kind::AddDest || op.kind == Op::Kind::EditDest) && op.dest.forwarding != Forwarding::Masq)
         why = "the userspace plane forwards with full NAT only (DR and tunnel need the kernel plane)";
@@ -75,17 +74,25 @@ ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
         auto& order = order_[k];
         switch (op.kind) {
         case Op::Kind::DelService:
-            for (const auto& d : order) counters_.erase({k, d});
+            for (const auto& d : order) {
+                counters_.erase({k, d});
+                lastWeight_.erase({k, d});
+            }
             order_.erase(k);
             versions_.erase(k);
             continue;
         case Op::Kind::AddDest:
             order.insert(order.begin(), op.dest.key);  // as list_add_rcu: at the head
             counters_[{k, op.dest.key}] = std::make_shared<DestCounters>();
+            lastWeight_[{k, op.dest.key}] = static_cast<int>(op.dest.weight);
+            break;
+        case Op::Kind::EditDest:
+            if (op.dest.weight != 0) lastWeight_[{k, op.dest.key}] = static_cast<int>(op.dest.weight);
             break;
         case Op::Kind::DelDest:
             order.erase(std::remove(order.begin(), order.end(), op.dest.key), order.end());
             counters_.erase({k, op.dest.key});
+            lastWeight_.erase({k, op.dest.key});
             break;
         default: break;
         }
@@ -110,7 +117,8 @@ void UserspaceIpvsTable::publish() {
         } else {
             persistence_.erase(key);
         }
-        for (const auto& dk : order_[key]) s->dests.push_back(SnapshotDest{entry.dests.at(dk), counters_.at({key, dk})});
+        for (const auto& dk : order_[key])
+            s->dests.push_back(SnapshotDest{entry.dests.at(dk), counters_.at({key, dk}), lastWeight_.at({key, dk})});
         snap->services.emplace(key, std::move(s));
     }
     for (auto it = persistence_.begin(); it != persistence_.end();)
@@ -126,6 +134,7 @@ std::error_code UserspaceIpvsTable::flush() {
     state_.services.clear();
     order_.clear();
     counters_.clear();
+    lastWeight_.clear();
     versions_.clear();
     publish();
     return {};

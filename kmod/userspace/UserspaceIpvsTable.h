@@ -44,6 +44,7 @@ private:
     Timeouts timeouts_;
     std::map<ServiceKey, std::vector<DestKey>> order_;  // newest first
     std::map<std::pair<ServiceKey, DestKey>, std::shared_ptr<DestCounters>> counters_;
+    std::map<std::pair<ServiceKey, DestKey>, int> lastWeight_;  // the kernel's last_weight (mh keeps slots by it)
     std::map<ServiceKey, std::uint64_t> versions_;
     std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
     std::uint64_t nextVersion_ = 1;
