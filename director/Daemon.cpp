@@ -101,11 +101,17 @@ std::string answer(LvsWorker& worker, const std::string& request) {
         const auto dump = worker.table().dump();
         return dump ? kmod::formatSave(*dump) : "error: " + dump.error().message() + "\n";
     }
+    if (verb == "ipvs-conns") {
+        std::string w;
+        const bool persistent = (words >> w) && w == "persistent-conn";
+        const auto c = worker.table().connections();
+        return c ? kmod::formatConnections(*c, persistent) : "error: " + c.error().message() + "\n";
+    }
     if (verb == "ipvs-timeout") {
         const auto t = worker.table().timeouts();
         return t ? kmod::formatTimeouts(*t) : "error: " + t.error().message() + "\n";
     }
-    return "error: unknown request '" + request + "' (known: status, ipvs-list, ipvs-save, ipvs-timeout)\n";
+    return "error: unknown request '" + request + "' (known: status, ipvs-list, ipvs-save, ipvs-timeout, ipvs-conns)\n";
 }
 
 }  // namespace

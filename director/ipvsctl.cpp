@@ -23,6 +23,7 @@ void usage(std::FILE* out) {
                  "  ipvsctl -L|l [virtual-service] [options]   list the table\n"
                  "  ipvsctl -S [-n]                            save the table as ipvsadm -R input\n"
                  "  ipvsctl -L --timeout                       the connection timeouts\n"
+                 "  ipvsctl -L -c [--persistent-conn]          the connection table\n"
                  "List options: -n --stats --rate --thresholds --persistent-conn --tun-info --exact\n"
                  "Virtual service: -t|-u|--sctp-service address:port, or -f fwmark [-6]\n"
                  "The table is read from the running directord (control socket $DIRECTORD_SOCKET,\n"
@@ -61,13 +62,22 @@ int ask(const std::string& request) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        // clusters of flag letters, as getopt takes them: -Lnc is -L -n -c
+        const std::string a = argv[i];
+        if (a.size() > 2 && a[0] == '-' && a[1] != '-' && a.find_first_not_of("LlnSc", 1) == std::string::npos) {
+            for (size_t k = 1; k < a.size(); ++k) args.push_back(std::string("-") + a[k]);
+        } else {
+            args.push_back(a);
+        }
+    }
     if (args.empty()) {
         usage(stderr);
         return 2;
     }
     enum { None, List, Save } cmd = None;
-    bool timeout = false;
+    bool timeout = false, connections = false;
     std::string options, service;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -83,8 +93,8 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (a == "-L" || a == "-l" || a == "--list") cmd = List;
-        else if (a == "-Ln" || a == "-ln" || a == "-nL" || a == "-nl") cmd = List;
-        else if (a == "-S" || a == "--save" || a == "-Sn" || a == "-nS") cmd = Save;
+        else if (a == "-S" || a == "--save") cmd = Save;
+        else if (a == "-c" || a == "--connection") connections = true;
         else if (a == "-n" || a == "--numeric") continue;
         else if (a == "--stats") options += " stats";
         else if (a == "--rate") options += " rate";
@@ -105,6 +115,8 @@ int main(int argc, char** argv) {
         }
     }
     if (cmd == List && timeout) return ask("ipvs-timeout");
+    if (cmd == List && connections)
+        return ask(std::string("ipvs-conns") + (options.find("persistent-conn") != std::string::npos ? " persistent-conn" : ""));
     if (cmd == List) return ask("ipvs-list" + options + service);
     if (cmd == Save) return ask("ipvs-save");
     usage(stderr);

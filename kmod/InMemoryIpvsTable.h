@@ -21,6 +21,9 @@ public:
     std::error_code flush() override;
     base::Result<Timeouts> timeouts() override { return timeouts_; }
     std::error_code setTimeouts(const Timeouts& t) override;
+    // What tests put there: this table forwards nothing.
+    base::Result<std::vector<ConnEntry>> connections() override { return conns_; }
+    std::vector<ConnEntry> conns_;
 
     // Test hooks.
     void injectFailures(FailureInjector f) { injector_ = std::move(f); }

@@ -15,6 +15,21 @@
 
 namespace kmod {
 
+// One entry of the connection table (ipvsadm -c), as /proc/net/ip_vs_conn gives it: a connection,
+// or a persistence template (state NONE, client port 0).
+struct ConnEntry {
+    std::string protocol = "TCP";  // TCP UDP SCTP, or IP for a fwmark service's template
+    base::IpAddress client;
+    std::uint16_t clientPort = 0;
+    base::IpAddress vaddr;
+    std::uint16_t vport = 0;
+    base::IpAddress daddr;
+    std::uint16_t dport = 0;
+    std::string state;             // the kernel's names: ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, UDP, NONE...
+    std::uint32_t expires = 0;     // seconds left
+    std::string peName, peData;    // persistence engine (sip), when there is one
+};
+
 struct Timeouts {
     std::uint32_t tcp = 900;
     std::uint32_t tcpFin = 120;
@@ -64,6 +79,8 @@ public:
     virtual base::Result<Timeouts> timeouts() = 0;
     // Zero fields leave the current value unchanged, as with ipvsadm --set.
     virtual std::error_code setTimeouts(const Timeouts& t) = 0;
+    // The connection table with its persistence templates (ipvsadm -c).
+    virtual base::Result<std::vector<ConnEntry>> connections() = 0;
 };
 
 }  // namespace kmod

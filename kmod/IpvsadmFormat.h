@@ -6,6 +6,8 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "kmod/IpvsTable.h"
 #include "kmod/Stats.h"
@@ -24,6 +26,10 @@ struct ListOptions {
 std::string formatList(const TableState& table, const TableStatus& status, const ListOptions& options);
 std::string formatTimeouts(const Timeouts& t);
 std::string formatSave(const TableState& table);
+// ipvsadm -Lnc (and with --persistent-conn, the persistence engine columns).
+std::string formatConnections(const std::vector<ConnEntry>& conns, bool persistentConn);
+// /proc/net/ip_vs_conn (the file ipvsadm -c reads). Lines it cannot read are skipped and counted.
+std::vector<ConnEntry> parseProcConnections(std::string_view text, size_t* skipped = nullptr);
 
 // ipvsadm's order: fwmark, family, protocol, address, port (with its integer arithmetic).
 bool ipvsadmServiceLess(const ServiceKey& a, const ServiceKey& b);

@@ -2,6 +2,8 @@
 
 #include <netinet/in.h>
 
+#include <future>
+
 #include "director/base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
@@ -36,6 +38,7 @@ void ForwardingThread::start() {
         sweepTimer_ = std::make_unique<asio::steady_timer>(io_);
         asio::post(io_, [this] { sweep(); });
     }
+    running_ = true;
     thread_ = std::thread([this] {
         try {
             io_.run();
@@ -63,6 +66,81 @@ void ForwardingThread::sweep() {
     sweepTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (!ec) sweep();
     });
+}
+
+std::uint32_t ForwardingThread::track(const asio::ip::tcp::endpoint& client, const ServiceKey& key, const DestKey& dest) {
+    std::uint32_t slot;
+    if (!freeLive_.empty()) {
+        slot = freeLive_.back();
+        freeLive_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(live_.size());
+        live_.emplace_back();
+    }
+    Live& l = live_[slot];
+    l.client = client;
+    l.service = key;
+    l.dest = dest;
+    l.since = std::chrono::steady_clock::now();
+    l.relay = nullptr;
+    l.used = true;
+    return slot;
+}
+
+void ForwardingThread::untrack(std::uint32_t slot) {
+    live_[slot].used = false;
+    live_[slot].relay = nullptr;
+    freeLive_.push_back(slot);
+}
+
+namespace {
+
+base::IpAddress fromAsio(const asio::ip::address& a) {
+    return a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
+                     : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
+}
+
+std::uint32_t secondsLeft(std::chrono::steady_clock::time_point until, std::chrono::steady_clock::time_point now) {
+    if (until <= now) return 0;
+    return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count());
+}
+
+}  // namespace
+
+std::vector<ConnEntry> ForwardingThread::connections() {
+    auto promise = std::make_shared<std::promise<std::vector<ConnEntry>>>();
+    auto future = promise->get_future();
+    if (!running_) return {};
+    asio::post(io_, [this, promise] {
+        std::vector<ConnEntry> out;
+        const auto now = std::chrono::steady_clock::now();
+        auto entry = [&](const asio::ip::tcp::endpoint& client, const ServiceKey& svc, const DestKey& dest, const char* state,
+                         std::uint32_t expires) {
+            ConnEntry c;
+            c.protocol = protocolName(svc.protocol);
+            c.client = fromAsio(client.address());
+            c.clientPort = client.port();
+            c.vaddr = svc.address;
+            c.vport = svc.port;
+            c.daddr = dest.address;
+            c.dport = dest.port;
+            c.state = state;
+            c.expires = expires;
+            out.push_back(std::move(c));
+        };
+        const std::chrono::seconds tcp(snapshot_ ? snapshot_->tcpTimeout : 900);
+        for (const Live& l : live_) {
+            if (!l.used) continue;
+            if (l.relay) entry(l.client, l.service, l.dest, "ESTABLISHED", secondsLeft(l.relay->lastActive() + tcp, now));
+            else entry(l.client, l.service, l.dest, "SYN_RECV", secondsLeft(l.since + kConnectTimeout, now));
+        }
+        for (const Lingering& l : lingering_) entry(l.client, l.service, l.dest, "FIN_WAIT", secondsLeft(l.until, now));
+        for (const auto& [key, f] : udp_) f->collect(out, now);
+        promise->set_value(std::move(out));
+    });
+    // a stopping thread may drop the request: wait briefly rather than forever
+    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
+    return future.get();
 }
 
 void ForwardingThread::linger(Lingering l) {
@@ -94,6 +172,7 @@ void ForwardingThread::expireLingering() {
 void ForwardingThread::stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
+        running_ = false;
         if (sweepTimer_) sweepTimer_->cancel();
         if (lingerTimer_) lingerTimer_->cancel();
         lingering_.clear();
@@ -289,6 +368,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     if (!placement) return resetClose(client);
     auto counters = placement->counters;
     auto unbind = placement->unbind;
+    const std::uint32_t slot = track(peer, key, placement->dest);
 
     struct Pending {
         asio::ip::tcp::socket client, server;
@@ -306,7 +386,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;
-    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self](
+    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self, slot](
                                               const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
@@ -314,6 +394,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         if (cec) {
             counters->failed.fetch_add(1, std::memory_order_relaxed);
             (*unbind)();
+            self->untrack(slot);
             resetClose(pending->client);
             return;
         }
@@ -322,7 +403,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
         auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                             [counters, unbind, finWait, self](const Relay::Totals& t) {
+                                             [counters, unbind, finWait, self, slot](const Relay::Totals& t) {
                                                  counters->active.fetch_sub(1, std::memory_order_relaxed);
                                                  counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                                  counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
@@ -331,13 +412,19 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
                                                  // As an IPVS entry after FIN: inactive for the tcpfin timeout
                                                  // (the scheduler counts it; persistence holds).
                                                  counters->inactive.fetch_add(1, std::memory_order_relaxed);
-                                                 self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind});
+                                                 const Live& l = self->live_[slot];
+                                                 self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind,
+                                                               l.client, l.service, l.dest});
+                                                 self->untrack(slot);
                                              });
         if (!relay->start(idleTimeout)) {
             counters->active.fetch_sub(1, std::memory_order_relaxed);
             counters->failed.fetch_add(1, std::memory_order_relaxed);
             (*unbind)();
+            self->untrack(slot);
+            return;
         }
+        self->live_[slot].relay = relay.get();
     });
 }
 

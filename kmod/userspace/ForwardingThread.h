@@ -14,6 +14,7 @@
 #include "director/base/Asio.h"
 #include "kmod/sched/Scheduler.h"
 #include "kmod/userspace/Relay.h"
+#include "kmod/IpvsTable.h"
 #include "kmod/userspace/Snapshot.h"
 
 namespace kmod {
@@ -35,6 +36,8 @@ public:
     void stop();  // closes listeners and connections, joins
     // Thread-safe: the snapshot is applied on the thread.
     void publish(std::shared_ptr<const Snapshot> snapshot);
+    // Thread-safe (not from this thread): this thread's connections, collected on the thread.
+    std::vector<ConnEntry> connections();
 
 private:
     struct Sched {
@@ -68,6 +71,9 @@ private:
         std::chrono::steady_clock::time_point until;
         std::shared_ptr<DestCounters> counters;
         std::shared_ptr<std::function<void()>> unbind;
+        asio::ip::tcp::endpoint client;
+        ServiceKey service;
+        DestKey dest;
     };
     void linger(Lingering l);
     void armLinger();
@@ -75,6 +81,21 @@ private:
     std::deque<Lingering> lingering_;
     std::unique_ptr<asio::steady_timer> lingerTimer_;
     bool lingerArmed_ = false;
+    // Open TCP connections, for the connection listing: slots reused through a free list, so
+    // tracking a connection allocates nothing once the table has grown.
+    struct Live {
+        asio::ip::tcp::endpoint client;
+        ServiceKey service;
+        DestKey dest;
+        std::chrono::steady_clock::time_point since;
+        const class Relay* relay = nullptr;  // null while connecting to the real server
+        bool used = false;
+    };
+    std::uint32_t track(const asio::ip::tcp::endpoint& client, const ServiceKey& key, const DestKey& dest);
+    void untrack(std::uint32_t slot);
+    std::vector<Live> live_;
+    std::vector<std::uint32_t> freeLive_;
+    std::atomic<bool> running_{false};
 };
 
 }  // namespace kmod

@@ -42,6 +42,17 @@ public:
             }
         }
     }
+    // Every template: client network, real server, seconds left (the timeout while connections hold it).
+    template <class Fn>
+    void forEach(Clock::time_point now, Fn fn) const {
+        std::lock_guard lock(mutex_);
+        for (const auto& [net, t] : templates_) {
+            const auto left = t.connections > 0 || t.expires <= now
+                                  ? (t.connections > 0 ? timeout_ : std::chrono::seconds(0))
+                                  : std::chrono::duration_cast<std::chrono::seconds>(t.expires - now);
+            fn(net, t.dest, static_cast<std::uint32_t>(left.count()));
+        }
+    }
     void setTimeout(std::chrono::seconds t) {
         std::lock_guard lock(mutex_);
         timeout_ = t;

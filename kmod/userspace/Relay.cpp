@@ -104,6 +104,7 @@ void Relay::armIdle() {
 // side would block.
 void Relay::pump(Direction& d) {
     if (failed_ || d.done) return;
+    lastActive_ = std::chrono::steady_clock::now();
     while (true) {
         if (d.inPipe > 0) {
             const ssize_t n = ::splice(d.pipeRead, nullptr, d.to->native_handle(), nullptr, d.inPipe,

@@ -40,6 +40,8 @@ public:
     // A connection idle (no byte either way) for `idleTimeout` is reset, as IPVS expires an
     // established entry after the tcp timeout.
     bool start(std::chrono::seconds idleTimeout);
+    // When bytes last became ready either way (for the expiry ipvsctl -c shows).
+    std::chrono::steady_clock::time_point lastActive() const { return lastActive_; }
 
 private:
     struct Direction {
@@ -59,6 +61,7 @@ private:
     void readSegments();
     void armIdle();
     std::chrono::seconds idleTimeout_{900};
+    std::chrono::steady_clock::time_point lastActive_ = std::chrono::steady_clock::now();
     std::uint64_t seenMoved_ = ~std::uint64_t{0};
     std::uint64_t segsIn_ = 0, segsOut_ = 0;
 

@@ -207,6 +207,27 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
     });
 }
 
+void UdpForwarder::collect(std::vector<ConnEntry>& out, std::chrono::steady_clock::time_point now) const {
+    auto add = [&](const Flow& f) {
+        ConnEntry c;
+        c.protocol = "UDP";
+        const auto a = f.client.address();
+        c.client = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
+                             : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
+        c.clientPort = f.client.port();
+        c.vaddr = key_.address;
+        c.vport = key_.port;
+        c.daddr = f.placement.dest.address;
+        c.dport = f.placement.dest.port;
+        c.state = "UDP";
+        const auto until = f.lastSeen + timeout_;
+        c.expires = until > now ? static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count()) : 0;
+        out.push_back(std::move(c));
+    };
+    for (const auto& [ep, f] : flows_) add(*f);
+    for (const auto& [ep, f] : packetFlows_) add(*f);
+}
+
 void UdpForwarder::endFlow(const std::shared_ptr<Flow>& flow) {
     if (flow->closed) return;
     flow->closed = true;

@@ -28,6 +28,8 @@ public:
     void stop();
     void setTimeout(std::chrono::seconds t) { timeout_ = t; }
     size_t flows() const { return flows_.size() + packetFlows_.size(); }
+    // The flows as connection entries (state UDP, expiring after the udp timeout without traffic).
+    void collect(std::vector<ConnEntry>& out, std::chrono::steady_clock::time_point now) const;
 
 private:
     struct Flow {

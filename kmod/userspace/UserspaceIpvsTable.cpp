@@ -140,6 +140,31 @@ std::error_code UserspaceIpvsTable::flush() {
     return {};
 }
 
+base::Result<std::vector<ConnEntry>> UserspaceIpvsTable::connections() {
+    std::vector<ConnEntry> out;
+    for (auto& t : threads_) {
+        auto part = t->connections();
+        out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    // persistence templates: as the kernel lists them, client port 0 and state NONE
+    const auto now = PersistenceTable::Clock::now();
+    for (const auto& [key, table] : persistence_) {
+        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
+            ConnEntry c;
+            c.protocol = protocolName(key.protocol);
+            c.client = net;
+            c.vaddr = key.address;
+            c.vport = key.port;
+            c.daddr = dest.address;
+            c.dport = dest.port;
+            c.state = "NONE";
+            c.expires = left;
+            out.push_back(std::move(c));
+        });
+    }
+    return out;
+}
+
 std::error_code UserspaceIpvsTable::setTimeouts(const Timeouts& t) {
     if (t.tcp) timeouts_.tcp = t.tcp;
     if (t.tcpFin) timeouts_.tcpFin = t.tcpFin;

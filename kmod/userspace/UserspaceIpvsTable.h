@@ -31,6 +31,7 @@ public:
     std::error_code flush() override;
     base::Result<Timeouts> timeouts() override { return timeouts_; }
     std::error_code setTimeouts(const Timeouts& t) override;
+    base::Result<std::vector<ConnEntry>> connections() override;
 
     // The counters of a destination (null when it does not exist).
     std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;

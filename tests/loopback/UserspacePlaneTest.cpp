@@ -16,6 +16,7 @@
 
 #include "../unit/kmod/IpvsTableContract.h"
 #include "director/base/Log.h"
+#include "kmod/IpvsadmFormat.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 using namespace std::chrono_literals;
@@ -269,6 +270,53 @@ TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
         CHECK(used.size() <= 2);
         CHECK_FALSE(used.contains(""));
     }
+}
+
+TEST_CASE("userspace plane: the connection table lists open, closed and persistent entries (ipvsctl -c)") {
+    Backend a("A");
+    kmod::UserspaceIpvsTable t(2);
+    const std::uint16_t vport = freePort();
+    auto s = service(vport);
+    s.flags |= kmod::kSvcPersistent;
+    s.timeout = 300;
+    s.netmask = 0xffffffff;
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
+    waitListening(vport);
+    Client open(vport, "127.0.5.1");
+    REQUIRE(open.line() == "A");
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    ::getsockname(open.fd, reinterpret_cast<sockaddr*>(&local), &len);
+    const std::uint16_t clientPort = ntohs(local.sin_port);
+    auto find = [&](const std::string& state, const char* client) {
+        auto conns = t.connections();
+        REQUIRE(conns);
+        std::vector<kmod::ConnEntry> hits;
+        for (const auto& c : *conns)
+            if (c.state == state && c.client.str() == client) hits.push_back(c);
+        return hits;
+    };
+    auto est = find("ESTABLISHED", "127.0.5.1");
+    REQUIRE(est.size() == 1);
+    CHECK(est[0].protocol == "TCP");
+    CHECK(est[0].clientPort == clientPort);
+    CHECK(est[0].vport == vport);
+    CHECK(est[0].dport == a.port());
+    CHECK(est[0].expires > 890);  // the tcp timeout (900 s) less the idle time
+    CHECK(est[0].expires <= 900);
+    auto tmpl = find("NONE", "127.0.5.1");
+    REQUIRE(tmpl.size() == 1);
+    CHECK(tmpl[0].clientPort == 0);
+    CHECK(tmpl[0].dport == a.port());
+    {
+        Client closing(vport, "127.0.5.2");
+        REQUIRE(closing.line() == "A");
+    }
+    REQUIRE(eventually([&] { return find("FIN_WAIT", "127.0.5.2").size() == 1; }));
+    CHECK(find("FIN_WAIT", "127.0.5.2")[0].expires <= 120);  // tcpfin
+    const std::string text = kmod::formatConnections(*t.connections(), false);
+    CHECK(text.rfind("IPVS connection entries\npro expire state       source             virtual            destination\n", 0) == 0);
+    CHECK(text.find("TCP 14:5") != std::string::npos);
 }
 
 TEST_CASE("userspace plane: 20 MB echoed intact through splice") {
@@ -535,6 +583,23 @@ TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own")
     const auto ca = t.counters(s.key, dest(a.port()).key), cb = t.counters(s.key, dest(b.port()).key);
     CHECK(ca->conns.load() + cb->conns.load() == 6);  // every datagram is a connection...
     CHECK(ca->inactive.load() + cb->inactive.load() == 0);  // ...that ends at once
+}
+
+TEST_CASE("userspace plane: UDP flows in the connection table") {
+    UdpBackend a("A");
+    kmod::UserspaceIpvsTable t(1);
+    const std::uint16_t vport = freeUdpPort();
+    const auto s = udpService(vport);
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
+    UdpClient c(vport);
+    REQUIRE(eventually([&] { return !c.ask("hello").first.empty(); }));
+    auto conns = t.connections();
+    REQUIRE(conns);
+    REQUIRE(conns->size() == 1);
+    CHECK(conns->front().protocol == "UDP");
+    CHECK(conns->front().state == "UDP");
+    CHECK(conns->front().vport == vport);
+    CHECK(conns->front().expires >= 298);
 }
 
 TEST_CASE("userspace plane: closed connections linger as inactive for tcpfin; idle ones end after tcp") {

@@ -223,6 +223,8 @@ class ControlSocketTest(unittest.TestCase):
                          "-a -t 127.0.10.1:80 -r 127.0.0.2:8080 -m -w 3\n"
                          "-a -t 127.0.10.1:80 -r 127.0.0.3:8080 -m -w 1\n")
         self.assertEqual(run("-L", "--timeout").stdout, "Timeout (tcp tcpfin udp): 900 120 300\n")
+        self.assertEqual(run("-Lnc").stdout, "IPVS connection entries\n"
+                                             "pro expire state       source             virtual            destination\n")
         self.assertIn("TCP  127.0.10.1:80", run("-Ln", "--stats", "-t", "127.0.10.1:80").stdout)
         r = run("-Ln", "-t", "127.0.10.9:80")
         self.assertEqual((r.returncode, r.stderr), (1, "No such service\n"))

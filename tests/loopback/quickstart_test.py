@@ -7,6 +7,7 @@ import argparse
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 import unittest
@@ -49,13 +50,22 @@ class QuickstartTest(unittest.TestCase):
                                       f'state_dump_file = "{d.dir}/state.json"; control_socket = "{d.dir}/ctl.sock";', text, count=1)
         d.write(text=text)
         d.logf = open(d.log_path, "w")
-        import subprocess
         d.proc = subprocess.Popen([daemon_test.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
         wait_for(lambda: "lvs: started on the userspace table" in d.log(), "directord on the userspace plane")
 
         wait_for(lambda: fetch(vport) is not None, "the virtual service to answer")
         seen = {fetch(vport) for _ in range(20)}
         self.assertEqual(seen, {"backend 1\n", "backend 2\n"})
+        # the closed connections are in the plane's connection table, as ipvsadm -Lnc shows the kernel's
+        ipvsctl = os.path.join(os.path.dirname(daemon_test.DIRECTORD), "ipvsctl")
+        r = subprocess.run([ipvsctl, "-Lnc"], capture_output=True, text=True, timeout=10,
+                           env=dict(os.environ, DIRECTORD_SOCKET=os.path.join(d.dir, "ctl.sock")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[1], "pro expire state       source             virtual            destination")
+        closed = [l for l in lines[2:] if re.match(rf"TCP 0[01]:\d\d  FIN_WAIT    127\.0\.0\.1:\d+ +127\.0\.0\.1:{vport} +"
+                                                   rf"127\.0\.0\.1:({b1.port}|{b2.port})$", l)]
+        self.assertGreaterEqual(len(closed), 20, r.stdout)
 
         b1.stop()
         wait_for(lambda: "rs 127.0.0.1:%d: UP -> DOWN" % b1.port in d.log(), "the check to take backend 1 out")

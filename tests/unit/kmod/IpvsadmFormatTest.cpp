@@ -105,3 +105,32 @@ TEST_CASE("ipvsadm --timeout and -Sn, byte for byte") {
     CHECK(formatTimeouts(Timeouts{3600, 60, 30}) == fixture("timeout.txt"));
     CHECK(formatSave(referenceTable()) == fixture("save.txt"));
 }
+
+TEST_CASE("ipvsadm -Lnc from the kernel's /proc/net/ip_vs_conn, byte for byte") {
+    // recorded in the IPVS VM by tests/fixtures/ipvsadm/make-conns.py: TCP, persistence templates,
+    // UDP, IPv6, and a port-translating NAT server
+    size_t skipped = 99;
+    const auto conns = parseProcConnections(fixture("conns-proc.txt"), &skipped);
+    CHECK(skipped == 0);
+    REQUIRE(conns.size() == 7);
+    CHECK(formatConnections(conns, false) == fixture("conns.txt"));
+    CHECK(formatConnections(conns, true) == fixture("conns-persistent.txt"));
+}
+
+TEST_CASE("/proc/net/ip_vs_conn: lines that cannot be read are skipped and counted") {
+    size_t skipped = 0;
+    const auto conns = parseProcConnections(
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
+        "TCP CB007105 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    899\n"
+        "TCP CB00710 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    899\n"     // short address
+        "TCP CB007105 9C40 C000020A 0050 C633640B 1F90\n"                        // no state
+        "TCP CB007105 XYZ C000020A 0050 C633640B 1F90 ESTABLISHED 1\n"          // bad port
+        "UDP CB007105 9C40 C000020A 0050 C633640B 1F90 UDP -5\n"                 // bad expiry
+        "TCP CB007105 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    1 sip 3a2b\n",
+        &skipped);
+    CHECK(skipped == 4);
+    REQUIRE(conns.size() == 2);
+    CHECK(conns[0].expires == 899);
+    CHECK(conns[1].peName == "sip");
+    CHECK(formatConnections(conns, true).find("sip                3a2b") != std::string::npos);
+}
