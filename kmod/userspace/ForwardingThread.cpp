@@ -300,8 +300,8 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     if (svcIt == snapshot_->services.end() || schedIt == schedulers_.end() || !schedIt->second.scheduler)
         return std::nullopt;
     const std::shared_ptr<const SnapshotService> svc = svcIt->second;
-    std::vector<SchedDest> view;
-    view.reserve(svc->dests.size());
+    std::vector<SchedDest>& view = view_;  // reused: no allocation per connection
+    view.clear();
     for (const auto& d : svc->dests) {
         view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight),
                                  d.counters->active.load(std::memory_order_relaxed),

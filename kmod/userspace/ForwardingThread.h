@@ -62,6 +62,7 @@ private:
     std::map<ServiceKey, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
     std::map<ServiceKey, std::shared_ptr<class UdpForwarder>> udp_;
     std::map<ServiceKey, Sched> schedulers_;
+    std::vector<SchedDest> view_;  // place()'s scratch list of destinations
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();
     std::uint64_t sweeps_ = 0;
