@@ -176,6 +176,10 @@ void ForwardingThread::stop() {
         if (sweepTimer_) sweepTimer_->cancel();
         if (lingerTimer_) lingerTimer_->cancel();
         lingering_.clear();
+        for (auto& [k, l] : listeners_) {
+            boost::system::error_code ignore;
+            l->acceptor.close(ignore);
+        }
         listeners_.clear();
         for (auto& [k, f] : udp_) f->stop();
         udp_.clear();
@@ -195,7 +199,9 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
     for (auto it = listeners_.begin(); it != listeners_.end();) {
         if (!snapshot_->services.contains(it->first)) {
             schedulers_.erase(it->first);
-            it = listeners_.erase(it);  // closing it cancels its pending accept
+            boost::system::error_code ignore;
+            it->second->acceptor.close(ignore);  // cancels its pending accept
+            it = listeners_.erase(it);
         } else {
             ++it;
         }
@@ -246,7 +252,8 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 bool ForwardingThread::openListener(const ServiceKey& key) {
-    auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    auto listener = std::make_shared<Listener>(io_);
+    asio::ip::tcp::acceptor* acc = &listener->acceptor;
     const asio::ip::tcp::endpoint ep(toAsio(key.address), key.port);
     boost::system::error_code ec;
     acc->open(ep.protocol(), ec);
@@ -268,16 +275,17 @@ bool ForwardingThread::openListener(const ServiceKey& key) {
                              "; the service gets no traffic until this is fixed (another program on the port?)");
         return false;
     }
-    listeners_.emplace(key, std::move(acc));
+    listeners_.emplace(key, std::move(listener));
     return true;
 }
 
 void ForwardingThread::accept(const ServiceKey& key) {
     auto it = listeners_.find(key);
     if (it == listeners_.end()) return;
-    it->second->async_accept([this, key](const boost::system::error_code& ec, asio::ip::tcp::socket client) {
+    std::shared_ptr<Listener> l = it->second;
+    l->acceptor.async_accept(l->peer, [this, key, l](const boost::system::error_code& ec, asio::ip::tcp::socket client) {
         if (ec == asio::error::operation_aborted) return;  // listener closed
-        if (!ec) onClient(key, std::move(client));
+        if (!ec) onClient(key, std::move(client), l->peer);
         if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
             // Out of descriptors: say so once, and try again shortly instead of spinning on accept.
             static std::atomic<bool> said{false};
@@ -353,16 +361,12 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     return out;
 }
 
-void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client) {
-    boost::system::error_code ec;
-    const auto peer = client.remote_endpoint(ec);
+void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer) {
     SchedPacket p;
-    if (!ec) {
-        const auto a = peer.address();
-        p.source = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
-                             : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
-        p.sourcePort = peer.port();
-    }
+    const auto a = peer.address();
+    p.source = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
+                         : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
+    p.sourcePort = peer.port();
     p.destination = key.address;
     auto placement = place(key, p);
     if (!placement) return resetClose(client);

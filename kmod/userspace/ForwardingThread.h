@@ -48,7 +48,7 @@ private:
     };
     void sync(std::shared_ptr<const Snapshot> snapshot);
     void accept(const ServiceKey& key);
-    void onClient(const ServiceKey& key, asio::ip::tcp::socket client);
+    void onClient(const ServiceKey& key, asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer);
     std::optional<Placement> place(const ServiceKey& key, const SchedPacket& p);
     bool openListener(const ServiceKey& key);
 
@@ -59,7 +59,14 @@ private:
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::thread thread_;
     std::shared_ptr<const Snapshot> snapshot_;
-    std::map<ServiceKey, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
+    struct Listener {
+        explicit Listener(asio::io_context& io) : acceptor(io) {}
+        asio::ip::tcp::acceptor acceptor;
+        asio::ip::tcp::endpoint peer;  // filled by accept(): no getpeername() per connection
+    };
+    // shared: a pending accept holds its listener, so a completed accept still queued when the
+    // service goes away finds its endpoint alive (the listener is closed explicitly on removal)
+    std::map<ServiceKey, std::shared_ptr<Listener>> listeners_;
     std::map<ServiceKey, std::shared_ptr<class UdpForwarder>> udp_;
     std::map<ServiceKey, Sched> schedulers_;
     std::vector<SchedDest> view_;  // place()'s scratch list of destinations

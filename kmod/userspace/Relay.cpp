@@ -21,31 +21,33 @@ void closeFd(int& fd) {
 }  // namespace
 
 Relay::PipePool::~PipePool() {
-    for (auto [r, w] : free_) {
-        ::close(r);
-        ::close(w);
+    for (const Pipe& p : free_) {
+        ::close(p.read);
+        ::close(p.write);
     }
 }
 
-std::pair<int, int> Relay::PipePool::take() {
+Relay::PipePool::Pipe Relay::PipePool::take() {
     if (!free_.empty()) {
-        auto p = free_.back();
+        const Pipe p = free_.back();
         free_.pop_back();
         return p;
     }
-    int p[2];
-    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return {-1, -1};
-    ::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(kChunk));  // fewer splices for bulk; best effort
-    return {p[0], p[1]};
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
+    // fewer splices for bulk; best effort (the size it got is remembered with the pipe)
+    const int size = ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kChunk));
+    const int cap = size > 0 ? size : ::fcntl(fds[1], F_GETPIPE_SZ);
+    return Pipe{fds[0], fds[1], cap > 0 ? static_cast<size_t>(cap) : 65536};
 }
 
-void Relay::PipePool::give(int r, int w) {
+void Relay::PipePool::give(const Pipe& p) {
     if (free_.size() < kPoolMax) {
-        free_.emplace_back(r, w);
+        free_.push_back(p);
         return;
     }
-    ::close(r);
-    ::close(w);
+    ::close(p.read);
+    ::close(p.write);
 }
 
 Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done)
@@ -60,7 +62,7 @@ Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePoo
 Relay::~Relay() {
     for (Direction* d : {&up_, &down_}) {
         if (d->pipeRead >= 0 && d->inPipe == 0) {
-            pipes_.give(d->pipeRead, d->pipeWrite);
+            pipes_.give({d->pipeRead, d->pipeWrite, d->capacity});
             d->pipeRead = d->pipeWrite = -1;
         }
         closeFd(d->pipeRead);
@@ -71,14 +73,16 @@ Relay::~Relay() {
 bool Relay::start(std::chrono::seconds idleTimeout) {
     idleTimeout_ = idleTimeout;
     for (Direction* d : {&up_, &down_}) {
-        std::tie(d->pipeRead, d->pipeWrite) = pipes_.take();
-        if (d->pipeRead < 0) return false;
-        const int cap = ::fcntl(d->pipeWrite, F_GETPIPE_SZ);
-        d->capacity = cap > 0 ? static_cast<size_t>(cap) : 65536;
+        const auto pipe = pipes_.take();
+        if (pipe.read < 0) return false;
+        d->pipeRead = pipe.read;
+        d->pipeWrite = pipe.write;
+        d->capacity = pipe.capacity;
     }
+    // splice() blocks on a blocking socket whatever its flags: the accepted client socket is made
+    // non-blocking here; the server socket already is (asio's connect made it so).
     boost::system::error_code ec;
     client_.non_blocking(true, ec);
-    server_.non_blocking(true, ec);
     pump(up_);
     pump(down_);
     armIdle();
@@ -148,8 +152,12 @@ void Relay::pump(Direction& d) {
 
 void Relay::finishDirection(Direction& d) {
     d.done = true;
-    boost::system::error_code ec;
-    d.to->shutdown(asio::socket_base::shutdown_send, ec);
+    // Pass the half-close on; when the other way is done too, close() below sends the FIN.
+    Direction& other = &d == &up_ ? down_ : up_;
+    if (!other.done) {
+        boost::system::error_code ec;
+        d.to->shutdown(asio::socket_base::shutdown_send, ec);
+    }
     maybeDone();
 }
 

@@ -27,11 +27,15 @@ public:
     class PipePool {
     public:
         ~PipePool();
-        std::pair<int, int> take();  // {-1, -1} when out of descriptors
-        void give(int r, int w);
+        struct Pipe {
+            int read = -1, write = -1;
+            size_t capacity = 65536;
+        };
+        Pipe take();  // read -1 when out of descriptors
+        void give(const Pipe& p);
 
     private:
-        std::vector<std::pair<int, int>> free_;
+        std::vector<Pipe> free_;
     };
 
     Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done);
