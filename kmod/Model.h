@@ -55,7 +55,8 @@ struct Service {
     std::string scheduler = "wlc";
     std::uint32_t flags = 0;        // kSvc* (kSvcHashed is the kernel's, never set here)
     std::uint32_t timeout = 0;      // persistence timeout, seconds (meaningful with kSvcPersistent)
-    std::uint32_t netmask = 0xffffffff;  // IPv4: mask as a host-order u32; IPv6: prefix length
+    std::uint32_t netmask = 0xffffffff;  // IPv4: mask as a host-order u32; IPv6: prefix length (128 whole;
+                                         // the all-ones default is taken as 128 by the planes)
     std::string peName;             // persistence engine ("sip"), empty for none
 
     bool operator==(const Service&) const = default;

@@ -323,7 +323,8 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     base::IpAddress clientNet;
     const auto now = PersistenceTable::Clock::now();
     if (persistence) {
-        const int prefix = key.address.isV4() ? __builtin_popcount(svc->service.netmask) : static_cast<int>(svc->service.netmask);
+        const int prefix = key.address.isV4() ? __builtin_popcount(svc->service.netmask)
+                                              : static_cast<int>(std::min<std::uint32_t>(svc->service.netmask, 128));
         clientNet = p.source.masked(prefix);
         if (auto bound = persistence->use(clientNet, now)) {
             for (size_t i = 0; i < svc->dests.size(); ++i)
