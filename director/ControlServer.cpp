@@ -52,21 +52,48 @@ void ControlServer::accept() {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
             auto sock = std::make_shared<asio::local::stream_protocol::socket>(std::move(s));
-            auto buf = std::make_shared<asio::streambuf>(4096);
+            // A request is one line; "ipvsadm LEN" is followed by LEN bytes (ipvsctl's arguments and
+            // its -R input).
+            auto buf = std::make_shared<asio::streambuf>(kMaxPayload + 4096);
             auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(5));
             timer->async_wait([sock](const boost::system::error_code& tec) {
                 boost::system::error_code ignore;
                 if (!tec) sock->close(ignore);  // a client that never sends its request
             });
             asio::async_read_until(*sock, *buf, '\n', [this, sock, buf, timer](const boost::system::error_code& rec, size_t n) {
-                timer->cancel();
-                if (rec) return;
+                if (rec) {
+                    timer->cancel();
+                    return;
+                }
                 std::string request(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(n) - 1);
-                auto answer = std::make_shared<std::string>(handler_(request));
-                asio::async_write(*sock, asio::buffer(*answer), [sock, answer](const boost::system::error_code&, size_t) {
-                    boost::system::error_code ignore;
-                    sock->shutdown(asio::socket_base::shutdown_both, ignore);
-                });
+                buf->consume(n);
+                size_t payload = 0;
+                if (request.rfind("ipvsadm ", 0) == 0) {
+                    try {
+                        payload = std::stoul(request.substr(8));
+                    } catch (const std::exception&) {
+                        payload = kMaxPayload + 1;
+                    }
+                }
+                auto reply = [this, sock, buf, timer](std::string req) {
+                    timer->cancel();
+                    auto answer = std::make_shared<std::string>(handler_(req));
+                    asio::async_write(*sock, asio::buffer(*answer), [sock, answer](const boost::system::error_code&, size_t) {
+                        boost::system::error_code ignore;
+                        sock->shutdown(asio::socket_base::shutdown_both, ignore);
+                    });
+                };
+                if (payload > kMaxPayload) return reply("error-too-big");
+                if (payload == 0) return reply(request);
+                const size_t have = buf->size();
+                const size_t need = payload > have ? payload - have : 0;
+                asio::async_read(*sock, *buf, asio::transfer_exactly(need),
+                                 [request, payload, buf, reply](const boost::system::error_code& pec, size_t) {
+                                     if (pec || buf->size() < payload) return;
+                                     std::string body(asio::buffers_begin(buf->data()),
+                                                      asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(payload));
+                                     reply(request + "\n" + body);
+                                 });
             });
         }
         accept();

@@ -14,6 +14,7 @@ namespace director {
 
 class ControlServer {
 public:
+    static constexpr size_t kMaxPayload = 64 << 20;  // ipvsctl -R input
     using Handler = std::function<std::string(const std::string& request)>;
     ControlServer(asio::io_context& io, std::string path, Handler handler);
     ~ControlServer();

@@ -12,7 +12,8 @@
 #include "director/Supervisor.h"
 #include "director/VrrpWorker.h"
 #include "director/base/Log.h"
-#include "kmod/IpvsadmFormat.h"
+#include "kmod/Ipvsadm.h"
+#include "kmod/netlink/NetlinkIpvsTable.h"
 
 #include <sstream>
 
@@ -57,61 +58,41 @@ void serveSignals(asio::io_context& io, Start start, OnHup onHup, OnUsr1 onUsr1,
     io.run();
 }
 
-// "ipvs-list [stats|rate|thresholds|persistent-conn|tun-info|exact|service PROTO ADDR:PORT|fwmark N 4|6]..."
-std::string ipvsList(kmod::IpvsTable& table, std::istringstream& words) {
-    kmod::ListOptions o;
-    std::string w;
-    while (words >> w) {
-        if (w == "stats") o.format = kmod::ListFormat::Stats;
-        else if (w == "rate") o.format = kmod::ListFormat::Rate;
-        else if (w == "thresholds") o.format = kmod::ListFormat::Thresholds;
-        else if (w == "persistent-conn") o.format = kmod::ListFormat::PersistentConn;
-        else if (w == "tun-info") o.format = kmod::ListFormat::TunInfo;
-        else if (w == "exact") o.exact = true;
-        else if (w == "service") {
-            std::string proto, where;
-            words >> proto >> where;
-            const auto sa = base::SocketAddress::parse(where);
-            if (!sa) return "error: bad service address '" + where + "'\n";
-            o.only = kmod::ServiceKey::inet(sa->address, proto == "udp" ? kmod::kUdp : proto == "sctp" ? kmod::kSctp : kmod::kTcp, sa->port);
-        } else if (w == "fwmark") {
-            std::uint32_t mark = 0;
-            int family = 4;
-            words >> mark >> family;
-            o.only = kmod::ServiceKey::mark(family == 6 ? base::Family::V6 : base::Family::V4, mark);
-        } else {
-            return "error: unknown list option '" + w + "'\n";
-        }
-    }
-    const auto dump = table.dump();
-    if (!dump) return "error: cannot read the " + table.name() + " table: " + dump.error().message() + "\n";
-    if (o.only && !dump->services.contains(*o.only)) return "error: No such service\n";
-    const auto status = table.status();
-    return kmod::formatList(*dump, status ? *status : kmod::TableStatus{}, o);
-}
-
-// The control socket's requests.
+// The control socket's requests: "status", and "ipvsadm LEN" followed by ipvsctl's arguments
+// (NUL-separated, ending with an empty one) and its -R input. The answer to ipvsadm is
+// "STATUS OUTLEN\n", the output, then the errors.
 std::string answer(LvsWorker& worker, const std::string& request) {
-    std::istringstream words(request);
-    std::string verb;
-    words >> verb;
-    if (verb == "status") return worker.stateJson() + "\n";
-    if (verb == "ipvs-list") return ipvsList(worker.table(), words);
-    if (verb == "ipvs-save") {
-        const auto dump = worker.table().dump();
-        return dump ? kmod::formatSave(*dump) : "error: " + dump.error().message() + "\n";
+    if (request == "status") return worker.stateJson() + "\n";
+    if (request.rfind("ipvsadm ", 0) == 0) {
+        const auto nl = request.find('\n');
+        std::vector<std::string> args;
+        size_t pos = nl == std::string::npos ? request.size() : nl + 1;
+        while (pos < request.size()) {
+            const auto end = request.find('\0', pos);
+            if (end == std::string::npos || end == pos) {
+                pos = end == std::string::npos ? request.size() : end + 1;
+                break;
+            }
+            args.push_back(request.substr(pos, end - pos));
+            pos = end + 1;
+        }
+        std::istringstream input(request.substr(std::min(pos, request.size())));
+        kmod::IpvsadmResult r;
+        std::string error;
+        if (auto cmd = kmod::parseIpvsadm(args, error)) {
+            auto* kernel = dynamic_cast<kmod::NetlinkIpvsTable*>(&worker.table());
+            r = kmod::runIpvsadm(*cmd, worker.table(), kernel, &input);
+            if (cmd->kind != kmod::IpvsadmCommand::Kind::List && cmd->kind != kmod::IpvsadmCommand::Kind::Save &&
+                cmd->kind != kmod::IpvsadmCommand::Kind::Help && cmd->kind != kmod::IpvsadmCommand::Kind::Version)
+                base::log::info("control: ipvsctl changed the ", worker.table().name(), " table (", args.size(),
+                                " arguments); directord leaves services it does not manage alone");
+        } else {
+            r.status = 2;
+            r.err = error + "\n";
+        }
+        return std::to_string(r.status) + " " + std::to_string(r.out.size()) + "\n" + r.out + r.err;
     }
-    if (verb == "ipvs-conns") {
-        std::string w;
-        const bool persistent = (words >> w) && w == "persistent-conn";
-        const auto c = worker.table().connections();
-        return c ? kmod::formatConnections(*c, persistent) : "error: " + c.error().message() + "\n";
-    }
-    if (verb == "ipvs-timeout") {
-        const auto t = worker.table().timeouts();
-        return t ? kmod::formatTimeouts(*t) : "error: " + t.error().message() + "\n";
-    }
-    return "error: unknown request '" + request + "' (known: status, ipvs-list, ipvs-save, ipvs-timeout, ipvs-conns)\n";
+    return "error: unknown request '" + request.substr(0, 64) + "' (known: status, ipvsadm)\n";
 }
 
 }  // namespace

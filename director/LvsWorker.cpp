@@ -12,29 +12,39 @@
 #include "director/base/Json.h"
 #include "director/base/Log.h"
 #include "kmod/InMemoryIpvsTable.h"
+#include "kmod/netlink/NetlinkIpvsTable.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
 
 std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
-    const bool kernelHasIpvs = ::access("/proc/net/ip_vs", F_OK) == 0;
+    auto kernel = [](const char* how) -> std::unique_ptr<kmod::IpvsTable> {
+        auto t = kmod::NetlinkIpvsTable::open();
+        if (!t) return nullptr;
+        std::unique_ptr<kmod::NetlinkIpvsTable> table = std::move(t).value();
+        const auto info = table->info();
+        if (info)
+            base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff, ".",
+                            info->version & 0xff, " over generic netlink (connection table ", info->connTableSize, ")");
+        return table;
+    };
     switch (plane) {
     case conf::DataPlane::Memory:
         base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
         return std::make_unique<kmod::InMemoryIpvsTable>();
     case conf::DataPlane::Auto:
-        if (kernelHasIpvs)
-            base::log::warning("data plane: auto: this kernel has IPVS, but this build has no kernel netlink backend"
-                               " yet; using the userspace data plane");
-        else
-            base::log::info("data plane: auto: this kernel has no IPVS; using the userspace data plane");
+        if (auto t = kernel("auto: ")) return t;
+        base::log::info("data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
+                        " resolve, even after modprobe ip_vs); using the userspace data plane");
         return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Userspace:
-        base::log::info("data plane: userspace (full NAT TCP proxy in this process)");
+        base::log::info("data plane: userspace (full NAT TCP/UDP proxy in this process)");
         return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Kernel:
-        base::log::error("data plane: data_plane = \"kernel\" needs the kernel IPVS backend, which this build does"
-                         " not have yet; use data_plane = \"userspace\" (or \"memory\" for a dry run)");
+        if (auto t = kernel("")) return t;
+        base::log::error("data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
+                         " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
+                         " \"auto\" or \"userspace\" to forward in userspace");
         return nullptr;
     }
     return nullptr;

@@ -23,6 +23,9 @@ public:
     std::error_code setTimeouts(const Timeouts& t) override;
     // What tests put there: this table forwards nothing.
     base::Result<std::vector<ConnEntry>> connections() override { return conns_; }
+    std::error_code zero(const std::optional<ServiceKey>& only) override {
+        return only && !state_.services.contains(*only) ? base::errnoCode(ESRCH) : std::error_code{};
+    }
     std::vector<ConnEntry> conns_;
 
     // Test hooks.

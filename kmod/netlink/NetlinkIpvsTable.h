@@ -34,7 +34,7 @@ public:
 
     // Beyond the common interface: what only the kernel has.
     base::Result<nl::Info> info();
-    std::error_code zero(const std::optional<ServiceKey>& only);
+    std::error_code zero(const std::optional<ServiceKey>& only) override;
     base::Result<std::vector<nl::SyncDaemon>> daemons();
     std::error_code startDaemon(const nl::SyncDaemon& d);
     std::error_code stopDaemon(std::uint32_t state);

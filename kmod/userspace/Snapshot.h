@@ -39,6 +39,12 @@ struct DestCounters {
         std::lock_guard lock(estimatorMutex);
         return estimator.read();
     }
+    // ipvsadm -Z: the counters and the rate estimator start again from zero (connection counts stay).
+    void zero() {
+        std::lock_guard lock(estimatorMutex);
+        for (auto* c : {&conns, &inBytes, &outBytes, &inPkts, &outPkts}) c->store(0, std::memory_order_relaxed);
+        estimator = RateEstimator{};
+    }
     std::atomic<std::uint64_t> failed{0};    // connects refused, reset or timed out
     std::atomic<std::uint32_t> persistent{0};  // persistence templates pointing here
     std::atomic<bool> overloaded{false};     // IP_VS_DEST_F_OVERLOAD

@@ -140,6 +140,13 @@ std::error_code UserspaceIpvsTable::flush() {
     return {};
 }
 
+std::error_code UserspaceIpvsTable::zero(const std::optional<ServiceKey>& only) {
+    if (only && !state_.services.contains(*only)) return base::errnoCode(ESRCH);
+    for (auto& [key, c] : counters_)
+        if (!only || key.first == *only) c->zero();
+    return {};
+}
+
 base::Result<std::vector<ConnEntry>> UserspaceIpvsTable::connections() {
     std::vector<ConnEntry> out;
     for (auto& t : threads_) {

@@ -32,6 +32,7 @@ public:
     base::Result<Timeouts> timeouts() override { return timeouts_; }
     std::error_code setTimeouts(const Timeouts& t) override;
     base::Result<std::vector<ConnEntry>> connections() override;
+    std::error_code zero(const std::optional<ServiceKey>& only) override;
 
     // The counters of a destination (null when it does not exist).
     std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;

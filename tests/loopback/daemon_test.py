@@ -228,6 +228,24 @@ class ControlSocketTest(unittest.TestCase):
         self.assertIn("TCP  127.0.10.1:80", run("-Ln", "--stats", "-t", "127.0.10.1:80").stdout)
         r = run("-Ln", "-t", "127.0.10.9:80")
         self.assertEqual((r.returncode, r.stderr), (1, "No such service\n"))
+        # editing by hand through the daemon: a service directord does not manage is added, kept by
+        # the reconciler, and restored from ipvsadm -S output
+        self.assertEqual(run("-A", "-t", "127.0.10.2:81", "-s", "rr").returncode, 0)
+        self.assertEqual(run("-a", "-t", "127.0.10.2:81", "-r", "127.0.0.9:8081", "-m", "-w", "4").returncode, 0)
+        r = run("-A", "-t", "127.0.10.2:81")
+        self.assertEqual((r.returncode, r.stderr), (255, "Service already exists\n"))
+        r = run("-a", "-t", "127.0.10.2:99", "-r", "127.0.0.9")
+        self.assertEqual((r.returncode, r.stderr), (255, "Service not defined\n"))
+        self.assertIn("TCP  127.0.10.2:81 rr\n  -> 127.0.0.9:8081               Masq    4", run("-Ln").stdout)
+        saved = run("-S").stdout
+        self.assertEqual(run("-D", "-t", "127.0.10.2:81").returncode, 0)
+        r = subprocess.run([ipvsctl, "-R"], input=saved.replace("-A -t 127.0.10.1:80 -s wrr\n", "")
+                           .replace("-a -t 127.0.10.1:80", "#"), capture_output=True, text=True, env=env, timeout=DEADLINE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(run("-S").stdout, saved)
+        r = run("--bogus")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unrecognized option '--bogus'", r.stderr)
         # a second directord with another pid file must not take the socket over
         other = Daemon(self)
         other.write(text=open(d.conf).read().replace(f'pid_file = "{d.dir}/directord.pid"',

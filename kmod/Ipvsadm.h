@@ -1,0 +1,49 @@
+// ipvsadm's command line (1.31) as a value, and its execution against any IpvsTable: ipvsctl runs
+// it against the kernel directly, or ships the arguments to directord, which runs the same code
+// against its own plane. Output and errors read like ipvsadm's.
+#pragma once
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kmod/IpvsTable.h"
+#include "kmod/IpvsadmFormat.h"
+#include "kmod/netlink/IpvsCodec.h"
+
+namespace kmod {
+
+class NetlinkIpvsTable;
+
+struct IpvsadmCommand {
+    enum class Kind {
+        AddService, EditService, DelService, Clear, Restore, Save, AddDest, EditDest, DelDest, List, Zero,
+        SetTimeouts, StartDaemon, StopDaemon, Help, Version
+    };
+    Kind kind = Kind::Help;
+    bool hasService = false;
+    Service service;
+    Dest dest;
+    ListOptions list;
+    bool connections = false, showTimeouts = false, showDaemons = false;
+    Timeouts timeouts{0, 0, 0};
+    nl::SyncDaemon daemon;
+};
+
+// nullopt with `error` set (ipvsadm's wording) when the arguments are not a command.
+std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& args, std::string& error);
+
+struct IpvsadmResult {
+    int status = 0;
+    std::string out, err;
+};
+// Runs one command. `kernel` is the same table when it is the kernel's (for the sync daemon and
+// the version line); `restoreInput` feeds -R.
+IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel, std::istream* restoreInput);
+
+// Splits a line of ipvsadm -R input into arguments (whitespace; no quoting, as ipvsadm).
+std::vector<std::string> splitArgs(const std::string& line);
+
+std::string ipvsadmUsage(const char* program);
+
+}  // namespace kmod
