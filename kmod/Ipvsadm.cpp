@@ -377,8 +377,9 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
     if (needsDest) {
         if (!hasFwd) c.dest.forwarding = Forwarding::Route;  // ipvsadm's default: direct routing
         if (!destHasPort) c.dest.key.port = c.service.key.port;
-        // direct routing and tunnelling keep the service's port (fwmark services: any)
-        if (!c.service.key.isFwmark() && (c.dest.forwarding == Forwarding::Route || c.dest.forwarding == Forwarding::Tunnel))
+        // adding or editing with direct routing or tunnelling: the service's port (fwmark services: any)
+        if (c.kind != K::DelDest && !c.service.key.isFwmark() &&
+            (c.dest.forwarding == Forwarding::Route || c.dest.forwarding == Forwarding::Tunnel))
             c.dest.key.port = c.service.key.port;
     }
     if (c.kind == K::List && c.hasService) c.list.only = c.service.key;

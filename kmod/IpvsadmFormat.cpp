@@ -42,7 +42,7 @@ std::string hostPort(const base::IpAddress& a, std::uint16_t port) {
 }
 
 std::string serviceName(const ServiceKey& k) {
-    if (k.isFwmark()) return fmt("FWM  %u", k.fwmark);
+    if (k.isFwmark()) return fmt(k.family() == base::Family::V6 ? "FWM  %u IPv6" : "FWM  %u", k.fwmark);
     return fmt("%-4s %s", protocolName(k.protocol), hostPort(k.address, k.port).c_str());
 }
 
