@@ -1,5 +1,7 @@
 #include "director/Reconciler.h"
 
+#include <chrono>
+
 #include "director/base/Log.h"
 #include "kmod/Diff.h"
 
@@ -20,6 +22,14 @@ ReconcileOutcome Reconciler::releaseOwned() {
 
 ReconcileOutcome Reconciler::converge(const char* why) {
     ReconcileOutcome out;
+    const bool drift = std::string_view(why) == "resync";
+    // A change (reload, health) is diffed against what the last converge left in the table: no dump
+    // of a table that may hold 10,000 services for a one-weight edit. The periodic resync dumps.
+    if (!drift && applied_) {
+        out.dumped = true;
+        out.ops = kmod::diff(*applied_, desired_);
+        return finish(why, out);
+    }
     auto observed = table_.dump();
     if (!observed) {
         out.dumpError = observed.error();
@@ -32,21 +42,31 @@ ReconcileOutcome Reconciler::converge(const char* why) {
     for (const auto& [k, e] : observed->services)
         if (owned_.contains(k)) mine.services.emplace(k, e);
     out.ops = kmod::diff(mine, desired_);
-    if (out.ops.empty()) return out;
+    return finish(why, out);
+}
 
+ReconcileOutcome Reconciler::finish(const char* why, ReconcileOutcome& out) {
     const bool drift = std::string_view(why) == "resync";
+    if (out.ops.empty()) {
+        applied_ = desired_;
+        return out;
+    }
     for (const auto& op : out.ops) {
         if (drift) base::log::warning("ipvs: repairing drift: ", op.str(), " (the table was changed outside directord)");
         else base::log::debug("ipvs: ", why, ": ", op.str());
     }
+    const auto started = std::chrono::steady_clock::now();
     out.result = table_.apply(out.ops);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (out.result.ok()) applied_ = desired_;
+    else applied_.reset();  // some op failed: read the table back next time
     if (drift) repairs_ += out.result.applied;
     if (out.result.firstFailure) {
         const auto& f = *out.result.firstFailure;
         base::log::error("ipvs: ", why, ": ", out.result.failed, " of ", out.ops.size(), " ops refused; first: ",
                          f.op.str(), ": ", f.error.message(), "; will retry at the next resync");
     } else if (!drift) {
-        base::log::info("ipvs: ", why, ": ", out.ops.size(), " ops applied to the ", table_.name(), " table");
+        base::log::info("ipvs: ", why, ": ", out.ops.size(), " ops applied to the ", table_.name(), " table in ", ms, " ms");
     }
     // Forget services that are gone and no longer wanted.
     std::set<kmod::ServiceKey> still;

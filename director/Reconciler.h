@@ -3,6 +3,7 @@
 // Services an operator added by hand with ipvsadm/ipvsctl are left alone, as keepalived leaves them.
 // setDesired() applies the delta of a change; resync() repairs drift found by a full dump.
 #pragma once
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,10 +35,12 @@ public:
 
 private:
     ReconcileOutcome converge(const char* why);
+    ReconcileOutcome finish(const char* why, ReconcileOutcome& out);
     kmod::IpvsTable& table_;
     kmod::TableState desired_;
     std::set<kmod::ServiceKey> owned_;
     std::uint64_t repairs_ = 0;
+    std::optional<kmod::TableState> applied_;  // our services as the last successful converge left them
 };
 
 }  // namespace director
