@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     std::string error;
     const auto cmd = kmod::parseIpvsadm(args, error);
     if (!cmd) {
-        std::fprintf(stderr, "%s\nTry `ipvsctl -h' or 'ipvsctl --help' for more information.\n", error.c_str());
+        std::fprintf(stderr, "%s\n", error.c_str());
         return 2;
     }
     if (cmd->kind == kmod::IpvsadmCommand::Kind::Help) {

@@ -81,6 +81,8 @@ public:
     virtual std::error_code setTimeouts(const Timeouts& t) = 0;
     // The connection table with its persistence templates (ipvsadm -c).
     virtual base::Result<std::vector<ConnEntry>> connections() = 0;
+    // The order of the last dump() (services, and each one's destinations), for ipvsadm --nosort.
+    virtual std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const { return {}; }
     // Zeroes the counters of one service, or of all (ipvsadm -Z); ESRCH for an unknown service.
     virtual std::error_code zero(const std::optional<ServiceKey>& only) = 0;
 };

@@ -93,6 +93,15 @@ std::string daemonLine(const nl::SyncDaemon& d) {
            ", port=" + std::to_string(d.port) + ", ttl=" + std::to_string(d.ttl) + ")\n";
 }
 
+TableOrder tableOrder(const IpvsTable& table) {
+    TableOrder o;
+    for (const auto& [k, dests] : table.lastDumpOrder()) {
+        o.services.push_back(k);
+        o.dests[k] = dests;
+    }
+    return o;
+}
+
 }  // namespace
 
 std::vector<std::string> splitArgs(const std::string& line) {
@@ -296,8 +305,8 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
         else if (a == "--persistent-conn") { c.list.format = ListFormat::PersistentConn; }
         else if (a == "--tun-info") { c.list.format = ListFormat::TunInfo; }
         else if (a == "--exact") { c.list.exact = true; }
-        else if (a == "--nosort" || a == "--sort") {
-        } else if (a == "--syncid") {
+        else if (a == "--nosort") { c.nosort = true; }
+        else if (a == "--sort") { c.nosort = false; } else if (a == "--syncid") {
             if (!next(v) || !isNumber(v) || std::stoul(v) > 255) {
                 error = "illegal syncid specified";
                 return std::nullopt;
@@ -342,6 +351,10 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
     }
     c.kind = *kind;
     using K = IpvsadmCommand::Kind;
+    if (c.nosort && c.kind != K::List) {  // ipvsadm's option/command table
+        error = c.kind == K::Save ? "Illegal 'nosort' option with the 'save' command" : "Illegal 'nosort' option with this command";
+        return std::nullopt;
+    }
     if (c.service.key.isFwmark() && v6) c.service.key = ServiceKey::mark(base::Family::V6, c.service.key.fwmark);
     const bool serviceV6 = c.service.key.family() == base::Family::V6;
     if (hasNetmask) {
@@ -433,7 +446,8 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
     case K::Save: {
         const auto dump = table.dump();
         if (!dump) return fail(errorText(Op::Kind::AddService, dump.error().value()), 1);
-        r.out = formatSave(*dump);
+        const TableOrder order = tableOrder(table);
+        r.out = formatSave(*dump, c.nosort ? &order : nullptr);
         return r;
     }
     case K::List: {
@@ -462,6 +476,8 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
         const auto dump = table.dump();
         if (!dump) return fail(errorText(Op::Kind::AddService, dump.error().value()), 1);
         if (o.only && !dump->services.contains(*o.only)) return fail("No such service", 1);
+        const TableOrder order = tableOrder(table);
+        if (c.nosort) o.order = &order;
         const auto status = table.status();
         r.out = formatList(*dump, status ? *status : TableStatus{}, o);
         return r;

@@ -25,7 +25,7 @@ struct IpvsadmCommand {
     Service service;
     Dest dest;
     ListOptions list;
-    bool connections = false, showTimeouts = false, showDaemons = false;
+    bool connections = false, showTimeouts = false, showDaemons = false, nosort = false;
     Timeouts timeouts{0, 0, 0};
     nl::SyncDaemon daemon;
 };

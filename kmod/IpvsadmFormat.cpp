@@ -136,6 +136,33 @@ std::string fiveNumbers(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::
     return largeNum(a, exact) + largeNum(b, exact) + largeNum(c, exact) + largeNum(d, exact) + largeNum(e, exact);
 }
 
+// ipvsadm's sorted order, or the table's own (--nosort).
+std::vector<const Dest*> orderedDests(const ServiceEntry& e, const TableOrder* order) {
+    std::vector<const Dest*> dests;
+    auto it = order ? order->dests.find(e.service.key) : std::map<ServiceKey, std::vector<DestKey>>::const_iterator{};
+    if (order && it != order->dests.end()) {
+        for (const auto& k : it->second)
+            if (auto d = e.dests.find(k); d != e.dests.end()) dests.push_back(&d->second);
+        return dests;
+    }
+    for (const auto& [k, d] : e.dests) dests.push_back(&d);
+    std::sort(dests.begin(), dests.end(), [](const Dest* a, const Dest* b) { return ipvsadmDestLess(a->key, b->key); });
+    return dests;
+}
+
+std::vector<const ServiceEntry*> orderedServices(const TableState& table, const TableOrder* order) {
+    std::vector<const ServiceEntry*> services;
+    if (order) {
+        for (const auto& k : order->services)
+            if (auto e = table.services.find(k); e != table.services.end()) services.push_back(&e->second);
+        return services;
+    }
+    for (const auto& [k, e] : table.services) services.push_back(&e);
+    std::sort(services.begin(), services.end(),
+              [](const ServiceEntry* a, const ServiceEntry* b) { return ipvsadmServiceLess(a->service.key, b->service.key); });
+    return services;
+}
+
 std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const ListOptions& o) {
     static const DestStatus kNone{};
     static const ServiceStatus kNoService{};
@@ -149,10 +176,7 @@ std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const L
                fiveNumbers(ss.rates.cps, ss.rates.inpps, ss.rates.outpps, ss.rates.inbps, ss.rates.outbps, o.exact) + "\n";
     else
         out += serviceLine(e.service) + "\n";
-    std::vector<const Dest*> dests;
-    for (const auto& [k, d] : e.dests) dests.push_back(&d);
-    std::sort(dests.begin(), dests.end(), [](const Dest* a, const Dest* b) { return ipvsadmDestLess(a->key, b->key); });
-    for (const Dest* d : dests) {
+    for (const Dest* d : orderedDests(e, o.order)) {
         auto it = ss.dests.find(d->key);
         const DestStatus& ds = it == ss.dests.end() ? kNone : it->second;
         const std::string name = hostPort(d->key.address, d->key.port);
@@ -207,12 +231,8 @@ std::string formatList(const TableState& table, const TableStatus& status, const
     std::string out;
     if (!o.only) out += fmt("IP Virtual Server version 1.2.1 (size=%u)\n", o.connTableSize);
     out += header(o);
-    std::vector<const ServiceEntry*> services;
-    for (const auto& [k, e] : table.services)
-        if (!o.only || k == *o.only) services.push_back(&e);
-    std::sort(services.begin(), services.end(),
-              [](const ServiceEntry* a, const ServiceEntry* b) { return ipvsadmServiceLess(a->service.key, b->service.key); });
-    for (const ServiceEntry* e : services) {
+    for (const ServiceEntry* e : orderedServices(table, o.order)) {
+        if (o.only && e->service.key != *o.only) continue;
         auto it = status.find(e->service.key);
         out += serviceBlock(*e, it == status.end() ? nullptr : &it->second, o);
     }
@@ -221,13 +241,9 @@ std::string formatList(const TableState& table, const TableStatus& status, const
 
 std::string formatTimeouts(const Timeouts& t) { return fmt("Timeout (tcp tcpfin udp): %u %u %u\n", t.tcp, t.tcpFin, t.udp); }
 
-std::string formatSave(const TableState& table) {
-    std::vector<const ServiceEntry*> services;
-    for (const auto& [k, e] : table.services) services.push_back(&e);
-    std::sort(services.begin(), services.end(),
-              [](const ServiceEntry* a, const ServiceEntry* b) { return ipvsadmServiceLess(a->service.key, b->service.key); });
+std::string formatSave(const TableState& table, const TableOrder* order) {
     std::string out;
-    for (const ServiceEntry* e : services) {
+    for (const ServiceEntry* e : orderedServices(table, order)) {
         const Service& s = e->service;
         std::string svc;
         if (s.key.isFwmark()) svc = "-f " + std::to_string(s.key.fwmark) + (s.key.family() == base::Family::V6 ? " -6" : "");
@@ -246,10 +262,7 @@ std::string formatSave(const TableState& table) {
         if (!flags.empty()) line += " -b " + flags;
         if (s.flags & kSvcOnePacket) line += " -o";
         out += line + "\n";
-        std::vector<const Dest*> dests;
-        for (const auto& [k, d] : e->dests) dests.push_back(&d);
-        std::sort(dests.begin(), dests.end(), [](const Dest* a, const Dest* b) { return ipvsadmDestLess(a->key, b->key); });
-        for (const Dest* d : dests) {
+        for (const Dest* d : orderedDests(*e, order)) {
             const char* fwd = d->forwarding == Forwarding::Masq ? "-m" : d->forwarding == Forwarding::Tunnel ? "-i" : "-g";
             std::string dl = "-a " + svc + " -r " + hostPort(d->key.address, d->key.port) + " " + fwd + " -w " +
                              std::to_string(d->weight);

@@ -4,6 +4,7 @@
 // nothing. Checked against outputs recorded from Debian's ipvsadm in the IPVS VM
 // (tests/fixtures/ipvsadm).
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,16 +17,23 @@ namespace kmod {
 
 enum class ListFormat { Plain, Stats, Rate, Thresholds, PersistentConn, TunInfo };
 
+// --nosort: the table's own order (the kernel's hash order, as its dump returns it).
+struct TableOrder {
+    std::vector<ServiceKey> services;
+    std::map<ServiceKey, std::vector<DestKey>> dests;
+};
+
 struct ListOptions {
     ListFormat format = ListFormat::Plain;
     bool exact = false;
     std::optional<ServiceKey> only;  // list one service, without the version line
     std::uint32_t connTableSize = 4096;
+    const TableOrder* order = nullptr;  // set: --nosort
 };
 
 std::string formatList(const TableState& table, const TableStatus& status, const ListOptions& options);
 std::string formatTimeouts(const Timeouts& t);
-std::string formatSave(const TableState& table);
+std::string formatSave(const TableState& table, const TableOrder* order = nullptr);
 // ipvsadm -Lnc (and with --persistent-conn, the persistence engine columns).
 std::string formatConnections(const std::vector<ConnEntry>& conns, bool persistentConn);
 // /proc/net/ip_vs_conn (the file ipvsadm -c reads). Lines it cannot read are skipped and counted.

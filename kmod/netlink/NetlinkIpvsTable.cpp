@@ -185,10 +185,16 @@ base::Result<TableState> NetlinkIpvsTable::dump() {
     auto svcs = services();
     if (!svcs) return svcs.error();
     TableState t;
+    order_.clear();
     for (auto& s : svcs.value()) {
         ServiceEntry& e = t.services[s.service.key];
         e.service = s.service;
-        if (auto ec = dests(s.service.key, [&](nl::DestReply&& d) { e.dests[d.dest.key] = d.dest; })) {
+        order_.emplace_back(s.service.key, std::vector<DestKey>{});
+        auto& destOrder = order_.back().second;
+        if (auto ec = dests(s.service.key, [&](nl::DestReply&& d) {
+                destOrder.push_back(d.dest.key);
+                e.dests[d.dest.key] = d.dest;
+            })) {
             if (ec.value() == ESRCH) continue;  // removed between the two dumps
             return ec;
         }

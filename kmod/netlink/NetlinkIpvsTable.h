@@ -31,6 +31,7 @@ public:
     std::error_code setTimeouts(const Timeouts& t) override;
     // /proc/net/ip_vs_conn, as ipvsadm reads it
     base::Result<std::vector<ConnEntry>> connections() override;
+    std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override { return order_; }
 
     // Beyond the common interface: what only the kernel has.
     base::Result<nl::Info> info();
@@ -59,6 +60,7 @@ private:
     std::uint8_t lastCmd_ = 0;
     std::uint64_t sent_ = 0;
     std::vector<std::uint8_t> rx_;
+    std::vector<std::pair<ServiceKey, std::vector<DestKey>>> order_;  // the kernel's, from the last dump
 };
 
 }  // namespace kmod

@@ -33,6 +33,10 @@ public:
     std::error_code setTimeouts(const Timeouts& t) override;
     base::Result<std::vector<ConnEntry>> connections() override;
     std::error_code zero(const std::optional<ServiceKey>& only) override;
+    // services in key order, each one's destinations newest first (its scheduling order)
+    std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override {
+        return {order_.begin(), order_.end()};
+    }
 
     // The counters of a destination (null when it does not exist).
     std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;

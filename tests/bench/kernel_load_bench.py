@@ -112,7 +112,9 @@ def outside(args):
           flush=True)
     results = {}
     for who in ("ipvsadm", "directord"):
-        out = subprocess.run([args.vm, "--mem", "2G", "--timeout", "900", "--", sys.executable, os.path.abspath(__file__),
+        here = os.path.dirname(os.path.abspath(__file__))
+        shares = ["--share", here, "--share", os.path.dirname(os.path.abspath(args.directord))]
+        out = subprocess.run([args.vm, *shares, "--mem", "2G", "--timeout", "900", "--", sys.executable, os.path.abspath(__file__),
                               "--directord", args.directord, "--inside", who], capture_output=True, text=True)
         for line in out.stdout.splitlines():
             if line.startswith("RESULT "):

@@ -79,7 +79,7 @@ def main():
                   ["-Ln", "--persistent-conn"], ["-Ln", "--tun-info"], ["-Ln", "-t", "192.0.2.10:80"],
                   ["-Ln", "-f", "80"], ["-Ln", "-f", "81", "-6"], ["-Ln", "--sctp-service", "192.0.2.10:3868", "--stats"],
                   ["-L", "--timeout"], ["-Sn"], ["-Ln", "-t", "192.0.2.10:81"], ["-Lnc"], ["-L", "-n", "-c"],
-                  ["-Ln", "--daemon"]]:
+                  ["-Ln", "--daemon"], ["-Ln", "--nosort"], ["-Sn", "--nosort"], ["-Ln", "--nosort", "--stats"]]:
         same("list", *flags)
     # rates move every 2 s: compare only when ipvsadm says the same before and after
     for _ in range(5):

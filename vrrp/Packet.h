@@ -1,0 +1,61 @@
+// The VRRP advertisement (RFC 3768 v2, RFC 5798/9568 v3) as a pure codec: bytes in, an Advert or the
+// reason it is dropped out; an Advert in, bytes out. Checksums included (v3 over IPv4 with or
+// without the pseudo-header, as configured on send; both accepted on receive). No sockets here:
+// the TTL/hop limit comes from the receiving socket and is checked by the caller.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "director/base/IpAddress.h"
+#include "vrrp/Timing.h"
+
+namespace vrrp {
+
+inline constexpr std::uint8_t kProtocol = 112;
+
+enum class AuthType : std::uint8_t { None = 0, Pass = 1, Ah = 2 };
+
+struct Advert {
+    int version = 3;             // 2 or 3
+    std::uint8_t vrid = 0;
+    std::uint8_t priority = 100;
+    Micros interval{1000000};    // v2: whole seconds on the wire; v3: centiseconds
+    AuthType auth = AuthType::None;               // v2 only
+    std::array<std::uint8_t, 8> authData{};       // v2 only: PASS carries up to 8 bytes of the password
+    std::vector<base::IpAddress> addresses;       // all of one family
+    bool operator==(const Advert&) const = default;
+};
+
+// Why a received packet was dropped; every drop is counted by reason.
+enum class Drop {
+    TooShort, BadVersion, BadType, BadLength, BadChecksum, BadTtl, AddressFamily, WrongVrid, AuthType,
+    AuthMismatch, IntervalMismatch, AddressMismatch, Count_
+};
+const char* dropName(Drop d);
+
+struct ChecksumMode {
+    bool v3PseudoHeader = true;  // v3 over IPv4: keepalived and FRR include it, RFC 9568 does not
+};
+
+// The VRRP message (after the IP header). `src`/`dst` are the IP addresses it is sent from/to (the
+// v3 checksum covers them).
+std::vector<std::uint8_t> encode(const Advert& a, const base::IpAddress& src, const base::IpAddress& dst,
+                                 ChecksumMode mode = {});
+
+struct Decoded {
+    Advert advert;
+    bool pseudoHeaderChecksum = false;  // v3 IPv4: which checksum matched
+};
+// Structure and checksum only; the instance checks VRID, auth, interval and addresses.
+std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src,
+                                   const base::IpAddress& dst);
+
+// The Internet checksum (RFC 1071) of `data` after `initial` (a pseudo-header sum).
+std::uint16_t inetChecksum(std::span<const std::uint8_t> data, std::uint32_t initial = 0);
+
+}  // namespace vrrp

@@ -1,0 +1,120 @@
+#include "vrrp/StateMachine.h"
+
+namespace vrrp {
+
+const char* stateName(State s) {
+    switch (s) {
+    case State::Init: return "INIT";
+    case State::Backup: return "BACKUP";
+    case State::Master: return "MASTER";
+    case State::Fault: return "FAULT";
+    }
+    return "?";
+}
+
+// v3: the skew scales with the master's interval (RFC 5798); v2: with our own (RFC 3768).
+Micros StateMachine::skew() const { return skewTime(cfg_.priority, cfg_.version == 3 ? masterAdverInterval_ : cfg_.advertInterval); }
+
+Micros StateMachine::masterDownInterval() const {
+    return vrrp::masterDownInterval(cfg_.priority, cfg_.version == 3 ? masterAdverInterval_ : cfg_.advertInterval);
+}
+
+void StateMachine::becomeBackup(std::vector<Action>& out, TimePoint now) {
+    if (state_ == State::Master) out.push_back({Action::Kind::ReleaseAddresses});
+    state_ = State::Backup;
+    deadline_ = now + masterDownInterval();
+    out.push_back({Action::Kind::Transition, 0, State::Backup});
+}
+
+void StateMachine::becomeMaster(std::vector<Action>& out, TimePoint now) {
+    state_ = State::Master;
+    out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+    out.push_back({Action::Kind::TakeAddresses});
+    out.push_back({Action::Kind::Transition, 0, State::Master});
+    deadline_ = now + cfg_.advertInterval;
+}
+
+std::vector<Action> StateMachine::startup(TimePoint now) {
+    std::vector<Action> out;
+    if (state_ != State::Init) return out;
+    startedAt_ = now;
+    masterAdverInterval_ = cfg_.advertInterval;
+    if (cfg_.priority == 255) becomeMaster(out, now);
+    else becomeBackup(out, now);
+    return out;
+}
+
+std::vector<Action> StateMachine::shutdown(TimePoint) {
+    std::vector<Action> out;
+    if (state_ == State::Master) {
+        out.push_back({Action::Kind::SendAdvert, 0});  // backups take over after their skew time
+        out.push_back({Action::Kind::ReleaseAddresses});
+    }
+    if (state_ != State::Init) out.push_back({Action::Kind::Transition, 0, State::Init});
+    state_ = State::Init;
+    deadline_.reset();
+    return out;
+}
+
+std::vector<Action> StateMachine::onTimer(TimePoint now) {
+    std::vector<Action> out;
+    if (!deadline_ || now < *deadline_) return out;
+    if (state_ == State::Backup) {
+        becomeMaster(out, now);  // Master_Down_Timer: the master is gone
+    } else if (state_ == State::Master) {
+        out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+        // stay on the grid: a late timer does not push every later advert back
+        *deadline_ += cfg_.advertInterval;
+        if (*deadline_ <= now) deadline_ = now + cfg_.advertInterval;
+    } else {
+        deadline_.reset();
+    }
+    return out;
+}
+
+std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now) {
+    std::vector<Action> out;
+    if (state_ == State::Backup) {
+        if (a.priority == 0) {
+            deadline_ = now + skew();  // the master left: take over after the skew time only
+            return out;
+        }
+        const bool mayPreempt = cfg_.preempt && now >= startedAt_ + cfg_.preemptDelay;
+        if (!mayPreempt || a.priority >= cfg_.priority) {
+            if (cfg_.version == 3) masterAdverInterval_ = a.interval;
+            deadline_ = now + masterDownInterval();
+        }
+        // else: a lower priority master; we let our Master_Down_Timer run out and preempt it
+        return out;
+    }
+    if (state_ == State::Master) {
+        if (a.priority == 0) {
+            out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+            deadline_ = now + cfg_.advertInterval;
+            return out;
+        }
+        if (a.priority > cfg_.priority || (a.priority == cfg_.priority && cfg_.primary < src)) {
+            if (cfg_.version == 3) masterAdverInterval_ = a.interval;
+            becomeBackup(out, now);
+        }
+        // else: a lower priority router thinks it is master; our next advert corrects it
+    }
+    return out;
+}
+
+std::vector<Action> StateMachine::onFault(bool failed, TimePoint now) {
+    std::vector<Action> out;
+    if (failed) {
+        if (state_ == State::Fault) return out;
+        if (state_ == State::Master) out.push_back({Action::Kind::ReleaseAddresses});
+        state_ = State::Fault;
+        deadline_.reset();
+        out.push_back({Action::Kind::Transition, 0, State::Fault});
+        return out;
+    }
+    if (state_ != State::Fault) return out;
+    state_ = State::Init;
+    return startup(now);
+}
+
+}  // namespace vrrp

@@ -1,0 +1,76 @@
+// The VRRP state machine (RFC 5798 section 6.4; RFC 3768 for v2) with no I/O: events in (startup,
+// shutdown, a received advert, a timer, an interface going down or up), actions out (send an
+// advert, take or release the virtual addresses, announce them, notify). One timer: the caller
+// arms it for deadline() and calls onTimer() when it passes. Times in microseconds, so backups with
+// different priorities never fire together.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "director/base/IpAddress.h"
+#include "vrrp/Packet.h"
+
+namespace vrrp {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+enum class State { Init, Backup, Master, Fault };
+const char* stateName(State s);
+
+struct MachineConfig {
+    int version = 3;
+    std::uint8_t vrid = 1;
+    std::uint8_t priority = 100;      // 255: the address owner
+    Micros advertInterval{1000000};
+    bool preempt = true;
+    Micros preemptDelay{0};           // keepalived's preempt_delay: wait this long after startup before preempting
+    base::IpAddress primary;          // this router's address on the link (equal priorities: the higher wins)
+};
+
+struct Action {
+    enum class Kind {
+        SendAdvert,       // with the current priority (0 when leaving)
+        TakeAddresses,    // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
+        ReleaseAddresses,
+        Transition,       // `to` is the new state (notify scripts, fifo, logs)
+    };
+    Kind kind;
+    std::uint8_t priority = 0;  // SendAdvert
+    State to = State::Init;     // Transition
+    bool operator==(const Action&) const = default;
+};
+
+class StateMachine {
+public:
+    explicit StateMachine(MachineConfig c) : cfg_(c), masterAdverInterval_(c.advertInterval) {}
+    State state() const { return state_; }
+    std::optional<TimePoint> deadline() const { return deadline_; }
+    Micros masterAdverInterval() const { return masterAdverInterval_; }
+    const MachineConfig& config() const { return cfg_; }
+
+    std::vector<Action> startup(TimePoint now);
+    std::vector<Action> shutdown(TimePoint now);
+    // `src`: the sender's primary address. The advert was already validated (VRID, auth, ...).
+    std::vector<Action> onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now);
+    std::vector<Action> onTimer(TimePoint now);
+    // The interface (or a tracked object) failed or recovered.
+    std::vector<Action> onFault(bool failed, TimePoint now);
+    // Priority changed by trackers (not for the address owner).
+    void setPriority(std::uint8_t p) { cfg_.priority = p; }
+
+private:
+    void becomeBackup(std::vector<Action>& out, TimePoint now);
+    void becomeMaster(std::vector<Action>& out, TimePoint now);
+    Micros masterDownInterval() const;
+    Micros skew() const;
+
+    MachineConfig cfg_;
+    State state_ = State::Init;
+    std::optional<TimePoint> deadline_;
+    Micros masterAdverInterval_;
+    TimePoint startedAt_{};
+};
+
+}  // namespace vrrp
