@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libboost-dev libssl-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libconfig++-dev libsnmp-dev
   # tests
-  catch2 python3 iproute2 procps curl openssl
+  catch2 python3 iproute2 iputils-ping procps curl openssl
   # reference peers and tools the tests and benchmarks compare against
   ipvsadm keepalived snmp snmpd haproxy nginx-light wrk
 )

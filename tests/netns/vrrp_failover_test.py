@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""VRRP for real, in network namespaces (root): two directors on a bridge with a client.
+
+Pairs: directord + directord, and directord + Debian's keepalived both ways round, VRRPv3 (0.1 s
+adverts) and VRRPv2 (1 s, PASS authentication). In each: the priority 150 peer becomes master and
+holds the VIP, the client's pings reach it; kill -9 the master and the backup holds the VIP within
+the master down interval (plus a margin for this machine: the precise numbers are the benchmark's),
+pings answered from the backup's MAC (its gratuitous ARPs); the old master returns and preempts; a
+clean stop hands over within the skew time (plus the margin)."""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+VIP = "10.99.0.10"
+MARGIN = 0.3  # seconds on top of the protocol's bounds: scheduling noise of a loaded CI machine
+failures = []
+
+
+def sh(cmd, check=True):
+    return subprocess.run(cmd, shell=True, check=check, capture_output=True, text=True)
+
+
+def check(ok, what, detail=""):
+    print(f"{'ok  ' if ok else 'FAIL'} {what}{(': ' + detail) if detail else ''}", flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def wait(pred, timeout, step=0.005):
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if pred():
+            return time.monotonic() - start
+        time.sleep(step)
+    return None
+
+
+class Lab:
+    def __init__(self, directord):
+        self.directord = directord
+        tag = uuid.uuid4().hex[:6]
+        self.lan, self.cl = f"vl{tag}", f"cl{tag}"
+        self.ns = {1: f"d1{tag}", 2: f"d2{tag}"}
+        self.work = tempfile.mkdtemp(prefix="vrrp-")
+        self.procs = {}
+        sh(f"ip netns add {self.lan} && ip -n {self.lan} link add br0 type bridge && ip -n {self.lan} link set br0 up")
+        for ns, addr in [(self.ns[1], "10.99.0.11"), (self.ns[2], "10.99.0.12"), (self.cl, "10.99.0.100")]:
+            sh(f"ip netns add {ns} && ip -n {ns} link set lo up")
+            sh(f"ip -n {self.lan} link add v{ns} type veth peer name eth0 netns {ns}")
+            sh(f"ip -n {self.lan} link set v{ns} master br0 up")
+            sh(f"ip -n {ns} addr add {addr}/24 dev eth0 && ip -n {ns} link set eth0 up")
+
+    def has_vip(self, i):
+        return f" {VIP}/24 " in sh(f"ip -n {self.ns[i]} -o addr show dev eth0", check=False).stdout
+
+    def mac(self, i):
+        return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]
+
+    def start(self, i, kind, prio, version, interval):
+        ns = self.ns[i]
+        log = open(os.path.join(self.work, f"{ns}.log"), "a")
+        conf = os.path.join(self.work, f"{ns}.conf")
+        if kind == "directord":
+            auth = 'authentication = { type = "PASS"; password = "s3cretPW"; };' if version == 2 else ""
+            with open(conf, "w") as f:
+                f.write(f"""global = {{ data_plane = "memory"; pid_file = "{self.work}/{ns}.pid";
+  state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock"; }};
+vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
+  version = {version}; advert_interval = {interval}; {auth}
+  virtual_addresses = ( {{ address = "{VIP}/24"; }} ); }} );
+""")
+            cmd = [self.directord, "-f", conf]
+        else:
+            auth = "  authentication {\n    auth_type PASS\n    auth_pass s3cretPW\n  }\n" if version == 2 else ""
+            with open(conf, "w") as f:  # keepalived reads one keyword per line
+                f.write(f"global_defs {{\n  router_id {ns}\n  vrrp_version {version}\n}}\n"
+                        f"vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n"
+                        f"  priority {prio}\n  advert_int {interval}\n{auth}"
+                        f"  virtual_ipaddress {{\n    {VIP}/24 dev eth0\n  }}\n}}\n")
+            cmd = ["keepalived", "-n", "-l", "-D", "-P", "-f", conf, "-p", f"{self.work}/{ns}.kpid",
+                   "-r", f"{self.work}/{ns}.kvpid"]
+        self.procs[i] = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def kill(self, i, sig):  # returns at once: the handover is timed from the signal
+        p = self.procs[i]
+        if sig == signal.SIGKILL:
+            os.killpg(p.pid, signal.SIGKILL)
+        else:
+            p.send_signal(sig)
+
+    def ping(self):
+        return sh(f"ip netns exec {self.cl} ping -c1 -W1 {VIP}", check=False).returncode == 0
+
+    def close(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(timeout=10)
+                except ProcessLookupError:
+                    pass
+        for ns in (*self.ns.values(), self.cl, self.lan):
+            sh(f"ip netns del {ns}", check=False)
+
+    def logs(self):
+        out = ""
+        for ns in self.ns.values():
+            path = os.path.join(self.work, f"{ns}.log")
+            if os.path.exists(path):
+                out += f"--- {ns}.log\n" + open(path).read()[-2500:]
+        return out
+
+
+def scenario(directord, master_kind, backup_kind, version, interval):
+    name = f"v{version} {master_kind} (150) + {backup_kind} (100)"
+    print(f"== {name}", flush=True)
+    before = len(failures)
+    lab = Lab(directord)
+    try:
+        lab.start(1, master_kind, 150, version, interval)
+        lab.start(2, backup_kind, 100, version, interval)
+        down = 3 * interval + (256 - 100) / 256 * interval
+        check(wait(lambda: lab.has_vip(1), 10 + 4 * interval) is not None, f"{name}: the priority 150 peer holds the VIP")
+        time.sleep(2 * interval + 0.2)
+        check(lab.has_vip(1) and not lab.has_vip(2), f"{name}: one master, the backup has no VIP")
+        check(wait(lab.ping, 5) is not None, f"{name}: the client reaches the VIP")
+
+        lab.kill(1, signal.SIGKILL)
+        took = wait(lambda: lab.has_vip(2), down + 5, 0.002)
+        check(took is not None and took <= down + MARGIN, f"{name}: kill -9, the backup holds the VIP (bound {down:.3f} s)",
+              f"{took:.3f} s" if took is not None else "never")
+        check(wait(lab.ping, 5) is not None, f"{name}: the client's pings are answered after the failover")
+        neigh = sh(f"ip -n {lab.cl} neigh show {VIP}").stdout
+        check(lab.mac(2) in neigh, f"{name}: ... from the backup's MAC", neigh.strip())
+
+        # what its reboot would have cleared: the VIP, keepalived's pid files
+        lab.procs[1].wait(timeout=20)
+        sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0; rm -f {lab.work}/{lab.ns[1]}.k*pid", check=False)
+        lab.start(1, master_kind, 150, version, interval)
+        check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10 + 6 * interval) is not None,
+              f"{name}: the old master returns and preempts")
+
+        lab.kill(1, signal.SIGTERM)
+        skew = (256 - 100) / 256 * interval
+        took = wait(lambda: lab.has_vip(2), 5 + down, 0.002)
+        check(took is not None and took <= skew + MARGIN, f"{name}: clean stop, the backup takes over (skew {skew:.3f} s)",
+              f"{took:.3f} s" if took is not None else "never")
+        lab.procs[1].wait(timeout=20)
+        check(not lab.has_vip(1), f"{name}: the stopped peer released the VIP")
+    finally:
+        if len(failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directord", required=True)
+    args = ap.parse_args()
+    d = args.directord
+    scenario(d, "directord", "directord", 3, 0.1)
+    scenario(d, "directord", "keepalived", 3, 0.1)
+    scenario(d, "keepalived", "directord", 3, 0.1)
+    scenario(d, "directord", "keepalived", 2, 1)
+    scenario(d, "keepalived", "directord", 2, 1)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+// One VRRP instance for real: the state machine driven by a raw socket, an Asio timer and the
+// virtual addresses. Validates every received advert (TTL 255, version, VRID, authentication,
+// v2 interval) and counts each drop by reason. IPv4 (v2 and v3).
+#pragma once
+#include <array>
+#include <functional>
+#include <memory>
+
+#include "conf/Config.h"
+#include "vrrp/Net.h"
+#include "vrrp/StateMachine.h"
+
+namespace vrrp {
+
+class Instance {
+public:
+    using OnState = std::function<void(const std::string& name, State from, State to)>;
+    Instance(asio::io_context& io, conf::VrrpInstance cfg, OnState onState);
+    ~Instance();
+    // False (after logging) when the interface or the socket cannot be set up.
+    bool start();
+    // Leaves cleanly: priority 0 when master, addresses released.
+    void stop();
+    State state() const { return machine_.state(); }
+    const std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)>& drops() const { return drops_; }
+    std::uint64_t advertsReceived() const { return received_; }
+
+private:
+    void run(const std::vector<Action>& actions);
+    void arm();
+    void onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl, std::span<const std::uint8_t> bytes);
+    void drop(Drop d, const base::IpAddress& src);
+    void sendAdvert(std::uint8_t priority);
+    void takeAddresses();
+    void releaseAddresses();
+    void garpBurst(int repeat);
+    std::vector<base::IpAddress> vips() const;
+
+    asio::io_context& io_;
+    conf::VrrpInstance cfg_;
+    OnState onState_;
+    StateMachine machine_;
+    RawSocket socket_;
+    VipManager vipManager_;
+    asio::steady_timer timer_;
+    asio::steady_timer garpTimer_;
+    InterfaceInfo ifc_;
+    std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)> drops_{};
+    std::uint64_t received_ = 0;
+    bool running_ = false;
+    State reported_ = State::Init;  // the last state announced
+};
+
+}  // namespace vrrp
