@@ -40,7 +40,7 @@ global = {{
   resync_interval = 1.0;
   log_level = "debug";
 }};
-vrrp_instances = ( {{ name = "VI_1"; interface = "lo"; virtual_router_id = 51;
+vrrp_instances = ( {{ name = "VI_1"; interface = "vrrp-none0"; virtual_router_id = 51;  # no such link: stays INIT
                      virtual_addresses = [ "127.0.10.1/32" ]; }} );
 virtual_servers = (
   {{ address = "127.0.10.1"; port = 80; scheduler = "wrr";
