@@ -1,23 +1,58 @@
 #include "director/VrrpWorker.h"
 
+#include <fcntl.h>
+#include <cstring>
+#include <unistd.h>
+
+#include "director/CommandRunner.h"
 #include "director/ReloadPlanner.h"
 #include "director/base/Log.h"
 
 namespace director {
 
 VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer)
-    : io_(io), cfg_(std::move(cfg)), peer_(peer) {
+    : io_(io), cfg_(std::move(cfg)), peer_(peer), runner_(std::make_unique<ProcessCommandRunner>(io)) {
     peer_.onLine([](const std::string& line) { base::log::debug("vrrp: ignoring peer message '", line, "'"); });
 }
 
 void VrrpWorker::startInstance(const conf::VrrpInstance& v) {
     roles_[v.name] = vrrp::State::Init;
-    auto inst = std::make_unique<vrrp::Instance>(io_, v, [this](const std::string& name, vrrp::State, vrrp::State to) {
+    auto inst = std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
         roles_[name] = to;
         peer_.send("role " + name + " " + vrrp::stateName(to));
+        notify(v, to);
     });
     inst->start();
     instances_[v.name] = std::move(inst);
+}
+
+void VrrpWorker::notify(const conf::VrrpInstance& v, vrrp::State to) {
+    const char* state = to == vrrp::State::Init ? "STOP" : vrrp::stateName(to);
+    const conf::Command* script = to == vrrp::State::Master   ? &v.notify.master
+                                  : to == vrrp::State::Backup ? &v.notify.backup
+                                  : to == vrrp::State::Fault  ? &v.notify.fault
+                                                              : &v.notify.stop;
+    const std::string why = std::string("notify ") + state + " for vrrp instance " + v.name;
+    if (!script->empty()) runner_->run(*script, cfg_.global.scriptUser, why);
+    if (!v.notify.generic.empty()) {
+        conf::Command generic = v.notify.generic;
+        for (const std::string& a : {std::string("INSTANCE"), v.name, std::string(state), std::to_string(v.priority)})
+            generic.argv.push_back(a);
+        runner_->run(generic, cfg_.global.scriptUser, why);
+    }
+    if (!cfg_.global.notifyFifo.empty()) {
+        // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
+        // left (EPIPE) is looked for again at the next transition
+        if (fifo_ < 0) fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC);
+        if (fifo_ >= 0) {
+            const std::string line = "INSTANCE \"" + v.name + "\" " + state + " " + std::to_string(v.priority) + "\n";
+            if (::write(fifo_, line.data(), line.size()) < 0) {
+                base::log::debug("vrrp: notify fifo: ", std::strerror(errno));
+                ::close(fifo_);
+                fifo_ = -1;
+            }
+        }
+    }
 }
 
 void VrrpWorker::start() {
@@ -50,6 +85,10 @@ void VrrpWorker::reload(conf::Config next) {
     base::log::info("reload: vrrp: ", plan.vrrpAdded.size(), " instances added, ", plan.vrrpRemoved.size(),
                     " removed, ", plan.vrrpChanged.size(), " changed, ", plan.vrrpKept.size(), " unchanged");
     announce();
+}
+
+VrrpWorker::~VrrpWorker() {
+    if (fifo_ >= 0) ::close(fifo_);
 }
 
 void VrrpWorker::stop() {

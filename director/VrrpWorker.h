@@ -18,15 +18,21 @@ public:
     void start();
     void reload(conf::Config next);
     void stop();
+    ~VrrpWorker();
 
 private:
     void announce();
     void startInstance(const conf::VrrpInstance& v);
+    // keepalived's conventions: the state's script, then the generic one with
+    // "INSTANCE name STATE priority", and a line on the notify fifo.
+    void notify(const conf::VrrpInstance& v, vrrp::State to);
     asio::io_context& io_;
     conf::Config cfg_;
     Channel& peer_;
     std::map<std::string, std::unique_ptr<vrrp::Instance>> instances_;
     std::map<std::string, vrrp::State> roles_;
+    std::unique_ptr<class ProcessCommandRunner> runner_;
+    int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
 };
 
 }  // namespace director

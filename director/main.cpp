@@ -1,6 +1,7 @@
 // directord: the director daemon. See README.md; `directord -h` for the options.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -51,6 +52,9 @@ struct Options {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A peer that went away (a closed connection, a notify fifo without its reader) is an EPIPE to
+    // handle where it happens, never a signal that kills the daemon.
+    std::signal(SIGPIPE, SIG_IGN);
     Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];

@@ -1,5 +1,6 @@
 #include "vrrp/Instance.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "director/base/Log.h"
@@ -25,9 +26,10 @@ const base::IpAddress kGroup = base::IpAddress::v4(0xe0000012);  // 224.0.0.18
 
 Instance::Instance(asio::io_context& io, conf::VrrpInstance cfg, OnState onState)
     : io_(io), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(machineConfig(cfg_)), socket_(io), timer_(io),
-      garpTimer_(io) {}
+      garpTimer_(io), linkTimer_(io) {}
 
 Instance::~Instance() {
+    linkTimer_.cancel();
     timer_.cancel();
     garpTimer_.cancel();
     socket_.close();
@@ -68,11 +70,44 @@ bool Instance::start() {
                     cfg_.unicastPeers.empty() ? std::string("multicast") : "unicast to " + std::to_string(cfg_.unicastPeers.size()) + " peer(s)",
                     ")");
     run(machine_.startup(std::chrono::steady_clock::now()));
+    checkLinks();
+    watchLinks();
     return true;
+}
+
+void Instance::watchLinks() {
+    linkTimer_.expires_after(std::chrono::milliseconds(200));
+    linkTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || !running_) return;
+        checkLinks();
+        watchLinks();
+    });
+}
+
+void Instance::checkLinks() {
+    bool fault = !linkUp(cfg_.interface);
+    int delta = 0;
+    for (const auto& t : cfg_.trackInterfaces) {
+        if (linkUp(t.interface)) continue;
+        if (t.weight == 0) fault = true;
+        else delta += t.weight;
+    }
+    if (delta != priorityDelta_ && cfg_.priority != 255) {
+        priorityDelta_ = delta;
+        const int p = std::clamp(cfg_.priority + delta, 1, 254);
+        base::log::notice("vrrp: ", cfg_.name, ": tracked interfaces change the priority to ", p);
+        machine_.setPriority(static_cast<std::uint8_t>(p));
+    }
+    if (fault != faulted_) {
+        faulted_ = fault;
+        base::log::notice("vrrp: ", cfg_.name, ": ", fault ? "a tracked link is down: FAULT" : "the tracked links are up again");
+        run(machine_.onFault(fault, std::chrono::steady_clock::now()));
+    }
 }
 
 void Instance::stop() {
     if (!running_) return;
+    linkTimer_.cancel();
     run(machine_.shutdown(std::chrono::steady_clock::now()));
     running_ = false;
     timer_.cancel();

@@ -34,6 +34,10 @@ private:
     void takeAddresses();
     void releaseAddresses();
     void garpBurst(int repeat);
+    // Interface tracking: the instance's own link, and track_interfaces (weight 0: FAULT when down;
+    // otherwise the weight is added to the priority while down). Polled every 200 ms.
+    void watchLinks();
+    void checkLinks();
     std::vector<base::IpAddress> vips() const;
 
     asio::io_context& io_;
@@ -44,6 +48,9 @@ private:
     VipManager vipManager_;
     asio::steady_timer timer_;
     asio::steady_timer garpTimer_;
+    asio::steady_timer linkTimer_;
+    bool faulted_ = false;
+    int priorityDelta_ = 0;
     InterfaceInfo ifc_;
     std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)> drops_{};
     std::uint64_t received_ = 0;

@@ -44,6 +44,16 @@ std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::v
     return info;
 }
 
+bool linkUp(const std::string& name) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    const bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+    ::close(fd);
+    return ok;
+}
+
 std::error_code RawSocket::open(const std::string& interface, int ifindex, bool multicast) {
     const int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kProtocol);
     if (fd < 0) return {errno, std::generic_category()};

@@ -24,6 +24,8 @@ struct InterfaceInfo {
     std::optional<base::IpAddress> primaryV4;  // the first IPv4 address that is not a virtual one
 };
 std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::vector<base::IpAddress>& notThese = {});
+// Up and running (IFF_UP and IFF_RUNNING: carrier); false for a link that does not exist.
+bool linkUp(const std::string& name);
 
 class RawSocket {
 public:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -61,14 +62,14 @@ class Lab:
     def mac(self, i):
         return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]
 
-    def start(self, i, kind, prio, version, interval):
+    def start(self, i, kind, prio, version, interval, fifo=""):
         ns = self.ns[i]
         log = open(os.path.join(self.work, f"{ns}.log"), "a")
         conf = os.path.join(self.work, f"{ns}.conf")
         if kind == "directord":
             auth = 'authentication = { type = "PASS"; password = "s3cretPW"; };' if version == 2 else ""
             with open(conf, "w") as f:
-                f.write(f"""global = {{ data_plane = "memory"; pid_file = "{self.work}/{ns}.pid";
+                f.write(f"""global = {{ data_plane = "memory"; pid_file = "{self.work}/{ns}.pid"; notify_fifo = "{fifo}";
   state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock"; }};
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
   version = {version}; advert_interval = {interval}; {auth}
@@ -117,6 +118,38 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51;
         return out
 
 
+def link_down_case(lab, name, version, interval):
+    # the interface of the master goes down: FAULT, the backup takes over; up again: preemption.
+    # The backup reports every transition on its notify fifo, in keepalived's format.
+    lines = []
+    fifo = os.path.join(lab.work, "notify.fifo")
+    os.mkfifo(fifo)
+
+    def reader():
+        with open(fifo) as f:
+            for line in f:
+                lines.append(line.strip())
+    threading.Thread(target=reader, daemon=True).start()
+    lab.kill(2, signal.SIGTERM)
+    lab.procs[2].wait(timeout=20)
+    sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0; ip -n {lab.ns[2]} addr del {VIP}/24 dev eth0", check=False)
+    lab.start(1, "directord", 150, version, interval)
+    lab.start(2, "directord", 100, version, interval, fifo=fifo)
+    down = 3 * interval + (256 - 100) / 256 * interval
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: a fresh pair, d1 master again")
+    time.sleep(0.5)
+    sh(f"ip -n {lab.ns[1]} link set eth0 down")
+    took = wait(lambda: lab.has_vip(2), down + 5, 0.002)
+    check(took is not None and took <= down + 0.2 + MARGIN, f"{name}: the master's link goes down: the backup takes over",
+          f"{took:.3f} s" if took is not None else "never")
+    check(wait(lambda: not lab.has_vip(1), 2) is not None, f"{name}: the faulted master released the VIP")
+    sh(f"ip -n {lab.ns[1]} link set eth0 up")
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: the link back up, d1 preempts")
+    time.sleep(0.3)
+    want = ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" BACKUP 100']
+    check(lines[-3:] == want, f"{name}: the notify fifo has each transition", str(lines))
+
+
 def scenario(directord, master_kind, backup_kind, version, interval):
     name = f"v{version} {master_kind} (150) + {backup_kind} (100)"
     print(f"== {name}", flush=True)
@@ -153,6 +186,8 @@ def scenario(directord, master_kind, backup_kind, version, interval):
               f"{took:.3f} s" if took is not None else "never")
         lab.procs[1].wait(timeout=20)
         check(not lab.has_vip(1), f"{name}: the stopped peer released the VIP")
+        if master_kind == backup_kind == "directord":
+            link_down_case(lab, name, version, interval)
     finally:
         if len(failures) > before:
             print(lab.logs())
