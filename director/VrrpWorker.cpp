@@ -1,12 +1,14 @@
 #include "director/VrrpWorker.h"
 
 #include <fcntl.h>
+#include <algorithm>
 #include <cstring>
 #include <unistd.h>
 
 #include "director/CommandRunner.h"
 #include "director/ReloadPlanner.h"
 #include "director/base/Log.h"
+#include "healthcheck/ScriptProbe.h"
 
 namespace director {
 
@@ -58,7 +60,77 @@ void VrrpWorker::notify(const conf::VrrpInstance& v, vrrp::State to) {
 void VrrpWorker::start() {
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
     for (const auto& v : cfg_.vrrpInstances) startInstance(v);
+    startScripts();
     announce();
+}
+
+void VrrpWorker::startScripts() {
+    for (auto& [name, t] : scripts_) {
+        if (t.timer) t.timer->cancel();
+        if (t.probe) t.probe->cancel();
+    }
+    scripts_.clear();
+    for (const auto& v : cfg_.vrrpInstances)
+        for (const auto& ts : v.trackScripts) {
+            if (scripts_.contains(ts.script)) continue;
+            auto it = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(), [&](const auto& s) { return s.name == ts.script; });
+            if (it == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
+            ScriptTracker& t = scripts_[ts.script];
+            t.cfg = *it;
+            t.timer = std::make_unique<asio::steady_timer>(io_);
+            runScript(ts.script);
+        }
+    for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);  // positive weights count from the start
+}
+
+void VrrpWorker::runScript(const std::string& name) {
+    auto it = scripts_.find(name);
+    if (it == scripts_.end()) return;
+    ScriptTracker& t = it->second;
+    healthcheck::ScriptSpec spec;
+    spec.argv = t.cfg.command.argv;
+    spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
+    spec.timeout = std::chrono::microseconds(static_cast<std::int64_t>(t.cfg.timeout * 1e6));
+    t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);
+    t.probe->run([this, name](healthcheck::ProbeResult r) {
+        auto it2 = scripts_.find(name);
+        if (it2 == scripts_.end()) return;
+        ScriptTracker& s = it2->second;
+        if (r.ok() != s.up) {
+            if (++s.streak >= (r.ok() ? s.cfg.rise : s.cfg.fall)) {
+                s.up = r.ok();
+                s.streak = 0;
+                base::log::notice("vrrp: script ", name, ": ", s.up ? "succeeds" : "fails",
+                                  s.up ? "" : (" (" + r.output + ")"));
+                for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);
+            }
+        } else {
+            s.streak = 0;
+        }
+        s.timer->expires_after(std::chrono::microseconds(static_cast<std::int64_t>(s.cfg.interval * 1e6)));
+        s.timer->async_wait([this, name](const boost::system::error_code& ec) {
+            if (!ec) runScript(name);
+        });
+    });
+}
+
+// keepalived's rules: weight 0 and failing = FAULT; weight > 0 added while it succeeds; weight < 0
+// added while it fails.
+void VrrpWorker::applyScripts(const std::string& instance) {
+    auto inst = instances_.find(instance);
+    auto cfgIt = std::find_if(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(), [&](const auto& v) { return v.name == instance; });
+    if (inst == instances_.end() || cfgIt == cfg_.vrrpInstances.end()) return;
+    int delta = 0;
+    bool fault = false;
+    for (const auto& ts : cfgIt->trackScripts) {
+        auto s = scripts_.find(ts.script);
+        if (s == scripts_.end()) continue;
+        const int weight = ts.weight.value_or(s->second.cfg.weight);
+        if (weight == 0 && !s->second.up) fault = true;
+        if (weight > 0 && s->second.up) delta += weight;
+        if (weight < 0 && !s->second.up) delta += weight;
+    }
+    inst->second->setScriptTracking(delta, fault);
 }
 
 void VrrpWorker::announce() {
@@ -82,6 +154,7 @@ void VrrpWorker::reload(conf::Config next) {
     cfg_ = std::move(next);
     for (const auto& v : cfg_.vrrpInstances)
         if (!instances_.contains(v.name)) startInstance(v);
+    startScripts();
     base::log::info("reload: vrrp: ", plan.vrrpAdded.size(), " instances added, ", plan.vrrpRemoved.size(),
                     " removed, ", plan.vrrpChanged.size(), " changed, ", plan.vrrpKept.size(), " unchanged");
     announce();
@@ -93,6 +166,10 @@ VrrpWorker::~VrrpWorker() {
 
 void VrrpWorker::stop() {
     base::log::info("vrrp: stopping");
+    for (auto& [name, t] : scripts_) {
+        if (t.timer) t.timer->cancel();
+        if (t.probe) t.probe->cancel();
+    }
     for (auto& [name, inst] : instances_) inst->stop();
     instances_.clear();
 }

@@ -5,6 +5,7 @@
 #include "conf/Config.h"
 #include "director/Channel.h"
 #include "director/base/Asio.h"
+#include "healthcheck/Probe.h"
 #include "vrrp/Instance.h"
 
 #include <map>
@@ -33,6 +34,18 @@ private:
     std::map<std::string, vrrp::State> roles_;
     std::unique_ptr<class ProcessCommandRunner> runner_;
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
+    // vrrp_scripts: each runs once for all the instances that track it (rise/fall consecutive results)
+    struct ScriptTracker {
+        conf::VrrpScript cfg;
+        std::unique_ptr<asio::steady_timer> timer;
+        std::unique_ptr<class healthcheck::Probe> probe;
+        bool up = true;
+        int streak = 0;  // consecutive results against the current state
+    };
+    void startScripts();
+    void runScript(const std::string& name);
+    void applyScripts(const std::string& instance);
+    std::map<std::string, ScriptTracker> scripts_;
 };
 
 }  // namespace director

@@ -92,15 +92,41 @@ void Instance::checkLinks() {
         if (t.weight == 0) fault = true;
         else delta += t.weight;
     }
+    linkFault_ = fault;
+    linkDelta_ = delta;
+    applyTracking();
+    // a VIP removed behind our back while we are master comes back
+    if (machine_.state() == State::Master)
+        for (const auto& v : cfg_.virtualAddresses) {
+            const int idx = v.dev.empty() ? ifc_.index : static_cast<int>(interfaceInfo(v.dev) ? interfaceInfo(v.dev)->index : 0);
+            if (idx && !vipManager_.present(idx, v.prefix.address)) {
+                base::log::warning("vrrp: ", cfg_.name, ": ", v.prefix.str(),
+                                   " was removed from the interface while this director is master; adding it back");
+                if (!vipManager_.add(idx, v.prefix, v.label, v.scope)) (void)vipManager_.gratuitousArp(ifc_, v.prefix.address);
+            }
+        }
+}
+
+void Instance::setScriptTracking(int delta, bool fault) {
+    scriptDelta_ = delta;
+    scriptFault_ = fault;
+    if (running_) applyTracking();
+}
+
+void Instance::applyTracking() {
+    const int delta = linkDelta_ + scriptDelta_;
     if (delta != priorityDelta_ && cfg_.priority != 255) {
         priorityDelta_ = delta;
         const int p = std::clamp(cfg_.priority + delta, 1, 254);
-        base::log::notice("vrrp: ", cfg_.name, ": tracked interfaces change the priority to ", p);
+        base::log::notice("vrrp: ", cfg_.name, ": tracking sets the priority to ", p);
         machine_.setPriority(static_cast<std::uint8_t>(p));
     }
+    const bool fault = linkFault_ || scriptFault_;
     if (fault != faulted_) {
         faulted_ = fault;
-        base::log::notice("vrrp: ", cfg_.name, ": ", fault ? "a tracked link is down: FAULT" : "the tracked links are up again");
+        base::log::notice("vrrp: ", cfg_.name, ": ",
+                          fault ? (linkFault_ ? "a tracked link is down: FAULT" : "a tracked script fails: FAULT")
+                                : "tracking is healthy again");
         run(machine_.onFault(fault, std::chrono::steady_clock::now()));
     }
 }

@@ -22,6 +22,8 @@ public:
     // Leaves cleanly: priority 0 when master, addresses released.
     void stop();
     State state() const { return machine_.state(); }
+    // Tracked scripts (run by the worker): their priority shift, and whether one puts us in FAULT.
+    void setScriptTracking(int delta, bool fault);
     const std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)>& drops() const { return drops_; }
     std::uint64_t advertsReceived() const { return received_; }
 
@@ -49,8 +51,11 @@ private:
     asio::steady_timer timer_;
     asio::steady_timer garpTimer_;
     asio::steady_timer linkTimer_;
+    void applyTracking();
     bool faulted_ = false;
     int priorityDelta_ = 0;
+    bool linkFault_ = false, scriptFault_ = false;
+    int linkDelta_ = 0, scriptDelta_ = 0;
     InterfaceInfo ifc_;
     std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)> drops_{};
     std::uint64_t received_ = 0;

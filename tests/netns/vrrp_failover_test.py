@@ -62,17 +62,21 @@ class Lab:
     def mac(self, i):
         return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]
 
-    def start(self, i, kind, prio, version, interval, fifo=""):
+    def start(self, i, kind, prio, version, interval, fifo="", track=""):
         ns = self.ns[i]
         log = open(os.path.join(self.work, f"{ns}.log"), "a")
         conf = os.path.join(self.work, f"{ns}.conf")
         if kind == "directord":
             auth = 'authentication = { type = "PASS"; password = "s3cretPW"; };' if version == 2 else ""
             with open(conf, "w") as f:
+                scripts = (f'vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -e {track}"; interval = 0.1; '
+                           f'weight = 0; fall = 2; rise = 2; }} );') if track else ""
+                tracked = 'track_scripts = ( { script = "chk"; } );' if track else ""
                 f.write(f"""global = {{ data_plane = "memory"; pid_file = "{self.work}/{ns}.pid"; notify_fifo = "{fifo}";
-  state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock"; }};
+  script_user = "root"; state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock"; }};
+{scripts}
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
-  version = {version}; advert_interval = {interval}; {auth}
+  version = {version}; advert_interval = {interval}; {auth} {tracked}
   virtual_addresses = ( {{ address = "{VIP}/24"; }} ); }} );
 """)
             cmd = [self.directord, "-f", conf]
@@ -148,6 +152,25 @@ def link_down_case(lab, name, version, interval):
     time.sleep(0.3)
     want = ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" BACKUP 100']
     check(lines[-3:] == want, f"{name}: the notify fifo has each transition", str(lines))
+
+    # a virtual address deleted by hand on the master comes back
+    sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0")
+    check(wait(lambda: lab.has_vip(1), 3) is not None, f"{name}: a VIP removed by hand on the master is restored")
+
+    # a tracked script (weight 0) that fails puts the master in FAULT; when it succeeds again, it preempts
+    lab.kill(1, signal.SIGTERM)
+    lab.procs[1].wait(timeout=20)
+    flag = os.path.join(lab.work, "healthy")
+    open(flag, "w").close()
+    lab.start(1, "directord", 150, version, interval, track=flag)
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: d1 with a passing track script is master")
+    os.unlink(flag)
+    check(wait(lambda: lab.has_vip(2) and not lab.has_vip(1), 5) is not None, f"{name}: its script fails: FAULT, d2 takes over")
+    open(flag, "w").close()
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 5) is not None, f"{name}: the script passes again: d1 preempts")
+    log1 = open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()
+    check("a tracked script fails: FAULT" in log1 and "removed from the interface while this director is master" in log1,
+          f"{name}: both are logged")
 
 
 def scenario(directord, master_kind, backup_kind, version, interval):
