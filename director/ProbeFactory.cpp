@@ -1,5 +1,7 @@
 #include "director/ProbeFactory.h"
 
+#include "director/base/AsioAddress.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,14 +18,13 @@ namespace {
 
 std::chrono::microseconds micros(double s) { return std::chrono::microseconds(static_cast<long long>(s * 1e6)); }
 
-asio::ip::address toAsio(const base::IpAddress& a) { return asio::ip::make_address(a.str()); }
 
 healthcheck::TcpTarget tcpTarget(const conf::VirtualServer& vs, const conf::RealServer& rs, const conf::CheckConfig& c) {
     healthcheck::TcpTarget t;
     const base::IpAddress addr = c.connectIp.value_or(rs.address);
     const int port = c.connectPort.value_or(rs.port);
-    t.endpoint = asio::ip::tcp::endpoint(toAsio(addr), static_cast<std::uint16_t>(port));
-    if (c.bindIp) t.bind = toAsio(*c.bindIp);
+    t.endpoint = asio::ip::tcp::endpoint(base::toAsio(addr), static_cast<std::uint16_t>(port));
+    if (c.bindIp) t.bind = base::toAsio(*c.bindIp);
     t.connectTimeout = micros(c.connectTimeout.value_or(vs.connectTimeout));
     return t;
 }

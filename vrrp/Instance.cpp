@@ -35,6 +35,13 @@ Instance::~Instance() {
     socket_.close();
 }
 
+// The interface a virtual address goes on: its own dev, or the instance's (0: no such interface).
+int Instance::ifindexOf(const conf::VirtualAddress& v) const {
+    if (v.dev.empty()) return ifc_.index;
+    const auto info = interfaceInfo(v.dev);
+    return info ? info->index : 0;
+}
+
 std::vector<base::IpAddress> Instance::vips() const {
     std::vector<base::IpAddress> out;
     for (const auto& v : cfg_.virtualAddresses) out.push_back(v.prefix.address);
@@ -98,7 +105,7 @@ void Instance::checkLinks() {
     // a VIP removed behind our back while we are master comes back
     if (machine_.state() == State::Master)
         for (const auto& v : cfg_.virtualAddresses) {
-            const int idx = v.dev.empty() ? ifc_.index : static_cast<int>(interfaceInfo(v.dev) ? interfaceInfo(v.dev)->index : 0);
+            const int idx = ifindexOf(v);
             if (idx && !vipManager_.present(idx, v.prefix.address)) {
                 base::log::warning("vrrp: ", cfg_.name, ": ", v.prefix.str(),
                                    " was removed from the interface while this director is master; adding it back");
@@ -198,7 +205,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
 void Instance::takeAddresses() {
     for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
         for (const auto& v : *list) {
-            const int idx = v.dev.empty() ? ifc_.index : static_cast<int>(interfaceInfo(v.dev) ? interfaceInfo(v.dev)->index : 0);
+            const int idx = ifindexOf(v);
             if (auto ec = vipManager_.add(idx, v.prefix, v.label, v.scope))
                 base::log::error("vrrp: ", cfg_.name, ": cannot add ", v.prefix.str(), ": ", ec.message());
         }
@@ -221,7 +228,7 @@ void Instance::releaseAddresses() {
     garpTimer_.cancel();
     for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
         for (const auto& v : *list) {
-            const int idx = v.dev.empty() ? ifc_.index : static_cast<int>(interfaceInfo(v.dev) ? interfaceInfo(v.dev)->index : 0);
+            const int idx = ifindexOf(v);
             if (auto ec = vipManager_.remove(idx, v.prefix))
                 base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v.prefix.str(), ": ", ec.message());
         }

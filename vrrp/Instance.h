@@ -41,6 +41,7 @@ private:
     void watchLinks();
     void checkLinks();
     std::vector<base::IpAddress> vips() const;
+    int ifindexOf(const conf::VirtualAddress& v) const;
 
     asio::io_context& io_;
     conf::VrrpInstance cfg_;

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "director/base/AsioAddress.h"
 #include "director/base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
@@ -13,13 +14,6 @@ namespace kmod {
 
 namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
-
-asio::ip::address toAsio(const base::IpAddress& a) {
-    if (a.isV4()) return asio::ip::address_v4(a.v4HostOrder());
-    asio::ip::address_v6::bytes_type b;
-    std::copy(a.bytes().begin(), a.bytes().end(), b.begin());
-    return asio::ip::address_v6(b);
-}
 
 void resetClose(asio::ip::tcp::socket& s) {
     boost::system::error_code ec;
@@ -95,11 +89,6 @@ void ForwardingThread::untrack(std::uint32_t slot) {
 
 namespace {
 
-base::IpAddress fromAsio(const asio::ip::address& a) {
-    return a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
-                     : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
-}
-
 std::uint32_t secondsLeft(std::chrono::steady_clock::time_point until, std::chrono::steady_clock::time_point now) {
     if (until <= now) return 0;
     return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count());
@@ -118,7 +107,7 @@ std::vector<ConnEntry> ForwardingThread::connections() {
                          std::uint32_t expires) {
             ConnEntry c;
             c.protocol = protocolName(svc.protocol);
-            c.client = fromAsio(client.address());
+            c.client = base::fromAsio(client.address());
             c.clientPort = client.port();
             c.vaddr = svc.address;
             c.vport = svc.port;
@@ -254,7 +243,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
 bool ForwardingThread::openListener(const ServiceKey& key) {
     auto listener = std::make_shared<Listener>(io_);
     asio::ip::tcp::acceptor* acc = &listener->acceptor;
-    const asio::ip::tcp::endpoint ep(toAsio(key.address), key.port);
+    const asio::ip::tcp::endpoint ep(base::toAsio(key.address), key.port);
     boost::system::error_code ec;
     acc->open(ep.protocol(), ec);
     const int one = 1;
@@ -364,9 +353,7 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
 
 void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer) {
     SchedPacket p;
-    const auto a = peer.address();
-    p.source = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
-                         : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
+    p.source = base::fromAsio(peer.address());
     p.sourcePort = peer.port();
     p.destination = key.address;
     auto placement = place(key, p);
@@ -387,7 +374,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         boost::system::error_code ignore;
         pending->server.close(ignore);  // fails the connect below
     });
-    const asio::ip::tcp::endpoint target(toAsio(placement->dest.address), placement->dest.port);
+    const asio::ip::tcp::endpoint target(base::toAsio(placement->dest.address), placement->dest.port);
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;

@@ -1,5 +1,7 @@
 #include "kmod/userspace/UdpForwarder.h"
 
+#include "director/base/AsioAddress.h"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -13,13 +15,6 @@ namespace kmod {
 namespace {
 constexpr unsigned kBatch = 32;
 constexpr size_t kMaxDatagram = 65536;
-
-asio::ip::address toAsio(const base::IpAddress& a) {
-    if (a.isV4()) return asio::ip::address_v4(a.v4HostOrder());
-    asio::ip::address_v6::bytes_type b;
-    std::copy(a.bytes().begin(), a.bytes().end(), b.begin());
-    return asio::ip::address_v6(b);
-}
 
 // One batch of receive buffers, reused for every read (the forwarder is single-threaded).
 struct Batch {
@@ -57,7 +52,7 @@ UdpForwarder::UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, 
 UdpForwarder::~UdpForwarder() { stop(); }
 
 bool UdpForwarder::open(bool logErrors) {
-    const asio::ip::udp::endpoint ep(toAsio(key_.address), key_.port);
+    const asio::ip::udp::endpoint ep(base::toAsio(key_.address), key_.port);
     boost::system::error_code ec;
     socket_.open(ep.protocol(), ec);
     const int one = 1;
@@ -101,7 +96,7 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::e
     auto it = flows_.find(client);
     if (it != flows_.end()) return it->second;
     SchedPacket p;
-    p.source = *base::IpAddress::parse(client.address().to_string());
+    p.source = base::fromAsio(client.address());
     p.sourcePort = client.port();
     p.destination = key_.address;
     auto placement = placer_(p);
@@ -130,7 +125,7 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::openFlow(const asio::ip::udp::
     flow->placement = std::move(placement);
     flow->counted = !flow->placement.onePacket;
     boost::system::error_code ec;
-    const asio::ip::udp::endpoint target(toAsio(flow->placement.dest.address), flow->placement.dest.port);
+    const asio::ip::udp::endpoint target(base::toAsio(flow->placement.dest.address), flow->placement.dest.port);
     flow->upstream.open(target.protocol(), ec);
     if (!ec) flow->upstream.connect(target, ec);
     if (!ec) flow->upstream.non_blocking(true, ec);
@@ -211,9 +206,7 @@ void UdpForwarder::collect(std::vector<ConnEntry>& out, std::chrono::steady_cloc
     auto add = [&](const Flow& f) {
         ConnEntry c;
         c.protocol = "UDP";
-        const auto a = f.client.address();
-        c.client = a.is_v4() ? base::IpAddress::v4(a.to_v4().to_uint())
-                             : base::IpAddress::fromBytes(base::Family::V6, a.to_v6().to_bytes().data());
+        c.client = base::fromAsio(f.client.address());
         c.clientPort = f.client.port();
         c.vaddr = key_.address;
         c.vport = key_.port;
