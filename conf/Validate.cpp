@@ -35,6 +35,8 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
                     cfg.vrrpInstances[it->second].name + "'");
         if (v.family == base::Family::V6 && v.version != 3)
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
+        else if (v.authType == AuthType::Ah && v.version != 2)
+            add(d, v.where, p + ".authentication.type", "AH authentication is VRRPv2 over IPv4 only (set version = 2)");
         for (size_t k = 0; k < v.virtualAddresses.size(); ++k) {
             const auto& a = v.virtualAddresses[k].prefix.address;
             if (a.family() != v.family)

@@ -200,6 +200,12 @@ void LvsWorker::onPeerLine(const std::string& line) {
         updateSuspension();
         return;
     }
+    // "vrrpstat <instance> <json>": the instance's state and counters, for status
+    if (line.rfind("vrrpstat ", 0) == 0) {
+        const auto sp = line.find(' ', 9);
+        if (sp != std::string::npos) vrrpStats_[line.substr(9, sp - 9)] = line.substr(sp + 1);
+        return;
+    }
     base::log::debug("lvs: ignoring peer message '", line, "'");
 }
 
@@ -214,6 +220,10 @@ std::string LvsWorker::stateJson() const {
     w.field("drift_repairs", reconciler_.repairs());
     w.key("vrrp_roles").beginObject();
     for (const auto& [k, v] : vrrpRoles_) w.field(k, v);
+    w.endObject();
+    w.key("vrrp").beginObject();
+    for (const auto& inst : cfg_.vrrpInstances)
+        if (auto it = vrrpStats_.find(inst.name); it != vrrpStats_.end()) w.key(inst.name).raw(it->second);
     w.endObject();
     w.key("checks");
     health_->writeJson(w);

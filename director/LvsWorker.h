@@ -68,6 +68,7 @@ private:
     Channel& peer_;
     asio::steady_timer resyncTimer_;
     std::map<std::string, std::string> vrrpRoles_;
+    std::map<std::string, std::string> vrrpStats_;  // instance -> its JSON from the vrrp worker
     std::uint64_t reloads_ = 0;
     std::uint64_t resyncs_ = 0;
     bool stopped_ = false;

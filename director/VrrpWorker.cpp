@@ -7,6 +7,7 @@
 
 #include "director/CommandRunner.h"
 #include "director/ReloadPlanner.h"
+#include "director/base/Json.h"
 #include "director/base/Log.h"
 #include "healthcheck/ScriptProbe.h"
 
@@ -17,51 +18,113 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer)
     peer_.onLine([](const std::string& line) { base::log::debug("vrrp: ignoring peer message '", line, "'"); });
 }
 
-void VrrpWorker::startInstance(const conf::VrrpInstance& v) {
+void VrrpWorker::createInstance(const conf::VrrpInstance& v) {
     roles_[v.name] = vrrp::State::Init;
-    auto inst = std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
+    instances_[v.name] = std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
         roles_[name] = to;
         peer_.send("role " + name + " " + vrrp::stateName(to));
-        notify(v, to);
+        notify(v.notify, "INSTANCE", v.name, to, v.priority);
     });
-    inst->start();
-    instances_[v.name] = std::move(inst);
 }
 
-void VrrpWorker::notify(const conf::VrrpInstance& v, vrrp::State to) {
+// Sync groups are formed before their members start (a member must never take the VIPs alone)
+// and again after every reload, over whichever member objects are current.
+void VrrpWorker::formGroups() {
+    groups_.clear();
+    for (const auto& g : cfg_.syncGroups) {
+        std::vector<vrrp::Instance*> members;
+        for (const auto& m : g.members)
+            if (auto it = instances_.find(m); it != instances_.end()) members.push_back(it->second.get());
+        groups_.push_back(std::make_unique<vrrp::InstanceGroup>(g.name, members, [this, g](const std::string&, vrrp::State to) {
+            notify(g.notify, "GROUP", g.name, to, 0);
+        }));
+    }
+}
+
+void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to, int priority) {
     const char* state = to == vrrp::State::Init ? "STOP" : vrrp::stateName(to);
-    const conf::Command* script = to == vrrp::State::Master   ? &v.notify.master
-                                  : to == vrrp::State::Backup ? &v.notify.backup
-                                  : to == vrrp::State::Fault  ? &v.notify.fault
-                                                              : &v.notify.stop;
-    const std::string why = std::string("notify ") + state + " for vrrp instance " + v.name;
+    const conf::Command* script = to == vrrp::State::Master   ? &n.master
+                                  : to == vrrp::State::Backup ? &n.backup
+                                  : to == vrrp::State::Fault  ? &n.fault
+                                                              : &n.stop;
+    const std::string what = kind == "GROUP" ? "sync group" : "vrrp instance";
+    const std::string why = std::string("notify ") + state + " for " + what + " " + name;
     if (!script->empty()) runner_->run(*script, cfg_.global.scriptUser, why);
-    if (!v.notify.generic.empty()) {
-        conf::Command generic = v.notify.generic;
-        for (const std::string& a : {std::string("INSTANCE"), v.name, std::string(state), std::to_string(v.priority)})
-            generic.argv.push_back(a);
+    if (!n.generic.empty()) {
+        conf::Command generic = n.generic;
+        for (const std::string& a : {kind, name, std::string(state), std::to_string(priority)}) generic.argv.push_back(a);
         runner_->run(generic, cfg_.global.scriptUser, why);
     }
-    if (!cfg_.global.notifyFifo.empty()) {
-        // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
-        // left (EPIPE) is looked for again at the next transition
-        if (fifo_ < 0) fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC);
-        if (fifo_ >= 0) {
-            const std::string line = "INSTANCE \"" + v.name + "\" " + state + " " + std::to_string(v.priority) + "\n";
-            if (::write(fifo_, line.data(), line.size()) < 0) {
-                base::log::debug("vrrp: notify fifo: ", std::strerror(errno));
-                ::close(fifo_);
-                fifo_ = -1;
-            }
-        }
+    writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
+}
+
+void VrrpWorker::writeFifo(const std::string& line) {
+    if (cfg_.global.notifyFifo.empty()) return;
+    // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
+    // left (EPIPE) is looked for again at the next transition
+    if (fifo_ < 0) fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC);
+    if (fifo_ < 0) return;
+    if (::write(fifo_, line.data(), line.size()) < 0) {
+        base::log::debug("vrrp: notify fifo: ", std::strerror(errno));
+        ::close(fifo_);
+        fifo_ = -1;
     }
 }
 
 void VrrpWorker::start() {
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
-    for (const auto& v : cfg_.vrrpInstances) startInstance(v);
+    for (const auto& v : cfg_.vrrpInstances) createInstance(v);
+    formGroups();
+    for (auto& [name, inst] : instances_) inst->start();
     startScripts();
     announce();
+    statsTimer_ = std::make_unique<asio::steady_timer>(io_);
+    publishStats();
+}
+
+std::string VrrpWorker::statsJson(const vrrp::Instance& inst) const {
+    const auto& c = inst.config();
+    base::JsonWriter w;
+    w.beginObject();
+    w.field("state", vrrp::stateName(inst.state()));
+    w.field("interface", c.interface);
+    w.field("vrid", c.vrid);
+    w.field("version", c.version);
+    w.field("family", c.family == base::Family::V4 ? "ipv4" : "ipv6");
+    w.field("priority", c.priority);
+    w.field("effective_priority", inst.effectivePriority());
+    if (inst.state() == vrrp::State::Master) w.field("master", "self");
+    else if (inst.masterSeen()) w.field("master", inst.masterSeen()->str());
+    else w.key("master").null();
+    for (const auto& g : cfg_.syncGroups)
+        if (std::find(g.members.begin(), g.members.end(), c.name) != g.members.end()) w.field("sync_group", g.name);
+    w.field("adverts_sent", inst.advertsSent());
+    w.field("adverts_received", inst.advertsReceived());
+    w.field("announcements_sent", inst.announcementsSent());
+    w.key("dropped").beginObject();
+    std::uint64_t total = 0;
+    for (size_t d = 0; d < inst.drops().size(); ++d) {
+        w.field(vrrp::dropKey(static_cast<vrrp::Drop>(d)), inst.drops()[d]);
+        total += inst.drops()[d];
+    }
+    w.field("total", total);
+    w.endObject();
+    w.endObject();
+    return w.str();
+}
+
+void VrrpWorker::publishStats() {
+    for (const auto& [name, inst] : instances_) {
+        std::string json = statsJson(*inst);
+        auto& last = published_[name];
+        if (json == last) continue;
+        peer_.send("vrrpstat " + name + " " + json);
+        last = std::move(json);
+    }
+    statsTimer_->expires_after(std::chrono::seconds(1));
+    statsTimer_->async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) publishStats();
+    });
 }
 
 void VrrpWorker::startScripts() {
@@ -139,6 +202,7 @@ void VrrpWorker::announce() {
 
 void VrrpWorker::reload(conf::Config next) {
     const ReloadPlan plan = planReload(cfg_, next);
+    groups_.clear();  // formed again below, over the current members
     for (const auto& name : plan.vrrpRemoved) {
         if (auto it = instances_.find(name); it != instances_.end()) {
             it->second->stop();
@@ -152,8 +216,15 @@ void VrrpWorker::reload(conf::Config next) {
             instances_.erase(it);
         }
     cfg_ = std::move(next);
+    std::vector<vrrp::Instance*> fresh;
     for (const auto& v : cfg_.vrrpInstances)
-        if (!instances_.contains(v.name)) startInstance(v);
+        if (!instances_.contains(v.name)) {
+            createInstance(v);
+            fresh.push_back(instances_[v.name].get());
+        }
+    formGroups();
+    for (auto* inst : fresh) inst->start();
+    published_.clear();  // the lvs worker may have dropped removed ones: send everything again
     startScripts();
     base::log::info("reload: vrrp: ", plan.vrrpAdded.size(), " instances added, ", plan.vrrpRemoved.size(),
                     " removed, ", plan.vrrpChanged.size(), " changed, ", plan.vrrpKept.size(), " unchanged");
@@ -170,7 +241,9 @@ void VrrpWorker::stop() {
         if (t.timer) t.timer->cancel();
         if (t.probe) t.probe->cancel();
     }
+    if (statsTimer_) statsTimer_->cancel();
     for (auto& [name, inst] : instances_) inst->stop();
+    groups_.clear();
     instances_.clear();
 }
 

@@ -1,6 +1,7 @@
 // VrrpWorker: the `vrrp` side of directord (DESIGN.md, process model): runs the VRRP instances
-// (IPv4, v2 and v3, multicast or unicast), reports each one's role to the lvs worker over the
-// channel, and follows reloads (changed instances restart; unchanged ones keep running).
+// (v2 and v3, IPv4 and IPv6, multicast or unicast) and their sync groups, reports each one's role
+// and counters to the lvs worker over the channel (status), and follows reloads (changed instances
+// restart; unchanged ones keep running).
 #pragma once
 #include "conf/Config.h"
 #include "director/Channel.h"
@@ -23,10 +24,19 @@ public:
 
 private:
     void announce();
-    void startInstance(const conf::VrrpInstance& v);
+    void createInstance(const conf::VrrpInstance& v);
+    void formGroups();
     // keepalived's conventions: the state's script, then the generic one with
-    // "INSTANCE name STATE priority", and a line on the notify fifo.
-    void notify(const conf::VrrpInstance& v, vrrp::State to);
+    // "INSTANCE name STATE priority" ("GROUP name STATE 0" for a sync group), and a line on the
+    // notify fifo.
+    void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to, int priority);
+    void writeFifo(const std::string& line);
+    // Every second: each instance's counters to the lvs worker ("vrrpstat NAME JSON"), when they changed.
+    void publishStats();
+    std::string statsJson(const vrrp::Instance& inst) const;
+    std::unique_ptr<asio::steady_timer> statsTimer_;
+    std::map<std::string, std::string> published_;
+    std::vector<std::unique_ptr<vrrp::InstanceGroup>> groups_;
     asio::io_context& io_;
     conf::Config cfg_;
     Channel& peer_;

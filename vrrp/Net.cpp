@@ -13,9 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if_addr.h>
+#include <netinet/icmp6.h>
+
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
+#include "vrrp/Ah.h"
 #include "vrrp/Packet.h"
 
 namespace vrrp {
@@ -41,7 +46,23 @@ std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::v
         }
         ::freeifaddrs(list);
     }
+    info.linkLocalV6 = linkLocal(name);
     return info;
+}
+
+// /proc/net/if_inet6: "address-hex ifindex prefixlen scope flags name"; a tentative address (DAD
+// still running) cannot be sent from yet.
+std::optional<base::IpAddress> linkLocal(const std::string& name) {
+    std::ifstream in("/proc/net/if_inet6");
+    std::string hex, ifname;
+    unsigned ifindex = 0, plen = 0, scope = 0, flags = 0;
+    while (in >> hex >> std::hex >> ifindex >> plen >> scope >> flags >> std::dec >> ifname) {
+        if (ifname != name || scope != 0x20 || hex.size() != 32 || (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) continue;
+        std::array<std::uint8_t, 16> b{};
+        for (size_t i = 0; i < 16; ++i) b[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(i * 2, 2), nullptr, 16));
+        return base::IpAddress::fromBytes(base::Family::V6, b.data());
+    }
+    return std::nullopt;
 }
 
 bool linkUp(const std::string& name) {
@@ -54,53 +75,95 @@ bool linkUp(const std::string& name) {
     return ok;
 }
 
-std::error_code RawSocket::open(const std::string& interface, int ifindex, bool multicast) {
-    const int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kProtocol);
+std::error_code RawSocket::open(const std::string& interface, int ifindex, base::Family family, bool multicast, bool ah) {
+    family_ = family;
+    ifindex_ = ifindex;
+    const bool v6 = family == base::Family::V6;
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ah ? kAhProtocol : kProtocol);
     if (fd < 0) return {errno, std::generic_category()};
     auto fail = [&] {
         const std::error_code ec(errno, std::generic_category());
         ::close(fd);
         return ec;
     };
+    auto opt = [&](int level, int name, const auto& value) { return ::setsockopt(fd, level, name, &value, sizeof value) == 0; };
     if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(), static_cast<socklen_t>(interface.size())) != 0) return fail();
-    const int ttl = 255, tos = 0xc0, off = 0, on = 1;
-    if (::setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) != 0) return fail();
-    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0) return fail();
-    if (::setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos) != 0) return fail();
-    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof off) != 0) return fail();
-    if (::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0) return fail();
-    ip_mreqn m{};
-    m.imr_ifindex = ifindex;
-    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0) return fail();
-    if (multicast) {
-        inet_pton(AF_INET, "224.0.0.18", &m.imr_multiaddr);
-        if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) != 0) return fail();
+    const int hops = 255, tos = 0xc0, off = 0, on = 1;
+    if (v6) {
+        // the checksum is ours (the codec's, over the pseudo-header); the hop limit and the
+        // destination come with every packet
+        if (!opt(IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops) || !opt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops) ||
+            !opt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, off) || !opt(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) ||
+            !opt(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, on) || !opt(IPPROTO_IPV6, IPV6_RECVPKTINFO, on) ||
+            !opt(IPPROTO_IPV6, IPV6_TCLASS, tos))
+            return fail();
+        if (multicast) {
+            ipv6_mreq m{};
+            inet_pton(AF_INET6, "ff02::12", &m.ipv6mr_multiaddr);
+            m.ipv6mr_interface = static_cast<unsigned>(ifindex);
+            if (!opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, m)) return fail();
+        }
+    } else {
+        if (!opt(IPPROTO_IP, IP_TTL, hops) || !opt(IPPROTO_IP, IP_MULTICAST_TTL, hops) || !opt(IPPROTO_IP, IP_TOS, tos) ||
+            !opt(IPPROTO_IP, IP_MULTICAST_LOOP, off) || !opt(IPPROTO_IP, IP_PKTINFO, on) ||
+            (ah && !opt(IPPROTO_IP, IP_HDRINCL, on)))
+            return fail();
+        ip_mreqn m{};
+        m.imr_ifindex = ifindex;
+        if (!opt(IPPROTO_IP, IP_MULTICAST_IF, m)) return fail();
+        if (multicast) {
+            inet_pton(AF_INET, "224.0.0.18", &m.imr_multiaddr);
+            if (!opt(IPPROTO_IP, IP_ADD_MEMBERSHIP, m)) return fail();
+        }
     }
     sock_.assign(fd);
     return {};
 }
 
 std::error_code RawSocket::send(std::span<const std::uint8_t> vrrp, const base::IpAddress& dst, const std::optional<base::IpAddress>& src) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    std::memcpy(&to.sin_addr, dst.bytes().data(), 4);
+    const bool v6 = family_ == base::Family::V6;
+    sockaddr_storage to{};
+    socklen_t toLen = 0;
+    if (v6) {
+        auto* s6 = reinterpret_cast<sockaddr_in6*>(&to);
+        s6->sin6_family = AF_INET6;
+        std::memcpy(&s6->sin6_addr, dst.bytes().data(), 16);
+        s6->sin6_scope_id = static_cast<std::uint32_t>(ifindex_);  // link-local and ff02::12 need the link
+        toLen = sizeof(sockaddr_in6);
+    } else {
+        auto* s4 = reinterpret_cast<sockaddr_in*>(&to);
+        s4->sin_family = AF_INET;
+        std::memcpy(&s4->sin_addr, dst.bytes().data(), 4);
+        toLen = sizeof(sockaddr_in);
+    }
     iovec iov{const_cast<std::uint8_t*>(vrrp.data()), vrrp.size()};
     msghdr msg{};
     msg.msg_name = &to;
-    msg.msg_namelen = sizeof to;
+    msg.msg_namelen = toLen;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in_pktinfo))] = {};
-    if (src) {  // the configured source address (unicast_source, or the primary one for the checksum)
+    alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+    if (src) {  // the source the checksum was computed over (unicast_source, the primary or link-local address)
         msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-        in_pktinfo pi{};
-        std::memcpy(&pi.ipi_spec_dst, src->bytes().data(), 4);
-        std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
+        if (v6) {
+            msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            in6_pktinfo pi{};
+            std::memcpy(&pi.ipi6_addr, src->bytes().data(), 16);
+            pi.ipi6_ifindex = static_cast<unsigned>(ifindex_);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        } else {
+            msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+            in_pktinfo pi{};
+            std::memcpy(&pi.ipi_spec_dst, src->bytes().data(), 4);
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        }
     }
     if (::sendmsg(sock_.native_handle(), &msg, MSG_DONTWAIT) < 0) return {errno, std::generic_category()};
     return {};
@@ -115,8 +178,39 @@ void RawSocket::readLoop() {
     sock_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
         if (ec) return;
         for (int i = 0; i < 64; ++i) {
-            const ssize_t n = ::recv(sock_.native_handle(), buf_.data(), buf_.size(), MSG_DONTWAIT);
+            sockaddr_storage from{};
+            iovec iov{buf_.data(), buf_.size()};
+            alignas(cmsghdr) std::uint8_t control[256];
+            msghdr msg{};
+            msg.msg_name = &from;
+            msg.msg_namelen = sizeof from;
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            const ssize_t n = ::recvmsg(sock_.native_handle(), &msg, MSG_DONTWAIT);
             if (n < 0) break;
+            if (family_ == base::Family::V6) {
+                // no IP header on an IPv6 raw socket: the source is the sender's address, the
+                // destination and the hop limit come as control messages
+                if (from.ss_family != AF_INET6) continue;
+                const auto src = base::IpAddress::fromBytes(base::Family::V6,
+                                                            reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr));
+                std::optional<base::IpAddress> dst;
+                int hops = -1;
+                for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                    if (c->cmsg_level != IPPROTO_IPV6) continue;
+                    if (c->cmsg_type == IPV6_HOPLIMIT) std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
+                    if (c->cmsg_type == IPV6_PKTINFO) {
+                        in6_pktinfo pi;
+                        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                        dst = base::IpAddress::fromBytes(base::Family::V6, reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
+                    }
+                }
+                if (!dst || !onPacket_) continue;
+                onPacket_(src, *dst, hops, std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)), {});
+                continue;
+            }
             // a raw IPv4 socket hands over the IP header too
             if (static_cast<size_t>(n) < sizeof(iphdr)) continue;
             iphdr ip;
@@ -125,7 +219,9 @@ void RawSocket::readLoop() {
             if (hl < sizeof ip || hl > static_cast<size_t>(n)) continue;
             const auto src = base::IpAddress::v4(ntohl(ip.saddr));
             const auto dst = base::IpAddress::v4(ntohl(ip.daddr));
-            if (onPacket_) onPacket_(src, dst, ip.ttl, std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl));
+            if (onPacket_)
+                onPacket_(src, dst, ip.ttl, std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl),
+                          std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)));
         }
         readLoop();
     });
@@ -142,7 +238,7 @@ VipManager::VipManager() {
         nl_socket_free(sock_);
         sock_ = nullptr;
     }
-    packet_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
+    packet_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 }
 
 VipManager::~VipManager() {
@@ -171,6 +267,8 @@ std::error_code VipManager::add(int ifindex, const base::IpPrefix& p, const std:
     if (!label.empty()) rtnl_addr_set_label(a, label.c_str());
     const int sc = rtnl_str2scope(scope.c_str());
     if (sc >= 0) rtnl_addr_set_scope(a, sc);
+    // an IPv6 VIP is usable at once: the peer that held it a moment ago must not fail our DAD
+    if (!p.address.isV4()) rtnl_addr_set_flags(a, IFA_F_NODAD);
     const int rc = rtnl_addr_add(sock_, a, 0);
     rtnl_addr_put(a);
     if (rc < 0 && rc != -NLE_EXIST) return {EINVAL, std::generic_category()};
@@ -204,27 +302,89 @@ bool VipManager::present(int ifindex, const base::IpAddress& want) {
     return found;
 }
 
-// keepalived's gratuitous ARP: a request from the VIP to the VIP, target MAC all ones.
-std::error_code VipManager::gratuitousArp(const InterfaceInfo& ifc, const base::IpAddress& vip) {
-    if (packet_ < 0 || !vip.isV4()) return {EAFNOSUPPORT, std::generic_category()};
-    std::uint8_t f[42] = {};
-    std::memset(f, 0xff, 6);
-    std::memcpy(f + 6, ifc.mac.data(), 6);
-    f[12] = 0x08, f[13] = 0x06;
-    const std::uint8_t arp[8] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01};
-    std::memcpy(f + 14, arp, 8);
-    std::memcpy(f + 22, ifc.mac.data(), 6);
-    std::memcpy(f + 28, vip.bytes().data(), 4);
-    std::memset(f + 32, 0xff, 6);
-    std::memcpy(f + 38, vip.bytes().data(), 4);
+std::error_code VipManager::announce(const InterfaceInfo& ifc, const base::IpAddress& vip) {
+    return vip.isV4() ? gratuitousArp(ifc, vip) : unsolicitedNa(ifc, vip);
+}
+
+namespace {
+
+std::error_code sendFrame(int fd, int ifindex, std::uint16_t ethertype, std::span<const std::uint8_t> frame) {
     sockaddr_ll to{};
     to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_ARP);
-    to.sll_ifindex = ifc.index;
+    to.sll_protocol = htons(ethertype);
+    to.sll_ifindex = ifindex;
     to.sll_halen = 6;
-    std::memset(to.sll_addr, 0xff, 6);
-    if (::sendto(packet_, f, sizeof f, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) return {errno, std::generic_category()};
+    std::memcpy(to.sll_addr, frame.data(), 6);
+    if (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) return {errno, std::generic_category()};
     return {};
+}
+
+bool forwarding6(int ifindex) {
+    char name[IF_NAMESIZE] = {};
+    if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
+    std::ifstream in(std::string("/proc/sys/net/ipv6/conf/") + name + "/forwarding");
+    int v = 0;
+    return in >> v && v != 0;
+}
+
+}  // namespace
+
+// An unsolicited neighbour advertisement (RFC 4861 7.2.6) from the VIP to all nodes (ff02::1), hop
+// limit 255, Override set (Router too when the interface forwards IPv6), with our MAC as the
+// target link-layer address: neighbours update their cache at once. Byte for byte keepalived's.
+std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip, bool router) {
+    std::vector<std::uint8_t> f(14 + 40 + 32, 0);
+    const std::uint8_t allNodesMac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    std::memcpy(f.data(), allNodesMac, 6);
+    std::memcpy(f.data() + 6, mac.data(), 6);
+    f[12] = 0x86, f[13] = 0xdd;
+    std::uint8_t* ip = f.data() + 14;
+    ip[0] = 0x60;
+    ip[5] = 32;   // payload length
+    ip[6] = 58;   // ICMPv6
+    ip[7] = 255;  // hop limit
+    std::memcpy(ip + 8, vip.bytes().data(), 16);
+    ip[24] = 0xff, ip[25] = 0x02, ip[39] = 1;  // ff02::1
+    std::uint8_t* na = ip + 40;
+    na[0] = 136;
+    na[4] = static_cast<std::uint8_t>(0x20 | (router ? 0x80 : 0));
+    std::memcpy(na + 8, vip.bytes().data(), 16);
+    na[24] = 2;  // target link-layer address option, 8 bytes
+    na[25] = 1;
+    std::memcpy(na + 26, mac.data(), 6);
+    // ICMPv6 checksum over the pseudo-header: source, destination, length, next header
+    std::uint32_t pseudo = 0;
+    for (size_t i = 0; i < 32; i += 2) pseudo += (std::uint32_t{ip[8 + i]} << 8) | ip[9 + i];
+    pseudo += 32 + 58;
+    const std::uint16_t ck = inetChecksum({na, 32}, pseudo);
+    na[2] = static_cast<std::uint8_t>(ck >> 8);
+    na[3] = static_cast<std::uint8_t>(ck & 0xff);
+    return f;
+}
+
+// keepalived's gratuitous ARP: a request from the VIP to the VIP, target MAC all ones, broadcast.
+std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip) {
+    std::vector<std::uint8_t> f(42, 0);
+    std::memset(f.data(), 0xff, 6);
+    std::memcpy(f.data() + 6, mac.data(), 6);
+    f[12] = 0x08, f[13] = 0x06;
+    const std::uint8_t arp[8] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01};
+    std::memcpy(f.data() + 14, arp, 8);
+    std::memcpy(f.data() + 22, mac.data(), 6);
+    std::memcpy(f.data() + 28, vip.bytes().data(), 4);
+    std::memset(f.data() + 32, 0xff, 6);
+    std::memcpy(f.data() + 38, vip.bytes().data(), 4);
+    return f;
+}
+
+std::error_code VipManager::unsolicitedNa(const InterfaceInfo& ifc, const base::IpAddress& vip) {
+    if (packet_ < 0) return {EBADF, std::generic_category()};
+    return sendFrame(packet_, ifc.index, 0x86dd, unsolicitedNaFrame(ifc.mac, vip, forwarding6(ifc.index)));
+}
+
+std::error_code VipManager::gratuitousArp(const InterfaceInfo& ifc, const base::IpAddress& vip) {
+    if (packet_ < 0 || !vip.isV4()) return {EAFNOSUPPORT, std::generic_category()};
+    return sendFrame(packet_, ifc.index, ETH_P_ARP, gratuitousArpFrame(ifc.mac, vip));
 }
 
 }  // namespace vrrp

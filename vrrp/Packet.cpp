@@ -39,6 +39,27 @@ const char* dropName(Drop d) {
     case Drop::AuthMismatch: return "authentication failure";
     case Drop::IntervalMismatch: return "advertisement interval mismatch";
     case Drop::AddressMismatch: return "address list mismatch";
+    case Drop::Replay: return "AH sequence number not above the last one (replay)";
+    case Drop::Count_: break;
+    }
+    return "?";
+}
+
+const char* dropKey(Drop d) {
+    switch (d) {
+    case Drop::TooShort: return "too_short";
+    case Drop::BadVersion: return "bad_version";
+    case Drop::BadType: return "bad_type";
+    case Drop::BadLength: return "bad_length";
+    case Drop::BadChecksum: return "bad_checksum";
+    case Drop::BadTtl: return "bad_ttl";
+    case Drop::AddressFamily: return "address_family";
+    case Drop::WrongVrid: return "wrong_vrid";
+    case Drop::AuthType: return "auth_type";
+    case Drop::AuthMismatch: return "auth_failure";
+    case Drop::IntervalMismatch: return "interval_mismatch";
+    case Drop::AddressMismatch: return "address_mismatch";
+    case Drop::Replay: return "ah_replay";
     case Drop::Count_: break;
     }
     return "?";

@@ -34,9 +34,10 @@ struct Advert {
 // Why a received packet was dropped; every drop is counted by reason.
 enum class Drop {
     TooShort, BadVersion, BadType, BadLength, BadChecksum, BadTtl, AddressFamily, WrongVrid, AuthType,
-    AuthMismatch, IntervalMismatch, AddressMismatch, Count_
+    AuthMismatch, IntervalMismatch, AddressMismatch, Replay, Count_
 };
 const char* dropName(Drop d);
+const char* dropKey(Drop d);  // snake_case, for status JSON
 
 struct ChecksumMode {
     bool v3PseudoHeader = true;  // v3 over IPv4: keepalived and FRR include it, RFC 9568 does not

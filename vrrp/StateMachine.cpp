@@ -22,12 +22,16 @@ Micros StateMachine::masterDownInterval() const {
 void StateMachine::becomeBackup(std::vector<Action>& out, TimePoint now) {
     if (state_ == State::Master) out.push_back({Action::Kind::ReleaseAddresses});
     state_ = State::Backup;
+    wantMaster_ = false;
+    preemptAt_.reset();
     deadline_ = now + masterDownInterval();
     out.push_back({Action::Kind::Transition, 0, State::Backup});
 }
 
 void StateMachine::becomeMaster(std::vector<Action>& out, TimePoint now) {
     state_ = State::Master;
+    wantMaster_ = false;
+    preemptAt_.reset();
     out.push_back({Action::Kind::SendAdvert, cfg_.priority});
     out.push_back({Action::Kind::TakeAddresses});
     out.push_back({Action::Kind::Transition, 0, State::Master});
@@ -37,7 +41,6 @@ void StateMachine::becomeMaster(std::vector<Action>& out, TimePoint now) {
 std::vector<Action> StateMachine::startup(TimePoint now) {
     std::vector<Action> out;
     if (state_ != State::Init) return out;
-    startedAt_ = now;
     masterAdverInterval_ = cfg_.advertInterval;
     if (cfg_.priority == 255) becomeMaster(out, now);
     else becomeBackup(out, now);
@@ -60,7 +63,12 @@ std::vector<Action> StateMachine::onTimer(TimePoint now) {
     std::vector<Action> out;
     if (!deadline_ || now < *deadline_) return out;
     if (state_ == State::Backup) {
-        becomeMaster(out, now);  // Master_Down_Timer: the master is gone
+        if (!gated_) {
+            becomeMaster(out, now);  // Master_Down_Timer: the master is gone
+        } else {
+            wantMaster_ = true;  // the sync group decides; ask again after another interval
+            deadline_ = now + masterDownInterval();
+        }
     } else if (state_ == State::Master) {
         out.push_back({Action::Kind::SendAdvert, cfg_.priority});
         // stay on the grid: a late timer does not push every later advert back
@@ -79,10 +87,16 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
             deadline_ = now + skew();  // the master left: take over after the skew time only
             return out;
         }
-        const bool mayPreempt = cfg_.preempt && now >= startedAt_ + cfg_.preemptDelay;
-        if (!mayPreempt || a.priority >= cfg_.priority) {
+        bool mayPreempt = cfg_.preempt && a.priority < cfg_.priority;
+        if (mayPreempt && cfg_.preemptDelay.count() > 0) {
+            if (!preemptAt_) preemptAt_ = now + cfg_.preemptDelay;
+            mayPreempt = now >= *preemptAt_;
+        }
+        if (a.priority >= cfg_.priority) preemptAt_.reset();
+        if (!mayPreempt) {
             if (cfg_.version == 3) masterAdverInterval_ = a.interval;
             deadline_ = now + masterDownInterval();
+            wantMaster_ = false;
         }
         // else: a lower priority master; we let our Master_Down_Timer run out and preempt it
         return out;
@@ -99,6 +113,20 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
         }
         // else: a lower priority router thinks it is master; our next advert corrects it
     }
+    return out;
+}
+
+std::vector<Action> StateMachine::forceMaster(TimePoint now) {
+    std::vector<Action> out;
+    if (state_ == State::Backup) becomeMaster(out, now);
+    return out;
+}
+
+std::vector<Action> StateMachine::forceBackup(TimePoint now) {
+    std::vector<Action> out;
+    if (state_ != State::Master) return out;
+    out.push_back({Action::Kind::SendAdvert, 0});
+    becomeBackup(out, now);
     return out;
 }
 

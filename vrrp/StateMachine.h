@@ -25,7 +25,8 @@ struct MachineConfig {
     std::uint8_t priority = 100;      // 255: the address owner
     Micros advertInterval{1000000};
     bool preempt = true;
-    Micros preemptDelay{0};           // keepalived's preempt_delay: wait this long after startup before preempting
+    Micros preemptDelay{0};           // keepalived's preempt_delay: preempt a lower priority master only this long
+                                      // after we first saw it (startup included)
     base::IpAddress primary;          // this router's address on the link (equal priorities: the higher wins)
 };
 
@@ -59,6 +60,19 @@ public:
     std::vector<Action> onFault(bool failed, TimePoint now);
     // Priority changed by trackers (not for the address owner).
     void setPriority(std::uint8_t p) { cfg_.priority = p; }
+    // The address the instance sends from (IPv6: its link-local address may appear after startup).
+    void setPrimary(const base::IpAddress& a) { cfg_.primary = a; }
+
+    // Sync groups (keepalived's vrrp_sync_group; see SyncGroup.h). A gated backup whose
+    // Master_Down_Timer runs out does not become master by itself: it wants to, and the group makes
+    // all its members master together once every one of them wants to (backup is preferred to
+    // thrashing). Any advert that resets the timer takes the wish back.
+    void setGated(bool g) { gated_ = g; }
+    bool wantsMaster() const { return state_ == State::Backup && wantMaster_; }
+    // Forced by the group: a backup becomes master; a master becomes backup (announcing priority 0
+    // first, so the peer's members take over after their skew time, as keepalived does).
+    std::vector<Action> forceMaster(TimePoint now);
+    std::vector<Action> forceBackup(TimePoint now);
 
 private:
     void becomeBackup(std::vector<Action>& out, TimePoint now);
@@ -70,7 +84,9 @@ private:
     State state_ = State::Init;
     std::optional<TimePoint> deadline_;
     Micros masterAdverInterval_;
-    TimePoint startedAt_{};
+    std::optional<TimePoint> preemptAt_;  // preempt_delay running: preempt the lower priority master from then on
+    bool gated_ = false;
+    bool wantMaster_ = false;
 };
 
 }  // namespace vrrp

@@ -60,6 +60,12 @@ JsonWriter& JsonWriter::value(std::int64_t v) { separator(); out_ += std::to_str
 JsonWriter& JsonWriter::value(std::uint64_t v) { separator(); out_ += std::to_string(v); return *this; }
 JsonWriter& JsonWriter::null() { separator(); out_ += "null"; return *this; }
 
+JsonWriter& JsonWriter::raw(std::string_view json) {
+    separator();
+    out_ += json;
+    return *this;
+}
+
 JsonWriter& JsonWriter::value(double v) {
     separator();
     if (!std::isfinite(v)) {

@@ -24,6 +24,8 @@ public:
     JsonWriter& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
     JsonWriter& value(double v);
     JsonWriter& null();
+    // A value that is already JSON (written by another JsonWriter), inserted as it is.
+    JsonWriter& raw(std::string_view json);
     template <class T> JsonWriter& field(std::string_view k, const T& v) { return key(k).value(v); }
     const std::string& str() const { return out_; }
 

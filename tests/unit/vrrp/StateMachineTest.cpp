@@ -1,108 +1,11 @@
-// The VRRP state machine on a simulated LAN with a manual clock: every router's adverts reach every
-// other live router at once; time jumps to the next deadline.
+// The VRRP state machine on a simulated LAN with a manual clock (Lan.h).
 #include <catch2/catch.hpp>
 
 #include <map>
 
-#include "vrrp/StateMachine.h"
+#include "Lan.h"
 
-using namespace std::chrono_literals;
-using vrrp::Action;
-using vrrp::State;
-
-namespace {
-
-struct Router {
-    explicit Router(vrrp::StateMachine machine) : m(std::move(machine)) {}
-    vrrp::StateMachine m;
-    bool alive = true;   // false: killed (no adverts, no timers)
-    bool linked = true;  // false: cut off the LAN (partition)
-    int addressesHeld = 0;
-    std::vector<State> transitions;
-    vrrp::TimePoint masterAt{};
-};
-
-class Lan {
-public:
-    vrrp::TimePoint now = vrrp::TimePoint{} + 1h;
-
-    Router& add(std::uint8_t prio, const char* primary, int version = 3, vrrp::Micros interval = 1s, bool preempt = true) {
-        vrrp::MachineConfig c;
-        c.version = version;
-        c.vrid = 51;
-        c.priority = prio;
-        c.advertInterval = interval;
-        c.preempt = preempt;
-        c.primary = *base::IpAddress::parse(primary);
-        routers_.push_back(std::make_unique<Router>(vrrp::StateMachine(c)));
-        return *routers_.back();
-    }
-    void start(Router& r) {
-        r.alive = true;
-        handle(r, r.m.startup(now));
-    }
-    void stop(Router& r) {
-        handle(r, r.m.shutdown(now));
-        r.alive = false;
-    }
-    void kill(Router& r) { r.alive = false; }
-    // Runs until `until`, firing deadlines in order.
-    void runFor(vrrp::Micros d) {
-        const auto end = now + d;
-        while (true) {
-            Router* next = nullptr;
-            for (auto& r : routers_)
-                if (r->alive && r->m.deadline() && *r->m.deadline() <= end && (!next || *r->m.deadline() < *next->m.deadline()))
-                    next = r.get();
-            if (!next) break;
-            now = *next->m.deadline();
-            handle(*next, next->m.onTimer(now));
-        }
-        now = end;
-    }
-    // Runs until some router becomes master; returns how long it took.
-    vrrp::Micros untilMaster(Router& r, vrrp::Micros limit = 10s) {
-        const auto start = now;
-        while (r.m.state() != State::Master && now - start < limit) runFor(1ms);
-        return std::chrono::duration_cast<vrrp::Micros>(r.masterAt - start);
-    }
-    int masters() const {
-        int n = 0;
-        for (const auto& r : routers_)
-            if (r->alive && r->m.state() == State::Master) ++n;
-        return n;
-    }
-    size_t adverts = 0;
-
-private:
-    void handle(Router& from, const std::vector<Action>& actions) {
-        for (const auto& a : actions) {
-            switch (a.kind) {
-            case Action::Kind::SendAdvert: {
-                ++adverts;
-                if (!from.linked) break;
-                vrrp::Advert ad;
-                ad.version = from.m.config().version;
-                ad.vrid = 51;
-                ad.priority = a.priority;
-                ad.interval = from.m.config().advertInterval;
-                for (auto& r : routers_)
-                    if (r.get() != &from && r->alive && r->linked) handle(*r, r->m.onAdvert(ad, from.m.config().primary, now));
-                break;
-            }
-            case Action::Kind::TakeAddresses: ++from.addressesHeld; break;
-            case Action::Kind::ReleaseAddresses: --from.addressesHeld; break;
-            case Action::Kind::Transition:
-                from.transitions.push_back(a.to);
-                if (a.to == State::Master) from.masterAt = now;
-                break;
-            }
-        }
-    }
-    std::vector<std::unique_ptr<Router>> routers_;
-};
-
-}  // namespace
+using namespace vrrptest;
 
 TEST_CASE("vrrp: the higher priority becomes master, the other stays backup") {
     Lan lan;
@@ -247,4 +150,32 @@ TEST_CASE("vrrp: backups of different priorities never fire together (sub-centis
     CHECK(lan.masters() == 1);
     CHECK(a.m.state() == State::Master);
     CHECK(b.transitions == std::vector<State>{State::Backup});
+}
+
+TEST_CASE("vrrp: preempt_delay holds preemption until that long after the lower master was first seen") {
+    Lan lan;
+    auto& b = lan.add(100, "10.99.0.12");
+    lan.start(b);
+    lan.runFor(5s);
+    REQUIRE(b.m.state() == State::Master);
+    auto& a = lan.add(150, "10.99.0.11", 3, 1s, true, 51, 10s);
+    lan.start(a);
+    const auto seen = lan.now;
+    lan.runFor(9s);  // the delay runs: a stays backup
+    CHECK(a.m.state() == State::Backup);
+    CHECK(b.m.state() == State::Master);
+    lan.runFor(10s);
+    CHECK(a.m.state() == State::Master);
+    CHECK(b.m.state() == State::Backup);
+    // it preempted at the first master down timeout after the delay: 10 s + up to one master down interval
+    const auto after = std::chrono::duration_cast<vrrp::Micros>(a.masterAt - seen);
+    CHECK(after >= 10s);
+    CHECK(after <= 10s + vrrp::masterDownInterval(150, 1s) + 1s);
+    // a higher priority master resets it: seen again later, the delay starts again
+    lan.stop(a);
+    lan.runFor(5s);
+    REQUIRE(b.m.state() == State::Master);
+    lan.start(a);
+    lan.runFor(5s);
+    CHECK(a.m.state() == State::Backup);
 }
