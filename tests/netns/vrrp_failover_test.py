@@ -50,14 +50,32 @@ class Lab:
         self.work = tempfile.mkdtemp(prefix="vrrp-")
         self.procs = {}
         sh(f"ip netns add {self.lan} && ip -n {self.lan} link add br0 type bridge && ip -n {self.lan} link set br0 up")
-        for ns, addr in [(self.ns[1], "10.99.0.11"), (self.ns[2], "10.99.0.12"), (self.cl, "10.99.0.100")]:
+        for ns, addr, addr6 in [(self.ns[1], "10.99.0.11", "fd00:99::11"), (self.ns[2], "10.99.0.12", "fd00:99::12"),
+                                (self.cl, "10.99.0.100", "fd00:99::100")]:
             sh(f"ip netns add {ns} && ip -n {ns} link set lo up")
             sh(f"ip -n {self.lan} link add v{ns} type veth peer name eth0 netns {ns}")
             sh(f"ip -n {self.lan} link set v{ns} master br0 up")
-            sh(f"ip -n {ns} addr add {addr}/24 dev eth0 && ip -n {ns} link set eth0 up")
+            sh(f"ip -n {ns} addr add {addr}/24 dev eth0 && ip -n {ns} addr add {addr6}/64 dev eth0 nodad && "
+               f"ip -n {ns} link set eth0 up")
 
-    def has_vip(self, i):
-        return f" {VIP}/24 " in sh(f"ip -n {self.ns[i]} -o addr show dev eth0", check=False).stdout
+    def has_vip(self, i, vip=VIP):
+        return f" {vip}/" in sh(f"ip -n {self.ns[i]} -o addr show dev eth0", check=False).stdout
+
+    def start_raw(self, i, kind, conf_text):
+        """Starts directord or keepalived in director i's namespace on the given configuration."""
+        ns = self.ns[i]
+        log = open(os.path.join(self.work, f"{ns}.log"), "a")
+        conf = os.path.join(self.work, f"{ns}.conf")
+        with open(conf, "w") as f:
+            f.write(conf_text)
+        if kind == "directord":
+            cmd = [self.directord, "-f", conf]
+        else:
+            sh(f"rm -f {self.work}/{ns}.k*pid", check=False)
+            cmd = ["keepalived", "-n", "-l", "-D", "-P", "-f", conf, "-p", f"{self.work}/{ns}.kpid",
+                   "-r", f"{self.work}/{ns}.kvpid"]
+        self.procs[i] = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def mac(self, i):
         return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""VRRP features for real, in network namespaces (root), on vrrp_failover_test's lab (two directors
+and a client on a bridge):
+
+- IPv6 (VRRPv3, ff02::12, link-local sources): directord + keepalived both ways; kill -9 and the
+  backup holds the VIP, the client's ping6 answered from the backup's MAC (its unsolicited NAs);
+- AH authentication (VRRPv2) with keepalived both ways: the right master, takeover, and the old
+  master coming back preempts (the AH sequence numbers carry over);
+- unicast with keepalived both ways (VRRPv3);
+- a sync group of two instances between two directord: a failing track script on one member moves
+  both VIPs; the notify fifo has the GROUP lines;
+- nopreempt and preempt_delay;
+- garp refresh and garp interval, counted on the client;
+- malformed adverts are counted by reason in `directorctl status` and change nothing."""
+import argparse
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vrrp_failover_test as lab_mod  # noqa: E402
+from vrrp_failover_test import Lab, check, sh, wait  # noqa: E402
+
+VIP, VIP2, VIP6 = "10.99.0.10", "10.99.0.20", "fd00:99::10"
+MARGIN = lab_mod.MARGIN
+
+
+def directord_conf(lab, i, instances, extra="", fifo=""):
+    ns = lab.ns[i]
+    return (f'global = {{ data_plane = "memory"; pid_file = "{lab.work}/{ns}.pid"; notify_fifo = "{fifo}"; '
+            f'script_user = "root"; control_socket = "{lab.work}/{ns}.sock"; }};\n{extra}\n'
+            f'vrrp_instances = ( {", ".join(instances)} );\n')
+
+
+def d_instance(name, vrid, prio, version, interval, vips, more=""):
+    addrs = ", ".join(f'{{ address = "{v}"; }}' for v in vips)
+    return (f'{{ name = "{name}"; interface = "eth0"; virtual_router_id = {vrid}; priority = {prio}; version = {version}; '
+            f'advert_interval = {interval}; virtual_addresses = ( {addrs} ); {more} }}')
+
+
+def keepalived_conf(ns, prio, version, interval, vips, vrid=51, more=""):
+    lines = "\n".join(f"    {v} dev eth0" for v in vips)
+    return (f"global_defs {{\n  router_id {ns}\n  vrrp_version {version}\n}}\n"
+            f"vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {vrid}\n"
+            f"  priority {prio}\n  advert_int {interval}\n{more}"
+            f"  virtual_ipaddress {{\n{lines}\n  }}\n}}\n")
+
+
+def status(lab, i):
+    out = sh(f"{os.path.dirname(lab.directord)}/directorctl -s {lab.work}/{lab.ns[i]}.sock status", check=False).stdout
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {}
+
+
+def restart(lab, i, kind, conf_text, vips):
+    lab.procs[i].wait(timeout=20)
+    for v in vips:
+        sh(f"ip -n {lab.ns[i]} addr del {v} dev eth0", check=False)
+    lab.start_raw(i, kind, conf_text)
+
+
+def pair(directord, name, confs, vip, ping_cmd, neigh_cmd, down, restart_check=True):
+    """confs: {1: (kind, text), 2: (kind, text)}; director 1 is meant to be master."""
+    print(f"== {name}", flush=True)
+    before = len(lab_mod.failures)
+    lab = Lab(directord)
+    try:
+        if ":" in vip:  # as on a real director, the link-local addresses are ready (DAD done) before VRRP starts
+            ready = lambda i: "fe80" in sh(f"ip -n {lab.ns[i]} -6 addr show dev eth0 scope link -tentative").stdout  # noqa: E731
+            check(wait(lambda: ready(1) and ready(2), 10) is not None, f"{name}: link-local addresses ready")
+        for i in (1, 2):
+            lab.start_raw(i, *confs[i])
+        check(wait(lambda: lab.has_vip(1, vip), 15) is not None, f"{name}: director 1 holds the VIP")
+        time.sleep(0.5)
+        check(lab.has_vip(1, vip) and not lab.has_vip(2, vip), f"{name}: one master, the backup has no VIP")
+        check(wait(lambda: sh(ping_cmd(lab), check=False).returncode == 0, 8) is not None, f"{name}: the client reaches the VIP")
+        lab.kill(1, signal.SIGKILL)
+        took = wait(lambda: lab.has_vip(2, vip), down + 5, 0.002)
+        check(took is not None and took <= down + MARGIN, f"{name}: kill -9, the backup holds the VIP (bound {down:.3f} s)",
+              f"{took:.3f} s" if took is not None else "never")
+        check(wait(lambda: sh(ping_cmd(lab), check=False).returncode == 0, 5) is not None,
+              f"{name}: the client's pings are answered after the failover")
+        neigh = sh(neigh_cmd(lab), check=False).stdout
+        check(lab.mac(2) in neigh, f"{name}: ... from the backup's MAC", neigh.strip())
+        if restart_check:
+            restart(lab, 1, *confs[1], [vip + ("/64" if ":" in vip else "/24")])
+            check(wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 20) is not None,
+                  f"{name}: the old master returns and preempts")
+    finally:
+        if len(lab_mod.failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
+def ipv6_cases(d):
+    down = 3 * 0.1 + (256 - 100) / 256 * 0.1
+    ping6 = lambda lab: f"ip netns exec {lab.cl} ping -6 -c1 -W1 {VIP6}"  # noqa: E731
+    neigh6 = lambda lab: f"ip -n {lab.cl} -6 neigh show {VIP6}"  # noqa: E731
+
+    def builder(lab, i, spec):
+        return directord_conf(lab, i, [d_instance("VI_6", 52, spec[2], 3, 0.1, [f"{VIP6}/64"], 'family = "ipv6";')])
+    for k1, k2 in (("directord", "keepalived"), ("keepalived", "directord")):
+        confs = {i: (kind, ("V6", i, prio) if kind == "directord" else keepalived_conf(f"k{i}", prio, 3, 0.1, [f"{VIP6}/64"], vrid=52))
+                 for i, kind, prio in ((1, k1, 150), (2, k2, 100))}
+        pair_with_builder(d, f"IPv6 v3 {k1} (150) + {k2} (100)", confs, builder, VIP6, ping6, neigh6, down)
+
+
+def pair_with_builder(d, name, confs, builder, vip, ping_cmd, neigh_cmd, down):
+    # the directord configs name files in the lab's work directory: render them once the lab exists
+    orig = Lab.start_raw
+
+    def start_raw(self, i, kind, text):
+        if kind == "directord" and not isinstance(text, str):
+            text = builder(self, i, text)
+        return orig(self, i, kind, text)
+    Lab.start_raw = start_raw
+    try:
+        pair(d, name, confs, vip, ping_cmd, neigh_cmd, down)
+    finally:
+        Lab.start_raw = orig
+
+
+def ah_and_unicast_cases(d):
+    ping = lambda lab: f"ip netns exec {lab.cl} ping -c1 -W1 {VIP}"  # noqa: E731
+    neigh = lambda lab: f"ip -n {lab.cl} neigh show {VIP}"  # noqa: E731
+    ah_k = "  authentication {\n    auth_type AH\n    auth_pass s3cretPW\n  }\n"
+    ah_d = 'authentication = { type = "AH"; password = "s3cretPW"; };'
+    for k1, k2 in (("directord", "keepalived"), ("keepalived", "directord")):
+        confs = {}
+        for i, kind, prio in ((1, k1, 150), (2, k2, 100)):
+            confs[i] = (kind, ("AH", i, prio) if kind == "directord" else keepalived_conf(f"k{i}", prio, 2, 1, [f"{VIP}/24"], more=ah_k))
+
+        def builder(lab, i, spec):
+            return directord_conf(lab, i, [d_instance("VI_1", 51, spec[2], 2, 1, [f"{VIP}/24"], ah_d)])
+        pair_with_builder(d, f"AH v2 {k1} (150) + {k2} (100)", confs, builder, VIP, ping, neigh, 3 + (256 - 100) / 256)
+
+    for k1, k2 in (("directord", "keepalived"), ("keepalived", "directord")):
+        confs = {}
+        for i, kind, prio in ((1, k1, 150), (2, k2, 100)):
+            me, peer = f"10.99.0.1{i}", f"10.99.0.1{3 - i}"
+            uni_k = f"  unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}\n"
+            confs[i] = (kind, ("UNI", i, prio) if kind == "directord" else keepalived_conf(f"k{i}", prio, 3, 0.1, [f"{VIP}/24"], more=uni_k))
+
+        def builder(lab, i, spec):
+            me, peer = f"10.99.0.1{i}", f"10.99.0.1{3 - i}"
+            return directord_conf(lab, i, [d_instance("VI_1", 51, spec[2], 3, 0.1, [f"{VIP}/24"],
+                                                      f'unicast_source = "{me}"; unicast_peers = [ "{peer}" ];')])
+        pair_with_builder(d, f"unicast v3 {k1} (150) + {k2} (100)", confs, builder, VIP, ping, neigh, 0.3 + 0.061)
+
+
+def fifo_reader(path):
+    lines = []
+    os.mkfifo(path)
+
+    def reader():
+        with open(path) as f:
+            for line in f:
+                lines.append(line.strip())
+    threading.Thread(target=reader, daemon=True).start()
+    return lines
+
+
+def sync_group_case(d):
+    name = "sync group (VI_1 + VI_2), directord pair"
+    print(f"== {name}", flush=True)
+    before = len(lab_mod.failures)
+    lab = Lab(d)
+    try:
+        flag = os.path.join(lab.work, "healthy")
+        open(flag, "w").close()
+        lines = fifo_reader(os.path.join(lab.work, "d1.fifo"))
+        for i, prio in ((1, 150), (2, 100)):
+            track = 'track_scripts = ( { script = "chk"; } );' if i == 1 else ""
+            extra = (f'vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -e {flag}"; interval = 0.1; weight = 0; }} );\n'
+                     'vrrp_sync_groups = ( { name = "G"; members = [ "VI_1", "VI_2" ]; } );')
+            text = directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, 0.1, [f"{VIP}/24"]),
+                                           d_instance("VI_2", 52, prio, 3, 0.1, [f"{VIP2}/24"], track)],
+                                  extra, fifo=os.path.join(lab.work, "d1.fifo") if i == 1 else "")
+            lab.start_raw(i, "directord", text)
+        both = lambda i: lab.has_vip(i, VIP) and lab.has_vip(i, VIP2)  # noqa: E731
+        none = lambda i: not lab.has_vip(i, VIP) and not lab.has_vip(i, VIP2)  # noqa: E731
+        check(wait(lambda: both(1) and none(2), 10) is not None, f"{name}: director 1 holds both VIPs")
+        os.unlink(flag)  # only VI_2 tracks the script; the group takes VI_1 along
+        check(wait(lambda: both(2) and none(1), 5) is not None, f"{name}: VI_2's script fails: both VIPs move to director 2")
+        open(flag, "w").close()
+        check(wait(lambda: both(1) and none(2), 5) is not None, f"{name}: the script passes again: both come back")
+        time.sleep(0.3)
+        check('GROUP "G" MASTER 0' in lines and 'GROUP "G" FAULT 0' in lines,
+              f"{name}: the notify fifo has the group's transitions", str(lines))
+        # (the vrrp worker publishes its counters every second)
+        ok = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_2", {}).get("state") == "BACKUP", 3, 0.2) is not None
+        st = status(lab, 2).get("vrrp", {})
+        check(ok and st.get("VI_1", {}).get("sync_group") == "G" and st.get("VI_1", {}).get("state") == "BACKUP",
+              f"{name}: status shows the group and states", json.dumps(st)[:300])
+    finally:
+        if len(lab_mod.failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
+def preempt_cases(d):
+    name = "nopreempt / preempt_delay"
+    print(f"== {name}", flush=True)
+    before = len(lab_mod.failures)
+    lab = Lab(d)
+    try:
+        def conf(i, prio, more=""):
+            return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, 0.1, [f"{VIP}/24"], more)])
+        lab.start_raw(1, "directord", conf(1, 150, "nopreempt = true;"))
+        lab.start_raw(2, "directord", conf(2, 100))
+        check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
+        lab.kill(1, signal.SIGKILL)
+        check(wait(lambda: lab.has_vip(2), 5) is not None, f"{name}: killed, director 2 takes over")
+        restart(lab, 1, "directord", conf(1, 150, "nopreempt = true;"), [f"{VIP}/24"])
+        time.sleep(3)
+        check(lab.has_vip(2) and not lab.has_vip(1), f"{name}: with nopreempt the returning director stays backup")
+        lab.kill(1, signal.SIGTERM)
+        restart(lab, 1, "directord", conf(1, 150, "preempt_delay = 2;"), [f"{VIP}/24"])
+        t0 = time.monotonic()
+        took = wait(lambda: lab.has_vip(1), 10, 0.01)
+        check(took is not None and 2.0 <= took <= 2.0 + 0.5 + MARGIN + 1,
+              f"{name}: with preempt_delay = 2 it preempts after the delay", f"{took:.2f} s" if took else "never")
+        del t0
+    finally:
+        if len(lab_mod.failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
+def arp_counter(lab, vip, seconds):
+    """Gratuitous ARPs for `vip` seen by the client during `seconds`: their arrival times."""
+    code = f"""
+import socket, time, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind(("eth0", 0)); s.settimeout(0.2)
+want = socket.inet_aton("{vip}")
+end = time.time() + {seconds}
+while time.time() < end:
+    try: f = s.recv(100)
+    except socket.timeout: continue
+    if f[28:32] == want and f[38:42] == want: print(time.monotonic(), flush=True)
+"""
+    return subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def garp_and_drops_case(d):
+    name = "garp refresh, garp interval, drop counters"
+    print(f"== {name}", flush=True)
+    before = len(lab_mod.failures)
+    lab = Lab(d)
+    try:
+        garp = "garp = { master_repeat = 5; interval = 0.1; master_delay = 0; master_refresh = 0.5; master_refresh_repeat = 2; };"
+        counter = arp_counter(lab, VIP, 3.5)
+        time.sleep(0.3)
+        lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{VIP}/24"], garp)]))
+        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{VIP}/24"])]))
+        times = [float(x) for x in counter.communicate(timeout=20)[0].split()]
+        # becoming master: 5 paced 0.1 s apart; then 2 more every 0.5 s
+        first5 = times[:5]
+        check(len(times) >= 5 and first5[-1] - first5[0] >= 0.35, f"{name}: the first burst is paced by the interval",
+              f"{len(times)} ARPs, first five over {first5[-1] - first5[0]:.3f} s" if len(times) >= 5 else str(times))
+        check(len(times) >= 5 + 2 * 2, f"{name}: the refresh keeps announcing while master", f"{len(times)} ARPs in 3.5 s")
+
+        # malformed adverts from the client: counted by reason on the backup, nothing changes
+        def raw_send(payload, ttl):
+            code = f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, {ttl})
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, {ttl})
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.99.0.100"))
+for _ in range(3): s.sendto(bytes.fromhex("{payload.hex()}"), ("224.0.0.18", 0))
+"""
+            subprocess.run(["ip", "netns", "exec", lab.cl, sys.executable, "-c", code], check=True)
+        good = bytes.fromhex("3133ff0100") + bytes(1) + bytes(2) + socket.inet_aton(VIP)  # priority 255, checksum 0: bad
+        raw_send(good, 255)
+        raw_send(good, 1)
+        raw_send(b"\x31", 255)
+        time.sleep(1.5)
+        st = status(lab, 2).get("vrrp", {}).get("VI_1", {})
+        dropped = st.get("dropped", {})
+        check(dropped.get("bad_checksum", 0) >= 3 and dropped.get("bad_ttl", 0) >= 3 and dropped.get("too_short", 0) >= 3,
+              f"{name}: bad checksum, TTL and length are counted by reason", json.dumps(dropped))
+        check(st.get("state") == "BACKUP" and lab.has_vip(1) and not lab.has_vip(2),
+              f"{name}: ... and change nothing (a priority 255 advert with a bad checksum is ignored)")
+        check(st.get("adverts_received", 0) > 10 and st.get("master") == "10.99.0.11",
+              f"{name}: status shows the adverts received and the master", json.dumps(st)[:300])
+    finally:
+        if len(lab_mod.failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directord", required=True)
+    args = ap.parse_args()
+    d = args.directord
+    only = os.environ.get("VRRP_CASES", "garp,preempt,sync,ipv6,ah").split(",")
+    for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("sync", sync_group_case),
+                      ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
+        if key in only:
+            case(d)
+    print(f"{len(lab_mod.failures)} failure(s)")
+    return 1 if lab_mod.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
