@@ -13,6 +13,7 @@ and a client on a bridge):
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -60,6 +61,20 @@ def status(lab, i):
         return {}
 
 
+@contextlib.contextmanager
+def lab_for(directord, name):
+    """A fresh lab for one scenario; the daemons' logs are printed when it had a failure."""
+    print(f"== {name}", flush=True)
+    before = len(lab_mod.failures)
+    lab = Lab(directord)
+    try:
+        yield lab
+    finally:
+        if len(lab_mod.failures) > before:
+            print(lab.logs())
+        lab.close()
+
+
 def restart(lab, i, kind, conf_text, vips):
     lab.procs[i].wait(timeout=20)
     for v in vips:
@@ -69,10 +84,7 @@ def restart(lab, i, kind, conf_text, vips):
 
 def pair(directord, name, confs, vip, ping_cmd, neigh_cmd, down, restart_check=True):
     """confs: {1: (kind, text), 2: (kind, text)}; director 1 is meant to be master."""
-    print(f"== {name}", flush=True)
-    before = len(lab_mod.failures)
-    lab = Lab(directord)
-    try:
+    with lab_for(directord, name) as lab:
         if ":" in vip:  # as on a real director, the link-local addresses are ready (DAD done) before VRRP starts
             ready = lambda i: "fe80" in sh(f"ip -n {lab.ns[i]} -6 addr show dev eth0 scope link -tentative").stdout  # noqa: E731
             check(wait(lambda: ready(1) and ready(2), 10) is not None, f"{name}: link-local addresses ready")
@@ -94,10 +106,6 @@ def pair(directord, name, confs, vip, ping_cmd, neigh_cmd, down, restart_check=T
             restart(lab, 1, *confs[1], [vip + ("/64" if ":" in vip else "/24")])
             check(wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 20) is not None,
                   f"{name}: the old master returns and preempts")
-    finally:
-        if len(lab_mod.failures) > before:
-            print(lab.logs())
-        lab.close()
 
 
 def ipv6_cases(d):
@@ -170,10 +178,7 @@ def fifo_reader(path):
 
 def sync_group_case(d):
     name = "sync group (VI_1 + VI_2), directord pair"
-    print(f"== {name}", flush=True)
-    before = len(lab_mod.failures)
-    lab = Lab(d)
-    try:
+    with lab_for(d, name) as lab:
         flag = os.path.join(lab.work, "healthy")
         open(flag, "w").close()
         lines = fifo_reader(os.path.join(lab.work, "d1.fifo"))
@@ -200,18 +205,11 @@ def sync_group_case(d):
         st = status(lab, 2).get("vrrp", {})
         check(ok and st.get("VI_1", {}).get("sync_group") == "G" and st.get("VI_1", {}).get("state") == "BACKUP",
               f"{name}: status shows the group and states", json.dumps(st)[:300])
-    finally:
-        if len(lab_mod.failures) > before:
-            print(lab.logs())
-        lab.close()
 
 
 def preempt_cases(d):
     name = "nopreempt / preempt_delay"
-    print(f"== {name}", flush=True)
-    before = len(lab_mod.failures)
-    lab = Lab(d)
-    try:
+    with lab_for(d, name) as lab:
         def conf(i, prio, more=""):
             return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, 0.1, [f"{VIP}/24"], more)])
         lab.start_raw(1, "directord", conf(1, 150, "nopreempt = true;"))
@@ -224,15 +222,9 @@ def preempt_cases(d):
         check(lab.has_vip(2) and not lab.has_vip(1), f"{name}: with nopreempt the returning director stays backup")
         lab.kill(1, signal.SIGTERM)
         restart(lab, 1, "directord", conf(1, 150, "preempt_delay = 2;"), [f"{VIP}/24"])
-        t0 = time.monotonic()
         took = wait(lambda: lab.has_vip(1), 10, 0.01)
         check(took is not None and 2.0 <= took <= 2.0 + 0.5 + MARGIN + 1,
               f"{name}: with preempt_delay = 2 it preempts after the delay", f"{took:.2f} s" if took else "never")
-        del t0
-    finally:
-        if len(lab_mod.failures) > before:
-            print(lab.logs())
-        lab.close()
 
 
 def arp_counter(lab, vip, seconds):
@@ -253,10 +245,7 @@ while time.time() < end:
 
 def garp_and_drops_case(d):
     name = "garp refresh, garp interval, drop counters"
-    print(f"== {name}", flush=True)
-    before = len(lab_mod.failures)
-    lab = Lab(d)
-    try:
+    with lab_for(d, name) as lab:
         garp = "garp = { master_repeat = 5; interval = 0.1; master_delay = 0; master_refresh = 0.5; master_refresh_repeat = 2; };"
         counter = arp_counter(lab, VIP, 3.5)
         time.sleep(0.3)
@@ -293,10 +282,6 @@ for _ in range(3): s.sendto(bytes.fromhex("{payload.hex()}"), ("224.0.0.18", 0))
               f"{name}: ... and change nothing (a priority 255 advert with a bad checksum is ignored)")
         check(st.get("adverts_received", 0) > 10 and st.get("master") == "10.99.0.11",
               f"{name}: status shows the adverts received and the master", json.dumps(st)[:300])
-    finally:
-        if len(lab_mod.failures) > before:
-            print(lab.logs())
-        lab.close()
 
 
 def main():
