@@ -1,6 +1,9 @@
 #include "vrrp/Instance.h"
 
+#include <net/if.h>
+
 #include <algorithm>
+#include <map>
 #include <cstring>
 
 #include "director/base/Log.h"
@@ -53,8 +56,7 @@ Instance::~Instance() {
 // The interface a virtual address goes on: its own dev, or the instance's (0: no such interface).
 int Instance::ifindexOf(const conf::VirtualAddress& v) const {
     if (v.dev.empty()) return ifc_.index;
-    const auto info = interfaceInfo(v.dev);
-    return info ? info->index : 0;
+    return static_cast<int>(::if_nametoindex(v.dev.c_str()));
 }
 
 std::vector<base::IpAddress> Instance::vips() const {
@@ -72,7 +74,7 @@ bool Instance::start() {
     }
     ifc_ = *info;
     MachineConfig mc = machineConfig(cfg_);
-    mc.primary = source().value_or(cfg_.family == base::Family::V4 ? base::IpAddress::v4(0) : base::IpAddress::fromBytes(base::Family::V6, std::array<std::uint8_t, 16>{}.data()));
+    mc.primary = source().value_or(base::IpAddress{});  // none yet: FAULT (below) until there is one
     machine_ = StateMachine(mc);
     machine_.setGated(group_ != nullptr);
     if (auto ec = socket_.open(cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), ah())) {
@@ -283,9 +285,16 @@ void Instance::refreshGarp() {
 // address, on the address's interface; garp.interval apart when set (one round at once otherwise).
 void Instance::garpBurst(int repeat) {
     const bool idle = garpQueue_.empty();  // else the pacer is running and takes these too
+    // each interface looked up once per burst (its MAC and IPv6 forwarding as they are now)
+    std::map<std::string, std::optional<InterfaceInfo>> on;
     for (int i = 0; i < repeat; ++i)
         for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
-            for (const auto& v : *list) garpQueue_.push_back(&v);
+            for (const auto& v : *list) {
+                const std::string& dev = v.dev.empty() ? cfg_.interface : v.dev;
+                auto it = on.find(dev);
+                if (it == on.end()) it = on.emplace(dev, interfaceInfo(dev)).first;
+                if (it->second) garpQueue_.push_back({v.prefix.address, *it->second});
+            }
     if (cfg_.garp.interval <= 0) {
         while (!garpQueue_.empty()) sendNextGarp();
     } else if (idle) {
@@ -294,14 +303,10 @@ void Instance::garpBurst(int repeat) {
 }
 
 void Instance::sendNextGarp() {
-    const conf::VirtualAddress* v = garpQueue_.front();
+    const auto [address, on] = garpQueue_.front();
     garpQueue_.pop_front();
-    std::optional<InterfaceInfo> other;
-    if (!v->dev.empty() && v->dev != cfg_.interface) other = interfaceInfo(v->dev);
-    const InterfaceInfo& on = other ? *other : ifc_;
-    if (on.index == 0) return;
-    if (auto ec = vipManager_.announce(on, v->prefix.address))
-        base::log::debug("vrrp: ", cfg_.name, ": announcing ", v->prefix.address.str(), ": ", ec.message());
+    if (auto ec = vipManager_.announce(on, address))
+        base::log::debug("vrrp: ", cfg_.name, ": announcing ", address.str(), ": ", ec.message());
     else ++announced_;
 }
 
@@ -394,18 +399,19 @@ void InstanceGroup::changed() {
         return;
     }
     busy_ = true;
-    do {
-        again_ = false;
+    auto members = [this] {
         std::vector<SyncMember> ms;
         for (Instance* m : members_) ms.push_back({&m->machine(), m->ownFault()});
-        const auto actions = logic_.settle(ms, std::chrono::steady_clock::now());
+        return ms;
+    };
+    do {
+        again_ = false;
+        const auto actions = logic_.settle(members(), std::chrono::steady_clock::now());
         for (size_t i = 0; i < members_.size(); ++i)
             if (!actions[i].empty()) members_[i]->run(actions[i]);
     } while (again_);
     busy_ = false;
-    std::vector<SyncMember> ms;
-    for (Instance* m : members_) ms.push_back({&m->machine(), m->ownFault()});
-    const auto common = SyncGroup::common(ms);
+    const auto common = SyncGroup::common(members());
     if (common && common != reported_) {
         base::log::notice("vrrp: sync group ", name_, ": ", reported_ ? stateName(*reported_) : "INIT", " -> ", stateName(*common));
         reported_ = common;

@@ -59,7 +59,11 @@ private:
     void refreshGarp();
     void sendNextGarp();
     void paceGarps();
-    std::deque<const conf::VirtualAddress*> garpQueue_;
+    struct Announcement {
+        base::IpAddress address;
+        InterfaceInfo on;
+    };
+    std::deque<Announcement> garpQueue_;
     std::uint64_t announced_ = 0;
     // Interface tracking: the instance's own link, and track_interfaces (weight 0: FAULT when down;
     // otherwise the weight is added to the priority while down). Polled every 200 ms.

@@ -25,6 +25,16 @@
 
 namespace vrrp {
 
+namespace {
+
+bool forwarding6(const std::string& name) {
+    std::ifstream in("/proc/sys/net/ipv6/conf/" + name + "/forwarding");
+    int v = 0;
+    return in >> v && v != 0;
+}
+
+}  // namespace
+
 std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::vector<base::IpAddress>& notThese) {
     InterfaceInfo info;
     info.index = static_cast<int>(::if_nametoindex(name.c_str()));
@@ -47,6 +57,7 @@ std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::v
         ::freeifaddrs(list);
     }
     info.linkLocalV6 = linkLocal(name);
+    info.forwardsV6 = forwarding6(name);
     return info;
 }
 
@@ -319,14 +330,6 @@ std::error_code sendFrame(int fd, int ifindex, std::uint16_t ethertype, std::spa
     return {};
 }
 
-bool forwarding6(int ifindex) {
-    char name[IF_NAMESIZE] = {};
-    if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
-    std::ifstream in(std::string("/proc/sys/net/ipv6/conf/") + name + "/forwarding");
-    int v = 0;
-    return in >> v && v != 0;
-}
-
 }  // namespace
 
 // An unsolicited neighbour advertisement (RFC 4861 7.2.6) from the VIP to all nodes (ff02::1), hop
@@ -344,7 +347,9 @@ std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& 
     ip[6] = 58;   // ICMPv6
     ip[7] = 255;  // hop limit
     std::memcpy(ip + 8, vip.bytes().data(), 16);
-    ip[24] = 0xff, ip[25] = 0x02, ip[39] = 1;  // ff02::1
+    std::uint8_t allNodes[16] = {0xff, 0x02};
+    allNodes[15] = 1;
+    std::memcpy(ip + 24, allNodes, 16);
     std::uint8_t* na = ip + 40;
     na[0] = 136;
     na[4] = static_cast<std::uint8_t>(0x20 | (router ? 0x80 : 0));
@@ -352,11 +357,8 @@ std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& 
     na[24] = 2;  // target link-layer address option, 8 bytes
     na[25] = 1;
     std::memcpy(na + 26, mac.data(), 6);
-    // ICMPv6 checksum over the pseudo-header: source, destination, length, next header
-    std::uint32_t pseudo = 0;
-    for (size_t i = 0; i < 32; i += 2) pseudo += (std::uint32_t{ip[8 + i]} << 8) | ip[9 + i];
-    pseudo += 32 + 58;
-    const std::uint16_t ck = inetChecksum({na, 32}, pseudo);
+    const auto dst = base::IpAddress::fromBytes(base::Family::V6, allNodes);
+    const std::uint16_t ck = inetChecksum({na, 32}, pseudoHeaderSum(vip, dst, 32, 58));
     na[2] = static_cast<std::uint8_t>(ck >> 8);
     na[3] = static_cast<std::uint8_t>(ck & 0xff);
     return f;
@@ -379,7 +381,7 @@ std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& 
 
 std::error_code VipManager::unsolicitedNa(const InterfaceInfo& ifc, const base::IpAddress& vip) {
     if (packet_ < 0) return {EBADF, std::generic_category()};
-    return sendFrame(packet_, ifc.index, 0x86dd, unsolicitedNaFrame(ifc.mac, vip, forwarding6(ifc.index)));
+    return sendFrame(packet_, ifc.index, 0x86dd, unsolicitedNaFrame(ifc.mac, vip, ifc.forwardsV6));
 }
 
 std::error_code VipManager::gratuitousArp(const InterfaceInfo& ifc, const base::IpAddress& vip) {

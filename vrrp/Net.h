@@ -25,6 +25,7 @@ struct InterfaceInfo {
     std::array<std::uint8_t, 6> mac{};
     std::optional<base::IpAddress> primaryV4;  // the first IPv4 address that is not a virtual one
     std::optional<base::IpAddress> linkLocalV6;  // fe80::/10, not tentative (DAD done)
+    bool forwardsV6 = false;  // IPv6 forwarding on: neighbour advertisements carry the Router flag
 };
 // The interface's usable link-local IPv6 address (VRRPv3 over IPv6 is sent from it).
 std::optional<base::IpAddress> linkLocal(const std::string& name);

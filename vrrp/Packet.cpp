@@ -13,17 +13,21 @@ std::uint32_t sum16(std::span<const std::uint8_t> data, std::uint32_t acc) {
     return acc;
 }
 
-// The IPv4 or IPv6 pseudo-header of a VRRP message of `len` bytes.
+// The pseudo-header of a VRRP message of `len` bytes.
 std::uint32_t pseudoSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len) {
-    const size_t n = src.isV4() ? 4 : 16;
-    std::uint32_t acc = sum16({src.bytes().data(), n}, 0);
-    acc = sum16({dst.bytes().data(), n}, acc);
-    acc += kProtocol;
-    acc += static_cast<std::uint32_t>(len);  // fits 16 bits for any VRRP message
-    return acc;
+    return pseudoHeaderSum(src, dst, len, kProtocol);
 }
 
 }  // namespace
+
+std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len, std::uint8_t protocol) {
+    const size_t n = src.isV4() ? 4 : 16;
+    std::uint32_t acc = sum16({src.bytes().data(), n}, 0);
+    acc = sum16({dst.bytes().data(), n}, acc);
+    acc += protocol;
+    acc += static_cast<std::uint32_t>(len);  // fits 16 bits for any VRRP or NA message
+    return acc;
+}
 
 const char* dropName(Drop d) {
     switch (d) {

@@ -56,6 +56,10 @@ struct Decoded {
 std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src,
                                    const base::IpAddress& dst);
 
+// The sum of the IPv4 or IPv6 pseudo-header (source, destination, length, protocol / next header)
+// for inetChecksum's `initial`: VRRPv3 (protocol 112) and ICMPv6 (58) checksums start from it.
+std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len, std::uint8_t protocol);
+
 // The Internet checksum (RFC 1071) of `data` after `initial` (a pseudo-header sum).
 std::uint16_t inetChecksum(std::span<const std::uint8_t> data, std::uint32_t initial = 0);
 

@@ -140,18 +140,24 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51;
         return out
 
 
-def link_down_case(lab, name, version, interval):
-    # the interface of the master goes down: FAULT, the backup takes over; up again: preemption.
-    # The backup reports every transition on its notify fifo, in keepalived's format.
+def fifo_reader(path):
+    """Makes a fifo at `path` and collects its lines (a notify fifo's reader) in the returned list."""
     lines = []
-    fifo = os.path.join(lab.work, "notify.fifo")
-    os.mkfifo(fifo)
+    os.mkfifo(path)
 
     def reader():
-        with open(fifo) as f:
+        with open(path) as f:
             for line in f:
                 lines.append(line.strip())
     threading.Thread(target=reader, daemon=True).start()
+    return lines
+
+
+def link_down_case(lab, name, version, interval):
+    # the interface of the master goes down: FAULT, the backup takes over; up again: preemption.
+    # The backup reports every transition on its notify fifo, in keepalived's format.
+    fifo = os.path.join(lab.work, "notify.fifo")
+    lines = fifo_reader(fifo)
     lab.kill(2, signal.SIGTERM)
     lab.procs[2].wait(timeout=20)
     sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0; ip -n {lab.ns[2]} addr del {VIP}/24 dev eth0", check=False)

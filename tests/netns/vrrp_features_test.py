@@ -21,12 +21,11 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import Lab, check, sh, wait  # noqa: E402
+from vrrp_failover_test import Lab, check, fifo_reader, sh, wait  # noqa: E402
 
 VIP, VIP2, VIP6 = "10.99.0.10", "10.99.0.20", "fd00:99::10"
 MARGIN = lab_mod.MARGIN
@@ -162,18 +161,6 @@ def ah_and_unicast_cases(d):
             return directord_conf(lab, i, [d_instance("VI_1", 51, spec[2], 3, 0.1, [f"{VIP}/24"],
                                                       f'unicast_source = "{me}"; unicast_peers = [ "{peer}" ];')])
         pair_with_builder(d, f"unicast v3 {k1} (150) + {k2} (100)", confs, builder, VIP, ping, neigh, 0.3 + 0.061)
-
-
-def fifo_reader(path):
-    lines = []
-    os.mkfifo(path)
-
-    def reader():
-        with open(path) as f:
-            for line in f:
-                lines.append(line.strip())
-    threading.Thread(target=reader, daemon=True).start()
-    return lines
 
 
 def sync_group_case(d):

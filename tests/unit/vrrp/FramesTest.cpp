@@ -48,9 +48,8 @@ TEST_CASE("vrrp frames: the unsolicited neighbour advertisement is keepalived's"
     // a forwarding interface sets the Router flag (and the checksum follows)
     auto routed = vrrp::unsolicitedNaFrame(kMac, kVip6, true);
     CHECK(routed[14 + 40 + 4] == 0xa0);
-    std::uint32_t pseudo = 0;
-    for (size_t i = 0; i < 32; i += 2) pseudo += (std::uint32_t{routed[22 + i]} << 8) | routed[23 + i];
-    CHECK(vrrp::inetChecksum({routed.data() + 54, 32}, pseudo + 32 + 58) == 0);
+    const auto allNodes = *base::IpAddress::parse("ff02::1");
+    CHECK(vrrp::inetChecksum({routed.data() + 54, 32}, vrrp::pseudoHeaderSum(kVip6, allNodes, 32, 58)) == 0);
 }
 
 TEST_CASE("vrrp frames: the gratuitous ARP is keepalived's") {
