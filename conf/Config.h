@@ -48,7 +48,7 @@ struct SyncDaemonConfig {
     base::IpAddress group = base::IpAddress::v4(0xe0000051);  // 224.0.0.81
     int port = 8848;
     int ttl = 1;
-    int maxlen = 0;  // 0: the largest that fits the interface MTU
+    int maxlen = 0;            // 0: the largest that fits the interface MTU
     std::string vrrpInstance;  // master while this instance is MASTER, backup otherwise
     Location where;
     bool operator==(const SyncDaemonConfig&) const = default;
@@ -255,7 +255,7 @@ struct VirtualServer {
     bool schedPort = false;      // sh/mh flag: port
     ForwardingMethod forwarding = ForwardingMethod::Nat;
     Tunnel tunnel;
-    int persistenceTimeout = 0;  // 0: not persistent
+    int persistenceTimeout = 0;   // 0: not persistent
     int persistenceNetmask = -1;  // prefix length; -1: the full length of the family
     std::string persistenceEngine;
     bool onePacket = false;
@@ -276,7 +276,9 @@ struct VirtualServer {
     std::vector<RealServer> realServers;
     Location where;
 
-    int netmaskPrefix() const { return persistenceNetmask >= 0 ? persistenceNetmask : family == base::Family::V4 ? 32 : 128; }
+    int netmaskPrefix() const {
+        return persistenceNetmask >= 0 ? persistenceNetmask : family == base::Family::V4 ? 32 : 128;
+    }
     // "10.0.0.1:80/tcp", "[2001:db8::1]:53/udp", "fwmark 1" (ipv6 marked).
     std::string str() const;
     bool operator==(const VirtualServer&) const = default;

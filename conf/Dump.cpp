@@ -58,8 +58,14 @@ public:
         for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : " ") + quote(v[i]);
         set(k, s + (v.empty() ? "]" : " ]"));
     }
-    void open(const std::string& head) { line(head); ++depth_; }
-    void close(const std::string& tail) { --depth_; line(tail); }
+    void open(const std::string& head) {
+        line(head);
+        ++depth_;
+    }
+    void close(const std::string& tail) {
+        --depth_;
+        line(tail);
+    }
     std::string text() const { return os_.str(); }
 
 private:
@@ -208,7 +214,7 @@ void check(Out& o, const CheckConfig& c) {
         for (size_t i = 0; i < c.statusCodes.size(); ++i) {
             const auto& r = c.statusCodes[i];
             codes += (i ? ", " : " ") + (r.low == r.high ? std::to_string(r.low)
-                                                        : quote(std::to_string(r.low) + "-" + std::to_string(r.high)));
+                                                         : quote(std::to_string(r.low) + "-" + std::to_string(r.high)));
         }
         // libconfig arrays hold one type: write every entry as a range string when they mix.
         bool mixed = false;
@@ -216,8 +222,8 @@ void check(Out& o, const CheckConfig& c) {
         if (mixed) {
             codes = "[";
             for (size_t i = 0; i < c.statusCodes.size(); ++i)
-                codes += (i ? ", " : " ") + quote(std::to_string(c.statusCodes[i].low) + "-" +
-                                                  std::to_string(c.statusCodes[i].high));
+                codes += (i ? ", " : " ") +
+                         quote(std::to_string(c.statusCodes[i].low) + "-" + std::to_string(c.statusCodes[i].high));
         }
         o.set("status_codes", codes + " ]");
         if (!c.digest.empty()) o.str("digest", c.digest);

@@ -1,7 +1,7 @@
 #include "conf/Loader.h"
 
-#include <libconfig.h++>
 #include <regex.h>
+#include <libconfig.h++>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,8 +23,8 @@ void eachGroup(Reader& parent, const char* key, const std::string& section, Fn f
     const libconfig::Setting* list = parent.find(key);
     if (!list) return;
     if (!list->isList() && !(list->isArray() && list->getLength() == 0)) {
-        parent.error(*list, parent.childPath(key), std::string("expected a list of groups ( {...}, {...} ), got ") +
-                                                       typeName(*list));
+        parent.error(*list, parent.childPath(key),
+                     std::string("expected a list of groups ( {...}, {...} ), got ") + typeName(*list));
         return;
     }
     for (int i = 0; i < list->getLength(); ++i) {
@@ -64,7 +64,8 @@ void readGlobal(Reader& r, GlobalConfig& g) {
             if (lvl == "debug" || lvl == "info" || lvl == "notice" || lvl == "warning" || lvl == "error")
                 g.logLevel = lvl;
             else
-                r.error(*s, r.childPath("log_level"), "'" + lvl + "' is not one of: debug, info, notice, warning, error");
+                r.error(*s, r.childPath("log_level"),
+                        "'" + lvl + "' is not one of: debug, info, notice, warning, error");
         }
     }
     r.choice("log_target", g.logTarget, {{"stderr", LogTarget::Stderr}, {"syslog", LogTarget::Syslog}});
@@ -72,7 +73,9 @@ void readGlobal(Reader& r, GlobalConfig& g) {
     r.get("control_socket", g.controlSocket, false);
     r.get("state_dump_file", g.stateDumpFile, false);
     r.choice("data_plane", g.dataPlane,
-             {{"auto", DataPlane::Auto}, {"kernel", DataPlane::Kernel}, {"userspace", DataPlane::Userspace},
+             {{"auto", DataPlane::Auto},
+              {"kernel", DataPlane::Kernel},
+              {"userspace", DataPlane::Userspace},
               {"memory", DataPlane::Memory}});
     r.choice("flush_on_stop", g.flushOnStop,
              {{"created", FlushOnStop::Created}, {"all", FlushOnStop::All}, {"none", FlushOnStop::None}});
@@ -176,10 +179,12 @@ void readVirtualAddresses(Reader& r, const char* key, const std::string& section
             if (const auto* st = g.find("scope")) {
                 std::string scope;
                 if (g.get("scope", scope)) {
-                    if (scope == "global" || scope == "site" || scope == "link" || scope == "host" || scope == "nowhere")
+                    if (scope == "global" || scope == "site" || scope == "link" || scope == "host" ||
+                        scope == "nowhere")
                         va.scope = scope;
                     else
-                        g.error(*st, g.childPath("scope"), "'" + scope + "' is not one of: global, site, link, host, nowhere");
+                        g.error(*st, g.childPath("scope"),
+                                "'" + scope + "' is not one of: global, site, link, host, nowhere");
                 }
             }
             if (const auto* st = g.find("label"); st && g.get("label", va.label) && va.label.size() > 15)
@@ -217,11 +222,11 @@ void readInstance(Reader& r, VrrpInstance& v) {
         double iv = v.advertInterval;
         if (r.seconds("advert_interval", iv, 0.01, 255)) {
             if (v.version == 2 && (iv < 1 || iv != static_cast<int>(iv)))
-                r.error(*st, r.childPath("advert_interval"), "VRRPv2 advertises whole seconds (1..255); use version = 3 for sub-second intervals");
+                r.error(*st, r.childPath("advert_interval"),
+                        "VRRPv2 advertises whole seconds (1..255); use version = 3 for sub-second intervals");
             else if (v.version == 3 && iv > 40.95)
                 r.error(*st, r.childPath("advert_interval"), "VRRPv3 intervals are at most 40.95 s");
-            else
-                v.advertInterval = iv;
+            else v.advertInterval = iv;
         }
     }
     bool master = false;
@@ -232,8 +237,8 @@ void readInstance(Reader& r, VrrpInstance& v) {
     subGroup(r, "authentication", "vrrp_instances.authentication", [&](Reader& a) {
         a.require("type");
         a.choice("type", v.authType, {{"PASS", AuthType::Pass}, {"AH", AuthType::Ah}, {"NONE", AuthType::None}});
-        if (const auto* st = a.find("password"); st && a.get("password", v.authPassword, false) &&
-                                                 v.authPassword.size() > 8)
+        if (const auto* st = a.find("password");
+            st && a.get("password", v.authPassword, false) && v.authPassword.size() > 8)
             a.error(*st, a.childPath("password"), "VRRPv2 carries at most 8 characters of password");
         if (v.authType != AuthType::None && v.authPassword.empty() && !a.has("password"))
             a.error("missing required setting 'password'");
@@ -282,8 +287,9 @@ void readInstance(Reader& r, VrrpInstance& v) {
 
 const std::vector<std::string>& checkKeysFor(CheckType t) {
     static const std::vector<std::string> tcp = {};
-    static const std::vector<std::string> http = {"path", "status_codes", "digest", "regex", "regex_no_match",
-                                                  "virtualhost", "http_version", "max_body", "read_timeout"};
+    static const std::vector<std::string> http = {"path",         "status_codes",   "digest",
+                                                  "regex",        "regex_no_match", "virtualhost",
+                                                  "http_version", "max_body",       "read_timeout"};
     static const std::vector<std::string> tls = {"sni", "verify", "ca_file", "cert_file", "key_file"};
     static const std::vector<std::string> script = {"script", "user", "timeout", "dynamic_weight"};
     switch (t) {
@@ -306,7 +312,8 @@ bool parseStatusCodes(Reader& r, std::vector<StatusRange>& out) {
     const libconfig::Setting* s = r.find("status_codes");
     if (!s) return false;
     if (!s->isArray() && !s->isList()) {
-        r.error(*s, r.childPath("status_codes"), "expected an array of codes or \"LOW-HIGH\" ranges, got " + typeName(*s));
+        r.error(*s, r.childPath("status_codes"),
+                "expected an array of codes or \"LOW-HIGH\" ranges, got " + typeName(*s));
         return false;
     }
     std::vector<StatusRange> v;
@@ -318,7 +325,8 @@ bool parseStatusCodes(Reader& r, std::vector<StatusRange>& out) {
             range.low = range.high = static_cast<int>(e);
         } else if (e.getType() == libconfig::Setting::TypeString) {
             const std::string t = static_cast<const char*>(e);
-            if (sscanf(t.c_str(), "%d-%d", &range.low, &range.high) != 2 || t.find_first_not_of("0123456789-") != std::string::npos) {
+            if (sscanf(t.c_str(), "%d-%d", &range.low, &range.high) != 2 ||
+                t.find_first_not_of("0123456789-") != std::string::npos) {
                 r.error(e, path, "'" + t + "' is not a range LOW-HIGH");
                 return false;
             }
@@ -343,8 +351,11 @@ bool parseStatusCodes(Reader& r, std::vector<StatusRange>& out) {
 void readCheck(Reader& r, CheckConfig& c) {
     c.where = r.location();
     r.require("type");
-    r.choice("type", c.type, {{"tcp", CheckType::Tcp}, {"http", CheckType::Http}, {"https", CheckType::Https},
-                              {"script", CheckType::Script}});
+    r.choice("type", c.type,
+             {{"tcp", CheckType::Tcp},
+              {"http", CheckType::Http},
+              {"https", CheckType::Https},
+              {"script", CheckType::Script}});
     r.seconds("delay_loop", c.delayLoop, 0.01, kDay);
     r.seconds("connect_timeout", c.connectTimeout, 0.01, 3600);
     r.get("retry", c.retry, 0, 100);
@@ -362,7 +373,8 @@ void readCheck(Reader& r, CheckConfig& c) {
         parseStatusCodes(r, c.statusCodes);
         if (const auto* st = r.find("digest"); st && r.get("digest", c.digest)) {
             if (c.digest.size() != 32 || c.digest.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-                r.error(*st, r.childPath("digest"), "an MD5 digest is 32 hex digits (directord --genhash URL prints it)");
+                r.error(*st, r.childPath("digest"),
+                        "an MD5 digest is 32 hex digits (directord --genhash URL prints it)");
             for (auto& ch : c.digest) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
         }
         if (const auto* st = r.find("regex"); st && r.get("regex", c.regex, false)) {
@@ -420,7 +432,8 @@ std::optional<std::string> checkKeyHint(CheckType t, const std::string& key) {
 
 void readForwarding(Reader& r, const char* key, std::optional<ForwardingMethod>& out) {
     ForwardingMethod m{};
-    if (r.choice(key, m, {{"nat", ForwardingMethod::Nat}, {"dr", ForwardingMethod::Dr}, {"tun", ForwardingMethod::Tun}}))
+    if (r.choice(key, m,
+                 {{"nat", ForwardingMethod::Nat}, {"dr", ForwardingMethod::Dr}, {"tun", ForwardingMethod::Tun}}))
         out = m;
 }
 
@@ -460,22 +473,26 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
         if (vs.address) vs.family = vs.address->family();
         r.require("port");
         r.get("port", vs.port, 0, 65535);
-        r.choice("protocol", vs.protocol, {{"tcp", std::string("tcp")}, {"udp", std::string("udp")}, {"sctp", std::string("sctp")}});
+        r.choice("protocol", vs.protocol,
+                 {{"tcp", std::string("tcp")}, {"udp", std::string("udp")}, {"sctp", std::string("sctp")}});
     } else {
         r.choice("family", vs.family, {{"ipv4", base::Family::V4}, {"ipv6", base::Family::V6}});
         r.setHint([](const std::string& key) -> std::optional<std::string> {
             if (key == "port" || key == "protocol")
-                return "'" + key + "' does not apply to a fwmark virtual server (the firewall mark selects the traffic)";
+                return "'" + key +
+                       "' does not apply to a fwmark virtual server (the firewall mark selects the traffic)";
             return std::nullopt;
         });
     }
     if (const auto* st = r.find("scheduler")) {
         std::string s;
         if (r.get("scheduler", s)) {
-            static const std::vector<std::string> kScheds = {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh",
-                                                             "lblc", "lblcr", "fo", "ovf", "twos"};
+            static const std::vector<std::string> kScheds = {"rr", "wrr", "lc",   "wlc",   "sed", "nq",  "sh",
+                                                             "dh", "mh",  "lblc", "lblcr", "fo",  "ovf", "twos"};
             if (std::find(kScheds.begin(), kScheds.end(), s) != kScheds.end()) vs.scheduler = s;
-            else r.error(*st, r.childPath("scheduler"), "unknown scheduler '" + s + "' (rr wrr lc wlc sed nq sh dh mh lblc lblcr fo ovf twos)");
+            else
+                r.error(*st, r.childPath("scheduler"),
+                        "unknown scheduler '" + s + "' (rr wrr lc wlc sed nq sh dh mh lblc lblcr fo ovf twos)");
         }
     }
     if (const auto* st = r.find("scheduler_flags")) {
@@ -484,7 +501,8 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
             for (const auto& f : flags) {
                 if (f == "fallback") vs.schedFallback = true;
                 else if (f == "port") vs.schedPort = true;
-                else r.error(*st, r.childPath("scheduler_flags"), "unknown scheduler flag '" + f + "' (fallback, port)");
+                else
+                    r.error(*st, r.childPath("scheduler_flags"), "unknown scheduler flag '" + f + "' (fallback, port)");
             }
             if (!flags.empty() && vs.scheduler != "sh" && vs.scheduler != "mh")
                 r.error(*st, r.childPath("scheduler_flags"), "scheduler flags apply to the sh and mh schedulers only");
@@ -494,10 +512,12 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
     readForwarding(r, "forwarding", fwd);
     if (fwd) vs.forwarding = *fwd;
     subGroup(r, "tunnel", "virtual_servers.tunnel", [&](Reader& t) {
-        t.choice("type", vs.tunnel.type, {{"ipip", TunnelType::Ipip}, {"gue", TunnelType::Gue}, {"gre", TunnelType::Gre}});
+        t.choice("type", vs.tunnel.type,
+                 {{"ipip", TunnelType::Ipip}, {"gue", TunnelType::Gue}, {"gre", TunnelType::Gre}});
         t.get("port", vs.tunnel.port, 0, 65535);
-        t.choice("checksum", vs.tunnel.checksum,
-                 {{"nocsum", TunnelChecksum::NoCsum}, {"csum", TunnelChecksum::Csum}, {"remcsum", TunnelChecksum::RemCsum}});
+        t.choice(
+            "checksum", vs.tunnel.checksum,
+            {{"nocsum", TunnelChecksum::NoCsum}, {"csum", TunnelChecksum::Csum}, {"remcsum", TunnelChecksum::RemCsum}});
         if (vs.tunnel.type == TunnelType::Gue && vs.tunnel.port == 0) t.error("a gue tunnel needs a port");
     });
     r.get("persistence_timeout", vs.persistenceTimeout, 0, 2678400);
@@ -511,8 +531,7 @@ void readVirtualServer(Reader& r, VirtualServer& vs) {
             const int ones = __builtin_popcount(m);
             if (!a || !a->isV4() || (ones < 32 && (m << ones) != 0))
                 r.error(*st, r.childPath("persistence_netmask"), "'" + text + "' is not a netmask like 255.255.255.0");
-            else
-                vs.persistenceNetmask = ones;
+            else vs.persistenceNetmask = ones;
         } else {
             r.get("persistence_netmask", vs.persistenceNetmask, 0, maxp);
         }
@@ -592,9 +611,10 @@ LoadResult finishLoad(libconfig::Config& lc, const std::string& file) {
     // By line within each file; files in the order their first problem was found.
     std::map<std::string, size_t> fileOrder;
     for (const auto& d : result.diagnostics) fileOrder.emplace(d.file, fileOrder.size());
-    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-        return a.file != b.file ? fileOrder[a.file] < fileOrder[b.file] : a.line < b.line;
-    });
+    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) {
+                         return a.file != b.file ? fileOrder[a.file] < fileOrder[b.file] : a.line < b.line;
+                     });
     if (result.diagnostics.empty()) result.config = std::move(cfg);
     return result;
 }
@@ -619,7 +639,8 @@ LoadResult guardedLoad(const std::string& file, const std::string& includeDir, R
         result.diagnostics.push_back(
             Diagnostic{f, e.getLine(), "", what == "syntax error" ? what : "syntax error: " + what});
     } catch (const libconfig::FileIOException&) {
-        result.diagnostics.push_back(Diagnostic{file, 0, "", std::string("cannot read the file: ") + std::strerror(errno)});
+        result.diagnostics.push_back(
+            Diagnostic{file, 0, "", std::string("cannot read the file: ") + std::strerror(errno)});
     } catch (const std::exception& e) {
         result.diagnostics.push_back(Diagnostic{file, 0, "", std::string("cannot load: ") + e.what()});
     }
@@ -634,7 +655,8 @@ LoadResult loadFile(const std::string& path) {
         if (!probe) {
             const int err = errno;
             LoadResult r;
-            r.diagnostics.push_back(Diagnostic{path, 0, "", std::string("cannot read the file: ") + std::strerror(err)});
+            r.diagnostics.push_back(
+                Diagnostic{path, 0, "", std::string("cannot read the file: ") + std::strerror(err)});
             return r;
         }
     }

@@ -121,8 +121,8 @@ bool Reader::number(const char* key, long long& out, long long lo, long long hi)
         return false;
     }
     if (v < lo || v > hi) {
-        error(*s, childPath(key), std::to_string(v) + " is out of range (" + std::to_string(lo) + ".." +
-                                      std::to_string(hi) + ")");
+        error(*s, childPath(key),
+              std::to_string(v) + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
         return false;
     }
     out = v;
@@ -256,8 +256,7 @@ bool Reader::get(const char* key, Command& out) {
         for (int i = 0; i < s->getLength(); ++i) {
             const libconfig::Setting& e = (*s)[i];
             if (e.getType() != libconfig::Setting::TypeString) {
-                error(e, childPath(key) + "[" + std::to_string(i) + "]",
-                      "expected a string, got " + typeName(e));
+                error(e, childPath(key) + "[" + std::to_string(i) + "]", "expected a string, got " + typeName(e));
                 return false;
             }
             c.argv.emplace_back(static_cast<const char*>(e));

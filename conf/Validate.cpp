@@ -31,8 +31,8 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
         auto [it, fresh] = vrids.emplace(std::make_tuple(v.interface, v.vrid, v.family), i);
         if (!fresh)
             add(d, v.where, p + ".virtual_router_id",
-                "virtual router id " + std::to_string(v.vrid) + " is already used on " + v.interface + " by instance '" +
-                    cfg.vrrpInstances[it->second].name + "'");
+                "virtual router id " + std::to_string(v.vrid) + " is already used on " + v.interface +
+                    " by instance '" + cfg.vrrpInstances[it->second].name + "'");
         if (v.family == base::Family::V6 && v.version != 3)
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
         else if (v.authType == AuthType::Ah && v.version != 2)
@@ -69,7 +69,8 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
     for (size_t i = 0; i < cfg.syncGroups.size(); ++i) {
         const auto& g = cfg.syncGroups[i];
         const std::string p = at("vrrp_sync_groups", i);
-        if (!groupNames.insert(g.name).second) add(d, g.where, p + ".name", "duplicate sync group name '" + g.name + "'");
+        if (!groupNames.insert(g.name).second)
+            add(d, g.where, p + ".name", "duplicate sync group name '" + g.name + "'");
         if (g.members.empty()) add(d, g.where, p + ".members", "a sync group needs at least one member");
         for (const auto& m : g.members) {
             if (!instances.contains(m)) add(d, g.where, p + ".members", "unknown vrrp instance '" + m + "'");
@@ -90,16 +91,17 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
         const std::string p = at("virtual_servers", i);
         auto key = std::make_tuple(vs.family, vs.fwmark ? std::string() : vs.protocol, vs.address, vs.port, vs.fwmark);
         if (auto [it, fresh] = seen.emplace(key, i); !fresh)
-            add(d, vs.where, p, "duplicate virtual server " + vs.str() + " (also virtual_servers[" +
-                                    std::to_string(it->second) + "])");
+            add(d, vs.where, p,
+                "duplicate virtual server " + vs.str() + " (also virtual_servers[" + std::to_string(it->second) + "])");
         if (userspace) {
             const char* why = nullptr;
             if (vs.fwmark) why = "fwmark services";
             else if (vs.protocol == "sctp") why = "sctp";
             else if (vs.forwarding != ForwardingMethod::Nat) why = "dr and tun forwarding";
             if (why)
-                add(d, vs.where, p, std::string("the userspace data plane does not do ") + why +
-                                        " (it forwards tcp and udp with full NAT); use data_plane = \"kernel\"");
+                add(d, vs.where, p,
+                    std::string("the userspace data plane does not do ") + why +
+                        " (it forwards tcp and udp with full NAT); use data_plane = \"kernel\"");
         }
         std::set<std::pair<base::IpAddress, int>> rsSeen;
         for (size_t k = 0; k < vs.realServers.size(); ++k) {

@@ -17,7 +17,8 @@ void SocketChannel::readMore() {
     asio::async_read_until(socket_, in_, '\n', [weak](const boost::system::error_code& ec, size_t n) {
         auto self = weak.lock();
         if (!self || ec) return;  // the supervisor went away: PDEATHSIG ends us
-        std::string line(asio::buffers_begin(self->in_.data()), asio::buffers_begin(self->in_.data()) + static_cast<std::ptrdiff_t>(n) - 1);
+        std::string line(asio::buffers_begin(self->in_.data()),
+                         asio::buffers_begin(self->in_.data()) + static_cast<std::ptrdiff_t>(n) - 1);
         self->in_.consume(n);
         self->deliver(line);
         self->readMore();

@@ -11,7 +11,6 @@
 #include "director/base/Asio.h"
 #include "healthcheck/ScriptProbe.h"
 
-
 namespace director {
 
 class CommandRunner {

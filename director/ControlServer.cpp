@@ -20,19 +20,21 @@ bool ControlServer::start() {
         stream_protocol::socket probe(io_);
         probe.connect(stream_protocol::endpoint(path_), ec);
         if (!ec) {
-            base::log::error("control: ", path_, " is in use by another process; no control socket for this directord"
+            base::log::error("control: ", path_,
+                             " is in use by another process; no control socket for this directord"
                              " (give it its own control_socket)");
             return false;
         }
     }
-    ::unlink(path_.c_str());  // a stale socket from a crash
+    ::unlink(path_.c_str());           // a stale socket from a crash
     const mode_t old = ::umask(0177);  // 0600: root only
     acceptor_.open(stream_protocol(), ec);
     if (!ec) acceptor_.bind(stream_protocol::endpoint(path_), ec);
     ::umask(old);
     if (!ec) acceptor_.listen(16, ec);
     if (ec) {
-        base::log::error("control: cannot listen on ", path_, ": ", ec.message(), "; directorctl will not reach this directord");
+        base::log::error("control: cannot listen on ", path_, ": ", ec.message(),
+                         "; directorctl will not reach this directord");
         return false;
     }
     owned_ = true;
@@ -60,41 +62,45 @@ void ControlServer::accept() {
                 boost::system::error_code ignore;
                 if (!tec) sock->close(ignore);  // a client that never sends its request
             });
-            asio::async_read_until(*sock, *buf, '\n', [this, sock, buf, timer](const boost::system::error_code& rec, size_t n) {
-                if (rec) {
-                    timer->cancel();
-                    return;
-                }
-                std::string request(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(n) - 1);
-                buf->consume(n);
-                size_t payload = 0;
-                if (request.rfind("ipvsadm ", 0) == 0) {
-                    try {
-                        payload = std::stoul(request.substr(8));
-                    } catch (const std::exception&) {
-                        payload = kMaxPayload + 1;
+            asio::async_read_until(
+                *sock, *buf, '\n', [this, sock, buf, timer](const boost::system::error_code& rec, size_t n) {
+                    if (rec) {
+                        timer->cancel();
+                        return;
                     }
-                }
-                auto reply = [this, sock, buf, timer](std::string req) {
-                    timer->cancel();
-                    auto answer = std::make_shared<std::string>(handler_(req));
-                    asio::async_write(*sock, asio::buffer(*answer), [sock, answer](const boost::system::error_code&, size_t) {
-                        boost::system::error_code ignore;
-                        sock->shutdown(asio::socket_base::shutdown_both, ignore);
-                    });
-                };
-                if (payload > kMaxPayload) return reply("error-too-big");
-                if (payload == 0) return reply(request);
-                const size_t have = buf->size();
-                const size_t need = payload > have ? payload - have : 0;
-                asio::async_read(*sock, *buf, asio::transfer_exactly(need),
-                                 [request, payload, buf, reply](const boost::system::error_code& pec, size_t) {
-                                     if (pec || buf->size() < payload) return;
-                                     std::string body(asio::buffers_begin(buf->data()),
-                                                      asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(payload));
-                                     reply(request + "\n" + body);
-                                 });
-            });
+                    std::string request(asio::buffers_begin(buf->data()),
+                                        asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(n) - 1);
+                    buf->consume(n);
+                    size_t payload = 0;
+                    if (request.rfind("ipvsadm ", 0) == 0) {
+                        try {
+                            payload = std::stoul(request.substr(8));
+                        } catch (const std::exception&) {
+                            payload = kMaxPayload + 1;
+                        }
+                    }
+                    auto reply = [this, sock, buf, timer](std::string req) {
+                        timer->cancel();
+                        auto answer = std::make_shared<std::string>(handler_(req));
+                        asio::async_write(*sock, asio::buffer(*answer),
+                                          [sock, answer](const boost::system::error_code&, size_t) {
+                                              boost::system::error_code ignore;
+                                              sock->shutdown(asio::socket_base::shutdown_both, ignore);
+                                          });
+                    };
+                    if (payload > kMaxPayload) return reply("error-too-big");
+                    if (payload == 0) return reply(request);
+                    const size_t have = buf->size();
+                    const size_t need = payload > have ? payload - have : 0;
+                    asio::async_read(*sock, *buf, asio::transfer_exactly(need),
+                                     [request, payload, buf, reply](const boost::system::error_code& pec, size_t) {
+                                         if (pec || buf->size() < payload) return;
+                                         std::string body(
+                                             asio::buffers_begin(buf->data()),
+                                             asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(payload));
+                                         reply(request + "\n" + body);
+                                     });
+                });
         }
         accept();
     });

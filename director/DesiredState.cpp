@@ -35,10 +35,8 @@ kmod::Service serviceOf(const conf::VirtualServer& vs) {
     if (vs.schedPort) s.flags |= kmod::kSvcSched2;
     s.timeout = static_cast<std::uint32_t>(vs.persistenceTimeout);
     const int prefix = vs.netmaskPrefix();
-    if (vs.family == base::Family::V4)
-        s.netmask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
-    else
-        s.netmask = static_cast<std::uint32_t>(prefix);
+    if (vs.family == base::Family::V4) s.netmask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+    else s.netmask = static_cast<std::uint32_t>(prefix);
     s.peName = vs.persistenceEngine;
     return s;
 }

@@ -88,7 +88,9 @@ int genhash(const std::string& url, bool verbose, double timeoutSeconds) {
         std::fprintf(stderr, "genhash: %s: %s\n", url.c_str(), result ? result->describe().c_str() : "no answer");
         return 1;
     }
-    if (verbose) std::printf("URL %s\nHTTP status %d\nMD5SUM = %s\n", url.c_str(), probe->lastStatus(), probe->lastDigest().c_str());
+    if (verbose)
+        std::printf("URL %s\nHTTP status %d\nMD5SUM = %s\n", url.c_str(), probe->lastStatus(),
+                    probe->lastDigest().c_str());
     else std::printf("%s\n", probe->lastDigest().c_str());
     return 0;
 }

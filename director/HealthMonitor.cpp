@@ -48,15 +48,15 @@ void HealthMonitor::configure(const conf::Config& cfg) {
                     continue;
                 }
                 Session s;
-                s.check = std::make_unique<healthcheck::CheckSession>(timers_, std::move(probe), checkTiming(vs, c), seed_++);
+                s.check =
+                    std::make_unique<healthcheck::CheckSession>(timers_, std::move(probe), checkTiming(vs, c), seed_++);
                 s.servers = {id};
                 s.type = conf::name(c.type);
                 const auto target = c.connectIp.value_or(rs.address);
                 s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
                            std::to_string(c.connectPort.value_or(rs.port));
-                s.check->addListener([this, key](healthcheck::CheckSession&, const healthcheck::CheckSession::Event& e) {
-                    onEvent(key, e);
-                });
+                s.check->addListener([this, key](healthcheck::CheckSession&,
+                                                 const healthcheck::CheckSession::Event& e) { onEvent(key, e); });
                 next.emplace(key, std::move(s));
                 ++added;
             }
@@ -117,10 +117,13 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
         if (now.up != was.up) {
             const int need = now.up ? it->second.check->timing().rise : it->second.check->timing().fall;
             base::log::notice("check: vs ", srv.vsName, " rs ", srv.rsName, ": ", healthName(was.up), " -> ",
-                              healthName(now.up), " (", now.up ? it->second.type + " " + it->second.target + ": ok" : now.reason,
-                              ", ", e.streak, "/", need, ")");
+                              healthName(now.up), " (",
+                              now.up ? it->second.type + " " + it->second.target + ": ok" : now.reason, ", ", e.streak,
+                              "/", need, ")");
             const conf::Command& cmd = now.up ? srv.notifyUp : srv.notifyDown;
-            if (!cmd.empty()) commands_.run(cmd, srv.user, std::string(now.up ? "notify_up" : "notify_down") + " for rs " + srv.rsName);
+            if (!cmd.empty())
+                commands_.run(cmd, srv.user,
+                              std::string(now.up ? "notify_up" : "notify_down") + " for rs " + srv.rsName);
         } else if (now.weight != was.weight) {
             base::log::info("check: vs ", srv.vsName, " rs ", srv.rsName, ": weight ",
                             was.weight ? std::to_string(*was.weight) : "configured", " -> ",
@@ -157,7 +160,8 @@ void HealthMonitor::runShutdownNotifiers() {
     for (const auto& [id, srv] : servers_) {
         auto it = view_.servers.find(id);
         const bool up = it == view_.servers.end() || it->second.up;
-        if (up && !srv.notifyDown.empty()) commands_.run(srv.notifyDown, srv.user, "notify_down (omega) for rs " + srv.rsName);
+        if (up && !srv.notifyDown.empty())
+            commands_.run(srv.notifyDown, srv.user, "notify_down (omega) for rs " + srv.rsName);
     }
 }
 

@@ -24,8 +24,9 @@ std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
         std::unique_ptr<kmod::NetlinkIpvsTable> table = std::move(t).value();
         const auto info = table->info();
         if (info)
-            base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff, ".",
-                            info->version & 0xff, " over generic netlink (connection table ", info->connTableSize, ")");
+            base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff,
+                            ".", info->version & 0xff, " over generic netlink (connection table ", info->connTableSize,
+                            ")");
         return table;
     };
     switch (plane) {
@@ -34,17 +35,19 @@ std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
         return std::make_unique<kmod::InMemoryIpvsTable>();
     case conf::DataPlane::Auto:
         if (auto t = kernel("auto: ")) return t;
-        base::log::info("data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
-                        " resolve, even after modprobe ip_vs); using the userspace data plane");
+        base::log::info(
+            "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
+            " resolve, even after modprobe ip_vs); using the userspace data plane");
         return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Userspace:
         base::log::info("data plane: userspace (full NAT TCP/UDP proxy in this process)");
         return std::make_unique<kmod::UserspaceIpvsTable>();
     case conf::DataPlane::Kernel:
         if (auto t = kernel("")) return t;
-        base::log::error("data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
-                         " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
-                         " \"auto\" or \"userspace\" to forward in userspace");
+        base::log::error(
+            "data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
+            " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
+            " \"auto\" or \"userspace\" to forward in userspace");
         return nullptr;
     }
     return nullptr;
@@ -58,7 +61,8 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
 LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer,
                      Deps deps)
     : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
-      health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands, [this] { requestRecompute(); })),
+      health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
+                                              [this] { requestRecompute(); })),
       peer_(peer), resyncTimer_(io) {
     peer_.onLine([this](const std::string& line) { onPeerLine(line); });
 }
@@ -69,8 +73,8 @@ void LvsWorker::start() {
     updateSuspension();
     recompute();
     const auto& desired = reconciler_.desired();
-    base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(),
-                    " virtual servers, ", desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
+    base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(), " virtual servers, ",
+                    desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
     scheduleResync();
 }
 
@@ -91,11 +95,13 @@ ReconcileOutcome LvsWorker::recompute() {
         QuorumTracker tracker = quorum_.count(key) ? quorum_.at(key) : QuorumTracker{};
         const long live = liveWeight(vs, view);
         if (auto change = tracker.update(live, vs.quorum, vs.hysteresis)) {
-            base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ", live,
-                               ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
+            base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ",
+                               live, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
                                !*change && vs.sorryServer ? "; the sorry server takes over" : "");
             const conf::Command& cmd = *change ? vs.quorumUp : vs.quorumDown;
-            if (!cmd.empty()) deps_.commands->run(cmd, cfg_.global.scriptUser, std::string(*change ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
+            if (!cmd.empty())
+                deps_.commands->run(cmd, cfg_.global.scriptUser,
+                                    std::string(*change ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
         }
         if (!tracker.up()) view.quorumLost.insert(key);
         quorum.emplace(key, tracker);
@@ -146,7 +152,8 @@ void LvsWorker::applyTimeouts() {
     kmod::Timeouts want{static_cast<std::uint32_t>(t.tcp), static_cast<std::uint32_t>(t.tcpFin),
                         static_cast<std::uint32_t>(t.udp)};
     if (auto ec = table_->setTimeouts(want))
-        base::log::error("ipvs: cannot set timeouts (tcp ", t.tcp, " tcpfin ", t.tcpFin, " udp ", t.udp, "): ", ec.message());
+        base::log::error("ipvs: cannot set timeouts (tcp ", t.tcp, " tcpfin ", t.tcpFin, " udp ", t.udp,
+                         "): ", ec.message());
 }
 
 void LvsWorker::scheduleResync() {
@@ -167,7 +174,8 @@ void LvsWorker::stop() {
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
         if (!vs.omega) continue;
-        if (!vs.quorumDown.empty()) deps_.commands->run(vs.quorumDown, cfg_.global.scriptUser, "quorum_down (omega) for vs " + vs.str());
+        if (!vs.quorumDown.empty())
+            deps_.commands->run(vs.quorumDown, cfg_.global.scriptUser, "quorum_down (omega) for vs " + vs.str());
     }
     bool anyOmega = false;
     for (const auto& vs : cfg_.virtualServers) anyOmega |= vs.omega;

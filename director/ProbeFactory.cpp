@@ -18,8 +18,8 @@ namespace {
 
 std::chrono::microseconds micros(double s) { return std::chrono::microseconds(static_cast<long long>(s * 1e6)); }
 
-
-healthcheck::TcpTarget tcpTarget(const conf::VirtualServer& vs, const conf::RealServer& rs, const conf::CheckConfig& c) {
+healthcheck::TcpTarget tcpTarget(const conf::VirtualServer& vs, const conf::RealServer& rs,
+                                 const conf::CheckConfig& c) {
     healthcheck::TcpTarget t;
     const base::IpAddress addr = c.connectIp.value_or(rs.address);
     const int port = c.connectPort.value_or(rs.port);

@@ -52,21 +52,25 @@ ReconcileOutcome Reconciler::finish(const char* why, ReconcileOutcome& out) {
         return out;
     }
     for (const auto& op : out.ops) {
-        if (drift) base::log::warning("ipvs: repairing drift: ", op.str(), " (the table was changed outside directord)");
+        if (drift)
+            base::log::warning("ipvs: repairing drift: ", op.str(), " (the table was changed outside directord)");
         else base::log::debug("ipvs: ", why, ": ", op.str());
     }
     const auto started = std::chrono::steady_clock::now();
     out.result = table_.apply(out.ops);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     if (out.result.ok()) applied_ = desired_;
     else applied_.reset();  // some op failed: read the table back next time
     if (drift) repairs_ += out.result.applied;
     if (out.result.firstFailure) {
         const auto& f = *out.result.firstFailure;
-        base::log::error("ipvs: ", why, ": ", out.result.failed, " of ", out.ops.size(), " ops refused; first: ",
-                         f.op.str(), ": ", f.error.message(), "; will retry at the next resync");
+        base::log::error("ipvs: ", why, ": ", out.result.failed, " of ", out.ops.size(),
+                         " ops refused; first: ", f.op.str(), ": ", f.error.message(),
+                         "; will retry at the next resync");
     } else if (!drift) {
-        base::log::info("ipvs: ", why, ": ", out.ops.size(), " ops applied to the ", table_.name(), " table in ", ms, " ms");
+        base::log::info("ipvs: ", why, ": ", out.ops.size(), " ops applied to the ", table_.name(), " table in ", ms,
+                        " ms");
     }
     // Forget services that are gone and no longer wanted.
     std::set<kmod::ServiceKey> still;

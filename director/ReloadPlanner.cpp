@@ -29,19 +29,21 @@ void compare(const std::vector<Item>& before, const std::vector<Item>& after, Ke
 
 ReloadPlan planReload(const conf::Config& before, const conf::Config& after) {
     ReloadPlan p;
-    compare(before.virtualServers, after.virtualServers, [](const conf::VirtualServer& v) { return serviceKey(v); },
-            [](const conf::VirtualServer& v) { return v.str(); }, p.vsAdded, p.vsRemoved, p.vsChanged, p.vsKept);
-    compare(before.vrrpInstances, after.vrrpInstances, [](const conf::VrrpInstance& v) { return v.name; },
-            [](const conf::VrrpInstance& v) { return v.name; }, p.vrrpAdded, p.vrrpRemoved, p.vrrpChanged, p.vrrpKept);
+    compare(
+        before.virtualServers, after.virtualServers, [](const conf::VirtualServer& v) { return serviceKey(v); },
+        [](const conf::VirtualServer& v) { return v.str(); }, p.vsAdded, p.vsRemoved, p.vsChanged, p.vsKept);
+    compare(
+        before.vrrpInstances, after.vrrpInstances, [](const conf::VrrpInstance& v) { return v.name; },
+        [](const conf::VrrpInstance& v) { return v.name; }, p.vrrpAdded, p.vrrpRemoved, p.vrrpChanged, p.vrrpKept);
     p.globalChanged = !(before.global == after.global);
     return p;
 }
 
 std::string ReloadPlan::summary() const {
     auto n = [](const std::vector<std::string>& v) { return std::to_string(v.size()); };
-    return "virtual servers: " + n(vsAdded) + " added, " + n(vsRemoved) + " removed, " + n(vsChanged) +
-           " changed, " + n(vsKept) + " unchanged; vrrp instances: " + n(vrrpAdded) + " added, " + n(vrrpRemoved) +
-           " removed, " + n(vrrpChanged) + " changed, " + n(vrrpKept) + " unchanged" +
+    return "virtual servers: " + n(vsAdded) + " added, " + n(vsRemoved) + " removed, " + n(vsChanged) + " changed, " +
+           n(vsKept) + " unchanged; vrrp instances: " + n(vrrpAdded) + " added, " + n(vrrpRemoved) + " removed, " +
+           n(vrrpChanged) + " changed, " + n(vrrpKept) + " unchanged" +
            (globalChanged ? "; global settings changed" : "");
 }
 

@@ -22,8 +22,8 @@
 namespace director {
 namespace {
 
-constexpr double kStopGrace = 15;      // seconds a worker gets to stop before SIGKILL
-constexpr double kHealthyRun = 60;     // a worker that lived this long restarts without back-off
+constexpr double kStopGrace = 15;   // seconds a worker gets to stop before SIGKILL
+constexpr double kHealthyRun = 60;  // a worker that lived this long restarts without back-off
 constexpr double kMaxBackoff = 30;
 
 sigset_t handledSignals() {
@@ -36,7 +36,8 @@ sigset_t handledSignals() {
 std::string describeExit(int status) {
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
-        return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+        return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+               strsignal(WTERMSIG(status)) + ")";
     return "stopped (status " + std::to_string(status) + ")";
 }
 
@@ -67,7 +68,8 @@ void Supervisor::spawn(Worker& w) {
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
-        base::log::error("supervisor: cannot fork the ", w.name, " worker: ", std::strerror(errno), "; retrying in 1 s");
+        base::log::error("supervisor: cannot fork the ", w.name, " worker: ", std::strerror(errno),
+                         "; retrying in 1 s");
         ::close(sv[0]);
         ::close(sv[1]);
         w.restartAt = monotonicSeconds() + 1;
@@ -243,7 +245,8 @@ int Supervisor::run() {
                 case SIGTERM:
                 case SIGINT:
                     if (!stopping_) {
-                        base::log::info("supervisor: ", strsignal(static_cast<int>(si.ssi_signo)), ": stopping the workers");
+                        base::log::info("supervisor: ", strsignal(static_cast<int>(si.ssi_signo)),
+                                        ": stopping the workers");
                         stopping_ = true;
                         stopDeadline_ = monotonicSeconds() + kStopGrace;
                         signalWorkers(SIGTERM);

@@ -1,9 +1,9 @@
 #include "director/VrrpWorker.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cstring>
-#include <unistd.h>
 
 #include "director/CommandRunner.h"
 #include "director/ReloadPlanner.h"
@@ -20,11 +20,12 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer)
 
 void VrrpWorker::createInstance(const conf::VrrpInstance& v) {
     roles_[v.name] = vrrp::State::Init;
-    instances_[v.name] = std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
-        roles_[name] = to;
-        peer_.send("role " + name + " " + vrrp::stateName(to));
-        notify(v.notify, "INSTANCE", v.name, to, v.priority);
-    });
+    instances_[v.name] =
+        std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
+            roles_[name] = to;
+            peer_.send("role " + name + " " + vrrp::stateName(to));
+            notify(v.notify, "INSTANCE", v.name, to, v.priority);
+        });
 }
 
 // Sync groups are formed before their members start (a member must never take the VIPs alone)
@@ -35,13 +36,14 @@ void VrrpWorker::formGroups() {
         std::vector<vrrp::Instance*> members;
         for (const auto& m : g.members)
             if (auto it = instances_.find(m); it != instances_.end()) members.push_back(it->second.get());
-        groups_.push_back(std::make_unique<vrrp::InstanceGroup>(g.name, members, [this, g](const std::string&, vrrp::State to) {
-            notify(g.notify, "GROUP", g.name, to, 0);
-        }));
+        groups_.push_back(std::make_unique<vrrp::InstanceGroup>(
+            g.name, members,
+            [this, g](const std::string&, vrrp::State to) { notify(g.notify, "GROUP", g.name, to, 0); }));
     }
 }
 
-void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to, int priority) {
+void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to,
+                        int priority) {
     const char* state = to == vrrp::State::Init ? "STOP" : vrrp::stateName(to);
     const conf::Command* script = to == vrrp::State::Master   ? &n.master
                                   : to == vrrp::State::Backup ? &n.backup
@@ -52,7 +54,8 @@ void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, co
     if (!script->empty()) runner_->run(*script, cfg_.global.scriptUser, why);
     if (!n.generic.empty()) {
         conf::Command generic = n.generic;
-        for (const std::string& a : {kind, name, std::string(state), std::to_string(priority)}) generic.argv.push_back(a);
+        for (const std::string& a : {kind, name, std::string(state), std::to_string(priority)})
+            generic.argv.push_back(a);
         runner_->run(generic, cfg_.global.scriptUser, why);
     }
     writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
@@ -136,7 +139,8 @@ void VrrpWorker::startScripts() {
     for (const auto& v : cfg_.vrrpInstances)
         for (const auto& ts : v.trackScripts) {
             if (scripts_.contains(ts.script)) continue;
-            auto it = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(), [&](const auto& s) { return s.name == ts.script; });
+            auto it = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                   [&](const auto& s) { return s.name == ts.script; });
             if (it == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
             ScriptTracker& t = scripts_[ts.script];
             t.cfg = *it;
@@ -181,7 +185,8 @@ void VrrpWorker::runScript(const std::string& name) {
 // added while it fails.
 void VrrpWorker::applyScripts(const std::string& instance) {
     auto inst = instances_.find(instance);
-    auto cfgIt = std::find_if(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(), [&](const auto& v) { return v.name == instance; });
+    auto cfgIt = std::find_if(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
+                              [&](const auto& v) { return v.name == instance; });
     if (inst == instances_.end() || cfgIt == cfg_.vrrpInstances.end()) return;
     int delta = 0;
     bool fault = false;

@@ -29,7 +29,8 @@ private:
     // keepalived's conventions: the state's script, then the generic one with
     // "INSTANCE name STATE priority" ("GROUP name STATE 0" for a sync group), and a line on the
     // notify fifo.
-    void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to, int priority);
+    void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to,
+                int priority);
     void writeFifo(const std::string& line);
     // Every second: each instance's counters to the lvs worker ("vrrpstat NAME JSON"), when they changed.
     void publishStats();

@@ -15,9 +15,10 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         if ((a == "-s" || a == "--socket") && i + 1 < argc) path = argv[++i];
         else if (a == "-h" || a == "--help") {
-            std::printf("Usage: directorctl [-s SOCKET] status\n"
-                        "  status   the running directord's state as JSON (what SIGUSR1 writes)\n"
-                        "  -s       the control socket (default /run/directord.sock, global.control_socket)\n");
+            std::printf(
+                "Usage: directorctl [-s SOCKET] status\n"
+                "  status   the running directord's state as JSON (what SIGUSR1 writes)\n"
+                "  -s       the control socket (default /run/directord.sock, global.control_socket)\n");
             return 0;
         } else command = a;
     }

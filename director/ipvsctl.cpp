@@ -61,7 +61,8 @@ int viaDaemon(const std::string& path, const std::vector<std::string>& args, boo
     const auto nl = reply.find('\n');
     int status = 1;
     size_t outLen = 0;
-    if (nl == std::string::npos || std::sscanf(reply.c_str(), "%d %zu", &status, &outLen) != 2 || nl + 1 + outLen > reply.size()) {
+    if (nl == std::string::npos || std::sscanf(reply.c_str(), "%d %zu", &status, &outLen) != 2 ||
+        nl + 1 + outLen > reply.size()) {
         std::fprintf(stderr, "ipvsctl: unexpected answer from directord: %s\n", reply.substr(0, 200).c_str());
         return 1;
     }

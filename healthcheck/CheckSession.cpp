@@ -2,7 +2,8 @@
 
 namespace healthcheck {
 
-CheckSession::CheckSession(base::TimerFactory& timers, std::unique_ptr<Probe> probe, CheckTiming timing, std::uint32_t seed)
+CheckSession::CheckSession(base::TimerFactory& timers, std::unique_ptr<Probe> probe, CheckTiming timing,
+                           std::uint32_t seed)
     : timers_(timers), probe_(std::move(probe)), timing_(timing), rng_(seed), timer_(timers.makeTimer()),
       tracker_(timing.rise, timing.fall, timing.startDown) {}
 

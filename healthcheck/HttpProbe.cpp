@@ -31,7 +31,8 @@ std::string md5Hex(const std::string& data) {
 struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
     Exchange(asio::io_context& io, HttpProbe& owner)
         : connector(std::make_shared<Connector>(io, owner.target_)), timer(io), probe(&owner),
-          parser(owner.spec_.maxBody, !owner.spec_.digest.empty() || !owner.spec_.regex.empty() || owner.spec_.readBody) {}
+          parser(owner.spec_.maxBody,
+                 !owner.spec_.digest.empty() || !owner.spec_.regex.empty() || owner.spec_.readBody) {}
 
     std::shared_ptr<Connector> connector;
     std::unique_ptr<ssl::stream<asio::ip::tcp::socket>> tls;
@@ -56,7 +57,8 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
                 // unresumable when the connection is freed without close_notify (we close with RST).
                 SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
                 if (SSL_SESSION* sess = SSL_get1_session(tls->native_handle()))
-                    probe->tlsSession_ = std::shared_ptr<void>(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
+                    probe->tlsSession_ =
+                        std::shared_ptr<void>(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
             } else {
                 probe->tlsSession_.reset();
             }
@@ -94,11 +96,13 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
         if (s.verify) {
             const std::string check = !s.host.empty() ? s.host : name;
             if (!check.empty()) {
-                if (base::IpAddress::parse(check)) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->native_handle()), check.c_str());
+                if (base::IpAddress::parse(check))
+                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->native_handle()), check.c_str());
                 else SSL_set1_host(tls->native_handle(), check.c_str());
             }
         }
-        if (probe->tlsSession_) SSL_set_session(tls->native_handle(), static_cast<SSL_SESSION*>(probe->tlsSession_.get()));
+        if (probe->tlsSession_)
+            SSL_set_session(tls->native_handle(), static_cast<SSL_SESSION*>(probe->tlsSession_.get()));
         auto self = shared_from_this();
         tls->async_handshake(ssl::stream_base::client, [self](const boost::system::error_code& ec) {
             if (self->finished || !self->probe) return;
@@ -111,11 +115,12 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
     template <class Stream>
     void write(Stream& stream) {
         auto self = shared_from_this();
-        asio::async_write(stream, asio::buffer(probe->request_), [self, &stream](const boost::system::error_code& ec, size_t) {
-            if (self->finished || !self->probe) return;
-            if (ec) return self->finish(fromSocketError(ec));
-            self->read(stream);
-        });
+        asio::async_write(stream, asio::buffer(probe->request_),
+                          [self, &stream](const boost::system::error_code& ec, size_t) {
+                              if (self->finished || !self->probe) return;
+                              if (ec) return self->finish(fromSocketError(ec));
+                              self->read(stream);
+                          });
     }
 
     template <class Stream>
@@ -145,7 +150,8 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
         if (!statusOk) return finish(ProbeResult::fail(Failure::HttpStatus, parser.status()));
         if (!s.digest.empty() || s.readBody) {
             probe->lastDigest_ = md5Hex(parser.body());
-            if (!s.digest.empty() && probe->lastDigest_ != s.digest) return finish(ProbeResult::fail(Failure::DigestMismatch));
+            if (!s.digest.empty() && probe->lastDigest_ != s.digest)
+                return finish(ProbeResult::fail(Failure::DigestMismatch));
         }
         if (probe->regex_) {
             const bool match = regexec(probe->regex_.get(), parser.body().c_str(), 0, nullptr, 0) == 0;

@@ -54,7 +54,8 @@ HttpResponseParser::State HttpResponseParser::parseHeaders() {
     while (lineEnd != std::string_view::npos) {
         const size_t start = lineEnd + 2;
         lineEnd = head.find("\r\n", start);
-        const std::string_view line = head.substr(start, lineEnd == std::string_view::npos ? head.npos : lineEnd - start);
+        const std::string_view line =
+            head.substr(start, lineEnd == std::string_view::npos ? head.npos : lineEnd - start);
         const size_t colon = line.find(':');
         if (colon == std::string_view::npos) return fail(Failure::HttpMalformed);
         const std::string name = lower(trim(line.substr(0, colon)));
@@ -121,7 +122,8 @@ HttpResponseParser::State HttpResponseParser::consumeBody() {
             line = trim(line);
             std::uint64_t size = 0;
             auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
-            if (line.empty() || ec != std::errc{} || p != line.data() + line.size()) return fail(Failure::HttpMalformed);
+            if (line.empty() || ec != std::errc{} || p != line.data() + line.size())
+                return fail(Failure::HttpMalformed);
             pending_.erase(0, eol + 2);
             remaining_ = size;
             phase_ = size == 0 ? Phase::Trailers : Phase::ChunkData;

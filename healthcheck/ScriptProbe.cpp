@@ -28,7 +28,7 @@ std::optional<Credentials> lookupUser(const std::string& user, std::string& why)
 
 struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
     Run(asio::io_context& io) : out(io), exitWatch(io), timer(io) {}
-    asio::posix::stream_descriptor out;       // the child's stdout+stderr
+    asio::posix::stream_descriptor out;        // the child's stdout+stderr
     asio::posix::stream_descriptor exitWatch;  // pidfd: readable when the child exits
     asio::steady_timer timer;
     pid_t pid = -1;

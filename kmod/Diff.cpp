@@ -7,8 +7,7 @@ namespace kmod {
 std::vector<Op> diff(const TableState& observed, const TableState& desired) {
     std::vector<Op> ops;
     for (const auto& [key, entry] : observed.services)
-        if (!desired.services.contains(key))
-            ops.push_back(Op{Op::Kind::DelService, entry.service, {}});
+        if (!desired.services.contains(key)) ops.push_back(Op{Op::Kind::DelService, entry.service, {}});
 
     std::vector<Op> adds;
     for (const auto& [key, want] : desired.services) {
@@ -24,8 +23,7 @@ std::vector<Op> diff(const TableState& observed, const TableState& desired) {
             if (!want.dests.contains(dk)) ops.push_back(Op{Op::Kind::DelDest, want.service, d});
         for (const auto& [dk, d] : want.dests) {
             auto hd = have.dests.find(dk);
-            if (hd != have.dests.end() && !(hd->second == d))
-                ops.push_back(Op{Op::Kind::EditDest, want.service, d});
+            if (hd != have.dests.end() && !(hd->second == d)) ops.push_back(Op{Op::Kind::EditDest, want.service, d});
         }
         for (const auto& [dk, d] : want.dests)
             if (!have.dests.contains(dk)) ops.push_back(Op{Op::Kind::AddDest, want.service, d});

@@ -9,8 +9,8 @@
 namespace kmod {
 
 bool isKnownScheduler(const std::string& name) {
-    static constexpr std::array<const char*, 14> kNames = {
-        "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos"};
+    static constexpr std::array<const char*, 14> kNames = {"rr", "wrr", "lc",   "wlc",   "sed", "nq",  "sh",
+                                                           "dh", "mh",  "lblc", "lblcr", "fo",  "ovf", "twos"};
     return std::any_of(kNames.begin(), kNames.end(), [&](const char* n) { return name == n; });
 }
 
@@ -41,7 +41,8 @@ ApplyResult InMemoryIpvsTable::apply(const std::vector<Op>& ops) {
 }
 
 std::error_code applyLikeKernel(TableState& t, const Op& op) {
-    if ((op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) && !isKnownScheduler(op.service.scheduler))
+    if ((op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
+        !isKnownScheduler(op.service.scheduler))
         return base::errnoCode(ENOENT);
     int err = 0;
     return applyOp(t, op, &err) ? std::error_code{} : base::errnoCode(err);

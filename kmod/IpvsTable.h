@@ -25,9 +25,9 @@ struct ConnEntry {
     std::uint16_t vport = 0;
     base::IpAddress daddr;
     std::uint16_t dport = 0;
-    std::string state;             // the kernel's names: ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, UDP, NONE...
-    std::uint32_t expires = 0;     // seconds left
-    std::string peName, peData;    // persistence engine (sip), when there is one
+    std::string state;           // the kernel's names: ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, UDP, NONE...
+    std::uint32_t expires = 0;   // seconds left
+    std::string peName, peData;  // persistence engine (sip), when there is one
 };
 
 struct Timeouts {

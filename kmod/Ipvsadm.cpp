@@ -11,7 +11,9 @@ namespace kmod {
 
 namespace {
 
-bool isNumber(const std::string& s) { return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos; }
+bool isNumber(const std::string& s) {
+    return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
+}
 
 // "addr:port", "[v6]:port", or the address alone (port 0).
 bool parseAddrPort(const std::string& text, base::IpAddress& addr, std::uint16_t& port, bool& hasPort) {
@@ -24,7 +26,8 @@ bool parseAddrPort(const std::string& text, base::IpAddress& addr, std::uint16_t
             if (text[close + 1] != ':') return false;
             p = text.substr(close + 2);
         }
-    } else if (const auto colon = text.find(':'); colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
+    } else if (const auto colon = text.find(':');
+               colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
         host = text.substr(0, colon);
         p = text.substr(colon + 1);
     }
@@ -88,9 +91,10 @@ std::optional<Op> opOf(const IpvsadmCommand& c) {
 
 std::string daemonLine(const nl::SyncDaemon& d) {
     const std::string group = d.group ? d.group->str() : "224.0.0.81";
-    return std::string(d.state == nl::SyncDaemon::kMaster ? "master" : "backup") + " sync daemon (mcast=" + d.interface +
-           ", syncid=" + std::to_string(d.syncId) + ", maxlen=" + std::to_string(d.maxLen) + ", group=" + group +
-           ", port=" + std::to_string(d.port) + ", ttl=" + std::to_string(d.ttl) + ")\n";
+    return std::string(d.state == nl::SyncDaemon::kMaster ? "master" : "backup") +
+           " sync daemon (mcast=" + d.interface + ", syncid=" + std::to_string(d.syncId) +
+           ", maxlen=" + std::to_string(d.maxLen) + ", group=" + group + ", port=" + std::to_string(d.port) +
+           ", ttl=" + std::to_string(d.ttl) + ")\n";
 }
 
 TableOrder tableOrder(const IpvsTable& table) {
@@ -114,21 +118,48 @@ std::vector<std::string> splitArgs(const std::string& line) {
 
 std::string ipvsadmUsage(const char* program) {
     std::string p = program;
-    return "ipvsctl " DIRECTORD_VERSION " (ipvsadm 1.31 compatible)\n"
+    return "ipvsctl " DIRECTORD_VERSION
+           " (ipvsadm 1.31 compatible)\n"
            "Usage:\n"
-           "  " + p + " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]\n"
-           "  " + p + " -D virtual-service\n"
-           "  " + p + " -C\n"
-           "  " + p + " -R\n"
-           "  " + p + " -S [-n]\n"
-           "  " + p + " -a|e virtual-service -r server-address [options]\n"
-           "  " + p + " -d virtual-service -r server-address\n"
-           "  " + p + " -L|l [virtual-service] [options]\n"
-           "  " + p + " -Z [virtual-service]\n"
-           "  " + p + " --set tcp tcpfin udp\n"
-           "  " + p + " --start-daemon {master|backup} [daemon-options]\n"
-           "  " + p + " --stop-daemon {master|backup}\n"
-           "  " + p + " -h\n\n"
+           "  " +
+           p +
+           " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]\n"
+           "  " +
+           p +
+           " -D virtual-service\n"
+           "  " +
+           p +
+           " -C\n"
+           "  " +
+           p +
+           " -R\n"
+           "  " +
+           p +
+           " -S [-n]\n"
+           "  " +
+           p +
+           " -a|e virtual-service -r server-address [options]\n"
+           "  " +
+           p +
+           " -d virtual-service -r server-address\n"
+           "  " +
+           p +
+           " -L|l [virtual-service] [options]\n"
+           "  " +
+           p +
+           " -Z [virtual-service]\n"
+           "  " +
+           p +
+           " --set tcp tcpfin udp\n"
+           "  " +
+           p +
+           " --start-daemon {master|backup} [daemon-options]\n"
+           "  " +
+           p +
+           " --stop-daemon {master|backup}\n"
+           "  " +
+           p +
+           " -h\n\n"
            "Both the kernel's IPVS and directord's userspace plane (over $DIRECTORD_SOCKET, default\n"
            "/run/directord.sock, when the kernel has no IPVS) take the same commands.\n";
 }
@@ -174,20 +205,33 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
         };
         std::string v;
         using K = IpvsadmCommand::Kind;
-        if (a == "-A" || a == "--add-service") { if (!setKind(K::AddService)) return std::nullopt; }
-        else if (a == "-E" || a == "--edit-service") { if (!setKind(K::EditService)) return std::nullopt; }
-        else if (a == "-D" || a == "--delete-service") { if (!setKind(K::DelService)) return std::nullopt; }
-        else if (a == "-C" || a == "--clear") { if (!setKind(K::Clear)) return std::nullopt; }
-        else if (a == "-R" || a == "--restore") { if (!setKind(K::Restore)) return std::nullopt; }
-        else if (a == "-S" || a == "--save") { if (!setKind(K::Save)) return std::nullopt; }
-        else if (a == "-a" || a == "--add-server") { if (!setKind(K::AddDest)) return std::nullopt; }
-        else if (a == "-e" || a == "--edit-server") { if (!setKind(K::EditDest)) return std::nullopt; }
-        else if (a == "-d" || a == "--delete-server") { if (!setKind(K::DelDest)) return std::nullopt; }
-        else if (a == "-L" || a == "-l" || a == "--list") { if (!setKind(K::List)) return std::nullopt; }
-        else if (a == "-Z" || a == "--zero") { if (!setKind(K::Zero)) return std::nullopt; }
-        else if (a == "-h" || a == "--help") { if (!setKind(K::Help)) return std::nullopt; }
-        else if (a == "-v" || a == "--version") { if (!setKind(K::Version)) return std::nullopt; }
-        else if (a == "--set") {
+        if (a == "-A" || a == "--add-service") {
+            if (!setKind(K::AddService)) return std::nullopt;
+        } else if (a == "-E" || a == "--edit-service") {
+            if (!setKind(K::EditService)) return std::nullopt;
+        } else if (a == "-D" || a == "--delete-service") {
+            if (!setKind(K::DelService)) return std::nullopt;
+        } else if (a == "-C" || a == "--clear") {
+            if (!setKind(K::Clear)) return std::nullopt;
+        } else if (a == "-R" || a == "--restore") {
+            if (!setKind(K::Restore)) return std::nullopt;
+        } else if (a == "-S" || a == "--save") {
+            if (!setKind(K::Save)) return std::nullopt;
+        } else if (a == "-a" || a == "--add-server") {
+            if (!setKind(K::AddDest)) return std::nullopt;
+        } else if (a == "-e" || a == "--edit-server") {
+            if (!setKind(K::EditDest)) return std::nullopt;
+        } else if (a == "-d" || a == "--delete-server") {
+            if (!setKind(K::DelDest)) return std::nullopt;
+        } else if (a == "-L" || a == "-l" || a == "--list") {
+            if (!setKind(K::List)) return std::nullopt;
+        } else if (a == "-Z" || a == "--zero") {
+            if (!setKind(K::Zero)) return std::nullopt;
+        } else if (a == "-h" || a == "--help") {
+            if (!setKind(K::Help)) return std::nullopt;
+        } else if (a == "-v" || a == "--version") {
+            if (!setKind(K::Version)) return std::nullopt;
+        } else if (a == "--set") {
             if (!setKind(K::SetTimeouts)) return std::nullopt;
             std::string t[3];
             for (auto& x : t)
@@ -197,8 +241,9 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
                     error = "illegal timeout value specified";
                     return std::nullopt;
                 }
-            c.timeouts = Timeouts{static_cast<std::uint32_t>(std::stoul(t[0])), static_cast<std::uint32_t>(std::stoul(t[1])),
-                                  static_cast<std::uint32_t>(std::stoul(t[2]))};
+            c.timeouts =
+                Timeouts{static_cast<std::uint32_t>(std::stoul(t[0])), static_cast<std::uint32_t>(std::stoul(t[1])),
+                         static_cast<std::uint32_t>(std::stoul(t[2]))};
         } else if (a == "--start-daemon" || a == "--stop-daemon") {
             if (!setKind(a == "--start-daemon" ? K::StartDaemon : K::StopDaemon) || !next(v)) return std::nullopt;
             if (v != "master" && v != "backup") {
@@ -215,7 +260,9 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
                 error = "illegal virtual server address[:port] specified";
                 return std::nullopt;
             }
-            const std::uint16_t proto = (a == "-t" || a == "--tcp-service") ? kTcp : (a == "-u" || a == "--udp-service") ? kUdp : kSctp;
+            const std::uint16_t proto = (a == "-t" || a == "--tcp-service")   ? kTcp
+                                        : (a == "-u" || a == "--udp-service") ? kUdp
+                                                                              : kSctp;
             c.service.key = ServiceKey::inet(addr, proto, port);
             c.hasService = true;
         } else if (a == "-f" || a == "--fwmark-service") {
@@ -233,7 +280,8 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
         } else if (a == "-p" || a == "--persistent") {
             c.service.flags |= kSvcPersistent;
             c.service.timeout = 300;
-            if (i + 1 < args.size() && isNumber(args[i + 1])) c.service.timeout = static_cast<std::uint32_t>(std::stoul(args[++i]));
+            if (i + 1 < args.size() && isNumber(args[i + 1]))
+                c.service.timeout = static_cast<std::uint32_t>(std::stoul(args[++i]));
         } else if (a == "-M" || a == "--netmask") {
             if (!next(netmaskText)) return std::nullopt;
             hasNetmask = true;
@@ -261,10 +309,16 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
                 return std::nullopt;
             }
             hasDest = true;
-        } else if (a == "-g" || a == "--gatewaying") { c.dest.forwarding = Forwarding::Route; hasFwd = true; }
-        else if (a == "-i" || a == "--ipip") { c.dest.forwarding = Forwarding::Tunnel; hasFwd = true; }
-        else if (a == "-m" || a == "--masquerading") { c.dest.forwarding = Forwarding::Masq; hasFwd = true; }
-        else if (a == "--tun-type") {
+        } else if (a == "-g" || a == "--gatewaying") {
+            c.dest.forwarding = Forwarding::Route;
+            hasFwd = true;
+        } else if (a == "-i" || a == "--ipip") {
+            c.dest.forwarding = Forwarding::Tunnel;
+            hasFwd = true;
+        } else if (a == "-m" || a == "--masquerading") {
+            c.dest.forwarding = Forwarding::Masq;
+            hasFwd = true;
+        } else if (a == "--tun-type") {
             if (!next(v)) return std::nullopt;
             if (v == "ipip") c.dest.tunnelType = TunnelType::Ipip;
             else if (v == "gue") c.dest.tunnelType = TunnelType::Gue;
@@ -280,15 +334,20 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
                 return std::nullopt;
             }
             c.dest.tunnelPort = static_cast<std::uint16_t>(std::stoul(v));
-        } else if (a == "--tun-nocsum") { c.dest.tunnelFlags = kTunFlagNoCsum; }
-        else if (a == "--tun-csum") { c.dest.tunnelFlags = kTunFlagCsum; }
-        else if (a == "--tun-remcsum") { c.dest.tunnelFlags = kTunFlagRemCsum; }
-        else if (a == "-w" || a == "--weight" || a == "-x" || a == "--u-threshold" || a == "-y" || a == "--l-threshold") {
+        } else if (a == "--tun-nocsum") {
+            c.dest.tunnelFlags = kTunFlagNoCsum;
+        } else if (a == "--tun-csum") {
+            c.dest.tunnelFlags = kTunFlagCsum;
+        } else if (a == "--tun-remcsum") {
+            c.dest.tunnelFlags = kTunFlagRemCsum;
+        } else if (a == "-w" || a == "--weight" || a == "-x" || a == "--u-threshold" || a == "-y" ||
+                   a == "--l-threshold") {
             if (!next(v)) return std::nullopt;
             const bool weight = a == "-w" || a == "--weight";
             if (!isNumber(v) || std::stoul(v) > (weight ? 65535u : 2147483647u)) {
-                error = weight ? "illegal weight specified" : (a == "-x" || a == "--u-threshold") ? "illegal u_threshold specified"
-                                                                                                 : "illegal l_threshold specified";
+                error = weight                                ? "illegal weight specified"
+                        : (a == "-x" || a == "--u-threshold") ? "illegal u_threshold specified"
+                                                              : "illegal l_threshold specified";
                 return std::nullopt;
             }
             const auto n = static_cast<std::uint32_t>(std::stoul(v));
@@ -296,17 +355,29 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
             else if (a == "-x" || a == "--u-threshold") c.dest.upperThreshold = n;
             else c.dest.lowerThreshold = n;
         } else if (a == "-n" || a == "--numeric") {
-        } else if (a == "-c" || a == "--connection") { c.connections = true; }
-        else if (a == "--timeout") { c.showTimeouts = true; }
-        else if (a == "--daemon") { c.showDaemons = true; }
-        else if (a == "--stats") { c.list.format = ListFormat::Stats; }
-        else if (a == "--rate") { c.list.format = ListFormat::Rate; }
-        else if (a == "--thresholds") { c.list.format = ListFormat::Thresholds; }
-        else if (a == "--persistent-conn") { c.list.format = ListFormat::PersistentConn; }
-        else if (a == "--tun-info") { c.list.format = ListFormat::TunInfo; }
-        else if (a == "--exact") { c.list.exact = true; }
-        else if (a == "--nosort") { c.nosort = true; }
-        else if (a == "--sort") { c.nosort = false; } else if (a == "--syncid") {
+        } else if (a == "-c" || a == "--connection") {
+            c.connections = true;
+        } else if (a == "--timeout") {
+            c.showTimeouts = true;
+        } else if (a == "--daemon") {
+            c.showDaemons = true;
+        } else if (a == "--stats") {
+            c.list.format = ListFormat::Stats;
+        } else if (a == "--rate") {
+            c.list.format = ListFormat::Rate;
+        } else if (a == "--thresholds") {
+            c.list.format = ListFormat::Thresholds;
+        } else if (a == "--persistent-conn") {
+            c.list.format = ListFormat::PersistentConn;
+        } else if (a == "--tun-info") {
+            c.list.format = ListFormat::TunInfo;
+        } else if (a == "--exact") {
+            c.list.exact = true;
+        } else if (a == "--nosort") {
+            c.nosort = true;
+        } else if (a == "--sort") {
+            c.nosort = false;
+        } else if (a == "--syncid") {
             if (!next(v) || !isNumber(v) || std::stoul(v) > 255) {
                 error = "illegal syncid specified";
                 return std::nullopt;
@@ -352,7 +423,8 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
     c.kind = *kind;
     using K = IpvsadmCommand::Kind;
     if (c.nosort && c.kind != K::List) {  // ipvsadm's option/command table
-        error = c.kind == K::Save ? "Illegal 'nosort' option with the 'save' command" : "Illegal 'nosort' option with this command";
+        error = c.kind == K::Save ? "Illegal 'nosort' option with the 'save' command"
+                                  : "Illegal 'nosort' option with this command";
         return std::nullopt;
     }
     if (c.service.key.isFwmark() && v6) c.service.key = ServiceKey::mark(base::Family::V6, c.service.key.fwmark);
@@ -403,7 +475,8 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
     return c;
 }
 
-IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel, std::istream* restoreInput) {
+IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel,
+                         std::istream* restoreInput) {
     IpvsadmResult r;
     using K = IpvsadmCommand::Kind;
     auto fail = [&](const std::string& message, int status = 255) {
@@ -417,12 +490,8 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
         return r;
     }
     switch (c.kind) {
-    case K::Help:
-        r.out = ipvsadmUsage("ipvsctl");
-        return r;
-    case K::Version:
-        r.out = "ipvsctl " DIRECTORD_VERSION " (ipvsadm v1.31 compatible)\n";
-        return r;
+    case K::Help: r.out = ipvsadmUsage("ipvsctl"); return r;
+    case K::Version: r.out = "ipvsctl " DIRECTORD_VERSION " (ipvsadm v1.31 compatible)\n"; return r;
     case K::Clear:
         if (auto ec = table.flush()) return fail(errorText(Op::Kind::DelService, ec.value()));
         return r;
@@ -431,12 +500,15 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
         return r;
     case K::Zero: {
         const std::optional<ServiceKey> only = c.hasService ? std::optional<ServiceKey>(c.service.key) : std::nullopt;
-        if (auto ec = table.zero(only)) return fail(ec.value() == ESRCH ? "No such service" : errorText(Op::Kind::DelService, ec.value()));
+        if (auto ec = table.zero(only))
+            return fail(ec.value() == ESRCH ? "No such service" : errorText(Op::Kind::DelService, ec.value()));
         return r;
     }
     case K::StartDaemon:
     case K::StopDaemon: {
-        if (!kernel) return fail("the sync daemon needs the kernel's IPVS (directord's sync settings drive it on the userspace plane)");
+        if (!kernel)
+            return fail(
+                "the sync daemon needs the kernel's IPVS (directord's sync settings drive it on the userspace plane)");
         const auto ec = c.kind == K::StartDaemon ? kernel->startDaemon(c.daemon) : kernel->stopDaemon(c.daemon.state);
         if (ec && ec.value() == EEXIST) return fail("Daemon has already run");
         if (ec && ec.value() == ESRCH) return fail("No daemon is running");
@@ -527,8 +599,7 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
         flushBatch();
         return r;
     }
-    default:
-        return r;
+    default: return r;
     }
 }
 

@@ -17,8 +17,22 @@ class NetlinkIpvsTable;
 
 struct IpvsadmCommand {
     enum class Kind {
-        AddService, EditService, DelService, Clear, Restore, Save, AddDest, EditDest, DelDest, List, Zero,
-        SetTimeouts, StartDaemon, StopDaemon, Help, Version
+        AddService,
+        EditService,
+        DelService,
+        Clear,
+        Restore,
+        Save,
+        AddDest,
+        EditDest,
+        DelDest,
+        List,
+        Zero,
+        SetTimeouts,
+        StartDaemon,
+        StopDaemon,
+        Help,
+        Version
     };
     Kind kind = Kind::Help;
     bool hasService = false;
@@ -39,7 +53,8 @@ struct IpvsadmResult {
 };
 // Runs one command. `kernel` is the same table when it is the kernel's (for the sync daemon and
 // the version line); `restoreInput` feeds -R.
-IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel, std::istream* restoreInput);
+IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel,
+                         std::istream* restoreInput);
 
 // Splits a line of ipvsadm -R input into arguments (whitespace; no quoting, as ipvsadm).
 std::vector<std::string> splitArgs(const std::string& line);

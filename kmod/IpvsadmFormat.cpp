@@ -28,8 +28,10 @@ int cmpAddr(const base::IpAddress& a, const base::IpAddress& b) {
     const int words = a.isV4() ? 1 : 4;
     for (int i = 0; i < words; ++i) {
         auto word = [](const std::array<std::uint8_t, 16>& v, int w) {
-            return (std::uint32_t{v[static_cast<size_t>(w * 4)]} << 24) | (std::uint32_t{v[static_cast<size_t>(w * 4 + 1)]} << 16) |
-                   (std::uint32_t{v[static_cast<size_t>(w * 4 + 2)]} << 8) | std::uint32_t{v[static_cast<size_t>(w * 4 + 3)]};
+            return (std::uint32_t{v[static_cast<size_t>(w * 4)]} << 24) |
+                   (std::uint32_t{v[static_cast<size_t>(w * 4 + 1)]} << 16) |
+                   (std::uint32_t{v[static_cast<size_t>(w * 4 + 2)]} << 8) |
+                   std::uint32_t{v[static_cast<size_t>(w * 4 + 3)]};
         };
         const int r = static_cast<int>(word(x, i) - word(y, i));
         if (r != 0) return r;
@@ -125,14 +127,14 @@ std::string header(const ListOptions& o) {
     case ListFormat::TunInfo:
         return "Prot LocalAddress:Port Scheduler Flags\n"
                "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n";
-    case ListFormat::Plain:
-        break;
+    case ListFormat::Plain: break;
     }
     return "Prot LocalAddress:Port Scheduler Flags\n"
            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
 }
 
-std::string fiveNumbers(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e, bool exact) {
+std::string fiveNumbers(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e,
+                        bool exact) {
     return largeNum(a, exact) + largeNum(b, exact) + largeNum(c, exact) + largeNum(d, exact) + largeNum(e, exact);
 }
 
@@ -158,8 +160,9 @@ std::vector<const ServiceEntry*> orderedServices(const TableState& table, const 
         return services;
     }
     for (const auto& [k, e] : table.services) services.push_back(&e);
-    std::sort(services.begin(), services.end(),
-              [](const ServiceEntry* a, const ServiceEntry* b) { return ipvsadmServiceLess(a->service.key, b->service.key); });
+    std::sort(services.begin(), services.end(), [](const ServiceEntry* a, const ServiceEntry* b) {
+        return ipvsadmServiceLess(a->service.key, b->service.key);
+    });
     return services;
 }
 
@@ -170,12 +173,14 @@ std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const L
     std::string out;
     if (o.format == ListFormat::Stats)
         out += fmt("%-33s", serviceName(e.service.key).c_str()) +
-               fiveNumbers(ss.stats.conns, ss.stats.inpkts, ss.stats.outpkts, ss.stats.inbytes, ss.stats.outbytes, o.exact) + "\n";
+               fiveNumbers(ss.stats.conns, ss.stats.inpkts, ss.stats.outpkts, ss.stats.inbytes, ss.stats.outbytes,
+                           o.exact) +
+               "\n";
     else if (o.format == ListFormat::Rate)
         out += fmt("%-33s", serviceName(e.service.key).c_str()) +
-               fiveNumbers(ss.rates.cps, ss.rates.inpps, ss.rates.outpps, ss.rates.inbps, ss.rates.outbps, o.exact) + "\n";
-    else
-        out += serviceLine(e.service) + "\n";
+               fiveNumbers(ss.rates.cps, ss.rates.inpps, ss.rates.outpps, ss.rates.inbps, ss.rates.outbps, o.exact) +
+               "\n";
+    else out += serviceLine(e.service) + "\n";
     for (const Dest* d : orderedDests(e, o.order)) {
         auto it = ss.dests.find(d->key);
         const DestStatus& ds = it == ss.dests.end() ? kNone : it->second;
@@ -183,11 +188,15 @@ std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const L
         switch (o.format) {
         case ListFormat::Stats:
             out += fmt("  -> %-28s", name.c_str()) +
-                   fiveNumbers(ds.stats.conns, ds.stats.inpkts, ds.stats.outpkts, ds.stats.inbytes, ds.stats.outbytes, o.exact) + "\n";
+                   fiveNumbers(ds.stats.conns, ds.stats.inpkts, ds.stats.outpkts, ds.stats.inbytes, ds.stats.outbytes,
+                               o.exact) +
+                   "\n";
             break;
         case ListFormat::Rate:
-            out += fmt("  -> %-28s", name.c_str()) +
-                   fiveNumbers(ds.rates.cps, ds.rates.inpps, ds.rates.outpps, ds.rates.inbps, ds.rates.outbps, o.exact) + "\n";
+            out +=
+                fmt("  -> %-28s", name.c_str()) +
+                fiveNumbers(ds.rates.cps, ds.rates.inpps, ds.rates.outpps, ds.rates.inbps, ds.rates.outbps, o.exact) +
+                "\n";
             break;
         case ListFormat::Thresholds:
             out += fmt("  -> %-28s %-10u %-10u %-10u %-10u\n", name.c_str(), d->upperThreshold, d->lowerThreshold,
@@ -198,12 +207,12 @@ std::string serviceBlock(const ServiceEntry& e, const ServiceStatus* st, const L
                        ds.inactConns);
             break;
         case ListFormat::TunInfo:
-            out += fmt("  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding), tunInfo(*d).c_str(),
-                       static_cast<int>(d->weight), ds.activeConns, ds.inactConns);
+            out += fmt("  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding),
+                       tunInfo(*d).c_str(), static_cast<int>(d->weight), ds.activeConns, ds.inactConns);
             break;
         case ListFormat::Plain:
-            out += fmt("  -> %-28s %-7s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding), static_cast<int>(d->weight),
-                       ds.activeConns, ds.inactConns);
+            out += fmt("  -> %-28s %-7s %-6d %-10u %-10u\n", name.c_str(), forwardingName(d->forwarding),
+                       static_cast<int>(d->weight), ds.activeConns, ds.inactConns);
             break;
         }
     }
@@ -239,14 +248,17 @@ std::string formatList(const TableState& table, const TableStatus& status, const
     return out;
 }
 
-std::string formatTimeouts(const Timeouts& t) { return fmt("Timeout (tcp tcpfin udp): %u %u %u\n", t.tcp, t.tcpFin, t.udp); }
+std::string formatTimeouts(const Timeouts& t) {
+    return fmt("Timeout (tcp tcpfin udp): %u %u %u\n", t.tcp, t.tcpFin, t.udp);
+}
 
 std::string formatSave(const TableState& table, const TableOrder* order) {
     std::string out;
     for (const ServiceEntry* e : orderedServices(table, order)) {
         const Service& s = e->service;
         std::string svc;
-        if (s.key.isFwmark()) svc = "-f " + std::to_string(s.key.fwmark) + (s.key.family() == base::Family::V6 ? " -6" : "");
+        if (s.key.isFwmark())
+            svc = "-f " + std::to_string(s.key.fwmark) + (s.key.family() == base::Family::V6 ? " -6" : "");
         else {
             const char* opt = s.key.protocol == kUdp ? "-u" : s.key.protocol == kSctp ? "--sctp-service" : "-t";
             svc = std::string(opt) + " " + hostPort(s.key.address, s.key.port);
@@ -263,7 +275,9 @@ std::string formatSave(const TableState& table, const TableOrder* order) {
         if (s.flags & kSvcOnePacket) line += " -o";
         out += line + "\n";
         for (const Dest* d : orderedDests(*e, order)) {
-            const char* fwd = d->forwarding == Forwarding::Masq ? "-m" : d->forwarding == Forwarding::Tunnel ? "-i" : "-g";
+            const char* fwd = d->forwarding == Forwarding::Masq     ? "-m"
+                              : d->forwarding == Forwarding::Tunnel ? "-i"
+                                                                    : "-g";
             std::string dl = "-a " + svc + " -r " + hostPort(d->key.address, d->key.port) + " " + fwd + " -w " +
                              std::to_string(d->weight);
             if (d->forwarding == Forwarding::Tunnel) {
@@ -291,19 +305,20 @@ namespace kmod {
 // print_conn(): "%-3s %-6s %-11s %-18s %-18s %s", the expiry as minutes:seconds.
 std::string formatConnections(const std::vector<ConnEntry>& conns, bool persistentConn) {
     std::string out = "IPVS connection entries\n";
-    out += persistentConn ? fmt("pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual", "destination",
-                                "pe name", "pe_data")
+    out += persistentConn ? fmt("pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual",
+                                "destination", "pe name", "pe_data")
                           : fmt("pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
     for (const auto& c : conns) {
         const std::string expire = fmt("%02u:%02u", c.expires / 60, c.expires % 60);
         const std::string cname = hostPort(c.client, c.clientPort), vname = hostPort(c.vaddr, c.vport),
                           dname = hostPort(c.daddr, c.dport);
         if (persistentConn && !c.peName.empty() && !c.peData.empty())
-            out += fmt("%-3s %-6s %-11s %-18s %-18s %-16s %-18s %s\n", c.protocol.c_str(), expire.c_str(), c.state.c_str(),
-                       cname.c_str(), vname.c_str(), dname.c_str(), c.peName.c_str(), c.peData.c_str());
+            out +=
+                fmt("%-3s %-6s %-11s %-18s %-18s %-16s %-18s %s\n", c.protocol.c_str(), expire.c_str(), c.state.c_str(),
+                    cname.c_str(), vname.c_str(), dname.c_str(), c.peName.c_str(), c.peData.c_str());
         else
-            out += fmt("%-3s %-6s %-11s %-18s %-18s %s\n", c.protocol.c_str(), expire.c_str(), c.state.c_str(), cname.c_str(),
-                       vname.c_str(), dname.c_str());
+            out += fmt("%-3s %-6s %-11s %-18s %-18s %s\n", c.protocol.c_str(), expire.c_str(), c.state.c_str(),
+                       cname.c_str(), vname.c_str(), dname.c_str());
     }
     return out;
 }
@@ -318,7 +333,8 @@ std::optional<base::IpAddress> procAddress(const std::string& w) {
 }
 
 std::optional<std::uint16_t> procPort(const std::string& w) {
-    if (w.empty() || w.size() > 4 || w.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return std::nullopt;
+    if (w.empty() || w.size() > 4 || w.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        return std::nullopt;
     return static_cast<std::uint16_t>(std::stoul(w, nullptr, 16));
 }
 

@@ -3,8 +3,7 @@
 namespace kmod {
 
 ServiceKey ServiceKey::mark(base::Family f, std::uint32_t fwmark) {
-    base::IpAddress unspecified =
-        f == base::Family::V4 ? base::IpAddress::v4(0) : *base::IpAddress::parse("::");
+    base::IpAddress unspecified = f == base::Family::V4 ? base::IpAddress::v4(0) : *base::IpAddress::parse("::");
     return ServiceKey{unspecified, 0, 0, fwmark};
 }
 

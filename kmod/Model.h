@@ -33,7 +33,7 @@ inline constexpr std::uint16_t kTunFlagRemCsum = 2;
 
 // A virtual service is identified by family + protocol + address + port, or family + fwmark.
 struct ServiceKey {
-    base::IpAddress address;  // for fwmark services: the unspecified address of the family
+    base::IpAddress address;        // for fwmark services: the unspecified address of the family
     std::uint16_t protocol = kTcp;  // 0 for fwmark services
     std::uint16_t port = 0;
     std::uint32_t fwmark = 0;
@@ -53,11 +53,11 @@ struct ServiceKey {
 struct Service {
     ServiceKey key;
     std::string scheduler = "wlc";
-    std::uint32_t flags = 0;        // kSvc* (kSvcHashed is the kernel's, never set here)
-    std::uint32_t timeout = 0;      // persistence timeout, seconds (meaningful with kSvcPersistent)
+    std::uint32_t flags = 0;             // kSvc* (kSvcHashed is the kernel's, never set here)
+    std::uint32_t timeout = 0;           // persistence timeout, seconds (meaningful with kSvcPersistent)
     std::uint32_t netmask = 0xffffffff;  // IPv4: mask as a host-order u32; IPv6: prefix length (128 whole;
                                          // the all-ones default is taken as 128 by the planes)
-    std::string peName;             // persistence engine ("sip"), empty for none
+    std::string peName;                  // persistence engine ("sip"), empty for none
 
     bool operator==(const Service&) const = default;
 };

@@ -15,12 +15,13 @@ constexpr size_t kIcvLen = 12;
 constexpr size_t kIcvAt = 12;  // within the AH header
 
 // HMAC-MD5-96 over `packet` with the mutable fields zeroed (the ICV too).
-std::array<std::uint8_t, kIcvLen> icv(std::span<const std::uint8_t> packet, size_t ipHeaderLen, const AhKey& key, bool unicast) {
+std::array<std::uint8_t, kIcvLen> icv(std::span<const std::uint8_t> packet, size_t ipHeaderLen, const AhKey& key,
+                                      bool unicast) {
     std::vector<std::uint8_t> copy(packet.begin(), packet.end());
-    copy[1] = 0;                       // TOS
-    copy[6] = copy[7] = 0;             // flags + fragment offset
-    if (unicast) copy[8] = 0;          // TTL
-    copy[10] = copy[11] = 0;           // header checksum
+    copy[1] = 0;               // TOS
+    copy[6] = copy[7] = 0;     // flags + fragment offset
+    if (unicast) copy[8] = 0;  // TTL
+    copy[10] = copy[11] = 0;   // header checksum
     std::fill_n(copy.begin() + static_cast<std::ptrdiff_t>(ipHeaderLen + kIcvAt), kIcvLen, std::uint8_t{0});
     std::array<std::uint8_t, EVP_MAX_MD_SIZE> md{};
     unsigned mdLen = 0;
@@ -50,8 +51,8 @@ AhKey ahKey(const std::string& password) {
     return k;
 }
 
-std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base::IpAddress& src, const base::IpAddress& dst,
-                                 const AhKey& key, const AhSeal& s) {
+std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base::IpAddress& src,
+                                 const base::IpAddress& dst, const AhKey& key, const AhSeal& s) {
     std::vector<std::uint8_t> p(20 + kAhHeaderLen + vrrp.size(), 0);
     p[0] = 0x45;
     p[1] = 0xc0;
@@ -65,7 +66,7 @@ std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base:
     const std::uint16_t ck = inetChecksum({p.data(), 20});
     std::uint8_t* ah = &p[20];
     ah[0] = kProtocol;
-    ah[1] = 4;  // (24 / 4) - 2
+    ah[1] = 4;                                   // (24 / 4) - 2
     std::memcpy(ah + 4, src.bytes().data(), 4);  // SPI: the source address, as on the wire
     put32(ah + 8, s.sequence);
     std::memcpy(&p[20 + kAhHeaderLen], vrrp.data(), vrrp.size());

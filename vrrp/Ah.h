@@ -33,8 +33,8 @@ struct AhSeal {
     bool unicast = false;
 };
 // The whole IPv4 packet around `vrrp` (a v2 message with auth type AH).
-std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base::IpAddress& src, const base::IpAddress& dst,
-                                 const AhKey& key, const AhSeal& s);
+std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base::IpAddress& src,
+                                 const base::IpAddress& dst, const AhKey& key, const AhSeal& s);
 
 struct AhOpened {
     std::span<const std::uint8_t> vrrp;  // inside the packet passed in

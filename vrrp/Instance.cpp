@@ -3,8 +3,8 @@
 #include <net/if.h>
 
 #include <algorithm>
-#include <map>
 #include <cstring>
+#include <map>
 
 #include "director/base/Log.h"
 #include "vrrp/Ah.h"
@@ -41,8 +41,9 @@ std::optional<base::IpAddress> Instance::source() const {
 }
 
 Instance::Instance(asio::io_context& io, conf::VrrpInstance cfg, OnState onState)
-    : io_(io), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(machineConfig(cfg_)), ahKey_(ahKey(cfg_.authPassword)), socket_(io), timer_(io),
-      garpTimer_(io), linkTimer_(io), refreshTimer_(io), pacer_(io) {}
+    : io_(io), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(machineConfig(cfg_)),
+      ahKey_(ahKey(cfg_.authPassword)), socket_(io), timer_(io), garpTimer_(io), linkTimer_(io), refreshTimer_(io),
+      pacer_(io) {}
 
 Instance::~Instance() {
     linkTimer_.cancel();
@@ -69,7 +70,8 @@ bool Instance::start() {
     const std::string who = "vrrp: " + cfg_.name + ": ";
     auto info = interfaceInfo(cfg_.interface, vips());
     if (!info) {
-        base::log::error(who, "no interface ", cfg_.interface, "; the instance stays INIT (fix the config or the system, then reload)");
+        base::log::error(who, "no interface ", cfg_.interface,
+                         "; the instance stays INIT (fix the config or the system, then reload)");
         return false;
     }
     ifc_ = *info;
@@ -82,16 +84,20 @@ bool Instance::start() {
                          " (directord needs root or CAP_NET_RAW); the instance stays INIT");
         return false;
     }
-    socket_.receive([this](const base::IpAddress& src, const base::IpAddress& dst, int ttl, std::span<const std::uint8_t> b,
+    socket_.receive([this](const base::IpAddress& src, const base::IpAddress& dst, int ttl,
+                           std::span<const std::uint8_t> b,
                            std::span<const std::uint8_t> datagram) { onPacket(src, dst, ttl, b, datagram); });
     running_ = true;
     base::log::info(who, "starting on ", cfg_.interface, " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v",
-                    cfg_.version, cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ", cfg_.advertInterval, " s, ",
-                    cfg_.unicastPeers.empty() ? std::string("multicast") : "unicast to " + std::to_string(cfg_.unicastPeers.size()) + " peer(s)",
+                    cfg_.version, cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
+                    cfg_.advertInterval, " s, ",
+                    cfg_.unicastPeers.empty() ? std::string("multicast")
+                                              : "unicast to " + std::to_string(cfg_.unicastPeers.size()) + " peer(s)",
                     group_ ? ", sync group " + group_->name() : std::string(), ")");
     noSource_ = !source();
     if (noSource_)
-        base::log::warning(who, cfg_.interface, " has no usable ", cfg_.family == base::Family::V4 ? "IPv4" : "link-local IPv6",
+        base::log::warning(who, cfg_.interface, " has no usable ",
+                           cfg_.family == base::Family::V4 ? "IPv4" : "link-local IPv6",
                            " address to send adverts from: FAULT until it has one");
     run(machine_.startup(std::chrono::steady_clock::now()));
     checkLinks();
@@ -134,7 +140,8 @@ void Instance::checkLinks() {
             if (idx && !vipManager_.present(idx, v.prefix.address)) {
                 base::log::warning("vrrp: ", cfg_.name, ": ", v.prefix.str(),
                                    " was removed from the interface while this director is master; adding it back");
-                if (!vipManager_.add(idx, v.prefix, v.label, v.scope)) (void)vipManager_.announce(ifc_, v.prefix.address);
+                if (!vipManager_.add(idx, v.prefix, v.label, v.scope))
+                    (void)vipManager_.announce(ifc_, v.prefix.address);
             }
         }
 }
@@ -157,7 +164,9 @@ void Instance::applyTracking() {
     if (fault != faulted_) {
         faulted_ = fault;
         base::log::notice("vrrp: ", cfg_.name, ": ",
-                          fault ? (noSource_ ? "no address to send from: FAULT" : linkFault_ ? "a tracked link is down: FAULT" : "a tracked script fails: FAULT")
+                          fault ? (noSource_    ? "no address to send from: FAULT"
+                                   : linkFault_ ? "a tracked link is down: FAULT"
+                                                : "a tracked script fails: FAULT")
                                 : "tracking is healthy again");
         if (group_) group_->changed();  // the group puts every member in FAULT, or takes them out
         else run(machine_.onFault(fault, std::chrono::steady_clock::now()));
@@ -242,7 +251,8 @@ void Instance::sendAdvert(std::uint8_t priority) {
     };
     if (cfg_.unicastPeers.empty()) {
         const auto dst = group();
-        if (auto ec = socket_.send(wire(dst), dst, pin)) base::log::warning("vrrp: ", cfg_.name, ": advert not sent: ", ec.message());
+        if (auto ec = socket_.send(wire(dst), dst, pin))
+            base::log::warning("vrrp: ", cfg_.name, ": advert not sent: ", ec.message());
         else ++sent_;
     } else {
         for (const auto& peer : cfg_.unicastPeers) {
@@ -342,8 +352,8 @@ void Instance::drop(Drop d, const base::IpAddress& src) {
                            " (counted; further ones are not logged)");
 }
 
-void Instance::onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl, std::span<const std::uint8_t> bytes,
-                        std::span<const std::uint8_t> datagram) {
+void Instance::onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl,
+                        std::span<const std::uint8_t> bytes, std::span<const std::uint8_t> datagram) {
     if (!running_) return;
     if (src == machine_.config().primary) return;  // our own (multicast loop is off; unicast echo)
     // RFC 5798: TTL / hop limit 255. Checked on multicast only, as keepalived (which sends unicast
@@ -374,7 +384,8 @@ void Instance::onPacket(const base::IpAddress& src, const base::IpAddress& dst, 
             std::memcpy(pw.data(), cfg_.authPassword.data(), std::min<size_t>(8, cfg_.authPassword.size()));
             if (pw != a.authData) return drop(Drop::AuthMismatch, src);
         }
-        if (a.interval != Micros(static_cast<std::int64_t>(cfg_.advertInterval) * 1000000)) return drop(Drop::IntervalMismatch, src);
+        if (a.interval != Micros(static_cast<std::int64_t>(cfg_.advertInterval) * 1000000))
+            return drop(Drop::IntervalMismatch, src);
     }
     if (!cfg_.unicastPeers.empty() &&
         std::find(cfg_.unicastPeers.begin(), cfg_.unicastPeers.end(), src) == cfg_.unicastPeers.end())
@@ -413,7 +424,8 @@ void InstanceGroup::changed() {
     busy_ = false;
     const auto common = SyncGroup::common(members());
     if (common && common != reported_) {
-        base::log::notice("vrrp: sync group ", name_, ": ", reported_ ? stateName(*reported_) : "INIT", " -> ", stateName(*common));
+        base::log::notice("vrrp: sync group ", name_, ": ", reported_ ? stateName(*reported_) : "INIT", " -> ",
+                          stateName(*common));
         reported_ = common;
         if (onState_) onState_(name_, *common);
     }

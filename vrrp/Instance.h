@@ -50,7 +50,9 @@ private:
     void onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl, std::span<const std::uint8_t> bytes,
                   std::span<const std::uint8_t> datagram);
     // VRRPv2 over IPv4 with IPsec-AH authentication (Ah.h)
-    bool ah() const { return cfg_.version == 2 && cfg_.authType == conf::AuthType::Ah && cfg_.family == base::Family::V4; }
+    bool ah() const {
+        return cfg_.version == 2 && cfg_.authType == conf::AuthType::Ah && cfg_.family == base::Family::V4;
+    }
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
     void takeAddresses();

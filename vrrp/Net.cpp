@@ -68,7 +68,8 @@ std::optional<base::IpAddress> linkLocal(const std::string& name) {
     std::string hex, ifname;
     unsigned ifindex = 0, plen = 0, scope = 0, flags = 0;
     while (in >> hex >> std::hex >> ifindex >> plen >> scope >> flags >> std::dec >> ifname) {
-        if (ifname != name || scope != 0x20 || hex.size() != 32 || (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) continue;
+        if (ifname != name || scope != 0x20 || hex.size() != 32 || (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+            continue;
         std::array<std::uint8_t, 16> b{};
         for (size_t i = 0; i < 16; ++i) b[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(i * 2, 2), nullptr, 16));
         return base::IpAddress::fromBytes(base::Family::V6, b.data());
@@ -86,19 +87,24 @@ bool linkUp(const std::string& name) {
     return ok;
 }
 
-std::error_code RawSocket::open(const std::string& interface, int ifindex, base::Family family, bool multicast, bool ah) {
+std::error_code RawSocket::open(const std::string& interface, int ifindex, base::Family family, bool multicast,
+                                bool ah) {
     family_ = family;
     ifindex_ = ifindex;
     const bool v6 = family == base::Family::V6;
-    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ah ? kAhProtocol : kProtocol);
+    const int fd =
+        ::socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ah ? kAhProtocol : kProtocol);
     if (fd < 0) return {errno, std::generic_category()};
     auto fail = [&] {
         const std::error_code ec(errno, std::generic_category());
         ::close(fd);
         return ec;
     };
-    auto opt = [&](int level, int name, const auto& value) { return ::setsockopt(fd, level, name, &value, sizeof value) == 0; };
-    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(), static_cast<socklen_t>(interface.size())) != 0) return fail();
+    auto opt = [&](int level, int name, const auto& value) {
+        return ::setsockopt(fd, level, name, &value, sizeof value) == 0;
+    };
+    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(), static_cast<socklen_t>(interface.size())) != 0)
+        return fail();
     const int hops = 255, tos = 0xc0, off = 0, on = 1;
     if (v6) {
         // the checksum is ours (the codec's, over the pseudo-header); the hop limit and the
@@ -115,9 +121,9 @@ std::error_code RawSocket::open(const std::string& interface, int ifindex, base:
             if (!opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, m)) return fail();
         }
     } else {
-        if (!opt(IPPROTO_IP, IP_TTL, hops) || !opt(IPPROTO_IP, IP_MULTICAST_TTL, hops) || !opt(IPPROTO_IP, IP_TOS, tos) ||
-            !opt(IPPROTO_IP, IP_MULTICAST_LOOP, off) || !opt(IPPROTO_IP, IP_PKTINFO, on) ||
-            (ah && !opt(IPPROTO_IP, IP_HDRINCL, on)))
+        if (!opt(IPPROTO_IP, IP_TTL, hops) || !opt(IPPROTO_IP, IP_MULTICAST_TTL, hops) ||
+            !opt(IPPROTO_IP, IP_TOS, tos) || !opt(IPPROTO_IP, IP_MULTICAST_LOOP, off) ||
+            !opt(IPPROTO_IP, IP_PKTINFO, on) || (ah && !opt(IPPROTO_IP, IP_HDRINCL, on)))
             return fail();
         ip_mreqn m{};
         m.imr_ifindex = ifindex;
@@ -131,7 +137,8 @@ std::error_code RawSocket::open(const std::string& interface, int ifindex, base:
     return {};
 }
 
-std::error_code RawSocket::send(std::span<const std::uint8_t> vrrp, const base::IpAddress& dst, const std::optional<base::IpAddress>& src) {
+std::error_code RawSocket::send(std::span<const std::uint8_t> vrrp, const base::IpAddress& dst,
+                                const std::optional<base::IpAddress>& src) {
     const bool v6 = family_ == base::Family::V6;
     sockaddr_storage to{};
     socklen_t toLen = 0;
@@ -205,8 +212,9 @@ void RawSocket::readLoop() {
                 // no IP header on an IPv6 raw socket: the source is the sender's address, the
                 // destination and the hop limit come as control messages
                 if (from.ss_family != AF_INET6) continue;
-                const auto src = base::IpAddress::fromBytes(base::Family::V6,
-                                                            reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr));
+                const auto src = base::IpAddress::fromBytes(
+                    base::Family::V6,
+                    reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr));
                 std::optional<base::IpAddress> dst;
                 int hops = -1;
                 for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -215,7 +223,8 @@ void RawSocket::readLoop() {
                     if (c->cmsg_type == IPV6_PKTINFO) {
                         in6_pktinfo pi;
                         std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                        dst = base::IpAddress::fromBytes(base::Family::V6, reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
+                        dst = base::IpAddress::fromBytes(base::Family::V6,
+                                                         reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
                     }
                 }
                 if (!dst || !onPacket_) continue;
@@ -231,7 +240,8 @@ void RawSocket::readLoop() {
             const auto src = base::IpAddress::v4(ntohl(ip.saddr));
             const auto dst = base::IpAddress::v4(ntohl(ip.daddr));
             if (onPacket_)
-                onPacket_(src, dst, ip.ttl, std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl),
+                onPacket_(src, dst, ip.ttl,
+                          std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl),
                           std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)));
         }
         readLoop();
@@ -272,7 +282,8 @@ rtnl_addr* makeAddr(int ifindex, const base::IpPrefix& p) {
 
 }  // namespace
 
-std::error_code VipManager::add(int ifindex, const base::IpPrefix& p, const std::string& label, const std::string& scope) {
+std::error_code VipManager::add(int ifindex, const base::IpPrefix& p, const std::string& label,
+                                const std::string& scope) {
     if (!sock_) return {ENOTCONN, std::generic_category()};
     rtnl_addr* a = makeAddr(ifindex, p);
     if (!label.empty()) rtnl_addr_set_label(a, label.c_str());
@@ -304,9 +315,11 @@ bool VipManager::present(int ifindex, const base::IpAddress& want) {
         for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
             if (!i->ifa_addr || std::strncmp(i->ifa_name, name, std::strlen(name)) != 0) continue;  // labels: eth0:vip
             if (i->ifa_addr->sa_family == AF_INET && want.isV4())
-                found = std::memcmp(&reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, want.bytes().data(), 4) == 0;
+                found = std::memcmp(&reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, want.bytes().data(),
+                                    4) == 0;
             else if (i->ifa_addr->sa_family == AF_INET6 && !want.isV4())
-                found = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, want.bytes().data(), 16) == 0;
+                found = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, want.bytes().data(),
+                                    16) == 0;
         }
         ::freeifaddrs(list);
     }
@@ -326,7 +339,8 @@ std::error_code sendFrame(int fd, int ifindex, std::uint16_t ethertype, std::spa
     to.sll_ifindex = ifindex;
     to.sll_halen = 6;
     std::memcpy(to.sll_addr, frame.data(), 6);
-    if (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) return {errno, std::generic_category()};
+    if (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+        return {errno, std::generic_category()};
     return {};
 }
 
@@ -335,7 +349,8 @@ std::error_code sendFrame(int fd, int ifindex, std::uint16_t ethertype, std::spa
 // An unsolicited neighbour advertisement (RFC 4861 7.2.6) from the VIP to all nodes (ff02::1), hop
 // limit 255, Override set (Router too when the interface forwards IPv6), with our MAC as the
 // target link-layer address: neighbours update their cache at once. Byte for byte keepalived's.
-std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip, bool router) {
+std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip,
+                                             bool router) {
     std::vector<std::uint8_t> f(14 + 40 + 32, 0);
     const std::uint8_t allNodesMac[6] = {0x33, 0x33, 0, 0, 0, 1};
     std::memcpy(f.data(), allNodesMac, 6);

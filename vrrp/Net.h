@@ -23,9 +23,9 @@ namespace vrrp {
 struct InterfaceInfo {
     int index = 0;
     std::array<std::uint8_t, 6> mac{};
-    std::optional<base::IpAddress> primaryV4;  // the first IPv4 address that is not a virtual one
+    std::optional<base::IpAddress> primaryV4;    // the first IPv4 address that is not a virtual one
     std::optional<base::IpAddress> linkLocalV6;  // fe80::/10, not tentative (DAD done)
-    bool forwardsV6 = false;  // IPv6 forwarding on: neighbour advertisements carry the Router flag
+    bool forwardsV6 = false;                     // IPv6 forwarding on: neighbour advertisements carry the Router flag
 };
 // The interface's usable link-local IPv6 address (VRRPv3 over IPv6 is sent from it).
 std::optional<base::IpAddress> linkLocal(const std::string& name);
@@ -36,7 +36,8 @@ bool linkUp(const std::string& name);
 // The announcement frames (Ethernet included), pure: keepalived's gratuitous ARP request and
 // unsolicited neighbour advertisement (Override; Router when the interface forwards IPv6).
 std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip);
-std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip, bool router);
+std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip,
+                                             bool router);
 
 class RawSocket {
 public:
@@ -46,8 +47,10 @@ public:
     explicit RawSocket(asio::io_context& io) : sock_(io) {}
     // Joins 224.0.0.18 / ff02::12 on the interface unless `multicast` is false (unicast peers only).
     // `ah`: IPv4 protocol 51 with IP_HDRINCL, send() takes whole packets (Ah.h).
-    std::error_code open(const std::string& interface, int ifindex, base::Family family, bool multicast, bool ah = false);
-    std::error_code send(std::span<const std::uint8_t> vrrp, const base::IpAddress& dst, const std::optional<base::IpAddress>& src);
+    std::error_code open(const std::string& interface, int ifindex, base::Family family, bool multicast,
+                         bool ah = false);
+    std::error_code send(std::span<const std::uint8_t> vrrp, const base::IpAddress& dst,
+                         const std::optional<base::IpAddress>& src);
     void receive(OnPacket cb);
     void close();
 

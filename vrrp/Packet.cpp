@@ -20,7 +20,8 @@ std::uint32_t pseudoSum(const base::IpAddress& src, const base::IpAddress& dst, 
 
 }  // namespace
 
-std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len, std::uint8_t protocol) {
+std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len,
+                              std::uint8_t protocol) {
     const size_t n = src.isV4() ? 4 : 16;
     std::uint32_t acc = sum16({src.bytes().data(), n}, 0);
     acc = sum16({dst.bytes().data(), n}, acc);
@@ -75,7 +76,8 @@ std::uint16_t inetChecksum(std::span<const std::uint8_t> data, std::uint32_t ini
     return static_cast<std::uint16_t>(~acc & 0xffff);
 }
 
-std::vector<std::uint8_t> encode(const Advert& a, const base::IpAddress& src, const base::IpAddress& dst, ChecksumMode mode) {
+std::vector<std::uint8_t> encode(const Advert& a, const base::IpAddress& src, const base::IpAddress& dst,
+                                 ChecksumMode mode) {
     const bool v6 = !a.addresses.empty() ? !a.addresses.front().isV4() : !src.isV4();
     const size_t addrLen = v6 ? 16 : 4;
     std::vector<std::uint8_t> out(8 + a.addresses.size() * addrLen + (a.version == 2 ? 8 : 0), 0);
@@ -104,7 +106,8 @@ std::vector<std::uint8_t> encode(const Advert& a, const base::IpAddress& src, co
     return out;
 }
 
-std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src, const base::IpAddress& dst) {
+std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src,
+                                   const base::IpAddress& dst) {
     if (msg.size() < 8) return Drop::TooShort;
     const int version = msg[0] >> 4;
     if (version != 2 && version != 3) return Drop::BadVersion;
@@ -139,7 +142,8 @@ std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base
         a.interval = Micros(std::int64_t{((msg[4] & 0x0f) << 8) | msg[5]} * 10000);
     }
     for (size_t i = 0; i < count; ++i)
-        a.addresses.push_back(base::IpAddress::fromBytes(v6 ? base::Family::V6 : base::Family::V4, msg.data() + 8 + i * addrLen));
+        a.addresses.push_back(
+            base::IpAddress::fromBytes(v6 ? base::Family::V6 : base::Family::V4, msg.data() + 8 + i * addrLen));
     return d;
 }
 

@@ -21,20 +21,32 @@ inline constexpr std::uint8_t kProtocol = 112;
 enum class AuthType : std::uint8_t { None = 0, Pass = 1, Ah = 2 };
 
 struct Advert {
-    int version = 3;             // 2 or 3
+    int version = 3;  // 2 or 3
     std::uint8_t vrid = 0;
     std::uint8_t priority = 100;
-    Micros interval{1000000};    // v2: whole seconds on the wire; v3: centiseconds
-    AuthType auth = AuthType::None;               // v2 only
-    std::array<std::uint8_t, 8> authData{};       // v2 only: PASS carries up to 8 bytes of the password
-    std::vector<base::IpAddress> addresses;       // all of one family
+    Micros interval{1000000};                // v2: whole seconds on the wire; v3: centiseconds
+    AuthType auth = AuthType::None;          // v2 only
+    std::array<std::uint8_t, 8> authData{};  // v2 only: PASS carries up to 8 bytes of the password
+    std::vector<base::IpAddress> addresses;  // all of one family
     bool operator==(const Advert&) const = default;
 };
 
 // Why a received packet was dropped; every drop is counted by reason.
 enum class Drop {
-    TooShort, BadVersion, BadType, BadLength, BadChecksum, BadTtl, AddressFamily, WrongVrid, AuthType,
-    AuthMismatch, IntervalMismatch, AddressMismatch, Replay, Count_
+    TooShort,
+    BadVersion,
+    BadType,
+    BadLength,
+    BadChecksum,
+    BadTtl,
+    AddressFamily,
+    WrongVrid,
+    AuthType,
+    AuthMismatch,
+    IntervalMismatch,
+    AddressMismatch,
+    Replay,
+    Count_
 };
 const char* dropName(Drop d);
 const char* dropKey(Drop d);  // snake_case, for status JSON
@@ -58,7 +70,8 @@ std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base
 
 // The sum of the IPv4 or IPv6 pseudo-header (source, destination, length, protocol / next header)
 // for inetChecksum's `initial`: VRRPv3 (protocol 112) and ICMPv6 (58) checksums start from it.
-std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len, std::uint8_t protocol);
+std::uint32_t pseudoHeaderSum(const base::IpAddress& src, const base::IpAddress& dst, size_t len,
+                              std::uint8_t protocol);
 
 // The Internet checksum (RFC 1071) of `data` after `initial` (a pseudo-header sum).
 std::uint16_t inetChecksum(std::span<const std::uint8_t> data, std::uint32_t initial = 0);

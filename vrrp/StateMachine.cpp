@@ -13,7 +13,9 @@ const char* stateName(State s) {
 }
 
 // v3: the skew scales with the master's interval (RFC 5798); v2: with our own (RFC 3768).
-Micros StateMachine::skew() const { return skewTime(cfg_.priority, cfg_.version == 3 ? masterAdverInterval_ : cfg_.advertInterval); }
+Micros StateMachine::skew() const {
+    return skewTime(cfg_.priority, cfg_.version == 3 ? masterAdverInterval_ : cfg_.advertInterval);
+}
 
 Micros StateMachine::masterDownInterval() const {
     return vrrp::masterDownInterval(cfg_.priority, cfg_.version == 3 ? masterAdverInterval_ : cfg_.advertInterval);

@@ -22,20 +22,20 @@ const char* stateName(State s);
 struct MachineConfig {
     int version = 3;
     std::uint8_t vrid = 1;
-    std::uint8_t priority = 100;      // 255: the address owner
+    std::uint8_t priority = 100;  // 255: the address owner
     Micros advertInterval{1000000};
     bool preempt = true;
-    Micros preemptDelay{0};           // keepalived's preempt_delay: preempt a lower priority master only this long
-                                      // after we first saw it (startup included)
-    base::IpAddress primary;          // this router's address on the link (equal priorities: the higher wins)
+    Micros preemptDelay{0};   // keepalived's preempt_delay: preempt a lower priority master only this long
+                              // after we first saw it (startup included)
+    base::IpAddress primary;  // this router's address on the link (equal priorities: the higher wins)
 };
 
 struct Action {
     enum class Kind {
-        SendAdvert,       // with the current priority (0 when leaving)
-        TakeAddresses,    // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
+        SendAdvert,     // with the current priority (0 when leaving)
+        TakeAddresses,  // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
         ReleaseAddresses,
-        Transition,       // `to` is the new state (notify scripts, fifo, logs)
+        Transition,  // `to` is the new state (notify scripts, fifo, logs)
     };
     Kind kind;
     std::uint8_t priority = 0;  // SendAdvert

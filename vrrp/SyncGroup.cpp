@@ -22,12 +22,15 @@ std::vector<std::vector<Action>> SyncGroup::settle(std::span<const SyncMember> m
         if (!fault) {
             bool leftMaster = false;
             for (size_t i = 0; i < n; ++i) leftMaster |= last_[i] == State::Master && state(i) == State::Backup;
-            const bool anyMaster = std::any_of(members.begin(), members.end(), [](const SyncMember& m) { return m.machine->state() == State::Master; });
-            const bool allWant = n > 0 && std::all_of(members.begin(), members.end(), [](const SyncMember& m) { return m.machine->wantsMaster(); });
+            const bool anyMaster = std::any_of(members.begin(), members.end(),
+                                               [](const SyncMember& m) { return m.machine->state() == State::Master; });
+            const bool allWant = n > 0 && std::all_of(members.begin(), members.end(),
+                                                      [](const SyncMember& m) { return m.machine->wantsMaster(); });
             for (size_t i = 0; i < n; ++i) {
                 std::vector<Action> a;
                 if (leftMaster && state(i) == State::Master) a = members[i].machine->forceBackup(now);
-                else if (!leftMaster && (anyMaster || allWant) && state(i) == State::Backup) a = members[i].machine->forceMaster(now);
+                else if (!leftMaster && (anyMaster || allWant) && state(i) == State::Backup)
+                    a = members[i].machine->forceMaster(now);
                 if (!a.empty()) changed = true;
                 append(i, std::move(a));
             }

@@ -2,9 +2,7 @@
 
 namespace vrrp {
 
-Micros skewTime(int priority, Micros advertInterval) {
-    return Micros((256 - priority) * advertInterval.count() / 256);
-}
+Micros skewTime(int priority, Micros advertInterval) { return Micros((256 - priority) * advertInterval.count() / 256); }
 
 Micros masterDownInterval(int priority, Micros advertInterval) {
     return 3 * advertInterval + skewTime(priority, advertInterval);

@@ -15,7 +15,8 @@ inline asio::ip::address toAsio(const IpAddress& a) {
 }
 
 inline IpAddress fromAsio(const asio::ip::address& a) {
-    return a.is_v4() ? IpAddress::v4(a.to_v4().to_uint()) : IpAddress::fromBytes(Family::V6, a.to_v6().to_bytes().data());
+    return a.is_v4() ? IpAddress::v4(a.to_v4().to_uint())
+                     : IpAddress::fromBytes(Family::V6, a.to_v6().to_bytes().data());
 }
 
 }  // namespace base

@@ -43,10 +43,13 @@ public:
     ~ManualTimer() override { cancel(); }
     void schedule(Duration after, std::function<void()> fn) override {
         cancel();
-        key_ = clock_.add(after, [this, fn = std::move(fn)] {
-            armed_ = false;
-            fn();
-        }, this);
+        key_ = clock_.add(
+            after,
+            [this, fn = std::move(fn)] {
+                armed_ = false;
+                fn();
+            },
+            this);
         armed_ = true;
     }
     void cancel() override {

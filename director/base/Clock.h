@@ -16,9 +16,7 @@ using Clock = std::chrono::steady_clock;
 using Duration = Clock::duration;
 using TimePoint = Clock::time_point;
 
-inline Duration seconds(double s) {
-    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
-}
+inline Duration seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
 
 class Timer {
 public:

@@ -42,8 +42,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 int IpAddress::af() const { return isV4() ? AF_INET : AF_INET6; }
 
 std::uint32_t IpAddress::v4HostOrder() const {
-    return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) |
-           (std::uint32_t{bytes_[2]} << 8) | std::uint32_t{bytes_[3]};
+    return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) | (std::uint32_t{bytes_[2]} << 8) |
+           std::uint32_t{bytes_[3]};
 }
 
 bool IpAddress::isUnspecified() const {
@@ -52,9 +52,7 @@ bool IpAddress::isUnspecified() const {
     return true;
 }
 
-bool IpAddress::isMulticast() const {
-    return isV4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
-}
+bool IpAddress::isMulticast() const { return isV4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff; }
 
 IpAddress IpAddress::masked(int prefix) const {
     IpAddress a = *this;
@@ -62,8 +60,7 @@ IpAddress IpAddress::masked(int prefix) const {
     for (int i = 0; i < len; ++i) {
         const int bits = prefix - i * 8;
         if (bits >= 8) continue;
-        a.bytes_[static_cast<size_t>(i)] &=
-            bits <= 0 ? 0 : static_cast<std::uint8_t>(0xff << (8 - bits));
+        a.bytes_[static_cast<size_t>(i)] &= bits <= 0 ? 0 : static_cast<std::uint8_t>(0xff << (8 - bits));
     }
     return a;
 }
@@ -83,8 +80,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
         const auto num = text.substr(slash + 1);
         int v = -1;
         auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-        if (ec != std::errc{} || ptr != num.data() + num.size() || num.empty() || v < 0 ||
-            v > addr->maxPrefix())
+        if (ec != std::errc{} || ptr != num.data() + num.size() || num.empty() || v < 0 || v > addr->maxPrefix())
             return std::nullopt;
         p.prefix = v;
     }

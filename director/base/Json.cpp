@@ -41,10 +41,28 @@ void JsonWriter::separator() {
     }
 }
 
-JsonWriter& JsonWriter::beginObject() { separator(); out_ += '{'; first_.push_back(true); return *this; }
-JsonWriter& JsonWriter::endObject() { out_ += '}'; first_.pop_back(); return *this; }
-JsonWriter& JsonWriter::beginArray() { separator(); out_ += '['; first_.push_back(true); return *this; }
-JsonWriter& JsonWriter::endArray() { out_ += ']'; first_.pop_back(); return *this; }
+JsonWriter& JsonWriter::beginObject() {
+    separator();
+    out_ += '{';
+    first_.push_back(true);
+    return *this;
+}
+JsonWriter& JsonWriter::endObject() {
+    out_ += '}';
+    first_.pop_back();
+    return *this;
+}
+JsonWriter& JsonWriter::beginArray() {
+    separator();
+    out_ += '[';
+    first_.push_back(true);
+    return *this;
+}
+JsonWriter& JsonWriter::endArray() {
+    out_ += ']';
+    first_.pop_back();
+    return *this;
+}
 
 JsonWriter& JsonWriter::key(std::string_view k) {
     separator();
@@ -54,11 +72,31 @@ JsonWriter& JsonWriter::key(std::string_view k) {
     return *this;
 }
 
-JsonWriter& JsonWriter::value(std::string_view v) { separator(); out_ += jsonEscape(v); return *this; }
-JsonWriter& JsonWriter::value(bool v) { separator(); out_ += v ? "true" : "false"; return *this; }
-JsonWriter& JsonWriter::value(std::int64_t v) { separator(); out_ += std::to_string(v); return *this; }
-JsonWriter& JsonWriter::value(std::uint64_t v) { separator(); out_ += std::to_string(v); return *this; }
-JsonWriter& JsonWriter::null() { separator(); out_ += "null"; return *this; }
+JsonWriter& JsonWriter::value(std::string_view v) {
+    separator();
+    out_ += jsonEscape(v);
+    return *this;
+}
+JsonWriter& JsonWriter::value(bool v) {
+    separator();
+    out_ += v ? "true" : "false";
+    return *this;
+}
+JsonWriter& JsonWriter::value(std::int64_t v) {
+    separator();
+    out_ += std::to_string(v);
+    return *this;
+}
+JsonWriter& JsonWriter::value(std::uint64_t v) {
+    separator();
+    out_ += std::to_string(v);
+    return *this;
+}
+JsonWriter& JsonWriter::null() {
+    separator();
+    out_ += "null";
+    return *this;
+}
 
 JsonWriter& JsonWriter::raw(std::string_view json) {
     separator();

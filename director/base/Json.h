@@ -26,7 +26,10 @@ public:
     JsonWriter& null();
     // A value that is already JSON (written by another JsonWriter), inserted as it is.
     JsonWriter& raw(std::string_view json);
-    template <class T> JsonWriter& field(std::string_view k, const T& v) { return key(k).value(v); }
+    template <class T>
+    JsonWriter& field(std::string_view k, const T& v) {
+        return key(k).value(v);
+    }
     const std::string& str() const { return out_; }
 
 private:

@@ -33,16 +33,33 @@ void emit(Level l, const Args&... args) {
     write(l, os.str());
 }
 
-template <class... Args> void debug(const Args&... a) { emit(Level::Debug, a...); }
-template <class... Args> void info(const Args&... a) { emit(Level::Info, a...); }
-template <class... Args> void notice(const Args&... a) { emit(Level::Notice, a...); }
-template <class... Args> void warning(const Args&... a) { emit(Level::Warning, a...); }
-template <class... Args> void error(const Args&... a) { emit(Level::Error, a...); }
+template <class... Args>
+void debug(const Args&... a) {
+    emit(Level::Debug, a...);
+}
+template <class... Args>
+void info(const Args&... a) {
+    emit(Level::Info, a...);
+}
+template <class... Args>
+void notice(const Args&... a) {
+    emit(Level::Notice, a...);
+}
+template <class... Args>
+void warning(const Args&... a) {
+    emit(Level::Warning, a...);
+}
+template <class... Args>
+void error(const Args&... a) {
+    emit(Level::Error, a...);
+}
 
 // Broken invariant: log with the function name and abort (STYLE.md, 4).
 [[noreturn]] void fatal(const char* func, const std::string& message);
 
 }  // namespace base::log
 
-#define DIRECTORD_ASSERT(cond, msg) \
-    do { if (!(cond)) ::base::log::fatal(__func__, msg); } while (0)
+#define DIRECTORD_ASSERT(cond, msg)                     \
+    do {                                                \
+        if (!(cond)) ::base::log::fatal(__func__, msg); \
+    } while (0)

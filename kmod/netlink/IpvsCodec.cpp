@@ -12,19 +12,68 @@ namespace kmod::nl {
 namespace {
 
 // include/uapi/linux/ip_vs.h
-enum : std::uint16_t { kCmdAttrService = 1, kCmdAttrDest = 2, kCmdAttrDaemon = 3, kCmdAttrTimeoutTcp = 4,
-                       kCmdAttrTimeoutTcpFin = 5, kCmdAttrTimeoutUdp = 6 };
-enum : std::uint16_t { kSvcAf = 1, kSvcProtocol = 2, kSvcAddr = 3, kSvcPort = 4, kSvcFwmark = 5, kSvcSchedName = 6,
-                       kSvcFlags = 7, kSvcTimeout = 8, kSvcNetmask = 9, kSvcStats = 10, kSvcPeName = 11, kSvcStats64 = 12 };
-enum : std::uint16_t { kDestAddr = 1, kDestPort = 2, kDestFwdMethod = 3, kDestWeight = 4, kDestUThresh = 5,
-                       kDestLThresh = 6, kDestActiveConns = 7, kDestInactConns = 8, kDestPersistConns = 9,
-                       kDestStats = 10, kDestAddrFamily = 11, kDestStats64 = 12, kDestTunType = 13, kDestTunPort = 14,
-                       kDestTunFlags = 15 };
-enum : std::uint16_t { kDaemonState = 1, kDaemonMcastIfn = 2, kDaemonSyncId = 3, kDaemonSyncMaxLen = 4,
-                       kDaemonMcastGroup = 5, kDaemonMcastGroup6 = 6, kDaemonMcastPort = 7, kDaemonMcastTtl = 8 };
+enum : std::uint16_t {
+    kCmdAttrService = 1,
+    kCmdAttrDest = 2,
+    kCmdAttrDaemon = 3,
+    kCmdAttrTimeoutTcp = 4,
+    kCmdAttrTimeoutTcpFin = 5,
+    kCmdAttrTimeoutUdp = 6
+};
+enum : std::uint16_t {
+    kSvcAf = 1,
+    kSvcProtocol = 2,
+    kSvcAddr = 3,
+    kSvcPort = 4,
+    kSvcFwmark = 5,
+    kSvcSchedName = 6,
+    kSvcFlags = 7,
+    kSvcTimeout = 8,
+    kSvcNetmask = 9,
+    kSvcStats = 10,
+    kSvcPeName = 11,
+    kSvcStats64 = 12
+};
+enum : std::uint16_t {
+    kDestAddr = 1,
+    kDestPort = 2,
+    kDestFwdMethod = 3,
+    kDestWeight = 4,
+    kDestUThresh = 5,
+    kDestLThresh = 6,
+    kDestActiveConns = 7,
+    kDestInactConns = 8,
+    kDestPersistConns = 9,
+    kDestStats = 10,
+    kDestAddrFamily = 11,
+    kDestStats64 = 12,
+    kDestTunType = 13,
+    kDestTunPort = 14,
+    kDestTunFlags = 15
+};
+enum : std::uint16_t {
+    kDaemonState = 1,
+    kDaemonMcastIfn = 2,
+    kDaemonSyncId = 3,
+    kDaemonSyncMaxLen = 4,
+    kDaemonMcastGroup = 5,
+    kDaemonMcastGroup6 = 6,
+    kDaemonMcastPort = 7,
+    kDaemonMcastTtl = 8
+};
 enum : std::uint16_t { kInfoVersion = 1, kInfoConnTabSize = 2 };
-enum : std::uint16_t { kStatsConns = 1, kStatsInPkts = 2, kStatsOutPkts = 3, kStatsInBytes = 4, kStatsOutBytes = 5,
-                       kStatsCps = 6, kStatsInPps = 7, kStatsOutPps = 8, kStatsInBps = 9, kStatsOutBps = 10 };
+enum : std::uint16_t {
+    kStatsConns = 1,
+    kStatsInPkts = 2,
+    kStatsOutPkts = 3,
+    kStatsInBytes = 4,
+    kStatsOutBytes = 5,
+    kStatsCps = 6,
+    kStatsInPps = 7,
+    kStatsOutPps = 8,
+    kStatsInBps = 9,
+    kStatsOutBps = 10
+};
 
 constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
 
@@ -286,7 +335,8 @@ std::optional<std::vector<Attr>> parseAttrs(std::span<const std::uint8_t> data) 
         std::memcpy(&len, data.data() + pos, 2);
         std::memcpy(&type, data.data() + pos + 2, 2);
         if (len < NLA_HDRLEN || pos + len > data.size()) return std::nullopt;
-        out.push_back(Attr{static_cast<std::uint16_t>(type & NLA_TYPE_MASK), data.subspan(pos + NLA_HDRLEN, len - NLA_HDRLEN)});
+        out.push_back(
+            Attr{static_cast<std::uint16_t>(type & NLA_TYPE_MASK), data.subspan(pos + NLA_HDRLEN, len - NLA_HDRLEN)});
         pos += align4(len);
     }
     return out;
@@ -337,7 +387,8 @@ std::optional<ServiceReply> decodeService(const std::vector<Attr>& top) {
     }
     svc.scheduler = stringAt(*s, kSvcSchedName);
     svc.peName = stringAt(*s, kSvcPeName);
-    if (const Attr* f = find(*s, kSvcFlags); f && f->data.size() >= 4) svc.flags = *scalar<std::uint32_t>(*f) & ~kSvcHashed;
+    if (const Attr* f = find(*s, kSvcFlags); f && f->data.size() >= 4)
+        svc.flags = *scalar<std::uint32_t>(*f) & ~kSvcHashed;
     svc.timeout = at<std::uint32_t>(*s, kSvcTimeout).value_or(0);
     const std::uint32_t mask = at<std::uint32_t>(*s, kSvcNetmask).value_or(fam == base::Family::V4 ? 0xffffffffu : 128);
     svc.netmask = fam == base::Family::V4 ? ntohl(mask) : mask;

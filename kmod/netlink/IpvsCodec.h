@@ -18,10 +18,23 @@ using Bytes = std::vector<std::uint8_t>;
 inline constexpr std::uint8_t kGenlVersion = 1;
 
 enum Command : std::uint8_t {
-    kCmdNewService = 1, kCmdSetService = 2, kCmdDelService = 3, kCmdGetService = 4,
-    kCmdNewDest = 5, kCmdSetDest = 6, kCmdDelDest = 7, kCmdGetDest = 8,
-    kCmdNewDaemon = 9, kCmdDelDaemon = 10, kCmdGetDaemon = 11,
-    kCmdSetConfig = 12, kCmdGetConfig = 13, kCmdSetInfo = 14, kCmdGetInfo = 15, kCmdZero = 16, kCmdFlush = 17,
+    kCmdNewService = 1,
+    kCmdSetService = 2,
+    kCmdDelService = 3,
+    kCmdGetService = 4,
+    kCmdNewDest = 5,
+    kCmdSetDest = 6,
+    kCmdDelDest = 7,
+    kCmdGetDest = 8,
+    kCmdNewDaemon = 9,
+    kCmdDelDaemon = 10,
+    kCmdGetDaemon = 11,
+    kCmdSetConfig = 12,
+    kCmdGetConfig = 13,
+    kCmdSetInfo = 14,
+    kCmdGetInfo = 15,
+    kCmdZero = 16,
+    kCmdFlush = 17,
 };
 
 const char* commandName(std::uint8_t cmd);
@@ -32,15 +45,15 @@ struct SyncDaemon {
     std::uint32_t state = kMaster;
     std::string interface;
     std::uint32_t syncId = 0;
-    std::uint16_t maxLen = 0;           // 0: the kernel's default
+    std::uint16_t maxLen = 0;              // 0: the kernel's default
     std::optional<base::IpAddress> group;  // unset: 224.0.0.81
-    std::uint16_t port = 0;             // 0: 8848
-    std::uint8_t ttl = 0;               // 0: 1
+    std::uint16_t port = 0;                // 0: 8848
+    std::uint8_t ttl = 0;                  // 0: 1
     bool operator==(const SyncDaemon&) const = default;
 };
 
 struct Info {
-    std::uint32_t version = 0;        // 0x010201 prints as 1.2.1
+    std::uint32_t version = 0;  // 0x010201 prints as 1.2.1
     std::uint32_t connTableSize = 0;
 };
 

@@ -81,8 +81,9 @@ std::error_code NetlinkIpvsTable::sendAll(const std::uint8_t* data, size_t len) 
 std::error_code NetlinkIpvsTable::request(std::uint8_t cmd, const nl::Bytes& attrs, bool dump, const OnReply& onReply) {
     lastCmd_ = cmd;
     const std::uint32_t seq = ++seq_;
-    const auto msg = nl::message(family_, cmd, static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0)),
-                                 seq, portId_, attrs);
+    const auto msg =
+        nl::message(family_, cmd, static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0)), seq,
+                    portId_, attrs);
     if (auto ec = sendAll(msg.data(), msg.size())) return ec;
     ++sent_;
     while (true) {
@@ -119,9 +120,9 @@ ApplyResult NetlinkIpvsTable::apply(const std::vector<Op>& ops) {
         nl::Bytes batch;
         const std::uint32_t firstSeq = seq_ + 1;
         for (size_t i = start; i < end; ++i) {
-            const auto msg = nl::message(family_, nl::commandFor(ops[i].kind),
-                                         static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK), ++seq_, portId_,
-                                         nl::opAttrs(ops[i]));
+            const auto msg =
+                nl::message(family_, nl::commandFor(ops[i].kind), static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK),
+                            ++seq_, portId_, nl::opAttrs(ops[i]));
             batch.insert(batch.end(), msg.begin(), msg.end());
         }
         std::vector<std::optional<int>> outcome(end - start);

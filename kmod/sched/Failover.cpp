@@ -33,7 +33,8 @@ std::optional<size_t> TwoChoices::pick(const std::vector<SchedDest>& dests, cons
         return dests.size() - 1;
     };
     const size_t a = draw(), b = draw();
-    const auto oa = static_cast<std::int64_t>(connOverhead(dests[a])), ob = static_cast<std::int64_t>(connOverhead(dests[b]));
+    const auto oa = static_cast<std::int64_t>(connOverhead(dests[a])),
+               ob = static_cast<std::int64_t>(connOverhead(dests[b]));
     return ob * dests[a].weight < oa * dests[b].weight ? b : a;
 }
 

@@ -35,7 +35,8 @@ std::optional<size_t> Locality::leastLoaded(const std::vector<SchedDest>& dests)
             continue;
         }
         const SchedDest& l = dests[*least];
-        if (static_cast<std::int64_t>(connOverhead(l)) * d.weight > static_cast<std::int64_t>(connOverhead(d)) * l.weight)
+        if (static_cast<std::int64_t>(connOverhead(l)) * d.weight >
+            static_cast<std::int64_t>(connOverhead(d)) * l.weight)
             least = i;
     }
     return least;

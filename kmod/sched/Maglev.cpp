@@ -17,10 +17,20 @@ struct SipState {
     std::uint64_t v0 = 0x736f6d6570736575ULL, v1 = 0x646f72616e646f6dULL, v2 = 0x6c7967656e657261ULL,
                   v3 = 0x7465646279746573ULL;
     void round() {
-        v0 += v1; v1 = rol(v1, 13); v1 ^= v0; v0 = rol(v0, 32);
-        v2 += v3; v3 = rol(v3, 16); v3 ^= v2;
-        v0 += v3; v3 = rol(v3, 21); v3 ^= v0;
-        v2 += v1; v1 = rol(v1, 17); v1 ^= v2; v2 = rol(v2, 32);
+        v0 += v1;
+        v1 = rol(v1, 13);
+        v1 ^= v0;
+        v0 = rol(v0, 32);
+        v2 += v3;
+        v3 = rol(v3, 16);
+        v3 ^= v2;
+        v0 += v3;
+        v3 = rol(v3, 21);
+        v3 ^= v0;
+        v2 += v1;
+        v1 = rol(v1, 17);
+        v1 ^= v2;
+        v2 = rol(v2, 32);
     }
 };
 
@@ -37,13 +47,18 @@ std::uint32_t hashKey(const base::IpAddress& addr, std::uint16_t port, std::uint
 
 std::uint32_t hsiphash32(std::uint32_t value, std::uint64_t k0, std::uint64_t k1) {
     SipState s;
-    s.v3 ^= k1; s.v2 ^= k0; s.v1 ^= k1; s.v0 ^= k0;
+    s.v3 ^= k1;
+    s.v2 ^= k0;
+    s.v1 ^= k1;
+    s.v0 ^= k0;
     const std::uint64_t b = (std::uint64_t{4} << 56) | value;  // four bytes, little-endian
     s.v3 ^= b;
     s.round();
     s.v0 ^= b;
     s.v2 ^= 0xff;
-    s.round(); s.round(); s.round();
+    s.round();
+    s.round();
+    s.round();
     return static_cast<std::uint32_t>((s.v0 ^ s.v1) ^ (s.v2 ^ s.v3));
 }
 
@@ -56,7 +71,8 @@ void Maglev::update(const std::vector<SchedDest>& dests) {
     }
     std::fill(lookup_.begin(), lookup_.end(), -1);
     if (gcd < 1) return;
-    const int shift = std::max(0, static_cast<int>(std::bit_width(static_cast<unsigned>(maxWeight / gcd))) - static_cast<int>(kTabBits));
+    const int shift = std::max(
+        0, static_cast<int>(std::bit_width(static_cast<unsigned>(maxWeight / gcd))) - static_cast<int>(kTabBits));
 
     struct Setup {
         std::uint32_t skip, perm;

@@ -62,7 +62,8 @@ void ForwardingThread::sweep() {
     });
 }
 
-std::uint32_t ForwardingThread::track(const asio::ip::tcp::endpoint& client, const ServiceKey& key, const DestKey& dest) {
+std::uint32_t ForwardingThread::track(const asio::ip::tcp::endpoint& client, const ServiceKey& key,
+                                      const DestKey& dest) {
     std::uint32_t slot;
     if (!freeLive_.empty()) {
         slot = freeLive_.back();
@@ -103,8 +104,8 @@ std::vector<ConnEntry> ForwardingThread::connections() {
     asio::post(io_, [this, promise] {
         std::vector<ConnEntry> out;
         const auto now = std::chrono::steady_clock::now();
-        auto entry = [&](const asio::ip::tcp::endpoint& client, const ServiceKey& svc, const DestKey& dest, const char* state,
-                         std::uint32_t expires) {
+        auto entry = [&](const asio::ip::tcp::endpoint& client, const ServiceKey& svc, const DestKey& dest,
+                         const char* state, std::uint32_t expires) {
             ConnEntry c;
             c.protocol = protocolName(svc.protocol);
             c.client = base::fromAsio(client.address());
@@ -120,7 +121,8 @@ std::vector<ConnEntry> ForwardingThread::connections() {
         const std::chrono::seconds tcp(snapshot_ ? snapshot_->tcpTimeout : 900);
         for (const Live& l : live_) {
             if (!l.used) continue;
-            if (l.relay) entry(l.client, l.service, l.dest, "ESTABLISHED", secondsLeft(l.relay->lastActive() + tcp, now));
+            if (l.relay)
+                entry(l.client, l.service, l.dest, "ESTABLISHED", secondsLeft(l.relay->lastActive() + tcp, now));
             else entry(l.client, l.service, l.dest, "SYN_RECV", secondsLeft(l.since + kConnectTimeout, now));
         }
         for (const Lingering& l : lingering_) entry(l.client, l.service, l.dest, "FIN_WAIT", secondsLeft(l.until, now));
@@ -228,7 +230,8 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
                 dests.push_back(sd);
             }
             if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {
-                s.scheduler = makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
+                s.scheduler =
+                    makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
                 s.name = svc->service.scheduler;
                 s.flags = svc->service.flags;
                 if (s.scheduler) updateOneByOne(*s.scheduler, dests);
@@ -252,8 +255,9 @@ bool ForwardingThread::openListener(const ServiceKey& key) {
         ec = boost::system::error_code(errno, boost::system::system_category());
     // freebind: listen before this director holds the address (VRRP moves it here later)
     if (!ec) {
-        const int rc = key.address.isV4() ? ::setsockopt(acc->native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
-                                          : ::setsockopt(acc->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+        const int rc = key.address.isV4()
+                           ? ::setsockopt(acc->native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
+                           : ::setsockopt(acc->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
         if (rc != 0) ec = boost::system::error_code(errno, boost::system::system_category());
     }
     if (!ec) acc->bind(ep, ec);
@@ -272,15 +276,17 @@ void ForwardingThread::accept(const ServiceKey& key) {
     auto it = listeners_.find(key);
     if (it == listeners_.end()) return;
     std::shared_ptr<Listener> l = it->second;
-    l->acceptor.async_accept(l->peer, [this, key, l](const boost::system::error_code& ec, asio::ip::tcp::socket client) {
+    l->acceptor.async_accept(l->peer, [this, key, l](const boost::system::error_code& ec,
+                                                     asio::ip::tcp::socket client) {
         if (ec == asio::error::operation_aborted) return;  // listener closed
         if (!ec) onClient(key, std::move(client), l->peer);
         if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
             // Out of descriptors: say so once, and try again shortly instead of spinning on accept.
             static std::atomic<bool> said{false};
             if (!said.exchange(true))
-                base::log::error("userspace plane: out of file descriptors; new connections wait in the backlog until"
-                                 " some close (raise LimitNOFILE)");
+                base::log::error(
+                    "userspace plane: out of file descriptors; new connections wait in the backlog until"
+                    " some close (raise LimitNOFILE)");
             auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
             timer->async_wait([this, key, timer](const boost::system::error_code& tec) {
                 if (!tec) accept(key);
@@ -317,7 +323,8 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         clientNet = p.source.masked(prefix);
         if (auto bound = persistence->use(clientNet, now)) {
             for (size_t i = 0; i < svc->dests.size(); ++i)
-                if (svc->dests[i].dest.key == *bound && !svc->dests[i].counters->overloaded.load(std::memory_order_relaxed))
+                if (svc->dests[i].dest.key == *bound &&
+                    !svc->dests[i].counters->overloaded.load(std::memory_order_relaxed))
                     pick = i;
             if (!pick) persistence->release(clientNet, now);  // its server left: schedule anew
         }
@@ -351,7 +358,8 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     return out;
 }
 
-void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer) {
+void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client,
+                                const asio::ip::tcp::endpoint& peer) {
     SchedPacket p;
     p.source = base::fromAsio(peer.address());
     p.sourcePort = peer.port();
@@ -367,7 +375,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         asio::steady_timer timer;
         bool done = false;
     };
-    auto pending = std::make_shared<Pending>(Pending{std::move(client), asio::ip::tcp::socket(io_), asio::steady_timer(io_)});
+    auto pending =
+        std::make_shared<Pending>(Pending{std::move(client), asio::ip::tcp::socket(io_), asio::steady_timer(io_)});
     pending->timer.expires_after(kConnectTimeout);
     pending->timer.async_wait([pending](const boost::system::error_code& tec) {
         if (tec || pending->done) return;
@@ -378,8 +387,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;
-    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self, slot](
-                                              const boost::system::error_code& cec) {
+    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self,
+                                           slot](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
         counters->inactive.fetch_sub(1, std::memory_order_relaxed);
@@ -394,21 +403,22 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         pending->server.set_option(asio::ip::tcp::no_delay(true), ignore);
         pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
         counters->active.fetch_add(1, std::memory_order_relaxed);
-        auto relay = std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                             [counters, unbind, finWait, self, slot](const Relay::Totals& t) {
-                                                 counters->active.fetch_sub(1, std::memory_order_relaxed);
-                                                 counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
-                                                 counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
-                                                 counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
-                                                 counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
-                                                 // As an IPVS entry after FIN: inactive for the tcpfin timeout
-                                                 // (the scheduler counts it; persistence holds).
-                                                 counters->inactive.fetch_add(1, std::memory_order_relaxed);
-                                                 const Live& l = self->live_[slot];
-                                                 self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind,
-                                                               l.client, l.service, l.dest});
-                                                 self->untrack(slot);
-                                             });
+        auto relay =
+            std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
+                                    [counters, unbind, finWait, self, slot](const Relay::Totals& t) {
+                                        counters->active.fetch_sub(1, std::memory_order_relaxed);
+                                        counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
+                                        counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
+                                        counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
+                                        counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
+                                        // As an IPVS entry after FIN: inactive for the tcpfin timeout
+                                        // (the scheduler counts it; persistence holds).
+                                        counters->inactive.fetch_add(1, std::memory_order_relaxed);
+                                        const Live& l = self->live_[slot];
+                                        self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind,
+                                                      l.client, l.service, l.dest});
+                                        self->untrack(slot);
+                                    });
         if (!relay->start(idleTimeout)) {
             counters->active.fetch_sub(1, std::memory_order_relaxed);
             counters->failed.fetch_add(1, std::memory_order_relaxed);

@@ -7,14 +7,14 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "director/base/Asio.h"
+#include "kmod/IpvsTable.h"
 #include "kmod/sched/Scheduler.h"
 #include "kmod/userspace/Relay.h"
-#include "kmod/IpvsTable.h"
 #include "kmod/userspace/Snapshot.h"
 
 namespace kmod {
@@ -69,7 +69,7 @@ private:
     std::map<ServiceKey, std::shared_ptr<Listener>> listeners_;
     std::map<ServiceKey, std::shared_ptr<class UdpForwarder>> udp_;
     std::map<ServiceKey, Sched> schedulers_;
-    std::vector<SchedDest> view_;  // place()'s scratch list of destinations
+    std::vector<SchedDest> view_;                     // place()'s scratch list of destinations
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();
     std::uint64_t sweeps_ = 0;

@@ -23,8 +23,8 @@ public:
     std::optional<DestKey> use(const base::IpAddress& clientNet, Clock::time_point now);
     // Binds a client network to a real server (after the scheduler picked it); counts the connection.
     struct BindResult {
-        bool newTemplate = false;          // the real server gained a template
-        std::optional<DestKey> replaced;   // an expired template that pointed elsewhere lost it
+        bool newTemplate = false;         // the real server gained a template
+        std::optional<DestKey> replaced;  // an expired template that pointed elsewhere lost it
     };
     BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now);
     // A connection placed under the template ended.

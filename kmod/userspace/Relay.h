@@ -3,8 +3,8 @@
 // shuts down writing to the other); the relay ends when both directions have ended or on an error,
 // closing both sockets. Runs on one forwarding thread's io_context.
 #pragma once
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>

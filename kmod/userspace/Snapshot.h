@@ -45,11 +45,13 @@ struct DestCounters {
         for (auto* c : {&conns, &inBytes, &outBytes, &inPkts, &outPkts}) c->store(0, std::memory_order_relaxed);
         estimator = RateEstimator{};
     }
-    std::atomic<std::uint64_t> failed{0};    // connects refused, reset or timed out
+    std::atomic<std::uint64_t> failed{0};      // connects refused, reset or timed out
     std::atomic<std::uint32_t> persistent{0};  // persistence templates pointing here
-    std::atomic<bool> overloaded{false};     // IP_VS_DEST_F_OVERLOAD
+    std::atomic<bool> overloaded{false};       // IP_VS_DEST_F_OVERLOAD
 
-    std::uint32_t total() const { return active.load(std::memory_order_relaxed) + inactive.load(std::memory_order_relaxed); }
+    std::uint32_t total() const {
+        return active.load(std::memory_order_relaxed) + inactive.load(std::memory_order_relaxed);
+    }
     // The kernel's rules (ip_vs_bind_dest / ip_vs_unbind_dest): overloaded once the connections
     // reach the upper threshold; back below the lower one (or 3/4 of the upper when no lower).
     void afterBind(std::uint32_t upper) {
@@ -71,8 +73,8 @@ struct SnapshotDest {
 
 struct SnapshotService {
     Service service;
-    std::vector<SnapshotDest> dests;  // newest first, as the kernel lists them
-    std::uint64_t version = 0;        // changes whenever this service or its dests change
+    std::vector<SnapshotDest> dests;                // newest first, as the kernel lists them
+    std::uint64_t version = 0;                      // changes whenever this service or its dests change
     std::shared_ptr<PersistenceTable> persistence;  // set for persistent services; outlives snapshots
 };
 

@@ -60,8 +60,9 @@ bool UdpForwarder::open(bool logErrors) {
     if (!ec && ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         ec = boost::system::error_code(errno, boost::system::system_category());
     if (!ec) {
-        const int rc = key_.address.isV4() ? ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
-                                           : ::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+        const int rc = key_.address.isV4()
+                           ? ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
+                           : ::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
         if (rc != 0) ec = boost::system::error_code(errno, boost::system::system_category());
     }
     if (!ec) socket_.bind(ep, ec);
@@ -159,9 +160,11 @@ void UdpForwarder::readClients() {
                 auto flow = self->flowFor(fromSockaddr(b.addrs[static_cast<size_t>(i)]));
                 if (!flow) continue;
                 flow->lastSeen = now;
-                const ssize_t sent = ::send(flow->upstream.native_handle(), b.iov[static_cast<size_t>(i)].iov_base, m.msg_len, MSG_DONTWAIT);
+                const ssize_t sent = ::send(flow->upstream.native_handle(), b.iov[static_cast<size_t>(i)].iov_base,
+                                            m.msg_len, MSG_DONTWAIT);
                 if (sent > 0) {
-                    flow->placement.counters->inBytes.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+                    flow->placement.counters->inBytes.fetch_add(static_cast<std::uint64_t>(sent),
+                                                                std::memory_order_relaxed);
                     flow->placement.counters->inPkts.fetch_add(1, std::memory_order_relaxed);
                 }
             }
@@ -186,7 +189,8 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
             std::memcpy(&to, flow->client.data(), flow->client.size());
             std::uint64_t bytes = 0;
             for (int i = 0; i < n; ++i) {
-                iov[static_cast<size_t>(i)] = {b.iov[static_cast<size_t>(i)].iov_base, b.msgs[static_cast<size_t>(i)].msg_len};
+                iov[static_cast<size_t>(i)] = {b.iov[static_cast<size_t>(i)].iov_base,
+                                               b.msgs[static_cast<size_t>(i)].msg_len};
                 out[static_cast<size_t>(i)].msg_hdr.msg_name = &to;
                 out[static_cast<size_t>(i)].msg_hdr.msg_namelen = static_cast<socklen_t>(flow->client.size());
                 out[static_cast<size_t>(i)].msg_hdr.msg_iov = &iov[static_cast<size_t>(i)];
@@ -214,7 +218,10 @@ void UdpForwarder::collect(std::vector<ConnEntry>& out, std::chrono::steady_cloc
         c.dport = f.placement.dest.port;
         c.state = "UDP";
         const auto until = f.lastSeen + timeout_;
-        c.expires = until > now ? static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count()) : 0;
+        c.expires =
+            until > now
+                ? static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count())
+                : 0;
         out.push_back(std::move(c));
     };
     for (const auto& [ep, f] : flows_) add(*f);

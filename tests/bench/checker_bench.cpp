@@ -105,7 +105,8 @@ PhaseResult runPhase(int n, double seconds, MakeProbe makeProbe) {
     t.warmup = 1s;  // spread the starts over the first second
     t.retries = 0;
     for (int i = 0; i < n; ++i) {
-        sessions.push_back(std::make_unique<healthcheck::CheckSession>(timers, makeProbe(io, i), t, static_cast<std::uint32_t>(i + 1)));
+        sessions.push_back(std::make_unique<healthcheck::CheckSession>(timers, makeProbe(io, i), t,
+                                                                       static_cast<std::uint32_t>(i + 1)));
         sessions.back()->setLatenessObserver([&](base::Duration d) {
             if (measuring) lateness.push_back(std::chrono::duration<double, std::milli>(d).count());
         });
@@ -134,9 +135,16 @@ PhaseResult runPhase(int n, double seconds, MakeProbe makeProbe) {
     io.restart();
     io.poll();
     std::sort(lateness.begin(), lateness.end());
-    auto pct = [&](double q) { return lateness.empty() ? 0.0 : lateness[static_cast<size_t>(q * static_cast<double>(lateness.size() - 1))]; };
-    return PhaseResult{static_cast<double>(a1 - a0) / wall, 100.0 * cpu / wall, 100.0 * user / wall, pct(0.5), pct(0.99),
-                       lateness.empty() ? 0.0 : lateness.back(), f1 - f0};
+    auto pct = [&](double q) {
+        return lateness.empty() ? 0.0 : lateness[static_cast<size_t>(q * static_cast<double>(lateness.size() - 1))];
+    };
+    return PhaseResult{static_cast<double>(a1 - a0) / wall,
+                       100.0 * cpu / wall,
+                       100.0 * user / wall,
+                       pct(0.5),
+                       pct(0.99),
+                       lateness.empty() ? 0.0 : lateness.back(),
+                       f1 - f0};
 }
 
 // The floor: what the kernel charges one process for a loopback TCP check with nothing else around
@@ -148,7 +156,8 @@ double floorCpuPercentAt(int perSecond, std::uint16_t port) {
     sa.sin_port = htons(port);
     const Cpu c0 = cpuSeconds();
     for (int i = 0; i < n; ++i) {
-        sa.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | static_cast<unsigned>((i / 250) << 8) | static_cast<unsigned>(i % 250 + 1));
+        sa.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | static_cast<unsigned>((i / 250) << 8) |
+                                   static_cast<unsigned>(i % 250 + 1));
         const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         (void)::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
         const linger l{1, 0};
@@ -178,7 +187,8 @@ int main(int argc, char** argv) {
     testutil::makeSelfSigned("bench.test", dir + "/cert.pem", dir + "/key.pem");
     const Servers srv = startServers(dir + "/cert.pem", dir + "/key.pem");
 
-    std::printf("checker benchmark: checks every 1 s, one event loop, servers in another process, %.0f s per phase\n", seconds);
+    std::printf("checker benchmark: checks every 1 s, one event loop, servers in another process, %.0f s per phase\n",
+                seconds);
     std::printf("%-6s %8s %10s %12s %8s %9s %9s %9s %9s\n", "phase", "targets", "checks/s", "cpu % core", "(user)",
                 "p50 ms", "p99 ms", "max ms", "failures");
     std::fflush(stdout);
@@ -189,7 +199,8 @@ int main(int argc, char** argv) {
     };
     const auto tcp = runPhase(tcpN, seconds, [&](asio::io_context& io, int i) {
         // 10,000 distinct loopback addresses, one wildcard listener
-        const auto addr = asio::ip::make_address_v4("127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
+        const auto addr =
+            asio::ip::make_address_v4("127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
         return std::make_unique<healthcheck::TcpProbe>(io, healthcheck::TcpTarget{{addr, srv.tcp}, std::nullopt, 2s});
     });
     report("tcp", tcpN, tcp);
@@ -200,21 +211,26 @@ int main(int argc, char** argv) {
             spec.tls = tls;
             spec.readTimeout = 2s;
             std::string why;
-            return healthcheck::HttpProbe::create(io, {{asio::ip::make_address("127.0.0.1"), port}, std::nullopt, 2s}, spec, why);
+            return healthcheck::HttpProbe::create(io, {{asio::ip::make_address("127.0.0.1"), port}, std::nullopt, 2s},
+                                                  spec, why);
         };
     };
     if (httpN > 0) report("http", httpN, runPhase(httpN, seconds, httpProbe(false, srv.http)));
     if (httpsN > 0) report("https", httpsN, runPhase(httpsN, seconds, httpProbe(true, srv.https)));
 
     const double floor = floorCpuPercentAt(tcpN, srv.tcp);
-    std::printf("\nfloor: a bare socket+connect+RST loop costs %.1f%% of a core at %d/s on loopback (the kernel runs both ends "
-                "of the handshake in the checker's context here); directord's checker adds %.1f%%\n",
-                floor, tcpN, tcp.cpuPercent - floor);
+    std::printf(
+        "\nfloor: a bare socket+connect+RST loop costs %.1f%% of a core at %d/s on loopback (the kernel runs both ends "
+        "of the handshake in the checker's context here); directord's checker adds %.1f%%\n",
+        floor, tcpN, tcp.cpuPercent - floor);
     const double perCore = tcp.cpuPercent > 0 ? tcp.checksPerSecond / (tcp.cpuPercent / 100.0) : 0;
-    std::printf("goal: %d TCP checks/s within 20%% of one core, p99 lateness < 10 ms: cpu %.1f%% (%s), p99 %.2f ms (%s)\n",
-                tcpN, tcp.cpuPercent, tcp.cpuPercent <= 20 ? "met" : "NOT met", tcp.p99ms, tcp.p99ms < 10 ? "met" : "NOT met");
-    std::printf("tcp checks per core-second: %.0f; reference: Envoy's checker saturates its main thread near 4000/s "
-                "(ratio %.1fx)\n", perCore, perCore / 4000.0);
+    std::printf(
+        "goal: %d TCP checks/s within 20%% of one core, p99 lateness < 10 ms: cpu %.1f%% (%s), p99 %.2f ms (%s)\n",
+        tcpN, tcp.cpuPercent, tcp.cpuPercent <= 20 ? "met" : "NOT met", tcp.p99ms, tcp.p99ms < 10 ? "met" : "NOT met");
+    std::printf(
+        "tcp checks per core-second: %.0f; reference: Envoy's checker saturates its main thread near 4000/s "
+        "(ratio %.1fx)\n",
+        perCore, perCore / 4000.0);
     kill(srv.pid, SIGKILL);
     waitpid(srv.pid, nullptr, 0);
     std::filesystem::remove_all(dir);

@@ -26,8 +26,7 @@ ProbeResult runOnce(asio::io_context& io, healthcheck::Probe& p) {
     std::optional<ProbeResult> got;
     p.run([&](ProbeResult r) { got = r; });
     io.restart();
-    while (!got && io.run_one_for(30s)) {
-    }
+    while (!got && io.run_one_for(30s)) {}
     REQUIRE(got);
     return *got;
 }
@@ -210,7 +209,8 @@ TEST_CASE("https: SNI, verification against a CA file, handshake stall") {
 TEST_CASE("script: exit codes, dynamic weight, output, timeout kills the process group") {
     asio::io_context io;
     auto script = [&](std::vector<std::string> argv, std::chrono::microseconds timeout = 5s, bool dyn = false) {
-        return std::make_unique<healthcheck::ScriptProbe>(io, healthcheck::ScriptSpec{std::move(argv), "", timeout, dyn});
+        return std::make_unique<healthcheck::ScriptProbe>(io,
+                                                          healthcheck::ScriptSpec{std::move(argv), "", timeout, dyn});
     };
     CHECK(runOnce(io, *script({"/bin/true"})).ok());
     auto r = runOnce(io, *script({"/bin/sh", "-c", "echo 'disk full'; echo second; exit 3"}));

@@ -101,7 +101,8 @@ private:
         size_t sent = 0;
         HttpScript s;
 
-        template <class Stream> void readRequest(Stream& st) {
+        template <class Stream>
+        void readRequest(Stream& st) {
             auto self = shared_from_this();
             asio::async_read_until(st, in, "\r\n\r\n", [self, &st](const boost::system::error_code& ec, size_t n) {
                 if (ec) return;
@@ -123,7 +124,8 @@ private:
             }
             return r;
         }
-        template <class Stream> void respond(Stream& st) {
+        template <class Stream>
+        void respond(Stream& st) {
             auto self = shared_from_this();
             switch (s.behaviour) {
             case Behaviour::Silent:
@@ -169,19 +171,22 @@ private:
                 return;
             }
         }
-        template <class Stream> void trickle(Stream& st) {
+        template <class Stream>
+        void trickle(Stream& st) {
             if (sent >= out.size()) return;
             auto self = shared_from_this();
-            asio::async_write(st, asio::buffer(out.data() + sent, 1), [self, &st](const boost::system::error_code& ec, size_t) {
-                if (ec) return;
-                self->sent++;
-                self->timer.expires_after(self->s.delay);
-                self->timer.async_wait([self, &st](const boost::system::error_code& tec) {
-                    if (!tec) self->trickle(st);
-                });
-            });
+            asio::async_write(st, asio::buffer(out.data() + sent, 1),
+                              [self, &st](const boost::system::error_code& ec, size_t) {
+                                  if (ec) return;
+                                  self->sent++;
+                                  self->timer.expires_after(self->s.delay);
+                                  self->timer.async_wait([self, &st](const boost::system::error_code& tec) {
+                                      if (!tec) self->trickle(st);
+                                  });
+                              });
         }
-        template <class Stream> void huge(Stream& st, size_t total) {
+        template <class Stream>
+        void huge(Stream& st, size_t total) {
             if (total >= 100u << 20) return;
             auto self = shared_from_this();
             asio::async_write(st, asio::buffer(out), [self, &st, total](const boost::system::error_code& ec, size_t n) {

@@ -10,8 +10,8 @@
 
 #include <filesystem>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "../unit/kmod/IpvsTableContract.h"
@@ -27,7 +27,8 @@ namespace {
 // A real server: greets each connection with its name and a newline, then echoes.
 class Backend {
 public:
-    explicit Backend(std::string name) : name_(std::move(name)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    explicit Backend(std::string name)
+        : name_(std::move(name)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
         accept();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -61,9 +62,10 @@ private:
                     self->sock.shutdown(asio::socket_base::shutdown_send, ignore);
                     return;
                 }
-                asio::async_write(self->sock, asio::buffer(self->buf.data(), n), [self](const boost::system::error_code& wec, size_t) {
-                    if (!wec) self->echo();
-                });
+                asio::async_write(self->sock, asio::buffer(self->buf.data(), n),
+                                  [self](const boost::system::error_code& wec, size_t) {
+                                      if (!wec) self->echo();
+                                  });
             });
         }
     };
@@ -193,8 +195,10 @@ TEST_CASE("userspace plane: refuses what it cannot forward") {
     const auto s = service(freePort());
     auto dr = dest(80);
     dr.forwarding = kmod::Forwarding::Route;
-    auto r = t.apply({{Op::Kind::AddService, mark, {}}, {Op::Kind::AddService, sctp, {}},
-                      {Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dr}});
+    auto r = t.apply({{Op::Kind::AddService, mark, {}},
+                      {Op::Kind::AddService, sctp, {}},
+                      {Op::Kind::AddService, s, {}},
+                      {Op::Kind::AddDest, s, dr}});
     CHECK(r.applied == 1);
     CHECK(r.failed == 3);
     CHECK(r.firstFailure->error.value() == EOPNOTSUPP);
@@ -206,7 +210,10 @@ TEST_CASE("userspace plane: rr across real servers, weights, quiescing, counters
     kmod::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freePort();
     const auto s = service(vport);
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                     {Op::Kind::AddDest, s, dest(a.port())},
+                     {Op::Kind::AddDest, s, dest(b.port())}})
+                .ok());
     waitListening(vport);
     // The probe connection above took one turn; from here rr alternates. Newest first: B, A.
     std::string seq;
@@ -240,8 +247,10 @@ TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
         const std::uint16_t vport = freePort();
         ports[sched] = vport;
         const auto s = service(vport, sched);
-        REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())},
-                         {Op::Kind::AddDest, s, dest(b.port())}, {Op::Kind::AddDest, s, dest(c.port())}})
+        REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                         {Op::Kind::AddDest, s, dest(a.port())},
+                         {Op::Kind::AddDest, s, dest(b.port())},
+                         {Op::Kind::AddDest, s, dest(c.port())}})
                     .ok());
         waitListening(vport);
     }
@@ -315,7 +324,9 @@ TEST_CASE("userspace plane: the connection table lists open, closed and persiste
     REQUIRE(eventually([&] { return find("FIN_WAIT", "127.0.5.2").size() == 1; }));
     CHECK(find("FIN_WAIT", "127.0.5.2")[0].expires <= 120);  // tcpfin
     const std::string text = kmod::formatConnections(*t.connections(), false);
-    CHECK(text.rfind("IPVS connection entries\npro expire state       source             virtual            destination\n", 0) == 0);
+    CHECK(text.rfind(
+              "IPVS connection entries\npro expire state       source             virtual            destination\n",
+              0) == 0);
     CHECK(text.find("TCP 14:5") != std::string::npos);
 }
 
@@ -391,7 +402,10 @@ TEST_CASE("userspace plane: persistence keeps a client network on its real serve
     s.flags = kmod::kSvcPersistent;
     s.timeout = 300;
     s.netmask = 0xffffff00u;  // /24: 127.0.0.x share a template, 127.0.1.x another
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                     {Op::Kind::AddDest, s, dest(a.port())},
+                     {Op::Kind::AddDest, s, dest(b.port())}})
+                .ok());
     waitListening(vport);  // from 127.0.0.1: binds 127.0.0.0/24 to one server
     // Connections of one network land on both threads (SO_REUSEPORT) and all reach one server.
     const std::string first = Client(vport, "127.0.0.5").line();
@@ -421,12 +435,16 @@ TEST_CASE("userspace plane: persistence templates expire after the timeout") {
     auto s = service(vport, "rr");
     s.flags = kmod::kSvcPersistent;
     s.timeout = 1;
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                     {Op::Kind::AddDest, s, dest(a.port())},
+                     {Op::Kind::AddDest, s, dest(b.port())}})
+                .ok());
     waitListening(vport);
     const std::string first = Client(vport, "127.0.3.1").line();
     CHECK(Client(vport, "127.0.3.1").line() == first);
     const std::uint16_t firstPort = first == "A" ? a.port() : b.port();
-    CHECK(eventually([&] { return t.counters(s.key, dest(firstPort).key)->persistent.load() == 0; }));  // swept after 1 s
+    CHECK(
+        eventually([&] { return t.counters(s.key, dest(firstPort).key)->persistent.load() == 0; }));  // swept after 1 s
 }
 
 TEST_CASE("userspace plane: the upper threshold stops new connections until below the lower one") {
@@ -438,7 +456,10 @@ TEST_CASE("userspace plane: the upper threshold stops new connections until belo
     auto capped = dest(a.port(), 100);
     capped.upperThreshold = 2;
     capped.lowerThreshold = 1;
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(b.port(), 1)}, {Op::Kind::AddDest, s, capped}}).ok());
+    REQUIRE(
+        t.apply(
+             {{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(b.port(), 1)}, {Op::Kind::AddDest, s, capped}})
+            .ok());
     waitListening(vport);
     // the probe connection counts as inactive until its tcpfin linger ends
     REQUIRE(eventually([&] {
@@ -454,7 +475,7 @@ TEST_CASE("userspace plane: the upper threshold stops new connections until belo
     ::close(c1.fd);
     c1.fd = -1;
     std::this_thread::sleep_for(1500ms);  // past the tcpfin linger
-    CHECK(Client(vport).line() == "B");  // 1 left: not below the lower threshold 1
+    CHECK(Client(vport).line() == "B");   // 1 left: not below the lower threshold 1
     ::close(c2.fd);
     c2.fd = -1;
     CHECK(eventually([&] { return !t.counters(s.key, capped.key)->overloaded.load(); }));
@@ -466,7 +487,8 @@ namespace {
 // A UDP real server: answers each datagram with "NAME:" and the datagram.
 class UdpBackend {
 public:
-    explicit UdpBackend(std::string name) : name_(std::move(name)), sock_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    explicit UdpBackend(std::string name)
+        : name_(std::move(name)), sock_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
         port_ = sock_.local_endpoint().port();
         receive();
         thread_ = std::thread([this] { io_.run(); });
@@ -546,7 +568,10 @@ TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP,
     REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 0, 1}));
     const std::uint16_t vport = freeUdpPort();
     const auto s = udpService(vport);
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                     {Op::Kind::AddDest, s, dest(a.port())},
+                     {Op::Kind::AddDest, s, dest(b.port())}})
+                .ok());
     // The socket is bound on the plane's thread: ask until it answers.
     UdpClient c1(vport);
     std::pair<std::string, std::uint16_t> r;
@@ -559,12 +584,17 @@ TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP,
     const char second = c2.ask("x").first[0];
     CHECK(second != first);  // rr: the next flow goes to the other one
     CHECK(c3.ask("y").first[0] == first);
-    CHECK(t.counters(s.key, dest(a.port()).key)->inactive.load() + t.counters(s.key, dest(b.port()).key)->inactive.load() == 3);
+    CHECK(t.counters(s.key, dest(a.port()).key)->inactive.load() +
+              t.counters(s.key, dest(b.port()).key)->inactive.load() ==
+          3);
     // Idle for the UDP timeout (1 s): the flows end.
     CHECK(eventually([&] {
-        return t.counters(s.key, dest(a.port()).key)->inactive.load() + t.counters(s.key, dest(b.port()).key)->inactive.load() == 0;
+        return t.counters(s.key, dest(a.port()).key)->inactive.load() +
+                   t.counters(s.key, dest(b.port()).key)->inactive.load() ==
+               0;
     }));
-    CHECK(t.counters(s.key, dest(a.port()).key)->conns.load() + t.counters(s.key, dest(b.port()).key)->conns.load() == 3);
+    CHECK(t.counters(s.key, dest(a.port()).key)->conns.load() + t.counters(s.key, dest(b.port()).key)->conns.load() ==
+          3);
 }
 
 TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own") {
@@ -573,7 +603,10 @@ TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own")
     const std::uint16_t vport = freeUdpPort();
     auto s = udpService(vport);
     s.flags |= kmod::kSvcOnePacket;
-    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}, {Op::Kind::AddDest, s, dest(b.port())}}).ok());
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
+                     {Op::Kind::AddDest, s, dest(a.port())},
+                     {Op::Kind::AddDest, s, dest(b.port())}})
+                .ok());
     UdpClient c(vport);
     std::pair<std::string, std::uint16_t> r;
     REQUIRE(eventually([&] { return !(r = c.ask("hello")).first.empty(); }));
@@ -581,7 +614,7 @@ TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own")
     for (int i = 0; i < 5; ++i) seq += c.ask("again").first.substr(0, 1);
     CHECK((seq == "ABABAB" || seq == "BABABA"));  // one client, one socket, both servers in turn
     const auto ca = t.counters(s.key, dest(a.port()).key), cb = t.counters(s.key, dest(b.port()).key);
-    CHECK(ca->conns.load() + cb->conns.load() == 6);  // every datagram is a connection...
+    CHECK(ca->conns.load() + cb->conns.load() == 6);        // every datagram is a connection...
     CHECK(ca->inactive.load() + cb->inactive.load() == 0);  // ...that ends at once
 }
 
@@ -612,7 +645,9 @@ TEST_CASE("userspace plane: closed connections linger as inactive for tcpfin; id
     waitListening(vport);
     auto counters = [&] { return t.counters(s.key, dest(a.port()).key); };
     // the listening probe: placed, relayed, closed, lingered
-    CHECK(eventually([&] { return counters()->conns.load() >= 1 && counters()->inactive.load() == 0 && counters()->active.load() == 0; }));
+    CHECK(eventually([&] {
+        return counters()->conns.load() >= 1 && counters()->inactive.load() == 0 && counters()->active.load() == 0;
+    }));
     {
         Client c(vport);
         REQUIRE(c.line() == "A");

@@ -52,8 +52,12 @@ TEST_CASE("kernel: every field of services and destinations survives the round t
     d3.tunnelPort = 6080;
     d3.tunnelFlags = kmod::kTunFlagCsum;
     auto d4 = testutil::dest("2001:db8:1::1", 5353, 2);
-    const auto r = t->apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddService, u, {}}, {Op::Kind::AddService, m, {}},
-                             {Op::Kind::AddDest, s, d1}, {Op::Kind::AddDest, s, d2}, {Op::Kind::AddDest, m, d3},
+    const auto r = t->apply({{Op::Kind::AddService, s, {}},
+                             {Op::Kind::AddService, u, {}},
+                             {Op::Kind::AddService, m, {}},
+                             {Op::Kind::AddDest, s, d1},
+                             {Op::Kind::AddDest, s, d2},
+                             {Op::Kind::AddDest, m, d3},
                              {Op::Kind::AddDest, u, d4}});
     REQUIRE(r.ok());
     auto dump = t->dump();
@@ -75,7 +79,8 @@ TEST_CASE("kernel: one sendmsg carries a batch; failures name their op and errno
         ops.push_back({Op::Kind::AddService, s, {}});
     }
     ops.push_back({Op::Kind::AddService, testutil::tcpService("10.1.0.1", 1005, "rr"), {}});  // exists
-    ops.push_back({Op::Kind::AddDest, testutil::tcpService("10.1.0.9", 1, "rr"), testutil::dest("10.2.0.1", 80)});  // no service
+    ops.push_back(
+        {Op::Kind::AddDest, testutil::tcpService("10.1.0.9", 1, "rr"), testutil::dest("10.2.0.1", 80)});  // no service
     const auto before = t->messagesSent();
     const auto r = t->apply(ops);
     CHECK(t->messagesSent() - before == ops.size());

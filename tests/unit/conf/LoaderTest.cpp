@@ -17,7 +17,8 @@ TEST_CASE("an empty config is valid and takes every default") {
 TEST_CASE("defaults flow from the virtual server to its real servers") {
     conf::LoadResult r = conf::loadString(R"(
 virtual_servers = ( { address = "10.0.0.1"; port = 443; real_servers = ( { address = "10.0.0.2"; } ); } );
-)", "t.conf");
+)",
+                                          "t.conf");
     REQUIRE(r.ok());
     const auto& vs = r.config->virtualServers.at(0);
     CHECK(vs.scheduler == "wlc");
@@ -29,7 +30,8 @@ virtual_servers = ( { address = "10.0.0.1"; port = 443; real_servers = ( { addre
 TEST_CASE("a missing file is one diagnostic, not an exception") {
     conf::LoadResult r = conf::loadFile("/nonexistent/directord.conf");
     REQUIRE(r.diagnostics.size() == 1);
-    CHECK(r.diagnostics[0].str() == "/nonexistent/directord.conf:0: (top): cannot read the file: No such file or directory");
+    CHECK(r.diagnostics[0].str() ==
+          "/nonexistent/directord.conf:0: (top): cannot read the file: No such file or directory");
 }
 
 TEST_CASE("did-you-mean picks the close key only") {

@@ -12,7 +12,8 @@ virtual_servers = (
                      { address = "10.0.1.2"; forwarding = "dr"; } ); },
   { fwmark = 9; family = "ipv6"; forwarding = "tun"; tunnel = { type = "gue"; port = 5555; checksum = "csum"; };
     persistence_timeout = 60; persistence_netmask = 64; real_servers = ( { address = "2001:db8::1"; } ); }
-);)", "t.conf");
+);)",
+                                          "t.conf");
     REQUIRE(r.ok());
     const kmod::TableState t = director::desiredTable(*r.config);
     REQUIRE(t.services.size() == 2);
@@ -40,8 +41,8 @@ virtual_servers = (
 
 #include <sys/stat.h>
 
-#include <fstream>
 #include <unistd.h>
+#include <fstream>
 
 #include <filesystem>
 

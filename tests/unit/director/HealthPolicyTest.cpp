@@ -38,11 +38,12 @@ public:
         std::unique_ptr<base::Timer> timer_;
     };
 
-    std::unique_ptr<healthcheck::Probe> make(const conf::Config&, const conf::VirtualServer&, const conf::RealServer& rs,
-                                             const conf::CheckConfig& c, std::string&) override {
+    std::unique_ptr<healthcheck::Probe> make(const conf::Config&, const conf::VirtualServer&,
+                                             const conf::RealServer& rs, const conf::CheckConfig& c,
+                                             std::string&) override {
         ++made;
-        return std::make_unique<Probe>(*this, c.connectIp.value_or(rs.address).str() + ":" +
-                                                  std::to_string(c.connectPort.value_or(rs.port)));
+        return std::make_unique<Probe>(
+            *this, c.connectIp.value_or(rs.address).str() + ":" + std::to_string(c.connectPort.value_or(rs.port)));
     }
 
 private:
@@ -72,8 +73,8 @@ struct World {
         commands = cmd.get();
         auto t = std::make_unique<kmod::InMemoryIpvsTable>();
         table = t.get();
-        worker = std::make_unique<director::LvsWorker>(io, *r.config, std::move(t), lvsEnd,
-                                                       director::LvsWorker::Deps{std::move(c), std::move(p), std::move(cmd)});
+        worker = std::make_unique<director::LvsWorker>(
+            io, *r.config, std::move(t), lvsEnd, director::LvsWorker::Deps{std::move(c), std::move(p), std::move(cmd)});
     }
     ~World() { base::log::setLevel(base::log::Level::Info); }
     void advance(base::Duration d) {
@@ -146,7 +147,8 @@ TEST_CASE("quorum with hysteresis hands the service to the sorry server and back
     w.advance(20s);  // live 0: lost
     CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == 1);
     CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
-    CHECK(std::count(w.commands->runs.begin(), w.commands->runs.end(), "quorum_down for vs 10.0.0.1:80/tcp: /bin/qdown") == 1);
+    CHECK(std::count(w.commands->runs.begin(), w.commands->runs.end(),
+                     "quorum_down for vs 10.0.0.1:80/tcp: /bin/qdown") == 1);
     w.probes->results.erase("10.0.1.2:80");
     w.advance(10s);  // live 2: not yet 4
     CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == 1);
@@ -202,7 +204,8 @@ TEST_CASE("reload keeps the state of unchanged checks: a down server stays down,
     w.advance(1s);
     CHECK(w.weight("10.0.0.1", 80, "10.0.1.2", 80) == -1);
     const int made = w.probes->made;
-    auto r = conf::loadString(std::string(kFarm).replace(std::string(kFarm).find("weight = 1;"), 11, "weight = 5;"), "t.conf");
+    auto r = conf::loadString(std::string(kFarm).replace(std::string(kFarm).find("weight = 1;"), 11, "weight = 5;"),
+                              "t.conf");
     REQUIRE(r.ok());
     w.table->clearOpLog();
     w.worker->reload(*r.config);

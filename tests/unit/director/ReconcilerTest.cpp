@@ -104,11 +104,13 @@ TEST_CASE("refused ops are logged with the op and errno and retried at the next 
     director::Reconciler rec(table);
     bool refuse = true;
     table.injectFailures([&](const Op& op) {
-        return refuse && op.kind == Op::Kind::AddDest ? std::error_code(ENOMEM, std::generic_category()) : std::error_code{};
+        return refuse && op.kind == Op::Kind::AddDest ? std::error_code(ENOMEM, std::generic_category())
+                                                      : std::error_code{};
     });
     auto out = rec.setDesired(twoServices());
     CHECK(out.result.failed == 3);
-    CHECK(log.contains("3 of 5 ops refused; first: add-dest TCP  10.0.0.1:80 -> 10.0.1.1:80 weight 2: Cannot allocate memory"));
+    CHECK(log.contains(
+        "3 of 5 ops refused; first: add-dest TCP  10.0.0.1:80 -> 10.0.1.1:80 weight 2: Cannot allocate memory"));
     refuse = false;
     out = rec.resync();
     CHECK(out.result.applied == 3);

@@ -33,5 +33,7 @@ virtual_servers = ( { address = "10.0.0.1"; port = 80; real_servers = ( { addres
     CHECK(p.vrrpAdded == std::vector<std::string>{"C"});
     CHECK(p.vrrpRemoved == std::vector<std::string>{"B"});
     CHECK_FALSE(p.globalChanged);
-    CHECK(p.summary() == "virtual servers: 1 added, 1 removed, 1 changed, 1 unchanged; vrrp instances: 1 added, 1 removed, 1 changed, 0 unchanged");
+    CHECK(
+        p.summary() ==
+        "virtual servers: 1 added, 1 removed, 1 changed, 1 unchanged; vrrp instances: 1 added, 1 removed, 1 changed, 0 unchanged");
 }

@@ -99,10 +99,13 @@ TEST_CASE("a failure is retried before it counts; fall failures take it down") {
 
 TEST_CASE("a success in between resets the retries and the fall streak") {
     Fixture f(timing(10s, 1, 1, 2));
-    f.probe->script = {ProbeResult::fail(Failure::Timeout), ProbeResult::success(),  // retried: fine
-                       ProbeResult::fail(Failure::Timeout), ProbeResult::fail(Failure::Timeout),  // counted 1
-                       ProbeResult::success(),                                                     // streak reset
-                       ProbeResult::fail(Failure::Timeout), ProbeResult::fail(Failure::Timeout)};  // counted 1
+    f.probe->script = {ProbeResult::fail(Failure::Timeout),
+                       ProbeResult::success(),  // retried: fine
+                       ProbeResult::fail(Failure::Timeout),
+                       ProbeResult::fail(Failure::Timeout),  // counted 1
+                       ProbeResult::success(),               // streak reset
+                       ProbeResult::fail(Failure::Timeout),
+                       ProbeResult::fail(Failure::Timeout)};  // counted 1
     f.session->start();
     f.clock.advance(60s);
     CHECK(f.transitions.empty());

@@ -12,7 +12,9 @@ using namespace kmod;
 
 namespace {
 
-nl::Bytes bytes(const char* s, size_t n) { return nl::Bytes(reinterpret_cast<const std::uint8_t*>(s), reinterpret_cast<const std::uint8_t*>(s) + n); }
+nl::Bytes bytes(const char* s, size_t n) {
+    return nl::Bytes(reinterpret_cast<const std::uint8_t*>(s), reinterpret_cast<const std::uint8_t*>(s) + n);
+}
 #define BYTES(lit) bytes(lit, sizeof(lit) - 1)
 
 Service webService() {

@@ -57,7 +57,8 @@ inline void ipvsTableContract(const std::function<std::unique_ptr<kmod::IpvsTabl
         const auto s = tcpService("10.0.0.1", 80);
         const auto missing = tcpService("10.0.0.9", 80);
         auto r = t->apply({Op{Op::Kind::AddService, s, {}}, Op{Op::Kind::AddService, s, {}},
-                           Op{Op::Kind::AddDest, missing, dest("10.0.1.1", 80)}, Op{Op::Kind::AddDest, s, dest("10.0.1.1", 80)},
+                           Op{Op::Kind::AddDest, missing, dest("10.0.1.1", 80)},
+                           Op{Op::Kind::AddDest, s, dest("10.0.1.1", 80)},
                            Op{Op::Kind::DelDest, s, dest("10.0.1.7", 80)}, Op{Op::Kind::EditService, missing, {}}});
         CHECK(r.applied == 2);
         CHECK(r.failed == 4);
@@ -81,7 +82,9 @@ inline void ipvsTableContract(const std::function<std::unique_ptr<kmod::IpvsTabl
         m6.key = kmod::ServiceKey::mark(base::Family::V6, 7);
         kmod::Service v6;
         v6.key = kmod::ServiceKey::inet(*base::IpAddress::parse("2001:db8::1"), kmod::kUdp, 53);
-        REQUIRE(t->apply({Op{Op::Kind::AddService, m, {}}, Op{Op::Kind::AddService, m6, {}}, Op{Op::Kind::AddService, v6, {}}}).ok());
+        REQUIRE(t->apply({Op{Op::Kind::AddService, m, {}}, Op{Op::Kind::AddService, m6, {}},
+                          Op{Op::Kind::AddService, v6, {}}})
+                    .ok());
         CHECK(t->dump()->services.size() == 3);
     }
     SECTION("flush empties the table; timeouts keep fields given as 0") {

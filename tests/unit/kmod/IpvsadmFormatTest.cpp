@@ -122,10 +122,10 @@ TEST_CASE("/proc/net/ip_vs_conn: lines that cannot be read are skipped and count
     const auto conns = parseProcConnections(
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
         "TCP CB007105 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    899\n"
-        "TCP CB00710 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    899\n"     // short address
-        "TCP CB007105 9C40 C000020A 0050 C633640B 1F90\n"                        // no state
-        "TCP CB007105 XYZ C000020A 0050 C633640B 1F90 ESTABLISHED 1\n"          // bad port
-        "UDP CB007105 9C40 C000020A 0050 C633640B 1F90 UDP -5\n"                 // bad expiry
+        "TCP CB00710 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    899\n"  // short address
+        "TCP CB007105 9C40 C000020A 0050 C633640B 1F90\n"                    // no state
+        "TCP CB007105 XYZ C000020A 0050 C633640B 1F90 ESTABLISHED 1\n"       // bad port
+        "UDP CB007105 9C40 C000020A 0050 C633640B 1F90 UDP -5\n"             // bad expiry
         "TCP CB007105 9C40 C000020A 0050 C633640B 1F90 ESTABLISHED    1 sip 3a2b\n",
         &skipped);
     CHECK(skipped == 4);

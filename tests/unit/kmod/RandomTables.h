@@ -14,9 +14,12 @@ inline kmod::TableState randomTable(std::mt19937& rng) {
     const int services = pick(6);
     for (int i = 0; i < services; ++i) {
         kmod::Service s;
-        if (pick(5) == 0) s.key = kmod::ServiceKey::mark(pick(2) ? base::Family::V4 : base::Family::V6, 1 + static_cast<std::uint32_t>(pick(3)));
-        else s.key = kmod::ServiceKey::inet(base::IpAddress::v4(0x0a000001u + static_cast<std::uint32_t>(pick(3))),
-                                            pick(2) ? kmod::kTcp : kmod::kUdp, static_cast<std::uint16_t>(80 + pick(2)));
+        if (pick(5) == 0)
+            s.key = kmod::ServiceKey::mark(pick(2) ? base::Family::V4 : base::Family::V6,
+                                           1 + static_cast<std::uint32_t>(pick(3)));
+        else
+            s.key = kmod::ServiceKey::inet(base::IpAddress::v4(0x0a000001u + static_cast<std::uint32_t>(pick(3))),
+                                           pick(2) ? kmod::kTcp : kmod::kUdp, static_cast<std::uint16_t>(80 + pick(2)));
         s.scheduler = kScheds[pick(5)];
         if (pick(3) == 0) {
             s.flags |= kmod::kSvcPersistent;

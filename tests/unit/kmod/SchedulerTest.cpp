@@ -196,7 +196,8 @@ TEST_CASE("twos: choices follow the weights when loads are equal, and prefer the
 }
 
 TEST_CASE("every scheduler name the config accepts exists") {
-    for (const char* n : {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos"})
+    for (const char* n :
+         {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos"})
         CHECK(kmod::makeScheduler(n, 0));
     CHECK_FALSE(kmod::makeScheduler("nope", 0));
 }

@@ -12,7 +12,8 @@ namespace {
 
 std::vector<std::uint8_t> hex(const char* s) {
     std::vector<std::uint8_t> out;
-    for (size_t i = 0; s[i] && s[i + 1]; i += 2) out.push_back(static_cast<std::uint8_t>(std::stoul(std::string(s + i, 2), nullptr, 16)));
+    for (size_t i = 0; s[i] && s[i + 1]; i += 2)
+        out.push_back(static_cast<std::uint8_t>(std::stoul(std::string(s + i, 2), nullptr, 16)));
     return out;
 }
 
@@ -84,9 +85,9 @@ TEST_CASE("vrrp ah: a wrong key, a changed byte or SPI fails; mutable fields do 
         CHECK(std::holds_alternative<vrrp::Drop>(vrrp::ahOpen(bad, key)));
     }
     auto mutableFields = pkt;
-    mutableFields[1] = 0x00;   // TOS
-    mutableFields[6] = 0x40;   // DF
-    mutableFields[10] ^= 0xff; // header checksum
+    mutableFields[1] = 0x00;    // TOS
+    mutableFields[6] = 0x40;    // DF
+    mutableFields[10] ^= 0xff;  // header checksum
     CHECK(std::holds_alternative<vrrp::AhOpened>(vrrp::ahOpen(mutableFields, key)));
     // the TTL is covered on multicast (keepalived zeroes it for unicast only)
     auto ttl = pkt;

@@ -10,7 +10,8 @@ namespace {
 
 std::vector<std::uint8_t> hex(const char* s) {
     std::vector<std::uint8_t> out;
-    for (size_t i = 0; s[i] && s[i + 1]; i += 2) out.push_back(static_cast<std::uint8_t>(std::stoul(std::string(s + i, 2), nullptr, 16)));
+    for (size_t i = 0; s[i] && s[i + 1]; i += 2)
+        out.push_back(static_cast<std::uint8_t>(std::stoul(std::string(s + i, 2), nullptr, 16)));
     return out;
 }
 
@@ -21,9 +22,10 @@ const auto kGroup6 = *base::IpAddress::parse("ff02::12");
 const auto kVip6 = *base::IpAddress::parse("fd00:99::10");
 const std::array<std::uint8_t, 6> kMac{0x72, 0xef, 0x04, 0x3e, 0xa5, 0x1e};
 const char* kAdvert6 = "3134960100642352fd000099000000000000000000000010";  // after the IPv6 header (hop limit 255)
-const char* kNa = "33330000000172ef043ea51e86dd"
-                  "6000000000203afffd000099000000000000000000000010ff020000000000000000000000000001"
-                  "88003f0020000000fd000099000000000000000000000010020172ef043ea51e";
+const char* kNa =
+    "33330000000172ef043ea51e86dd"
+    "6000000000203afffd000099000000000000000000000010ff020000000000000000000000000001"
+    "88003f0020000000fd000099000000000000000000000010020172ef043ea51e";
 
 }  // namespace
 
@@ -40,7 +42,8 @@ TEST_CASE("vrrp frames: keepalived's IPv6 advert decodes, and ours are the same 
     CHECK(a.addresses[0] == kVip6);
     CHECK(vrrp::encode(a, kLinkLocal, kGroup6) == bytes);
     // the checksum covers the IPv6 pseudo-header: another source fails
-    CHECK(std::get<vrrp::Drop>(vrrp::decode(bytes, *base::IpAddress::parse("fe80::1"), kGroup6)) == vrrp::Drop::BadChecksum);
+    CHECK(std::get<vrrp::Drop>(vrrp::decode(bytes, *base::IpAddress::parse("fe80::1"), kGroup6)) ==
+          vrrp::Drop::BadChecksum);
 }
 
 TEST_CASE("vrrp frames: the unsolicited neighbour advertisement is keepalived's") {
@@ -55,6 +58,10 @@ TEST_CASE("vrrp frames: the unsolicited neighbour advertisement is keepalived's"
 TEST_CASE("vrrp frames: the gratuitous ARP is keepalived's") {
     // ../shared/captures/keepalived-2.2.7-vrrp-frames.txt, frame 8
     const std::array<std::uint8_t, 6> mac{0x02, 0x99, 0x00, 0x00, 0x00, 0x0b};
-    CHECK(vrrp::gratuitousArpFrame(mac, *base::IpAddress::parse("10.99.0.10")) ==
-          hex("ffffffffffff0299" "0000000b08060001" "0800060400010299" "0000000b0a63000a" "ffffffffffff0a63" "000a"));
+    CHECK(vrrp::gratuitousArpFrame(mac, *base::IpAddress::parse("10.99.0.10")) == hex("ffffffffffff0299"
+                                                                                      "0000000b08060001"
+                                                                                      "0800060400010299"
+                                                                                      "0000000b0a63000a"
+                                                                                      "ffffffffffff0a63"
+                                                                                      "000a"));
 }

@@ -38,8 +38,8 @@ class Lan {
 public:
     vrrp::TimePoint now = vrrp::TimePoint{} + 1h;
 
-    Router& add(std::uint8_t prio, const char* primary, int version = 3, vrrp::Micros interval = 1s, bool preempt = true,
-                std::uint8_t vrid = 51, vrrp::Micros preemptDelay = {}) {
+    Router& add(std::uint8_t prio, const char* primary, int version = 3, vrrp::Micros interval = 1s,
+                bool preempt = true, std::uint8_t vrid = 51, vrrp::Micros preemptDelay = {}) {
         vrrp::MachineConfig c;
         c.version = version;
         c.vrid = vrid;
@@ -79,7 +79,8 @@ public:
         while (true) {
             Router* next = nullptr;
             for (auto& r : routers_)
-                if (r->alive && r->m.deadline() && *r->m.deadline() <= end && (!next || *r->m.deadline() < *next->m.deadline()))
+                if (r->alive && r->m.deadline() && *r->m.deadline() <= end &&
+                    (!next || *r->m.deadline() < *next->m.deadline()))
                     next = r.get();
             if (!next) break;
             now = *next->m.deadline();

@@ -17,7 +17,8 @@ std::vector<std::uint8_t> hex(const char* s) {
     std::string digits;
     for (const char* p = s; *p; ++p)
         if (std::isxdigit(static_cast<unsigned char>(*p))) digits += *p;
-    for (size_t i = 0; i + 1 < digits.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+    for (size_t i = 0; i + 1 < digits.size(); i += 2)
+        out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
     return out;
 }
 
@@ -125,5 +126,6 @@ TEST_CASE("VRRP: malformed adverts are dropped with their reason, never read out
         if (!r.empty() && (rng() & 1)) r[0] = (rng() & 1) ? 0x21 : 0x31;
         (void)vrrp::decode(r, (i & 1) ? d1 : *base::IpAddress::parse("fe80::1"), group);
     }
-    for (int d = 0; d < static_cast<int>(vrrp::Drop::Count_); ++d) CHECK(std::string(vrrp::dropName(static_cast<vrrp::Drop>(d))) != "?");
+    for (int d = 0; d < static_cast<int>(vrrp::Drop::Count_); ++d)
+        CHECK(std::string(vrrp::dropName(static_cast<vrrp::Drop>(d))) != "?");
 }

@@ -21,8 +21,14 @@ struct TwoDirectors {
         for (Router* r : {&a51, &a52, &b51, &b52}) lan.start(*r);
         lan.runFor(10s);
     }
-    bool aHoldsAll() const { return a51.m.state() == State::Master && a52.m.state() == State::Master && b51.m.state() == State::Backup && b52.m.state() == State::Backup; }
-    bool bHoldsAll() const { return b51.m.state() == State::Master && b52.m.state() == State::Master && a51.m.state() != State::Master && a52.m.state() != State::Master; }
+    bool aHoldsAll() const {
+        return a51.m.state() == State::Master && a52.m.state() == State::Master && b51.m.state() == State::Backup &&
+               b52.m.state() == State::Backup;
+    }
+    bool bHoldsAll() const {
+        return b51.m.state() == State::Master && b52.m.state() == State::Master && a51.m.state() != State::Master &&
+               a52.m.state() != State::Master;
+    }
 };
 
 }  // namespace
