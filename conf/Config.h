@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 
 namespace conf {
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 
 namespace director {
 

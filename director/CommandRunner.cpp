@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 #include "healthcheck/ScriptProbe.h"
 
 namespace director {

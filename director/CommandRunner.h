@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "base/Asio.h"
 #include "conf/Config.h"
-#include "director/base/Asio.h"
 #include "healthcheck/ScriptProbe.h"
 
 namespace director {

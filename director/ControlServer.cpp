@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 
 namespace director {
 

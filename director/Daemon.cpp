@@ -5,15 +5,14 @@
 #include <csignal>
 #include <memory>
 
+#include "base/Log.h"
 #include "conf/Loader.h"
 #include "director/Channel.h"
 #include "director/ControlServer.h"
 #include "director/LvsWorker.h"
 #include "director/Supervisor.h"
 #include "director/VrrpWorker.h"
-#include "director/base/Log.h"
-#include "kmod/Ipvsadm.h"
-#include "kmod/netlink/NetlinkIpvsTable.h"
+#include "kmod/ipvsadm/Ipvsadm.h"
 
 #include <sstream>
 
@@ -80,8 +79,7 @@ std::string answer(LvsWorker& worker, const std::string& request) {
         kmod::IpvsadmResult r;
         std::string error;
         if (auto cmd = kmod::parseIpvsadm(args, error)) {
-            auto* kernel = dynamic_cast<kmod::NetlinkIpvsTable*>(&worker.table());
-            r = kmod::runIpvsadm(*cmd, worker.table(), kernel, &input);
+            r = kmod::runIpvsadm(*cmd, worker.table(), &input);
             if (cmd->kind != kmod::IpvsadmCommand::Kind::List && cmd->kind != kmod::IpvsadmCommand::Kind::Save &&
                 cmd->kind != kmod::IpvsadmCommand::Kind::Help && cmd->kind != kmod::IpvsadmCommand::Kind::Version)
                 base::log::info("control: ipvsctl changed the ", worker.table().name(), " table (", args.size(),

@@ -1,6 +1,6 @@
 #include "director/HealthMonitor.h"
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 
 namespace director {
 namespace {

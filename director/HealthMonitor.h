@@ -11,12 +11,12 @@
 #include <set>
 #include <string>
 
+#include "base/Clock.h"
+#include "base/Json.h"
 #include "conf/Config.h"
 #include "director/CommandRunner.h"
 #include "director/DesiredState.h"
 #include "director/ProbeFactory.h"
-#include "director/base/Clock.h"
-#include "director/base/Json.h"
 
 namespace director {
 

@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/Json.h"
+#include "base/Log.h"
 #include "director/DesiredState.h"
 #include "director/ReloadPlanner.h"
-#include "director/base/Json.h"
-#include "director/base/Log.h"
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"

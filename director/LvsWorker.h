@@ -9,14 +9,14 @@
 #include <memory>
 #include <string>
 
+#include "base/Asio.h"
+#include "base/Clock.h"
 #include "conf/Config.h"
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
 #include "director/HealthMonitor.h"
 #include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
-#include "director/base/Asio.h"
-#include "director/base/Clock.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {

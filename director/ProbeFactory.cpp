@@ -1,6 +1,6 @@
 #include "director/ProbeFactory.h"
 
-#include "director/base/AsioAddress.h"
+#include "base/AsioAddress.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "base/Asio.h"
 #include "conf/Config.h"
-#include "director/base/Asio.h"
 #include "healthcheck/CheckSession.h"
 #include "healthcheck/Probe.h"
 

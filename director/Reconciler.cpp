@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 #include "kmod/Diff.h"
 
 namespace director {

@@ -16,8 +16,8 @@
 #include <ctime>
 #include <vector>
 
+#include "base/Log.h"
 #include "conf/Loader.h"
-#include "director/base/Log.h"
 
 namespace director {
 namespace {

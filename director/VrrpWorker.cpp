@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/Json.h"
+#include "base/Log.h"
 #include "director/CommandRunner.h"
 #include "director/ReloadPlanner.h"
-#include "director/base/Json.h"
-#include "director/base/Log.h"
 #include "healthcheck/ScriptProbe.h"
 
 namespace director {

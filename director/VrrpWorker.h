@@ -3,9 +3,9 @@
 // and counters to the lvs worker over the channel (status), and follows reloads (changed instances
 // restart; unchanged ones keep running).
 #pragma once
+#include "base/Asio.h"
 #include "conf/Config.h"
 #include "director/Channel.h"
-#include "director/base/Asio.h"
 #include "healthcheck/Probe.h"
 #include "vrrp/Instance.h"
 

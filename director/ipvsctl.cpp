@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "kmod/Ipvsadm.h"
+#include "kmod/ipvsadm/Ipvsadm.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
 
 namespace {
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     if (!env || !*env) {
         if (auto kernel = kmod::NetlinkIpvsTable::open()) {
             auto& table = *kernel.value();
-            const auto r = kmod::runIpvsadm(*cmd, table, &table, &std::cin);
+            const auto r = kmod::runIpvsadm(*cmd, table, &std::cin);
             std::fputs(r.out.c_str(), stdout);
             std::fputs(r.err.c_str(), stderr);
             return r.status;

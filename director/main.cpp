@@ -8,13 +8,13 @@
 #include <optional>
 #include <string>
 
+#include "base/Log.h"
 #include "conf/Dump.h"
 #include "conf/Loader.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
-#include "director/base/Log.h"
 
 namespace {
 

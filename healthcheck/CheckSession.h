@@ -10,7 +10,7 @@
 #include <optional>
 #include <random>
 
-#include "director/base/Clock.h"
+#include "base/Clock.h"
 #include "healthcheck/HealthTracker.h"
 #include "healthcheck/Probe.h"
 

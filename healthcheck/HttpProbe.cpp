@@ -5,7 +5,7 @@
 
 #include <boost/asio/ssl.hpp>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 #include "healthcheck/HttpResponseParser.h"
 #include "healthcheck/SocketErrors.h"
 

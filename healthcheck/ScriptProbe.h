@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 #include "healthcheck/Probe.h"
 
 namespace healthcheck {

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 
 namespace healthcheck {
 

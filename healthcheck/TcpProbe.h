@@ -4,7 +4,7 @@
 #include <chrono>
 #include <optional>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 #include "healthcheck/Probe.h"
 
 namespace healthcheck {

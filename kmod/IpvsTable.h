@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-#include "director/base/Result.h"
+#include "base/Result.h"
 #include "kmod/Model.h"
 #include "kmod/Stats.h"
 
@@ -62,6 +62,37 @@ struct ApplyResult {
     }
 };
 
+// An IPVS connection sync daemon, as the kernel's netlink describes one (ipvsadm --start-daemon).
+struct SyncDaemon {
+    enum State : std::uint32_t { kMaster = 1, kBackup = 2 };
+    std::uint32_t state = kMaster;
+    std::string interface;
+    std::uint32_t syncId = 0;
+    std::uint16_t maxLen = 0;              // 0: the plane's default
+    std::optional<base::IpAddress> group;  // unset: 224.0.0.81
+    std::uint16_t port = 0;                // 0: 8848
+    std::uint8_t ttl = 0;                  // 0: 1
+    bool operator==(const SyncDaemon&) const = default;
+};
+
+// The plane's version and connection table size (ipvsadm's first list line).
+struct PlaneInfo {
+    std::uint32_t version = 0;  // 0x010201 prints as 1.2.1
+    std::uint32_t connTableSize = 0;
+};
+
+// Sync daemons, on the planes that run them: asked of the table (IpvsTable::syncDaemons()), never
+// found by a downcast.
+class SyncDaemonControl {
+public:
+    virtual ~SyncDaemonControl() = default;
+    virtual base::Result<std::vector<SyncDaemon>> daemons() = 0;
+    // EEXIST: one runs in that state already.
+    virtual std::error_code startDaemon(const SyncDaemon& d) = 0;
+    // ESRCH: none runs in that state.
+    virtual std::error_code stopDaemon(std::uint32_t state) = 0;
+};
+
 // Applies `op` to `t` with the kernel's rules (unknown scheduler: ENOENT; then applyOp's errnos).
 std::error_code applyLikeKernel(TableState& t, const Op& op);
 
@@ -85,6 +116,10 @@ public:
     virtual std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const { return {}; }
     // Zeroes the counters of one service, or of all (ipvsadm -Z); ESRCH for an unknown service.
     virtual std::error_code zero(const std::optional<ServiceKey>& only) = 0;
+
+    // Capabilities some planes have (null / nullopt where they do not).
+    virtual std::optional<PlaneInfo> info() { return std::nullopt; }
+    virtual SyncDaemonControl* syncDaemons() { return nullptr; }
 };
 
 }  // namespace kmod

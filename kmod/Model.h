@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 
 namespace kmod {
 

@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 #include "vrrp/Packet.h"
 
 namespace vrrp {

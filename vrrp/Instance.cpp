@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 #include "vrrp/Ah.h"
 
 namespace vrrp {

@@ -13,8 +13,8 @@
 #include <system_error>
 #include <vector>
 
-#include "director/base/Asio.h"
-#include "director/base/IpAddress.h"
+#include "base/Asio.h"
+#include "base/IpAddress.h"
 
 struct nl_sock;
 

@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 #include "vrrp/Timing.h"
 
 namespace vrrp {

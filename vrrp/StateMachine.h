@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 #include "vrrp/Packet.h"
 
 namespace vrrp {

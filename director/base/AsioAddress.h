@@ -2,8 +2,8 @@
 #pragma once
 #include <algorithm>
 
-#include "director/base/Asio.h"
-#include "director/base/IpAddress.h"
+#include "base/Asio.h"
+#include "base/IpAddress.h"
 
 namespace base {
 

@@ -1,4 +1,4 @@
-#include "director/base/Clock.h"
+#include "base/Clock.h"
 
 namespace base {
 namespace {

@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 
 namespace base {
 

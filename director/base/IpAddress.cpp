@@ -1,4 +1,4 @@
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>

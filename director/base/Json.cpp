@@ -1,4 +1,4 @@
-#include "director/base/Json.h"
+#include "base/Json.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "director/base/Log.h"
+#include "base/Log.h"
 
 #include <sys/time.h>
 #include <syslog.h>

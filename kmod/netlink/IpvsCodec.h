@@ -40,22 +40,8 @@ enum Command : std::uint8_t {
 const char* commandName(std::uint8_t cmd);
 
 // The kernel's sync daemon configuration (ipvsadm --start-daemon).
-struct SyncDaemon {
-    enum State : std::uint32_t { kMaster = 1, kBackup = 2 };
-    std::uint32_t state = kMaster;
-    std::string interface;
-    std::uint32_t syncId = 0;
-    std::uint16_t maxLen = 0;              // 0: the kernel's default
-    std::optional<base::IpAddress> group;  // unset: 224.0.0.81
-    std::uint16_t port = 0;                // 0: 8848
-    std::uint8_t ttl = 0;                  // 0: 1
-    bool operator==(const SyncDaemon&) const = default;
-};
-
-struct Info {
-    std::uint32_t version = 0;  // 0x010201 prints as 1.2.1
-    std::uint32_t connTableSize = 0;
-};
+using SyncDaemon = kmod::SyncDaemon;
+using Info = kmod::PlaneInfo;
 
 // ---- building messages ----
 

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kmod/IpvsadmFormat.h"
+#include "kmod/netlink/ProcConnections.h"
 
 namespace kmod {
 
@@ -244,23 +244,22 @@ base::Result<std::vector<ConnEntry>> NetlinkIpvsTable::connections() {
     return parseProcConnections(ss.str());
 }
 
-base::Result<nl::Info> NetlinkIpvsTable::info() {
-    std::optional<nl::Info> i;
+std::optional<PlaneInfo> NetlinkIpvsTable::info() {
+    std::optional<PlaneInfo> i;
     const auto ec = request(nl::kCmdGetInfo, {}, false, [&](const std::vector<nl::Attr>& attrs) {
         i = nl::decodeInfo(attrs);
         return i.has_value();
     });
-    if (ec) return ec;
-    if (!i) return base::errnoCode(EBADMSG);
-    return *i;
+    if (ec) return std::nullopt;
+    return i;
 }
 
 std::error_code NetlinkIpvsTable::zero(const std::optional<ServiceKey>& only) {
     return request(nl::kCmdZero, only ? nl::serviceKeyAttrs(*only) : nl::Bytes{}, false, nullptr);
 }
 
-base::Result<std::vector<nl::SyncDaemon>> NetlinkIpvsTable::daemons() {
-    std::vector<nl::SyncDaemon> out;
+base::Result<std::vector<SyncDaemon>> NetlinkIpvsTable::daemons() {
+    std::vector<SyncDaemon> out;
     const auto ec = request(nl::kCmdGetDaemon, {}, true, [&](const std::vector<nl::Attr>& attrs) {
         auto d = nl::decodeDaemon(attrs);
         if (!d) return false;
@@ -271,12 +270,12 @@ base::Result<std::vector<nl::SyncDaemon>> NetlinkIpvsTable::daemons() {
     return out;
 }
 
-std::error_code NetlinkIpvsTable::startDaemon(const nl::SyncDaemon& d) {
+std::error_code NetlinkIpvsTable::startDaemon(const SyncDaemon& d) {
     return request(nl::kCmdNewDaemon, nl::daemonAttrs(d, true), false, nullptr);
 }
 
 std::error_code NetlinkIpvsTable::stopDaemon(std::uint32_t state) {
-    nl::SyncDaemon d;
+    SyncDaemon d;
     d.state = state;
     return request(nl::kCmdDelDaemon, nl::daemonAttrs(d, false), false, nullptr);
 }

@@ -14,7 +14,7 @@ struct nl_sock;
 
 namespace kmod {
 
-class NetlinkIpvsTable : public IpvsTable {
+class NetlinkIpvsTable : public IpvsTable, public SyncDaemonControl {
 public:
     // ENOENT when the kernel has no IPVS (the family does not resolve, even after modprobe ip_vs).
     static base::Result<std::unique_ptr<NetlinkIpvsTable>> open();
@@ -34,11 +34,12 @@ public:
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override { return order_; }
 
     // Beyond the common interface: what only the kernel has.
-    base::Result<nl::Info> info();
+    std::optional<PlaneInfo> info() override;
     std::error_code zero(const std::optional<ServiceKey>& only) override;
-    base::Result<std::vector<nl::SyncDaemon>> daemons();
-    std::error_code startDaemon(const nl::SyncDaemon& d);
-    std::error_code stopDaemon(std::uint32_t state);
+    SyncDaemonControl* syncDaemons() override { return this; }
+    base::Result<std::vector<SyncDaemon>> daemons() override;
+    std::error_code startDaemon(const SyncDaemon& d) override;
+    std::error_code stopDaemon(std::uint32_t state) override;
     // The failing command of the last error, for messages ("new-dest: File exists").
     const char* lastCommand() const { return nl::commandName(lastCmd_); }
     std::uint64_t messagesSent() const { return sent_; }

@@ -4,8 +4,8 @@
 
 #include <future>
 
-#include "director/base/AsioAddress.h"
-#include "director/base/Log.h"
+#include "base/AsioAddress.h"
+#include "base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
 #include "kmod/userspace/UdpForwarder.h"

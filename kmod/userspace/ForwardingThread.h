@@ -11,7 +11,7 @@
 #include <optional>
 #include <thread>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 #include "kmod/IpvsTable.h"
 #include "kmod/sched/Scheduler.h"
 #include "kmod/userspace/Relay.h"

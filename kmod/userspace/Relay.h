@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 
 namespace kmod {
 

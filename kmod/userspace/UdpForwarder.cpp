@@ -1,6 +1,6 @@
 #include "kmod/userspace/UdpForwarder.h"
 
-#include "director/base/AsioAddress.h"
+#include "base/AsioAddress.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <array>
 #include <cstring>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 
 namespace kmod {
 

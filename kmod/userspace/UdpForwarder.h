@@ -12,7 +12,7 @@
 #include <memory>
 #include <optional>
 
-#include "director/base/Asio.h"
+#include "base/Asio.h"
 #include "kmod/userspace/ForwardingThread.h"
 
 namespace kmod {

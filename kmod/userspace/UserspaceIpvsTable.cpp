@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <thread>
 
-#include "director/base/Log.h"
+#include "base/Log.h"
 #include "kmod/Diff.h"
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/sched/Scheduler.h"

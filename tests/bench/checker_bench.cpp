@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "TestServers.h"
-#include "director/base/Clock.h"
+#include "base/Clock.h"
 #include "healthcheck/CheckSession.h"
 #include "healthcheck/HttpProbe.h"
 #include "healthcheck/TcpProbe.h"

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "../unit/kmod/IpvsTableContract.h"
-#include "director/base/Log.h"
-#include "kmod/IpvsadmFormat.h"
+#include "base/Log.h"
+#include "kmod/ipvsadm/IpvsadmFormat.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 using namespace std::chrono_literals;

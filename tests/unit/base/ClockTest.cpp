@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "director/base/Clock.h"
+#include "base/Clock.h"
 
 using namespace std::chrono_literals;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "director/base/IpAddress.h"
+#include "base/IpAddress.h"
 
 using base::IpAddress;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "director/base/Json.h"
+#include "base/Json.h"
 
 TEST_CASE("JsonWriter nests and escapes") {
     base::JsonWriter w;

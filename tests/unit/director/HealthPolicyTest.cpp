@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "../healthcheck/ScriptedProbe.h"
+#include "base/Log.h"
 #include "conf/Loader.h"
 #include "director/LvsWorker.h"
-#include "director/base/Log.h"
 #include "kmod/InMemoryIpvsTable.h"
 
 using namespace std::chrono_literals;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "../kmod/IpvsTableContract.h"
+#include "base/Log.h"
 #include "director/Reconciler.h"
-#include "director/base/Log.h"
 #include "kmod/Diff.h"
 #include "kmod/InMemoryIpvsTable.h"
 

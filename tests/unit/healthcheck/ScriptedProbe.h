@@ -2,7 +2,7 @@
 #pragma once
 #include <deque>
 
-#include "director/base/Clock.h"
+#include "base/Clock.h"
 #include "healthcheck/Probe.h"
 
 namespace testutil {

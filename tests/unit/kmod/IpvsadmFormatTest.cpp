@@ -5,7 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kmod/IpvsadmFormat.h"
+#include "kmod/ipvsadm/IpvsadmFormat.h"
+#include "kmod/netlink/ProcConnections.h"
 
 using namespace kmod;
 

@@ -8,12 +8,9 @@
 #include <vector>
 
 #include "kmod/IpvsTable.h"
-#include "kmod/IpvsadmFormat.h"
-#include "kmod/netlink/IpvsCodec.h"
+#include "kmod/ipvsadm/IpvsadmFormat.h"
 
 namespace kmod {
-
-class NetlinkIpvsTable;
 
 struct IpvsadmCommand {
     enum class Kind {
@@ -41,7 +38,7 @@ struct IpvsadmCommand {
     ListOptions list;
     bool connections = false, showTimeouts = false, showDaemons = false, nosort = false;
     Timeouts timeouts{0, 0, 0};
-    nl::SyncDaemon daemon;
+    SyncDaemon daemon;
 };
 
 // nullopt with `error` set (ipvsadm's wording) when the arguments are not a command.
@@ -51,10 +48,9 @@ struct IpvsadmResult {
     int status = 0;
     std::string out, err;
 };
-// Runs one command. `kernel` is the same table when it is the kernel's (for the sync daemon and
-// the version line); `restoreInput` feeds -R.
-IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel,
-                         std::istream* restoreInput);
+// Runs one command on `table` (its sync daemons and info where the plane has them); `restoreInput`
+// feeds -R.
+IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, std::istream* restoreInput);
 
 // Splits a line of ipvsadm -R input into arguments (whitespace; no quoting, as ipvsadm).
 std::vector<std::string> splitArgs(const std::string& line);

@@ -1,11 +1,10 @@
-#include "kmod/Ipvsadm.h"
+#include "kmod/ipvsadm/Ipvsadm.h"
 
 #include <arpa/inet.h>
 
 #include <cstdio>
 #include <sstream>
 
-#include "kmod/netlink/NetlinkIpvsTable.h"
 
 namespace kmod {
 
@@ -89,9 +88,9 @@ std::optional<Op> opOf(const IpvsadmCommand& c) {
     }
 }
 
-std::string daemonLine(const nl::SyncDaemon& d) {
+std::string daemonLine(const SyncDaemon& d) {
     const std::string group = d.group ? d.group->str() : "224.0.0.81";
-    return std::string(d.state == nl::SyncDaemon::kMaster ? "master" : "backup") +
+    return std::string(d.state == SyncDaemon::kMaster ? "master" : "backup") +
            " sync daemon (mcast=" + d.interface + ", syncid=" + std::to_string(d.syncId) +
            ", maxlen=" + std::to_string(d.maxLen) + ", group=" + group + ", port=" + std::to_string(d.port) +
            ", ttl=" + std::to_string(d.ttl) + ")\n";
@@ -250,7 +249,7 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
                 error = "illegal start-daemon parameter specified";
                 return std::nullopt;
             }
-            c.daemon.state = v == "master" ? nl::SyncDaemon::kMaster : nl::SyncDaemon::kBackup;
+            c.daemon.state = v == "master" ? SyncDaemon::kMaster : SyncDaemon::kBackup;
         } else if (a == "-t" || a == "--tcp-service" || a == "-u" || a == "--udp-service" || a == "--sctp-service") {
             if (!next(v)) return std::nullopt;
             base::IpAddress addr;
@@ -475,8 +474,8 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
     return c;
 }
 
-IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsTable* kernel,
-                         std::istream* restoreInput) {
+IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, std::istream* restoreInput) {
+    SyncDaemonControl* const daemons = table.syncDaemons();
     IpvsadmResult r;
     using K = IpvsadmCommand::Kind;
     auto fail = [&](const std::string& message, int status = 255) {
@@ -506,10 +505,10 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
     }
     case K::StartDaemon:
     case K::StopDaemon: {
-        if (!kernel)
+        if (!daemons)
             return fail(
                 "the sync daemon needs the kernel's IPVS (directord's sync settings drive it on the userspace plane)");
-        const auto ec = c.kind == K::StartDaemon ? kernel->startDaemon(c.daemon) : kernel->stopDaemon(c.daemon.state);
+        const auto ec = c.kind == K::StartDaemon ? daemons->startDaemon(c.daemon) : daemons->stopDaemon(c.daemon.state);
         if (ec && ec.value() == EEXIST) return fail("Daemon has already run");
         if (ec && ec.value() == ESRCH) return fail("No daemon is running");
         if (ec) return fail(errorText(Op::Kind::AddService, ec.value()));
@@ -530,8 +529,8 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
             return r;
         }
         if (c.showDaemons) {
-            if (!kernel) return r;  // no kernel sync daemon on this plane: nothing to list
-            const auto ds = kernel->daemons();
+            if (!daemons) return r;  // no sync daemon on this plane: nothing to list
+            const auto ds = daemons->daemons();
             if (!ds) return fail(errorText(Op::Kind::AddService, ds.error().value()), 1);
             for (const auto& d : *ds) r.out += daemonLine(d);
             return r;
@@ -543,8 +542,7 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
             return r;
         }
         ListOptions o = c.list;
-        if (kernel)
-            if (const auto info = kernel->info()) o.connTableSize = info->connTableSize;
+        if (const auto info = table.info()) o.connTableSize = info->connTableSize;
         const auto dump = table.dump();
         if (!dump) return fail(errorText(Op::Kind::AddService, dump.error().value()), 1);
         if (o.only && !dump->services.contains(*o.only)) return fail("No such service", 1);
@@ -591,7 +589,7 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, NetlinkIpvsT
             }
             if (cmd->kind == K::Restore) continue;
             flushBatch();
-            auto sub = runIpvsadm(*cmd, table, kernel, nullptr);
+            auto sub = runIpvsadm(*cmd, table, nullptr);
             r.out += sub.out;
             r.err += sub.err;
             if (sub.status) r.status = sub.status;

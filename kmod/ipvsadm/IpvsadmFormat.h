@@ -36,8 +36,6 @@ std::string formatTimeouts(const Timeouts& t);
 std::string formatSave(const TableState& table, const TableOrder* order = nullptr);
 // ipvsadm -Lnc (and with --persistent-conn, the persistence engine columns).
 std::string formatConnections(const std::vector<ConnEntry>& conns, bool persistentConn);
-// /proc/net/ip_vs_conn (the file ipvsadm -c reads). Lines it cannot read are skipped and counted.
-std::vector<ConnEntry> parseProcConnections(std::string_view text, size_t* skipped = nullptr);
 
 // ipvsadm's order: fwmark, family, protocol, address, port (with its integer arithmetic).
 bool ipvsadmServiceLess(const ServiceKey& a, const ServiceKey& b);
