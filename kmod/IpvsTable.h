@@ -3,6 +3,7 @@
 // UserspaceIpvsTable (embedded data plane) with later issues. One contract test runs on all.
 // Not thread-safe: the lvs worker's event loop owns it.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,10 @@ public:
     virtual std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const { return {}; }
     // Zeroes the counters of one service, or of all (ipvsadm -Z); ESRCH for an unknown service.
     virtual std::error_code zero(const std::optional<ServiceKey>& only) = 0;
+
+    // Calls `done` once status() and connections() reflect the plane as it is now (at once for
+    // planes in this process; the userspace plane may have to ask the forwarding worker).
+    virtual void refresh(std::function<void()> done) { done(); }
 
     // Capabilities some planes have (null / nullopt where they do not).
     virtual std::optional<PlaneInfo> info() { return std::nullopt; }

@@ -2,51 +2,26 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <thread>
 
 #include "base/Log.h"
-#include "kmod/Diff.h"
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/sched/Scheduler.h"
 
 namespace kmod {
 
 UserspaceIpvsTable::UserspaceIpvsTable(unsigned threads) {
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < threads; ++i) {
-        threads_.push_back(std::make_unique<ForwardingThread>(static_cast<int>(i)));
-        threads_.back()->start();
-    }
-    base::log::info("userspace plane: ", threads, " forwarding threads");
+    auto local = std::make_unique<LocalPlane>(threads);
+    local_ = local.get();
+    link_ = std::move(local);
 }
 
-UserspaceIpvsTable::~UserspaceIpvsTable() {
-    for (auto& t : threads_) t->stop();
-}
+UserspaceIpvsTable::UserspaceIpvsTable(std::unique_ptr<PlaneLink> link) : link_(std::move(link)) {}
+
+UserspaceIpvsTable::~UserspaceIpvsTable() = default;
 
 base::Result<TableState> UserspaceIpvsTable::dump() { return state_; }
 
-// A service's totals and rates are the sums of its destinations' (the estimator is linear).
-base::Result<TableStatus> UserspaceIpvsTable::status() {
-    TableStatus st;
-    for (const auto& [key, entry] : state_.services) {
-        ServiceStatus& s = st[key];
-        for (const auto& [dk, d] : entry.dests) {
-            auto it = counters_.find({key, dk});
-            if (it == counters_.end()) continue;
-            DestCounters& c = *it->second;
-            DestStatus& ds = s.dests[dk];
-            ds.activeConns = c.active.load(std::memory_order_relaxed);
-            ds.inactConns = c.inactive.load(std::memory_order_relaxed);
-            ds.persistConns = c.persistent.load(std::memory_order_relaxed);
-            ds.stats = c.totals();
-            ds.rates = c.rates();
-            s.stats += ds.stats;
-            s.rates += ds.rates;
-        }
-    }
-    return st;
-}
+base::Result<TableStatus> UserspaceIpvsTable::status() { return link_->status(); }
 
 std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
     const char* why = nullptr;
@@ -75,24 +50,24 @@ ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
         switch (op.kind) {
         case Op::Kind::DelService:
             for (const auto& d : order) {
-                counters_.erase({k, d});
                 lastWeight_.erase({k, d});
+                ids_.erase({k, d});
             }
             order_.erase(k);
             versions_.erase(k);
             continue;
         case Op::Kind::AddDest:
             order.insert(order.begin(), op.dest.key);  // as list_add_rcu: at the head
-            counters_[{k, op.dest.key}] = std::make_shared<DestCounters>();
             lastWeight_[{k, op.dest.key}] = static_cast<int>(op.dest.weight);
+            ids_[{k, op.dest.key}] = nextId_++;
             break;
         case Op::Kind::EditDest:
             if (op.dest.weight != 0) lastWeight_[{k, op.dest.key}] = static_cast<int>(op.dest.weight);
             break;
         case Op::Kind::DelDest:
             order.erase(std::remove(order.begin(), order.end(), op.dest.key), order.end());
-            counters_.erase({k, op.dest.key});
             lastWeight_.erase({k, op.dest.key});
+            ids_.erase({k, op.dest.key});
             break;
         default: break;
         }
@@ -102,39 +77,52 @@ ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
     return r;
 }
 
-void UserspaceIpvsTable::publish() {
-    auto snap = std::make_shared<Snapshot>();
+PlaneTable UserspaceIpvsTable::planeTable() const {
+    PlaneTable t;
+    t.timeouts = timeouts_;
+    t.services.reserve(state_.services.size());
     for (const auto& [key, entry] : state_.services) {
-        auto s = std::make_shared<SnapshotService>();
-        s->service = entry.service;
-        s->version = versions_[key];
-        if (entry.service.flags & kSvcPersistent) {
-            auto& table = persistence_[key];
-            const std::chrono::seconds timeout(entry.service.timeout ? entry.service.timeout : 300);
-            if (!table) table = std::make_shared<PersistenceTable>(timeout);
-            else table->setTimeout(timeout);
-            s->persistence = table;
-        } else {
-            persistence_.erase(key);
-        }
-        for (const auto& dk : order_[key])
-            s->dests.push_back(SnapshotDest{entry.dests.at(dk), counters_.at({key, dk}), lastWeight_.at({key, dk})});
-        snap->services.emplace(key, std::move(s));
+        PlaneService& ps = t.services.emplace_back();
+        ps.service = entry.service;
+        ps.version = versions_.at(key);
+        const auto& order = order_.at(key);
+        ps.dests.reserve(order.size());
+        for (const auto& dk : order)
+            ps.dests.push_back(PlaneDest{entry.dests.at(dk), lastWeight_.at({key, dk}), ids_.at({key, dk})});
     }
-    for (auto it = persistence_.begin(); it != persistence_.end();)
-        it = state_.services.contains(it->first) ? std::next(it) : persistence_.erase(it);
-    snap->udpTimeout = timeouts_.udp;
-    snap->tcpTimeout = timeouts_.tcp;
-    snap->tcpFinTimeout = timeouts_.tcpFin;
-    std::shared_ptr<const Snapshot> frozen = std::move(snap);
-    for (auto& t : threads_) t->publish(frozen);
+    return t;
+}
+
+void UserspaceIpvsTable::publish() { link_->load(planeTable()); }
+
+void UserspaceIpvsTable::adopt(const PlaneTable& table) {
+    state_ = {};
+    order_.clear();
+    lastWeight_.clear();
+    ids_.clear();
+    versions_.clear();
+    timeouts_ = table.timeouts;
+    for (const auto& ps : table.services) {
+        const ServiceKey& k = ps.service.key;
+        state_.addService(ps.service);
+        versions_[k] = ps.version;
+        nextVersion_ = std::max(nextVersion_, ps.version + 1);
+        auto& order = order_[k];
+        for (const auto& d : ps.dests) {
+            state_.addDest(k, d.dest);
+            order.push_back(d.dest.key);
+            lastWeight_[{k, d.dest.key}] = d.lastWeight;
+            ids_[{k, d.dest.key}] = d.id;
+            nextId_ = std::max(nextId_, d.id + 1);
+        }
+    }
 }
 
 std::error_code UserspaceIpvsTable::flush() {
     state_.services.clear();
     order_.clear();
-    counters_.clear();
     lastWeight_.clear();
+    ids_.clear();
     versions_.clear();
     publish();
     return {};
@@ -142,35 +130,11 @@ std::error_code UserspaceIpvsTable::flush() {
 
 std::error_code UserspaceIpvsTable::zero(const std::optional<ServiceKey>& only) {
     if (only && !state_.services.contains(*only)) return base::errnoCode(ESRCH);
-    for (auto& [key, c] : counters_)
-        if (!only || key.first == *only) c->zero();
+    link_->zero(only);
     return {};
 }
 
-base::Result<std::vector<ConnEntry>> UserspaceIpvsTable::connections() {
-    std::vector<ConnEntry> out;
-    for (auto& t : threads_) {
-        auto part = t->connections();
-        out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-    }
-    // persistence templates: as the kernel lists them, client port 0 and state NONE
-    const auto now = PersistenceTable::Clock::now();
-    for (const auto& [key, table] : persistence_) {
-        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
-            ConnEntry c;
-            c.protocol = protocolName(key.protocol);
-            c.client = net;
-            c.vaddr = key.address;
-            c.vport = key.port;
-            c.daddr = dest.address;
-            c.dport = dest.port;
-            c.state = "NONE";
-            c.expires = left;
-            out.push_back(std::move(c));
-        });
-    }
-    return out;
-}
+base::Result<std::vector<ConnEntry>> UserspaceIpvsTable::connections() { return link_->connections(); }
 
 std::error_code UserspaceIpvsTable::setTimeouts(const Timeouts& t) {
     if (t.tcp) timeouts_.tcp = t.tcp;
@@ -181,8 +145,7 @@ std::error_code UserspaceIpvsTable::setTimeouts(const Timeouts& t) {
 }
 
 std::shared_ptr<const DestCounters> UserspaceIpvsTable::counters(const ServiceKey& svc, const DestKey& dest) const {
-    auto it = counters_.find({svc, dest});
-    return it == counters_.end() ? nullptr : it->second;
+    return local_ ? local_->forwarder().counters(svc, dest) : nullptr;
 }
 
 }  // namespace kmod

@@ -1,27 +1,29 @@
-// UserspaceIpvsTable: the embedded data plane, for kernels without IPVS. The same IpvsTable as the
-// kernel's: the control side (the lvs worker) applies ops with the kernel's rules, keeps the
-// kernel's destination order, and publishes an immutable Snapshot to the forwarding threads, which
-// proxy TCP connections with full NAT (the client talks to the VIP, the plane to the real server).
-// TCP connections are relayed with splice; UDP datagrams per client flow (UdpForwarder).
+// UserspaceIpvsTable: the embedded data plane's control side, for kernels without IPVS. The same
+// IpvsTable as the kernel's: ops are applied with the kernel's rules, the kernel's destination
+// order is kept, and every change goes out as a PlaneTable through a PlaneLink to the Forwarder,
+// which proxies TCP connections with full NAT (the client talks to the VIP, the plane to the real
+// server; splice) and UDP datagrams per client flow. The Forwarder runs in this process
+// (LocalPlane: tests, --single-process) or in the forwarding worker, so a crash of the checkers'
+// process leaves clients' connections alone (docs/ARCHITECTURE.md).
 // What this plane cannot do is refused per op with EOPNOTSUPP and one clear log line: fwmark and
-// SCTP services, DR and tunnel forwarding, one-packet scheduling and the mh/lblc/lblcr schedulers
-// (not yet).
+// SCTP services, DR and tunnel forwarding.
 #pragma once
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "kmod/IpvsTable.h"
-#include "kmod/userspace/ForwardingThread.h"
-#include "kmod/userspace/PersistenceTable.h"
-#include "kmod/userspace/Snapshot.h"
+#include "kmod/userspace/Forwarder.h"
+#include "kmod/userspace/PlaneTable.h"
 
 namespace kmod {
 
 class UserspaceIpvsTable : public IpvsTable {
 public:
-    // threads = 0: one per CPU.
+    // With its own Forwarder in this process; threads = 0: one per CPU.
     explicit UserspaceIpvsTable(unsigned threads = 0);
+    // Forwarding elsewhere (the forwarding worker).
+    explicit UserspaceIpvsTable(std::unique_ptr<PlaneLink> link);
     ~UserspaceIpvsTable() override;
 
     std::string name() const override { return "userspace"; }
@@ -33,28 +35,34 @@ public:
     std::error_code setTimeouts(const Timeouts& t) override;
     base::Result<std::vector<ConnEntry>> connections() override;
     std::error_code zero(const std::optional<ServiceKey>& only) override;
+    void refresh(std::function<void()> done) override { link_->refresh(std::move(done)); }
     // services in key order, each one's destinations newest first (its scheduling order)
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override {
         return {order_.begin(), order_.end()};
     }
 
-    // The counters of a destination (null when it does not exist).
+    // Takes over a table the forwarding side already has (a restarted lvs worker), as the kernel
+    // plane takes over the kernel's table; sends nothing.
+    void adopt(const PlaneTable& table);
+    // The PlaneTable of the current state.
+    PlaneTable planeTable() const;
+    // The counters of a destination when the Forwarder is in this process (else null).
     std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;
-    size_t threads() const { return threads_.size(); }
 
 private:
     std::error_code refuse(const Op& op) const;
     void publish();
 
+    std::unique_ptr<PlaneLink> link_;
+    LocalPlane* local_ = nullptr;  // link_, when it is in this process
     TableState state_;
     Timeouts timeouts_;
-    std::map<ServiceKey, std::vector<DestKey>> order_;  // newest first
-    std::map<std::pair<ServiceKey, DestKey>, std::shared_ptr<DestCounters>> counters_;
+    std::map<ServiceKey, std::vector<DestKey>> order_;          // newest first
     std::map<std::pair<ServiceKey, DestKey>, int> lastWeight_;  // the kernel's last_weight (mh keeps slots by it)
+    std::map<std::pair<ServiceKey, DestKey>, std::uint64_t> ids_;
     std::map<ServiceKey, std::uint64_t> versions_;
-    std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
     std::uint64_t nextVersion_ = 1;
-    std::vector<std::unique_ptr<ForwardingThread>> threads_;
+    std::uint64_t nextId_ = 1;
 };
 
 }  // namespace kmod

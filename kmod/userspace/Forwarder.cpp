@@ -1,0 +1,124 @@
+#include "kmod/userspace/Forwarder.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "base/Log.h"
+
+namespace kmod {
+
+Forwarder::Forwarder(unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < threads; ++i) {
+        threads_.push_back(std::make_unique<ForwardingThread>(static_cast<int>(i)));
+        threads_.back()->start();
+    }
+    base::log::info("userspace plane: ", threads, " forwarding threads");
+}
+
+Forwarder::~Forwarder() {
+    for (auto& t : threads_) t->stop();
+}
+
+void Forwarder::load(const PlaneTable& table) {
+    table_ = table;
+    auto snap = std::make_shared<Snapshot>();
+    std::set<std::uint64_t> live;
+    for (const auto& ps : table.services) {
+        const ServiceKey& key = ps.service.key;
+        auto s = std::make_shared<SnapshotService>();
+        s->service = ps.service;
+        s->version = ps.version;
+        if (ps.service.flags & kSvcPersistent) {
+            auto& t = persistence_[key];
+            const std::chrono::seconds timeout(ps.service.timeout ? ps.service.timeout : 300);
+            if (!t) t = std::make_shared<PersistenceTable>(timeout);
+            else t->setTimeout(timeout);
+            s->persistence = t;
+        } else {
+            persistence_.erase(key);
+        }
+        for (const auto& d : ps.dests) {
+            auto& c = counters_[d.id];
+            if (!c) c = std::make_shared<DestCounters>();
+            live.insert(d.id);
+            s->dests.push_back(SnapshotDest{d.dest, c, d.lastWeight});
+        }
+        snap->services.emplace(key, std::move(s));
+    }
+    for (auto it = counters_.begin(); it != counters_.end();)
+        it = live.contains(it->first) ? std::next(it) : counters_.erase(it);
+    for (auto it = persistence_.begin(); it != persistence_.end();)
+        it = snap->services.contains(it->first) ? std::next(it) : persistence_.erase(it);
+    snap->udpTimeout = table.timeouts.udp;
+    snap->tcpTimeout = table.timeouts.tcp;
+    snap->tcpFinTimeout = table.timeouts.tcpFin;
+    std::shared_ptr<const Snapshot> frozen = std::move(snap);
+    for (auto& t : threads_) t->publish(frozen);
+}
+
+// A service's totals and rates are the sums of its destinations' (the estimator is linear).
+TableStatus Forwarder::status() const {
+    TableStatus st;
+    for (const auto& ps : table_.services) {
+        ServiceStatus& s = st[ps.service.key];
+        for (const auto& d : ps.dests) {
+            auto it = counters_.find(d.id);
+            if (it == counters_.end()) continue;
+            DestCounters& c = *it->second;
+            DestStatus& ds = s.dests[d.dest.key];
+            ds.activeConns = c.active.load(std::memory_order_relaxed);
+            ds.inactConns = c.inactive.load(std::memory_order_relaxed);
+            ds.persistConns = c.persistent.load(std::memory_order_relaxed);
+            ds.stats = c.totals();
+            ds.rates = c.rates();
+            s.stats += ds.stats;
+            s.rates += ds.rates;
+        }
+    }
+    return st;
+}
+
+void Forwarder::zero(const std::optional<ServiceKey>& only) {
+    for (const auto& ps : table_.services)
+        if (!only || ps.service.key == *only)
+            for (const auto& d : ps.dests)
+                if (auto it = counters_.find(d.id); it != counters_.end()) it->second->zero();
+}
+
+std::vector<ConnEntry> Forwarder::connections() {
+    std::vector<ConnEntry> out;
+    for (auto& t : threads_) {
+        auto part = t->connections();
+        out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    // persistence templates: as the kernel lists them, client port 0 and state NONE
+    const auto now = PersistenceTable::Clock::now();
+    for (const auto& [key, table] : persistence_) {
+        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
+            ConnEntry c;
+            c.protocol = protocolName(key.protocol);
+            c.client = net;
+            c.vaddr = key.address;
+            c.vport = key.port;
+            c.daddr = dest.address;
+            c.dport = dest.port;
+            c.state = "NONE";
+            c.expires = left;
+            out.push_back(std::move(c));
+        });
+    }
+    return out;
+}
+
+std::shared_ptr<const DestCounters> Forwarder::counters(const ServiceKey& svc, const DestKey& dest) const {
+    for (const auto& ps : table_.services)
+        if (ps.service.key == svc)
+            for (const auto& d : ps.dests)
+                if (d.dest.key == dest)
+                    if (auto it = counters_.find(d.id); it != counters_.end()) return it->second;
+    return nullptr;
+}
+
+}  // namespace kmod

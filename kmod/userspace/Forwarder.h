@@ -1,0 +1,58 @@
+// Forwarder: the forwarding side of the userspace plane. It owns the forwarding threads, every
+// destination's counters (kept by destination id across table loads) and the persistence
+// templates (kept by service while the service stays persistent), turns each PlaneTable it is
+// given into an immutable Snapshot and publishes it to the threads. Its owner (LocalPlane in the
+// lvs worker's process, or the forwarding worker) calls it from one thread.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "kmod/userspace/ForwardingThread.h"
+#include "kmod/userspace/PersistenceTable.h"
+#include "kmod/userspace/PlaneTable.h"
+#include "kmod/userspace/Snapshot.h"
+
+namespace kmod {
+
+class Forwarder {
+public:
+    // threads = 0: one per CPU.
+    explicit Forwarder(unsigned threads = 0);
+    ~Forwarder();
+    Forwarder(const Forwarder&) = delete;
+    Forwarder& operator=(const Forwarder&) = delete;
+
+    void load(const PlaneTable& table);
+    // The last table loaded (a restarted lvs worker adopts it, as it would dump the kernel's).
+    const PlaneTable& table() const { return table_; }
+    TableStatus status() const;
+    std::vector<ConnEntry> connections();
+    void zero(const std::optional<ServiceKey>& only);
+    // The counters of a destination (null when it does not exist).
+    std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;
+    size_t threads() const { return threads_.size(); }
+
+private:
+    PlaneTable table_;
+    std::map<std::uint64_t, std::shared_ptr<DestCounters>> counters_;  // by destination id
+    std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
+    std::vector<std::unique_ptr<ForwardingThread>> threads_;
+};
+
+// A Forwarder in this process.
+class LocalPlane : public PlaneLink {
+public:
+    explicit LocalPlane(unsigned threads = 0) : forwarder_(threads) {}
+    void load(const PlaneTable& table) override { forwarder_.load(table); }
+    TableStatus status() override { return forwarder_.status(); }
+    std::vector<ConnEntry> connections() override { return forwarder_.connections(); }
+    void zero(const std::optional<ServiceKey>& only) override { forwarder_.zero(only); }
+    Forwarder& forwarder() { return forwarder_; }
+
+private:
+    Forwarder forwarder_;
+};
+
+}  // namespace kmod

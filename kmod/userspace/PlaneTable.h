@@ -1,0 +1,50 @@
+// PlaneTable: the userspace plane's table as its forwarding side needs it: every service with its
+// destinations in the kernel's list order (newest first), each destination's last non-zero weight
+// (mh keeps its slots by it) and a stable id (a destination deleted and added again is a new one,
+// with new counters, as in the kernel), each service's version (bumped on every change to it or
+// its destinations, so forwarding threads rebuild only the schedulers that changed), and the
+// timeouts. Plain values: the control side (UserspaceIpvsTable) builds it, the Forwarder loads
+// it, in this process or in the forwarding worker (docs/ARCHITECTURE.md).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kmod/IpvsTable.h"
+
+namespace kmod {
+
+struct PlaneDest {
+    Dest dest;
+    int lastWeight = 0;
+    std::uint64_t id = 0;
+    bool operator==(const PlaneDest&) const = default;
+};
+
+struct PlaneService {
+    Service service;
+    std::vector<PlaneDest> dests;
+    std::uint64_t version = 0;
+    bool operator==(const PlaneService&) const = default;
+};
+
+struct PlaneTable {
+    std::vector<PlaneService> services;  // in key order
+    Timeouts timeouts;
+    bool operator==(const PlaneTable&) const = default;
+};
+
+// Where the control side sends its table, and asks for what forwarding counted: a Forwarder in
+// this process (LocalPlane), or the forwarding worker over the typed protocol.
+class PlaneLink {
+public:
+    virtual ~PlaneLink() = default;
+    virtual void load(const PlaneTable& table) = 0;
+    // The counters and connections as last known (refresh() brings them up to date).
+    virtual TableStatus status() = 0;
+    virtual std::vector<ConnEntry> connections() = 0;
+    virtual void zero(const std::optional<ServiceKey>& only) = 0;
+    // Calls `done` once status() and connections() are current (at once in this process).
+    virtual void refresh(std::function<void()> done) { done(); }
+};
+
+}  // namespace kmod
