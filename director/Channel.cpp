@@ -14,19 +14,29 @@ void SocketChannel::start() { readMore(); }
 
 void SocketChannel::readMore() {
     std::weak_ptr<SocketChannel> weak = weak_from_this();
-    asio::async_read_until(socket_, in_, '\n', [weak](const boost::system::error_code& ec, size_t n) {
+    socket_.async_read_some(asio::buffer(buf_), [weak](const boost::system::error_code& ec, size_t n) {
         auto self = weak.lock();
         if (!self || ec) return;  // the supervisor went away: PDEATHSIG ends us
-        std::string line(asio::buffers_begin(self->in_.data()),
-                         asio::buffers_begin(self->in_.data()) + static_cast<std::ptrdiff_t>(n) - 1);
-        self->in_.consume(n);
-        self->deliver(line);
+        self->in_.append(self->buf_.data(), n);
+        while (auto f = self->in_.next()) {
+            if (auto m = protocol::decode(*f)) {
+                self->deliver(std::move(*m));
+            } else if (self->undecodable_++ == 0) {
+                base::log::error("channel: dropped a message of type ", static_cast<int>(f->type),
+                                 " that does not decode (counted; further ones are not logged)");
+            }
+        }
+        if (self->in_.broken()) {
+            base::log::error("channel: the supervisor sent a frame past the size limit; closing the channel");
+            self->close();
+            return;
+        }
         self->readMore();
     });
 }
 
-void SocketChannel::send(const std::string& line) {
-    out_.push_back(line + "\n");
+void SocketChannel::send(const protocol::Message& m) {
+    out_.push_back(protocol::encode(m));
     if (!writing_) writeNext();
 }
 
@@ -55,10 +65,10 @@ void SocketChannel::close() {
     socket_.close(ec);
 }
 
-void LocalChannel::send(const std::string& line) {
+void LocalChannel::send(const protocol::Message& m) {
     LocalChannel* peer = peer_;
     if (!peer) return;
-    asio::post(io_, [peer, line] { peer->deliver(line); });
+    asio::post(io_, [peer, copy = protocol::Message(m)]() mutable { peer->deliver(std::move(copy)); });
 }
 
 }  // namespace director

@@ -49,59 +49,73 @@ void ControlServer::stop() {
     owned_ = false;
 }
 
+namespace {
+
+// One connection: one request frame in (within 5 s), one reply frame out, then close.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(asio::io_context& io, asio::local::stream_protocol::socket sock, ControlServer::Handler& handler)
+        : sock_(std::move(sock)), timer_(io, std::chrono::seconds(5)), handler_(handler) {}
+
+    void start() {
+        auto self = shared_from_this();
+        timer_.async_wait([self](const boost::system::error_code& ec) {
+            boost::system::error_code ignore;
+            if (!ec) self->sock_.close(ignore);  // a client that never sends its request
+        });
+        read();
+    }
+
+private:
+    void read() {
+        auto self = shared_from_this();
+        sock_.async_read_some(asio::buffer(buf_), [self](const boost::system::error_code& ec, size_t n) {
+            if (ec) {
+                self->timer_.cancel();
+                return;
+            }
+            self->in_.append(self->buf_.data(), n);
+            if (auto f = self->in_.next()) {
+                self->timer_.cancel();
+                auto request = protocol::decodeRequest(*f);
+                if (!request) return self->reply(protocol::ControlReply{2, "", "error: not a control request\n"});
+                return self->handler_(std::move(*request),
+                                      [self](protocol::ControlReply r) { self->reply(std::move(r)); });
+            }
+            if (self->in_.broken()) {
+                self->timer_.cancel();
+                return self->reply(protocol::ControlReply{2, "", "error: request too big\n"});
+            }
+            self->read();
+        });
+    }
+
+    void reply(protocol::ControlReply r) {
+        if (answered_) return;
+        answered_ = true;
+        out_ = protocol::encode(r);
+        auto self = shared_from_this();
+        asio::async_write(sock_, asio::buffer(out_), [self](const boost::system::error_code&, size_t) {
+            boost::system::error_code ignore;
+            self->sock_.shutdown(asio::socket_base::shutdown_both, ignore);
+        });
+    }
+
+    asio::local::stream_protocol::socket sock_;
+    asio::steady_timer timer_;
+    ControlServer::Handler& handler_;
+    protocol::FrameReader in_{protocol::kMaxControlFrame};
+    std::array<char, 65536> buf_{};
+    std::string out_;
+    bool answered_ = false;
+};
+
+}  // namespace
+
 void ControlServer::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, asio::local::stream_protocol::socket s) {
         if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-            auto sock = std::make_shared<asio::local::stream_protocol::socket>(std::move(s));
-            // A request is one line; "ipvsadm LEN" is followed by LEN bytes (ipvsctl's arguments and
-            // its -R input).
-            auto buf = std::make_shared<asio::streambuf>(kMaxPayload + 4096);
-            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(5));
-            timer->async_wait([sock](const boost::system::error_code& tec) {
-                boost::system::error_code ignore;
-                if (!tec) sock->close(ignore);  // a client that never sends its request
-            });
-            asio::async_read_until(
-                *sock, *buf, '\n', [this, sock, buf, timer](const boost::system::error_code& rec, size_t n) {
-                    if (rec) {
-                        timer->cancel();
-                        return;
-                    }
-                    std::string request(asio::buffers_begin(buf->data()),
-                                        asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(n) - 1);
-                    buf->consume(n);
-                    size_t payload = 0;
-                    if (request.rfind("ipvsadm ", 0) == 0) {
-                        try {
-                            payload = std::stoul(request.substr(8));
-                        } catch (const std::exception&) {
-                            payload = kMaxPayload + 1;
-                        }
-                    }
-                    auto reply = [this, sock, buf, timer](std::string req) {
-                        timer->cancel();
-                        auto answer = std::make_shared<std::string>(handler_(req));
-                        asio::async_write(*sock, asio::buffer(*answer),
-                                          [sock, answer](const boost::system::error_code&, size_t) {
-                                              boost::system::error_code ignore;
-                                              sock->shutdown(asio::socket_base::shutdown_both, ignore);
-                                          });
-                    };
-                    if (payload > kMaxPayload) return reply("error-too-big");
-                    if (payload == 0) return reply(request);
-                    const size_t have = buf->size();
-                    const size_t need = payload > have ? payload - have : 0;
-                    asio::async_read(*sock, *buf, asio::transfer_exactly(need),
-                                     [request, payload, buf, reply](const boost::system::error_code& pec, size_t) {
-                                         if (pec || buf->size() < payload) return;
-                                         std::string body(
-                                             asio::buffers_begin(buf->data()),
-                                             asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(payload));
-                                         reply(request + "\n" + body);
-                                     });
-                });
-        }
+        if (!ec) std::make_shared<Session>(io_, std::move(s), handler_)->start();
         accept();
     });
 }

@@ -1,21 +1,22 @@
 // ControlServer: the daemon's control socket (global.control_socket, a unix socket only root can
-// use), served by the lvs worker. A client sends one request line and reads the answer until the
-// server closes: "status" answers with the JSON state (as SIGUSR1 writes it). `directorctl` is the
-// client; ipvsctl will reach the userspace plane through it too. A socket that another running
-// directord answers on is never taken over.
+// use), served by the lvs worker. A client sends one ControlRequest frame and reads one
+// ControlReply frame (director/protocol/Control.h); directorctl and ipvsctl are the clients. The
+// handler may answer later (the userspace plane's counters come from the forwarding worker). A
+// socket that another running directord answers on is never taken over.
 #pragma once
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "base/Asio.h"
+#include "director/protocol/Control.h"
 
 namespace director {
 
 class ControlServer {
 public:
-    static constexpr size_t kMaxPayload = 64 << 20;  // ipvsctl -R input
-    using Handler = std::function<std::string(const std::string& request)>;
+    using Reply = std::function<void(protocol::ControlReply)>;
+    using Handler = std::function<void(protocol::ControlRequest&& request, Reply reply)>;
     ControlServer(asio::io_context& io, std::string path, Handler handler);
     ~ControlServer();
     // False (after logging why) when the socket cannot be had; the daemon runs on without it.

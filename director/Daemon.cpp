@@ -10,24 +10,13 @@
 #include "director/Channel.h"
 #include "director/ControlServer.h"
 #include "director/LvsWorker.h"
-#include "director/Supervisor.h"
+#include "director/RemotePlane.h"
 #include "director/VrrpWorker.h"
-#include "kmod/ipvsadm/Ipvsadm.h"
-
-#include <sstream>
+#include "kmod/userspace/Forwarder.h"
+#include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
 namespace {
-
-// Re-reads the config file; on errors logs every diagnostic and returns nullopt.
-std::optional<conf::Config> reread(const std::string& file) {
-    conf::LoadResult r = conf::loadFile(file);
-    if (r.ok()) return std::move(*r.config);
-    for (const auto& d : r.diagnostics) base::log::error("reload: ", d.str());
-    base::log::error("reload: ", r.diagnostics.size(), " error(s) in ", file,
-                     "; keeping the running configuration (fix the file and send SIGHUP again)");
-    return std::nullopt;
-}
 
 // Installs the signal handlers, then unblocks the signals (a worker is forked with them blocked, so
 // one sent while it starts up waits instead of killing it), then starts the components and runs
@@ -57,51 +46,49 @@ void serveSignals(asio::io_context& io, Start start, OnHup onHup, OnUsr1 onUsr1,
     io.run();
 }
 
-// The control socket's requests: "status", and "ipvsadm LEN" followed by ipvsctl's arguments
-// (NUL-separated, ending with an empty one) and its -R input. The answer to ipvsadm is
-// "STATUS OUTLEN\n", the output, then the errors.
-std::string answer(LvsWorker& worker, const std::string& request) {
-    if (request == "status") return worker.stateJson() + "\n";
-    if (request.rfind("ipvsadm ", 0) == 0) {
-        const auto nl = request.find('\n');
-        std::vector<std::string> args;
-        size_t pos = nl == std::string::npos ? request.size() : nl + 1;
-        while (pos < request.size()) {
-            const auto end = request.find('\0', pos);
-            if (end == std::string::npos || end == pos) {
-                pos = end == std::string::npos ? request.size() : end + 1;
-                break;
-            }
-            args.push_back(request.substr(pos, end - pos));
-            pos = end + 1;
-        }
-        std::istringstream input(request.substr(std::min(pos, request.size())));
-        kmod::IpvsadmResult r;
-        std::string error;
-        if (auto cmd = kmod::parseIpvsadm(args, error)) {
-            r = kmod::runIpvsadm(*cmd, worker.table(), &input);
-            if (cmd->kind != kmod::IpvsadmCommand::Kind::List && cmd->kind != kmod::IpvsadmCommand::Kind::Save &&
-                cmd->kind != kmod::IpvsadmCommand::Kind::Help && cmd->kind != kmod::IpvsadmCommand::Kind::Version)
-                base::log::info("control: ipvsctl changed the ", worker.table().name(), " table (", args.size(),
-                                " arguments); directord leaves services it does not manage alone");
-        } else {
-            r.status = 2;
-            r.err = error + "\n";
-        }
-        return std::to_string(r.status) + " " + std::to_string(r.out.size()) + "\n" + r.out + r.err;
+// A worker reloads when the supervisor sends it the new config; a SIGHUP sent to a worker itself
+// changes nothing.
+void hupToWorker() {
+    base::log::notice("reload: a worker got SIGHUP; reloading is the supervisor's job: send SIGHUP to it (pid ",
+                      ::getppid(), ")");
+}
+
+std::optional<kmod::PlaneTable> lastTable(const WorkerContext& ctx) {
+    if (!ctx.table) return std::nullopt;
+    auto m = protocol::decode(protocol::Frame{protocol::typeOf<protocol::TableMsg>(), *ctx.table});
+    if (!m) {
+        base::log::error("the supervisor's last table does not decode; starting from an empty one");
+        return std::nullopt;
     }
-    return "error: unknown request '" + request.substr(0, 64) + "' (known: status, ipvsadm)\n";
+    return std::move(std::get<protocol::TableMsg>(*m).table);
 }
 
 }  // namespace
 
-int runLvsWorker(const conf::Config& cfg, int channelFd) {
+int runLvsWorker(const WorkerContext& ctx) {
     asio::io_context io;
-    auto table = makeTable(cfg.global.dataPlane);
+    auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
+    RemotePlane* remote = nullptr;
+    std::unique_ptr<kmod::PlaneLink> link;
+    if (ctx.plane == conf::DataPlane::Userspace) {
+        auto r = std::make_unique<RemotePlane>(io, *channel);
+        remote = r.get();
+        link = std::move(r);
+    }
+    auto table = makeTable(ctx.plane, std::move(link));
     if (!table) return kExitConfig;
-    auto channel = std::make_shared<SocketChannel>(io, channelFd);
-    LvsWorker worker(io, cfg, std::move(table), *channel);
-    ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(worker, req); });
+    if (ctx.plane == conf::DataPlane::Userspace)
+        if (auto t = lastTable(ctx)) {
+            static_cast<kmod::UserspaceIpvsTable&>(*table).adopt(*t);
+            base::log::info("lvs: took over the forwarding worker's table (", t->services.size(), " services)");
+        }
+    LvsWorker worker(io, ctx.config, std::move(table), *channel);
+    worker.setRemotePlane(remote);
+    worker.setRoles(ctx.roles);
+    ControlServer control(io, ctx.config.global.controlSocket,
+                          [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
+                              worker.control(std::move(req), std::move(reply));
+                          });
     serveSignals(
         io,
         [&] {
@@ -109,10 +96,7 @@ int runLvsWorker(const conf::Config& cfg, int channelFd) {
             worker.start();
             control.start();
         },
-        [&] {
-            if (auto next = reread(worker.config().file)) worker.reload(std::move(*next));
-        },
-        [&] { worker.dumpState(); },
+        hupToWorker, [&] { worker.dumpState(); },
         [&] {
             worker.stop();
             control.stop();
@@ -121,35 +105,62 @@ int runLvsWorker(const conf::Config& cfg, int channelFd) {
     return 0;
 }
 
-int runVrrpWorker(const conf::Config& cfg, int channelFd) {
+int runVrrpWorker(const WorkerContext& ctx) {
     asio::io_context io;
-    auto channel = std::make_shared<SocketChannel>(io, channelFd);
-    VrrpWorker worker(io, cfg, *channel);
-    std::string file = cfg.file;
+    auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
+    VrrpWorker worker(io, ctx.config, *channel);
     serveSignals(
         io,
         [&] {
             channel->start();
             worker.start();
         },
-        [&] {
-            if (auto next = reread(file)) worker.reload(std::move(*next));
-        },
-        [] {}, [&] { worker.stop(); });
+        hupToWorker, [] {}, [&] { worker.stop(); });
     channel->close();
     return 0;
 }
 
-int runSingleProcess(const conf::Config& cfg) {
+// The userspace plane's forwarding: a Forwarder fed by the lvs worker's tables, answering its
+// questions about counters and connections. It keeps forwarding while the lvs worker restarts.
+int runForwardingWorker(const WorkerContext& ctx) {
     asio::io_context io;
-    auto table = makeTable(cfg.global.dataPlane);
+    auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
+    kmod::Forwarder forwarder;
+    if (auto t = lastTable(ctx)) {
+        forwarder.load(*t);
+        base::log::info("fwd: forwarding the last table again (", t->services.size(), " services)");
+    }
+    channel->onMessage([&](protocol::Message&& m) {
+        if (auto* t = std::get_if<protocol::TableMsg>(&m)) return forwarder.load(t->table);
+        if (auto* q = std::get_if<protocol::PlaneQueryMsg>(&m)) {
+            protocol::PlaneReportMsg r;
+            r.id = q->id;
+            r.status = forwarder.status();
+            if (q->connections) r.connections = forwarder.connections();
+            return channel->send(r);
+        }
+        if (auto* z = std::get_if<protocol::PlaneZeroMsg>(&m)) return forwarder.zero(z->only);
+    });
+    serveSignals(
+        io, [&] { channel->start(); }, hupToWorker, [] {}, [] {});
+    channel->close();
+    return 0;
+}
+
+int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
+    conf::Config cfg = initial;
+    asio::io_context io;
+    auto table = makeTable(plane);
     if (!table) return 1;
     LocalChannel toLvs(io), toVrrp(io);
     LocalChannel::connect(toLvs, toVrrp);
     VrrpWorker vrrp(io, cfg, toLvs);
     LvsWorker lvs(io, cfg, std::move(table), toVrrp);
     base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
-    ControlServer control(io, cfg.global.controlSocket, [&](const std::string& req) { return answer(lvs, req); });
+    ControlServer control(io, cfg.global.controlSocket,
+                          [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
+                              lvs.control(std::move(req), std::move(reply));
+                          });
     serveSignals(
         io,
         [&] {
@@ -159,10 +170,16 @@ int runSingleProcess(const conf::Config& cfg) {
         },
         [&] {
             base::log::info("reload: SIGHUP: reading ", cfg.file);
-            if (auto next = reread(cfg.file)) {
-                vrrp.reload(*next);
-                lvs.reload(std::move(*next));
+            conf::LoadResult next = conf::loadFile(cfg.file);
+            if (!next.ok()) {
+                for (const auto& d : next.diagnostics) base::log::error("reload: ", d.str());
+                base::log::error("reload: ", next.diagnostics.size(), " error(s) in ", cfg.file,
+                                 "; keeping the running configuration (fix the file and send SIGHUP again)");
+                return;
             }
+            cfg = *next.config;
+            vrrp.reload(*next.config);
+            lvs.reload(std::move(*next.config));
         },
         [&] { lvs.dumpState(); },
         [&] {

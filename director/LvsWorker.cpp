@@ -6,49 +6,68 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 #include "base/Json.h"
 #include "base/Log.h"
 #include "director/DesiredState.h"
 #include "director/ReloadPlanner.h"
 #include "kmod/InMemoryIpvsTable.h"
+#include "kmod/ipvsadm/Ipvsadm.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
 
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane) {
-    auto kernel = [](const char* how) -> std::unique_ptr<kmod::IpvsTable> {
+std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked) {
+    auto kernel = [](const char* how) {
         auto t = kmod::NetlinkIpvsTable::open();
-        if (!t) return nullptr;
-        std::unique_ptr<kmod::NetlinkIpvsTable> table = std::move(t).value();
-        const auto info = table->info();
-        if (info)
+        if (!t) return false;
+        if (const auto info = t.value()->info())
             base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff,
                             ".", info->version & 0xff, " over generic netlink (connection table ", info->connTableSize,
                             ")");
-        return table;
+        return true;
     };
-    switch (plane) {
+    switch (asked) {
     case conf::DataPlane::Memory:
         base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
-        return std::make_unique<kmod::InMemoryIpvsTable>();
+        return conf::DataPlane::Memory;
     case conf::DataPlane::Auto:
-        if (auto t = kernel("auto: ")) return t;
+        if (kernel("auto: ")) return conf::DataPlane::Kernel;
         base::log::info(
             "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
             " resolve, even after modprobe ip_vs); using the userspace data plane");
-        return std::make_unique<kmod::UserspaceIpvsTable>();
+        return conf::DataPlane::Userspace;
     case conf::DataPlane::Userspace:
-        base::log::info("data plane: userspace (full NAT TCP/UDP proxy in this process)");
-        return std::make_unique<kmod::UserspaceIpvsTable>();
+        base::log::info("data plane: userspace (full NAT TCP/UDP proxy)");
+        return conf::DataPlane::Userspace;
     case conf::DataPlane::Kernel:
-        if (auto t = kernel("")) return t;
+        if (kernel("")) return conf::DataPlane::Kernel;
         base::log::error(
             "data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
             " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
             " \"auto\" or \"userspace\" to forward in userspace");
-        return nullptr;
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, std::unique_ptr<kmod::PlaneLink> remote) {
+    switch (resolved) {
+    case conf::DataPlane::Memory: return std::make_unique<kmod::InMemoryIpvsTable>();
+    case conf::DataPlane::Userspace:
+        if (remote) return std::make_unique<kmod::UserspaceIpvsTable>(std::move(remote));
+        return std::make_unique<kmod::UserspaceIpvsTable>();
+    case conf::DataPlane::Kernel: {
+        auto t = kmod::NetlinkIpvsTable::open();
+        if (!t) {
+            base::log::error("data plane: cannot open the kernel's IPVS: ", t.error().message());
+            return nullptr;
+        }
+        return std::move(t).value();
+    }
+    case conf::DataPlane::Auto: break;
     }
     return nullptr;
 }
@@ -64,7 +83,7 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
       health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
                                               [this] { requestRecompute(); })),
       peer_(peer), resyncTimer_(io) {
-    peer_.onLine([this](const std::string& line) { onPeerLine(line); });
+    peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
 }
 
 void LvsWorker::start() {
@@ -122,7 +141,7 @@ void LvsWorker::updateSuspension() {
                         if (va.prefix.address == *vs.address) {
                             managed = true;
                             auto it = vrrpRoles_.find(inst.name);
-                            held |= it != vrrpRoles_.end() && it->second == "MASTER";
+                            held |= it != vrrpRoles_.end() && it->second == vrrp::State::Master;
                         }
         }
         health_->setSuspended(serviceKey(vs), managed && !held);
@@ -196,25 +215,80 @@ void LvsWorker::stop() {
     }
 }
 
-void LvsWorker::onPeerLine(const std::string& line) {
-    // "role <instance> <STATE>"
-    if (line.rfind("role ", 0) == 0) {
-        const auto sp = line.find(' ', 5);
-        if (sp == std::string::npos) return;
-        const std::string inst = line.substr(5, sp - 5), state = line.substr(sp + 1);
-        auto& cur = vrrpRoles_[inst];
-        if (cur != state) base::log::debug("lvs: vrrp instance ", inst, " is now ", state);
-        cur = state;
-        updateSuspension();
+void LvsWorker::handle(protocol::Message&& m) {
+    if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
+    if (auto* r = std::get_if<protocol::RoleMsg>(&m)) return onRole(*r);
+    if (auto* s = std::get_if<protocol::InstanceStatusMsg>(&m)) {
+        vrrpStatus_[s->status.name] = std::move(s->status);
         return;
     }
-    // "vrrpstat <instance> <json>": the instance's state and counters, for status
-    if (line.rfind("vrrpstat ", 0) == 0) {
-        const auto sp = line.find(' ', 9);
-        if (sp != std::string::npos) vrrpStats_[line.substr(9, sp - 9)] = line.substr(sp + 1);
+    if (auto* p = std::get_if<protocol::PlaneReportMsg>(&m)) {
+        if (remote_) remote_->onReport(std::move(*p));
         return;
     }
-    base::log::debug("lvs: ignoring peer message '", line, "'");
+    base::log::debug("lvs: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
+}
+
+void LvsWorker::onRole(const protocol::RoleMsg& role) {
+    auto& cur = vrrpRoles_[role.instance];
+    if (cur != role.state)
+        base::log::debug("lvs: vrrp instance ", role.instance, " is now ", vrrp::stateName(role.state));
+    cur = role.state;
+    updateSuspension();
+}
+
+namespace {
+
+void writeInstance(base::JsonWriter& w, const protocol::InstanceStatus& s) {
+    w.beginObject();
+    w.field("state", vrrp::stateName(s.state));
+    w.field("interface", s.interface);
+    w.field("vrid", s.vrid);
+    w.field("version", s.version);
+    w.field("family", s.family == base::Family::V4 ? "ipv4" : "ipv6");
+    w.field("priority", s.priority);
+    w.field("effective_priority", s.effectivePriority);
+    if (s.state == vrrp::State::Master) w.field("master", "self");
+    else if (s.masterSeen) w.field("master", s.masterSeen->str());
+    else w.key("master").null();
+    if (!s.syncGroup.empty()) w.field("sync_group", s.syncGroup);
+    w.field("adverts_sent", s.advertsSent);
+    w.field("adverts_received", s.advertsReceived);
+    w.field("announcements_sent", s.announcementsSent);
+    w.field("transitions", s.transitions);
+    w.key("dropped").beginObject();
+    std::uint64_t total = 0;
+    for (size_t d = 0; d < s.drops.size(); ++d) {
+        w.field(vrrp::dropKey(static_cast<vrrp::Drop>(d)), s.drops[d]);
+        total += s.drops[d];
+    }
+    w.field("total", total);
+    w.endObject();
+    w.endObject();
+}
+
+}  // namespace
+
+void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply reply) {
+    // The plane's counters and connections first (the userspace plane asks the forwarding worker).
+    table_->refresh([this, request = std::move(request), reply = std::move(reply)] {
+        using K = protocol::ControlRequest::Kind;
+        if (request.kind == K::Status) return reply(protocol::ControlReply{0, stateJson() + "\n", ""});
+        protocol::ControlReply r;
+        std::string error;
+        if (auto cmd = kmod::parseIpvsadm(request.args, error)) {
+            std::istringstream input(request.input);
+            const auto out = kmod::runIpvsadm(*cmd, *table_, &input);
+            using C = kmod::IpvsadmCommand::Kind;
+            if (cmd->kind != C::List && cmd->kind != C::Save && cmd->kind != C::Help && cmd->kind != C::Version)
+                base::log::info("control: ipvsctl changed the ", table_->name(), " table (", request.args.size(),
+                                " arguments); directord leaves services it does not manage alone");
+            r = protocol::ControlReply{out.status, out.out, out.err};
+        } else {
+            r = protocol::ControlReply{2, "", error + "\n"};
+        }
+        reply(std::move(r));
+    });
 }
 
 std::string LvsWorker::stateJson() const {
@@ -227,11 +301,14 @@ std::string LvsWorker::stateJson() const {
     w.field("resyncs", resyncs_);
     w.field("drift_repairs", reconciler_.repairs());
     w.key("vrrp_roles").beginObject();
-    for (const auto& [k, v] : vrrpRoles_) w.field(k, v);
+    for (const auto& [k, v] : vrrpRoles_) w.field(k, vrrp::stateName(v));
     w.endObject();
     w.key("vrrp").beginObject();
     for (const auto& inst : cfg_.vrrpInstances)
-        if (auto it = vrrpStats_.find(inst.name); it != vrrpStats_.end()) w.key(inst.name).raw(it->second);
+        if (auto it = vrrpStatus_.find(inst.name); it != vrrpStatus_.end()) {
+            w.key(inst.name);
+            writeInstance(w, it->second);
+        }
     w.endObject();
     w.key("checks");
     health_->writeJson(w);

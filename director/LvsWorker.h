@@ -14,15 +14,21 @@
 #include "conf/Config.h"
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
+#include "director/ControlServer.h"
 #include "director/HealthMonitor.h"
 #include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
+#include "director/RemotePlane.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {
 
-// Picks the data plane the config asks for. Returns null (after logging why) when it cannot.
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane plane);
+// Which plane data_plane asks for on this machine: Kernel, Userspace or Memory ("auto" becomes the
+// kernel's when it has IPVS). nullopt (after logging why) when the asked-for plane is not here.
+std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked);
+// The table of a resolved plane: the userspace plane forwards in this process, or, with `remote`,
+// through the forwarding worker. Null (after logging why) when it cannot be had.
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, std::unique_ptr<kmod::PlaneLink> remote = {});
 
 class LvsWorker {
 public:
@@ -35,6 +41,10 @@ public:
     // Production wiring: Asio timers, real probes, real scripts.
     LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer);
     LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer, Deps deps);
+    // Where the forwarding worker's reports go (userspace plane in another process).
+    void setRemotePlane(RemotePlane* remote) { remote_ = remote; }
+    // The VRRP instances' states known when this worker starts (a restarted worker's).
+    void setRoles(const std::map<std::string, vrrp::State>& roles) { vrrpRoles_ = roles; }
 
     void start();
     // Commits a validated config: only the delta reaches the table.
@@ -43,6 +53,10 @@ public:
     // SIGUSR1: the state as JSON, written atomically to global.state_dump_file.
     void dumpState();
     std::string stateJson() const;
+    // A control socket request (directorctl, ipvsctl), answered once the plane's counters are current.
+    void control(protocol::ControlRequest&& request, ControlServer::Reply reply);
+    // A message from the other workers.
+    void handle(protocol::Message&& m);
 
     kmod::IpvsTable& table() { return *table_; }
     const HealthMonitor& health() const { return *health_; }
@@ -51,7 +65,7 @@ public:
 private:
     void applyTimeouts();
     void scheduleResync();
-    void onPeerLine(const std::string& line);
+    void onRole(const protocol::RoleMsg& role);
     // Health or config changed: recompute the desired table (coalesced: once per loop turn).
     void requestRecompute();
     ReconcileOutcome recompute();
@@ -67,8 +81,9 @@ private:
     bool recomputePending_ = false;
     Channel& peer_;
     asio::steady_timer resyncTimer_;
-    std::map<std::string, std::string> vrrpRoles_;
-    std::map<std::string, std::string> vrrpStats_;  // instance -> its JSON from the vrrp worker
+    std::map<std::string, vrrp::State> vrrpRoles_;
+    std::map<std::string, protocol::InstanceStatus> vrrpStatus_;  // from the vrrp worker
+    RemotePlane* remote_ = nullptr;
     std::uint64_t reloads_ = 0;
     std::uint64_t resyncs_ = 0;
     bool stopped_ = false;

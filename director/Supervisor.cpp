@@ -1,5 +1,6 @@
 #include "director/Supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,6 +19,7 @@
 
 #include "base/Log.h"
 #include "conf/Loader.h"
+#include "director/protocol/Messages.h"
 
 namespace director {
 namespace {
@@ -25,13 +27,7 @@ namespace {
 constexpr double kStopGrace = 15;   // seconds a worker gets to stop before SIGKILL
 constexpr double kHealthyRun = 60;  // a worker that lived this long restarts without back-off
 constexpr double kMaxBackoff = 30;
-
-sigset_t handledSignals() {
-    sigset_t s;
-    sigemptyset(&s);
-    for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&s, sig);
-    return s;
-}
+constexpr size_t kMaxPending = 1u << 30;  // bytes queued for one worker before messages are dropped
 
 std::string describeExit(int status) {
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -49,12 +45,15 @@ double monotonicSeconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-Supervisor::Supervisor(conf::Config cfg, WorkerMain lvs, WorkerMain vrrp, int pidFileFd)
-    : cfg_(std::move(cfg)), pidFileFd_(pidFileFd) {
+Supervisor::Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains mains, int pidFileFd)
+    : cfg_(std::move(cfg)), plane_(plane), pidFileFd_(pidFileFd) {
     lvs_.name = "lvs";
-    lvs_.main = std::move(lvs);
+    lvs_.main = std::move(mains.lvs);
     vrrp_.name = "vrrp";
-    vrrp_.main = std::move(vrrp);
+    vrrp_.main = std::move(mains.vrrp);
+    fwd_.name = "fwd";
+    fwd_.main = std::move(mains.fwd);
+    fwd_.enabled = plane_ == conf::DataPlane::Userspace;
 }
 
 void Supervisor::spawn(Worker& w) {
@@ -82,72 +81,111 @@ void Supervisor::spawn(Worker& w) {
         ::close(sv[0]);
         if (sigFd_ >= 0) ::close(sigFd_);
         if (pidFileFd_ >= 0) ::close(pidFileFd_);
-        for (Worker* o : {&lvs_, &vrrp_})
+        for (Worker* o : {&lvs_, &vrrp_, &fwd_})
             if (o->fd >= 0) ::close(o->fd);
         // Default dispositions, but still blocked: the worker unblocks them once its own handlers
         // are in place (a signal sent while it starts up waits instead of killing it).
         for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) ::signal(sig, SIG_DFL);
         base::log::setIdentity(w.name);
-        std::exit(w.main(cfg_, sv[1]));
+        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, sv[1]};
+        std::exit(w.main(ctx));
     }
     ::close(sv[1]);
     w.pid = pid;
     w.fd = sv[0];
-    w.inbuf.clear();
+    const int flags = ::fcntl(w.fd, F_GETFL);
+    ::fcntl(w.fd, F_SETFL, flags | O_NONBLOCK);
+    w.in = protocol::FrameReader(protocol::kMaxWorkerFrame);
+    w.out.clear();
     w.startedAt = monotonicSeconds();
     w.restartAt = 0;
     base::log::info("supervisor: started the ", w.name, " worker (pid ", pid, ")");
-    if (&w == &lvs_)
-        for (const auto& [inst, line] : roles_) sendTo(w, line);
 }
 
-void Supervisor::sendTo(Worker& w, const std::string& line) {
-    if (w.fd < 0) return;
-    const std::string msg = line + "\n";
-    // Lines are short and the worker reads continuously; a full socket means a stuck worker, whose
-    // restart will replay the roles anyway.
-    if (::send(w.fd, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size()))
-        base::log::warning("supervisor: could not pass '", line, "' to the ", w.name, " worker");
-}
-
-void Supervisor::relay(Worker& from, const std::string& line) {
-    if (&from == &vrrp_ && line.rfind("role ", 0) == 0) {
-        const auto sp = line.find(' ', 5);
-        if (sp != std::string::npos) roles_[line.substr(5, sp - 5)] = line;
+void Supervisor::sendTo(Worker& w, const std::string& frame) {
+    if (w.fd < 0) return;  // not running: what it needs is handed to it when it starts
+    if (w.out.size() + frame.size() > kMaxPending) {
+        base::log::warning("supervisor: the ", w.name, " worker is not reading its messages (", w.out.size(),
+                           " bytes queued); dropping one");
+        return;
     }
-    sendTo(&from == &vrrp_ ? lvs_ : vrrp_, line);
+    w.out += frame;
+    writeTo(w);
+}
+
+void Supervisor::writeTo(Worker& w) {
+    while (!w.out.empty() && w.fd >= 0) {
+        const ssize_t n = ::send(w.fd, w.out.data(), w.out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            w.out.erase(0, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;  // poll() tells when there is room
+        closeChannel(w);                                           // the worker is gone or going; SIGCHLD tells us how
+    }
+}
+
+void Supervisor::closeChannel(Worker& w) {
+    if (w.fd >= 0) ::close(w.fd);
+    w.fd = -1;
+    w.out.clear();
+}
+
+// What one worker says reaches the workers that need it; the supervisor keeps what a restarted
+// worker must start from.
+void Supervisor::route(Worker& from, const protocol::Frame& f) {
+    const std::uint8_t type = f.type;
+    if (&from == &vrrp_ && type == protocol::typeOf<protocol::RoleMsg>()) {
+        if (auto m = protocol::decode(f)) {
+            const auto& role = std::get<protocol::RoleMsg>(*m);
+            roles_[role.instance] = role.state;
+        }
+    }
+    if (&from == &lvs_ && type == protocol::typeOf<protocol::TableMsg>()) {
+        table_ = f.payload;
+        haveTable_ = true;
+    }
+    const protocol::Route r = protocol::routeOf(type);
+    const std::string frame = protocol::frameBytes(type, f.payload);
+    if (r.lvs && &from != &lvs_) sendTo(lvs_, frame);
+    if (r.vrrp && &from != &vrrp_) sendTo(vrrp_, frame);
+    if (r.fwd && &from != &fwd_ && fwd_.enabled) sendTo(fwd_, frame);
 }
 
 void Supervisor::readFrom(Worker& w) {
-    char buf[4096];
-    const ssize_t n = ::recv(w.fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n <= 0) {
+    char buf[65536];
+    while (w.fd >= 0) {
+        const ssize_t n = ::recv(w.fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        ::close(w.fd);  // the worker is gone or going; SIGCHLD tells us how
-        w.fd = -1;
-        return;
+        if (n <= 0) {
+            closeChannel(w);
+            return;
+        }
+        w.in.append(buf, static_cast<size_t>(n));
+        while (auto f = w.in.next()) route(w, *f);
+        if (w.in.broken()) {
+            base::log::error("supervisor: the ", w.name, " worker sent a frame past the size limit; restarting it");
+            ::kill(w.pid, SIGKILL);
+            closeChannel(w);
+            return;
+        }
     }
-    w.inbuf.append(buf, static_cast<size_t>(n));
-    size_t nl;
-    while ((nl = w.inbuf.find('\n')) != std::string::npos) {
-        const std::string line = w.inbuf.substr(0, nl);
-        w.inbuf.erase(0, nl + 1);
-        relay(w, line);
-    }
-    if (w.inbuf.size() > 65536) w.inbuf.clear();  // a runaway line: drop it
+}
+
+Supervisor::Worker* Supervisor::byPid(pid_t pid) {
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_})
+        if (w->pid == pid) return w;
+    return nullptr;
 }
 
 void Supervisor::reap() {
     int status = 0;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        Worker* w = pid == lvs_.pid ? &lvs_ : pid == vrrp_.pid ? &vrrp_ : nullptr;
+        Worker* w = byPid(pid);
         if (!w) continue;
         w->pid = -1;
-        if (w->fd >= 0) {
-            ::close(w->fd);
-            w->fd = -1;
-        }
+        closeChannel(*w);
         if (stopping_) {
             base::log::info("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status));
             continue;
@@ -163,22 +201,29 @@ void Supervisor::reap() {
         }
         const double now = monotonicSeconds();
         if (now - w->startedAt >= kHealthyRun) w->restarts = 0;
-        const double delay = std::min(kMaxBackoff, std::pow(2.0, w->restarts));
+        // The first death restarts at once (a VRRP master must be back within its advert interval);
+        // repeated ones back off.
+        const double delay = w->restarts == 0 ? 0 : std::min(kMaxBackoff, std::pow(2.0, w->restarts - 1));
         ++w->restarts;
         w->restartAt = now + delay;
-        base::log::error("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status),
-                         "; restarting it in ", delay, " s (restart ", w->restarts, ")");
+        if (delay == 0)
+            base::log::error("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status),
+                             "; restarting it now (restart ", w->restarts, ")");
+        else
+            base::log::error("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status),
+                             "; restarting it in ", delay, " s (restart ", w->restarts, ")");
     }
 }
 
 void Supervisor::signalWorkers(int sig) {
-    for (Worker* w : {&lvs_, &vrrp_})
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_})
         if (w->pid > 0) ::kill(w->pid, sig);
 }
 
-bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0; }
+bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0 || fwd_.pid > 0; }
 
 void Supervisor::reload() {
+    const double t0 = monotonicSeconds();
     base::log::info("reload: SIGHUP: reading ", cfg_.file);
     conf::LoadResult next = conf::loadFile(cfg_.file);
     if (!next.ok()) {
@@ -188,11 +233,21 @@ void Supervisor::reload() {
         return;
     }
     cfg_ = std::move(*next.config);
-    signalWorkers(SIGHUP);
+    for (auto it = roles_.begin(); it != roles_.end();) {  // instances the new config no longer has
+        const bool kept = std::any_of(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
+                                      [&](const conf::VrrpInstance& v) { return v.name == it->first; });
+        it = kept ? std::next(it) : roles_.erase(it);
+    }
+    const std::string frame = protocol::encode(protocol::ConfigMsg{cfg_});
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_}) sendTo(*w, frame);
+    base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>((monotonicSeconds() - t0) * 1000),
+                    " ms; sent to the workers");
 }
 
 int Supervisor::run() {
-    const sigset_t sigs = handledSignals();
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&sigs, sig);
     ::sigprocmask(SIG_BLOCK, &sigs, nullptr);
     sigFd_ = ::signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigFd_ < 0) {
@@ -201,6 +256,7 @@ int Supervisor::run() {
     }
     base::log::info("supervisor: directord starting (pid ", ::getpid(), ", config ", cfg_.file, ")");
     spawn(vrrp_);
+    if (fwd_.enabled) spawn(fwd_);
     spawn(lvs_);
 
     while (true) {
@@ -212,17 +268,17 @@ int Supervisor::run() {
             stopDeadline_ = now + 5;
         }
         double wait = stopping_ ? stopDeadline_ - now : 3600;
-        for (Worker* w : {&lvs_, &vrrp_}) {
-            if (!stopping_ && w->pid < 0 && w->restartAt > 0) {
+        for (Worker* w : {&vrrp_, &fwd_, &lvs_}) {
+            if (!stopping_ && w->enabled && w->pid < 0 && w->restartAt > 0) {
                 if (w->restartAt <= now) spawn(*w);
                 else wait = std::min(wait, w->restartAt - now);
             }
         }
         std::vector<pollfd> fds{{sigFd_, POLLIN, 0}};
         std::vector<Worker*> owners{nullptr};
-        for (Worker* w : {&lvs_, &vrrp_})
+        for (Worker* w : {&lvs_, &vrrp_, &fwd_})
             if (w->fd >= 0) {
-                fds.push_back({w->fd, POLLIN, 0});
+                fds.push_back({w->fd, static_cast<short>(POLLIN | (w->out.empty() ? 0 : POLLOUT)), 0});
                 owners.push_back(w);
             }
         const int timeoutMs = static_cast<int>(std::ceil(std::max(0.0, wait) * 1000));
@@ -231,8 +287,10 @@ int Supervisor::run() {
             base::log::error("supervisor: poll: ", std::strerror(errno));
             break;
         }
-        for (size_t i = 1; i < fds.size(); ++i)
+        for (size_t i = 1; i < fds.size(); ++i) {
+            if (fds[i].revents & POLLOUT) writeTo(*owners[i]);
             if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) readFrom(*owners[i]);
+        }
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo si{};
             while (::read(sigFd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {

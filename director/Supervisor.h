@@ -1,8 +1,15 @@
-// Supervisor: the parent process of directord (DESIGN.md, process model). It forks the `vrrp` and
-// `lvs` workers from this same binary (no exec: each child starts from the supervisor's last good
-// config in memory), restarts a worker that dies (back-off 1 s doubling to 30 s, reset after 60 s of
-// good health), validates a new config on SIGHUP before forwarding it, forwards SIGTERM/SIGINT and
-// SIGUSR1, and relays the workers' channel lines (replaying VRRP roles to a restarted lvs worker).
+// Supervisor: the parent process of directord (docs/ARCHITECTURE.md, process model). It reads and
+// validates the config (at start and on SIGHUP: workers never read the file), forks the workers
+// from this same binary (no exec: each child starts from the supervisor's memory), sends them each
+// validated config as one ConfigMsg, routes the typed messages between them, and restarts a worker
+// that dies: at once the first time, then with a back-off (1 s doubling to 30 s) for repeated
+// deaths, reset after 60 s of good health. A restarted worker starts from what the supervisor
+// remembers: the last state of every VRRP instance (the vrrp worker resumes its roles, the lvs and
+// forwarding workers know them) and the userspace plane's last table (the forwarding worker
+// forwards it, the lvs worker adopts it). Workers:
+//   vrrp  VRRP only (its timers never wait behind checker work)
+//   lvs   checks, desired state, IPVS programming, the control socket, status
+//   fwd   the userspace data plane's forwarding (only when that plane is in use)
 // It runs no Asio: a poll loop on a signalfd and the workers' sockets, so forking stays clean.
 #pragma once
 #include <sys/types.h>
@@ -12,26 +19,43 @@
 #include <string>
 
 #include "conf/Config.h"
+#include "director/protocol/Frame.h"
+#include "vrrp/StateMachine.h"
 
 namespace director {
 
-// A worker's body: runs in the child with the config and its end of the supervisor socket, returns
-// the exit status. kExitConfig means "restarting will not help" and stops the director.
-using WorkerMain = std::function<int(const conf::Config& cfg, int channelFd)>;
+// What a worker starts from.
+struct WorkerContext {
+    const conf::Config& config;
+    conf::DataPlane plane;                            // resolved: Kernel, Userspace or Memory
+    const std::map<std::string, vrrp::State>& roles;  // every VRRP instance's last known state
+    const std::string* table;                         // the last TableMsg frame's payload, if any
+    int fd;                                           // this worker's end of the supervisor socket
+};
+
+// A worker's body: runs in the child, returns the exit status. kExitConfig means "restarting will
+// not help" and stops the director.
+using WorkerMain = std::function<int(const WorkerContext&)>;
 inline constexpr int kExitConfig = 78;  // EX_CONFIG
+
+struct WorkerMains {
+    WorkerMain lvs, vrrp, fwd;
+};
 
 class Supervisor {
 public:
-    Supervisor(conf::Config cfg, WorkerMain lvs, WorkerMain vrrp, int pidFileFd);
+    Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains mains, int pidFileFd);
     int run();
 
 private:
     struct Worker {
         std::string name;
         WorkerMain main;
+        bool enabled = true;
         pid_t pid = -1;
         int fd = -1;
-        std::string inbuf;
+        protocol::FrameReader in{protocol::kMaxWorkerFrame};
+        std::string out;       // frames not yet written (the socket is non-blocking)
         int restarts = 0;      // consecutive quick deaths, for the back-off
         double startedAt = 0;  // monotonic seconds
         double restartAt = 0;  // 0: not scheduled
@@ -40,20 +64,26 @@ private:
     void spawn(Worker& w);
     void reap();
     void readFrom(Worker& w);
-    void relay(Worker& from, const std::string& line);
-    void sendTo(Worker& w, const std::string& line);
+    void writeTo(Worker& w);
+    void route(Worker& from, const protocol::Frame& f);
+    void sendTo(Worker& w, const std::string& frame);
+    void closeChannel(Worker& w);
     void reload();
     void signalWorkers(int sig);
     bool anyAlive() const;
+    Worker* byPid(pid_t pid);
 
     conf::Config cfg_;
-    Worker lvs_, vrrp_;
+    conf::DataPlane plane_;
+    Worker lvs_, vrrp_, fwd_;
     int pidFileFd_;
     int sigFd_ = -1;
     bool stopping_ = false;
     bool fatal_ = false;
     double stopDeadline_ = 0;
-    std::map<std::string, std::string> roles_;  // last role line per VRRP instance
+    std::map<std::string, vrrp::State> roles_;  // last state per VRRP instance
+    std::string table_;                         // last TableMsg payload from the lvs worker
+    bool haveTable_ = false;
 };
 
 double monotonicSeconds();

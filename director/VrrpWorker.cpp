@@ -15,7 +15,10 @@ namespace director {
 
 VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer)
     : io_(io), cfg_(std::move(cfg)), peer_(peer), runner_(std::make_unique<ProcessCommandRunner>(io)) {
-    peer_.onLine([](const std::string& line) { base::log::debug("vrrp: ignoring peer message '", line, "'"); });
+    peer_.onMessage([this](protocol::Message&& m) {
+        if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
+        base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
+    });
 }
 
 void VrrpWorker::createInstance(const conf::VrrpInstance& v) {
@@ -23,7 +26,8 @@ void VrrpWorker::createInstance(const conf::VrrpInstance& v) {
     instances_[v.name] =
         std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
             roles_[name] = to;
-            peer_.send("role " + name + " " + vrrp::stateName(to));
+            ++transitions_[name];
+            peer_.send(protocol::RoleMsg{name, to});
             notify(v.notify, "INSTANCE", v.name, to, v.priority);
         });
 }
@@ -85,44 +89,35 @@ void VrrpWorker::start() {
     publishStats();
 }
 
-std::string VrrpWorker::statsJson(const vrrp::Instance& inst) const {
+protocol::InstanceStatus VrrpWorker::statusOf(const vrrp::Instance& inst) const {
     const auto& c = inst.config();
-    base::JsonWriter w;
-    w.beginObject();
-    w.field("state", vrrp::stateName(inst.state()));
-    w.field("interface", c.interface);
-    w.field("vrid", c.vrid);
-    w.field("version", c.version);
-    w.field("family", c.family == base::Family::V4 ? "ipv4" : "ipv6");
-    w.field("priority", c.priority);
-    w.field("effective_priority", inst.effectivePriority());
-    if (inst.state() == vrrp::State::Master) w.field("master", "self");
-    else if (inst.masterSeen()) w.field("master", inst.masterSeen()->str());
-    else w.key("master").null();
+    protocol::InstanceStatus s;
+    s.name = c.name;
+    s.state = inst.state();
+    s.interface = c.interface;
+    s.vrid = c.vrid;
+    s.version = c.version;
+    s.family = c.family;
+    s.priority = c.priority;
+    s.effectivePriority = inst.effectivePriority();
+    if (inst.state() != vrrp::State::Master) s.masterSeen = inst.masterSeen();
     for (const auto& g : cfg_.syncGroups)
-        if (std::find(g.members.begin(), g.members.end(), c.name) != g.members.end()) w.field("sync_group", g.name);
-    w.field("adverts_sent", inst.advertsSent());
-    w.field("adverts_received", inst.advertsReceived());
-    w.field("announcements_sent", inst.announcementsSent());
-    w.key("dropped").beginObject();
-    std::uint64_t total = 0;
-    for (size_t d = 0; d < inst.drops().size(); ++d) {
-        w.field(vrrp::dropKey(static_cast<vrrp::Drop>(d)), inst.drops()[d]);
-        total += inst.drops()[d];
-    }
-    w.field("total", total);
-    w.endObject();
-    w.endObject();
-    return w.str();
+        if (std::find(g.members.begin(), g.members.end(), c.name) != g.members.end()) s.syncGroup = g.name;
+    s.advertsSent = inst.advertsSent();
+    s.advertsReceived = inst.advertsReceived();
+    s.announcementsSent = inst.announcementsSent();
+    if (auto it = transitions_.find(c.name); it != transitions_.end()) s.transitions = it->second;
+    s.drops = inst.drops();
+    return s;
 }
 
 void VrrpWorker::publishStats() {
     for (const auto& [name, inst] : instances_) {
-        std::string json = statsJson(*inst);
-        auto& last = published_[name];
-        if (json == last) continue;
-        peer_.send("vrrpstat " + name + " " + json);
-        last = std::move(json);
+        protocol::InstanceStatus st = statusOf(*inst);
+        auto it = published_.find(name);
+        if (it != published_.end() && it->second == st) continue;
+        peer_.send(protocol::InstanceStatusMsg{st});
+        published_[name] = std::move(st);
     }
     statsTimer_->expires_after(std::chrono::seconds(1));
     statsTimer_->async_wait([this](const boost::system::error_code& ec) {
@@ -202,7 +197,7 @@ void VrrpWorker::applyScripts(const std::string& instance) {
 }
 
 void VrrpWorker::announce() {
-    for (const auto& v : cfg_.vrrpInstances) peer_.send("role " + v.name + " " + vrrp::stateName(roles_[v.name]));
+    for (const auto& v : cfg_.vrrpInstances) peer_.send(protocol::RoleMsg{v.name, roles_[v.name]});
 }
 
 void VrrpWorker::reload(conf::Config next) {

@@ -32,11 +32,12 @@ private:
     void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to,
                 int priority);
     void writeFifo(const std::string& line);
-    // Every second: each instance's counters to the lvs worker ("vrrpstat NAME JSON"), when they changed.
+    // Every second: each instance's state and counters to the lvs worker, when they changed.
     void publishStats();
-    std::string statsJson(const vrrp::Instance& inst) const;
+    protocol::InstanceStatus statusOf(const vrrp::Instance& inst) const;
     std::unique_ptr<asio::steady_timer> statsTimer_;
-    std::map<std::string, std::string> published_;
+    std::map<std::string, protocol::InstanceStatus> published_;
+    std::map<std::string, std::uint64_t> transitions_;
     std::vector<std::unique_ptr<vrrp::InstanceGroup>> groups_;
     asio::io_context& io_;
     conf::Config cfg_;

@@ -1,13 +1,10 @@
-// directorctl: asks a running directord over its control socket.
+// directorctl: asks a running directord over its control socket (director/protocol/Control.h).
 //   directorctl [-s SOCKET] status     the state as JSON (services, real servers, checks, VRRP roles)
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "director/protocol/Control.h"
 
 int main(int argc, char** argv) {
     std::string path = "/run/directord.sock", command;
@@ -26,30 +23,19 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "directorctl: unknown command '%s' (try: directorctl status)\n", command.c_str());
         return 2;
     }
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) {
-        std::fprintf(stderr, "directorctl: socket path too long: %s\n", path.c_str());
-        return 2;
-    }
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-        std::fprintf(stderr, "directorctl: cannot reach directord at %s: %s (is it running? same control_socket?)\n",
-                     path.c_str(), std::strerror(errno));
+    director::protocol::ControlRequest req;
+    req.kind = director::protocol::ControlRequest::Kind::Status;
+    const auto reply = director::protocol::call(path, req);
+    if (!reply) {
+        const auto ec = reply.error();
+        if (ec.value() == EPROTO) std::fprintf(stderr, "directorctl: directord closed without an answer\n");
+        else
+            std::fprintf(stderr,
+                         "directorctl: cannot reach directord at %s: %s (is it running? same control_socket?)\n",
+                         path.c_str(), ec.message().c_str());
         return 1;
     }
-    const std::string req = command + "\n";
-    if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return 1;
-    char buf[65536];
-    ssize_t n;
-    std::string out;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    if (out.empty()) {
-        std::fprintf(stderr, "directorctl: directord closed without an answer\n");
-        return 1;
-    }
-    std::fputs(out.c_str(), stdout);
-    return 0;
+    std::fputs(reply->out.c_str(), stdout);
+    std::fputs(reply->err.c_str(), stderr);
+    return reply->status;
 }

@@ -2,10 +2,6 @@
 // directly when the kernel has it (as ipvsadm), otherwise against the running directord's plane
 // over its control socket ($DIRECTORD_SOCKET, default /run/directord.sock; setting the variable
 // also sends the commands to directord when the kernel has IPVS).
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,60 +11,32 @@
 #include <string>
 #include <vector>
 
+#include "director/protocol/Control.h"
 #include "kmod/ipvsadm/Ipvsadm.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
 
 namespace {
 
-bool writeAll(int fd, const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        off += static_cast<size_t>(n);
-    }
-    return true;
-}
-
 int viaDaemon(const std::string& path, const std::vector<std::string>& args, bool restore) {
-    std::string payload;
-    for (const auto& a : args) {
-        if (a.find('\0') != std::string::npos) return 2;
-        payload += a;
-        payload.push_back('\0');
-    }
-    payload.push_back('\0');
-    if (restore) payload.append(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) return 2;
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    director::protocol::ControlRequest req;
+    req.kind = director::protocol::ControlRequest::Kind::Ipvsadm;
+    req.args = args;
+    if (restore) req.input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    const auto reply = director::protocol::call(path, req);
+    if (!reply) {
+        if (reply.error().value() == EPROTO) {
+            std::fprintf(stderr, "ipvsctl: unexpected answer from directord at %s\n", path.c_str());
+            return 1;
+        }
         std::fprintf(stderr,
                      "ipvsctl: this kernel has no IPVS, and no directord answers at %s (%s); start directord, or set"
                      " DIRECTORD_SOCKET to its control_socket\n",
-                     path.c_str(), std::strerror(errno));
+                     path.c_str(), reply.error().message().c_str());
         return 1;
     }
-    if (!writeAll(fd, "ipvsadm " + std::to_string(payload.size()) + "\n" + payload)) return 1;
-    std::string reply;
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    const auto nl = reply.find('\n');
-    int status = 1;
-    size_t outLen = 0;
-    if (nl == std::string::npos || std::sscanf(reply.c_str(), "%d %zu", &status, &outLen) != 2 ||
-        nl + 1 + outLen > reply.size()) {
-        std::fprintf(stderr, "ipvsctl: unexpected answer from directord: %s\n", reply.substr(0, 200).c_str());
-        return 1;
-    }
-    std::fwrite(reply.data() + nl + 1, 1, outLen, stdout);
-    std::fwrite(reply.data() + nl + 1 + outLen, 1, reply.size() - nl - 1 - outLen, stderr);
-    return status;
+    std::fwrite(reply->out.data(), 1, reply->out.size(), stdout);
+    std::fwrite(reply->err.data(), 1, reply->err.size(), stderr);
+    return reply->status;
 }
 
 }  // namespace

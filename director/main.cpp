@@ -13,6 +13,7 @@
 #include "conf/Loader.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
+#include "director/LvsWorker.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
 
@@ -122,17 +123,21 @@ int main(int argc, char** argv) {
         base::log::error(why);
         return 1;
     }
-    if (o.single) return director::runSingleProcess(cfg);
+    const auto plane = director::resolvePlane(cfg.global.dataPlane);
+    if (!plane) {
+        base::log::error("directord cannot run with this configuration; stopping directord (see the error above)");
+        return 1;
+    }
+    if (o.single) return director::runSingleProcess(cfg, *plane);
+    // Each worker forgets the pid file (it belongs to the supervisor) before it runs.
+    auto body = [&pid](int (*run)(const director::WorkerContext&)) {
+        return [&pid, run](const director::WorkerContext& ctx) {
+            pid->forget();
+            return run(ctx);
+        };
+    };
     director::Supervisor supervisor(
-        cfg,
-        [&pid](const conf::Config& c, int fd) {
-            pid->forget();
-            return director::runLvsWorker(c, fd);
-        },
-        [&pid](const conf::Config& c, int fd) {
-            pid->forget();
-            return director::runVrrpWorker(c, fd);
-        },
+        cfg, *plane, {body(director::runLvsWorker), body(director::runVrrpWorker), body(director::runForwardingWorker)},
         pid->fd());
     return supervisor.run();
 }

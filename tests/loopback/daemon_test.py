@@ -279,7 +279,13 @@ class ProcessModelTest(unittest.TestCase):
         self.assertNotEqual(again["pid"], lvs_pid)
         self.assertEqual(again["vrrp_roles"], {"VI_1": "INIT"})  # replayed by the supervisor
         self.assertEqual(len(again["table"]), 1)
-        self.assertIn("restarting it in 1 s (restart 1)", d.log())
+        # The first death restarts at once (a VRRP master must be back within an advert interval);
+        # a second quick death backs off.
+        self.assertIn("restarting it now (restart 1)", d.log())
+        os.kill(again["pid"], signal.SIGKILL)
+        wait_for(lambda: "restarting it in 1 s (restart 2)" in d.log(), "the back-off")
+        wait_for(lambda: d.log().count("lvs: started on the memory table") == 3, "the third lvs worker to start")
+        again = d.state()
         # The vrrp worker too.
         vrrp_pid = [k for k in d.children() if k != again["pid"]][0]
         os.kill(vrrp_pid, signal.SIGKILL)

@@ -5,7 +5,9 @@ virtual address (as a VRRP backup would); once the address arrives, the client's
 both real servers through it, and a stopped real server drops out after its check fails.
 Everything this test creates (namespaces, processes, files) it removes, by name and by PID."""
 import argparse
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +37,37 @@ def wait_for(pred, what, timeout=30):
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+ECHO_SERVER = r"""
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], 7007)); srv.listen(64)
+def serve(c):
+    with c:
+        while True:
+            d = c.recv(4096)
+            if not d: return
+            c.sendall(d)
+while True:
+    c, _ = srv.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+# One established connection through the VIP, a line every 20 ms for `seconds`; prints how many
+# round trips worked and the longest wait for an answer.
+ECHO_CLIENT = r"""
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 7007), timeout=5)
+end = time.monotonic() + float(sys.argv[2]); n = 0; worst = 0.0
+while time.monotonic() < end:
+    t = time.monotonic(); s.sendall(b"ping\n"); got = b""
+    while not got.endswith(b"\n"):
+        d = s.recv(64)
+        if not d: print("closed", n, worst); sys.exit(1)
+        got += d
+    worst = max(worst, time.monotonic() - t); n += 1; time.sleep(0.02)
+print("ok", n, round(worst, 3))
+"""
 
 
 class NetnsUserspacePlane(unittest.TestCase):
@@ -121,6 +154,68 @@ virtual_servers = ( {{
         wait_for(lambda: "rs 10.231.1.12:8000: UP -> DOWN" in read_log(), "the check to take real server 2 out")
         # the table change reaches the forwarding threads a moment after the log line
         wait_for(lambda: {self.fetch() for _ in range(6)} == {"real server 1\n"}, "only real server 1 to answer", 10)
+
+        directord.send_signal(signal.SIGTERM)
+        self.assertEqual(directord.wait(timeout=30), 0)
+
+    def test_forwarding_survives_the_lvs_worker(self):
+        """Forwarding runs in its own worker: kill -9 of the lvs worker (checks, IPVS programming)
+        leaves an established client connection open and new connections accepted; kill -9 of the
+        forwarding worker is repaired at once (its own connections end with it)."""
+        for i in (1, 2):
+            self.procs.append(nsexec(f"rs{i}", sys.executable, "-c", ECHO_SERVER, f"10.231.1.1{i}",
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        conf = os.path.join(self.dir, "directord.conf")
+        sock = os.path.join(self.dir, "ctl.sock")
+        with open(conf, "w") as f:
+            f.write(f"""
+global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
+           control_socket = "{sock}"; }};
+virtual_servers = ( {{
+  address = "{VIP}"; port = 7007; scheduler = "rr"; delay_loop = 0.5; connect_timeout = 1.0; retry = 0;
+  real_servers = (
+    {{ address = "10.231.1.11"; port = 7007; checks = ( {{ type = "tcp"; }} ); }},
+    {{ address = "10.231.1.12"; port = 7007; checks = ( {{ type = "tcp"; }} ); }}
+  ); }} );
+""")
+        sh("ip", "-n", NS["dir"], "addr", "add", f"{VIP}/24", "dev", f"{TAG}d")
+        log = open(os.path.join(self.dir, "log"), "w")
+        self.addCleanup(log.close)
+        directord = nsexec("dir", DIRECTORD, "-f", conf, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(directord)
+        read_log = lambda: open(os.path.join(self.dir, "log")).read()
+        ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
+        status = lambda: json.loads(sh(ctl, "-s", sock, "status").stdout)
+
+        def connect_once():
+            r = subprocess.run(["ip", "netns", "exec", NS["cli"], sys.executable, "-c", ECHO_CLIENT, VIP, "0.05"],
+                               capture_output=True, text=True, timeout=10)
+            return r.stdout.startswith("ok")
+        wait_for(lambda: "lvs: started on the userspace table" in read_log(), "directord to start")
+        wait_for(connect_once, "the VIP to answer")
+
+        client = subprocess.Popen(["ip", "netns", "exec", NS["cli"], sys.executable, "-c", ECHO_CLIENT, VIP, "4"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.procs.append(client)
+        time.sleep(0.5)
+        lvs = status()["pid"]
+        os.kill(lvs, signal.SIGKILL)
+        # while the lvs worker is dead or restarting, new connections are still accepted
+        fresh = [connect_once() for _ in range(5)]
+        self.assertEqual(fresh, [True] * 5)
+        wait_for(lambda: read_log().count("lvs: started on the userspace table") == 2, "the new lvs worker")
+        self.assertIn("lvs: took over the forwarding worker's table (1 services)", read_log())
+        out, _ = client.communicate(timeout=20)
+        self.assertTrue(out.startswith("ok"), f"the established connection through the plane: {out}")
+        self.assertLess(float(out.split()[2]), 1.0, out)  # no round trip waited behind the restart
+        self.assertNotEqual(status()["pid"], lvs)
+        self.assertEqual(len(status()["table"][0]["dests"]), 2)  # the restarted worker changed nothing
+
+        # The forwarding worker itself: restarted at once, with the last table.
+        fwd = int(re.search(r"started the fwd worker \(pid (\d+)\)", read_log()).group(1))
+        os.kill(fwd, signal.SIGKILL)
+        wait_for(lambda: "fwd: forwarding the last table again (1 services)" in read_log(), "the new forwarding worker")
+        wait_for(connect_once, "the VIP to answer again", 5)
 
         directord.send_signal(signal.SIGTERM)
         self.assertEqual(directord.wait(timeout=30), 0)

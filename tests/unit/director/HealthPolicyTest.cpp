@@ -224,7 +224,7 @@ virtual_servers = ( { address = "10.0.0.1"; port = 80; ha_suspend = true; delay_
     w.worker->start();
     w.advance(30s);
     CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 1);  // never checked
-    w.vrrpEnd.send("role VI_1 MASTER");
+    w.vrrpEnd.send(director::protocol::RoleMsg{"VI_1", vrrp::State::Master});
     w.advance(3s);
     CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
 }

@@ -1,0 +1,104 @@
+#include "conf/Codec.h"
+
+#include "base/Wire.h"
+
+namespace conf {
+
+using base::wire::Is;
+
+// Each type's members, all of them, in declaration order (a missing one fails the round trip).
+template <class T, class F>
+requires Is<T, Location>
+void fields(T& x, F&& f) { f(x.file, x.line); }
+template <class T, class F>
+requires Is<T, Command>
+void fields(T& x, F&& f) { f(x.argv); }
+template <class T, class F>
+requires Is<T, IpvsTimeouts>
+void fields(T& x, F&& f) { f(x.tcp, x.tcpFin, x.udp); }
+template <class T, class F>
+requires Is<T, SyncDaemonConfig>
+void fields(T& x, F&& f) {
+    f(x.enabled, x.interface, x.syncId, x.group, x.port, x.ttl, x.maxlen, x.vrrpInstance, x.where);
+}
+template <class T, class F>
+requires Is<T, SnmpConfig>
+void fields(T& x, F&& f) { f(x.enabled, x.agentxSocket, x.mibs, x.traps); }
+template <class T, class F>
+requires Is<T, StatusConfig>
+void fields(T& x, F&& f) { f(x.listen); }
+template <class T, class F>
+requires Is<T, GlobalConfig>
+void fields(T& x, F&& f) {
+    f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
+      x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status);
+}
+template <class T, class F>
+requires Is<T, VrrpScript>
+void fields(T& x, F&& f) { f(x.name, x.command, x.interval, x.timeout, x.weight, x.rise, x.fall, x.user, x.where); }
+template <class T, class F>
+requires Is<T, VirtualAddress>
+void fields(T& x, F&& f) { f(x.prefix, x.dev, x.scope, x.label); }
+template <class T, class F>
+requires Is<T, TrackInterface>
+void fields(T& x, F&& f) { f(x.interface, x.weight); }
+template <class T, class F>
+requires Is<T, TrackScript>
+void fields(T& x, F&& f) { f(x.script, x.weight, x.where); }
+template <class T, class F>
+requires Is<T, GarpConfig>
+void fields(T& x, F&& f) { f(x.masterDelay, x.masterRepeat, x.masterRefresh, x.masterRefreshRepeat, x.interval); }
+template <class T, class F>
+requires Is<T, NotifyConfig>
+void fields(T& x, F&& f) { f(x.master, x.backup, x.fault, x.stop, x.generic); }
+template <class T, class F>
+requires Is<T, VrrpInstance>
+void fields(T& x, F&& f) {
+    f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
+      x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
+      x.unicastPeers, x.trackInterfaces, x.trackScripts, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
+      x.where);
+}
+template <class T, class F>
+requires Is<T, SyncGroup>
+void fields(T& x, F&& f) { f(x.name, x.members, x.notify, x.where); }
+template <class T, class F>
+requires Is<T, StatusRange>
+void fields(T& x, F&& f) { f(x.low, x.high); }
+template <class T, class F>
+requires Is<T, CheckConfig>
+void fields(T& x, F&& f) {
+    f(x.type, x.delayLoop, x.connectTimeout, x.delayBeforeRetry, x.warmup, x.retry, x.rise, x.fall, x.connectIp,
+      x.connectPort, x.bindIp, x.path, x.statusCodes, x.digest, x.regex, x.regexNoMatch, x.virtualhost, x.httpVersion,
+      x.maxBody, x.readTimeout, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
+      x.dynamicWeight, x.where);
+}
+template <class T, class F>
+requires Is<T, Tunnel>
+void fields(T& x, F&& f) { f(x.type, x.port, x.checksum); }
+template <class T, class F>
+requires Is<T, RealServer>
+void fields(T& x, F&& f) {
+    f(x.address, x.port, x.weight, x.upperThreshold, x.lowerThreshold, x.forwarding, x.inhibitOnFailure, x.notifyUp,
+      x.notifyDown, x.checks, x.where);
+}
+template <class T, class F>
+requires Is<T, SorryServer>
+void fields(T& x, F&& f) { f(x.address, x.port, x.weight, x.forwarding); }
+template <class T, class F>
+requires Is<T, VirtualServer>
+void fields(T& x, F&& f) {
+    f(x.address, x.port, x.protocol, x.fwmark, x.family, x.scheduler, x.schedFallback, x.schedPort, x.forwarding,
+      x.tunnel, x.persistenceTimeout, x.persistenceNetmask, x.persistenceEngine, x.onePacket, x.quorum, x.hysteresis,
+      x.quorumUp, x.quorumDown, x.sorryServer, x.inhibitOnFailure, x.alpha, x.omega, x.haSuspend, x.virtualhost,
+      x.delayLoop, x.connectTimeout, x.retry, x.delayBeforeRetry, x.warmup, x.realServers, x.where);
+}
+template <class T, class F>
+requires Is<T, Config>
+void fields(T& x, F&& f) { f(x.file, x.global, x.vrrpScripts, x.vrrpInstances, x.syncGroups, x.virtualServers); }
+
+std::string encodeConfig(const Config& c) { return base::wire::encode(c); }
+
+std::optional<Config> decodeConfig(std::string_view bytes) { return base::wire::decode<Config>(bytes); }
+
+}  // namespace conf

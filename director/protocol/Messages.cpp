@@ -1,0 +1,131 @@
+#include "director/protocol/Messages.h"
+
+#include "base/Wire.h"
+#include "conf/Codec.h"
+
+namespace kmod {
+
+using base::wire::Is;
+
+template <class T, class F>
+requires Is<T, ServiceKey>
+void fields(T& x, F&& f) { f(x.address, x.protocol, x.port, x.fwmark); }
+template <class T, class F>
+requires Is<T, Service>
+void fields(T& x, F&& f) { f(x.key, x.scheduler, x.flags, x.timeout, x.netmask, x.peName); }
+template <class T, class F>
+requires Is<T, DestKey>
+void fields(T& x, F&& f) { f(x.address, x.port); }
+template <class T, class F>
+requires Is<T, Dest>
+void fields(T& x, F&& f) {
+    f(x.key, x.forwarding, x.weight, x.upperThreshold, x.lowerThreshold, x.tunnelType, x.tunnelPort, x.tunnelFlags);
+}
+template <class T, class F>
+requires Is<T, Timeouts>
+void fields(T& x, F&& f) { f(x.tcp, x.tcpFin, x.udp); }
+template <class T, class F>
+requires Is<T, PlaneDest>
+void fields(T& x, F&& f) { f(x.dest, x.lastWeight, x.id); }
+template <class T, class F>
+requires Is<T, PlaneService>
+void fields(T& x, F&& f) { f(x.service, x.dests, x.version); }
+template <class T, class F>
+requires Is<T, PlaneTable>
+void fields(T& x, F&& f) { f(x.services, x.timeouts); }
+template <class T, class F>
+requires Is<T, StatsCounters>
+void fields(T& x, F&& f) { f(x.conns, x.inpkts, x.outpkts, x.inbytes, x.outbytes); }
+template <class T, class F>
+requires Is<T, StatsRates>
+void fields(T& x, F&& f) { f(x.cps, x.inpps, x.outpps, x.inbps, x.outbps); }
+template <class T, class F>
+requires Is<T, DestStatus>
+void fields(T& x, F&& f) { f(x.activeConns, x.inactConns, x.persistConns, x.stats, x.rates); }
+template <class T, class F>
+requires Is<T, ServiceStatus>
+void fields(T& x, F&& f) { f(x.stats, x.rates, x.dests); }
+template <class T, class F>
+requires Is<T, ConnEntry>
+void fields(T& x, F&& f) {
+    f(x.protocol, x.client, x.clientPort, x.vaddr, x.vport, x.daddr, x.dport, x.state, x.expires, x.peName, x.peData);
+}
+
+}  // namespace kmod
+
+namespace director::protocol {
+
+using base::wire::Is;
+
+template <class T, class F>
+requires Is<T, RoleMsg>
+void fields(T& x, F&& f) { f(x.instance, x.state); }
+template <class T, class F>
+requires Is<T, InstanceStatus>
+void fields(T& x, F&& f) {
+    f(x.name, x.state, x.interface, x.vrid, x.version, x.family, x.priority, x.effectivePriority, x.masterSeen,
+      x.syncGroup, x.advertsSent, x.advertsReceived, x.announcementsSent, x.transitions, x.drops);
+}
+template <class T, class F>
+requires Is<T, InstanceStatusMsg>
+void fields(T& x, F&& f) { f(x.status); }
+template <class T, class F>
+requires Is<T, TableMsg>
+void fields(T& x, F&& f) { f(x.table); }
+template <class T, class F>
+requires Is<T, PlaneQueryMsg>
+void fields(T& x, F&& f) { f(x.id, x.connections); }
+template <class T, class F>
+requires Is<T, PlaneReportMsg>
+void fields(T& x, F&& f) { f(x.id, x.status, x.connections); }
+template <class T, class F>
+requires Is<T, PlaneZeroMsg>
+void fields(T& x, F&& f) { f(x.only); }
+
+namespace {
+
+template <class M>
+std::string payloadOf(const M& m) {
+    if constexpr (std::is_same_v<M, ConfigMsg>) return conf::encodeConfig(m.config);
+    else return base::wire::encode(m);
+}
+
+template <class M>
+void decodeAs(std::string_view payload, std::optional<Message>& out) {
+    if constexpr (std::is_same_v<M, ConfigMsg>) {
+        if (auto c = conf::decodeConfig(payload)) out.emplace(std::in_place_type<ConfigMsg>, ConfigMsg{std::move(*c)});
+    } else {
+        if (auto m = base::wire::decode<M>(payload)) out.emplace(std::in_place_type<M>, std::move(*m));
+    }
+}
+
+template <size_t I = 0>
+void decodeIndex(size_t index, std::string_view payload, std::optional<Message>& out) {
+    if constexpr (I < std::variant_size_v<Message>) {
+        if (index == I) decodeAs<std::variant_alternative_t<I, Message>>(payload, out);
+        else decodeIndex<I + 1>(index, payload, out);
+    }
+}
+
+}  // namespace
+
+std::string encode(const Message& m) {
+    return std::visit([&](const auto& x) { return frameBytes(typeOf(m), payloadOf(x)); }, m);
+}
+
+std::optional<Message> decode(const Frame& f) {
+    std::optional<Message> out;
+    if (f.type != 0) decodeIndex(f.type - 1u, f.payload, out);
+    return out;
+}
+
+Route routeOf(std::uint8_t type) {
+    Route r;
+    if (type == typeOf<RoleMsg>()) r.lvs = r.fwd = true;
+    else if (type == typeOf<InstanceStatusMsg>() || type == typeOf<PlaneReportMsg>()) r.lvs = true;
+    else if (type == typeOf<TableMsg>() || type == typeOf<PlaneQueryMsg>() || type == typeOf<PlaneZeroMsg>())
+        r.fwd = true;
+    return r;
+}
+
+}  // namespace director::protocol

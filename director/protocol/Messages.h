@@ -1,0 +1,111 @@
+// The typed messages between directord's processes (docs/ARCHITECTURE.md, "Protocol"): one struct
+// per message, one encoder and one decoder for all of them (Messages.cpp), tested by round trip.
+// Nothing builds or splits protocol strings at the call site.
+//
+//   supervisor -> every worker   ConfigMsg        the validated config after a reload
+//   vrrp -> lvs, fwd             RoleMsg          an instance's state changed (sync, ha_suspend)
+//   vrrp -> lvs                  InstanceStatusMsg an instance's state and counters (status, SNMP)
+//   lvs -> fwd                   TableMsg         the userspace plane's whole table
+//   lvs -> fwd                   PlaneQueryMsg    asks for counters (and connections)
+//   fwd -> lvs                   PlaneReportMsg   the answer
+//   lvs -> fwd                   PlaneZeroMsg     ipvsadm -Z
+// The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance and
+// the last TableMsg, and hands those to a worker it restarts.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "conf/Config.h"
+#include "director/protocol/Frame.h"
+#include "kmod/IpvsTable.h"
+#include "kmod/userspace/PlaneTable.h"
+#include "vrrp/Packet.h"
+#include "vrrp/StateMachine.h"
+
+namespace director::protocol {
+
+struct ConfigMsg {
+    conf::Config config;
+};
+
+struct RoleMsg {
+    std::string instance;
+    vrrp::State state = vrrp::State::Init;
+    bool operator==(const RoleMsg&) const = default;
+};
+
+// One VRRP instance as the vrrp worker sees it.
+struct InstanceStatus {
+    std::string name;
+    vrrp::State state = vrrp::State::Init;
+    std::string interface;
+    int vrid = 0, version = 0;
+    base::Family family = base::Family::V4;
+    int priority = 0, effectivePriority = 0;
+    std::optional<base::IpAddress> masterSeen;  // the last master heard from (none while we are master)
+    std::string syncGroup;
+    std::uint64_t advertsSent = 0, advertsReceived = 0, announcementsSent = 0, transitions = 0;
+    std::array<std::uint64_t, static_cast<size_t>(vrrp::Drop::Count_)> drops{};
+    bool operator==(const InstanceStatus&) const = default;
+};
+
+struct InstanceStatusMsg {
+    InstanceStatus status;
+};
+
+struct TableMsg {
+    kmod::PlaneTable table;
+};
+
+struct PlaneQueryMsg {
+    std::uint64_t id = 0;
+    bool connections = false;
+};
+
+struct PlaneReportMsg {
+    std::uint64_t id = 0;
+    kmod::TableStatus status;
+    std::vector<kmod::ConnEntry> connections;
+};
+
+struct PlaneZeroMsg {
+    std::optional<kmod::ServiceKey> only;
+};
+
+using Message =
+    std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg>;
+
+// The frame type of each message: its index in Message, plus one.
+inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }
+namespace detail {
+template <class M, class... Ts>
+constexpr size_t indexIn(std::variant<Ts...>*) {
+    size_t i = 0;
+    const bool found = ((std::is_same_v<M, Ts> ? true : (++i, false)) || ...);
+    return found ? i : sizeof...(Ts);
+}
+}  // namespace detail
+template <class M>
+constexpr std::uint8_t typeOf() {
+    constexpr size_t i = detail::indexIn<M>(static_cast<Message*>(nullptr));
+    static_assert(i < std::variant_size_v<Message>, "not a Message");
+    return static_cast<std::uint8_t>(i + 1);
+}
+
+// The whole frame for `m`.
+std::string encode(const Message& m);
+// nullopt for an unknown type or a payload that is not exactly one message of it.
+std::optional<Message> decode(const Frame& f);
+
+// Where the supervisor sends a message that came from a worker.
+enum class Worker : std::uint8_t { Lvs, Vrrp, Fwd };
+struct Route {
+    bool lvs = false, vrrp = false, fwd = false;
+};
+Route routeOf(std::uint8_t type);
+
+}  // namespace director::protocol

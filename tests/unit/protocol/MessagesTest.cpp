@@ -1,0 +1,151 @@
+// The typed protocol: every message survives encode -> frame stream -> decode, the supervisor's
+// routes, the control socket's request and reply, and malformed frames are refused.
+#include <catch2/catch.hpp>
+
+#include "conf/Loader.h"
+#include "director/protocol/Control.h"
+#include "director/protocol/Messages.h"
+
+using namespace director::protocol;
+
+namespace {
+
+// Feeds `bytes` to a FrameReader in pieces of `step` bytes; returns the frames it produced.
+std::vector<Frame> split(const std::string& bytes, size_t step) {
+    FrameReader in(kMaxWorkerFrame);
+    std::vector<Frame> out;
+    for (size_t off = 0; off < bytes.size(); off += step) {
+        in.append(bytes.data() + off, std::min(step, bytes.size() - off));
+        while (auto f = in.next()) out.push_back(std::move(*f));
+    }
+    return out;
+}
+
+kmod::PlaneTable sampleTable() {
+    kmod::PlaneTable t;
+    kmod::PlaneService& s = t.services.emplace_back();
+    s.service.key = kmod::ServiceKey::inet(*base::IpAddress::parse("10.0.0.1"), kmod::kTcp, 80);
+    s.service.scheduler = "mh";
+    s.service.flags = kmod::kSvcPersistent | kmod::kSvcSched1;
+    s.service.timeout = 600;
+    s.version = 7;
+    for (int i = 0; i < 3; ++i) {
+        kmod::PlaneDest d;
+        d.dest.key = {*base::IpAddress::parse("2001:db8::" + std::to_string(i + 1)),
+                      static_cast<std::uint16_t>(8080 + i)};
+        d.dest.weight = static_cast<std::uint32_t>(i);
+        d.lastWeight = 5;
+        d.id = 100 + static_cast<std::uint64_t>(i);
+        s.dests.push_back(d);
+    }
+    t.timeouts = {3600, 60, 30};
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("protocol: every worker message round-trips through a frame stream cut anywhere") {
+    const auto loaded = conf::loadFile(std::string(DIRECTORD_SOURCE_DIR) + "/tests/corpus/good/full.conf");
+    REQUIRE(loaded.ok());
+
+    InstanceStatus st;
+    st.name = "VI_1";
+    st.state = vrrp::State::Master;
+    st.interface = "eth0";
+    st.vrid = 51;
+    st.version = 3;
+    st.family = base::Family::V6;
+    st.priority = 150;
+    st.effectivePriority = 140;
+    st.masterSeen = base::IpAddress::parse("fe80::1");
+    st.syncGroup = "G";
+    st.advertsSent = 1ull << 40;
+    st.drops[static_cast<size_t>(vrrp::Drop::BadTtl)] = 3;
+
+    PlaneReportMsg report;
+    report.id = 9;
+    auto& ss = report.status[sampleTable().services[0].service.key];
+    ss.stats.conns = 12;
+    ss.dests[sampleTable().services[0].dests[1].dest.key].activeConns = 4;
+    kmod::ConnEntry c;
+    c.client = *base::IpAddress::parse("192.0.2.7");
+    c.clientPort = 5555;
+    c.state = "ESTABLISHED";
+    c.expires = 899;
+    report.connections.push_back(c);
+
+    const std::vector<Message> all = {
+        ConfigMsg{*loaded.config},
+        RoleMsg{"VI_1", vrrp::State::Backup},
+        InstanceStatusMsg{st},
+        TableMsg{sampleTable()},
+        PlaneQueryMsg{42, true},
+        report,
+        PlaneZeroMsg{sampleTable().services[0].service.key},
+        PlaneZeroMsg{std::nullopt},
+    };
+    std::string stream;
+    for (const auto& m : all) stream += encode(m);
+    for (size_t step : {1ul, 7ul, 4096ul, stream.size()}) {
+        const auto frames = split(stream, step);
+        REQUIRE(frames.size() == all.size());
+        for (size_t i = 0; i < all.size(); ++i) {
+            auto m = decode(frames[i]);
+            REQUIRE(m);
+            REQUIRE(m->index() == all[i].index());
+            CHECK(typeOf(*m) == frames[i].type);
+        }
+    }
+    const auto frames = split(stream, 4096);
+    CHECK(std::get<ConfigMsg>(*decode(frames[0])).config == *loaded.config);
+    CHECK(std::get<RoleMsg>(*decode(frames[1])) == RoleMsg{"VI_1", vrrp::State::Backup});
+    CHECK(std::get<InstanceStatusMsg>(*decode(frames[2])).status == st);
+    CHECK(std::get<TableMsg>(*decode(frames[3])).table == sampleTable());
+    CHECK(std::get<PlaneQueryMsg>(*decode(frames[4])).id == 42);
+    const auto back = std::get<PlaneReportMsg>(*decode(frames[5]));
+    CHECK(back.status.begin()->second.stats.conns == 12);
+    CHECK(back.connections.at(0).client == c.client);
+    CHECK(back.connections.at(0).expires == 899);
+    CHECK(std::get<PlaneZeroMsg>(*decode(frames[6])).only == sampleTable().services[0].service.key);
+    CHECK_FALSE(std::get<PlaneZeroMsg>(*decode(frames[7])).only);
+}
+
+TEST_CASE("protocol: the supervisor's routes") {
+    CHECK(routeOf(typeOf<RoleMsg>()).lvs);
+    CHECK(routeOf(typeOf<RoleMsg>()).fwd);
+    CHECK_FALSE(routeOf(typeOf<RoleMsg>()).vrrp);
+    CHECK(routeOf(typeOf<InstanceStatusMsg>()).lvs);
+    CHECK(routeOf(typeOf<TableMsg>()).fwd);
+    CHECK_FALSE(routeOf(typeOf<TableMsg>()).lvs);
+    CHECK(routeOf(typeOf<PlaneReportMsg>()).lvs);
+    const Route none = routeOf(typeOf<ConfigMsg>());  // only the supervisor sends configs
+    CHECK_FALSE((none.lvs || none.vrrp || none.fwd));
+}
+
+TEST_CASE("protocol: malformed frames are refused") {
+    CHECK_FALSE(decode(Frame{0, ""}));
+    CHECK_FALSE(decode(Frame{200, ""}));
+    std::string role = encode(RoleMsg{"VI_1", vrrp::State::Master});
+    auto f = split(role, 64).at(0);
+    f.payload.pop_back();
+    CHECK_FALSE(decode(f));
+    f.payload += "xx";
+    CHECK_FALSE(decode(f));
+    FrameReader tooBig(16);
+    const std::string big = frameBytes(1, std::string(100, 'a'));
+    tooBig.append(big.data(), big.size());
+    CHECK_FALSE(tooBig.next());
+    CHECK(tooBig.broken());
+}
+
+TEST_CASE("protocol: control requests and replies") {
+    ControlRequest req{ControlRequest::Kind::Ipvsadm, {"-A", "-t", "10.0.0.1:80", "-s", "rr"}, std::string("a\0b", 3)};
+    const auto f = split(encode(req), 3).at(0);
+    CHECK(decodeRequest(f) == req);
+    CHECK_FALSE(decodeReply(f));
+    ControlReply rep{2, "out\n", "err\n"};
+    CHECK(decodeReply(split(encode(rep), 5).at(0)) == rep);
+    Frame bad = split(encode(ControlRequest{}), 64).at(0);
+    bad.payload[0] = 9;  // no such kind
+    CHECK_FALSE(decodeRequest(bad));
+}
