@@ -5,14 +5,11 @@
 #include <cerrno>
 
 #include "kmod/Diff.h"
+#include "kmod/sched/Registry.h"
 
 namespace kmod {
 
-bool isKnownScheduler(const std::string& name) {
-    static constexpr std::array<const char*, 14> kNames = {"rr", "wrr", "lc",   "wlc",   "sed", "nq",  "sh",
-                                                           "dh", "mh",  "lblc", "lblcr", "fo",  "ovf", "twos"};
-    return std::any_of(kNames.begin(), kNames.end(), [&](const char* n) { return name == n; });
-}
+bool isKnownScheduler(const std::string& name) { return findScheduler(name) != nullptr; }
 
 base::Result<TableState> InMemoryIpvsTable::dump() {
     if (dumpError_) return dumpError_;

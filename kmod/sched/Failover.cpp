@@ -38,22 +38,4 @@ std::optional<size_t> TwoChoices::pick(const std::vector<SchedDest>& dests, cons
     return ob * dests[a].weight < oa * dests[b].weight ? b : a;
 }
 
-std::unique_ptr<Scheduler> makeScheduler(const std::string& name, std::uint32_t flags, std::uint32_t seed) {
-    if (name == "rr") return std::make_unique<RoundRobin>();
-    if (name == "wrr") return std::make_unique<WeightedRoundRobin>();
-    if (name == "lc") return std::make_unique<LeastConnection>(LeastConnection::Kind::Lc);
-    if (name == "wlc") return std::make_unique<LeastConnection>(LeastConnection::Kind::Wlc);
-    if (name == "sed") return std::make_unique<LeastConnection>(LeastConnection::Kind::Sed);
-    if (name == "nq") return std::make_unique<LeastConnection>(LeastConnection::Kind::Nq);
-    if (name == "sh") return std::make_unique<HashScheduler>(HashScheduler::Kind::Source, flags);
-    if (name == "dh") return std::make_unique<HashScheduler>(HashScheduler::Kind::Destination, flags);
-    if (name == "fo") return std::make_unique<Failover>(false);
-    if (name == "ovf") return std::make_unique<Failover>(true);
-    if (name == "twos") return std::make_unique<TwoChoices>(seed);
-    if (name == "mh") return std::make_unique<Maglev>(flags);
-    if (name == "lblc") return std::make_unique<Locality>(Locality::Kind::Lblc);
-    if (name == "lblcr") return std::make_unique<Locality>(Locality::Kind::Lblcr);
-    return nullptr;
-}
-
 }  // namespace kmod

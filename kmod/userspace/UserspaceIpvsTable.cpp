@@ -5,6 +5,7 @@
 
 #include "base/Log.h"
 #include "kmod/InMemoryIpvsTable.h"
+#include "kmod/sched/Registry.h"
 #include "kmod/sched/Scheduler.h"
 
 namespace kmod {
@@ -29,7 +30,7 @@ std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
         const Service& s = op.service;
         if (s.key.isFwmark()) why = "fwmark services need the kernel plane";
         else if (s.key.protocol == kSctp) why = "SCTP needs the kernel plane";
-        else if (isKnownScheduler(s.scheduler) && !makeScheduler(s.scheduler, s.flags))
+        else if (const SchedulerInfo* info = findScheduler(s.scheduler); info && !(info->planes & kUserspacePlane))
             why = "this plane does not have that scheduler";
     }
     if ((op.kind == Op::Kind::AddDest || op.kind == Op::Kind::EditDest) && op.dest.forwarding != Forwarding::Masq)
