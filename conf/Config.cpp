@@ -48,11 +48,12 @@ const char* name(CheckType v) {
     }
     return "?";
 }
-const char* name(ForwardingMethod v) {
+const char* name(Forwarding v) {
     switch (v) {
-    case ForwardingMethod::Nat: return "nat";
-    case ForwardingMethod::Dr: return "dr";
-    case ForwardingMethod::Tun: return "tun";
+    case Forwarding::Masq: return "nat";
+    case Forwarding::Route: return "dr";
+    case Forwarding::Tunnel: return "tun";
+    case Forwarding::LocalNode: return "local";
     }
     return "?";
 }

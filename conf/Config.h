@@ -1,6 +1,7 @@
 // conf::Config: the whole product's configuration as plain values. The loader (Loader.h) builds it
 // from a libconfig file and reports every problem as `file:line: path: message`; nothing from
-// libconfig leaks past it. Every duration is in seconds (double, sub-second precision kept).
+// libconfig leaks past it. Durations are base::Duration (written in seconds, kept to the
+// microsecond); the IPVS enums are the model's own (kmod/Model.h), one enum per concept.
 // conf/README.md documents each setting; Dump.h writes the canonical form that loads back equal.
 #pragma once
 #include <cstdint>
@@ -9,9 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include "base/Duration.h"
 #include "base/IpAddress.h"
+#include "kmod/Model.h"
 
 namespace conf {
+
+using base::Duration;
+using std::chrono_literals::operator""s;
+using std::chrono_literals::operator""ms;
 
 // Where a value came from. Not part of a value's meaning: two Locations always compare equal, so a
 // config dumped and loaded back compares equal to the original.
@@ -79,7 +86,7 @@ struct GlobalConfig {
     std::string stateDumpFile = "/run/directord.json";
     DataPlane dataPlane = DataPlane::Auto;
     FlushOnStop flushOnStop = FlushOnStop::Created;
-    double resyncInterval = 10;
+    Duration resyncInterval = 10s;
     IpvsTimeouts ipvsTimeouts;
     SyncDaemonConfig syncDaemon;
     SnmpConfig snmp;
@@ -90,8 +97,8 @@ struct GlobalConfig {
 struct VrrpScript {
     std::string name;
     Command command;
-    double interval = 1;
-    double timeout = 2;
+    Duration interval = 1s;
+    Duration timeout = 2s;
     int weight = 0;  // added to the priority while the script succeeds (>0) or fails (<0)
     int rise = 1;
     int fall = 1;
@@ -122,11 +129,11 @@ struct TrackScript {
 };
 
 struct GarpConfig {
-    double masterDelay = 5;  // second burst this long after becoming master
+    Duration masterDelay = 5s;  // second burst this long after becoming master
     int masterRepeat = 5;
-    double masterRefresh = 0;  // 0: no periodic refresh
+    Duration masterRefresh{};  // 0: no periodic refresh
     int masterRefreshRepeat = 1;
-    double interval = 0;  // between two gratuitous ARPs / NAs of one burst
+    Duration interval{};  // between two gratuitous ARPs / NAs of one burst
     bool operator==(const GarpConfig&) const = default;
 };
 
@@ -135,19 +142,20 @@ struct NotifyConfig {
     bool operator==(const NotifyConfig&) const = default;
 };
 
-enum class AuthType { None, Pass, Ah };
+// The VRRPv2 authentication type, with its value on the wire (RFC 2338; keepalived).
+enum class AuthType : std::uint8_t { None = 0, Pass = 1, Ah = 2 };
 
 struct VrrpInstance {
     std::string name;
     std::string interface;
     int vrid = 0;
     int priority = 100;
-    double advertInterval = 1;
+    Duration advertInterval = 1s;
     int version = 2;
     base::Family family = base::Family::V4;
     bool initialMaster = false;  // state = "MASTER" hint
     bool nopreempt = false;
-    double preemptDelay = 0;
+    Duration preemptDelay{};
     AuthType authType = AuthType::None;
     std::string authPassword;
     std::vector<VirtualAddress> virtualAddresses;
@@ -173,9 +181,9 @@ struct SyncGroup {
 };
 
 enum class CheckType { Tcp, Http, Https, Script };
-enum class ForwardingMethod { Nat, Dr, Tun };
-enum class TunnelType { Ipip, Gue, Gre };
-enum class TunnelChecksum { NoCsum, Csum, RemCsum };
+using kmod::Forwarding;
+using kmod::TunnelChecksum;
+using kmod::TunnelType;
 
 struct StatusRange {
     int low = 200, high = 299;
@@ -185,7 +193,7 @@ struct StatusRange {
 // One health check. Timing fields left unset inherit the virtual server's.
 struct CheckConfig {
     CheckType type = CheckType::Tcp;
-    std::optional<double> delayLoop, connectTimeout, delayBeforeRetry, warmup;
+    std::optional<Duration> delayLoop, connectTimeout, delayBeforeRetry, warmup;
     std::optional<int> retry;
     int rise = 1;
     int fall = 1;
@@ -201,7 +209,7 @@ struct CheckConfig {
     std::string virtualhost;    // empty: the virtual server's virtualhost
     std::string httpVersion = "1.0";
     int maxBody = 1048576;
-    std::optional<double> readTimeout;  // unset: connect_timeout
+    std::optional<Duration> readTimeout;  // unset: connect_timeout
     // https
     std::string sni;  // empty: the virtualhost, if any
     bool verify = false;
@@ -209,7 +217,7 @@ struct CheckConfig {
     // script
     Command command;
     std::string user;  // empty: global.script_user
-    std::optional<double> timeout;
+    std::optional<Duration> timeout;
     bool dynamicWeight = false;
     Location where;
     bool operator==(const CheckConfig&) const = default;
@@ -228,8 +236,8 @@ struct RealServer {
     int weight = 1;
     int upperThreshold = 0;
     int lowerThreshold = 0;
-    std::optional<ForwardingMethod> forwarding;  // overrides the virtual server's
-    std::optional<bool> inhibitOnFailure;        // overrides the virtual server's
+    std::optional<Forwarding> forwarding;  // overrides the virtual server's
+    std::optional<bool> inhibitOnFailure;  // overrides the virtual server's
     Command notifyUp, notifyDown;
     std::vector<CheckConfig> checks;
     Location where;
@@ -240,7 +248,7 @@ struct SorryServer {
     base::IpAddress address;
     int port = 0;
     int weight = 1;
-    std::optional<ForwardingMethod> forwarding;
+    std::optional<Forwarding> forwarding;
     bool operator==(const SorryServer&) const = default;
 };
 
@@ -253,7 +261,7 @@ struct VirtualServer {
     std::string scheduler = "wlc";
     bool schedFallback = false;  // sh/mh flag: fallback
     bool schedPort = false;      // sh/mh flag: port
-    ForwardingMethod forwarding = ForwardingMethod::Nat;
+    Forwarding forwarding = Forwarding::Masq;
     Tunnel tunnel;
     int persistenceTimeout = 0;   // 0: not persistent
     int persistenceNetmask = -1;  // prefix length; -1: the full length of the family
@@ -268,11 +276,11 @@ struct VirtualServer {
     bool omega = false;
     bool haSuspend = false;
     std::string virtualhost;
-    double delayLoop = 60;
-    double connectTimeout = 5;
+    Duration delayLoop = 60s;
+    Duration connectTimeout = 5s;
     int retry = 1;
-    double delayBeforeRetry = 1;
-    double warmup = 0;
+    Duration delayBeforeRetry = 1s;
+    Duration warmup{};
     std::vector<RealServer> realServers;
     Location where;
 
@@ -300,7 +308,8 @@ struct Config {
 const char* name(DataPlane v);
 const char* name(FlushOnStop v);
 const char* name(CheckType v);
-const char* name(ForwardingMethod v);
+// The config language's names: "nat" "dr" "tun", "ipip" "gue" "gre", "nocsum" "csum" "remcsum".
+const char* name(Forwarding v);
 const char* name(TunnelType v);
 const char* name(TunnelChecksum v);
 const char* name(AuthType v);

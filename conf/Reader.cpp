@@ -2,19 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
+#include <cstdio>
 
 namespace conf {
-namespace {
-std::set<std::string>& registry() {
-    static std::set<std::string> r;
-    return r;
-}
-std::mutex& registryMutex() {
-    static std::mutex m;
-    return m;
-}
-}  // namespace
 
 std::string Diagnostic::str() const {
     return file + ":" + std::to_string(line) + ": " + (path.empty() ? "(top)" : path) + ": " + message;
@@ -42,7 +32,7 @@ Location locationOf(const libconfig::Setting& s, const std::string& fallbackFile
     return Location{f && *f ? f : fallbackFile, static_cast<int>(p->getSourceLine())};
 }
 
-size_t editDistance(const std::string& a, const std::string& b) {
+size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
@@ -54,172 +44,20 @@ size_t editDistance(const std::string& a, const std::string& b) {
     return prev[b.size()];
 }
 
-std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
     std::optional<std::string> best;
     size_t bestD = std::max<size_t>(2, word.size() / 3) + 1;
     for (const auto& c : candidates) {
         const size_t d = editDistance(word, c);
         if (d < bestD) {
             bestD = d;
-            best = c;
+            best = std::string(c);
         }
     }
     return best;
 }
 
-Reader::Reader(Diagnostics& diags, const libconfig::Setting& group, std::string path, std::string section,
-               std::string fallbackFile)
-    : diags_(diags), group_(group), path_(std::move(path)), section_(std::move(section)),
-      fallbackFile_(std::move(fallbackFile)) {}
-
-std::string Reader::childPath(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-Location Reader::location() const { return locationOf(group_, fallbackFile_); }
-
-const std::set<std::string>& Reader::knownSettings() { return registry(); }
-
-const libconfig::Setting* Reader::find(const char* key) {
-    known_.emplace_back(key);
-    {
-        std::lock_guard lock(registryMutex());
-        registry().insert(section_.empty() ? std::string(key) : section_ + "." + key);
-    }
-    if (!group_.isGroup() || !group_.exists(key)) return nullptr;
-    return &group_[key];
-}
-
-void Reader::require(const char* key) {
-    if (!find(key)) error("missing required setting '" + std::string(key) + "'");
-}
-
-void Reader::error(const libconfig::Setting& s, const std::string& path, const std::string& message) {
-    const Location loc = locationOf(s, fallbackFile_);
-    diags_.push_back(Diagnostic{loc.file, loc.line, path, message});
-}
-
-void Reader::error(const std::string& message) { error(group_, path_, message); }
-
-bool Reader::get(const char* key, bool& out) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
-    if (s->getType() != libconfig::Setting::TypeBoolean) {
-        error(*s, childPath(key), "expected a boolean (true or false), got " + typeName(*s));
-        return false;
-    }
-    out = static_cast<bool>(*s);
-    return true;
-}
-
-bool Reader::number(const char* key, long long& out, long long lo, long long hi) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
-    long long v = 0;
-    if (s->getType() == libconfig::Setting::TypeInt) v = static_cast<int>(*s);
-    else if (s->getType() == libconfig::Setting::TypeInt64) v = static_cast<long long>(*s);
-    else {
-        error(*s, childPath(key), "expected an integer, got " + typeName(*s));
-        return false;
-    }
-    if (v < lo || v > hi) {
-        error(*s, childPath(key),
-              std::to_string(v) + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
-        return false;
-    }
-    out = v;
-    return true;
-}
-
-bool Reader::get(const char* key, int& out, long long lo, long long hi) {
-    long long v = 0;
-    if (!number(key, v, lo, hi)) return false;
-    out = static_cast<int>(v);
-    return true;
-}
-
-bool Reader::get(const char* key, std::optional<int>& out, long long lo, long long hi) {
-    long long v = 0;
-    if (!number(key, v, lo, hi)) return false;
-    out = static_cast<int>(v);
-    return true;
-}
-
-bool Reader::get(const char* key, std::uint32_t& out, long long lo, long long hi) {
-    long long v = 0;
-    if (!number(key, v, lo, hi)) return false;
-    out = static_cast<std::uint32_t>(v);
-    return true;
-}
-
-static std::string fmtSeconds(double v) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
-bool Reader::seconds(const char* key, double& out, double lo, double hi) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
-    double v = 0;
-    switch (s->getType()) {
-    case libconfig::Setting::TypeInt: v = static_cast<int>(*s); break;
-    case libconfig::Setting::TypeInt64: v = static_cast<double>(static_cast<long long>(*s)); break;
-    case libconfig::Setting::TypeFloat: v = static_cast<double>(*s); break;
-    default: error(*s, childPath(key), "expected a duration in seconds, got " + typeName(*s)); return false;
-    }
-    if (!std::isfinite(v) || v < lo || v > hi) {
-        error(*s, childPath(key),
-              fmtSeconds(v) + " s is out of range (" + fmtSeconds(lo) + ".." + fmtSeconds(hi) + " s)");
-        return false;
-    }
-    out = v;
-    return true;
-}
-
-bool Reader::seconds(const char* key, std::optional<double>& out, double lo, double hi) {
-    double v = 0;
-    if (!seconds(key, v, lo, hi)) return false;
-    out = v;
-    return true;
-}
-
-bool Reader::get(const char* key, std::string& out, bool allowEmpty) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
-    if (s->getType() != libconfig::Setting::TypeString) {
-        error(*s, childPath(key), "expected a string, got " + typeName(*s));
-        return false;
-    }
-    std::string v = static_cast<const char*>(*s);
-    if (!allowEmpty && v.empty()) {
-        error(*s, childPath(key), "must not be empty");
-        return false;
-    }
-    out = std::move(v);
-    return true;
-}
-
-bool Reader::get(const char* key, base::IpAddress& out) {
-    std::optional<base::IpAddress> a;
-    if (!get(key, a)) return false;
-    out = *a;
-    return true;
-}
-
-bool Reader::get(const char* key, std::optional<base::IpAddress>& out) {
-    const libconfig::Setting* s = find(key);
-    std::string text;
-    if (!s || !get(key, text)) return false;
-    auto a = base::IpAddress::parse(text);
-    if (!a) {
-        error(*s, childPath(key), "'" + text + "' is not an IPv4 or IPv6 address");
-        return false;
-    }
-    out = *a;
-    return true;
-}
-
-// keepalived's word splitting: whitespace separates, double quotes group.
-static std::optional<std::vector<std::string>> splitWords(const std::string& text) {
+std::optional<std::vector<std::string>> splitWords(std::string_view text) {
     std::vector<std::string> words;
     std::string cur;
     bool inQuotes = false, have = false;
@@ -241,79 +79,149 @@ static std::optional<std::vector<std::string>> splitWords(const std::string& tex
     return words;
 }
 
-bool Reader::get(const char* key, Command& out) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
+std::string Reader::childPath(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+Location Reader::location() const { return locationOf(group_, fallbackFile_); }
+
+const libconfig::Setting* Reader::child(std::string_view key) const {
+    for (const auto& [k, s] : children_)
+        if (k == key) return s;
+    return nullptr;
+}
+
+void Reader::error(const libconfig::Setting& s, const std::string& path, const std::string& message) {
+    const Location loc = locationOf(s, fallbackFile_);
+    diags_.push_back(Diagnostic{loc.file, loc.line, path, message});
+}
+
+void Reader::error(const std::string& message) { error(group_, path_, message); }
+
+void Reader::errorAt(std::string_view key, const std::string& message) {
+    if (const auto* c = child(key)) error(*c, childPath(key), message);
+    else error(message);
+}
+
+std::optional<bool> Reader::boolean(const libconfig::Setting& s, std::string_view key) {
+    if (s.getType() != libconfig::Setting::TypeBoolean) {
+        error(s, childPath(key), "expected a boolean (true or false), got " + typeName(s));
+        return std::nullopt;
+    }
+    return static_cast<bool>(s);
+}
+
+std::optional<long long> Reader::integer(const libconfig::Setting& s, std::string_view key, long long lo,
+                                         long long hi) {
+    long long v = 0;
+    if (s.getType() == libconfig::Setting::TypeInt) v = static_cast<int>(s);
+    else if (s.getType() == libconfig::Setting::TypeInt64) v = static_cast<long long>(s);
+    else {
+        error(s, childPath(key), "expected an integer, got " + typeName(s));
+        return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+        error(s, childPath(key),
+              std::to_string(v) + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+        return std::nullopt;
+    }
+    return v;
+}
+
+namespace {
+std::string fmtSeconds(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+}  // namespace
+
+std::optional<Duration> Reader::seconds(const libconfig::Setting& s, std::string_view key, double lo, double hi) {
+    double v = 0;
+    switch (s.getType()) {
+    case libconfig::Setting::TypeInt: v = static_cast<int>(s); break;
+    case libconfig::Setting::TypeInt64: v = static_cast<double>(static_cast<long long>(s)); break;
+    case libconfig::Setting::TypeFloat: v = static_cast<double>(s); break;
+    default: error(s, childPath(key), "expected a duration in seconds, got " + typeName(s)); return std::nullopt;
+    }
+    if (!std::isfinite(v) || v < lo || v > hi) {
+        error(s, childPath(key),
+              fmtSeconds(v) + " s is out of range (" + fmtSeconds(lo) + ".." + fmtSeconds(hi) + " s)");
+        return std::nullopt;
+    }
+    // kept to the microsecond, as the language promises
+    return std::chrono::duration_cast<Duration>(std::chrono::microseconds(std::llround(v * 1e6)));
+}
+
+std::optional<std::string> Reader::string(const libconfig::Setting& s, std::string_view key, bool allowEmpty) {
+    if (s.getType() != libconfig::Setting::TypeString) {
+        error(s, childPath(key), "expected a string, got " + typeName(s));
+        return std::nullopt;
+    }
+    std::string v = static_cast<const char*>(s);
+    if (!allowEmpty && v.empty()) {
+        error(s, childPath(key), "must not be empty");
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<base::IpAddress> Reader::address(const libconfig::Setting& s, std::string_view key) {
+    auto text = string(s, key);
+    if (!text) return std::nullopt;
+    auto a = base::IpAddress::parse(*text);
+    if (!a) error(s, childPath(key), "'" + *text + "' is not an IPv4 or IPv6 address");
+    return a;
+}
+
+std::optional<Command> Reader::command(const libconfig::Setting& s, std::string_view key) {
     Command c;
-    if (s->getType() == libconfig::Setting::TypeString) {
-        auto words = splitWords(static_cast<const char*>(*s));
+    if (s.getType() == libconfig::Setting::TypeString) {
+        auto words = splitWords(static_cast<const char*>(s));
         if (!words) {
-            error(*s, childPath(key), "unbalanced double quote");
-            return false;
+            error(s, childPath(key), "unbalanced double quote");
+            return std::nullopt;
         }
         c.argv = std::move(*words);
-    } else if (s->getType() == libconfig::Setting::TypeArray || s->getType() == libconfig::Setting::TypeList) {
-        for (int i = 0; i < s->getLength(); ++i) {
-            const libconfig::Setting& e = (*s)[i];
+    } else if (s.getType() == libconfig::Setting::TypeArray || s.getType() == libconfig::Setting::TypeList) {
+        for (int i = 0; i < s.getLength(); ++i) {
+            const libconfig::Setting& e = s[i];
             if (e.getType() != libconfig::Setting::TypeString) {
                 error(e, childPath(key) + "[" + std::to_string(i) + "]", "expected a string, got " + typeName(e));
-                return false;
+                return std::nullopt;
             }
             c.argv.emplace_back(static_cast<const char*>(e));
         }
     } else {
-        error(*s, childPath(key), "expected a command (a string or an array of strings), got " + typeName(*s));
-        return false;
+        error(s, childPath(key), "expected a command (a string or an array of strings), got " + typeName(s));
+        return std::nullopt;
     }
     if (c.argv.empty()) {
-        error(*s, childPath(key), "empty command");
-        return false;
+        error(s, childPath(key), "empty command");
+        return std::nullopt;
     }
     if (c.argv[0].empty() || c.argv[0][0] != '/') {
-        error(*s, childPath(key), "the program '" + c.argv[0] + "' must be an absolute path");
-        return false;
+        error(s, childPath(key), "the program '" + c.argv[0] + "' must be an absolute path");
+        return std::nullopt;
     }
-    out = std::move(c);
-    return true;
+    return c;
 }
 
-bool Reader::get(const char* key, std::vector<std::string>& out) {
-    const libconfig::Setting* s = find(key);
-    if (!s) return false;
-    if (s->getType() != libconfig::Setting::TypeArray && s->getType() != libconfig::Setting::TypeList) {
-        error(*s, childPath(key), "expected an array of strings, got " + typeName(*s));
-        return false;
+std::optional<std::vector<std::string>> Reader::strings(const libconfig::Setting& s, std::string_view key) {
+    if (s.getType() != libconfig::Setting::TypeArray && s.getType() != libconfig::Setting::TypeList) {
+        error(s, childPath(key), "expected an array of strings, got " + typeName(s));
+        return std::nullopt;
     }
     std::vector<std::string> v;
-    for (int i = 0; i < s->getLength(); ++i) {
-        const libconfig::Setting& e = (*s)[i];
+    for (int i = 0; i < s.getLength(); ++i) {
+        const libconfig::Setting& e = s[i];
         if (e.getType() != libconfig::Setting::TypeString) {
             error(e, childPath(key) + "[" + std::to_string(i) + "]", "expected a string, got " + typeName(e));
-            return false;
+            return std::nullopt;
         }
         v.emplace_back(static_cast<const char*>(e));
     }
-    out = std::move(v);
-    return true;
-}
-
-void Reader::finish() {
-    if (!group_.isGroup() || finished_) return;
-    finished_ = true;
-    for (int i = 0; i < group_.getLength(); ++i) {
-        const libconfig::Setting& c = group_[i];
-        const std::string name = c.getName() ? c.getName() : "";
-        if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
-        if (hint_) {
-            if (auto h = hint_(name)) {
-                error(c, childPath(name), *h);
-                continue;
-            }
-        }
-        std::string msg = "unknown setting '" + name + "'";
-        if (auto near = closest(name, known_)) msg += " (did you mean '" + *near + "'?)";
-        error(c, childPath(name), msg);
-    }
+    return v;
 }
 
 }  // namespace conf

@@ -97,7 +97,7 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
             const char* why = nullptr;
             if (vs.fwmark) why = "fwmark services";
             else if (vs.protocol == "sctp") why = "sctp";
-            else if (vs.forwarding != ForwardingMethod::Nat) why = "dr and tun forwarding";
+            else if (vs.forwarding != Forwarding::Masq) why = "dr and tun forwarding";
             if (why)
                 add(d, vs.where, p,
                     std::string("the userspace data plane does not do ") + why +
@@ -109,17 +109,17 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
             const std::string rp = at(p + ".real_servers", k);
             if (!rsSeen.emplace(rs.address, rs.port).second)
                 add(d, rs.where, rp, "duplicate real server " + realServerStr(rs) + " in " + vs.str());
-            const ForwardingMethod fwd = rs.forwarding.value_or(vs.forwarding);
-            if (rs.address.family() != vs.family && fwd != ForwardingMethod::Tun)
+            const Forwarding fwd = rs.forwarding.value_or(vs.forwarding);
+            if (rs.address.family() != vs.family && fwd != Forwarding::Tunnel)
                 add(d, rs.where, rp + ".address",
                     "a real server of another address family than its virtual server needs tun forwarding");
-            if (userspace && fwd != ForwardingMethod::Nat)
+            if (userspace && fwd != Forwarding::Masq)
                 add(d, rs.where, rp + ".forwarding", "the userspace data plane forwards with full NAT only");
             if (rs.upperThreshold && rs.lowerThreshold > rs.upperThreshold)
                 add(d, rs.where, rp + ".lower_threshold", "lower_threshold is above upper_threshold");
         }
         if (vs.sorryServer && vs.sorryServer->address.family() != vs.family &&
-            vs.sorryServer->forwarding.value_or(vs.forwarding) != ForwardingMethod::Tun)
+            vs.sorryServer->forwarding.value_or(vs.forwarding) != Forwarding::Tunnel)
             add(d, vs.where, p + ".sorry_server", "the sorry server is not of the virtual server's address family");
     }
 }

@@ -9,15 +9,6 @@ std::uint16_t protocolNumber(const std::string& p) {
     return kmod::kTcp;
 }
 
-kmod::Forwarding forwarding(conf::ForwardingMethod m) {
-    switch (m) {
-    case conf::ForwardingMethod::Nat: return kmod::Forwarding::Masq;
-    case conf::ForwardingMethod::Dr: return kmod::Forwarding::Route;
-    case conf::ForwardingMethod::Tun: return kmod::Forwarding::Tunnel;
-    }
-    return kmod::Forwarding::Masq;
-}
-
 }  // namespace
 
 kmod::ServiceKey serviceKey(const conf::VirtualServer& vs) {
@@ -44,14 +35,14 @@ kmod::Service serviceOf(const conf::VirtualServer& vs) {
 kmod::Dest destOf(const conf::VirtualServer& vs, const conf::RealServer& rs) {
     kmod::Dest d;
     d.key = kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)};
-    d.forwarding = forwarding(rs.forwarding.value_or(vs.forwarding));
+    d.forwarding = rs.forwarding.value_or(vs.forwarding);
     d.weight = static_cast<std::uint32_t>(rs.weight);
     d.upperThreshold = static_cast<std::uint32_t>(rs.upperThreshold);
     d.lowerThreshold = static_cast<std::uint32_t>(rs.lowerThreshold);
     if (d.forwarding == kmod::Forwarding::Tunnel) {
-        d.tunnelType = static_cast<kmod::TunnelType>(vs.tunnel.type);
+        d.tunnelType = vs.tunnel.type;
         d.tunnelPort = static_cast<std::uint16_t>(vs.tunnel.port);
-        d.tunnelFlags = static_cast<std::uint16_t>(vs.tunnel.checksum);
+        d.tunnelFlags = vs.tunnel.checksum;
     }
     return d;
 }

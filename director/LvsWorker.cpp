@@ -177,7 +177,7 @@ void LvsWorker::applyTimeouts() {
 
 void LvsWorker::scheduleResync() {
     resyncTimer_.cancel();
-    resyncTimer_.expires_after(std::chrono::milliseconds(static_cast<long>(cfg_.global.resyncInterval * 1000)));
+    resyncTimer_.expires_after(cfg_.global.resyncInterval);
     resyncTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) return;
         ++resyncs_;

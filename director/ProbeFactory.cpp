@@ -16,7 +16,7 @@
 namespace director {
 namespace {
 
-std::chrono::microseconds micros(double s) { return std::chrono::microseconds(static_cast<long long>(s * 1e6)); }
+std::chrono::microseconds micros(base::Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
 
 healthcheck::TcpTarget tcpTarget(const conf::VirtualServer& vs, const conf::RealServer& rs,
                                  const conf::CheckConfig& c) {
@@ -56,9 +56,9 @@ bool safeForRoot(const std::string& program, std::string& why) {
 
 healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::CheckConfig& c) {
     healthcheck::CheckTiming t;
-    t.interval = base::seconds(c.delayLoop.value_or(vs.delayLoop));
-    t.retryDelay = base::seconds(c.delayBeforeRetry.value_or(vs.delayBeforeRetry));
-    t.warmup = base::seconds(c.warmup.value_or(vs.warmup));
+    t.interval = c.delayLoop.value_or(vs.delayLoop);
+    t.retryDelay = c.delayBeforeRetry.value_or(vs.delayBeforeRetry);
+    t.warmup = c.warmup.value_or(vs.warmup);
     t.retries = c.retry.value_or(vs.retry);
     t.rise = c.rise;
     t.fall = c.fall;
@@ -71,20 +71,20 @@ std::string checkKey(const conf::Config& cfg, const conf::VirtualServer& vs, con
     std::ostringstream k;
     const auto t = checkTiming(vs, c);
     k << conf::name(c.type) << '|' << c.connectIp.value_or(rs.address).str() << '|' << c.connectPort.value_or(rs.port)
-      << '|' << (c.bindIp ? c.bindIp->str() : "") << '|' << c.connectTimeout.value_or(vs.connectTimeout) << '|'
+      << '|' << (c.bindIp ? c.bindIp->str() : "") << '|' << c.connectTimeout.value_or(vs.connectTimeout).count() << '|'
       << t.interval.count() << '|' << t.retryDelay.count() << '|' << t.warmup.count() << '|' << t.retries << '|'
       << t.rise << '|' << t.fall << '|' << t.startDown;
     if (c.type == conf::CheckType::Http || c.type == conf::CheckType::Https) {
         k << '|' << c.path << '|' << (c.virtualhost.empty() ? vs.virtualhost : c.virtualhost) << '|' << c.httpVersion;
         for (const auto& r : c.statusCodes) k << '|' << r.low << '-' << r.high;
         k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.maxBody << '|'
-          << c.readTimeout.value_or(-1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|' << c.certFile
-          << '|' << c.keyFile;
+          << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
+          << c.certFile << '|' << c.keyFile;
     }
     if (c.type == conf::CheckType::Script) {
         for (const auto& a : c.command.argv) k << '|' << a.size() << ':' << a;
-        k << '|' << (c.user.empty() ? cfg.global.scriptUser : c.user) << '|' << c.timeout.value_or(-1) << '|'
-          << c.dynamicWeight;
+        k << '|' << (c.user.empty() ? cfg.global.scriptUser : c.user) << '|' << (c.timeout ? c.timeout->count() : -1)
+          << '|' << c.dynamicWeight;
     }
     return k.str();
 }

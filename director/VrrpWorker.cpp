@@ -152,7 +152,7 @@ void VrrpWorker::runScript(const std::string& name) {
     healthcheck::ScriptSpec spec;
     spec.argv = t.cfg.command.argv;
     spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
-    spec.timeout = std::chrono::microseconds(static_cast<std::int64_t>(t.cfg.timeout * 1e6));
+    spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
     t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);
     t.probe->run([this, name](healthcheck::ProbeResult r) {
         auto it2 = scripts_.find(name);
@@ -169,7 +169,7 @@ void VrrpWorker::runScript(const std::string& name) {
         } else {
             s.streak = 0;
         }
-        s.timer->expires_after(std::chrono::microseconds(static_cast<std::int64_t>(s.cfg.interval * 1e6)));
+        s.timer->expires_after(s.cfg.interval);
         s.timer->async_wait([this, name](const boost::system::error_code& ec) {
             if (!ec) runScript(name);
         });

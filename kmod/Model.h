@@ -27,9 +27,8 @@ inline constexpr std::uint32_t kSvcSched3 = 0x20;
 // Forwarding methods (IP_VS_CONN_F_FWD_MASK values).
 enum class Forwarding : std::uint32_t { Masq = 0, LocalNode = 1, Tunnel = 2, Route = 3 };
 enum class TunnelType : std::uint8_t { Ipip = 0, Gue = 1, Gre = 2 };
-inline constexpr std::uint16_t kTunFlagNoCsum = 0;
-inline constexpr std::uint16_t kTunFlagCsum = 1;
-inline constexpr std::uint16_t kTunFlagRemCsum = 2;
+// Tunnel checksum flags (IP_VS_TUNNEL_ENCAP_FLAG_*), their values on the wire.
+enum class TunnelChecksum : std::uint16_t { NoCsum = 0, Csum = 1, RemCsum = 2 };
 
 // A virtual service is identified by family + protocol + address + port, or family + fwmark.
 struct ServiceKey {
@@ -78,7 +77,7 @@ struct Dest {
     std::uint32_t lowerThreshold = 0;
     TunnelType tunnelType = TunnelType::Ipip;
     std::uint16_t tunnelPort = 0;
-    std::uint16_t tunnelFlags = kTunFlagNoCsum;
+    TunnelChecksum tunnelFlags = TunnelChecksum::NoCsum;
 
     bool operator==(const Dest&) const = default;
 };

@@ -18,9 +18,9 @@ MachineConfig machineConfig(const conf::VrrpInstance& c) {
     m.version = c.version;
     m.vrid = static_cast<std::uint8_t>(c.vrid);
     m.priority = static_cast<std::uint8_t>(c.priority);
-    m.advertInterval = Micros(static_cast<std::int64_t>(c.advertInterval * 1e6));
+    m.advertInterval = std::chrono::duration_cast<Micros>(c.advertInterval);
     m.preempt = !c.nopreempt;
-    m.preemptDelay = Micros(static_cast<std::int64_t>(c.preemptDelay * 1e6));
+    m.preemptDelay = std::chrono::duration_cast<Micros>(c.preemptDelay);
     return m;
 }
 
@@ -90,7 +90,7 @@ bool Instance::start() {
     running_ = true;
     base::log::info(who, "starting on ", cfg_.interface, " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v",
                     cfg_.version, cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
-                    cfg_.advertInterval, " s, ",
+                    base::toSeconds(cfg_.advertInterval), " s, ",
                     cfg_.unicastPeers.empty() ? std::string("multicast")
                                               : "unicast to " + std::to_string(cfg_.unicastPeers.size()) + " peer(s)",
                     group_ ? ", sync group " + group_->name() : std::string(), ")");
@@ -225,7 +225,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
     ad.version = cfg_.version;
     ad.vrid = static_cast<std::uint8_t>(cfg_.vrid);
     ad.priority = priority;
-    ad.interval = Micros(static_cast<std::int64_t>(cfg_.advertInterval * 1e6));
+    ad.interval = std::chrono::duration_cast<Micros>(cfg_.advertInterval);
     ad.addresses = vips();
     if (cfg_.version == 2 && cfg_.authType == conf::AuthType::Pass) {
         ad.auth = AuthType::Pass;
@@ -271,19 +271,19 @@ void Instance::takeAddresses() {
                 base::log::error("vrrp: ", cfg_.name, ": cannot add ", v.prefix.str(), ": ", ec.message());
         }
     garpBurst(cfg_.garp.masterRepeat);
-    if (cfg_.garp.masterDelay > 0) {
-        garpTimer_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(cfg_.garp.masterDelay * 1e6)));
+    if (cfg_.garp.masterDelay > base::Duration::zero()) {
+        garpTimer_.expires_after(cfg_.garp.masterDelay);
         garpTimer_.async_wait([this](const boost::system::error_code& ec) {
             if (!ec && running_ && machine_.state() == State::Master) garpBurst(cfg_.garp.masterRepeat);
         });
     }
-    if (cfg_.garp.masterRefresh > 0) refreshGarp();
+    if (cfg_.garp.masterRefresh > base::Duration::zero()) refreshGarp();
 }
 
 // garp_master_refresh: while master, a burst of garp_master_refresh_repeat every so often (switches
 // and neighbours that forgot the VIP's MAC learn it again).
 void Instance::refreshGarp() {
-    refreshTimer_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(cfg_.garp.masterRefresh * 1e6)));
+    refreshTimer_.expires_after(cfg_.garp.masterRefresh);
     refreshTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || !running_ || machine_.state() != State::Master) return;
         garpBurst(cfg_.garp.masterRefreshRepeat);
@@ -305,7 +305,7 @@ void Instance::garpBurst(int repeat) {
                 if (it == on.end()) it = on.emplace(dev, interfaceInfo(dev)).first;
                 if (it->second) garpQueue_.push_back({v.prefix.address, *it->second});
             }
-    if (cfg_.garp.interval <= 0) {
+    if (cfg_.garp.interval <= base::Duration::zero()) {
         while (!garpQueue_.empty()) sendNextGarp();
     } else if (idle) {
         paceGarps();
@@ -326,7 +326,7 @@ void Instance::paceGarps() {
         return;
     }
     sendNextGarp();
-    pacer_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(cfg_.garp.interval * 1e6)));
+    pacer_.expires_after(cfg_.garp.interval);
     pacer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) paceGarps();
     });
@@ -384,7 +384,7 @@ void Instance::onPacket(const base::IpAddress& src, const base::IpAddress& dst, 
             std::memcpy(pw.data(), cfg_.authPassword.data(), std::min<size_t>(8, cfg_.authPassword.size()));
             if (pw != a.authData) return drop(Drop::AuthMismatch, src);
         }
-        if (a.interval != Micros(static_cast<std::int64_t>(cfg_.advertInterval) * 1000000))
+        if (a.interval != std::chrono::duration_cast<Micros>(cfg_.advertInterval))
             return drop(Drop::IntervalMismatch, src);
     }
     if (!cfg_.unicastPeers.empty() &&

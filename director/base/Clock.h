@@ -9,14 +9,9 @@
 #include <memory>
 
 #include "base/Asio.h"
+#include "base/Duration.h"
 
 namespace base {
-
-using Clock = std::chrono::steady_clock;
-using Duration = Clock::duration;
-using TimePoint = Clock::time_point;
-
-inline Duration seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
 
 class Timer {
 public:

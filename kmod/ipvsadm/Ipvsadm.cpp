@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <sstream>
 
-
 namespace kmod {
 
 namespace {
@@ -90,10 +89,9 @@ std::optional<Op> opOf(const IpvsadmCommand& c) {
 
 std::string daemonLine(const SyncDaemon& d) {
     const std::string group = d.group ? d.group->str() : "224.0.0.81";
-    return std::string(d.state == SyncDaemon::kMaster ? "master" : "backup") +
-           " sync daemon (mcast=" + d.interface + ", syncid=" + std::to_string(d.syncId) +
-           ", maxlen=" + std::to_string(d.maxLen) + ", group=" + group + ", port=" + std::to_string(d.port) +
-           ", ttl=" + std::to_string(d.ttl) + ")\n";
+    return std::string(d.state == SyncDaemon::kMaster ? "master" : "backup") + " sync daemon (mcast=" + d.interface +
+           ", syncid=" + std::to_string(d.syncId) + ", maxlen=" + std::to_string(d.maxLen) + ", group=" + group +
+           ", port=" + std::to_string(d.port) + ", ttl=" + std::to_string(d.ttl) + ")\n";
 }
 
 TableOrder tableOrder(const IpvsTable& table) {
@@ -334,11 +332,11 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& rawAr
             }
             c.dest.tunnelPort = static_cast<std::uint16_t>(std::stoul(v));
         } else if (a == "--tun-nocsum") {
-            c.dest.tunnelFlags = kTunFlagNoCsum;
+            c.dest.tunnelFlags = TunnelChecksum::NoCsum;
         } else if (a == "--tun-csum") {
-            c.dest.tunnelFlags = kTunFlagCsum;
+            c.dest.tunnelFlags = TunnelChecksum::Csum;
         } else if (a == "--tun-remcsum") {
-            c.dest.tunnelFlags = kTunFlagRemCsum;
+            c.dest.tunnelFlags = TunnelChecksum::RemCsum;
         } else if (a == "-w" || a == "--weight" || a == "-x" || a == "--u-threshold" || a == "-y" ||
                    a == "--l-threshold") {
             if (!next(v)) return std::nullopt;

@@ -103,7 +103,7 @@ std::string tunInfo(const Dest& d) {
     case TunnelType::Gue:
     case TunnelType::Gre: {
         std::string s = d.tunnelType == TunnelType::Gue ? "gue:" + std::to_string(d.tunnelPort) : "gre";
-        s += d.tunnelFlags == kTunFlagCsum ? ":+c" : d.tunnelFlags == kTunFlagRemCsum ? ":+r" : ":-c";
+        s += d.tunnelFlags == TunnelChecksum::Csum ? ":+c" : d.tunnelFlags == TunnelChecksum::RemCsum ? ":+r" : ":-c";
         return s;
     }
     }
@@ -287,8 +287,8 @@ std::string formatSave(const TableState& table, const TableOrder* order) {
                 case TunnelType::Gre: dl += " --tun-type gre"; break;
                 }
                 if (d->tunnelType != TunnelType::Ipip) {
-                    if (d->tunnelFlags == kTunFlagCsum) dl += " --tun-csum";
-                    else if (d->tunnelFlags == kTunFlagRemCsum) dl += " --tun-remcsum";
+                    if (d->tunnelFlags == TunnelChecksum::Csum) dl += " --tun-csum";
+                    else if (d->tunnelFlags == TunnelChecksum::RemCsum) dl += " --tun-remcsum";
                     else dl += " --tun-nocsum";
                 }
             }

@@ -117,7 +117,7 @@ void putDest(AttrWriter& w, const Dest& d, bool whole) {
     w.u32(kDestWeight, d.weight);
     w.u8(kDestTunType, static_cast<std::uint8_t>(d.tunnelType));
     w.be16(kDestTunPort, d.tunnelPort);
-    w.u16(kDestTunFlags, d.tunnelFlags);
+    w.u16(kDestTunFlags, static_cast<std::uint16_t>(d.tunnelFlags));
     w.u32(kDestUThresh, d.upperThreshold);
     w.u32(kDestLThresh, d.lowerThreshold);
 }
@@ -416,7 +416,7 @@ std::optional<DestReply> decodeDest(const std::vector<Attr>& top, base::Family s
     dest.lowerThreshold = at<std::uint32_t>(*d, kDestLThresh).value_or(0);
     dest.tunnelType = static_cast<TunnelType>(at<std::uint8_t>(*d, kDestTunType).value_or(0));
     dest.tunnelPort = be16At(*d, kDestTunPort).value_or(0);
-    dest.tunnelFlags = at<std::uint16_t>(*d, kDestTunFlags).value_or(0);
+    dest.tunnelFlags = static_cast<TunnelChecksum>(at<std::uint16_t>(*d, kDestTunFlags).value_or(0));
     r.status.activeConns = at<std::uint32_t>(*d, kDestActiveConns).value_or(0);
     r.status.inactConns = at<std::uint32_t>(*d, kDestInactConns).value_or(0);
     r.status.persistConns = at<std::uint32_t>(*d, kDestPersistConns).value_or(0);

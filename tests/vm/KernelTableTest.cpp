@@ -50,7 +50,7 @@ TEST_CASE("kernel: every field of services and destinations survives the round t
     d3.forwarding = kmod::Forwarding::Tunnel;
     d3.tunnelType = kmod::TunnelType::Gue;
     d3.tunnelPort = 6080;
-    d3.tunnelFlags = kmod::kTunFlagCsum;
+    d3.tunnelFlags = kmod::TunnelChecksum::Csum;
     auto d4 = testutil::dest("2001:db8:1::1", 5353, 2);
     const auto r = t->apply({{Op::Kind::AddService, s, {}},
                              {Op::Kind::AddService, u, {}},

@@ -88,7 +88,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     REQUIRE(r.ok());
     const conf::Config& c = *r.config;
     CHECK(c.global.dataPlane == conf::DataPlane::Kernel);
-    CHECK(c.global.resyncInterval == 2.5);
+    CHECK(c.global.resyncInterval == std::chrono::milliseconds(2500));
     CHECK(c.global.syncDaemon.enabled);
     CHECK(c.global.syncDaemon.group.str() == "224.0.0.82");
     CHECK(c.global.status.listen->str() == "[::1]:9380");
@@ -96,7 +96,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(c.vrrpScripts[0].command.argv == std::vector<std::string>{"/bin/true", "with space"});
     CHECK(c.vrrpScripts[1].command.argv == std::vector<std::string>{"/usr/bin/test", "-e", "/tmp/a b"});
     const auto& vi = c.vrrpInstances.at(0);
-    CHECK(vi.advertInterval == 0.25);
+    CHECK(vi.advertInterval == std::chrono::milliseconds(250));
     CHECK(vi.initialMaster);
     CHECK(vi.virtualAddresses.at(0).prefix.prefix == 24);
     CHECK(vi.virtualAddresses.at(1).dev == "eth2");
@@ -110,7 +110,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(vs.schedPort);
     CHECK(vs.tunnel.type == conf::TunnelType::Gue);
     const auto& rs = vs.realServers.at(0);
-    CHECK(rs.forwarding == conf::ForwardingMethod::Dr);
+    CHECK(rs.forwarding == conf::Forwarding::Route);
     CHECK(rs.inhibitOnFailure == false);
     REQUIRE(rs.checks.size() == 4);
     CHECK(rs.checks[0].connectPort == 9000);

@@ -36,7 +36,7 @@ virtual_servers = (
     CHECK(td.forwarding == kmod::Forwarding::Tunnel);
     CHECK(td.tunnelType == kmod::TunnelType::Gue);
     CHECK(td.tunnelPort == 5555);
-    CHECK(td.tunnelFlags == kmod::kTunFlagCsum);
+    CHECK(td.tunnelFlags == kmod::TunnelChecksum::Csum);
 }
 
 #include <sys/stat.h>

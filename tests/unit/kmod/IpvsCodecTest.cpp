@@ -126,7 +126,7 @@ TEST_CASE("netlink: round trips of destinations, fwmark and IPv6 services, timeo
     d.forwarding = Forwarding::Tunnel;
     d.tunnelType = TunnelType::Gue;
     d.tunnelPort = 6080;
-    d.tunnelFlags = kTunFlagRemCsum;
+    d.tunnelFlags = TunnelChecksum::RemCsum;
     d.weight = 65535;
     const auto raw = nl::opAttrs(Op{Op::Kind::EditDest, v6, d});
     const auto attrs = nl::parseAttrs(raw);

@@ -67,7 +67,7 @@ TableState referenceTable() {
     auto gue = dest("198.51.100.42", 0, Forwarding::Tunnel, 2);
     gue.tunnelType = TunnelType::Gue;
     gue.tunnelPort = 6080;
-    gue.tunnelFlags = kTunFlagCsum;
+    gue.tunnelFlags = TunnelChecksum::Csum;
     t.addDest(mark.key, gue);
     auto v6 = svc(kTcp, "2001:db8::10", 8443, "mh");
     v6.flags = kSvcSched2;

@@ -1,0 +1,1045 @@
+// Every section of the config language: its settings in reading order, with their documentation
+// (conf/README.md's rows, checked by tests/unit/conf/DocsTest.cpp) and the rules across settings.
+#include <regex.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "conf/Schema.h"
+#include "kmod/sched/Registry.h"
+
+namespace conf::schema {
+namespace {
+
+constexpr double kDay = 86400;
+
+const std::vector<std::pair<std::string_view, base::Family>> kFamilies = {{"ipv4", base::Family::V4},
+                                                                          {"ipv6", base::Family::V6}};
+const std::vector<std::pair<std::string_view, Forwarding>> kForwarding = {
+    {"nat", Forwarding::Masq}, {"dr", Forwarding::Route}, {"tun", Forwarding::Tunnel}};
+
+template <class T>
+Setting<T> nonEmpty(std::string_view key, std::string T::*m, Doc doc) {
+    return required(string(key, m, doc, Empty::Refused));
+}
+
+// ---- global ----
+
+const Section<IpvsTimeouts>& ipvsTimeouts() {
+    static const Section<IpvsTimeouts> s{
+        "global.ipvs_timeouts",
+        {
+            integer("tcp", &IpvsTimeouts::tcp, 0, 2147483,
+                    {"integer (s)", "`0`", "0..2147483",
+                     "established TCP timeout; 0 leaves the data plane's value (kernel default 900)"}),
+            integer("tcpfin", &IpvsTimeouts::tcpFin, 0, 2147483,
+                    {"integer (s)", "`0`", "0..2147483", "TCP FIN_WAIT timeout; 0 leaves it (kernel default 120)"}),
+            integer("udp", &IpvsTimeouts::udp, 0, 2147483,
+                    {"integer (s)", "`0`", "0..2147483", "UDP timeout; 0 leaves it (kernel default 300)"}),
+        }};
+    return s;
+}
+
+const Section<SyncDaemonConfig>& syncDaemon() {
+    static const Section<SyncDaemonConfig> s{
+        "global.sync_daemon",
+        {
+            boolean("enabled", &SyncDaemonConfig::enabled,
+                    {"bool", "`true`", "", "set `false` to keep the group but turn sync off"}),
+            nonEmpty("interface", &SyncDaemonConfig::interface,
+                     {"string", "required", "interface name", "interface the sync messages use"}),
+            integer("sync_id", &SyncDaemonConfig::syncId, 0, 255,
+                    {"integer", "`0`", "0..255", "sync id; both directors of a pair use the same"}),
+            custom<SyncDaemonConfig>(
+                "group", {"string", "`\"224.0.0.81\"`", "multicast address", "multicast group"},
+                [](Reader& r, const libconfig::Setting& st, SyncDaemonConfig& d) {
+                    auto a = r.address(st, "group");
+                    if (!a) return;
+                    if (!a->isMulticast()) r.error(st, r.childPath("group"), a->str() + " is not a multicast address");
+                    else d.group = *a;
+                },
+                [](Out& o, const SyncDaemonConfig& d) { o.set("group", quote(d.group.str())); }),
+            integer("port", &SyncDaemonConfig::port, 1, 65535, {"integer", "`8848`", "1..65535", "UDP port"}),
+            integer("ttl", &SyncDaemonConfig::ttl, 1, 255, {"integer", "`1`", "1..255", "multicast TTL"}),
+            integer("maxlen", &SyncDaemonConfig::maxlen, 0, 65507,
+                    {"integer", "`0`", "0..65507", "largest sync message; 0: what fits the interface MTU"}),
+            string("vrrp_instance", &SyncDaemonConfig::vrrpInstance,
+                   {"string", "none", "an instance name", "instance whose role the sync daemon follows"}),
+        },
+        nullptr,
+        nullptr,
+        [](SyncDaemonConfig& d, const Location& l) { d.where = l; }};
+    return s;
+}
+
+const Section<SnmpConfig>& snmp() {
+    static const Section<SnmpConfig> s{
+        "global.snmp",
+        {
+            boolean("enabled", &SnmpConfig::enabled,
+                    {"bool", "`true`", "", "set `false` to keep the group but not register"}),
+            string("agentx_socket", &SnmpConfig::agentxSocket,
+                   {"string", "`\"/var/agentx/master\"`", "net-snmp address", "snmpd's AgentX master socket"},
+                   Empty::Refused),
+            custom<SnmpConfig>(
+                "mibs",
+                {"array of strings", "`[ \"keepalived\", \"vrrpv3\" ]`", "`keepalived` `vrrp` `vrrpv3`",
+                 "MIBs served: KEEPALIVED-MIB, VRRP-MIB (RFC 2787), VRRPv3-MIB (RFC 6527)"},
+                [](Reader& r, const libconfig::Setting& st, SnmpConfig& c) {
+                    auto mibs = r.strings(st, "mibs");
+                    if (!mibs) return;
+                    bool good = true;
+                    for (const auto& m : *mibs)
+                        if (m != "keepalived" && m != "vrrp" && m != "vrrpv3") {
+                            r.error(st, r.childPath("mibs"),
+                                    "unknown MIB '" + m + "' (known: keepalived, vrrp, vrrpv3)");
+                            good = false;
+                        }
+                    if (good) c.mibs = *mibs;
+                },
+                [](Out& o, const SnmpConfig& c) { o.set("mibs", strings(c.mibs)); }),
+            boolean("traps", &SnmpConfig::traps,
+                    {"bool", "`false`", "", "send notifications (VRRP state changes, real server up/down)"}),
+        }};
+    return s;
+}
+
+const Section<StatusConfig>& status() {
+    static const Section<StatusConfig> s{
+        "global.status",
+        {
+            custom<StatusConfig>(
+                "listen",
+                {"string", "none: off", "`ADDRESS:PORT`, `[IPv6]:PORT`",
+                 "HTTP listener serving `/status` (JSON) and `/metrics` (Prometheus text)"},
+                [](Reader& r, const libconfig::Setting& st, StatusConfig& c) {
+                    auto text = r.string(st, "listen");
+                    if (!text) return;
+                    if (auto a = base::SocketAddress::parse(*text)) c.listen = *a;
+                    else
+                        r.error(st, r.childPath("listen"),
+                                "'" + *text + "' is not ADDRESS:PORT (IPv6: [ADDRESS]:PORT)");
+                },
+                [](Out& o, const StatusConfig& c) {
+                    if (c.listen) o.set("listen", quote(c.listen->str()));
+                }),
+        }};
+    return s;
+}
+
+const Section<GlobalConfig>& global() {
+    using G = GlobalConfig;
+    static const Section<G> s{
+        "global",
+        {
+            string("router_id", &G::routerId,
+                   {"string", "host name", "", "this director's name in logs, notifications and SNMP"}),
+            string("script_user", &G::scriptUser,
+                   {"string", "`\"nobody\"`", "a user name",
+                    "user that scripts and notifiers run as, unless they name their own"},
+                   Empty::Refused),
+            boolean("script_security", &G::scriptSecurity,
+                    {"bool", "`true`", "", "refuse to run a script as root if a non-root user could change it"}),
+            string(
+                "notify_fifo", &G::notifyFifo,
+                {"string", "none", "path",
+                 "FIFO that gets one line per VRRP transition, keepalived's format (`INSTANCE \"VI_1\" MASTER 100`)"}),
+            choice<G, std::string>("log_level", &G::logLevel,
+                                   {{"debug", "debug"},
+                                    {"info", "info"},
+                                    {"notice", "notice"},
+                                    {"warning", "warning"},
+                                    {"error", "error"}},
+                                   {"string", "`\"info\"`", "`debug` `info` `notice` `warning` `error`",
+                                    "least severe level logged (`-l` overrides)"}),
+            choice("log_target", &G::logTarget, {{"stderr", LogTarget::Stderr}, {"syslog", LogTarget::Syslog}},
+                   {"string", "`\"stderr\"`", "`stderr` `syslog`", "where logs go (`--syslog` overrides)"}),
+            string("pid_file", &G::pidFile,
+                   {"string", "`\"/run/directord.pid\"`", "path",
+                    "pid file, locked while running: a second directord with it refuses to start"},
+                   Empty::Refused),
+            string("control_socket", &G::controlSocket,
+                   {"string", "`\"/run/directord.sock\"`", "path",
+                    "unix socket (root only) for `ipvsctl` and `directorctl`"},
+                   Empty::Refused),
+            string("state_dump_file", &G::stateDumpFile,
+                   {"string", "`\"/run/directord.json\"`", "path", "where SIGUSR1 writes the JSON state dump"},
+                   Empty::Refused),
+            choice("data_plane", &G::dataPlane,
+                   {{"auto", DataPlane::Auto},
+                    {"kernel", DataPlane::Kernel},
+                    {"userspace", DataPlane::Userspace},
+                    {"memory", DataPlane::Memory}},
+                   {"string", "`\"auto\"`", "`auto` `kernel` `userspace` `memory`",
+                    "`kernel`: Linux IPVS; `userspace`: the embedded data plane; `auto`: kernel if it has IPVS, "
+                    "else userspace; `memory`: dry run, the table is kept in memory and nothing is forwarded"}),
+            choice("flush_on_stop", &G::flushOnStop,
+                   {{"created", FlushOnStop::Created}, {"all", FlushOnStop::All}, {"none", FlushOnStop::None}},
+                   {"string", "`\"created\"`", "`created` `all` `none`",
+                    "on SIGTERM: remove the virtual services directord created / flush the whole table / leave it"}),
+            duration("resync_interval", &G::resyncInterval, 1, kDay,
+                     {"duration", "`10`", "1..86400",
+                      "how often the table is read back and drift repaired (a service deleted by hand comes back)"}),
+            group("ipvs_timeouts", &G::ipvsTimeouts, ipvsTimeouts(),
+                  {"group", "", "", "connection timeouts, like `ipvsadm --set`"}),
+            group(
+                "sync_daemon", &G::syncDaemon, syncDaemon(),
+                {"group", "absent: off", "", "the IPVS connection sync daemon"},
+                [](G& g) { g.syncDaemon.enabled = true; },
+                [](const G& g) { return g.syncDaemon.enabled || g.syncDaemon != SyncDaemonConfig{}; }),
+            group("snmp", &G::snmp, snmp(), {"group", "", "", "the AgentX subagent"},
+                  [](G& g) { g.snmp.enabled = true; }),
+            group("status", &G::status, status(), {"group", "", "", "the HTTP status and metrics listener"}, nullptr,
+                  [](const G& g) { return g.status.listen.has_value(); }),
+        }};
+    return s;
+}
+
+// ---- VRRP ----
+
+const Section<VrrpScript>& vrrpScript() {
+    using S = VrrpScript;
+    static const Section<S> s{
+        "vrrp_scripts",
+        {
+            nonEmpty("name", &S::name, {"string", "required", "unique", "name instances refer to in `track_scripts`"}),
+            required(command("script", &S::command, {"command", "required", "", "the check; exit 0 = success"})),
+            duration("interval", &S::interval, 0.01, kDay, {"duration", "`1`", "0.01..86400", "time between runs"}),
+            duration("timeout", &S::timeout, 0.01, kDay,
+                     {"duration", "`2`", "0.01..86400",
+                      "a run that takes longer is killed (its whole process group) and counts as a failure"}),
+            integer("weight", &S::weight, -253, 253,
+                    {"integer", "`0`", "-253..253",
+                     "0: failure puts tracking instances in FAULT; >0: added to priority while it succeeds; <0: "
+                     "added while it fails"}),
+            integer("rise", &S::rise, 1, 1000,
+                    {"integer", "`1`", "1..1000", "successes in a row before it counts as up"}),
+            integer("fall", &S::fall, 1, 1000,
+                    {"integer", "`1`", "1..1000", "failures in a row before it counts as down"}),
+            string("user", &S::user, {"string", "`global.script_user`", "a user name", "user the script runs as"}),
+        },
+        nullptr,
+        nullptr,
+        [](S& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+// A notify group: the same settings for instances and sync groups, each with its own words.
+Section<NotifyConfig> notify(const char* section, const char* const (&what)[5]) {
+    using N = NotifyConfig;
+    return Section<N>{section,
+                      {
+                          command("master", &N::master, {"command", "none", "", what[0]}),
+                          command("backup", &N::backup, {"command", "none", "", what[1]}),
+                          command("fault", &N::fault, {"command", "none", "", what[2]}),
+                          command("stop", &N::stop, {"command", "none", "", what[3]}),
+                          command("generic", &N::generic, {"command", "none", "", what[4]}),
+                      }};
+}
+
+const Section<NotifyConfig>& instanceNotify() {
+    static const char* const what[5] = {"run on becoming MASTER", "run on becoming BACKUP", "run on entering FAULT",
+                                        "run when the instance stops (shutdown, or removed on reload)",
+                                        "run on every transition, with the state as argument"};
+    static const Section<NotifyConfig> s = notify("vrrp_instances.notify", what);
+    return s;
+}
+
+const Section<NotifyConfig>& groupNotify() {
+    static const char* const what[5] = {"run when the group becomes MASTER", "run when the group becomes BACKUP",
+                                        "run when the group enters FAULT", "run when the group stops",
+                                        "run on every transition of the group"};
+    static const Section<NotifyConfig> s = notify("vrrp_sync_groups.notify", what);
+    return s;
+}
+
+const Section<VrrpInstance>& authentication() {
+    using V = VrrpInstance;
+    static const Section<V> s{
+        "vrrp_instances.authentication",
+        {
+            required(choice("type", &V::authType,
+                            {{"PASS", AuthType::Pass}, {"AH", AuthType::Ah}, {"NONE", AuthType::None}},
+                            {"string", "required", "`PASS` `AH` `NONE`",
+                             "v2 only: simple password or IPsec AH (HMAC-MD5-96, as keepalived)"})),
+            custom<V>(
+                "password", {"string", "required", "1..8 characters", "the shared secret"},
+                [](Reader& r, const libconfig::Setting& st, V& v) {
+                    auto pw = r.string(st, "password", false);
+                    if (!pw) return;
+                    v.authPassword = *pw;
+                    if (pw->size() > 8)
+                        r.error(st, r.childPath("password"), "VRRPv2 carries at most 8 characters of password");
+                },
+                [](Out& o, const V& v) { o.set("password", quote(v.authPassword)); }),
+        },
+        nullptr,
+        [](Reader& r, V& v) {
+            if (v.authType != AuthType::None && v.authPassword.empty() && !r.has("password"))
+                r.error("missing required setting 'password'");
+            if (v.version == 3 && v.authType != AuthType::None)
+                r.error("VRRPv3 has no authentication (RFC 5798, 9); remove it or use version = 2");
+        }};
+    return s;
+}
+
+bool parsePrefix(Reader& r, const libconfig::Setting& st, const std::string& path, const std::string& text,
+                 VirtualAddress& va) {
+    auto pf = base::IpPrefix::parse(text);
+    if (!pf) r.error(st, path, "'" + text + "' is not an address or address/prefix");
+    else va.prefix = *pf;
+    return pf.has_value();
+}
+
+const Section<VirtualAddress>& virtualAddress() {
+    using A = VirtualAddress;
+    static const Section<A> s{
+        "vrrp_instances.virtual_addresses",
+        {
+            required(custom<A>(
+                "address",
+                {"string", "required", "`addr` or `addr/prefix`", "the address (prefix defaults to /32 or /128)"},
+                [](Reader& r, const libconfig::Setting& st, A& a) {
+                    if (auto text = r.string(st, "address")) parsePrefix(r, st, r.childPath("address"), *text, a);
+                },
+                [](Out& o, const A& a) { o.set("address", quote(a.prefix.str())); })),
+            string("dev", &A::dev,
+                   {"string", "the instance's interface", "interface name", "interface the address goes on"},
+                   Empty::Omitted),
+            choice<A, std::string>(
+                "scope", &A::scope,
+                {{"global", "global"}, {"site", "site"}, {"link", "link"}, {"host", "host"}, {"nowhere", "nowhere"}},
+                {"string", "`\"global\"`", "`global` `site` `link` `host` `nowhere`", "address scope"}),
+            custom<A>(
+                "label", {"string", "none", "at most 15 characters", "IPv4 address label (`eth0:vip`)"},
+                [](Reader& r, const libconfig::Setting& st, A& a) {
+                    auto l = r.string(st, "label");
+                    if (!l) return;
+                    a.label = *l;
+                    if (l->size() > 15) r.error(st, r.childPath("label"), "a label has at most 15 characters");
+                },
+                [](Out& o, const A& a) {
+                    if (!a.label.empty()) o.set("label", quote(a.label));
+                }),
+        }};
+    return s;
+}
+
+// virtual_addresses / excluded_addresses: each entry a string "addr/prefix" or a group.
+Setting<VrrpInstance> addresses(std::string_view key, std::vector<VirtualAddress> VrrpInstance::*m, Doc doc,
+                                bool documentsSection) {
+    auto s = custom<VrrpInstance>(
+        key, doc,
+        [key, m](Reader& r, const libconfig::Setting& list, VrrpInstance& v) {
+            if (!list.isList() && !list.isArray())
+                return r.error(list, r.childPath(key), "expected a list of addresses, got " + typeName(list));
+            for (int i = 0; i < list.getLength(); ++i) {
+                const libconfig::Setting& e = list[i];
+                const std::string path = r.childPath(key) + "[" + std::to_string(i) + "]";
+                VirtualAddress va;
+                if (e.getType() == libconfig::Setting::TypeString) {
+                    if (parsePrefix(r, e, path, static_cast<const char*>(e), va)) (v.*m).push_back(va);
+                } else if (e.isGroup()) {
+                    Reader g(r.diags(), e, path, r.fallbackFile());
+                    const size_t before = r.diags().size();
+                    readSection(g, virtualAddress(), va);
+                    if (r.diags().size() == before) (v.*m).push_back(va);
+                } else {
+                    r.error(e, path, "expected an address string or a group { address = ...; }, got " + typeName(e));
+                }
+            }
+        },
+        [key, m](Out& o, const VrrpInstance& v) {
+            const auto& items = v.*m;
+            if (items.empty()) return;
+            o.open(std::string(key) + " = (");
+            for (size_t i = 0; i < items.size(); ++i) {
+                o.open("{");
+                writeSection(o, virtualAddress(), items[i]);
+                o.close(i + 1 < items.size() ? "}," : "}");
+            }
+            o.close(");");
+        });
+    if (documentsSection) s.nested = [](std::vector<DocRow>& out) { appendRows(virtualAddress(), out); };
+    return s;
+}
+
+const Section<TrackInterface>& trackInterface() {
+    using T = TrackInterface;
+    static const Section<T> s{
+        "vrrp_instances.track_interfaces",
+        {
+            nonEmpty("interface", &T::interface, {"string", "required", "interface name", "tracked interface"}),
+            integer(
+                "weight", &T::weight, -253, 253,
+                {"integer", "`0`", "-253..253",
+                 "0: link down puts the instance in FAULT; otherwise added to priority while down (<0) or up (>0)"}),
+        }};
+    return s;
+}
+
+const Section<TrackScript>& trackScript() {
+    using T = TrackScript;
+    static const Section<T> s{
+        "vrrp_instances.track_scripts",
+        {
+            nonEmpty("script", &T::script, {"string", "required", "a `vrrp_scripts` name", "the tracked script"}),
+            integer(
+                "weight", &T::weight, -253, 253,
+                {"integer", "the script's `weight`", "-253..253", "overrides the script's weight for this instance"}),
+        },
+        nullptr,
+        nullptr,
+        [](T& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<GarpConfig>& garp() {
+    using G = GarpConfig;
+    static const Section<G> s{
+        "vrrp_instances.garp",
+        {
+            duration("master_delay", &G::masterDelay, 0, 3600,
+                     {"duration", "`5`", "0..3600", "a second burst this long after becoming master"}),
+            integer("master_repeat", &G::masterRepeat, 0, 100,
+                    {"integer", "`5`", "0..100", "gratuitous ARPs / NAs per address per burst"}),
+            duration("master_refresh", &G::masterRefresh, 0, kDay,
+                     {"duration", "`0`", "0..86400", "while master, repeat a burst this often; 0: never"}),
+            integer("master_refresh_repeat", &G::masterRefreshRepeat, 1, 100,
+                    {"integer", "`1`", "1..100", "messages per address per refresh"}),
+            duration("interval", &G::interval, 0, 10,
+                     {"duration", "`0`", "0..10", "gap between two messages of a burst"}),
+        }};
+    return s;
+}
+
+const Section<VrrpInstance>& vrrpInstance() {
+    using V = VrrpInstance;
+    static const Section<V> s{
+        "vrrp_instances",
+        {
+            nonEmpty("name", &V::name,
+                     {"string", "required", "unique", "instance name (logs, notify, sync groups, SNMP)"}),
+            nonEmpty("interface", &V::interface,
+                     {"string", "required", "interface name", "interface adverts are sent and received on"}),
+            required(integer("virtual_router_id", &V::vrid, 1, 255,
+                             {"integer", "required", "1..255", "VRID; unique per interface and family"})),
+            integer("priority", &V::priority, 1, 255,
+                    {"integer", "`100`", "1..255", "255 = address owner; higher wins"}),
+            integer("version", &V::version, 2, 3, {"integer", "`2`", "2, 3", "VRRP version (RFC 3768 / RFC 5798)"}),
+            choice("family", &V::family, kFamilies,
+                   {"string", "`\"ipv4\"`", "`ipv4` `ipv6`", "address family (IPv6 needs version 3)"}),
+            custom<V>(
+                "advert_interval", {"duration", "`1`", "v2: whole 1..255; v3: 0.01..40.95", "advertisement interval"},
+                [](Reader& r, const libconfig::Setting& st, V& v) {
+                    auto iv = r.seconds(st, "advert_interval", 0.01, 255);
+                    if (!iv) return;
+                    const auto whole = std::chrono::duration_cast<std::chrono::seconds>(*iv);
+                    if (v.version == 2 && (*iv < std::chrono::seconds(1) || whole != *iv))
+                        r.error(st, r.childPath("advert_interval"),
+                                "VRRPv2 advertises whole seconds (1..255); use version = 3 for sub-second intervals");
+                    else if (v.version == 3 && *iv > std::chrono::milliseconds(40950))
+                        r.error(st, r.childPath("advert_interval"), "VRRPv3 intervals are at most 40.95 s");
+                    else v.advertInterval = *iv;
+                },
+                [](Out& o, const V& v) { o.set("advert_interval", seconds(v.advertInterval)); }),
+            choice("state", &V::initialMaster, {{"MASTER", true}, {"BACKUP", false}},
+                   {"string", "`\"BACKUP\"`", "`MASTER` `BACKUP`", "start-up hint; the election decides"}),
+            boolean("nopreempt", &V::nopreempt,
+                    {"bool", "`false`", "", "a higher-priority backup does not take over from a running master"}),
+            duration("preempt_delay", &V::preemptDelay, 0, 1000,
+                     {"duration", "`0`", "0..1000", "wait this long after start-up before preempting"}),
+            groupSelf("authentication", authentication(), {"group", "none", "", "VRRPv2 authentication"},
+                      [](const V& v) { return v.authType != AuthType::None; }),
+            addresses("virtual_addresses", &V::virtualAddresses,
+                      {"list", "none", "", "VIPs, each a string `\"addr/prefix\"` or a group"}, true),
+            addresses("excluded_addresses", &V::excludedAddresses,
+                      {"list", "none", "", "addresses added on MASTER but not carried in adverts (same forms)"}, false),
+            address("unicast_source", &V::unicastSource,
+                    {"string", "interface's primary", "address", "source of unicast adverts"}),
+            custom<V>(
+                "unicast_peers",
+                {"array of strings", "none: multicast", "addresses",
+                 "send adverts to these peers instead of 224.0.0.18 / ff02::12"},
+                [](Reader& r, const libconfig::Setting& st, V& v) {
+                    auto peers = r.strings(st, "unicast_peers");
+                    if (!peers) return;
+                    for (const auto& p : *peers) {
+                        if (auto a = base::IpAddress::parse(p)) v.unicastPeers.push_back(*a);
+                        else r.error(st, r.childPath("unicast_peers"), "'" + p + "' is not an IPv4 or IPv6 address");
+                    }
+                },
+                [](Out& o, const V& v) {
+                    if (v.unicastPeers.empty()) return;
+                    std::vector<std::string> peers;
+                    for (const auto& p : v.unicastPeers) peers.push_back(p.str());
+                    o.set("unicast_peers", strings(peers));
+                }),
+            list("track_interfaces", &V::trackInterfaces, trackInterface(),
+                 {"list of groups", "none", "", "interfaces whose link state counts"}),
+            list("track_scripts", &V::trackScripts, trackScript(),
+                 {"list of groups", "none", "", "`vrrp_scripts` whose results count"}),
+            group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
+            group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
+                  [](const V& v) { return v.notify != NotifyConfig{}; }),
+            boolean("accept_mode", &V::acceptMode,
+                    {"bool", "`false`", "", "v3: accept packets to the VIPs while master (RFC 5798 Accept_Mode)"}),
+            choice("v3_checksum", &V::checksumPseudoHeader,
+                   {{"with-pseudo-header", true}, {"without-pseudo-header", false}},
+                   {"string", "`\"with-pseudo-header\"`", "`with-pseudo-header` `without-pseudo-header`",
+                    "v3 over IPv4: send the checksum with the pseudo-header (keepalived, FRR) or without (RFC 9568); "
+                    "both are accepted"}),
+        },
+        nullptr,
+        nullptr,
+        [](V& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<SyncGroup>& syncGroup() {
+    using S = SyncGroup;
+    static const Section<S> s{
+        "vrrp_sync_groups",
+        {
+            nonEmpty("name", &S::name, {"string", "required", "unique", "group name"}),
+            required(stringList("members", &S::members,
+                                {"array of strings", "required", "instance names, each in one group",
+                                 "instances that change state together"})),
+            group("notify", &S::notify, groupNotify(),
+                  {"group", "none", "", "as for instances, with `GROUP <name>` arguments"}, nullptr,
+                  [](const S& g) { return g.notify != NotifyConfig{}; }),
+        },
+        nullptr,
+        nullptr,
+        [](S& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+// ---- virtual servers ----
+
+const Section<Tunnel>& tunnel() {
+    using T = Tunnel;
+    static const Section<T> s{
+        "virtual_servers.tunnel",
+        {
+            choice("type", &T::type, {{"ipip", TunnelType::Ipip}, {"gue", TunnelType::Gue}, {"gre", TunnelType::Gre}},
+                   {"string", "`\"ipip\"`", "`ipip` `gue` `gre`", "tunnel encapsulation"}),
+            integer("port", &T::port, 0, 65535,
+                    {"integer", "`0`", "0..65535", "GUE destination port (required for `gue`)"}),
+            choice("checksum", &T::checksum,
+                   {{"nocsum", TunnelChecksum::NoCsum},
+                    {"csum", TunnelChecksum::Csum},
+                    {"remcsum", TunnelChecksum::RemCsum}},
+                   {"string", "`\"nocsum\"`", "`nocsum` `csum` `remcsum`", "tunnel checksum mode"}),
+        },
+        nullptr,
+        [](Reader& r, T& t) {
+            if (t.type == TunnelType::Gue && t.port == 0) r.error("a gue tunnel needs a port");
+        }};
+    return s;
+}
+
+const Section<SorryServer>& sorryServer() {
+    using S = SorryServer;
+    static const Section<S> s{
+        "virtual_servers.sorry_server",
+        {
+            required(address("address", &S::address, {"string", "required", "address", "the sorry server"})),
+            integer("port", &S::port, 0, 65535, {"integer", "the virtual port", "0..65535", "its port"}),
+            integer("weight", &S::weight, 0, 65535, {"integer", "`1`", "0..65535", "its weight while in use"}),
+            choice("forwarding", &S::forwarding, kForwarding,
+                   {"string", "the service's", "`nat` `dr` `tun`", "its forwarding method"}),
+        }};
+    return s;
+}
+
+// A check key that belongs to some check types only: elsewhere "'path' is not a setting of tcp
+// checks (it belongs to: http, https)".
+Setting<CheckConfig> forTypes(Setting<CheckConfig> s, std::vector<CheckType> types) {
+    const std::string key(s.key);
+    return onlyIf<CheckConfig>(
+        std::move(s),
+        [types](const CheckConfig& c) { return std::find(types.begin(), types.end(), c.type) != types.end(); },
+        [types, key](const CheckConfig& c) {
+            std::string list;
+            for (CheckType t : types) list += (list.empty() ? "" : ", ") + std::string(name(t));
+            return "'" + key + "' is not a setting of " + name(c.type) + " checks (it belongs to: " + list + ")";
+        });
+}
+
+std::optional<std::vector<StatusRange>> statusCodes(Reader& r, const libconfig::Setting& s) {
+    if (!s.isArray() && !s.isList()) {
+        r.error(s, r.childPath("status_codes"),
+                "expected an array of codes or \"LOW-HIGH\" ranges, got " + typeName(s));
+        return std::nullopt;
+    }
+    std::vector<StatusRange> v;
+    for (int i = 0; i < s.getLength(); ++i) {
+        const libconfig::Setting& e = s[i];
+        const std::string path = r.childPath("status_codes") + "[" + std::to_string(i) + "]";
+        StatusRange range;
+        if (e.getType() == libconfig::Setting::TypeInt) {
+            range.low = range.high = static_cast<int>(e);
+        } else if (e.getType() == libconfig::Setting::TypeString) {
+            const std::string t = static_cast<const char*>(e);
+            if (std::sscanf(t.c_str(), "%d-%d", &range.low, &range.high) != 2 ||
+                t.find_first_not_of("0123456789-") != std::string::npos) {
+                r.error(e, path, "'" + t + "' is not a range LOW-HIGH");
+                return std::nullopt;
+            }
+        } else {
+            r.error(e, path, "expected a status code or \"LOW-HIGH\", got " + typeName(e));
+            return std::nullopt;
+        }
+        if (range.low < 100 || range.high > 599 || range.low > range.high) {
+            r.error(e, path, "HTTP status codes are 100..599, low <= high");
+            return std::nullopt;
+        }
+        v.push_back(range);
+    }
+    if (v.empty()) {
+        r.error(s, r.childPath("status_codes"), "must name at least one code");
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::string statusCodesText(const std::vector<StatusRange>& codes) {
+    // libconfig arrays hold one type: every entry as a range string when they mix
+    bool ranges = false;
+    for (const auto& r : codes) ranges |= r.low != r.high;
+    std::string out = "[";
+    for (size_t i = 0; i < codes.size(); ++i) {
+        const auto& r = codes[i];
+        out += (i ? ", " : " ") +
+               (ranges ? quote(std::to_string(r.low) + "-" + std::to_string(r.high)) : std::to_string(r.low));
+    }
+    return out + " ]";
+}
+
+const Section<CheckConfig>& check() {
+    using C = CheckConfig;
+    using T = CheckType;
+    static const Section<C> s{
+        "virtual_servers.real_servers.checks",
+        {
+            required(choice("type", &C::type,
+                            {{"tcp", T::Tcp}, {"http", T::Http}, {"https", T::Https}, {"script", T::Script}},
+                            {"string", "required", "`tcp` `http` `https` `script`", "the probe"})),
+            duration("delay_loop", &C::delayLoop, 0.01, kDay,
+                     {"duration", "the service's", "0.01..86400", "interval between checks"}),
+            duration(
+                "connect_timeout", &C::connectTimeout, 0.01, 3600,
+                {"duration", "the service's", "0.01..3600", "connect (and, unless `read_timeout`, response) timeout"}),
+            integer("retry", &C::retry, 0, 100,
+                    {"integer", "the service's", "0..100", "retries before a failure counts"}),
+            duration("delay_before_retry", &C::delayBeforeRetry, 0, 3600,
+                     {"duration", "the service's", "0..3600", "wait before a retry"}),
+            duration("warmup", &C::warmup, 0, kDay,
+                     {"duration", "the service's", "0..86400", "random delay before the first check"}),
+            integer("rise", &C::rise, 1, 1000, {"integer", "`1`", "1..1000", "successes in a row to come up"}),
+            integer("fall", &C::fall, 1, 1000, {"integer", "`1`", "1..1000", "failures in a row to go down"}),
+            address("connect_ip", &C::connectIp,
+                    {"string", "the real server's", "address", "check this address instead"}),
+            integer("connect_port", &C::connectPort, 1, 65535,
+                    {"integer", "the real server's", "1..65535", "check this port instead"}),
+            address("bind_ip", &C::bindIp, {"string", "none", "address", "source address of the check"}),
+            forTypes(custom<C>(
+                         "path", {"string", "`\"/\"`", "starts with `/`", "http/https: the request path"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto p = r.string(st, "path", false);
+                             if (!p) return;
+                             c.path = *p;
+                             if ((*p)[0] != '/') r.error(st, r.childPath("path"), "a path starts with '/'");
+                         },
+                         [](Out& o, const C& c) { o.set("path", quote(c.path)); }),
+                     {T::Http, T::Https}),
+            forTypes(custom<C>(
+                         "status_codes",
+                         {"array", "`[ \"200-299\" ]`", "codes 100..599 or `\"LOW-HIGH\"`",
+                          "http/https: healthy status codes"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             if (auto v = statusCodes(r, st)) c.statusCodes = std::move(*v);
+                         },
+                         [](Out& o, const C& c) { o.set("status_codes", statusCodesText(c.statusCodes)); }),
+                     {T::Http, T::Https}),
+            forTypes(custom<C>(
+                         "digest",
+                         {"string", "none", "32 hex digits",
+                          "http/https: MD5 of the body, as `directord --genhash URL` (and keepalived's genhash) print"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto d = r.string(st, "digest");
+                             if (!d) return;
+                             if (d->size() != 32 || d->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+                                 r.error(st, r.childPath("digest"),
+                                         "an MD5 digest is 32 hex digits (directord --genhash URL prints it)");
+                             for (auto& ch : *d) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                             c.digest = *d;
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.digest.empty()) o.set("digest", quote(c.digest));
+                         }),
+                     {T::Http, T::Https}),
+            forTypes(custom<C>(
+                         "regex", {"string", "none", "POSIX extended", "http/https: the body must match"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto re = r.string(st, "regex", false);
+                             if (!re) return;
+                             c.regex = *re;
+                             regex_t compiled;
+                             const int rc = regcomp(&compiled, re->c_str(), REG_EXTENDED | REG_NOSUB);
+                             if (rc != 0) {
+                                 char msg[256];
+                                 regerror(rc, &compiled, msg, sizeof msg);
+                                 r.error(st, r.childPath("regex"), std::string("not a POSIX extended regex: ") + msg);
+                             } else {
+                                 regfree(&compiled);
+                             }
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.regex.empty()) o.set("regex", quote(c.regex));
+                         }),
+                     {T::Http, T::Https}),
+            forTypes(boolean("regex_no_match", &C::regexNoMatch,
+                             {"bool", "`false`", "", "http/https: healthy when the regex does not match"}),
+                     {T::Http, T::Https}),
+            forTypes(string("virtualhost", &C::virtualhost, {"string", "the service's", "", "http/https: Host header"}),
+                     {T::Http, T::Https}),
+            forTypes(choice<C, std::string>("http_version", &C::httpVersion, {{"1.0", "1.0"}, {"1.1", "1.1"}},
+                                            {"string", "`\"1.0\"`", "`1.0` `1.1`", "http/https: request version"}),
+                     {T::Http, T::Https}),
+            forTypes(integer("max_body", &C::maxBody, 0, 1 << 30,
+                             {"integer", "`1048576`", "0..1073741824", "http/https: bytes of body read at most"}),
+                     {T::Http, T::Https}),
+            forTypes(duration("read_timeout", &C::readTimeout, 0.01, 3600,
+                              {"duration", "`connect_timeout`", "0.01..3600", "http/https: response timeout"}),
+                     {T::Http, T::Https}),
+            forTypes(string("sni", &C::sni, {"string", "the virtualhost", "", "https: TLS server name"}), {T::Https}),
+            forTypes(
+                boolean("verify", &C::verify, {"bool", "`false`", "", "https: verify the certificate and host name"}),
+                {T::Https}),
+            forTypes(string("ca_file", &C::caFile, {"string", "system CAs", "path", "https: CA bundle for `verify`"}),
+                     {T::Https}),
+            forTypes(string("cert_file", &C::certFile,
+                            {"string", "none", "path", "https: client certificate (with `key_file`)"}),
+                     {T::Https}),
+            forTypes(string("key_file", &C::keyFile, {"string", "none", "path", "https: client key"}), {T::Https}),
+            forTypes(
+                required(command("script", &C::command, {"command", "required", "", "script: the check; exit 0 = up"})),
+                {T::Script}),
+            forTypes(
+                string("user", &C::user, {"string", "`global.script_user`", "a user name", "script: user it runs as"}),
+                {T::Script}),
+            forTypes(
+                duration("timeout", &C::timeout, 0.01, 3600,
+                         {"duration", "`connect_timeout`", "0.01..3600", "script: killed (process group) after this"}),
+                {T::Script}),
+            forTypes(boolean("dynamic_weight", &C::dynamicWeight,
+                             {"bool", "`false`", "",
+                              "script: exit codes 2..255 set the weight to code - 2 (keepalived's misc_dynamic)"}),
+                     {T::Script}),
+        },
+        nullptr,
+        [](Reader& r, C& c) {
+            if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
+                r.error("cert_file and key_file go together");
+        },
+        [](C& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<RealServer>& realServer() {
+    using R = RealServer;
+    static const Section<R> s{
+        "virtual_servers.real_servers",
+        {
+            required(address("address", &R::address, {"string", "required", "address", "real server address"})),
+            integer("port", &R::port, 0, 65535,
+                    {"integer", "the virtual port", "1..65535 (0 with fwmark)", "real server port"}),
+            integer("weight", &R::weight, 0, 65535,
+                    {"integer", "`1`", "0..65535", "scheduling weight; 0 = quiesced (no new connections)"}),
+            integer(
+                "upper_threshold", &R::upperThreshold, 0, 65535,
+                {"integer", "`0`", "0..65535", "more connections than this: overloaded, no new ones (0: no limit)"}),
+            integer("lower_threshold", &R::lowerThreshold, 0, 65535,
+                    {"integer", "`0`", "0..65535", "an overloaded server takes connections again below this"}),
+            choice("forwarding", &R::forwarding, kForwarding,
+                   {"string", "the service's", "`nat` `dr` `tun`", "forwarding method for this server"}),
+            custom<R>(
+                "inhibit_on_failure", {"bool", "the service's", "", "overrides the service's `inhibit_on_failure`"},
+                [](Reader& r, const libconfig::Setting& st, R& rs) {
+                    if (auto v = r.boolean(st, "inhibit_on_failure")) rs.inhibitOnFailure = *v;
+                },
+                [](Out& o, const R& rs) {
+                    if (rs.inhibitOnFailure) o.set("inhibit_on_failure", *rs.inhibitOnFailure ? "true" : "false");
+                }),
+            command("notify_up", &R::notifyUp, {"command", "none", "", "run when the server comes up"}),
+            command("notify_down", &R::notifyDown, {"command", "none", "", "run when the server goes down"}),
+            list("checks", &R::checks, check(),
+                 {"list of groups", "none: always up", "", "health checks; the server is up when all are up"}),
+        },
+        nullptr,
+        nullptr,
+        [](R& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+std::string notForFwmark(const std::string& key) {
+    return "'" + key + "' does not apply to a fwmark virtual server (the firewall mark selects the traffic)";
+}
+
+const Section<VirtualServer>& virtualServer() {
+    using V = VirtualServer;
+    auto addressOnly = [](Setting<V> st) {
+        const std::string key(st.key);
+        st.notHere = [key](const Reader& r, const V&) -> std::optional<std::string> {
+            if (r.has("fwmark")) return notForFwmark(key);
+            return std::nullopt;
+        };
+        st.writeIf = [](const V& v) { return v.fwmark == 0; };
+        return st;
+    };
+    static const Section<V> s{
+        "virtual_servers",
+        {
+            custom<V>(
+                "address", {"string", "required unless `fwmark`", "IPv4 or IPv6", "virtual IP"},
+                [](Reader& r, const libconfig::Setting& st, V& vs) {
+                    if (r.has("fwmark")) return;  // both: reported once, by the section
+                    vs.address = r.address(st, "address");
+                    if (vs.address) vs.family = vs.address->family();
+                },
+                [](Out& o, const V& vs) {
+                    if (!vs.fwmark) o.set("address", quote(vs.address ? vs.address->str() : ""));
+                }),
+            addressOnly(required(integer(
+                "port", &V::port, 0, 65535,
+                {"integer", "required with `address`", "0..65535", "virtual port (0: all ports, with persistence)"}))),
+            addressOnly(choice<V, std::string>("protocol", &V::protocol,
+                                               {{"tcp", "tcp"}, {"udp", "udp"}, {"sctp", "sctp"}},
+                                               {"string", "`\"tcp\"`", "`tcp` `udp` `sctp`", "protocol"})),
+            [] {
+                auto st = integer("fwmark", &V::fwmark, 1, 4294967295LL,
+                                  {"integer", "none", "1..4294967295", "firewall-mark service instead of an address"});
+                st.writeIf = [](const V& vs) { return vs.fwmark != 0; };
+                return st;
+            }(),
+            [] {
+                auto st = choice("family", &V::family, kFamilies,
+                                 {"string", "`\"ipv4\"`", "`ipv4` `ipv6`", "family of a fwmark service"});
+                st.notHere = [](const Reader& r, const V&) -> std::optional<std::string> {
+                    if (r.has("fwmark")) return std::nullopt;
+                    return "'family' is for fwmark virtual servers (one with an address has that address's family)";
+                };
+                st.writeIf = [](const V& vs) { return vs.fwmark != 0; };
+                return st;
+            }(),
+            custom<V>(
+                "scheduler",
+                {"string", "`\"wlc\"`",
+                 "`rr` `wrr` `lc` `wlc` `sed` `nq` `sh` `dh` `mh` `lblc` `lblcr` `fo` `ovf` `twos`", "IPVS scheduler"},
+                [](Reader& r, const libconfig::Setting& st, V& vs) {
+                    auto name = r.string(st, "scheduler");
+                    if (!name) return;
+                    if (kmod::findScheduler(*name)) vs.scheduler = *name;
+                    else
+                        r.error(st, r.childPath("scheduler"),
+                                "unknown scheduler '" + *name + "' (" + kmod::schedulerNames() + ")");
+                },
+                [](Out& o, const V& vs) { o.set("scheduler", quote(vs.scheduler)); }),
+            custom<V>(
+                "scheduler_flags",
+                {"array of strings", "none", "`fallback` `port`",
+                 "sh/mh only: fall back to another server when the chosen one is unavailable; hash the source port too"},
+                [](Reader& r, const libconfig::Setting& st, V& vs) {
+                    auto flags = r.strings(st, "scheduler_flags");
+                    if (!flags) return;
+                    for (const auto& f : *flags) {
+                        if (f == "fallback") vs.schedFallback = true;
+                        else if (f == "port") vs.schedPort = true;
+                        else
+                            r.error(st, r.childPath("scheduler_flags"),
+                                    "unknown scheduler flag '" + f + "' (fallback, port)");
+                    }
+                    const auto* info = kmod::findScheduler(vs.scheduler);
+                    if (!flags->empty() && !(info && info->hashFlags))
+                        r.error(st, r.childPath("scheduler_flags"),
+                                "scheduler flags apply to the sh and mh schedulers only");
+                },
+                [](Out& o, const V& vs) {
+                    std::vector<std::string> flags;
+                    if (vs.schedFallback) flags.push_back("fallback");
+                    if (vs.schedPort) flags.push_back("port");
+                    if (!flags.empty()) o.set("scheduler_flags", strings(flags));
+                }),
+            choice("forwarding", &V::forwarding, kForwarding,
+                   {"string", "`\"nat\"`", "`nat` `dr` `tun`",
+                    "forwarding method for real servers that do not set their own"}),
+            group("tunnel", &V::tunnel, tunnel(), {"group", "", "", "tunnel settings for `tun`"}, nullptr,
+                  [](const V& vs) { return vs.forwarding == Forwarding::Tunnel || vs.tunnel != Tunnel{}; }),
+            integer("persistence_timeout", &V::persistenceTimeout, 0, 2678400,
+                    {"integer (s)", "`0`", "0..2678400", ">0: a client returns to the same real server for this long"}),
+            custom<V>(
+                "persistence_netmask",
+                {"netmask or prefix", "`32` / `128`", "IPv4: `\"255.255.255.0\"` or 0..32; IPv6: 0..128",
+                 "clients in the same network share persistence"},
+                [](Reader& r, const libconfig::Setting& st, V& vs) {
+                    const int maxp = vs.family == base::Family::V4 ? 32 : 128;
+                    if (st.getType() == libconfig::Setting::TypeString && vs.family == base::Family::V4) {
+                        const std::string text = static_cast<const char*>(st);
+                        auto a = base::IpAddress::parse(text);
+                        const std::uint32_t m = a && a->isV4() ? a->v4HostOrder() : 1;
+                        const int ones = __builtin_popcount(m);
+                        if (!a || !a->isV4() || (ones < 32 && (m << ones) != 0))
+                            r.error(st, r.childPath("persistence_netmask"),
+                                    "'" + text + "' is not a netmask like 255.255.255.0");
+                        else vs.persistenceNetmask = ones;
+                    } else if (auto p = r.integer(st, "persistence_netmask", 0, maxp)) {
+                        vs.persistenceNetmask = static_cast<int>(*p);
+                    }
+                },
+                [](Out& o, const V& vs) { o.set("persistence_netmask", std::to_string(vs.netmaskPrefix())); }),
+            string("persistence_engine", &V::persistenceEngine, {"string", "none", "`sip`", "IPVS persistence engine"},
+                   Empty::Omitted),
+            boolean("one_packet", &V::onePacket,
+                    {"bool", "`false`", "", "UDP: schedule every datagram on its own (ipvsadm `-o`)"}),
+            integer("quorum", &V::quorum, 0, 1 << 30,
+                    {"integer", "`1`", "0..1073741824",
+                     "least total weight of live real servers; below it the sorry server takes over"}),
+            integer("hysteresis", &V::hysteresis, 0, 1 << 30,
+                    {"integer", "`0`", "0..1073741824",
+                     "quorum is regained at `quorum + hysteresis`, lost below `quorum - hysteresis`"}),
+            command("quorum_up", &V::quorumUp, {"command", "none", "", "run when quorum is regained"}),
+            command("quorum_down", &V::quorumDown, {"command", "none", "", "run when quorum is lost"}),
+            [] {
+                auto st = custom<V>(
+                    "sorry_server", {"group", "none", "", "server used while quorum is lost"},
+                    [](Reader& r, const libconfig::Setting& g, V& vs) {
+                        if (!g.isGroup())
+                            return r.error(g, r.childPath("sorry_server"),
+                                           "expected a group { ... }, got " + typeName(g));
+                        SorryServer ss;
+                        ss.port = vs.port;
+                        Reader sub(r.diags(), g, r.childPath("sorry_server"), r.fallbackFile());
+                        readSection(sub, sorryServer(), ss);
+                        vs.sorryServer = ss;
+                    },
+                    [](Out& o, const V& vs) {
+                        if (!vs.sorryServer) return;
+                        o.open("sorry_server = {");
+                        writeSection(o, sorryServer(), *vs.sorryServer);
+                        o.close("};");
+                    });
+                st.nested = [](std::vector<DocRow>& out) { appendRows(sorryServer(), out); };
+                return st;
+            }(),
+            boolean("inhibit_on_failure", &V::inhibitOnFailure,
+                    {"bool", "`false`", "",
+                     "a failed real server stays in the table with weight 0 instead of being removed"}),
+            boolean("alpha", &V::alpha,
+                    {"bool", "`false`", "", "real servers start down until their first successful check"}),
+            boolean("omega", &V::omega,
+                    {"bool", "`false`", "", "run real servers' `notify_down` and `quorum_down` at shutdown"}),
+            boolean("ha_suspend", &V::haSuspend,
+                    {"bool", "`false`", "", "check only while this director holds the virtual address"}),
+            string("virtualhost", &V::virtualhost,
+                   {"string", "none", "", "default Host header / SNI for HTTP and HTTPS checks"}),
+            duration("delay_loop", &V::delayLoop, 0.01, kDay,
+                     {"duration", "`60`", "0.01..86400", "default check interval"}),
+            duration("connect_timeout", &V::connectTimeout, 0.01, 3600,
+                     {"duration", "`5`", "0.01..3600", "default check connect/response timeout"}),
+            integer("retry", &V::retry, 0, 100,
+                    {"integer", "`1`", "0..100", "default retries of a failed check before it counts as failed"}),
+            duration("delay_before_retry", &V::delayBeforeRetry, 0, 3600,
+                     {"duration", "`1`", "0..3600", "default wait before a retry"}),
+            duration("warmup", &V::warmup, 0, kDay,
+                     {"duration", "`0`", "0..86400", "default: the first check waits a random time up to this"}),
+            list<V, RealServer>(
+                "real_servers", &V::realServers, realServer(), {"list of groups", "none", "", "the real servers"},
+                [](const V& vs, RealServer& rs) { rs.port = vs.port; },
+                [](Reader& r, const V& vs, RealServer& rs) {
+                    if (vs.fwmark != 0) return;
+                    if (!r.has("port") && vs.port == 0) r.error("missing required setting 'port'");
+                    else if (r.has("port") && rs.port == 0) r.errorAt("port", "0 is out of range (1..65535)");
+                }),
+        },
+        [](Reader& r, V&) {
+            const bool mark = r.has("fwmark"), addr = r.has("address");
+            if (mark && addr) r.error("set either address (with port and protocol) or fwmark, not both");
+            if (!mark && !addr) r.error("missing required setting 'address' (or 'fwmark')");
+        },
+        [](Reader&, V& vs) {
+            if (vs.persistenceNetmask < 0) vs.persistenceNetmask = vs.family == base::Family::V4 ? 32 : 128;
+        },
+        [](V& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+}  // namespace
+
+const Section<Config>& root() {
+    static const Section<Config> s{
+        "",
+        {
+            group("global", &Config::global, global(), {"group", "", "", "daemon-wide settings"}),
+            list("vrrp_scripts", &Config::vrrpScripts, vrrpScript(),
+                 {"list of groups", "none", "", "scripts VRRP instances track"}),
+            list("vrrp_instances", &Config::vrrpInstances, vrrpInstance(),
+                 {"list of groups", "none", "", "VRRP virtual routers"}),
+            list("vrrp_sync_groups", &Config::syncGroups, syncGroup(),
+                 {"list of groups", "none", "", "instances that change state together"}),
+            list("virtual_servers", &Config::virtualServers, virtualServer(),
+                 {"list of groups", "none", "", "IPVS virtual services and their real servers"}),
+        }};
+    return s;
+}
+
+std::vector<DocRow> reference() {
+    std::vector<DocRow> out;
+    appendRows(root(), out);
+    return out;
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string seconds(Duration d) {
+    const double v = std::chrono::duration<double>(d).count();
+    char buf[40];
+    for (int prec = 6; prec <= 17; ++prec) {
+        std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
+    std::string s = buf;
+    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
+}
+
+std::string strings(const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : " ") + quote(v[i]);
+    return s + (v.empty() ? "]" : " ]");
+}
+
+}  // namespace conf::schema
