@@ -19,7 +19,7 @@ LoadResult finishLoad(libconfig::Config& lc, const std::string& file) {
     LoadResult result;
     Config cfg;
     cfg.file = file;
-    Reader r(result.diagnostics, lc.getRoot(), "", file);
+    Reader r(result.diagnostics, lc.getRoot(), file);
     schema::readSection(r, schema::root(), cfg);
     validate(cfg, result.diagnostics);
     // By line within each file; files in the order their first problem was found.
@@ -42,11 +42,13 @@ template <class ReadFn>
 LoadResult guardedLoad(const std::string& file, const std::string& includeDir, ReadFn read) {
     LoadResult result;
     try {
-        libconfig::Config lc;
-        lc.setIncludeDir(includeDir.c_str());
-        lc.setAutoConvert(false);
-        read(lc);
-        return finishLoad(lc, file);
+        auto lc = std::make_shared<libconfig::Config>();
+        lc->setIncludeDir(includeDir.c_str());
+        lc->setAutoConvert(false);
+        read(*lc);
+        LoadResult done = finishLoad(*lc, file);
+        done.parsed = std::move(lc);
+        return done;
     } catch (const libconfig::ParseException& e) {
         const std::string f = e.getFile() ? e.getFile() : file;
         const std::string what = e.getError() ? e.getError() : "";

@@ -2,6 +2,7 @@
 // folder), then every setting type- and range-checked, then cross-references (Validate.h). All
 // problems are collected; nothing throws past loadFile/loadString.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,9 @@ namespace conf {
 struct LoadResult {
     std::optional<Config> config;  // set only when there are no diagnostics
     Diagnostics diagnostics;
+    // The parsed file itself, freed with the result: tearing down a big one takes a while, so a
+    // caller in a hurry (the supervisor on SIGHUP) may keep it until its work is out.
+    std::shared_ptr<void> parsed;
     bool ok() const { return config.has_value(); }
 };
 

@@ -79,8 +79,16 @@ std::optional<std::vector<std::string>> splitWords(std::string_view text) {
     return words;
 }
 
+std::string Reader::path() const {
+    if (!parent_) return "";
+    std::string p = parent_->childPath(key_);
+    if (index_ >= 0) p += "[" + std::to_string(index_) + "]";
+    return p;
+}
+
 std::string Reader::childPath(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    std::string p = path();
+    return p.empty() ? std::string(key) : p + "." + std::string(key);
 }
 
 Location Reader::location() const { return locationOf(group_, fallbackFile_); }
@@ -96,7 +104,7 @@ void Reader::error(const libconfig::Setting& s, const std::string& path, const s
     diags_.push_back(Diagnostic{loc.file, loc.line, path, message});
 }
 
-void Reader::error(const std::string& message) { error(group_, path_, message); }
+void Reader::error(const std::string& message) { error(group_, path(), message); }
 
 void Reader::errorAt(std::string_view key, const std::string& message) {
     if (const auto* c = child(key)) error(*c, childPath(key), message);

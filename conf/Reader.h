@@ -18,11 +18,17 @@ namespace conf {
 
 class Reader {
 public:
-    Reader(Diagnostics& diags, const libconfig::Setting& group, std::string path, std::string fallbackFile)
-        : diags_(diags), group_(group), path_(std::move(path)), fallbackFile_(std::move(fallbackFile)) {}
+    // The top level.
+    Reader(Diagnostics& diags, const libconfig::Setting& group, std::string fallbackFile)
+        : diags_(diags), group_(group), fallbackFile_(std::move(fallbackFile)) {}
+    // A group under `parent`: its child `key`, or element `index` of that child (a list of groups).
+    // The path ("virtual_servers[3].real_servers[0]") is spelled out only for a diagnostic.
+    Reader(const Reader& parent, const libconfig::Setting& group, std::string_view key, int index = -1)
+        : diags_(parent.diags_), group_(group), fallbackFile_(parent.fallbackFile_), parent_(&parent), key_(key),
+          index_(index) {}
 
     const libconfig::Setting& group() const { return group_; }
-    const std::string& path() const { return path_; }
+    std::string path() const;
     std::string childPath(std::string_view key) const;
     Location location() const;
     Diagnostics& diags() { return diags_; }
@@ -64,8 +70,10 @@ public:
 private:
     Diagnostics& diags_;
     const libconfig::Setting& group_;
-    std::string path_;
     std::string fallbackFile_;
+    const Reader* parent_ = nullptr;
+    std::string_view key_;
+    int index_ = -1;
     std::vector<std::pair<std::string_view, const libconfig::Setting*>> children_;
 };
 

@@ -324,7 +324,7 @@ Setting<T> group(std::string_view key, C T::*m, const Section<C>& sub, Doc doc,
     s.read = [key, m, &sub, present](Reader& r, const libconfig::Setting& st, T& obj) {
         if (!st.isGroup()) return r.error(st, r.childPath(key), "expected a group { ... }, got " + typeName(st));
         if (present) present(obj);
-        Reader g(r.diags(), st, r.childPath(key), r.fallbackFile());
+        Reader g(r, st, key);
         readSection(g, sub, obj.*m);
     };
     s.write = [key, m, &sub, writeIf](Out& o, const T& obj) {
@@ -345,7 +345,7 @@ Setting<T> groupSelf(std::string_view key, const Section<T>& sub, Doc doc,
     Setting<T> s{key, doc};
     s.read = [key, &sub](Reader& r, const libconfig::Setting& st, T& obj) {
         if (!st.isGroup()) return r.error(st, r.childPath(key), "expected a group { ... }, got " + typeName(st));
-        Reader g(r.diags(), st, r.childPath(key), r.fallbackFile());
+        Reader g(r, st, key);
         readSection(g, sub, obj);
     };
     s.write = [key, &sub, writeIf](Out& o, const T& obj) {
@@ -371,14 +371,13 @@ Setting<T> list(std::string_view key, std::vector<C> T::*m, const Section<C>& su
         (obj.*m).reserve(static_cast<size_t>(st.getLength()));
         for (int i = 0; i < st.getLength(); ++i) {
             const libconfig::Setting& e = st[i];
-            const std::string path = r.childPath(key) + "[" + std::to_string(i) + "]";
             if (!e.isGroup()) {
-                r.error(e, path, "expected a group { ... }, got " + typeName(e));
+                r.error(e, r.childPath(key) + "[" + std::to_string(i) + "]", "expected a group { ... }, got " + typeName(e));
                 continue;
             }
             C item{};
             if (init) init(obj, item);
-            Reader g(r.diags(), e, path, r.fallbackFile());
+            Reader g(r, e, key, i);
             readSection(g, sub, item);
             if (check) check(g, obj, item);
             (obj.*m).push_back(std::move(item));

@@ -336,17 +336,17 @@ Setting<VrrpInstance> addresses(std::string_view key, std::vector<VirtualAddress
                 return r.error(list, r.childPath(key), "expected a list of addresses, got " + typeName(list));
             for (int i = 0; i < list.getLength(); ++i) {
                 const libconfig::Setting& e = list[i];
-                const std::string path = r.childPath(key) + "[" + std::to_string(i) + "]";
+                auto path = [&] { return r.childPath(key) + "[" + std::to_string(i) + "]"; };
                 VirtualAddress va;
                 if (e.getType() == libconfig::Setting::TypeString) {
-                    if (parsePrefix(r, e, path, static_cast<const char*>(e), va)) (v.*m).push_back(va);
+                    if (parsePrefix(r, e, path(), static_cast<const char*>(e), va)) (v.*m).push_back(va);
                 } else if (e.isGroup()) {
-                    Reader g(r.diags(), e, path, r.fallbackFile());
+                    Reader g(r, e, key, i);
                     const size_t before = r.diags().size();
                     readSection(g, virtualAddress(), va);
                     if (r.diags().size() == before) (v.*m).push_back(va);
                 } else {
-                    r.error(e, path, "expected an address string or a group { address = ...; }, got " + typeName(e));
+                    r.error(e, path(), "expected an address string or a group { address = ...; }, got " + typeName(e));
                 }
             }
         },
@@ -921,7 +921,7 @@ const Section<VirtualServer>& virtualServer() {
                                            "expected a group { ... }, got " + typeName(g));
                         SorryServer ss;
                         ss.port = vs.port;
-                        Reader sub(r.diags(), g, r.childPath("sorry_server"), r.fallbackFile());
+                        Reader sub(r, g, "sorry_server");
                         readSection(sub, sorryServer(), ss);
                         vs.sorryServer = ss;
                     },

@@ -65,9 +65,13 @@ std::optional<bool> QuorumTracker::update(long live, int quorum, int hysteresis)
     return up_;
 }
 
-kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health) {
+namespace {
+
+template <class Want>
+kmod::TableState build(const conf::Config& cfg, const HealthView& health, Want want) {
     kmod::TableState t;
     for (const auto& vs : cfg.virtualServers) {
+        if (!want(vs)) continue;
         const kmod::Service s = serviceOf(vs);
         t.addService(s);
         if (vs.sorryServer && health.quorumLost.contains(s.key)) {
@@ -95,6 +99,17 @@ kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health)
         }
     }
     return t;
+}
+
+}  // namespace
+
+kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health) {
+    return build(cfg, health, [](const conf::VirtualServer&) { return true; });
+}
+
+kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health,
+                              const std::set<kmod::ServiceKey>& only) {
+    return build(cfg, health, [&](const conf::VirtualServer& vs) { return only.contains(serviceKey(vs)); });
 }
 
 }  // namespace director

@@ -45,5 +45,7 @@ kmod::ServiceKey serviceKey(const conf::VirtualServer& vs);
 kmod::Service serviceOf(const conf::VirtualServer& vs);
 kmod::Dest destOf(const conf::VirtualServer& vs, const conf::RealServer& rs);
 kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health = {});
+// The same for the services in `only` (a reload or a health change touches a few of many).
+kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health, const std::set<kmod::ServiceKey>& only);
 
 }  // namespace director

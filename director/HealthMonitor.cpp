@@ -8,43 +8,62 @@ const char* healthName(bool up) { return up ? "UP" : "DOWN"; }
 }  // namespace
 
 HealthMonitor::HealthMonitor(base::TimerFactory& timers, ProbeFactory& probes, CommandRunner& commands,
-                             std::function<void()> onChange)
+                             std::function<void(const std::set<kmod::ServiceKey>&)> onChange)
     : timers_(timers), probes_(probes), commands_(commands), onChange_(std::move(onChange)) {}
 
 HealthMonitor::~HealthMonitor() { stop(); }
 
-void HealthMonitor::configure(const conf::Config& cfg) {
-    std::map<std::string, Session> next;
-    std::map<RsId, Server> servers;
-    size_t kept = 0, added = 0;
+void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::ServiceKey>* touched) {
+    auto affected = [touched](const kmod::ServiceKey& k) { return !touched || touched->contains(k); };
+    // The servers of the affected services: all of them, or the ranges of the touched ones.
+    auto eachAffected = [&](auto fn) {
+        if (!touched) {
+            for (auto it = servers_.begin(); it != servers_.end();) it = fn(it);
+            return;
+        }
+        for (const auto& k : *touched)
+            for (auto it = servers_.lower_bound({k, kmod::DestKey{}}); it != servers_.end() && it->first.first == k;)
+                it = fn(it);
+    };
+    // 1. The affected servers let go of their sessions (a session still used elsewhere stays).
+    std::set<std::string> released;
+    eachAffected([&](std::map<RsId, Server>::iterator it) {
+        for (const auto& key : it->second.sessionKeys)
+            if (auto s = sessions_.find(key); s != sessions_.end()) {
+                s->second.servers.erase(it->first);
+                released.insert(key);
+            }
+        view_.servers.erase(it->first);
+        return servers_.erase(it);
+    });
+    // 2. The affected virtual servers of the new config take their sessions: an unchanged check
+    // keeps its session and state, a new one gets a new session.
+    std::set<std::string> fresh, attached;
+    size_t added = 0;
     for (const auto& vs : cfg.virtualServers) {
         const auto vsKey = serviceKey(vs);
+        if (!affected(vsKey)) continue;
+        const std::string vsName = vs.str();
         for (const auto& rs : vs.realServers) {
             const RsId id{vsKey, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-            Server srv{vs.str(), conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser};
+            Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser};
             for (const auto& c : rs.checks) {
-                const std::string key = checkKey(cfg, vs, rs, c);
+                std::string key = checkKey(cfg, vs, rs, c);
                 srv.sessionKeys.push_back(key);
-                if (auto it = next.find(key); it != next.end()) {
+                attached.insert(key);
+                if (auto it = sessions_.find(key); it != sessions_.end()) {
                     it->second.servers.insert(id);
                     continue;
                 }
-                if (auto old = sessions_.find(key); old != sessions_.end()) {
-                    Session s = std::move(old->second);
-                    sessions_.erase(old);
-                    s.servers = {id};
-                    s.suspendedBy.clear();
-                    next.emplace(key, std::move(s));
-                    ++kept;
-                    continue;
-                }
+                ++added;
+                fresh.insert(key);
                 std::string why;
                 auto probe = probes_.make(cfg, vs, rs, c, why);
                 if (!probe) {
-                    base::log::error("check: vs ", vs.str(), " rs ", conf::realServerStr(rs), ": cannot run its ",
-                                     conf::name(c.type), " check: ", why, "; the server counts as down until fixed");
+                    base::log::error("check: vs ", vsName, " rs ", srv.rsName, ": cannot run its ", conf::name(c.type),
+                                     " check: ", why, "; the server counts as down until fixed");
                     // A check that cannot run is a failing check: the server stays down.
-                    next.emplace(key, Session{nullptr, {id}, conf::name(c.type), why, {}});
+                    sessions_.emplace(key, Session{nullptr, {id}, conf::name(c.type), why, {}});
                     continue;
                 }
                 Session s;
@@ -57,26 +76,32 @@ void HealthMonitor::configure(const conf::Config& cfg) {
                            std::to_string(c.connectPort.value_or(rs.port));
                 s.check->addListener([this, key](healthcheck::CheckSession&,
                                                  const healthcheck::CheckSession::Event& e) { onEvent(key, e); });
-                next.emplace(key, std::move(s));
-                ++added;
+                sessions_.emplace(std::move(key), std::move(s));
             }
-            servers.emplace(id, std::move(srv));
+            servers_.emplace(id, std::move(srv));
         }
     }
-    const size_t dropped = sessions_.size();
-    for (auto& [k, s] : sessions_)
-        if (s.check) s.check->stop();
-    sessions_ = std::move(next);
-    servers_ = std::move(servers);
-    for (auto& [k, s] : sessions_) {
-        if (!s.check) continue;
-        updatePause(s);
-        s.check->start();  // no-op for kept sessions
+    // 3. Sessions nobody uses any more stop.
+    size_t dropped = 0;
+    for (const auto& key : released) {
+        auto it = sessions_.find(key);
+        if (it == sessions_.end() || !it->second.servers.empty()) continue;
+        if (it->second.check) it->second.check->stop();
+        sessions_.erase(it);
+        ++dropped;
     }
-    // Recompute every server's health from its sessions (kept sessions bring their state).
-    view_.servers.clear();
-    for (const auto& [id, srv] : servers_)
-        if (!srv.sessionKeys.empty()) view_.servers[id] = evaluate(srv);
+    for (const auto& key : attached) {
+        auto it = sessions_.find(key);
+        if (it == sessions_.end() || !it->second.check) continue;
+        updatePause(it->second);
+        it->second.check->start();  // no-op for kept sessions
+    }
+    // The affected servers' health from their sessions (kept sessions bring their state).
+    eachAffected([&](std::map<RsId, Server>::iterator it) {
+        if (!it->second.sessionKeys.empty()) view_.servers[it->first] = evaluate(it->second);
+        return std::next(it);
+    });
+    const size_t kept = attached.size() - fresh.size();
     if (kept + added + dropped > 0)
         base::log::info("check: ", sessions_.size(), " checks (", kept, " kept, ", added, " new, ", dropped,
                         " dropped) for ", servers_.size(), " real servers");
@@ -107,13 +132,13 @@ RsHealth HealthMonitor::evaluate(const Server& s) const {
 void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSession::Event& e) {
     auto it = sessions_.find(key);
     if (it == sessions_.end()) return;
-    bool changed = false;
+    std::set<kmod::ServiceKey> changed;
     for (const auto& id : it->second.servers) {
         const Server& srv = servers_.at(id);
         const RsHealth now = evaluate(srv);
         RsHealth& was = view_.servers[id];
         if (now == was) continue;
-        changed = true;
+        changed.insert(id.first);
         if (now.up != was.up) {
             const int need = now.up ? it->second.check->timing().rise : it->second.check->timing().fall;
             base::log::notice("check: vs ", srv.vsName, " rs ", srv.rsName, ": ", healthName(was.up), " -> ",
@@ -131,7 +156,7 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
         }
         was = now;
     }
-    if (changed && onChange_) onChange_();
+    if (!changed.empty() && onChange_) onChange_(changed);
 }
 
 void HealthMonitor::updatePause(Session& s) {

@@ -23,11 +23,12 @@ namespace director {
 class HealthMonitor {
 public:
     HealthMonitor(base::TimerFactory& timers, ProbeFactory& probes, CommandRunner& commands,
-                  std::function<void()> onChange);
+                  std::function<void(const std::set<kmod::ServiceKey>& services)> onChange);
     ~HealthMonitor();
 
-    // Builds, keeps or drops sessions for `cfg` (reload: unchanged checks keep their state).
-    void configure(const conf::Config& cfg);
+    // Builds, keeps or drops sessions for `cfg` (reload: unchanged checks keep their state). With
+    // `touched`, only those virtual servers' real servers are looked at (the others are unchanged).
+    void configure(const conf::Config& cfg, const std::set<kmod::ServiceKey>* touched = nullptr);
     void stop();
     // omega: run notify_down for the real servers that are up.
     void runShutdownNotifiers();
@@ -61,7 +62,7 @@ private:
     base::TimerFactory& timers_;
     ProbeFactory& probes_;
     CommandRunner& commands_;
-    std::function<void()> onChange_;
+    std::function<void(const std::set<kmod::ServiceKey>&)> onChange_;
     std::map<std::string, Session> sessions_;
     std::map<RsId, Server> servers_;
     std::set<kmod::ServiceKey> suspended_;

@@ -81,7 +81,7 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
                      Deps deps)
     : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
       health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
-                                              [this] { requestRecompute(); })),
+                                              [this](const std::set<kmod::ServiceKey>& s) { requestRecompute(s); })),
       peer_(peer), resyncTimer_(io) {
     peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
 }
@@ -97,22 +97,31 @@ void LvsWorker::start() {
     scheduleResync();
 }
 
-void LvsWorker::requestRecompute() {
+void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
+    pendingServices_.insert(services.begin(), services.end());
     if (recomputePending_) return;
     recomputePending_ = true;
     asio::post(io_, [this] {
         recomputePending_ = false;
-        if (!stopped_) recompute();
+        const auto only = std::move(pendingServices_);
+        pendingServices_.clear();
+        if (!stopped_) recompute(&only);
     });
 }
 
-ReconcileOutcome LvsWorker::recompute() {
-    HealthView view = health_->view();
+ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
+    const HealthView& health = health_->view();
+    std::set<kmod::ServiceKey> lost;  // the services (of `only`) serving from their sorry server
     std::map<kmod::ServiceKey, QuorumTracker> quorum;
+    if (only) {
+        quorum = quorum_;
+        for (const auto& k : *only) quorum.erase(k);  // gone ones lose their tracker; kept ones are redone
+    }
     for (const auto& vs : cfg_.virtualServers) {
         const auto key = serviceKey(vs);
+        if (only && !only->contains(key)) continue;
         QuorumTracker tracker = quorum_.count(key) ? quorum_.at(key) : QuorumTracker{};
-        const long live = liveWeight(vs, view);
+        const long live = liveWeight(vs, health);
         if (auto change = tracker.update(live, vs.quorum, vs.hysteresis)) {
             base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ",
                                live, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
@@ -122,10 +131,26 @@ ReconcileOutcome LvsWorker::recompute() {
                 deps_.commands->run(cmd, cfg_.global.scriptUser,
                                     std::string(*change ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
         }
-        if (!tracker.up()) view.quorumLost.insert(key);
-        quorum.emplace(key, tracker);
+        if (!tracker.up()) lost.insert(key);
+        quorum.insert_or_assign(key, tracker);
     }
     quorum_ = std::move(quorum);
+    HealthView view;
+    view.quorumLost = std::move(lost);
+    if (only) {
+        // the services of `only` as health has them (the view's servers are all of them: a lookup)
+        const HealthView& h = health_->view();
+        HealthView part;
+        part.quorumLost = view.quorumLost;
+        for (const auto& k : *only) {
+            auto it = h.servers.lower_bound({k, kmod::DestKey{}});
+            for (; it != h.servers.end() && it->first.first == k; ++it) part.servers.insert(*it);
+        }
+        return reconciler_.setDesiredFor(*only, desiredTable(cfg_, part, *only));
+    }
+    for (const auto& [k, q] : quorum_)
+        if (!q.up()) view.quorumLost.insert(k);
+    view.servers = health.servers;
     return reconciler_.setDesired(desiredTable(cfg_, view));
 }
 
@@ -155,12 +180,14 @@ void LvsWorker::reload(conf::Config next) {
                            conf::name(next.global.dataPlane), "; that takes effect when directord restarts");
     const bool resyncChanged = next.global.resyncInterval != cfg_.global.resyncInterval;
     next.global.dataPlane = cfg_.global.dataPlane;
-    cfg_ = std::move(next);
+    std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
     applyTimeouts();
-    health_->configure(cfg_);
+    // a global change (script_user...) may reach every check; else only what the plan touched
+    health_->configure(cfg_, plan.globalChanged ? nullptr : &plan.vsTouched);
     updateSuspension();
-    const auto out = recompute();
+    // only the services the plan touched (health that changed meanwhile asks for its own)
+    const auto out = recompute(&plan.vsTouched);
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
 }

@@ -66,9 +66,12 @@ private:
     void applyTimeouts();
     void scheduleResync();
     void onRole(const protocol::RoleMsg& role);
-    // Health or config changed: recompute the desired table (coalesced: once per loop turn).
-    void requestRecompute();
-    ReconcileOutcome recompute();
+    // Health changed for `services`: recompute their part of the desired table (coalesced: once
+    // per loop turn for everything asked meanwhile).
+    void requestRecompute(const std::set<kmod::ServiceKey>& services);
+    // The desired table, all of it or only `only`'s services, applied.
+    ReconcileOutcome recompute(const std::set<kmod::ServiceKey>* only = nullptr);
+    std::set<kmod::ServiceKey> pendingServices_;
     void updateSuspension();
 
     asio::io_context& io_;

@@ -13,6 +13,52 @@ ReconcileOutcome Reconciler::setDesired(kmod::TableState desired) {
     return converge("apply");
 }
 
+ReconcileOutcome Reconciler::setDesiredFor(const std::set<kmod::ServiceKey>& keys, kmod::TableState part) {
+    if (!applied_) {  // the table's state is not known: a full converge reads it
+        for (const auto& k : keys) {
+            if (auto it = part.services.find(k); it != part.services.end()) desired_.services[k] = it->second;
+            else desired_.services.erase(k);
+        }
+        for (const auto& [k, e] : desired_.services) owned_.insert(k);
+        return converge("apply");
+    }
+    kmod::TableState before;
+    for (const auto& k : keys) {
+        if (auto it = applied_->services.find(k); it != applied_->services.end()) before.services.emplace(k, it->second);
+        if (auto it = part.services.find(k); it != part.services.end()) {
+            desired_.services[k] = it->second;
+            owned_.insert(k);
+        } else {
+            desired_.services.erase(k);
+        }
+    }
+    ReconcileOutcome out;
+    out.dumped = true;
+    out.ops = kmod::diff(before, part);
+    if (out.ops.empty()) return out;
+    for (const auto& op : out.ops) base::log::debug("ipvs: apply: ", op.str());
+    const auto started = std::chrono::steady_clock::now();
+    out.result = table_.apply(out.ops);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (!out.result.ok()) {
+        applied_.reset();  // read the table back next time
+        const auto& f = *out.result.firstFailure;
+        base::log::error("ipvs: apply: ", out.result.failed, " of ", out.ops.size(), " ops refused; first: ",
+                         f.op.str(), ": ", f.error.message(), "; will retry at the next resync");
+        return out;
+    }
+    for (const auto& k : keys) {
+        if (auto it = part.services.find(k); it != part.services.end()) applied_->services[k] = std::move(it->second);
+        else {
+            applied_->services.erase(k);
+            owned_.erase(k);
+        }
+    }
+    base::log::info("ipvs: apply: ", out.ops.size(), " ops applied to the ", table_.name(), " table in ", ms, " ms");
+    return out;
+}
+
 ReconcileOutcome Reconciler::resync() { return converge("resync"); }
 
 ReconcileOutcome Reconciler::releaseOwned() {

@@ -24,6 +24,9 @@ public:
     explicit Reconciler(kmod::IpvsTable& table) : table_(table) {}
 
     ReconcileOutcome setDesired(kmod::TableState desired);
+    // Only the services in `keys` change: `part` holds what they should be (a key it lacks is
+    // no longer wanted). Diffs and applies just those; the rest of the table is not looked at.
+    ReconcileOutcome setDesiredFor(const std::set<kmod::ServiceKey>& keys, kmod::TableState part);
     // Full dump and repair. Logs each repaired difference: someone changed the table behind our back.
     ReconcileOutcome resync();
     // Deletes every service the director owns (shutdown with flush_on_stop = created).

@@ -35,6 +35,15 @@ ReloadPlan planReload(const conf::Config& before, const conf::Config& after) {
     compare(
         before.vrrpInstances, after.vrrpInstances, [](const conf::VrrpInstance& v) { return v.name; },
         [](const conf::VrrpInstance& v) { return v.name; }, p.vrrpAdded, p.vrrpRemoved, p.vrrpChanged, p.vrrpKept);
+    std::map<kmod::ServiceKey, const conf::VirtualServer*> old;
+    for (const auto& v : before.virtualServers) old.emplace(serviceKey(v), &v);
+    for (const auto& v : after.virtualServers) {
+        const auto key = serviceKey(v);
+        auto it = old.find(key);
+        if (it == old.end() || !(*it->second == v)) p.vsTouched.insert(key);
+        if (it != old.end()) old.erase(it);
+    }
+    for (const auto& [k, v] : old) p.vsTouched.insert(k);
     p.globalChanged = !(before.global == after.global);
     return p;
 }

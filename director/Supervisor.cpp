@@ -232,16 +232,25 @@ void Supervisor::reload() {
                          "; keeping the running configuration (fix the file and send SIGHUP again)");
         return;
     }
-    cfg_ = std::move(*next.config);
+    const double parsed = monotonicSeconds() - t0;
+    std::swap(cfg_, *next.config);  // the old config is freed after the new one is out
     for (auto it = roles_.begin(); it != roles_.end();) {  // instances the new config no longer has
         const bool kept = std::any_of(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
                                       [&](const conf::VrrpInstance& v) { return v.name == it->first; });
         it = kept ? std::next(it) : roles_.erase(it);
     }
-    const std::string frame = protocol::encode(protocol::ConfigMsg{cfg_});
-    for (Worker* w : {&lvs_, &vrrp_, &fwd_}) sendTo(*w, frame);
-    base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>((monotonicSeconds() - t0) * 1000),
-                    " ms; sent to the workers");
+    sendTo(lvs_, protocol::encode(protocol::ConfigMsg{cfg_}));
+    // The vrrp and forwarding workers have no use for the virtual servers (most of a big config).
+    conf::Config slim;
+    slim.file = cfg_.file;
+    slim.global = cfg_.global;
+    slim.vrrpScripts = cfg_.vrrpScripts;
+    slim.vrrpInstances = cfg_.vrrpInstances;
+    slim.syncGroups = cfg_.syncGroups;
+    const std::string frame = protocol::encode(protocol::ConfigMsg{slim});
+    for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, frame);
+    base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000), " ms, sent to the workers in ",
+                    static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
 }
 
 int Supervisor::run() {
