@@ -303,7 +303,8 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
         if (request.kind == K::Status) return reply(protocol::ControlReply{0, stateJson() + "\n", ""});
         protocol::ControlReply r;
         std::string error;
-        if (auto cmd = kmod::parseIpvsadm(request.args, error)) {
+        int status = 2;
+        if (auto cmd = kmod::parseIpvsadm(request.args, error, &status)) {
             std::istringstream input(request.input);
             const auto out = kmod::runIpvsadm(*cmd, *table_, &input);
             using C = kmod::IpvsadmCommand::Kind;
@@ -312,7 +313,7 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
                                 " arguments); directord leaves services it does not manage alone");
             r = protocol::ControlReply{out.status, out.out, out.err};
         } else {
-            r = protocol::ControlReply{2, "", error + "\n"};
+            r = protocol::ControlReply{status, "", error + "\n"};
         }
         reply(std::move(r));
     });

@@ -43,15 +43,12 @@ int viaDaemon(const std::string& path, const std::vector<std::string>& args, boo
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty()) {
-        std::fputs(kmod::ipvsadmUsage("ipvsctl").c_str(), stderr);
-        return 2;
-    }
     std::string error;
-    const auto cmd = kmod::parseIpvsadm(args, error);
+    int status = 2;
+    const auto cmd = kmod::parseIpvsadm(args, error, &status);
     if (!cmd) {
         std::fprintf(stderr, "%s\n", error.c_str());
-        return 2;
+        return status;
     }
     if (cmd->kind == kmod::IpvsadmCommand::Kind::Help) {
         std::fputs(kmod::ipvsadmUsage("ipvsctl").c_str(), stdout);

@@ -41,8 +41,11 @@ struct IpvsadmCommand {
     SyncDaemon daemon;
 };
 
-// nullopt with `error` set (ipvsadm's wording) when the arguments are not a command.
-std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& args, std::string& error);
+// nullopt with `error` set (ipvsadm 1.31's wording) when the arguments are not a command;
+// `status` gets ipvsadm's exit status for it (2, or 255 for an unknown option). Table-driven
+// (IpvsadmParser.cpp): ipvsadm's option table and its command x option legality matrix.
+std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& args, std::string& error,
+                                           int* status = nullptr, const char* program = "ipvsctl");
 
 struct IpvsadmResult {
     int status = 0;
