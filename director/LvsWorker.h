@@ -1,8 +1,8 @@
-// LvsWorker: the `lvs` side of directord (DESIGN.md, process model). It owns the data plane
+// LvsWorker: the `lvs` side of directord (docs/ARCHITECTURE.md, process model). It owns the data plane
 // (IpvsTable) and the health checks (HealthMonitor), turns config x health into the desired table
 // (DesiredState: weights, inhibit, quorum and sorry server) and keeps the table there: applies the
 // delta when health or the config changes, repairs drift every resync_interval, and on stop
-// releases what it created. Sync and the userspace data plane join it with later issues.
+// releases what it created.
 // Runs on one io_context (one thread); everything here is called from it.
 #pragma once
 #include <map>

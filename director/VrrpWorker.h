@@ -1,4 +1,4 @@
-// VrrpWorker: the `vrrp` side of directord (DESIGN.md, process model): runs the VRRP instances
+// VrrpWorker: the `vrrp` side of directord (docs/ARCHITECTURE.md, process model): runs the VRRP instances
 // (v2 and v3, IPv4 and IPv6, multicast or unicast) and their sync groups, reports each one's role
 // and counters to the lvs worker over the channel (status), and follows reloads (changed instances
 // restart; unchanged ones keep running).

@@ -1,6 +1,6 @@
 // IpvsTable: the one interface through which the director touches a data plane.
 // Implementations: InMemoryIpvsTable (tests, dry runs), NetlinkIpvsTable (kernel IPVS) and
-// UserspaceIpvsTable (embedded data plane) with later issues. One contract test runs on all.
+// UserspaceIpvsTable (the embedded data plane). One contract test runs on all.
 // Not thread-safe: the lvs worker's event loop owns it.
 #pragma once
 #include <functional>

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "base/IpAddress.h"
+#include "conf/Config.h"
 #include "vrrp/Timing.h"
 
 namespace vrrp {
 
 inline constexpr std::uint8_t kProtocol = 112;
 
-enum class AuthType : std::uint8_t { None = 0, Pass = 1, Ah = 2 };
+using conf::AuthType;  // one enum for the config and the wire (its values are the wire's)
 
 struct Advert {
     int version = 3;  // 2 or 3

@@ -1,4 +1,4 @@
-// Clock and timers as a seam (DESIGN.md): components that schedule work (check sessions, VRRP
+// Clock and timers as a seam (docs/ARCHITECTURE.md, seams): components that schedule work (check sessions, VRRP
 // timers) take a TimerFactory. In production it wraps Asio steady timers; in tests a ManualClock
 // whose advance(d) fires due timers in deadline order, so timing logic is tested without sleeping.
 // Single-threaded: a factory and its timers belong to one event loop.
