@@ -63,7 +63,9 @@ def measure(directord, kind, version, interval, how):
         time.sleep(0.3)
         pinger.kill()
         out = pinger.communicate()[0]
-        replies = [float(t) for t, ttl in (line.split() for line in out.splitlines()) if int(ttl) == 63 and float(t) > t0]
+        # the pinger is killed mid-line: a last partial line is not a reply
+        rows = [line.split() for line in out.splitlines()]
+        replies = [float(r[0]) for r in rows if len(r) == 2 and int(r[1]) == 63 and float(r[0]) > t0]
         return (replies[0] - t0) if replies else None
     finally:
         lab.close()
