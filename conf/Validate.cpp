@@ -1,5 +1,6 @@
 #include "conf/Validate.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -37,6 +38,20 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
         else if (v.authType == AuthType::Ah && v.version != 2)
             add(d, v.where, p + ".authentication.type", "AH authentication is VRRPv2 over IPv4 only (set version = 2)");
+        // an advert carries every virtual address: at most 255 (its count is one byte), and it must
+        // fit a 1500-byte frame's IP packet
+        {
+            const size_t addr = v.family == base::Family::V4 ? 4 : 16;
+            const size_t fixed = (v.family == base::Family::V4 ? 20 : 40) + 8 + (v.version == 2 ? 8 : 0) +
+                                 (v.authType == AuthType::Ah ? 24 : 0);
+            const size_t most = std::min<size_t>(255, (1500 - fixed) / addr);
+            if (v.virtualAddresses.size() > most)
+                add(d, v.where, p + ".virtual_addresses",
+                    std::to_string(v.virtualAddresses.size()) +
+                        " virtual addresses do not fit in one advert (at most " + std::to_string(most) + " for VRRPv" +
+                        std::to_string(v.version) + (v.family == base::Family::V4 ? " over IPv4" : " over IPv6") +
+                        "); put the others in excluded_addresses, which adverts do not carry");
+        }
         for (size_t k = 0; k < v.virtualAddresses.size(); ++k) {
             const auto& a = v.virtualAddresses[k].prefix.address;
             if (a.family() != v.family)

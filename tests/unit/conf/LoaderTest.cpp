@@ -79,3 +79,31 @@ TEST_CASE("mutated configs never escape the loader") {
     }
     CHECK(loaded > 0);  // some mutations (in comments, strings) still load
 }
+
+TEST_CASE("more virtual addresses than one advert carries is a config error at load") {
+    auto config = [](int n, const char* family, const char* prefix) {
+        std::string vips;
+        for (int i = 0; i < n; ++i) vips += std::string(i ? ", " : "") + "\"" + prefix + std::to_string(i + 1) + "\"";
+        return "vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 1; version = 3;\n"
+               "  family = \"" +
+               std::string(family) + "\"; virtual_addresses = ( " + vips + " ); } );";
+    };
+    CHECK(conf::loadString(config(90, "ipv6", "2001:db8::"), "t.conf").ok());
+    auto r = conf::loadString(config(91, "ipv6", "2001:db8::"), "t.conf");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(
+        r.diagnostics[0].str() ==
+        "t.conf:1: vrrp_instances[0].virtual_addresses: 91 virtual addresses do not fit in one advert (at most 90 for "
+        "VRRPv3 over IPv6); put the others in excluded_addresses, which adverts do not carry");
+    std::string v4;
+    for (int i = 0; i < 256; ++i)
+        v4 +=
+            std::string(i ? ", " : "") + "\"10." + std::to_string(i / 250) + ".0." + std::to_string(i % 250 + 1) + "\"";
+    r = conf::loadString(
+        "vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 1;\n"
+        "  virtual_addresses = ( " +
+            v4 + " ); } );",
+        "t.conf");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].message.find("256 virtual addresses do not fit in one advert (at most 255") == 0);
+}
