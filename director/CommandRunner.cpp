@@ -9,15 +9,53 @@ namespace director {
 
 ProcessCommandRunner::~ProcessCommandRunner() = default;
 
-void ProcessCommandRunner::run(const conf::Command& cmd, const std::string& user, const std::string& why) {
-    if (cmd.empty()) return;
-    healthcheck::ScriptSpec spec{cmd.argv, ::geteuid() == 0 ? user : "", std::chrono::seconds(60), false};
+void ProcessCommandRunner::resolve(const std::set<std::string>& users) {
+    users_.clear();
+    if (::geteuid() != 0) return;  // not root: commands run as ourselves
+    for (const auto& u : users) {
+        std::string why;
+        auto c = healthcheck::lookupUser(u, why);
+        if (!c) base::log::error("script: user '", u, "': ", why, "; commands for it will not run");
+        users_.emplace(u, std::move(c));
+    }
+}
+
+const healthcheck::Credentials* ProcessCommandRunner::credentials(const std::string& user, std::string& why) {
+    auto it = users_.find(user);
+    if (it == users_.end()) {  // not named at load (a default): looked up once, then remembered
+        it = users_.emplace(user, healthcheck::lookupUser(user, why)).first;
+    }
+    if (!it->second && why.empty()) why = "no user '" + user + "'";
+    return it->second ? &*it->second : nullptr;
+}
+
+void ProcessCommandRunner::run(const conf::Command& cmd, const std::string& user, const std::string& why,
+                               std::function<void()> done) {
+    if (cmd.empty()) {
+        if (done) asio::post(io_, std::move(done));
+        return;
+    }
+    healthcheck::ScriptSpec spec{cmd.argv, "", std::chrono::seconds(60), false, std::nullopt};
+    if (::geteuid() == 0 && !user.empty()) {
+        std::string problem;
+        const auto* creds = credentials(user, problem);
+        if (!creds) {
+            base::log::warning("script: ", why, ": ", cmd.str(), " not run: ", problem);
+            if (done) asio::post(io_, std::move(done));
+            return;
+        }
+        spec.user = user;
+        spec.credentials = *creds;
+    }
     running_.push_back(std::make_unique<healthcheck::ScriptProbe>(io_, spec));
     auto it = std::prev(running_.end());
-    (*it)->run([this, it, why, cmd](healthcheck::ProbeResult r) {
+    (*it)->run([this, it, why, cmd, done = std::move(done)](healthcheck::ProbeResult r) {
         if (!r.ok()) base::log::warning("script: ", why, ": ", cmd.str(), " failed: ", r.describe());
         // Destroy the probe outside its own completion handler.
-        asio::post(io_, [this, it] { running_.erase(it); });
+        asio::post(io_, [this, it, done] {
+            running_.erase(it);
+            if (done) done();
+        });
     });
 }
 

@@ -1,9 +1,14 @@
-// CommandRunner: runs notify and quorum scripts (fire and forget), without a shell, as the script
-// user, with a timeout that kills the process group; logs a failure with the script's first line.
-// An interface so the director's tests record commands instead of running them.
+// CommandRunner: runs notify and quorum scripts, without a shell, as the script user, with a
+// timeout that kills the process group; logs a failure with the script's first line; tells the
+// caller when the command is over (notify scripts run one at a time per instance). An interface
+// so the director's tests record commands instead of running them.
 #pragma once
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,25 +21,35 @@ namespace director {
 class CommandRunner {
 public:
     virtual ~CommandRunner() = default;
-    // `why` says what the command reports ("notify_up for rs ..."), for logs.
-    virtual void run(const conf::Command& cmd, const std::string& user, const std::string& why) = 0;
+    // `why` says what the command reports ("notify_up for rs ..."), for logs. `done` runs (from the
+    // event loop) once the command has finished or failed to start.
+    virtual void run(const conf::Command& cmd, const std::string& user, const std::string& why,
+                     std::function<void()> done = nullptr) = 0;
+    // The users commands will run as, looked up now (at load), not when each command starts.
+    virtual void resolve(const std::set<std::string>& users) { (void)users; }
 };
 
 class ProcessCommandRunner : public CommandRunner {
 public:
     explicit ProcessCommandRunner(asio::io_context& io) : io_(io) {}
     ~ProcessCommandRunner() override;
-    void run(const conf::Command& cmd, const std::string& user, const std::string& why) override;
+    void run(const conf::Command& cmd, const std::string& user, const std::string& why,
+             std::function<void()> done = nullptr) override;
+    void resolve(const std::set<std::string>& users) override;
 
 private:
+    const healthcheck::Credentials* credentials(const std::string& user, std::string& why);
     asio::io_context& io_;
     std::list<std::unique_ptr<healthcheck::ScriptProbe>> running_;
+    std::map<std::string, std::optional<healthcheck::Credentials>> users_;
 };
 
 class RecordingCommandRunner : public CommandRunner {
 public:
-    void run(const conf::Command& cmd, const std::string&, const std::string& why) override {
+    void run(const conf::Command& cmd, const std::string&, const std::string& why,
+             std::function<void()> done = nullptr) override {
         runs.push_back(why + ": " + cmd.str());
+        if (done) done();
     }
     std::vector<std::string> runs;
 };

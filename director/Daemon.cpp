@@ -108,7 +108,7 @@ int runLvsWorker(const WorkerContext& ctx) {
 int runVrrpWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    VrrpWorker worker(io, ctx.config, *channel);
+    VrrpWorker worker(io, ctx.config, *channel, ctx.roles);
     serveSignals(
         io,
         [&] {

@@ -2,48 +2,72 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
-#include "base/Json.h"
 #include "base/Log.h"
-#include "director/CommandRunner.h"
-#include "director/ReloadPlanner.h"
 #include "healthcheck/ScriptProbe.h"
 
 namespace director {
 
-VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer)
-    : io_(io), cfg_(std::move(cfg)), peer_(peer), runner_(std::make_unique<ProcessCommandRunner>(io)) {
+VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, vrrp::State> resume)
+    : io_(io), timers_(io), host_(io), cfg_(std::move(cfg)), peer_(peer), resume_(std::move(resume)),
+      runner_(std::make_unique<ProcessCommandRunner>(io)) {
     peer_.onMessage([this](protocol::Message&& m) {
         if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
         base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
     });
 }
 
-void VrrpWorker::createInstance(const conf::VrrpInstance& v) {
+vrrp::Instance& VrrpWorker::createInstance(const conf::VrrpInstance& v) {
     roles_[v.name] = vrrp::State::Init;
-    instances_[v.name] =
-        std::make_unique<vrrp::Instance>(io_, v, [this, v](const std::string& name, vrrp::State, vrrp::State to) {
+    const std::string name = v.name;
+    auto inst = std::make_unique<vrrp::Instance>(
+        timers_, host_, v, [this, name](const std::string&, vrrp::State, vrrp::State to) {
             roles_[name] = to;
             ++transitions_[name];
             peer_.send(protocol::RoleMsg{name, to});
-            notify(v.notify, "INSTANCE", v.name, to, v.priority);
+            auto it = instances_.find(name);
+            if (it != instances_.end())
+                notify(it->second->config().notify, "INSTANCE", name, to, it->second->config().priority);
         });
+    auto& ref = *inst;
+    instances_[v.name] = std::move(inst);
+    return ref;
 }
 
-// Sync groups are formed before their members start (a member must never take the VIPs alone)
-// and again after every reload, over whichever member objects are current.
+// Sync groups are formed before their members start (a member must never take the VIPs alone);
+// after a reload an unchanged group keeps its object (and the state it reported) over its members
+// as they now are.
 void VrrpWorker::formGroups() {
-    groups_.clear();
+    std::map<std::string, std::unique_ptr<vrrp::InstanceGroup>> next;
     for (const auto& g : cfg_.syncGroups) {
-        std::vector<vrrp::Instance*> members;
+        std::vector<vrrp::GroupMember*> members;
         for (const auto& m : g.members)
             if (auto it = instances_.find(m); it != instances_.end()) members.push_back(it->second.get());
-        groups_.push_back(std::make_unique<vrrp::InstanceGroup>(
-            g.name, members,
-            [this, g](const std::string&, vrrp::State to) { notify(g.notify, "GROUP", g.name, to, 0); }));
+        auto old = groups_.find(g.name);
+        if (old != groups_.end()) {
+            old->second->setMembers(members);
+            next.emplace(g.name, std::move(old->second));
+            groups_.erase(old);
+            continue;
+        }
+        const std::string name = g.name;
+        next.emplace(g.name, std::make_unique<vrrp::InstanceGroup>(g.name, members,
+                                                                   [this, name](const std::string&, vrrp::State to) {
+                                                                       for (const auto& sg : cfg_.syncGroups)
+                                                                           if (sg.name == name)
+                                                                               notify(sg.notify, "GROUP", name, to, 0);
+                                                                   }));
     }
+    groups_ = std::move(next);  // groups no longer configured let their members go
+}
+
+NotifyQueue& VrrpWorker::queueFor(const std::string& key) {
+    auto& q = queues_[key];
+    if (!q) q = std::make_unique<NotifyQueue>(*runner_);
+    return *q;
 }
 
 void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to,
@@ -55,13 +79,15 @@ void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, co
                                                               : &n.stop;
     const std::string what = kind == "GROUP" ? "sync group" : "vrrp instance";
     const std::string why = std::string("notify ") + state + " for " + what + " " + name;
-    if (!script->empty()) runner_->run(*script, cfg_.global.scriptUser, why);
+    NotifyQueue::Job job;
+    if (!script->empty()) job.push_back({*script, cfg_.global.scriptUser, why});
     if (!n.generic.empty()) {
         conf::Command generic = n.generic;
         for (const std::string& a : {kind, name, std::string(state), std::to_string(priority)})
             generic.argv.push_back(a);
-        runner_->run(generic, cfg_.global.scriptUser, why);
+        job.push_back({generic, cfg_.global.scriptUser, why});
     }
+    queueFor(kind + " " + name).push(std::move(job));
     writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
 }
 
@@ -78,12 +104,26 @@ void VrrpWorker::writeFifo(const std::string& line) {
     }
 }
 
+std::set<std::string> VrrpWorker::scriptUsers() const {
+    std::set<std::string> users{cfg_.global.scriptUser};
+    for (const auto& s : cfg_.vrrpScripts)
+        if (!s.user.empty()) users.insert(s.user);
+    return users;
+}
+
 void VrrpWorker::start() {
+    if (!host_.start())
+        base::log::error("vrrp: no view of the links and addresses (rtnetlink); instances cannot start");
+    runner_->resolve(scriptUsers());
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
     for (const auto& v : cfg_.vrrpInstances) createInstance(v);
     formGroups();
-    for (auto& [name, inst] : instances_) inst->start();
-    startScripts();
+    for (auto& [name, inst] : instances_) {
+        auto it = resume_.find(name);
+        inst->start(it != resume_.end() ? std::optional<vrrp::State>(it->second) : std::nullopt);
+    }
+    resume_.clear();
+    configureScripts();
     announce();
     statsTimer_ = std::make_unique<asio::steady_timer>(io_);
     publishStats();
@@ -125,36 +165,45 @@ void VrrpWorker::publishStats() {
     });
 }
 
-void VrrpWorker::startScripts() {
-    for (auto& [name, t] : scripts_) {
-        if (t.timer) t.timer->cancel();
-        if (t.probe) t.probe->cancel();
-    }
-    scripts_.clear();
+// The trackers the config needs: an unchanged one keeps running with its rise/fall state, a new
+// or changed one starts, one no instance tracks any more stops.
+void VrrpWorker::configureScripts() {
+    std::set<std::string> wanted;
     for (const auto& v : cfg_.vrrpInstances)
-        for (const auto& ts : v.trackScripts) {
-            if (scripts_.contains(ts.script)) continue;
-            auto it = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
-                                   [&](const auto& s) { return s.name == ts.script; });
-            if (it == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
-            ScriptTracker& t = scripts_[ts.script];
-            t.cfg = *it;
-            t.timer = std::make_unique<asio::steady_timer>(io_);
-            runScript(ts.script);
+        for (const auto& ts : v.trackScripts) wanted.insert(ts.script);
+    for (auto it = scripts_.begin(); it != scripts_.end();) {
+        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                [&](const auto& s) { return s.name == it->first; });
+        if (wanted.contains(it->first) && def != cfg_.vrrpScripts.end() && *def == it->second.cfg) {
+            ++it;
+            continue;
         }
+        if (it->second.timer) it->second.timer->cancel();
+        if (it->second.probe) it->second.probe->cancel();
+        it = scripts_.erase(it);
+    }
+    for (const auto& name : wanted) {
+        if (scripts_.contains(name)) continue;
+        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                [&](const auto& s) { return s.name == name; });
+        if (def == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
+        ScriptTracker& t = scripts_[name];
+        t.cfg = *def;
+        t.timer = std::make_unique<asio::steady_timer>(io_);
+        healthcheck::ScriptSpec spec;
+        spec.argv = t.cfg.command.argv;
+        spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
+        spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
+        t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);  // the user is looked up here, once
+        runScript(name);
+    }
     for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);  // positive weights count from the start
 }
 
 void VrrpWorker::runScript(const std::string& name) {
     auto it = scripts_.find(name);
     if (it == scripts_.end()) return;
-    ScriptTracker& t = it->second;
-    healthcheck::ScriptSpec spec;
-    spec.argv = t.cfg.command.argv;
-    spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
-    spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
-    t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);
-    t.probe->run([this, name](healthcheck::ProbeResult r) {
+    it->second.probe->run([this, name](healthcheck::ProbeResult r) {
         auto it2 = scripts_.find(name);
         if (it2 == scripts_.end()) return;
         ScriptTracker& s = it2->second;
@@ -200,34 +249,54 @@ void VrrpWorker::announce() {
     for (const auto& v : cfg_.vrrpInstances) peer_.send(protocol::RoleMsg{v.name, roles_[v.name]});
 }
 
+// One plan per instance, logged: kept (the same), reconfigured (in place, state kept), restarted
+// (its identity changed: the old one leaves cleanly, a new one starts), added, removed.
 void VrrpWorker::reload(conf::Config next) {
-    const ReloadPlan plan = planReload(cfg_, next);
-    groups_.clear();  // formed again below, over the current members
-    for (const auto& name : plan.vrrpRemoved) {
-        if (auto it = instances_.find(name); it != instances_.end()) {
-            it->second->stop();
-            instances_.erase(it);
+    std::vector<std::string> kept, reconfigured, restarted, added, removed;
+    std::map<std::string, const conf::VrrpInstance*> wanted;
+    for (const auto& v : next.vrrpInstances) wanted.emplace(v.name, &v);
+    for (auto it = instances_.begin(); it != instances_.end();) {
+        auto w = wanted.find(it->first);
+        const bool gone = w == wanted.end();
+        if (!gone && it->second->state() != vrrp::State::Init) {
+            switch (it->second->reconfigure(*w->second)) {
+            case vrrp::Instance::Reload::Kept:
+                kept.push_back(it->first);
+                ++it;
+                continue;
+            case vrrp::Instance::Reload::Reconfigured:
+                reconfigured.push_back(it->first);
+                ++it;
+                continue;
+            case vrrp::Instance::Reload::Restart: break;
+            }
         }
-        roles_.erase(name);
+        // (an instance that never started, for want of its interface, is tried again too)
+        (gone ? removed : restarted).push_back(it->first);
+        it->second->stop();
+        if (gone) roles_.erase(it->first);
+        it = instances_.erase(it);
     }
-    for (const auto& name : plan.vrrpChanged)
-        if (auto it = instances_.find(name); it != instances_.end()) {
-            it->second->stop();
-            instances_.erase(it);
-        }
     cfg_ = std::move(next);
+    runner_->resolve(scriptUsers());
     std::vector<vrrp::Instance*> fresh;
     for (const auto& v : cfg_.vrrpInstances)
         if (!instances_.contains(v.name)) {
-            createInstance(v);
-            fresh.push_back(instances_[v.name].get());
+            if (std::find(restarted.begin(), restarted.end(), v.name) == restarted.end()) added.push_back(v.name);
+            fresh.push_back(&createInstance(v));
         }
     formGroups();
     for (auto* inst : fresh) inst->start();
     published_.clear();  // the lvs worker may have dropped removed ones: send everything again
-    startScripts();
-    base::log::info("reload: vrrp: ", plan.vrrpAdded.size(), " instances added, ", plan.vrrpRemoved.size(),
-                    " removed, ", plan.vrrpChanged.size(), " changed, ", plan.vrrpKept.size(), " unchanged");
+    configureScripts();
+    auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& n : v) s += (s.empty() ? " (" : ", ") + n;
+        return v.empty() ? s : s + ")";
+    };
+    base::log::info("reload: vrrp: ", kept.size(), " instances kept, ", reconfigured.size(), " reconfigured in place",
+                    list(reconfigured), ", ", restarted.size(), " restarted", list(restarted), ", ", added.size(),
+                    " added", list(added), ", ", removed.size(), " removed", list(removed));
     announce();
 }
 

@@ -1,22 +1,29 @@
-// VrrpWorker: the `vrrp` side of directord (docs/ARCHITECTURE.md, process model): runs the VRRP instances
-// (v2 and v3, IPv4 and IPv6, multicast or unicast) and their sync groups, reports each one's role
-// and counters to the lvs worker over the channel (status), and follows reloads (changed instances
-// restart; unchanged ones keep running).
+// VrrpWorker: the `vrrp` side of directord (docs/ARCHITECTURE.md, process model): runs the VRRP
+// instances (v2 and v3, IPv4 and IPv6, multicast or unicast) and their sync groups over the real
+// machine (NetHost), reports each one's role and counters to the lvs worker, and follows reloads
+// without moving a VIP that need not move: an instance whose identity (VRID, interface, family,
+// version) stays is reconfigured in place, groups and script trackers keep their state. A worker
+// that replaces a dead one resumes every instance's last role. Notify scripts run one at a time
+// per instance, in the order of its transitions.
 #pragma once
-#include "base/Asio.h"
-#include "conf/Config.h"
-#include "director/Channel.h"
-#include "healthcheck/Probe.h"
-#include "vrrp/Instance.h"
-
 #include <map>
 #include <memory>
+
+#include "base/Clock.h"
+#include "conf/Config.h"
+#include "director/Channel.h"
+#include "director/CommandRunner.h"
+#include "director/NotifyQueue.h"
+#include "healthcheck/Probe.h"
+#include "vrrp/Instance.h"
+#include "vrrp/Net.h"
 
 namespace director {
 
 class VrrpWorker {
 public:
-    VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer);
+    // `resume`: the instances' states when the previous vrrp worker died (empty on a fresh start).
+    VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, vrrp::State> resume = {});
     void start();
     void reload(conf::Config next);
     void stop();
@@ -24,7 +31,7 @@ public:
 
 private:
     void announce();
-    void createInstance(const conf::VrrpInstance& v);
+    vrrp::Instance& createInstance(const conf::VrrpInstance& v);
     void formGroups();
     // keepalived's conventions: the state's script, then the generic one with
     // "INSTANCE name STATE priority" ("GROUP name STATE 0" for a sync group), and a line on the
@@ -32,21 +39,29 @@ private:
     void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, vrrp::State to,
                 int priority);
     void writeFifo(const std::string& line);
+    NotifyQueue& queueFor(const std::string& key);
     // Every second: each instance's state and counters to the lvs worker, when they changed.
     void publishStats();
     protocol::InstanceStatus statusOf(const vrrp::Instance& inst) const;
+    std::set<std::string> scriptUsers() const;
+
+    asio::io_context& io_;
+    base::AsioTimerFactory timers_;
+    vrrp::NetHost host_;
     std::unique_ptr<asio::steady_timer> statsTimer_;
     std::map<std::string, protocol::InstanceStatus> published_;
     std::map<std::string, std::uint64_t> transitions_;
-    std::vector<std::unique_ptr<vrrp::InstanceGroup>> groups_;
-    asio::io_context& io_;
+    std::map<std::string, std::unique_ptr<vrrp::InstanceGroup>> groups_;
     conf::Config cfg_;
     Channel& peer_;
     std::map<std::string, std::unique_ptr<vrrp::Instance>> instances_;
     std::map<std::string, vrrp::State> roles_;
-    std::unique_ptr<class ProcessCommandRunner> runner_;
+    std::map<std::string, vrrp::State> resume_;
+    std::unique_ptr<ProcessCommandRunner> runner_;
+    std::map<std::string, std::unique_ptr<NotifyQueue>> queues_;  // never erased: scripts may still run
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
-    // vrrp_scripts: each runs once for all the instances that track it (rise/fall consecutive results)
+    // vrrp_scripts: each runs once for all the instances that track it (rise/fall consecutive
+    // results); kept across reloads while its definition stays the same
     struct ScriptTracker {
         conf::VrrpScript cfg;
         std::unique_ptr<asio::steady_timer> timer;
@@ -54,7 +69,7 @@ private:
         bool up = true;
         int streak = 0;  // consecutive results against the current state
     };
-    void startScripts();
+    void configureScripts();
     void runScript(const std::string& name);
     void applyScripts(const std::string& instance);
     std::map<std::string, ScriptTracker> scripts_;

@@ -113,7 +113,8 @@ struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
 };
 
 ScriptProbe::ScriptProbe(asio::io_context& io, ScriptSpec spec) : io_(io), spec_(std::move(spec)) {
-    if (!spec_.user.empty() && ::geteuid() == 0) creds_ = lookupUser(spec_.user, credError_);
+    if (spec_.credentials) creds_ = spec_.credentials;
+    else if (!spec_.user.empty() && ::geteuid() == 0) creds_ = lookupUser(spec_.user, credError_);
 }
 
 ScriptProbe::~ScriptProbe() { cancel(); }
@@ -196,13 +197,20 @@ void ScriptProbe::cancel() {
     auto r = std::move(run_);
     r->cancelled = true;
     r->timer.cancel();
-    if (r->pid > 0 && !r->exited) {
-        r->kill();
-        ::waitpid(r->pid, nullptr, 0);  // SIGKILL: prompt
-        r->exited = true;
-    }
     boost::system::error_code ignore;
     r->out.close(ignore);
+    if (r->pid > 0 && !r->exited) {
+        r->kill();
+        // reaped when it is gone (its pidfd becomes readable), never waited for on the loop
+        auto reaper = r;
+        r->exitWatch.async_wait(asio::posix::descriptor_base::wait_read, [reaper](const boost::system::error_code&) {
+            ::waitpid(reaper->pid, nullptr, WNOHANG);
+            boost::system::error_code ignore2;
+            reaper->exitWatch.close(ignore2);
+        });
+        r->exited = true;
+        return;
+    }
     r->exitWatch.close(ignore);
 }
 

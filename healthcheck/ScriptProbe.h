@@ -16,18 +16,21 @@
 
 namespace healthcheck {
 
-struct ScriptSpec {
-    std::vector<std::string> argv;
-    std::string user;  // empty: run as ourselves
-    std::chrono::microseconds timeout{5'000'000};
-    bool dynamicWeight = false;
-};
-
 // Looks up a user; nullopt (with `why`) when it does not exist.
 struct Credentials {
     uid_t uid;
     gid_t gid;
     std::string name;
+};
+
+struct ScriptSpec {
+    std::vector<std::string> argv;
+    std::string user;  // empty: run as ourselves
+    std::chrono::microseconds timeout{5'000'000};
+    bool dynamicWeight = false;
+    // `user` already looked up (at load: no name service call on an event loop); else the probe
+    // looks it up once, when it is made.
+    std::optional<Credentials> credentials;
 };
 std::optional<Credentials> lookupUser(const std::string& user, std::string& why);
 

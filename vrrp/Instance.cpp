@@ -1,30 +1,28 @@
 #include "vrrp/Instance.h"
 
-#include <net/if.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "base/Log.h"
+#include "vrrp/Accept.h"
 #include "vrrp/Ah.h"
 
 namespace vrrp {
 
-namespace {
-
-MachineConfig machineConfig(const conf::VrrpInstance& c) {
+MachineConfig Instance::machineConfig() const {
     MachineConfig m;
-    m.version = c.version;
-    m.vrid = static_cast<std::uint8_t>(c.vrid);
-    m.priority = static_cast<std::uint8_t>(c.priority);
-    m.advertInterval = std::chrono::duration_cast<Micros>(c.advertInterval);
-    m.preempt = !c.nopreempt;
-    m.preemptDelay = std::chrono::duration_cast<Micros>(c.preemptDelay);
+    m.version = cfg_.version;
+    m.vrid = static_cast<std::uint8_t>(cfg_.vrid);
+    m.priority =
+        static_cast<std::uint8_t>(cfg_.priority == 255 ? 255 : std::clamp(cfg_.priority + priorityDelta_, 1, 254));
+    m.advertInterval = std::chrono::duration_cast<Micros>(cfg_.advertInterval);
+    m.preempt = !cfg_.nopreempt;
+    m.preemptDelay = std::chrono::duration_cast<Micros>(cfg_.preemptDelay);
+    m.primary = source().value_or(base::IpAddress{});
     return m;
 }
-
-}  // namespace
 
 // 224.0.0.18 or ff02::12
 base::IpAddress Instance::group() const {
@@ -40,24 +38,22 @@ std::optional<base::IpAddress> Instance::source() const {
     return cfg_.family == base::Family::V4 ? ifc_.primaryV4 : ifc_.linkLocalV6;
 }
 
-Instance::Instance(asio::io_context& io, conf::VrrpInstance cfg, OnState onState)
-    : io_(io), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(machineConfig(cfg_)),
-      ahKey_(ahKey(cfg_.authPassword)), socket_(io), timer_(io), garpTimer_(io), linkTimer_(io), refreshTimer_(io),
-      pacer_(io) {}
+Instance::Instance(base::TimerFactory& timers, Host& host, conf::VrrpInstance cfg, OnState onState)
+    : timers_(timers), host_(host), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(MachineConfig{}),
+      ahKey_(ahKey(cfg_.authPassword)), timer_(timers.makeTimer()), garpTimer_(timers.makeTimer()),
+      linkTimer_(timers.makeTimer()), refreshTimer_(timers.makeTimer()), pacer_(timers.makeTimer()) {
+    machine_ = StateMachine(machineConfig());
+}
 
 Instance::~Instance() {
-    linkTimer_.cancel();
-    timer_.cancel();
-    garpTimer_.cancel();
-    refreshTimer_.cancel();
-    pacer_.cancel();
-    socket_.close();
+    for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
+    if (transport_) transport_->close();
 }
 
 // The interface a virtual address goes on: its own dev, or the instance's (0: no such interface).
 int Instance::ifindexOf(const conf::VirtualAddress& v) const {
     if (v.dev.empty()) return ifc_.index;
-    return static_cast<int>(::if_nametoindex(v.dev.c_str()));
+    return host_.ifindex(v.dev);
 }
 
 std::vector<base::IpAddress> Instance::vips() const {
@@ -66,30 +62,41 @@ std::vector<base::IpAddress> Instance::vips() const {
     return out;
 }
 
-bool Instance::start() {
+std::vector<const conf::VirtualAddress*> Instance::allAddresses(const conf::VrrpInstance& c) const {
+    std::vector<const conf::VirtualAddress*> out;
+    for (const auto* list : {&c.virtualAddresses, &c.excludedAddresses})
+        for (const auto& v : *list) out.push_back(&v);
+    return out;
+}
+
+bool Instance::openTransport() {
+    if (!transport_) transport_ = host_.transport();
+    Transport::Spec spec{cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), usesAh(cfg_)};
+    if (auto ec = transport_->open(spec)) {
+        base::log::error("vrrp: ", cfg_.name, ": cannot open the VRRP socket on ", cfg_.interface, ": ", ec.message(),
+                         " (directord needs root or CAP_NET_RAW); the instance stays INIT");
+        return false;
+    }
+    transport_->receive([this](const Received& pkt) { onPacket(pkt); });
+    return true;
+}
+
+bool Instance::start(std::optional<State> resume) {
     const std::string who = "vrrp: " + cfg_.name + ": ";
-    auto info = interfaceInfo(cfg_.interface, vips());
+    auto info = host_.interfaceInfo(cfg_.interface, vips());
     if (!info) {
         base::log::error(who, "no interface ", cfg_.interface,
                          "; the instance stays INIT (fix the config or the system, then reload)");
         return false;
     }
     ifc_ = *info;
-    MachineConfig mc = machineConfig(cfg_);
-    mc.primary = source().value_or(base::IpAddress{});  // none yet: FAULT (below) until there is one
-    machine_ = StateMachine(mc);
+    machine_ = StateMachine(machineConfig());  // none to send from yet: FAULT (below) until there is one
     machine_.setGated(group_ != nullptr);
-    if (auto ec = socket_.open(cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), ah())) {
-        base::log::error(who, "cannot open the VRRP socket on ", cfg_.interface, ": ", ec.message(),
-                         " (directord needs root or CAP_NET_RAW); the instance stays INIT");
-        return false;
-    }
-    socket_.receive([this](const base::IpAddress& src, const base::IpAddress& dst, int ttl,
-                           std::span<const std::uint8_t> b,
-                           std::span<const std::uint8_t> datagram) { onPacket(src, dst, ttl, b, datagram); });
+    if (!openTransport()) return false;
     running_ = true;
-    base::log::info(who, "starting on ", cfg_.interface, " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v",
-                    cfg_.version, cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
+    base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",
+                    cfg_.interface, " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
+                    cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
                     base::toSeconds(cfg_.advertInterval), " s, ",
                     cfg_.unicastPeers.empty() ? std::string("multicast")
                                               : "unicast to " + std::to_string(cfg_.unicastPeers.size()) + " peer(s)",
@@ -99,16 +106,68 @@ bool Instance::start() {
         base::log::warning(who, cfg_.interface, " has no usable ",
                            cfg_.family == base::Family::V4 ? "IPv4" : "link-local IPv6",
                            " address to send adverts from: FAULT until it has one");
-    run(machine_.startup(std::chrono::steady_clock::now()));
+    if (resume) {
+        reported_ = *resume;  // that transition was announced by the worker that died
+        // a master that lost its link while it was away does not come back as master
+        const bool canMaster = *resume == State::Master && host_.linkUp(cfg_.interface) && !noSource_;
+        run(machine_.resume(canMaster ? State::Master : State::Backup, now()));
+        if (reported_ != machine_.state()) run({{Action::Kind::Transition, 0, machine_.state()}});
+    } else {
+        releaseAddresses();  // a VIP left on the link by someone else is not ours while we are not master
+        run(machine_.startup(now()));
+    }
     checkLinks();
     watchLinks();
     return true;
 }
 
+Instance::Reload Instance::plan(const conf::VrrpInstance& before, const conf::VrrpInstance& after) {
+    if (before == after) return Reload::Kept;
+    if (before.vrid != after.vrid || before.interface != after.interface || before.family != after.family ||
+        before.version != after.version)
+        return Reload::Restart;
+    return Reload::Reconfigured;
+}
+
+Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
+    const Reload r = plan(cfg_, next);
+    if (r != Reload::Reconfigured) return r;
+    const conf::VrrpInstance before = std::move(cfg_);
+    cfg_ = next;
+    ahKey_ = ahKey(cfg_.authPassword);
+    if (!running_) return r;
+    // the socket's shape: multicast or unicast, AH or not
+    if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_)) openTransport();
+    if (auto info = host_.interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
+    // the addresses: while master, the removed ones go and the added ones come (and are announced)
+    if (machine_.state() == State::Master) {
+        auto key = [](const conf::VirtualAddress* v) { return std::tie(v->prefix, v->dev, v->label, v->scope); };
+        const auto old = allAddresses(before), now = allAddresses(cfg_);
+        std::vector<const conf::VirtualAddress*> gone, added;
+        for (const auto* v : old)
+            if (std::none_of(now.begin(), now.end(), [&](const auto* n) { return key(n) == key(v); }))
+                gone.push_back(v);
+        for (const auto* v : now)
+            if (std::none_of(old.begin(), old.end(), [&](const auto* o) { return key(o) == key(v); }))
+                added.push_back(v);
+        removeAddresses(gone);
+        addAddresses(added);
+        if (!added.empty()) garpBurst(cfg_.garp.masterRepeat, added);
+        if (before.garp.masterRefresh != cfg_.garp.masterRefresh) {
+            refreshTimer_->cancel();
+            if (cfg_.garp.masterRefresh > base::Duration::zero()) refreshGarp();
+        }
+    }
+    // priority, interval, preemption: a master advertises a change at once; the protocol decides
+    run(machine_.reconfigure(machineConfig(), now()));
+    checkLinks();  // track_interfaces may have changed
+    base::log::notice("vrrp: ", cfg_.name, ": reconfigured in place (still ", stateName(machine_.state()), ")");
+    return r;
+}
+
 void Instance::watchLinks() {
-    linkTimer_.expires_after(std::chrono::milliseconds(200));
-    linkTimer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || !running_) return;
+    linkTimer_->schedule(std::chrono::milliseconds(200), [this] {
+        if (!running_) return;
         checkLinks();
         watchLinks();
     });
@@ -116,17 +175,17 @@ void Instance::watchLinks() {
 
 void Instance::checkLinks() {
     if (noSource_) {  // IPv6: the link-local address appears once DAD is done
-        if (auto info = interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
+        if (auto info = host_.interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
         if (auto src = source()) {
             noSource_ = false;
             machine_.setPrimary(*src);
             base::log::notice("vrrp: ", cfg_.name, ": sending adverts from ", src->str());
         }
     }
-    bool fault = !linkUp(cfg_.interface);
+    bool fault = !host_.linkUp(cfg_.interface);
     int delta = 0;
     for (const auto& t : cfg_.trackInterfaces) {
-        if (linkUp(t.interface)) continue;
+        if (host_.linkUp(t.interface)) continue;
         if (t.weight == 0) fault = true;
         else delta += t.weight;
     }
@@ -137,11 +196,10 @@ void Instance::checkLinks() {
     if (machine_.state() == State::Master)
         for (const auto& v : cfg_.virtualAddresses) {
             const int idx = ifindexOf(v);
-            if (idx && !vipManager_.present(idx, v.prefix.address)) {
+            if (idx && !host_.hasAddress(idx, v.prefix.address)) {
                 base::log::warning("vrrp: ", cfg_.name, ": ", v.prefix.str(),
                                    " was removed from the interface while this director is master; adding it back");
-                if (!vipManager_.add(idx, v.prefix, v.label, v.scope))
-                    (void)vipManager_.announce(ifc_, v.prefix.address);
+                if (!host_.addAddress(idx, v.prefix, v.label, v.scope)) (void)host_.announce(ifc_, v.prefix.address);
             }
         }
 }
@@ -168,8 +226,8 @@ void Instance::applyTracking() {
                                    : linkFault_ ? "a tracked link is down: FAULT"
                                                 : "a tracked script fails: FAULT")
                                 : "tracking is healthy again");
-        if (group_) group_->changed();  // the group puts every member in FAULT, or takes them out
-        else run(machine_.onFault(fault, std::chrono::steady_clock::now()));
+        if (group_) group_->changed(now());  // the group puts every member in FAULT, or takes them out
+        else run(machine_.onFault(fault, now()));
     }
 }
 
@@ -180,24 +238,19 @@ void Instance::joinGroup(InstanceGroup* g) {
 
 void Instance::stop() {
     if (!running_) return;
-    linkTimer_.cancel();
-    run(machine_.shutdown(std::chrono::steady_clock::now()));
+    linkTimer_->cancel();
+    run(machine_.shutdown(now()));
     running_ = false;
-    timer_.cancel();
-    garpTimer_.cancel();
-    refreshTimer_.cancel();
-    pacer_.cancel();
-    socket_.close();
+    for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
+    if (transport_) transport_->close();
 }
 
 void Instance::arm() {
-    timer_.cancel();
+    timer_->cancel();
     const auto d = machine_.deadline();
     if (!d || !running_) return;
-    timer_.expires_at(*d);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || !running_) return;
-        run(machine_.onTimer(std::chrono::steady_clock::now()));
+    timer_->schedule(std::max(base::Duration::zero(), *d - now()), [this] {
+        if (running_) run(machine_.onTimer(now()));
     });
 }
 
@@ -207,6 +260,7 @@ void Instance::run(const std::vector<Action>& actions) {
         case Action::Kind::SendAdvert: sendAdvert(a.priority); break;
         case Action::Kind::TakeAddresses: takeAddresses(); break;
         case Action::Kind::ReleaseAddresses: releaseAddresses(); break;
+        case Action::Kind::Announce: garpBurst(cfg_.garp.masterRepeat, allAddresses(cfg_)); break;
         case Action::Kind::Transition: {
             const State from = reported_;
             reported_ = a.to;
@@ -217,10 +271,11 @@ void Instance::run(const std::vector<Action>& actions) {
         }
     }
     arm();
-    if (group_ && running_) group_->changed();
+    if (group_ && running_) group_->changed(now());
 }
 
 void Instance::sendAdvert(std::uint8_t priority) {
+    if (!transport_) return;
     Advert ad;
     ad.version = cfg_.version;
     ad.vrid = static_cast<std::uint8_t>(cfg_.vrid);
@@ -231,7 +286,8 @@ void Instance::sendAdvert(std::uint8_t priority) {
         ad.auth = AuthType::Pass;
         std::memcpy(ad.authData.data(), cfg_.authPassword.data(), std::min<size_t>(8, cfg_.authPassword.size()));
     }
-    if (ah()) ad.auth = AuthType::Ah;  // its 8 bytes stay zero; the AH header carries the ICV
+    const bool ah = usesAh(cfg_);
+    if (ah) ad.auth = AuthType::Ah;  // its 8 bytes stay zero; the AH header carries the ICV
     const auto from = source();
     if (!from) return;  // FAULT already: nothing to send from
     const ChecksumMode mode{cfg_.checksumPseudoHeader};
@@ -239,7 +295,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
     const std::optional<base::IpAddress> pin = cfg_.family == base::Family::V6 ? from : cfg_.unicastSource;
     // AH: one sequence number and IP id per advert (all unicast copies share them, as keepalived)
     AhSeal seal;
-    if (ah()) {
+    if (ah) {
         if (++ipId_ == 0) ipId_ = 1;
         seal.ipId = ipId_;
         seal.sequence = ++ahSequence_;
@@ -247,34 +303,41 @@ void Instance::sendAdvert(std::uint8_t priority) {
     }
     auto wire = [&](const base::IpAddress& dst) {
         auto bytes = encode(ad, *from, dst, mode);
-        return ah() ? ahSeal(bytes, *from, dst, ahKey_, seal) : bytes;
+        return ah ? ahSeal(bytes, *from, dst, ahKey_, seal) : bytes;
     };
     if (cfg_.unicastPeers.empty()) {
         const auto dst = group();
-        if (auto ec = socket_.send(wire(dst), dst, pin))
+        if (auto ec = transport_->send(wire(dst), dst, pin))
             base::log::warning("vrrp: ", cfg_.name, ": advert not sent: ", ec.message());
         else ++sent_;
     } else {
         for (const auto& peer : cfg_.unicastPeers) {
-            if (auto ec = socket_.send(wire(peer), peer, pin))
+            if (auto ec = transport_->send(wire(peer), peer, pin))
                 base::log::warning("vrrp: ", cfg_.name, ": advert to ", peer.str(), " not sent: ", ec.message());
             else ++sent_;
         }
     }
 }
 
+void Instance::addAddresses(const std::vector<const conf::VirtualAddress*>& which) {
+    for (const auto* v : which)
+        if (auto ec = host_.addAddress(ifindexOf(*v), v->prefix, v->label, v->scope))
+            base::log::error("vrrp: ", cfg_.name, ": cannot add ", v->prefix.str(), ": ", ec.message());
+}
+
+void Instance::removeAddresses(const std::vector<const conf::VirtualAddress*>& which) {
+    for (const auto* v : which)
+        if (auto ec = host_.removeAddress(ifindexOf(*v), v->prefix))
+            base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v->prefix.str(), ": ", ec.message());
+}
+
 void Instance::takeAddresses() {
-    for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
-        for (const auto& v : *list) {
-            const int idx = ifindexOf(v);
-            if (auto ec = vipManager_.add(idx, v.prefix, v.label, v.scope))
-                base::log::error("vrrp: ", cfg_.name, ": cannot add ", v.prefix.str(), ": ", ec.message());
-        }
-    garpBurst(cfg_.garp.masterRepeat);
+    const auto all = allAddresses(cfg_);
+    addAddresses(all);
+    garpBurst(cfg_.garp.masterRepeat, all);
     if (cfg_.garp.masterDelay > base::Duration::zero()) {
-        garpTimer_.expires_after(cfg_.garp.masterDelay);
-        garpTimer_.async_wait([this](const boost::system::error_code& ec) {
-            if (!ec && running_ && machine_.state() == State::Master) garpBurst(cfg_.garp.masterRepeat);
+        garpTimer_->schedule(cfg_.garp.masterDelay, [this] {
+            if (running_ && machine_.state() == State::Master) garpBurst(cfg_.garp.masterRepeat, allAddresses(cfg_));
         });
     }
     if (cfg_.garp.masterRefresh > base::Duration::zero()) refreshGarp();
@@ -283,28 +346,26 @@ void Instance::takeAddresses() {
 // garp_master_refresh: while master, a burst of garp_master_refresh_repeat every so often (switches
 // and neighbours that forgot the VIP's MAC learn it again).
 void Instance::refreshGarp() {
-    refreshTimer_.expires_after(cfg_.garp.masterRefresh);
-    refreshTimer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || !running_ || machine_.state() != State::Master) return;
-        garpBurst(cfg_.garp.masterRefreshRepeat);
+    refreshTimer_->schedule(cfg_.garp.masterRefresh, [this] {
+        if (!running_ || machine_.state() != State::Master) return;
+        garpBurst(cfg_.garp.masterRefreshRepeat, allAddresses(cfg_));
         refreshGarp();
     });
 }
 
-// `repeat` rounds of one gratuitous ARP (IPv4) or unsolicited NA (IPv6) per virtual and excluded
-// address, on the address's interface; garp.interval apart when set (one round at once otherwise).
-void Instance::garpBurst(int repeat) {
+// `repeat` rounds of one gratuitous ARP (IPv4) or unsolicited NA (IPv6) per address of `which`,
+// on the address's interface; garp.interval apart when set (one round at once otherwise).
+void Instance::garpBurst(int repeat, const std::vector<const conf::VirtualAddress*>& which) {
     const bool idle = garpQueue_.empty();  // else the pacer is running and takes these too
     // each interface looked up once per burst (its MAC and IPv6 forwarding as they are now)
     std::map<std::string, std::optional<InterfaceInfo>> on;
     for (int i = 0; i < repeat; ++i)
-        for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
-            for (const auto& v : *list) {
-                const std::string& dev = v.dev.empty() ? cfg_.interface : v.dev;
-                auto it = on.find(dev);
-                if (it == on.end()) it = on.emplace(dev, interfaceInfo(dev)).first;
-                if (it->second) garpQueue_.push_back({v.prefix.address, *it->second});
-            }
+        for (const auto* v : which) {
+            const std::string& dev = v->dev.empty() ? cfg_.interface : v->dev;
+            auto it = on.find(dev);
+            if (it == on.end()) it = on.emplace(dev, host_.interfaceInfo(dev, {})).first;
+            if (it->second) garpQueue_.push_back({v->prefix.address, *it->second});
+        }
     if (cfg_.garp.interval <= base::Duration::zero()) {
         while (!garpQueue_.empty()) sendNextGarp();
     } else if (idle) {
@@ -315,7 +376,7 @@ void Instance::garpBurst(int repeat) {
 void Instance::sendNextGarp() {
     const auto [address, on] = garpQueue_.front();
     garpQueue_.pop_front();
-    if (auto ec = vipManager_.announce(on, address))
+    if (auto ec = host_.announce(on, address))
         base::log::debug("vrrp: ", cfg_.name, ": announcing ", address.str(), ": ", ec.message());
     else ++announced_;
 }
@@ -326,23 +387,20 @@ void Instance::paceGarps() {
         return;
     }
     sendNextGarp();
-    pacer_.expires_after(cfg_.garp.interval);
-    pacer_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) paceGarps();
-    });
+    pacer_->schedule(cfg_.garp.interval, [this] { paceGarps(); });
 }
 
 void Instance::releaseAddresses() {
-    garpTimer_.cancel();
-    refreshTimer_.cancel();
-    pacer_.cancel();
+    garpTimer_->cancel();
+    refreshTimer_->cancel();
+    pacer_->cancel();
     garpQueue_.clear();
-    for (const auto* list : {&cfg_.virtualAddresses, &cfg_.excludedAddresses})
-        for (const auto& v : *list) {
-            const int idx = ifindexOf(v);
-            if (auto ec = vipManager_.remove(idx, v.prefix))
-                base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v.prefix.str(), ": ", ec.message());
-        }
+    for (const auto* v : allAddresses(cfg_)) {
+        const int idx = ifindexOf(*v);
+        if (!idx || !host_.hasAddress(idx, v->prefix.address)) continue;
+        if (auto ec = host_.removeAddress(idx, v->prefix))
+            base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v->prefix.str(), ": ", ec.message());
+    }
 }
 
 void Instance::drop(Drop d, const base::IpAddress& src) {
@@ -352,59 +410,36 @@ void Instance::drop(Drop d, const base::IpAddress& src) {
                            " (counted; further ones are not logged)");
 }
 
-void Instance::onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl,
-                        std::span<const std::uint8_t> bytes, std::span<const std::uint8_t> datagram) {
+void Instance::onPacket(const Received& pkt) {
     if (!running_) return;
-    if (src == machine_.config().primary) return;  // our own (multicast loop is off; unicast echo)
-    // RFC 5798: TTL / hop limit 255. Checked on multicast only, as keepalived (which sends unicast
-    // IPv6 adverts with the default hop limit): unicast peers are configured by address anyway.
-    if (ttl != 255 && dst.isMulticast()) return drop(Drop::BadTtl, src);
-    std::optional<std::uint32_t> sequence;
-    if (ah()) {
-        auto opened = ahOpen(datagram, ahKey_);
-        if (std::holds_alternative<Drop>(opened)) return drop(std::get<Drop>(opened), src);
-        bytes = std::get<AhOpened>(opened).vrrp;
-        sequence = std::get<AhOpened>(opened).sequence;
-    }
-    auto r = decode(bytes, src, dst);
-    if (std::holds_alternative<Drop>(r)) return drop(std::get<Drop>(r), src);
-    const Advert& a = std::get<Decoded>(r).advert;
-    if (a.vrid != cfg_.vrid) return drop(Drop::WrongVrid, src);
-    if (a.version != cfg_.version) return drop(Drop::BadVersion, src);
-    if (a.version == 2) {
-        const auto want = ah() ? AuthType::Ah : cfg_.authType == conf::AuthType::Pass ? AuthType::Pass : AuthType::None;
-        if (a.auth != want) return drop(Drop::AuthType, src);
-        // one counter for what we saw and sent: a restarted peer is heard again once it numbers above it
-        if (sequence) {
-            if (*sequence <= ahSequence_) return drop(Drop::Replay, src);
-            ahSequence_ = *sequence;
-        }
-        if (want == AuthType::Pass) {
-            std::array<std::uint8_t, 8> pw{};
-            std::memcpy(pw.data(), cfg_.authPassword.data(), std::min<size_t>(8, cfg_.authPassword.size()));
-            if (pw != a.authData) return drop(Drop::AuthMismatch, src);
-        }
-        if (a.interval != std::chrono::duration_cast<Micros>(cfg_.advertInterval))
-            return drop(Drop::IntervalMismatch, src);
-    }
-    if (!cfg_.unicastPeers.empty() &&
-        std::find(cfg_.unicastPeers.begin(), cfg_.unicastPeers.end(), src) == cfg_.unicastPeers.end())
-        return drop(Drop::AddressMismatch, src);
+    const AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_};
+    auto verdict = judge(ctx, pkt);
+    if (std::holds_alternative<Ignored>(verdict)) return;
+    if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);
+    const Accepted& a = std::get<Accepted>(verdict);
+    if (a.ahSequence) ahSequence_ = *a.ahSequence;
     ++received_;
-    if (a.priority > 0) masterSeen_ = src;
-    run(machine_.onAdvert(a, src, std::chrono::steady_clock::now()));
+    if (a.advert.priority > 0) masterSeen_ = pkt.src;
+    run(machine_.onAdvert(a.advert, pkt.src, now()));
 }
 
-InstanceGroup::InstanceGroup(std::string name, std::vector<Instance*> members, OnState onState)
+InstanceGroup::InstanceGroup(std::string name, std::vector<GroupMember*> members, OnState onState)
     : name_(std::move(name)), members_(std::move(members)), onState_(std::move(onState)) {
-    for (Instance* m : members_) m->joinGroup(this);
+    for (GroupMember* m : members_) m->joinGroup(this);
 }
 
 InstanceGroup::~InstanceGroup() {
-    for (Instance* m : members_) m->joinGroup(nullptr);
+    for (GroupMember* m : members_) m->joinGroup(nullptr);
 }
 
-void InstanceGroup::changed() {
+void InstanceGroup::setMembers(std::vector<GroupMember*> members) {
+    for (GroupMember* m : members_) m->joinGroup(nullptr);
+    members_ = std::move(members);
+    for (GroupMember* m : members_) m->joinGroup(this);
+    logic_ = SyncGroup{};
+}
+
+void InstanceGroup::changed(TimePoint now) {
     if (busy_) {
         again_ = true;
         return;
@@ -412,12 +447,12 @@ void InstanceGroup::changed() {
     busy_ = true;
     auto members = [this] {
         std::vector<SyncMember> ms;
-        for (Instance* m : members_) ms.push_back({&m->machine(), m->ownFault()});
+        for (GroupMember* m : members_) ms.push_back({&m->machine(), m->ownFault()});
         return ms;
     };
     do {
         again_ = false;
-        const auto actions = logic_.settle(members(), std::chrono::steady_clock::now());
+        const auto actions = logic_.settle(members(), now);
         for (size_t i = 0; i < members_.size(); ++i)
             if (!actions[i].empty()) members_[i]->run(actions[i]);
     } while (again_);

@@ -1,6 +1,12 @@
-// One VRRP instance for real: the state machine driven by a raw socket, an Asio timer and the
-// virtual addresses. Validates every received advert (TTL 255, version, VRID, authentication,
-// v2 interval) and counts each drop by reason. IPv4 (v2 and v3) and IPv6 (v3).
+// One VRRP instance: the state machine (StateMachine.h) driven by a Transport, timers from a
+// TimerFactory and a Host for links and addresses (Host.h): real sockets in the vrrp worker, a
+// simulated LAN with the manual clock in the unit tests. Every received packet goes through
+// judge() (Accept.h); every drop is counted by reason.
+//   - A VIP is on the link only while the instance is MASTER: starting (or resuming) as anything
+//     else removes any that are there, so a restarted worker never makes a second owner.
+//   - A restarted worker resumes the instance's last role (resume): a master advertises at once.
+//   - A reload that keeps VRID, interface, family and version reconfigures the instance in place
+//     (priority, interval, VIPs, peers, authentication, GARP, tracking): no re-election, no flap.
 // InstanceGroup: a sync group of instances (SyncGroup.h) that change state together.
 #pragma once
 #include <array>
@@ -8,8 +14,9 @@
 #include <functional>
 #include <memory>
 
+#include "base/Clock.h"
 #include "conf/Config.h"
-#include "vrrp/Net.h"
+#include "vrrp/Host.h"
 #include "vrrp/StateMachine.h"
 #include "vrrp/SyncGroup.h"
 
@@ -17,15 +24,33 @@ namespace vrrp {
 
 class InstanceGroup;
 
-class Instance {
+// What an InstanceGroup needs of a member (an Instance; the tests' routers).
+class GroupMember {
+public:
+    virtual ~GroupMember() = default;
+    virtual StateMachine& machine() = 0;
+    virtual bool ownFault() const = 0;
+    virtual void run(const std::vector<Action>& actions) = 0;
+    virtual void joinGroup(InstanceGroup* g) = 0;
+};
+
+class Instance : public GroupMember {
 public:
     using OnState = std::function<void(const std::string& name, State from, State to)>;
-    Instance(asio::io_context& io, conf::VrrpInstance cfg, OnState onState);
-    ~Instance();
-    // False (after logging) when the interface or the socket cannot be set up.
-    bool start();
+    Instance(base::TimerFactory& timers, Host& host, conf::VrrpInstance cfg, OnState onState);
+    ~Instance() override;
+    // False (after logging) when the interface or the socket cannot be set up. `resume`: the state
+    // a dead worker left it in (a restart), or nullopt for a fresh start.
+    bool start(std::optional<State> resume = std::nullopt);
     // Leaves cleanly: priority 0 when master, addresses released.
     void stop();
+
+    enum class Reload { Kept, Reconfigured, Restart };
+    // Restart: the identity (VRID, interface, family, version) changed; the caller stops this
+    // instance and starts a new one. Otherwise the new config is in force, state kept.
+    static Reload plan(const conf::VrrpInstance& before, const conf::VrrpInstance& after);
+    Reload reconfigure(const conf::VrrpInstance& next);
+
     State state() const { return machine_.state(); }
     // Tracked scripts (run by the worker): their priority shift, and whether one puts us in FAULT.
     void setScriptTracking(int delta, bool fault);
@@ -40,27 +65,27 @@ public:
 
     // Sync groups: the group decides this instance's master and fault transitions (nullptr: alone).
     // Join before start().
-    void joinGroup(InstanceGroup* g);
-    StateMachine& machine() { return machine_; }
-    bool ownFault() const { return linkFault_ || scriptFault_ || noSource_; }
-    void run(const std::vector<Action>& actions);
+    void joinGroup(InstanceGroup* g) override;
+    StateMachine& machine() override { return machine_; }
+    bool ownFault() const override { return linkFault_ || scriptFault_ || noSource_; }
+    void run(const std::vector<Action>& actions) override;
 
 private:
     void arm();
-    void onPacket(const base::IpAddress& src, const base::IpAddress& dst, int ttl, std::span<const std::uint8_t> bytes,
-                  std::span<const std::uint8_t> datagram);
-    // VRRPv2 over IPv4 with IPsec-AH authentication (Ah.h)
-    bool ah() const {
-        return cfg_.version == 2 && cfg_.authType == conf::AuthType::Ah && cfg_.family == base::Family::V4;
-    }
+    void onPacket(const Received& pkt);
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
     void takeAddresses();
+    void addAddresses(const std::vector<const conf::VirtualAddress*>& which);
     void releaseAddresses();
-    void garpBurst(int repeat);
+    void removeAddresses(const std::vector<const conf::VirtualAddress*>& which);
+    std::vector<const conf::VirtualAddress*> allAddresses(const conf::VrrpInstance& c) const;
+    void garpBurst(int repeat, const std::vector<const conf::VirtualAddress*>& which);
     void refreshGarp();
     void sendNextGarp();
     void paceGarps();
+    bool openTransport();
+    MachineConfig machineConfig() const;
     struct Announcement {
         base::IpAddress address;
         InterfaceInfo on;
@@ -68,26 +93,24 @@ private:
     std::deque<Announcement> garpQueue_;
     std::uint64_t announced_ = 0;
     // Interface tracking: the instance's own link, and track_interfaces (weight 0: FAULT when down;
-    // otherwise the weight is added to the priority while down). Polled every 200 ms.
+    // otherwise the weight is added to the priority while down). Checked every 200 ms against the
+    // Host's view (kept current from rtnetlink events: no syscall).
     void watchLinks();
     void checkLinks();
     std::vector<base::IpAddress> vips() const;
     int ifindexOf(const conf::VirtualAddress& v) const;
+    TimePoint now() const { return timers_.now(); }
 
-    asio::io_context& io_;
+    base::TimerFactory& timers_;
+    Host& host_;
     conf::VrrpInstance cfg_;
     OnState onState_;
     StateMachine machine_;
     std::array<std::uint8_t, 8> ahKey_{};
     std::uint32_t ahSequence_ = 0;
     std::uint16_t ipId_ = 0;
-    RawSocket socket_;
-    VipManager vipManager_;
-    asio::steady_timer timer_;
-    asio::steady_timer garpTimer_;
-    asio::steady_timer linkTimer_;
-    asio::steady_timer refreshTimer_;
-    asio::steady_timer pacer_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_;
     void applyTracking();
     bool faulted_ = false;
     int priorityDelta_ = 0;
@@ -109,17 +132,20 @@ private:
 class InstanceGroup {
 public:
     using OnState = std::function<void(const std::string& group, State to)>;
-    InstanceGroup(std::string name, std::vector<Instance*> members, OnState onState);
+    InstanceGroup(std::string name, std::vector<GroupMember*> members, OnState onState);
     ~InstanceGroup();
     InstanceGroup(const InstanceGroup&) = delete;
     InstanceGroup& operator=(const InstanceGroup&) = delete;
+    // After a reload: the same group over its members as they now are (the state reported so far
+    // is kept, so an unchanged group notifies nothing).
+    void setMembers(std::vector<GroupMember*> members);
     // After any event on a member: the others follow (re-entrant calls are folded into one).
-    void changed();
+    void changed(TimePoint now);
     const std::string& name() const { return name_; }
 
 private:
     std::string name_;
-    std::vector<Instance*> members_;
+    std::vector<GroupMember*> members_;
     OnState onState_;
     SyncGroup logic_;
     bool busy_ = false, again_ = false;

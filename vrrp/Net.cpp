@@ -16,6 +16,8 @@
 #include <linux/if_addr.h>
 #include <netinet/icmp6.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -35,60 +37,12 @@ bool forwarding6(const std::string& name) {
 
 }  // namespace
 
-std::optional<InterfaceInfo> interfaceInfo(const std::string& name, const std::vector<base::IpAddress>& notThese) {
-    InterfaceInfo info;
-    info.index = static_cast<int>(::if_nametoindex(name.c_str()));
-    if (info.index == 0) return std::nullopt;
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    if (fd >= 0 && ::ioctl(fd, SIOCGIFHWADDR, &ifr) == 0) std::memcpy(info.mac.data(), ifr.ifr_hwaddr.sa_data, 6);
-    if (fd >= 0) ::close(fd);
-    ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) == 0) {
-        for (ifaddrs* i = list; i; i = i->ifa_next) {
-            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || name != i->ifa_name) continue;
-            const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-            const auto a = base::IpAddress::v4(ntohl(sin->sin_addr.s_addr));
-            if (std::find(notThese.begin(), notThese.end(), a) != notThese.end()) continue;
-            info.primaryV4 = a;
-            break;
-        }
-        ::freeifaddrs(list);
-    }
-    info.linkLocalV6 = linkLocal(name);
-    info.forwardsV6 = forwarding6(name);
-    return info;
-}
-
-// /proc/net/if_inet6: "address-hex ifindex prefixlen scope flags name"; a tentative address (DAD
-// still running) cannot be sent from yet.
-std::optional<base::IpAddress> linkLocal(const std::string& name) {
-    std::ifstream in("/proc/net/if_inet6");
-    std::string hex, ifname;
-    unsigned ifindex = 0, plen = 0, scope = 0, flags = 0;
-    while (in >> hex >> std::hex >> ifindex >> plen >> scope >> flags >> std::dec >> ifname) {
-        if (ifname != name || scope != 0x20 || hex.size() != 32 || (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
-            continue;
-        std::array<std::uint8_t, 16> b{};
-        for (size_t i = 0; i < 16; ++i) b[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(i * 2, 2), nullptr, 16));
-        return base::IpAddress::fromBytes(base::Family::V6, b.data());
-    }
-    return std::nullopt;
-}
-
-bool linkUp(const std::string& name) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    const bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-    ::close(fd);
-    return ok;
-}
-
-std::error_code RawSocket::open(const std::string& interface, int ifindex, base::Family family, bool multicast,
-                                bool ah) {
+std::error_code RawSocket::open(const Spec& spec) {
+    const std::string& interface = spec.interface;
+    const int ifindex = spec.ifindex;
+    const bool multicast = spec.multicast, ah = spec.ah;
+    const base::Family family = spec.family;
+    close();
     family_ = family;
     ifindex_ = ifindex;
     const bool v6 = family == base::Family::V6;
@@ -187,7 +141,7 @@ std::error_code RawSocket::send(std::span<const std::uint8_t> vrrp, const base::
     return {};
 }
 
-void RawSocket::receive(OnPacket cb) {
+void RawSocket::receive(std::function<void(const Received&)> cb) {
     onPacket_ = std::move(cb);
     readLoop();
 }
@@ -208,6 +162,7 @@ void RawSocket::readLoop() {
             msg.msg_controllen = sizeof control;
             const ssize_t n = ::recvmsg(sock_.native_handle(), &msg, MSG_DONTWAIT);
             if (n < 0) break;
+            const bool truncated = msg.msg_flags & MSG_TRUNC;
             if (family_ == base::Family::V6) {
                 // no IP header on an IPv6 raw socket: the source is the sender's address, the
                 // destination and the hop limit come as control messages
@@ -228,7 +183,12 @@ void RawSocket::readLoop() {
                     }
                 }
                 if (!dst || !onPacket_) continue;
-                onPacket_(src, *dst, hops, std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)), {});
+                onPacket_(Received{src,
+                                   *dst,
+                                   hops,
+                                   std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)),
+                                   {},
+                                   truncated});
                 continue;
             }
             // a raw IPv4 socket hands over the IP header too
@@ -240,9 +200,9 @@ void RawSocket::readLoop() {
             const auto src = base::IpAddress::v4(ntohl(ip.saddr));
             const auto dst = base::IpAddress::v4(ntohl(ip.daddr));
             if (onPacket_)
-                onPacket_(src, dst, ip.ttl,
-                          std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl),
-                          std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)));
+                onPacket_(Received{src, dst, ip.ttl,
+                                   std::span<const std::uint8_t>(buf_.data() + hl, static_cast<size_t>(n) - hl),
+                                   std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)), truncated});
         }
         readLoop();
     });
@@ -253,16 +213,47 @@ void RawSocket::close() {
     sock_.close(ec);
 }
 
-VipManager::VipManager() {
+NetHost::NetHost(asio::io_context& io) : io_(io), watcher_(io) {
     sock_ = nl_socket_alloc();
     if (sock_ && nl_connect(sock_, NETLINK_ROUTE) < 0) {
         nl_socket_free(sock_);
         sock_ = nullptr;
     }
+    if (sock_) {
+        // the kernel answers address changes at once; never wait long on the VRRP loop
+        timeval tv{0, 500000};
+        ::setsockopt(nl_socket_get_fd(sock_), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::fcntl(nl_socket_get_fd(sock_), F_SETFD, FD_CLOEXEC);
+    }
     packet_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 }
 
-VipManager::~VipManager() {
+std::optional<InterfaceInfo> NetHost::interfaceInfo(const std::string& name,
+                                                    const std::vector<base::IpAddress>& notThese) {
+    InterfaceInfo info;
+    info.index = watcher_.index(name);
+    const LinkWatcher::Link* link = watcher_.link(info.index);
+    if (!info.index || !link) return std::nullopt;
+    info.mac = link->mac;
+    for (const auto& a : watcher_.addresses(info.index)) {
+        if (a.address.isV4()) {
+            if (!info.primaryV4 && std::find(notThese.begin(), notThese.end(), a.address) == notThese.end())
+                info.primaryV4 = a.address;
+        } else if (!info.linkLocalV6 && a.address.bytes()[0] == 0xfe && (a.address.bytes()[1] & 0xc0) == 0x80 &&
+                   !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) {
+            info.linkLocalV6 = a.address;
+        }
+    }
+    info.forwardsV6 = forwarding6(name);
+    return info;
+}
+
+bool NetHost::linkUp(const std::string& name) {
+    const LinkWatcher::Link* l = watcher_.link(watcher_.index(name));
+    return l && (l->flags & IFF_UP) && (l->flags & IFF_RUNNING);
+}
+
+NetHost::~NetHost() {
     if (sock_) nl_socket_free(sock_);
     if (packet_ >= 0) ::close(packet_);
 }
@@ -282,8 +273,8 @@ rtnl_addr* makeAddr(int ifindex, const base::IpPrefix& p) {
 
 }  // namespace
 
-std::error_code VipManager::add(int ifindex, const base::IpPrefix& p, const std::string& label,
-                                const std::string& scope) {
+std::error_code NetHost::addAddress(int ifindex, const base::IpPrefix& p, const std::string& label,
+                                    const std::string& scope) {
     if (!sock_) return {ENOTCONN, std::generic_category()};
     rtnl_addr* a = makeAddr(ifindex, p);
     if (!label.empty()) rtnl_addr_set_label(a, label.c_str());
@@ -297,37 +288,13 @@ std::error_code VipManager::add(int ifindex, const base::IpPrefix& p, const std:
     return {};
 }
 
-std::error_code VipManager::remove(int ifindex, const base::IpPrefix& p) {
+std::error_code NetHost::removeAddress(int ifindex, const base::IpPrefix& p) {
     if (!sock_) return {ENOTCONN, std::generic_category()};
     rtnl_addr* a = makeAddr(ifindex, p);
     const int rc = rtnl_addr_delete(sock_, a, 0);
     rtnl_addr_put(a);
     if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND) return {EINVAL, std::generic_category()};
     return {};
-}
-
-bool VipManager::present(int ifindex, const base::IpAddress& want) {
-    char name[IF_NAMESIZE] = {};
-    if (!::if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
-    ifaddrs* list = nullptr;
-    bool found = false;
-    if (::getifaddrs(&list) == 0) {
-        for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
-            if (!i->ifa_addr || std::strncmp(i->ifa_name, name, std::strlen(name)) != 0) continue;  // labels: eth0:vip
-            if (i->ifa_addr->sa_family == AF_INET && want.isV4())
-                found = std::memcmp(&reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, want.bytes().data(),
-                                    4) == 0;
-            else if (i->ifa_addr->sa_family == AF_INET6 && !want.isV4())
-                found = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, want.bytes().data(),
-                                    16) == 0;
-        }
-        ::freeifaddrs(list);
-    }
-    return found;
-}
-
-std::error_code VipManager::announce(const InterfaceInfo& ifc, const base::IpAddress& vip) {
-    return vip.isV4() ? gratuitousArp(ifc, vip) : unsolicitedNa(ifc, vip);
 }
 
 namespace {
@@ -394,14 +361,10 @@ std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& 
     return f;
 }
 
-std::error_code VipManager::unsolicitedNa(const InterfaceInfo& ifc, const base::IpAddress& vip) {
+std::error_code NetHost::announce(const InterfaceInfo& ifc, const base::IpAddress& vip) {
     if (packet_ < 0) return {EBADF, std::generic_category()};
+    if (vip.isV4()) return sendFrame(packet_, ifc.index, ETH_P_ARP, gratuitousArpFrame(ifc.mac, vip));
     return sendFrame(packet_, ifc.index, 0x86dd, unsolicitedNaFrame(ifc.mac, vip, ifc.forwardsV6));
-}
-
-std::error_code VipManager::gratuitousArp(const InterfaceInfo& ifc, const base::IpAddress& vip) {
-    if (packet_ < 0 || !vip.isV4()) return {EAFNOSUPPORT, std::generic_category()};
-    return sendFrame(packet_, ifc.index, ETH_P_ARP, gratuitousArpFrame(ifc.mac, vip));
 }
 
 }  // namespace vrrp

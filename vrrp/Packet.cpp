@@ -45,6 +45,8 @@ const char* dropName(Drop d) {
     case Drop::IntervalMismatch: return "advertisement interval mismatch";
     case Drop::AddressMismatch: return "address list mismatch";
     case Drop::Replay: return "AH sequence number not above the last one (replay)";
+    case Drop::BadInterval: return "advertisement interval 0";
+    case Drop::TooLong: return "longer than any advert (truncated)";
     case Drop::Count_: break;
     }
     return "?";
@@ -65,6 +67,8 @@ const char* dropKey(Drop d) {
     case Drop::IntervalMismatch: return "interval_mismatch";
     case Drop::AddressMismatch: return "address_mismatch";
     case Drop::Replay: return "ah_replay";
+    case Drop::BadInterval: return "bad_interval";
+    case Drop::TooLong: return "too_long";
     case Drop::Count_: break;
     }
     return "?";

@@ -47,6 +47,8 @@ enum class Drop {
     IntervalMismatch,
     AddressMismatch,
     Replay,
+    BadInterval,  // 0 (v3: below its 10 ms floor): master down would be zero, a takeover storm
+    TooLong,      // longer than the receive buffer: cut, so not checked
     Count_
 };
 const char* dropName(Drop d);

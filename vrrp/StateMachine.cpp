@@ -49,6 +49,40 @@ std::vector<Action> StateMachine::startup(TimePoint now) {
     return out;
 }
 
+std::vector<Action> StateMachine::resume(State was, TimePoint now) {
+    std::vector<Action> out;
+    if (state_ != State::Init) return out;
+    masterAdverInterval_ = cfg_.advertInterval;
+    if (was == State::Master || cfg_.priority == 255) {
+        state_ = State::Master;
+        out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+        out.push_back({Action::Kind::TakeAddresses});
+        deadline_ = now + cfg_.advertInterval;
+        return out;
+    }
+    out.push_back({Action::Kind::ReleaseAddresses});
+    state_ = State::Backup;
+    deadline_ = now + masterDownInterval();
+    return out;
+}
+
+std::vector<Action> StateMachine::reconfigure(const MachineConfig& next, TimePoint now) {
+    std::vector<Action> out;
+    const bool intervalChanged = next.advertInterval != cfg_.advertInterval;
+    const bool priorityChanged = next.priority != cfg_.priority;
+    const base::IpAddress primary = cfg_.primary;  // the instance's own, not the config's
+    cfg_ = next;
+    cfg_.primary = primary;
+    if (state_ == State::Master && (intervalChanged || priorityChanged)) {
+        out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+        deadline_ = now + cfg_.advertInterval;
+    } else if (state_ == State::Backup && intervalChanged && cfg_.version == 2) {
+        deadline_ = now + masterDownInterval();  // v2 backups time the master by their own interval
+    }
+    if (!cfg_.preempt) preemptAt_.reset();
+    return out;
+}
+
 std::vector<Action> StateMachine::shutdown(TimePoint) {
     std::vector<Action> out;
     if (state_ == State::Master) {
@@ -111,9 +145,22 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
         }
         if (a.priority > cfg_.priority || (a.priority == cfg_.priority && cfg_.primary < src)) {
             if (cfg_.version == 3) masterAdverInterval_ = a.interval;
+            // After a partition: one advert at our own priority tells the winner there were two
+            // masters, so it announces the addresses again (clients that learned our MAC meanwhile
+            // follow at once instead of when their ARP entry expires).
+            out.push_back({Action::Kind::SendAdvert, cfg_.priority});
             becomeBackup(out, now);
+            return out;
         }
-        // else: a lower priority router thinks it is master; our next advert corrects it
+        // A lower priority router thinks it is master (a partition healed): tell it at once, and
+        // announce the addresses again for the clients that followed it; once per interval at most,
+        // so a flood of such adverts is not answered by a flood.
+        if (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval) {
+            lastLowerReply_ = now;
+            out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+            out.push_back({Action::Kind::Announce});
+            deadline_ = now + cfg_.advertInterval;
+        }
     }
     return out;
 }

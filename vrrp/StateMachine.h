@@ -36,6 +36,7 @@ struct Action {
         TakeAddresses,  // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
         ReleaseAddresses,
         Transition,  // `to` is the new state (notify scripts, fifo, logs)
+        Announce,    // gratuitous ARPs / NAs for addresses already held (a second master yielded)
     };
     Kind kind;
     std::uint8_t priority = 0;  // SendAdvert
@@ -52,6 +53,10 @@ public:
     const MachineConfig& config() const { return cfg_; }
 
     std::vector<Action> startup(TimePoint now);
+    // A restarted worker picks up where the dead one was: MASTER (an advert at once, the addresses
+    // taken again and announced; no transition, none happened) or BACKUP / FAULT (addresses
+    // released: never a second owner). A MASTER whose link or address is gone resumes as BACKUP.
+    std::vector<Action> resume(State was, TimePoint now);
     std::vector<Action> shutdown(TimePoint now);
     // `src`: the sender's primary address. The advert was already validated (VRID, auth, ...).
     std::vector<Action> onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now);
@@ -60,6 +65,9 @@ public:
     std::vector<Action> onFault(bool failed, TimePoint now);
     // Priority changed by trackers (not for the address owner).
     void setPriority(std::uint8_t p) { cfg_.priority = p; }
+    // A reload that keeps the instance: priority, interval and preemption change in place. A
+    // master advertises a changed priority or interval at once; the protocol decides the rest.
+    std::vector<Action> reconfigure(const MachineConfig& next, TimePoint now);
     // The address the instance sends from (IPv6: its link-local address may appear after startup).
     void setPrimary(const base::IpAddress& a) { cfg_.primary = a; }
 
@@ -87,6 +95,7 @@ private:
     std::optional<TimePoint> preemptAt_;  // preempt_delay running: preempt the lower priority master from then on
     bool gated_ = false;
     bool wantMaster_ = false;
+    std::optional<TimePoint> lastLowerReply_;  // the last advert+announce answering a lower priority master
 };
 
 }  // namespace vrrp

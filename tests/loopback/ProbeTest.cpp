@@ -209,8 +209,8 @@ TEST_CASE("https: SNI, verification against a CA file, handshake stall") {
 TEST_CASE("script: exit codes, dynamic weight, output, timeout kills the process group") {
     asio::io_context io;
     auto script = [&](std::vector<std::string> argv, std::chrono::microseconds timeout = 5s, bool dyn = false) {
-        return std::make_unique<healthcheck::ScriptProbe>(io,
-                                                          healthcheck::ScriptSpec{std::move(argv), "", timeout, dyn});
+        return std::make_unique<healthcheck::ScriptProbe>(
+            io, healthcheck::ScriptSpec{std::move(argv), "", timeout, dyn, std::nullopt});
     };
     CHECK(runOnce(io, *script({"/bin/true"})).ok());
     auto r = runOnce(io, *script({"/bin/sh", "-c", "echo 'disk full'; echo second; exit 3"}));
@@ -255,11 +255,12 @@ TEST_CASE("script: runs as the configured user when directord is root") {
         return;
     }
     asio::io_context io;
-    healthcheck::ScriptProbe p(io, healthcheck::ScriptSpec{{"/usr/bin/id", "-un"}, "nobody", 5s, false});
+    healthcheck::ScriptProbe p(io, healthcheck::ScriptSpec{{"/usr/bin/id", "-un"}, "nobody", 5s, false, std::nullopt});
     const ProbeResult r = runOnce(io, p);
     CHECK(r.ok());
     CHECK(r.output == "nobody");
-    healthcheck::ScriptProbe bad(io, healthcheck::ScriptSpec{{"/usr/bin/id"}, "no-such-user-here", 5s, false});
+    healthcheck::ScriptProbe bad(
+        io, healthcheck::ScriptSpec{{"/usr/bin/id"}, "no-such-user-here", 5s, false, std::nullopt});
     CHECK(runOnce(io, bad).failure == Failure::ScriptSpawn);
 }
 

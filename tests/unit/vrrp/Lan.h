@@ -1,10 +1,11 @@
 // A simulated LAN for the VRRP state machine with a manual clock: every router's adverts reach
 // every other live router of the same VRID at once; time jumps to the next deadline. Routers may
-// form sync groups (their machines gated, SyncGroup::settle run after every event).
+// form sync groups: the real vrrp::InstanceGroup over them (a Router is a GroupMember).
 #pragma once
 #include <memory>
 #include <vector>
 
+#include "vrrp/Instance.h"
 #include "vrrp/StateMachine.h"
 #include "vrrp/SyncGroup.h"
 
@@ -14,8 +15,19 @@ using vrrp::State;
 
 namespace vrrptest {
 
-struct Router {
-    explicit Router(vrrp::StateMachine machine) : m(std::move(machine)) {}
+class Lan;
+
+struct Router : vrrp::GroupMember {
+    Router(Lan& l, vrrp::StateMachine machine) : lan(l), m(std::move(machine)) {}
+    Lan& lan;
+    vrrp::InstanceGroup* group = nullptr;
+    vrrp::StateMachine& machine() override { return m; }
+    bool ownFault() const override { return ownFaultFlag; }
+    void run(const std::vector<Action>& actions) override;
+    void joinGroup(vrrp::InstanceGroup* g) override {
+        group = g;
+        m.setGated(g != nullptr);
+    }
     vrrp::StateMachine m;
     bool alive = true;   // false: killed (no adverts, no timers)
     bool linked = true;  // false: cut off the LAN (partition)
@@ -23,15 +35,9 @@ struct Router {
     std::vector<State> transitions;
     vrrp::TimePoint masterAt{};
     std::uint8_t vrid = 51;
-    bool ownFault = false;  // its trackers say FAULT (set through Lan::fault)
-    size_t zeroSent = 0;    // adverts with priority 0
-};
-
-// A director's sync group: its members are routers (one per VRID) on the same director.
-struct Group {
-    vrrp::SyncGroup logic;
-    std::vector<Router*> members;
-    bool busy = false, again = false;
+    bool ownFaultFlag = false;  // its trackers say FAULT (set through Lan::fault)
+    size_t zeroSent = 0;        // adverts with priority 0
+    size_t announces = 0;       // re-announcements of held addresses
 };
 
 class Lan {
@@ -48,20 +54,20 @@ public:
         c.advertInterval = interval;
         c.preempt = preempt;
         c.primary = *base::IpAddress::parse(primary);
-        routers_.push_back(std::make_unique<Router>(vrrp::StateMachine(c)));
+        routers_.push_back(std::make_unique<Router>(*this, vrrp::StateMachine(c)));
         routers_.back()->vrid = vrid;
         return *routers_.back();
     }
-    Group& group(std::vector<Router*> members) {
-        groups_.push_back(std::make_unique<Group>());
-        groups_.back()->members = std::move(members);
-        for (Router* r : groups_.back()->members) r->m.setGated(true);
+    // A director's sync group: its members are routers (one per VRID) on the same director.
+    vrrp::InstanceGroup& group(std::vector<Router*> members) {
+        std::vector<vrrp::GroupMember*> ms(members.begin(), members.end());
+        groups_.push_back(std::make_unique<vrrp::InstanceGroup>("group", ms, nullptr));
         return *groups_.back();
     }
     // The router's trackers fail or recover (a link, a script).
     void fault(Router& r, bool failed) {
-        r.ownFault = failed;
-        if (groupOf(r)) settle(*groupOf(r));
+        r.ownFaultFlag = failed;
+        if (r.group) r.group->changed(now);
         else handle(r, r.m.onFault(failed, now));
     }
     void start(Router& r) {
@@ -102,7 +108,6 @@ public:
     }
     size_t adverts = 0;
 
-private:
     void handle(Router& from, const std::vector<Action>& actions) {
         for (const auto& a : actions) {
             switch (a.kind) {
@@ -120,41 +125,23 @@ private:
                         handle(*r, r->m.onAdvert(ad, from.m.config().primary, now));
                 break;
             }
-            case Action::Kind::TakeAddresses: ++from.addressesHeld; break;
-            case Action::Kind::ReleaseAddresses: --from.addressesHeld; break;
+            case Action::Kind::TakeAddresses: from.addressesHeld = 1; break;
+            case Action::Kind::ReleaseAddresses: from.addressesHeld = 0; break;
+            case Action::Kind::Announce: ++from.announces; break;
             case Action::Kind::Transition:
                 from.transitions.push_back(a.to);
                 if (a.to == State::Master) from.masterAt = now;
                 break;
             }
         }
-        if (Group* g = groupOf(from)) settle(*g);
+        if (from.group) from.group->changed(now);
     }
-    Group* groupOf(const Router& r) {
-        for (auto& g : groups_)
-            for (Router* m : g->members)
-                if (m == &r) return g.get();
-        return nullptr;
-    }
-    // as vrrp::InstanceGroup::changed: the group's forced actions, re-entrant calls folded
-    void settle(Group& g) {
-        if (g.busy) {
-            g.again = true;
-            return;
-        }
-        g.busy = true;
-        do {
-            g.again = false;
-            std::vector<vrrp::SyncMember> ms;
-            for (Router* r : g.members) ms.push_back({&r->m, r->ownFault});
-            const auto out = g.logic.settle(ms, now);
-            for (size_t i = 0; i < out.size(); ++i)
-                if (!out[i].empty()) handle(*g.members[i], out[i]);
-        } while (g.again);
-        g.busy = false;
-    }
+
+private:
     std::vector<std::unique_ptr<Router>> routers_;
-    std::vector<std::unique_ptr<Group>> groups_;
+    std::vector<std::unique_ptr<vrrp::InstanceGroup>> groups_;
 };
+
+inline void Router::run(const std::vector<Action>& actions) { lan.handle(*this, actions); }
 
 }  // namespace vrrptest

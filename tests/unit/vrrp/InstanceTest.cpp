@@ -1,0 +1,223 @@
+// vrrp::Instance itself (its packets, VIPs, GARPs, reconfigure, resume) on the simulated LAN with
+// the manual clock (SimLan.h): the moments an HA pair exists for, deterministic.
+#include <catch2/catch.hpp>
+
+#include "SimLan.h"
+#include "base/Log.h"
+#include "vrrp/Packet.h"
+
+using namespace simlan;
+
+namespace {
+
+const base::IpAddress kVip = *base::IpAddress::parse("10.99.0.10");
+
+conf::VrrpInstance v3(int prio, const std::string& extra = "", const std::string& vips = "\"10.99.0.10/24\"",
+                      const std::string& vrid = "51") {
+    return instanceConfig("virtual_router_id = " + vrid + "; version = 3; advert_interval = 0.1; priority = " +
+                          std::to_string(prio) + "; virtual_addresses = ( " + vips + " ); " + extra);
+}
+
+struct Pair {
+    Lan lan;
+    Director& a = lan.director();
+    Director& b = lan.director();
+    Pair(conf::VrrpInstance ca = v3(150), conf::VrrpInstance cb = v3(100)) {
+        base::log::setLevel(base::log::Level::Error);
+        a.add(ca).start();
+        b.add(cb).start();
+        lan.runFor(2s);
+    }
+    ~Pair() { base::log::setLevel(base::log::Level::Info); }
+    bool aMaster() const {
+        return a.instances.at("VI_1")->state() == State::Master && b.instances.at("VI_1")->state() == State::Backup &&
+               a.host.addresses.contains(kVip) && !b.host.addresses.contains(kVip);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("instance: the higher priority holds the VIP, announced; the backup holds nothing") {
+    Pair p;
+    CHECK(p.aMaster());
+    CHECK(p.a.transitions["VI_1"] == std::vector<State>{State::Backup, State::Master});
+    CHECK(p.b.transitions["VI_1"] == std::vector<State>{State::Backup});
+    CHECK(p.a.host.announced.size() == 5);  // garp master_repeat 5 (the second burst comes after 5 s)
+}
+
+TEST_CASE("instance: starting as backup removes a VIP someone left on the link") {
+    Lan lan;
+    base::log::setLevel(base::log::Level::Error);
+    Director& a = lan.director();
+    a.host.addresses.insert(kVip);  // a previous run's, or a dead worker's
+    a.add(v3(100)).start();
+    CHECK_FALSE(a.host.addresses.contains(kVip));
+    base::log::setLevel(base::log::Level::Info);
+}
+
+TEST_CASE("instance: a crashed master's worker resumes as master before the backup's timer runs out") {
+    for (auto after : {10ms, 200ms}) {  // 0.1 s adverts: the backup waits 3 x 0.1 + skew = 0.36 s
+        Pair p;
+        REQUIRE(p.aMaster());
+        p.a.crash("VI_1");  // kill -9: no priority 0, the VIP stays
+        p.a.transitions["VI_1"].clear();
+        CHECK(p.a.host.addresses.contains(kVip));
+        p.lan.runFor(after);
+        auto& again = p.a.add(v3(150));
+        again.start(State::Master);  // the supervisor's last role for it
+        p.lan.runFor(3s);
+        CHECK(p.aMaster());
+        CHECK(p.b.transitions["VI_1"] == std::vector<State>{State::Backup});  // the backup never took over
+        CHECK(p.a.transitions["VI_1"].empty());                               // no transition: nothing changed
+    }
+}
+
+TEST_CASE("instance: a crashed backup's worker resumes as backup and never takes the VIP") {
+    Pair p;
+    p.b.crash("VI_1");
+    p.b.add(v3(100)).start(State::Backup);
+    p.lan.runFor(2s);
+    CHECK(p.aMaster());
+}
+
+TEST_CASE("instance: a resumed master whose link went down resumes as backup and lets the VIP go") {
+    Pair p;
+    p.a.crash("VI_1");
+    p.a.host.up = false;
+    p.a.add(v3(150)).start(State::Master);
+    p.lan.runFor(2s);
+    CHECK_FALSE(p.a.host.addresses.contains(kVip));
+    CHECK(p.b.instances.at("VI_1")->state() == State::Master);
+}
+
+TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
+    Pair p;
+    auto& a = p.a.at("VI_1");
+    const auto before = p.a.transitions["VI_1"];
+    // a VIP added: added and announced at once, nothing else moves
+    const size_t announced = p.a.host.announced.size();
+    auto more = v3(150, "", "\"10.99.0.10/24\", \"10.99.0.11/24\"");
+    CHECK(a.reconfigure(more) == vrrp::Instance::Reload::Reconfigured);
+    p.lan.runFor(1s);
+    CHECK(p.a.host.addresses.contains(*base::IpAddress::parse("10.99.0.11")));
+    CHECK(p.a.host.announced.size() == announced + 5);  // only the new address, master_repeat times
+    // the VIP replaced: the old one leaves, the new one comes
+    auto replaced = v3(150, "", "\"10.99.0.12/24\"");
+    CHECK(a.reconfigure(replaced) == vrrp::Instance::Reload::Reconfigured);
+    p.lan.runFor(1s);
+    CHECK_FALSE(p.a.host.addresses.contains(kVip));
+    CHECK(p.a.host.addresses.contains(*base::IpAddress::parse("10.99.0.12")));
+    // the interval: still master, the backup follows (v3: it learns the master's interval)
+    CHECK(a.reconfigure(instanceConfig("virtual_router_id = 51; version = 3; advert_interval = 0.2; priority = 150; "
+                                       "virtual_addresses = ( \"10.99.0.12/24\" );")) ==
+          vrrp::Instance::Reload::Reconfigured);
+    p.lan.runFor(3s);
+    CHECK(a.state() == State::Master);
+    CHECK(p.a.transitions["VI_1"] == before);
+    CHECK(p.b.transitions["VI_1"] == std::vector<State>{State::Backup});
+    // the same config: kept
+    CHECK(a.reconfigure(a.config()) == vrrp::Instance::Reload::Kept);
+    // the identity: a restart
+    CHECK(vrrp::Instance::plan(a.config(), v3(150, "", "\"10.99.0.12/24\"", "52")) == vrrp::Instance::Reload::Restart);
+}
+
+TEST_CASE("instance: a priority change is advertised at once; below the peer exactly one move") {
+    Pair p;
+    auto& a = p.a.at("VI_1");
+    auto& b = p.b.at("VI_1");
+    // the master's priority up: no move
+    a.reconfigure(v3(200));
+    p.lan.runFor(2s);
+    CHECK(p.aMaster());
+    // the backup's priority up, but below the master: no move
+    b.reconfigure(v3(180));
+    p.lan.runFor(2s);
+    CHECK(p.aMaster());
+    // the master's priority below the backup's: the backup preempts, once
+    a.reconfigure(v3(120));
+    p.lan.runFor(2s);
+    CHECK(b.state() == State::Master);
+    CHECK(a.state() == State::Backup);
+    CHECK(p.b.transitions["VI_1"] == std::vector<State>{State::Backup, State::Master});
+    CHECK(p.a.transitions["VI_1"] == std::vector<State>{State::Backup, State::Master, State::Backup});
+    CHECK(p.b.host.addresses.contains(kVip));
+    CHECK_FALSE(p.a.host.addresses.contains(kVip));
+}
+
+TEST_CASE("instance: after a partition heals the winner announces again, whichever advert crosses first") {
+    // the phase of the heal against the two masters' advert timers, in 10 ms steps of 0.1 s adverts
+    for (int phase = 0; phase < 10; ++phase) {
+        Pair p;
+        p.lan.partition(1, 2);
+        p.lan.runFor(1s);
+        REQUIRE(p.lan.masters("VI_1") == 2);  // both sides took the VIP
+        p.lan.runFor(std::chrono::milliseconds(phase * 10));
+        const size_t announcedBefore = p.a.host.announced.size();
+        const auto healedAt = p.lan.clock.now();
+        p.lan.heal();
+        p.lan.runFor(1s);
+        INFO("heal phase " << phase * 10 << " ms");
+        CHECK(p.aMaster());
+        // the winner re-announced within one advert interval of the heal
+        REQUIRE(p.a.host.announced.size() > announcedBefore);
+        CHECK(p.a.host.announced.at(announcedBefore).first - healedAt <= 100ms + 2 * p.lan.latency);
+    }
+}
+
+TEST_CASE("instance: hostile adverts: interval 0 and floods move nothing and are counted") {
+    Pair p;
+    auto& a = p.a.at("VI_1");
+    auto& b = p.b.at("VI_1");
+    const base::IpAddress attacker = *base::IpAddress::parse("10.99.0.66");
+    const base::IpAddress group = base::IpAddress::v4(0xe0000012);
+    vrrp::Advert spoof;
+    spoof.version = 3;
+    spoof.vrid = 51;
+    spoof.priority = 254;
+    spoof.interval = vrrp::Micros::zero();
+    spoof.addresses = {kVip};
+    for (int i = 0; i < 50; ++i) p.lan.inject(99, attacker, group, vrrp::encode(spoof, attacker, group));
+    p.lan.runFor(1s);
+    CHECK(p.aMaster());
+    CHECK(a.drops()[static_cast<size_t>(vrrp::Drop::BadInterval)] == 50);
+    CHECK(b.drops()[static_cast<size_t>(vrrp::Drop::BadInterval)] == 50);
+    // a flood of lower priority adverts: answered at most once per advert interval
+    spoof.priority = 10;
+    spoof.interval = std::chrono::milliseconds(100);
+    const size_t announced = p.a.host.announced.size();
+    for (int i = 0; i < 1000; ++i) p.lan.inject(99, attacker, group, vrrp::encode(spoof, attacker, group));
+    p.lan.runFor(1s);
+    CHECK(p.aMaster());
+    CHECK(p.a.host.announced.size() - announced <= 5);  // one burst: the flood arrived within one interval
+    CHECK(p.a.transitions["VI_1"] == std::vector<State>{State::Backup, State::Master});
+}
+
+TEST_CASE("instance: sync groups on the LAN with the real InstanceGroup: the group moves as one") {
+    Lan lan;
+    base::log::setLevel(base::log::Level::Error);
+    Director& a = lan.director();
+    Director& b = lan.director();
+    auto cfg = [](const char* name, int vrid, int prio, const char* vip) {
+        auto c = instanceConfig("virtual_router_id = " + std::to_string(vrid) +
+                                "; version = 3; advert_interval = 0.1; priority = " + std::to_string(prio) +
+                                "; virtual_addresses = ( \"" + vip + "/24\" );");
+        c.name = name;
+        return c;
+    };
+    vrrp::Instance& a1 = a.add(cfg("V1", 51, 150, "10.99.0.10"));
+    vrrp::Instance& a2 = a.add(cfg("V2", 52, 150, "10.99.0.20"));
+    vrrp::Instance& b1 = b.add(cfg("V1", 51, 100, "10.99.0.10"));
+    vrrp::Instance& b2 = b.add(cfg("V2", 52, 100, "10.99.0.20"));
+    vrrp::InstanceGroup ga("G", {&a1, &a2}, nullptr), gb("G", {&b1, &b2}, nullptr);
+    for (auto* i : {&a1, &a2, &b1, &b2}) i->start();
+    lan.runFor(2s);
+    CHECK(a1.state() == State::Master);
+    CHECK(a2.state() == State::Master);
+    a.host.up = false;  // director 1's link: both of its instances go, director 2 takes both
+    lan.runFor(2s);
+    CHECK(b1.state() == State::Master);
+    CHECK(b2.state() == State::Master);
+    CHECK(b.host.addresses.size() == 2);
+    CHECK(a.host.addresses.empty());
+    base::log::setLevel(base::log::Level::Info);
+}

@@ -1,0 +1,54 @@
+#include "vrrp/Accept.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "vrrp/Ah.h"
+
+namespace vrrp {
+
+bool usesAh(const conf::VrrpInstance& cfg) {
+    return cfg.version == 2 && cfg.authType == conf::AuthType::Ah && cfg.family == base::Family::V4;
+}
+
+std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Received& pkt) {
+    const conf::VrrpInstance& cfg = ctx.cfg;
+    if (pkt.src == ctx.self) return Ignored{};  // our own (multicast loop is off; unicast echo)
+    if (pkt.truncated) return Drop::TooLong;
+    // RFC 5798: TTL / hop limit 255. Checked on multicast only, as keepalived (which sends unicast
+    // IPv6 adverts with the default hop limit): unicast peers are configured by address anyway.
+    if (pkt.ttl != 255 && pkt.dst.isMulticast()) return Drop::BadTtl;
+    std::span<const std::uint8_t> bytes = pkt.payload;
+    Accepted out;
+    if (usesAh(cfg)) {
+        auto opened = ahOpen(pkt.datagram, ctx.ahKey);
+        if (std::holds_alternative<Drop>(opened)) return std::get<Drop>(opened);
+        bytes = std::get<AhOpened>(opened).vrrp;
+        out.ahSequence = std::get<AhOpened>(opened).sequence;
+    }
+    auto r = decode(bytes, pkt.src, pkt.dst);
+    if (std::holds_alternative<Drop>(r)) return std::get<Drop>(r);
+    out.advert = std::get<Decoded>(r).advert;
+    const Advert& a = out.advert;
+    if (a.vrid != cfg.vrid) return Drop::WrongVrid;
+    if (a.version != cfg.version) return Drop::BadVersion;
+    if (a.interval <= Micros::zero()) return Drop::BadInterval;
+    if (a.version == 2) {
+        const auto want = usesAh(cfg) ? AuthType::Ah : cfg.authType == AuthType::Pass ? AuthType::Pass : AuthType::None;
+        if (a.auth != want) return Drop::AuthType;
+        // one counter for what we saw and sent: a restarted peer is heard again once it numbers above it
+        if (out.ahSequence && *out.ahSequence <= ctx.ahSequence) return Drop::Replay;
+        if (want == AuthType::Pass) {
+            std::array<std::uint8_t, 8> pw{};
+            std::memcpy(pw.data(), cfg.authPassword.data(), std::min<size_t>(8, cfg.authPassword.size()));
+            if (pw != a.authData) return Drop::AuthMismatch;
+        }
+        if (a.interval != std::chrono::duration_cast<Micros>(cfg.advertInterval)) return Drop::IntervalMismatch;
+    }
+    if (!cfg.unicastPeers.empty() &&
+        std::find(cfg.unicastPeers.begin(), cfg.unicastPeers.end(), pkt.src) == cfg.unicastPeers.end())
+        return Drop::AddressMismatch;
+    return out;
+}
+
+}  // namespace vrrp

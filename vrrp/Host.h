@@ -1,0 +1,72 @@
+// What a VRRP instance needs from the machine, as two narrow interfaces (docs/ARCHITECTURE.md,
+// seams): a Transport for its adverts, and a Host for links, addresses and announcements. The
+// real ones are raw sockets, rtnetlink and packet sockets (NetHost, Net.h); the unit tests give
+// instances a simulated LAN instead (tests/unit/vrrp/SimLan.h), with the manual clock.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "base/IpAddress.h"
+
+namespace vrrp {
+
+struct InterfaceInfo {
+    int index = 0;
+    std::array<std::uint8_t, 6> mac{};
+    std::optional<base::IpAddress> primaryV4;    // the first IPv4 address that is not a virtual one
+    std::optional<base::IpAddress> linkLocalV6;  // fe80::/10, not tentative (DAD done)
+    bool forwardsV6 = false;                     // IPv6 forwarding on: neighbour advertisements carry the Router flag
+};
+
+// One received packet. `payload` follows the IP header; `datagram` is the whole IPv4 packet
+// (empty for IPv6, whose raw sockets give no header).
+struct Received {
+    base::IpAddress src, dst;
+    int ttl = 0;
+    std::span<const std::uint8_t> payload;
+    std::span<const std::uint8_t> datagram;
+    bool truncated = false;  // longer than the receive buffer
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    struct Spec {
+        std::string interface;
+        int ifindex = 0;
+        base::Family family = base::Family::V4;
+        bool multicast = true;  // join 224.0.0.18 / ff02::12 (false: unicast peers only)
+        bool ah = false;        // IPv4 protocol 51 with IP_HDRINCL: send() takes whole packets
+    };
+    virtual std::error_code open(const Spec& spec) = 0;
+    virtual std::error_code send(std::span<const std::uint8_t> bytes, const base::IpAddress& dst,
+                                 const std::optional<base::IpAddress>& src) = 0;
+    virtual void receive(std::function<void(const Received&)> onPacket) = 0;
+    virtual void close() = 0;
+};
+
+class Host {
+public:
+    virtual ~Host() = default;
+    virtual std::optional<InterfaceInfo> interfaceInfo(const std::string& name,
+                                                       const std::vector<base::IpAddress>& notThese) = 0;
+    // Up and running (IFF_UP and IFF_RUNNING: carrier); false for a link that does not exist.
+    virtual bool linkUp(const std::string& name) = 0;
+    virtual int ifindex(const std::string& name) = 0;  // 0: no such link
+    // EEXIST / EADDRNOTAVAIL are not errors (already there / already gone).
+    virtual std::error_code addAddress(int ifindex, const base::IpPrefix& p, const std::string& label,
+                                       const std::string& scope) = 0;
+    virtual std::error_code removeAddress(int ifindex, const base::IpPrefix& p) = 0;
+    virtual bool hasAddress(int ifindex, const base::IpAddress& a) = 0;
+    // A gratuitous ARP (IPv4) or an unsolicited neighbour advertisement (IPv6) for `vip`.
+    virtual std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) = 0;
+    virtual std::unique_ptr<Transport> transport() = 0;
+};
+
+}  // namespace vrrp
