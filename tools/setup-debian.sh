@@ -10,7 +10,7 @@ PACKAGES=(
   # tests
   catch2 python3 iproute2 iputils-ping procps curl openssl
   # reference peers and tools the tests and benchmarks compare against
-  ipvsadm keepalived snmp snmpd haproxy nginx-light wrk
+  ipvsadm keepalived snmp snmpd haproxy nginx-light wrk nftables
 )
 
 missing=()

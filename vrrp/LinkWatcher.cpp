@@ -215,6 +215,18 @@ void LinkWatcher::apply(const RtnetlinkEvents& e) {
     }
 }
 
+void LinkWatcher::note(int index, const base::IpPrefix& p, bool present) {
+    RtnetlinkEvents e;
+    AddressEvent a;
+    a.removed = !present;
+    a.index = index;
+    a.address = p.address;
+    a.prefix = p.prefix;
+    if (!p.address.isV4()) a.flags = IFA_F_NODAD;
+    e.addresses.push_back(a);
+    apply(e);
+}
+
 int LinkWatcher::index(const std::string& name) const {
     for (const auto& [i, l] : links_)
         if (l.name == name) return i;

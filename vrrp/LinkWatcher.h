@@ -73,6 +73,8 @@ public:
 
     // Applies events (the watcher's own reading, and tests).
     void apply(const RtnetlinkEvents& e);
+    // What we just did ourselves (added or removed an address), before the kernel's event says so.
+    void note(int index, const base::IpPrefix& p, bool present);
 
 private:
     bool dump(std::uint16_t type);

@@ -285,6 +285,7 @@ std::error_code NetHost::addAddress(int ifindex, const base::IpPrefix& p, const 
     const int rc = rtnl_addr_add(sock_, a, 0);
     rtnl_addr_put(a);
     if (rc < 0 && rc != -NLE_EXIST) return {EINVAL, std::generic_category()};
+    watcher_.note(ifindex, p, true);
     return {};
 }
 
@@ -294,6 +295,7 @@ std::error_code NetHost::removeAddress(int ifindex, const base::IpPrefix& p) {
     const int rc = rtnl_addr_delete(sock_, a, 0);
     rtnl_addr_put(a);
     if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND) return {EINVAL, std::generic_category()};
+    watcher_.note(ifindex, p, false);
     return {};
 }
 

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""VRRP in the moments an HA pair exists for, measured as a client sees them (root, network
+namespaces, on vrrp_failover_test's lab: two directors and a client on a bridge). The client
+probes the VIP every 2 ms (ICMP echo); director 2 answers with TTL / hop limit 63, director 1 with
+64, so every reply says who answered. A "gap" is the longest time without a reply.
+
+- Reload edits on a running pair (add a VIP, replace one, advert_int, priority up and down on
+  either node, a notify script, a track script): no state changes and a gap under 10 ms where the
+  protocol needs no move; exactly one move where it does (the master's priority below the peer's).
+  Also with keepalived as the peer, both ways.
+- kill -9 of the master's vrrp worker at 0.1 s and 1 s adverts: the backup never answers, the gap
+  stays under one advert interval.
+- Ten partition heals with a random phase, IPv4 and IPv6 (and keepalived as the winning peer):
+  after each heal the client is without the VIP for at most one advert interval.
+- Spoofed adverts (interval 0 at priority 254, and a flood at a lower priority): no transition,
+  counted by reason in directorctl status."""
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vrrp_failover_test as lab_mod  # noqa: E402
+from vrrp_failover_test import check, sh, wait  # noqa: E402
+from vrrp_features_test import d_instance, directord_conf, keepalived_conf, lab_for, status  # noqa: E402
+
+VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
+
+PROBE = r"""
+import os, socket, struct, sys, time, threading
+vip = sys.argv[1]; v6 = ":" in vip
+if v6:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xffff
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+def reader():
+    while True:
+        if v6:
+            d, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(4))
+            hops = next((struct.unpack("i", c[2])[0] for c in anc if c[1] == socket.IPV6_HOPLIMIT), 0)
+            if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
+                print(time.monotonic(), hops, flush=True)
+        else:
+            d = s.recv(2048)
+            ihl = (d[0] & 15) * 4
+            if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
+                print(time.monotonic(), d[8], flush=True)
+threading.Thread(target=reader, daemon=True).start()
+seq = 0
+while True:
+    seq = (seq + 1) & 0xffff
+    if v6:  # the kernel fills in an ICMPv6 checksum
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq), (vip, 0))
+    else:
+        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        s.sendto(struct.pack("!BBHHH", 8, 0, csum(h), ident, seq), (vip, 0))
+    time.sleep(0.002)
+"""
+
+
+class Probe:
+    """The client probing the VIP every 2 ms; read() returns [(time, ttl)] so far."""
+    def __init__(self, lab, vip):
+        self.p = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-u", "-c", PROBE, vip],
+                                  stdout=subprocess.PIPE, text=True)
+        self.rows = []
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self):
+        for line in self.p.stdout:
+            f = line.split()
+            if len(f) == 2:
+                self.rows.append((float(f[0]), int(f[1])))
+
+    def read(self):
+        return list(self.rows)
+
+    def gap(self, start, end):
+        """The longest time in [start, end] without a reply."""
+        times = [start] + [t for t, _ in self.read() if start <= t <= end] + [end]
+        return max(b - a for a, b in zip(times, times[1:]))
+
+    def ttls(self, start, end):
+        return {ttl for t, ttl in self.read() if start <= t <= end}
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def transitions(lab, i):
+    return status(lab, i).get("vrrp", {}).get("VI_1", {}).get("transitions")
+
+
+def write(lab, i, text):
+    with open(os.path.join(lab.work, f"{lab.ns[i]}.conf"), "w") as f:
+        f.write(text)
+
+
+def settle(lab, probe, i, rewrite, text, edit):
+    """Rewrites director i's config, SIGHUPs it, returns (gap, ttls) over the next 1.5 s."""
+    write(lab, i, text)
+    t0 = time.monotonic()
+    lab.procs[i].send_signal(signal.SIGHUP)
+    time.sleep(1.5)
+    t1 = time.monotonic()
+    return probe.gap(t0, t1), probe.ttls(t0, t1)
+
+
+def start_pair(lab, conf1, conf2, vip=VIP):
+    sh(f"ip netns exec {lab.ns[2]} sysctl -qw net.ipv4.ip_default_ttl=63 net.ipv6.conf.all.hop_limit=63 "
+       f"net.ipv6.conf.eth0.hop_limit=63")
+    if ":" in vip:
+        ready = lambda i: "fe80" in sh(f"ip -n {lab.ns[i]} -6 addr show dev eth0 scope link -tentative").stdout  # noqa: E731
+        check(wait(lambda: ready(1) and ready(2), 10) is not None, "link-local addresses ready")
+    lab.start_raw(1, *conf1)
+    lab.start_raw(2, *conf2)
+    return wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 15) is not None
+
+
+def reload_edits(directord):
+    name = "reload edits, directord (150) + directord (100), v3 0.1 s"
+    with lab_for(directord, name) as lab:
+        def conf(i, prio, vips, interval=0.1, more="", extra=""):
+            return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, interval, vips, more)], extra)
+        check(start_pair(lab, ("directord", conf(1, 150, [f"{VIP}/24"])), ("directord", conf(2, 100, [f"{VIP}/24"]))),
+              f"{name}: director 1 is master")
+        probe = Probe(lab, VIP)
+        time.sleep(1.5)
+        base = (transitions(lab, 1), transitions(lab, 2))
+        flag = os.path.join(lab.work, "ok")
+        open(flag, "w").close()
+        marker = os.path.join(lab.work, "notified")
+        notify = f'notify = {{ master = [ "/usr/bin/touch", "{marker}" ]; }};'
+        track = f'track_scripts = ( {{ script = "chk"; }} );'
+        script = f'vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -e {flag}"; interval = 0.1; weight = 10; }} );'
+        edits = [
+            ("add a VIP on the master", 1, conf(1, 150, [f"{VIP}/24", f"{VIP2}/24"])),
+            ("replace that VIP", 1, conf(1, 150, [f"{VIP}/24", f"{VIP3}/24"])),
+            ("advert_int 0.1 -> 0.2 on the master", 1, conf(1, 150, [f"{VIP}/24", f"{VIP3}/24"], 0.2)),
+            ("advert_int back to 0.1", 1, conf(1, 150, [f"{VIP}/24", f"{VIP3}/24"])),
+            ("priority up on the master", 1, conf(1, 200, [f"{VIP}/24", f"{VIP3}/24"])),
+            ("priority up on the backup, still below", 2, conf(2, 180, [f"{VIP}/24"])),
+            ("priority down on the backup", 2, conf(2, 120, [f"{VIP}/24"])),
+            ("a notify script added on the master", 1, conf(1, 200, [f"{VIP}/24", f"{VIP3}/24"], more=notify)),
+            ("a track script added on the master", 1,
+             conf(1, 200, [f"{VIP}/24", f"{VIP3}/24"], more=notify + track, extra=script)),
+        ]
+        for what, i, text in edits:
+            gap, ttls = settle(lab, probe, i, "directord", text, what)
+            time.sleep(1.0)  # the counters are published every second
+            now = (transitions(lab, 1), transitions(lab, 2))
+            check(gap < 0.010 and ttls == {64} and now == base,
+                  f"{name}: {what}: no move", f"gap {gap * 1000:.1f} ms, answered by {sorted(ttls)}, transitions {base} -> {now}")
+        check(lab.has_vip(1, VIP3) and not lab.has_vip(1, VIP2), f"{name}: the VIPs are the config's")
+        # the same config, SIGHUP to the backup again and again (once, a 6.5 s gap was seen here)
+        worst = 0
+        for _ in range(10):
+            t0 = time.monotonic()
+            lab.procs[2].send_signal(signal.SIGHUP)
+            time.sleep(0.7)
+            worst = max(worst, probe.gap(t0, time.monotonic()))
+        time.sleep(1.0)
+        check(worst < 0.010 and (transitions(lab, 1), transitions(lab, 2)) == base,
+              f"{name}: ten same-config SIGHUPs to the backup: no move", f"worst gap {worst * 1000:.1f} ms")
+        check(not os.path.exists(marker), f"{name}: the added notify script did not run (no transition)")
+        # the master's priority below the backup's (100 + the track script's 10 < 120): exactly one move
+        gap, ttls = settle(lab, probe, 1, "directord", conf(1, 100, [f"{VIP}/24", f"{VIP3}/24"], more=notify + track,
+                                                               extra=script), "priority below the peer")
+        time.sleep(1.5)
+        now = (transitions(lab, 1), transitions(lab, 2))
+        check(lab.has_vip(2, VIP) and not lab.has_vip(1, VIP) and now == (base[0] + 1, base[1] + 1),
+              f"{name}: the master's priority below the peer's: exactly one move",
+              f"transitions {base} -> {now}, gap {gap * 1000:.1f} ms")
+        probe.close()
+
+
+def reload_with_keepalived(directord):
+    """keepalived as the peer, both ways: edits on directord's side (not the VIP list: keepalived
+    drops adverts whose address list differs from its own, so that edit belongs to both sides)."""
+    for master in ("directord", "keepalived"):
+        name = f"reload edits with keepalived as the peer, {master} (150) master, v3 0.1 s"
+        with lab_for(directord, name) as lab:
+            dprio = 150 if master == "directord" else 100
+            d = 1 if master == "directord" else 2
+            k = 3 - d
+
+            def dconf(prio, vips, more="", interval=0.1):
+                return directord_conf(lab, d, [d_instance("VI_1", 51, prio, 3, interval, vips, more)])
+
+            def kconf(vips):
+                return keepalived_conf(f"k{k}", 250 - dprio, 3, 0.1, vips)
+            confs = {d: ("directord", dconf(dprio, [f"{VIP}/24"])), k: ("keepalived", kconf([f"{VIP}/24"]))}
+            check(start_pair(lab, confs[1], confs[2]), f"{name}: director 1 is master")
+            probe = Probe(lab, VIP)
+            time.sleep(1.5)
+            base = transitions(lab, d)
+            edits = [("priority up" + ("" if master == "directord" else " (still below)"), dconf(dprio + 20, [f"{VIP}/24"])),
+                     ("a notify script added", dconf(dprio + 20, [f"{VIP}/24"], 'notify = { master = "/bin/true"; };'))]
+            if master == "directord":  # keepalived as the backup takes the master's interval (v3)
+                edits.append(("advert_int 0.1 -> 0.2", dconf(dprio + 20, [f"{VIP}/24"], 'notify = { master = "/bin/true"; };',
+                                                             0.2)))
+            for what, text in edits:
+                gap, ttls = settle(lab, probe, d, "directord", text, what)
+                time.sleep(1.0)
+                check(gap < 0.010 and ttls == {64} and transitions(lab, d) == base,
+                      f"{name}: {what} on directord: no move", f"gap {gap * 1000:.1f} ms, answered by {sorted(ttls)}")
+            probe.close()
+
+
+def worker_kill(directord):
+    for interval in (0.1, 1):
+        name = f"kill -9 of the master's vrrp worker, v3 {interval} s adverts"
+        with lab_for(directord, name) as lab:
+            def conf(i, prio):
+                return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, interval, [f"{VIP}/24"])])
+            check(start_pair(lab, ("directord", conf(1, 150)), ("directord", conf(2, 100))), f"{name}: d1 is master")
+            probe = Probe(lab, VIP)
+            time.sleep(2 * interval + 1)
+            base = transitions(lab, 2)
+            log = lambda: open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()  # noqa: E731
+            import re
+            pid = int(re.findall(r"started the vrrp worker \(pid (\d+)\)", log())[-1])
+            t0 = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+            held = False
+            end = t0 + 3 * interval + 2
+            while time.monotonic() < end:
+                held |= lab.has_vip(2)
+                time.sleep(0.005)
+            gap, ttls = probe.gap(t0, end), probe.ttls(t0, end)
+            check("resuming as MASTER" in log(), f"{name}: the new worker resumed the instance as master")
+            check(not held and ttls == {64} and transitions(lab, 2) == base,
+                  f"{name}: the backup never took the VIP nor answered", f"answered by {sorted(ttls)}")
+            check(gap < interval, f"{name}: the client's longest gap is under one advert interval",
+                  f"{gap * 1000:.1f} ms")
+            probe.close()
+
+
+NFT_PARTITION = ("add table bridge vrrp_cut; add chain bridge vrrp_cut cut { type filter hook forward priority 0; }; "
+                 "add rule bridge vrrp_cut cut ether type ip ip protocol 112 drop; "
+                 "add rule bridge vrrp_cut cut ether type ip6 ip6 nexthdr 112 drop")
+
+
+def heals(directord, family, peer="directord", rounds=10):
+    interval = 0.5
+    vip = VIP if family == 4 else VIP6
+    name = f"{rounds} heals, IPv{family}, directord (100) + {peer} (150) winning, v3 {interval} s"
+    with lab_for(directord, name) as lab:
+        plen = "/24" if family == 4 else "/64"
+        more = 'family = "ipv6";' if family == 6 else ""
+        d2 = directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, interval, [vip + plen], more)])
+        if peer == "directord":
+            c1 = ("directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, interval, [vip + plen], more)]))
+        else:
+            c1 = ("keepalived", keepalived_conf("k1", 150, 3, interval, [vip + plen]))
+        check(start_pair(lab, c1, ("directord", d2), vip), f"{name}: director 1 is master")
+        probe = Probe(lab, vip)
+        worst = 0
+        for n in range(rounds):
+            sh(f"ip netns exec {lab.lan} nft '{NFT_PARTITION}'")
+            both = wait(lambda: lab.has_vip(1, vip) and lab.has_vip(2, vip), 10)
+            # the client follows the second master (its announcements), as clients do in a partition
+            time.sleep(0.6 + random.uniform(0, interval))
+            t0 = time.monotonic()
+            sh(f"ip netns exec {lab.lan} nft delete table bridge vrrp_cut")
+            ok = wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 10) is not None
+            time.sleep(1.5)
+            gap = probe.gap(t0, time.monotonic())
+            worst = max(worst, gap)
+            check(both is not None and ok and gap <= interval,
+                  f"{name}: heal {n + 1}: the client lost the VIP for at most one advert interval",
+                  f"gap {gap * 1000:.1f} ms")
+        print(f"   worst gap after a heal: {worst * 1000:.1f} ms (bound {interval * 1000:.0f} ms)", flush=True)
+        probe.close()
+
+
+def hostile(directord):
+    name = "spoofed adverts: interval 0 at priority 254, and a lower-priority flood"
+    with lab_for(directord, name) as lab:
+        def conf(i, prio):
+            return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, 0.1, [f"{VIP}/24"])])
+        check(start_pair(lab, ("directord", conf(1, 150)), ("directord", conf(2, 100))), f"{name}: d1 is master")
+        probe = Probe(lab, VIP)
+        time.sleep(1.5)
+        base = (transitions(lab, 1), transitions(lab, 2))
+        spoof = r"""
+import socket, struct, sys
+src, count, prio, cs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+for _ in range(count):
+    body = struct.pack("!BBBBH", 0x31, 51, prio, 1, cs) + socket.inet_aton("10.99.0.10")
+    pseudo = socket.inet_aton(src) + socket.inet_aton("224.0.0.18") + struct.pack("!BBH", 0, 112, len(body) + 2)
+    c = csum(pseudo + body[:6] + b"\0\0" + body[6:])
+    s.sendto(body[:6] + struct.pack("!H", c) + body[6:], ("224.0.0.18", 0))
+"""
+        t0 = time.monotonic()
+        sh(f"ip netns exec {lab.cl} {sys.executable} -c '{spoof}' 10.99.0.100 50 254 0")     # interval 0
+        sh(f"ip netns exec {lab.cl} {sys.executable} -c '{spoof}' 10.99.0.100 2000 10 10")   # 100 ms, priority 10
+        time.sleep(1.5)
+        gap = probe.gap(t0, time.monotonic())
+        now = (transitions(lab, 1), transitions(lab, 2))
+        dropped = status(lab, 1)["vrrp"]["VI_1"]["dropped"]
+        check(now == base, f"{name}: no transition on either director", f"{base} -> {now}")
+        check(dropped.get("bad_interval", 0) >= 50, f"{name}: the interval-0 adverts are counted", str(dropped))
+        check(gap < 0.010, f"{name}: the client saw no gap", f"{gap * 1000:.1f} ms")
+        probe.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directord", required=True)
+    ap.add_argument("--only", help="run the scenarios whose function name contains this")
+    args = ap.parse_args()
+    d = args.directord
+    random.seed(int(time.time()))
+    runs = [(reload_edits, ()), (reload_with_keepalived, ()), (worker_kill, ()), (heals, (4,)), (heals, (6,)),
+            (heals, (4, "keepalived", 5)), (hostile, ())]
+    for fn, extra in runs:
+        if not args.only or args.only in fn.__name__:
+            fn(d, *extra)
+    print(f"{len(lab_mod.failures)} failure(s)")
+    return 1 if lab_mod.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
