@@ -5,8 +5,8 @@ probes the VIP every 2 ms (ICMP echo); director 2 answers with TTL / hop limit 6
 64, so every reply says who answered. A "gap" is the longest time without a reply.
 
 - Reload edits on a running pair (add a VIP, replace one, advert_int, priority up and down on
-  either node, a notify script, a track script): no state changes and a gap under 10 ms where the
-  protocol needs no move; exactly one move where it does (the master's priority below the peer's).
+  either node, a notify script, a track script): no state changes and no gap a move could hide in
+  (under 50 ms; measured 2-6 ms) where the protocol needs no move; exactly one move where it does (the master's priority below the peer's).
   Also with keepalived as the peer, both ways.
 - kill -9 of the master's vrrp worker at 0.1 s and 1 s adverts: the backup never answers, the gap
   stays under one advert interval.
@@ -29,6 +29,11 @@ from vrrp_failover_test import check, sh, wait  # noqa: E402
 from vrrp_features_test import d_instance, directord_conf, keepalived_conf, lab_for, status  # noqa: E402
 
 VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
+# "No move" means no transition and no gap a move could hide in: a takeover costs at least the
+# master down interval (over 300 ms at 0.1 s adverts). The probe's own noise on a loaded 2-core CI
+# machine under the sanitizers reaches ~10 ms, so a gap is judged against 50 ms; the measured
+# gaps are printed (typically 2-6 ms).
+STILL = 0.050
 
 PROBE = r"""
 import os, socket, struct, sys, time, threading
@@ -159,7 +164,7 @@ def reload_edits(directord):
             gap, ttls = settle(lab, probe, i, "directord", text, what)
             time.sleep(1.0)  # the counters are published every second
             now = (transitions(lab, 1), transitions(lab, 2))
-            check(gap < 0.010 and ttls == {64} and now == base,
+            check(gap < STILL and ttls == {64} and now == base,
                   f"{name}: {what}: no move", f"gap {gap * 1000:.1f} ms, answered by {sorted(ttls)}, transitions {base} -> {now}")
         check(lab.has_vip(1, VIP3) and not lab.has_vip(1, VIP2), f"{name}: the VIPs are the config's")
         # the same config, SIGHUP to the backup again and again (once, a 6.5 s gap was seen here)
@@ -170,7 +175,7 @@ def reload_edits(directord):
             time.sleep(0.7)
             worst = max(worst, probe.gap(t0, time.monotonic()))
         time.sleep(1.0)
-        check(worst < 0.010 and (transitions(lab, 1), transitions(lab, 2)) == base,
+        check(worst < STILL and (transitions(lab, 1), transitions(lab, 2)) == base,
               f"{name}: ten same-config SIGHUPs to the backup: no move", f"worst gap {worst * 1000:.1f} ms")
         check(not os.path.exists(marker), f"{name}: the added notify script did not run (no transition)")
         # the master's priority below the backup's (100 + the track script's 10 < 120): exactly one move
@@ -212,7 +217,7 @@ def reload_with_keepalived(directord):
             for what, text in edits:
                 gap, ttls = settle(lab, probe, d, "directord", text, what)
                 time.sleep(1.0)
-                check(gap < 0.010 and ttls == {64} and transitions(lab, d) == base,
+                check(gap < STILL and ttls == {64} and transitions(lab, d) == base,
                       f"{name}: {what} on directord: no move", f"gap {gap * 1000:.1f} ms, answered by {sorted(ttls)}")
             probe.close()
 
@@ -317,7 +322,7 @@ for _ in range(count):
         dropped = status(lab, 1)["vrrp"]["VI_1"]["dropped"]
         check(now == base, f"{name}: no transition on either director", f"{base} -> {now}")
         check(dropped.get("bad_interval", 0) >= 50, f"{name}: the interval-0 adverts are counted", str(dropped))
-        check(gap < 0.010, f"{name}: the client saw no gap", f"{gap * 1000:.1f} ms")
+        check(gap < STILL, f"{name}: the client saw no gap", f"{gap * 1000:.1f} ms")
         probe.close()
 
 
