@@ -62,8 +62,10 @@ const Section<SyncDaemonConfig>& syncDaemon() {
                 [](Out& o, const SyncDaemonConfig& d) { o.set("group", quote(d.group.str())); }),
             integer("port", &SyncDaemonConfig::port, 1, 65535, {"integer", "`8848`", "1..65535", "UDP port"}),
             integer("ttl", &SyncDaemonConfig::ttl, 1, 255, {"integer", "`1`", "1..255", "multicast TTL"}),
-            integer("maxlen", &SyncDaemonConfig::maxlen, 0, 65507,
-                    {"integer", "`0`", "0..65507", "largest sync message; 0: what fits the interface MTU"}),
+            integer(
+                "maxlen", &SyncDaemonConfig::maxlen, 0, 65507,
+                {"integer", "`0`", "0..65507",
+                 "largest sync message; 0: the kernel's (1472 for a master, whatever the MTU; a backup takes what fits its MTU)"}),
             string("vrrp_instance", &SyncDaemonConfig::vrrpInstance,
                    {"string", "none", "an instance name", "instance whose role the sync daemon follows"}),
         },

@@ -137,9 +137,23 @@ int runForwardingWorker(const WorkerContext& ctx) {
             r.id = q->id;
             r.status = forwarder.status();
             if (q->connections) r.connections = forwarder.connections();
+            r.daemons = forwarder.syncDaemons();
+            r.sync = forwarder.syncStatus();
             return channel->send(r);
         }
         if (auto* z = std::get_if<protocol::PlaneZeroMsg>(&m)) return forwarder.zero(z->only);
+        if (auto* d = std::get_if<protocol::PlaneDaemonMsg>(&m)) {
+            const char* what = d->daemon.state == kmod::SyncDaemon::kMaster ? "master" : "backup";
+            const auto ec = d->start ? forwarder.startSync(d->daemon) : forwarder.stopSync(d->daemon.state);
+            if (ec)
+                base::log::error("fwd: cannot ", d->start ? "start" : "stop", " the ", what, " sync daemon",
+                                 d->start ? " on " + d->daemon.interface : std::string(), ": ", ec.message());
+            protocol::PlaneReportMsg r;
+            r.daemons = forwarder.syncDaemons();
+            r.sync = forwarder.syncStatus();
+            r.daemonError = ec.value();
+            return channel->send(r);
+        }
     });
     serveSignals(
         io, [&] { channel->start(); }, hupToWorker, [] {}, [] {});

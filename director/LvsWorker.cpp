@@ -82,7 +82,8 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
     : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
       health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
                                               [this](const std::set<kmod::ServiceKey>& s) { requestRecompute(s); })),
-      peer_(peer), resyncTimer_(io) {
+      peer_(peer), resyncTimer_(io), sync_(io, *table_) {
+    sync_.configure(cfg_.global.syncDaemon);
     peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
 }
 
@@ -95,6 +96,7 @@ void LvsWorker::start() {
     base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(), " virtual servers, ",
                     desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
     scheduleResync();
+    sync_.start();
 }
 
 void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
@@ -183,6 +185,7 @@ void LvsWorker::reload(conf::Config next) {
     std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
     applyTimeouts();
+    sync_.configure(cfg_.global.syncDaemon);
     // a global change (script_user...) may reach every check; else only what the plan touched
     health_->configure(cfg_, plan.globalChanged ? nullptr : &plan.vsTouched);
     updateSuspension();
@@ -217,6 +220,7 @@ void LvsWorker::stop() {
     if (stopped_) return;
     stopped_ = true;
     resyncTimer_.cancel();
+    sync_.stop();
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
         if (!vs.omega) continue;
@@ -262,6 +266,7 @@ void LvsWorker::onRole(const protocol::RoleMsg& role) {
         base::log::debug("lvs: vrrp instance ", role.instance, " is now ", vrrp::stateName(role.state));
     cur = role.state;
     updateSuspension();
+    sync_.onRole(role.instance, role.state);
 }
 
 namespace {
@@ -338,6 +343,8 @@ std::string LvsWorker::stateJson() const {
             writeInstance(w, it->second);
         }
     w.endObject();
+    w.key("sync");
+    sync_.writeJson(w);
     w.key("checks");
     health_->writeJson(w);
     w.key("table").beginArray();

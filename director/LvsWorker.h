@@ -19,6 +19,7 @@
 #include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
 #include "director/RemotePlane.h"
+#include "director/SyncManager.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {
@@ -44,7 +45,10 @@ public:
     // Where the forwarding worker's reports go (userspace plane in another process).
     void setRemotePlane(RemotePlane* remote) { remote_ = remote; }
     // The VRRP instances' states known when this worker starts (a restarted worker's).
-    void setRoles(const std::map<std::string, vrrp::State>& roles) { vrrpRoles_ = roles; }
+    void setRoles(const std::map<std::string, vrrp::State>& roles) {
+        vrrpRoles_ = roles;
+        sync_.setRoles(roles);
+    }
 
     void start();
     // Commits a validated config: only the delta reaches the table.
@@ -87,6 +91,7 @@ private:
     std::map<std::string, vrrp::State> vrrpRoles_;
     std::map<std::string, protocol::InstanceStatus> vrrpStatus_;  // from the vrrp worker
     RemotePlane* remote_ = nullptr;
+    SyncManager sync_;
     std::uint64_t reloads_ = 0;
     std::uint64_t resyncs_ = 0;
     bool stopped_ = false;

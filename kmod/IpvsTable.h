@@ -76,6 +76,18 @@ struct SyncDaemon {
     bool operator==(const SyncDaemon&) const = default;
 };
 
+// What a plane's sync daemons did (the userspace plane counts everything; the kernel says nothing,
+// so the kernel plane reports what its own listener on the group saw).
+struct SyncStatus {
+    std::uint64_t messagesSent = 0, entriesSent = 0, sendErrors = 0, queueDrops = 0;
+    std::uint64_t messagesReceived = 0, entriesReceived = 0;
+    std::uint64_t templatesInstalled = 0, connectionsInstalled = 0, unbound = 0, stale = 0;
+    std::map<std::string, std::uint64_t> drops;  // by reason (kmod::sync::syncDropKey)
+    std::uint32_t lastLagMs = 0;                 // master: the last datagram's oldest entry, queued to sent
+    std::uint32_t syncedConnections = 0;         // backup: learned connections in the table now
+    bool operator==(const SyncStatus&) const = default;
+};
+
 // The plane's version and connection table size (ipvsadm's first list line).
 struct PlaneInfo {
     std::uint32_t version = 0;  // 0x010201 prints as 1.2.1
@@ -92,6 +104,10 @@ public:
     virtual std::error_code startDaemon(const SyncDaemon& d) = 0;
     // ESRCH: none runs in that state.
     virtual std::error_code stopDaemon(std::uint32_t state) = 0;
+    // What the daemons counted, where the plane knows.
+    virtual std::optional<SyncStatus> syncStatus() { return std::nullopt; }
+    // Calls `done` once daemons() and syncStatus() are current (at once where they always are).
+    virtual void refreshDaemons(std::function<void()> done) { done(); }
 };
 
 // Applies `op` to `t` with the kernel's rules (unknown scheduler: ENOENT; then applyOp's errnos).

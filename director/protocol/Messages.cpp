@@ -51,6 +51,16 @@ void fields(T& x, F&& f) {
     f(x.protocol, x.client, x.clientPort, x.vaddr, x.vport, x.daddr, x.dport, x.state, x.expires, x.peName, x.peData);
 }
 
+template <class T, class F>
+requires Is<T, SyncDaemon>
+void fields(T& x, F&& f) { f(x.state, x.interface, x.syncId, x.maxLen, x.group, x.port, x.ttl); }
+template <class T, class F>
+requires Is<T, SyncStatus>
+void fields(T& x, F&& f) {
+    f(x.messagesSent, x.entriesSent, x.sendErrors, x.queueDrops, x.messagesReceived, x.entriesReceived,
+      x.templatesInstalled, x.connectionsInstalled, x.unbound, x.stale, x.drops, x.lastLagMs, x.syncedConnections);
+}
+
 }  // namespace kmod
 
 namespace director::protocol {
@@ -77,10 +87,13 @@ requires Is<T, PlaneQueryMsg>
 void fields(T& x, F&& f) { f(x.id, x.connections); }
 template <class T, class F>
 requires Is<T, PlaneReportMsg>
-void fields(T& x, F&& f) { f(x.id, x.status, x.connections); }
+void fields(T& x, F&& f) { f(x.id, x.status, x.connections, x.daemons, x.sync, x.daemonError); }
 template <class T, class F>
 requires Is<T, PlaneZeroMsg>
 void fields(T& x, F&& f) { f(x.only); }
+template <class T, class F>
+requires Is<T, PlaneDaemonMsg>
+void fields(T& x, F&& f) { f(x.start, x.daemon); }
 
 namespace {
 
@@ -123,7 +136,8 @@ Route routeOf(std::uint8_t type) {
     Route r;
     if (type == typeOf<RoleMsg>()) r.lvs = r.fwd = true;
     else if (type == typeOf<InstanceStatusMsg>() || type == typeOf<PlaneReportMsg>()) r.lvs = true;
-    else if (type == typeOf<TableMsg>() || type == typeOf<PlaneQueryMsg>() || type == typeOf<PlaneZeroMsg>())
+    else if (type == typeOf<TableMsg>() || type == typeOf<PlaneQueryMsg>() || type == typeOf<PlaneZeroMsg>() ||
+             type == typeOf<PlaneDaemonMsg>())
         r.fwd = true;
     return r;
 }

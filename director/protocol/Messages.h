@@ -9,6 +9,7 @@
 //   lvs -> fwd                   PlaneQueryMsg    asks for counters (and connections)
 //   fwd -> lvs                   PlaneReportMsg   the answer
 //   lvs -> fwd                   PlaneZeroMsg     ipvsadm -Z
+//   lvs -> fwd                   PlaneDaemonMsg   start or stop a sync daemon (answered by a report)
 // The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance and
 // the last TableMsg, and hands those to a worker it restarts.
 #pragma once
@@ -66,18 +67,27 @@ struct PlaneQueryMsg {
     bool connections = false;
 };
 
+// id 0: unasked, after a PlaneDaemonMsg (daemons and sync only; status and connections empty).
 struct PlaneReportMsg {
     std::uint64_t id = 0;
     kmod::TableStatus status;
     std::vector<kmod::ConnEntry> connections;
+    std::vector<kmod::SyncDaemon> daemons;
+    std::optional<kmod::SyncStatus> sync;
+    std::int32_t daemonError = 0;  // the errno of the last PlaneDaemonMsg (0: done)
 };
 
 struct PlaneZeroMsg {
     std::optional<kmod::ServiceKey> only;
 };
 
-using Message =
-    std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg>;
+struct PlaneDaemonMsg {
+    bool start = true;  // false: stop the daemon in daemon.state
+    kmod::SyncDaemon daemon;
+};
+
+using Message = std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg,
+                             PlaneZeroMsg, PlaneDaemonMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }

@@ -18,7 +18,28 @@ Forwarder::Forwarder(unsigned threads) {
 }
 
 Forwarder::~Forwarder() {
+    engine_.reset();  // stops sending before the threads stop queueing
     for (auto& t : threads_) t->stop();
+}
+
+std::error_code Forwarder::startSync(const SyncDaemon& d) {
+    if (!engine_) {
+        engine_ = std::make_unique<SyncEngine>(outbox_, synced_);
+        if (snapshot_) engine_->setSnapshot(snapshot_);
+    }
+    return engine_->start(d);
+}
+
+std::error_code Forwarder::stopSync(std::uint32_t state) {
+    if (!engine_) return std::error_code(ESRCH, std::generic_category());
+    return engine_->stop(state);
+}
+
+std::vector<SyncDaemon> Forwarder::syncDaemons() { return engine_ ? engine_->daemons() : std::vector<SyncDaemon>{}; }
+
+std::optional<SyncStatus> Forwarder::syncStatus() {
+    if (!engine_) return std::nullopt;
+    return engine_->status();
 }
 
 void Forwarder::load(const PlaneTable& table) {
@@ -54,7 +75,11 @@ void Forwarder::load(const PlaneTable& table) {
     snap->udpTimeout = table.timeouts.udp;
     snap->tcpTimeout = table.timeouts.tcp;
     snap->tcpFinTimeout = table.timeouts.tcpFin;
+    snap->sync = outbox_;
+    snap->synced = synced_;
     std::shared_ptr<const Snapshot> frozen = std::move(snap);
+    snapshot_ = frozen;
+    if (engine_) engine_->setSnapshot(frozen);
     for (auto& t : threads_) t->publish(frozen);
 }
 
@@ -95,6 +120,7 @@ std::vector<ConnEntry> Forwarder::connections() {
     }
     // persistence templates: as the kernel lists them, client port 0 and state NONE
     const auto now = PersistenceTable::Clock::now();
+    synced_->list(out, now);
     for (const auto& [key, table] : persistence_) {
         table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
             ConnEntry c;

@@ -13,6 +13,7 @@
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/PlaneTable.h"
 #include "kmod/userspace/Snapshot.h"
+#include "kmod/userspace/SyncEngine.h"
 
 namespace kmod {
 
@@ -34,10 +35,20 @@ public:
     std::shared_ptr<const DestCounters> counters(const ServiceKey& svc, const DestKey& dest) const;
     size_t threads() const { return threads_.size(); }
 
+    // The sync daemons (ipvsadm --start-daemon / --stop-daemon), with the kernel's errors.
+    std::error_code startSync(const SyncDaemon& d);
+    std::error_code stopSync(std::uint32_t state);
+    std::vector<SyncDaemon> syncDaemons();
+    std::optional<SyncStatus> syncStatus();
+
 private:
     PlaneTable table_;
     std::map<std::uint64_t, std::shared_ptr<DestCounters>> counters_;  // by destination id
     std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
+    std::shared_ptr<SyncOutbox> outbox_ = std::make_shared<SyncOutbox>();
+    std::shared_ptr<SyncedConns> synced_ = std::make_shared<SyncedConns>();
+    std::shared_ptr<const Snapshot> snapshot_;
+    std::unique_ptr<SyncEngine> engine_;  // from the first daemon on
     std::vector<std::unique_ptr<ForwardingThread>> threads_;
 };
 
@@ -49,6 +60,10 @@ public:
     TableStatus status() override { return forwarder_.status(); }
     std::vector<ConnEntry> connections() override { return forwarder_.connections(); }
     void zero(const std::optional<ServiceKey>& only) override { forwarder_.zero(only); }
+    std::error_code startDaemon(const SyncDaemon& d) override { return forwarder_.startSync(d); }
+    std::error_code stopDaemon(std::uint32_t state) override { return forwarder_.stopSync(state); }
+    std::vector<SyncDaemon> daemons() override { return forwarder_.syncDaemons(); }
+    std::optional<SyncStatus> syncStatus() override { return forwarder_.syncStatus(); }
     Forwarder& forwarder() { return forwarder_; }
 
 private:

@@ -8,6 +8,8 @@
 #include "base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
+#include "kmod/userspace/SyncOutbox.h"
+#include "kmod/userspace/SyncedConns.h"
 #include "kmod/userspace/UdpForwarder.h"
 
 namespace kmod {
@@ -48,12 +50,24 @@ void ForwardingThread::sweep() {
             for (const auto& d : svc->dests) d.counters->tick();
     if (snapshot_) {
         const auto now = PersistenceTable::Clock::now();
+        SyncOutbox* outbox = snapshot_->sync.get();
+        const bool master = outbox && outbox->master();
         for (const auto& [key, svc] : snapshot_->services) {
             if (!svc->persistence) continue;
-            svc->persistence->sweep(now, [&](const DestKey& dk) {
-                for (const auto& d : svc->dests)
-                    if (d.dest.key == dk) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
-            });
+            const auto timeout = svc->persistence->timeout();
+            // held templates go to the backup again at half their timeout (the kernel's expire_later)
+            const auto resendAfter = master ? std::chrono::duration_cast<PersistenceTable::Clock::duration>(timeout / 2)
+                                            : PersistenceTable::Clock::duration::max();
+            svc->persistence->sweep(
+                now,
+                [&](const DestKey& dk) {
+                    for (const auto& d : svc->dests)
+                        if (d.dest.key == dk) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
+                },
+                resendAfter,
+                [&](const base::IpAddress& net, const DestKey& dk) {
+                    outbox->push(templateEntry(key, net, dk, static_cast<std::uint32_t>(timeout.count())));
+                });
         }
     }
     sweepTimer_->expires_after(std::chrono::seconds(1));
@@ -89,6 +103,8 @@ void ForwardingThread::untrack(std::uint32_t slot) {
 }
 
 namespace {
+
+std::uint32_t persistTimeout(const PersistenceTable& t) { return static_cast<std::uint32_t>(t.timeout().count()); }
 
 std::uint32_t secondsLeft(std::chrono::steady_clock::time_point until, std::chrono::steady_clock::time_point now) {
     if (until <= now) return 0;
@@ -212,7 +228,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
             if (!udp_.contains(key)) {
                 auto f = std::make_shared<UdpForwarder>(
                     io_, key, [this, key](const SchedPacket& p) { return place(key, p); },
-                    std::chrono::seconds(snapshot_->udpTimeout));
+                    std::chrono::seconds(snapshot_->udpTimeout), snapshot_->sync);
                 if (f->open(index_ == 0)) {
                     f->start();
                     udp_.emplace(key, f);
@@ -311,34 +327,54 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
                                  d.counters->inactive.load(std::memory_order_relaxed),
                                  d.counters->overloaded.load(std::memory_order_relaxed), d.lastWeight});
     }
+    std::optional<size_t> pick;
+    auto indexOf = [&](const DestKey& k) -> std::optional<size_t> {
+        for (size_t i = 0; i < svc->dests.size(); ++i)
+            if (svc->dests[i].dest.key == k && !svc->dests[i].counters->overloaded.load(std::memory_order_relaxed))
+                return i;
+        return std::nullopt;
+    };
+    // A UDP flow the old master synced: its datagrams go where they went (a kernel connection
+    // entry would take them there before any scheduling).
+    if (key.protocol == kUdp && snapshot_->synced)
+        if (auto d = snapshot_->synced->takeUdp(key, p.source, p.sourcePort)) pick = indexOf(*d);
     // Persistence: a client network bound to a real server goes back to it while the server is in
     // the service (even quiesced, as the kernel does by default); otherwise the scheduler picks.
-    std::optional<size_t> pick;
     std::shared_ptr<PersistenceTable> persistence = svc->persistence;
+    SyncOutbox* const outbox = snapshot_->sync.get();
+    const bool syncing = outbox && outbox->master();
     base::IpAddress clientNet;
     const auto now = PersistenceTable::Clock::now();
     if (persistence) {
         const int prefix = key.address.isV4() ? __builtin_popcount(svc->service.netmask)
                                               : static_cast<int>(std::min<std::uint32_t>(svc->service.netmask, 128));
         clientNet = p.source.masked(prefix);
-        if (auto bound = persistence->use(clientNet, now)) {
-            for (size_t i = 0; i < svc->dests.size(); ++i)
-                if (svc->dests[i].dest.key == *bound &&
-                    !svc->dests[i].counters->overloaded.load(std::memory_order_relaxed))
-                    pick = i;
+    }
+    bool counted = false;  // the connection counts under its template already
+    if (persistence && !pick) {
+        bool resend = false;
+        const auto repeat = syncing
+                                ? std::chrono::duration_cast<PersistenceTable::Clock::duration>(outbox->templateRepeat)
+                                : PersistenceTable::Clock::duration::max();
+        if (auto bound = persistence->use(clientNet, now, repeat, &resend)) {
+            pick = indexOf(*bound);
             if (!pick) persistence->release(clientNet, now);  // its server left: schedule anew
+            counted = pick.has_value();
+            if (pick && resend) outbox->push(templateEntry(key, clientNet, *bound, persistTimeout(*persistence)));
         }
     }
     if (!pick) {
         pick = schedIt->second.scheduler->pick(view, p);
         if (!pick) return std::nullopt;  // no destination available: as the kernel, refuse
-        if (persistence) {
-            const auto r = persistence->bind(clientNet, svc->dests[*pick].dest.key, now);
-            if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
-            if (r.replaced)
-                for (const auto& d : svc->dests)
-                    if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
-        }
+    }
+    if (persistence && !counted) {
+        const DestKey& chosen = svc->dests[*pick].dest.key;
+        const auto r = persistence->bind(clientNet, chosen, now);
+        if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
+        if (r.replaced)
+            for (const auto& d : svc->dests)
+                if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
+        if (syncing) outbox->push(templateEntry(key, clientNet, chosen, persistTimeout(*persistence)));
     }
     const SnapshotDest& dest = svc->dests[*pick];
     Placement out;
@@ -351,11 +387,21 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     out.counters->afterBind(upper);
     // Runs once when the connection ends, however it ends.
     auto counters = out.counters;
-    out.unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet] {
+    out.unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet,
+                                                          sync = snapshot_->sync, key, destKey = out.dest] {
         counters->afterUnbind(upper, lower);
-        if (persistence) persistence->release(clientNet, PersistenceTable::Clock::now());
+        // the template's last connection ended: its expiry starts now, on the backup too
+        if (persistence && persistence->release(clientNet, PersistenceTable::Clock::now()) && sync && sync->master())
+            sync->push(templateEntry(key, clientNet, destKey, persistTimeout(*persistence)));
     });
     return out;
+}
+
+void ForwardingThread::syncTcp(const Live& l, std::uint16_t state, std::chrono::seconds timeout, std::uint32_t flags) {
+    SyncOutbox* const outbox = snapshot_ ? snapshot_->sync.get() : nullptr;
+    if (!outbox || !outbox->master()) return;
+    outbox->push(syncEntry(l.service, base::fromAsio(l.client.address()), l.client.port(), l.dest, state,
+                           static_cast<std::uint32_t>(timeout.count()), flags));
 }
 
 void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client,
@@ -415,6 +461,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
                                         // (the scheduler counts it; persistence holds).
                                         counters->inactive.fetch_add(1, std::memory_order_relaxed);
                                         const Live& l = self->live_[slot];
+                                        self->syncTcp(l, sync::kTcpFinWait, finWait, sync::kInactive);
                                         self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind,
                                                       l.client, l.service, l.dest});
                                         self->untrack(slot);
@@ -427,6 +474,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
             return;
         }
         self->live_[slot].relay = relay.get();
+        self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
     });
 }
 

@@ -100,6 +100,8 @@ private:
         bool used = false;
     };
     std::uint32_t track(const asio::ip::tcp::endpoint& client, const ServiceKey& key, const DestKey& dest);
+    // Tells the backup (when a master sync daemon runs) that this connection is in `state`.
+    void syncTcp(const Live& l, std::uint16_t state, std::chrono::seconds timeout, std::uint32_t flags);
     void untrack(std::uint32_t slot);
     std::vector<Live> live_;
     std::vector<std::uint32_t> freeLive_;

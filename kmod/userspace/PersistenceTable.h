@@ -3,6 +3,9 @@
 // lives while connections it placed are open, and `timeout` seconds after the last one ends or the
 // last new connection it placed, whichever is later. Shared by every forwarding thread (a client's
 // connections may land on any of them), so it is guarded by a mutex, held briefly.
+// Sync: each template remembers when it was last sent to the backup (the callers decide, with
+// SyncOutbox's rules, when to send it again), and a backup installs the master's templates here
+// with the expiry the master gave them.
 #pragma once
 #include <chrono>
 #include <map>
@@ -19,27 +22,44 @@ public:
     explicit PersistenceTable(std::chrono::seconds timeout) : timeout_(timeout) {}
 
     // The real server this client network is bound to, if the template is alive; counts a new
-    // connection under it.
-    std::optional<DestKey> use(const base::IpAddress& clientNet, Clock::time_point now);
+    // connection under it. `resendAfter`: when the template was last sent longer ago than this,
+    // *resend is set (and the template counts as sent now).
+    std::optional<DestKey> use(const base::IpAddress& clientNet, Clock::time_point now,
+                               Clock::duration resendAfter = Clock::duration::max(), bool* resend = nullptr);
     // Binds a client network to a real server (after the scheduler picked it); counts the connection.
     struct BindResult {
         bool newTemplate = false;         // the real server gained a template
         std::optional<DestKey> replaced;  // an expired template that pointed elsewhere lost it
     };
     BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now);
-    // A connection placed under the template ended.
-    void release(const base::IpAddress& clientNet, Clock::time_point now);
+    // A connection placed under the template ended; true when it was the last (the template's
+    // expiry starts from now: the backup should hear of it).
+    bool release(const base::IpAddress& clientNet, Clock::time_point now);
+    // A template learned from the master: bound to `dest`, expiring at `expires` unless connections
+    // hold it. Returns what bind() returns, for the real servers' template counts.
+    BindResult install(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point expires);
     // Drops expired templates; calls `expired(dest)` for each.
     template <class Fn>
     void sweep(Clock::time_point now, Fn expired) {
+        sweep(now, expired, Clock::duration::max(), [](const base::IpAddress&, const DestKey&) {});
+    }
+    // The same, and calls `refresh(net, dest)` for every template held by connections that was
+    // last sent longer ago than `resendAfter` (it counts as sent now).
+    template <class Fn, class Refresh>
+    void sweep(Clock::time_point now, Fn expired, Clock::duration resendAfter, Refresh refresh) {
         std::lock_guard lock(mutex_);
         for (auto it = templates_.begin(); it != templates_.end();) {
-            if (it->second.connections == 0 && it->second.expires <= now) {
-                expired(it->second.dest);
+            Template& t = it->second;
+            if (t.connections == 0 && t.expires <= now) {
+                expired(t.dest);
                 it = templates_.erase(it);
-            } else {
-                ++it;
+                continue;
             }
+            if (t.connections > 0 && now - t.sent >= resendAfter) {
+                t.sent = now;
+                refresh(it->first, t.dest);
+            }
+            ++it;
         }
     }
     // Every template: client network, real server, seconds left (the timeout while connections hold it).
@@ -57,6 +77,10 @@ public:
         std::lock_guard lock(mutex_);
         timeout_ = t;
     }
+    std::chrono::seconds timeout() const {
+        std::lock_guard lock(mutex_);
+        return timeout_;
+    }
     size_t size() const {
         std::lock_guard lock(mutex_);
         return templates_.size();
@@ -67,7 +91,9 @@ private:
         DestKey dest;
         std::uint32_t connections = 0;
         Clock::time_point expires;
+        Clock::time_point sent;  // last sent to the backup
     };
+    BindResult rebind(Template& t, bool fresh, const DestKey& dest);
     mutable std::mutex mutex_;
     std::chrono::seconds timeout_;
     std::map<base::IpAddress, Template> templates_;

@@ -45,6 +45,13 @@ public:
     virtual void zero(const std::optional<ServiceKey>& only) = 0;
     // Calls `done` once status() and connections() are current (at once in this process).
     virtual void refresh(std::function<void()> done) { done(); }
+    // The sync daemons where forwarding runs, with the kernel's errors (SyncDaemonControl).
+    virtual std::error_code startDaemon(const SyncDaemon& d) = 0;
+    virtual std::error_code stopDaemon(std::uint32_t state) = 0;
+    virtual std::vector<SyncDaemon> daemons() = 0;
+    virtual std::optional<SyncStatus> syncStatus() = 0;
+    // Calls `done` once daemons() and syncStatus() are current (cheaper than refresh()).
+    virtual void refreshDaemons(std::function<void()> done) { done(); }
 };
 
 }  // namespace kmod

@@ -64,6 +64,8 @@ struct DestCounters {
 };
 
 class PersistenceTable;
+class SyncOutbox;
+class SyncedConns;
 
 struct SnapshotDest {
     Dest dest;
@@ -80,9 +82,11 @@ struct SnapshotService {
 
 struct Snapshot {
     std::map<ServiceKey, std::shared_ptr<const SnapshotService>> services;
-    std::uint32_t udpTimeout = 300;     // seconds a UDP flow lives without traffic
-    std::uint32_t tcpTimeout = 900;     // seconds an established connection may stay idle
-    std::uint32_t tcpFinTimeout = 120;  // seconds a closed connection still counts (inactive)
+    std::uint32_t udpTimeout = 300;       // seconds a UDP flow lives without traffic
+    std::uint32_t tcpTimeout = 900;       // seconds an established connection may stay idle
+    std::uint32_t tcpFinTimeout = 120;    // seconds a closed connection still counts (inactive)
+    std::shared_ptr<SyncOutbox> sync;     // what the master sync daemon sends (always set)
+    std::shared_ptr<SyncedConns> synced;  // what the backup learned (always set)
 };
 
 }  // namespace kmod

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/Log.h"
+#include "kmod/userspace/SyncOutbox.h"
 
 namespace kmod {
 
@@ -46,8 +47,10 @@ asio::ip::udp::endpoint fromSockaddr(const sockaddr_storage& ss) {
 }
 }  // namespace
 
-UdpForwarder::UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout)
-    : io_(io), key_(std::move(key)), placer_(std::move(placer)), timeout_(timeout), socket_(io), sweepTimer_(io) {}
+UdpForwarder::UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout,
+                           std::shared_ptr<SyncOutbox> sync)
+    : io_(io), key_(std::move(key)), placer_(std::move(placer)), timeout_(timeout), sync_(std::move(sync)), socket_(io),
+      sweepTimer_(io) {}
 
 UdpForwarder::~UdpForwarder() { stop(); }
 
@@ -167,6 +170,11 @@ void UdpForwarder::readClients() {
                                                                 std::memory_order_relaxed);
                     flow->placement.counters->inPkts.fetch_add(1, std::memory_order_relaxed);
                 }
+                ++flow->inPkts;
+                if (self->sync_ && flow->counted && self->sync_->master() && self->sync_->packetDue(flow->inPkts))
+                    self->sync_->push(syncEntry(self->key_, base::fromAsio(flow->client.address()), flow->client.port(),
+                                                flow->placement.dest, 0,
+                                                static_cast<std::uint32_t>(self->timeout_.count()), 0));
             }
             if (static_cast<unsigned>(n) < kBatch) break;
         }

@@ -20,7 +20,9 @@ namespace kmod {
 class UdpForwarder : public std::enable_shared_from_this<UdpForwarder> {
 public:
     using Placer = std::function<std::optional<Placement>(const SchedPacket&)>;
-    UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout);
+    // `sync`: where flows go for the backup (the kernel's packet rule: SyncOutbox::packetDue).
+    UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout,
+                 std::shared_ptr<class SyncOutbox> sync = nullptr);
     ~UdpForwarder();
     // False (after logging) when the service address cannot be bound.
     bool open(bool logErrors);
@@ -40,6 +42,7 @@ private:
         std::chrono::steady_clock::time_point lastSeen;
         bool closed = false;
         bool counted = true;  // holds an inactive connection (not for one-packet flows)
+        std::uint64_t inPkts = 0;
     };
     void readClients();
     void readUpstream(const std::shared_ptr<Flow>& flow);
@@ -52,6 +55,7 @@ private:
     ServiceKey key_;
     Placer placer_;
     std::chrono::seconds timeout_;
+    std::shared_ptr<SyncOutbox> sync_;
     asio::ip::udp::socket socket_;
     asio::steady_timer sweepTimer_;
     std::map<asio::ip::udp::endpoint, std::shared_ptr<Flow>> flows_;

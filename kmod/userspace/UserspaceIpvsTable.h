@@ -18,7 +18,7 @@
 
 namespace kmod {
 
-class UserspaceIpvsTable : public IpvsTable {
+class UserspaceIpvsTable : public IpvsTable, public SyncDaemonControl {
 public:
     // With its own Forwarder in this process; threads = 0: one per CPU.
     explicit UserspaceIpvsTable(unsigned threads = 0);
@@ -36,6 +36,13 @@ public:
     base::Result<std::vector<ConnEntry>> connections() override;
     std::error_code zero(const std::optional<ServiceKey>& only) override;
     void refresh(std::function<void()> done) override { link_->refresh(std::move(done)); }
+    // The sync daemons run where forwarding runs (SyncEngine).
+    SyncDaemonControl* syncDaemons() override { return this; }
+    base::Result<std::vector<SyncDaemon>> daemons() override { return link_->daemons(); }
+    std::error_code startDaemon(const SyncDaemon& d) override { return link_->startDaemon(d); }
+    std::error_code stopDaemon(std::uint32_t state) override { return link_->stopDaemon(state); }
+    std::optional<SyncStatus> syncStatus() override { return link_->syncStatus(); }
+    void refreshDaemons(std::function<void()> done) override { link_->refreshDaemons(std::move(done)); }
     // services in key order, each one's destinations newest first (its scheduling order)
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override {
         return {order_.begin(), order_.end()};

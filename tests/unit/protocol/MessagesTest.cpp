@@ -73,6 +73,21 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
     c.state = "ESTABLISHED";
     c.expires = 899;
     report.connections.push_back(c);
+    kmod::SyncDaemon daemon;
+    daemon.state = kmod::SyncDaemon::kBackup;
+    daemon.interface = "eth1";
+    daemon.syncId = 7;
+    daemon.maxLen = 1472;
+    daemon.group = base::IpAddress::parse("ff02::8848");
+    daemon.port = 8848;
+    daemon.ttl = 2;
+    report.daemons.push_back(daemon);
+    kmod::SyncStatus sync;
+    sync.messagesReceived = 5;
+    sync.drops["wrong_sync_id"] = 2;
+    sync.lastLagMs = 21;
+    report.sync = sync;
+    report.daemonError = 17;
 
     const std::vector<Message> all = {
         ConfigMsg{*loaded.config},
@@ -83,6 +98,7 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
         report,
         PlaneZeroMsg{sampleTable().services[0].service.key},
         PlaneZeroMsg{std::nullopt},
+        PlaneDaemonMsg{false, daemon},
     };
     std::string stream;
     for (const auto& m : all) stream += encode(m);
@@ -108,6 +124,12 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
     CHECK(back.connections.at(0).expires == 899);
     CHECK(std::get<PlaneZeroMsg>(*decode(frames[6])).only == sampleTable().services[0].service.key);
     CHECK_FALSE(std::get<PlaneZeroMsg>(*decode(frames[7])).only);
+    CHECK(back.daemons == report.daemons);
+    CHECK(back.sync == report.sync);
+    CHECK(back.daemonError == 17);
+    const auto d = std::get<PlaneDaemonMsg>(*decode(frames[8]));
+    CHECK_FALSE(d.start);
+    CHECK(d.daemon == daemon);
 }
 
 TEST_CASE("protocol: the supervisor's routes") {
@@ -118,6 +140,8 @@ TEST_CASE("protocol: the supervisor's routes") {
     CHECK(routeOf(typeOf<TableMsg>()).fwd);
     CHECK_FALSE(routeOf(typeOf<TableMsg>()).lvs);
     CHECK(routeOf(typeOf<PlaneReportMsg>()).lvs);
+    CHECK(routeOf(typeOf<PlaneDaemonMsg>()).fwd);
+    CHECK_FALSE(routeOf(typeOf<PlaneDaemonMsg>()).lvs);
     const Route none = routeOf(typeOf<ConfigMsg>());  // only the supervisor sends configs
     CHECK_FALSE((none.lvs || none.vrrp || none.fwd));
 }
