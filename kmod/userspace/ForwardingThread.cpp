@@ -51,22 +51,18 @@ void ForwardingThread::sweep() {
     if (snapshot_) {
         const auto now = PersistenceTable::Clock::now();
         SyncOutbox* outbox = snapshot_->sync.get();
-        const bool master = outbox && outbox->master();
         for (const auto& [key, svc] : snapshot_->services) {
             if (!svc->persistence) continue;
-            const auto timeout = svc->persistence->timeout();
-            // held templates go to the backup again at half their timeout (the kernel's expire_later)
-            const auto resendAfter = master ? std::chrono::duration_cast<PersistenceTable::Clock::duration>(timeout / 2)
-                                            : PersistenceTable::Clock::duration::max();
             svc->persistence->sweep(
                 now,
                 [&](const DestKey& dk) {
                     for (const auto& d : svc->dests)
                         if (d.dest.key == dk) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
                 },
-                resendAfter,
                 [&](const base::IpAddress& net, const DestKey& dk) {
-                    outbox->push(templateEntry(key, net, dk, static_cast<std::uint32_t>(timeout.count())));
+                    if (outbox && outbox->master())
+                        outbox->push(templateEntry(
+                            key, net, dk, static_cast<std::uint32_t>(PersistenceTable::kHeldExtension.count())));
                 });
         }
     }

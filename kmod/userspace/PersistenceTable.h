@@ -7,6 +7,7 @@
 // SyncOutbox's rules, when to send it again), and a backup installs the master's templates here
 // with the expiry the master gave them.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -38,15 +39,16 @@ public:
     // A template learned from the master: bound to `dest`, expiring at `expires` unless connections
     // hold it. Returns what bind() returns, for the real servers' template counts.
     BindResult install(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point expires);
-    // Drops expired templates; calls `expired(dest)` for each.
+    // Drops expired templates; calls `expired(dest)` for each. A template whose expiry comes while
+    // connections hold it lives 60 s more (the kernel's expire_later), and `renewed(net, dest)` is
+    // called (the master tells the backup, whose copy would expire then).
+    static constexpr std::chrono::seconds kHeldExtension{60};
     template <class Fn>
     void sweep(Clock::time_point now, Fn expired) {
-        sweep(now, expired, Clock::duration::max(), [](const base::IpAddress&, const DestKey&) {});
+        sweep(now, expired, [](const base::IpAddress&, const DestKey&) {});
     }
-    // The same, and calls `refresh(net, dest)` for every template held by connections that was
-    // last sent longer ago than `resendAfter` (it counts as sent now).
-    template <class Fn, class Refresh>
-    void sweep(Clock::time_point now, Fn expired, Clock::duration resendAfter, Refresh refresh) {
+    template <class Fn, class Renewed>
+    void sweep(Clock::time_point now, Fn expired, Renewed renewed) {
         std::lock_guard lock(mutex_);
         for (auto it = templates_.begin(); it != templates_.end();) {
             Template& t = it->second;
@@ -55,21 +57,25 @@ public:
                 it = templates_.erase(it);
                 continue;
             }
-            if (t.connections > 0 && now - t.sent >= resendAfter) {
+            // renewed a little early (2 s, less for short timeouts), so the backup hears of it
+            // before its own copy runs out
+            const auto lead = std::min<Clock::duration>(std::chrono::seconds(2), timeout_ / 5);
+            if (t.connections > 0 && t.expires <= now + lead) {
+                t.expires = now + kHeldExtension;
                 t.sent = now;
-                refresh(it->first, t.dest);
+                renewed(it->first, t.dest);
             }
             ++it;
         }
     }
-    // Every template: client network, real server, seconds left (the timeout while connections hold it).
+    // Every template: client network, real server, seconds until it expires (as the kernel lists
+    // its templates: counting down from the last connection it placed).
     template <class Fn>
     void forEach(Clock::time_point now, Fn fn) const {
         std::lock_guard lock(mutex_);
         for (const auto& [net, t] : templates_) {
-            const auto left = t.connections > 0 || t.expires <= now
-                                  ? (t.connections > 0 ? timeout_ : std::chrono::seconds(0))
-                                  : std::chrono::duration_cast<std::chrono::seconds>(t.expires - now);
+            const auto left = t.expires <= now ? std::chrono::seconds(0)
+                                               : std::chrono::duration_cast<std::chrono::seconds>(t.expires - now);
             fn(net, t.dest, static_cast<std::uint32_t>(left.count()));
         }
     }

@@ -8,8 +8,8 @@
 //                  never while connecting (SYN_RECV is not synced by the kernel either)
 //   templates      when created or re-bound, when a new connection joins them (at most once per
 //                  `templateRepeat`: the kernel sends them on every packet), when their last
-//                  connection ends (their expiry starts again), and at half their timeout while
-//                  connections hold them (the kernel's expire_later refresh)
+//                  connection ends (their expiry starts again), and when their expiry comes
+//                  while connections hold them (60 s more: the kernel's expire_later)
 // Thread-safe: push() from any forwarding thread; the sync engine drains it on its own thread.
 #pragma once
 #include <atomic>

@@ -106,15 +106,18 @@ TEST_CASE("persistence templates: installed with the master's expiry, resent by 
     CHECK_FALSE(q.release(net, now + std::chrono::seconds(3)));  // two connections still hold it
     CHECK_FALSE(q.release(net, now + std::chrono::seconds(3)));
     CHECK(q.release(net, now + std::chrono::seconds(3)));  // the last: its expiry restarts
-    q.bind(net, rs1, now + std::chrono::seconds(4));
-    std::vector<IpAddress> refreshed;
-    auto collect = [&](const IpAddress& n, const DestKey&) { refreshed.push_back(n); };
+    q.bind(net, rs1, now + std::chrono::seconds(4));       // held from now on, until +604 s
+    std::vector<IpAddress> renewed;
+    auto collect = [&](const IpAddress& n, const DestKey&) { renewed.push_back(n); };
     q.sweep(
-        now + std::chrono::seconds(200), [](const DestKey&) {}, std::chrono::seconds(300), collect);
-    CHECK(refreshed.empty());
+        now + std::chrono::seconds(500), [](const DestKey&) {}, collect);
+    CHECK(renewed.empty());
     q.sweep(
-        now + std::chrono::seconds(305), [](const DestKey&) {}, std::chrono::seconds(300), collect);
-    CHECK(refreshed.size() == 1);  // held at half its timeout: sent again
+        now + std::chrono::seconds(603), [](const DestKey&) {}, collect);
+    CHECK(renewed.size() == 1);  // its expiry came while held: 60 s more (the kernel's expire_later)
+    std::uint32_t left = 0;
+    q.forEach(now + std::chrono::seconds(613), [&](const IpAddress&, const DestKey&, std::uint32_t l) { left = l; });
+    CHECK(left == 50);
 }
 
 TEST_CASE("the kernel's packet rule: the third packet, then every fiftieth") {
