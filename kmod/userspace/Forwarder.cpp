@@ -118,22 +118,23 @@ std::vector<ConnEntry> Forwarder::connections() {
         auto part = t->connections();
         out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
-    // persistence templates: as the kernel lists them, client port 0 and state NONE
+    // persistence templates: as the kernel lists them, client port 0, state NONE or ASSURED
     const auto now = PersistenceTable::Clock::now();
     synced_->list(out, now);
     for (const auto& [key, table] : persistence_) {
-        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
-            ConnEntry c;
-            c.protocol = protocolName(key.protocol);
-            c.client = net;
-            c.vaddr = key.address;
-            c.vport = key.port;
-            c.daddr = dest.address;
-            c.dport = dest.port;
-            c.state = "NONE";
-            c.expires = left;
-            out.push_back(std::move(c));
-        });
+        table->forEach(now,
+                       [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left, std::uint16_t state) {
+                           ConnEntry c;
+                           c.protocol = protocolName(key.protocol);
+                           c.client = net;
+                           c.vaddr = key.address;
+                           c.vport = key.port;
+                           c.daddr = dest.address;
+                           c.dport = dest.port;
+                           c.state = state == PersistenceTable::kAssured ? "ASSURED" : "NONE";
+                           c.expires = left;
+                           out.push_back(std::move(c));
+                       });
     }
     return out;
 }

@@ -59,10 +59,10 @@ void ForwardingThread::sweep() {
                     for (const auto& d : svc->dests)
                         if (d.dest.key == dk) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
                 },
-                [&](const base::IpAddress& net, const DestKey& dk) {
+                [&](const base::IpAddress& net, const DestKey& dk, std::uint16_t state) {
                     if (outbox && outbox->master())
                         outbox->push(templateEntry(
-                            key, net, dk, static_cast<std::uint32_t>(PersistenceTable::kHeldExtension.count())));
+                            key, net, dk, static_cast<std::uint32_t>(PersistenceTable::kHeldExtension.count()), state));
                 });
         }
     }
@@ -349,14 +349,16 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     bool counted = false;  // the connection counts under its template already
     if (persistence && !pick) {
         bool resend = false;
+        std::uint16_t state = PersistenceTable::kNone;
         const auto repeat = syncing
                                 ? std::chrono::duration_cast<PersistenceTable::Clock::duration>(outbox->templateRepeat)
                                 : PersistenceTable::Clock::duration::max();
-        if (auto bound = persistence->use(clientNet, now, repeat, &resend)) {
+        if (auto bound = persistence->use(clientNet, now, repeat, &resend, &state)) {
             pick = indexOf(*bound);
             if (!pick) persistence->release(clientNet, now);  // its server left: schedule anew
             counted = pick.has_value();
-            if (pick && resend) outbox->push(templateEntry(key, clientNet, *bound, persistTimeout(*persistence)));
+            if (pick && resend)
+                outbox->push(templateEntry(key, clientNet, *bound, persistTimeout(*persistence), state));
         }
     }
     if (!pick) {
@@ -370,10 +372,18 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         if (r.replaced)
             for (const auto& d : svc->dests)
                 if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
-        if (syncing) outbox->push(templateEntry(key, clientNet, chosen, persistTimeout(*persistence)));
+        if (syncing)
+            outbox->push(templateEntry(key, clientNet, chosen, persistTimeout(*persistence), PersistenceTable::kNone));
     }
     const SnapshotDest& dest = svc->dests[*pick];
     Placement out;
+    if (persistence)
+        out.assure = [persistence, clientNet, sync = snapshot_->sync, key, destKey = dest.dest.key] {
+            // a connection it placed is established (or answered): the kernel's assured template
+            if (persistence->assure(clientNet) && sync && sync->master())
+                sync->push(
+                    templateEntry(key, clientNet, destKey, persistTimeout(*persistence), PersistenceTable::kAssured));
+        };
     out.dest = dest.dest.key;
     out.counters = dest.counters;
     out.onePacket = key.protocol == kUdp && (svc->service.flags & kSvcOnePacket);
@@ -383,13 +393,15 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
     out.counters->afterBind(upper);
     // Runs once when the connection ends, however it ends.
     auto counters = out.counters;
-    out.unbind = std::make_shared<std::function<void()>>([counters, upper, lower, persistence, clientNet,
-                                                          sync = snapshot_->sync, key, destKey = out.dest] {
-        counters->afterUnbind(upper, lower);
-        // the template's last connection ended: its expiry starts now, on the backup too
-        if (persistence && persistence->release(clientNet, PersistenceTable::Clock::now()) && sync && sync->master())
-            sync->push(templateEntry(key, clientNet, destKey, persistTimeout(*persistence)));
-    });
+    out.unbind = std::make_shared<std::function<void()>>(
+        [counters, upper, lower, persistence, clientNet, sync = snapshot_->sync, key, destKey = out.dest] {
+            counters->afterUnbind(upper, lower);
+            // the template's last connection ended: its expiry starts now, on the backup too
+            if (!persistence) return;
+            if (auto state = persistence->release(clientNet, PersistenceTable::Clock::now()))
+                if (sync && sync->master())
+                    sync->push(templateEntry(key, clientNet, destKey, persistTimeout(*persistence), *state));
+        });
     return out;
 }
 
@@ -410,6 +422,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     if (!placement) return resetClose(client);
     auto counters = placement->counters;
     auto unbind = placement->unbind;
+    auto assure = placement->assure;
     const std::uint32_t slot = track(peer, key, placement->dest);
 
     struct Pending {
@@ -429,7 +442,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;
-    pending->server.async_connect(target, [pending, counters, unbind, pipes, finWait, idleTimeout, self,
+    pending->server.async_connect(target, [pending, counters, unbind, assure, pipes, finWait, idleTimeout, self,
                                            slot](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
@@ -471,6 +484,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         }
         self->live_[slot].relay = relay.get();
         self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
+        if (assure) assure();
     });
 }
 

@@ -25,7 +25,8 @@ struct Placement {
     DestKey dest;
     std::shared_ptr<DestCounters> counters;
     std::shared_ptr<std::function<void()>> unbind;
-    bool onePacket = false;  // the service schedules each UDP datagram on its own (ipvsadm -o)
+    bool onePacket = false;        // the service schedules each UDP datagram on its own (ipvsadm -o)
+    std::function<void()> assure;  // persistent services: the connection is established / answered
 };
 
 class ForwardingThread {

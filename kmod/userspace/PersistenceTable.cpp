@@ -3,7 +3,7 @@
 namespace kmod {
 
 std::optional<DestKey> PersistenceTable::use(const base::IpAddress& clientNet, Clock::time_point now,
-                                             Clock::duration resendAfter, bool* resend) {
+                                             Clock::duration resendAfter, bool* resend, std::uint16_t* state) {
     std::lock_guard lock(mutex_);
     auto it = templates_.find(clientNet);
     if (it == templates_.end()) return std::nullopt;
@@ -15,6 +15,7 @@ std::optional<DestKey> PersistenceTable::use(const base::IpAddress& clientNet, C
         t.sent = now;
         *resend = true;
     }
+    if (state) *state = t.state;
     return t.dest;
 }
 
@@ -35,30 +36,40 @@ PersistenceTable::BindResult PersistenceTable::bind(const base::IpAddress& clien
     auto [it, fresh] = templates_.try_emplace(clientNet);
     Template& t = it->second;
     const BindResult r = rebind(t, fresh, dest);
+    if (r.newTemplate) t.state = kNone;  // a new template (the kernel makes a new one)
     ++t.connections;
     t.expires = now + timeout_;
     t.sent = now;  // the caller sends it
     return r;
 }
 
-bool PersistenceTable::release(const base::IpAddress& clientNet, Clock::time_point now) {
+std::optional<std::uint16_t> PersistenceTable::release(const base::IpAddress& clientNet, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     auto it = templates_.find(clientNet);
-    if (it == templates_.end()) return false;
+    if (it == templates_.end()) return std::nullopt;
     Template& t = it->second;
     if (t.connections > 0) --t.connections;
     t.expires = std::max(t.expires, now + timeout_);
-    if (t.connections > 0) return false;
+    if (t.connections > 0) return std::nullopt;
     t.sent = now;
+    return t.state;
+}
+
+bool PersistenceTable::assure(const base::IpAddress& clientNet) {
+    std::lock_guard lock(mutex_);
+    auto it = templates_.find(clientNet);
+    if (it == templates_.end() || it->second.state == kAssured) return false;
+    it->second.state = kAssured;
     return true;
 }
 
 PersistenceTable::BindResult PersistenceTable::install(const base::IpAddress& clientNet, const DestKey& dest,
-                                                       Clock::time_point expires) {
+                                                       std::uint16_t state, Clock::time_point expires) {
     std::lock_guard lock(mutex_);
     auto [it, fresh] = templates_.try_emplace(clientNet);
     Template& t = it->second;
     const BindResult r = rebind(t, fresh, dest);
+    t.state = state;
     t.expires = t.connections > 0 ? std::max(t.expires, expires) : expires;
     return r;
 }

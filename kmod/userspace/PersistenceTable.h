@@ -24,28 +24,35 @@ public:
 
     // The real server this client network is bound to, if the template is alive; counts a new
     // connection under it. `resendAfter`: when the template was last sent longer ago than this,
-    // *resend is set (and the template counts as sent now).
+    // *resend is set (and the template counts as sent now); *state is the template's state.
     std::optional<DestKey> use(const base::IpAddress& clientNet, Clock::time_point now,
-                               Clock::duration resendAfter = Clock::duration::max(), bool* resend = nullptr);
+                               Clock::duration resendAfter = Clock::duration::max(), bool* resend = nullptr,
+                               std::uint16_t* state = nullptr);
     // Binds a client network to a real server (after the scheduler picked it); counts the connection.
     struct BindResult {
         bool newTemplate = false;         // the real server gained a template
         std::optional<DestKey> replaced;  // an expired template that pointed elsewhere lost it
     };
     BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now);
-    // A connection placed under the template ended; true when it was the last (the template's
-    // expiry starts from now: the backup should hear of it).
-    bool release(const base::IpAddress& clientNet, Clock::time_point now);
-    // A template learned from the master: bound to `dest`, expiring at `expires` unless connections
-    // hold it. Returns what bind() returns, for the real servers' template counts.
-    BindResult install(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point expires);
+    // A connection placed under the template ended; the template's state when it was the last
+    // (its expiry starts from now: the backup should hear of it).
+    std::optional<std::uint16_t> release(const base::IpAddress& clientNet, Clock::time_point now);
+    // Template states, as the kernel's (IP_VS_CTPL_S_*): a template is assured once a connection
+    // it placed is established (TCP) or answered (UDP).
+    static constexpr std::uint16_t kNone = 0, kAssured = 1;
+    // Marks the template assured; true when it was not (the backup should hear of it).
+    bool assure(const base::IpAddress& clientNet);
+    // A template learned from the master: bound to `dest`, in `state`, expiring at `expires`
+    // unless connections hold it. Returns what bind() returns, for the real servers' template counts.
+    BindResult install(const base::IpAddress& clientNet, const DestKey& dest, std::uint16_t state,
+                       Clock::time_point expires);
     // Drops expired templates; calls `expired(dest)` for each. A template whose expiry comes while
-    // connections hold it lives 60 s more (the kernel's expire_later), and `renewed(net, dest)` is
+    // connections hold it lives 60 s more (the kernel's expire_later), and `renewed(net, dest, state)` is
     // called (the master tells the backup, whose copy would expire then).
     static constexpr std::chrono::seconds kHeldExtension{60};
     template <class Fn>
     void sweep(Clock::time_point now, Fn expired) {
-        sweep(now, expired, [](const base::IpAddress&, const DestKey&) {});
+        sweep(now, expired, [](const base::IpAddress&, const DestKey&, std::uint16_t) {});
     }
     template <class Fn, class Renewed>
     void sweep(Clock::time_point now, Fn expired, Renewed renewed) {
@@ -63,20 +70,20 @@ public:
             if (t.connections > 0 && t.expires <= now + lead) {
                 t.expires = now + kHeldExtension;
                 t.sent = now;
-                renewed(it->first, t.dest);
+                renewed(it->first, t.dest, t.state);
             }
             ++it;
         }
     }
     // Every template: client network, real server, seconds until it expires (as the kernel lists
-    // its templates: counting down from the last connection it placed).
+    // its templates: counting down from the last connection it placed), state.
     template <class Fn>
     void forEach(Clock::time_point now, Fn fn) const {
         std::lock_guard lock(mutex_);
         for (const auto& [net, t] : templates_) {
             const auto left = t.expires <= now ? std::chrono::seconds(0)
                                                : std::chrono::duration_cast<std::chrono::seconds>(t.expires - now);
-            fn(net, t.dest, static_cast<std::uint32_t>(left.count()));
+            fn(net, t.dest, static_cast<std::uint32_t>(left.count()), t.state);
         }
     }
     void setTimeout(std::chrono::seconds t) {
@@ -98,6 +105,7 @@ private:
         std::uint32_t connections = 0;
         Clock::time_point expires;
         Clock::time_point sent;  // last sent to the backup
+        std::uint16_t state = kNone;
     };
     BindResult rebind(Template& t, bool fresh, const DestKey& dest);
     mutable std::mutex mutex_;

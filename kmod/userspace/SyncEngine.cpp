@@ -228,17 +228,18 @@ void SyncEngine::sendAllTemplates() {
     size_t n = 0;
     for (const auto& [key, svc] : snapshot_->services) {
         if (!svc->persistence) continue;
-        svc->persistence->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left) {
-            if (left == 0) return;
-            const auto entry = templateEntry(key, net, dest, left);
-            if (master_->encoder.empty()) master_->oldest = now;
-            if (!master_->encoder.add(entry)) {
-                flush();
-                master_->oldest = now;
-                master_->encoder.add(entry);
-            }
-            ++n;
-        });
+        svc->persistence->forEach(
+            now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left, std::uint16_t state) {
+                if (left == 0) return;
+                const auto entry = templateEntry(key, net, dest, left, state);
+                if (master_->encoder.empty()) master_->oldest = now;
+                if (!master_->encoder.add(entry)) {
+                    flush();
+                    master_->oldest = now;
+                    master_->encoder.add(entry);
+                }
+                ++n;
+            });
     }
     flush();
     if (n) base::log::info("sync: sent all ", n, " persistence templates to the backup");
@@ -315,7 +316,9 @@ void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point 
             return;
         }
         const std::uint32_t timeout = c.timeout ? c.timeout : 180;  // the kernel's default for templates
-        const auto r = svc->persistence->install(c.caddr, dest->dest.key, now + std::chrono::seconds(timeout));
+        const auto r = svc->persistence->install(c.caddr, dest->dest.key,
+                                                 c.state ? PersistenceTable::kAssured : PersistenceTable::kNone,
+                                                 now + std::chrono::seconds(timeout));
         if (r.newTemplate) dest->counters->persistent.fetch_add(1, std::memory_order_relaxed);
         if (r.replaced)
             for (const auto& d : svc->dests)

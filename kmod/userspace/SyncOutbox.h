@@ -101,8 +101,8 @@ inline sync::SyncConn syncEntry(const ServiceKey& svc, const base::IpAddress& cl
 }
 
 inline sync::SyncConn templateEntry(const ServiceKey& svc, const base::IpAddress& clientNet, const DestKey& dest,
-                                    std::uint32_t timeout) {
-    return syncEntry(svc, clientNet, 0, dest, 0, timeout, sync::kTemplate);
+                                    std::uint32_t timeout, std::uint16_t state) {
+    return syncEntry(svc, clientNet, 0, dest, state, timeout, sync::kTemplate);
 }
 
 }  // namespace kmod

@@ -209,6 +209,10 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
             flow->placement.counters->outBytes.fetch_add(bytes, std::memory_order_relaxed);
             flow->placement.counters->outPkts.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
             flow->lastSeen = std::chrono::steady_clock::now();
+            if (flow->placement.assure) {
+                flow->placement.assure();
+                flow->placement.assure = nullptr;  // once is enough
+            }
         }
         self->readUpstream(flow);
     });

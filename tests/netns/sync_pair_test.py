@@ -136,7 +136,7 @@ def templates(lab, i):
     out = {}
     for line in ipvsctl(lab, i, "-Lnc").splitlines():
         f = line.split()
-        if len(f) == 6 and f[0] == "TCP" and f[2] == "NONE" and f[3].endswith(":0"):
+        if len(f) == 6 and f[0] == "TCP" and f[2] in ("NONE", "ASSURED") and f[3].endswith(":0"):
             out[f[3].rsplit(":", 1)[0]] = f[5].rsplit(":", 1)[0]
     return out
 

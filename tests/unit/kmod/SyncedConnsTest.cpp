@@ -88,12 +88,12 @@ TEST_CASE("persistence templates: installed with the master's expiry, resent by 
     const auto now = Clock::now();
     const DestKey rs1{ip("10.1.0.1"), 80}, rs2{ip("10.1.0.2"), 80};
     const auto net = ip("192.0.2.0");
-    auto r = p.install(net, rs1, now + std::chrono::seconds(30));
+    auto r = p.install(net, rs1, PersistenceTable::kNone, now + std::chrono::seconds(30));
     CHECK(r.newTemplate);
     CHECK(p.use(net, now + std::chrono::seconds(29)) == rs1);  // alive until the master's expiry
     p.release(net, now + std::chrono::seconds(29));
     // the master re-bound the client: the real server changes
-    r = p.install(net, rs2, now + std::chrono::seconds(100));
+    r = p.install(net, rs2, PersistenceTable::kAssured, now + std::chrono::seconds(100));
     CHECK(r.replaced == rs1);
 
     PersistenceTable q(std::chrono::seconds(600));
@@ -108,7 +108,7 @@ TEST_CASE("persistence templates: installed with the master's expiry, resent by 
     CHECK(q.release(net, now + std::chrono::seconds(3)));  // the last: its expiry restarts
     q.bind(net, rs1, now + std::chrono::seconds(4));       // held from now on, until +604 s
     std::vector<IpAddress> renewed;
-    auto collect = [&](const IpAddress& n, const DestKey&) { renewed.push_back(n); };
+    auto collect = [&](const IpAddress& n, const DestKey&, std::uint16_t) { renewed.push_back(n); };
     q.sweep(
         now + std::chrono::seconds(500), [](const DestKey&) {}, collect);
     CHECK(renewed.empty());
@@ -116,7 +116,8 @@ TEST_CASE("persistence templates: installed with the master's expiry, resent by 
         now + std::chrono::seconds(603), [](const DestKey&) {}, collect);
     CHECK(renewed.size() == 1);  // its expiry came while held: 60 s more (the kernel's expire_later)
     std::uint32_t left = 0;
-    q.forEach(now + std::chrono::seconds(613), [&](const IpAddress&, const DestKey&, std::uint32_t l) { left = l; });
+    q.forEach(now + std::chrono::seconds(613),
+              [&](const IpAddress&, const DestKey&, std::uint32_t l, std::uint16_t) { left = l; });
     CHECK(left == 50);
 }
 
