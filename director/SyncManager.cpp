@@ -1,8 +1,10 @@
 #include "director/SyncManager.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "base/Log.h"
+#include "kmod/sync/SyncProtocol.h"
 #include "kmod/sync/SyncSocket.h"
 
 namespace director {
@@ -21,7 +23,76 @@ std::string describe(const kmod::SyncDaemon& d) {
 
 }  // namespace
 
+struct SyncManager::Listener {
+    kmod::sync::Endpoint endpoint;
+    asio::posix::stream_descriptor socket;
+    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(65536);
+    Listener(asio::io_context& io, kmod::sync::Endpoint e, int fd) : endpoint(std::move(e)), socket(io, fd) {}
+};
+
 SyncManager::SyncManager(asio::io_context& io, kmod::IpvsTable& table) : io_(io), table_(table), timer_(io) {}
+
+SyncManager::~SyncManager() = default;
+
+// The kernel plane's listener: open while the kernel's backup daemon runs with these settings.
+void SyncManager::listen(const std::vector<kmod::SyncDaemon>& running) {
+    if (table_.name() != "kernel") return;
+    const kmod::SyncDaemon* backup = nullptr;
+    for (const auto& d : running)
+        if (d.state == kmod::SyncDaemon::kBackup) backup = &d;
+    if (!backup) {
+        listener_.reset();
+        return;
+    }
+    auto e = kmod::sync::resolve(false, backup->interface, backup->syncId, backup->maxLen, backup->group, backup->port,
+                                 backup->ttl);
+    if (!e || (listener_ && listener_->endpoint == *e)) return;
+    auto fd = kmod::sync::openReceiver(*e);
+    if (!fd) {
+        base::log::warning("sync: cannot listen on ", e->interface,
+                           " to count what the kernel's backup daemon "
+                           "receives: ",
+                           fd.error().message(), "; the counters stay empty");
+        listener_.reset();
+        return;
+    }
+    listener_ = std::make_unique<Listener>(io_, *e, *fd);
+    readListener();
+}
+
+void SyncManager::readListener() {
+    if (!listener_) return;
+    Listener* l = listener_.get();
+    l->socket.async_wait(asio::posix::descriptor_base::wait_read, [this, l](const boost::system::error_code& ec) {
+        if (ec || listener_.get() != l) return;
+        for (int i = 0; i < 64; ++i) {
+            kmod::sync::Arrival from;
+            const long n = kmod::sync::receiveOne(l->socket.native_handle(), l->buffer.data(), l->buffer.size(), from);
+            if (n < 0) break;
+            ++heard_.messagesReceived;
+            auto drop = [&](kmod::sync::SyncDrop d) { ++heard_.drops[kmod::sync::syncDropKey(d)]; };
+            if (static_cast<size_t>(n) > l->buffer.size() || n > l->endpoint.maxLen) {
+                drop(kmod::sync::SyncDrop::BadSize);
+                continue;
+            }
+            if (from.ifindex != l->endpoint.ifindex || from.destination != l->endpoint.group) {
+                drop(kmod::sync::SyncDrop::Foreign);
+                continue;
+            }
+            auto r = kmod::sync::decodeSync({l->buffer.data(), static_cast<size_t>(n)}, l->endpoint.syncId);
+            if (auto* d = std::get_if<kmod::sync::SyncDrop>(&r)) {
+                drop(*d);
+                continue;
+            }
+            const auto& dec = std::get<kmod::sync::SyncDecoded>(r);
+            for (auto d : dec.drops) drop(d);
+            heard_.entriesReceived += dec.conns.size();
+            for (const auto& c : dec.conns)
+                ++(c.flags & kmod::sync::kTemplate ? heard_.templatesInstalled : heard_.connectionsInstalled);
+        }
+        readListener();
+    });
+}
 
 void SyncManager::configure(const conf::SyncDaemonConfig& cfg) {
     const bool changed = !(cfg == cfg_);
@@ -72,6 +143,7 @@ void SyncManager::stop() {
     if (stopped_) return;
     stopped_ = true;
     timer_.cancel();
+    listener_.reset();
     if (!cfg_.enabled) return;
     kmod::SyncDaemonControl* ctl = table_.syncDaemons();
     if (!ctl) return;
@@ -186,6 +258,7 @@ void SyncManager::apply(const char* why) {
         base::log::info("sync: ", check ? "it was not running" : why, ": started the ", stateWord(d.state),
                         " sync daemon on ", describe(d));
     }
+    if (auto now2 = ctl->daemons()) listen(*now2);
     if (std::string(why) == "startup")
         for (const auto& have : *actual)
             if (std::any_of(want.begin(), want.end(), [&](const auto& w) { return matches(have, w); }))
@@ -222,16 +295,33 @@ void SyncManager::writeJson(base::JsonWriter& w) const {
             }
     w.endArray();
     w.key("counters");
-    const auto st = ctl ? ctl->syncStatus() : std::nullopt;
+    auto st = ctl ? ctl->syncStatus() : std::nullopt;
+    if (!st && table_.name() == "kernel" && ctl) {
+        // the kernel counts nothing: what this worker's own listener heard, and the kernel's
+        // synced connections (its table's SYNC origin)
+        st = heard_;
+        std::ifstream in("/proc/net/ip_vs_conn_sync");
+        std::string line;
+        std::uint32_t synced = 0;
+        while (std::getline(in, line))
+            if (line.find(" SYNC ") != std::string::npos) ++synced;
+        st->syncedConnections = synced;
+    }
     if (!st) {
         w.null();
     } else {
         w.beginObject();
-        w.field("messages_sent", st->messagesSent);
-        w.field("entries_sent", st->entriesSent);
-        w.field("send_errors", st->sendErrors);
-        w.field("queue_drops", st->queueDrops);
-        w.field("last_lag_ms", static_cast<unsigned>(st->lastLagMs));
+        if (table_.name() == "kernel") {
+            // the kernel's master daemon counts nothing it sends (and this host cannot hear it)
+            for (const char* k : {"messages_sent", "entries_sent", "send_errors", "queue_drops", "last_lag_ms"})
+                w.key(k).null();
+        } else {
+            w.field("messages_sent", st->messagesSent);
+            w.field("entries_sent", st->entriesSent);
+            w.field("send_errors", st->sendErrors);
+            w.field("queue_drops", st->queueDrops);
+            w.field("last_lag_ms", static_cast<unsigned>(st->lastLagMs));
+        }
         w.field("messages_received", st->messagesReceived);
         w.field("entries_received", st->entriesReceived);
         w.field("templates_installed", st->templatesInstalled);

@@ -9,10 +9,14 @@
 // or the userspace plane's SyncEngine. It reads what runs before it changes anything, so a
 // restarted lvs worker adopts running daemons instead of flapping them, and it checks again every
 // second (a daemon stopped by hand, or lost with a restarted forwarding worker, comes back).
+// On the kernel plane, which counts nothing, a listener of its own joins the group while the
+// backup daemon runs and counts what arrives (messages, entries, drops by reason, with the same
+// decoder); the synced connections are counted in /proc/net/ip_vs_conn_sync.
 // A daemon is never stopped within 100 ms of its start: kernels up to 6.x answer a DEL_DAEMON that
 // races the sync thread's first run with EINTR (the daemon is gone then; treated as stopped).
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +49,8 @@ private:
     void schedule(std::chrono::milliseconds after);
     void refreshed(std::function<void()> then);  // once the plane's daemon list is current
     bool matches(const kmod::SyncDaemon& have, const kmod::SyncDaemon& want) const;
+    void listen(const std::vector<kmod::SyncDaemon>& running);
+    void readListener();
 
     asio::io_context& io_;
     kmod::IpvsTable& table_;
@@ -56,6 +62,12 @@ private:
     std::string lastError_;
     std::map<std::uint32_t, std::chrono::steady_clock::time_point> startedAt_;
     std::uint64_t switches_ = 0, repairs_ = 0;
+    struct Listener;
+    std::unique_ptr<Listener> listener_;  // kernel plane, while its backup daemon runs
+    kmod::SyncStatus heard_;              // what the listener counted
+
+public:
+    ~SyncManager();
 };
 
 }  // namespace director

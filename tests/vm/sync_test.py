@@ -238,6 +238,10 @@ virtual_servers = ( {{ address = "{VIP}"; port = 7007; scheduler = "rr"; forward
     key = lambda t: [v for k, v in conns(t).items() if k[1] == f"10.99.0.100:{cport}"]  # noqa: E731
     check(wait_for(lambda: key(sh("ip netns exec d2 ipvsadm -Lnc")) != [], 15),
           f"{name}: the backup's kernel has the established connection", str(key(sh("ip netns exec d2 ipvsadm -Lnc"))))
+    counters = lambda: status("d2").get("sync", {}).get("counters") or {}  # noqa: E731
+    check(wait_for(lambda: counters().get("messages_received", 0) > 0 and counters().get("synced_connections", 0) >= 1,
+                   10), f"{name}: the kernel backup's counters (this worker's listener, the kernel's table)",
+          json.dumps(counters()))
     t0 = time.monotonic()
     os.killpg(p1.pid, signal.SIGKILL)
     p1.wait()
