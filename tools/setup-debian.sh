@@ -9,6 +9,7 @@ PACKAGES=(
   libboost-dev libssl-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libconfig++-dev libsnmp-dev
   # tests
   catch2 python3 iproute2 iputils-ping procps curl openssl
+  clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh
   # reference peers and tools the tests and benchmarks compare against
   ipvsadm keepalived snmp snmpd haproxy nginx-light wrk nftables
 )

@@ -210,6 +210,7 @@ std::variant<SyncDecoded, SyncDrop> decodeSync(std::span<const std::uint8_t> m, 
                 else if (c.state >= states) verdict = Skip, why = SyncDrop::BadState;
             }
             if (verdict == Ok && !c.peData.empty() && c.peName.empty()) verdict = Skip, why = SyncDrop::BadPe;
+            if (c.peData.empty()) c.peName.clear();  // a name without data: ignored, as the kernel does
         }
         if (verdict == Stop) {
             out.drops.push_back(why);
