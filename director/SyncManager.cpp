@@ -70,24 +70,10 @@ void SyncManager::readListener() {
             const long n = kmod::sync::receiveOne(l->socket.native_handle(), l->buffer.data(), l->buffer.size(), from);
             if (n < 0) break;
             ++heard_.messagesReceived;
-            auto drop = [&](kmod::sync::SyncDrop d) { ++heard_.drops[kmod::sync::syncDropKey(d)]; };
-            if (static_cast<size_t>(n) > l->buffer.size() || n > l->endpoint.maxLen) {
-                drop(kmod::sync::SyncDrop::BadSize);
-                continue;
-            }
-            if (from.ifindex != l->endpoint.ifindex || from.destination != l->endpoint.group) {
-                drop(kmod::sync::SyncDrop::Foreign);
-                continue;
-            }
-            auto r = kmod::sync::decodeSync({l->buffer.data(), static_cast<size_t>(n)}, l->endpoint.syncId);
-            if (auto* d = std::get_if<kmod::sync::SyncDrop>(&r)) {
-                drop(*d);
-                continue;
-            }
-            const auto& dec = std::get<kmod::sync::SyncDecoded>(r);
-            for (auto d : dec.drops) drop(d);
-            heard_.entriesReceived += dec.conns.size();
-            for (const auto& c : dec.conns)
+            auto dec = kmod::sync::accept(l->buffer.data(), l->buffer.size(), n, from, l->endpoint, drops_);
+            if (!dec) continue;
+            heard_.entriesReceived += dec->conns.size();
+            for (const auto& c : dec->conns)
                 ++(c.flags & kmod::sync::kTemplate ? heard_.templatesInstalled : heard_.connectionsInstalled);
         }
         readListener();
@@ -300,6 +286,8 @@ void SyncManager::writeJson(base::JsonWriter& w) const {
         // the kernel counts nothing: what this worker's own listener heard, and the kernel's
         // synced connections (its table's SYNC origin)
         st = heard_;
+        for (size_t i = 0; i < drops_.size(); ++i)
+            if (drops_[i]) st->drops[kmod::sync::syncDropKey(static_cast<kmod::sync::SyncDrop>(i))] = drops_[i];
         std::ifstream in("/proc/net/ip_vs_conn_sync");
         std::string line;
         std::uint32_t synced = 0;

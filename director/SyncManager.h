@@ -25,6 +25,7 @@
 #include "base/Json.h"
 #include "conf/Config.h"
 #include "kmod/IpvsTable.h"
+#include "kmod/sync/SyncSocket.h"
 #include "vrrp/StateMachine.h"
 
 namespace director {
@@ -65,6 +66,7 @@ private:
     struct Listener;
     std::unique_ptr<Listener> listener_;  // kernel plane, while its backup daemon runs
     kmod::SyncStatus heard_;              // what the listener counted
+    kmod::sync::DropCounts drops_{};
 
 public:
     ~SyncManager();

@@ -10,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "kmod/sync/SyncProtocol.h"
-
 namespace kmod::sync {
 namespace {
 
@@ -173,6 +171,28 @@ long receiveOne(int fd, std::uint8_t* buf, size_t size, Arrival& from) {
         }
     }
     return static_cast<long>(n);
+}
+
+std::optional<SyncDecoded> accept(const std::uint8_t* buf, size_t size, long length, const Arrival& from,
+                                  const Endpoint& e, DropCounts& drops) {
+    auto drop = [&](SyncDrop d) { ++drops[static_cast<size_t>(d)]; };
+    const size_t len = static_cast<size_t>(length);
+    if (len > size || len > e.maxLen) {
+        drop(SyncDrop::BadSize);
+        return std::nullopt;
+    }
+    if (from.ifindex != e.ifindex || from.destination != e.group) {
+        drop(SyncDrop::Foreign);
+        return std::nullopt;
+    }
+    auto r = decodeSync({buf, len}, e.syncId);
+    if (auto* d = std::get_if<SyncDrop>(&r)) {
+        drop(*d);
+        return std::nullopt;
+    }
+    auto& decoded = std::get<SyncDecoded>(r);
+    for (SyncDrop why : decoded.drops) drop(why);
+    return std::move(decoded);
 }
 
 }  // namespace kmod::sync

@@ -2,6 +2,7 @@
 // make_send_sock / make_receive_sock), and the daemon settings resolved with the kernel's defaults
 // and limits (start_sync_thread), so `ipvsctl -L --daemon` shows what runs on either plane.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "base/IpAddress.h"
 #include "base/Result.h"
+#include "kmod/sync/SyncProtocol.h"
 
 namespace kmod::sync {
 
@@ -52,5 +54,13 @@ struct Arrival {
 // Reads one datagram into `buf`; returns its full length (longer than the buffer when it was cut,
 // so the size check drops it), or -1 with errno (EAGAIN when none waits).
 long receiveOne(int fd, std::uint8_t* buf, size_t size, Arrival& from);
+
+// What a backup does with a datagram receiveOne() returned (`length` of which `buf` holds up to
+// `size`): longer than its maxlen (or the buffer) is dropped as the kernel's cut receive buffer
+// drops it, one from another interface or not for the group is foreign, then decodeSync. Every
+// drop is counted in `drops` by reason; nullopt when the whole datagram went.
+using DropCounts = std::array<std::uint64_t, static_cast<size_t>(SyncDrop::Count_)>;
+std::optional<SyncDecoded> accept(const std::uint8_t* buf, size_t size, long length, const Arrival& from,
+                                  const Endpoint& e, DropCounts& drops);
 
 }  // namespace kmod::sync

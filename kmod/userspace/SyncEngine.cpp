@@ -254,38 +254,17 @@ void SyncEngine::readLoop() {
             sync::Arrival from;
             const long n = sync::receiveOne(backup_->socket.native_handle(), buffer_.data(), buffer_.size(), from);
             if (n < 0) break;
-            const size_t len = static_cast<size_t>(n);
-            if (len > buffer_.size() || len > backup_->endpoint.maxLen) {
-                // longer than the backup takes: the kernel's receive buffer cuts it, and drops it
-                ++stats_.messagesReceived;
-                ++drops_[static_cast<size_t>(sync::SyncDrop::BadSize)];
-                continue;
+            ++stats_.messagesReceived;
+            auto d = sync::accept(buffer_.data(), buffer_.size(), n, from, backup_->endpoint, drops_);
+            if (!d) continue;
+            const auto now = SyncOutbox::Clock::now();
+            for (const auto& c : d->conns) {
+                ++stats_.entriesReceived;
+                install(c, now);
             }
-            receive({buffer_.data(), len}, from);
         }
         readLoop();
     });
-}
-
-void SyncEngine::receive(std::span<const std::uint8_t> datagram, const sync::Arrival& from) {
-    ++stats_.messagesReceived;
-    const sync::Endpoint& e = backup_->endpoint;
-    if (from.ifindex != e.ifindex || from.destination != e.group) {
-        ++drops_[static_cast<size_t>(sync::SyncDrop::Foreign)];
-        return;
-    }
-    auto r = sync::decodeSync(datagram, e.syncId);
-    if (auto* drop = std::get_if<sync::SyncDrop>(&r)) {
-        ++drops_[static_cast<size_t>(*drop)];
-        return;
-    }
-    const auto& d = std::get<sync::SyncDecoded>(r);
-    for (sync::SyncDrop why : d.drops) ++drops_[static_cast<size_t>(why)];
-    const auto now = SyncOutbox::Clock::now();
-    for (const auto& c : d.conns) {
-        ++stats_.entriesReceived;
-        install(c, now);
-    }
 }
 
 // ip_vs_proc_conn with this plane's table: the service by fwmark, by address and port, then the

@@ -49,7 +49,6 @@ private:
     void writeQueued();
     void sendAllTemplates();
     void readLoop();
-    void receive(std::span<const std::uint8_t> datagram, const sync::Arrival& from);
     void install(const sync::SyncConn& c, SyncOutbox::Clock::time_point now);
     void sweep();
 
@@ -82,7 +81,7 @@ private:
     std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(65536);
     asio::steady_timer sweepTimer_;
     SyncStatus stats_;
-    std::array<std::uint64_t, static_cast<size_t>(sync::SyncDrop::Count_)> drops_{};
+    sync::DropCounts drops_{};
     std::uint64_t lastErrorLog_ = 0;
 };
 
