@@ -28,10 +28,16 @@ template <class T, class F>
 requires Is<T, StatusConfig>
 void fields(T& x, F&& f) { f(x.listen); }
 template <class T, class F>
+requires Is<T, UserspaceLimits>
+void fields(T& x, F&& f) {
+    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource);
+}
+template <class T, class F>
 requires Is<T, GlobalConfig>
 void fields(T& x, F&& f) {
     f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
-      x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status);
+      x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
+      x.allowEmpty, x.userspace);
 }
 template <class T, class F>
 requires Is<T, VrrpScript>

@@ -48,6 +48,16 @@ struct IpvsTimeouts {
     bool operator==(const IpvsTimeouts&) const = default;
 };
 
+// The userspace plane's descriptor budget (kmod::ForwardingLimits); 0: from the fd limit.
+struct UserspaceLimits {
+    int udpFlows = 0;
+    int udpFlowsPerSource = 0;
+    int udpUnansweredTimeout = 10;
+    int tcpConnections = 0;
+    int tcpConnectionsPerSource = 0;
+    bool operator==(const UserspaceLimits&) const = default;
+};
+
 struct SyncDaemonConfig {
     bool enabled = false;  // true when the group is present
     std::string interface;
@@ -78,6 +88,8 @@ struct GlobalConfig {
     std::string routerId;  // empty: the host name
     std::string scriptUser = "nobody";
     bool scriptSecurity = true;
+    bool allowEmpty = false;  // a reload may define nothing (else refused)
+    UserspaceLimits userspace;
     std::string notifyFifo;
     std::string logLevel = "info";
     LogTarget logTarget = LogTarget::Stderr;
@@ -314,5 +326,8 @@ const char* name(TunnelType v);
 const char* name(TunnelChecksum v);
 const char* name(AuthType v);
 std::string realServerStr(const RealServer& rs);
+
+// Neither a virtual server nor a VRRP instance: an empty or cut-short file, most likely.
+inline bool definesNothing(const Config& c) { return c.virtualServers.empty() && c.vrrpInstances.empty(); }
 
 }  // namespace conf

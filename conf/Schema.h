@@ -241,6 +241,21 @@ Setting<T> string(std::string_view key, std::string T::*m, Doc doc, Empty empty 
     return s;
 }
 
+// A unix socket's path: not empty, and short enough for sockaddr_un (107 bytes).
+template <class T>
+Setting<T> socketPath(std::string_view key, std::string T::*m, Doc doc) {
+    Setting<T> s = string(key, m, doc, Empty::Refused);
+    s.read = [key, m](Reader& r, const libconfig::Setting& st, T& obj) {
+        auto v = r.string(st, key, false);
+        if (!v) return;
+        if (v->size() > 107)
+            return r.error(st, r.childPath(key),
+                           "is " + std::to_string(v->size()) + " bytes long; a unix socket path holds at most 107");
+        obj.*m = std::move(*v);
+    };
+    return s;
+}
+
 template <class T>
 Setting<T> address(std::string_view key, base::IpAddress T::*m, Doc doc) {
     Setting<T> s{key, doc};
@@ -372,7 +387,8 @@ Setting<T> list(std::string_view key, std::vector<C> T::*m, const Section<C>& su
         for (int i = 0; i < st.getLength(); ++i) {
             const libconfig::Setting& e = st[i];
             if (!e.isGroup()) {
-                r.error(e, r.childPath(key) + "[" + std::to_string(i) + "]", "expected a group { ... }, got " + typeName(e));
+                r.error(e, r.childPath(key) + "[" + std::to_string(i) + "]",
+                        "expected a group { ... }, got " + typeName(e));
                 continue;
             }
             C item{};

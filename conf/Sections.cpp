@@ -41,6 +41,29 @@ const Section<IpvsTimeouts>& ipvsTimeouts() {
     return s;
 }
 
+const Section<UserspaceLimits>& userspaceLimits() {
+    using U = UserspaceLimits;
+    static const Section<U> s{
+        "global.userspace",
+        {
+            integer(
+                "udp_flows", &U::udpFlows, 0, 1 << 30,
+                {"integer", "`0`", "0..2^30", "UDP flows at most (one descriptor each); 0: a third of the fd limit"}),
+            integer("udp_flows_per_source", &U::udpFlowsPerSource, 0, 1 << 30,
+                    {"integer", "`0`", "0..2^30", "UDP flows from one client address; 0: a sixteenth of `udp_flows`"}),
+            integer("udp_unanswered_timeout", &U::udpUnansweredTimeout, 1, 2147483,
+                    {"integer (s)", "`10`", "1..2147483",
+                     "a UDP flow its real server never answered ends after this (spoofed sources)"}),
+            integer("tcp_connections", &U::tcpConnections, 0, 1 << 30,
+                    {"integer", "`0`", "0..2^30",
+                     "TCP connections at most (up to six descriptors each); 0: from two thirds of the fd limit"}),
+            integer("tcp_connections_per_source", &U::tcpConnectionsPerSource, 0, 1 << 30,
+                    {"integer", "`0`", "0..2^30",
+                     "TCP connections from one client address; 0: an eighth of `tcp_connections`"}),
+        }};
+    return s;
+}
+
 const Section<SyncDaemonConfig>& syncDaemon() {
     static const Section<SyncDaemonConfig> s{
         "global.sync_daemon",
@@ -143,6 +166,9 @@ const Section<GlobalConfig>& global() {
                    Empty::Refused),
             boolean("script_security", &G::scriptSecurity,
                     {"bool", "`true`", "", "refuse to run a script as root if a non-root user could change it"}),
+            boolean("allow_empty", &G::allowEmpty,
+                    {"bool", "`false`", "",
+                     "let a reload apply a config with no virtual servers and no VRRP instances (refused otherwise)"}),
             string(
                 "notify_fifo", &G::notifyFifo,
                 {"string", "none", "path",
@@ -161,10 +187,9 @@ const Section<GlobalConfig>& global() {
                    {"string", "`\"/run/directord.pid\"`", "path",
                     "pid file, locked while running: a second directord with it refuses to start"},
                    Empty::Refused),
-            string("control_socket", &G::controlSocket,
-                   {"string", "`\"/run/directord.sock\"`", "path",
-                    "unix socket (root only) for `ipvsctl` and `directorctl`"},
-                   Empty::Refused),
+            socketPath("control_socket", &G::controlSocket,
+                       {"string", "`\"/run/directord.sock\"`", "path (107 bytes at most)",
+                        "unix socket (root only) for `ipvsctl` and `directorctl`"}),
             string("state_dump_file", &G::stateDumpFile,
                    {"string", "`\"/run/directord.json\"`", "path", "where SIGUSR1 writes the JSON state dump"},
                    Empty::Refused),
@@ -185,6 +210,8 @@ const Section<GlobalConfig>& global() {
                       "how often the table is read back and drift repaired (a service deleted by hand comes back)"}),
             group("ipvs_timeouts", &G::ipvsTimeouts, ipvsTimeouts(),
                   {"group", "", "", "connection timeouts, like `ipvsadm --set`"}),
+            group("userspace", &G::userspace, userspaceLimits(),
+                  {"group", "", "", "the userspace plane's limits (file descriptors), against floods"}),
             group(
                 "sync_daemon", &G::syncDaemon, syncDaemon(),
                 {"group", "absent: off", "", "the IPVS connection sync daemon"},

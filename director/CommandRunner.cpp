@@ -35,7 +35,10 @@ void ProcessCommandRunner::run(const conf::Command& cmd, const std::string& user
         if (done) asio::post(io_, std::move(done));
         return;
     }
-    healthcheck::ScriptSpec spec{cmd.argv, "", std::chrono::seconds(60), false, std::nullopt};
+    healthcheck::ScriptSpec spec;
+    spec.argv = cmd.argv;
+    spec.timeout = std::chrono::seconds(60);
+    spec.scriptSecurity = scriptSecurity_;
     if (::geteuid() == 0 && !user.empty()) {
         std::string problem;
         const auto* creds = credentials(user, problem);
@@ -57,6 +60,44 @@ void ProcessCommandRunner::run(const conf::Command& cmd, const std::string& user
             if (done) done();
         });
     });
+}
+
+namespace {
+
+struct Wait {
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point deadline;
+    int idle = 0;
+    std::function<void()> then;
+    const CommandRunner* r;
+};
+
+void poll(const std::shared_ptr<Wait>& w) {
+    w->idle = w->r->running() == 0 ? w->idle + 1 : 0;
+    const bool late = std::chrono::steady_clock::now() >= w->deadline;
+    if (w->idle >= 2 || late) {
+        if (late && w->r->running() > 0)
+            base::log::warning("stopping: ", w->r->running(), " script(s) still running after the wait; killing them");
+        auto then = std::move(w->then);
+        then();
+        return;
+    }
+    w->timer.expires_after(std::chrono::milliseconds(20));
+    w->timer.async_wait([w](const boost::system::error_code& ec) {
+        if (!ec) poll(w);
+    });
+}
+
+}  // namespace
+
+void afterCommands(asio::io_context& io, const CommandRunner& r, std::chrono::milliseconds bound,
+                   std::function<void()> then) {
+    auto w = std::make_shared<Wait>(
+        Wait{asio::steady_timer(io), std::chrono::steady_clock::now() + bound, 0, std::move(then), &r});
+    if (r.running() > 0)
+        base::log::info("stopping: waiting up to ", bound.count() / 1000.0, " s for ", r.running(),
+                        " script(s) to finish");
+    poll(w);
 }
 
 }  // namespace director

@@ -8,7 +8,7 @@
 namespace director {
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, Handler handler)
-    : io_(io), path_(std::move(path)), handler_(std::move(handler)), acceptor_(io) {}
+    : io_(io), path_(std::move(path)), handler_(std::move(handler)), acceptor_(io), retry_(io) {}
 
 ControlServer::~ControlServer() { stop(); }
 
@@ -26,7 +26,18 @@ bool ControlServer::start() {
             return false;
         }
     }
-    ::unlink(path_.c_str());           // a stale socket from a crash
+    // What sits there: nothing, or a socket no one answers on (left by a crash) is ours to replace;
+    // anything else is not ours to delete.
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            base::log::error("control: ", path_,
+                             " exists and is not a socket; leaving it alone, and no control socket"
+                             " for this directord (remove it, or set another global.control_socket)");
+            return false;
+        }
+        ::unlink(path_.c_str());  // a stale socket from a crash
+    }
     const mode_t old = ::umask(0177);  // 0600: root only
     acceptor_.open(stream_protocol(), ec);
     if (!ec) acceptor_.bind(stream_protocol::endpoint(path_), ec);
@@ -44,6 +55,7 @@ bool ControlServer::start() {
 
 void ControlServer::stop() {
     boost::system::error_code ec;
+    retry_.cancel();
     acceptor_.close(ec);
     if (owned_) ::unlink(path_.c_str());
     owned_ = false;
@@ -116,6 +128,20 @@ void ControlServer::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, asio::local::stream_protocol::socket s) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) std::make_shared<Session>(io_, std::move(s), handler_)->start();
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+            // Out of descriptors: the connection waits in the backlog; try again in a moment
+            // instead of spinning on accept.
+            if (!saidFull_)
+                base::log::error("control: cannot accept a connection: ", ec.message(),
+                                 "; trying again every 100 ms (raise LimitNOFILE, or look for a descriptor leak)");
+            saidFull_ = true;
+            retry_.expires_after(std::chrono::milliseconds(100));
+            retry_.async_wait([this](const boost::system::error_code& tec) {
+                if (!tec && acceptor_.is_open()) accept();
+            });
+            return;
+        }
+        if (!ec) saidFull_ = false;
         accept();
     });
 }

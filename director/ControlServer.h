@@ -29,7 +29,9 @@ private:
     std::string path_;
     Handler handler_;
     asio::local::stream_protocol::acceptor acceptor_;
+    asio::steady_timer retry_;  // out of descriptors: accept again later
     bool owned_ = false;
+    bool saidFull_ = false;
 };
 
 }  // namespace director

@@ -18,9 +18,14 @@
 namespace director {
 namespace {
 
+// How long a stopping worker lets the scripts its stop started (omega notify_down / quorum_down,
+// VRRP stop notifies) run; within the supervisor's 15 s before it kills a worker.
+constexpr std::chrono::milliseconds kScriptsAtStop{10000};
+
 // Installs the signal handlers, then unblocks the signals (a worker is forked with them blocked, so
 // one sent while it starts up waits instead of killing it), then starts the components and runs
-// `io` until SIGTERM/SIGINT, calling the handlers for SIGHUP and SIGUSR1.
+// `io` until SIGTERM/SIGINT, calling the handlers for SIGHUP and SIGUSR1. onStop(finish) calls
+// finish once it is done (the loop runs until then).
 template <class Start, class OnHup, class OnUsr1, class OnStop>
 void serveSignals(asio::io_context& io, Start start, OnHup onHup, OnUsr1 onUsr1, OnStop onStop) {
     asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
@@ -34,8 +39,7 @@ void serveSignals(asio::io_context& io, Start start, OnHup onHup, OnUsr1 onUsr1,
     handler = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGTERM || sig == SIGINT) {
-            onStop();
-            io.stop();
+            onStop([&io] { io.stop(); });  // when what the stop started (omega scripts) is done
             return;
         }
         if (sig == SIGHUP) onHup();
@@ -97,9 +101,10 @@ int runLvsWorker(const WorkerContext& ctx) {
             control.start();
         },
         hupToWorker, [&] { worker.dumpState(); },
-        [&] {
+        [&](std::function<void()> finish) {
             worker.stop();
             control.stop();
+            afterCommands(io, worker.commands(), kScriptsAtStop, std::move(finish));
         });
     channel->close();
     return 0;
@@ -115,7 +120,11 @@ int runVrrpWorker(const WorkerContext& ctx) {
             channel->start();
             worker.start();
         },
-        hupToWorker, [] {}, [&] { worker.stop(); });
+        hupToWorker, [] {},
+        [&](std::function<void()> finish) {
+            worker.stop();
+            afterCommands(io, worker.commands(), kScriptsAtStop, std::move(finish));
+        });
     channel->close();
     return 0;
 }
@@ -139,6 +148,7 @@ int runForwardingWorker(const WorkerContext& ctx) {
             if (q->connections) r.connections = forwarder.connections();
             r.daemons = forwarder.syncDaemons();
             r.sync = forwarder.syncStatus();
+            r.forwarding = forwarder.forwarding();
             return channel->send(r);
         }
         if (auto* z = std::get_if<protocol::PlaneZeroMsg>(&m)) return forwarder.zero(z->only);
@@ -156,7 +166,7 @@ int runForwardingWorker(const WorkerContext& ctx) {
         }
     });
     serveSignals(
-        io, [&] { channel->start(); }, hupToWorker, [] {}, [] {});
+        io, [&] { channel->start(); }, hupToWorker, [] {}, [](std::function<void()> finish) { finish(); });
     channel->close();
     return 0;
 }
@@ -191,15 +201,25 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
                                  "; keeping the running configuration (fix the file and send SIGHUP again)");
                 return;
             }
+            if (conf::definesNothing(*next.config) && !conf::definesNothing(cfg) && !next.config->global.allowEmpty) {
+                base::log::error("reload: ", cfg.file,
+                                 " defines no virtual servers and no VRRP instances (empty, or cut short?); keeping"
+                                 " the running configuration. To really remove everything, set global.allow_empty"
+                                 " = true");
+                return;
+            }
             cfg = *next.config;
             vrrp.reload(*next.config);
             lvs.reload(std::move(*next.config));
         },
         [&] { lvs.dumpState(); },
-        [&] {
+        [&](std::function<void()> finish) {
             lvs.stop();
             vrrp.stop();
             control.stop();
+            afterCommands(io, lvs.commands(), kScriptsAtStop, [&io, &vrrp, finish = std::move(finish)]() mutable {
+                afterCommands(io, vrrp.commands(), kScriptsAtStop, std::move(finish));
+            });
         });
     base::log::info("directord stopped");
     return 0;

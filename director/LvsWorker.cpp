@@ -88,6 +88,8 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
 }
 
 void LvsWorker::start() {
+    deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
+    applyLimits();
     applyTimeouts();
     health_->configure(cfg_);
     updateSuspension();
@@ -185,6 +187,8 @@ void LvsWorker::reload(conf::Config next) {
     std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
     applyTimeouts();
+    applyLimits();
+    deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
     sync_.configure(cfg_.global.syncDaemon);
     // a global change (script_user...) may reach every check; else only what the plan touched
     health_->configure(cfg_, plan.globalChanged ? nullptr : &plan.vsTouched);
@@ -193,6 +197,17 @@ void LvsWorker::reload(conf::Config next) {
     const auto out = recompute(&plan.vsTouched);
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
+}
+
+void LvsWorker::applyLimits() {
+    const auto& u = cfg_.global.userspace;
+    kmod::ForwardingLimits l;
+    l.udpFlows = static_cast<std::uint32_t>(u.udpFlows);
+    l.udpFlowsPerSource = static_cast<std::uint32_t>(u.udpFlowsPerSource);
+    l.udpUnansweredTimeout = static_cast<std::uint32_t>(u.udpUnansweredTimeout);
+    l.tcpConnections = static_cast<std::uint32_t>(u.tcpConnections);
+    l.tcpConnectionsPerSource = static_cast<std::uint32_t>(u.tcpConnectionsPerSource);
+    table_->setForwardingLimits(l);
 }
 
 void LvsWorker::applyTimeouts() {
@@ -345,6 +360,18 @@ std::string LvsWorker::stateJson() const {
     w.endObject();
     w.key("sync");
     sync_.writeJson(w);
+    if (const auto f = table_->forwarding()) {
+        w.key("forwarding").beginObject();
+        w.field("udp_flows", f->udpFlows);
+        w.field("udp_flows_limit", f->udpLimit);
+        w.field("udp_flows_per_source", f->udpPerSource);
+        w.field("udp_flows_refused", f->udpRefused);
+        w.field("tcp_connections", f->tcpConnections);
+        w.field("tcp_connections_limit", f->tcpLimit);
+        w.field("tcp_connections_per_source", f->tcpPerSource);
+        w.field("tcp_connections_refused", f->tcpRefused);
+        w.endObject();
+    }
     w.key("checks");
     health_->writeJson(w);
     w.key("table").beginArray();
@@ -397,7 +424,8 @@ void LvsWorker::dumpState() {
     const std::string& path = cfg_.global.stateDumpFile;
     const std::string tmp = path + ".tmp";
     const std::string json = stateJson() + "\n";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::unlink(tmp.c_str());  // whatever was left there (a planted link included) is not followed
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     bool ok = fd >= 0;
     if (ok) {
         ok = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size());

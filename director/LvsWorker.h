@@ -63,11 +63,13 @@ public:
     void handle(protocol::Message&& m);
 
     kmod::IpvsTable& table() { return *table_; }
+    CommandRunner& commands() { return *deps_.commands; }
     const HealthMonitor& health() const { return *health_; }
     const conf::Config& config() const { return cfg_; }
 
 private:
     void applyTimeouts();
+    void applyLimits();
     void scheduleResync();
     void onRole(const protocol::RoleMsg& role);
     // Health changed for `services`: recompute their part of the desired table (coalesced: once

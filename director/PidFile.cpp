@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,9 +11,18 @@
 namespace director {
 
 std::optional<PidFile> PidFile::acquire(const std::string& path, std::string& why) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // never through a symbolic link, and only a regular file (a link planted there would make
+    // root truncate whatever it points at)
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0) {
-        why = "cannot open the pid file " + path + ": " + std::strerror(errno);
+        why = "cannot open the pid file " + path + ": " + std::strerror(errno) +
+              (errno == ELOOP ? " (it is a symbolic link; remove it)" : "");
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = "the pid file " + path + " is not a regular file; remove it, or set another global.pid_file";
+        ::close(fd);
         return std::nullopt;
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

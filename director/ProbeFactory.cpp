@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/PathSecurity.h"
 #include "healthcheck/HttpProbe.h"
 #include "healthcheck/ScriptProbe.h"
 #include "healthcheck/TcpProbe.h"
@@ -30,29 +31,6 @@ healthcheck::TcpTarget tcpTarget(const conf::VirtualServer& vs, const conf::Real
 }
 
 }  // namespace
-
-bool safeForRoot(const std::string& program, std::string& why) {
-    // keepalived's script security: a script run as root must not be changeable by anyone else,
-    // nor may any folder on its path.
-    std::string path = program;
-    while (!path.empty()) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) {
-            why = "cannot stat " + path + ": " + std::strerror(errno);
-            return false;
-        }
-        const bool stickyDir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
-        if (st.st_uid != 0 || (!stickyDir && (st.st_mode & (S_IWGRP | S_IWOTH)))) {
-            why = path + " can be changed by a user other than root; refusing to run " + program +
-                  " as root (script_security: fix its owner and mode, or run it as another user)";
-            return false;
-        }
-        if (path == "/") break;
-        const auto slash = path.rfind('/');
-        path = slash == 0 ? "/" : path.substr(0, slash);
-    }
-    return true;
-}
 
 healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::CheckConfig& c) {
     healthcheck::CheckTiming t;
@@ -121,10 +99,12 @@ std::unique_ptr<healthcheck::Probe> AsioProbeFactory::make(const conf::Config& c
         s.user = c.user.empty() ? cfg.global.scriptUser : c.user;
         s.timeout = micros(c.timeout.value_or(c.connectTimeout.value_or(vs.connectTimeout)));
         s.dynamicWeight = c.dynamicWeight;
+        s.scriptSecurity = cfg.global.scriptSecurity;
         if (::geteuid() == 0) {
             const auto creds = healthcheck::lookupUser(s.user, why);
             if (!creds) return nullptr;
-            if (creds->uid == 0 && cfg.global.scriptSecurity && !safeForRoot(s.argv.at(0), why)) return nullptr;
+            if (creds->uid == 0 && cfg.global.scriptSecurity && !base::safeForRoot(s.argv.at(0), why)) return nullptr;
+            s.credentials = creds;
         }
         return std::make_unique<healthcheck::ScriptProbe>(io_, s);
     }

@@ -13,7 +13,6 @@
 namespace director {
 
 // Script security: true when neither `program` nor a folder above it can be changed by a non-root user.
-bool safeForRoot(const std::string& program, std::string& why);
 
 healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::CheckConfig& c);
 // Everything that makes two checks the same check (type, target, every resolved field): checks

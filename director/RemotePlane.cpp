@@ -71,6 +71,7 @@ void RemotePlane::onReport(protocol::PlaneReportMsg&& report) {
         last_.daemons = std::move(report.daemons);
         last_.sync = std::move(report.sync);
         last_.status = std::move(report.status);
+        last_.forwarding = report.forwarding;
     } else {
         last_ = std::move(report);
     }

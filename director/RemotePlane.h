@@ -28,6 +28,7 @@ public:
     std::error_code stopDaemon(std::uint32_t state) override;
     std::vector<kmod::SyncDaemon> daemons() override { return last_.daemons; }
     std::optional<kmod::SyncStatus> syncStatus() override { return last_.sync; }
+    kmod::ForwardingCounters forwarding() override { return last_.forwarding; }
     void refreshDaemons(std::function<void()> done) override;
     // A PlaneReportMsg from the forwarding worker.
     void onReport(protocol::PlaneReportMsg&& report);

@@ -232,8 +232,14 @@ void Supervisor::reload() {
                          "; keeping the running configuration (fix the file and send SIGHUP again)");
         return;
     }
+    if (conf::definesNothing(*next.config) && !conf::definesNothing(cfg_) && !next.config->global.allowEmpty) {
+        base::log::error("reload: ", cfg_.file,
+                         " defines no virtual servers and no VRRP instances (empty, or cut short?); keeping the"
+                         " running configuration. To really remove everything, set global.allow_empty = true");
+        return;
+    }
     const double parsed = monotonicSeconds() - t0;
-    std::swap(cfg_, *next.config);  // the old config is freed after the new one is out
+    std::swap(cfg_, *next.config);                         // the old config is freed after the new one is out
     for (auto it = roles_.begin(); it != roles_.end();) {  // instances the new config no longer has
         const bool kept = std::any_of(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
                                       [&](const conf::VrrpInstance& v) { return v.name == it->first; });
@@ -249,8 +255,8 @@ void Supervisor::reload() {
     slim.syncGroups = cfg_.syncGroups;
     const std::string frame = protocol::encode(protocol::ConfigMsg{slim});
     for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, frame);
-    base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000), " ms, sent to the workers in ",
-                    static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
+    base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000),
+                    " ms, sent to the workers in ", static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
 }
 
 int Supervisor::run() {

@@ -1,6 +1,7 @@
 #include "director/VrrpWorker.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,7 +96,18 @@ void VrrpWorker::writeFifo(const std::string& line) {
     if (cfg_.global.notifyFifo.empty()) return;
     // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
     // left (EPIPE) is looked for again at the next transition
-    if (fifo_ < 0) fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC);
+    if (fifo_ < 0) {
+        fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st {};
+        if (fifo_ >= 0 && (::fstat(fifo_, &st) != 0 || !S_ISFIFO(st.st_mode))) {
+            if (!saidNotFifo_)
+                base::log::error("vrrp: notify_fifo ", cfg_.global.notifyFifo,
+                                 " is not a FIFO; nothing is written to it (mkfifo it, or fix global.notify_fifo)");
+            saidNotFifo_ = true;
+            ::close(fifo_);
+            fifo_ = -1;
+        }
+    }
     if (fifo_ < 0) return;
     if (::write(fifo_, line.data(), line.size()) < 0) {
         base::log::debug("vrrp: notify fifo: ", std::strerror(errno));
@@ -115,6 +127,7 @@ void VrrpWorker::start() {
     if (!host_.start())
         base::log::error("vrrp: no view of the links and addresses (rtnetlink); instances cannot start");
     runner_->resolve(scriptUsers());
+    runner_->setScriptSecurity(cfg_.global.scriptSecurity);
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
     for (const auto& v : cfg_.vrrpInstances) createInstance(v);
     formGroups();
@@ -194,6 +207,7 @@ void VrrpWorker::configureScripts() {
         spec.argv = t.cfg.command.argv;
         spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
         spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
+        spec.scriptSecurity = cfg_.global.scriptSecurity;
         t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);  // the user is looked up here, once
         runScript(name);
     }
@@ -279,6 +293,7 @@ void VrrpWorker::reload(conf::Config next) {
     }
     cfg_ = std::move(next);
     runner_->resolve(scriptUsers());
+    runner_->setScriptSecurity(cfg_.global.scriptSecurity);
     std::vector<vrrp::Instance*> fresh;
     for (const auto& v : cfg_.vrrpInstances)
         if (!instances_.contains(v.name)) {

@@ -27,6 +27,7 @@ public:
     void start();
     void reload(conf::Config next);
     void stop();
+    CommandRunner& commands() { return *runner_; }
     ~VrrpWorker();
 
 private:
@@ -58,6 +59,7 @@ private:
     std::map<std::string, vrrp::State> roles_;
     std::map<std::string, vrrp::State> resume_;
     std::unique_ptr<ProcessCommandRunner> runner_;
+    bool saidNotFifo_ = false;
     std::map<std::string, std::unique_ptr<NotifyQueue>> queues_;  // never erased: scripts may still run
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
     // vrrp_scripts: each runs once for all the instances that track it (rise/fall consecutive

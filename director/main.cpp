@@ -1,4 +1,5 @@
 // directord: the director daemon. See README.md; `directord -h` for the options.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -117,6 +118,15 @@ int main(int argc, char** argv) {
     base::log::useSyslog(o.syslog || cfg.global.logTarget == conf::LogTarget::Syslog);
     if (o.pidFile) cfg.global.pidFile = *o.pidFile;
 
+    // As many descriptors as the system allows (connections, flows and checks each need some);
+    // the userspace plane budgets them (global.userspace).
+    rlimit fds{};
+    if (::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+        fds.rlim_cur = fds.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &fds);
+    }
+    if (::getrlimit(RLIMIT_NOFILE, &fds) == 0)
+        base::log::info("directord: up to ", static_cast<unsigned long long>(fds.rlim_cur), " file descriptors");
     std::string why;
     auto pid = director::PidFile::acquire(cfg.global.pidFile, why);
     if (!pid) {

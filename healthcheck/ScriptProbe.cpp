@@ -11,6 +11,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <thread>
+
+#include "base/PathSecurity.h"
 
 namespace healthcheck {
 
@@ -23,7 +26,7 @@ std::optional<Credentials> lookupUser(const std::string& user, std::string& why)
         why = "no such user '" + user + "'";
         return std::nullopt;
     }
-    return Credentials{pw.pw_uid, pw.pw_gid, user};
+    return Credentials{pw.pw_uid, pw.pw_gid, user, pw.pw_dir ? pw.pw_dir : "/"};
 }
 
 struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
@@ -115,6 +118,18 @@ struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
 ScriptProbe::ScriptProbe(asio::io_context& io, ScriptSpec spec) : io_(io), spec_(std::move(spec)) {
     if (spec_.credentials) creds_ = spec_.credentials;
     else if (!spec_.user.empty() && ::geteuid() == 0) creds_ = lookupUser(spec_.user, credError_);
+    std::string name = creds_ ? creds_->name : std::string(), home = creds_ ? creds_->home : std::string("/");
+    if (!creds_) {  // as ourselves
+        std::vector<char> buf(16384);
+        passwd pw{};
+        passwd* found = nullptr;
+        if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found) {
+            name = pw.pw_name;
+            home = pw.pw_dir ? pw.pw_dir : "/";
+        }
+    }
+    env_ = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "USER=" + name,
+            "LOGNAME=" + name, "LANG=C"};
 }
 
 ScriptProbe::~ScriptProbe() { cancel(); }
@@ -135,12 +150,28 @@ void ScriptProbe::run(Done done) {
         });
     };
     if (!spec_.user.empty() && ::geteuid() == 0 && !creds_) return failSoon(Failure::ScriptSpawn, EPERM);
+    std::string unsafe;
+    if (::geteuid() == 0 && (!creds_ || creds_->uid == 0) && spec_.scriptSecurity &&
+        !base::safeForRoot(spec_.argv.at(0), unsafe)) {
+        asio::post(io_, [r, unsafe] {
+            if (r->cancelled) return;
+            r->cancelled = true;
+            auto d = std::move(r->done);
+            ProbeResult res = ProbeResult::fail(Failure::ScriptSpawn, EPERM);
+            res.output = unsafe;
+            d(res);
+        });
+        return;
+    }
 
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return failSoon(Failure::ScriptSpawn, errno);
     std::vector<char*> argv;
     for (auto& a : spec_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env_) envp.push_back(e.data());
+    envp.push_back(nullptr);
     const std::optional<Credentials> creds = creds_;
 
     const pid_t pid = ::fork();
@@ -157,6 +188,8 @@ void ScriptProbe::run(Done done) {
         if (devnull >= 0) ::dup2(devnull, 0);
         ::dup2(pipefd[1], 1);
         ::dup2(pipefd[1], 2);
+        // none of the daemon's descriptors (sockets, listeners, the control socket) go along
+        ::close_range(3, ~0U, 0);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -164,7 +197,7 @@ void ScriptProbe::run(Done done) {
         if (creds) {
             if (::setgroups(0, nullptr) != 0 || ::setgid(creds->gid) != 0 || ::setuid(creds->uid) != 0) ::_exit(126);
         }
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         const char msg[] = "exec failed\n";
         (void)!::write(2, msg, sizeof msg - 1);
         ::_exit(127);
@@ -178,7 +211,7 @@ void ScriptProbe::run(Done done) {
     if (pidfd < 0) {
         const int e = errno;
         ::kill(-pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
+        std::thread([pid] { ::waitpid(pid, nullptr, 0); }).detach();  // never a blocking wait on the loop
         return failSoon(Failure::ScriptSpawn, e);
     }
     r->exitWatch.assign(pidfd);

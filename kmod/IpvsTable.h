@@ -88,6 +88,19 @@ struct SyncStatus {
     bool operator==(const SyncStatus&) const = default;
 };
 
+// The userspace plane's descriptor budget; 0: derived from RLIMIT_NOFILE (kmod/userspace/Budget.h).
+struct ForwardingLimits {
+    std::uint32_t udpFlows = 0, udpFlowsPerSource = 0, udpUnansweredTimeout = 10;
+    std::uint32_t tcpConnections = 0, tcpConnectionsPerSource = 0;
+    bool operator==(const ForwardingLimits&) const = default;
+};
+
+struct ForwardingCounters {
+    std::uint64_t udpFlows = 0, udpRefused = 0, udpLimit = 0, udpPerSource = 0;
+    std::uint64_t tcpConnections = 0, tcpRefused = 0, tcpLimit = 0, tcpPerSource = 0;
+    bool operator==(const ForwardingCounters&) const = default;
+};
+
 // The plane's version and connection table size (ipvsadm's first list line).
 struct PlaneInfo {
     std::uint32_t version = 0;  // 0x010201 prints as 1.2.1
@@ -140,6 +153,9 @@ public:
 
     // Capabilities some planes have (null / nullopt where they do not).
     virtual std::optional<PlaneInfo> info() { return std::nullopt; }
+    // The userspace plane's budget (the kernel's own limits are its sysctls).
+    virtual void setForwardingLimits(const ForwardingLimits& l) { (void)l; }
+    virtual std::optional<ForwardingCounters> forwarding() { return std::nullopt; }
     virtual SyncDaemonControl* syncDaemons() { return nullptr; }
 };
 

@@ -32,7 +32,17 @@ requires Is<T, PlaneService>
 void fields(T& x, F&& f) { f(x.service, x.dests, x.version); }
 template <class T, class F>
 requires Is<T, PlaneTable>
-void fields(T& x, F&& f) { f(x.services, x.timeouts); }
+void fields(T& x, F&& f) { f(x.services, x.timeouts, x.limits); }
+template <class T, class F>
+requires Is<T, ForwardingLimits>
+void fields(T& x, F&& f) {
+    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource);
+}
+template <class T, class F>
+requires Is<T, ForwardingCounters>
+void fields(T& x, F&& f) {
+    f(x.udpFlows, x.udpRefused, x.udpLimit, x.udpPerSource, x.tcpConnections, x.tcpRefused, x.tcpLimit, x.tcpPerSource);
+}
 template <class T, class F>
 requires Is<T, StatsCounters>
 void fields(T& x, F&& f) { f(x.conns, x.inpkts, x.outpkts, x.inbytes, x.outbytes); }
@@ -87,7 +97,7 @@ requires Is<T, PlaneQueryMsg>
 void fields(T& x, F&& f) { f(x.id, x.connections); }
 template <class T, class F>
 requires Is<T, PlaneReportMsg>
-void fields(T& x, F&& f) { f(x.id, x.status, x.connections, x.daemons, x.sync, x.daemonError); }
+void fields(T& x, F&& f) { f(x.id, x.status, x.connections, x.daemons, x.sync, x.daemonError, x.forwarding); }
 template <class T, class F>
 requires Is<T, PlaneZeroMsg>
 void fields(T& x, F&& f) { f(x.only); }

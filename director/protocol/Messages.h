@@ -75,6 +75,7 @@ struct PlaneReportMsg {
     std::vector<kmod::SyncDaemon> daemons;
     std::optional<kmod::SyncStatus> sync;
     std::int32_t daemonError = 0;  // the errno of the last PlaneDaemonMsg (0: done)
+    kmod::ForwardingCounters forwarding;
 };
 
 struct PlaneZeroMsg {

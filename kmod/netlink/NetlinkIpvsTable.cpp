@@ -27,7 +27,9 @@ void modprobeIpvs() {
     const pid_t pid = ::fork();
     if (pid == 0) {
         const char* argv[] = {"/sbin/modprobe", "-q", "--", "ip_vs", nullptr};
-        ::execv(argv[0], const_cast<char* const*>(argv));
+        const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", nullptr};
+        ::close_range(3, ~0U, 0);
+        ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
         ::_exit(127);
     }
     if (pid > 0) {

@@ -77,6 +77,8 @@ void Forwarder::load(const PlaneTable& table) {
     snap->tcpFinTimeout = table.timeouts.tcpFin;
     snap->sync = outbox_;
     snap->synced = synced_;
+    budget_->configure(table.limits);
+    snap->budget = budget_;
     std::shared_ptr<const Snapshot> frozen = std::move(snap);
     snapshot_ = frozen;
     if (engine_) engine_->setSnapshot(frozen);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "kmod/userspace/Budget.h"
 #include "kmod/userspace/ForwardingThread.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/PlaneTable.h"
@@ -40,6 +41,7 @@ public:
     std::error_code stopSync(std::uint32_t state);
     std::vector<SyncDaemon> syncDaemons();
     std::optional<SyncStatus> syncStatus();
+    ForwardingCounters forwarding() const { return budget_->counters(); }
 
 private:
     PlaneTable table_;
@@ -47,6 +49,7 @@ private:
     std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
     std::shared_ptr<SyncOutbox> outbox_ = std::make_shared<SyncOutbox>();
     std::shared_ptr<SyncedConns> synced_ = std::make_shared<SyncedConns>();
+    std::shared_ptr<Budget> budget_ = std::make_shared<Budget>();
     std::shared_ptr<const Snapshot> snapshot_;
     std::unique_ptr<SyncEngine> engine_;  // from the first daemon on
     std::vector<std::unique_ptr<ForwardingThread>> threads_;
@@ -64,6 +67,7 @@ public:
     std::error_code stopDaemon(std::uint32_t state) override { return forwarder_.stopSync(state); }
     std::vector<SyncDaemon> daemons() override { return forwarder_.syncDaemons(); }
     std::optional<SyncStatus> syncStatus() override { return forwarder_.syncStatus(); }
+    ForwardingCounters forwarding() override { return forwarder_.forwarding(); }
     Forwarder& forwarder() { return forwarder_; }
 
 private:

@@ -6,6 +6,7 @@
 
 #include "base/AsioAddress.h"
 #include "base/Log.h"
+#include "kmod/userspace/Budget.h"
 #include "kmod/userspace/PersistenceTable.h"
 #include "kmod/userspace/Relay.h"
 #include "kmod/userspace/SyncOutbox.h"
@@ -224,7 +225,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
             if (!udp_.contains(key)) {
                 auto f = std::make_shared<UdpForwarder>(
                     io_, key, [this, key](const SchedPacket& p) { return place(key, p); },
-                    std::chrono::seconds(snapshot_->udpTimeout), snapshot_->sync);
+                    std::chrono::seconds(snapshot_->udpTimeout), snapshot_->sync, snapshot_->budget);
                 if (f->open(index_ == 0)) {
                     f->start();
                     udp_.emplace(key, f);
@@ -418,6 +419,9 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     p.source = base::fromAsio(peer.address());
     p.sourcePort = peer.port();
     p.destination = key.address;
+    // the connection's descriptors (given back when the last of its sockets and pipes is gone)
+    if (!snapshot_->budget->takeTcp(p.source)) return resetClose(client);
+    auto hold = std::make_shared<BudgetHold>(snapshot_->budget, p.source, true);
     auto placement = place(key, p);
     if (!placement) return resetClose(client);
     auto counters = placement->counters;
@@ -442,8 +446,8 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;
-    pending->server.async_connect(target, [pending, counters, unbind, assure, pipes, finWait, idleTimeout, self,
-                                           slot](const boost::system::error_code& cec) {
+    pending->server.async_connect(target, [pending, counters, unbind, assure, pipes, finWait, idleTimeout, self, slot,
+                                           hold](const boost::system::error_code& cec) {
         pending->done = true;
         pending->timer.cancel();
         counters->inactive.fetch_sub(1, std::memory_order_relaxed);
@@ -460,7 +464,7 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
         counters->active.fetch_add(1, std::memory_order_relaxed);
         auto relay =
             std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                    [counters, unbind, finWait, self, slot](const Relay::Totals& t) {
+                                    [counters, unbind, finWait, self, slot, hold](const Relay::Totals& t) {
                                         counters->active.fetch_sub(1, std::memory_order_relaxed);
                                         counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
                                         counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);

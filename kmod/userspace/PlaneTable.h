@@ -30,6 +30,7 @@ struct PlaneService {
 struct PlaneTable {
     std::vector<PlaneService> services;  // in key order
     Timeouts timeouts;
+    ForwardingLimits limits;
     bool operator==(const PlaneTable&) const = default;
 };
 
@@ -50,6 +51,7 @@ public:
     virtual std::error_code stopDaemon(std::uint32_t state) = 0;
     virtual std::vector<SyncDaemon> daemons() = 0;
     virtual std::optional<SyncStatus> syncStatus() = 0;
+    virtual ForwardingCounters forwarding() = 0;
     // Calls `done` once daemons() and syncStatus() are current (cheaper than refresh()).
     virtual void refreshDaemons(std::function<void()> done) { done(); }
 };

@@ -66,6 +66,7 @@ struct DestCounters {
 class PersistenceTable;
 class SyncOutbox;
 class SyncedConns;
+class Budget;
 
 struct SnapshotDest {
     Dest dest;
@@ -87,6 +88,7 @@ struct Snapshot {
     std::uint32_t tcpFinTimeout = 120;    // seconds a closed connection still counts (inactive)
     std::shared_ptr<SyncOutbox> sync;     // what the master sync daemon sends (always set)
     std::shared_ptr<SyncedConns> synced;  // what the backup learned (always set)
+    std::shared_ptr<Budget> budget;       // descriptors for flows and connections (always set)
 };
 
 }  // namespace kmod

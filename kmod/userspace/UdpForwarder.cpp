@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/Log.h"
+#include "kmod/userspace/Budget.h"
 #include "kmod/userspace/SyncOutbox.h"
 
 namespace kmod {
@@ -48,9 +49,9 @@ asio::ip::udp::endpoint fromSockaddr(const sockaddr_storage& ss) {
 }  // namespace
 
 UdpForwarder::UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout,
-                           std::shared_ptr<SyncOutbox> sync)
-    : io_(io), key_(std::move(key)), placer_(std::move(placer)), timeout_(timeout), sync_(std::move(sync)), socket_(io),
-      sweepTimer_(io) {}
+                           std::shared_ptr<SyncOutbox> sync, std::shared_ptr<Budget> budget)
+    : io_(io), key_(std::move(key)), placer_(std::move(placer)), timeout_(timeout), sync_(std::move(sync)),
+      budget_(std::move(budget)), socket_(io), sweepTimer_(io) {}
 
 UdpForwarder::~UdpForwarder() { stop(); }
 
@@ -103,11 +104,20 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::e
     p.source = base::fromAsio(client.address());
     p.sourcePort = client.port();
     p.destination = key_.address;
+    // a flow costs a descriptor: none left in the budget (a flood of sources), no new flow
+    std::shared_ptr<BudgetHold> hold;
+    if (budget_) {
+        if (!budget_->takeUdp(p.source)) return nullptr;
+        hold = std::make_shared<BudgetHold>(budget_, p.source, false);
+    }
     auto placement = placer_(p);
     if (!placement) return nullptr;  // no destination: the datagram is dropped, as by the kernel
     if (!placement->onePacket) {
         auto flow = openFlow(client, std::move(*placement));
-        if (flow) flows_.emplace(client, flow);
+        if (flow) {
+            flow->hold = std::move(hold);
+            flows_.emplace(client, flow);
+        }
         return flow;
     }
     // one-packet: this datagram was the whole connection
@@ -118,6 +128,7 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::e
     auto flow = openFlow(client, std::move(*placement));
     if (flow) {
         flow->counted = false;
+        flow->hold = std::move(hold);
         packetFlows_.emplace(key, flow);
     }
     return flow;
@@ -128,6 +139,7 @@ std::shared_ptr<UdpForwarder::Flow> UdpForwarder::openFlow(const asio::ip::udp::
     flow->client = client;
     flow->placement = std::move(placement);
     flow->counted = !flow->placement.onePacket;
+    flow->opened = flow->lastSeen = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     const asio::ip::udp::endpoint target(base::toAsio(flow->placement.dest.address), flow->placement.dest.port);
     flow->upstream.open(target.protocol(), ec);
@@ -209,6 +221,7 @@ void UdpForwarder::readUpstream(const std::shared_ptr<Flow>& flow) {
             flow->placement.counters->outBytes.fetch_add(bytes, std::memory_order_relaxed);
             flow->placement.counters->outPkts.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
             flow->lastSeen = std::chrono::steady_clock::now();
+            flow->answered = true;
             if (flow->placement.assure) {
                 flow->placement.assure();
                 flow->placement.assure = nullptr;  // once is enough
@@ -245,6 +258,7 @@ void UdpForwarder::endFlow(const std::shared_ptr<Flow>& flow) {
     flow->closed = true;
     boost::system::error_code ec;
     flow->upstream.close(ec);
+    flow->hold.reset();
     if (!flow->counted) return;
     flow->placement.counters->inactive.fetch_sub(1, std::memory_order_relaxed);
     (*flow->placement.unbind)();
@@ -253,9 +267,12 @@ void UdpForwarder::endFlow(const std::shared_ptr<Flow>& flow) {
 void UdpForwarder::sweep() {
     if (stopped_) return;
     const auto now = std::chrono::steady_clock::now();
+    // a flow its real server never answered (a spoofed source, a dead server) goes sooner
+    const std::chrono::seconds unanswered(budget_ ? budget_->unansweredTimeout() : timeout_.count());
     auto expire = [&](auto& flows) {
         for (auto it = flows.begin(); it != flows.end();) {
-            if (now - it->second->lastSeen >= timeout_) {
+            const Flow& f = *it->second;
+            if (now - f.lastSeen >= timeout_ || (!f.answered && now - f.opened >= unanswered)) {
                 endFlow(it->second);
                 it = flows.erase(it);
             } else {

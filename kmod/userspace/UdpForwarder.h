@@ -22,7 +22,7 @@ public:
     using Placer = std::function<std::optional<Placement>(const SchedPacket&)>;
     // `sync`: where flows go for the backup (the kernel's packet rule: SyncOutbox::packetDue).
     UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout,
-                 std::shared_ptr<class SyncOutbox> sync = nullptr);
+                 std::shared_ptr<class SyncOutbox> sync = nullptr, std::shared_ptr<class Budget> budget = nullptr);
     ~UdpForwarder();
     // False (after logging) when the service address cannot be bound.
     bool open(bool logErrors);
@@ -43,6 +43,9 @@ private:
         bool closed = false;
         bool counted = true;  // holds an inactive connection (not for one-packet flows)
         std::uint64_t inPkts = 0;
+        bool answered = false;  // the real server replied at least once
+        std::chrono::steady_clock::time_point opened;
+        std::shared_ptr<struct BudgetHold> hold;  // its descriptor in the plane's budget
     };
     void readClients();
     void readUpstream(const std::shared_ptr<Flow>& flow);
@@ -56,6 +59,7 @@ private:
     Placer placer_;
     std::chrono::seconds timeout_;
     std::shared_ptr<SyncOutbox> sync_;
+    std::shared_ptr<Budget> budget_;
     asio::ip::udp::socket socket_;
     asio::steady_timer sweepTimer_;
     std::map<asio::ip::udp::endpoint, std::shared_ptr<Flow>> flows_;

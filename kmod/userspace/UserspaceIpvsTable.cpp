@@ -81,6 +81,7 @@ ApplyResult UserspaceIpvsTable::apply(const std::vector<Op>& ops) {
 PlaneTable UserspaceIpvsTable::planeTable() const {
     PlaneTable t;
     t.timeouts = timeouts_;
+    t.limits = limits_;
     t.services.reserve(state_.services.size());
     for (const auto& [key, entry] : state_.services) {
         PlaneService& ps = t.services.emplace_back();
@@ -103,6 +104,7 @@ void UserspaceIpvsTable::adopt(const PlaneTable& table) {
     ids_.clear();
     versions_.clear();
     timeouts_ = table.timeouts;
+    limits_ = table.limits;
     for (const auto& ps : table.services) {
         const ServiceKey& k = ps.service.key;
         state_.addService(ps.service);

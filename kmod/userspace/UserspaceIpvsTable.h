@@ -43,6 +43,12 @@ public:
     std::error_code stopDaemon(std::uint32_t state) override { return link_->stopDaemon(state); }
     std::optional<SyncStatus> syncStatus() override { return link_->syncStatus(); }
     void refreshDaemons(std::function<void()> done) override { link_->refreshDaemons(std::move(done)); }
+    void setForwardingLimits(const ForwardingLimits& l) override {
+        if (l == limits_) return;
+        limits_ = l;
+        publish();
+    }
+    std::optional<ForwardingCounters> forwarding() override { return link_->forwarding(); }
     // services in key order, each one's destinations newest first (its scheduling order)
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> lastDumpOrder() const override {
         return {order_.begin(), order_.end()};
@@ -64,6 +70,7 @@ private:
     LocalPlane* local_ = nullptr;  // link_, when it is in this process
     TableState state_;
     Timeouts timeouts_;
+    ForwardingLimits limits_;
     std::map<ServiceKey, std::vector<DestKey>> order_;          // newest first
     std::map<std::pair<ServiceKey, DestKey>, int> lastWeight_;  // the kernel's last_weight (mh keeps slots by it)
     std::map<std::pair<ServiceKey, DestKey>, std::uint64_t> ids_;

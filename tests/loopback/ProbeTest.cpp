@@ -2,6 +2,9 @@
 // with the right reason within its timeout, and descriptors must return to their baseline.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -262,6 +265,59 @@ TEST_CASE("script: runs as the configured user when directord is root") {
     healthcheck::ScriptProbe bad(
         io, healthcheck::ScriptSpec{{"/usr/bin/id"}, "no-such-user-here", 5s, false, std::nullopt});
     CHECK(runOnce(io, bad).failure == Failure::ScriptSpawn);
+}
+
+TEST_CASE("script: gets no descriptor of ours and a minimal environment") {
+    asio::io_context io;
+    // a listening socket without close-on-exec, as Asio opens them
+    const int leak = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(leak > 2);
+    healthcheck::ScriptProbe fds(
+        io, healthcheck::ScriptSpec{{"/bin/sh", "-c",
+                                     "for f in /proc/$$/fd/*; do n=${f##*/}; [ $n -gt 2 ] && readlink $f; done | "
+                                     "tr '\\n' ' '; echo"},
+                                    "",
+                                    5s,
+                                    false,
+                                    std::nullopt});
+    auto r = runOnce(io, fds);
+    CHECK(r.ok());
+    // past stdin, stdout and stderr only what the shell opened itself (the folder it lists, a pipe)
+    INFO(r.output);
+    CHECK(r.output.find("socket:") == std::string::npos);
+    healthcheck::ScriptProbe env(
+        io, healthcheck::ScriptSpec{{"/bin/sh", "-c", "env | sort | tr '\\n' ' '"}, "", 5s, false, std::nullopt});
+    ::setenv("DIRECTORD_SECRET_FOR_TEST", "leaked", 1);
+    r = runOnce(io, env);
+    ::unsetenv("DIRECTORD_SECRET_FOR_TEST");
+    CHECK(r.ok());
+    CHECK(r.output.find("DIRECTORD_SECRET_FOR_TEST") == std::string::npos);
+    CHECK(r.output.find("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") != std::string::npos);
+    CHECK(r.output.find("LANG=C") != std::string::npos);
+    ::close(leak);
+}
+
+TEST_CASE("script: as root, a program others can change does not run (script_security at exec)") {
+    if (::geteuid() != 0) {
+        WARN("not root: script_security is not exercised");
+        return;
+    }
+    asio::io_context io;
+    const std::string dir = "/var/tmp/probe-sec-" + std::to_string(getpid());
+    std::filesystem::create_directories(dir);
+    ::chmod(dir.c_str(), 0777);
+    const std::string prog = dir + "/check";
+    { std::ofstream(prog) << "#!/bin/sh\nexit 0\n"; }
+    ::chmod(prog.c_str(), 0755);
+    healthcheck::ScriptSpec spec{{prog}, "", 5s, false, std::nullopt};
+    healthcheck::ScriptProbe refused(io, spec);
+    auto r = runOnce(io, refused);
+    CHECK(r.failure == Failure::ScriptSpawn);
+    CHECK(r.output.find(dir + " is writable by group or others") != std::string::npos);
+    spec.scriptSecurity = false;  // the operator said so
+    healthcheck::ScriptProbe allowed(io, spec);
+    CHECK(runOnce(io, allowed).ok());
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("descriptors return to their baseline after 10,000 failed checks") {

@@ -314,6 +314,81 @@ class ProcessModelTest(unittest.TestCase):
         self.assertNotIn("restarting it", log)
 
 
+class HardeningTest(unittest.TestCase):
+    def test_empty_reload_keeps_the_table(self):
+        d = Daemon(self).start()
+        before = d.weights()
+        d.write(text="")  # a file cut short to nothing
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "defines no virtual servers and no VRRP instances" in d.log(), "the refused reload")
+        self.assertIn("keeping the running configuration. To really remove everything, set global.allow_empty = true",
+                      d.log())
+        self.assertEqual(d.weights(), before)
+        # asked for explicitly: applied
+        d.write(text=f'global = {{ data_plane = "memory"; pid_file = "{d.dir}/directord.pid"; state_dump_file = '
+                     f'"{d.dir}/state.json"; control_socket = "{d.dir}/ctl.sock"; allow_empty = true; }};\n')
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: d.weights() == {}, "the table to empty")
+        self.assertEqual(d.stop(), 0)
+
+    def test_omega_scripts_run_to_completion_at_shutdown(self):
+        d = Daemon(self)
+        done = os.path.join(d.dir, "omega-done")
+        d.write(text=CONFIG.format(dir=d.dir, w1=1, extra_rs="", extra_vs="").replace(
+            'scheduler = "wrr";', f'scheduler = "wrr"; omega = true; quorum_down = [ "/bin/sh", "-c", '
+                                  f'"sleep 1; touch {done}" ];').replace('log_level = "debug";',
+                                                                        'log_level = "debug"; script_user = "root";'))
+        d.start()
+        t0 = time.monotonic()
+        self.assertEqual(d.stop(), 0)
+        self.assertTrue(os.path.exists(done), "the omega quorum_down script was killed before it finished:\n" + d.log())
+        self.assertGreater(time.monotonic() - t0, 0.9)
+
+    def test_control_socket_path_that_is_not_a_socket_is_left_alone(self):
+        d = Daemon(self)
+        path = os.path.join(d.dir, "ctl.sock")
+        with open(path, "w") as f:
+            f.write("precious\n")
+        d.start()
+        wait_for(lambda: "exists and is not a socket; leaving it alone" in d.log(), "the refusal")
+        self.assertEqual(d.stop(), 0)
+        with open(path) as f:
+            self.assertEqual(f.read(), "precious\n")
+
+    def test_control_socket_out_of_descriptors_backs_off(self):
+        import resource
+        import socket
+        d = Daemon(self)
+        d.logf = open(d.log_path, "w")
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # noqa: E731
+        d.proc = subprocess.Popen([DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT,
+                                  preexec_fn=limit)
+        wait_for(lambda: "lvs: started on the memory table" in d.log(), "the lvs worker to start")
+        held = []
+        for _ in range(120):  # each waits 5 s for its request, holding a descriptor
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(os.path.join(d.dir, "ctl.sock"))
+            held.append(s)
+        wait_for(lambda: "control: cannot accept a connection" in d.log(), "the descriptors to run out")
+        lvs = [k for k in d.children() if os.path.exists(f"/proc/{k}/stat")]
+
+        def cpu(pid):
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        before = {k: cpu(k) for k in lvs}
+        time.sleep(1.0)
+        spent = max(cpu(k) - before[k] for k in lvs)
+        self.assertLess(spent, 0.5, "a worker spun on accept()")
+        for s in held:
+            s.close()
+        ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
+        wait_for(lambda: subprocess.run([ctl, "-s", os.path.join(d.dir, "ctl.sock"), "status"], capture_output=True,
+                                        timeout=10).returncode == 0, "directorctl to be answered again")
+        self.assertLess(d.log().count("control: cannot accept a connection"), 5)  # once per episode, not a flood
+        self.assertEqual(d.stop(), 0)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--directord", required=True)

@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "conf/Dump.h"
@@ -106,4 +112,84 @@ TEST_CASE("more virtual addresses than one advert carries is a config error at l
         "t.conf");
     REQUIRE(r.diagnostics.size() == 1);
     CHECK(r.diagnostics[0].message.find("256 virtual addresses do not fit in one advert (at most 255") == 0);
+}
+
+// The edges libconfig 1.5 gets wrong on its own (conf/Prescan.h), and files that are not files.
+TEST_CASE("config edges: integers past 32 bits, huge strings, directories, FIFOs, long socket paths") {
+    auto one = [](const conf::LoadResult& r) {
+        REQUIRE(r.diagnostics.size() == 1);
+        return r.diagnostics[0].str();
+    };
+    // atoi would make this 80
+    CHECK(one(conf::loadString("virtual_servers = ( { address = \"10.0.0.1\";\n port = 4294967376; } );", "t.conf")) ==
+          "t.conf:2: (top): the integer 4294967376 does not fit in 32 bits, and libconfig would read it as another "
+          "number; if the setting takes it, write it as 4294967376L");
+    // with the suffix it is a 64-bit integer, and the setting's range says no
+    CHECK(one(conf::loadString("virtual_servers = ( { address = \"10.0.0.1\"; port = 4294967376L; } );", "t.conf")) ==
+          "t.conf:1: virtual_servers[0].port: 4294967376 is out of range (0..65535)");
+    CHECK(conf::loadString("global = { router_id = \"x-4294967376\"; }; # 99999999999\n", "t.conf").diagnostics ==
+          conf::Diagnostics{});
+    CHECK(conf::loadString("virtual_servers = ( { fwmark = 3000000000L; } );", "t.conf").diagnostics.empty());
+    // a 10 MB string: refused at once (libconfig alone takes tens of seconds)
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string big = "global = { router_id = \"" + std::string(10'000'000, 'a') + "\"; };";
+    CHECK(one(conf::loadString(big, "t.conf")) ==
+          "t.conf:1: (top): a string longer than 65536 bytes; no setting takes one that long");
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    // joined literals count as one string
+    std::string joined = "global = { router_id = ";
+    for (int i = 0; i < 3000; ++i) joined += "\"" + std::string(30, 'b') + "\" ";
+    CHECK(one(conf::loadString(joined + "; };", "t.conf")).find("a string longer than") != std::string::npos);
+    CHECK(one(conf::loadFile("/etc")) == "/etc:0: (top): is a directory, not a config file");
+    const std::string fifo = "/tmp/directord-fifo-" + std::to_string(::getpid());
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(one(conf::loadFile(fifo)) ==  // returns at once: never opened for a blocking read
+          fifo + ":0: (top): is not a regular file (a FIFO, device or socket); a config is read from a file");
+    CHECK(one(conf::loadString("@include \"" + fifo + "\"\n", "t.conf")) ==
+          "t.conf:1: (top): @include \"" + fifo +
+              "\": is not a regular file (a FIFO, device or socket); a config is read from a file");
+    ::unlink(fifo.c_str());
+    CHECK(one(conf::loadString("global = { control_socket = \"/run/" + std::string(120, 's') + "\"; };", "t.conf")) ==
+          "t.conf:1: global.control_socket: is 125 bytes long; a unix socket path holds at most 107");
+}
+
+TEST_CASE("script_security at load: every command that would run as root, on its resolved path") {
+    if (::geteuid() != 0) return;  // commands run as ourselves then: nothing to check
+    const std::string dir = "/var/tmp/conf-sec-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir + "/open");
+    ::chmod((dir + "/open").c_str(), 0777);
+    { std::ofstream(dir + "/open/notify") << "#!/bin/sh\n"; }
+    ::chmod((dir + "/open/notify").c_str(), 0755);
+    // a root-owned link in a safe folder, into the open one
+    std::filesystem::create_symlink(dir + "/open/notify", dir + "/link");
+    const std::string text =
+        "global = { script_user = \"root\"; };\n"
+        "vrrp_scripts = ( { name = \"chk\"; script = \"" +
+        dir +
+        "/link\"; } );\n"
+        "vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 1;\n"
+        "  priority = 100; virtual_addresses = ( { address = \"10.0.0.1/24\"; } );\n"
+        "  notify = { master = \"" +
+        dir +
+        "/open/notify\"; }; } );\n"
+        "virtual_servers = ( { address = \"10.0.0.1\"; port = 80; quorum_down = \"/bin/true\";\n"
+        "  real_servers = ( { address = \"10.0.0.2\"; notify_up = \"/usr/bin/true\"; } ); } );\n";
+    const auto r = conf::loadString(text, "t.conf");
+    REQUIRE(r.diagnostics.size() == 2);
+    CHECK(r.diagnostics[0].str().rfind("t.conf:2: vrrp_scripts[0].script: " + dir +
+                                           "/open is writable by group or "
+                                           "others; refusing to run " +
+                                           dir + "/link as root",
+                                       0) == 0);
+    CHECK(r.diagnostics[1].str().rfind("t.conf:3: vrrp_instances[0].notify.master: " + dir + "/open is writable", 0) ==
+          0);
+    // as another user they are fine; and with script_security off, too
+    CHECK(conf::loadString(std::string(text).replace(text.find("\"root\""), 6, "\"nobody\""), "t.conf").ok());
+    const std::string off =
+        "global = { script_user = \"root\"; script_security = false; };" + text.substr(text.find('\n'));
+    CHECK(conf::loadString(off, "t.conf").ok());
+    CHECK(
+        conf::loadString("global = { script_user = \"no-such-user-here\"; };" + text.substr(text.find('\n')), "t.conf")
+            .diagnostics.size() == 4);  // every command names the missing user
+    std::filesystem::remove_all(dir);
 }
