@@ -123,8 +123,9 @@ std::vector<ConnEntry> Forwarder::connections() {
     // persistence templates: as the kernel lists them, client port 0, state NONE or ASSURED
     const auto now = PersistenceTable::Clock::now();
     synced_->list(out, now);
-    for (const auto& [key, table] : persistence_) {
-        table->forEach(now,
+    for (const auto& entry : persistence_) {
+        const auto& key = entry.first;
+        entry.second->forEach(now,
                        [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left, std::uint16_t state) {
                            ConnEntry c;
                            c.protocol = protocolName(key.protocol);

@@ -52,7 +52,9 @@ void ForwardingThread::sweep() {
     if (snapshot_) {
         const auto now = PersistenceTable::Clock::now();
         SyncOutbox* outbox = snapshot_->sync.get();
-        for (const auto& [key, svc] : snapshot_->services) {
+        for (const auto& service : snapshot_->services) {
+            const auto& key = service.first;  // named: lambdas cannot capture bindings before C++20 in clang-14
+            const auto& svc = service.second;
             if (!svc->persistence) continue;
             svc->persistence->sweep(
                 now,
@@ -224,7 +226,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
         if (key.protocol == kUdp) {
             if (!udp_.contains(key)) {
                 auto f = std::make_shared<UdpForwarder>(
-                    io_, key, [this, key](const SchedPacket& p) { return place(key, p); },
+                    io_, key, [this, k = key](const SchedPacket& p) { return place(k, p); },
                     std::chrono::seconds(snapshot_->udpTimeout), snapshot_->sync, snapshot_->budget);
                 if (f->open(index_ == 0)) {
                     f->start();

@@ -226,7 +226,9 @@ void SyncEngine::sendAllTemplates() {
     if (!snapshot_ || !master_) return;
     const auto now = PersistenceTable::Clock::now();
     size_t n = 0;
-    for (const auto& [key, svc] : snapshot_->services) {
+    for (const auto& service : snapshot_->services) {
+        const auto& key = service.first;  // named, for the lambda (clang-14)
+        const auto& svc = service.second;
         if (!svc->persistence) continue;
         svc->persistence->forEach(
             now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t left, std::uint16_t state) {
