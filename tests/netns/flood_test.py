@@ -13,7 +13,6 @@ After each: the real servers' checks are still UP, directorctl status answers, a
 gets through the TCP service, what was refused is counted in status (`forwarding`), and the
 refusal is logged once. The spoofed UDP flows end after udp_unanswered_timeout, and a real UDP
 client gets through again."""
-import argparse
 import json
 import os
 import resource
@@ -220,11 +219,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    args = ap.parse_args()
-    run(os.path.abspath(args.directord))
-    if lab_mod.failures:
-        print(f"{len(lab_mod.failures)} failure(s): " + "; ".join(lab_mod.failures))
-        sys.exit(1)
-    print("all flood checks passed")
+    lab_mod.run_main(run, "flood")

@@ -12,7 +12,6 @@ VRRP with sync_daemon following the instance, as keepalived's lvs_sync_daemon.
   templates as the new master sends them, preempts: still the same real servers.
 - Malformed and foreign sync datagrams sent to the backup are counted by reason and dropped.
 - A client probing the VIP every 10 ms measures each failover as it sees it (printed)."""
-import argparse
 import json
 import os
 import signal
@@ -253,11 +252,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    args = ap.parse_args()
-    run(os.path.abspath(args.directord))
-    if lab_mod.failures:
-        print(f"{len(lab_mod.failures)} failure(s): " + "; ".join(lab_mod.failures))
-        sys.exit(1)
-    print("all sync pair checks passed")
+    lab_mod.run_main(run, "sync pair")
