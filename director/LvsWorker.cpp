@@ -99,6 +99,8 @@ void LvsWorker::start() {
                     desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
     scheduleResync();
     sync_.start();
+    configureSnmp();
+    snmpNotice(nullptr);
 }
 
 void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
@@ -109,7 +111,9 @@ void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
         recomputePending_ = false;
         const auto only = std::move(pendingServices_);
         pendingServices_.clear();
-        if (!stopped_) recompute(&only);
+        if (stopped_) return;
+        recompute(&only);
+        snmpNotice(&only);
     });
 }
 
@@ -130,6 +134,7 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
             base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ",
                                live, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
                                !*change && vs.sorryServer ? "; the sorry server takes over" : "");
+            quorumChanges_.emplace_back(key, *change);
             const conf::Command& cmd = *change ? vs.quorumUp : vs.quorumDown;
             if (!cmd.empty())
                 deps_.commands->run(cmd, cfg_.global.scriptUser,
@@ -195,6 +200,8 @@ void LvsWorker::reload(conf::Config next) {
     updateSuspension();
     // only the services the plan touched (health that changed meanwhile asks for its own)
     const auto out = recompute(&plan.vsTouched);
+    configureSnmp();
+    snmpNotice(nullptr);
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
 }
@@ -235,6 +242,8 @@ void LvsWorker::stop() {
     if (stopped_) return;
     stopped_ = true;
     resyncTimer_.cancel();
+    if (snmpTimer_) snmpTimer_->cancel();
+    snmp_.reset();
     sync_.stop();
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
@@ -266,6 +275,7 @@ void LvsWorker::handle(protocol::Message&& m) {
     if (auto* r = std::get_if<protocol::RoleMsg>(&m)) return onRole(*r);
     if (auto* s = std::get_if<protocol::InstanceStatusMsg>(&m)) {
         vrrpStatus_[s->status.name] = std::move(s->status);
+        snmpDirty_ = true;
         return;
     }
     if (auto* p = std::get_if<protocol::PlaneReportMsg>(&m)) {
@@ -279,7 +289,9 @@ void LvsWorker::onRole(const protocol::RoleMsg& role) {
     auto& cur = vrrpRoles_[role.instance];
     if (cur != role.state)
         base::log::debug("lvs: vrrp instance ", role.instance, " is now ", vrrp::stateName(role.state));
+    const bool changed = cur != role.state;
     cur = role.state;
+    if (changed) snmpRole(role.instance, role.state);
     updateSuspension();
     sync_.onRole(role.instance, role.state);
 }

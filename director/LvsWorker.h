@@ -20,6 +20,7 @@
 #include "director/Reconciler.h"
 #include "director/RemotePlane.h"
 #include "director/SyncManager.h"
+#include "director/snmp/Agent.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {
@@ -79,6 +80,23 @@ private:
     ReconcileOutcome recompute(const std::set<kmod::ServiceKey>* only = nullptr);
     std::set<kmod::ServiceKey> pendingServices_;
     void updateSuspension();
+
+    // SNMP (director/LvsWorkerSnmp.cpp): the subagent serves a snapshot rebuilt here when state
+    // changed, and every second while someone reads (for the counters); traps follow transitions.
+    void configureSnmp();
+    void snmpTick();
+    void snmpPublish();
+    // After health or a reload: traps for real servers whose state changed, and for quorum changes.
+    void snmpNotice(const std::set<kmod::ServiceKey>* only);
+    void snmpRole(const std::string& instance, vrrp::State state);
+    std::string routerId() const;
+    std::unique_ptr<snmp::Agent> snmp_;
+    conf::SnmpConfig snmpConfig_;
+    std::unique_ptr<asio::steady_timer> snmpTimer_;
+    bool snmpDirty_ = true;
+    std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> snmpRsUp_;
+    std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
+    std::map<std::string, vrrp::State> snmpGroups_;
 
     asio::io_context& io_;
     conf::Config cfg_;

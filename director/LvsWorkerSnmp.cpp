@@ -1,0 +1,121 @@
+// The lvs worker's SNMP side: the AgentX subagent (snmp::Agent, its own thread), the KEEPALIVED-MIB
+// snapshot it serves (director/SnmpTables.cpp) and the traps. Nothing here blocks the loop: the
+// snapshot is built here and handed over; the agent's thread does all the talking to snmpd.
+#include <unistd.h>
+
+#include "base/Log.h"
+#include "director/LvsWorker.h"
+#include "director/SnmpTables.h"
+
+namespace director {
+namespace {
+
+// While someone read in the last this long, the snapshot is rebuilt every second (counters move).
+constexpr auto kReaderWindow = std::chrono::seconds(30);
+
+}  // namespace
+
+std::string LvsWorker::routerId() const {
+    if (!cfg_.global.routerId.empty()) return cfg_.global.routerId;
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return "directord";
+    return host;
+}
+
+void LvsWorker::configureSnmp() {
+    const auto& want = cfg_.global.snmp;
+    if (snmp_ && want == snmpConfig_) return;
+    if (snmp_) base::log::info("snmp: settings changed; reconnecting the subagent");
+    snmp_.reset();
+    snmpConfig_ = want;
+    if (!want.enabled) {
+        if (snmpTimer_) snmpTimer_->cancel();
+        return;
+    }
+    snmp::AgentOptions o;
+    o.socket = want.agentxSocket;
+    bool keepalived = false;
+    std::string missing;
+    for (const auto& m : want.mibs) {
+        if (m == "keepalived") keepalived = true;
+        else missing += (missing.empty() ? "" : ", ") + m;
+    }
+    if (keepalived) o.roots.push_back(mib::keepalivedRoot());
+    if (!missing.empty())
+        base::log::warning("snmp: global.snmp.mibs asks for ", missing,
+                           ", which directord does not serve yet; serving KEEPALIVED-MIB only");
+    snmp_ = std::make_unique<snmp::Agent>(std::move(o));
+    snmpDirty_ = true;
+    snmpPublish();
+    if (!snmpTimer_) snmpTimer_ = std::make_unique<asio::steady_timer>(io_);
+    snmpTick();
+}
+
+void LvsWorker::snmpTick() {
+    snmpTimer_->expires_after(std::chrono::seconds(1));
+    snmpTimer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_ || !snmp_) return;
+        const bool reading = std::chrono::steady_clock::now() - snmp_->lastRequest() < kReaderWindow;
+        if (snmpDirty_ || reading) snmpPublish();
+        snmpTick();
+    });
+}
+
+void LvsWorker::snmpPublish() {
+    if (!snmp_) return;
+    snmpDirty_ = false;
+    std::map<kmod::ServiceKey, bool> quorumUp;
+    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    const auto table = table_->dump();
+    const auto status = table_->status();
+    const mib::View view{cfg_,         routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp,
+                         table ? &*table : nullptr, status ? &*status : nullptr};
+    auto tree = std::make_shared<snmp::MibTree>();
+    mib::addKeepalived(*tree, view);
+    snmp_->publish(std::move(tree));
+}
+
+void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
+    snmpDirty_ = true;
+    auto changes = std::move(quorumChanges_);
+    quorumChanges_.clear();
+    const bool traps = snmp_ && cfg_.global.snmp.traps;
+    std::map<kmod::ServiceKey, bool> quorumUp;
+    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    const mib::View view{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp};
+    std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> seen;
+    for (const auto& vs : cfg_.virtualServers) {
+        const auto key = serviceKey(vs);
+        for (const auto& rs : vs.realServers) {
+            const std::pair id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+            const bool up = mib::rsUp(health_->view(), vs, rs);
+            seen[id] = up;
+            if (!traps || (only && !only->contains(key))) continue;
+            if (auto it = snmpRsUp_.find(id); it != snmpRsUp_.end() && it->second != up)
+                snmp_->trap(mib::realServerStateChange(view, vs, rs, up));
+        }
+        if (traps)
+            for (const auto& [k, met] : changes)
+                if (k == key) snmp_->trap(mib::quorumStateChange(view, vs, met));
+    }
+    snmpRsUp_ = std::move(seen);
+}
+
+void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
+    snmpDirty_ = true;
+    if (!snmp_ || !cfg_.global.snmp.traps) return;
+    const std::map<kmod::ServiceKey, bool> none;
+    const mib::View view{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), none};
+    for (const auto& inst : cfg_.vrrpInstances)
+        if (inst.name == instance) snmp_->trap(mib::instanceStateChange(view, inst, state));
+    for (const auto& g : cfg_.syncGroups) {
+        if (std::find(g.members.begin(), g.members.end(), instance) == g.members.end()) continue;
+        const auto s = mib::groupStateOf(view, g);
+        auto it = snmpGroups_.find(g.name);
+        if (it != snmpGroups_.end() && it->second == s) continue;
+        snmpGroups_[g.name] = s;
+        snmp_->trap(mib::syncGroupStateChange(view, g, s));
+    }
+}
+
+}  // namespace director

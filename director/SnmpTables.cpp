@@ -1,0 +1,393 @@
+#include "director/SnmpTables.h"
+
+#include <algorithm>
+
+namespace director::mib {
+namespace {
+
+using snmp::Oid;
+using snmp::operator+;
+using snmp::Value;
+
+const Oid kRoot = {1, 3, 6, 1, 4, 1, 9586, 100, 5};
+const Oid kGlobal = kRoot + Oid{1};
+const Oid kSyncGroupEntry = kRoot + Oid{2, 1, 1};
+const Oid kSyncMemberEntry = kRoot + Oid{2, 2, 1};
+const Oid kInstanceEntry = kRoot + Oid{2, 3, 1};
+const Oid kAddressEntry = kRoot + Oid{2, 6, 1};
+const Oid kVrrpTraps = kRoot + Oid{2, 10, 0};
+const Oid kVsEntry = kRoot + Oid{3, 3, 1};
+const Oid kRsEntry = kRoot + Oid{3, 4, 1};
+const Oid kCheckTraps = kRoot + Oid{3, 5, 0};
+
+Value truth(bool b) { return Value::integer32(b ? 1 : 2); }
+std::uint32_t idx(size_t i) { return static_cast<std::uint32_t>(i + 1); }
+Value addrType(base::Family f) { return Value::integer32(f == base::Family::V4 ? 1 : 2); }
+
+int schedulerCode(const std::string& s) {
+    static const char* const names[] = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                        "sh", "sed", "nq", "fo", "ovf", "mh", "twos"};
+    for (size_t i = 0; i < std::size(names); ++i)
+        if (s == names[i]) return static_cast<int>(i + 1);
+    return 99;
+}
+
+int forwardingCode(kmod::Forwarding f) {
+    switch (f) {
+    case kmod::Forwarding::Masq: return 1;
+    case kmod::Forwarding::Route: return 2;
+    case kmod::Forwarding::Tunnel: return 3;
+    case kmod::Forwarding::LocalNode: return 1;
+    }
+    return 1;
+}
+
+int protocolCode(const std::string& p) { return p == "tcp" ? 1 : p == "udp" ? 2 : p == "sctp" ? 3 : 4; }
+
+// InetScopeType (INET-ADDRESS-MIB) of a VIP's scope.
+int scopeCode(const std::string& s) {
+    if (s == "host") return 1;
+    if (s == "link") return 2;
+    if (s == "site") return 5;
+    return 14;  // global
+}
+
+// The IPv4 netmask of a prefix length, as keepalived's persistence granularity (4 bytes).
+std::string netmask4(int prefix) {
+    std::uint32_t m = prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu : ~((1u << (32 - prefix)) - 1);
+    std::string s(4, '\0');
+    for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>((m >> (24 - 8 * i)) & 0xff);
+    return s;
+}
+
+const protocol::InstanceStatus* statusOf(const View& v, const std::string& name) {
+    auto it = v.vrrp.find(name);
+    return it == v.vrrp.end() ? nullptr : &it->second;
+}
+
+vrrp::State stateOf(const View& v, const conf::VrrpInstance& inst) {
+    if (auto it = v.roles.find(inst.name); it != v.roles.end()) return it->second;
+    if (const auto* s = statusOf(v, inst.name)) return s->state;
+    return vrrp::State::Init;
+}
+
+vrrp::State groupState(const View& v, const conf::SyncGroup& g) {
+    bool any = false, allMaster = true, fault = false, init = false;
+    for (const auto& m : g.members)
+        for (const auto& inst : v.cfg.vrrpInstances)
+            if (inst.name == m) {
+                any = true;
+                const auto s = stateOf(v, inst);
+                allMaster &= s == vrrp::State::Master;
+                fault |= s == vrrp::State::Fault;
+                init |= s == vrrp::State::Init;
+            }
+    if (!any || init) return vrrp::State::Init;
+    if (fault) return vrrp::State::Fault;
+    return allMaster ? vrrp::State::Master : vrrp::State::Backup;
+}
+
+std::string groupOf(const conf::Config& cfg, const std::string& instance) {
+    for (const auto& g : cfg.syncGroups)
+        if (std::find(g.members.begin(), g.members.end(), instance) != g.members.end()) return g.name;
+    return "";
+}
+
+const kmod::Dest* appliedDest(const View& v, const kmod::ServiceKey& key, const kmod::DestKey& dk) {
+    if (!v.table) return nullptr;
+    auto s = v.table->services.find(key);
+    if (s == v.table->services.end()) return nullptr;
+    auto d = s->second.dests.find(dk);
+    return d == s->second.dests.end() ? nullptr : &d->second;
+}
+
+const kmod::DestStatus* destStatus(const View& v, const kmod::ServiceKey& key, const kmod::DestKey& dk) {
+    if (!v.status) return nullptr;
+    auto s = v.status->find(key);
+    if (s == v.status->end()) return nullptr;
+    auto d = s->second.dests.find(dk);
+    return d == s->second.dests.end() ? nullptr : &d->second;
+}
+
+size_t upCount(const View& v, const conf::VirtualServer& vs) {
+    size_t n = 0;
+    for (const auto& rs : vs.realServers) n += rsUp(v.health, vs, rs) ? 1 : 0;
+    return n;
+}
+
+bool quorumMet(const View& v, const conf::VirtualServer& vs) {
+    auto it = v.quorumUp.find(serviceKey(vs));
+    return it == v.quorumUp.end() || it->second;
+}
+
+void addGlobal(snmp::MibTree& t, const View& v) {
+    t.set(kGlobal + Oid{1, 0}, Value::string(std::string("directord ") + DIRECTORD_VERSION));
+    t.set(kGlobal + Oid{2, 0}, Value::string(v.routerId));
+    t.set(kGlobal + Oid{4, 0}, Value::integer32(v.cfg.global.snmp.traps ? 1 : 2));
+}
+
+void addVrrp(snmp::MibTree& t, const View& v) {
+    const auto& cfg = v.cfg;
+    for (size_t g = 0; g < cfg.syncGroups.size(); ++g) {
+        const auto& group = cfg.syncGroups[g];
+        t.set(kSyncGroupEntry + Oid{2, idx(g)}, Value::string(group.name));
+        t.set(kSyncGroupEntry + Oid{3, idx(g)}, Value::integer32(stateCode(groupState(v, group))));
+        for (const auto& m : group.members)
+            for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
+                if (cfg.vrrpInstances[i].name == m) t.set(kSyncMemberEntry + Oid{2, idx(g), idx(i)}, Value::string(m));
+    }
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i) {
+        const auto& inst = cfg.vrrpInstances[i];
+        const auto* st = statusOf(v, inst.name);
+        const auto state = stateOf(v, inst);
+        const std::uint32_t n = idx(i);
+        auto col = [&](std::uint32_t c, Value val) { t.set(kInstanceEntry + Oid{c, n}, std::move(val)); };
+        col(2, Value::string(inst.name));
+        col(3, Value::unsigned32(static_cast<std::uint64_t>(inst.vrid)));
+        col(4, Value::integer32(stateCode(state)));
+        col(5, Value::integer32(stateCode(inst.initialMaster ? vrrp::State::Master : vrrp::State::Backup)));
+        col(6, Value::integer32(stateCode(state == vrrp::State::Fault ? vrrp::State::Backup : state)));
+        col(7, Value::integer32(inst.priority));
+        col(8, Value::integer32(st ? st->effectivePriority : inst.priority));
+        col(9, truth(state == vrrp::State::Master));
+        col(10, Value::string(inst.interface));
+        col(11, truth(!inst.trackInterfaces.empty()));
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(inst.advertInterval).count();
+        col(12, Value::unsigned32(static_cast<std::uint64_t>(inst.version == 2 ? us / 1000000 : us / 10000)));
+        col(13, truth(!inst.nopreempt));
+        col(14, Value::unsigned32(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(inst.preemptDelay).count())));
+        col(15, Value::integer32(inst.version == 2 ? static_cast<int>(inst.authType) : 0));
+        const bool syncd = cfg.global.syncDaemon.enabled && cfg.global.syncDaemon.vrrpInstance == inst.name;
+        col(16, truth(syncd));
+        if (syncd) col(17, Value::string(cfg.global.syncDaemon.interface));
+        if (const auto g = groupOf(cfg, inst.name); !g.empty()) col(18, Value::string(g));
+        col(30, Value::integer32(inst.version));
+        size_t a = 0;
+        for (const auto* list : {&inst.virtualAddresses, &inst.excludedAddresses}) {
+            const bool advertised = list == &inst.virtualAddresses;
+            for (const auto& va : *list) {
+                const std::uint32_t an = idx(a++);
+                auto acol = [&](std::uint32_t c, Value val) { t.set(kAddressEntry + Oid{c, n, an}, std::move(val)); };
+                acol(2, addrType(va.prefix.address.family()));
+                acol(3, Value::address(va.prefix.address));
+                acol(5, Value::unsigned32(static_cast<std::uint64_t>(va.prefix.prefix)));
+                acol(6, Value::integer32(scopeCode(va.scope)));
+                acol(8, Value::string(va.dev.empty() ? inst.interface : va.dev));
+                acol(10, truth(state == vrrp::State::Master));
+                acol(11, truth(advertised));
+            }
+        }
+    }
+}
+
+void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& vs, std::uint32_t vn, std::uint32_t rn,
+                   const conf::RealServer* rs, const conf::SorryServer* sorry) {
+    auto col = [&](std::uint32_t c, Value val) { t.set(kRsEntry + Oid{c, vn, rn}, std::move(val)); };
+    const auto key = serviceKey(vs);
+    const base::IpAddress addr = rs ? rs->address : sorry->address;
+    const int port = rs ? rs->port : sorry->port;
+    const kmod::DestKey dk{addr, static_cast<std::uint16_t>(port)};
+    col(2, truth(rs != nullptr));  // regular(1), sorry(2)
+    col(3, addrType(addr.family()));
+    col(4, Value::address(addr));
+    col(5, Value::unsigned32(static_cast<std::uint64_t>(port)));
+    const auto* applied = appliedDest(v, key, dk);
+    if (rs) {
+        col(6, truth(rsUp(v.health, vs, *rs)));
+        // the weight as it stands: the table's, else what health or the config gives it
+        std::int64_t weight = rs->weight;
+        if (auto h = v.health.servers.find({key, dk}); h != v.health.servers.end() && h->second.weight)
+            weight = *h->second.weight;
+        if (applied) weight = applied->weight;
+        col(7, Value::integer32(weight));
+        if (rs->upperThreshold) col(8, Value::unsigned32(static_cast<std::uint64_t>(rs->upperThreshold)));
+        if (rs->lowerThreshold) col(9, Value::unsigned32(static_cast<std::uint64_t>(rs->lowerThreshold)));
+        col(10, Value::integer32(rs->inhibitOnFailure.value_or(vs.inhibitOnFailure) ? 2 : 1));
+        if (!rs->notifyUp.empty()) col(11, Value::string(rs->notifyUp.str()));
+        if (!rs->notifyDown.empty()) col(12, Value::string(rs->notifyDown.str()));
+        col(13, Value::unsigned32(rsUp(v.health, vs, *rs) ? 0 : 1));
+    }
+    if (const auto* ds = destStatus(v, key, dk)) {
+        col(14, Value::gauge32(ds->stats.conns));
+        col(15, Value::gauge32(ds->activeConns));
+        col(16, Value::gauge32(ds->inactConns));
+        col(17, Value::gauge32(ds->persistConns));
+        col(18, Value::counter32(ds->stats.inpkts));
+        col(19, Value::counter32(ds->stats.outpkts));
+        col(20, Value::counter64(ds->stats.inbytes));
+        col(21, Value::counter64(ds->stats.outbytes));
+        col(22, Value::gauge32(ds->rates.cps));
+        col(23, Value::gauge32(ds->rates.inpps));
+        col(24, Value::gauge32(ds->rates.outpps));
+        col(25, Value::gauge32(ds->rates.inbps));
+        col(26, Value::gauge32(ds->rates.outbps));
+        col(27, Value::counter64(ds->stats.conns));
+        col(28, Value::counter64(ds->stats.inpkts));
+        col(29, Value::counter64(ds->stats.outpkts));
+    }
+    const auto fwd = rs ? rs->forwarding.value_or(vs.forwarding) : sorry->forwarding.value_or(vs.forwarding);
+    col(40, Value::integer32(forwardingCode(fwd)));
+}
+
+void addCheck(snmp::MibTree& t, const View& v) {
+    const auto& cfg = v.cfg;
+    for (size_t i = 0; i < cfg.virtualServers.size(); ++i) {
+        const auto& vs = cfg.virtualServers[i];
+        const std::uint32_t n = idx(i);
+        auto col = [&](std::uint32_t c, Value val) { t.set(kVsEntry + Oid{c, n}, std::move(val)); };
+        const bool fwmark = vs.fwmark != 0;
+        col(2, Value::integer32(fwmark ? 1 : 2));
+        if (fwmark) col(4, Value::unsigned32(vs.fwmark));
+        if (!fwmark && vs.address) {
+            col(5, addrType(vs.address->family()));
+            col(6, Value::address(*vs.address));
+            col(7, Value::unsigned32(static_cast<std::uint64_t>(vs.port)));
+            col(8, Value::integer32(protocolCode(vs.protocol)));
+        }
+        col(9, Value::integer32(schedulerCode(vs.scheduler)));
+        col(10, Value::integer32(forwardingCode(vs.forwarding)));
+        const size_t up = upCount(v, vs);
+        col(11, truth(up > 0 || vs.realServers.empty()));
+        if (!vs.virtualhost.empty()) col(12, Value::string(vs.virtualhost));
+        col(13, truth(vs.persistenceTimeout > 0));
+        if (vs.persistenceTimeout > 0) {
+            col(14, Value::unsigned32(static_cast<std::uint64_t>(vs.persistenceTimeout)));
+            if (vs.family == base::Family::V4) col(15, Value::string(netmask4(vs.netmaskPrefix())));
+            else col(51, Value::unsigned32(static_cast<std::uint64_t>(vs.netmaskPrefix())));
+        }
+        col(16, Value::unsigned32(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(vs.delayLoop).count())));
+        col(17, truth(vs.haSuspend));
+        col(18, truth(vs.alpha));
+        col(19, truth(vs.omega));
+        col(20, Value::unsigned32(vs.realServers.size()));
+        col(21, Value::unsigned32(up));
+        col(22, Value::unsigned32(static_cast<std::uint64_t>(vs.quorum)));
+        col(23, truth(quorumMet(v, vs)));
+        if (!vs.quorumUp.empty()) col(24, Value::string(vs.quorumUp.str()));
+        if (!vs.quorumDown.empty()) col(25, Value::string(vs.quorumDown.str()));
+        col(26, Value::unsigned32(static_cast<std::uint64_t>(vs.hysteresis)));
+        if (v.status)
+            if (auto s = v.status->find(serviceKey(vs)); s != v.status->end()) {
+                const auto& st = s->second;
+                col(27, Value::gauge32(st.stats.conns));
+                col(28, Value::counter32(st.stats.inpkts));
+                col(29, Value::counter32(st.stats.outpkts));
+                col(30, Value::counter64(st.stats.inbytes));
+                col(31, Value::counter64(st.stats.outbytes));
+                col(32, Value::gauge32(st.rates.cps));
+                col(33, Value::gauge32(st.rates.inpps));
+                col(34, Value::gauge32(st.rates.outpps));
+                col(35, Value::gauge32(st.rates.inbps));
+                col(36, Value::gauge32(st.rates.outbps));
+                col(38, Value::counter64(st.stats.conns));
+                col(39, Value::counter64(st.stats.inpkts));
+                col(40, Value::counter64(st.stats.outpkts));
+            }
+        col(37, truth(vs.onePacket));
+        col(56, Value::integer32(vs.inhibitOnFailure ? 2 : 1));
+        col(57, Value::unsigned32(static_cast<std::uint64_t>(vs.retry)));
+        col(58, Value::unsigned32(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(vs.delayBeforeRetry).count())));
+        col(59, Value::unsigned32(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(vs.warmup).count())));
+        std::uint32_t rn = 0;
+        if (vs.sorryServer) addRealServer(t, v, vs, n, ++rn, nullptr, &*vs.sorryServer);
+        for (const auto& rs : vs.realServers) addRealServer(t, v, vs, n, ++rn, &rs, nullptr);
+    }
+}
+
+snmp::Trap begin(const Oid& trap) {
+    snmp::Trap t;
+    t.trapOid = trap;
+    return t;
+}
+
+void routerId(snmp::Trap& t, const View& v) { t.vars.emplace_back(kGlobal + Oid{2, 0}, Value::string(v.routerId)); }
+
+// virtualServerType, then what names the service (fwmark, or address type, address and port),
+// then its protocol: keepalived's order.
+void serviceVars(snmp::Trap& t, const conf::VirtualServer& vs) {
+    const bool fwmark = vs.fwmark != 0;
+    t.vars.emplace_back(kVsEntry + Oid{2}, Value::integer32(fwmark ? 1 : 2));
+    if (fwmark) {
+        t.vars.emplace_back(kVsEntry + Oid{4}, Value::unsigned32(vs.fwmark));
+    } else if (vs.address) {
+        t.vars.emplace_back(kVsEntry + Oid{5}, addrType(vs.address->family()));
+        t.vars.emplace_back(kVsEntry + Oid{6}, Value::address(*vs.address));
+        t.vars.emplace_back(kVsEntry + Oid{7}, Value::unsigned32(static_cast<std::uint64_t>(vs.port)));
+    }
+    t.vars.emplace_back(kVsEntry + Oid{8}, Value::integer32(protocolCode(vs.protocol)));
+}
+
+}  // namespace
+
+const snmp::Oid& keepalivedRoot() { return kRoot; }
+
+vrrp::State groupStateOf(const View& v, const conf::SyncGroup& g) { return groupState(v, g); }
+
+int stateCode(vrrp::State s) {
+    switch (s) {
+    case vrrp::State::Init: return 0;
+    case vrrp::State::Backup: return 1;
+    case vrrp::State::Master: return 2;
+    case vrrp::State::Fault: return 3;
+    }
+    return 4;
+}
+
+bool rsUp(const HealthView& h, const conf::VirtualServer& vs, const conf::RealServer& rs) {
+    auto it = h.servers.find({serviceKey(vs), kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}});
+    return it == h.servers.end() || it->second.up;
+}
+
+void addKeepalived(snmp::MibTree& tree, const View& v) {
+    addGlobal(tree, v);
+    addVrrp(tree, v);
+    addCheck(tree, v);
+}
+
+snmp::Trap instanceStateChange(const View& v, const conf::VrrpInstance& inst, vrrp::State state) {
+    auto t = begin(kVrrpTraps + Oid{2});
+    t.vars.emplace_back(kInstanceEntry + Oid{2}, Value::string(inst.name));
+    t.vars.emplace_back(kInstanceEntry + Oid{4}, Value::integer32(stateCode(state)));
+    t.vars.emplace_back(kInstanceEntry + Oid{5},
+                        Value::integer32(stateCode(inst.initialMaster ? vrrp::State::Master : vrrp::State::Backup)));
+    routerId(t, v);
+    return t;
+}
+
+snmp::Trap syncGroupStateChange(const View& v, const conf::SyncGroup& group, vrrp::State state) {
+    auto t = begin(kVrrpTraps + Oid{1});
+    t.vars.emplace_back(kSyncGroupEntry + Oid{2}, Value::string(group.name));
+    t.vars.emplace_back(kSyncGroupEntry + Oid{3}, Value::integer32(stateCode(state)));
+    routerId(t, v);
+    return t;
+}
+
+snmp::Trap realServerStateChange(const View& v, const conf::VirtualServer& vs, const conf::RealServer& rs, bool up) {
+    auto t = begin(kCheckTraps + Oid{1});
+    t.vars.emplace_back(kRsEntry + Oid{3}, addrType(rs.address.family()));
+    t.vars.emplace_back(kRsEntry + Oid{4}, Value::address(rs.address));
+    t.vars.emplace_back(kRsEntry + Oid{5}, Value::unsigned32(static_cast<std::uint64_t>(rs.port)));
+    t.vars.emplace_back(kRsEntry + Oid{6}, truth(up));
+    serviceVars(t, vs);
+    t.vars.emplace_back(kVsEntry + Oid{21}, Value::unsigned32(upCount(v, vs)));
+    t.vars.emplace_back(kVsEntry + Oid{20}, Value::unsigned32(vs.realServers.size()));
+    routerId(t, v);
+    return t;
+}
+
+snmp::Trap quorumStateChange(const View& v, const conf::VirtualServer& vs, bool met) {
+    auto t = begin(kCheckTraps + Oid{2});
+    serviceVars(t, vs);
+    t.vars.emplace_back(kVsEntry + Oid{23}, truth(met));
+    t.vars.emplace_back(kVsEntry + Oid{22}, Value::unsigned32(static_cast<std::uint64_t>(vs.quorum)));
+    t.vars.emplace_back(kVsEntry + Oid{21}, Value::unsigned32(upCount(v, vs)));
+    t.vars.emplace_back(kVsEntry + Oid{20}, Value::unsigned32(vs.realServers.size()));
+    routerId(t, v);
+    return t;
+}
+
+}  // namespace director::mib

@@ -1,0 +1,50 @@
+// SnmpTables: what directord serves over SNMP, as keepalived does (KEEPALIVED-MIB,
+// enterprises.9586.100.5), built from the lvs worker's view: the config, the VRRP instances' status
+// from the vrrp worker, health, quorum and the plane's table and counters. Indexes follow
+// keepalived: virtual servers, VRRP instances and sync groups by their position in the config from
+// 1; a virtual server's real servers from 1, its sorry server first when it has one. Objects that
+// do not apply (a fwmark service's address) are absent, as in keepalived.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+
+#include "conf/Config.h"
+#include "director/DesiredState.h"
+#include "director/protocol/Messages.h"
+#include "director/snmp/MibTree.h"
+#include "kmod/Model.h"
+#include "kmod/Stats.h"
+
+namespace director::mib {
+
+// enterprises.debian.project.keepalived
+const snmp::Oid& keepalivedRoot();
+
+struct View {
+    const conf::Config& cfg;
+    std::string routerId;  // global.router_id, else the host name
+    const std::map<std::string, vrrp::State>& roles;
+    const std::map<std::string, protocol::InstanceStatus>& vrrp;
+    const HealthView& health;
+    const std::map<kmod::ServiceKey, bool>& quorumUp;
+    const kmod::TableState* table = nullptr;    // as applied (weights); null if unknown
+    const kmod::TableStatus* status = nullptr;  // counters; null if unknown
+};
+
+void addKeepalived(snmp::MibTree& tree, const View& v);
+
+// KEEPALIVED-MIB notifications, with keepalived's varbinds in its order.
+snmp::Trap instanceStateChange(const View& v, const conf::VrrpInstance& inst, vrrp::State state);
+snmp::Trap syncGroupStateChange(const View& v, const conf::SyncGroup& group, vrrp::State state);
+snmp::Trap realServerStateChange(const View& v, const conf::VirtualServer& vs, const conf::RealServer& rs, bool up);
+snmp::Trap quorumStateChange(const View& v, const conf::VirtualServer& vs, bool met);
+
+// keepalived's VrrpState encoding: init 0, backup 1, master 2, fault 3.
+int stateCode(vrrp::State s);
+// A sync group's state: its members' when they agree; master only when all of them are.
+vrrp::State groupStateOf(const View& v, const conf::SyncGroup& g);
+// A real server is up when it has no checks or its checks say so.
+bool rsUp(const HealthView& h, const conf::VirtualServer& vs, const conf::RealServer& rs);
+
+}  // namespace director::mib

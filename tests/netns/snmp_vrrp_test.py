@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""SNMP on a VRRP pair (root, network namespaces, vrrp_failover_test's lab): each director runs
+its own snmpd (AgentX master) and snmptrapd. KEEPALIVED-MIB's vrrpInstanceTable shows MASTER on
+one and BACKUP on the other; kill -9 of the master's process group turns the backup's row to
+MASTER and it sends vrrpInstanceStateChange (state master, keepalived's varbinds). A client pings
+the VIP every 5 ms through the failover (the master dies with its link, as a host does): what it
+lost is printed, and SNMP must not slow the
+takeover past the master-down interval by more than the machine's noise (2 s bound)."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vrrp_failover_test as lab_mod  # noqa: E402
+from vrrp_failover_test import check, sh, wait  # noqa: E402
+from vrrp_features_test import lab_for  # noqa: E402
+
+VIP = "10.99.0.10"
+K = ".1.3.6.1.4.1.9586.100.5"
+ENV = dict(os.environ, MIBS="")
+
+
+def conf(lab, i, prio):
+    ns = lab.ns[i]
+    return f"""global = {{ data_plane = "memory"; pid_file = "{lab.work}/{ns}.pid"; router_id = "{ns}";
+  state_dump_file = "{lab.work}/{ns}.json"; control_socket = "{lab.work}/{ns}.sock";
+  snmp = {{ agentx_socket = "unix:{lab.work}/{ns}.agentx"; traps = true; }}; }};
+vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
+  version = 3; advert_interval = 0.1; virtual_addresses = ( "{VIP}/24" ); }} );
+"""
+
+
+def start_snmp(lab, i):
+    ns, work = lab.ns[i], lab.work
+    with open(f"{work}/{ns}.snmpd.conf", "w") as f:
+        f.write(f"master agentx\nagentXSocket unix:{work}/{ns}.agentx\nrocommunity public 127.0.0.1\n"
+                f"trap2sink 127.0.0.1:1162 public\n")
+    with open(f"{work}/{ns}.trapd.conf", "w") as f:
+        f.write("disableAuthorization yes\n")
+    env = dict(ENV, SNMP_PERSISTENT_DIR=f"{work}/{ns}.persist")
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns, "snmptrapd", "-f", "-C", "-c", f"{work}/{ns}.trapd.conf",
+                               "-On", "-F", "TRAP %v\n", "-Lf", f"{work}/{ns}.traps", "udp:127.0.0.1:1162"], env=env),
+             subprocess.Popen(["ip", "netns", "exec", ns, "snmpd", "-f", "-C", "-c", f"{work}/{ns}.snmpd.conf", "-Lf",
+                               f"{work}/{ns}.snmpd.log", "udp:127.0.0.1:161"], env=env)]
+    check(wait(lambda: os.path.exists(f"{work}/{ns}.agentx"), 10) is not None, f"snmpd {i}: AgentX socket")
+    return procs
+
+
+def get(lab, i, oid):
+    out = sh(f"ip netns exec {lab.ns[i]} snmpget -v2c -c public -On -t 1 -r 0 udp:127.0.0.1:161 {oid}",
+             check=False).stdout
+    m = re.search(r"= (?:INTEGER|STRING): \"?([^\"\n]*)", out)
+    return m.group(1) if m else None
+
+
+def traps(lab, i):
+    path = f"{lab.work}/{lab.ns[i]}.traps"
+    return open(path).read() if os.path.exists(path) else ""
+
+
+def run(directord):
+    with lab_for(directord, "snmp on a VRRP pair") as lab:
+        snmp = start_snmp(lab, 1) + start_snmp(lab, 2)
+        try:
+            lab.start_raw(1, "directord", conf(lab, 1, 150))
+            lab.start_raw(2, "directord", conf(lab, 2, 100))
+            state = f"{K}.2.3.1.4.1"
+            check(wait(lambda: get(lab, 1, state) == "2" and get(lab, 2, state) == "1", 20) is not None,
+                  "director 1 master and director 2 backup in vrrpInstanceState", f"{get(lab, 1, state)} {get(lab, 2, state)}")
+            check(get(lab, 1, f"{K}.2.3.1.2.1") == "VI_1", "vrrpInstanceName")
+            check(get(lab, 2, f"{K}.2.3.1.7.1") == "100", "vrrpInstanceBasePriority on the backup")
+            check(get(lab, 1, f"{K}.2.3.1.9.1") == "1" and get(lab, 2, f"{K}.2.3.1.9.1") == "2",
+                  "vrrpInstanceVipsStatus: all set on the master only")
+            check(get(lab, 2, f"{K}.1.2.0") == lab.ns[2], "routerId")
+            master_trap = f"{K}.2.10.0.2"
+            check(wait(lambda: master_trap in traps(lab, 1) and f'{K}.2.3.1.4 = INTEGER: 2' in traps(lab, 1), 10)
+                  is not None, "director 1 sent vrrpInstanceStateChange (master)", traps(lab, 1))
+            # a client pings the VIP every 5 ms through the failover
+            pinger = subprocess.Popen(["ip", "netns", "exec", lab.cl, "ping", "-n", "-i", "0.005", "-W", "0.05",
+                                       "-w", "4", VIP], stdout=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            # the master dies as a host does: its process and its link (else its kernel keeps answering for the VIP)
+            lab.kill(1, signal.SIGKILL)
+            sh(f"ip -n {lab.ns[1]} link set eth0 down")
+            took = wait(lambda: get(lab, 2, state) == "2", 10)
+            check(took is not None, "director 2's vrrpInstanceState turns master after kill -9 of director 1")
+            out = pinger.communicate(timeout=20)[0]
+            m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+            if m:
+                sent, got = int(m.group(1)), int(m.group(2))
+                print(f"  client pinging every 5 ms: {sent - got} of {sent} lost during the failover "
+                      f"(~{(sent - got) * 5} ms; master down interval 0.3 s + skew)")
+                check(sent - got < 400, "the takeover with SNMP on stays within 2 s of client loss")
+            check(wait(lambda: traps(lab, 2).count(master_trap) >= 1 and
+                       re.search(rf"{K}\.2\.3\.1\.2 = STRING: \"VI_1\"\t{K}\.2\.3\.1\.4 = INTEGER: 2\t"
+                                 rf"{K}\.2\.3\.1\.5 = INTEGER: 1\t{K}\.1\.2\.0 = STRING: \"{lab.ns[2]}\"",
+                                 traps(lab, 2)), 10) is not None,
+                  "director 2 sent vrrpInstanceStateChange with keepalived's varbinds", traps(lab, 2))
+            if took is not None:
+                print(f"  vrrpInstanceState on director 2 read master {took:.2f} s after the kill "
+                      f"(the snapshot follows a transition within 1 s)")
+        finally:
+            for p in snmp:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    p.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    lab_mod.run_main(run, "snmp vrrp")

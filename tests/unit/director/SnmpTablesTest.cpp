@@ -1,0 +1,174 @@
+#include <catch2/catch.hpp>
+
+#include "conf/Loader.h"
+#include "director/SnmpTables.h"
+
+namespace {
+
+using snmp::Oid;
+using snmp::operator+;
+
+const Oid K{1, 3, 6, 1, 4, 1, 9586, 100, 5};
+
+const snmp::Value& at(const snmp::MibTree& t, const Oid& suffix) {
+    const auto* v = t.get(K + suffix);
+    INFO(snmp::oidText(K + suffix));
+    REQUIRE(v);
+    return *v;
+}
+
+struct Lab {
+    conf::Config cfg;
+    std::map<std::string, vrrp::State> roles;
+    std::map<std::string, director::protocol::InstanceStatus> vrrp;
+    director::HealthView health;
+    std::map<kmod::ServiceKey, bool> quorum;
+    kmod::TableState table;
+    director::mib::View view() const { return {cfg, "lb1", roles, vrrp, health, quorum, &table, nullptr}; }
+};
+
+Lab lab() {
+    auto r = conf::loadString(R"(
+global = { router_id = "lb1"; snmp = { traps = true; }; };
+vrrp_instances = (
+  { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = 150; version = 3; advert_interval = 0.5;
+    virtual_addresses = ( "10.0.0.10/24" ); },
+  { name = "VI_2"; interface = "eth1"; virtual_router_id = 52; version = 2; state = "MASTER"; nopreempt = true;
+    authentication = { type = "PASS"; password = "secret"; }; virtual_addresses = ( "10.0.1.10" ); }
+);
+vrrp_sync_groups = ( { name = "G1"; members = [ "VI_1", "VI_2" ]; } );
+virtual_servers = (
+  { address = "10.0.0.10"; port = 80; scheduler = "wrr"; quorum = 2; persistence_timeout = 300;
+    persistence_netmask = 24; sorry_server = { address = "10.0.2.1"; port = 8080; };
+    real_servers = ( { address = "10.0.1.1"; weight = 3; checks = ( { type = "tcp"; } ); },
+                     { address = "10.0.1.2"; weight = 4; inhibit_on_failure = true; } ); },
+  { fwmark = 7; forwarding = "dr"; scheduler = "mh"; real_servers = ( { address = "10.0.3.1"; } ); }
+);)",
+                              "t.conf");
+    REQUIRE(r.ok());
+    Lab l;
+    l.cfg = *r.config;
+    l.table = director::desiredTable(l.cfg);
+    return l;
+}
+
+}  // namespace
+
+TEST_CASE("KEEPALIVED-MIB: the global objects, VRRP instances, sync groups and addresses") {
+    Lab l = lab();
+    l.roles["VI_1"] = vrrp::State::Master;
+    l.roles["VI_2"] = vrrp::State::Backup;
+    l.vrrp["VI_1"].effectivePriority = 140;
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {1, 1, 0}).bytes.starts_with("directord "));
+    CHECK(at(t, {1, 2, 0}).bytes == "lb1");
+    CHECK(at(t, {1, 4, 0}).integer == 1);  // traps enabled
+    // vrrpInstanceTable, index = position from 1
+    CHECK(at(t, {2, 3, 1, 2, 1}).bytes == "VI_1");
+    CHECK(at(t, {2, 3, 1, 3, 1}).number == 51);
+    CHECK(at(t, {2, 3, 1, 4, 1}).integer == 2);  // master
+    CHECK(at(t, {2, 3, 1, 4, 2}).integer == 1);  // backup
+    CHECK(at(t, {2, 3, 1, 5, 1}).integer == 1);  // initial: backup
+    CHECK(at(t, {2, 3, 1, 5, 2}).integer == 2);  // state = "MASTER"
+    CHECK(at(t, {2, 3, 1, 7, 1}).integer == 150);
+    CHECK(at(t, {2, 3, 1, 8, 1}).integer == 140);
+    CHECK(at(t, {2, 3, 1, 9, 1}).integer == 1);   // VIPs all set on the master
+    CHECK(at(t, {2, 3, 1, 9, 2}).integer == 2);
+    CHECK(at(t, {2, 3, 1, 10, 2}).bytes == "eth1");
+    CHECK(at(t, {2, 3, 1, 12, 1}).number == 50);  // v3: centiseconds
+    CHECK(at(t, {2, 3, 1, 12, 2}).number == 1);   // v2: seconds
+    CHECK(at(t, {2, 3, 1, 13, 2}).integer == 2);  // nopreempt
+    CHECK(at(t, {2, 3, 1, 15, 2}).integer == 1);  // PASS
+    CHECK(at(t, {2, 3, 1, 15, 1}).integer == 0);  // v3: none
+    CHECK(at(t, {2, 3, 1, 18, 1}).bytes == "G1");
+    CHECK(at(t, {2, 3, 1, 30, 1}).integer == 3);
+    // the group is backup until both members are master
+    CHECK(at(t, {2, 1, 1, 2, 1}).bytes == "G1");
+    CHECK(at(t, {2, 1, 1, 3, 1}).integer == 1);
+    CHECK(at(t, {2, 2, 1, 2, 1, 2}).bytes == "VI_2");
+    // vrrpAddressTable: instance, address
+    CHECK(at(t, {2, 6, 1, 3, 1, 1}).bytes == std::string("\x0a\x00\x00\x0a", 4));
+    CHECK(at(t, {2, 6, 1, 5, 1, 1}).number == 24);
+    CHECK(at(t, {2, 6, 1, 10, 1, 1}).integer == 1);  // set on the master
+    CHECK(at(t, {2, 6, 1, 10, 2, 1}).integer == 2);
+}
+
+TEST_CASE("KEEPALIVED-MIB: virtual and real servers as keepalived indexes them, sorry server first") {
+    Lab l = lab();
+    const auto vs1 = director::serviceKey(l.cfg.virtualServers[0]);
+    const kmod::DestKey rs1{*base::IpAddress::parse("10.0.1.1"), 80};
+    l.health.servers[{vs1, rs1}] = director::RsHealth{false, std::nullopt, "refused"};
+    l.quorum[vs1] = false;
+    l.table = director::desiredTable(l.cfg, l.health);
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {3, 3, 1, 2, 1}).integer == 2);  // ip
+    CHECK(at(t, {3, 3, 1, 6, 1}).bytes == std::string("\x0a\x00\x00\x0a", 4));
+    CHECK(at(t, {3, 3, 1, 7, 1}).number == 80);
+    CHECK(at(t, {3, 3, 1, 8, 1}).integer == 1);  // tcp
+    CHECK(at(t, {3, 3, 1, 9, 1}).integer == 2);  // wrr
+    CHECK(at(t, {3, 3, 1, 14, 1}).number == 300);
+    CHECK(at(t, {3, 3, 1, 15, 1}).bytes == std::string("\xff\xff\xff\x00", 4));
+    CHECK(at(t, {3, 3, 1, 20, 1}).number == 2);  // real servers total
+    CHECK(at(t, {3, 3, 1, 21, 1}).number == 1);  // up
+    CHECK(at(t, {3, 3, 1, 23, 1}).integer == 2);  // quorum not met
+    // a fwmark service: no address, port or protocol
+    CHECK(at(t, {3, 3, 1, 2, 2}).integer == 1);
+    CHECK(at(t, {3, 3, 1, 4, 2}).number == 7);
+    CHECK(at(t, {3, 3, 1, 9, 2}).integer == 13);  // mh
+    CHECK(at(t, {3, 3, 1, 10, 2}).integer == 2);  // dr
+    CHECK_FALSE(t.get(K + Oid{3, 3, 1, 6, 2}));
+    CHECK_FALSE(t.get(K + Oid{3, 3, 1, 8, 2}));
+    // realServerTable: the sorry server is 1.1, then the real servers in order
+    CHECK(at(t, {3, 4, 1, 2, 1, 1}).integer == 2);  // sorry
+    CHECK(at(t, {3, 4, 1, 5, 1, 1}).number == 8080);
+    CHECK_FALSE(t.get(K + Oid{3, 4, 1, 6, 1, 1}));  // no status for the sorry server
+    CHECK(at(t, {3, 4, 1, 2, 1, 2}).integer == 1);
+    CHECK(at(t, {3, 4, 1, 6, 1, 2}).integer == 2);  // dead
+    CHECK(at(t, {3, 4, 1, 6, 1, 3}).integer == 1);  // alive
+    CHECK(at(t, {3, 4, 1, 7, 1, 3}).integer == 4);
+    CHECK(at(t, {3, 4, 1, 10, 1, 3}).integer == 2);  // inhibit
+    CHECK(at(t, {3, 4, 1, 13, 1, 2}).number == 1);   // failed checks
+}
+
+TEST_CASE("KEEPALIVED-MIB: the applied weight includes a check's dynamic weight") {
+    Lab l = lab();
+    const auto vs1 = director::serviceKey(l.cfg.virtualServers[0]);
+    const kmod::DestKey rs1{*base::IpAddress::parse("10.0.1.1"), 80};
+    l.health.servers[{vs1, rs1}] = director::RsHealth{true, 9, ""};
+    l.table = director::desiredTable(l.cfg, l.health);
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {3, 4, 1, 7, 1, 2}).integer == 9);
+}
+
+TEST_CASE("KEEPALIVED-MIB traps: keepalived's varbinds, in its order, with column OIDs") {
+    Lab l = lab();
+    auto names = [](const snmp::Trap& t) {
+        std::vector<std::string> out;
+        for (const auto& [oid, v] : t.vars) out.push_back(snmp::oidText(oid));
+        return out;
+    };
+    const std::string k = "1.3.6.1.4.1.9586.100.5.";
+    const auto inst = director::mib::instanceStateChange(l.view(), l.cfg.vrrpInstances[0], vrrp::State::Master);
+    CHECK(snmp::oidText(inst.trapOid) == k + "2.10.0.2");
+    CHECK(names(inst) == std::vector<std::string>{k + "2.3.1.2", k + "2.3.1.4", k + "2.3.1.5", k + "1.2.0"});
+    CHECK(inst.vars[1].second.integer == 2);
+
+    const auto rs = director::mib::realServerStateChange(l.view(), l.cfg.virtualServers[0],
+                                                         l.cfg.virtualServers[0].realServers[0], false);
+    CHECK(snmp::oidText(rs.trapOid) == k + "3.5.0.1");
+    CHECK(names(rs) == std::vector<std::string>{k + "3.4.1.3", k + "3.4.1.4", k + "3.4.1.5", k + "3.4.1.6",
+                                                k + "3.3.1.2", k + "3.3.1.5", k + "3.3.1.6", k + "3.3.1.7",
+                                                k + "3.3.1.8", k + "3.3.1.21", k + "3.3.1.20", k + "1.2.0"});
+    CHECK(rs.vars[3].second.integer == 2);  // dead
+
+    const auto q = director::mib::quorumStateChange(l.view(), l.cfg.virtualServers[1], true);
+    CHECK(snmp::oidText(q.trapOid) == k + "3.5.0.2");
+    CHECK(names(q) == std::vector<std::string>{k + "3.3.1.2", k + "3.3.1.4", k + "3.3.1.8", k + "3.3.1.23",
+                                               k + "3.3.1.22", k + "3.3.1.21", k + "3.3.1.20", k + "1.2.0"});
+    const auto g = director::mib::syncGroupStateChange(l.view(), l.cfg.syncGroups[0], vrrp::State::Fault);
+    CHECK(snmp::oidText(g.trapOid) == k + "2.10.0.1");
+    CHECK(g.vars[1].second.integer == 3);
+}
