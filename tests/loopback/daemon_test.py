@@ -389,11 +389,18 @@ class HardeningTest(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
 
 
-if __name__ == "__main__":
+def main():
+    """The loopback tests' command line: --directord PATH --source DIR, then unittest's own options;
+    runs the tests of the script that calls it."""
+    global DIRECTORD, SOURCE
     ap = argparse.ArgumentParser()
     ap.add_argument("--directord", required=True)
     ap.add_argument("--source", required=True)
     args, rest = ap.parse_known_args()
     DIRECTORD = os.path.abspath(args.directord)
     SOURCE = os.path.abspath(args.source)
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    unittest.main(module="__main__", argv=[sys.argv[0], "-v"] + rest)
+
+
+if __name__ == "__main__":
+    main()

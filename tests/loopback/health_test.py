@@ -2,7 +2,6 @@
 """Health checks end to end: directord (in-memory table) checks real servers that this test runs
 on loopback; a server that stops leaves the table, one that comes back returns, a body change
 breaks a digest; and `directord --genhash` agrees with keepalived's genhash."""
-import argparse
 import http.server
 import os
 import shutil
@@ -122,10 +121,4 @@ class HealthTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    ap.add_argument("--source", required=True)
-    args, rest = ap.parse_known_args()
-    daemon_test.DIRECTORD = os.path.abspath(args.directord)
-    daemon_test.SOURCE = os.path.abspath(args.source)
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    daemon_test.main()

@@ -3,7 +3,6 @@
 ones) with the userspace data plane in front of two web servers; requests through the virtual
 service reach both, a stopped server stops getting requests once its check fails, and it gets
 them again when it is back."""
-import argparse
 import os
 import re
 import socket
@@ -80,10 +79,4 @@ class QuickstartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    ap.add_argument("--source", required=True)
-    args, rest = ap.parse_known_args()
-    daemon_test.DIRECTORD = os.path.abspath(args.directord)
-    daemon_test.SOURCE = os.path.abspath(args.source)
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    daemon_test.main()

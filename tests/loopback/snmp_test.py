@@ -4,7 +4,6 @@ and snmptrapd receive directord's subagent. Walks of KEEPALIVED-MIB follow healt
 that stops is dead, the up count and quorum change, it comes back), traps arrive in order for each
 transition with keepalived's varbinds, and after snmpd restarts the subagent reconnects by itself.
 Numeric OIDs only (Debian ships no IETF MIBs)."""
-import argparse
 import os
 import re
 import signal
@@ -197,10 +196,4 @@ class SnmpTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    ap.add_argument("--source", required=True)
-    args, rest = ap.parse_known_args()
-    daemon_test.DIRECTORD = os.path.abspath(args.directord)
-    daemon_test.SOURCE = os.path.abspath(args.source)
-    unittest.main(argv=[sys.argv[0]] + rest)
+    daemon_test.main()
