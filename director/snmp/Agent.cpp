@@ -271,6 +271,9 @@ void Agent::run() {
         }
     }
     netsnmp_large_fd_set_cleanup(&fds);
+    // snmp_shutdown() free()s the client argument of every callback still registered: take ours
+    // (the Agent itself) out first.
+    snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, logMessage, this, 1);
     snmp_shutdown(options_.name.c_str());
     shutdown_agent();
 }
