@@ -135,7 +135,9 @@ class SnmpTest(unittest.TestCase):
         d.start()
         vs = f"{K}.3.3.1"
         rs = f"{K}.3.4.1"
-        walk = wait_for(lambda: (w := snmpd.walk()).get(f"{vs}.21.1") == 2 and w, "a walk with both servers up")
+        # a walk is many requests: it may span two snapshots, so each wait asks for a whole consistent one
+        walk = wait_for(lambda: (w := snmpd.walk()).get(f"{vs}.21.1") == 2 and w.get(f"{rs}.6.1.1") == 1 and
+                        w.get(f"{rs}.6.1.2") == 1 and w, "a walk with both servers up")
         self.assertEqual(walk[f"{K}.1.2.0"], b"lb-snmp-test")
         self.assertTrue(walk[f"{K}.1.1.0"].startswith(b"directord "))
         self.assertEqual(walk[f"{vs}.2.1"], 2)                 # ip
@@ -161,7 +163,8 @@ class SnmpTest(unittest.TestCase):
         self.assertIn("No Such", got)
 
         a.stop()
-        walk = wait_for(lambda: (w := snmpd.walk()).get(f"{rs}.6.1.1") == 2 and w, "the stopped server dead")
+        walk = wait_for(lambda: (w := snmpd.walk()).get(f"{rs}.6.1.1") == 2 and w.get(f"{vs}.21.1") == 1 and
+                        w.get(f"{vs}.23.1") == 2 and w, "the stopped server dead, one up, quorum lost")
         self.assertEqual(walk[f"{vs}.21.1"], 1)
         self.assertEqual(walk[f"{vs}.23.1"], 2)                # live weight 3 < quorum 4
         self.assertEqual(walk[f"{rs}.13.1.1"], 1)
@@ -178,7 +181,7 @@ class SnmpTest(unittest.TestCase):
         self.assertEqual(dict(traps[1][1])[f"{vs}.23"], 2)
 
         a.start()
-        wait_for(lambda: snmpd.walk().get(f"{rs}.6.1.1") == 1, "the server alive again")
+        wait_for(lambda: (w := snmpd.walk()).get(f"{rs}.6.1.1") == 1 and w.get(f"{vs}.21.1") == 2, "the server alive again")
         traps = wait_for(lambda: len(t := snmpd.trap_list()) >= 4 and t, "the traps of the recovery")
         self.assertEqual([t[0] for t in traps[2:4]], [f"{K}.3.5.0.1", f"{K}.3.5.0.2"])
         self.assertEqual(dict(traps[2][1])[f"{rs}.6"], 1)
