@@ -243,7 +243,6 @@ void LvsWorker::stop() {
     stopped_ = true;
     resyncTimer_.cancel();
     if (snmpTimer_) snmpTimer_->cancel();
-    snmp_.reset();
     sync_.stop();
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
@@ -268,6 +267,8 @@ void LvsWorker::stop() {
         base::log::info("lvs: stopping: leaving the table as it is (flush_on_stop = \"none\")");
         break;
     }
+    // Last: its thread sends what is queued and closes the AgentX session (up to a second).
+    snmp_.reset();
 }
 
 void LvsWorker::handle(protocol::Message&& m) {

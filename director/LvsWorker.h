@@ -94,6 +94,7 @@ private:
     conf::SnmpConfig snmpConfig_;
     std::unique_ptr<asio::steady_timer> snmpTimer_;
     bool snmpDirty_ = true;
+    std::chrono::steady_clock::duration snmpBuild_{};  // how long the last snapshot took
     std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> snmpRsUp_;
     std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
     std::map<std::string, vrrp::State> snmpGroups_;

@@ -1,7 +1,11 @@
 // The lvs worker's SNMP side: the AgentX subagent (snmp::Agent, its own thread), the KEEPALIVED-MIB
-// snapshot it serves (director/SnmpTables.cpp) and the traps. Nothing here blocks the loop: the
-// snapshot is built here and handed over; the agent's thread does all the talking to snmpd.
+// snapshot it serves (director/SnmpTables.cpp) and the traps. No SNMP call runs on the loop: the
+// snapshot is built here (at most a tenth of the loop's time) and handed over; the agent's thread
+// does all the talking to snmpd.
 #include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "base/Log.h"
 #include "director/LvsWorker.h"
@@ -10,8 +14,11 @@
 namespace director {
 namespace {
 
-// While someone read in the last this long, the snapshot is rebuilt every second (counters move).
-constexpr auto kReaderWindow = std::chrono::seconds(30);
+// While someone read in the last 10 minutes (an NMS polls every few minutes), the snapshot is
+// rebuilt every second; else every 5 s.
+constexpr auto kReaderWindow = std::chrono::minutes(10);
+constexpr std::chrono::steady_clock::duration kReading = std::chrono::seconds(1);
+constexpr std::chrono::steady_clock::duration kIdle = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -52,17 +59,29 @@ void LvsWorker::configureSnmp() {
 }
 
 void LvsWorker::snmpTick() {
-    snmpTimer_->expires_after(std::chrono::seconds(1));
+    // Every second while someone reads, every 5 s otherwise (so a first read after a quiet spell
+    // sees counters at most that old); a big table's snapshot never takes more than a tenth of
+    // the loop.
+    const bool reading = std::chrono::steady_clock::now() - snmp_->lastRequest() < kReaderWindow;
+    const std::chrono::steady_clock::duration every = reading || snmpDirty_ ? kReading : kIdle;
+    snmpTimer_->expires_after(std::max(every, 10 * snmpBuild_));
     snmpTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_ || !snmp_) return;
-        const bool reading = std::chrono::steady_clock::now() - snmp_->lastRequest() < kReaderWindow;
-        if (snmpDirty_ || reading) snmpPublish();
-        snmpTick();
+        auto publish = [this] {
+            if (stopped_ || !snmp_) return;
+            snmpPublish();
+            snmpTick();
+        };
+        // the plane's counters as they are now: the userspace plane asks its forwarding worker
+        // (the light query, without the connection list); the others always are current
+        if (kmod::SyncDaemonControl* ctl = table_->syncDaemons()) ctl->refreshDaemons(publish);
+        else publish();
     });
 }
 
 void LvsWorker::snmpPublish() {
     if (!snmp_) return;
+    const auto start = std::chrono::steady_clock::now();
     snmpDirty_ = false;
     std::map<kmod::ServiceKey, bool> quorumUp;
     for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
@@ -73,6 +92,7 @@ void LvsWorker::snmpPublish() {
     auto tree = std::make_shared<snmp::MibTree>();
     mib::addKeepalived(*tree, view);
     snmp_->publish(std::move(tree));
+    snmpBuild_ = std::chrono::steady_clock::now() - start;
 }
 
 void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {

@@ -37,9 +37,9 @@ int forwardingCode(kmod::Forwarding f) {
     case kmod::Forwarding::Masq: return 1;
     case kmod::Forwarding::Route: return 2;
     case kmod::Forwarding::Tunnel: return 3;
-    case kmod::Forwarding::LocalNode: return 1;
+    case kmod::Forwarding::LocalNode: return 0;  // no code in the MIB: the object is absent
     }
-    return 1;
+    return 0;
 }
 
 int protocolCode(const std::string& p) { return p == "tcp" ? 1 : p == "udp" ? 2 : p == "sctp" ? 3 : 4; }
@@ -93,14 +93,6 @@ std::string groupOf(const conf::Config& cfg, const std::string& instance) {
     return "";
 }
 
-const kmod::Dest* appliedDest(const View& v, const kmod::ServiceKey& key, const kmod::DestKey& dk) {
-    if (!v.table) return nullptr;
-    auto s = v.table->services.find(key);
-    if (s == v.table->services.end()) return nullptr;
-    auto d = s->second.dests.find(dk);
-    return d == s->second.dests.end() ? nullptr : &d->second;
-}
-
 const kmod::DestStatus* destStatus(const View& v, const kmod::ServiceKey& key, const kmod::DestKey& dk) {
     if (!v.status) return nullptr;
     auto s = v.status->find(key);
@@ -132,9 +124,9 @@ void addVrrp(snmp::MibTree& t, const View& v) {
         const auto& group = cfg.syncGroups[g];
         t.set(kSyncGroupEntry + Oid{2, idx(g)}, Value::string(group.name));
         t.set(kSyncGroupEntry + Oid{3, idx(g)}, Value::integer32(stateCode(groupState(v, group))));
-        for (const auto& m : group.members)
-            for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
-                if (cfg.vrrpInstances[i].name == m) t.set(kSyncMemberEntry + Oid{2, idx(g), idx(i)}, Value::string(m));
+        // indexed by the member's position in the group (the MIB: no relation to vrrpInstanceIndex)
+        for (size_t m = 0; m < group.members.size(); ++m)
+            t.set(kSyncMemberEntry + Oid{2, idx(g), idx(m)}, Value::string(group.members[m]));
     }
     for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i) {
         const auto& inst = cfg.vrrpInstances[i];
@@ -192,14 +184,13 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
     col(3, addrType(addr.family()));
     col(4, Value::address(addr));
     col(5, Value::unsigned32(static_cast<std::uint64_t>(port)));
-    const auto* applied = appliedDest(v, key, dk);
     if (rs) {
         col(6, truth(rsUp(v.health, vs, *rs)));
-        // the weight as it stands: the table's, else what health or the config gives it
+        // keepalived's effective weight: a check's dynamic weight, else the configured one (also
+        // while the server is down and inhibited at 0 in the table)
         std::int64_t weight = rs->weight;
         if (auto h = v.health.servers.find({key, dk}); h != v.health.servers.end() && h->second.weight)
             weight = *h->second.weight;
-        if (applied) weight = applied->weight;
         col(7, Value::integer32(weight));
         if (rs->upperThreshold) col(8, Value::unsigned32(static_cast<std::uint64_t>(rs->upperThreshold)));
         if (rs->lowerThreshold) col(9, Value::unsigned32(static_cast<std::uint64_t>(rs->lowerThreshold)));
@@ -227,7 +218,7 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
         col(29, Value::counter64(ds->stats.outpkts));
     }
     const auto fwd = rs ? rs->forwarding.value_or(vs.forwarding) : sorry->forwarding.value_or(vs.forwarding);
-    col(40, Value::integer32(forwardingCode(fwd)));
+    if (forwardingCode(fwd)) col(40, Value::integer32(forwardingCode(fwd)));
 }
 
 void addCheck(snmp::MibTree& t, const View& v) {
@@ -239,23 +230,21 @@ void addCheck(snmp::MibTree& t, const View& v) {
         const bool fwmark = vs.fwmark != 0;
         col(2, Value::integer32(fwmark ? 1 : 2));
         if (fwmark) col(4, Value::unsigned32(vs.fwmark));
+        col(5, addrType(vs.family));
         if (!fwmark && vs.address) {
-            col(5, addrType(vs.address->family()));
             col(6, Value::address(*vs.address));
             col(7, Value::unsigned32(static_cast<std::uint64_t>(vs.port)));
             col(8, Value::integer32(protocolCode(vs.protocol)));
         }
         col(9, Value::integer32(schedulerCode(vs.scheduler)));
-        col(10, Value::integer32(forwardingCode(vs.forwarding)));
+        if (forwardingCode(vs.forwarding)) col(10, Value::integer32(forwardingCode(vs.forwarding)));
         const size_t up = upCount(v, vs);
-        col(11, truth(up > 0 || vs.realServers.empty()));
+        col(11, truth(!v.table || v.table->services.contains(serviceKey(vs))));  // keepalived: in IPVS
         if (!vs.virtualhost.empty()) col(12, Value::string(vs.virtualhost));
         col(13, truth(vs.persistenceTimeout > 0));
-        if (vs.persistenceTimeout > 0) {
-            col(14, Value::unsigned32(static_cast<std::uint64_t>(vs.persistenceTimeout)));
-            if (vs.family == base::Family::V4) col(15, Value::string(netmask4(vs.netmaskPrefix())));
-            else col(51, Value::unsigned32(static_cast<std::uint64_t>(vs.netmaskPrefix())));
-        }
+        if (vs.persistenceTimeout > 0) col(14, Value::unsigned32(static_cast<std::uint64_t>(vs.persistenceTimeout)));
+        if (vs.family == base::Family::V4) col(15, Value::string(netmask4(vs.netmaskPrefix())));
+        else col(51, Value::unsigned32(static_cast<std::uint64_t>(vs.netmaskPrefix())));
         col(16, Value::unsigned32(static_cast<std::uint64_t>(
                     std::chrono::duration_cast<std::chrono::seconds>(vs.delayLoop).count())));
         col(17, truth(vs.haSuspend));
@@ -318,7 +307,7 @@ void serviceVars(snmp::Trap& t, const conf::VirtualServer& vs) {
         t.vars.emplace_back(kVsEntry + Oid{6}, Value::address(*vs.address));
         t.vars.emplace_back(kVsEntry + Oid{7}, Value::unsigned32(static_cast<std::uint64_t>(vs.port)));
     }
-    t.vars.emplace_back(kVsEntry + Oid{8}, Value::integer32(protocolCode(vs.protocol)));
+    t.vars.emplace_back(kVsEntry + Oid{8}, truth(vs.protocol == "tcp"));  // keepalived: tcp(1), else 2
 }
 
 }  // namespace

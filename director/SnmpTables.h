@@ -28,7 +28,7 @@ struct View {
     const std::map<std::string, protocol::InstanceStatus>& vrrp;
     const HealthView& health;
     const std::map<kmod::ServiceKey, bool>& quorumUp;
-    const kmod::TableState* table = nullptr;    // as applied (weights); null if unknown
+    const kmod::TableState* table = nullptr;    // as applied (a service's status: installed); null if unknown
     const kmod::TableStatus* status = nullptr;  // counters; null if unknown
 };
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     // A peer that went away (a closed connection, a notify fifo without its reader) is an EPIPE to
     // handle where it happens, never a signal that kills the daemon.
     std::signal(SIGPIPE, SIG_IGN);
+    // net-snmp (the SNMP subagent) would load every MIB file it finds to name OIDs; it needs none.
+    // Set here, before any thread exists (setenv is not thread-safe).
+    ::setenv("MIBS", "", 1);
     Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];

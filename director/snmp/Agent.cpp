@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "base/Log.h"
@@ -81,7 +82,7 @@ void setValue(netsnmp_variable_list* vb, const Value& v) {
     snmp_set_var_typed_value(vb, e.type, static_cast<const u_char*>(e.data), e.size);
 }
 
-int handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg, netsnmp_agent_request_info* info,
+int answer(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg, netsnmp_agent_request_info* info,
            netsnmp_request_info* requests) {
     auto* self = static_cast<Agent*>(handler->myvoid);
     const auto tree = AgentAccess::tree(*self);
@@ -96,8 +97,12 @@ int handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg, nets
             else netsnmp_set_request_error(info, r, SNMP_NOSUCHINSTANCE);
             break;
         case MODE_GETNEXT:
-            // Nothing after it here: the varbind stays as it is and the agent asks the next subtree.
-            if (auto n = tree ? tree->next(asked, root) : std::nullopt) {
+            // An inclusive search (AgentX: the range starts at an object of ours) may answer with
+            // the asked object itself. Nothing after it here: the varbind stays as it is and the
+            // agent asks the next subtree.
+            if (const Value* v = r->inclusive && tree ? tree->get(asked) : nullptr) {
+                setValue(vb, *v);
+            } else if (auto n = tree ? tree->next(asked, root) : std::nullopt) {
                 const auto name = toNetsnmp(n->first);
                 snmp_set_var_objid(vb, name.data(), name.size());
                 setValue(vb, n->second);
@@ -112,10 +117,20 @@ int handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg, nets
     return SNMP_ERR_NOERROR;
 }
 
+// No C++ exception may cross net-snmp's C frames.
+int handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg, netsnmp_agent_request_info* info,
+           netsnmp_request_info* requests) noexcept {
+    try {
+        return answer(handler, reg, info, requests);
+    } catch (...) {
+        return SNMP_ERR_GENERR;
+    }
+}
+
 // net-snmp's own messages at debug level; the agent logs the connection's changes itself, once
 // each. net-snmp says nothing else about the AgentX session (a subagent has internal descriptors
 // too, so the select set does not tell), so its messages are where the state is learned.
-int logMessage(int, int, void* serverarg, void* clientarg) {
+int logMessage(int, int, void* serverarg, void* clientarg) noexcept try {
     auto* m = static_cast<snmp_log_message*>(serverarg);
     if (!m || !m->msg) return 0;
     std::string text(m->msg);
@@ -126,6 +141,8 @@ int logMessage(int, int, void* serverarg, void* clientarg) {
     else if (text.find("AgentX master disconnected") != std::string::npos ||
              text.find("Failed to connect to the agentx master") != std::string::npos)
         AgentAccess::linked(*self, false);
+    return 0;
+} catch (...) {
     return 0;
 }
 
@@ -159,8 +176,10 @@ void sendTrap(const Trap& t) {
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {
     wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    // net-snmp would load every MIB it finds to name OIDs; it needs none (set before the thread).
-    ::setenv("MIBS", "", 1);
+    if (wakeFd_ < 0) {
+        base::log::error("snmp: cannot start the subagent: eventfd: ", std::strerror(errno), "; no SNMP");
+        return;
+    }
     thread_ = std::thread([this] { run(); });
 }
 
@@ -271,6 +290,15 @@ void Agent::run() {
         }
     }
     netsnmp_large_fd_set_cleanup(&fds);
+    {  // what the loop queued last (a stopping director's state changes) still goes out
+        std::deque<Trap> traps;
+        {
+            std::lock_guard lock(mu_);
+            traps.swap(traps_);
+        }
+        if (connected_.load())
+            for (const auto& t : traps) sendTrap(t);
+    }
     // snmp_shutdown() free()s the client argument of every callback still registered: take ours
     // (the Agent itself) out first.
     snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, logMessage, this, 1);

@@ -113,11 +113,13 @@ TEST_CASE("KEEPALIVED-MIB: virtual and real servers as keepalived indexes them, 
     CHECK(at(t, {3, 3, 1, 20, 1}).number == 2);  // real servers total
     CHECK(at(t, {3, 3, 1, 21, 1}).number == 1);  // up
     CHECK(at(t, {3, 3, 1, 23, 1}).integer == 2);  // quorum not met
+    CHECK(at(t, {3, 3, 1, 11, 1}).integer == 1);  // alive: installed, serving from the sorry server
     // a fwmark service: no address, port or protocol
     CHECK(at(t, {3, 3, 1, 2, 2}).integer == 1);
     CHECK(at(t, {3, 3, 1, 4, 2}).number == 7);
     CHECK(at(t, {3, 3, 1, 9, 2}).integer == 13);  // mh
     CHECK(at(t, {3, 3, 1, 10, 2}).integer == 2);  // dr
+    CHECK(at(t, {3, 3, 1, 5, 2}).integer == 1);  // its family, as keepalived gives it
     CHECK_FALSE(t.get(K + Oid{3, 3, 1, 6, 2}));
     CHECK_FALSE(t.get(K + Oid{3, 3, 1, 8, 2}));
     // realServerTable: the sorry server is 1.1, then the real servers in order
@@ -126,6 +128,7 @@ TEST_CASE("KEEPALIVED-MIB: virtual and real servers as keepalived indexes them, 
     CHECK_FALSE(t.get(K + Oid{3, 4, 1, 6, 1, 1}));  // no status for the sorry server
     CHECK(at(t, {3, 4, 1, 2, 1, 2}).integer == 1);
     CHECK(at(t, {3, 4, 1, 6, 1, 2}).integer == 2);  // dead
+    CHECK(at(t, {3, 4, 1, 7, 1, 2}).integer == 3);  // keepalived's effective weight, though out of the table
     CHECK(at(t, {3, 4, 1, 6, 1, 3}).integer == 1);  // alive
     CHECK(at(t, {3, 4, 1, 7, 1, 3}).integer == 4);
     CHECK(at(t, {3, 4, 1, 10, 1, 3}).integer == 2);  // inhibit
@@ -166,6 +169,7 @@ TEST_CASE("KEEPALIVED-MIB traps: keepalived's varbinds, in its order, with colum
 
     const auto q = director::mib::quorumStateChange(l.view(), l.cfg.virtualServers[1], true);
     CHECK(snmp::oidText(q.trapOid) == k + "3.5.0.2");
+    CHECK(q.vars[2].second.integer == 1);  // protocol as keepalived sends it in traps: tcp(1), else 2
     CHECK(names(q) == std::vector<std::string>{k + "3.3.1.2", k + "3.3.1.4", k + "3.3.1.8", k + "3.3.1.23",
                                                k + "3.3.1.22", k + "3.3.1.21", k + "3.3.1.20", k + "1.2.0"});
     const auto g = director::mib::syncGroupStateChange(l.view(), l.cfg.syncGroups[0], vrrp::State::Fault);
