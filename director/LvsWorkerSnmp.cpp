@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "base/Log.h"
 #include "director/LvsWorker.h"
@@ -19,6 +20,12 @@ namespace {
 constexpr auto kReaderWindow = std::chrono::minutes(10);
 constexpr std::chrono::steady_clock::duration kReading = std::chrono::seconds(1);
 constexpr std::chrono::steady_clock::duration kIdle = std::chrono::seconds(5);
+
+std::map<kmod::ServiceKey, bool> quorumStates(const std::map<kmod::ServiceKey, QuorumTracker>& quorum) {
+    std::map<kmod::ServiceKey, bool> out;
+    for (const auto& [k, q] : quorum) out[k] = q.up();
+    return out;
+}
 
 }  // namespace
 
@@ -83,8 +90,7 @@ void LvsWorker::snmpPublish() {
     if (!snmp_) return;
     const auto start = std::chrono::steady_clock::now();
     snmpDirty_ = false;
-    std::map<kmod::ServiceKey, bool> quorumUp;
-    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    const auto quorumUp = quorumStates(quorum_);
     const auto table = table_->dump();
     const auto status = table_->status();
     const mib::View view{cfg_,         routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp,
@@ -97,28 +103,31 @@ void LvsWorker::snmpPublish() {
 
 void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
     snmpDirty_ = true;
-    auto changes = std::move(quorumChanges_);
-    quorumChanges_.clear();
-    const bool traps = snmp_ && cfg_.global.snmp.traps;
-    std::map<kmod::ServiceKey, bool> quorumUp;
-    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    auto changes = std::exchange(quorumChanges_, {});
+    if (!snmp_ || !cfg_.global.snmp.traps) {  // no traps: nothing to compare against later either
+        snmpRsUp_.clear();
+        return;
+    }
+    const auto quorumUp = quorumStates(quorum_);
     const mib::View view{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp};
-    std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> seen;
+    // A health change looks at its services only; a full pass (start, reload) also forgets the
+    // real servers that are gone.
+    std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> all;
+    auto& seen = only ? snmpRsUp_ : all;
     for (const auto& vs : cfg_.virtualServers) {
         const auto key = serviceKey(vs);
+        if (only && !only->contains(key)) continue;
         for (const auto& rs : vs.realServers) {
             const std::pair id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
             const bool up = mib::rsUp(health_->view(), vs, rs);
-            seen[id] = up;
-            if (!traps || (only && !only->contains(key))) continue;
             if (auto it = snmpRsUp_.find(id); it != snmpRsUp_.end() && it->second != up)
                 snmp_->trap(mib::realServerStateChange(view, vs, rs, up));
+            seen[id] = up;
         }
-        if (traps)
-            for (const auto& [k, met] : changes)
-                if (k == key) snmp_->trap(mib::quorumStateChange(view, vs, met));
+        for (const auto& [k, met] : changes)
+            if (k == key) snmp_->trap(mib::quorumStateChange(view, vs, met));
     }
-    snmpRsUp_ = std::move(seen);
+    if (!only) snmpRsUp_ = std::move(all);
 }
 
 void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
