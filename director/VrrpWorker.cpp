@@ -28,8 +28,11 @@ vrrp::Instance& VrrpWorker::createInstance(const conf::VrrpInstance& v) {
         timers_, host_, v, [this, name](const std::string&, vrrp::State, vrrp::State to) {
             roles_[name] = to;
             ++transitions_[name];
-            peer_.send(protocol::RoleMsg{name, to});
             auto it = instances_.find(name);
+            // the counters and the reason as of this transition first (SNMP's new-master traps
+            // carry them), then the role
+            if (it != instances_.end()) publishStatus(*it->second);
+            peer_.send(protocol::RoleMsg{name, to});
             if (it != instances_.end())
                 notify(it->second->config().notify, "INSTANCE", name, to, it->second->config().priority);
         });
@@ -161,17 +164,31 @@ protocol::InstanceStatus VrrpWorker::statusOf(const vrrp::Instance& inst) const 
     s.announcementsSent = inst.announcementsSent();
     if (auto it = transitions_.find(c.name); it != transitions_.end()) s.transitions = it->second;
     s.drops = inst.drops();
+    const auto& link = inst.link();
+    s.ifindex = link.index;
+    s.mac = link.mac;
+    s.primary = c.family == base::Family::V4 ? link.primaryV4 : link.linkLocalV6;
+    s.source = inst.sourceAddress();
+    s.masterTransitions = inst.masterTransitions();
+    s.masterReason = static_cast<int>(inst.masterReason());
+    s.priorityZeroSent = inst.priorityZeroSent();
+    s.priorityZeroReceived = inst.priorityZeroReceived();
+    s.protocolErrorReason = inst.protocolErrorReason();
+    if (const auto& up = inst.upSince())
+        s.upSinceMs = std::chrono::duration_cast<std::chrono::milliseconds>(up->time_since_epoch()).count();
     return s;
 }
 
+void VrrpWorker::publishStatus(const vrrp::Instance& inst) {
+    protocol::InstanceStatus st = statusOf(inst);
+    auto it = published_.find(st.name);
+    if (it != published_.end() && it->second == st) return;
+    peer_.send(protocol::InstanceStatusMsg{st});
+    published_[st.name] = std::move(st);
+}
+
 void VrrpWorker::publishStats() {
-    for (const auto& [name, inst] : instances_) {
-        protocol::InstanceStatus st = statusOf(*inst);
-        auto it = published_.find(name);
-        if (it != published_.end() && it->second == st) continue;
-        peer_.send(protocol::InstanceStatusMsg{st});
-        published_[name] = std::move(st);
-    }
+    for (const auto& [name, inst] : instances_) publishStatus(*inst);
     statsTimer_->expires_after(std::chrono::seconds(1));
     statsTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (!ec) publishStats();

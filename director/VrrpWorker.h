@@ -43,6 +43,7 @@ private:
     NotifyQueue& queueFor(const std::string& key);
     // Every second: each instance's state and counters to the lvs worker, when they changed.
     void publishStats();
+    void publishStatus(const vrrp::Instance& inst);  // when it changed since last sent
     protocol::InstanceStatus statusOf(const vrrp::Instance& inst) const;
     std::set<std::string> scriptUsers() const;
 

@@ -35,7 +35,7 @@ std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Rece
     if (a.interval <= Micros::zero()) return Drop::BadInterval;
     if (a.version == 2) {
         const auto want = usesAh(cfg) ? AuthType::Ah : cfg.authType == AuthType::Pass ? AuthType::Pass : AuthType::None;
-        if (a.auth != want) return Drop::AuthType;
+        if (a.auth != want) return static_cast<std::uint8_t>(a.auth) > 2 ? Drop::UnknownAuthType : Drop::AuthType;
         // one counter for what we saw and sent: a restarted peer is heard again once it numbers above it
         if (out.ahSequence && *out.ahSequence <= ctx.ahSequence) return Drop::Replay;
         if (want == AuthType::Pass) {

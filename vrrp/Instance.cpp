@@ -264,6 +264,8 @@ void Instance::run(const std::vector<Action>& actions) {
         case Action::Kind::Transition: {
             const State from = reported_;
             reported_ = a.to;
+            if (a.to == State::Init || a.to == State::Fault) upSince_.reset();
+            else if (!upSince_) upSince_ = now();
             base::log::notice("vrrp: ", cfg_.name, ": ", stateName(from), " -> ", stateName(a.to));
             if (onState_) onState_(cfg_.name, from, a.to);
             break;
@@ -290,6 +292,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
     if (ah) ad.auth = AuthType::Ah;  // its 8 bytes stay zero; the AH header carries the ICV
     const auto from = source();
     if (!from) return;  // FAULT already: nothing to send from
+    if (priority == 0) ++priZeroSent_;  // once per advert, however many unicast peers get it
     const ChecksumMode mode{cfg_.checksumPseudoHeader};
     // IPv4 multicast without unicast_source goes from the kernel's choice (the primary address)
     const std::optional<base::IpAddress> pin = cfg_.family == base::Family::V6 ? from : cfg_.unicastSource;
@@ -405,6 +408,13 @@ void Instance::releaseAddresses() {
 
 void Instance::drop(Drop d, const base::IpAddress& src) {
     auto& n = drops_[static_cast<size_t>(d)];
+    switch (d) {
+    case Drop::BadTtl: protoErrReason_ = 1; break;
+    case Drop::BadVersion: protoErrReason_ = 2; break;
+    case Drop::BadChecksum: protoErrReason_ = 3; break;
+    case Drop::WrongVrid: protoErrReason_ = 4; break;
+    default: break;
+    }
     if (n++ == 0 && d != Drop::WrongVrid)
         base::log::warning("vrrp: ", cfg_.name, ": dropped an advert from ", src.str(), ": ", dropName(d),
                            " (counted; further ones are not logged)");
@@ -420,6 +430,7 @@ void Instance::onPacket(const Received& pkt) {
     if (a.ahSequence) ahSequence_ = *a.ahSequence;
     ++received_;
     if (a.advert.priority > 0) masterSeen_ = pkt.src;
+    else ++priZeroReceived_;
     run(machine_.onAdvert(a.advert, pkt.src, now()));
 }
 

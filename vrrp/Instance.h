@@ -58,6 +58,18 @@ public:
     std::uint64_t advertsReceived() const { return received_; }
     std::uint64_t advertsSent() const { return sent_; }
     std::uint64_t announcementsSent() const { return announced_; }  // gratuitous ARPs and unsolicited NAs
+    std::uint64_t masterTransitions() const { return machine_.masterTransitions(); }
+    MasterReason masterReason() const { return machine_.masterReason(); }
+    std::uint64_t priorityZeroSent() const { return priZeroSent_; }
+    std::uint64_t priorityZeroReceived() const { return priZeroReceived_; }
+    // The last protocol error (VRRPv3-MIB's vrrpv3StatisticsProtoErrReason: 0 none, 1 TTL,
+    // 2 version, 3 checksum, 4 VRID).
+    int protocolErrorReason() const { return protoErrReason_; }
+    // Since when the instance is out of INIT (BACKUP or MASTER; none in INIT and FAULT).
+    const std::optional<TimePoint>& upSince() const { return upSince_; }
+    // The link as last seen (index, MAC, the primary addresses) and the address adverts go from.
+    const InterfaceInfo& link() const { return ifc_; }
+    std::optional<base::IpAddress> sourceAddress() const { return source(); }
     int effectivePriority() const { return machine_.config().priority; }
     const conf::VrrpInstance& config() const { return cfg_; }
     // The last master heard from (its address), if any.
@@ -125,6 +137,9 @@ private:
     InterfaceInfo ifc_;
     std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)> drops_{};
     std::uint64_t received_ = 0;
+    std::uint64_t priZeroSent_ = 0, priZeroReceived_ = 0;
+    int protoErrReason_ = 0;
+    std::optional<TimePoint> upSince_;
     bool running_ = false;
     State reported_ = State::Init;  // the last state announced
 };

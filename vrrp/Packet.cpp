@@ -47,6 +47,7 @@ const char* dropName(Drop d) {
     case Drop::Replay: return "AH sequence number not above the last one (replay)";
     case Drop::BadInterval: return "advertisement interval 0";
     case Drop::TooLong: return "longer than any advert (truncated)";
+    case Drop::UnknownAuthType: return "unknown authentication type";
     case Drop::Count_: break;
     }
     return "?";
@@ -69,6 +70,7 @@ const char* dropKey(Drop d) {
     case Drop::Replay: return "ah_replay";
     case Drop::BadInterval: return "bad_interval";
     case Drop::TooLong: return "too_long";
+    case Drop::UnknownAuthType: return "unknown_auth_type";
     case Drop::Count_: break;
     }
     return "?";

@@ -49,6 +49,7 @@ enum class Drop {
     Replay,
     BadInterval,  // 0 (v3: below its 10 ms floor): master down would be zero, a takeover storm
     TooLong,      // longer than the receive buffer: cut, so not checked
+    UnknownAuthType,  // v2: an authentication type RFC 3768 does not define (not just another one)
     Count_
 };
 const char* dropName(Drop d);

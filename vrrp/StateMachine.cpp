@@ -32,6 +32,9 @@ void StateMachine::becomeBackup(std::vector<Action>& out, TimePoint now) {
 
 void StateMachine::becomeMaster(std::vector<Action>& out, TimePoint now) {
     state_ = State::Master;
+    ++masterTransitions_;
+    masterReason_ = nextReason_;
+    nextReason_ = MasterReason::MasterNoResponse;
     wantMaster_ = false;
     preemptAt_.reset();
     out.push_back({Action::Kind::SendAdvert, cfg_.priority});
@@ -44,6 +47,7 @@ std::vector<Action> StateMachine::startup(TimePoint now) {
     std::vector<Action> out;
     if (state_ != State::Init) return out;
     masterAdverInterval_ = cfg_.advertInterval;
+    nextReason_ = cfg_.priority == 255 ? MasterReason::Preempted : MasterReason::MasterNoResponse;
     if (cfg_.priority == 255) becomeMaster(out, now);
     else becomeBackup(out, now);
     return out;
@@ -121,6 +125,7 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
     if (state_ == State::Backup) {
         if (a.priority == 0) {
             deadline_ = now + skew();  // the master left: take over after the skew time only
+            nextReason_ = MasterReason::Priority;
             return out;
         }
         bool mayPreempt = cfg_.preempt && a.priority < cfg_.priority;
@@ -133,8 +138,11 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
             if (cfg_.version == 3) masterAdverInterval_ = a.interval;
             deadline_ = now + masterDownInterval();
             wantMaster_ = false;
+            nextReason_ = MasterReason::MasterNoResponse;
+        } else {
+            // a lower priority master; we let our Master_Down_Timer run out and preempt it
+            nextReason_ = MasterReason::Preempted;
         }
-        // else: a lower priority master; we let our Master_Down_Timer run out and preempt it
         return out;
     }
     if (state_ == State::Master) {

@@ -19,6 +19,11 @@ using TimePoint = std::chrono::steady_clock::time_point;
 enum class State { Init, Backup, Master, Fault };
 const char* stateName(State s);
 
+// Why the router last became master (VRRPv3-MIB's vrrpv3StatisticsNewMasterReason, with its
+// values): the master released (it sent priority 0), we preempted a lower priority master (or own
+// the addresses), or the master fell silent.
+enum class MasterReason { NotMaster = 0, Priority = 1, Preempted = 2, MasterNoResponse = 3 };
+
 struct MachineConfig {
     int version = 3;
     std::uint8_t vrid = 1;
@@ -51,6 +56,9 @@ public:
     std::optional<TimePoint> deadline() const { return deadline_; }
     Micros masterAdverInterval() const { return masterAdverInterval_; }
     const MachineConfig& config() const { return cfg_; }
+    // How many times this router became master, and why it did the last time (NotMaster: never).
+    std::uint64_t masterTransitions() const { return masterTransitions_; }
+    MasterReason masterReason() const { return masterReason_; }
 
     std::vector<Action> startup(TimePoint now);
     // A restarted worker picks up where the dead one was: MASTER (an advert at once, the addresses
@@ -96,6 +104,9 @@ private:
     bool gated_ = false;
     bool wantMaster_ = false;
     std::optional<TimePoint> lastLowerReply_;  // the last advert+announce answering a lower priority master
+    std::uint64_t masterTransitions_ = 0;
+    MasterReason masterReason_ = MasterReason::NotMaster;
+    MasterReason nextReason_ = MasterReason::MasterNoResponse;  // if the timer runs out now
 };
 
 }  // namespace vrrp

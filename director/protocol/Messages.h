@@ -51,6 +51,17 @@ struct InstanceStatus {
     std::string syncGroup;
     std::uint64_t advertsSent = 0, advertsReceived = 0, announcementsSent = 0, transitions = 0;
     std::array<std::uint64_t, static_cast<size_t>(vrrp::Drop::Count_)> drops{};
+    // For the VRRP MIBs: the link (index, MAC, primary address), the address adverts go from,
+    // master transitions and why the last one happened, priority 0 adverts, the last protocol
+    // error, and since when (steady clock, ms; 0: not) the instance is out of INIT.
+    int ifindex = 0;
+    std::array<std::uint8_t, 6> mac{};
+    std::optional<base::IpAddress> primary, source;
+    std::uint64_t masterTransitions = 0;
+    int masterReason = 0;
+    std::uint64_t priorityZeroSent = 0, priorityZeroReceived = 0;
+    int protocolErrorReason = 0;
+    std::int64_t upSinceMs = 0;
     bool operator==(const InstanceStatus&) const = default;
 };
 

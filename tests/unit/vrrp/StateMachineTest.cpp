@@ -179,3 +179,35 @@ TEST_CASE("vrrp: preempt_delay holds preemption until that long after the lower 
     lan.runFor(5s);
     CHECK(a.m.state() == State::Backup);
 }
+
+TEST_CASE("vrrp: master transitions are counted with why (VRRPv3-MIB's new-master reason)") {
+    using vrrp::MasterReason;
+    Lan lan;
+    auto& a = lan.add(150, "10.99.0.11");
+    auto& b = lan.add(100, "10.99.0.12");
+    CHECK(a.m.masterReason() == MasterReason::NotMaster);
+    lan.start(b);
+    lan.untilMaster(b);  // alone on the link: nobody answered
+    CHECK(b.m.masterReason() == MasterReason::MasterNoResponse);
+    CHECK(b.m.masterTransitions() == 1);
+    lan.start(a);
+    lan.runFor(10s);  // a hears the lower priority master and preempts it
+    REQUIRE(a.m.state() == State::Master);
+    CHECK(a.m.masterReason() == MasterReason::Preempted);
+    CHECK(a.m.masterTransitions() == 1);
+    lan.stop(a);  // priority 0: b takes over because the master released
+    lan.untilMaster(b);
+    CHECK(b.m.masterReason() == MasterReason::Priority);
+    CHECK(b.m.masterTransitions() == 2);
+    lan.start(a);
+    lan.runFor(10s);
+    lan.kill(a);  // silent: b's Master_Down_Timer runs out
+    lan.untilMaster(b);
+    CHECK(b.m.masterReason() == MasterReason::MasterNoResponse);
+    CHECK(b.m.masterTransitions() == 3);
+
+    Lan owner;
+    auto& o = owner.add(255, "10.99.0.21");
+    owner.start(o);
+    CHECK(o.m.masterReason() == MasterReason::Preempted);  // the owner takes the addresses at once
+}
