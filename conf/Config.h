@@ -74,7 +74,7 @@ struct SyncDaemonConfig {
 struct SnmpConfig {
     bool enabled = false;
     std::string agentxSocket = "/var/agentx/master";
-    std::vector<std::string> mibs = {"keepalived"};
+    std::vector<std::string> mibs = {"keepalived", "vrrp", "vrrpv3"};
     bool traps = false;
     bool operator==(const SnmpConfig&) const = default;
 };

@@ -109,8 +109,9 @@ const Section<SnmpConfig>& snmp() {
                    Empty::Refused),
             custom<SnmpConfig>(
                 "mibs",
-                {"array of strings", "`[ \"keepalived\" ]`", "`keepalived` `vrrp` `vrrpv3`",
-                 "MIBs served: KEEPALIVED-MIB (`vrrp`, RFC 2787, and `vrrpv3`, RFC 6527: not yet, a warning)"},
+                {"array of strings", "`[ \"keepalived\", \"vrrp\", \"vrrpv3\" ]`", "`keepalived` `vrrp` `vrrpv3`",
+                 "MIBs served, and their notifications: KEEPALIVED-MIB, VRRP-MIB (RFC 2787: VRRPv2 over IPv4), "
+                 "VRRPv3-MIB (RFC 6527: every instance)"},
                 [](Reader& r, const libconfig::Setting& st, SnmpConfig& c) {
                     auto mibs = r.strings(st, "mibs");
                     if (!mibs) return;

@@ -20,6 +20,7 @@
 #include "director/Reconciler.h"
 #include "director/RemotePlane.h"
 #include "director/SyncManager.h"
+#include "director/SnmpTables.h"
 #include "director/snmp/Agent.h"
 #include "kmod/IpvsTable.h"
 
@@ -85,6 +86,8 @@ private:
     // changed, and every second while someone reads (for the counters); traps follow transitions.
     void configureSnmp();
     void snmpTick();
+    void snmpSoon();
+    void snmpArm(std::chrono::steady_clock::duration after);
     void snmpPublish();
     // After health or a reload: traps for real servers whose state changed, and for quorum changes.
     void snmpNotice(const std::set<kmod::ServiceKey>* only);
@@ -94,10 +97,15 @@ private:
     conf::SnmpConfig snmpConfig_;
     std::unique_ptr<asio::steady_timer> snmpTimer_;
     bool snmpDirty_ = true;
+    std::uint64_t snmpGeneration_ = 0;
     std::chrono::steady_clock::duration snmpBuild_{};  // how long the last snapshot took
     std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> snmpRsUp_;
     std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
     std::map<std::string, vrrp::State> snmpGroups_;
+    bool mibKeepalived_ = false, mibVrrp_ = false, mibVrrpv3_ = false;  // global.snmp.mibs
+    std::int64_t snmpStartMs_ = 0;  // steady clock: when the agent started
+    mib::View snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table = nullptr,
+                       const kmod::TableStatus* status = nullptr);
 
     asio::io_context& io_;
     conf::Config cfg_;

@@ -21,6 +21,11 @@ constexpr auto kReaderWindow = std::chrono::minutes(10);
 constexpr std::chrono::steady_clock::duration kReading = std::chrono::seconds(1);
 constexpr std::chrono::steady_clock::duration kIdle = std::chrono::seconds(5);
 
+std::int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 std::map<kmod::ServiceKey, bool> quorumStates(const std::map<kmod::ServiceKey, QuorumTracker>& quorum) {
     std::map<kmod::ServiceKey, bool> out;
     for (const auto& [k, q] : quorum) out[k] = q.up();
@@ -36,6 +41,14 @@ std::string LvsWorker::routerId() const {
     return host;
 }
 
+mib::View LvsWorker::snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table,
+                              const kmod::TableStatus* status) {
+    mib::View v{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp, table, status};
+    v.nowMs = nowMs();
+    v.agentStartMs = snmpStartMs_;
+    return v;
+}
+
 void LvsWorker::configureSnmp() {
     const auto& want = cfg_.global.snmp;
     if (snmp_ && want == snmpConfig_) return;
@@ -48,16 +61,13 @@ void LvsWorker::configureSnmp() {
     }
     snmp::AgentOptions o;
     o.socket = want.agentxSocket;
-    bool keepalived = false;
-    std::string missing;
-    for (const auto& m : want.mibs) {
-        if (m == "keepalived") keepalived = true;
-        else missing += (missing.empty() ? "" : ", ") + m;
-    }
-    if (keepalived) o.roots.push_back(mib::keepalivedRoot());
-    if (!missing.empty())
-        base::log::warning("snmp: global.snmp.mibs asks for ", missing,
-                           ", which directord does not serve yet; serving KEEPALIVED-MIB only");
+    mibKeepalived_ = std::find(want.mibs.begin(), want.mibs.end(), "keepalived") != want.mibs.end();
+    mibVrrp_ = std::find(want.mibs.begin(), want.mibs.end(), "vrrp") != want.mibs.end();
+    mibVrrpv3_ = std::find(want.mibs.begin(), want.mibs.end(), "vrrpv3") != want.mibs.end();
+    if (mibKeepalived_) o.roots.push_back(mib::keepalivedRoot());
+    if (mibVrrp_) o.roots.push_back(mib::vrrpRoot());
+    if (mibVrrpv3_) o.roots.push_back(mib::vrrpv3Root());
+    snmpStartMs_ = nowMs();
     snmp_ = std::make_unique<snmp::Agent>(std::move(o));
     snmpDirty_ = true;
     snmpPublish();
@@ -71,11 +81,26 @@ void LvsWorker::snmpTick() {
     // the loop.
     const bool reading = std::chrono::steady_clock::now() - snmp_->lastRequest() < kReaderWindow;
     const std::chrono::steady_clock::duration every = reading || snmpDirty_ ? kReading : kIdle;
-    snmpTimer_->expires_after(std::max(every, 10 * snmpBuild_));
-    snmpTimer_->async_wait([this](const boost::system::error_code& ec) {
-        if (ec || stopped_ || !snmp_) return;
-        auto publish = [this] {
-            if (stopped_ || !snmp_) return;
+    snmpArm(std::max(every, 10 * snmpBuild_));
+}
+
+// A state changed: the snapshot follows within 100 ms (or ten times its build time), even when the
+// next rebuild was further.
+void LvsWorker::snmpSoon() {
+    if (!snmp_ || !snmpTimer_) return;
+    const auto soon = std::max<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100), 10 * snmpBuild_);
+    if (snmpTimer_->expiry() - std::chrono::steady_clock::now() > soon) snmpArm(soon);
+}
+
+void LvsWorker::snmpArm(std::chrono::steady_clock::duration after) {
+    // One chain of ticks: re-arming cancels the wait in flight, and a tick that had already fired
+    // when it was re-armed finds a newer generation and does nothing.
+    const std::uint64_t gen = ++snmpGeneration_;
+    snmpTimer_->expires_after(after);
+    snmpTimer_->async_wait([this, gen](const boost::system::error_code& ec) {
+        if (ec || stopped_ || !snmp_ || gen != snmpGeneration_) return;
+        auto publish = [this, gen] {
+            if (stopped_ || !snmp_ || gen != snmpGeneration_) return;
             snmpPublish();
             snmpTick();
         };
@@ -93,23 +118,25 @@ void LvsWorker::snmpPublish() {
     const auto quorumUp = quorumStates(quorum_);
     const auto table = table_->dump();
     const auto status = table_->status();
-    const mib::View view{cfg_,         routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp,
-                         table ? &*table : nullptr, status ? &*status : nullptr};
+    const auto view = snmpView(quorumUp, table ? &*table : nullptr, status ? &*status : nullptr);
     auto tree = std::make_shared<snmp::MibTree>();
-    mib::addKeepalived(*tree, view);
+    if (mibKeepalived_) mib::addKeepalived(*tree, view);
+    if (mibVrrp_) mib::addVrrpMib(*tree, view);
+    if (mibVrrpv3_) mib::addVrrpv3Mib(*tree, view);
     snmp_->publish(std::move(tree));
     snmpBuild_ = std::chrono::steady_clock::now() - start;
 }
 
 void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
     snmpDirty_ = true;
+    snmpSoon();
     auto changes = std::exchange(quorumChanges_, {});
-    if (!snmp_ || !cfg_.global.snmp.traps) {  // no traps: nothing to compare against later either
+    if (!snmp_ || !cfg_.global.snmp.traps || !mibKeepalived_) {  // no traps: nothing to compare later either
         snmpRsUp_.clear();
         return;
     }
     const auto quorumUp = quorumStates(quorum_);
-    const mib::View view{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp};
+    const auto view = snmpView(quorumUp);
     // A health change looks at its services only; a full pass (start, reload) also forgets the
     // real servers that are gone.
     std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> all;
@@ -132,11 +159,22 @@ void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
 
 void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
     snmpDirty_ = true;
+    snmpSoon();
     if (!snmp_ || !cfg_.global.snmp.traps) return;
     const std::map<kmod::ServiceKey, bool> none;
-    const mib::View view{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), none};
-    for (const auto& inst : cfg_.vrrpInstances)
-        if (inst.name == instance) snmp_->trap(mib::instanceStateChange(view, inst, state));
+    const auto view = snmpView(none);
+    // Each MIB's notifications when it is served, as keepalived: its own for every change, the
+    // RFC MIBs' new-master ones on becoming master.
+    for (const auto& inst : cfg_.vrrpInstances) {
+        if (inst.name != instance) continue;
+        if (mibKeepalived_) snmp_->trap(mib::instanceStateChange(view, inst, state));
+        if (state != vrrp::State::Master) continue;
+        if (mibVrrp_)
+            if (auto t = mib::vrrpNewMaster(view, inst)) snmp_->trap(std::move(*t));
+        if (mibVrrpv3_)
+            if (auto t = mib::vrrpv3NewMaster(view, inst)) snmp_->trap(std::move(*t));
+    }
+    if (!mibKeepalived_) return;
     for (const auto& g : cfg_.syncGroups) {
         if (std::find(g.members.begin(), g.members.end(), instance) == g.members.end()) continue;
         const auto s = mib::groupStateOf(view, g);

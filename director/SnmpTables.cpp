@@ -287,6 +287,202 @@ void addCheck(snmp::MibTree& t, const View& v) {
     }
 }
 
+// ---- VRRP-MIB (RFC 2787) and VRRPv3-MIB (RFC 6527) ----
+
+const Oid kMib2 = {1, 3, 6, 1, 2, 1};
+const Oid kVrrp = kMib2 + Oid{68};
+const Oid kVrrpv3 = kMib2 + Oid{207};
+
+// The RFC MIBs' VrrpState/Status: initialize(1), backup(2), master(3); FAULT is initialize.
+int rfcState(vrrp::State s) { return s == vrrp::State::Backup ? 2 : s == vrrp::State::Master ? 3 : 1; }
+
+// One instance as the RFC MIBs see it.
+struct RfcRow {
+    const conf::VrrpInstance* inst = nullptr;
+    const protocol::InstanceStatus* st = nullptr;
+    vrrp::State state = vrrp::State::Init;
+    Oid index;  // ifIndex.VRID (RFC 2787) or ifIndex.VRID.addressType (RFC 6527)
+
+    std::uint64_t drop(vrrp::Drop d) const { return st ? st->drops[static_cast<size_t>(d)] : 0; }
+    base::IpAddress zero() const {
+        static const std::uint8_t none[16] = {};
+        return inst->family == base::Family::V4 ? base::IpAddress::v4(0)
+                                                : base::IpAddress::fromBytes(base::Family::V6, none);
+    }
+    base::IpAddress primary() const { return st && st->primary ? *st->primary : zero(); }
+    // The master's primary address: ours while master, else the last master heard (zero: none).
+    base::IpAddress master() const {
+        if (state == vrrp::State::Master) return primary();
+        return st && st->masterSeen ? *st->masterSeen : zero();
+    }
+    std::string mac() const { return st ? std::string(st->mac.begin(), st->mac.end()) : std::string(6, '\0'); }
+    // Centiseconds since the instance left INIT (0 while INIT or FAULT).
+    std::uint64_t upFor(std::int64_t sinceMs) const {
+        if (!st || !st->upSinceMs || (state != vrrp::State::Backup && state != vrrp::State::Master)) return 0;
+        return sinceMs > st->upSinceMs ? static_cast<std::uint64_t>(sinceMs - st->upSinceMs) / 10 : 0;
+    }
+    std::uint64_t lengthErrors() const {
+        return drop(vrrp::Drop::TooShort) + drop(vrrp::Drop::BadLength) + drop(vrrp::Drop::TooLong);
+    }
+    std::uint64_t intervalErrors() const { return drop(vrrp::Drop::IntervalMismatch) + drop(vrrp::Drop::BadInterval); }
+};
+
+void addressIndex(Oid& o, const base::IpAddress& a) {
+    const size_t n = a.family() == base::Family::V4 ? 4 : 16;
+    for (size_t i = 0; i < n; ++i) o.push_back(a.bytes()[i]);
+}
+
+std::vector<RfcRow> rfcRows(const View& v, bool v3) {
+    std::vector<RfcRow> rows;
+    for (const auto& inst : v.cfg.vrrpInstances) {
+        if (inst.virtualAddresses.empty()) continue;  // both MIBs: at least one address
+        if (!v3 && (inst.version != 2 || inst.family != base::Family::V4)) continue;
+        RfcRow r;
+        r.inst = &inst;
+        r.st = statusOf(v, inst.name);
+        r.state = stateOf(v, inst);
+        r.index = {static_cast<std::uint32_t>(r.st ? r.st->ifindex : 0), static_cast<std::uint32_t>(inst.vrid)};
+        if (v3) r.index.push_back(inst.family == base::Family::V4 ? 1 : 2);
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+std::uint32_t vipCount(const conf::VrrpInstance& inst) { return static_cast<std::uint32_t>(inst.virtualAddresses.size()); }
+
+}  // namespace
+
+const snmp::Oid& vrrpRoot() { return kVrrp; }
+const snmp::Oid& vrrpv3Root() { return kVrrpv3; }
+
+void addVrrpMib(snmp::MibTree& t, const View& v) {
+    const auto rows = rfcRows(v, false);
+    t.set(kVrrp + Oid{1, 1, 0}, Value::integer32(2));  // vrrpNodeVersion
+    t.set(kVrrp + Oid{1, 2, 0}, truth(v.cfg.global.snmp.traps));  // vrrpNotificationCntl
+    std::uint64_t checksum = 0, version = 0, vrid = 0;
+    for (const auto& r : rows) {
+        const auto& inst = *r.inst;
+        auto oper = [&](std::uint32_t c, Value val) { t.set(kVrrp + Oid{1, 3, 1, c} + r.index, std::move(val)); };
+        oper(2, Value::string(r.mac()));
+        oper(3, Value::integer32(rfcState(r.state)));
+        oper(4, Value::integer32(1));  // vrrpOperAdminState: up
+        oper(5, Value::integer32(inst.priority));
+        oper(6, Value::integer32(vipCount(inst)));
+        oper(7, Value::ipAddress(r.master()));
+        oper(8, Value::ipAddress(r.primary()));
+        oper(9, Value::integer32(static_cast<int>(inst.authType) + 1));  // noAuthentication(1), simple(2), ah(3)
+        oper(11, Value::integer32(std::chrono::duration_cast<std::chrono::seconds>(inst.advertInterval).count()));
+        oper(12, truth(!inst.nopreempt));
+        // as keepalived: when (since the agent started) the router left INIT
+        std::uint64_t up = 0;
+        if (r.upFor(v.nowMs) && r.st->upSinceMs > v.agentStartMs)
+            up = static_cast<std::uint64_t>(r.st->upSinceMs - v.agentStartMs) / 10;
+        oper(13, Value::timeTicks(up));
+        oper(14, Value::integer32(1));  // vrrpOperProtocol: ip
+        oper(15, Value::integer32(1));  // vrrpOperRowStatus: active
+        for (const auto& va : inst.virtualAddresses) {
+            Oid o = kVrrp + Oid{1, 4, 1, 2} + r.index;
+            addressIndex(o, va.prefix.address);
+            t.set(o, Value::integer32(1));  // vrrpAssoIpAddrRowStatus: active
+        }
+        auto stat = [&](std::uint32_t c, std::uint64_t n) {
+            t.set(kVrrp + Oid{2, 4, 1, c} + r.index, Value::counter32(n));
+        };
+        stat(1, r.st ? r.st->masterTransitions : 0);
+        stat(2, r.st ? r.st->advertsReceived : 0);
+        stat(3, r.intervalErrors());
+        stat(4, r.drop(vrrp::Drop::AuthMismatch) + r.drop(vrrp::Drop::Replay));
+        stat(5, r.drop(vrrp::Drop::BadTtl));
+        stat(6, r.st ? r.st->priorityZeroReceived : 0);
+        stat(7, r.st ? r.st->priorityZeroSent : 0);
+        stat(8, r.drop(vrrp::Drop::BadType));
+        stat(9, r.drop(vrrp::Drop::AddressMismatch));
+        stat(10, r.drop(vrrp::Drop::UnknownAuthType));
+        stat(11, r.drop(vrrp::Drop::AuthType));
+        stat(12, r.lengthErrors());
+        checksum += r.drop(vrrp::Drop::BadChecksum);
+        version += r.drop(vrrp::Drop::BadVersion);
+        vrid += r.drop(vrrp::Drop::WrongVrid);
+    }
+    t.set(kVrrp + Oid{2, 1, 0}, Value::counter32(checksum));
+    t.set(kVrrp + Oid{2, 2, 0}, Value::counter32(version));
+    t.set(kVrrp + Oid{2, 3, 0}, Value::counter32(vrid));
+}
+
+void addVrrpv3Mib(snmp::MibTree& t, const View& v) {
+    const auto rows = rfcRows(v, true);
+    std::uint64_t checksum = 0, version = 0, vrid = 0;
+    for (const auto& r : rows) {
+        const auto& inst = *r.inst;
+        auto oper = [&](std::uint32_t c, Value val) { t.set(kVrrpv3 + Oid{1, 1, 1, 1, c} + r.index, std::move(val)); };
+        const auto cs = std::chrono::duration_cast<std::chrono::milliseconds>(inst.advertInterval).count() / 10;
+        oper(3, Value::address(r.master()));
+        oper(4, Value::address(r.primary()));
+        oper(5, Value::string(r.mac()));
+        oper(6, Value::integer32(rfcState(r.state)));
+        oper(7, Value::unsigned32(static_cast<std::uint64_t>(inst.priority)));
+        oper(8, Value::integer32(vipCount(inst)));
+        oper(9, Value::integer32(cs));
+        oper(10, truth(!inst.nopreempt));
+        oper(11, truth(true));  // directord never filters traffic to its addresses: always Accept_Mode
+        oper(12, Value::timeTicks(r.upFor(v.nowMs)));
+        oper(13, Value::integer32(1));  // vrrpv3OperationsRowStatus: active
+        for (const auto& va : inst.virtualAddresses) {
+            Oid o = kVrrpv3 + Oid{1, 1, 2, 1, 2} + r.index;
+            addressIndex(o, va.prefix.address);
+            t.set(o, Value::integer32(1));  // vrrpv3AssociatedIpAddrRowStatus: active
+        }
+        auto stat = [&](std::uint32_t c, Value val) { t.set(kVrrpv3 + Oid{1, 2, 5, 1, c} + r.index, std::move(val)); };
+        stat(1, Value::counter32(r.st ? r.st->masterTransitions : 0));
+        stat(2, Value::integer32(r.st ? r.st->masterReason : 0));
+        stat(3, Value::counter64(r.st ? r.st->advertsReceived : 0));
+        stat(4, Value::counter64(r.intervalErrors()));
+        stat(5, Value::counter64(r.drop(vrrp::Drop::BadTtl)));
+        stat(6, Value::integer32(r.st ? r.st->protocolErrorReason : 0));
+        stat(7, Value::counter64(r.st ? r.st->priorityZeroReceived : 0));
+        stat(8, Value::counter64(r.st ? r.st->priorityZeroSent : 0));
+        stat(9, Value::counter64(r.drop(vrrp::Drop::BadType)));
+        stat(10, Value::counter64(r.drop(vrrp::Drop::AddressMismatch)));
+        stat(11, Value::counter64(r.lengthErrors()));
+        stat(12, Value::timeTicks(0));  // no discontinuities: counters start with the instance
+        stat(13, Value::unsigned32(static_cast<std::uint64_t>(cs) * 10));  // vrrpv3StatisticsRefreshRate, ms
+        checksum += r.drop(vrrp::Drop::BadChecksum);
+        version += r.drop(vrrp::Drop::BadVersion);
+        vrid += r.drop(vrrp::Drop::WrongVrid);
+    }
+    t.set(kVrrpv3 + Oid{1, 2, 1, 0}, Value::counter64(checksum));
+    t.set(kVrrpv3 + Oid{1, 2, 2, 0}, Value::counter64(version));
+    t.set(kVrrpv3 + Oid{1, 2, 3, 0}, Value::counter64(vrid));
+    t.set(kVrrpv3 + Oid{1, 2, 4, 0}, Value::timeTicks(0));
+}
+
+std::optional<snmp::Trap> vrrpNewMaster(const View& v, const conf::VrrpInstance& inst) {
+    for (const auto& r : rfcRows(v, false)) {
+        if (r.inst != &inst) continue;
+        snmp::Trap t;
+        t.trapOid = kVrrp + Oid{0, 1};
+        const auto src = r.st && r.st->source ? *r.st->source : r.primary();
+        t.vars.emplace_back(kVrrp + Oid{1, 3, 1, 7} + r.index, Value::ipAddress(src));
+        return t;
+    }
+    return std::nullopt;
+}
+
+std::optional<snmp::Trap> vrrpv3NewMaster(const View& v, const conf::VrrpInstance& inst) {
+    for (const auto& r : rfcRows(v, true)) {
+        if (r.inst != &inst) continue;
+        snmp::Trap t;
+        t.trapOid = kVrrpv3 + Oid{0, 1};
+        const auto src = r.st && r.st->source ? *r.st->source : r.primary();
+        t.vars.emplace_back(kVrrpv3 + Oid{1, 1, 1, 1, 3} + r.index, Value::address(src));
+        t.vars.emplace_back(kVrrpv3 + Oid{1, 2, 5, 1, 2} + r.index, Value::integer32(r.st ? r.st->masterReason : 0));
+        return t;
+    }
+    return std::nullopt;
+}
+
+namespace {
+
 snmp::Trap begin(const Oid& trap) {
     snmp::Trap t;
     t.trapOid = trap;

@@ -30,9 +30,23 @@ struct View {
     const std::map<kmod::ServiceKey, bool>& quorumUp;
     const kmod::TableState* table = nullptr;    // as applied (a service's status: installed); null if unknown
     const kmod::TableStatus* status = nullptr;  // counters; null if unknown
+    // Steady clock, ms: now, and when the agent started (the VRRP MIBs' up times).
+    std::int64_t nowMs = 0, agentStartMs = 0;
 };
 
 void addKeepalived(snmp::MibTree& tree, const View& v);
+
+// VRRP-MIB (RFC 2787, mib-2.68): VRRPv2 instances over IPv4 with a virtual address, indexed by
+// ifIndex.VRID. VRRPv3-MIB (RFC 6527, mib-2.207): every instance with a virtual address, indexed
+// by ifIndex.VRID.addressType. As keepalived (built with SNMP_V3_FOR_V2, as Debian's is), including
+// its index of an associated address: the address's bytes without a length.
+const snmp::Oid& vrrpRoot();
+const snmp::Oid& vrrpv3Root();
+void addVrrpMib(snmp::MibTree& tree, const View& v);
+void addVrrpv3Mib(snmp::MibTree& tree, const View& v);
+// vrrpTrapNewMaster / vrrpv3NewMaster, when the instance belongs to that MIB (else nullopt).
+std::optional<snmp::Trap> vrrpNewMaster(const View& v, const conf::VrrpInstance& inst);
+std::optional<snmp::Trap> vrrpv3NewMaster(const View& v, const conf::VrrpInstance& inst);
 
 // KEEPALIVED-MIB notifications, with keepalived's varbinds in its order.
 snmp::Trap instanceStateChange(const View& v, const conf::VrrpInstance& inst, vrrp::State state);

@@ -50,7 +50,11 @@ void encode(const Value& v, Encoded& e) {
     case Value::Type::Unsigned:
     case Value::Type::Gauge:
     case Value::Type::Counter32:
-        e.type = v.type == Value::Type::Unsigned ? ASN_UNSIGNED : v.type == Value::Type::Gauge ? ASN_GAUGE : ASN_COUNTER;
+    case Value::Type::TimeTicks:
+        e.type = v.type == Value::Type::Unsigned    ? ASN_UNSIGNED
+                 : v.type == Value::Type::Gauge     ? ASN_GAUGE
+                 : v.type == Value::Type::TimeTicks ? ASN_TIMETICKS
+                                                    : ASN_COUNTER;
         e.number = static_cast<u_long>(v.number);
         e.data = &e.number;
         e.size = sizeof e.number;
@@ -63,7 +67,8 @@ void encode(const Value& v, Encoded& e) {
         e.size = sizeof e.c64;
         return;
     case Value::Type::OctetString:
-        e.type = ASN_OCTET_STR;
+    case Value::Type::IpAddress:
+        e.type = v.type == Value::Type::IpAddress ? ASN_IPADDRESS : ASN_OCTET_STR;
         e.data = v.bytes.data();
         e.size = v.bytes.size();
         return;

@@ -60,6 +60,18 @@ Value Value::address(const base::IpAddress& a) {
     const size_t n = a.family() == base::Family::V4 ? 4 : 16;
     return string(std::string(reinterpret_cast<const char*>(a.bytes().data()), n));
 }
+Value Value::timeTicks(std::uint64_t centiseconds) {
+    Value x;
+    x.type = Type::TimeTicks;
+    x.number = centiseconds & 0xffffffffu;  // TimeTicks wraps after 497 days
+    return x;
+}
+Value Value::ipAddress(const base::IpAddress& v4) {
+    Value x = address(v4);
+    x.bytes.resize(4);
+    x.type = Type::IpAddress;
+    return x;
+}
 Value Value::objectId(Oid o) {
     Value x;
     x.type = Type::ObjectId;

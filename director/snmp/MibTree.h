@@ -22,7 +22,17 @@ Oid operator+(Oid o, const Oid& more);
 bool startsWith(const Oid& o, const Oid& prefix);
 
 struct Value {
-    enum class Type : std::uint8_t { Integer, Unsigned, Gauge, Counter32, Counter64, OctetString, ObjectId };
+    enum class Type : std::uint8_t {
+        Integer,
+        Unsigned,
+        Gauge,
+        Counter32,
+        Counter64,
+        OctetString,
+        ObjectId,
+        TimeTicks,  // hundredths of a second, in `number`
+        IpAddress,  // SMIv2's IpAddress (4 bytes, in `bytes`)
+    };
     Type type = Type::Integer;
     std::int64_t integer = 0;  // Integer
     std::uint64_t number = 0;  // Unsigned, Gauge, Counter32 (low 32 bits), Counter64
@@ -37,6 +47,8 @@ struct Value {
     static Value string(std::string s);
     static Value address(const base::IpAddress& a);  // InetAddress: 4 or 16 bytes
     static Value objectId(Oid o);
+    static Value timeTicks(std::uint64_t centiseconds);
+    static Value ipAddress(const base::IpAddress& v4);  // IpAddress (IPv4 only: RFC 2787's objects)
     bool operator==(const Value&) const = default;
 };
 

@@ -6,8 +6,11 @@ MASTER and it sends vrrpInstanceStateChange (state master, keepalived's varbinds
 the VIP every 5 ms through the failover (the master dies with its link, as a host does): what it
 lost is printed, and SNMP must not slow the
 takeover past the master-down interval by more than the machine's noise (2 s bound). Then
-keepalived (-x) takes director 2's place with the same instance, and the two walks of
-vrrpInstanceTable and vrrpAddressTable are compared object by object."""
+The RFC MIBs follow too: vrrpv3OperationsStatus and RFC 2787's vrrpOperState (a second, VRRPv2
+instance) on both, vrrpv3NewMaster (reason masterNoResponse) and vrrpTrapNewMaster after the
+KEEPALIVED-MIB trap. Then keepalived (-x) takes director 2's place with the same instances, and
+the walks of KEEPALIVED-MIB's instance and address tables, VRRP-MIB and VRRPv3-MIB are compared
+object by object."""
 import os
 import re
 import signal
@@ -21,7 +24,10 @@ from vrrp_failover_test import check, sh, wait  # noqa: E402
 from vrrp_features_test import lab_for  # noqa: E402
 
 VIP = "10.99.0.10"
+VIP2 = "10.99.0.20"
 K = ".1.3.6.1.4.1.9586.100.5"
+R2 = ".1.3.6.1.2.1.68"    # VRRP-MIB (RFC 2787)
+R3 = ".1.3.6.1.2.1.207"   # VRRPv3-MIB (RFC 6527)
 ENV = dict(os.environ, MIBS="")
 
 
@@ -31,7 +37,9 @@ def conf(lab, i, prio):
   state_dump_file = "{lab.work}/{ns}.json"; control_socket = "{lab.work}/{ns}.sock";
   snmp = {{ agentx_socket = "unix:{lab.work}/{ns}.agentx"; traps = true; }}; }};
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
-  version = 3; advert_interval = 0.1; virtual_addresses = ( "{VIP}/24" ); }} );
+  version = 3; advert_interval = 0.1; virtual_addresses = ( "{VIP}/24" ); }},
+  {{ name = "VI_2"; interface = "eth0"; virtual_router_id = 52; priority = {prio}; version = 2;
+  advert_interval = 1; virtual_addresses = ( "{VIP2}/24" ); }} );
 """
 
 
@@ -54,7 +62,7 @@ def start_snmp(lab, i):
 def get(lab, i, oid):
     out = sh(f"ip netns exec {lab.ns[i]} snmpget -v2c -c public -On -t 1 -r 0 udp:127.0.0.1:161 {oid}",
              check=False).stdout
-    m = re.search(r"= (?:INTEGER|STRING): \"?([^\"\n]*)", out)
+    m = re.search(r"= (?:INTEGER|STRING|Counter32|Gauge32): \"?([^\"\n]*)", out)
     return m.group(1) if m else None
 
 
@@ -64,9 +72,27 @@ def walk(lab, i, oid):
     return dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
 
 
-# The objects both must fill alike: vrrpInstanceTable columns, vrrpAddressTable columns.
+# The objects both must fill alike: vrrpInstanceTable columns, vrrpAddressTable columns; of the RFC
+# MIBs everything but the up times (clocks) and RFC 2787's master address on a master (keepalived
+# shows the last master it heard; directord its own, as the RFC says).
 COMPARED = [f"{K}.2.3.1.{c}.1" for c in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 30)] + \
            [f"{K}.2.6.1.{c}.1.1" for c in (2, 3, 5, 8, 10, 11)] + [f"{K}.1.2.0"]
+
+
+def rfc_compared(ifindex):
+    i3 = [f"{ifindex}.51.1", f"{ifindex}.52.1"]
+    return ([f"{R2}.1.1.0", f"{R2}.1.2.0", f"{R2}.2.1.0", f"{R2}.2.2.0", f"{R2}.2.3.0"] +
+            [f"{R2}.1.3.1.{c}.{ifindex}.52" for c in (2, 3, 4, 5, 6, 8, 9, 11, 12, 14, 15)] +
+            [f"{R2}.1.4.1.2.{ifindex}.52.{VIP2}"] +
+            [f"{R2}.2.4.1.{c}.{ifindex}.52" for c in range(1, 13)] +
+            [f"{R3}.1.2.{c}.0" for c in (1, 2, 3, 4)] +
+            [f"{R3}.1.1.1.1.{c}.{i}" for i in i3 for c in (3, 4, 5, 6, 7, 8, 9, 10, 11, 13)] +
+            [f"{R3}.1.1.2.1.2.{i3[0]}.{VIP}", f"{R3}.1.1.2.1.2.{i3[1]}.{VIP2}"] +
+            [f"{R3}.1.2.5.1.{c}.{i}" for i in i3 for c in range(1, 14)])
+
+
+def ifindex_of(lab, i):
+    return int(sh(f"ip -n {lab.ns[i]} -o link show eth0").stdout.split(":", 1)[0])
 
 
 def compare_with_keepalived(lab):
@@ -75,9 +101,12 @@ def compare_with_keepalived(lab):
     state = f"{K}.2.3.1.4.1"
     lab.kill(2, signal.SIGTERM)
     lab.procs[2].wait(timeout=20)
-    kconf = (f"global_defs {{\n  router_id {ns}\n}}\n"
+    kconf = (f"global_defs {{\n  router_id {ns}\n  enable_traps\n}}\n"
              f"vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority 100\n"
-             f"  version 3\n  advert_int 0.1\n  virtual_ipaddress {{\n    {VIP}/24 dev eth0\n  }}\n}}\n")
+             f"  version 3\n  advert_int 0.1\n  virtual_ipaddress {{\n    {VIP}/24 dev eth0\n  }}\n}}\n"
+             f"vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority 100\n"
+             f"  version 2\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP2}/24 dev eth0\n  }}\n}}\n")
+    state2 = f"{K}.2.3.1.4.2"
     sh(f"rm -f {lab.work}/{ns}.k*pid", check=False)
     kpath = f"{lab.work}/{ns}.keepalived.conf"
     with open(kpath, "w") as f:
@@ -87,18 +116,28 @@ def compare_with_keepalived(lab):
                                      f"{lab.work}/{ns}.agentx", "-f", kpath, "-p", f"{lab.work}/{ns}.kpid", "-r",
                                      f"{lab.work}/{ns}.kvpid"], stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
-    check(wait(lambda: get(lab, 2, state) == "2", 20) is not None, "keepalived answers over SNMP, master")
-    theirs = walk(lab, 2, K)
+    check(wait(lambda: get(lab, 2, state) == "2" and get(lab, 2, state2) == "2", 20) is not None,
+          "keepalived answers over SNMP, master")
+    theirs = walk(lab, 2, K) | walk(lab, 2, R2) | walk(lab, 2, R3)
     lab.kill(2, signal.SIGTERM)
     lab.procs[2].wait(timeout=20)
     check(wait(lambda: get(lab, 2, state) is None, 20) is not None, "keepalived's subagent gone")
     lab.start_raw(2, "directord", conf(lab, 2, 100))
-    check(wait(lambda: get(lab, 2, state) == "2", 20) is not None, "directord master again")
-    ours = walk(lab, 2, K)
-    same = [o for o in COMPARED if ours.get(o) == theirs.get(o)]
-    differ = [f"{o}: ours {ours.get(o)!r}, keepalived {theirs.get(o)!r}" for o in COMPARED if o not in same]
-    print(f"  compared with keepalived 2.2.7: {len(same)} of {len(COMPARED)} objects equal")
-    check(not differ, "vrrpInstanceTable and vrrpAddressTable as keepalived fills them", "; ".join(differ))
+    check(wait(lambda: get(lab, 2, state) == "2" and get(lab, 2, state2) == "2", 20) is not None,
+          "directord master again")
+    ours = walk(lab, 2, K) | walk(lab, 2, R2) | walk(lab, 2, R3)
+    compared = COMPARED + rfc_compared(ifindex_of(lab, 2))
+    for o in compared:
+        check(o in theirs, f"keepalived fills {o}", "")
+    same = [o for o in compared if ours.get(o) == theirs.get(o)]
+    differ = [f"{o}: ours {ours.get(o)!r}, keepalived {theirs.get(o)!r}" for o in compared if o not in same]
+    print(f"  compared with keepalived 2.2.7: {len(same)} of {len(compared)} objects equal "
+          f"(KEEPALIVED-MIB {len(COMPARED)}, VRRP-MIB and VRRPv3-MIB {len(compared) - len(COMPARED)})")
+    extra = sorted(set(ours) - set(theirs), key=lambda o: [int(x) for x in o.strip(".").split(".")])
+    missing = sorted(set(theirs) - set(ours), key=lambda o: [int(x) for x in o.strip(".").split(".")])
+    print(f"  objects keepalived serves and directord does not: {len(missing)} {missing}; "
+          f"the reverse: {len(extra)} {extra[:12]}")
+    check(not differ, "the instance, address and RFC VRRP tables as keepalived fills them", "; ".join(differ))
 
 
 def traps(lab, i):
@@ -120,6 +159,12 @@ def run(directord):
             check(get(lab, 1, f"{K}.2.3.1.9.1") == "1" and get(lab, 2, f"{K}.2.3.1.9.1") == "2",
                   "vrrpInstanceVipsStatus: all set on the master only")
             check(get(lab, 2, f"{K}.1.2.0") == lab.ns[2], "routerId")
+            ix1, ix2 = ifindex_of(lab, 1), ifindex_of(lab, 2)
+            check(get(lab, 1, f"{R3}.1.1.1.1.6.{ix1}.51.1") == "3" and get(lab, 2, f"{R3}.1.1.1.1.6.{ix2}.51.1") == "2",
+                  "vrrpv3OperationsStatus: master on director 1, backup on director 2")
+            check(wait(lambda: get(lab, 1, f"{R2}.1.3.1.3.{ix1}.52") == "3" and
+                       get(lab, 2, f"{R2}.1.3.1.3.{ix2}.52") == "2", 20) is not None,
+                  "vrrpOperState (RFC 2787, the v2 instance): master on director 1, backup on director 2")
             master_trap = f"{K}.2.10.0.2"
             check(wait(lambda: master_trap in traps(lab, 1) and f'{K}.2.3.1.4 = INTEGER: 2' in traps(lab, 1), 10)
                   is not None, "director 1 sent vrrpInstanceStateChange (master)", traps(lab, 1))
@@ -144,9 +189,24 @@ def run(directord):
                                  rf"{K}\.2\.3\.1\.5 = INTEGER: 1\t{K}\.1\.2\.0 = STRING: \"{lab.ns[2]}\"",
                                  traps(lab, 2)), 10) is not None,
                   "director 2 sent vrrpInstanceStateChange with keepalived's varbinds", traps(lab, 2))
+            # RFC 6527's and RFC 2787's new-master notifications, after KEEPALIVED-MIB's, as keepalived
+            # sends them: the v3 one with masterNoResponse (3: the master fell silent)
+            v3_new = (rf"{R3}\.0\.1\t{R3}\.1\.1\.1\.1\.3\.{ix2}\.51\.1 = Hex-STRING: [0-9A-F ]+\t"
+                      rf"{R3}\.1\.2\.5\.1\.2\.{ix2}\.51\.1 = INTEGER: 3")
+            v2_new = rf"{R2}\.0\.1\t{R2}\.1\.3\.1\.7\.{ix2}\.52 = IpAddress: [0-9.]+"
+            check(wait(lambda: re.search(v3_new, traps(lab, 2)) and re.search(v2_new, traps(lab, 2)), 15) is not None,
+                  "director 2 sent vrrpv3NewMaster (reason masterNoResponse) and vrrpTrapNewMaster", traps(lab, 2))
+            t2 = traps(lab, 2)
+            first_state = t2.find(f"{K}.2.3.1.2 = STRING: \"VI_1\"\t{K}.2.3.1.4 = INTEGER: 2")
+            check(0 <= first_state < t2.find(f"{R3}.0.1"), "vrrpInstanceStateChange before vrrpv3NewMaster")
+            check(wait(lambda: get(lab, 2, f"{R3}.1.2.5.1.1.{ix2}.51.1") == "1" and
+                       get(lab, 2, f"{R3}.1.2.5.1.2.{ix2}.51.1") == "3", 5) is not None,
+                  "vrrpv3StatisticsMasterTransitions 1 and NewMasterReason masterNoResponse on director 2")
             if took is not None:
                 print(f"  vrrpInstanceState on director 2 read master {took:.2f} s after the kill "
                       f"(the snapshot follows a transition within 1 s)")
+                check(took < 3, "the snapshot follows the takeover within a second (3 s bound: 0.3 s master "
+                      "down interval, 1 s, the machine's noise)", f"{took:.2f} s")
             compare_with_keepalived(lab)
         finally:
             for p in snmp:

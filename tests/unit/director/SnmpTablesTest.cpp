@@ -176,3 +176,101 @@ TEST_CASE("KEEPALIVED-MIB traps: keepalived's varbinds, in its order, with colum
     CHECK(snmp::oidText(g.trapOid) == k + "2.10.0.1");
     CHECK(g.vars[1].second.integer == 3);
 }
+
+TEST_CASE("VRRP-MIB and VRRPv3-MIB: indexes, values and counters from the vrrp worker") {
+    Lab l = lab();
+    l.roles["VI_1"] = vrrp::State::Master;
+    l.roles["VI_2"] = vrrp::State::Backup;
+    auto& s1 = l.vrrp["VI_1"];
+    s1.ifindex = 4;
+    s1.primary = base::IpAddress::parse("10.0.0.2");
+    s1.source = s1.primary;
+    s1.mac = {0x02, 0, 0, 0, 0, 0x04};
+    s1.masterTransitions = 2;
+    s1.masterReason = 2;
+    s1.advertsReceived = 7;
+    s1.priorityZeroReceived = 1;
+    s1.protocolErrorReason = 1;
+    s1.drops[static_cast<size_t>(vrrp::Drop::BadTtl)] = 3;
+    s1.drops[static_cast<size_t>(vrrp::Drop::BadChecksum)] = 5;
+    s1.upSinceMs = 10'000;
+    auto& s2 = l.vrrp["VI_2"];
+    s2.ifindex = 5;
+    s2.primary = base::IpAddress::parse("10.0.1.2");
+    s2.masterSeen = base::IpAddress::parse("10.0.1.3");
+    s2.drops[static_cast<size_t>(vrrp::Drop::AuthMismatch)] = 2;
+    s2.drops[static_cast<size_t>(vrrp::Drop::BadChecksum)] = 1;
+    s2.drops[static_cast<size_t>(vrrp::Drop::TooShort)] = 1;
+    s2.drops[static_cast<size_t>(vrrp::Drop::BadLength)] = 1;
+    s2.upSinceMs = 12'000;
+    auto view = l.view();
+    view.nowMs = 15'000;
+    view.agentStartMs = 11'000;
+    snmp::MibTree t;
+    director::mib::addVrrpMib(t, view);
+    director::mib::addVrrpv3Mib(t, view);
+    auto get = [&](const Oid& o) -> const snmp::Value& {
+        INFO(snmp::oidText(o));
+        const auto* v = t.get(o);
+        REQUIRE(v);
+        return *v;
+    };
+    const Oid v2{1, 3, 6, 1, 2, 1, 68}, v3{1, 3, 6, 1, 2, 1, 207};
+    // RFC 2787: only VI_2 (VRRPv2 over IPv4), index ifIndex.VRID
+    CHECK(get(v2 + Oid{1, 1, 0}).integer == 2);
+    CHECK(get(v2 + Oid{1, 2, 0}).integer == 1);
+    CHECK(t.get(v2 + Oid{1, 3, 1, 3, 4, 51}) == nullptr);
+    CHECK(get(v2 + Oid{1, 3, 1, 3, 5, 52}).integer == 2);  // backup
+    CHECK(get(v2 + Oid{1, 3, 1, 6, 5, 52}).integer == 1);
+    CHECK(get(v2 + Oid{1, 3, 1, 7, 5, 52}).type == snmp::Value::Type::IpAddress);
+    CHECK(get(v2 + Oid{1, 3, 1, 7, 5, 52}).bytes == std::string("\x0a\x00\x01\x03", 4));  // the master heard
+    CHECK(get(v2 + Oid{1, 3, 1, 8, 5, 52}).bytes == std::string("\x0a\x00\x01\x02", 4));
+    CHECK(get(v2 + Oid{1, 3, 1, 9, 5, 52}).integer == 2);  // simple password
+    CHECK(get(v2 + Oid{1, 3, 1, 11, 5, 52}).integer == 1);
+    CHECK(get(v2 + Oid{1, 3, 1, 12, 5, 52}).integer == 2);  // nopreempt
+    CHECK(get(v2 + Oid{1, 3, 1, 13, 5, 52}).number == 100);  // up 1 s after the agent started
+    CHECK(get(v2 + Oid{1, 4, 1, 2, 5, 52, 10, 0, 1, 10}).integer == 1);
+    CHECK(get(v2 + Oid{2, 1, 0}).number == 1);  // VI_1's checksum errors are not VRRP-MIB's
+    CHECK(get(v2 + Oid{2, 4, 1, 4, 5, 52}).number == 2);
+    CHECK(get(v2 + Oid{2, 4, 1, 12, 5, 52}).number == 2);
+    // RFC 6527: both, index ifIndex.VRID.addressType
+    const Oid i1{4, 51, 1}, i2{5, 52, 1};
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 3} + i1).bytes == std::string("\x0a\x00\x00\x02", 4));  // master: ours
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 3} + i2).bytes == std::string("\x0a\x00\x01\x03", 4));
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 5} + i1).bytes == std::string("\x02\x00\x00\x00\x00\x04", 6));
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 6} + i1).integer == 3);
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 7} + i1).number == 150);
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 9} + i1).integer == 50);  // centiseconds
+    CHECK(get(v3 + Oid{1, 1, 1, 1, 12} + i1).number == 500);  // up for 5 s
+    CHECK(get(v3 + Oid{1, 1, 2, 1, 2} + i1 + Oid{10, 0, 0, 10}).integer == 1);
+    CHECK(get(v3 + Oid{1, 2, 1, 0}).number == 6);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 1} + i1).number == 2);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 2} + i1).integer == 2);  // preempted
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 3} + i1).number == 7);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 5} + i1).number == 3);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 6} + i1).integer == 1);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 7} + i1).number == 1);
+    CHECK(get(v3 + Oid{1, 2, 5, 1, 13} + i1).number == 500);  // ms
+    // FAULT is initialize, with no up time
+    l.roles["VI_1"] = vrrp::State::Fault;
+    snmp::MibTree f;
+    director::mib::addVrrpv3Mib(f, view);
+    CHECK(f.get(v3 + Oid{1, 1, 1, 1, 6} + i1)->integer == 1);
+    CHECK(f.get(v3 + Oid{1, 1, 1, 1, 12} + i1)->number == 0);
+
+    // new-master notifications: the sender's address, and (v3) the reason
+    const auto n2 = director::mib::vrrpNewMaster(view, l.cfg.vrrpInstances[1]);
+    REQUIRE(n2);
+    CHECK(n2->trapOid == v2 + Oid{0, 1});
+    REQUIRE(n2->vars.size() == 1);
+    CHECK(n2->vars[0].first == v2 + Oid{1, 3, 1, 7, 5, 52});
+    CHECK_FALSE(director::mib::vrrpNewMaster(view, l.cfg.vrrpInstances[0]));  // v3: not RFC 2787's
+    const auto n3 = director::mib::vrrpv3NewMaster(view, l.cfg.vrrpInstances[0]);
+    REQUIRE(n3);
+    CHECK(n3->trapOid == v3 + Oid{0, 1});
+    REQUIRE(n3->vars.size() == 2);
+    CHECK(n3->vars[0].first == v3 + Oid{1, 1, 1, 1, 3} + i1);
+    CHECK(n3->vars[0].second.bytes == std::string("\x0a\x00\x00\x02", 4));
+    CHECK(n3->vars[1].first == v3 + Oid{1, 2, 5, 1, 2} + i1);
+    CHECK(n3->vars[1].second.integer == 2);
+}
