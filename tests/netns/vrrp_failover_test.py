@@ -93,7 +93,7 @@ class Lab:
     def mac(self, i):
         return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]
 
-    def start(self, i, kind, prio, version, interval, fifo="", track=""):
+    def start(self, i, kind, prio, version, interval, fifo="", track="", global_extra=""):
         ns = self.ns[i]
         log = open(os.path.join(self.work, f"{ns}.log"), "a")
         conf = os.path.join(self.work, f"{ns}.conf")
@@ -104,7 +104,8 @@ class Lab:
                            f'weight = 0; fall = 2; rise = 2; }} );') if track else ""
                 tracked = 'track_scripts = ( { script = "chk"; } );' if track else ""
                 f.write(f"""global = {{ data_plane = "memory"; pid_file = "{self.work}/{ns}.pid"; notify_fifo = "{fifo}";
-  script_user = "root"; state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock"; }};
+  script_user = "root"; state_dump_file = "{self.work}/{ns}.json"; control_socket = "{self.work}/{ns}.sock";
+  {global_extra} }};
 {scripts}
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
   version = {version}; advert_interval = {interval}; {auth} {tracked}
