@@ -1,5 +1,7 @@
 #include "director/SnmpTables.h"
 
+#include <net/if.h>
+
 #include <algorithm>
 
 namespace director::mib {
@@ -19,6 +21,9 @@ const Oid kVrrpTraps = kRoot + Oid{2, 10, 0};
 const Oid kVsEntry = kRoot + Oid{3, 3, 1};
 const Oid kRsEntry = kRoot + Oid{3, 4, 1};
 const Oid kCheckTraps = kRoot + Oid{3, 5, 0};
+
+const base::IpAddress kVrrpGroup4 = base::IpAddress::v4(0xe0000012);  // 224.0.0.18
+const base::IpAddress kVrrpGroup6 = *base::IpAddress::parse("ff02::12");
 
 Value truth(bool b) { return Value::integer32(b ? 1 : 2); }
 std::uint32_t idx(size_t i) { return static_cast<std::uint32_t>(i + 1); }
@@ -154,7 +159,19 @@ void addVrrp(snmp::MibTree& t, const View& v) {
         col(16, truth(syncd));
         if (syncd) col(17, Value::string(cfg.global.syncDaemon.interface));
         if (const auto g = groupOf(cfg, inst.name); !g.empty()) col(18, Value::string(g));
+        col(19, Value::gauge32(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(inst.garp.masterDelay).count())));
+        col(20, truth(false));  // directord sends no mail
+        col(21, truth(inst.notify != conf::NotifyConfig{}));
+        col(27, inst.version == 3 ? truth(true) : Value::integer32(0));  // as keepalived: accept, v3 only
+        col(28, truth(false));                                          // promote_secondaries is left alone
+        col(29, truth(false));                                          // links from rtnetlink, no polling
         col(30, Value::integer32(inst.version));
+        col(33, truth(false));  // no DELETED notification when a reload removes the instance
+        if (inst.unicastPeers.empty()) {
+            col(34, addrType(inst.family));
+            col(35, Value::address(inst.family == base::Family::V4 ? kVrrpGroup4 : kVrrpGroup6));
+        }
         size_t a = 0;
         for (const auto* list : {&inst.virtualAddresses, &inst.excludedAddresses}) {
             const bool advertised = list == &inst.virtualAddresses;
@@ -163,9 +180,13 @@ void addVrrp(snmp::MibTree& t, const View& v) {
                 auto acol = [&](std::uint32_t c, Value val) { t.set(kAddressEntry + Oid{c, n, an}, std::move(val)); };
                 acol(2, addrType(va.prefix.address.family()));
                 acol(3, Value::address(va.prefix.address));
+                if (va.prefix.address.family() == base::Family::V4)
+                    acol(4, Value::address(base::IpAddress::v4(0)));  // no broadcast address is set
                 acol(5, Value::unsigned32(static_cast<std::uint64_t>(va.prefix.prefix)));
                 acol(6, Value::integer32(scopeCode(va.scope)));
-                acol(8, Value::string(va.dev.empty() ? inst.interface : va.dev));
+                const std::string dev = va.dev.empty() ? inst.interface : va.dev;
+                if (const unsigned ix = ::if_nametoindex(dev.c_str())) acol(7, Value::integer32(ix));
+                acol(8, Value::string(dev));
                 acol(10, truth(state == vrrp::State::Master));
                 acol(11, truth(advertised));
             }
