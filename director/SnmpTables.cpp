@@ -65,6 +65,24 @@ std::string netmask4(int prefix) {
     return s;
 }
 
+std::uint64_t seconds(conf::Duration d) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+std::uint64_t micros(conf::Duration d) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+// keepalived's 64-bit rates as two Gauge32 halves (low, high), in its column order from `first`:
+// cps, in pps, out pps, in bps, out bps.
+template <class Col>
+void splitRates(Col& col, std::uint32_t first, const kmod::StatsRates& r) {
+    std::uint32_t c = first;
+    for (std::uint64_t v : {r.cps, r.inpps, r.outpps, r.inbps, r.outbps}) {
+        col(c++, Value::gauge32(v & 0xffffffffu));
+        col(c++, Value::gauge32(v >> 32));
+    }
+}
+
 const protocol::InstanceStatus* statusOf(const View& v, const std::string& name) {
     auto it = v.vrrp.find(name);
     return it == v.vrrp.end() ? nullptr : &it->second;
@@ -220,7 +238,11 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
         if (!rs->notifyDown.empty()) col(12, Value::string(rs->notifyDown.str()));
         col(13, Value::unsigned32(rsUp(v.health, vs, *rs) ? 0 : 1));
     }
-    if (const auto* ds = destStatus(v, key, dk)) {
+    // a real server not in the table (down, not inhibited) counts nothing now: zeros, as keepalived
+    static const kmod::DestStatus kNone{};
+    const kmod::DestStatus* ds = destStatus(v, key, dk);
+    if (!ds && v.status) ds = &kNone;
+    if (ds) {
         col(14, Value::gauge32(ds->stats.conns));
         col(15, Value::gauge32(ds->activeConns));
         col(16, Value::gauge32(ds->inactConns));
@@ -237,9 +259,23 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
         col(27, Value::counter64(ds->stats.conns));
         col(28, Value::counter64(ds->stats.inpkts));
         col(29, Value::counter64(ds->stats.outpkts));
+        splitRates(col, 30, ds->rates);
     }
     const auto fwd = rs ? rs->forwarding.value_or(vs.forwarding) : sorry->forwarding.value_or(vs.forwarding);
     if (forwardingCode(fwd)) col(40, Value::integer32(forwardingCode(fwd)));
+    if (!rs) return;
+    // keepalived's real server level: its own retry, delay before retry and warmup (0: none set
+    // there; directord sets them per check), the service's delay loop and connect timeout
+    col(42, truth(vs.alpha));
+    col(43, Value::unsigned32(0));
+    col(44, Value::unsigned32(0));
+    col(45, Value::unsigned32(0));
+    col(46, Value::unsigned32(seconds(vs.delayLoop)));
+    col(47, truth(false));  // directord sends no mail
+    col(48, Value::unsigned32(0));
+    col(49, Value::unsigned32(0));
+    col(50, Value::unsigned32(micros(vs.delayLoop)));
+    col(51, Value::unsigned32(micros(vs.connectTimeout)));
 }
 
 void addCheck(snmp::MibTree& t, const View& v) {
@@ -294,6 +330,7 @@ void addCheck(snmp::MibTree& t, const View& v) {
                 col(38, Value::counter64(st.stats.conns));
                 col(39, Value::counter64(st.stats.inpkts));
                 col(40, Value::counter64(st.stats.outpkts));
+                splitRates(col, 41, st.rates);
             }
         col(37, truth(vs.onePacket));
         col(56, Value::integer32(vs.inhibitOnFailure ? 2 : 1));
@@ -302,6 +339,19 @@ void addCheck(snmp::MibTree& t, const View& v) {
                     std::chrono::duration_cast<std::chrono::seconds>(vs.delayBeforeRetry).count())));
         col(59, Value::unsigned32(static_cast<std::uint64_t>(
                     std::chrono::duration_cast<std::chrono::seconds>(vs.warmup).count())));
+        const bool sh = vs.scheduler == "sh", mh = vs.scheduler == "mh";
+        col(52, truth(false));  // IP_VS_SVC_F_HASHED: the kernel's own, never configured
+        col(53, truth(sh && vs.schedFallback));
+        col(54, truth(sh && vs.schedPort));
+        col(55, truth(false));  // flag-3: no scheduler of ours uses it
+        col(60, Value::integer32(1));  // keepalived's virtual server weight (virtual server groups)
+        col(61, truth(false));         // directord sends no mail
+        col(62, truth(mh && vs.schedFallback));
+        col(63, truth(mh && vs.schedPort));
+        col(64, Value::unsigned32(micros(vs.delayLoop)));
+        col(65, Value::unsigned32(micros(vs.delayBeforeRetry)));
+        col(66, Value::unsigned32(micros(vs.warmup)));
+        col(67, Value::unsigned32(micros(vs.connectTimeout)));
         std::uint32_t rn = 0;
         if (vs.sorryServer) addRealServer(t, v, vs, n, ++rn, nullptr, &*vs.sorryServer);
         for (const auto& rs : vs.realServers) addRealServer(t, v, vs, n, ++rn, &rs, nullptr);

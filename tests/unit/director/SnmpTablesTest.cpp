@@ -274,3 +274,25 @@ TEST_CASE("VRRP-MIB and VRRPv3-MIB: indexes, values and counters from the vrrp w
     CHECK(n3->vars[1].first == v3 + Oid{1, 2, 5, 1, 2} + i1);
     CHECK(n3->vars[1].second.integer == 2);
 }
+
+TEST_CASE("KEEPALIVED-MIB: 64-bit rates as two halves, microsecond timers, counters of a server out of the table") {
+    Lab l = lab();
+    kmod::TableStatus status;
+    const auto key = director::serviceKey(l.cfg.virtualServers[0]);
+    auto& svc = status[key];
+    svc.rates.cps = (std::uint64_t{3} << 32) | 7;
+    const auto& rs = l.cfg.virtualServers[0].realServers[0];
+    svc.dests[kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}].rates.inbps = 9;
+    auto view = l.view();
+    view.status = &status;
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, view);
+    CHECK(at(t, {3, 3, 1, 41, 1}).number == 7);  // virtualServerRateCpsLow
+    CHECK(at(t, {3, 3, 1, 42, 1}).number == 3);  // ...High
+    CHECK(at(t, {3, 3, 1, 64, 1}).number == 60'000'000);  // delay_loop, us
+    CHECK(at(t, {3, 3, 1, 67, 1}).number == 5'000'000);   // connect_timeout, us
+    CHECK(at(t, {3, 4, 1, 36, 1, 2}).number == 9);        // the first real server's in bps, low half
+    // the second real server is not in the plane's status: its counters read 0, still present
+    CHECK(at(t, {3, 4, 1, 14, 1, 3}).number == 0);
+    CHECK(at(t, {3, 4, 1, 51, 1, 3}).number == 5'000'000);
+}
