@@ -139,6 +139,40 @@ void addGlobal(snmp::MibTree& t, const View& v) {
     t.set(kGlobal + Oid{1, 0}, Value::string(std::string("directord ") + DIRECTORD_VERSION));
     t.set(kGlobal + Oid{2, 0}, Value::string(v.routerId));
     t.set(kGlobal + Oid{4, 0}, Value::integer32(v.cfg.global.snmp.traps ? 1 : 2));
+    // no mail group: directord sends no mail
+    t.set(kGlobal + Oid{5, 0}, Value::integer32(1));  // linkBeat: netlink (rtnetlink events)
+    t.set(kGlobal + Oid{6, 0}, Value::integer32(2));  // lvsFlush: never at start (the table is adopted)
+    t.set(kGlobal + Oid{7, 0}, truth(true));           // ipvs64BitStats
+    t.set(kGlobal + Oid{8, 0}, Value::string(""));     // netNamespace: the one it was started in
+    t.set(kGlobal + Oid{9, 0}, truth(false));          // dbus
+    t.set(kGlobal + Oid{10, 0}, truth(false));         // dynamicInterfaces
+    const auto stop = v.cfg.global.flushOnStop;
+    t.set(kGlobal + Oid{11, 0}, Value::integer32(stop == conf::FlushOnStop::All    ? 1
+                                                 : stop == conf::FlushOnStop::None ? 2
+                                                                                   : 3));  // flushVS: its own
+}
+
+// lvsSyncDaemon and lvsTimeouts (KEEPALIVED-MIB's check.6 and check.7), as keepalived: the
+// daemon's details only when it is configured, a timeout only when set.
+void addLvsGlobals(snmp::MibTree& t, const View& v) {
+    const auto& d = v.cfg.global.syncDaemon;
+    const Oid sync = kRoot + Oid{3, 6};
+    t.set(sync + Oid{1, 0}, truth(d.enabled));
+    if (d.enabled) {
+        t.set(sync + Oid{2, 0}, Value::string(d.interface));
+        if (!d.vrrpInstance.empty()) t.set(sync + Oid{3, 0}, Value::string(d.vrrpInstance));
+        t.set(sync + Oid{4, 0}, Value::integer32(d.syncId));
+        t.set(sync + Oid{5, 0}, Value::integer32(d.maxlen));
+        t.set(sync + Oid{6, 0}, Value::integer32(d.port));
+        t.set(sync + Oid{7, 0}, Value::integer32(d.ttl));
+        t.set(sync + Oid{8, 0}, addrType(d.group.family()));
+        t.set(sync + Oid{9, 0}, Value::address(d.group));
+    }
+    const auto& to = v.cfg.global.ipvsTimeouts;
+    const Oid timeouts = kRoot + Oid{3, 7};
+    if (to.tcp) t.set(timeouts + Oid{1, 0}, Value::integer32(to.tcp));
+    if (to.tcpFin) t.set(timeouts + Oid{2, 0}, Value::integer32(to.tcpFin));
+    if (to.udp) t.set(timeouts + Oid{3, 0}, Value::integer32(to.udp));
 }
 
 void addVrrp(snmp::MibTree& t, const View& v) {
@@ -602,6 +636,7 @@ void addKeepalived(snmp::MibTree& tree, const View& v) {
     addGlobal(tree, v);
     addVrrp(tree, v);
     addCheck(tree, v);
+    addLvsGlobals(tree, v);
 }
 
 snmp::Trap instanceStateChange(const View& v, const conf::VrrpInstance& inst, vrrp::State state) {

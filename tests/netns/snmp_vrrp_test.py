@@ -78,7 +78,7 @@ def walk(lab, i, oid):
 COMPARED = [f"{K}.2.3.1.{c}.{i}" for i in (1, 2)
             for c in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27, 28, 29, 30, 33, 34, 35)] + \
            [f"{K}.2.6.1.{c}.{i}.1" for i in (1, 2) for c in (2, 3, 4, 5, 7, 8, 10, 11) if (c, i) != (11, 2)] + \
-           [f"{K}.1.2.0"]
+           [f"{K}.1.{c}.0" for c in (2, 5, 6, 7, 8, 9, 10)]
 # Not compared: vrrpAddressAdvertising of the second instance's VIP. keepalived's table walk sets
 # "advertised" for the first instance's VIPs only (it is not reset for the next instance), so it
 # says 2 where the address is in every advert; directord says 1.

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Inside the IPVS VM: KEEPALIVED-MIB's checker side (virtualServerTable, realServerTable) of
-keepalived 2.2.7 and of directord on the kernel plane, with the same virtual servers, the same
+"""Inside the IPVS VM: KEEPALIVED-MIB's checker side (virtualServerTable, realServerTable,
+lvsSyncDaemon, lvsTimeouts, the global daemon options) of keepalived 2.2.7 and of directord on the
+kernel plane, with the same virtual servers, the same
 real servers (one answering its TCP check, one refusing it) and the same checks, walked through
 snmpd (AgentX master) and compared object by object. Then the lab state changes under directord
 (the dead real server comes up) and the walk follows: realServerStatus, virtualServerRealServersUp,
@@ -60,6 +61,7 @@ def listener(port):
 KEEPALIVED_CONF = f"""global_defs {{
   router_id lab
   enable_traps
+  lvs_timeouts tcp 900 tcpfin 120 udp 300
 }}
 virtual_server {VIP} 80 {{
   delay_loop 1
@@ -96,6 +98,7 @@ virtual_server fwmark 7 {{
 
 CHECK = '{ type = "tcp"; connect_timeout = 1; }'
 DIRECTORD_CONF = f"""global = {{ router_id = "lab"; data_plane = "kernel"; pid_file = "{WORK}/d.pid";
+  ipvs_timeouts = {{ tcp = 900; tcpfin = 120; udp = 300; }};
   control_socket = "{WORK}/d.sock"; state_dump_file = "{WORK}/d.json";
   snmp = {{ agentx_socket = "unix:{WORK}/agentx"; traps = true; }}; }};
 virtual_servers = (
@@ -128,6 +131,10 @@ def excused(oid):
 
 
 def compared(oid):
+    if re.match(rf"{re.escape(K)}\.(3\.[67]\.\d+\.0|1\.([2-9]|10)\.0)$", oid):
+        return True  # lvsSyncDaemon, lvsTimeouts; router id, traps and the daemon options (not the
+        # version, nor lvsFlushOnStop, whose defaults differ: keepalived leaves the table, directord
+        # removes what it created)
     m = re.match(rf"{re.escape(K)}\.(3\.[34]\.1)\.(\d+)\.", oid)
     return bool(m) and (m.group(1), int(m.group(2))) not in SKIPPED_COLUMNS and not excused(oid)
 
@@ -160,7 +167,7 @@ def main():
                                    f"{WORK}/keepalived.conf", "-p", f"{WORK}/k.pid", "-c", f"{WORK}/kc.pid"],
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         check(wait(lambda: both(walk(f"{K}.3.4.1.6")), 30) is not None, "keepalived: one real server up, one down")
-        theirs = walk(f"{K}.3")
+        theirs = walk(f"{K}.3") | walk(f"{K}.1")
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=30)
         sh("ipvsadm -C")
@@ -171,13 +178,13 @@ def main():
         daemon = subprocess.Popen([args.directord, "-f", f"{WORK}/d.conf"], stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         check(wait(lambda: both(walk(f"{K}.3.4.1.6")), 30) is not None, "directord: one real server up, one down")
-        ours = walk(f"{K}.3")
+        ours = walk(f"{K}.3") | walk(f"{K}.1")
         both_fill = sorted(o for o in theirs if compared(o) and o in ours)
         differ = [f"{o}: ours {ours[o]!r}, keepalived {theirs[o]!r}" for o in both_fill if ours[o] != theirs[o]]
-        table = lambda o: re.match(rf"{re.escape(K)}\.3\.[34]\.1\.", o) and not excused(o)
+        table = lambda o: re.match(rf"{re.escape(K)}\.3\.([34]\.1\.|[67]\.)", o) and not excused(o)
         only_theirs = sorted(o for o in theirs if table(o) and o not in ours)
         only_ours = sorted(o for o in ours if table(o) and o not in theirs)
-        print(f"  virtualServerTable and realServerTable against keepalived 2.2.7: "
+        print(f"  KEEPALIVED-MIB's checker side (tables, sync daemon, timeouts, globals) against keepalived 2.2.7: "
               f"{len(both_fill) - len(differ)} of {len(both_fill)} objects equal; keepalived only: {only_theirs}; "
               f"directord only: {only_ours}")
         for why in sorted({excused(o) for o in theirs if excused(o)}):

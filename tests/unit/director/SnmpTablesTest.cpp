@@ -296,3 +296,26 @@ TEST_CASE("KEEPALIVED-MIB: 64-bit rates as two halves, microsecond timers, count
     CHECK(at(t, {3, 4, 1, 14, 1, 3}).number == 0);
     CHECK(at(t, {3, 4, 1, 51, 1, 3}).number == 5'000'000);
 }
+
+TEST_CASE("KEEPALIVED-MIB: daemon options, lvsSyncDaemon and lvsTimeouts") {
+    auto r = conf::loadString(R"(
+global = { flush_on_stop = "all"; ipvs_timeouts = { tcp = 900; udp = 300; };
+  sync_daemon = { interface = "eth1"; vrrp_instance = "VI_1"; sync_id = 7; }; };
+vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; virtual_addresses = ( "10.0.0.10" ); } );)",
+                              "t.conf");
+    REQUIRE(r.ok());
+    Lab l = lab();
+    l.cfg = *r.config;
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {1, 5, 0}).integer == 1);   // linkBeat: netlink
+    CHECK(at(t, {1, 11, 0}).integer == 1);  // flush_on_stop all: enabled
+    CHECK(at(t, {3, 6, 1, 0}).integer == 1);
+    CHECK(at(t, {3, 6, 2, 0}).bytes == "eth1");
+    CHECK(at(t, {3, 6, 3, 0}).bytes == "VI_1");
+    CHECK(at(t, {3, 6, 4, 0}).integer == 7);
+    CHECK(at(t, {3, 6, 9, 0}).bytes == std::string("\xe0\x00\x00\x51", 4));  // 224.0.0.81
+    CHECK(at(t, {3, 7, 1, 0}).integer == 900);
+    CHECK(t.get(K + Oid{3, 7, 2, 0}) == nullptr);  // not set: absent, as keepalived
+    CHECK(at(t, {3, 7, 3, 0}).integer == 300);
+}
