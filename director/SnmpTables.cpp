@@ -16,6 +16,8 @@ const Oid kGlobal = kRoot + Oid{1};
 const Oid kSyncGroupEntry = kRoot + Oid{2, 1, 1};
 const Oid kSyncMemberEntry = kRoot + Oid{2, 2, 1};
 const Oid kInstanceEntry = kRoot + Oid{2, 3, 1};
+const Oid kTrackedIfEntry = kRoot + Oid{2, 4, 1};
+const Oid kTrackedScriptEntry = kRoot + Oid{2, 5, 1};
 const Oid kAddressEntry = kRoot + Oid{2, 6, 1};
 const Oid kVrrpTraps = kRoot + Oid{2, 10, 0};
 const Oid kVsEntry = kRoot + Oid{3, 3, 1};
@@ -219,6 +221,22 @@ void addVrrp(snmp::MibTree& t, const View& v) {
         col(28, truth(false));                                          // promote_secondaries is left alone
         col(29, truth(false));                                          // links from rtnetlink, no polling
         col(30, Value::integer32(inst.version));
+        // vrrpTrackedInterfaceTable and vrrpTrackedScriptTable (instance, position from 1)
+        for (size_t k = 0; k < inst.trackInterfaces.size(); ++k) {
+            const auto& ti = inst.trackInterfaces[k];
+            t.set(kTrackedIfEntry + Oid{1, n, idx(k)}, Value::string(ti.interface));
+            t.set(kTrackedIfEntry + Oid{2, n, idx(k)}, Value::integer32(ti.weight));
+            t.set(kTrackedIfEntry + Oid{3, n, idx(k)}, truth(false));  // no reverse weights
+        }
+        for (size_t k = 0; k < inst.trackScripts.size(); ++k) {
+            const auto& ts = inst.trackScripts[k];
+            int weight = ts.weight.value_or(0);
+            for (const auto& sc : cfg.vrrpScripts)
+                if (sc.name == ts.script) weight = ts.weight.value_or(sc.weight);
+            t.set(kTrackedScriptEntry + Oid{2, n, idx(k)}, Value::string(ts.script));
+            t.set(kTrackedScriptEntry + Oid{3, n, idx(k)}, Value::integer32(weight));
+            t.set(kTrackedScriptEntry + Oid{4, n, idx(k)}, truth(false));
+        }
         col(33, truth(false));  // no DELETED notification when a reload removes the instance
         if (inst.unicastPeers.empty()) {
             col(34, addrType(inst.family));

@@ -16,6 +16,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
+from vrrp_failover_test import wait  # noqa: E402
+
 K = ".1.3.6.1.4.1.9586.100.5"
 WORK = tempfile.mkdtemp(prefix="snmp-vm-")
 ENV = dict(os.environ, MIBS="", SNMP_PERSISTENT_DIR=f"{WORK}/persist")
@@ -35,15 +38,6 @@ def sh(cmd, check_rc=True):
     if check_rc and r.returncode != 0:
         raise RuntimeError(f"{cmd}: {r.stderr.strip()}")
     return r
-
-
-def wait(pred, timeout, step=0.05):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if pred():
-            return time.monotonic() - start
-        time.sleep(step)
-    return None
 
 
 def walk(oid):

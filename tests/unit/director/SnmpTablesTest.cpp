@@ -319,3 +319,24 @@ vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; 
     CHECK(t.get(K + Oid{3, 7, 2, 0}) == nullptr);  // not set: absent, as keepalived
     CHECK(at(t, {3, 7, 3, 0}).integer == 300);
 }
+
+TEST_CASE("KEEPALIVED-MIB: tracked interfaces and scripts, with the weight in force") {
+    auto r = conf::loadString(R"(
+vrrp_scripts = ( { name = "chk"; script = "/bin/true"; weight = 20; }, { name = "chk2"; script = "/bin/true"; } );
+vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; virtual_addresses = ( "10.0.0.10" );
+  track_interfaces = ( { interface = "eth1"; weight = -30; }, { interface = "eth2"; } );
+  track_scripts = ( { script = "chk"; }, { script = "chk2"; weight = -5; } ); } );)",
+                              "t.conf");
+    REQUIRE(r.ok());
+    Lab l = lab();
+    l.cfg = *r.config;
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {2, 4, 1, 1, 1, 1}).bytes == "eth1");
+    CHECK(at(t, {2, 4, 1, 2, 1, 1}).integer == -30);
+    CHECK(at(t, {2, 4, 1, 2, 1, 2}).integer == 0);
+    CHECK(at(t, {2, 5, 1, 2, 1, 1}).bytes == "chk");
+    CHECK(at(t, {2, 5, 1, 3, 1, 1}).integer == 20);  // the script's own
+    CHECK(at(t, {2, 5, 1, 3, 1, 2}).integer == -5);  // the instance's override
+    CHECK(at(t, {2, 5, 1, 4, 1, 2}).integer == 2);
+}
