@@ -18,6 +18,7 @@ struct RsHealth {
     bool up = true;
     std::optional<int> weight;  // dynamic weight from a check
     std::string reason;         // why it is down
+    int failedChecks = 0;       // how many of its checks fail (or cannot run)
     bool operator==(const RsHealth&) const = default;
 };
 

@@ -113,11 +113,13 @@ RsHealth HealthMonitor::evaluate(const Server& s) const {
         const Session& sess = sessions_.at(key);
         if (!sess.check) {
             h.up = false;
-            h.reason = sess.type + " check cannot run: " + sess.target;
-            return h;
+            ++h.failedChecks;
+            h.reason = sess.type + " check cannot run: " + sess.target;  // the reason that matters most
+            continue;
         }
         if (sess.check->health() == healthcheck::Health::Down) {
             h.up = false;
+            ++h.failedChecks;
             if (h.reason.empty()) {
                 const auto& last = sess.check->lastResult();
                 h.reason = sess.type + " " + sess.target + ": " + (last ? last->describe() : "not checked yet");

@@ -3,6 +3,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace director::mib {
 namespace {
@@ -19,6 +20,7 @@ const Oid kInstanceEntry = kRoot + Oid{2, 3, 1};
 const Oid kTrackedIfEntry = kRoot + Oid{2, 4, 1};
 const Oid kTrackedScriptEntry = kRoot + Oid{2, 5, 1};
 const Oid kAddressEntry = kRoot + Oid{2, 6, 1};
+const Oid kScriptEntry = kRoot + Oid{2, 9, 1};
 const Oid kVrrpTraps = kRoot + Oid{2, 10, 0};
 const Oid kVsEntry = kRoot + Oid{3, 3, 1};
 const Oid kRsEntry = kRoot + Oid{3, 4, 1};
@@ -65,6 +67,29 @@ std::string netmask4(int prefix) {
     std::string s(4, '\0');
     for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>((m >> (24 - 8 * i)) & 0xff);
     return s;
+}
+
+// A command as keepalived shows it: each argument in single quotes (a quote inside as '\''), the
+// program by its real path (keepalived resolves it at load), a leading redirection as is.
+std::string commandText(const conf::Command& c) {
+    std::string out;
+    for (size_t i = 0; i < c.argv.size(); ++i) {
+        std::string arg = c.argv[i];
+        if (i) out += ' ';
+        if (i == 0 && !arg.empty() && (arg[0] == '<' || arg[0] == '>')) {
+            out += arg;
+            continue;
+        }
+        if (i == 0)
+            if (char* real = ::realpath(arg.c_str(), nullptr)) {
+                arg = real;
+                std::free(real);
+            }
+        out += '\'';
+        for (char ch : arg) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+        out += '\'';
+    }
+    return out;
 }
 
 std::uint64_t seconds(conf::Duration d) {
@@ -177,8 +202,29 @@ void addLvsGlobals(snmp::MibTree& t, const View& v) {
     if (to.udp) t.set(timeouts + Oid{3, 0}, Value::integer32(to.udp));
 }
 
+// vrrpScriptTable (position in vrrp_scripts): the definition, and the result the vrrp worker
+// reports with the instances that track it (1, not run yet, when none does).
+void addScripts(snmp::MibTree& t, const View& v) {
+    for (size_t k = 0; k < v.cfg.vrrpScripts.size(); ++k) {
+        const auto& sc = v.cfg.vrrpScripts[k];
+        auto col = [&](std::uint32_t c, Value val) { t.set(kScriptEntry + Oid{c, idx(k)}, std::move(val)); };
+        int result = 1;
+        for (const auto& [name, st] : v.vrrp)
+            if (auto it = st.scripts.find(sc.name); it != st.scripts.end()) result = it->second;
+        col(2, Value::string(sc.name));
+        col(3, Value::string(commandText(sc.command)));
+        col(4, Value::integer32(static_cast<std::int64_t>(seconds(sc.interval))));
+        col(5, Value::integer32(sc.weight));
+        col(6, Value::integer32(result));
+        col(7, Value::unsigned32(static_cast<std::uint64_t>(sc.rise)));
+        col(8, Value::unsigned32(static_cast<std::uint64_t>(sc.fall)));
+        col(9, truth(false));  // no reverse weights
+    }
+}
+
 void addVrrp(snmp::MibTree& t, const View& v) {
     const auto& cfg = v.cfg;
+    addScripts(t, v);
     for (size_t g = 0; g < cfg.syncGroups.size(); ++g) {
         const auto& group = cfg.syncGroups[g];
         t.set(kSyncGroupEntry + Oid{2, idx(g)}, Value::string(group.name));
@@ -286,9 +332,11 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
         if (rs->upperThreshold) col(8, Value::unsigned32(static_cast<std::uint64_t>(rs->upperThreshold)));
         if (rs->lowerThreshold) col(9, Value::unsigned32(static_cast<std::uint64_t>(rs->lowerThreshold)));
         col(10, Value::integer32(rs->inhibitOnFailure.value_or(vs.inhibitOnFailure) ? 2 : 1));
-        if (!rs->notifyUp.empty()) col(11, Value::string(rs->notifyUp.str()));
-        if (!rs->notifyDown.empty()) col(12, Value::string(rs->notifyDown.str()));
-        col(13, Value::unsigned32(rsUp(v.health, vs, *rs) ? 0 : 1));
+        if (!rs->notifyUp.empty()) col(11, Value::string(commandText(rs->notifyUp)));
+        if (!rs->notifyDown.empty()) col(12, Value::string(commandText(rs->notifyDown)));
+        // realServerFailedChecks: how many of its checks fail
+        auto h = v.health.servers.find({key, dk});
+        col(13, Value::unsigned32(h == v.health.servers.end() ? 0 : static_cast<std::uint64_t>(h->second.failedChecks)));
     }
     // a real server not in the table (down, not inhibited) counts nothing now: zeros, as keepalived
     static const kmod::DestStatus kNone{};
@@ -363,8 +411,8 @@ void addCheck(snmp::MibTree& t, const View& v) {
         col(21, Value::unsigned32(up));
         col(22, Value::unsigned32(static_cast<std::uint64_t>(vs.quorum)));
         col(23, truth(quorumMet(v, vs)));
-        if (!vs.quorumUp.empty()) col(24, Value::string(vs.quorumUp.str()));
-        if (!vs.quorumDown.empty()) col(25, Value::string(vs.quorumDown.str()));
+        if (!vs.quorumUp.empty()) col(24, Value::string(commandText(vs.quorumUp)));
+        if (!vs.quorumDown.empty()) col(25, Value::string(commandText(vs.quorumDown)));
         col(26, Value::unsigned32(static_cast<std::uint64_t>(vs.hysteresis)));
         if (v.status)
             if (auto s = v.status->find(serviceKey(vs)); s != v.status->end()) {

@@ -176,6 +176,9 @@ protocol::InstanceStatus VrrpWorker::statusOf(const vrrp::Instance& inst) const 
     s.protocolErrorReason = inst.protocolErrorReason();
     if (const auto& up = inst.upSince())
         s.upSinceMs = std::chrono::duration_cast<std::chrono::milliseconds>(up->time_since_epoch()).count();
+    for (const auto& ts : c.trackScripts)
+        if (auto it = scripts_.find(ts.script); it != scripts_.end())
+            s.scripts[ts.script] = !it->second.ran ? 1 : it->second.up ? 3 : 2;
     return s;
 }
 
@@ -238,6 +241,7 @@ void VrrpWorker::runScript(const std::string& name) {
         auto it2 = scripts_.find(name);
         if (it2 == scripts_.end()) return;
         ScriptTracker& s = it2->second;
+        s.ran = true;
         if (r.ok() != s.up) {
             if (++s.streak >= (r.ok() ? s.cfg.rise : s.cfg.fall)) {
                 s.up = r.ok();

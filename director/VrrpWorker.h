@@ -70,7 +70,8 @@ private:
         std::unique_ptr<asio::steady_timer> timer;
         std::unique_ptr<class healthcheck::Probe> probe;
         bool up = true;
-        int streak = 0;  // consecutive results against the current state
+        bool ran = false;  // a first result came
+        int streak = 0;    // consecutive results against the current state
     };
     void configureScripts();
     void runScript(const std::string& name);

@@ -15,6 +15,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -62,6 +63,9 @@ struct InstanceStatus {
     std::uint64_t priorityZeroSent = 0, priorityZeroReceived = 0;
     int protocolErrorReason = 0;
     std::int64_t upSinceMs = 0;
+    // The vrrp_scripts it tracks, as KEEPALIVED-MIB's vrrpScriptResult: 1 not run yet, 2 failing,
+    // 3 succeeding (rise and fall applied).
+    std::map<std::string, int> scripts;
     bool operator==(const InstanceStatus&) const = default;
 };
 

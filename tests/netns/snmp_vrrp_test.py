@@ -35,11 +35,13 @@ def conf(lab, i, prio):
     ns = lab.ns[i]
     return f"""global = {{ data_plane = "memory"; pid_file = "{lab.work}/{ns}.pid"; router_id = "{ns}";
   state_dump_file = "{lab.work}/{ns}.json"; control_socket = "{lab.work}/{ns}.sock";
-  snmp = {{ agentx_socket = "unix:{lab.work}/{ns}.agentx"; traps = true; }}; }};
+  snmp = {{ agentx_socket = "unix:{lab.work}/{ns}.agentx"; traps = true; }}; script_user = "root"; }};
+vrrp_scripts = ( {{ name = "chk"; script = "/bin/true"; interval = 1; timeout = 2; }} );
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
   version = 3; advert_interval = 0.1; virtual_addresses = ( "{VIP}/24" ); }},
   {{ name = "VI_2"; interface = "eth0"; virtual_router_id = 52; priority = {prio}; version = 2;
-  advert_interval = 1; virtual_addresses = ( "{VIP2}/24" ); track_interfaces = ( {{ interface = "lo"; }} ); }} );
+  advert_interval = 1; virtual_addresses = ( "{VIP2}/24" ); track_interfaces = ( {{ interface = "lo"; }} );
+  track_scripts = ( {{ script = "chk"; }} ); }} );
 """
 
 
@@ -78,7 +80,8 @@ def walk(lab, i, oid):
 COMPARED = [f"{K}.2.3.1.{c}.{i}" for i in (1, 2)
             for c in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27, 28, 29, 30, 33, 34, 35)] + \
            [f"{K}.2.6.1.{c}.{i}.1" for i in (1, 2) for c in (2, 3, 4, 5, 7, 8, 10, 11) if (c, i) != (11, 2)] + \
-           [f"{K}.1.{c}.0" for c in (2, 5, 6, 7, 8, 9, 10)] + [f"{K}.2.4.1.{c}.2.1" for c in (1, 2, 3)]
+           [f"{K}.1.{c}.0" for c in (2, 5, 6, 7, 8, 9, 10)] + [f"{K}.2.4.1.{c}.2.1" for c in (1, 2, 3)] + \
+           [f"{K}.2.5.1.{c}.2.1" for c in (2, 3, 4)] + [f"{K}.2.9.1.{c}.1" for c in range(2, 10)]
 # Not compared: vrrpAddressAdvertising of the second instance's VIP. keepalived's table walk sets
 # "advertised" for the first instance's VIPs only (it is not reset for the next instance), so it
 # says 2 where the address is in every advert; directord says 1.
@@ -106,12 +109,13 @@ def compare_with_keepalived(lab):
     state = f"{K}.2.3.1.4.1"
     lab.kill(2, signal.SIGTERM)
     lab.procs[2].wait(timeout=20)
-    kconf = (f"global_defs {{\n  router_id {ns}\n  enable_traps\n}}\n"
+    kconf = (f"global_defs {{\n  router_id {ns}\n  enable_traps\n  script_user root\n}}\n"
+             f"vrrp_script chk {{\n  script \"/bin/true\"\n  interval 1\n  timeout 2\n}}\n"
              f"vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority 100\n"
              f"  version 3\n  advert_int 0.1\n  virtual_ipaddress {{\n    {VIP}/24 dev eth0\n  }}\n}}\n"
              f"vrrp_instance VI_2 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority 100\n"
              f"  version 2\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP2}/24 dev eth0\n  }}\n"
-             f"  track_interface {{\n    lo\n  }}\n}}\n")
+             f"  track_interface {{\n    lo\n  }}\n  track_script {{\n    chk\n  }}\n}}\n")
     state2 = f"{K}.2.3.1.4.2"
     sh(f"rm -f {lab.work}/{ns}.k*pid", check=False)
     kpath = f"{lab.work}/{ns}.keepalived.conf"

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "conf/Loader.h"
 #include "director/SnmpTables.h"
 
@@ -98,7 +100,7 @@ TEST_CASE("KEEPALIVED-MIB: virtual and real servers as keepalived indexes them, 
     Lab l = lab();
     const auto vs1 = director::serviceKey(l.cfg.virtualServers[0]);
     const kmod::DestKey rs1{*base::IpAddress::parse("10.0.1.1"), 80};
-    l.health.servers[{vs1, rs1}] = director::RsHealth{false, std::nullopt, "refused"};
+    l.health.servers[{vs1, rs1}] = director::RsHealth{false, std::nullopt, "refused", 1};
     l.quorum[vs1] = false;
     l.table = director::desiredTable(l.cfg, l.health);
     snmp::MibTree t;
@@ -339,4 +341,30 @@ vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; 
     CHECK(at(t, {2, 5, 1, 3, 1, 1}).integer == 20);  // the script's own
     CHECK(at(t, {2, 5, 1, 3, 1, 2}).integer == -5);  // the instance's override
     CHECK(at(t, {2, 5, 1, 4, 1, 2}).integer == 2);
+    // vrrpScriptTable: not run yet until the vrrp worker reports a result
+    CHECK(at(t, {2, 9, 1, 2, 1}).bytes == "chk");
+    char* real = ::realpath("/bin/true", nullptr);  // keepalived shows the program by its real path, quoted
+    REQUIRE(real);
+    CHECK(at(t, {2, 9, 1, 3, 1}).bytes == "'" + std::string(real) + "'");
+    std::free(real);
+    CHECK(at(t, {2, 9, 1, 6, 1}).integer == 1);
+    l.vrrp["VI_1"].scripts["chk"] = 2;
+    snmp::MibTree f;
+    director::mib::addKeepalived(f, l.view());
+    CHECK(f.get(K + Oid{2, 9, 1, 6, 1})->integer == 2);  // failing
+    CHECK(f.get(K + Oid{2, 9, 1, 6, 2})->integer == 1);  // chk2: no instance reported it
+}
+
+TEST_CASE("KEEPALIVED-MIB: commands as keepalived shows them, each argument quoted") {
+    auto r = conf::loadString(R"(
+virtual_servers = ( { address = "10.0.0.10"; port = 80; quorum_up = "/no/such/prog it's";
+  real_servers = ( { address = "10.0.1.1"; notify_up = "/no/such/up a b"; } ); } );)",
+                              "t.conf");
+    REQUIRE(r.ok());
+    Lab l = lab();
+    l.cfg = *r.config;
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {3, 3, 1, 24, 1}).bytes == "'/no/such/prog' 'it'\\''s'");
+    CHECK(at(t, {3, 4, 1, 11, 1, 1}).bytes == "'/no/such/up' 'a' 'b'");
 }
