@@ -11,6 +11,7 @@
 #include "base/Json.h"
 #include "base/Log.h"
 #include "director/DesiredState.h"
+#include "director/Metrics.h"
 #include "director/ReloadPlanner.h"
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/ipvsadm/Ipvsadm.h"
@@ -101,6 +102,7 @@ void LvsWorker::start() {
     sync_.start();
     configureSnmp();
     snmpNotice(nullptr);
+    configureStatus();
 }
 
 void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
@@ -202,6 +204,7 @@ void LvsWorker::reload(conf::Config next) {
     const auto out = recompute(&plan.vsTouched);
     configureSnmp();
     snmpNotice(nullptr);
+    configureStatus();
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
 }
@@ -243,6 +246,7 @@ void LvsWorker::stop() {
     stopped_ = true;
     resyncTimer_.cancel();
     if (snmpTimer_) snmpTimer_->cancel();
+    status_.reset();
     sync_.stop();
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
@@ -431,6 +435,34 @@ std::string LvsWorker::stateJson() const {
     w.endArray();
     w.endObject();
     return w.str();
+}
+
+// global.status.listen: a changed address rebinds; removed, the listener closes.
+void LvsWorker::configureStatus() {
+    const auto& want = cfg_.global.status.listen;
+    if (status_ && want && status_->address() == *want) return;
+    status_.reset();
+    if (!want) return;
+    status_ = std::make_unique<StatusServer>(io_, *want, [this](const std::string& path) -> std::optional<HttpBody> {
+        if (path == "/status") return HttpBody{"application/json", stateJson() + "\n"};
+        if (path == "/metrics") return HttpBody{"text/plain; version=0.0.4; charset=utf-8", metricsText()};
+        return std::nullopt;
+    });
+    if (!status_->start()) status_.reset();
+}
+
+std::string LvsWorker::metricsText() const {
+    std::map<kmod::ServiceKey, bool> quorumUp;
+    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    const auto table = table_->dump();
+    const auto status = table_->status();
+    MetricsView v{cfg_, vrrpRoles_, vrrpStatus_, health_->view(), quorumUp, table ? &*table : nullptr,
+                  status ? &*status : nullptr};
+    v.reloads = reloads_;
+    v.resyncs = resyncs_;
+    v.driftRepairs = reconciler_.repairs();
+    v.httpRequests = status_ ? status_->requests() : 0;
+    return director::metricsText(v);
 }
 
 void LvsWorker::dumpState() {

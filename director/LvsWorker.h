@@ -21,6 +21,7 @@
 #include "director/RemotePlane.h"
 #include "director/SyncManager.h"
 #include "director/SnmpTables.h"
+#include "director/StatusServer.h"
 #include "director/snmp/Agent.h"
 #include "kmod/IpvsTable.h"
 
@@ -93,6 +94,9 @@ private:
     void snmpNotice(const std::set<kmod::ServiceKey>* only);
     void snmpRole(const std::string& instance, vrrp::State state);
     std::string routerId() const;
+    void configureStatus();
+    std::string metricsText() const;
+    std::unique_ptr<StatusServer> status_;  // global.status.listen
     std::unique_ptr<snmp::Agent> snmp_;
     conf::SnmpConfig snmpConfig_;
     std::unique_ptr<asio::steady_timer> snmpTimer_;

@@ -12,6 +12,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh
   # reference peers and tools the tests and benchmarks compare against
   ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables
+  prometheus  # promtool checks the /metrics exposition (the server itself is not started)
 )
 
 missing=()
@@ -28,5 +29,15 @@ SUDO=""
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Packages that ship a service (snmpd, prometheus, ...) are installed without starting it: the
+# tests start what they need, on loopback, and stop it.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"

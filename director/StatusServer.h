@@ -1,0 +1,57 @@
+// StatusServer: the read-only HTTP listener on global.status.listen, served by the lvs worker
+// (never the VRRP loop). GET or HEAD of a path the handler knows (/status, /metrics) gets 200 and
+// its body; anything else is answered and closed: 400 for a malformed request, 404 for an unknown
+// path, 405 for another method, 431 for a head over 8 KiB, 503 when MaxClients are connected. One
+// request per connection (Connection: close). A client has 5 s to send its request head and 10 s
+// to read the answer; out of descriptors, accepting backs off instead of spinning.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/Asio.h"
+#include "base/IpAddress.h"
+
+namespace director {
+
+struct HttpBody {
+    std::string contentType;
+    std::string body;
+};
+
+class StatusServer {
+public:
+    static constexpr int kMaxClients = 64;
+    // The body for a path, or nullopt: 404.
+    using Handler = std::function<std::optional<HttpBody>(const std::string& path)>;
+    StatusServer(asio::io_context& io, base::SocketAddress listen, Handler handler);
+    ~StatusServer();
+    StatusServer(const StatusServer&) = delete;
+    StatusServer& operator=(const StatusServer&) = delete;
+    // False (after logging why) when the address cannot be bound; the daemon runs on without it.
+    bool start();
+    const base::SocketAddress& address() const { return listen_; }
+    std::uint64_t requests() const { return state_->requests; }
+
+    // Shared with the connections, which may outlive the server by their timeouts.
+    struct State {
+        Handler handler;
+        int clients = 0;
+        std::uint64_t requests = 0;
+    };
+
+private:
+    void accept();
+    asio::io_context& io_;
+    base::SocketAddress listen_;
+    std::shared_ptr<State> state_;
+    asio::ip::tcp::acceptor acceptor_;
+    asio::steady_timer retry_;
+    bool saidFull_ = false;
+};
+
+// The response to one request head (exposed for the unit tests): status line, headers, body.
+std::string httpResponse(const std::string& head, const StatusServer::Handler& handler, bool* ok = nullptr);
+
+}  // namespace director
