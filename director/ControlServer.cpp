@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/Log.h"
+#include "director/AcceptBackoff.h"
 
 namespace director {
 
@@ -128,19 +129,10 @@ void ControlServer::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, asio::local::stream_protocol::socket s) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) std::make_shared<Session>(io_, std::move(s), handler_)->start();
-        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-            // Out of descriptors: the connection waits in the backlog; try again in a moment
-            // instead of spinning on accept.
-            if (!saidFull_)
-                base::log::error("control: cannot accept a connection: ", ec.message(),
-                                 "; trying again every 100 ms (raise LimitNOFILE, or look for a descriptor leak)");
-            saidFull_ = true;
-            retry_.expires_after(std::chrono::milliseconds(100));
-            retry_.async_wait([this](const boost::system::error_code& tec) {
-                if (!tec && acceptor_.is_open()) accept();
-            });
+        if (backOffAccept(ec, retry_, saidFull_, "control", [this] {
+                if (acceptor_.is_open()) accept();
+            }))
             return;
-        }
         if (!ec) saidFull_ = false;
         accept();
     });

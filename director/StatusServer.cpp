@@ -4,6 +4,7 @@
 
 #include "base/AsioAddress.h"
 #include "base/Log.h"
+#include "director/AcceptBackoff.h"
 
 namespace director {
 namespace {
@@ -191,16 +192,9 @@ void StatusServer::accept() {
             } else {
                 std::make_shared<Connection>(io_, std::move(s), state_)->start(full);
             }
-        } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-                   ec == asio::error::no_memory) {
-            if (!saidFull_)
-                base::log::error("status: cannot accept a connection: ", ec.message(),
-                                 "; trying again every 100 ms (raise LimitNOFILE, or look for a descriptor leak)");
-            saidFull_ = true;
-            retry_.expires_after(std::chrono::milliseconds(100));
-            retry_.async_wait([this](const boost::system::error_code& tec) {
-                if (!tec && acceptor_.is_open()) accept();
-            });
+        } else if (backOffAccept(ec, retry_, saidFull_, "status", [this] {
+                       if (acceptor_.is_open()) accept();
+                   })) {
             return;
         }
         accept();

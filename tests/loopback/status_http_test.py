@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import daemon_test  # noqa: E402
 from daemon_test import wait_for  # noqa: E402
 from health_test import Backend  # noqa: E402
+from quickstart_test import free_port  # noqa: E402
 
 CONFIG = """
 global = {{ data_plane = "memory"; pid_file = "{dir}/directord.pid"; state_dump_file = "{dir}/state.json";
@@ -34,14 +35,6 @@ virtual_servers = (
   {{ fwmark = 7; scheduler = "rr"; real_servers = ( {{ address = "127.0.0.2"; port = 80; }} ); }}
 );
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def curl(port, path, *extra):
