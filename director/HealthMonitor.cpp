@@ -197,6 +197,16 @@ void HealthMonitor::stop() {
         if (s.check) s.check->stop();
 }
 
+std::vector<HealthMonitor::CheckStats> HealthMonitor::checkStats() const {
+    std::vector<CheckStats> out;
+    for (const auto& [id, srv] : servers_)
+        for (size_t i = 0; i < srv.sessionKeys.size(); ++i) {
+            const Session& sess = sessions_.at(srv.sessionKeys[i]);
+            if (sess.check) out.push_back({id.first, id.second, i + 1, sess.type, sess.check->counters()});
+        }
+    return out;
+}
+
 void HealthMonitor::writeJson(base::JsonWriter& w) const {
     w.beginArray();
     for (const auto& [key, s] : sessions_) {

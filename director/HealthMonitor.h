@@ -39,6 +39,16 @@ public:
     const HealthView& view() const { return view_; }
     size_t sessionCount() const { return sessions_.size(); }
     void writeJson(base::JsonWriter& w) const;
+    // Each real server's checks with their counters (a check shared by several real servers
+    // appears under each); `index` is the check's position in the real server's list, from 1.
+    struct CheckStats {
+        kmod::ServiceKey vs;
+        kmod::DestKey rs;
+        size_t index = 0;
+        std::string type;
+        healthcheck::CheckCounters counters;
+    };
+    std::vector<CheckStats> checkStats() const;
 
 private:
     using RsId = std::pair<kmod::ServiceKey, kmod::DestKey>;

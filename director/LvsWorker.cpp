@@ -462,6 +462,11 @@ std::string LvsWorker::metricsText() const {
     v.resyncs = resyncs_;
     v.driftRepairs = reconciler_.repairs();
     v.httpRequests = status_ ? status_->requests() : 0;
+    const auto checks = health_->checkStats();
+    v.checks = &checks;
+    const auto sync = sync_.counters();
+    if (sync) v.sync = &*sync;
+    v.syncSendsCounted = !sync_.kernelSends();
     return director::metricsText(v);
 }
 

@@ -1,6 +1,14 @@
 #include "director/Metrics.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <vector>
 
 #include "vrrp/Packet.h"
@@ -26,11 +34,11 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 class Family {
 public:
     Family(std::string& out, const char* name, const char* type, const char* help)
-        : out_(out), name_(name), type_(type), help_(help) {}
+        : out_(out), name_(name), family_(name), type_(type), help_(help) {}
     void sample(const Labels& labels, double value) {
         if (!headed_) {  // HELP and TYPE once, before the first sample (a family with none is left out)
             headed_ = true;
-            out_ += std::string("# HELP ") + name_ + " " + help_ + "\n# TYPE " + name_ + " " + type_ + "\n";
+            out_ += std::string("# HELP ") + family_ + " " + help_ + "\n# TYPE " + family_ + " " + type_ + "\n";
         }
         out_ += name_;
         if (!labels.empty()) {
@@ -43,15 +51,23 @@ public:
         }
         out_ += ' ';
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.17g", value);
-        out_ += buf;
+        const auto r = std::to_chars(buf, buf + sizeof buf, value);  // the shortest exact form
+        out_.append(buf, r.ptr);
         out_ += '\n';
     }
     void sample(double value) { sample({}, value); }
+    // A histogram's or summary's series: the family name with `suffix` (_bucket, _sum, _count).
+    void sample(const char* suffix, const Labels& labels, double value) {
+        const char* base = name_;
+        const std::string full = std::string(name_) + suffix;
+        name_ = full.c_str();
+        sample(labels, value);
+        name_ = base;
+    }
 
 private:
     std::string& out_;
-    const char *name_, *type_, *help_;
+    const char *name_, *family_, *type_, *help_;
     bool headed_ = false;
 };
 
@@ -185,6 +201,75 @@ void addRealServers(std::string& out, const MetricsView& v) {
     }
 }
 
+const char* failureKey(healthcheck::Failure f) {
+    using healthcheck::Failure;
+    switch (f) {
+    case Failure::None: return "none";
+    case Failure::Refused: return "refused";
+    case Failure::Timeout: return "timeout";
+    case Failure::Reset: return "reset";
+    case Failure::Unreachable: return "unreachable";
+    case Failure::TlsHandshake: return "tls_handshake";
+    case Failure::HttpStatus: return "http_status";
+    case Failure::HttpMalformed: return "http_malformed";
+    case Failure::BodyTooLarge: return "body_too_large";
+    case Failure::DigestMismatch: return "digest_mismatch";
+    case Failure::Regex: return "regex";
+    case Failure::Closed: return "closed";
+    case Failure::ScriptExit: return "script_exit";
+    case Failure::ScriptSignal: return "script_signal";
+    case Failure::ScriptTimeout: return "script_timeout";
+    case Failure::ScriptSpawn: return "script_spawn";
+    case Failure::Error: return "error";
+    }
+    return "unknown";
+}
+
+void addChecks(std::string& out, const MetricsView& v) {
+    if (!v.checks) return;
+    std::map<kmod::ServiceKey, std::string> names;
+    for (const auto& vs : v.cfg.virtualServers) names[serviceKey(vs)] = virtualServerLabel(vs);
+    auto labels = [&](const HealthMonitor::CheckStats& c) {
+        auto n = names.find(c.vs);
+        return Labels{{"virtual_server", n == names.end() ? c.vs.str() : n->second},
+                      {"real_server", c.rs.str()},
+                      {"check", std::to_string(c.index)},
+                      {"type", c.type}};
+    };
+    {
+        Family f(out, "directord_check_latency_seconds", "histogram", "how long each check attempt took");
+        for (const auto& c : *v.checks) {
+            const auto base = labels(c);
+            std::uint64_t cumulative = 0;
+            for (size_t b = 0; b < healthcheck::kLatencyBuckets; ++b) {
+                cumulative += c.counters.latencyBucket[b];
+                char le[32];
+                if (b < std::size(healthcheck::kLatencyBounds))
+                    std::snprintf(le, sizeof le, "%g", healthcheck::kLatencyBounds[b]);
+                else
+                    std::snprintf(le, sizeof le, "+Inf");
+                Labels l = base;
+                l.emplace_back("le", le);
+                f.sample("_bucket", l, static_cast<double>(cumulative));
+            }
+            f.sample("_sum", base, c.counters.latencySeconds);
+            f.sample("_count", base, static_cast<double>(cumulative));
+        }
+    }
+    {
+        Family f(out, "directord_check_attempts_total", "counter", "check attempts, retries included");
+        for (const auto& c : *v.checks) f.sample(labels(c), static_cast<double>(c.counters.attempts));
+    }
+    Family f(out, "directord_check_failures_total", "counter", "failed check attempts, by reason");
+    for (const auto& c : *v.checks)
+        for (size_t k = 1; k < healthcheck::kFailureKinds; ++k)
+            if (c.counters.failuresBy[k]) {
+                Labels l = labels(c);
+                l.emplace_back("reason", failureKey(static_cast<healthcheck::Failure>(k)));
+                f.sample(l, static_cast<double>(c.counters.failuresBy[k]));
+            }
+}
+
 void addVrrp(std::string& out, const MetricsView& v) {
     auto stateOf = [&](const conf::VrrpInstance& inst) {
         if (auto it = v.roles.find(inst.name); it != v.roles.end()) return it->second;
@@ -240,6 +325,87 @@ void addVrrp(std::string& out, const MetricsView& v) {
                          static_cast<double>(s->drops[d]));
 }
 
+void addSync(std::string& out, const MetricsView& v) {
+    if (!v.sync) return;
+    const auto& st = *v.sync;
+    struct Counter {
+        const char* name;
+        const char* help;
+        std::uint64_t kmod::SyncStatus::*field;
+        bool sending;
+    };
+    static const Counter counters[] = {
+        {"directord_sync_messages_sent_total", "sync datagrams sent", &kmod::SyncStatus::messagesSent, true},
+        {"directord_sync_entries_sent_total", "connection entries sent", &kmod::SyncStatus::entriesSent, true},
+        {"directord_sync_send_errors_total", "sync datagrams that could not be sent", &kmod::SyncStatus::sendErrors,
+         true},
+        {"directord_sync_queue_drops_total", "entries dropped from a full send queue", &kmod::SyncStatus::queueDrops,
+         true},
+        {"directord_sync_messages_received_total", "sync datagrams received", &kmod::SyncStatus::messagesReceived,
+         false},
+        {"directord_sync_entries_received_total", "connection entries received", &kmod::SyncStatus::entriesReceived,
+         false},
+        {"directord_sync_templates_installed_total", "persistence templates learned",
+         &kmod::SyncStatus::templatesInstalled, false},
+        {"directord_sync_connections_installed_total", "connections learned", &kmod::SyncStatus::connectionsInstalled,
+         false},
+        {"directord_sync_unbound_entries_total", "entries for no known virtual or real server",
+         &kmod::SyncStatus::unbound, false},
+        {"directord_sync_stale_entries_total", "entries older than what was already known", &kmod::SyncStatus::stale,
+         false},
+    };
+    for (const auto& c : counters) {
+        if (c.sending && !v.syncSendsCounted) continue;
+        Family f(out, c.name, "counter", c.help);
+        f.sample(static_cast<double>(st.*c.field));
+    }
+    {
+        Family f(out, "directord_sync_dropped_total", "counter", "sync datagrams or entries dropped, by reason");
+        for (const auto& [reason, n] : st.drops) f.sample({{"reason", reason}}, static_cast<double>(n));
+    }
+    if (v.syncSendsCounted) {
+        Family f(out, "directord_sync_lag_seconds", "gauge",
+                 "master: how long the last datagram's oldest entry waited before it was sent");
+        f.sample(st.lastLagMs / 1000.0);
+    }
+    Family f(out, "directord_sync_connections", "gauge", "backup: learned connections in the table now");
+    f.sample(st.syncedConnections);
+}
+
+// process_* as Prometheus' client libraries export them, from /proc/self.
+void addProcess(std::string& out) {
+    std::ifstream statFile("/proc/self/stat");
+    std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return;
+    std::istringstream rest(stat.substr(paren + 2));
+    std::vector<std::string> f;
+    for (std::string x; rest >> x;) f.push_back(x);
+    // after "pid (comm) ": field 3 (state) is f[0]; utime 14, stime 15, starttime 22, rss 24
+    if (f.size() < 22) return;
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const double cpu = (std::stod(f[11]) + std::stod(f[12])) / tick;
+    double boot = 0;
+    std::ifstream procStat("/proc/stat");
+    for (std::string line; std::getline(procStat, line);)
+        if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
+    const double start = boot + std::stod(f[19]) / tick;
+    const double rss = std::stod(f[21]) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    size_t fds = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (const dirent* e = ::readdir(d)) fds += e->d_name[0] != '.';
+        ::closedir(d);
+        fds -= fds > 0;  // the directory's own descriptor
+    }
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    Family(out, "process_cpu_seconds_total", "counter", "user and system CPU time of the lvs worker").sample(cpu);
+    Family(out, "process_start_time_seconds", "gauge", "when the lvs worker started, since the epoch").sample(start);
+    Family(out, "process_resident_memory_bytes", "gauge", "the lvs worker's resident memory").sample(rss);
+    Family(out, "process_open_fds", "gauge", "the lvs worker's open descriptors").sample(static_cast<double>(fds));
+    Family(out, "process_max_fds", "gauge", "its descriptor limit").sample(static_cast<double>(lim.rlim_cur));
+}
+
 }  // namespace
 
 std::string virtualServerLabel(const conf::VirtualServer& vs) {
@@ -273,7 +439,10 @@ std::string metricsText(const MetricsView& v) {
     }
     addVirtualServers(out, v);
     addRealServers(out, v);
+    addChecks(out, v);
     addVrrp(out, v);
+    addSync(out, v);
+    if (v.process) addProcess(out);
     return out;
 }
 

@@ -9,7 +9,9 @@
 
 #include "conf/Config.h"
 #include "director/DesiredState.h"
+#include "director/HealthMonitor.h"
 #include "director/protocol/Messages.h"
+#include "kmod/IpvsTable.h"
 #include "kmod/Model.h"
 #include "kmod/Stats.h"
 
@@ -25,6 +27,10 @@ struct MetricsView {
     const kmod::TableStatus* status = nullptr;
     std::uint64_t reloads = 0, resyncs = 0, driftRepairs = 0;
     std::uint64_t httpRequests = 0;
+    const std::vector<HealthMonitor::CheckStats>* checks = nullptr;
+    const kmod::SyncStatus* sync = nullptr;  // connection sync's counters; null: no sync daemon
+    bool syncSendsCounted = true;            // false on the kernel plane (its master counts nothing)
+    bool process = true;                     // process_* of this process (/proc/self)
 };
 
 std::string metricsText(const MetricsView& v);

@@ -252,6 +252,25 @@ void SyncManager::apply(const char* why) {
                                 describe(have));
 }
 
+std::optional<kmod::SyncStatus> SyncManager::counters() const {
+    kmod::SyncDaemonControl* ctl = table_.syncDaemons();
+    auto st = ctl ? ctl->syncStatus() : std::nullopt;
+    if (!st && table_.name() == "kernel" && ctl) {
+        // the kernel counts nothing: what this worker's own listener heard, and the kernel's
+        // synced connections (its table's SYNC origin)
+        st = heard_;
+        for (size_t i = 0; i < drops_.size(); ++i)
+            if (drops_[i]) st->drops[kmod::sync::syncDropKey(static_cast<kmod::sync::SyncDrop>(i))] = drops_[i];
+        std::ifstream in("/proc/net/ip_vs_conn_sync");
+        std::string line;
+        std::uint32_t synced = 0;
+        while (std::getline(in, line))
+            if (line.find(" SYNC ") != std::string::npos) ++synced;
+        st->syncedConnections = synced;
+    }
+    return st;
+}
+
 void SyncManager::writeJson(base::JsonWriter& w) const {
     w.beginObject();
     w.field("configured", cfg_.enabled);
@@ -281,20 +300,7 @@ void SyncManager::writeJson(base::JsonWriter& w) const {
             }
     w.endArray();
     w.key("counters");
-    auto st = ctl ? ctl->syncStatus() : std::nullopt;
-    if (!st && table_.name() == "kernel" && ctl) {
-        // the kernel counts nothing: what this worker's own listener heard, and the kernel's
-        // synced connections (its table's SYNC origin)
-        st = heard_;
-        for (size_t i = 0; i < drops_.size(); ++i)
-            if (drops_[i]) st->drops[kmod::sync::syncDropKey(static_cast<kmod::sync::SyncDrop>(i))] = drops_[i];
-        std::ifstream in("/proc/net/ip_vs_conn_sync");
-        std::string line;
-        std::uint32_t synced = 0;
-        while (std::getline(in, line))
-            if (line.find(" SYNC ") != std::string::npos) ++synced;
-        st->syncedConnections = synced;
-    }
+    const auto st = counters();
     if (!st) {
         w.null();
     } else {

@@ -42,6 +42,10 @@ public:
     // directord is stopping: the daemons this config asked for are stopped (as keepalived does).
     void stop();
     void writeJson(base::JsonWriter& w) const;
+    // What the sync daemons did (none: no daemon here); on the kernel plane, what this worker's
+    // own listener heard (the kernel counts nothing it sends).
+    std::optional<kmod::SyncStatus> counters() const;
+    bool kernelSends() const { return table_.name() == "kernel"; }
     // The daemons the config wants now, defaults resolved where this host can resolve them.
     std::vector<kmod::SyncDaemon> wanted() const;
 

@@ -58,8 +58,14 @@ void CheckSession::attempt() {
 }
 
 void CheckSession::onResult(ProbeResult r) {
+    const double seconds = std::chrono::duration<double>(r.latency).count();
+    size_t bucket = 0;
+    while (bucket < std::size(kLatencyBounds) && seconds > kLatencyBounds[bucket]) ++bucket;
+    ++counters_.latencyBucket[bucket];
+    counters_.latencySeconds += seconds;
     if (!r.ok()) {
         ++counters_.failures;
+        ++counters_.failuresBy[static_cast<size_t>(r.failure)];
         if (retriesLeft_ > 0) {
             --retriesLeft_;
             last_ = std::move(r);

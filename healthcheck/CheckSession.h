@@ -5,7 +5,9 @@
 // TimerFactory, so the whole timing logic runs on a manual clock in tests.
 // Single-threaded: everything runs on the owner's event loop.
 #pragma once
+#include <array>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
@@ -26,10 +28,18 @@ struct CheckTiming {
     bool startDown = false;  // alpha
 };
 
+// Upper bounds (seconds) of the attempt latency histogram's buckets; the last bucket is +Inf.
+inline constexpr double kLatencyBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr size_t kLatencyBuckets = std::size(kLatencyBounds) + 1;
+inline constexpr size_t kFailureKinds = static_cast<size_t>(Failure::Error) + 1;
+
 struct CheckCounters {
     std::uint64_t attempts = 0;  // probe runs, retries included
     std::uint64_t failures = 0;  // failed attempts
     std::uint64_t counted = 0;   // results fed to rise/fall
+    std::array<std::uint64_t, kFailureKinds> failuresBy{};      // failed attempts by Failure
+    std::array<std::uint64_t, kLatencyBuckets> latencyBucket{};  // attempts per bucket (not cumulative)
+    double latencySeconds = 0;                                   // their sum
 };
 
 class CheckSession {

@@ -105,6 +105,15 @@ class StatusHttpTest(unittest.TestCase):
         self.assertEqual(metric(text, "directord_virtual_server_real_servers_up", virtual_server=vs), 1)
         self.assertEqual(metric(text, "directord_real_server_failed_checks", virtual_server=vs, real_server=ra), 1)
         self.assertIsNone(metric(text, "directord_real_server_weight", virtual_server=vs, real_server=ra))
+        check = dict(virtual_server=vs, real_server=ra, check="1", type="tcp")
+        self.assertGreaterEqual(metric(text, "directord_check_failures_total", **check, reason="refused"), 1)
+        self.assertGreater(metric(text, "directord_check_latency_seconds_count", **check), 1)
+        self.assertEqual(metric(text, "directord_check_latency_seconds_bucket", **check, le="+Inf"),
+                         metric(text, "directord_check_latency_seconds_count", **check))
+        self.assertGreaterEqual(metric(text, "directord_check_attempts_total", **check),
+                                metric(text, "directord_check_latency_seconds_count", **check))
+        lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
 
         # bad requests are answered and closed
         self.assertEqual(curl(port, "/nope")[0], 404)

@@ -56,6 +56,11 @@ virtual_servers = (
     const auto table = director::desiredTable(cfg, health);
     director::MetricsView v{cfg, roles, vrrp, health, quorum, &table, nullptr};
     v.reloads = 2;
+    kmod::SyncStatus sync;
+    sync.entriesReceived = 40;
+    sync.lastLagMs = 3;
+    sync.drops["bad_version"] = 2;
+    v.sync = &sync;
     const std::string text = director::metricsText(v);
     const std::string vs = "virtual_server=\"tcp/10.0.0.10:80\"";
     const std::string rs1 = vs + ",real_server=\"10.0.1.1:" + std::to_string(rs.port) + "\"";
@@ -67,6 +72,14 @@ virtual_servers = (
     CHECK(text.find("virtual_server=\"fwmark/7\"") != std::string::npos);
     CHECK(text.find("directord_vrrp_state{instance=\"VI_\\\"1\",state=\"MASTER\"} 1\n") != std::string::npos);
     CHECK(text.find("directord_vrrp_dropped_total{instance=\"VI_\\\"1\",reason=\"bad_ttl\"} 4\n") != std::string::npos);
+    CHECK(text.find("directord_sync_entries_received_total 40\n") != std::string::npos);
+    CHECK(text.find("directord_sync_lag_seconds 0.003\n") != std::string::npos);
+    CHECK(text.find("directord_sync_dropped_total{reason=\"bad_version\"} 2\n") != std::string::npos);
+    CHECK(text.find("process_open_fds ") != std::string::npos);
+    v.syncSendsCounted = false;  // the kernel plane: its master counts nothing it sends
+    const std::string kernel = director::metricsText(v);
+    CHECK(kernel.find("directord_sync_messages_sent_total") == std::string::npos);
+    CHECK(kernel.find("directord_sync_entries_received_total 40\n") != std::string::npos);
     // each family's HELP and TYPE exactly once
     size_t helps = 0;
     for (size_t at = 0; (at = text.find("# TYPE directord_real_server_up ", at)) != std::string::npos; ++at) ++helps;
