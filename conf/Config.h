@@ -178,7 +178,7 @@ struct VrrpInstance {
     std::vector<TrackScript> trackScripts;
     GarpConfig garp;
     NotifyConfig notify;
-    bool acceptMode = false;
+    bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
     bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)
     Location where;
     bool operator==(const VrrpInstance&) const = default;

@@ -514,7 +514,9 @@ const Section<VrrpInstance>& vrrpInstance() {
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),
             boolean("accept_mode", &V::acceptMode,
-                    {"bool", "`false`", "", "v3: accept packets to the VIPs while master (RFC 5798 Accept_Mode)"}),
+                    {"bool", "`true`", "`true`",
+                     "RFC 5798 Accept_Mode: the VIPs accept traffic while master (no filter is installed; `false`, "
+                     "keepalived's no_accept, is refused)"}),
             choice("v3_checksum", &V::checksumPseudoHeader,
                    {{"with-pseudo-header", true}, {"without-pseudo-header", false}},
                    {"string", "`\"with-pseudo-header\"`", "`with-pseudo-header` `without-pseudo-header`",

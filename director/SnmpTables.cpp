@@ -263,7 +263,7 @@ void addVrrp(snmp::MibTree& t, const View& v) {
                     std::chrono::duration_cast<std::chrono::seconds>(inst.garp.masterDelay).count())));
         col(20, truth(false));  // directord sends no mail
         col(21, truth(inst.notify != conf::NotifyConfig{}));
-        col(27, inst.version == 3 ? truth(true) : Value::integer32(0));  // as keepalived: accept, v3 only
+        col(27, inst.version == 3 ? truth(inst.acceptMode) : Value::integer32(0));  // as keepalived: v3 only
         col(28, truth(false));                                          // promote_secondaries is left alone
         col(29, truth(false));                                          // links from rtnetlink, no polling
         col(30, Value::integer32(inst.version));
@@ -595,7 +595,7 @@ void addVrrpv3Mib(snmp::MibTree& t, const View& v) {
         oper(8, Value::integer32(vipCount(inst)));
         oper(9, Value::integer32(cs));
         oper(10, truth(!inst.nopreempt));
-        oper(11, truth(true));  // directord never filters traffic to its addresses: always Accept_Mode
+        oper(11, truth(inst.acceptMode));  // always true: directord never filters traffic to its addresses
         oper(12, Value::timeTicks(r.upFor(v.nowMs)));
         oper(13, Value::integer32(1));  // vrrpv3OperationsRowStatus: active
         for (const auto& va : inst.virtualAddresses) {
