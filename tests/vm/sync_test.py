@@ -221,14 +221,17 @@ virtual_servers = ( {{ address = "{VIP}"; port = 7007; scheduler = "rr"; forward
     check([d["state"] for d in st.get("daemons", [])] == ["backup"], f"{name}: directorctl status shows the daemon",
           json.dumps(st)[:300])
 
-    # the backup's lvs worker killed: the new one adopts the running daemon
+    # the backup's lvs worker killed: the new one adopts the running daemon (only what it logs from
+    # here on counts: in the slow VM director 2 may have been master for a moment at start)
     lvs = status("d2")["pid"]
+    before = len(log("d2"))
     os.kill(lvs, signal.SIGKILL)
     check(wait_for(lambda: status("d2").get("pid") not in (None, lvs), 30), f"{name}: the lvs worker restarts")
     check(wait_for(lambda: "adopted the running backup sync daemon" in log("d2"), 10),
           f"{name}: the restarted lvs worker adopts the backup daemon")
-    check(log("d2").count("started the backup sync daemon") == 1 and "stopped the backup sync daemon" not in log("d2"),
-          f"{name}: and does not flap it")
+    after = log("d2")[before:]
+    check("started the backup sync daemon" not in after and "stopped the backup sync daemon" not in after,
+          f"{name}: and does not flap it", after[-600:])
 
     stream = subprocess.Popen(["ip", "netns", "exec", "cl", sys.executable, "-u", "-c", STREAM, VIP, "25"],
                               stdout=subprocess.PIPE, text=True)
