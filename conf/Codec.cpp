@@ -85,8 +85,8 @@ void fields(T& x, F&& f) { f(x.type, x.port, x.checksum); }
 template <class T, class F>
 requires Is<T, RealServer>
 void fields(T& x, F&& f) {
-    f(x.address, x.port, x.weight, x.upperThreshold, x.lowerThreshold, x.forwarding, x.inhibitOnFailure, x.notifyUp,
-      x.notifyDown, x.checks, x.where);
+    f(x.address, x.port, x.weight, x.upperThreshold, x.lowerThreshold, x.forwarding, x.inhibitOnFailure, x.slowStart,
+      x.notifyUp, x.notifyDown, x.checks, x.where);
 }
 template <class T, class F>
 requires Is<T, SorryServer>
@@ -97,7 +97,7 @@ void fields(T& x, F&& f) {
     f(x.address, x.port, x.protocol, x.fwmark, x.family, x.scheduler, x.schedFallback, x.schedPort, x.forwarding,
       x.tunnel, x.persistenceTimeout, x.persistenceNetmask, x.persistenceEngine, x.onePacket, x.quorum, x.hysteresis,
       x.quorumUp, x.quorumDown, x.sorryServer, x.inhibitOnFailure, x.alpha, x.omega, x.haSuspend, x.virtualhost,
-      x.delayLoop, x.connectTimeout, x.retry, x.delayBeforeRetry, x.warmup, x.realServers, x.where);
+      x.delayLoop, x.connectTimeout, x.retry, x.delayBeforeRetry, x.warmup, x.slowStart, x.realServers, x.where);
 }
 template <class T, class F>
 requires Is<T, Config>

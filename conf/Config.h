@@ -250,6 +250,7 @@ struct RealServer {
     int lowerThreshold = 0;
     std::optional<Forwarding> forwarding;  // overrides the virtual server's
     std::optional<bool> inhibitOnFailure;  // overrides the virtual server's
+    std::optional<Duration> slowStart;     // overrides the virtual server's
     Command notifyUp, notifyDown;
     std::vector<CheckConfig> checks;
     Location where;
@@ -293,6 +294,7 @@ struct VirtualServer {
     int retry = 1;
     Duration delayBeforeRetry = 1s;
     Duration warmup{};
+    Duration slowStart{};  // a recovered or re-enabled real server's weight ramps up over this; 0: at once
     std::vector<RealServer> realServers;
     Location where;
 

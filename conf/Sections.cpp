@@ -806,6 +806,8 @@ const Section<RealServer>& realServer() {
                 [](Out& o, const R& rs) {
                     if (rs.inhibitOnFailure) o.set("inhibit_on_failure", *rs.inhibitOnFailure ? "true" : "false");
                 }),
+            duration("slow_start", &R::slowStart, 0, 3600,
+                     {"duration", "the service's", "0..3600", "overrides the service's `slow_start`"}),
             command("notify_up", &R::notifyUp, {"command", "none", "", "run when the server comes up"}),
             command("notify_down", &R::notifyDown, {"command", "none", "", "run when the server goes down"}),
             list("checks", &R::checks, check(),
@@ -987,6 +989,10 @@ const Section<VirtualServer>& virtualServer() {
                      {"duration", "`1`", "0..3600", "default wait before a retry"}),
             duration("warmup", &V::warmup, 0, kDay,
                      {"duration", "`0`", "0..86400", "default: the first check waits a random time up to this"}),
+            duration(
+                "slow_start", &V::slowStart, 0, 3600,
+                {"duration", "`0`", "0..3600",
+                 "a real server that recovers or is enabled again takes this long to reach its full weight; 0: at once"}),
             list<V, RealServer>(
                 "real_servers", &V::realServers, realServer(), {"list of groups", "none", "", "the real servers"},
                 [](const V& vs, RealServer& rs) { rs.port = vs.port; },

@@ -6,11 +6,12 @@
 #include <memory>
 
 #include "base/Log.h"
-#include "conf/Loader.h"
 #include "director/Channel.h"
 #include "director/ControlServer.h"
 #include "director/LvsWorker.h"
+#include "director/ReloadCheck.h"
 #include "director/RemotePlane.h"
+#include "director/SystemdNotify.h"
 #include "director/VrrpWorker.h"
 #include "kmod/userspace/Forwarder.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
@@ -57,6 +58,30 @@ void hupToWorker() {
                       ::getppid(), ")");
 }
 
+// While systemd's watchdog is on, a worker tells the supervisor every `period` seconds that its
+// loop turns; a worker whose loop is stuck says nothing and is restarted.
+class Heartbeat {
+public:
+    Heartbeat(asio::io_context& io, Channel& channel, double period) : timer_(io), channel_(channel), period_(period) {}
+    void start() {
+        if (period_ <= 0) return;
+        timer_.expires_after(
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(period_)));
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            channel_.send(protocol::HeartbeatMsg{++seq_});
+            start();
+        });
+    }
+    void stop() { timer_.cancel(); }
+
+private:
+    asio::steady_timer timer_;
+    Channel& channel_;
+    double period_;
+    std::uint64_t seq_ = 0;
+};
+
 std::optional<kmod::PlaneTable> lastTable(const WorkerContext& ctx) {
     if (!ctx.table) return std::nullopt;
     auto m = protocol::decode(protocol::Frame{protocol::typeOf<protocol::TableMsg>(), *ctx.table});
@@ -89,6 +114,8 @@ int runLvsWorker(const WorkerContext& ctx) {
     LvsWorker worker(io, ctx.config, std::move(table), *channel);
     worker.setRemotePlane(remote);
     worker.setRoles(ctx.roles);
+    worker.setDrained(ctx.drained);
+    Heartbeat beat(io, *channel, ctx.heartbeat);
     ControlServer control(io, ctx.config.global.controlSocket,
                           [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
                               worker.control(std::move(req), std::move(reply));
@@ -99,9 +126,11 @@ int runLvsWorker(const WorkerContext& ctx) {
             channel->start();
             worker.start();
             control.start();
+            beat.start();
         },
         hupToWorker, [&] { worker.dumpState(); },
         [&](std::function<void()> finish) {
+            beat.stop();
             worker.stop();
             control.stop();
             afterCommands(io, worker.commands(), kScriptsAtStop, std::move(finish));
@@ -114,14 +143,17 @@ int runVrrpWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
     VrrpWorker worker(io, ctx.config, *channel, ctx.roles);
+    Heartbeat beat(io, *channel, ctx.heartbeat);
     serveSignals(
         io,
         [&] {
             channel->start();
             worker.start();
+            beat.start();
         },
         hupToWorker, [] {},
         [&](std::function<void()> finish) {
+            beat.stop();
             worker.stop();
             afterCommands(io, worker.commands(), kScriptsAtStop, std::move(finish));
         });
@@ -165,14 +197,25 @@ int runForwardingWorker(const WorkerContext& ctx) {
             return channel->send(r);
         }
     });
+    Heartbeat beat(io, *channel, ctx.heartbeat);
     serveSignals(
-        io, [&] { channel->start(); }, hupToWorker, [] {}, [](std::function<void()> finish) { finish(); });
+        io,
+        [&] {
+            channel->start();
+            beat.start();
+        },
+        hupToWorker, [] {},
+        [&](std::function<void()> finish) {
+            beat.stop();
+            finish();
+        });
     channel->close();
     return 0;
 }
 
 int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     conf::Config cfg = initial;
+    SystemdNotify systemd;
     asio::io_context io;
     auto table = makeTable(plane);
     if (!table) return 1;
@@ -185,35 +228,54 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
                           [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
                               lvs.control(std::move(req), std::move(reply));
                           });
+    // What the lvs worker would tell a supervisor: handled here.
+    auto reload = [&](const char* why) {
+        systemd.reloading();
+        base::log::info("reload: ", why, ": reading ", cfg.file);
+        ReloadCheck check = checkReload(cfg);
+        if (!check.config) {
+            for (const auto& e : check.errors) base::log::error("reload: ", e);
+            systemd.ready("reload refused: " + check.errors.back());
+            return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
+        }
+        cfg = *check.config;
+        vrrp.reload(*check.config);
+        lvs.reload(std::move(*check.config));  // says AppliedMsg: READY=1
+        return protocol::ReloadResultMsg{0, true, {}};
+    };
+    lvs.setSupervisor([&](const protocol::Message& m) {
+        if (auto* a = std::get_if<protocol::AppliedMsg>(&m)) systemd.ready(a->summary);
+        if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&m)) {
+            const std::uint64_t id = r->id;
+            asio::post(io, [&, id] {
+                auto result = reload("directorctl reload");
+                result.id = id;
+                lvs.handle(std::move(result));
+            });
+        }
+    });
+    asio::steady_timer ping(io);
+    std::function<void()> pingLater = [&] {
+        if (!systemd.pingInterval()) return;
+        systemd.ping();
+        ping.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(*systemd.pingInterval())));
+        ping.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) pingLater();
+        });
+    };
     serveSignals(
         io,
         [&] {
             vrrp.start();
             lvs.start();
             control.start();
+            pingLater();
         },
-        [&] {
-            base::log::info("reload: SIGHUP: reading ", cfg.file);
-            conf::LoadResult next = conf::loadFile(cfg.file);
-            if (!next.ok()) {
-                for (const auto& d : next.diagnostics) base::log::error("reload: ", d.str());
-                base::log::error("reload: ", next.diagnostics.size(), " error(s) in ", cfg.file,
-                                 "; keeping the running configuration (fix the file and send SIGHUP again)");
-                return;
-            }
-            if (conf::definesNothing(*next.config) && !conf::definesNothing(cfg) && !next.config->global.allowEmpty) {
-                base::log::error("reload: ", cfg.file,
-                                 " defines no virtual servers and no VRRP instances (empty, or cut short?); keeping"
-                                 " the running configuration. To really remove everything, set global.allow_empty"
-                                 " = true");
-                return;
-            }
-            cfg = *next.config;
-            vrrp.reload(*next.config);
-            lvs.reload(std::move(*next.config));
-        },
-        [&] { lvs.dumpState(); },
+        [&] { reload("SIGHUP"); }, [&] { lvs.dumpState(); },
         [&](std::function<void()> finish) {
+            systemd.stopping();
+            ping.cancel();
             lvs.stop();
             vrrp.stop();
             control.stop();

@@ -1,5 +1,8 @@
 #include "director/DesiredState.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace director {
 namespace {
 
@@ -47,11 +50,25 @@ kmod::Dest destOf(const conf::VirtualServer& vs, const conf::RealServer& rs) {
     return d;
 }
 
+double rampShare(base::Duration elapsed, base::Duration length) {
+    if (length.count() <= 0 || elapsed >= length) return 1;
+    if (elapsed.count() <= 0) return 0;
+    return static_cast<double>(elapsed.count()) / static_cast<double>(length.count());
+}
+
+std::uint32_t rampedWeight(std::uint32_t weight, double share) {
+    if (weight == 0 || share >= 1) return weight;
+    const auto w = static_cast<std::uint32_t>(std::ceil(static_cast<double>(weight) * share));
+    return std::clamp<std::uint32_t>(w, 1, weight);
+}
+
 long liveWeight(const conf::VirtualServer& vs, const HealthView& health) {
     const auto key = serviceKey(vs);
     long sum = 0;
     for (const auto& rs : vs.realServers) {
-        auto it = health.servers.find({key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}});
+        const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+        if (health.drained.contains(id)) continue;
+        auto it = health.servers.find(id);
         if (it == health.servers.end()) sum += rs.weight;
         else if (it->second.up) sum += it->second.weight.value_or(rs.weight);
     }
@@ -85,7 +102,8 @@ kmod::TableState build(const conf::Config& cfg, const HealthView& health, Want w
         }
         for (const auto& rs : vs.realServers) {
             kmod::Dest d = destOf(vs, rs);
-            auto it = health.servers.find({s.key, d.key});
+            const RsId id{s.key, d.key};
+            auto it = health.servers.find(id);
             if (it != health.servers.end()) {
                 if (it->second.up) {
                     if (it->second.weight) d.weight = static_cast<std::uint32_t>(*it->second.weight);
@@ -95,6 +113,9 @@ kmod::TableState build(const conf::Config& cfg, const HealthView& health, Want w
                     continue;
                 }
             }
+            if (health.drained.contains(id)) d.weight = 0;
+            else if (auto r = health.ramp.find(id); r != health.ramp.end())
+                d.weight = rampedWeight(d.weight, r->second);
             t.addDest(s.key, d);
         }
     }

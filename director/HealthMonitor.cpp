@@ -27,7 +27,9 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
     };
     // 1. The affected servers let go of their sessions (a session still used elsewhere stays).
     std::set<std::string> released;
+    std::map<RsId, Since> history;
     eachAffected([&](std::map<RsId, Server>::iterator it) {
+        history.emplace(it->first, it->second.since);
         for (const auto& key : it->second.sessionKeys)
             if (auto s = sessions_.find(key); s != sessions_.end()) {
                 s->second.servers.erase(it->first);
@@ -46,7 +48,10 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
         const std::string vsName = vs.str();
         for (const auto& rs : vs.realServers) {
             const RsId id{vsKey, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-            Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser};
+            Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser, {}};
+            // a kept real server keeps its history; a new one starts now
+            if (auto old = history.find(id); old != history.end()) srv.since = old->second;
+            else srv.since = nowSince(false, rs.checks.empty() ? "no checks: always up" : "configured");
             for (const auto& c : rs.checks) {
                 std::string key = checkKey(cfg, vs, rs, c);
                 srv.sessionKeys.push_back(key);
@@ -142,6 +147,8 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
         if (now == was) continue;
         changed.insert(id.first);
         if (now.up != was.up) {
+            servers_.at(id).since =
+                nowSince(true, now.up ? it->second.type + " " + it->second.target + ": ok" : now.reason);
             const int need = now.up ? it->second.check->timing().rise : it->second.check->timing().fall;
             base::log::notice("check: vs ", srv.vsName, " rs ", srv.rsName, ": ", healthName(was.up), " -> ",
                               healthName(now.up), " (",
@@ -159,6 +166,18 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
         was = now;
     }
     if (!changed.empty() && onChange_) onChange_(changed);
+}
+
+HealthMonitor::Since HealthMonitor::nowSince(bool transition, std::string why) const {
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    return Since{timers_.now(), std::chrono::duration_cast<std::chrono::seconds>(wall).count(), transition,
+                 std::move(why)};
+}
+
+std::optional<HealthMonitor::Since> HealthMonitor::since(const RsId& id) const {
+    auto it = servers_.find(id);
+    if (it == servers_.end()) return std::nullopt;
+    return it->second.since;
 }
 
 void HealthMonitor::updatePause(Session& s) {

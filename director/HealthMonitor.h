@@ -50,8 +50,17 @@ public:
     };
     std::vector<CheckStats> checkStats() const;
 
+    // Since when a real server is in its present state: its last UP/DOWN transition, or (when it
+    // had none) since it was configured. `transition` tells which.
+    struct Since {
+        base::TimePoint at{};          // the timer factory's clock
+        std::int64_t wallSeconds = 0;  // the same instant, Unix time
+        bool transition = false;
+        std::string why;  // what the transition's log line gave as its reason
+    };
+    std::optional<Since> since(const RsId& id) const;
+
 private:
-    using RsId = std::pair<kmod::ServiceKey, kmod::DestKey>;
     struct Session {
         std::unique_ptr<healthcheck::CheckSession> check;
         std::set<RsId> servers;
@@ -64,7 +73,9 @@ private:
         std::vector<std::string> sessionKeys;
         conf::Command notifyUp, notifyDown;
         std::string user;
+        Since since;
     };
+    Since nowSince(bool transition, std::string why) const;
     void onEvent(const std::string& key, const healthcheck::CheckSession::Event& e);
     RsHealth evaluate(const Server& s) const;
     void updatePause(Session& s);

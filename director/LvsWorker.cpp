@@ -13,6 +13,7 @@
 #include "director/DesiredState.h"
 #include "director/Metrics.h"
 #include "director/ReloadPlanner.h"
+#include "director/ServerRef.h"
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/ipvsadm/Ipvsadm.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
@@ -86,6 +87,13 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
       peer_(peer), resyncTimer_(io), sync_(io, *table_) {
     sync_.configure(cfg_.global.syncDaemon);
     peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
+    toSupervisor_ = [this](const protocol::Message& m) { peer_.send(m); };
+    rampTimer_ = deps_.timers->makeTimer();
+}
+
+void LvsWorker::setDrained(const std::vector<protocol::DrainedServer>& drained) {
+    for (const auto& d : drained) drained_[{d.service, d.dest}] = d.since;
+    pruneDrained();
 }
 
 void LvsWorker::start() {
@@ -103,6 +111,14 @@ void LvsWorker::start() {
     configureSnmp();
     snmpNotice(nullptr);
     configureStatus();
+    applied("running: " + std::to_string(desired.services.size()) + " virtual servers, " +
+            std::to_string(desired.destCount()) + " real servers, " + std::to_string(cfg_.vrrpInstances.size()) +
+            " VRRP instances");
+}
+
+void LvsWorker::applied(const std::string& summary) {
+    lastApplied_ = summary;
+    toSupervisor_(protocol::AppliedMsg{summary});
 }
 
 void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
@@ -157,12 +173,66 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
             auto it = h.servers.lower_bound({k, kmod::DestKey{}});
             for (; it != h.servers.end() && it->first.first == k; ++it) part.servers.insert(*it);
         }
+        operatorState(part, only);
         return reconciler_.setDesiredFor(*only, desiredTable(cfg_, part, *only));
     }
     for (const auto& [k, q] : quorum_)
         if (!q.up()) view.quorumLost.insert(k);
     view.servers = health.servers;
+    operatorState(view, nullptr);
     return reconciler_.setDesired(desiredTable(cfg_, view));
+}
+
+void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only) {
+    const base::TimePoint now = deps_.timers->now();
+    if (!only) ramping_.clear();
+    for (const auto& vs : cfg_.virtualServers) {
+        const auto key = serviceKey(vs);
+        if (only && !only->contains(key)) continue;
+        ramping_.erase(key);
+        for (const auto& rs : vs.realServers) {
+            const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+            if (drained_.contains(id)) {
+                view.drained.insert(id);
+                continue;
+            }
+            const base::Duration length = rs.slowStart.value_or(vs.slowStart);
+            if (length.count() <= 0) continue;
+            // a slow start counts from the server's last recovery or its enable, the later one
+            std::optional<base::TimePoint> from;
+            if (auto since = health_->since(id); since && since->transition) from = since->at;
+            if (auto e = rampFrom_.find(id); e != rampFrom_.end() && (!from || e->second > *from)) from = e->second;
+            auto h = view.servers.find(id);
+            if (!from || (h != view.servers.end() && !h->second.up)) continue;
+            const double share = rampShare(std::chrono::duration_cast<base::Duration>(now - *from), length);
+            if (share >= 1) continue;
+            view.ramp[id] = share;
+            ramping_.insert(key);
+        }
+    }
+    armRamp();
+}
+
+// While a slow start runs, its services are recomputed every second (more often for short ones);
+// only the weights that changed reach the table.
+void LvsWorker::armRamp() {
+    if (ramping_.empty() || stopped_) {
+        rampTimer_->cancel();
+        return;
+    }
+    if (rampTimer_->pending()) return;
+    base::Duration step = std::chrono::seconds(1);
+    for (const auto& vs : cfg_.virtualServers) {
+        if (!ramping_.contains(serviceKey(vs))) continue;
+        for (const auto& rs : vs.realServers)
+            step = std::min(step, std::max<base::Duration>(rs.slowStart.value_or(vs.slowStart) / 20,
+                                                           std::chrono::milliseconds(50)));
+    }
+    rampTimer_->schedule(step, [this] {
+        for (auto it = rampFrom_.begin(); it != rampFrom_.end();)  // enables whose ramp is surely over
+            it = deps_.timers->now() - it->second > std::chrono::hours(1) ? rampFrom_.erase(it) : std::next(it);
+        requestRecompute(ramping_);
+    });
 }
 
 // ha_suspend: a virtual server's checks run only while this director holds its address, i.e.
@@ -193,6 +263,7 @@ void LvsWorker::reload(conf::Config next) {
     next.global.dataPlane = cfg_.global.dataPlane;
     std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
+    pruneDrained();
     applyTimeouts();
     applyLimits();
     deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
@@ -207,6 +278,34 @@ void LvsWorker::reload(conf::Config next) {
     configureStatus();
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
+    applied("reloaded: " + plan.summary() + "; " + std::to_string(out.ops.size()) + " table ops");
+}
+
+// Drains of real servers the config no longer has end with them (an operator who adds the server
+// back gets it undrained).
+void LvsWorker::pruneDrained() {
+    std::set<RsId> known;
+    for (const auto& vs : cfg_.virtualServers)
+        for (const auto& rs : vs.realServers)
+            known.insert({serviceKey(vs), kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}});
+    bool changed = false;
+    for (auto it = drained_.begin(); it != drained_.end();) {
+        if (known.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        base::log::info("control: vs ", it->first.first.str(), " rs ", it->first.second.str(),
+                        ": no longer in the config; its drain ends with it");
+        it = drained_.erase(it);
+        changed = true;
+    }
+    if (changed) publishDrained();
+}
+
+void LvsWorker::publishDrained() {
+    protocol::DrainMsg m;
+    for (const auto& [id, since] : drained_) m.drained.push_back({id.first, id.second, since});
+    toSupervisor_(m);
 }
 
 void LvsWorker::applyLimits() {
@@ -287,6 +386,16 @@ void LvsWorker::handle(protocol::Message&& m) {
         if (remote_) remote_->onReport(std::move(*p));
         return;
     }
+    if (auto* r = std::get_if<protocol::ReloadResultMsg>(&m)) {
+        auto it = reloadReplies_.find(r->id);
+        if (it == reloadReplies_.end()) return;
+        auto reply = std::move(it->second);
+        reloadReplies_.erase(it);
+        std::string err;
+        for (const auto& e : r->errors) err += e + "\n";
+        if (!r->applied) return reply(protocol::ControlReply{protocol::kCtlRefused, "", err});
+        return reply(protocol::ControlReply{protocol::kCtlOk, cfg_.file + ": " + lastApplied_ + "\n", err});
+    }
     base::log::debug("lvs: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
 }
 
@@ -334,10 +443,37 @@ void writeInstance(base::JsonWriter& w, const protocol::InstanceStatus& s) {
 }  // namespace
 
 void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply reply) {
+    using K = protocol::ControlRequest::Kind;
+    switch (request.kind) {
+    case K::Disable:
+    case K::Enable: return reply(drain(request, request.kind == K::Disable));
+    case K::Reload: {
+        const std::uint64_t id = nextReloadId_++;
+        reloadReplies_.emplace(id, std::move(reply));
+        base::log::info("control: directorctl reload: asking for ", cfg_.file, " to be read again");
+        return toSupervisor_(protocol::ReloadRequestMsg{id});
+    }
+    default: break;
+    }
     // The plane's counters and connections first (the userspace plane asks the forwarding worker).
     table_->refresh([this, request = std::move(request), reply = std::move(reply)] {
-        using K = protocol::ControlRequest::Kind;
-        if (request.kind == K::Status) return reply(protocol::ControlReply{0, stateJson() + "\n", ""});
+        auto text = [&](std::string out) { reply(protocol::ControlReply{protocol::kCtlOk, std::move(out), ""}); };
+        switch (request.kind) {
+        case K::Status: return text(request.json ? stateJson() + "\n" : renderStatus(statusReport()));
+        case K::Servers: {
+            if (!request.json) return text(renderServers(statusReport()));
+            base::JsonWriter w;
+            writeServersJson(w, statusReport());
+            return text(w.str() + "\n");
+        }
+        case K::Vrrp: {
+            if (!request.json) return text(renderVrrp(statusReport()));
+            base::JsonWriter w;
+            writeVrrpJson(w);
+            return text(w.str() + "\n");
+        }
+        default: break;
+        }
         protocol::ControlReply r;
         std::string error;
         int status = 2;
@@ -356,6 +492,169 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
     });
 }
 
+// directorctl disable VS RS: weight 0 (no new connections; established ones go on) until enabled,
+// across reloads and restarts of this worker. enable: back to its weight, through its slow start.
+protocol::ControlReply LvsWorker::drain(const protocol::ControlRequest& request, bool disable) {
+    const char* verb = disable ? "disable" : "enable";
+    if (request.args.size() != 2)
+        return {protocol::kCtlUsage, "", std::string("usage: directorctl ") + verb + " VIRTUAL-SERVER REAL-SERVER\n"};
+    std::string error;
+    const auto ref = findServer(cfg_, request.args[0], request.args[1], error);
+    if (!ref) return {protocol::kCtlRefused, "", error + "\n"};
+    const kmod::ServiceKey key = serviceKey(*ref->vs);
+    const RsId id{key, kmod::DestKey{ref->rs->address, static_cast<std::uint16_t>(ref->rs->port)}};
+    const std::string who = "vs " + ref->vs->str() + " rs " + conf::realServerStr(*ref->rs);
+    const auto wall =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (disable == drained_.contains(id))
+        return {protocol::kCtlOk, who + ": already " + (disable ? "drained" : "enabled") + "\n", ""};
+    if (disable) {
+        drained_[id] = wall;
+        enabledAt_.erase(id);
+        base::log::notice("control: ", who,
+                          ": drained by directorctl (weight 0: no new connections, established ones go on) until"
+                          " `directorctl enable`");
+    } else {
+        drained_.erase(id);
+        enabledAt_[id] = wall;
+        rampFrom_[id] = deps_.timers->now();
+        const auto length = ref->rs->slowStart.value_or(ref->vs->slowStart);
+        base::log::notice("control: ", who, ": enabled by directorctl",
+                          length.count() > 0 ? " (slow start over " + std::to_string(base::toSeconds(length)) + " s)"
+                                             : std::string());
+    }
+    publishDrained();
+    const std::set<kmod::ServiceKey> only{key};
+    const auto out = recompute(&only);
+    snmpDirty_ = true;
+    std::string text =
+        who + (disable ? ": drained (weight 0: no new connections; established ones continue)" : ": enabled");
+    if (out.dumped && out.result.firstFailure)
+        return {protocol::kCtlRefused, "",
+                text + ", but the table refused it: " + out.result.firstFailure->error.message() + "\n"};
+    return {protocol::kCtlOk, text + "\n", ""};
+}
+
+void LvsWorker::writeVrrpJson(base::JsonWriter& w) const {
+    w.beginObject();
+    for (const auto& inst : cfg_.vrrpInstances)
+        if (auto it = vrrpStatus_.find(inst.name); it != vrrpStatus_.end()) {
+            w.key(inst.name);
+            writeInstance(w, it->second);
+        }
+    w.endObject();
+}
+
+StatusReport LvsWorker::statusReport() const {
+    StatusReport r;
+    r.pid = getpid();
+    r.version = DIRECTORD_VERSION;
+    r.configFile = cfg_.file;
+    r.dataPlane = table_->name();
+    r.reloads = reloads_;
+    r.resyncs = resyncs_;
+    r.driftRepairs = reconciler_.repairs();
+    r.now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& inst : cfg_.vrrpInstances) {
+        InstanceRow row{inst.name, std::nullopt, ""};
+        if (auto it = vrrpStatus_.find(inst.name); it != vrrpStatus_.end()) row.status = it->second;
+        if (auto it = vrrpRoles_.find(inst.name); it != vrrpRoles_.end()) row.role = vrrp::stateName(it->second);
+        r.instances.push_back(std::move(row));
+    }
+    if (auto* ctl = table_->syncDaemons())
+        if (auto ds = ctl->daemons())
+            for (const auto& d : *ds)
+                r.syncDaemons.push_back(std::string(d.state == kmod::SyncDaemon::kMaster ? "master" : "backup") +
+                                        " daemon on " + d.interface + ", sync id " + std::to_string(d.syncId));
+    const auto table = table_->dump();
+    const auto status = table_->status();
+    const HealthView& health = health_->view();
+    const base::TimePoint now = deps_.timers->now();
+    for (const auto& vs : cfg_.virtualServers) {
+        const auto key = serviceKey(vs);
+        ServiceRow sr;
+        sr.vs = vs.str();
+        sr.scheduler = vs.scheduler;
+        sr.forwarding = conf::name(vs.forwarding);
+        sr.quorum = vs.quorum;
+        if (auto q = quorum_.find(key); q != quorum_.end()) sr.quorumUp = q->second.up();
+        const kmod::ServiceEntry* entry = nullptr;
+        if (table)
+            if (auto it = table->services.find(key); it != table->services.end()) entry = &it->second;
+        const kmod::ServiceStatus* ss = nullptr;
+        if (status)
+            if (auto it = status->find(key); it != status->end()) ss = &it->second;
+        if (ss) sr.connections = ss->stats.conns;
+        auto fill = [&](ServerRow& row, const kmod::DestKey& dk) {
+            if (entry)
+                if (auto d = entry->dests.find(dk); d != entry->dests.end()) row.applied = d->second.weight;
+            if (ss)
+                if (auto d = ss->dests.find(dk); d != ss->dests.end()) {
+                    row.activeConns = d->second.activeConns;
+                    row.inactiveConns = d->second.inactConns;
+                    sr.activeConns += row.activeConns;
+                    sr.inactiveConns += row.inactiveConns;
+                }
+        };
+        HealthView mine;
+        for (const auto& rs : vs.realServers) {
+            const kmod::DestKey dk{rs.address, static_cast<std::uint16_t>(rs.port)};
+            const RsId id{key, dk};
+            ServerRow row;
+            row.rs = conf::realServerStr(rs);
+            row.configuredWeight = rs.weight;
+            row.checks = static_cast<int>(rs.checks.size());
+            if (auto h = health.servers.find(id); h != health.servers.end()) {
+                row.up = h->second.up;
+                row.failedChecks = h->second.failedChecks;
+                if (h->second.weight) row.configuredWeight = *h->second.weight;
+                mine.servers.insert(*h);
+            }
+            if (auto since = health_->since(id)) {
+                row.since = since->wallSeconds;
+                row.why = since->why;
+                if (!row.up && !since->transition) row.why = "down until its first successful check (alpha)";
+            }
+            if (!row.up && health.servers.count(id)) row.why = health.servers.at(id).reason;
+            if (auto d = drained_.find(id); d != drained_.end()) {
+                row.drained = true;
+                row.since = d->second;
+                row.why = "drained by directorctl disable";
+                mine.drained.insert(id);
+            } else if (auto e = enabledAt_.find(id); e != enabledAt_.end() && e->second >= row.since) {
+                row.since = e->second;
+                row.why = "enabled by directorctl";
+            }
+            fill(row, dk);
+            if (ramping_.contains(key)) {
+                const auto length = rs.slowStart.value_or(vs.slowStart);
+                std::optional<base::TimePoint> from;
+                if (auto since = health_->since(id); since && since->transition) from = since->at;
+                if (auto f = rampFrom_.find(id); f != rampFrom_.end() && (!from || f->second > *from)) from = f->second;
+                if (from && row.up && !row.drained) {
+                    const double share = rampShare(now - *from, length);
+                    if (share < 1) row.ramp = share;
+                }
+            }
+            sr.servers.push_back(std::move(row));
+        }
+        sr.liveWeight = liveWeight(vs, mine);
+        if (!sr.quorumUp && vs.sorryServer) {
+            ServerRow row;
+            row.sorry = true;
+            const kmod::DestKey dk{vs.sorryServer->address, static_cast<std::uint16_t>(vs.sorryServer->port)};
+            row.rs = dk.str();
+            row.configuredWeight = vs.sorryServer->weight;
+            row.why = "quorum lost";
+            fill(row, dk);
+            sr.servers.push_back(std::move(row));
+        }
+        r.services.push_back(std::move(sr));
+    }
+    return r;
+}
+
 std::string LvsWorker::stateJson() const {
     base::JsonWriter w;
     w.beginObject();
@@ -368,13 +667,10 @@ std::string LvsWorker::stateJson() const {
     w.key("vrrp_roles").beginObject();
     for (const auto& [k, v] : vrrpRoles_) w.field(k, vrrp::stateName(v));
     w.endObject();
-    w.key("vrrp").beginObject();
-    for (const auto& inst : cfg_.vrrpInstances)
-        if (auto it = vrrpStatus_.find(inst.name); it != vrrpStatus_.end()) {
-            w.key(inst.name);
-            writeInstance(w, it->second);
-        }
-    w.endObject();
+    w.key("vrrp");
+    writeVrrpJson(w);
+    w.key("servers");
+    writeServersJson(w, statusReport());
     w.key("sync");
     sync_.writeJson(w);
     if (const auto f = table_->forwarding()) {

@@ -19,9 +19,10 @@
 #include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
 #include "director/RemotePlane.h"
-#include "director/SyncManager.h"
 #include "director/SnmpTables.h"
+#include "director/StatusReport.h"
 #include "director/StatusServer.h"
+#include "director/SyncManager.h"
 #include "director/snmp/Agent.h"
 #include "kmod/IpvsTable.h"
 
@@ -52,6 +53,11 @@ public:
         vrrpRoles_ = roles;
         sync_.setRoles(roles);
     }
+    // The real servers drained before this worker started (a restarted worker's, from the supervisor).
+    void setDrained(const std::vector<protocol::DrainedServer>& drained);
+    // Where DrainMsg, AppliedMsg and ReloadRequestMsg go: by default to the supervisor over the
+    // peer channel; --single-process answers them itself.
+    void setSupervisor(std::function<void(const protocol::Message&)> send) { toSupervisor_ = std::move(send); }
 
     void start();
     // Commits a validated config: only the delta reaches the table.
@@ -60,6 +66,9 @@ public:
     // SIGUSR1: the state as JSON, written atomically to global.state_dump_file.
     void dumpState();
     std::string stateJson() const;
+    // What directorctl's tables show (director/StatusReport.h).
+    StatusReport statusReport() const;
+    void writeVrrpJson(base::JsonWriter& w) const;
     // A control socket request (directorctl, ipvsctl), answered once the plane's counters are current.
     void control(protocol::ControlRequest&& request, ControlServer::Reply reply);
     // A message from the other workers.
@@ -82,6 +91,24 @@ private:
     ReconcileOutcome recompute(const std::set<kmod::ServiceKey>* only = nullptr);
     std::set<kmod::ServiceKey> pendingServices_;
     void updateSuspension();
+    // The operator's part of the desired table: drained real servers and slow starts, for `only`'s
+    // services (all with null). Arms the ramp timer while a slow start runs.
+    void operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only);
+    void armRamp();
+    // directorctl disable / enable / reload.
+    protocol::ControlReply drain(const protocol::ControlRequest& request, bool disable);
+    void publishDrained();
+    void pruneDrained();
+    void applied(const std::string& summary);
+    std::map<RsId, std::int64_t> drained_;      // directorctl disable: since (Unix time)
+    std::map<RsId, std::int64_t> enabledAt_;    // directorctl enable: Unix time, shown in status
+    std::map<RsId, base::TimePoint> rampFrom_;  // a slow start counts from here (enable)
+    std::set<kmod::ServiceKey> ramping_;        // services with a slow start under way
+    std::unique_ptr<base::Timer> rampTimer_;
+    std::function<void(const protocol::Message&)> toSupervisor_;
+    std::map<std::uint64_t, ControlServer::Reply> reloadReplies_;
+    std::uint64_t nextReloadId_ = 1;
+    std::string lastApplied_;
 
     // SNMP (director/LvsWorkerSnmp.cpp): the subagent serves a snapshot rebuilt here when state
     // changed, and every second while someone reads (for the counters); traps follow transitions.

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "base/Log.h"
-#include "conf/Loader.h"
+#include "director/ReloadCheck.h"
 #include "director/protocol/Messages.h"
 
 namespace director {
@@ -87,7 +87,8 @@ void Supervisor::spawn(Worker& w) {
         // are in place (a signal sent while it starts up waits instead of killing it).
         for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) ::signal(sig, SIG_DFL);
         base::log::setIdentity(w.name);
-        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, sv[1]};
+        const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
+        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, drained_, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
@@ -98,7 +99,10 @@ void Supervisor::spawn(Worker& w) {
     w.in = protocol::FrameReader(protocol::kMaxWorkerFrame);
     w.out.clear();
     w.startedAt = monotonicSeconds();
+    w.heardAt = w.startedAt;
+    w.saidHung = false;
     w.restartAt = 0;
+    if (&w == &lvs_) pendingConfigs_ = 0;  // it starts from the current config and says when it is applied
     base::log::info("supervisor: started the ", w.name, " worker (pid ", pid, ")");
 }
 
@@ -135,6 +139,22 @@ void Supervisor::closeChannel(Worker& w) {
 // worker must start from.
 void Supervisor::route(Worker& from, const protocol::Frame& f) {
     const std::uint8_t type = f.type;
+    from.heardAt = monotonicSeconds();
+    if (type == protocol::typeOf<protocol::HeartbeatMsg>()) return;
+    if (&from == &lvs_ &&
+        (type == protocol::typeOf<protocol::DrainMsg>() || type == protocol::typeOf<protocol::ReloadRequestMsg>() ||
+         type == protocol::typeOf<protocol::AppliedMsg>())) {
+        auto m = protocol::decode(f);
+        if (!m) return;
+        if (auto* d = std::get_if<protocol::DrainMsg>(&*m)) drained_ = std::move(d->drained);
+        if (auto* a = std::get_if<protocol::AppliedMsg>(&*m)) applied(a->summary);
+        if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&*m)) {
+            auto result = reload("directorctl reload");
+            result.id = r->id;
+            sendTo(lvs_, protocol::encode(result));  // after the ConfigMsg: the worker has applied it
+        }
+        return;
+    }
     if (&from == &vrrp_ && type == protocol::typeOf<protocol::RoleMsg>()) {
         if (auto m = protocol::decode(f)) {
             const auto& role = std::get<protocol::RoleMsg>(*m);
@@ -222,29 +242,24 @@ void Supervisor::signalWorkers(int sig) {
 
 bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0 || fwd_.pid > 0; }
 
-void Supervisor::reload() {
+protocol::ReloadResultMsg Supervisor::reload(const char* why) {
     const double t0 = monotonicSeconds();
-    base::log::info("reload: SIGHUP: reading ", cfg_.file);
-    conf::LoadResult next = conf::loadFile(cfg_.file);
-    if (!next.ok()) {
-        for (const auto& d : next.diagnostics) base::log::error("reload: ", d.str());
-        base::log::error("reload: ", next.diagnostics.size(), " error(s) in ", cfg_.file,
-                         "; keeping the running configuration (fix the file and send SIGHUP again)");
-        return;
-    }
-    if (conf::definesNothing(*next.config) && !conf::definesNothing(cfg_) && !next.config->global.allowEmpty) {
-        base::log::error("reload: ", cfg_.file,
-                         " defines no virtual servers and no VRRP instances (empty, or cut short?); keeping the"
-                         " running configuration. To really remove everything, set global.allow_empty = true");
-        return;
+    systemd_.reloading();
+    base::log::info("reload: ", why, ": reading ", cfg_.file);
+    ReloadCheck check = checkReload(cfg_);
+    if (!check.config) {
+        for (const auto& e : check.errors) base::log::error("reload: ", e);
+        systemd_.ready("reload refused: " + check.errors.back());
+        return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
     }
     const double parsed = monotonicSeconds() - t0;
-    std::swap(cfg_, *next.config);                         // the old config is freed after the new one is out
+    std::swap(cfg_, *check.config);                        // the old config is freed after the new one is out
     for (auto it = roles_.begin(); it != roles_.end();) {  // instances the new config no longer has
         const bool kept = std::any_of(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
                                       [&](const conf::VrrpInstance& v) { return v.name == it->first; });
         it = kept ? std::next(it) : roles_.erase(it);
     }
+    ++pendingConfigs_;
     sendTo(lvs_, protocol::encode(protocol::ConfigMsg{cfg_}));
     // The vrrp and forwarding workers have no use for the virtual servers (most of a big config).
     conf::Config slim;
@@ -257,6 +272,39 @@ void Supervisor::reload() {
     for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, frame);
     base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000),
                     " ms, sent to the workers in ", static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
+    return protocol::ReloadResultMsg{0, true, {}};
+}
+
+// The lvs worker has the config in force (at start, after a reload): systemd hears READY=1 once
+// every config sent is applied.
+void Supervisor::applied(const std::string& summary) {
+    if (pendingConfigs_ > 0) --pendingConfigs_;
+    if (pendingConfigs_ > 0) return;
+    systemd_.ready(summary);
+    if (!ready_ && systemd_.enabled()) base::log::info("supervisor: told systemd we are ready (", summary, ")");
+    ready_ = true;
+}
+
+// systemd watches the supervisor (WATCHDOG=1 every half WatchdogSec); the supervisor watches the
+// workers: one that has said nothing (not even its heartbeat) for WatchdogSec is hung, and is
+// killed and restarted as if it had crashed.
+void Supervisor::watchdog(double now) {
+    const auto interval = systemd_.pingInterval();
+    if (!interval) return;
+    if (now >= nextPing_) {
+        systemd_.ping();
+        nextPing_ = now + *interval;
+    }
+    if (stopping_) return;
+    const double limit = 2 * *interval;
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_}) {
+        if (w->pid <= 0 || w->fd < 0 || now - w->heardAt <= limit || w->saidHung) continue;
+        base::log::error("supervisor: the ", w->name, " worker (pid ", w->pid, ") has said nothing for ",
+                         static_cast<int>(now - w->heardAt), " s (WatchdogSec is ", static_cast<int>(limit),
+                         " s): it is hung; killing it so it restarts");
+        w->saidHung = true;
+        ::kill(w->pid, SIGKILL);
+    }
 }
 
 int Supervisor::run() {
@@ -282,7 +330,9 @@ int Supervisor::run() {
             signalWorkers(SIGKILL);
             stopDeadline_ = now + 5;
         }
+        watchdog(now);
         double wait = stopping_ ? stopDeadline_ - now : 3600;
+        if (systemd_.pingInterval()) wait = std::min(wait, std::max(0.0, nextPing_ - now));
         for (Worker* w : {&vrrp_, &fwd_, &lvs_}) {
             if (!stopping_ && w->enabled && w->pid < 0 && w->restartAt > 0) {
                 if (w->restartAt <= now) spawn(*w);
@@ -312,7 +362,7 @@ int Supervisor::run() {
                 switch (si.ssi_signo) {
                 case SIGCHLD: reap(); break;
                 case SIGHUP:
-                    if (!stopping_) reload();
+                    if (!stopping_) reload("SIGHUP");
                     break;
                 case SIGUSR1: signalWorkers(SIGUSR1); break;
                 case SIGTERM:
@@ -322,6 +372,7 @@ int Supervisor::run() {
                                         ": stopping the workers");
                         stopping_ = true;
                         stopDeadline_ = monotonicSeconds() + kStopGrace;
+                        systemd_.stopping();
                         signalWorkers(SIGTERM);
                     }
                     break;

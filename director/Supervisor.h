@@ -19,7 +19,9 @@
 #include <string>
 
 #include "conf/Config.h"
+#include "director/SystemdNotify.h"
 #include "director/protocol/Frame.h"
+#include "director/protocol/Messages.h"
 #include "vrrp/StateMachine.h"
 
 namespace director {
@@ -30,7 +32,9 @@ struct WorkerContext {
     conf::DataPlane plane;                            // resolved: Kernel, Userspace or Memory
     const std::map<std::string, vrrp::State>& roles;  // every VRRP instance's last known state
     const std::string* table;                         // the last TableMsg frame's payload, if any
+    const std::vector<protocol::DrainedServer>& drained;  // the real servers drained by the operator
     int fd;                                           // this worker's end of the supervisor socket
+    double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
 
 // A worker's body: runs in the child, returns the exit status. kExitConfig means "restarting will
@@ -59,6 +63,8 @@ private:
         int restarts = 0;      // consecutive quick deaths, for the back-off
         double startedAt = 0;  // monotonic seconds
         double restartAt = 0;  // 0: not scheduled
+        double heardAt = 0;    // its last frame (watchdog: a worker silent too long is hung)
+        bool saidHung = false;
     };
 
     void spawn(Worker& w);
@@ -68,7 +74,10 @@ private:
     void route(Worker& from, const protocol::Frame& f);
     void sendTo(Worker& w, const std::string& frame);
     void closeChannel(Worker& w);
-    void reload();
+    // Reads and checks the file, then sends it to the workers; the outcome for directorctl.
+    protocol::ReloadResultMsg reload(const char* why);
+    void applied(const std::string& summary);
+    void watchdog(double now);
     void signalWorkers(int sig);
     bool anyAlive() const;
     Worker* byPid(pid_t pid);
@@ -84,6 +93,11 @@ private:
     std::map<std::string, vrrp::State> roles_;  // last state per VRRP instance
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
+    std::vector<protocol::DrainedServer> drained_;  // last DrainMsg from the lvs worker
+    SystemdNotify systemd_;
+    bool ready_ = false;      // READY=1 sent
+    int pendingConfigs_ = 0;  // configs sent to the lvs worker and not yet applied
+    double nextPing_ = 0;     // the next WATCHDOG=1
 };
 
 double monotonicSeconds();

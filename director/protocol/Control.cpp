@@ -15,7 +15,7 @@ using base::wire::Is;
 
 template <class T, class F>
 requires Is<T, ControlRequest>
-void fields(T& x, F&& f) { f(x.kind, x.args, x.input); }
+void fields(T& x, F&& f) { f(x.kind, x.args, x.input, x.json); }
 template <class T, class F>
 requires Is<T, ControlReply>
 void fields(T& x, F&& f) { f(x.status, x.out, x.err); }
@@ -26,7 +26,7 @@ std::string encode(const ControlReply& r) { return frameBytes(kControlReply, bas
 std::optional<ControlRequest> decodeRequest(const Frame& f) {
     if (f.type != kControlRequest) return std::nullopt;
     auto r = base::wire::decode<ControlRequest>(f.payload);
-    if (r && r->kind != ControlRequest::Kind::Status && r->kind != ControlRequest::Kind::Ipvsadm) return std::nullopt;
+    if (r && r->kind > ControlRequest::Kind::Reload) return std::nullopt;
     return r;
 }
 

@@ -15,14 +15,26 @@ namespace director::protocol {
 
 struct ControlRequest {
     enum class Kind : std::uint8_t {
-        Status,   // the state as JSON (what SIGUSR1 writes)
+        Status,   // the state: a summary, or with `json` the whole of it (what SIGUSR1 writes)
         Ipvsadm,  // ipvsctl's arguments, run against the plane; `input` feeds -R
+        Vrrp,     // the VRRP instances (a table, or JSON)
+        Servers,  // the real servers: state, weights, health and why, since when
+        Disable,  // args: VS RS. Drain: weight 0 until enabled, across reloads
+        Enable,   // args: VS RS. Undo a Disable
+        Reload,   // read and check the config file; apply it, or answer every error
     };
     Kind kind = Kind::Status;
     std::vector<std::string> args;
     std::string input;
+    bool json = false;  // Status, Vrrp, Servers: JSON instead of a table
     bool operator==(const ControlRequest&) const = default;
 };
+
+// Exit statuses of directorctl's commands (directorctl(8)).
+inline constexpr int kCtlOk = 0;
+inline constexpr int kCtlRefused = 1;      // directord answered with an error (bad config, unknown server)
+inline constexpr int kCtlUsage = 2;        // not a command directorctl knows
+inline constexpr int kCtlUnreachable = 3;  // no directord answers on the control socket
 
 struct ControlReply {
     int status = 0;  // the command's exit status

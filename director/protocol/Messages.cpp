@@ -107,6 +107,25 @@ template <class T, class F>
 requires Is<T, PlaneDaemonMsg>
 void fields(T& x, F&& f) { f(x.start, x.daemon); }
 
+template <class T, class F>
+requires Is<T, DrainedServer>
+void fields(T& x, F&& f) { f(x.service, x.dest, x.since); }
+template <class T, class F>
+requires Is<T, DrainMsg>
+void fields(T& x, F&& f) { f(x.drained); }
+template <class T, class F>
+requires Is<T, ReloadRequestMsg>
+void fields(T& x, F&& f) { f(x.id); }
+template <class T, class F>
+requires Is<T, ReloadResultMsg>
+void fields(T& x, F&& f) { f(x.id, x.applied, x.errors); }
+template <class T, class F>
+requires Is<T, AppliedMsg>
+void fields(T& x, F&& f) { f(x.summary); }
+template <class T, class F>
+requires Is<T, HeartbeatMsg>
+void fields(T& x, F&& f) { f(x.seq); }
+
 namespace {
 
 template <class M>

@@ -10,8 +10,13 @@
 //   fwd -> lvs                   PlaneReportMsg   the answer
 //   lvs -> fwd                   PlaneZeroMsg     ipvsadm -Z
 //   lvs -> fwd                   PlaneDaemonMsg   start or stop a sync daemon (answered by a report)
-// The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance and
-// the last TableMsg, and hands those to a worker it restarts.
+//   lvs -> supervisor            DrainMsg         the real servers drained by the operator (all of them)
+//   lvs -> supervisor            ReloadRequestMsg directorctl reload: read and check the file, apply it
+//   supervisor -> lvs            ReloadResultMsg  its outcome (after the ConfigMsg, when there is one)
+//   lvs -> supervisor            AppliedMsg       a config is in force (start, reload): systemd READY=1
+//   every worker -> supervisor   HeartbeatMsg     every second while systemd's watchdog is on
+// The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance,
+// the last TableMsg and the last DrainMsg, and hands those to a worker it restarts.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -102,8 +107,39 @@ struct PlaneDaemonMsg {
     kmod::SyncDaemon daemon;
 };
 
-using Message = std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg,
-                             PlaneZeroMsg, PlaneDaemonMsg>;
+// A real server the operator drained (directorctl disable), and since when (Unix time).
+struct DrainedServer {
+    kmod::ServiceKey service;
+    kmod::DestKey dest;
+    std::int64_t since = 0;
+    bool operator==(const DrainedServer&) const = default;
+};
+
+struct DrainMsg {
+    std::vector<DrainedServer> drained;
+};
+
+struct ReloadRequestMsg {
+    std::uint64_t id = 0;
+};
+
+struct ReloadResultMsg {
+    std::uint64_t id = 0;
+    bool applied = false;
+    std::vector<std::string> errors;  // file:line: path: message, then what was kept
+};
+
+struct AppliedMsg {
+    std::string summary;  // what changed, for systemd's STATUS=
+};
+
+struct HeartbeatMsg {
+    std::uint64_t seq = 0;
+};
+
+using Message =
+    std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
+                 PlaneDaemonMsg, DrainMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }

@@ -199,7 +199,7 @@ class ControlSocketTest(unittest.TestCase):
         d = Daemon(self).start()
         ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
         sock = os.path.join(d.dir, "ctl.sock")
-        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
+        r = subprocess.run([ctl, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(r.returncode, 0, r.stderr)
         status = json.loads(r.stdout)
         self.assertEqual(status["data_plane"], "memory")
@@ -255,12 +255,12 @@ class ControlSocketTest(unittest.TestCase):
         other.start()
         wait_for(lambda: f"control: {sock} is in use by another process" in other.log(), "the refusal")
         self.assertEqual(other.stop(), 0)
-        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
+        r = subprocess.run([ctl, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(json.loads(r.stdout)["pid"], status["pid"])
         self.assertEqual(d.stop(), 0)
         self.assertFalse(os.path.exists(sock))
-        r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, text=True, timeout=DEADLINE)
-        self.assertEqual(r.returncode, 1)
+        r = subprocess.run([ctl, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(r.returncode, 3)
         self.assertIn("cannot reach directord", r.stderr)
 
 
@@ -383,7 +383,7 @@ class HardeningTest(unittest.TestCase):
         for s in held:
             s.close()
         ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
-        wait_for(lambda: subprocess.run([ctl, "-s", os.path.join(d.dir, "ctl.sock"), "status"], capture_output=True,
+        wait_for(lambda: subprocess.run([ctl, "-s", os.path.join(d.dir, "ctl.sock"), "status", "--json"], capture_output=True,
                                         timeout=10).returncode == 0, "directorctl to be answered again")
         self.assertLess(d.log().count("control: cannot accept a connection"), 5)  # once per episode, not a flood
         self.assertEqual(d.stop(), 0)

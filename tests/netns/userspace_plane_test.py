@@ -185,7 +185,7 @@ virtual_servers = ( {{
         self.procs.append(directord)
         read_log = lambda: open(os.path.join(self.dir, "log")).read()
         ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
-        status = lambda: json.loads(sh(ctl, "-s", sock, "status").stdout)
+        status = lambda: json.loads(sh(ctl, "-s", sock, "status", "--json").stdout)
 
         def connect_once():
             r = subprocess.run(["ip", "netns", "exec", NS["cli"], sys.executable, "-c", ECHO_CLIENT, VIP, "0.05"],

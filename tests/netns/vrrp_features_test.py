@@ -53,7 +53,7 @@ def keepalived_conf(ns, prio, version, interval, vips, vrid=51, more=""):
 
 
 def status(lab, i):
-    out = sh(f"{os.path.dirname(lab.directord)}/directorctl -s {lab.work}/{lab.ns[i]}.sock status", check=False).stdout
+    out = sh(f"{os.path.dirname(lab.directord)}/directorctl -s {lab.work}/{lab.ns[i]}.sock status --json", check=False).stdout
     try:
         return json.loads(out)
     except ValueError:

@@ -144,7 +144,7 @@ def log(ns):
 
 
 def status(ns):
-    out = sh(f"ip netns exec {ns} {DIRECTORCTL} -s {WORK}/{ns}.sock status", check=False)
+    out = sh(f"ip netns exec {ns} {DIRECTORCTL} -s {WORK}/{ns}.sock status --json", check=False)
     try:
         return json.loads(out)
     except ValueError:

@@ -1,0 +1,26 @@
+#include "director/ReloadCheck.h"
+
+#include "conf/Loader.h"
+
+namespace director {
+
+ReloadCheck checkReload(const conf::Config& running) {
+    ReloadCheck out;
+    conf::LoadResult next = conf::loadFile(running.file);
+    if (!next.ok()) {
+        for (const auto& d : next.diagnostics) out.errors.push_back(d.str());
+        out.errors.push_back(std::to_string(next.diagnostics.size()) + " error(s) in " + running.file +
+                             "; keeping the running configuration (fix the file and reload again)");
+        return out;
+    }
+    if (conf::definesNothing(*next.config) && !conf::definesNothing(running) && !next.config->global.allowEmpty) {
+        out.errors.push_back(running.file +
+                             " defines no virtual servers and no VRRP instances (empty, or cut short?); keeping the"
+                             " running configuration. To really remove everything, set global.allow_empty = true");
+        return out;
+    }
+    out.config = std::move(next.config);
+    return out;
+}
+
+}  // namespace director
