@@ -11,4 +11,10 @@ std::string dump(const Config& cfg) {
     return o.text();
 }
 
+std::string dumpMinimal(const Config& cfg) {
+    schema::Out o(true);
+    schema::writeSection(o, schema::root(), cfg);
+    return o.text();
+}
+
 }  // namespace conf

@@ -9,5 +9,8 @@
 namespace conf {
 
 std::string dump(const Config& cfg);
+// Only what differs from the defaults (and what is required): what a person would write. Loads
+// back equal too.
+std::string dumpMinimal(const Config& cfg);
 
 }  // namespace conf

@@ -39,9 +39,18 @@ struct DocRow {
     Doc doc;
 };
 
-// The canonical dump's writer (libconfig syntax, two spaces per level).
+// The canonical dump's writer (libconfig syntax, two spaces per level). A minimal one leaves out
+// the settings whose value is their default (as a default-constructed object writes them).
 class Out {
 public:
+    explicit Out(bool minimal = false) : minimal_(minimal) {}
+    bool minimal() const { return minimal_; }
+    // An empty writer at this one's depth and mode.
+    Out sibling() const {
+        Out o(minimal_);
+        o.depth_ = depth_;
+        return o;
+    }
     void line(const std::string& text) { os_ << std::string(static_cast<size_t>(depth_) * 2, ' ') << text << '\n'; }
     void set(std::string_view k, const std::string& v) { line(std::string(k) + " = " + v + ";"); }
     void open(const std::string& head) {
@@ -57,6 +66,7 @@ public:
 private:
     std::ostringstream os_;
     int depth_ = 0;
+    bool minimal_ = false;
 };
 
 std::string quote(const std::string& s);
@@ -84,13 +94,18 @@ template <class T>
 struct Section {
     using Hook = std::function<void(Reader&, T&)>;
     using Locate = std::function<void(T&, const Location&)>;
-    Section(std::string n, std::vector<Setting<T>> s, Hook b = nullptr, Hook a = nullptr, Locate l = nullptr)
-        : name(std::move(n)), settings(std::move(s)), before(std::move(b)), after(std::move(a)), locate(std::move(l)) {}
+    Section(std::string n, std::vector<Setting<T>> s, Hook b = nullptr, Hook a = nullptr, Locate l = nullptr,
+            std::function<T(const T&)> bl = nullptr)
+        : name(std::move(n)), settings(std::move(s)), before(std::move(b)), after(std::move(a)), locate(std::move(l)),
+          blank(std::move(bl)) {}
     std::string name;  // "vrrp_instances.garp"; "" for the top level
     std::vector<Setting<T>> settings;
     Hook before;    // after the keys are matched, before any is read
     Hook after;     // once all are read: the rules across settings
     Locate locate;  // where the object was written, for later errors
+    // What an object like `obj` holds when nothing is written but what a minimal dump always
+    // writes (a check of obj's type): what the minimal dump compares with. Null: T{}.
+    std::function<T(const T&)> blank;
 };
 
 // Reads `group` into `obj` by `section`: every problem is a diagnostic, none stops the reading.
@@ -156,6 +171,13 @@ void writeSection(Out& o, const Section<T>& section, const T& obj) {
     for (const auto& s : section.settings) {
         if (!s.write) continue;
         if (s.writeIf && !s.writeIf(obj)) continue;
+        if (o.minimal() && !s.required) {
+            const T none = section.blank ? section.blank(obj) : T{};
+            Out mine = o.sibling(), base = o.sibling();
+            s.write(mine, obj);
+            if (!s.writeIf || s.writeIf(none)) s.write(base, none);
+            if (mine.text() == base.text()) continue;
+        }
         s.write(o, obj);
     }
 }

@@ -777,7 +777,12 @@ const Section<CheckConfig>& check() {
             if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
                 r.error("cert_file and key_file go together");
         },
-        [](C& x, const Location& l) { x.where = l; }};
+        [](C& x, const Location& l) { x.where = l; },
+        [](const C& c) {  // a check's defaults are its type's
+            C b;
+            b.type = c.type;
+            return b;
+        }};
     return s;
 }
 

@@ -44,6 +44,14 @@ void checkRoundTrip(const conf::Config& cfg, const std::string& name) {
     CHECK(*again.config == cfg);
     const std::string text2 = conf::dump(*again.config);
     CHECK(text2.substr(text2.find('\n')) == text.substr(text.find('\n')));
+    // the minimal form (only what differs from the defaults) loads back equal too, and is shorter
+    const std::string minimal = conf::dumpMinimal(cfg);
+    conf::LoadResult fromMinimal = conf::loadString(minimal, name + " (minimal)");
+    INFO(minimal);
+    for (const auto& d : fromMinimal.diagnostics) INFO(d.str());
+    REQUIRE(fromMinimal.ok());
+    CHECK(*fromMinimal.config == cfg);
+    CHECK(minimal.size() < text.size());
 }
 }  // namespace
 
