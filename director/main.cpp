@@ -12,6 +12,7 @@
 
 #include "base/Log.h"
 #include "conf/Dump.h"
+#include "conf/KeepalivedImport.h"
 #include "conf/Loader.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
@@ -35,11 +36,36 @@ void usage(std::FILE* out) {
                  "  -p, --pid-file FILE   pid file (overrides global.pid_file)\n"
                  "      --genhash URL     print the MD5 digest of URL's body, for an http/https check's digest\n"
                  "                        (-V with it: also the status); like keepalived's genhash\n"
+                 "      --import-keepalived FILE\n"
+                 "                        print the directord config equivalent to a keepalived.conf; each keyword\n"
+                 "                        not carried over is reported as file:line: keyword: why (exit 1)\n"
+                 "      --config-id ID    with --import-keepalived: keepalived's -i, for @ID lines\n"
                  "  -v, --version         print the version\n"
                  "  -h, --help            this help\n"
                  "Signals: SIGHUP reloads the configuration, SIGTERM stops, SIGUSR1 writes a JSON state dump\n"
                  "(global.state_dump_file).\n",
                  kDefaultConfig);
+}
+
+// --import-keepalived: the config on stdout, what was not carried over on stderr. Exit 0: complete;
+// 1: something was left out, or the result does not load here; 2: the file cannot be read.
+int importKeepalived(const std::string& file, const std::string& configId) {
+    const conf::ImportResult r = conf::importKeepalived(file, configId);
+    if (!r.readable) {
+        for (const auto& d : r.left) std::fprintf(stderr, "%s\n", d.str().c_str());
+        std::fprintf(stderr, "directord: cannot import %s\n", file.c_str());
+        return 2;
+    }
+    std::fputs(r.text.c_str(), stdout);
+    for (const auto& d : r.left) std::fprintf(stderr, "%s\n", d.str().c_str());
+    for (const auto& d : r.loadErrors) std::fprintf(stderr, "directord -t would say: %s\n", d.str().c_str());
+    if (r.complete()) {
+        std::fprintf(stderr, "directord: %s imported completely\n", file.c_str());
+        return 0;
+    }
+    std::fprintf(stderr, "directord: %s imported with %zu keyword(s) not carried over%s\n", file.c_str(), r.left.size(),
+                 r.loadErrors.empty() ? "" : ", and the result does not load here as it is");
+    return 1;
 }
 
 struct Options {
@@ -48,7 +74,7 @@ struct Options {
     bool dump = false;
     bool single = false;
     bool syslog = false;
-    std::optional<std::string> logLevel, pidFile, genhashUrl;
+    std::optional<std::string> logLevel, pidFile, genhashUrl, importFile, configId;
     bool verbose = false;
 };
 
@@ -76,6 +102,8 @@ int main(int argc, char** argv) {
         else if (a == "--dump-config") o.dump = true;
         else if (a == "--single-process") o.single = true;
         else if (a == "--genhash") o.genhashUrl = value("a URL");
+        else if (a == "--import-keepalived") o.importFile = value("a keepalived.conf");
+        else if (a == "--config-id") o.configId = value("an id");
         else if (a == "-V") o.verbose = true;
         else if (a == "--syslog") o.syslog = true;
         else if (a == "-l" || a == "--log-level") o.logLevel = value("a level");
@@ -94,6 +122,7 @@ int main(int argc, char** argv) {
     }
 
     if (o.genhashUrl) return director::genhash(*o.genhashUrl, o.verbose, 5.0);
+    if (o.importFile) return importKeepalived(*o.importFile, o.configId.value_or(conf::keepalivedConfigId()));
 
     conf::LoadResult loaded = conf::loadFile(o.config);
     if (!loaded.ok()) {

@@ -1,0 +1,1130 @@
+#include "conf/KeepalivedImport.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "conf/Config.h"
+#include "conf/Dump.h"
+#include "conf/KeepalivedParser.h"
+#include "conf/Loader.h"
+#include "conf/Reader.h"
+
+namespace conf {
+namespace {
+
+using keepalived::Node;
+
+// Keywords directord has no equivalent for, with the reason given to the operator. Keywords not
+// here and not handled are reported as unknown.
+const std::map<std::string, std::string>& noEquivalent() {
+    static const std::map<std::string, std::string> m = {
+        {"notification_email", "directord sends no mail; run a notify script instead"},
+        {"notification_email_from", "directord sends no mail"},
+        {"smtp_server", "directord sends no mail"},
+        {"smtp_connect_timeout", "directord sends no mail"},
+        {"smtp_helo_name", "directord sends no mail"},
+        {"smtp_alert", "directord sends no mail; run a notify script instead"},
+        {"smtp_alert_vrrp", "directord sends no mail"},
+        {"smtp_alert_checker", "directord sends no mail"},
+        {"no_email_faults", "directord sends no mail"},
+        {"lvs_flush",
+         "directord does not flush the table at start: it adopts what is there and manages its own services"},
+        {"lvs_notify_fifo", "directord has no checker fifo (notify_up/notify_down scripts are carried over)"},
+        {"lvs_notify_fifo_script", "directord has no checker fifo"},
+        {"notify_fifo_script", "directord writes the fifo but runs no fifo script"},
+        {"vrrp_notify_fifo_script", "directord writes the fifo but runs no fifo script"},
+        {"vrrp_strict", "directord has no strict RFC mode (it installs no firewall rules)"},
+        {"strict_mode", "directord has no strict RFC mode (it installs no firewall rules)"},
+        {"vrrp_iptables", "directord installs no firewall rules"},
+        {"vrrp_ipsets", "directord installs no firewall rules"},
+        {"nftables", "directord installs no firewall rules"},
+        {"nftables_ipvs", "directord installs no firewall rules"},
+        {"vrrp_skip_check_adv_addr", "directord always checks adverts the same way"},
+        {"skip_check_adv_addr", "directord always checks adverts the same way"},
+        {"vrrp_check_unicast_src", "directord accepts unicast adverts from any of the peers only"},
+        {"check_unicast_src", "directord accepts unicast adverts from any of the peers only"},
+        {"vrrp_priority", "directord does not change its scheduling priority"},
+        {"checker_priority", "directord does not change its scheduling priority"},
+        {"bfd_priority", "directord has no BFD"},
+        {"vrrp_no_swap", "directord does not lock its memory"},
+        {"checker_no_swap", "directord does not lock its memory"},
+        {"vrrp_rt_priority", "directord does not use real-time scheduling"},
+        {"checker_rt_priority", "directord does not use real-time scheduling"},
+        {"vrrp_rlimit_rttime", "directord does not use real-time scheduling"},
+        {"checker_rlimit_rttime", "directord does not use real-time scheduling"},
+        {"vrrp_cpu_affinity", "directord does not pin its processes"},
+        {"checker_cpu_affinity", "directord does not pin its processes"},
+        {"dynamic_interfaces", "directord waits for a missing interface and starts the instance when it appears"},
+        {"default_interface", "give each virtual address its device (dev)"},
+        {"enable_dbus", "directord has no D-Bus interface (directorctl, SNMP and /status instead)"},
+        {"dbus_service_name", "directord has no D-Bus interface"},
+        {"max_auto_priority", "directord does not change its scheduling priority"},
+        {"vrrp_garp_lower_prio_delay", "directord answers a lower-priority master with one advert and a burst"},
+        {"vrrp_garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
+        {"garp_lower_prio_delay", "directord answers a lower-priority master with one advert and a burst"},
+        {"garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
+        {"vrrp_lower_prio_no_advert", "directord always answers a lower-priority master"},
+        {"lower_prio_no_advert", "directord always answers a lower-priority master"},
+        {"vrrp_higher_prio_send_advert", "directord yields to a higher priority with one advert of its own"},
+        {"higher_prio_send_advert", "directord yields to a higher priority with one advert of its own"},
+        {"vrrp_down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
+        {"down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
+        {"vrrp_min_garp", "set the garp settings of each instance"},
+        {"vrrp_garp_extra_if", "directord announces on the instance's interfaces only"},
+        {"garp_extra_if", "directord announces on the instance's interfaces only"},
+        {"fifo_write_vrrp_states_on_reload", "directord writes the fifo on transitions only"},
+        {"vrrp_notify_priority_changes", "directord writes the fifo on transitions only"},
+        {"notify_priority_changes", "directord writes the fifo on transitions only"},
+        {"linkbeat_use_polling", "directord follows links through netlink events"},
+        {"use_vmac", "directord has no VMAC interfaces: the VIPs go on the interface itself"},
+        {"use_vmac_addr", "directord has no VMAC interfaces"},
+        {"vmac_xmit_base", "directord has no VMAC interfaces"},
+        {"use_ipvlan", "directord has no ipvlan interfaces"},
+        {"vrf", "directord does not bind to a VRF"},
+        {"virtual_routes", "directord adds no routes with the VIPs"},
+        {"virtual_rules", "directord adds no rules with the VIPs"},
+        {"static_ipaddress", "directord adds no static addresses: configure them with the system"},
+        {"static_routes", "directord adds no static routes: configure them with the system"},
+        {"static_rules", "directord adds no static rules: configure them with the system"},
+        {"track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
+        {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
+        {"track_bfd", "directord has no BFD"},
+        {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
+        {"vrrp_track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
+        {"bfd_instance", "directord has no BFD"},
+        {"garp_group", "set garp.interval on each instance"},
+        {"linkbeat_interfaces", "directord follows links through netlink events"},
+        {"interface_up_down_delays", "directord moves to FAULT and back as soon as the link changes"},
+        {"mcast_dst_ip", "directord sends adverts to the standard groups (224.0.0.18, ff02::12) or unicast peers"},
+        {"vrrp_mcast_group4", "directord sends IPv4 adverts to 224.0.0.18"},
+        {"vrrp_mcast_group6", "directord sends IPv6 adverts to ff02::12"},
+        {"unicast_ttl", "directord sends unicast adverts with TTL 255"},
+        {"unicast_fault_no_peer", "directord runs a unicast instance with the peers it has"},
+        {"old_unicast_checksum", "directord computes the checksum as RFC 5798 says"},
+        {"track_src_ip", "directord takes the source address from unicast_source or the interface"},
+        {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
+        {"notify_master_rx_lower_pri", "directord runs no script when it hears a lower-priority master"},
+        {"no_accept", "directord installs no filter, so the VIPs always accept traffic (accept_mode)"},
+        {"dont_track_primary", "directord always tracks the instance's own interface"},
+        {"promote_secondaries", "directord does not change the interface's promote_secondaries"},
+        {"global_tracking", "track interfaces and scripts on each instance of the group"},
+        {"sync_group_tracking_weight", "track interfaces and scripts on each instance of the group"},
+        {"debug", "use directord's -l debug"},
+        {"snmp_name", "directord names a virtual server by its address in SNMP"},
+        {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
+        {"fast_recovery", "directord checks each URL as its own check, all at every interval"},
+        {"log_all_failures", "directord counts every failure (directorctl, /metrics) and logs transitions"},
+        {"bind_port", "directord's checks use an ephemeral source port"},
+        {"bind_if", "directord's checks bind the address only"},
+        {"fwmark", "directord does not mark its check packets"},
+        {"regex_options", "directord's regex is POSIX extended, with no options"},
+        {"regex_stack", "directord's regex is POSIX extended, with no options"},
+        {"regex_min_offset", "directord matches the regex against the whole body"},
+        {"regex_max_offset", "directord matches the regex against the whole body"},
+        {"SMTP_CHECK", "directord has no SMTP check (a script check can run one)"},
+        {"DNS_CHECK", "directord has no DNS check (a script check can run one)"},
+        {"UDP_CHECK", "directord has no UDP check (a script check can run one)"},
+        {"PING_CHECK", "directord has no ICMP check (a script check can run one)"},
+        {"FILE_CHECK", "directord has no file check (a script check can test the file)"},
+        {"BFD_CHECK", "directord has no BFD"},
+        {"nat_mask", "ignored by keepalived itself"},
+        {"init_fail", "a directord vrrp_script counts as not run until its first result"},
+        {"net_namespace", "run directord itself in that namespace (ip netns exec)"},
+        {"instance", "directord has no instance name: run each with its own config and files"},
+        {"child_wait_time", "directord's supervisor waits 15 s for its workers to stop"},
+    };
+    return m;
+}
+
+std::optional<bool> boolWord(const std::string& w) {
+    if (w == "on" || w == "true" || w == "yes" || w == "1") return true;
+    if (w == "off" || w == "false" || w == "no" || w == "0") return false;
+    return std::nullopt;
+}
+
+// "192.168.1.1-10", "192.168.1.250-192.168.2.10", "10.0.0.8/29": each address, at most 256.
+std::optional<std::vector<base::IpAddress>> addressRange(const std::string& text, std::string& why) {
+    auto one = base::IpAddress::parse(text);
+    if (one) return std::vector<base::IpAddress>{*one};
+    std::vector<base::IpAddress> out;
+    if (auto slash = text.find('/'); slash != std::string::npos) {
+        auto p = base::IpPrefix::parse(text);
+        if (!p) return std::nullopt;
+        const int hostBits = p->address.maxPrefix() - p->prefix;
+        if (hostBits > 8) {
+            why = "more than 256 addresses";
+            return std::nullopt;
+        }
+        auto bytes = p->address.masked(p->prefix).bytes();
+        const int last = p->address.isV4() ? 3 : 15;
+        for (int i = 0; i < (1 << hostBits); ++i) {
+            auto b = bytes;
+            b[last] = static_cast<std::uint8_t>(b[last] + i);
+            out.push_back(base::IpAddress::fromBytes(p->address.family(), b.data()));
+        }
+        return out;
+    }
+    auto dash = text.rfind('-');
+    if (dash == std::string::npos) return std::nullopt;
+    auto first = base::IpAddress::parse(text.substr(0, dash));
+    if (!first) return std::nullopt;
+    const std::string rest = text.substr(dash + 1);
+    std::optional<base::IpAddress> lastAddr = base::IpAddress::parse(rest);
+    if (!lastAddr) {  // "a.b.c.d-VVV": the last byte (or IPv6 group)
+        auto b = first->bytes();
+        char* end = nullptr;
+        const long v = std::strtol(rest.c_str(), &end, first->isV4() ? 10 : 16);
+        if (!end || *end || rest.empty()) return std::nullopt;
+        if (first->isV4()) {
+            if (v < 0 || v > 255) return std::nullopt;
+            b[3] = static_cast<std::uint8_t>(v);
+        } else {
+            if (v < 0 || v > 0xffff) return std::nullopt;
+            b[14] = static_cast<std::uint8_t>(v >> 8);
+            b[15] = static_cast<std::uint8_t>(v);
+        }
+        lastAddr = base::IpAddress::fromBytes(first->family(), b.data());
+    }
+    if (lastAddr->family() != first->family() || *lastAddr < *first) return std::nullopt;
+    for (auto a = *first;;) {
+        out.push_back(a);
+        if (a == *lastAddr) break;
+        if (out.size() >= 256) {
+            why = "more than 256 addresses";
+            return std::nullopt;
+        }
+        auto b = a.bytes();
+        for (int i = a.isV4() ? 3 : 15; i >= 0 && ++b[static_cast<size_t>(i)] == 0; --i) {}
+        a = base::IpAddress::fromBytes(a.family(), b.data());
+    }
+    return out;
+}
+
+const char* const kScriptPath[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+
+struct GroupEntry {
+    std::optional<base::IpAddress> address;
+    int port = 0;
+    std::uint32_t fwmark = 0;
+    std::optional<base::Family> family;
+};
+
+// keepalived's check timing at one level (virtual server, real server, checker): what was set.
+struct Timing {
+    std::optional<Duration> delayLoop, connectTimeout, delayBeforeRetry, warmup;
+    std::optional<int> retry;
+    std::optional<std::string> virtualhost;
+};
+
+class Importer {
+public:
+    explicit Importer(ImportResult& out) : out_(out) {}
+
+    Config run(const std::vector<Node>& nodes) {
+        // global_defs and groups first: keepalived reads the whole file before it acts
+        for (const auto& n : nodes) {
+            if (n.keyword == "global_defs") global(n);
+            else if (n.keyword == "virtual_server_group") vsGroup(n);
+            else if (n.keyword == "vrrp_instance" && !n.args.empty()) instances_.insert(n.args[0].text);
+            if (n.keyword == "global_defs" && !globalAt_) globalAt_ = &n;
+        }
+        mainFile_ = nodes.empty() ? std::string() : nodes.front().file;
+        for (const auto& n : nodes) {
+            if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
+            if (n.keyword == "vrrp_script") vrrpScript(n);
+            else if (n.keyword == "vrrp_instance") vrrpInstance(n);
+            else if (n.keyword == "vrrp_sync_group") syncGroup(n);
+            else if (n.keyword == "virtual_server") virtualServer(n);
+            else unsupported(n);
+        }
+        if (!scriptUserSet_) {  // keepalived's: keepalived_script if that user exists, else root
+            cfg_.global.scriptUser = ::getpwnam("keepalived_script") ? "keepalived_script" : "root";
+            out_.notes.push_back(
+                {globalAt_ ? globalAt_->file : mainFile_, globalAt_ ? globalAt_->line : 1, "script_user",
+                 "not set: keepalived runs scripts as keepalived_script if that user exists, else as "
+                 "root; the import sets " +
+                     cfg_.global.scriptUser + " (with script_security, a root script must be root's alone)"});
+        }
+        return std::move(cfg_);
+    }
+
+private:
+    void left(const Node& n, const std::string& why) { out_.left.push_back({n.file, n.line, n.keyword, why}); }
+    void note(const Node& n, const std::string& why) { out_.notes.push_back({n.file, n.line, n.keyword, why}); }
+    void unsupported(const Node& n) {
+        auto it = noEquivalent().find(n.keyword);
+        left(n, it != noEquivalent().end() ? it->second : "not a keyword directord's import knows here");
+    }
+
+    bool need(const Node& n, size_t count) {
+        if (n.args.size() >= count) return true;
+        left(n, "needs " + std::to_string(count) + " argument(s)");
+        return false;
+    }
+    std::optional<long long> integer(const Node& n, size_t i, long long lo, long long hi) {
+        if (!need(n, i + 1)) return std::nullopt;
+        const std::string& t = n.args[i].text;
+        char* end = nullptr;
+        const long long v = std::strtoll(t.c_str(), &end, 10);
+        if (t.empty() || *end || v < lo || v > hi) {
+            left(n, "'" + t + "' is not a whole number in " + std::to_string(lo) + ".." + std::to_string(hi));
+            return std::nullopt;
+        }
+        return v;
+    }
+    std::optional<Duration> secs(const Node& n, size_t i, double lo, double hi) {
+        if (!need(n, i + 1)) return std::nullopt;
+        const std::string& t = n.args[i].text;
+        char* end = nullptr;
+        const double v = std::strtod(t.c_str(), &end);
+        if (t.empty() || *end || !std::isfinite(v) || v < lo || v > hi) {
+            left(n, "'" + t + "' is not a number of seconds in " + std::to_string(lo) + ".." + std::to_string(hi));
+            return std::nullopt;
+        }
+        return base::seconds(v);
+    }
+    // keepalived reads a script's interval and timeout as whole seconds (1.5 is 1; 0 is 1)
+    std::optional<Duration> wholeSecs(const Node& n) {
+        auto d = secs(n, 0, 0, 86400);
+        if (!d) return std::nullopt;
+        const auto whole = std::max<long>(1, static_cast<long>(base::toSeconds(*d)));
+        if (base::seconds(static_cast<double>(whole)) != *d)
+            note(n, n.args[0].text + " is read as " + std::to_string(whole) + " s, as keepalived reads it");
+        return base::seconds(static_cast<double>(whole));
+    }
+    std::optional<base::IpAddress> address(const Node& n, size_t i) {
+        if (!need(n, i + 1)) return std::nullopt;
+        auto a = base::IpAddress::parse(n.args[i].text);
+        if (!a) left(n, "'" + n.args[i].text + "' is not an address");
+        return a;
+    }
+    bool flag(const Node& n) {  // `keyword [<BOOL>]`
+        if (n.args.empty()) return true;
+        if (auto b = boolWord(n.args[0].text)) return *b;
+        left(n, "'" + n.args[0].text + "' is not on/off/true/false/yes/no");
+        return false;
+    }
+
+    // A script: `keyword "program args" [user [group]]`, or (wholeLine) every argument the command.
+    std::optional<Command> command(const Node& n, bool wholeLine, std::string* user = nullptr) {
+        if (!need(n, 1)) return std::nullopt;
+        std::string text = n.args[0].text;
+        size_t rest = 1;
+        if (wholeLine && !n.args[0].quoted)
+            for (; rest < n.args.size(); ++rest) text += " " + n.args[rest].text;
+        auto words = splitWords(text);
+        if (!words || words->empty()) {
+            left(n, "no command");
+            return std::nullopt;
+        }
+        std::string& prog = (*words)[0];
+        if (prog.find('/') != std::string::npos && prog[0] != '/') {
+            left(n, "'" + prog + "' is a relative path; write the full path");
+        } else if (prog[0] != '/') {  // keepalived looks a bare name up in PATH
+            bool found = false;
+            for (const char* dir : kScriptPath) {
+                const std::string p = std::string(dir) + "/" + prog;
+                if (::access(p.c_str(), X_OK) == 0) {
+                    note(n, "'" + prog + "' is run as " + p + " (found in PATH here; directord needs the full path)");
+                    prog = p;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) left(n, "'" + prog + "' is not a full path and is not in PATH here; write the full path");
+        }
+        if (rest < n.args.size()) {
+            const std::string& u = n.args[rest].text;
+            if (user) *user = u;
+            else if (u != cfg_.global.scriptUser || !scriptUserSet_)
+                left(n, "runs as '" + u + "': directord runs this script as global.script_user");
+            if (rest + 1 < n.args.size())
+                left(n, "group '" + n.args[rest + 1].text + "': directord runs scripts with the user's own group");
+        }
+        return Command{std::move(*words)};
+    }
+
+    void global(const Node& g) {
+        auto& G = cfg_.global;
+        for (const auto& n : g.children) {
+            const std::string& k = n.keyword;
+            if (k == "router_id" || k == "lvs_id") {
+                if (need(n, 1) && (k == "router_id" || G.routerId.empty())) G.routerId = n.args[0].text;
+            } else if (k == "script_user") {
+                if (!need(n, 1)) continue;
+                G.scriptUser = n.args[0].text;
+                scriptUserSet_ = true;
+                if (n.args.size() > 1) left(n, "group '" + n.args[1].text + "': directord uses the user's own group");
+            } else if (k == "enable_script_security") {
+                G.scriptSecurity = true;
+            } else if (k == "notify_fifo" || k == "vrrp_notify_fifo") {
+                if (need(n, 1)) G.notifyFifo = n.args[0].text;
+                if (n.args.size() > 1) left(n, "the fifo's owner: directord creates it as root, mode 0600");
+            } else if (k == "lvs_timeouts") {
+                for (size_t i = 0; i + 1 < n.args.size(); i += 2) {
+                    auto v = integer(n, i + 1, 0, 2147483);
+                    if (!v) continue;
+                    const std::string& w = n.args[i].text;
+                    if (w == "tcp") G.ipvsTimeouts.tcp = static_cast<int>(*v);
+                    else if (w == "tcpfin") G.ipvsTimeouts.tcpFin = static_cast<int>(*v);
+                    else if (w == "udp") G.ipvsTimeouts.udp = static_cast<int>(*v);
+                    else left(n, "'" + w + "' is not tcp, tcpfin or udp");
+                }
+            } else if (k == "lvs_sync_daemon") {
+                syncDaemon(n);
+            } else if (k == "lvs_flush_on_stop" || k == "lvs_flush_onstop") {
+                G.flushOnStop = !n.args.empty() && n.args[0].text == "VS" ? FlushOnStop::Created : FlushOnStop::All;
+            } else if (k == "vrrp_garp_master_delay") {
+                if (auto v = secs(n, 0, 0, 3600)) garp_.masterDelay = *v;
+            } else if (k == "vrrp_garp_master_repeat") {
+                if (auto v = integer(n, 0, 0, 100)) garp_.masterRepeat = static_cast<int>(*v);
+            } else if (k == "vrrp_garp_master_refresh") {
+                if (auto v = secs(n, 0, 0, 86400)) garp_.masterRefresh = *v;
+            } else if (k == "vrrp_garp_master_refresh_repeat") {
+                if (auto v = integer(n, 0, 1, 100)) garp_.masterRefreshRepeat = static_cast<int>(*v);
+            } else if (k == "vrrp_garp_interval") {
+                if (auto v = secs(n, 0, 0, 10)) garpInterval_ = *v;
+            } else if (k == "vrrp_gna_interval") {
+                if (auto v = secs(n, 0, 0, 10)) gnaInterval_ = *v;
+            } else if (k == "vrrp_version") {
+                if (auto v = integer(n, 0, 2, 3)) version_ = static_cast<int>(*v);
+            } else if (k == "enable_snmp_vrrp" || k == "enable_snmp_keepalived" || k == "enable_snmp_checker") {
+                snmp(n, "keepalived");
+            } else if (k == "enable_snmp_rfc") {
+                snmp(n, "vrrp");
+                snmp(n, "vrrpv3");
+            } else if (k == "enable_snmp_rfcv2") {
+                snmp(n, "vrrp");
+            } else if (k == "enable_snmp_rfcv3") {
+                snmp(n, "vrrpv3");
+            } else if (k == "enable_traps") {
+                G.snmp.traps = true;
+            } else if (k == "snmp_socket") {
+                if (need(n, 1)) G.snmp.agentxSocket = n.args[0].text;
+            } else if ((k == "vrrp_mcast_group4" && !n.args.empty() && n.args[0].text == "224.0.0.18") ||
+                       (k == "vrrp_mcast_group6" && !n.args.empty() && n.args[0].text == "ff02::12")) {
+                // the standard group: what directord uses
+            } else {
+                unsupported(n);
+            }
+        }
+    }
+
+    void snmp(const Node&, const char* mib) {
+        auto& s = cfg_.global.snmp;
+        if (!snmpSet_) s.mibs.clear();
+        snmpSet_ = true;
+        s.enabled = true;
+        if (std::find(s.mibs.begin(), s.mibs.end(), mib) == s.mibs.end()) s.mibs.push_back(mib);
+    }
+
+    void syncDaemon(const Node& n) {
+        if (!need(n, 1)) return;
+        auto& d = cfg_.global.syncDaemon;
+        d.enabled = true;
+        d.interface = n.args[0].text;
+        d.where = Location{n.file, n.line};
+        for (size_t i = 1; i < n.args.size(); ++i) {
+            const std::string& w = n.args[i].text;
+            const bool hasValue = i + 1 < n.args.size();
+            if (w == "id" && hasValue) {
+                if (auto v = integer(n, ++i, 0, 255)) d.syncId = static_cast<int>(*v);
+            } else if (w == "maxlen" && hasValue) {
+                if (auto v = integer(n, ++i, 1, 65507)) d.maxlen = static_cast<int>(*v);
+            } else if (w == "port" && hasValue) {
+                if (auto v = integer(n, ++i, 1, 65535)) d.port = static_cast<int>(*v);
+            } else if (w == "ttl" && hasValue) {
+                if (auto v = integer(n, ++i, 1, 255)) d.ttl = static_cast<int>(*v);
+            } else if (w == "group" && hasValue) {
+                if (auto a = address(n, ++i)) d.group = *a;
+            } else if (w == "inst" && hasValue) {
+                d.vrrpInstance = n.args[++i].text;
+            } else if (i == 1) {
+                d.vrrpInstance = w;
+            } else {
+                left(n, "'" + w + "' is not one of lvs_sync_daemon's options");
+            }
+        }
+    }
+
+    void vrrpScript(const Node& s) {
+        if (!need(s, 1)) return;
+        VrrpScript v;
+        v.name = s.args[0].text;
+        v.where = Location{s.file, s.line};
+        bool timeoutSet = false;
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (k == "script") {
+                if (auto c = command(n, true)) v.command = *c;
+            } else if (k == "interval") {
+                if (auto d = wholeSecs(n)) v.interval = *d;
+            } else if (k == "timeout") {
+                if (auto d = wholeSecs(n)) v.timeout = *d;
+                timeoutSet = true;
+            } else if (k == "weight") {
+                if (auto w = integer(n, 0, -253, 253)) v.weight = static_cast<int>(*w);
+                if (n.args.size() > 1 && n.args[1].text == "reverse")
+                    left(n, "reverse: directord's script weights apply in their own direction only");
+            } else if (k == "rise") {
+                if (auto w = integer(n, 0, 1, 1000)) v.rise = static_cast<int>(*w);
+            } else if (k == "fall") {
+                if (auto w = integer(n, 0, 1, 1000)) v.fall = static_cast<int>(*w);
+            } else if (k == "user") {
+                if (need(n, 1)) v.user = n.args[0].text;
+                if (n.args.size() > 1) left(n, "group: directord uses the user's own group");
+            } else {
+                unsupported(n);
+            }
+        }
+        if (!timeoutSet) v.timeout = v.interval;  // keepalived's: a run may take the whole interval
+        cfg_.vrrpScripts.push_back(std::move(v));
+    }
+
+    std::optional<VirtualAddress> vip(const Node& n) {
+        VirtualAddress va;
+        auto p = base::IpPrefix::parse(n.keyword);
+        if (!p) {
+            left(n, "'" + n.keyword + "' is not an address or address/prefix");
+            return std::nullopt;
+        }
+        va.prefix = *p;
+        for (size_t i = 0; i < n.args.size(); ++i) {
+            const std::string& w = n.args[i].text;
+            const bool hasValue = i + 1 < n.args.size();
+            if (w == "dev" && hasValue) va.dev = n.args[++i].text;
+            else if (w == "scope" && hasValue) va.scope = n.args[++i].text;
+            else if (w == "label" && hasValue) va.label = n.args[++i].text;
+            else if (w == "brd" && hasValue) {
+                ++i;  // the kernel computes the broadcast address from the prefix
+                note(n, "brd " + n.args[i].text + ": directord lets the kernel set the broadcast address");
+            } else if (w == "-nodad" || w == "no_track" || w == "home" || w == "noprefixroute" || w == "autojoin" ||
+                       w == "mngtmpaddr" || w == "use_vmac") {
+                left(n, w + ": not an option of directord's virtual addresses");
+            } else {
+                left(n, "'" + w + "': not an option of directord's virtual addresses");
+                if (hasValue && (w == "peer" || w == "preferred_lft")) ++i;
+            }
+        }
+        return va;
+    }
+
+    void vrrpInstance(const Node& s) {
+        if (!need(s, 1)) return;
+        VrrpInstance v;
+        v.name = s.args[0].text;
+        v.where = Location{s.file, s.line};
+        v.garp = garp_;
+        std::optional<int> version = version_;
+        std::optional<bool> v6;  // the first keyword with an address decides (keepalived's rule)
+        auto family = [&](const base::IpAddress& a) {
+            if (!v6) v6 = a.isV6();
+        };
+        std::optional<int> priority;
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (k == "state") {
+                if (need(n, 1)) v.initialMaster = n.args[0].text == "MASTER";
+            } else if (k == "interface") {
+                if (need(n, 1)) v.interface = n.args[0].text;
+            } else if (k == "virtual_router_id") {
+                if (auto x = integer(n, 0, 1, 255)) v.vrid = static_cast<int>(*x);
+            } else if (k == "priority") {
+                if (auto x = integer(n, 0, 1, 255)) priority = static_cast<int>(*x);
+            } else if (k == "advert_int") {
+                if (auto d = secs(n, 0, 0.01, 255)) v.advertInterval = *d;
+            } else if (k == "version") {
+                if (auto x = integer(n, 0, 2, 3)) version = static_cast<int>(*x);
+            } else if (k == "native_ipv6") {
+                if (!v6) v6 = true;
+            } else if (k == "nopreempt") {
+                v.nopreempt = true;
+            } else if (k == "preempt" || k == "accept") {
+                // directord's default
+            } else if (k == "preempt_delay") {
+                if (auto d = secs(n, 0, 0, 1000)) v.preemptDelay = *d;
+            } else if (k == "authentication") {
+                for (const auto& a : n.children) {
+                    if (a.keyword == "auth_type" && need(a, 1)) {
+                        const std::string& t = a.args[0].text;
+                        if (t == "PASS") v.authType = AuthType::Pass;
+                        else if (t == "AH") v.authType = AuthType::Ah;
+                        else left(a, "'" + t + "' is not PASS or AH");
+                    } else if (a.keyword == "auth_pass" && need(a, 1)) {
+                        v.authPassword = a.args[0].text.substr(0, 8);  // keepalived uses the first 8 bytes
+                    } else {
+                        unsupported(a);
+                    }
+                }
+            } else if (k == "virtual_ipaddress" || k == "virtual_ipaddress_excluded") {
+                for (const auto& a : n.children)
+                    if (auto va = vip(a)) {
+                        if (k == "virtual_ipaddress") family(va->prefix.address);
+                        (k == "virtual_ipaddress" ? v.virtualAddresses : v.excludedAddresses).push_back(*va);
+                    }
+            } else if (k == "unicast_src_ip" || k == "mcast_src_ip") {
+                if (auto a = address(n, 0)) {
+                    v.unicastSource = *a;
+                    family(*a);
+                }
+                if (k == "mcast_src_ip")
+                    note(n, "directord's unicast_source also sets the source of multicast adverts");
+            } else if (k == "unicast_peer") {
+                for (const auto& a : n.children) {
+                    auto ip = base::IpAddress::parse(a.keyword);
+                    if (!ip) left(a, "'" + a.keyword + "' is not an address");
+                    else {
+                        family(*ip);
+                        v.unicastPeers.push_back(*ip);
+                    }
+                    if (!a.args.empty()) left(a, "min_ttl / max_ttl: directord checks no TTL on unicast adverts");
+                }
+            } else if (k == "track_interface") {
+                for (const auto& a : n.children) {
+                    TrackInterface t;
+                    t.interface = a.keyword;
+                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                        Node w = a;
+                        w.args.erase(w.args.begin());
+                        if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
+                        if (a.args.size() > 2 && a.args[2].text == "reverse")
+                            left(a, "reverse: directord's weights apply in their own direction only");
+                    }
+                    v.trackInterfaces.push_back(t);
+                }
+            } else if (k == "track_script") {
+                for (const auto& a : n.children) {
+                    TrackScript t;
+                    t.script = a.keyword;
+                    t.where = Location{a.file, a.line};
+                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                        Node w = a;
+                        w.args.erase(w.args.begin());
+                        if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
+                        if (a.args.size() > 2 && a.args[2].text == "reverse")
+                            left(a, "reverse: directord's weights apply in their own direction only");
+                    }
+                    v.trackScripts.push_back(t);
+                }
+            } else if (k == "garp_master_delay") {
+                if (auto d = secs(n, 0, 0, 3600)) v.garp.masterDelay = *d;
+            } else if (k == "garp_master_repeat") {
+                if (auto x = integer(n, 0, 0, 100)) v.garp.masterRepeat = static_cast<int>(*x);
+            } else if (k == "garp_master_refresh") {
+                if (auto d = secs(n, 0, 0, 86400)) v.garp.masterRefresh = *d;
+            } else if (k == "garp_master_refresh_repeat") {
+                if (auto x = integer(n, 0, 1, 100)) v.garp.masterRefreshRepeat = static_cast<int>(*x);
+            } else if (k == "notify_master" || k == "notify_backup" || k == "notify_fault" || k == "notify_stop" ||
+                       k == "notify") {
+                notify(n, v.notify);
+            } else if (k == "lvs_sync_daemon_interface") {
+                if (need(n, 1)) {
+                    cfg_.global.syncDaemon.enabled = true;
+                    cfg_.global.syncDaemon.interface = n.args[0].text;
+                    cfg_.global.syncDaemon.vrrpInstance = v.name;
+                }
+            } else {
+                unsupported(n);
+            }
+        }
+        if (v6.value_or(false)) {
+            v.family = base::Family::V6;
+            if (version && *version == 2) note(s, "an IPv6 instance speaks VRRPv3 (keepalived does the same)");
+            version = 3;
+        }
+        v.version = version.value_or(2);
+        // keepalived: `state MASTER` with no priority is the address owner
+        v.priority = priority.value_or(v.initialMaster ? 255 : 100);
+        if (v.nopreempt && (v.priority == 255 || v.initialMaster)) {
+            note(s, "nopreempt is ignored with state MASTER or priority 255 (as keepalived ignores it)");
+            v.nopreempt = false;
+        }
+        if (const auto& global = v.family == base::Family::V6 ? gnaInterval_ : garpInterval_) v.garp.interval = *global;
+        if (v.version == 2) {  // VRRPv2 adverts carry whole seconds: keepalived rounds
+            const long whole = std::max(1L, std::lround(base::toSeconds(v.advertInterval)));
+            if (base::seconds(static_cast<double>(whole)) != v.advertInterval)
+                note(s, "advert_int is " + std::to_string(whole) +
+                            " s: VRRPv2 carries whole seconds (keepalived rounds too)");
+            v.advertInterval = std::chrono::seconds(whole);
+        }
+        cfg_.vrrpInstances.push_back(std::move(v));
+    }
+
+    void notify(const Node& n, NotifyConfig& to) {
+        auto c = command(n, false);
+        if (!c) return;
+        const std::string& k = n.keyword;
+        (k == "notify_master"   ? to.master
+         : k == "notify_backup" ? to.backup
+         : k == "notify_fault"  ? to.fault
+         : k == "notify_stop"   ? to.stop
+                                : to.generic) = *c;
+    }
+
+    void syncGroup(const Node& s) {
+        if (!need(s, 1)) return;
+        SyncGroup g;
+        g.name = s.args[0].text;
+        g.where = Location{s.file, s.line};
+        for (const auto& n : s.children) {
+            if (n.keyword == "group") {
+                for (const auto& m : n.children) {
+                    g.members.push_back(m.keyword);
+                    for (const auto& a : m.args) g.members.push_back(a.text);
+                }
+            } else if (n.keyword == "notify_master" || n.keyword == "notify_backup" || n.keyword == "notify_fault" ||
+                       n.keyword == "notify_stop" || n.keyword == "notify") {
+                notify(n, g.notify);
+            } else if (n.keyword == "track_interface" || n.keyword == "track_script") {
+                left(n, "track it on each member instance (directord tracks per instance)");
+            } else if (instances_.contains(n.keyword) && n.args.empty() && !n.block) {
+                g.members.push_back(n.keyword);  // an old form: the members without group { }
+                note(n, "a member outside group { }: taken as a member (keepalived 2 wants group { })");
+            } else {
+                unsupported(n);
+            }
+        }
+        cfg_.syncGroups.push_back(std::move(g));
+    }
+
+    void vsGroup(const Node& s) {
+        if (!need(s, 1)) return;
+        auto& entries = groups_[s.args[0].text];
+        for (const auto& n : s.children) {
+            if (n.keyword == "fwmark") {
+                GroupEntry e;
+                if (auto m = integer(n, 0, 1, 4294967295LL)) e.fwmark = static_cast<std::uint32_t>(*m);
+                else continue;
+                if (n.args.size() > 1) e.family = n.args[1].text == "inet6" ? base::Family::V6 : base::Family::V4;
+                entries.push_back(e);
+                continue;
+            }
+            std::string why = "not an address, a range or fwmark N";
+            auto addrs = addressRange(n.keyword, why);
+            if (!addrs) {
+                left(n, why);
+                continue;
+            }
+            int port = 0;
+            if (!n.args.empty()) {
+                auto p = integer(n, 0, 0, 65535);
+                if (!p) continue;
+                port = static_cast<int>(*p);
+            }
+            for (const auto& a : *addrs) entries.push_back({a, port, 0, std::nullopt});
+        }
+    }
+
+    void timing(const Node& n, Timing& t) {
+        const std::string& k = n.keyword;
+        if (k == "delay_loop") t.delayLoop = secs(n, 0, 0.01, 86400);
+        else if (k == "connect_timeout") t.connectTimeout = secs(n, 0, 0.01, 3600);
+        else if (k == "delay_before_retry") t.delayBeforeRetry = secs(n, 0, 0, 3600);
+        else if (k == "warmup") t.warmup = secs(n, 0, 0, 86400);
+        else if (k == "retry" || k == "nb_get_retry") {
+            if (auto r = integer(n, 0, 0, 100)) t.retry = static_cast<int>(*r);
+        } else if (k == "virtualhost") {
+            if (need(n, 1)) t.virtualhost = n.args[0].text;
+        }
+    }
+    static bool isTiming(const std::string& k) {
+        return k == "delay_loop" || k == "connect_timeout" || k == "delay_before_retry" || k == "warmup" ||
+               k == "retry" || k == "nb_get_retry" || k == "virtualhost";
+    }
+
+    std::optional<Forwarding> method(const Node& n, Tunnel* tunnel) {
+        if (!need(n, 1)) return std::nullopt;
+        const std::string& m = n.args[0].text;
+        if (m == "NAT") return Forwarding::Masq;
+        if (m == "DR") return Forwarding::Route;
+        if (m != "TUN") {
+            left(n, "'" + m + "' is not NAT, DR or TUN");
+            return std::nullopt;
+        }
+        for (size_t i = 1; i < n.args.size(); ++i) {
+            const std::string& w = n.args[i].text;
+            if (!tunnel) {
+                left(n, "tunnel options on a real server: directord sets them per virtual server");
+                break;
+            }
+            if (w == "type" && i + 1 < n.args.size()) {
+                const std::string& t = n.args[++i].text;
+                tunnel->type = t == "gue" ? TunnelType::Gue : t == "gre" ? TunnelType::Gre : TunnelType::Ipip;
+            } else if (w == "port" && i + 1 < n.args.size()) {
+                if (auto p = integer(n, ++i, 0, 65535)) tunnel->port = static_cast<int>(*p);
+            } else if (w == "nocsum" || w == "csum" || w == "remcsum") {
+                tunnel->checksum = w == "csum"      ? TunnelChecksum::Csum
+                                   : w == "remcsum" ? TunnelChecksum::RemCsum
+                                                    : TunnelChecksum::NoCsum;
+            } else {
+                left(n, "'" + w + "' is not a tunnel option");
+            }
+        }
+        return Forwarding::Tunnel;
+    }
+
+    void virtualServer(const Node& s) {
+        if (!need(s, 1)) return;
+        std::vector<GroupEntry> targets;
+        const std::string& first = s.args[0].text;
+        if (first == "group") {
+            if (!need(s, 2)) return;
+            auto it = groups_.find(s.args[1].text);
+            if (it == groups_.end() || it->second.empty()) {
+                left(s, "no virtual_server_group '" + s.args[1].text + "' (or it is empty)");
+                return;
+            }
+            targets = it->second;
+        } else if (first == "fwmark") {
+            auto m = integer(s, 1, 1, 4294967295LL);
+            if (!m) return;
+            targets.push_back({std::nullopt, 0, static_cast<std::uint32_t>(*m), std::nullopt});
+        } else {
+            auto a = address(s, 0);
+            if (!a) return;
+            int port = 0;
+            if (s.args.size() > 1) {
+                auto p = integer(s, 1, 0, 65535);
+                if (!p) return;
+                port = static_cast<int>(*p);
+            }
+            targets.push_back({*a, port, 0, std::nullopt});
+        }
+        VirtualServer vs;
+        vs.where = Location{s.file, s.line};
+        bool protocolSet = false;
+        std::optional<int> weight;  // the real servers' default
+        Timing t;
+        std::optional<base::Family> markFamily;
+        std::vector<const Node*> reals;
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (isTiming(k)) {
+                timing(n, t);
+            } else if (k == "lb_algo" || k == "lvs_sched") {
+                if (need(n, 1)) vs.scheduler = n.args[0].text;
+            } else if (k == "lb_kind" || k == "lvs_method") {
+                if (auto m = method(n, &vs.tunnel)) vs.forwarding = *m;
+            } else if (k == "persistence_timeout") {
+                vs.persistenceTimeout = 360;  // keepalived's when no value is given
+                if (!n.args.empty())
+                    if (auto v = integer(n, 0, 1, 2678400)) vs.persistenceTimeout = static_cast<int>(*v);
+            } else if (k == "persistence_granularity") {
+                if (!need(n, 1)) continue;
+                auto m = base::IpAddress::parse(n.args[0].text);
+                char* end = nullptr;
+                const long bits = std::strtol(n.args[0].text.c_str(), &end, 10);
+                if (m && m->isV4()) {
+                    const std::uint32_t mask = m->v4HostOrder();
+                    vs.persistenceNetmask = __builtin_popcount(mask);
+                } else if (!*end && bits >= 0 && bits <= 128) {
+                    vs.persistenceNetmask = static_cast<int>(bits);
+                } else {
+                    left(n, "'" + n.args[0].text + "' is not a netmask or prefix length");
+                }
+            } else if (k == "persistence_engine") {
+                if (need(n, 1)) vs.persistenceEngine = n.args[0].text;
+            } else if (k == "protocol") {
+                if (!need(n, 1)) continue;
+                const std::string& p = n.args[0].text;
+                protocolSet = true;
+                if (p == "TCP" || p == "UDP" || p == "SCTP")
+                    vs.protocol = p == "TCP" ? "tcp" : p == "UDP" ? "udp" : "sctp";
+                else left(n, "'" + p + "' is not TCP, UDP or SCTP");
+            } else if (k == "weight") {
+                if (auto w = integer(n, 0, 0, 65535)) weight = static_cast<int>(*w);
+            } else if (k == "ha_suspend") {
+                vs.haSuspend = true;
+            } else if (k == "alpha") {
+                vs.alpha = flag(n);
+            } else if (k == "omega") {
+                vs.omega = flag(n);
+            } else if (k == "quorum") {
+                if (auto v = integer(n, 0, 0, 1 << 30)) vs.quorum = static_cast<int>(*v);
+            } else if (k == "hysteresis") {
+                if (auto v = integer(n, 0, 0, 1 << 30)) vs.hysteresis = static_cast<int>(*v);
+            } else if (k == "quorum_up" || k == "quorum_down") {
+                if (auto c = command(n, false)) (k == "quorum_up" ? vs.quorumUp : vs.quorumDown) = *c;
+            } else if (k == "sorry_server") {
+                auto a = address(n, 0);
+                if (!a) continue;
+                SorryServer ss;
+                ss.address = *a;
+                ss.port = targets[0].port;
+                if (n.args.size() > 1)
+                    if (auto p = integer(n, 1, 0, 65535)) ss.port = static_cast<int>(*p);
+                if (vs.sorryServer) ss.forwarding = vs.sorryServer->forwarding;
+                vs.sorryServer = ss;
+            } else if (k == "sorry_server_lvs_method") {
+                auto m = method(n, nullptr);
+                if (!m) continue;
+                if (!vs.sorryServer) vs.sorryServer = SorryServer{};
+                vs.sorryServer->forwarding = *m;
+            } else if (k == "inhibit_on_failure") {
+                vs.inhibitOnFailure = flag(n);
+            } else if (k == "ops") {
+                vs.onePacket = true;
+            } else if (k == "sh-port" || k == "mh-port" || k == "flag-2") {
+                vs.schedPort = true;
+            } else if (k == "sh-fallback" || k == "mh-fallback" || k == "flag-1") {
+                vs.schedFallback = true;
+            } else if (k == "ip_family") {
+                if (need(n, 1)) markFamily = n.args[0].text == "inet6" ? base::Family::V6 : base::Family::V4;
+            } else if (k == "real_server") {
+                reals.push_back(&n);
+            } else {
+                unsupported(n);
+            }
+        }
+        // keepalived's defaults where they differ from directord's
+        if (t.delayLoop) vs.delayLoop = *t.delayLoop;
+        if (t.connectTimeout) vs.connectTimeout = *t.connectTimeout;
+        if (t.retry) vs.retry = *t.retry;
+        if (t.delayBeforeRetry) vs.delayBeforeRetry = *t.delayBeforeRetry;
+        vs.warmup = t.warmup.value_or(vs.delayLoop);  // keepalived: a random start within delay_loop
+        if (t.virtualhost) vs.virtualhost = *t.virtualhost;
+        if (!protocolSet && !targets[0].fwmark) {
+            vs.protocol = "udp";
+            note(
+                s,
+                "no protocol: keepalived makes it UDP (and warns); so does the import. Write protocol TCP if that was meant");
+        }
+        for (const Node* r : reals) realServer(*r, vs, t, weight);
+        for (const auto& target : targets) {
+            VirtualServer one = vs;
+            if (target.fwmark) {
+                one.fwmark = target.fwmark;
+                one.address.reset();
+                one.port = 0;
+                one.family = target.family.value_or(markFamily.value_or(base::Family::V4));
+                if (!target.family && !markFamily && !one.realServers.empty() && one.realServers[0].address.isV6())
+                    one.family = base::Family::V6;
+            } else {
+                one.address = target.address;
+                one.port = target.port;
+                one.family = target.address->family();
+                for (auto& rs : one.realServers)
+                    if (rs.port == 0 && one.port != 0) rs.port = one.port;
+                if (one.sorryServer && one.sorryServer->port == 0) one.sorryServer->port = one.port;
+            }
+            cfg_.virtualServers.push_back(std::move(one));
+        }
+    }
+
+    void realServer(const Node& s, VirtualServer& vs, const Timing& vsTiming, std::optional<int> weight) {
+        auto a = address(s, 0);
+        if (!a) return;
+        RealServer rs;
+        rs.address = *a;
+        rs.weight = weight.value_or(1);
+        rs.where = Location{s.file, s.line};
+        if (s.args.size() > 1)
+            if (auto p = integer(s, 1, 0, 65535)) rs.port = static_cast<int>(*p);
+        Timing t;
+        std::vector<const Node*> checkers;
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (isTiming(k)) {
+                timing(n, t);
+            } else if (k == "weight") {
+                if (auto w = integer(n, 0, 0, 65535)) rs.weight = static_cast<int>(*w);
+            } else if (k == "inhibit_on_failure") {
+                rs.inhibitOnFailure = flag(n);
+            } else if (k == "notify_up" || k == "notify_down") {
+                if (auto c = command(n, false)) (k == "notify_up" ? rs.notifyUp : rs.notifyDown) = *c;
+            } else if (k == "uthreshold") {
+                if (auto w = integer(n, 0, 0, 65535)) rs.upperThreshold = static_cast<int>(*w);
+            } else if (k == "lthreshold") {
+                if (auto w = integer(n, 0, 0, 65535)) rs.lowerThreshold = static_cast<int>(*w);
+            } else if (k == "lvs_method" || k == "lb_kind") {
+                if (auto m = method(n, nullptr)) rs.forwarding = *m;
+            } else if (k == "alpha") {
+                if (flag(n) != vs.alpha) left(n, "alpha per real server: directord sets it per virtual server");
+            } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK") {
+                checkers.push_back(&n);
+            } else {
+                unsupported(n);
+            }
+        }
+        for (const Node* c : checkers) checker(*c, vs, vsTiming, t, rs);
+        vs.realServers.push_back(std::move(rs));
+    }
+
+    void checker(const Node& s, const VirtualServer& vs, const Timing& vsT, const Timing& rsT, RealServer& rs) {
+        CheckConfig c;
+        c.where = Location{s.file, s.line};
+        const std::string& k = s.keyword;
+        c.type = k == "TCP_CHECK"  ? CheckType::Tcp
+                 : k == "HTTP_GET" ? CheckType::Http
+                 : k == "SSL_GET"  ? CheckType::Https
+                                   : CheckType::Script;
+        Timing t;
+        std::vector<const Node*> urls;
+        bool sni = false;
+        for (const auto& n : s.children) {
+            const std::string& kw = n.keyword;
+            if (isTiming(kw)) {
+                timing(n, t);
+            } else if (kw == "connect_ip") {
+                if (auto a = address(n, 0)) c.connectIp = *a;
+            } else if (kw == "connect_port") {
+                if (auto p = integer(n, 0, 1, 65535)) c.connectPort = static_cast<int>(*p);
+            } else if (kw == "bindto") {
+                if (auto a = address(n, 0)) c.bindIp = *a;
+            } else if (kw == "alpha") {
+                if (flag(n) != vs.alpha) left(n, "alpha per check: directord sets it per virtual server");
+            } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "url") {
+                urls.push_back(&n);
+            } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "http_protocol") {
+                if (need(n, 1)) c.httpVersion = n.args[0].text == "1.1" ? "1.1" : "1.0";
+            } else if (c.type == CheckType::Https && kw == "enable_sni") {
+                sni = true;
+            } else if (c.type == CheckType::Script && kw == "misc_path") {
+                std::string user;
+                if (auto cmd = command(n, !n.args[0].quoted && n.args.size() > 1 ? false : true, &user))
+                    c.command = *cmd;
+                if (!user.empty()) c.user = user;
+            } else if (c.type == CheckType::Script && kw == "misc_timeout") {
+                c.timeout = wholeSecs(n);
+            } else if (c.type == CheckType::Script && kw == "misc_dynamic") {
+                c.dynamicWeight = true;
+            } else if (c.type == CheckType::Script && kw == "user") {
+                if (need(n, 1)) c.user = n.args[0].text;
+                if (n.args.size() > 1) left(n, "group: directord uses the user's own group");
+            } else {
+                unsupported(n);
+            }
+        }
+        // the checker's own value, else its real server's, else keepalived's default for this type
+        // when it differs from what the virtual server gives
+        auto pick = [](const auto& a, const auto& b) { return a ? a : b; };
+        c.delayLoop = pick(t.delayLoop, rsT.delayLoop);
+        c.connectTimeout = pick(t.connectTimeout, rsT.connectTimeout);
+        c.retry = pick(t.retry, rsT.retry);
+        c.delayBeforeRetry = pick(t.delayBeforeRetry, rsT.delayBeforeRetry);
+        c.warmup = pick(t.warmup, rsT.warmup);
+        const auto host = pick(t.virtualhost, rsT.virtualhost);
+        if (host) c.virtualhost = *host;
+        if ((c.type == CheckType::Http || c.type == CheckType::Https) && !c.delayBeforeRetry && !vsT.delayBeforeRetry)
+            c.delayBeforeRetry = std::chrono::seconds(3);                     // keepalived's for HTTP_GET and SSL_GET
+        if (!c.warmup && !vsT.warmup && c.delayLoop) c.warmup = c.delayLoop;  // keepalived: the check's delay_loop
+        if (c.type == CheckType::Script) {
+            if (!c.retry && !vsT.retry) c.retry = 0;   // keepalived's for MISC_CHECK
+            if (!c.timeout) c.timeout = vs.delayLoop;  // keepalived: the virtual server's delay_loop
+        }
+        if (c.type == CheckType::Https && !sni && !(c.virtualhost.empty() && vs.virtualhost.empty()))
+            note(s, "directord sends the virtualhost as SNI (keepalived only with enable_sni)");
+        if (c.type == CheckType::Script && c.command.empty()) {
+            left(s, "has no misc_path");
+            return;
+        }
+        if (c.type != CheckType::Http && c.type != CheckType::Https) {
+            rs.checks.push_back(std::move(c));
+            return;
+        }
+        if (urls.empty()) {
+            left(s, "has no url: directord checks path / for 2xx");
+            rs.checks.push_back(std::move(c));
+            return;
+        }
+        for (const Node* u : urls) {  // keepalived: every url must pass; directord: one check each, all up
+            CheckConfig one = c;
+            one.where = Location{u->file, u->line};
+            for (const auto& n : u->children) {
+                if (n.keyword == "path") {
+                    if (need(n, 1)) one.path = n.args[0].text;
+                } else if (n.keyword == "digest") {
+                    if (need(n, 1)) one.digest = n.args[0].text;
+                } else if (n.keyword == "status_code") {
+                    one.statusCodes.clear();
+                    for (const auto& w : n.args) {
+                        StatusRange r;
+                        char* end = nullptr;
+                        r.low = static_cast<int>(std::strtol(w.text.c_str(), &end, 10));
+                        r.high = r.low;
+                        if (*end == '-') r.high = static_cast<int>(std::strtol(end + 1, &end, 10));
+                        if (*end || r.low < 100 || r.high > 599 || r.high < r.low)
+                            left(n, "'" + w.text + "' is not a status code or range");
+                        else one.statusCodes.push_back(r);
+                    }
+                    if (one.statusCodes.empty()) one.statusCodes = {StatusRange{}};
+                } else if (n.keyword == "virtualhost") {
+                    if (need(n, 1)) one.virtualhost = n.args[0].text;
+                } else if (n.keyword == "regex") {
+                    if (need(n, 1)) one.regex = n.args[0].text;
+                    note(n, "keepalived's regex is PCRE; directord's is POSIX extended");
+                } else if (n.keyword == "regex_no_match") {
+                    one.regexNoMatch = true;
+                } else {
+                    unsupported(n);
+                }
+            }
+            rs.checks.push_back(std::move(one));
+        }
+    }
+
+    ImportResult& out_;
+    Config cfg_;
+    bool scriptUserSet_ = false;
+    bool snmpSet_ = false;
+    GarpConfig garp_;
+    std::optional<Duration> garpInterval_, gnaInterval_;
+    std::optional<int> version_;
+    std::map<std::string, std::vector<GroupEntry>> groups_;
+    std::set<std::string> instances_;
+    const Node* globalAt_ = nullptr;
+    std::string mainFile_;
+};
+
+std::string header(const std::string& name, const ImportResult& r) {
+    std::string out =
+        "# imported from " + name + " by directord --import-keepalived (directord " DIRECTORD_VERSION ")\n";
+    if (!r.left.empty())
+        out += "# " + std::to_string(r.left.size()) +
+               " keyword(s) were not carried over: each is listed below, and was reported as it was read\n";
+    for (const auto& d : r.left) out += "#   not carried over: " + d.str() + "\n";
+    for (const auto& d : r.notes) out += "#   note: " + d.str() + "\n";
+    return out;
+}
+
+ImportResult finish(keepalived::ParseResult parsed, const std::string& name, const std::string& dir) {
+    ImportResult r;
+    r.readable = parsed.readable;
+    r.left = std::move(parsed.problems);
+    if (!r.readable) return r;
+    Importer imp(r);
+    Config cfg = imp.run(parsed.nodes);
+    cfg.file = name;
+    const std::string body = dumpMinimal(cfg);
+    r.text = header(name, r) + body;
+    LoadResult check = loadString(r.text, name + " (imported)", dir);
+    r.loadErrors = std::move(check.diagnostics);
+    return r;
+}
+
+}  // namespace
+
+std::string keepalivedConfigId() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return "";
+    const std::string h = host;
+    return h.substr(0, h.find('.'));  // keepalived's: the node name up to its first dot
+}
+
+ImportResult importKeepalived(const std::string& path, const std::string& configId) {
+    const auto slash = path.rfind('/');
+    return finish(keepalived::parseFile(path, configId), path,
+                  slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+ImportResult importKeepalivedString(const std::string& text, const std::string& name, const std::string& configId) {
+    return finish(keepalived::parseString(text, name, ".", configId), name, ".");
+}
+
+}  // namespace conf

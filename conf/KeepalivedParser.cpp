@@ -1,0 +1,326 @@
+#include "conf/KeepalivedParser.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace conf::keepalived {
+
+std::vector<std::string> Node::argTexts() const {
+    std::vector<std::string> out;
+    for (const auto& a : args) out.push_back(a.text);
+    return out;
+}
+
+namespace {
+
+constexpr int kMaxIncludeDepth = 16;
+constexpr size_t kMaxFile = 16u << 20;
+
+struct Token {
+    std::string text;
+    bool quoted = false;
+    enum Kind { Word, Open, Close, End } kind = Word;
+    std::string file;
+    int line = 0;
+};
+
+bool readRegular(const std::string& path, std::string& out, std::string& why) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        why = std::string("cannot open: ") + std::strerror(errno);
+        return false;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        why = "not a regular file";
+        return false;
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > kMaxFile) {
+            ::close(fd);
+            why = "larger than 16 MiB";
+            return false;
+        }
+    }
+    ::close(fd);
+    if (n < 0) {
+        why = std::string("cannot read: ") + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+bool identChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+class Lexer {
+public:
+    Lexer(std::string configId, Diagnostics& problems) : configId_(std::move(configId)), problems_(problems) {}
+
+    bool file(const std::string& path, int depth) {
+        std::string text, why;
+        if (!readRegular(path, text, why)) {
+            problems_.push_back({path, 0, "include", why});
+            return false;
+        }
+        const auto slash = path.rfind('/');
+        source(text, path, slash == std::string::npos ? "." : path.substr(0, slash), depth);
+        return true;
+    }
+
+    void source(const std::string& text, const std::string& name, const std::string& dir, int depth) {
+        int lineNo = 0;
+        std::string pending;
+        int pendingLine = 0;
+        size_t pos = 0;
+        while (pos <= text.size()) {
+            size_t nl = text.find('\n', pos);
+            if (nl == std::string::npos) nl = text.size();
+            std::string line = text.substr(pos, nl - pos);
+            pos = nl + 1;
+            ++lineNo;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (pending.empty()) pendingLine = lineNo;
+            if (!line.empty() && line.back() == '\\') {  // continued on the next line
+                line.pop_back();
+                pending += line + " ";
+                if (pos <= text.size()) continue;
+            }
+            pending += line;
+            process(pending, name, pendingLine, dir, depth);
+            pending.clear();
+            if (nl == text.size()) break;
+        }
+    }
+
+    std::vector<Token> tokens;
+
+private:
+    // Keeps the line when it has no condition or its condition holds; strips the condition.
+    bool condition(std::string& line) {
+        if (line.empty() || line[0] != '@') return true;
+        size_t end = 0;
+        while (end < line.size() && !std::isspace(static_cast<unsigned char>(line[end]))) ++end;
+        const bool negate = line.size() > 1 && line[1] == '^';
+        const std::string id = line.substr(negate ? 2 : 1, end - (negate ? 2 : 1));
+        line = line.substr(end);
+        trim(line);
+        return (id == configId_) != negate;
+    }
+
+    static void trim(std::string& s) {
+        size_t a = 0, b = s.size();
+        while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+        while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+        s = s.substr(a, b - a);
+    }
+
+    std::string substitute(const std::string& in) const {
+        std::string out;
+        for (size_t i = 0; i < in.size();) {
+            if (in[i] != '$') {
+                out += in[i++];
+                continue;
+            }
+            size_t start = i + 1, end;
+            bool braced = start < in.size() && in[start] == '{';
+            if (braced) {
+                end = in.find('}', start);
+                if (end == std::string::npos) {
+                    out += in[i++];
+                    continue;
+                }
+                auto it = params_.find(in.substr(start + 1, end - start - 1));
+                if (it == params_.end()) {
+                    out += in.substr(i, end + 1 - i);
+                } else {
+                    out += it->second;
+                }
+                i = end + 1;
+                continue;
+            }
+            end = start;
+            while (end < in.size() && identChar(in[end])) ++end;
+            auto it = params_.find(in.substr(start, end - start));
+            if (end == start || it == params_.end()) {
+                out += in[i++];
+                continue;
+            }
+            out += it->second;
+            i = end;
+        }
+        return out;
+    }
+
+    void process(std::string line, const std::string& file, int lineNo, const std::string& dir, int depth) {
+        // comments: # or ! outside quotes, anywhere on the line
+        bool inQuote = false;
+        for (size_t i = 0; i < line.size(); ++i) {
+            if (line[i] == '"') inQuote = !inQuote;
+            else if (!inQuote && (line[i] == '#' || line[i] == '!')) {
+                line.erase(i);
+                break;
+            }
+        }
+        trim(line);
+        if (line.empty() || !condition(line)) return;
+        if (line[0] == '$') {
+            size_t n = 1;
+            while (n < line.size() && identChar(line[n])) ++n;
+            if (n > 1 && n < line.size() && line[n] == '=') {
+                std::string value = line.substr(n + 1);
+                trim(value);
+                params_[line.substr(1, n - 1)] = substitute(value);
+                return;
+            }
+        }
+        line = substitute(line);
+        trim(line);
+        if (line.empty() || !condition(line)) return;
+        std::vector<Token> words;
+        std::string cur;
+        bool quoted = false, inWord = false;
+        auto flush = [&] {
+            if (inWord) words.push_back({cur, quoted, Token::Word, file, lineNo});
+            cur.clear();
+            quoted = inWord = false;
+        };
+        for (size_t i = 0; i < line.size(); ++i) {
+            const char c = line[i];
+            if (c == '"') {
+                const size_t close = line.find('"', i + 1);
+                if (close == std::string::npos) {
+                    problems_.push_back({file, lineNo, "syntax", "a quote is not closed"});
+                    return;
+                }
+                cur += line.substr(i + 1, close - i - 1);
+                quoted = inWord = true;
+                i = close;
+            } else if (c == '{' || c == '}') {
+                flush();
+                words.push_back({std::string(1, c), false, c == '{' ? Token::Open : Token::Close, file, lineNo});
+            } else if (std::isspace(static_cast<unsigned char>(c))) {
+                flush();
+            } else {
+                cur += c;
+                inWord = true;
+            }
+        }
+        flush();
+        if (!words.empty() && words[0].kind == Token::Word && !words[0].quoted && words[0].text == "include") {
+            if (words.size() < 2) {
+                problems_.push_back({file, lineNo, "include", "names no file"});
+                return;
+            }
+            if (depth >= kMaxIncludeDepth) {
+                problems_.push_back({file, lineNo, "include", "nested too deep (an include loop?)"});
+                return;
+            }
+            for (size_t w = 1; w < words.size(); ++w) {
+                std::string pattern = words[w].text;
+                if (pattern.empty()) continue;
+                if (pattern[0] != '/') pattern = dir + "/" + pattern;
+                glob_t g{};
+                const int rc = ::glob(pattern.c_str(), GLOB_BRACE, nullptr, &g);
+                if (rc != 0) {
+                    problems_.push_back({file, lineNo, "include", words[w].text + " matches no file"});
+                } else {
+                    for (size_t k = 0; k < g.gl_pathc; ++k) this->file(g.gl_pathv[k], depth + 1);
+                }
+                ::globfree(&g);
+            }
+            return;
+        }
+        for (auto& w : words) tokens.push_back(std::move(w));
+        tokens.push_back({"", false, Token::End, file, lineNo});
+    }
+
+    std::map<std::string, std::string> params_;
+    std::string configId_;
+    Diagnostics& problems_;
+};
+
+class Parser {
+public:
+    Parser(const std::vector<Token>& t, Diagnostics& problems) : t_(t), problems_(problems) {}
+
+    std::vector<Node> block(bool inner, const Token* opener) {
+        std::vector<Node> out;
+        while (i_ < t_.size()) {
+            const Token& tok = t_[i_];
+            if (tok.kind == Token::End) {
+                ++i_;
+                continue;
+            }
+            if (tok.kind == Token::Close) {
+                ++i_;
+                if (inner) return out;
+                problems_.push_back({tok.file, tok.line, "syntax", "'}' closes no block"});
+                continue;
+            }
+            if (tok.kind == Token::Open) {  // a block with no keyword: its contents belong to the enclosing one
+                ++i_;
+                for (auto& n : block(true, &tok)) out.push_back(std::move(n));
+                continue;
+            }
+            Node n;
+            n.keyword = tok.text;
+            n.file = tok.file;
+            n.line = tok.line;
+            ++i_;
+            while (i_ < t_.size() && t_[i_].kind == Token::Word) n.args.push_back({t_[i_].text, t_[i_++].quoted});
+            // a `{` on this line or alone on the next one opens this statement's block
+            size_t j = i_;
+            if (j < t_.size() && t_[j].kind == Token::End && j + 1 < t_.size() && t_[j + 1].kind == Token::Open) ++j;
+            if (j < t_.size() && t_[j].kind == Token::Open) {
+                i_ = j + 1;
+                n.block = true;
+                n.children = block(true, &t_[j]);
+            }
+            out.push_back(std::move(n));
+        }
+        if (inner && opener) problems_.push_back({opener->file, opener->line, "syntax", "'{' is never closed"});
+        return out;
+    }
+
+private:
+    const std::vector<Token>& t_;
+    Diagnostics& problems_;
+    size_t i_ = 0;
+};
+
+}  // namespace
+
+ParseResult parseFile(const std::string& path, const std::string& configId) {
+    ParseResult r;
+    Lexer lex(configId, r.problems);
+    if (!lex.file(path, 0)) {
+        r.readable = false;
+        return r;
+    }
+    Parser p(lex.tokens, r.problems);
+    r.nodes = p.block(false, nullptr);
+    return r;
+}
+
+ParseResult parseString(const std::string& text, const std::string& name, const std::string& dir,
+                        const std::string& configId) {
+    ParseResult r;
+    Lexer lex(configId, r.problems);
+    lex.source(text, name, dir, 0);
+    Parser p(lex.tokens, r.problems);
+    r.nodes = p.block(false, nullptr);
+    return r;
+}
+
+}  // namespace conf::keepalived

@@ -1,0 +1,482 @@
+// The keepalived.conf importer: keepalived's syntax as keepalived reads it, every keyword it carries
+// over (checked field by field in the Config the output loads to), what it reports as not carried
+// over, and Debian's own sample configs.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "conf/KeepalivedImport.h"
+#include "conf/KeepalivedParser.h"
+#include "conf/Loader.h"
+
+namespace fs = std::filesystem;
+using conf::keepalived::parseString;
+
+namespace {
+
+conf::Config loadImported(const conf::ImportResult& r) {
+    conf::LoadResult l = conf::loadString(r.text, "imported.conf");
+    INFO(r.text);
+    for (const auto& d : l.diagnostics) INFO(d.str());
+    REQUIRE(l.ok());
+    return *l.config;
+}
+
+std::vector<std::string> keywords(const conf::Diagnostics& ds) {
+    std::vector<std::string> out;
+    for (const auto& d : ds) out.push_back(std::to_string(d.line) + " " + d.path);
+    return out;
+}
+
+base::IpAddress ip(const char* s) { return *base::IpAddress::parse(s); }
+
+}  // namespace
+
+TEST_CASE("keepalived syntax: comments, quotes, braces, continuations, parameters, conditions") {
+    const auto r = parseString(R"(! a comment
+global_defs {   # another
+  router_id "my router"  ! trailing
+}
+vrrp_instance VI_1 { interface eth0
+  virtual_ipaddress { 10.0.0.1/24 dev eth0 }
+  priority \
+    $PRIO
+}
+$PRIO=150
+vrrp_instance VI_2
+{
+  priority $PRIO
+  @d1 state MASTER
+  @^d1 state BACKUP
+  notify "/bin/echo #not a comment" root
+}
+$NAME=VI_3
+vrrp_instance ${NAME} {}
+}
+)",
+                               "k.conf", ".", "d2");
+    REQUIRE(r.nodes.size() == 4);
+    CHECK(r.nodes[0].keyword == "global_defs");
+    REQUIRE(r.nodes[0].children.size() == 1);
+    CHECK(r.nodes[0].children[0].args[0].text == "my router");
+    CHECK(r.nodes[0].children[0].args[0].quoted);
+    const auto& vi1 = r.nodes[1];
+    CHECK(vi1.line == 5);
+    REQUIRE(vi1.children.size() == 3);
+    CHECK(vi1.children[0].keyword == "interface");
+    CHECK(vi1.children[1].children[0].keyword == "10.0.0.1/24");
+    CHECK(vi1.children[1].children[0].argTexts() == std::vector<std::string>{"dev", "eth0"});
+    CHECK(vi1.children[2].argTexts() == std::vector<std::string>{"$PRIO"});  // not defined yet there
+    const auto& vi2 = r.nodes[2];
+    CHECK(vi2.block);  // `{` on the next line
+    REQUIRE(vi2.children.size() == 3);
+    CHECK(vi2.children[0].argTexts() == std::vector<std::string>{"150"});
+    CHECK(vi2.children[1].argTexts() == std::vector<std::string>{"BACKUP"});  // id d2: the @^d1 line
+    CHECK(vi2.children[2].argTexts() == std::vector<std::string>{"/bin/echo #not a comment", "root"});
+    CHECK(r.nodes[3].argTexts() == std::vector<std::string>{"VI_3"});
+    REQUIRE(r.problems.size() == 1);  // the stray }
+    CHECK(r.problems[0].str() == "k.conf:20: syntax: '}' closes no block");
+}
+
+TEST_CASE("keepalived syntax: include globs relative to the including file, loops stop") {
+    const fs::path dir = fs::temp_directory_path() / ("ka-include-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "conf.d");
+    std::ofstream(dir / "main.conf") << "include conf.d/*.conf\ninclude missing/*.conf\n";
+    std::ofstream(dir / "conf.d/a.conf") << "vrrp_script a { interval 2 }\n";
+    std::ofstream(dir / "conf.d/b.conf") << "vrrp_script b { interval 3 }\ninclude ../loop.conf\n";
+    std::ofstream(dir / "loop.conf") << "include loop.conf\n";
+    const auto r = conf::keepalived::parseFile((dir / "main.conf").string(), "x");
+    REQUIRE(r.nodes.size() == 2);
+    CHECK(r.nodes[0].args[0].text == "a");
+    CHECK(r.nodes[1].args[0].text == "b");
+    CHECK(r.nodes[1].file == (dir / "conf.d/b.conf").string());
+    bool missing = false, deep = false;
+    for (const auto& p : r.problems) {
+        missing |= p.message.find("missing/*.conf matches no file") != std::string::npos;
+        deep |= p.message.find("nested too deep") != std::string::npos;
+    }
+    CHECK(missing);
+    CHECK(deep);
+    CHECK_FALSE(conf::keepalived::parseFile((dir / "none.conf").string(), "x").readable);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("import: every supported keyword reaches the directord config") {
+    const auto r = conf::importKeepalivedString(R"(
+global_defs {
+  router_id lb1
+  script_user nobody
+  enable_script_security
+  notify_fifo /run/ka.fifo
+  lvs_timeouts tcp 7200 tcpfin 120 udp 300
+  lvs_sync_daemon eth1 VI_1 id 5 maxlen 1400 port 8849 ttl 2 group 224.0.0.82
+  lvs_flush_on_stop VS
+  vrrp_garp_master_delay 10
+  vrrp_garp_master_repeat 2
+  vrrp_garp_master_refresh 60
+  vrrp_garp_master_refresh_repeat 3
+  vrrp_garp_interval 0.01
+  vrrp_version 3
+  enable_snmp_vrrp
+  enable_snmp_rfcv3
+  enable_traps
+  snmp_socket tcp:127.0.0.1:705
+}
+vrrp_script chk_web {
+  script "/usr/bin/test -e /tmp/web"
+  interval 2
+  weight -20
+  rise 3
+  fall 2
+  user nobody
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 0.5
+  preempt_delay 4
+  unicast_src_ip 10.0.0.11
+  unicast_peer {
+    10.0.0.12
+  }
+  virtual_ipaddress {
+    10.0.0.100/24 dev eth0 label eth0:vip scope global
+    10.0.0.101
+  }
+  virtual_ipaddress_excluded {
+    10.0.0.102/32
+  }
+  track_interface {
+    eth0
+    eth1 weight -10
+  }
+  track_script {
+    chk_web weight 5
+  }
+  garp_master_delay 3
+  notify_master "/usr/bin/logger master"
+  notify_backup /usr/bin/logger
+  notify_fault "/usr/bin/logger fault"
+  notify_stop "/usr/bin/logger stop"
+  notify /usr/bin/logger
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  version 2
+  nopreempt
+  authentication {
+    auth_type AH
+    auth_pass longerthan8
+  }
+  virtual_ipaddress {
+    10.0.0.200/24
+  }
+}
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 53
+  virtual_ipaddress {
+    2001:db8::100/64
+  }
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1 VI_2
+  }
+  notify_master "/usr/bin/logger group master"
+}
+virtual_server_group WEB {
+  10.0.1.1-2 80
+  fwmark 7
+}
+virtual_server group WEB {
+  delay_loop 5
+  lb_algo mh
+  lb_kind DR
+  mh-port
+  mh-fallback
+  protocol TCP
+  persistence_timeout
+  persistence_granularity 255.255.255.0
+  quorum 2
+  hysteresis 1
+  quorum_up "/usr/bin/logger up"
+  quorum_down "/usr/bin/logger down"
+  sorry_server 10.0.2.9 8080
+  sorry_server_lvs_method NAT
+  alpha
+  omega
+  ha_suspend
+  virtualhost www.example.com
+  inhibit_on_failure
+  real_server 10.0.2.1 80 {
+    weight 3
+    uthreshold 100
+    lthreshold 50
+    notify_up "/usr/bin/logger rs up"
+    notify_down /usr/bin/logger
+    retry 4
+    HTTP_GET {
+      url {
+        path /health
+        status_code 200 301-302
+        digest 0123456789abcdef0123456789abcdef
+      }
+      url {
+        path /ready
+        regex "^ok"
+        regex_no_match
+        virtualhost ready.example.com
+      }
+      connect_port 8080
+      connect_timeout 2
+      bindto 10.0.0.11
+      http_protocol 1.1
+    }
+    TCP_CHECK {
+      connect_ip 10.0.2.11
+      connect_port 9000
+      nb_get_retry 2
+      delay_before_retry 0.5
+      warmup 0
+      delay_loop 1
+    }
+  }
+  real_server 10.0.2.2 80 {
+    inhibit_on_failure off
+    lvs_method DR
+    SSL_GET {
+      url {
+        path /
+      }
+      enable_sni
+    }
+    MISC_CHECK {
+      misc_path "/usr/bin/test -e /tmp/rs2"
+      misc_timeout 3
+      misc_dynamic
+      user nobody
+    }
+  }
+}
+virtual_server 10.0.3.1 53 {
+  protocol UDP
+  lb_algo rr
+  lb_kind TUN type gue port 6080 csum
+  ops
+  real_server 10.0.4.1 {
+    MISC_CHECK {
+      misc_path /usr/bin/true
+    }
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.left.empty());
+    CHECK(r.loadErrors.empty());
+    CHECK(r.complete());
+    const conf::Config c = loadImported(r);
+    const auto& g = c.global;
+    CHECK(g.routerId == "lb1");
+    CHECK(g.scriptUser == "nobody");
+    CHECK(g.scriptSecurity);
+    CHECK(g.notifyFifo == "/run/ka.fifo");
+    CHECK(g.ipvsTimeouts == conf::IpvsTimeouts{7200, 120, 300});
+    CHECK(g.syncDaemon.enabled);
+    CHECK(g.syncDaemon.interface == "eth1");
+    CHECK(g.syncDaemon.vrrpInstance == "VI_1");
+    CHECK((g.syncDaemon.syncId == 5 && g.syncDaemon.maxlen == 1400 && g.syncDaemon.port == 8849 &&
+           g.syncDaemon.ttl == 2 && g.syncDaemon.group == ip("224.0.0.82")));
+    CHECK(g.flushOnStop == conf::FlushOnStop::Created);
+    CHECK(g.snmp.enabled);
+    CHECK(g.snmp.mibs == std::vector<std::string>{"keepalived", "vrrpv3"});
+    CHECK(g.snmp.traps);
+    CHECK(g.snmp.agentxSocket == "tcp:127.0.0.1:705");
+
+    REQUIRE(c.vrrpScripts.size() == 1);
+    const auto& s = c.vrrpScripts[0];
+    CHECK(s.command.argv == std::vector<std::string>{"/usr/bin/test", "-e", "/tmp/web"});
+    CHECK(s.interval == std::chrono::seconds(2));
+    CHECK(s.timeout == std::chrono::seconds(2));  // keepalived's: the interval
+    CHECK((s.weight == -20 && s.rise == 3 && s.fall == 2 && s.user == "nobody"));
+
+    REQUIRE(c.vrrpInstances.size() == 3);
+    const auto& v1 = c.vrrpInstances[0];
+    CHECK((v1.interface == "eth0" && v1.vrid == 51 && v1.priority == 150 && v1.initialMaster));
+    CHECK(v1.version == 3);  // vrrp_version
+    CHECK(v1.advertInterval == std::chrono::milliseconds(500));
+    CHECK(v1.preemptDelay == std::chrono::seconds(4));
+    CHECK(v1.unicastSource == ip("10.0.0.11"));
+    CHECK(v1.unicastPeers == std::vector<base::IpAddress>{ip("10.0.0.12")});
+    REQUIRE(v1.virtualAddresses.size() == 2);
+    CHECK(v1.virtualAddresses[0].prefix.str() == "10.0.0.100/24");
+    CHECK((v1.virtualAddresses[0].dev == "eth0" && v1.virtualAddresses[0].label == "eth0:vip"));
+    CHECK(v1.virtualAddresses[1].prefix.str() == "10.0.0.101/32");
+    CHECK(v1.excludedAddresses.size() == 1);
+    REQUIRE(v1.trackInterfaces.size() == 2);
+    CHECK((v1.trackInterfaces[1].interface == "eth1" && v1.trackInterfaces[1].weight == -10));
+    REQUIRE(v1.trackScripts.size() == 1);
+    CHECK((v1.trackScripts[0].script == "chk_web" && v1.trackScripts[0].weight == 5));
+    CHECK(v1.garp.masterDelay == std::chrono::seconds(3));
+    CHECK((v1.garp.masterRepeat == 2 && v1.garp.masterRefresh == std::chrono::seconds(60) &&
+           v1.garp.masterRefreshRepeat == 3 && v1.garp.interval == std::chrono::milliseconds(10)));
+    CHECK(v1.notify.master.argv == std::vector<std::string>{"/usr/bin/logger", "master"});
+    CHECK(v1.notify.backup.argv == std::vector<std::string>{"/usr/bin/logger"});
+    CHECK(v1.notify.stop.argv.size() == 2);
+    CHECK(v1.notify.generic.argv == std::vector<std::string>{"/usr/bin/logger"});
+    const auto& v2 = c.vrrpInstances[1];
+    CHECK((v2.version == 2 && v2.nopreempt && v2.priority == 100 && !v2.initialMaster));
+    CHECK((v2.authType == conf::AuthType::Ah && v2.authPassword == "longerth"));  // keepalived's first 8
+    const auto& v6 = c.vrrpInstances[2];
+    CHECK((v6.family == base::Family::V6 && v6.version == 3));
+    REQUIRE(c.syncGroups.size() == 1);
+    CHECK(c.syncGroups[0].members == std::vector<std::string>{"VI_1", "VI_2"});
+    CHECK(c.syncGroups[0].notify.master.argv.size() == 3);
+
+    // the group expands to three virtual servers with the same body
+    REQUIRE(c.virtualServers.size() == 4);
+    CHECK(c.virtualServers[0].str() == "10.0.1.1:80/tcp");
+    CHECK(c.virtualServers[1].str() == "10.0.1.2:80/tcp");
+    CHECK(c.virtualServers[2].str() == "fwmark 7");
+    const auto& vs = c.virtualServers[0];
+    CHECK((vs.scheduler == "mh" && vs.schedPort && vs.schedFallback && vs.forwarding == conf::Forwarding::Route));
+    CHECK(vs.persistenceTimeout == 360);  // keepalived's with no value
+    CHECK(vs.persistenceNetmask == 24);
+    CHECK((vs.quorum == 2 && vs.hysteresis == 1 && vs.quorumUp.argv.size() == 2 && vs.quorumDown.argv.size() == 2));
+    REQUIRE(vs.sorryServer);
+    CHECK((vs.sorryServer->address == ip("10.0.2.9") && vs.sorryServer->port == 8080 &&
+           vs.sorryServer->forwarding == conf::Forwarding::Masq));
+    CHECK((vs.alpha && vs.omega && vs.haSuspend && vs.inhibitOnFailure && vs.virtualhost == "www.example.com"));
+    CHECK(vs.delayLoop == std::chrono::seconds(5));
+    CHECK(vs.warmup == std::chrono::seconds(5));  // keepalived's: up to delay_loop
+    REQUIRE(vs.realServers.size() == 2);
+    const auto& r1 = vs.realServers[0];
+    CHECK((r1.weight == 3 && r1.upperThreshold == 100 && r1.lowerThreshold == 50));
+    CHECK((r1.notifyUp.argv.size() == 3 && r1.notifyDown.argv.size() == 1));
+    REQUIRE(r1.checks.size() == 3);  // one per url, and the TCP check
+    const auto& h1 = r1.checks[0];
+    CHECK((h1.type == conf::CheckType::Http && h1.path == "/health" && h1.digest.size() == 32));
+    CHECK(h1.statusCodes == std::vector<conf::StatusRange>{{200, 200}, {301, 302}});
+    CHECK((h1.connectPort == 8080 && h1.connectTimeout == std::chrono::seconds(2) && h1.bindIp == ip("10.0.0.11")));
+    CHECK((h1.httpVersion == "1.1" && h1.retry == 4));      // the real server's retry
+    CHECK(h1.delayBeforeRetry == std::chrono::seconds(3));  // keepalived's for HTTP_GET
+    const auto& h2 = r1.checks[1];
+    CHECK((h2.path == "/ready" && h2.regex == "^ok" && h2.regexNoMatch && h2.virtualhost == "ready.example.com"));
+    const auto& t1 = r1.checks[2];
+    CHECK((t1.type == conf::CheckType::Tcp && t1.connectIp == ip("10.0.2.11") && t1.connectPort == 9000));
+    CHECK((t1.retry == 2 && t1.delayBeforeRetry == std::chrono::milliseconds(500)));
+    CHECK((t1.warmup == std::chrono::seconds(0) && t1.delayLoop == std::chrono::seconds(1)));
+    const auto& r2 = vs.realServers[1];
+    CHECK((r2.inhibitOnFailure == false && r2.forwarding == conf::Forwarding::Route && r2.port == 80));
+    REQUIRE(r2.checks.size() == 2);
+    CHECK((r2.checks[0].type == conf::CheckType::Https && r2.checks[0].path == "/"));
+    const auto& m = r2.checks[1];
+    CHECK((m.type == conf::CheckType::Script && m.command.argv.size() == 3 && m.timeout == std::chrono::seconds(3)));
+    CHECK((m.dynamicWeight && m.user == "nobody" && m.retry == 0));  // keepalived's MISC_CHECK retry
+    const auto& udp = c.virtualServers[3];
+    CHECK(udp.str() == "10.0.3.1:53/udp");
+    CHECK((udp.forwarding == conf::Forwarding::Tunnel && udp.tunnel.type == conf::TunnelType::Gue &&
+           udp.tunnel.port == 6080 && udp.tunnel.checksum == conf::TunnelChecksum::Csum && udp.onePacket));
+    CHECK(udp.realServers.at(0).port == 53);                                     // no port: the virtual server's
+    CHECK(udp.realServers[0].checks.at(0).timeout == std::chrono::seconds(60));  // misc_timeout: delay_loop
+}
+
+TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  notification_email {
+    ops@example.com
+  }
+  vrrp_strict
+  frobnicate 3
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  use_vmac
+  virtual_ipaddress {
+    10.0.0.1/24 dev eth0 -nodad
+  }
+  track_script {
+    chk weight 10 reverse
+  }
+  virtual_routes {
+    10.1.0.0/16 via 10.0.0.254
+  }
+}
+vrrp_script chk {
+  script relative/path.sh
+}
+virtual_server 10.0.0.1 80 {
+  protocol TCP
+  real_server 10.0.0.2 80 {
+    SMTP_CHECK {
+      connect_timeout 3
+    }
+  }
+}
+virtual_server 10.0.0.1 81 {
+  real_server 10.0.0.3 81 {
+    TCP_CHECK { connect_timeout 1 }
+  }
+}
+)",
+                                                "bad.conf", "x");
+    CHECK(keywords(r.left) == std::vector<std::string>{"2 notification_email", "5 vrrp_strict", "6 frobnicate",
+                                                       "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
+                                                       "23 script", "28 SMTP_CHECK"});
+    CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
+    CHECK(r.left[2].message == "not a keyword directord's import knows here");
+    CHECK_FALSE(r.complete());
+    bool udpNote = false;
+    for (const auto& n : r.notes)
+        udpNote |= n.line == 33 && n.message.find("keepalived makes it UDP") != std::string::npos;
+    CHECK(udpNote);
+    CHECK(r.text.find("#   not carried over: bad.conf:5: vrrp_strict:") != std::string::npos);
+}
+
+TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import and load") {
+    const fs::path dir = "/usr/share/doc/keepalived/samples";
+    REQUIRE(fs::is_directory(dir));  // tools/setup-debian.sh installs keepalived
+    // samples whose result directord refuses, and why (keepalived itself would warn or fail)
+    const std::map<std::string, std::string> refused = {
+        {"keepalived.conf.vrrp", "two instances claim 192.168.200.18"},
+        {"keepalived.conf.vrrp.localcheck", "scripts with relative paths"},
+        {"keepalived.conf.conditional_conf", "its scripts exist only under -i high or -i low"},
+    };
+    int samples = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("keepalived.conf.", 0) != 0) continue;
+        ++samples;
+        SECTION(name) {
+            const auto r = conf::importKeepalived(e.path().string(), "x");
+            REQUIRE(r.readable);
+            for (const auto& d : r.left) CHECK_FALSE(d.message.empty());
+            if (refused.contains(name)) {
+                CHECK_FALSE(r.loadErrors.empty());
+            } else {
+                for (const auto& d : r.loadErrors) INFO(d.str());
+                CHECK(r.loadErrors.empty());
+            }
+        }
+    }
+    CHECK(samples >= 20);
+    const auto sample = conf::importKeepalived((dir / "keepalived.conf.sample").string(), "x");
+    const conf::Config c = loadImported(sample);
+    REQUIRE(c.virtualServers.size() == 1);
+    const auto& vs = c.virtualServers[0];
+    CHECK((vs.str() == "10.10.10.2:1358/tcp" && vs.scheduler == "rr" && vs.persistenceTimeout == 50));
+    CHECK((vs.sorryServer && vs.sorryServer->port == 1358));
+    CHECK(vs.realServers.at(0).checks.at(0).digest == "640205b7b0fc66c1ea91c463fac6334d");
+    CHECK(c.vrrpInstances.at(0).nopreempt);
+    CHECK(keywords(sample.left) == std::vector<std::string>{"4 notification_email", "7 notification_email_from",
+                                                            "8 smtp_server", "9 smtp_connect_timeout"});
+}
