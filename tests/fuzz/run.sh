@@ -17,11 +17,12 @@ cmake --build "$build" -j"$(nproc)" --target fuzz_all >>"$log" 2>&1 || { tail -n
 # libconfig 1.5 leaks a string buffer inside its parser on some syntax errors (not ours)
 export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 failed=0
-for name in sync conf vrrp http netlink ipvsadm control; do
+for name in sync conf vrrp http netlink ipvsadm control keepalived; do
     work="$build/corpus/$name"
     mkdir -p "$work"
     [ -d "$here/corpus/$name" ] && cp "$here/corpus/$name"/* "$work"/ 2>/dev/null || true
     if [ "$name" = conf ]; then cp "$root"/tests/corpus/good/*.conf "$work"/ 2>/dev/null || true; fi
+    if [ "$name" = keepalived ]; then cp /usr/share/doc/keepalived/samples/keepalived.conf.* "$work"/ 2>/dev/null || true; fi
     status=0
     (cd "$build" && ./tests/fuzz/${name}_fuzz -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
         -artifact_prefix="$here/crash-$name-" "$work" >"$build/$name.log" 2>&1) || status=$?
