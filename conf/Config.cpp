@@ -28,6 +28,7 @@ const char* name(DataPlane v) {
     case DataPlane::Kernel: return "kernel";
     case DataPlane::Userspace: return "userspace";
     case DataPlane::Memory: return "memory";
+    case DataPlane::Nftables: return "nftables";
     }
     return "?";
 }

@@ -37,7 +37,7 @@ struct Command {
     bool operator==(const Command&) const = default;
 };
 
-enum class DataPlane { Auto, Kernel, Userspace, Memory };
+enum class DataPlane { Auto, Kernel, Userspace, Memory, Nftables };
 enum class FlushOnStop { Created, All, None };
 enum class LogTarget { Stderr, Syslog };
 
@@ -79,6 +79,13 @@ struct SnmpConfig {
     bool operator==(const SnmpConfig&) const = default;
 };
 
+// The nftables plane: its table and whether it masquerades (data_plane = "nftables", or auto's pick).
+struct NftablesConfig {
+    std::string table = "directord";
+    bool sourceNat = false;
+    bool operator==(const NftablesConfig&) const = default;
+};
+
 struct StatusConfig {
     std::optional<base::SocketAddress> listen;  // HTTP listener for /status (JSON) and /metrics
     bool operator==(const StatusConfig&) const = default;
@@ -103,6 +110,7 @@ struct GlobalConfig {
     SyncDaemonConfig syncDaemon;
     SnmpConfig snmp;
     StatusConfig status;
+    NftablesConfig nftables;
     bool operator==(const GlobalConfig&) const = default;
 };
 

@@ -131,6 +131,32 @@ const Section<SnmpConfig>& snmp() {
     return s;
 }
 
+const Section<NftablesConfig>& nftables() {
+    using N = NftablesConfig;
+    static const Section<N> s{
+        "global.nftables",
+        {
+            custom<N>(
+                "table", {"string", "`\"directord\"`", "a name (letters, digits, _)", "the inet table the plane owns"},
+                [](Reader& r, const libconfig::Setting& st, N& n) {
+                    auto t = r.string(st, "table", false);
+                    if (!t) return;
+                    const bool ok = t->size() <= 64 && std::all_of(t->begin(), t->end(), [](char c) {
+                                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                                    });
+                    if (ok) n.table = *t;
+                    else
+                        r.error(st, r.childPath("table"),
+                                "'" + *t + "' is not a table name (letters, digits, _; 64 at most)");
+                },
+                [](Out& o, const N& n) { o.set("table", quote(n.table)); }),
+            boolean("source_nat", &N::sourceNat,
+                    {"bool", "`false`", "",
+                     "masquerade connections to the real servers (when they do not route back through the director)"}),
+        }};
+    return s;
+}
+
 const Section<StatusConfig>& status() {
     static const Section<StatusConfig> s{
         "global.status",
@@ -194,14 +220,18 @@ const Section<GlobalConfig>& global() {
             string("state_dump_file", &G::stateDumpFile,
                    {"string", "`\"/run/directord.json\"`", "path", "where SIGUSR1 writes the JSON state dump"},
                    Empty::Refused),
-            choice("data_plane", &G::dataPlane,
-                   {{"auto", DataPlane::Auto},
-                    {"kernel", DataPlane::Kernel},
-                    {"userspace", DataPlane::Userspace},
-                    {"memory", DataPlane::Memory}},
-                   {"string", "`\"auto\"`", "`auto` `kernel` `userspace` `memory`",
-                    "`kernel`: Linux IPVS; `userspace`: the embedded data plane; `auto`: kernel if it has IPVS, "
-                    "else userspace; `memory`: dry run, the table is kept in memory and nothing is forwarded"}),
+            choice(
+                "data_plane", &G::dataPlane,
+                {{"auto", DataPlane::Auto},
+                 {"kernel", DataPlane::Kernel},
+                 {"userspace", DataPlane::Userspace},
+                 {"nftables", DataPlane::Nftables},
+                 {"memory", DataPlane::Memory}},
+                {"string", "`\"auto\"`", "`auto` `kernel` `nftables` `userspace` `memory`",
+                 "`kernel`: Linux IPVS; `nftables`: the kernel forwards by nf_tables DNAT; `userspace`: the embedded "
+                 "data plane; `auto`: kernel if it has IPVS, else nftables if it has nf_tables and can do every "
+                 "virtual server, else userspace; `memory`: dry run, the table is kept in memory and nothing is "
+                 "forwarded"}),
             choice("flush_on_stop", &G::flushOnStop,
                    {{"created", FlushOnStop::Created}, {"all", FlushOnStop::All}, {"none", FlushOnStop::None}},
                    {"string", "`\"created\"`", "`created` `all` `none`",
@@ -222,6 +252,7 @@ const Section<GlobalConfig>& global() {
                   [](G& g) { g.snmp.enabled = true; }),
             group("status", &G::status, status(), {"group", "", "", "the HTTP status and metrics listener"}, nullptr,
                   [](const G& g) { return g.status.listen.has_value(); }),
+            group("nftables", &G::nftables, nftables(), {"group", "", "", "the nftables data plane's table"}),
         }};
     return s;
 }

@@ -1,5 +1,8 @@
 #include "conf/Validate.h"
 
+#include "conf/ToModel.h"
+#include "kmod/NftablesSupport.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -145,9 +148,39 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
 
 }  // namespace
 
+Diagnostics planeProblems(const Config& cfg, DataPlane plane, const VirtualServer* only) {
+    Diagnostics d;
+    if (plane != DataPlane::Nftables) return d;
+    const std::string on = "data_plane \"nftables\": ";
+    if (!only && cfg.global.syncDaemon.enabled)
+        add(d, cfg.global.syncDaemon.where, "global.sync_daemon",
+            on + "the nftables plane has no IPVS sync daemon (conntrackd syncs conntrack; the kernel's IPVS and the "
+                 "userspace plane have one)");
+    for (size_t i = 0; i < cfg.virtualServers.size(); ++i) {
+        const auto& vs = cfg.virtualServers[i];
+        if (only && &vs != only) continue;
+        const kmod::Service svc = serviceOf(vs);
+        if (auto w = kmod::nftablesUnsupported(svc)) add(d, vs.where, at("virtual_servers", i), on + *w);
+        for (size_t j = 0; j < vs.realServers.size(); ++j)
+            if (auto w = kmod::nftablesUnsupported(svc, destOf(vs, vs.realServers[j])))
+                add(d, vs.realServers[j].where, at("virtual_servers", i) + at(".real_servers", j), on + *w);
+        if (vs.sorryServer) {
+            RealServer sorry;
+            sorry.address = vs.sorryServer->address;
+            sorry.port = vs.sorryServer->port;
+            sorry.forwarding = vs.sorryServer->forwarding;
+            if (auto w = kmod::nftablesUnsupported(svc, destOf(vs, sorry)))
+                add(d, vs.where, at("virtual_servers", i) + ".sorry_server", on + *w);
+        }
+    }
+    return d;
+}
+
 void validate(const Config& cfg, Diagnostics& diags) {
     validateVrrp(cfg, diags);
     validateVirtualServers(cfg, diags);
+    if (cfg.global.dataPlane == DataPlane::Nftables)
+        for (auto& p : planeProblems(cfg, DataPlane::Nftables)) diags.push_back(std::move(p));
 }
 
 }  // namespace conf

@@ -10,4 +10,9 @@ namespace conf {
 
 void validate(const Config& cfg, Diagnostics& diags);
 
+// What `plane` cannot do of `cfg` (all virtual servers, or only `only`): today the nftables plane's
+// limits (kmod/NftablesSupport.h) and its lack of IPVS sync daemons. For data_plane = "nftables" at
+// load, for `auto`'s choice, and for a reload on the plane auto chose.
+Diagnostics planeProblems(const Config& cfg, DataPlane plane, const VirtualServer* only = nullptr);
+
 }  // namespace conf

@@ -104,7 +104,7 @@ int runLvsWorker(const WorkerContext& ctx) {
         remote = r.get();
         link = std::move(r);
     }
-    auto table = makeTable(ctx.plane, std::move(link));
+    auto table = makeTable(ctx.plane, ctx.config, std::move(link));
     if (!table) return kExitConfig;
     if (ctx.plane == conf::DataPlane::Userspace)
         if (auto t = lastTable(ctx)) {
@@ -217,7 +217,7 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     conf::Config cfg = initial;
     SystemdNotify systemd;
     asio::io_context io;
-    auto table = makeTable(plane);
+    auto table = makeTable(plane, cfg);
     if (!table) return 1;
     LocalChannel toLvs(io), toVrrp(io);
     LocalChannel::connect(toLvs, toVrrp);
@@ -232,7 +232,7 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     auto reload = [&](const char* why) {
         systemd.reloading();
         base::log::info("reload: ", why, ": reading ", cfg.file);
-        ReloadCheck check = checkReload(cfg);
+        ReloadCheck check = checkReload(cfg, plane);
         if (!check.config) {
             for (const auto& e : check.errors) base::log::error("reload: ", e);
             systemd.ready("reload refused: " + check.errors.back());

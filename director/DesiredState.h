@@ -13,6 +13,7 @@
 #include <string>
 
 #include "conf/Config.h"
+#include "conf/ToModel.h"
 #include "kmod/Model.h"
 
 namespace director {
@@ -55,9 +56,9 @@ private:
     bool up_ = true;
 };
 
-kmod::ServiceKey serviceKey(const conf::VirtualServer& vs);
-kmod::Service serviceOf(const conf::VirtualServer& vs);
-kmod::Dest destOf(const conf::VirtualServer& vs, const conf::RealServer& rs);
+using conf::destOf;
+using conf::serviceKey;
+using conf::serviceOf;
 kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health = {});
 // The same for the services in `only` (a reload or a health change touches a few of many).
 kmod::TableState desiredTable(const conf::Config& cfg, const HealthView& health, const std::set<kmod::ServiceKey>& only);

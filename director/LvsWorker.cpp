@@ -10,6 +10,7 @@
 
 #include "base/Json.h"
 #include "base/Log.h"
+#include "conf/Validate.h"
 #include "director/DesiredState.h"
 #include "director/Metrics.h"
 #include "director/ReloadPlanner.h"
@@ -17,11 +18,20 @@
 #include "kmod/InMemoryIpvsTable.h"
 #include "kmod/ipvsadm/Ipvsadm.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
+#include "kmod/nftables/NftablesIpvsTable.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
 
-std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked) {
+namespace {
+
+kmod::nft::RulesetOptions nftOptions(const conf::Config& cfg) {
+    return kmod::nft::RulesetOptions{cfg.global.nftables.table, cfg.global.nftables.sourceNat};
+}
+
+}  // namespace
+
+std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
     auto kernel = [](const char* how) {
         auto t = kmod::NetlinkIpvsTable::open();
         if (!t) return false;
@@ -31,16 +41,44 @@ std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked) {
                             ")");
         return true;
     };
-    switch (asked) {
+    auto nftables = [&](std::string& why) {
+        if (!kmod::NftablesIpvsTable::open(nftOptions(cfg), why)) return false;
+        return true;
+    };
+    std::string why;
+    switch (cfg.global.dataPlane) {
     case conf::DataPlane::Memory:
         base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
         return conf::DataPlane::Memory;
-    case conf::DataPlane::Auto:
+    case conf::DataPlane::Auto: {
         if (kernel("auto: ")) return conf::DataPlane::Kernel;
+        const auto problems = conf::planeProblems(cfg, conf::DataPlane::Nftables);
+        if (problems.empty() && nftables(why)) {
+            base::log::info(
+                "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
+                " resolve, even after modprobe ip_vs); it has nf_tables: the nftables plane (DNAT in table"
+                " inet ",
+                cfg.global.nftables.table, ")");
+            return conf::DataPlane::Nftables;
+        }
         base::log::info(
             "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
-            " resolve, even after modprobe ip_vs); using the userspace data plane");
+            " resolve, even after modprobe ip_vs), and the nftables plane ",
+            problems.empty()
+                ? "cannot run here (" + why + ")"
+                : "cannot do " + problems[0].str() +
+                      (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more)" : std::string()),
+            "; using the userspace data plane");
         return conf::DataPlane::Userspace;
+    }
+    case conf::DataPlane::Nftables:
+        if (nftables(why)) {
+            base::log::info("data plane: nftables (DNAT in table inet ", cfg.global.nftables.table, ")");
+            return conf::DataPlane::Nftables;
+        }
+        base::log::error("data plane: data_plane = \"nftables\", but ", why,
+                         "; run directord as root on a kernel with nf_tables, or set data_plane = \"auto\"");
+        return std::nullopt;
     case conf::DataPlane::Userspace:
         base::log::info("data plane: userspace (full NAT TCP/UDP proxy)");
         return conf::DataPlane::Userspace;
@@ -55,12 +93,19 @@ std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked) {
     return std::nullopt;
 }
 
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, std::unique_ptr<kmod::PlaneLink> remote) {
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
+                                           std::unique_ptr<kmod::PlaneLink> remote) {
     switch (resolved) {
     case conf::DataPlane::Memory: return std::make_unique<kmod::InMemoryIpvsTable>();
     case conf::DataPlane::Userspace:
         if (remote) return std::make_unique<kmod::UserspaceIpvsTable>(std::move(remote));
         return std::make_unique<kmod::UserspaceIpvsTable>();
+    case conf::DataPlane::Nftables: {
+        std::string why;
+        auto t = kmod::NftablesIpvsTable::open(nftOptions(cfg), why);
+        if (!t) base::log::error("data plane: cannot open the nftables plane: ", why);
+        return t;
+    }
     case conf::DataPlane::Kernel: {
         auto t = kmod::NetlinkIpvsTable::open();
         if (!t) {
@@ -664,6 +709,7 @@ std::string LvsWorker::stateJson() const {
     w.field("reloads", reloads_);
     w.field("resyncs", resyncs_);
     w.field("drift_repairs", reconciler_.repairs());
+    if (const auto n = table_->transactions()) w.field("table_transactions", *n);
     w.key("vrrp_roles").beginObject();
     for (const auto& [k, v] : vrrpRoles_) w.field(k, vrrp::stateName(v));
     w.endObject();

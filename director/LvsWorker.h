@@ -28,12 +28,15 @@
 
 namespace director {
 
-// Which plane data_plane asks for on this machine: Kernel, Userspace or Memory ("auto" becomes the
-// kernel's when it has IPVS). nullopt (after logging why) when the asked-for plane is not here.
-std::optional<conf::DataPlane> resolvePlane(conf::DataPlane asked);
+// Which plane cfg's data_plane asks for on this machine: Kernel, Nftables, Userspace or Memory
+// ("auto": the kernel's IPVS if it has it, else nftables if nf_tables works here and can do every
+// virtual server, else userspace; one log line says which and why). nullopt (after logging why)
+// when the asked-for plane is not here.
+std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg);
 // The table of a resolved plane: the userspace plane forwards in this process, or, with `remote`,
 // through the forwarding worker. Null (after logging why) when it cannot be had.
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, std::unique_ptr<kmod::PlaneLink> remote = {});
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
+                                           std::unique_ptr<kmod::PlaneLink> remote = {});
 
 class LvsWorker {
 public:

@@ -15,9 +15,10 @@ struct ReloadCheck {
     std::vector<std::string> errors;     // otherwise: every diagnostic, then why the running config stays
 };
 
-// Reads `running.file` again and checks it; refuses a file that defines nothing while the running
-// config defines something, unless it sets global.allow_empty (an empty or cut-short file would
-// remove every service and VIP).
-ReloadCheck checkReload(const conf::Config& running);
+// Reads `running.file` again and checks it, also against the data plane in use (`plane`: what
+// `auto` chose cannot change until a restart); refuses a file that defines nothing while the
+// running config defines something, unless it sets global.allow_empty (an empty or cut-short file
+// would remove every service and VIP).
+ReloadCheck checkReload(const conf::Config& running, conf::DataPlane plane);
 
 }  // namespace director

@@ -246,7 +246,7 @@ protocol::ReloadResultMsg Supervisor::reload(const char* why) {
     const double t0 = monotonicSeconds();
     systemd_.reloading();
     base::log::info("reload: ", why, ": reading ", cfg_.file);
-    ReloadCheck check = checkReload(cfg_);
+    ReloadCheck check = checkReload(cfg_, plane_);
     if (!check.config) {
         for (const auto& e : check.errors) base::log::error("reload: ", e);
         systemd_.ready("reload refused: " + check.errors.back());

@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         base::log::error(why);
         return 1;
     }
-    const auto plane = director::resolvePlane(cfg.global.dataPlane);
+    const auto plane = director::resolvePlane(cfg);
     if (!plane) {
         base::log::error("directord cannot run with this configuration; stopping directord (see the error above)");
         return 1;

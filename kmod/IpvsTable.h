@@ -157,6 +157,9 @@ public:
     virtual void setForwardingLimits(const ForwardingLimits& l) { (void)l; }
     virtual std::optional<ForwardingCounters> forwarding() { return std::nullopt; }
     virtual SyncDaemonControl* syncDaemons() { return nullptr; }
+    // How many atomic changes the plane has made, where it makes them as one (the nftables plane:
+    // one transaction per apply()).
+    virtual std::optional<std::uint64_t> transactions() { return std::nullopt; }
 };
 
 }  // namespace kmod
