@@ -60,6 +60,14 @@ void Forwarder::load(const PlaneTable& table) {
         } else {
             persistence_.erase(key);
         }
+        if (ps.service.scheduler == "rr" || ps.service.scheduler == "wrr") {
+            auto& sh = shared_[key];
+            if (!sh || sh->name() != ps.service.scheduler || sh->flags() != ps.service.flags)
+                sh = std::make_shared<SharedScheduler>(ps.service.scheduler, ps.service.flags);
+            s->shared = sh;
+        } else {
+            shared_.erase(key);
+        }
         for (const auto& d : ps.dests) {
             auto& c = counters_[d.id];
             if (!c) c = std::make_shared<DestCounters>();
@@ -72,6 +80,8 @@ void Forwarder::load(const PlaneTable& table) {
         it = live.contains(it->first) ? std::next(it) : counters_.erase(it);
     for (auto it = persistence_.begin(); it != persistence_.end();)
         it = snap->services.contains(it->first) ? std::next(it) : persistence_.erase(it);
+    for (auto it = shared_.begin(); it != shared_.end();)
+        it = snap->services.contains(it->first) ? std::next(it) : shared_.erase(it);
     snap->udpTimeout = table.timeouts.udp;
     snap->tcpTimeout = table.timeouts.tcp;
     snap->tcpFinTimeout = table.timeouts.tcpFin;

@@ -47,6 +47,7 @@ private:
     PlaneTable table_;
     std::map<std::uint64_t, std::shared_ptr<DestCounters>> counters_;  // by destination id
     std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
+    std::map<ServiceKey, std::shared_ptr<SharedScheduler>> shared_;  // rr and wrr services
     std::shared_ptr<SyncOutbox> outbox_ = std::make_shared<SyncOutbox>();
     std::shared_ptr<SyncedConns> synced_ = std::make_shared<SyncedConns>();
     std::shared_ptr<Budget> budget_ = std::make_shared<Budget>();

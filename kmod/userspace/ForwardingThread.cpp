@@ -244,6 +244,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
                 sd.lastWeight = d.lastWeight;
                 dests.push_back(sd);
             }
+            if (svc->shared) svc->shared->update(svc->version, dests);  // once for every thread
             if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {
                 s.scheduler =
                     makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
@@ -365,7 +366,7 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         }
     }
     if (!pick) {
-        pick = schedIt->second.scheduler->pick(view, p);
+        pick = svc->shared ? svc->shared->pick(view, p) : schedIt->second.scheduler->pick(view, p);
         if (!pick) return std::nullopt;  // no destination available: as the kernel, refuse
     }
     if (persistence && !counted) {

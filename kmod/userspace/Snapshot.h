@@ -12,6 +12,7 @@
 
 #include "kmod/Model.h"
 #include "kmod/Stats.h"
+#include "kmod/sched/Scheduler.h"
 
 namespace kmod {
 
@@ -63,6 +64,39 @@ struct DestCounters {
     }
 };
 
+// rr and wrr: one sequence per service for all the forwarding threads, as the kernel keeps one per
+// service (a thread of its own each would send a client's four curls to 2,1,2,2). The first
+// thread to see a new version of the service's destinations updates it; picks take the mutex (one
+// per new connection: nothing next to the connection's syscalls).
+class SharedScheduler {
+public:
+    SharedScheduler(std::string name, std::uint32_t flags) : name_(std::move(name)), flags_(flags) {}
+    const std::string& name() const { return name_; }
+    std::uint32_t flags() const { return flags_; }
+    void update(std::uint64_t version, const std::vector<SchedDest>& dests) {
+        std::lock_guard lock(m_);
+        if (s_ && version == version_) return;
+        if (!s_) {
+            s_ = makeScheduler(name_, flags_);
+            if (s_) updateOneByOne(*s_, dests);
+        } else {
+            s_->update(dests);
+        }
+        version_ = version;
+    }
+    std::optional<size_t> pick(const std::vector<SchedDest>& dests, const SchedPacket& p) {
+        std::lock_guard lock(m_);
+        return s_ ? s_->pick(dests, p) : std::nullopt;
+    }
+
+private:
+    std::mutex m_;
+    std::string name_;
+    std::uint32_t flags_;
+    std::unique_ptr<Scheduler> s_;
+    std::uint64_t version_ = 0;
+};
+
 class PersistenceTable;
 class SyncOutbox;
 class SyncedConns;
@@ -79,6 +113,7 @@ struct SnapshotService {
     std::vector<SnapshotDest> dests;                // newest first, as the kernel lists them
     std::uint64_t version = 0;                      // changes whenever this service or its dests change
     std::shared_ptr<PersistenceTable> persistence;  // set for persistent services; outlives snapshots
+    std::shared_ptr<SharedScheduler> shared;        // rr and wrr: the one sequence of every thread
 };
 
 struct Snapshot {

@@ -239,6 +239,32 @@ TEST_CASE("userspace plane: rr across real servers, weights, quiescing, counters
     CHECK(c->outBytes.load() >= 13);
 }
 
+TEST_CASE("userspace plane: rr and wrr keep one sequence per service across the threads, as the kernel") {
+    Backend a("A"), b("B");
+    kmod::UserspaceIpvsTable t(4);  // four threads: the kernel spreads the connections over them
+    const std::uint16_t rport = freePort(), wport = freePort();
+    const auto r = service(rport);
+    auto w = service(wport);
+    w.scheduler = "wrr";
+    REQUIRE(t.apply({{Op::Kind::AddService, r, {}},
+                     {Op::Kind::AddDest, r, dest(a.port())},
+                     {Op::Kind::AddDest, r, dest(b.port())},
+                     {Op::Kind::AddService, w, {}},
+                     {Op::Kind::AddDest, w, dest(a.port(), 3)},
+                     {Op::Kind::AddDest, w, dest(b.port(), 1)}})
+                .ok());
+    waitListening(rport);
+    waitListening(wport);
+    std::string seq;
+    for (int i = 0; i < 12; ++i) seq += Client(rport).line();
+    CHECK((seq == "ABABABABABAB" || seq == "BABABABABABA"));
+    std::string wseq;
+    for (int i = 0; i < 16; ++i) wseq += Client(wport).line();
+    // whole cycles of the kernel's wrr (AAAB, in some phase): every window of four has three A
+    for (size_t i = 0; i + 4 <= wseq.size(); ++i)
+        CHECK(std::count(wseq.begin() + static_cast<long>(i), wseq.begin() + static_cast<long>(i) + 4, 'A') == 3);
+}
+
 TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
     Backend a("A"), b("B"), c("C");
     kmod::UserspaceIpvsTable t(2);
