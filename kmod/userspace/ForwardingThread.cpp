@@ -1,7 +1,11 @@
 #include "kmod/userspace/ForwardingThread.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <future>
 
 #include "base/AsioAddress.h"
@@ -18,15 +22,16 @@ namespace kmod {
 namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 
-void resetClose(asio::ip::tcp::socket& s) {
-    boost::system::error_code ec;
-    s.set_option(asio::socket_base::linger(true, 0), ec);
-    s.close(ec);
+void resetClose(int fd) {
+    const linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd);
 }
 }  // namespace
 
 ForwardingThread::ForwardingThread(int index)
-    : index_(index), pipes_(std::make_unique<Relay::PipePool>()), work_(asio::make_work_guard(io_)) {}
+    : index_(index), pipes_(std::make_unique<Relay::PipePool>()), poller_(std::make_unique<RawPoller>(io_)),
+      work_(asio::make_work_guard(io_)) {}
 
 ForwardingThread::~ForwardingThread() { stop(); }
 
@@ -190,8 +195,10 @@ void ForwardingThread::stop() {
         for (auto& [k, f] : udp_) f->stop();
         udp_.clear();
         schedulers_.clear();
+        relays_.clear();  // closes the open connections
+        poller_->stop();
         work_.reset();
-        io_.stop();  // drops the relays of open connections
+        io_.stop();
     });
     thread_.join();
 }
@@ -276,6 +283,9 @@ bool ForwardingThread::openListener(const ServiceKey& key) {
                            : ::setsockopt(acc->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
         if (rc != 0) ec = boost::system::error_code(errno, boost::system::system_category());
     }
+    // accepted connections inherit TCP_NODELAY: one setsockopt per service, not per connection
+    if (!ec && ::setsockopt(acc->native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        ec = boost::system::error_code(errno, boost::system::system_category());
     if (!ec) acc->bind(ep, ec);
     if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
@@ -288,26 +298,42 @@ bool ForwardingThread::openListener(const ServiceKey& key) {
     return true;
 }
 
+// Accepts by hand: accept4() gives a non-blocking, close-on-exec socket in one call (asio's accept
+// needs an ioctl after it), and every connection waiting is taken per wake-up (up to a batch, so
+// one busy service does not starve the others on this thread).
 void ForwardingThread::accept(const ServiceKey& key) {
     auto it = listeners_.find(key);
     if (it == listeners_.end()) return;
     std::shared_ptr<Listener> l = it->second;
-    l->acceptor.async_accept(l->peer, [this, key, l](const boost::system::error_code& ec,
-                                                     asio::ip::tcp::socket client) {
-        if (ec == asio::error::operation_aborted) return;  // listener closed
-        if (!ec) onClient(key, std::move(client), l->peer);
-        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-            // Out of descriptors: say so once, and try again shortly instead of spinning on accept.
-            static std::atomic<bool> said{false};
-            if (!said.exchange(true))
-                base::log::error(
-                    "userspace plane: out of file descriptors; new connections wait in the backlog until"
-                    " some close (raise LimitNOFILE)");
-            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
-            timer->async_wait([this, key, timer](const boost::system::error_code& tec) {
-                if (!tec) accept(key);
-            });
-            return;
+    l->acceptor.async_wait(asio::socket_base::wait_read, [this, key, l](const boost::system::error_code& ec) {
+        if (ec) return;  // listener closed
+        for (int batch = 0; batch < 64; ++batch) {
+            sockaddr_storage peer{};
+            socklen_t len = sizeof peer;
+            const int fd = ::accept4(l->acceptor.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len,
+                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED) continue;
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                    // Out of descriptors: say so once, and try again shortly instead of spinning.
+                    static std::atomic<bool> said{false};
+                    if (!said.exchange(true))
+                        base::log::error(
+                            "userspace plane: out of file descriptors; new connections wait in the backlog until"
+                            " some close (raise LimitNOFILE)");
+                    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+                    timer->async_wait([this, key, timer](const boost::system::error_code& tec) {
+                        if (!tec) accept(key);
+                    });
+                    return;
+                }
+                break;  // EAGAIN: all taken
+            }
+            asio::ip::tcp::endpoint ep;
+            std::memcpy(ep.data(), &peer, std::min<size_t>(len, ep.capacity()));
+            ep.resize(len);
+            onClient(key, fd, ep);
+            if (!listeners_.contains(key)) return;  // the service went meanwhile
         }
         accept(key);
     });
@@ -416,8 +442,7 @@ void ForwardingThread::syncTcp(const Live& l, std::uint16_t state, std::chrono::
                            static_cast<std::uint32_t>(timeout.count()), flags));
 }
 
-void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket client,
-                                const asio::ip::tcp::endpoint& peer) {
+void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::ip::tcp::endpoint& peer) {
     SchedPacket p;
     p.source = base::fromAsio(peer.address());
     p.sourcePort = peer.port();
@@ -431,68 +456,46 @@ void ForwardingThread::onClient(const ServiceKey& key, asio::ip::tcp::socket cli
     auto unbind = placement->unbind;
     auto assure = placement->assure;
     const std::uint32_t slot = track(peer, key, placement->dest);
-
-    struct Pending {
-        asio::ip::tcp::socket client, server;
-        asio::steady_timer timer;
-        bool done = false;
-    };
-    auto pending =
-        std::make_shared<Pending>(Pending{std::move(client), asio::ip::tcp::socket(io_), asio::steady_timer(io_)});
-    pending->timer.expires_after(kConnectTimeout);
-    pending->timer.async_wait([pending](const boost::system::error_code& tec) {
-        if (tec || pending->done) return;
-        boost::system::error_code ignore;
-        pending->server.close(ignore);  // fails the connect below
-    });
-    const asio::ip::tcp::endpoint target(base::toAsio(placement->dest.address), placement->dest.port);
-    Relay::PipePool* pipes = pipes_.get();
     const std::chrono::seconds finWait(snapshot_->tcpFinTimeout), idleTimeout(snapshot_->tcpTimeout);
     ForwardingThread* self = this;
-    pending->server.async_connect(target, [pending, counters, unbind, assure, pipes, finWait, idleTimeout, self, slot,
-                                           hold](const boost::system::error_code& cec) {
-        pending->done = true;
-        pending->timer.cancel();
-        counters->inactive.fetch_sub(1, std::memory_order_relaxed);
-        if (cec) {
-            counters->failed.fetch_add(1, std::memory_order_relaxed);
-            (*unbind)();
-            self->untrack(slot);
-            resetClose(pending->client);
-            return;
-        }
-        boost::system::error_code ignore;
-        pending->server.set_option(asio::ip::tcp::no_delay(true), ignore);
-        pending->client.set_option(asio::ip::tcp::no_delay(true), ignore);
-        counters->active.fetch_add(1, std::memory_order_relaxed);
-        auto relay =
-            std::make_shared<Relay>(std::move(pending->client), std::move(pending->server), *pipes,
-                                    [counters, unbind, finWait, self, slot, hold](const Relay::Totals& t) {
-                                        counters->active.fetch_sub(1, std::memory_order_relaxed);
-                                        counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
-                                        counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
-                                        counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
-                                        counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
-                                        // As an IPVS entry after FIN: inactive for the tcpfin timeout
-                                        // (the scheduler counts it; persistence holds).
-                                        counters->inactive.fetch_add(1, std::memory_order_relaxed);
-                                        const Live& l = self->live_[slot];
-                                        self->syncTcp(l, sync::kTcpFinWait, finWait, sync::kInactive);
-                                        self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind,
-                                                      l.client, l.service, l.dest});
-                                        self->untrack(slot);
-                                    });
-        if (!relay->start(idleTimeout)) {
+    auto me = std::make_shared<const Relay*>(nullptr);
+    auto relay = std::make_shared<Relay>(
+        io_, *poller_, *pipes_, client, [counters, unbind, finWait, self, slot, hold, me](const Relay::Totals& t) {
+            // released on the next loop turn: this turn's events may still name it
+            asio::post(self->io_, [self, r = *me] { self->relays_.erase(r); });
+            if (!t.connected) {  // refused, reset or timed out: the client got a reset
+                counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+                counters->failed.fetch_add(1, std::memory_order_relaxed);
+                (*unbind)();
+                self->untrack(slot);
+                return;
+            }
             counters->active.fetch_sub(1, std::memory_order_relaxed);
-            counters->failed.fetch_add(1, std::memory_order_relaxed);
-            (*unbind)();
+            counters->inBytes.fetch_add(t.clientToServer, std::memory_order_relaxed);
+            counters->outBytes.fetch_add(t.serverToClient, std::memory_order_relaxed);
+            counters->inPkts.fetch_add(t.segmentsIn, std::memory_order_relaxed);
+            counters->outPkts.fetch_add(t.segmentsOut, std::memory_order_relaxed);
+            // As an IPVS entry after FIN: inactive for the tcpfin timeout (the scheduler counts it;
+            // persistence holds).
+            counters->inactive.fetch_add(1, std::memory_order_relaxed);
+            const Live& l = self->live_[slot];
+            self->syncTcp(l, sync::kTcpFinWait, finWait, sync::kInactive);
+            self->linger({std::chrono::steady_clock::now() + finWait, counters, unbind, l.client, l.service, l.dest});
             self->untrack(slot);
-            return;
-        }
-        self->live_[slot].relay = relay.get();
-        self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
-        if (assure) assure();
-    });
+        });
+    *me = relay.get();
+    relays_.emplace(relay.get(), relay);
+    const asio::ip::tcp::endpoint target(base::toAsio(placement->dest.address), placement->dest.port);
+    Relay* r = relay.get();
+    relay->connect(target.data(), static_cast<socklen_t>(target.size()),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(kConnectTimeout), idleTimeout,
+                   [counters, self, slot, idleTimeout, assure, r] {
+                       counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+                       counters->active.fetch_add(1, std::memory_order_relaxed);
+                       self->live_[slot].relay = r;
+                       self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
+                       if (assure) assure();
+                   });
 }
 
 }  // namespace kmod

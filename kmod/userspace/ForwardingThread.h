@@ -14,6 +14,7 @@
 #include "base/Asio.h"
 #include "kmod/IpvsTable.h"
 #include "kmod/sched/Scheduler.h"
+#include "kmod/userspace/RawPoller.h"
 #include "kmod/userspace/Relay.h"
 #include "kmod/userspace/Snapshot.h"
 
@@ -49,7 +50,8 @@ private:
     };
     void sync(std::shared_ptr<const Snapshot> snapshot);
     void accept(const ServiceKey& key);
-    void onClient(const ServiceKey& key, asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer);
+    // `client`: an accepted, non-blocking socket; the thread owns it from here.
+    void onClient(const ServiceKey& key, int client, const asio::ip::tcp::endpoint& peer);
     std::optional<Placement> place(const ServiceKey& key, const SchedPacket& p);
     bool openListener(const ServiceKey& key);
 
@@ -57,6 +59,10 @@ private:
     // Declared before io_: relays still queued in io_ give their pipes back when io_ is destroyed.
     std::unique_ptr<Relay::PipePool> pipes_;
     asio::io_context io_;
+    std::unique_ptr<RawPoller> poller_;  // the relays' sockets (made with io_, gone before it)
+    // Every relay, from its connect to the loop turn after it ends (its sockets' events may be fetched
+    // in the turn it ends in); what is left at stop is closed. Declared after io_: gone first.
+    std::map<const Relay*, std::shared_ptr<Relay>> relays_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::thread thread_;
     std::shared_ptr<const Snapshot> snapshot_;

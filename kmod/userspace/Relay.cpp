@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
-#include <tuple>
 
 namespace kmod {
 
@@ -17,6 +17,13 @@ constexpr size_t kPoolMax = 256;
 void closeFd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
+}
+// A reset rather than a FIN: what a failure on one side becomes on the other.
+void resetFd(int& fd) {
+    if (fd < 0) return;
+    const linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    closeFd(fd);
 }
 }  // namespace
 
@@ -50,13 +57,11 @@ void Relay::PipePool::give(const Pipe& p) {
     ::close(p.write);
 }
 
-Relay::Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done)
-    : client_(std::move(client)), server_(std::move(server)), pipes_(pipes), done_(std::move(done)),
-      idle_(client_.get_executor()) {
-    up_.from = &client_;
-    up_.to = &server_;
-    down_.from = &server_;
-    down_.to = &client_;
+Relay::Relay(asio::io_context& io, RawPoller& poller, PipePool& pipes, int client, Done done)
+    : poller_(poller), pipes_(pipes), client_(client), done_(std::move(done)), timer_(io) {
+    clientSide_.relay = this;
+    clientSide_.client = true;
+    serverSide_.relay = this;
 }
 
 Relay::~Relay() {
@@ -68,10 +73,54 @@ Relay::~Relay() {
         closeFd(d->pipeRead);
         closeFd(d->pipeWrite);
     }
+    closeFd(client_);
+    closeFd(server_);
 }
 
-bool Relay::start(std::chrono::seconds idleTimeout) {
+void Relay::Side::onEvents(std::uint32_t events) {
+    if (client) relay->onClient(events);
+    else relay->onServer(events);
+}
+
+void Relay::connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
+                    std::chrono::seconds idleTimeout, std::function<void()> connected) {
+    connected_ = std::move(connected);
     idleTimeout_ = idleTimeout;
+    connecting_ = true;
+    server_ = ::socket(target->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (server_ < 0) return connectDone(errno);
+    const int one = 1;
+    ::setsockopt(server_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!poller_.add(server_, &serverSide_)) return connectDone(errno);
+    if (::connect(server_, target, len) == 0) return connectDone(0);
+    if (errno != EINPROGRESS) return connectDone(errno);
+    timer_.expires_after(timeout);
+    std::weak_ptr<Relay> weak = weak_from_this();
+    timer_.async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!ec && self && self->connecting_) self->connectDone(ETIMEDOUT);
+    });
+}
+
+void Relay::connectDone(int err) {
+    if (!connecting_) return;
+    connecting_ = false;
+    timer_.cancel();
+    if (err || !startRelaying()) {
+        failed_ = true;
+        resetFd(client_);
+        closeFd(server_);
+        up_.done = down_.done = true;
+        return maybeDone();
+    }
+    isConnected_ = true;
+    if (connected_) connected_();
+    pump(up_);
+    pump(down_);
+    armIdle();
+}
+
+bool Relay::startRelaying() {
     for (Direction* d : {&up_, &down_}) {
         const auto pipe = pipes_.take();
         if (pipe.read < 0) return false;
@@ -79,14 +128,32 @@ bool Relay::start(std::chrono::seconds idleTimeout) {
         d->pipeWrite = pipe.write;
         d->capacity = pipe.capacity;
     }
-    // splice() blocks on a blocking socket whatever its flags: the accepted client socket is made
-    // non-blocking here; the server socket already is (asio's connect made it so).
-    boost::system::error_code ec;
-    client_.non_blocking(true, ec);
-    pump(up_);
-    pump(down_);
-    armIdle();
+    if (!poller_.add(client_, &clientSide_)) return false;
+    up_.from = client_;
+    up_.to = server_;
+    down_.from = server_;
+    down_.to = client_;
     return true;
+}
+
+void Relay::onServer(std::uint32_t events) {
+    if (finished_) return;
+    if (connecting_) {
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(server_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        return connectDone(err);
+    }
+    if (!isConnected_) return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(down_);
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) pump(up_);
+}
+
+void Relay::onClient(std::uint32_t events) {
+    if (finished_ || !isConnected_) return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(up_);
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) pump(down_);
 }
 
 // One timer per idle period: when it fires, a connection that moved bytes since is given another
@@ -94,9 +161,9 @@ bool Relay::start(std::chrono::seconds idleTimeout) {
 void Relay::armIdle() {
     if (finished_ || failed_) return;
     seenMoved_ = up_.moved + down_.moved;
-    idle_.expires_after(idleTimeout_);
+    timer_.expires_after(idleTimeout_);
     std::weak_ptr<Relay> weak = weak_from_this();
-    idle_.async_wait([weak](const boost::system::error_code& ec) {
+    timer_.async_wait([weak](const boost::system::error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || self->finished_) return;
         if (self->up_.moved + self->down_.moved == self->seenMoved_) return self->fail();
@@ -104,49 +171,37 @@ void Relay::armIdle() {
     });
 }
 
-// Drains the pipe into the destination, then refills it from the source; waits on whichever
-// side would block.
+// Drains the pipe into the destination, then refills it from the source, until one side would
+// block: the sockets are edge-triggered, so the next readiness of that side calls again.
 void Relay::pump(Direction& d) {
     if (failed_ || d.done) return;
     lastActive_ = std::chrono::steady_clock::now();
     while (true) {
         if (d.inPipe > 0) {
-            const ssize_t n = ::splice(d.pipeRead, nullptr, d.to->native_handle(), nullptr, d.inPipe,
-                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            const ssize_t n = ::splice(d.pipeRead, nullptr, d.to, nullptr, d.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n < 0) {
-                if (errno != EAGAIN) return fail();
-                auto self = shared_from_this();
-                d.to->async_wait(asio::socket_base::wait_write, [self, &d](const boost::system::error_code& ec) {
-                    if (ec) return self->fail();
-                    self->pump(d);
-                });
-                return;
+                if (errno == EAGAIN) return;  // the destination is full: its EPOLLOUT edge resumes
+                return fail();
             }
             d.inPipe -= static_cast<size_t>(n);
             d.moved += static_cast<std::uint64_t>(n);
             continue;
         }
-        if (!d.drained) {
-            const ssize_t n = ::splice(d.from->native_handle(), nullptr, d.pipeWrite, nullptr, d.capacity,
-                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n == 0) return finishDirection(d);
-            if (n < 0 && errno != EAGAIN) return fail();
-            if (n > 0) {
-                d.inPipe = static_cast<size_t>(n);
-                // Less than the pipe holds: the socket had no more just now. Wait for more rather
-                // than ask again for an EAGAIN; the wait is queued before the loop polls, so the
-                // next arrival's edge is not missed.
-                d.drained = static_cast<size_t>(n) < d.capacity;
-                continue;
-            }
+        if (d.drained) {
+            // The last read took less than the pipe holds: the socket was empty then. Rather than
+            // ask again for an EAGAIN, wait: data arriving since raises an edge.
+            d.drained = false;
+            return;
         }
-        d.drained = false;
-        auto self = shared_from_this();
-        d.from->async_wait(asio::socket_base::wait_read, [self, &d](const boost::system::error_code& ec) {
-            if (ec) return self->fail();
-            self->pump(d);
-        });
-        return;
+        const ssize_t n =
+            ::splice(d.from, nullptr, d.pipeWrite, nullptr, d.capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n == 0) return finishDirection(d);
+        if (n < 0) {
+            if (errno == EAGAIN) return;
+            return fail();
+        }
+        d.inPipe = static_cast<size_t>(n);
+        d.drained = static_cast<size_t>(n) < d.capacity;
     }
 }
 
@@ -154,10 +209,7 @@ void Relay::finishDirection(Direction& d) {
     d.done = true;
     // Pass the half-close on; when the other way is done too, close() below sends the FIN.
     Direction& other = &d == &up_ ? down_ : up_;
-    if (!other.done) {
-        boost::system::error_code ec;
-        d.to->shutdown(asio::socket_base::shutdown_send, ec);
-    }
+    if (!other.done) ::shutdown(d.to, SHUT_WR);
     maybeDone();
 }
 
@@ -173,7 +225,7 @@ static_assert(offsetof(TcpInfoWithSegments, segsOut) == 136, "linux/tcp.h layout
 void Relay::readSegments() {
     TcpInfoWithSegments info{};
     socklen_t len = sizeof info;
-    if (client_.is_open() && ::getsockopt(client_.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+    if (client_ >= 0 && ::getsockopt(client_, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
         len >= offsetof(TcpInfoWithSegments, segsIn) + sizeof info.segsIn) {
         segsIn_ = info.segsIn;
         segsOut_ = info.segsOut;
@@ -185,11 +237,8 @@ void Relay::fail() {
     failed_ = true;
     readSegments();
     // A reset on one side is passed on as a reset on the other.
-    boost::system::error_code ec;
-    for (auto* s : {&client_, &server_}) {
-        s->set_option(asio::socket_base::linger(true, 0), ec);
-        s->close(ec);
-    }
+    resetFd(client_);
+    resetFd(server_);
     up_.done = down_.done = true;
     maybeDone();
 }
@@ -197,14 +246,13 @@ void Relay::fail() {
 void Relay::maybeDone() {
     if (finished_ || !up_.done || !down_.done) return;
     finished_ = true;
-    idle_.cancel();
+    timer_.cancel();
     if (!failed_) readSegments();
-    boost::system::error_code ec;
-    client_.close(ec);
-    server_.close(ec);
+    closeFd(client_);
+    closeFd(server_);
     if (done_) {
         auto d = std::move(done_);
-        d(Totals{up_.moved, down_.moved, segsIn_, segsOut_, failed_});
+        d(Totals{up_.moved, down_.moved, segsIn_, segsOut_, isConnected_, failed_});
     }
 }
 

@@ -1,8 +1,12 @@
-// Relay: moves the bytes of one proxied TCP connection both ways with splice(2) through a pipe per
-// direction, so payload never enters user memory. Half-closes are passed on (EOF from one side
-// shuts down writing to the other); the relay ends when both directions have ended or on an error,
-// closing both sockets. Runs on one forwarding thread's io_context.
+// Relay: one proxied TCP connection, from the connect to the real server to the last byte. Bytes
+// move both ways with splice(2) through a pipe per direction, so payload never enters user memory.
+// Half-closes are passed on (EOF from one side shuts down writing to the other); the relay ends when
+// both directions have ended or on an error, closing both sockets. Its two sockets sit in the
+// forwarding thread's RawPoller (added once, edge-triggered, gone with close()); everything runs on
+// that thread's io_context.
 #pragma once
+#include <sys/socket.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -10,14 +14,16 @@
 #include <vector>
 
 #include "base/Asio.h"
+#include "kmod/userspace/RawPoller.h"
 
 namespace kmod {
 
-class Relay : public std::enable_shared_from_this<Relay> {
+class Relay : public std::enable_shared_from_this<Relay> {  // weak_from_this: its timers
 public:
     struct Totals {
         std::uint64_t clientToServer = 0, serverToClient = 0;
         std::uint64_t segmentsIn = 0, segmentsOut = 0;  // on the client connection (TCP_INFO)
+        bool connected = false;                         // false: the real server was never reached
         bool error = false;
     };
     using Done = std::function<void(const Totals&)>;
@@ -38,19 +44,27 @@ public:
         std::vector<Pipe> free_;
     };
 
-    Relay(asio::ip::tcp::socket client, asio::ip::tcp::socket server, PipePool& pipes, Done done);
+    // `client`: the accepted socket, non-blocking (accept4), owned by the relay from here on.
+    // `done` runs once, however it ends.
+    Relay(asio::io_context& io, RawPoller& poller, PipePool& pipes, int client, Done done);
     ~Relay();
-    // False when the pipes cannot be made (out of descriptors): the caller closes both sockets.
-    // A connection idle (no byte either way) for `idleTimeout` is reset, as IPVS expires an
-    // established entry after the tcp timeout.
-    bool start(std::chrono::seconds idleTimeout);
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    // Connects to the real server (a non-blocking socket with TCP_NODELAY; a refusal, a reset or
+    // `timeout` ends the relay: the client is reset, done() says not connected). Once connected,
+    // `connected` runs and the bytes start moving; a connection idle (no byte either way) for
+    // `idleTimeout` is reset, as IPVS expires an established entry after the tcp timeout. The relay
+    // must stay alive until the loop turn after done() (its owner releases it then: events already
+    // fetched may still name it).
+    void connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
+                 std::chrono::seconds idleTimeout, std::function<void()> connected);
     // When bytes last became ready either way (for the expiry ipvsctl -c shows).
     std::chrono::steady_clock::time_point lastActive() const { return lastActive_; }
 
 private:
     struct Direction {
-        asio::ip::tcp::socket* from;
-        asio::ip::tcp::socket* to;
+        int from = -1, to = -1;
         int pipeRead = -1, pipeWrite = -1;
         size_t inPipe = 0;
         size_t capacity = 65536;  // the pipe's size
@@ -58,23 +72,36 @@ private:
         std::uint64_t moved = 0;
         bool done = false;
     };
+    // One per socket: which direction reads from it and which writes to it.
+    struct Side : RawPoller::Handler {
+        Relay* relay = nullptr;
+        bool client = false;
+        void onEvents(std::uint32_t events) override;
+    };
+    void onServer(std::uint32_t events);
+    void onClient(std::uint32_t events);
+    void connectDone(int err);
+    bool startRelaying();
     void pump(Direction& d);
     void finishDirection(Direction& d);
     void fail();
     void maybeDone();
     void readSegments();
     void armIdle();
+
+    RawPoller& poller_;
+    PipePool& pipes_;
+    int client_ = -1, server_ = -1;
+    Side clientSide_, serverSide_;
+    Done done_;
+    std::function<void()> connected_;
+    asio::steady_timer timer_;  // the connect's deadline, then the idle check
     std::chrono::seconds idleTimeout_{900};
     std::chrono::steady_clock::time_point lastActive_ = std::chrono::steady_clock::now();
     std::uint64_t seenMoved_ = ~std::uint64_t{0};
     std::uint64_t segsIn_ = 0, segsOut_ = 0;
-
-    asio::ip::tcp::socket client_, server_;
-    PipePool& pipes_;
     Direction up_{}, down_{};
-    Done done_;
-    asio::steady_timer idle_;  // after client_: made from its executor
-    bool failed_ = false, finished_ = false;
+    bool connecting_ = false, isConnected_ = false, failed_ = false, finished_ = false;
 };
 
 }  // namespace kmod
