@@ -28,6 +28,9 @@ template <class T, class F>
 requires Is<T, StatusConfig>
 void fields(T& x, F&& f) { f(x.listen); }
 template <class T, class F>
+requires Is<T, AnnounceConfig>
+void fields(T& x, F&& f) { f(x.enabled, x.table, x.protocol, x.vrrpInstance, x.where); }
+template <class T, class F>
 requires Is<T, NftablesConfig>
 void fields(T& x, F&& f) { f(x.table, x.sourceNat); }
 template <class T, class F>
@@ -40,7 +43,7 @@ requires Is<T, GlobalConfig>
 void fields(T& x, F&& f) {
     f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
       x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
-      x.allowEmpty, x.userspace, x.nftables);
+      x.allowEmpty, x.userspace, x.nftables, x.announce);
 }
 template <class T, class F>
 requires Is<T, VrrpScript>

@@ -86,6 +86,17 @@ struct NftablesConfig {
     bool operator==(const NftablesConfig&) const = default;
 };
 
+// Scale-out: each VIP directord is ready to serve goes into a kernel routing table of its own, for
+// a routing daemon (BIRD's kernel protocol, FRR's ip import-table) to announce over BGP.
+struct AnnounceConfig {
+    bool enabled = false;      // true when the group is present
+    int table = 0;             // the routing table (1..2^31-1, not main/local/default)
+    int protocol = 200;        // the routes' protocol number (rtm_protocol), directord's own
+    std::string vrrpInstance;  // also only while this instance is MASTER (active/backup with BGP)
+    Location where;
+    bool operator==(const AnnounceConfig&) const = default;
+};
+
 struct StatusConfig {
     std::optional<base::SocketAddress> listen;  // HTTP listener for /status (JSON) and /metrics
     bool operator==(const StatusConfig&) const = default;
@@ -111,6 +122,7 @@ struct GlobalConfig {
     SnmpConfig snmp;
     StatusConfig status;
     NftablesConfig nftables;
+    AnnounceConfig announce;
     bool operator==(const GlobalConfig&) const = default;
 };
 

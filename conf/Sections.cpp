@@ -157,6 +157,39 @@ const Section<NftablesConfig>& nftables() {
     return s;
 }
 
+const Section<AnnounceConfig>& announce() {
+    using A = AnnounceConfig;
+    static const Section<A> s{
+        "global.announce",
+        {
+            boolean("enabled", &A::enabled,
+                    {"bool", "`true`", "", "set `false` to keep the group but announce nothing"}),
+            [] {
+                auto st = integer("table", &A::table, 1, 2147483647LL,
+                                  {"integer", "required", "1..2147483647, not 253 254 255",
+                                   "the routing table the announced VIPs go in (the routing daemon reads it)"});
+                st.required = true;
+                return st;
+            }(),
+            integer(
+                "protocol", &A::protocol, 5, 255,
+                {"integer", "`200`", "5..255", "the routes' protocol number (`ip route ... proto`), directord's own"}),
+            string("vrrp_instance", &A::vrrpInstance,
+                   {"string", "none", "an instance name", "announce only while this VRRP instance is MASTER"},
+                   Empty::Omitted),
+        },
+        nullptr,
+        [](Reader& r, A& a) {
+            if (a.table == 253 || a.table == 254 || a.table == 255)
+                r.errorAt(
+                    "table",
+                    std::to_string(a.table) +
+                        " is one of the kernel's own tables (default, main, local): give directord one of its own");
+        },
+        [](A& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
 const Section<StatusConfig>& status() {
     static const Section<StatusConfig> s{
         "global.status",
@@ -253,6 +286,10 @@ const Section<GlobalConfig>& global() {
             group("status", &G::status, status(), {"group", "", "", "the HTTP status and metrics listener"}, nullptr,
                   [](const G& g) { return g.status.listen.has_value(); }),
             group("nftables", &G::nftables, nftables(), {"group", "", "", "the nftables data plane's table"}),
+            group(
+                "announce", &G::announce, announce(),
+                {"group", "absent: off", "", "VIPs as routes for a routing daemon to announce (scale-out over ECMP)"},
+                [](G& g) { g.announce.enabled = true; }, [](const G& g) { return g.announce.enabled; }),
         }};
     return s;
 }

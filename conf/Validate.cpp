@@ -103,6 +103,9 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
     const auto& sd = cfg.global.syncDaemon;
     if (sd.enabled && !sd.vrrpInstance.empty() && !instances.contains(sd.vrrpInstance))
         add(d, sd.where, "global.sync_daemon.vrrp_instance", "unknown vrrp instance '" + sd.vrrpInstance + "'");
+    const auto& an = cfg.global.announce;
+    if (an.enabled && !an.vrrpInstance.empty() && !instances.contains(an.vrrpInstance))
+        add(d, an.where, "global.announce.vrrp_instance", "unknown vrrp instance '" + an.vrrpInstance + "'");
 }
 
 void validateVirtualServers(const Config& cfg, Diagnostics& d) {

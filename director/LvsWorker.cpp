@@ -136,8 +136,9 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
     rampTimer_ = deps_.timers->makeTimer();
 }
 
-void LvsWorker::setDrained(const std::vector<protocol::DrainedServer>& drained) {
-    for (const auto& d : drained) drained_[{d.service, d.dest}] = d.since;
+void LvsWorker::setDrained(const protocol::DrainMsg& drained) {
+    for (const auto& d : drained.drained) drained_[{d.service, d.dest}] = d.since;
+    directorDrained_ = drained.director;
     pruneDrained();
 }
 
@@ -148,6 +149,8 @@ void LvsWorker::start() {
     health_->configure(cfg_);
     updateSuspension();
     recompute();
+    configureAnnounce();
+    announce(true);
     const auto& desired = reconciler_.desired();
     base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(), " virtual servers, ",
                     desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
@@ -177,6 +180,7 @@ void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
         if (stopped_) return;
         recompute(&only);
         snmpNotice(&only);
+        announce();
     });
 }
 
@@ -318,6 +322,8 @@ void LvsWorker::reload(conf::Config next) {
     updateSuspension();
     // only the services the plan touched (health that changed meanwhile asks for its own)
     const auto out = recompute(&plan.vsTouched);
+    configureAnnounce();
+    announce(true);
     configureSnmp();
     snmpNotice(nullptr);
     configureStatus();
@@ -350,7 +356,52 @@ void LvsWorker::pruneDrained() {
 void LvsWorker::publishDrained() {
     protocol::DrainMsg m;
     for (const auto& [id, since] : drained_) m.drained.push_back({id.first, id.second, since});
+    m.director = directorDrained_;
     toSupervisor_(m);
+}
+
+// global.announce changed (or the worker starts): the routes of an old table or protocol go; at
+// start, whatever a crashed run left is taken back before anything is announced again.
+void LvsWorker::configureAnnounce() {
+    const auto& want = cfg_.global.announce;
+    if (routes_ && want.enabled && want.table == announceConfig_.table && want.protocol == announceConfig_.protocol) {
+        announceConfig_ = want;
+        return;
+    }
+    if (routes_) {
+        routes_->withdrawAll();
+        base::log::notice("announce: withdrew every VIP from table ", announceConfig_.table, " (the setting changed)");
+    }
+    routes_.reset();
+    announced_.clear();
+    announceConfig_ = want;
+    if (!want.enabled) return;
+    routes_ = std::make_unique<RouteTable>(want.table, want.protocol);
+    routes_->withdrawAll();
+}
+
+void LvsWorker::announce(bool force) {
+    std::map<kmod::ServiceKey, bool> quorumUp;
+    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    announcements_ = decideAnnouncements(cfg_, quorumUp, directorDrained_ || stopped_, vrrpRoles_);
+    if (!routes_) return;
+    std::set<base::IpAddress> want;
+    for (const auto& a : announcements_)
+        if (a.announced) want.insert(a.vip);
+    if (!force && want == announced_) return;
+    std::vector<base::IpAddress> added, removed;
+    if (auto ec = routes_->sync(want, &added, &removed))
+        base::log::error("announce: cannot update routing table ", announceConfig_.table, ": ", ec.message(),
+                         "; the routing daemon may announce what this director cannot serve");
+    for (const auto& v : added)
+        base::log::notice("announce: ", v.str(), " announced (table ", announceConfig_.table, ")");
+    for (const auto& v : removed)
+        for (const auto& a : announcements_)
+            if (a.vip == v) base::log::notice("announce: ", v.str(), " withdrawn: ", a.announced ? "repair" : a.why);
+    if (force && !(added.empty() && removed.empty()) && !announced_.empty())
+        base::log::warning("announce: table ", announceConfig_.table,
+                           " had changed behind directord's back; repaired (check what else writes it)");
+    announced_ = std::move(want);
 }
 
 void LvsWorker::applyLimits() {
@@ -381,6 +432,7 @@ void LvsWorker::scheduleResync() {
         if (ec || stopped_) return;
         ++resyncs_;
         reconciler_.resync();
+        announce(true);  // a route deleted behind our back comes back too
         scheduleResync();
     });
 }
@@ -389,6 +441,10 @@ void LvsWorker::stop() {
     if (stopped_) return;
     stopped_ = true;
     resyncTimer_.cancel();
+    if (routes_) {  // first: the routers send nothing more here while the rest stops
+        announce();
+        base::log::info("announce: stopping: every VIP withdrawn");
+    }
     if (snmpTimer_) snmpTimer_->cancel();
     status_.reset();
     sync_.stop();
@@ -453,6 +509,7 @@ void LvsWorker::onRole(const protocol::RoleMsg& role) {
     if (changed) snmpRole(role.instance, role.state);
     updateSuspension();
     sync_.onRole(role.instance, role.state);
+    if (changed) announce();
 }
 
 namespace {
@@ -492,6 +549,23 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
     switch (request.kind) {
     case K::Disable:
     case K::Enable: return reply(drain(request, request.kind == K::Disable));
+    case K::Drain:
+    case K::Undrain: {
+        const bool drain = request.kind == K::Drain;
+        if (!cfg_.global.announce.enabled)
+            return reply({protocol::kCtlRefused, "",
+                          "this director announces nothing (no global.announce): nothing to drain\n"});
+        if (directorDrained_ == drain)
+            return reply({protocol::kCtlOk, drain ? "already drained\n" : "not drained\n", ""});
+        directorDrained_ = drain;
+        base::log::notice("control: the director is ", drain ? "drained by directorctl: every VIP withdrawn"
+                                                             : "undrained by directorctl: VIPs announced again");
+        publishDrained();
+        announce();
+        std::string text;
+        for (const auto& a : announcements_) text += a.vip.str() + ": " + a.why + "\n";
+        return reply({protocol::kCtlOk, text, ""});
+    }
     case K::Reload: {
         const std::uint64_t id = nextReloadId_++;
         reloadReplies_.emplace(id, std::move(reply));
@@ -612,6 +686,10 @@ StatusReport LvsWorker::statusReport() const {
             for (const auto& d : *ds)
                 r.syncDaemons.push_back(std::string(d.state == kmod::SyncDaemon::kMaster ? "master" : "backup") +
                                         " daemon on " + d.interface + ", sync id " + std::to_string(d.syncId));
+    r.announcing = cfg_.global.announce.enabled;
+    r.announceTable = cfg_.global.announce.table;
+    r.directorDrained = directorDrained_;
+    for (const auto& a : announcements_) r.announcements.push_back({a.vip.str(), a.announced, a.why});
     const auto table = table_->dump();
     const auto status = table_->status();
     const HealthView& health = health_->view();
@@ -717,6 +795,23 @@ std::string LvsWorker::stateJson() const {
     writeVrrpJson(w);
     w.key("servers");
     writeServersJson(w, statusReport());
+    w.key("announce").beginObject();
+    w.field("enabled", cfg_.global.announce.enabled);
+    if (cfg_.global.announce.enabled) {
+        w.field("table", cfg_.global.announce.table);
+        w.field("protocol", cfg_.global.announce.protocol);
+        w.field("director_drained", directorDrained_);
+        w.key("vips").beginArray();
+        for (const auto& a : announcements_) {
+            w.beginObject();
+            w.field("vip", a.vip.str());
+            w.field("announced", a.announced);
+            w.field("why", a.why);
+            w.endObject();
+        }
+        w.endArray();
+    }
+    w.endObject();
     w.key("sync");
     sync_.writeJson(w);
     if (const auto f = table_->forwarding()) {
@@ -809,6 +904,7 @@ std::string LvsWorker::metricsText() const {
     const auto sync = sync_.counters();
     if (sync) v.sync = &*sync;
     v.syncSendsCounted = !sync_.kernelSends();
+    if (cfg_.global.announce.enabled) v.announcements = &announcements_;
     return director::metricsText(v);
 }
 

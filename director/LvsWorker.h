@@ -12,6 +12,7 @@
 #include "base/Asio.h"
 #include "base/Clock.h"
 #include "conf/Config.h"
+#include "director/Announcer.h"
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
 #include "director/ControlServer.h"
@@ -57,7 +58,7 @@ public:
         sync_.setRoles(roles);
     }
     // The real servers drained before this worker started (a restarted worker's, from the supervisor).
-    void setDrained(const std::vector<protocol::DrainedServer>& drained);
+    void setDrained(const protocol::DrainMsg& drained);
     // Where DrainMsg, AppliedMsg and ReloadRequestMsg go: by default to the supervisor over the
     // peer channel; --single-process answers them itself.
     void setSupervisor(std::function<void(const protocol::Message&)> send) { toSupervisor_ = std::move(send); }
@@ -102,6 +103,15 @@ private:
     protocol::ControlReply drain(const protocol::ControlRequest& request, bool disable);
     void publishDrained();
     void pruneDrained();
+    // global.announce: the VIPs this director is ready to serve, as routes (director/Announcer.h).
+    // `force` re-reads the table (start, resync: someone may have deleted a route).
+    void configureAnnounce();
+    void announce(bool force = false);
+    std::unique_ptr<RouteTable> routes_;
+    conf::AnnounceConfig announceConfig_;
+    std::vector<Announcement> announcements_;
+    std::set<base::IpAddress> announced_;
+    bool directorDrained_ = false;  // directorctl drain: every VIP withdrawn
     void applied(const std::string& summary);
     std::map<RsId, std::int64_t> drained_;      // directorctl disable: since (Unix time)
     std::map<RsId, std::int64_t> enabledAt_;    // directorctl enable: Unix time, shown in status

@@ -420,6 +420,11 @@ std::string metricsText(const MetricsView& v) {
         Family f(out, "directord_build_info", "gauge", "directord's version (the value is always 1)");
         f.sample({{"version", DIRECTORD_VERSION}}, 1);
     }
+    if (v.announcements) {
+        Family f(out, "directord_vip_announced", "gauge",
+                 "1 while the VIP is in the announce table (global.announce), for the routing daemon to announce");
+        for (const auto& a : *v.announcements) f.sample({{"vip", a.vip.str()}}, a.announced ? 1 : 0);
+    }
     {
         Family f(out, "directord_reloads_total", "counter", "configurations applied by SIGHUP or directorctl reload");
         f.sample(static_cast<double>(v.reloads));

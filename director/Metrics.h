@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conf/Config.h"
+#include "director/Announcer.h"
 #include "director/DesiredState.h"
 #include "director/HealthMonitor.h"
 #include "director/protocol/Messages.h"
@@ -31,6 +32,7 @@ struct MetricsView {
     const kmod::SyncStatus* sync = nullptr;  // connection sync's counters; null: no sync daemon
     bool syncSendsCounted = true;            // false on the kernel plane (its master counts nothing)
     bool process = true;                     // process_* of this process (/proc/self)
+    const std::vector<Announcement>* announcements = nullptr;  // global.announce: each VIP's
 };
 
 std::string metricsText(const MetricsView& v);

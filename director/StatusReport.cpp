@@ -171,6 +171,13 @@ std::string renderStatus(const StatusReport& r) {
     }
     out += t.str();
     for (const auto& d : drained) out += "drained: " + d + "\n";
+    if (r.announcing) {
+        out += "\nannounced in routing table " + std::to_string(r.announceTable) +
+               (r.directorDrained ? " (the director is drained: directorctl undrain)" : "") + "\n";
+        TextTable a({"VIP", "ANNOUNCED", "WHY"});
+        for (const auto& row : r.announcements) a.add({row.vip, row.announced ? "yes" : "no", row.why});
+        out += a.str();
+    }
     return out;
 }
 

@@ -43,6 +43,12 @@ struct InstanceRow {
     std::string role;                                // the last role message's state
 };
 
+struct AnnounceRow {
+    std::string vip;
+    bool announced = false;
+    std::string why;
+};
+
 struct StatusReport {
     std::int64_t pid = 0;
     std::string version, configFile, dataPlane;
@@ -51,6 +57,10 @@ struct StatusReport {
     std::vector<InstanceRow> instances;
     std::vector<ServiceRow> services;
     std::vector<std::string> syncDaemons;  // "master on eth0, sync id 5"
+    bool announcing = false;               // global.announce is on
+    int announceTable = 0;
+    bool directorDrained = false;
+    std::vector<AnnounceRow> announcements;
 };
 
 // `directorctl status`: who, what plane, the instances and the services in one screen each.

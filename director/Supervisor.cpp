@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/Log.h"
+#include "director/Announcer.h"
 #include "director/ReloadCheck.h"
 #include "director/protocol/Messages.h"
 
@@ -146,7 +147,7 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
          type == protocol::typeOf<protocol::AppliedMsg>())) {
         auto m = protocol::decode(f);
         if (!m) return;
-        if (auto* d = std::get_if<protocol::DrainMsg>(&*m)) drained_ = std::move(d->drained);
+        if (auto* d = std::get_if<protocol::DrainMsg>(&*m)) drained_ = std::move(*d);
         if (auto* a = std::get_if<protocol::AppliedMsg>(&*m)) applied(a->summary);
         if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&*m)) {
             auto result = reload("directorctl reload");
@@ -206,6 +207,13 @@ void Supervisor::reap() {
         if (!w) continue;
         w->pid = -1;
         closeChannel(*w);
+        if (w == &lvs_ && cfg_.global.announce.enabled) {
+            // what it announced, nobody serves now: withdrawn until the restarted worker decides again
+            const auto ec = RouteTable(cfg_.global.announce.table, cfg_.global.announce.protocol).withdrawAll();
+            base::log::warning("supervisor: the lvs worker is gone: ",
+                               ec ? "could not withdraw the announced VIPs: " + ec.message()
+                                  : std::string("withdrew the announced VIPs until its successor decides again"));
+        }
         if (stopping_) {
             base::log::info("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status));
             continue;

@@ -32,7 +32,7 @@ struct WorkerContext {
     conf::DataPlane plane;                            // resolved: Kernel, Userspace or Memory
     const std::map<std::string, vrrp::State>& roles;  // every VRRP instance's last known state
     const std::string* table;                         // the last TableMsg frame's payload, if any
-    const std::vector<protocol::DrainedServer>& drained;  // the real servers drained by the operator
+    const protocol::DrainMsg& drained;                // what the operator drained: real servers, the director
     int fd;                                           // this worker's end of the supervisor socket
     double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
@@ -93,7 +93,7 @@ private:
     std::map<std::string, vrrp::State> roles_;  // last state per VRRP instance
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
-    std::vector<protocol::DrainedServer> drained_;  // last DrainMsg from the lvs worker
+    protocol::DrainMsg drained_;  // last DrainMsg from the lvs worker
     SystemdNotify systemd_;
     bool ready_ = false;      // READY=1 sent
     int pendingConfigs_ = 0;  // configs sent to the lvs worker and not yet applied

@@ -28,6 +28,9 @@ void usage(std::FILE* out) {
         "  enable VS RS       undo disable (the weight comes back through the server's slow_start)\n"
         "  reload             read and check the config file, then apply it; with errors, print each\n"
         "                     one and keep the running config\n"
+        "  drain              withdraw every announced VIP (global.announce): the routers send this\n"
+        "                     director nothing new; holds until undrain\n"
+        "  undrain            announce again what is ready to be served\n"
         "  -s, --socket PATH  the control socket (default /run/directord.sock, global.control_socket)\n"
         "  --json             status, vrrp, servers: JSON (status: the whole state, as SIGUSR1 writes)\n"
         "Exit status: 0 done, 1 directord refused (config errors, unknown server), 2 usage,\n"
@@ -56,8 +59,9 @@ int main(int argc, char** argv) {
         } else words.push_back(a);
     }
     static const std::map<std::string, std::pair<K, size_t>> commands = {
-        {"status", {K::Status, 0}},   {"vrrp", {K::Vrrp, 0}},     {"servers", {K::Servers, 0}},
-        {"disable", {K::Disable, 2}}, {"enable", {K::Enable, 2}}, {"reload", {K::Reload, 0}},
+        {"status", {K::Status, 0}},   {"vrrp", {K::Vrrp, 0}},       {"servers", {K::Servers, 0}},
+        {"disable", {K::Disable, 2}}, {"enable", {K::Enable, 2}},   {"reload", {K::Reload, 0}},
+        {"drain", {K::Drain, 0}},     {"undrain", {K::Undrain, 0}},
     };
     const std::string command = words.empty() ? "status" : words[0];
     const auto it = commands.find(command);

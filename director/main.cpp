@@ -14,6 +14,7 @@
 #include "conf/Dump.h"
 #include "conf/KeepalivedImport.h"
 #include "conf/Loader.h"
+#include "director/Announcer.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
 #include "director/LvsWorker.h"
@@ -40,6 +41,8 @@ void usage(std::FILE* out) {
                  "                        print the directord config equivalent to a keepalived.conf; each keyword\n"
                  "                        not carried over is reported as file:line: keyword: why (exit 1)\n"
                  "      --config-id ID    with --import-keepalived: keepalived's -i, for @ID lines\n"
+                 "      --withdraw        remove every VIP route global.announce put in its table (after a\n"
+                 "                        crash of the whole daemon: the systemd unit's ExecStopPost)\n"
                  "  -v, --version         print the version\n"
                  "  -h, --help            this help\n"
                  "Signals: SIGHUP reloads the configuration, SIGTERM stops, SIGUSR1 writes a JSON state dump\n"
@@ -72,6 +75,7 @@ struct Options {
     std::string config = kDefaultConfig;
     bool test = false;
     bool dump = false;
+    bool withdraw = false;
     bool single = false;
     bool syslog = false;
     std::optional<std::string> logLevel, pidFile, genhashUrl, importFile, configId;
@@ -100,6 +104,7 @@ int main(int argc, char** argv) {
         if (a == "-f" || a == "--config") o.config = value("a file");
         else if (a == "-t" || a == "--test") o.test = true;
         else if (a == "--dump-config") o.dump = true;
+        else if (a == "--withdraw") o.withdraw = true;
         else if (a == "--single-process") o.single = true;
         else if (a == "--genhash") o.genhashUrl = value("a URL");
         else if (a == "--import-keepalived") o.importFile = value("a keepalived.conf");
@@ -138,6 +143,19 @@ int main(int argc, char** argv) {
     }
     if (o.dump) {
         std::fputs(conf::dump(cfg).c_str(), stdout);
+        return 0;
+    }
+    if (o.withdraw) {
+        const auto& an = cfg.global.announce;
+        if (!an.enabled) return 0;
+        director::RouteTable routes(an.table, an.protocol);
+        const auto had = routes.current();
+        if (auto ec = routes.withdrawAll()) {
+            std::fprintf(stderr, "directord: cannot withdraw from routing table %d: %s\n", an.table,
+                         ec.message().c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "directord: withdrew %zu VIP route(s) from routing table %d\n", had.size(), an.table);
         return 0;
     }
 

@@ -12,7 +12,8 @@ PACKAGES=(
   catch2 python3 iproute2 iputils-ping procps curl openssl
   clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh
   # reference peers and tools the tests and benchmarks compare against
-  ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables
+  ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables conntrack
+  bird2  # the routing daemon the scale-out tests announce through
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
 )
 

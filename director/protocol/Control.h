@@ -22,6 +22,8 @@ struct ControlRequest {
         Disable,  // args: VS RS. Drain: weight 0 until enabled, across reloads
         Enable,   // args: VS RS. Undo a Disable
         Reload,   // read and check the config file; apply it, or answer every error
+        Drain,    // the whole director: every announced VIP withdrawn (global.announce)
+        Undrain,  // undo Drain
     };
     Kind kind = Kind::Status;
     std::vector<std::string> args;

@@ -112,7 +112,7 @@ requires Is<T, DrainedServer>
 void fields(T& x, F&& f) { f(x.service, x.dest, x.since); }
 template <class T, class F>
 requires Is<T, DrainMsg>
-void fields(T& x, F&& f) { f(x.drained); }
+void fields(T& x, F&& f) { f(x.drained, x.director); }
 template <class T, class F>
 requires Is<T, ReloadRequestMsg>
 void fields(T& x, F&& f) { f(x.id); }

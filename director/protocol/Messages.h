@@ -117,6 +117,7 @@ struct DrainedServer {
 
 struct DrainMsg {
     std::vector<DrainedServer> drained;
+    bool director = false;  // directorctl drain: the whole director (its announced VIPs withdrawn)
 };
 
 struct ReloadRequestMsg {
