@@ -273,10 +273,13 @@ TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
         const std::uint16_t vport = freePort();
         ports[sched] = vport;
         const auto s = service(vport, sched);
+        // lblc and lblcr leave a server that has more active connections than its weight: a weight
+        // no sequence of short connections reaches, however slowly the last ones close (TSan)
+        const std::uint32_t w = std::string(sched).rfind("lblc", 0) == 0 ? 100 : 1;
         REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
-                         {Op::Kind::AddDest, s, dest(a.port())},
-                         {Op::Kind::AddDest, s, dest(b.port())},
-                         {Op::Kind::AddDest, s, dest(c.port())}})
+                         {Op::Kind::AddDest, s, dest(a.port(), w)},
+                         {Op::Kind::AddDest, s, dest(b.port(), w)},
+                         {Op::Kind::AddDest, s, dest(c.port(), w)}})
                     .ok());
         waitListening(vport);
     }
