@@ -333,8 +333,8 @@ def main():
     args = ap.parse_args()
     d = args.directord
     random.seed(int(time.time()))
-    runs = [(reload_edits, ()), (reload_with_keepalived, ()), (worker_kill, ()), (heals, (4,)), (heals, (6,)),
-            (heals, (4, "keepalived", 5)), (hostile, ())]
+    runs = [(reload_edits, ()), (reload_with_keepalived, ()), (worker_kill, ()), (heals, (4, "directord", 6)),
+            (heals, (6, "directord", 6)), (heals, (4, "keepalived", 4)), (hostile, ())]
     for fn, extra in runs:
         if not args.only or args.only in fn.__name__:
             fn(d, *extra)
