@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
@@ -14,6 +15,7 @@ namespace kmod {
 namespace {
 constexpr size_t kChunk = 1 << 18;  // the pipe's capacity (F_SETPIPE_SZ below)
 constexpr size_t kPoolMax = 256;
+constexpr size_t kStreaming = 16384;  // a read this large: a stream, not a request
 void closeFd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
@@ -141,19 +143,33 @@ void Relay::onServer(std::uint32_t events) {
     if (connecting_) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         int err = 0;
-        socklen_t len = sizeof err;
-        if (::getsockopt(server_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (events & (EPOLLERR | EPOLLHUP)) {  // only a failure needs SO_ERROR: writable alone is connected
+            socklen_t len = sizeof err;
+            if (::getsockopt(server_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (!err) err = ECONNREFUSED;
+        }
         return connectDone(err);
     }
     if (!isConnected_) return;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(down_);
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) pump(up_);
+    readable(down_, events);
+    writable(up_, events);
 }
 
 void Relay::onClient(std::uint32_t events) {
     if (finished_ || !isConnected_) return;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(up_);
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) pump(down_);
+    readable(up_, events);
+    writable(down_, events);
+}
+
+// The source of `d` has something (data, EOF, an error): pump.
+void Relay::readable(Direction& d, std::uint32_t events) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(d);
+}
+
+// The destination of `d` has room again: that matters only with bytes waiting in the pipe (TCP
+// raises this edge after many acks; reading the source then would mostly find nothing).
+void Relay::writable(Direction& d, std::uint32_t events) {
+    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLOUT) && d.inPipe > 0)) pump(d);
 }
 
 // One timer per idle period: when it fires, a connection that moved bytes since is given another
@@ -201,7 +217,10 @@ void Relay::pump(Direction& d) {
             return fail();
         }
         d.inPipe = static_cast<size_t>(n);
-        d.drained = static_cast<size_t>(n) < d.capacity;
+        // A small read (a request, a response) emptied the socket: wait for its next edge rather than
+        // ask again for an EAGAIN. A large one is a stream: more has likely come while the pipe was
+        // written out, and reading on saves a wake-up per chunk.
+        d.drained = static_cast<size_t>(n) < std::min<size_t>(d.capacity, kStreaming);
     }
 }
 

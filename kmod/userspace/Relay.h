@@ -80,6 +80,8 @@ private:
     };
     void onServer(std::uint32_t events);
     void onClient(std::uint32_t events);
+    void readable(Direction& d, std::uint32_t events);
+    void writable(Direction& d, std::uint32_t events);
     void connectDone(int err);
     bool startRelaying();
     void pump(Direction& d);
