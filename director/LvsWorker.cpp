@@ -378,6 +378,24 @@ void LvsWorker::configureAnnounce() {
     if (!want.enabled) return;
     routes_ = std::make_unique<RouteTable>(want.table, want.protocol);
     routes_->withdrawAll();
+    if (table_->name() == "kernel") {
+        // A flow that ECMP moves here mid-stream arrives without a SYN: IPVS schedules it (with mh,
+        // to the real server the other director chose) only with sloppy_tcp.
+        bool ok = true;
+        for (const char* knob : {"/proc/sys/net/ipv4/vs/sloppy_tcp", "/proc/sys/net/ipv4/vs/sloppy_sctp"}) {
+            std::FILE* f = std::fopen(knob, "w");
+            ok &= f && std::fputs("1\n", f) >= 0;
+            if (f) std::fclose(f);
+        }
+        if (ok)
+            base::log::info(
+                "announce: net.ipv4.vs.sloppy_tcp = 1: IPVS takes over connections ECMP moves here"
+                " mid-stream");
+        else
+            base::log::warning(
+                "announce: cannot set net.ipv4.vs.sloppy_tcp; connections that ECMP moves here"
+                " mid-stream will be reset");
+    }
 }
 
 void LvsWorker::announce(bool force) {
