@@ -15,7 +15,7 @@ namespace kmod {
 namespace {
 constexpr size_t kChunk = 1 << 18;  // the pipe's capacity (F_SETPIPE_SZ below)
 constexpr size_t kPoolMax = 256;
-constexpr size_t kStreaming = 16384;  // a read this large: a stream, not a request
+constexpr size_t kStreaming = Relay::PipePool::kScratchSize;  // a read this large: a stream, not a request
 void closeFd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
@@ -123,13 +123,6 @@ void Relay::connectDone(int err) {
 }
 
 bool Relay::startRelaying() {
-    for (Direction* d : {&up_, &down_}) {
-        const auto pipe = pipes_.take();
-        if (pipe.read < 0) return false;
-        d->pipeRead = pipe.read;
-        d->pipeWrite = pipe.write;
-        d->capacity = pipe.capacity;
-    }
     if (!poller_.add(client_, &clientSide_)) return false;
     up_.from = client_;
     up_.to = server_;
@@ -163,13 +156,14 @@ void Relay::onClient(std::uint32_t events) {
 
 // The source of `d` has something (data, EOF, an error): pump.
 void Relay::readable(Direction& d, std::uint32_t events) {
+    if (events & EPOLLIN) d.drained = false;  // new data since the last read, which may not be taken now
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(d);
 }
 
-// The destination of `d` has room again: that matters only with bytes waiting in the pipe (TCP
+// The destination of `d` has room again: that matters only with bytes waiting (TCP
 // raises this edge after many acks; reading the source then would mostly find nothing).
 void Relay::writable(Direction& d, std::uint32_t events) {
-    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLOUT) && d.inPipe > 0)) pump(d);
+    if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLOUT) && (d.inPipe > 0 || !d.held.empty()))) pump(d);
 }
 
 // One timer per idle period: when it fires, a connection that moved bytes since is given another
@@ -187,8 +181,9 @@ void Relay::armIdle() {
     });
 }
 
-// Drains the pipe into the destination, then refills it from the source, until one side would
-// block: the sockets are edge-triggered, so the next readiness of that side calls again.
+// Drains what waits (the pipe, or the rest of a small read) into the destination, then reads the
+// source again, until one side would block: the sockets are edge-triggered, so the next readiness of
+// that side calls again.
 void Relay::pump(Direction& d) {
     if (failed_ || d.done) return;
     lastActive_ = std::chrono::steady_clock::now();
@@ -203,11 +198,36 @@ void Relay::pump(Direction& d) {
             d.moved += static_cast<std::uint64_t>(n);
             continue;
         }
+        if (!d.held.empty()) {
+            const ssize_t n = ::send(d.to, d.held.data() + d.heldFrom, d.held.size() - d.heldFrom, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN) return;
+                return fail();
+            }
+            d.heldFrom += static_cast<size_t>(n);
+            d.moved += static_cast<std::uint64_t>(n);
+            if (d.heldFrom == d.held.size()) {
+                d.held.clear();
+                d.heldFrom = 0;
+            }
+            continue;
+        }
         if (d.drained) {
-            // The last read took less than the pipe holds: the socket was empty then. Rather than
-            // ask again for an EAGAIN, wait: data arriving since raises an edge.
+            // The last read took less than it could: the socket was empty then. Rather than ask
+            // again for an EAGAIN, wait: data arriving since raises an edge.
             d.drained = false;
             return;
+        }
+        if (!d.streaming) {
+            if (!copySmall(d)) return;
+            continue;
+        }
+        if (d.pipeRead < 0) {
+            const auto pipe = pipes_.take();
+            if (pipe.read < 0) return fail();
+            d.pipeRead = pipe.read;
+            d.pipeWrite = pipe.write;
+            d.capacity = pipe.capacity;
         }
         const ssize_t n =
             ::splice(d.from, nullptr, d.pipeWrite, nullptr, d.capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -217,11 +237,40 @@ void Relay::pump(Direction& d) {
             return fail();
         }
         d.inPipe = static_cast<size_t>(n);
-        // A small read (a request, a response) emptied the socket: wait for its next edge rather than
-        // ask again for an EAGAIN. A large one is a stream: more has likely come while the pipe was
-        // written out, and reading on saves a wake-up per chunk.
+        // A large read is a stream: more has likely come while the pipe was written out, and reading
+        // on saves a wake-up per chunk. A small one emptied the socket: wait for its next edge.
         d.drained = static_cast<size_t>(n) < std::min<size_t>(d.capacity, kStreaming);
     }
+}
+
+// One read into the scratch buffer, written straight on (recv + send cost less than two splices
+// through a pipe for a request's few hundred bytes); what the destination does not take is held
+// for its EPOLLOUT. A read that fills the buffer makes the direction a stream. False: stop pumping
+// (would block, or the direction ended).
+bool Relay::copySmall(Direction& d) {
+    char* buf = pipes_.scratch();
+    const ssize_t n = ::recv(d.from, buf, kStreaming, 0);
+    if (n == 0) {
+        finishDirection(d);
+        return false;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN) fail();
+        return false;
+    }
+    ssize_t sent = ::send(d.to, buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+    if (sent < 0) {
+        if (errno != EAGAIN) {
+            fail();
+            return false;
+        }
+        sent = 0;
+    }
+    d.moved += static_cast<std::uint64_t>(sent);
+    if (sent < n) d.held.assign(buf + sent, buf + n);
+    if (static_cast<size_t>(n) == kStreaming) d.streaming = true;
+    else d.drained = true;
+    return true;
 }
 
 void Relay::finishDirection(Direction& d) {

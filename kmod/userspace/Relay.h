@@ -1,5 +1,7 @@
-// Relay: one proxied TCP connection, from the connect to the real server to the last byte. Bytes
-// move both ways with splice(2) through a pipe per direction, so payload never enters user memory.
+// Relay: one proxied TCP connection, from the connect to the real server to the last byte. Small
+// messages (requests, responses) are read into the thread's scratch buffer and written straight on;
+// a direction that fills a whole read is a stream and moves on with splice(2) through a pipe, so
+// bulk payload never enters user memory.
 // Half-closes are passed on (EOF from one side shuts down writing to the other); the relay ends when
 // both directions have ended or on an error, closing both sockets. Its two sockets sit in the
 // forwarding thread's RawPoller (added once, edge-triggered, gone with close()); everything runs on
@@ -39,9 +41,13 @@ public:
         };
         Pipe take();  // read -1 when out of descriptors
         void give(const Pipe& p);
+        // One buffer per thread for the small reads, written out before the next read.
+        static constexpr size_t kScratchSize = 16384;
+        char* scratch() { return scratch_.data(); }
 
     private:
         std::vector<Pipe> free_;
+        std::vector<char> scratch_ = std::vector<char>(kScratchSize);
     };
 
     // `client`: the accepted socket, non-blocking (accept4), owned by the relay from here on.
@@ -69,6 +75,9 @@ private:
         size_t inPipe = 0;
         size_t capacity = 65536;  // the pipe's size
         bool drained = false;     // the last read found the socket empty
+        bool streaming = false;   // a read filled the scratch buffer: splice from now on
+        std::vector<char> held;   // what the destination did not take of a small read
+        size_t heldFrom = 0;
         std::uint64_t moved = 0;
         bool done = false;
     };
@@ -85,6 +94,7 @@ private:
     void connectDone(int err);
     bool startRelaying();
     void pump(Direction& d);
+    bool copySmall(Direction& d);
     void finishDirection(Direction& d);
     void fail();
     void maybeDone();
