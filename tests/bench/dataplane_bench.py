@@ -66,6 +66,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--directord", required=True)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--compare", help="another directord binary, run as a fifth target on the userspace plane"
+                    " (an A/B of a change to the relays, in the same run)")
     ap.add_argument("--inside", action="store_true", help="(internal) already in the benchmark's namespace")
     args = ap.parse_args()
     if not args.inside:  # everything runs in a namespace of its own: the host's ruleset is never touched
@@ -78,7 +80,8 @@ def main():
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
                             "net.ipv4.ip_local_port_range=1024 65535"], check=True)
             return subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inside",
-                                   "--directord", args.directord, "--seconds", str(args.seconds)]).returncode
+                                   "--directord", args.directord, "--seconds", str(args.seconds)] +
+                                  (["--compare", os.path.abspath(args.compare)] if args.compare else [])).returncode
         finally:
             subprocess.run(["ip", "netns", "del", ns])
     for tool in ("nginx", "haproxy", "wrk"):
@@ -98,7 +101,7 @@ def main():
         os.chmod(www, 0o755)
         for n in ("small", "big"):
             os.chmod(os.path.join(www, n), 0o644)
-        pn, ph, pd, pf = free_port(), free_port(), free_port(), free_port()
+        pn, ph, pd, pf, pb = free_port(), free_port(), free_port(), free_port(), free_port()
         with open(os.path.join(work, "nginx.conf"), "w") as f:
             f.write(f"""worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.err;
 events {{ worker_connections 4096; }}
@@ -131,6 +134,12 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pd}; scheduler = "rr";
 virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
   real_servers = ( {{ address = "127.0.0.1"; port = {pn}; }} ); }} );
 """)
+        if args.compare:
+            with open(os.path.join(work, "directord.conf")) as f, open(os.path.join(work, "compare.conf"), "w") as g:
+                g.write(f.read().replace(f"port = {pd};", f"port = {pb};").replace(f"{work}/directord.pid", f"{work}/b.pid")
+                        .replace(f"{work}/state.json", f"{work}/b.json").replace(f"{work}/ctl.sock", f"{work}/b.sock"))
+            procs.append(subprocess.Popen([args.compare, "-f", f"{work}/compare.conf"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         procs.append(subprocess.Popen([nginx, "-c", f"{work}/nginx.conf", "-p", work, "-g", "daemon off;"],
                                       stderr=subprocess.DEVNULL))
@@ -140,11 +149,13 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen([args.directord, "-f", f"{work}/nftables.conf"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for p in (pn, ph, pd, pf):
+        for p in (pn, ph, pd, pf) + ((pb,) if args.compare else ()):
             wait_port(p)
         time.sleep(0.5)
 
         targets = [("direct", pn), ("haproxy", ph), ("userspace", pd), ("nftables", pf)]
+        if args.compare:
+            targets.append(("compare", pb))
         results = {}
         print(f"data plane benchmark: wrk -t1 against nginx on loopback in a namespace, {args.seconds} s per run, best of "
               f"2 rounds, 2 cores shared by all")
@@ -172,7 +183,7 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
         for name, _ in targets:
             print(f"{name:<10}" + "".join(f"{results[name][c]:>12.3f}" if "ms" in c or "Gbit" in c else f"{results[name][c]:>12.0f}" for c in cols))
         d, h = results["direct"], results["haproxy"]
-        for plane in ("userspace", "nftables"):
+        for plane in ("userspace", "nftables") + (("compare",) if args.compare else ()):
             o = results[plane]
             for label, ref in (("vs haproxy", h), ("vs direct", d)):
                 ratios = []
@@ -180,6 +191,10 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
                     # latency: lower is better, so the ratio is ref / ours (>1 = ours is faster)
                     ratios.append(ref[c] / o[c] if "ms" in c else o[c] / ref[c])
                 print(f"{plane + ' ' + label:<22}" + "  ".join(f"{c} {r:.2f}x" for c, r in zip(cols, ratios)))
+        if args.compare:
+            o, b = results["userspace"], results["compare"]
+            print(f"{'userspace vs compare':<22}" +
+                  "  ".join(f"{c} {(b[c] / o[c] if 'ms' in c else o[c] / b[c]):.2f}x" for c in cols))
         print("(ratios: >1 means directord's plane is ahead; for latency, ref/ours)")
     finally:
         for p in procs:
