@@ -227,14 +227,14 @@ def real_server_failure():
     check(wait(in_all, 20, 0.2) is not None, "the real server back: every director adds it again")
 
 
-def outage(path, t0):
+def outage(path, t0, took):
     """The prober's record: (failed before the kill, failed after it, probes after it, the end of the
-    last failed probe after the kill, in seconds after it)."""
+    last failed probe after the kill, in seconds after it, probes started before the router moved)."""
     rows = [tuple(map(float, l.split())) for l in open(path) if len(l.split()) == 3]
     after = [r for r in rows if r[0] >= t0]
     failed = [r for r in after if r[2] == 0]
     return (sum(1 for r in rows if r[0] < t0 and r[2] == 0), len(failed), len(after),
-            max((r[1] - t0 for r in failed), default=0.0))
+            max((r[1] - t0 for r in failed), default=0.0), sum(1 for r in after if r[0] - t0 < (took or 0)))
 
 
 def run_case(mode, flows):
@@ -283,15 +283,16 @@ def run_case(mode, flows):
         time.sleep(1.5)
         os.killpg(prober.pid, signal.SIGKILL)
         prober.wait()
-        early, failed, total, last = outage(probe_log, t0)
+        early, failed, total, last, during = outage(probe_log, t0, took)
         check(early == 0 and total > 0, f"{name}: the prober's new connections succeed before the kill",
               f"{early} failed")
         client.stdin.write("ask\n")
         client.stdin.flush()
         after = client.stdout.readline().split()
         kept = sum(1 for a, b in zip(before, after) if a == b)
-        print(f"   router moved after {took if took is not None else float('nan'):.2f} s; new connections failed"
-              f" until {last:.2f} s ({failed} of {total} probes); established flows kept: {kept} of {flows}"
+        print(f"   router moved after {took if took is not None else float('nan'):.2f} s ({during} probes started"
+              f" meanwhile); new connections failed until {last:.2f} s ({failed} of {total} probes);"
+              f" established flows kept: {kept} of {flows}"
               f" (d1 carried {per.get('d1', 0)})", flush=True)
         check(kept == flows, f"{name}: every established flow keeps flowing to its real server", f"{kept}/{flows}")
         return took if took is not None else float("nan"), last, kept
