@@ -21,8 +21,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
+from vrrp_failover_test import check, failures, sh, wait  # noqa: E402
+
 VIP = "10.95.9.100"
-failures = []
 T0 = time.monotonic()
 # logs and configs (ECMP_WORK may point at a directory shared with the host); control sockets
 # apart, on the guest's own /tmp (9p cannot hold a unix socket)
@@ -82,25 +84,6 @@ for i in itertools.count():
     print(f"{t:.4f} {time.monotonic():.4f} {ok}", flush=True)
     time.sleep(0.01)
 """
-
-
-def sh(cmd, check=True):
-    return subprocess.run(cmd, shell=True, check=check, capture_output=True, text=True)
-
-
-def check(ok, what, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}{(': ' + detail) if detail else ''}", flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def wait(pred, timeout, step=0.02):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if pred():
-            return time.monotonic() - start
-        time.sleep(step)
-    return None
 
 
 def spawn(ns, *cmd, log=None, **kw):
@@ -277,7 +260,7 @@ def run_case(mode, flows):
         time.sleep(2)
         t0 = time.monotonic()
         kill_director("d1")
-        took = wait(moved, 20)
+        took = wait(moved, 20, 0.02)
         check(took is not None, f"{name}: d1 dies: the router moves the VIP's traffic to the others",
               f"{took:.2f} s" if took is not None else sh(f"ip -n r route show {VIP}; ip -n r neigh", check=False).stdout)
         time.sleep(1.5)
