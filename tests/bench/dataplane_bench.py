@@ -4,7 +4,10 @@ load against (a) nginx directly, (b) haproxy (mode tcp) in front of it, (c) dire
 plane in front of it, (d) directord's nftables plane (the kernel DNATs). Measures the
 short-connection rate (connections/s, one request per connection), bulk throughput (Gbit/s, 10 MB
 responses) and the p50/p99 latency of small keep-alive exchanges; prints absolute numbers and the
-ratios to haproxy and to direct. Every process it starts it stops, by PID; the namespace goes with
+ratios to haproxy and to direct. It also measures what each request costs the whole machine (CPU
+time of every process and of the kernel, from /proc/stat), and so what a proxy adds over direct:
+with wrk, nginx and the proxy sharing the cores, throughput ratios understate the difference between
+two proxies, the added CPU does not. Every process it starts it stops, by PID; the namespace goes with
 it."""
 import argparse
 import os
@@ -47,10 +50,20 @@ def fresh():
     subprocess.run(["conntrack", "-F"], capture_output=True)
 
 
+def busy_ticks():
+    """CPU time the whole machine spent busy (user, system, irq, softirq, steal), in clock ticks."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+
+
 def wrk(url, seconds, conns, extra=()):
     fresh()
+    t0 = busy_ticks()
     out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", *extra, url],
                          capture_output=True, text=True, timeout=seconds + 30).stdout
+    ticks = busy_ticks() - t0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     bps = units(m.group(1), m.group(2), {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}) * 8
@@ -59,13 +72,15 @@ def wrk(url, seconds, conns, extra=()):
         m = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         lat[q] = units(m.group(1), m.group(2), {"us": 1e-3, "ms": 1, "s": 1000}) if m else float("nan")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return {"rps": rps, "gbps": bps / 1e9, "p50": lat["50"], "p99": lat["99"], "errors": errors.group(0) if errors else ""}
+    return {"rps": rps, "gbps": bps / 1e9, "p50": lat["50"], "p99": lat["99"], "errors": errors.group(0) if errors else "",
+            "cpu": ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(requests, 1)}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--directord", required=True)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over every target, alternating the order")
     ap.add_argument("--compare", help="another directord binary, run as a fifth target on the userspace plane"
                     " (an A/B of a change to the relays, in the same run)")
     ap.add_argument("--inside", action="store_true", help="(internal) already in the benchmark's namespace")
@@ -80,7 +95,8 @@ def main():
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
                             "net.ipv4.ip_local_port_range=1024 65535"], check=True)
             return subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inside",
-                                   "--directord", args.directord, "--seconds", str(args.seconds)] +
+                                   "--directord", args.directord, "--seconds", str(args.seconds),
+                                   "--rounds", str(args.rounds)] +
                                   (["--compare", os.path.abspath(args.compare)] if args.compare else [])).returncode
         finally:
             subprocess.run(["ip", "netns", "del", ns])
@@ -102,11 +118,18 @@ def main():
         for n in ("small", "big"):
             os.chmod(os.path.join(www, n), 0o644)
         pn, ph, pd, pf, pb = free_port(), free_port(), free_port(), free_port(), free_port()
+        # nginx on one address per target: the connections of one target never meet another's
+        # TIME_WAIT sockets at nginx (with the same addresses and ports, a SYN through the kernel's
+        # DNAT met sockets the proxies' connections had left, and PAWS turned a quarter of them
+        # away for a one-second retransmit)
+        rs = {"direct": "127.0.0.1", "haproxy": "127.0.0.2", "userspace": "127.0.0.3", "nftables": "127.0.0.4",
+              "compare": "127.0.0.5"}
+        listens = " ".join(f"listen {a}:{pn} reuseport backlog=4096;" for a in rs.values())
         with open(os.path.join(work, "nginx.conf"), "w") as f:
             f.write(f"""worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.err;
 events {{ worker_connections 4096; }}
 http {{ access_log off; keepalive_requests 100000;
-  server {{ listen 127.0.0.1:{pn} reuseport backlog=4096; root {www}; }} }}
+  server {{ {listens} root {www}; }} }}
 """)
         with open(os.path.join(work, "haproxy.cfg"), "w") as f:
             f.write(f"""global
@@ -120,23 +143,24 @@ frontend fe
   bind 127.0.0.1:{ph}
   default_backend be
 backend be
-  server nginx 127.0.0.1:{pn}
+  server nginx {rs["haproxy"]}:{pn}
 """)
         with open(os.path.join(work, "directord.conf"), "w") as f:
             f.write(f"""global = {{ data_plane = "userspace"; pid_file = "{work}/directord.pid";
   state_dump_file = "{work}/state.json"; control_socket = "{work}/ctl.sock"; log_level = "warning"; }};
 virtual_servers = ( {{ address = "127.0.0.1"; port = {pd}; scheduler = "rr";
-  real_servers = ( {{ address = "127.0.0.1"; port = {pn}; }} ); }} );
+  real_servers = ( {{ address = "{rs["userspace"]}"; port = {pn}; }} ); }} );
 """)
         with open(os.path.join(work, "nftables.conf"), "w") as f:
             f.write(f"""global = {{ data_plane = "nftables"; pid_file = "{work}/nft.pid";
   state_dump_file = "{work}/nft.json"; control_socket = "{work}/nft.sock"; log_level = "warning"; }};
 virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
-  real_servers = ( {{ address = "127.0.0.1"; port = {pn}; }} ); }} );
+  real_servers = ( {{ address = "{rs["nftables"]}"; port = {pn}; }} ); }} );
 """)
         if args.compare:
             with open(os.path.join(work, "directord.conf")) as f, open(os.path.join(work, "compare.conf"), "w") as g:
-                g.write(f.read().replace(f"port = {pd};", f"port = {pb};").replace(f"{work}/directord.pid", f"{work}/b.pid")
+                g.write(f.read().replace(f"port = {pd};", f"port = {pb};")
+                        .replace(f'"{rs["userspace"]}"', f'"{rs["compare"]}"').replace(f"{work}/directord.pid", f"{work}/b.pid")
                         .replace(f"{work}/state.json", f"{work}/b.json").replace(f"{work}/ctl.sock", f"{work}/b.sock"))
             procs.append(subprocess.Popen([args.compare, "-f", f"{work}/compare.conf"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -158,22 +182,24 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
             targets.append(("compare", pb))
         results = {}
         print(f"data plane benchmark: wrk -t1 against nginx on loopback in a namespace, {args.seconds} s per run, best of "
-              f"2 rounds, 2 cores shared by all")
-        # two rounds, the second in the reverse order; each figure is the better of the two (the
-        # machine's noise is one-sided: a run is slowed, never sped up)
-        for rnd, order in enumerate((targets, targets[::-1])):
+              f"{args.rounds} rounds, {os.cpu_count()} cores shared by all")
+        # rounds in alternating order; each figure is the best of them (the machine's noise is
+        # one-sided: a run is slowed, never sped up)
+        for rnd in range(args.rounds):
+            order = targets if rnd % 2 == 0 else targets[::-1]
             for name, port in order:
                 base = f"http://127.0.0.1:{port}"
                 short = wrk(f"{base}/small", args.seconds, 32, ["-H", "Connection: close"])
                 small = wrk(f"{base}/small", args.seconds, 8)
                 bulk = wrk(f"{base}/big", args.seconds, 4)
                 r = {"conn/s": short["rps"], "Gbit/s": bulk["gbps"], "p50 ms": small["p50"], "p99 ms": small["p99"],
-                     "req/s": small["rps"]}
+                     "req/s": small["rps"], "us short": short["cpu"], "us keep-alive": small["cpu"],
+                     "us bulk": bulk["cpu"]}
                 if rnd == 0:
                     results[name] = r
                 else:
                     for c, v in r.items():
-                        better = min if "ms" in c else max
+                        better = min if "ms" in c or c.startswith("us ") else max
                         results[name][c] = better(results[name][c], v)
                 for x in (short, small, bulk):
                     if x["errors"]:
@@ -196,6 +222,19 @@ virtual_servers = ( {{ address = "127.0.0.1"; port = {pf}; scheduler = "rr";
             print(f"{'userspace vs compare':<22}" +
                   "  ".join(f"{c} {(b[c] / o[c] if 'ms' in c else o[c] / b[c]):.2f}x" for c in cols))
         print("(ratios: >1 means directord's plane is ahead; for latency, ref/ours)")
+        cpu = ["us short", "us keep-alive", "us bulk"]
+        print("machine CPU per request, us (every process and the kernel; bulk: one 10 MB response)")
+        print(f"{'target':<10}" + "".join(f"{c[3:]:>14}" for c in cpu))
+        for name, _ in targets:
+            print(f"{name:<10}" + "".join(f"{results[name][c]:>14.1f}" for c in cpu))
+        # what the proxy adds to a request over going direct: haproxy's added CPU / ours
+        for plane in ("userspace", "nftables") + (("compare",) if args.compare else ()):
+            parts = []
+            for c in cpu:
+                ours, theirs = results[plane][c] - d[c], h[c] - d[c]
+                parts.append(f"{c[3:]} {theirs / ours:.2f}x" if ours > 0 else f"{c[3:]} (no cost measured)")
+            print(f"{plane + ' added cost vs haproxy':<32}" + "  ".join(parts))
+        print("(added cost: haproxy's CPU per request over direct / the plane's; >1 means the plane costs less)")
     finally:
         for p in procs:
             if p.poll() is None:
