@@ -43,7 +43,7 @@ void ForwardingThread::start() {
     running_ = true;
     thread_ = std::thread([this] {
         try {
-            io_.run();
+            poller_->run();
         } catch (const std::exception& e) {
             base::log::error("userspace plane: forwarding thread ", index_, " stopped: ", e.what());
         }
@@ -149,6 +149,7 @@ std::vector<ConnEntry> ForwardingThread::connections() {
         for (const auto& [key, f] : udp_) f->collect(out, now);
         promise->set_value(std::move(out));
     });
+    poller_->wake();
     // a stopping thread may drop the request: wait briefly rather than forever
     if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
     return future.get();
@@ -200,11 +201,13 @@ void ForwardingThread::stop() {
         work_.reset();
         io_.stop();
     });
+    poller_->wake();
     thread_.join();
 }
 
 void ForwardingThread::publish(std::shared_ptr<const Snapshot> snapshot) {
     asio::post(io_, [this, snapshot = std::move(snapshot)]() mutable { sync(std::move(snapshot)); });
+    poller_->wake();
 }
 
 void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
@@ -463,6 +466,7 @@ void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::i
         io_, *poller_, *pipes_, client, [counters, unbind, finWait, self, slot, hold, me](const Relay::Totals& t) {
             // released on the next loop turn: this turn's events may still name it
             asio::post(self->io_, [self, r = *me] { self->relays_.erase(r); });
+            self->poller_->pollSoon();
             if (!t.connected) {  // refused, reset or timed out: the client got a reset
                 counters->inactive.fetch_sub(1, std::memory_order_relaxed);
                 counters->failed.fetch_add(1, std::memory_order_relaxed);

@@ -5,11 +5,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -18,6 +21,7 @@
 #include "../unit/kmod/IpvsTableContract.h"
 #include "base/Log.h"
 #include "kmod/ipvsadm/IpvsadmFormat.h"
+#include "kmod/userspace/RawPoller.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
 using namespace std::chrono_literals;
@@ -181,6 +185,70 @@ void waitListening(std::uint16_t port) {
 }
 
 }  // namespace
+
+// The forwarding threads' loop, alone: relay sockets, Asio's timers, its own posts and other
+// threads' posts all wake it, with the poller waiting directly (DIRECTORD_NESTED_POLLER unset) or
+// nested in Asio's loop (set: the fallback, which ctest runs as loopback:userspace_nested).
+TEST_CASE("forwarding loop: sockets, timers and posts from this and other threads all wake it") {
+    asio::io_context io{1};
+    auto work = asio::make_work_guard(io);
+    kmod::RawPoller poller(io);
+    REQUIRE(poller.ok());
+    CHECK(poller.direct() == (std::getenv("DIRECTORD_NESTED_POLLER") == nullptr));
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    std::promise<void> readable, selfPosted, crossPosted, timerFired;
+    struct Handler : kmod::RawPoller::Handler {
+        asio::io_context* io = nullptr;
+        kmod::RawPoller* poller = nullptr;
+        std::promise<void>* readable = nullptr;
+        std::promise<void>* selfPosted = nullptr;
+        int fd = -1;
+        bool seen = false;
+        std::atomic<ssize_t> got{-2};  // checked on the test's thread (Catch is not thread-safe)
+        void onEvents(std::uint32_t events) override {
+            if (!(events & EPOLLIN) || seen) return;
+            seen = true;
+            char buf[16];
+            got = ::read(fd, buf, sizeof buf);
+            readable->set_value();
+            // posted from the loop's own thread between Asio's turns: must not wait for another wake-up
+            asio::post(*io, [p = selfPosted] { p->set_value(); });
+            poller->pollSoon();
+        }
+    } handler;
+    handler.io = &io;
+    handler.poller = &poller;
+    handler.readable = &readable;
+    handler.selfPosted = &selfPosted;
+    handler.fd = fds[0];
+    REQUIRE(poller.add(fds[0], &handler));
+    asio::steady_timer timer(io, 50ms);
+    std::atomic<ssize_t> wrote{-2};
+    timer.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        wrote = ::write(fds[1], "x", 1);  // the socket wakes the loop next
+        timerFired.set_value();
+    });
+    std::thread loop([&] { poller.run(); });
+    auto ready = [](std::promise<void>& p) { return p.get_future().wait_for(10s) == std::future_status::ready; };
+    CHECK(ready(timerFired));
+    CHECK(wrote == 1);
+    CHECK(ready(readable));
+    CHECK(handler.got == 1);
+    CHECK(ready(selfPosted));
+    asio::post(io, [&] { crossPosted.set_value(); });  // another thread's work
+    poller.wake();
+    CHECK(ready(crossPosted));
+    asio::post(io, [&] {
+        work.reset();
+        io.stop();
+    });
+    poller.wake();
+    loop.join();  // run() returns once the io_context is stopped
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
 
 TEST_CASE("IpvsTable contract: userspace plane") {
     base::log::setLevel(base::log::Level::Error);
