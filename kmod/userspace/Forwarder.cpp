@@ -1,6 +1,7 @@
 #include "kmod/userspace/Forwarder.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -15,6 +16,11 @@ Forwarder::Forwarder(unsigned threads) {
         threads_.back()->start();
     }
     base::log::info("userspace plane: ", threads, " forwarding threads");
+    if (!threads_.front()->direct() && !std::getenv("DIRECTORD_NESTED_POLLER"))
+        base::log::warning(
+            "userspace plane: Asio's epoll descriptor was not found in /proc/self/fdinfo, so the forwarding"
+            " threads wait through Asio's loop: correct, but about 10-20% more CPU per keep-alive request"
+            " (is /proc mounted?)");
 }
 
 Forwarder::~Forwarder() {

@@ -40,6 +40,8 @@ public:
     void publish(std::shared_ptr<const Snapshot> snapshot);
     // Thread-safe (not from this thread): this thread's connections, collected on the thread.
     std::vector<ConnEntry> connections();
+    // Whether the thread's loop waits on its relay set directly (RawPoller::direct).
+    bool direct() const { return poller_->direct(); }
 
 private:
     struct Sched {
