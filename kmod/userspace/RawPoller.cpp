@@ -62,7 +62,10 @@ int makeReactor(asio::io_context& io) {
 
 RawPoller::RawPoller(asio::io_context& io)
     : io_(io), asioFd_(makeReactor(io)), epfd_(::epoll_create1(EPOLL_CLOEXEC)), watch_(io) {
-    if (epfd_ < 0) return;
+    if (epfd_ < 0) {  // no set: Asio's loop runs alone (and adding relays fails)
+        asioFd_ = -1;
+        return;
+    }
     if (asioFd_ >= 0) {
         wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         epoll_event ev{};
@@ -71,9 +74,10 @@ RawPoller::RawPoller(asio::io_context& io)
         epoll_event wake{};
         wake.events = EPOLLIN;
         wake.data.ptr = &wakeFd_;
-        if (wakeFd_ >= 0 && ::epoll_ctl(epfd_, EPOLL_CTL_ADD, asioFd_, &ev) == 0 &&
-            ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakeFd_, &wake) == 0)
-            return;
+        if (wakeFd_ >= 0 && ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakeFd_, &wake) == 0) {
+            if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, asioFd_, &ev) == 0) return;
+            ::epoll_ctl(epfd_, EPOLL_CTL_DEL, wakeFd_, nullptr);
+        }
         asioFd_ = -1;
         if (wakeFd_ >= 0) ::close(wakeFd_);
         wakeFd_ = -1;
