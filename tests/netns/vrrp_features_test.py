@@ -199,9 +199,14 @@ def preempt_cases(d):
     with lab_for(d, name) as lab:
         def conf(i, prio, more=""):
             return directord_conf(lab, i, [d_instance("VI_1", 51, prio, 3, 0.1, [f"{VIP}/24"], more)])
+        # director 1 first, and master before director 2 starts: started together, the two
+        # master-down timers differ by 20 ms, and when director 2 won that race director 1
+        # (nopreempt) rightly never took over
         lab.start_raw(1, "directord", conf(1, 150, "nopreempt = true;"))
-        lab.start_raw(2, "directord", conf(2, 100))
         check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
+        lab.start_raw(2, "directord", conf(2, 100))
+        joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
+        check(joined is not None and lab.has_vip(1) and not lab.has_vip(2), f"{name}: director 2 (100) joins as backup")
         lab.kill(1, signal.SIGKILL)
         check(wait(lambda: lab.has_vip(2), 5) is not None, f"{name}: killed, director 2 takes over")
         restart(lab, 1, "directord", conf(1, 150, "nopreempt = true;"), [f"{VIP}/24"])
