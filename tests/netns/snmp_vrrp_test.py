@@ -159,9 +159,14 @@ def run(directord):
     with lab_for(directord, "snmp on a VRRP pair") as lab:
         snmp = start_snmp(lab, 1) + start_snmp(lab, 2)
         try:
-            lab.start_raw(1, "directord", conf(lab, 1, 150))
-            lab.start_raw(2, "directord", conf(lab, 2, 100))
             state = f"{K}.2.3.1.4.1"
+            # director 1 first, and master of both instances before director 2 starts: started
+            # together, their master-down timers differ by 20 ms, and when director 2 won that race
+            # it was master for a moment, which its transition counter rightly keeps
+            lab.start_raw(1, "directord", conf(lab, 1, 150))
+            check(wait(lambda: get(lab, 1, state) == "2" and get(lab, 1, f"{K}.2.3.1.4.2") == "2", 20) is not None,
+                  "director 1 alone: master of both instances")
+            lab.start_raw(2, "directord", conf(lab, 2, 100))
             check(wait(lambda: get(lab, 1, state) == "2" and get(lab, 2, state) == "1", 20) is not None,
                   "director 1 master and director 2 backup in vrrpInstanceState", f"{get(lab, 1, state)} {get(lab, 2, state)}")
             check(get(lab, 1, f"{K}.2.3.1.2.1") == "VI_1", "vrrpInstanceName")
