@@ -17,8 +17,6 @@ import json
 import os
 import resource
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import time

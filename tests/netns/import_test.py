@@ -18,9 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import MARGIN, check, sh, wait  # noqa: E402
+from vrrp_failover_test import MARGIN, Probe, check, sh, wait  # noqa: E402
 from vrrp_features_test import lab_for, status  # noqa: E402
-from vrrp_stability_test import Probe  # noqa: E402
 
 VIP = "10.99.0.10"
 

@@ -54,6 +54,86 @@ def wait(pred, timeout, step=0.005):
     return None
 
 
+PROBE = r"""
+import os, socket, struct, sys, time, threading
+vip = sys.argv[1]; v6 = ":" in vip
+if v6:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xffff
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+def reader():
+    while True:
+        if v6:
+            d, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(4))
+            hops = next((struct.unpack("i", c[2])[0] for c in anc if c[1] == socket.IPV6_HOPLIMIT), 0)
+            if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
+                print(time.monotonic(), hops, flush=True)
+        else:
+            d = s.recv(2048)
+            ihl = (d[0] & 15) * 4
+            if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
+                print(time.monotonic(), d[8], flush=True)
+threading.Thread(target=reader, daemon=True).start()
+seq = 0
+while True:
+    seq = (seq + 1) & 0xffff
+    if v6:  # the kernel fills in an ICMPv6 checksum
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq), (vip, 0))
+    else:
+        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        s.sendto(struct.pack("!BBHHH", 8, 0, csum(h), ident, seq), (vip, 0))
+    time.sleep(0.002)
+"""
+
+
+class Probe:
+    """The client probing the VIP every 2 ms (ICMP echo, IPv4 or IPv6); read() returns [(time, TTL or
+    hop limit)] of the replies so far. The lab stops it when it closes."""
+    def __init__(self, lab, vip=VIP):
+        self.p = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-u", "-c", PROBE, vip],
+                                  stdout=subprocess.PIPE, text=True)
+        self.rows = []
+        lab.probes.append(self)
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self):
+        for line in self.p.stdout:
+            f = line.split()
+            if len(f) == 2:
+                self.rows.append((float(f[0]), int(f[1])))
+
+    def read(self):
+        return list(self.rows)
+
+    def gap(self, start, end):
+        """The longest time in [start, end] without a reply."""
+        times = [start] + [t for t, _ in self.read() if start <= t <= end] + [end]
+        return max(b - a for a, b in zip(times, times[1:]))
+
+    def ttls(self, start, end):
+        return {ttl for t, ttl in self.read() if start <= t <= end}
+
+    def answered_since(self, t0, what, bound):
+        """Once the client is answered again after this call: checks that its longest time without
+        a reply since t0 is within `bound` seconds, and prints it."""
+        now = time.monotonic()
+        wait(lambda: self.rows and self.rows[-1][0] > now, 5, 0.01)
+        gap = self.gap(t0, time.monotonic())
+        check(gap <= bound, f"{what}: the client probing the VIP every 2 ms is answered again within {bound:.2f} s",
+              f"longest gap {gap * 1000:.0f} ms")
+        return gap
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
 class Lab:
     def __init__(self, directord):
         self.directord = directord
@@ -62,6 +142,7 @@ class Lab:
         self.ns = {1: f"d1{tag}", 2: f"d2{tag}"}
         self.work = tempfile.mkdtemp(prefix="vrrp-")
         self.procs = {}
+        self.probes = []
         sh(f"ip netns add {self.lan} && ip -n {self.lan} link add br0 type bridge && ip -n {self.lan} link set br0 up")
         for ns, addr, addr6 in [(self.ns[1], "10.99.0.11", "fd00:99::11"), (self.ns[2], "10.99.0.12", "fd00:99::12"),
                                 (self.cl, "10.99.0.100", "fd00:99::100")]:
@@ -135,6 +216,8 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51;
         return sh(f"ip netns exec {self.cl} ping -c1 -W1 {VIP}", check=False).returncode == 0
 
     def close(self):
+        for probe in self.probes:
+            probe.close()
         for p in self.procs.values():
             if p.poll() is None:
                 try:
@@ -167,9 +250,10 @@ def fifo_reader(path):
     return lines
 
 
-def link_down_case(lab, name, version, interval):
+def link_down_case(lab, probe, name, version, interval):
     # the interface of the master goes down: FAULT, the backup takes over; up again: preemption.
-    # The backup reports every transition on its notify fifo, in keepalived's format.
+    # The backup reports every transition on its notify fifo, in keepalived's format. The client
+    # probing the VIP is answered again within the takeover's bound after each move.
     fifo = os.path.join(lab.work, "notify.fifo")
     lines = fifo_reader(fifo)
     lab.kill(2, signal.SIGTERM)
@@ -180,13 +264,17 @@ def link_down_case(lab, name, version, interval):
     down = 3 * interval + (256 - 100) / 256 * interval
     check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: a fresh pair, d1 master again")
     time.sleep(0.5)
+    t0 = time.monotonic()
     sh(f"ip -n {lab.ns[1]} link set eth0 down")
     took = wait(lambda: lab.has_vip(2), down + 5, 0.002)
     check(took is not None and took <= down + 0.2 + MARGIN, f"{name}: the master's link goes down: the backup takes over",
           f"{took:.3f} s" if took is not None else "never")
+    probe.answered_since(t0, f"{name}: link down", down + 0.2 + MARGIN)
     check(wait(lambda: not lab.has_vip(1), 2) is not None, f"{name}: the faulted master released the VIP")
+    t0 = time.monotonic()
     sh(f"ip -n {lab.ns[1]} link set eth0 up")
     check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: the link back up, d1 preempts")
+    probe.answered_since(t0, f"{name}: link up, preemption", down + MARGIN)
     time.sleep(0.3)
     want = ['INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_1" MASTER 100', 'INSTANCE "VI_1" BACKUP 100']
     check(lines[-3:] == want, f"{name}: the notify fifo has each transition", str(lines))
@@ -202,10 +290,16 @@ def link_down_case(lab, name, version, interval):
     open(flag, "w").close()
     lab.start(1, "directord", 150, version, interval, track=flag)
     check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: d1 with a passing track script is master")
+    time.sleep(0.5)
+    t0 = time.monotonic()
     os.unlink(flag)
     check(wait(lambda: lab.has_vip(2) and not lab.has_vip(1), 5) is not None, f"{name}: its script fails: FAULT, d2 takes over")
+    # (the script runs every 0.1 s and fails twice before FAULT)
+    probe.answered_since(t0, f"{name}: the tracked script fails", 0.2 + down + MARGIN)
+    t0 = time.monotonic()
     open(flag, "w").close()
     check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 5) is not None, f"{name}: the script passes again: d1 preempts")
+    probe.answered_since(t0, f"{name}: the script passes, preemption", 0.2 + down + MARGIN)
     log1 = open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()
     check("a tracked script fails: FAULT" in log1 and "removed from the interface while this director is master" in log1,
           f"{name}: both are logged")
@@ -225,10 +319,17 @@ def scenario(directord, master_kind, backup_kind, version, interval):
         check(lab.has_vip(1) and not lab.has_vip(2), f"{name}: one master, the backup has no VIP")
         check(wait(lab.ping, 5) is not None, f"{name}: the client reaches the VIP")
 
+        # from here a client probes the VIP every 2 ms; the master dies as a host does, its VIP with
+        # it (a killed keepalived or directord leaves the address, and its kernel would go on answering)
+        probe = Probe(lab)
+        time.sleep(0.3)
+        t0 = time.monotonic()
         lab.kill(1, signal.SIGKILL)
+        sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0", check=False)
         took = wait(lambda: lab.has_vip(2), down + 5, 0.002)
         check(took is not None and took <= down + MARGIN, f"{name}: kill -9, the backup holds the VIP (bound {down:.3f} s)",
               f"{took:.3f} s" if took is not None else "never")
+        probe.answered_since(t0, f"{name}: kill -9", down + MARGIN)
         check(wait(lab.ping, 5) is not None, f"{name}: the client's pings are answered after the failover")
         neigh = sh(f"ip -n {lab.cl} neigh show {VIP}").stdout
         check(lab.mac(2) in neigh, f"{name}: ... from the backup's MAC", neigh.strip())
@@ -236,19 +337,23 @@ def scenario(directord, master_kind, backup_kind, version, interval):
         # what its reboot would have cleared: the VIP, keepalived's pid files
         lab.procs[1].wait(timeout=20)
         sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0; rm -f {lab.work}/{lab.ns[1]}.k*pid", check=False)
+        t0 = time.monotonic()
         lab.start(1, master_kind, 150, version, interval)
         check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10 + 6 * interval) is not None,
               f"{name}: the old master returns and preempts")
+        probe.answered_since(t0, f"{name}: preemption", down + MARGIN)
 
+        t0 = time.monotonic()
         lab.kill(1, signal.SIGTERM)
         skew = (256 - 100) / 256 * interval
         took = wait(lambda: lab.has_vip(2), 5 + down, 0.002)
         check(took is not None and took <= skew + MARGIN, f"{name}: clean stop, the backup takes over (skew {skew:.3f} s)",
               f"{took:.3f} s" if took is not None else "never")
+        probe.answered_since(t0, f"{name}: clean stop", skew + MARGIN)
         lab.procs[1].wait(timeout=20)
         check(not lab.has_vip(1), f"{name}: the stopped peer released the VIP")
         if master_kind == backup_kind == "directord":
-            link_down_case(lab, name, version, interval)
+            link_down_case(lab, probe, name, version, interval)
     finally:
         if len(failures) > before:
             print(lab.logs())

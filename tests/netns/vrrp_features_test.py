@@ -18,17 +18,19 @@ import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import Lab, check, fifo_reader, sh, wait  # noqa: E402
+from vrrp_failover_test import Lab, Probe, check, fifo_reader, sh, wait  # noqa: E402
 
 VIP, VIP2, VIP6 = "10.99.0.10", "10.99.0.20", "fd00:99::10"
 MARGIN = lab_mod.MARGIN
+# "No move" as the client sees it: a takeover costs at least the master-down interval (over 300 ms
+# at 0.1 s adverts); the probe's own noise on a loaded CI machine reaches ~10 ms
+STILL = 0.050
 
 
 def directord_conf(lab, i, instances, extra="", fifo=""):
@@ -93,18 +95,26 @@ def pair(directord, name, confs, vip, ping_cmd, neigh_cmd, down, restart_check=T
         time.sleep(0.5)
         check(lab.has_vip(1, vip) and not lab.has_vip(2, vip), f"{name}: one master, the backup has no VIP")
         check(wait(lambda: sh(ping_cmd(lab), check=False).returncode == 0, 8) is not None, f"{name}: the client reaches the VIP")
+        # a client probes the VIP every 2 ms; the master dies as a host does, its VIP with it
+        probe = Probe(lab, vip)
+        time.sleep(0.3)
+        t0 = time.monotonic()
         lab.kill(1, signal.SIGKILL)
+        sh(f"ip -n {lab.ns[1]} addr del {vip}/{64 if ':' in vip else 24} dev eth0", check=False)
         took = wait(lambda: lab.has_vip(2, vip), down + 5, 0.002)
         check(took is not None and took <= down + MARGIN, f"{name}: kill -9, the backup holds the VIP (bound {down:.3f} s)",
               f"{took:.3f} s" if took is not None else "never")
+        probe.answered_since(t0, f"{name}: kill -9", down + MARGIN)
         check(wait(lambda: sh(ping_cmd(lab), check=False).returncode == 0, 5) is not None,
               f"{name}: the client's pings are answered after the failover")
         neigh = sh(neigh_cmd(lab), check=False).stdout
         check(lab.mac(2) in neigh, f"{name}: ... from the backup's MAC", neigh.strip())
         if restart_check:
+            t0 = time.monotonic()
             restart(lab, 1, *confs[1], [vip + ("/64" if ":" in vip else "/24")])
             check(wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 20) is not None,
                   f"{name}: the old master returns and preempts")
+            probe.answered_since(t0, f"{name}: preemption", down + MARGIN)
 
 
 def ipv6_cases(d):
@@ -180,10 +190,20 @@ def sync_group_case(d):
         both = lambda i: lab.has_vip(i, VIP) and lab.has_vip(i, VIP2)  # noqa: E731
         none = lambda i: not lab.has_vip(i, VIP) and not lab.has_vip(i, VIP2)  # noqa: E731
         check(wait(lambda: both(1) and none(2), 10) is not None, f"{name}: director 1 holds both VIPs")
+        # a client probes each VIP every 2 ms
+        probes = (Probe(lab, VIP), Probe(lab, VIP2))
+        time.sleep(0.5)
+        down = 3 * 0.1 + (256 - 100) / 256 * 0.1
+        t0 = time.monotonic()
         os.unlink(flag)  # only VI_2 tracks the script; the group takes VI_1 along
         check(wait(lambda: both(2) and none(1), 5) is not None, f"{name}: VI_2's script fails: both VIPs move to director 2")
+        for p, v in zip(probes, ("VI_1", "VI_2")):  # (the script runs every 0.1 s)
+            p.answered_since(t0, f"{name}: {v} moved with the group", 0.1 + down + MARGIN)
+        t0 = time.monotonic()
         open(flag, "w").close()
         check(wait(lambda: both(1) and none(2), 5) is not None, f"{name}: the script passes again: both come back")
+        for p, v in zip(probes, ("VI_1", "VI_2")):
+            p.answered_since(t0, f"{name}: {v} back with the group", 0.1 + down + MARGIN)
         time.sleep(0.3)
         check('GROUP "G" MASTER 0' in lines and 'GROUP "G" FAULT 0' in lines,
               f"{name}: the notify fifo has the group's transitions", str(lines))
@@ -207,16 +227,28 @@ def preempt_cases(d):
         lab.start_raw(2, "directord", conf(2, 100))
         joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
         check(joined is not None and lab.has_vip(1) and not lab.has_vip(2), f"{name}: director 2 (100) joins as backup")
+        # a client probes the VIP every 2 ms; director 1 dies as a host does, its VIP with it
+        probe = Probe(lab)
+        down = 3 * 0.1 + (256 - 100) / 256 * 0.1
+        time.sleep(0.3)
+        t0 = time.monotonic()
         lab.kill(1, signal.SIGKILL)
+        sh(f"ip -n {lab.ns[1]} addr del {VIP}/24 dev eth0", check=False)
         check(wait(lambda: lab.has_vip(2), 5) is not None, f"{name}: killed, director 2 takes over")
+        probe.answered_since(t0, f"{name}: kill -9", down + MARGIN)
+        t0 = time.monotonic()
         restart(lab, 1, "directord", conf(1, 150, "nopreempt = true;"), [f"{VIP}/24"])
         time.sleep(3)
         check(lab.has_vip(2) and not lab.has_vip(1), f"{name}: with nopreempt the returning director stays backup")
+        gap = probe.gap(t0, time.monotonic())
+        check(gap < STILL, f"{name}: ... and the client saw no move", f"longest gap {gap * 1000:.0f} ms")
         lab.kill(1, signal.SIGTERM)
+        t0 = time.monotonic()
         restart(lab, 1, "directord", conf(1, 150, "preempt_delay = 2;"), [f"{VIP}/24"])
         took = wait(lambda: lab.has_vip(1), 10, 0.01)
         check(took is not None and 2.0 <= took <= 2.0 + 0.5 + MARGIN + 1,
               f"{name}: with preempt_delay = 2 it preempts after the delay", f"{took:.2f} s" if took else "never")
+        probe.answered_since(t0, f"{name}: the delayed preemption", down + MARGIN)
 
 
 def arp_counter(lab, vip, seconds):

@@ -18,14 +18,12 @@ import argparse
 import os
 import random
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
+from vrrp_failover_test import Probe, check, sh, wait  # noqa: E402
 from vrrp_features_test import d_instance, directord_conf, keepalived_conf, lab_for, status  # noqa: E402
 
 VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
@@ -34,73 +32,6 @@ VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
 # machine under the sanitizers reaches ~10 ms, so a gap is judged against 50 ms; the measured
 # gaps are printed (typically 2-6 ms).
 STILL = 0.050
-
-PROBE = r"""
-import os, socket, struct, sys, time, threading
-vip = sys.argv[1]; v6 = ":" in vip
-if v6:
-    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
-else:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xffff
-def csum(b):
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
-    return ~t & 0xffff
-def reader():
-    while True:
-        if v6:
-            d, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(4))
-            hops = next((struct.unpack("i", c[2])[0] for c in anc if c[1] == socket.IPV6_HOPLIMIT), 0)
-            if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
-                print(time.monotonic(), hops, flush=True)
-        else:
-            d = s.recv(2048)
-            ihl = (d[0] & 15) * 4
-            if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
-                print(time.monotonic(), d[8], flush=True)
-threading.Thread(target=reader, daemon=True).start()
-seq = 0
-while True:
-    seq = (seq + 1) & 0xffff
-    if v6:  # the kernel fills in an ICMPv6 checksum
-        s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq), (vip, 0))
-    else:
-        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-        s.sendto(struct.pack("!BBHHH", 8, 0, csum(h), ident, seq), (vip, 0))
-    time.sleep(0.002)
-"""
-
-
-class Probe:
-    """The client probing the VIP every 2 ms; read() returns [(time, ttl)] so far."""
-    def __init__(self, lab, vip):
-        self.p = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-u", "-c", PROBE, vip],
-                                  stdout=subprocess.PIPE, text=True)
-        self.rows = []
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self):
-        for line in self.p.stdout:
-            f = line.split()
-            if len(f) == 2:
-                self.rows.append((float(f[0]), int(f[1])))
-
-    def read(self):
-        return list(self.rows)
-
-    def gap(self, start, end):
-        """The longest time in [start, end] without a reply."""
-        times = [start] + [t for t, _ in self.read() if start <= t <= end] + [end]
-        return max(b - a for a, b in zip(times, times[1:]))
-
-    def ttls(self, start, end):
-        return {ttl for t, ttl in self.read() if start <= t <= end}
-
-    def close(self):
-        self.p.kill()
-        self.p.wait()
-
 
 def transitions(lab, i):
     return status(lab, i).get("vrrp", {}).get("VI_1", {}).get("transitions")
@@ -146,7 +77,7 @@ def reload_edits(directord):
         open(flag, "w").close()
         marker = os.path.join(lab.work, "notified")
         notify = f'notify = {{ master = [ "/usr/bin/touch", "{marker}" ]; }};'
-        track = f'track_scripts = ( {{ script = "chk"; }} );'
+        track = 'track_scripts = ( { script = "chk"; } );'
         script = f'vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -e {flag}"; interval = 0.1; weight = 10; }} );'
         edits = [
             ("add a VIP on the master", 1, conf(1, 150, [f"{VIP}/24", f"{VIP2}/24"])),
