@@ -20,31 +20,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vrrp_failover_test as lab_mod  # noqa: E402
 import snmp_vrrp_test as snmp_mod  # noqa: E402
 
-PINGER = r"""
-import os, socket, struct, sys, time, threading
-vip = sys.argv[1]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xffff
-def csum(b):
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
-    return ~t & 0xffff
-def reader():
-    while True:
-        d = s.recv(2048)
-        ihl = (d[0] & 15) * 4
-        if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
-            print(time.monotonic(), d[8], flush=True)  # the reply's TTL tells which director answered
-threading.Thread(target=reader, daemon=True).start()
-seq = 0
-while True:
-    seq = (seq + 1) & 0xffff
-    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    h = struct.pack("!BBHHH", 8, 0, csum(h), ident, seq)
-    s.sendto(h, (vip, 0))
-    time.sleep(0.001)
-"""
-
-
 def measure(directord, kind, version, interval, how):
     lab = lab_mod.Lab(directord)
     snmp = []
@@ -67,7 +42,7 @@ def measure(directord, kind, version, interval, how):
         if lab_mod.wait(lambda: lab.has_vip(1), 10 + 4 * interval) is None:
             return None
         time.sleep(3 * interval + 0.5)
-        pinger = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-c", PINGER, lab_mod.VIP],
+        pinger = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-c", lab_mod.PROBE, lab_mod.VIP, "0.001"],
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
         t0 = time.monotonic()

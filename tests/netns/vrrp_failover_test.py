@@ -56,7 +56,7 @@ def wait(pred, timeout, step=0.005):
 
 PROBE = r"""
 import os, socket, struct, sys, time, threading
-vip = sys.argv[1]; v6 = ":" in vip
+vip = sys.argv[1]; v6 = ":" in vip; every = float(sys.argv[2]) if len(sys.argv) > 2 else 0.002
 if v6:
     s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
@@ -87,7 +87,7 @@ while True:
     else:
         h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
         s.sendto(struct.pack("!BBHHH", 8, 0, csum(h), ident, seq), (vip, 0))
-    time.sleep(0.002)
+    time.sleep(every)
 """
 
 
