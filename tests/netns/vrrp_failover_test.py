@@ -26,7 +26,6 @@ def sh(cmd, check=True):
     return subprocess.run(cmd, shell=True, check=check, capture_output=True, text=True)
 
 
-
 def run_main(run, what):
     """The command line of a netns test built on this lab: --directord PATH; exit 1 on a failure."""
     ap = argparse.ArgumentParser()

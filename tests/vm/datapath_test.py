@@ -15,11 +15,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
+from vrrp_failover_test import check, failures, wait  # noqa: E402
 
 VIP = "10.0.1.100"
 SERVERS = {"rs1": "10.0.2.11", "rs2": "10.0.2.12", "rs3": "10.0.2.13"}
-failures = []
 
 SERVER = r"""
 import socket, sys, threading
@@ -41,23 +42,12 @@ while True:
 """
 
 
+def wait_for(pred, timeout=30.0, step=0.2):
+    return wait(pred, timeout, step) is not None
+
+
 def sh(cmd):
     subprocess.run(cmd, shell=True, check=True)
-
-
-def check(ok, what, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}{(': ' + detail) if detail else ''}")
-    if not ok:
-        failures.append(what)
-
-
-def wait_for(pred, timeout=30.0, step=0.2):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def connect():

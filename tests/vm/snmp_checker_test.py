@@ -14,23 +14,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
-from vrrp_failover_test import wait  # noqa: E402
+from vrrp_failover_test import check, failures, wait  # noqa: E402
 
 K = ".1.3.6.1.4.1.9586.100.5"
 WORK = tempfile.mkdtemp(prefix="snmp-vm-")
 ENV = dict(os.environ, MIBS="", SNMP_PERSISTENT_DIR=f"{WORK}/persist")
 VIP = "10.99.7.10"
 UP_PORT, DOWN_PORT = 8081, 8082
-failures = []
-
-
-def check(ok, what, detail=""):
-    print(("ok   " if ok else "FAIL ") + what + (f": {detail}" if detail and not ok else ""), flush=True)
-    if not ok:
-        failures.append(what)
 
 
 def sh(cmd, check_rc=True):

@@ -23,9 +23,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
+from vrrp_failover_test import check, failures, wait  # noqa: E402
+
 VIP = "10.99.0.10"
 SOURCES = [f"10.99.0.{101 + i}" for i in range(20)]
-failures = []
 DIRECTORD = IPVSCTL = DIRECTORCTL = None
 WORK = tempfile.mkdtemp(prefix="sync-vm-")
 
@@ -74,26 +76,15 @@ sys.stdin.read()
 """
 
 
+def wait_for(pred, timeout=30.0, step=0.2):
+    return wait(pred, timeout, step) is not None
+
+
 def sh(cmd, check=True):
     r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
     if check and r.returncode != 0:
         raise RuntimeError(f"{cmd}: {r.stderr.strip()}")
     return r.stdout
-
-
-def check(ok, what, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}{(': ' + detail) if detail else ''}", flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def wait_for(pred, timeout=30.0, step=0.2):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def node(name, front=None, back=None, gw=None):
