@@ -80,8 +80,7 @@ def main():
     ok = True
     for version, interval in ((3, 0.01), (2, 1)):
         for how in ("kill", "stop"):
-            skew = (256 - 100) / 256 * interval
-            goal = (3 * interval + skew if how == "kill" else skew) + 0.005
+            goal = (lab_mod.master_down(interval) if how == "kill" else lab_mod.skew(interval)) + 0.005
             res = {}
             for kind in ("directord", "keepalived"):
                 times = sorted(t for t in (measure(args.directord, kind, version, interval, how) for _ in range(args.rounds))
