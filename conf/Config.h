@@ -194,6 +194,9 @@ struct VrrpInstance {
     std::vector<VirtualAddress> excludedAddresses;
     std::optional<base::IpAddress> unicastSource;
     std::vector<base::IpAddress> unicastPeers;
+    // unicast: the TTL / hop limit adverts are sent with (default 255) and, when set, the one they
+    // must arrive with (peers on the link; keepalived's unicast_ttl)
+    std::optional<int> unicastTtl;
     std::vector<TrackInterface> trackInterfaces;
     std::vector<TrackScript> trackScripts;
     GarpConfig garp;

@@ -574,6 +574,9 @@ const Section<VrrpInstance>& vrrpInstance() {
                     for (const auto& p : v.unicastPeers) peers.push_back(p.str());
                     o.set("unicast_peers", strings(peers));
                 }),
+            integer("unicast_ttl", &V::unicastTtl, 1, 255,
+                    {"int", "unset: 255 sent, any TTL from a peer", "1..255",
+                     "unicast: the TTL / hop limit adverts are sent with, and the one a peer's must arrive with"}),
             list("track_interfaces", &V::trackInterfaces, trackInterface(),
                  {"list of groups", "none", "", "interfaces whose link state counts"}),
             list("track_scripts", &V::trackScripts, trackScript(),

@@ -15,9 +15,11 @@ std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Rece
     const conf::VrrpInstance& cfg = ctx.cfg;
     if (pkt.src == ctx.self) return Ignored{};  // our own (multicast loop is off; unicast echo)
     if (pkt.truncated) return Drop::TooLong;
-    // RFC 5798: TTL / hop limit 255. Checked on multicast only, as keepalived (which sends unicast
-    // IPv6 adverts with the default hop limit): unicast peers are configured by address anyway.
-    if (pkt.ttl != 255 && pkt.dst.isMulticast()) return Drop::BadTtl;
+    // RFC 5798 7.1: TTL / hop limit 255, whatever the destination, so that nothing off the link is
+    // heard (an advert sent to our own unicast address is still a raw socket's). With unicast peers
+    // the source must be one of them (below, after the structure), and the TTL is unicast_ttl when
+    // set: keepalived sends unicast IPv6 adverts with the system's default hop limit otherwise.
+    if (cfg.unicastPeers.empty() ? pkt.ttl != 255 : cfg.unicastTtl && pkt.ttl != *cfg.unicastTtl) return Drop::BadTtl;
     std::span<const std::uint8_t> bytes = pkt.payload;
     Accepted out;
     if (usesAh(cfg)) {

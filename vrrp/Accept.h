@@ -1,5 +1,5 @@
 // Whether an instance takes a received packet as an advert, as a pure function (no I/O, no
-// state): TTL / hop limit 255 on multicast, AH (its ICV and sequence), the codec's structure and
+// state): TTL / hop limit 255 without unicast peers (unicast_ttl with them), AH (its ICV and sequence), the codec's structure and
 // checksum, then the instance's rules: VRID, version, interval (never 0), v2 authentication and
 // interval, unicast peers. Its own packets (multicast loop, unicast echo) are ignored, not counted.
 #pragma once

@@ -58,7 +58,7 @@ std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base:
     p[1] = 0xc0;
     put16(&p[2], static_cast<std::uint32_t>(p.size()));
     put16(&p[4], s.ipId);
-    p[8] = 255;
+    p[8] = s.ttl;
     p[9] = kAhProtocol;
     std::memcpy(&p[12], src.bytes().data(), 4);
     std::memcpy(&p[16], dst.bytes().data(), 4);

@@ -31,6 +31,7 @@ struct AhSeal {
     std::uint16_t ipId = 1;
     std::uint32_t sequence = 1;
     bool unicast = false;
+    std::uint8_t ttl = 255;  // unicast_ttl
 };
 // The whole IPv4 packet around `vrrp` (a v2 message with auth type AH).
 std::vector<std::uint8_t> ahSeal(std::span<const std::uint8_t> vrrp, const base::IpAddress& src,

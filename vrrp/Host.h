@@ -43,6 +43,7 @@ public:
         base::Family family = base::Family::V4;
         bool multicast = true;  // join 224.0.0.18 / ff02::12 (false: unicast peers only)
         bool ah = false;        // IPv4 protocol 51 with IP_HDRINCL: send() takes whole packets
+        int ttl = 255;          // TTL / hop limit of what it sends (unicast_ttl; multicast always 255)
     };
     virtual std::error_code open(const Spec& spec) = 0;
     virtual std::error_code send(std::span<const std::uint8_t> bytes, const base::IpAddress& dst,

@@ -71,7 +71,8 @@ std::vector<const conf::VirtualAddress*> Instance::allAddresses(const conf::Vrrp
 
 bool Instance::openTransport() {
     if (!transport_) transport_ = host_.transport();
-    Transport::Spec spec{cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), usesAh(cfg_)};
+    Transport::Spec spec{cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), usesAh(cfg_),
+                         cfg_.unicastTtl.value_or(255)};
     if (auto ec = transport_->open(spec)) {
         base::log::error("vrrp: ", cfg_.name, ": cannot open the VRRP socket on ", cfg_.interface, ": ", ec.message(),
                          " (directord needs root or CAP_NET_RAW); the instance stays INIT");
@@ -137,7 +138,9 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
     ahKey_ = ahKey(cfg_.authPassword);
     if (!running_) return r;
     // the socket's shape: multicast or unicast, AH or not
-    if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_)) openTransport();
+    if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_) ||
+        before.unicastTtl != cfg_.unicastTtl)
+        openTransport();
     if (auto info = host_.interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
     // the addresses: while master, the removed ones go and the added ones come (and are announced)
     if (machine_.state() == State::Master) {
@@ -303,6 +306,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
         seal.ipId = ipId_;
         seal.sequence = ++ahSequence_;
         seal.unicast = !cfg_.unicastPeers.empty();
+        if (seal.unicast) seal.ttl = static_cast<std::uint8_t>(cfg_.unicastTtl.value_or(255));
     }
     auto wire = [&](const base::IpAddress& dst) {
         auto bytes = encode(ad, *from, dst, mode);

@@ -59,11 +59,11 @@ std::error_code RawSocket::open(const Spec& spec) {
     };
     if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(), static_cast<socklen_t>(interface.size())) != 0)
         return fail();
-    const int hops = 255, tos = 0xc0, off = 0, on = 1;
+    const int hops = spec.multicast ? 255 : spec.ttl, mcastHops = 255, tos = 0xc0, off = 0, on = 1;
     if (v6) {
         // the checksum is ours (the codec's, over the pseudo-header); the hop limit and the
         // destination come with every packet
-        if (!opt(IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops) || !opt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops) ||
+        if (!opt(IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops) || !opt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, mcastHops) ||
             !opt(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, off) || !opt(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) ||
             !opt(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, on) || !opt(IPPROTO_IPV6, IPV6_RECVPKTINFO, on) ||
             !opt(IPPROTO_IPV6, IPV6_TCLASS, tos))
@@ -75,7 +75,7 @@ std::error_code RawSocket::open(const Spec& spec) {
             if (!opt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, m)) return fail();
         }
     } else {
-        if (!opt(IPPROTO_IP, IP_TTL, hops) || !opt(IPPROTO_IP, IP_MULTICAST_TTL, hops) ||
+        if (!opt(IPPROTO_IP, IP_TTL, hops) || !opt(IPPROTO_IP, IP_MULTICAST_TTL, mcastHops) ||
             !opt(IPPROTO_IP, IP_TOS, tos) || !opt(IPPROTO_IP, IP_MULTICAST_LOOP, off) ||
             !opt(IPPROTO_IP, IP_PKTINFO, on) || (ah && !opt(IPPROTO_IP, IP_HDRINCL, on)))
             return fail();
