@@ -84,7 +84,7 @@ void checkScripts(const Config& cfg, Diagnostics& out) {
             continue;
         }
         std::string why;
-        if (*uid == 0 && cfg.global.scriptSecurity && !base::safeForRoot(n.cmd->argv.at(0), why))
+        if (*uid == 0 && cfg.global.scriptSecurity && !base::commandSafeForRoot(n.cmd->argv, why))
             out.push_back(Diagnostic{n.where.file, n.where.line, n.what, why});
     }
 }

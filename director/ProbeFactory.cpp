@@ -103,7 +103,7 @@ std::unique_ptr<healthcheck::Probe> AsioProbeFactory::make(const conf::Config& c
         if (::geteuid() == 0) {
             const auto creds = healthcheck::lookupUser(s.user, why);
             if (!creds) return nullptr;
-            if (creds->uid == 0 && cfg.global.scriptSecurity && !base::safeForRoot(s.argv.at(0), why)) return nullptr;
+            if (creds->uid == 0 && cfg.global.scriptSecurity && !base::commandSafeForRoot(s.argv, why)) return nullptr;
             s.credentials = creds;
         }
         return std::make_unique<healthcheck::ScriptProbe>(io_, s);

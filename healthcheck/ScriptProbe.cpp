@@ -152,7 +152,7 @@ void ScriptProbe::run(Done done) {
     if (!spec_.user.empty() && ::geteuid() == 0 && !creds_) return failSoon(Failure::ScriptSpawn, EPERM);
     std::string unsafe;
     if (::geteuid() == 0 && (!creds_ || creds_->uid == 0) && spec_.scriptSecurity &&
-        !base::safeForRoot(spec_.argv.at(0), unsafe)) {
+        !base::commandSafeForRoot(spec_.argv, unsafe)) {
         asio::post(io_, [r, unsafe] {
             if (r->cancelled) return;
             r->cancelled = true;

@@ -2,6 +2,7 @@
 // load-time check and for every runner just before it execs.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace base {
 
@@ -11,5 +12,11 @@ namespace base {
 // (itself root's, in such a directory) leads to a path that is safe the same way. A path that does
 // not exist yet is safe when only root could create it. Otherwise false, with `why`.
 bool safeForRoot(const std::string& program, std::string& why);
+
+// A whole command: its program, and, when the program is an interpreter (sh, bash, python3, perl,
+// env, ...), the script it is given as its first operand, checked as safeForRoot checks a program
+// (a relative script path is refused: where it resolves depends on the working directory).
+bool commandSafeForRoot(const std::vector<std::string>& argv, std::string& why);
+bool scriptSafe(const std::string& script, const std::string& interpreter, std::string& why);
 
 }  // namespace base

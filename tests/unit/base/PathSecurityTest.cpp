@@ -77,3 +77,37 @@ TEST_CASE("script security: owner, mode, links and missing files") {
     // in a sticky folder, a root-owned program is fine (no one else can replace it)
     CHECK(safeForRoot(sticky.file("check"), why));
 }
+
+TEST_CASE("script security: '..' is taken where a link leads, not as text") {
+    if (::geteuid() != 0) return;  // the cases need root-owned files
+    std::string why;
+    Dir safe("dotdot-safe");
+    Dir user("dotdot-user", 0777);  // a user's folder: anyone can write
+    user.file("x.sh");
+    ::mkdir((user.path + "/sub").c_str(), 0755);
+    // /safe/link -> /user/sub: /safe/link/../x.sh is /user/x.sh, not /safe/x.sh
+    REQUIRE(::symlink((user.path + "/sub").c_str(), (safe.path + "/link").c_str()) == 0);
+    safe.file("x.sh");  // the file the textual collapse would have checked instead
+    CHECK_FALSE(safeForRoot(safe.path + "/link/../x.sh", why));
+    CHECK(why.find(user.path + " is writable by group or others") != std::string::npos);
+    // without a link, .. inside safe folders is still fine
+    ::mkdir((safe.path + "/d").c_str(), 0755);
+    CHECK(safeForRoot(safe.path + "/d/../x.sh", why));
+}
+
+TEST_CASE("script security: an interpreter's script is checked as the program is") {
+    if (::geteuid() != 0) return;  // the cases need root-owned files
+    std::string why;
+    Dir safe("interp-safe");
+    Dir user("interp-user", 0777);
+    const std::string bad = user.file("x.sh"), good = safe.file("x.sh");
+    CHECK_FALSE(base::commandSafeForRoot({"/bin/sh", bad}, why));
+    CHECK(why.find("through /bin/sh") != std::string::npos);
+    CHECK_FALSE(base::commandSafeForRoot({"/usr/bin/python3", "-u", bad, "arg"}, why));
+    CHECK_FALSE(base::commandSafeForRoot({"/bin/bash", "--", bad}, why));
+    CHECK_FALSE(base::commandSafeForRoot({"/bin/sh", "x.sh"}, why));  // relative: depends on the working folder
+    CHECK(why.find("not an absolute path") != std::string::npos);
+    CHECK(base::commandSafeForRoot({"/bin/sh", good}, why));
+    CHECK(base::commandSafeForRoot({"/bin/sh", "-c", "exit 0"}, why));  // code, the config's own
+    CHECK(base::commandSafeForRoot({"/bin/true", bad}, why));          // not an interpreter: an argument
+}
