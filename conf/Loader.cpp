@@ -74,8 +74,20 @@ LoadResult guardedLoad(const std::string& file, const std::string& includeDir, R
 
 namespace {
 
+// What one load may read, includes and all: a config that includes more is refused (before this
+// cap, a file that included itself four times took 12 s and 763 MB to refuse).
+constexpr size_t kMaxFiles = 256;
+constexpr size_t kMaxBytes = 16u << 20;
+
+struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool operator==(const FileId&) const = default;
+};
+
 // Reads a config file (or an included one) without ever blocking: only a regular file is read.
-bool readConfigFile(const std::string& path, std::string& text, std::string& why) {
+bool readConfigFile(const std::string& path, std::string& text, std::string& why, FileId* id = nullptr,
+                    size_t maxBytes = kMaxBytes) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         why = std::string("cannot read the file: ") + std::strerror(errno);
@@ -88,6 +100,13 @@ bool readConfigFile(const std::string& path, std::string& text, std::string& why
         ::close(fd);
         return false;
     }
+    if (static_cast<unsigned long long>(st.st_size) > maxBytes) {
+        why = "is " + std::to_string(st.st_size) + " bytes; a config and its includes may hold " +
+              std::to_string(kMaxBytes >> 20) + " MiB at most";
+        ::close(fd);
+        return false;
+    }
+    if (id) *id = FileId{st.st_dev, st.st_ino};
     text.clear();
     text.reserve(static_cast<size_t>(st.st_size));
     char buf[65536];
@@ -102,45 +121,84 @@ bool readConfigFile(const std::string& path, std::string& text, std::string& why
     return true;
 }
 
+// The files open on the way to the one being read (a cycle is one of them again), and what the
+// whole load has read so far.
+struct IncludeWalk {
+    std::vector<std::pair<FileId, std::string>> chain;
+    size_t files = 1;
+    size_t bytes = 0;
+};
+
 // The prescan of `text` and of every file it includes (resolved against `includeDir`, as
-// libconfig resolves them), each checked before libconfig opens it.
-void prescanAll(const std::string& file, const std::string& text, const std::string& includeDir, int depth,
-                Diagnostics& out) {
+// libconfig resolves them), each checked before libconfig opens it. Cycles (by device and inode,
+// so a link or another spelling of the same file counts) are refused with the chain that closes
+// them; so is a load past kMaxFiles or kMaxBytes. Stops at the first such error: what follows it
+// would repeat it.
+bool prescanAll(const std::string& file, const std::string& text, const std::string& includeDir, int depth,
+                IncludeWalk& walk, Diagnostics& out) {
     const PrescanResult r = prescan(text);
     for (const auto& i : r.issues) out.push_back(Diagnostic{file, i.line, "", i.message});
     for (const auto& inc : r.includes) {
         const std::string path = !inc.path.empty() && inc.path[0] == '/' ? inc.path : includeDir + "/" + inc.path;
         if (depth >= 10) {
             out.push_back(Diagnostic{file, inc.line, "", "@include nested more than 10 deep"});
-            continue;
+            return false;
+        }
+        if (++walk.files > kMaxFiles) {
+            out.push_back(Diagnostic{file, inc.line, "",
+                                     "@include \"" + inc.path + "\": more than " + std::to_string(kMaxFiles) +
+                                         " files included in all; a config may include at most that many"});
+            return false;
         }
         std::string sub, why;
-        if (!readConfigFile(path, sub, why)) {
+        FileId id;
+        if (!readConfigFile(path, sub, why, &id, kMaxBytes - std::min(walk.bytes, kMaxBytes))) {
             out.push_back(Diagnostic{file, inc.line, "", "@include \"" + inc.path + "\": " + why});
+            if (why.find("MiB at most") != std::string::npos) return false;
             continue;
         }
-        prescanAll(path, sub, includeDir, depth + 1, out);
+        walk.bytes += sub.size();
+        for (size_t k = 0; k < walk.chain.size(); ++k) {
+            if (!(walk.chain[k].first == id)) continue;
+            std::string cycle;
+            for (size_t j = k; j < walk.chain.size(); ++j) cycle += walk.chain[j].second + " -> ";
+            out.push_back(Diagnostic{file, inc.line, "",
+                                     "@include \"" + inc.path + "\" closes a cycle: " + cycle + path +
+                                         " (a file must not include itself, directly or through others)"});
+            return false;
+        }
+        walk.chain.emplace_back(id, path);
+        const bool ok = prescanAll(path, sub, includeDir, depth + 1, walk, out);
+        walk.chain.pop_back();
+        if (!ok) return false;
     }
+    return true;
 }
 
 }  // namespace
 
 LoadResult loadFile(const std::string& path) {
     std::string text, why;
-    if (!readConfigFile(path, text, why)) {
+    FileId id;
+    if (!readConfigFile(path, text, why, &id)) {
         LoadResult r;
         r.diagnostics.push_back(Diagnostic{path, 0, "", why});
         return r;
     }
     LoadResult pre;
-    prescanAll(path, text, dirOf(path), 0, pre.diagnostics);
+    IncludeWalk walk;
+    walk.chain.emplace_back(id, path);
+    walk.bytes = text.size();
+    prescanAll(path, text, dirOf(path), 0, walk, pre.diagnostics);
     if (!pre.diagnostics.empty()) return pre;
     return guardedLoad(path, dirOf(path), [&](libconfig::Config& lc) { lc.readString(text); });
 }
 
 LoadResult loadString(const std::string& text, const std::string& name, const std::string& includeDir) {
     LoadResult pre;
-    prescanAll(name, text, includeDir, 0, pre.diagnostics);
+    IncludeWalk walk;
+    walk.bytes = text.size();
+    prescanAll(name, text, includeDir, 0, walk, pre.diagnostics);
     if (!pre.diagnostics.empty()) return pre;
     return guardedLoad(name, includeDir, [&](libconfig::Config& lc) { lc.readString(text); });
 }

@@ -210,3 +210,42 @@ vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; 
     REQUIRE(ok.ok());
     CHECK(ok.config->vrrpInstances[0].acceptMode);
 }
+
+TEST_CASE("include cycles are refused with their chain, at once; so is a load past the include caps") {
+    const std::string dir = "/tmp/conf-inc-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir + "/" + name) << text; };
+    // a file that includes itself four times: before, 12.7 s, 763 MB and 4 million errors
+    write("self.conf", "@include \"self.conf\"\n@include \"self.conf\"\n@include \"self.conf\"\n@include \"self.conf\"\n");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = conf::loadFile(dir + "/self.conf");
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].str() == dir + "/self.conf:1: (top): @include \"self.conf\" closes a cycle: " + dir +
+                                        "/self.conf -> " + dir +
+                                        "/self.conf (a file must not include itself, directly or through others)");
+    // through another file, and through a link to it (the same inode under another name)
+    write("a.conf", "global = { router_id = \"a\"; };\n@include \"b.conf\"\n");
+    write("b.conf", "\n\n@include \"alias.conf\"\n");
+    std::filesystem::create_symlink(dir + "/a.conf", dir + "/alias.conf");
+    r = conf::loadFile(dir + "/a.conf");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].file == dir + "/b.conf");
+    CHECK(r.diagnostics[0].line == 3);
+    CHECK(r.diagnostics[0].message.find("closes a cycle: " + dir + "/a.conf -> " + dir + "/b.conf -> " + dir +
+                                        "/alias.conf") != std::string::npos);
+    // the same file included twice, not in a cycle, is fine (a diamond)
+    write("leaf.conf", "");
+    write("d.conf", "@include \"leaf.conf\"\n@include \"leaf.conf\"\nglobal = { router_id = \"d\"; };\n");
+    CHECK(conf::loadFile(dir + "/d.conf").diagnostics.empty());
+    // a tree of includes past the file cap: refused at the include that passes it
+    write("wide.conf", "");
+    std::string many;
+    for (int i = 0; i < 300; ++i) many += "@include \"wide.conf\"\n";
+    write("many.conf", many);
+    r = conf::loadFile(dir + "/many.conf");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].line == 256);
+    CHECK(r.diagnostics[0].message.find("more than 256 files included") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
