@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
@@ -70,7 +71,35 @@ void useSyslog(bool on) {
 
 void setSink(void (*sink)(Level, const std::string&)) { gSink = sink; }
 
-void write(Level l, const std::string& message) {
+std::string escapeControl(std::string_view text) {
+    auto plain = [](unsigned char c) { return c >= 0x20 && c != 0x7f; };
+    if (std::all_of(text.begin(), text.end(), [&](char c) { return plain(static_cast<unsigned char>(c)); }))
+        return std::string(text);
+    std::string out;
+    out.reserve(text.size() + 16);
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (plain(c)) {
+            out += ch;
+            continue;
+        }
+        switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default: {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+        }
+    }
+    return out;
+}
+
+void write(Level l, const std::string& raw) {
+    const std::string message = escapeControl(raw);
     if (auto sink = gSink.load()) {
         sink(l, message);
         return;

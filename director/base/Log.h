@@ -25,6 +25,11 @@ void setSink(void (*sink)(Level, const std::string&));
 
 void write(Level l, const std::string& message);
 
+// `text` with every control character and NUL written out (\n, \t, \r, else \xNN), so a
+// line from a script's output or a peer's bytes stays one line and cannot forge another. write()
+// applies it to every line it puts out.
+std::string escapeControl(std::string_view text);
+
 template <class... Args>
 void emit(Level l, const Args&... args) {
     if (l < level()) return;

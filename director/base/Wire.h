@@ -12,6 +12,7 @@
 // return zero values, so a decoder checks ok() once at the end. Counts are bounded by the bytes
 // left, so a hostile length cannot make it allocate more than the message holds.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <concepts>
@@ -215,7 +216,9 @@ void get(Reader& r, T& v) {
     } else if constexpr (IsVector<T>::value) {
         const size_t n = r.count();
         v.clear();
-        v.reserve(n);
+        // the count is the sender's word: reserve no more than the bytes still held could fill
+        // (each element takes one byte at least, and usually its own size)
+        v.reserve(std::min(n, r.left() / sizeof(typename T::value_type) + 1));
         for (size_t i = 0; i < n && r.ok(); ++i) get(r, v.emplace_back());
     } else if constexpr (IsArray<T>::value) {
         for (auto& e : v) get(r, e);

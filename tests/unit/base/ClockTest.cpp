@@ -47,3 +47,21 @@ TEST_CASE("asio timers fire once and can be replaced") {
     io.run();
     CHECK(n == 1);
 }
+
+#include "base/Log.h"
+
+TEST_CASE("log lines escape control characters and NULs: a script's output cannot forge a line") {
+    using base::log::escapeControl;
+    CHECK(escapeControl("plain text: ok") == "plain text: ok");
+    CHECK(escapeControl("out\n2026-12-06T00:00:00.000Z lvs[1] error: forged") ==
+          "out\\n2026-12-06T00:00:00.000Z lvs[1] error: forged");
+    CHECK(escapeControl(std::string("a\0b\x1b[31m\x7f\tz\r", 12)) == "a\\x00b\\x1b[31m\\x7f\\tz\\r");
+    CHECK(escapeControl("caf\xc3\xa9") == "caf\xc3\xa9");  // UTF-8 passes
+    std::string captured;
+    static std::string* sinkTo = nullptr;
+    sinkTo = &captured;
+    base::log::setSink([](base::log::Level, const std::string& m) { *sinkTo = m; });
+    base::log::error("script said: ", std::string("x\0y\nz", 5));
+    base::log::setSink(nullptr);
+    CHECK(captured == "script said: x\\x00y\\nz");
+}
