@@ -104,7 +104,7 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"mcast_dst_ip", "directord sends adverts to the standard groups (224.0.0.18, ff02::12) or unicast peers"},
         {"vrrp_mcast_group4", "directord sends IPv4 adverts to 224.0.0.18"},
         {"vrrp_mcast_group6", "directord sends IPv6 adverts to ff02::12"},
-        {"unicast_ttl", "directord sends unicast adverts with TTL 255"},
+        {"unicast_ttl", "directord's unicast_ttl also makes peers' adverts arrive with that TTL, keepalived's does not: set it by hand where the peers are on the link"},
         {"unicast_fault_no_peer", "directord runs a unicast instance with the peers it has"},
         {"old_unicast_checksum", "directord computes the checksum as RFC 5798 says"},
         {"track_src_ip", "directord takes the source address from unicast_source or the interface"},

@@ -37,7 +37,7 @@ const char* dropName(Drop d) {
     case Drop::BadType: return "bad type";
     case Drop::BadLength: return "length does not match the address count";
     case Drop::BadChecksum: return "bad checksum";
-    case Drop::BadTtl: return "TTL/hop limit not 255";
+    case Drop::BadTtl: return "TTL/hop limit not 255 (with unicast peers: not unicast_ttl)";
     case Drop::AddressFamily: return "address family";
     case Drop::WrongVrid: return "unknown VRID";
     case Drop::AuthType: return "authentication type mismatch";
