@@ -19,7 +19,8 @@ void fields(T& x, F&& f) { f(x.tcp, x.tcpFin, x.udp); }
 template <class T, class F>
 requires Is<T, SyncDaemonConfig>
 void fields(T& x, F&& f) {
-    f(x.enabled, x.interface, x.syncId, x.group, x.port, x.ttl, x.maxlen, x.vrrpInstance, x.where);
+    f(x.enabled, x.interface, x.syncId, x.group, x.port, x.ttl, x.maxlen, x.vrrpInstance, x.peers, x.maxConnections,
+      x.maxTemplates, x.maxPerSource, x.where);
 }
 template <class T, class F>
 requires Is<T, SnmpConfig>
@@ -68,7 +69,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.trackInterfaces, x.trackScripts, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
       x.where);
 }
 template <class T, class F>

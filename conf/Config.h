@@ -67,6 +67,11 @@ struct SyncDaemonConfig {
     int ttl = 1;
     int maxlen = 0;            // 0: the largest that fits the interface MTU
     std::string vrrpInstance;  // master while this instance is MASTER, backup otherwise
+    // backup (userspace plane): the senders it hears, and what it installs at most
+    std::vector<base::IpAddress> peers;
+    int maxConnections = 131072;
+    int maxTemplates = 131072;
+    int maxPerSource = 65536;
     Location where;
     bool operator==(const SyncDaemonConfig&) const = default;
 };

@@ -91,6 +91,35 @@ const Section<SyncDaemonConfig>& syncDaemon() {
                  "largest sync message; 0: the kernel's (1472 for a master, whatever the MTU; a backup takes what fits its MTU)"}),
             string("vrrp_instance", &SyncDaemonConfig::vrrpInstance,
                    {"string", "none", "an instance name", "instance whose role the sync daemon follows"}),
+            custom<SyncDaemonConfig>(
+                "peers",
+                {"array of strings", "none: any sender", "addresses",
+                 "backup, userspace plane: hear only these senders (the other director's address on the interface); "
+                 "keepalived has no such setting"},
+                [](Reader& r, const libconfig::Setting& st, SyncDaemonConfig& d) {
+                    auto peers = r.strings(st, "peers");
+                    if (!peers) return;
+                    for (const auto& p : *peers) {
+                        if (auto a = base::IpAddress::parse(p)) d.peers.push_back(*a);
+                        else r.error(st, r.childPath("peers"), "'" + p + "' is not an IPv4 or IPv6 address");
+                    }
+                },
+                [](Out& o, const SyncDaemonConfig& d) {
+                    if (d.peers.empty()) return;
+                    std::vector<std::string> peers;
+                    for (const auto& p : d.peers) peers.push_back(p.str());
+                    o.set("peers", strings(peers));
+                }),
+            integer("max_connections", &SyncDaemonConfig::maxConnections, 1, 16777216,
+                    {"integer", "`131072`", "1..16777216",
+                     "backup, userspace plane: synced connections held at most (about 200 bytes each); more are "
+                     "refused and counted"}),
+            integer("max_templates", &SyncDaemonConfig::maxTemplates, 1, 16777216,
+                    {"integer", "`131072`", "1..16777216",
+                     "backup, userspace plane: persistence templates installed by sync at most"}),
+            integer("max_per_source", &SyncDaemonConfig::maxPerSource, 1, 16777216,
+                    {"integer", "`65536`", "1..16777216",
+                     "backup, userspace plane: connections, and templates, from one sender at most"}),
         },
         nullptr,
         nullptr,

@@ -152,6 +152,10 @@ std::vector<kmod::SyncDaemon> SyncManager::wanted() const {
     d.group = cfg_.group;
     d.port = static_cast<std::uint16_t>(cfg_.port);
     d.ttl = static_cast<std::uint8_t>(cfg_.ttl);
+    d.peers = cfg_.peers;
+    d.limits.maxConnections = static_cast<std::uint32_t>(cfg_.maxConnections);
+    d.limits.maxTemplates = static_cast<std::uint32_t>(cfg_.maxTemplates);
+    d.limits.maxPerSource = static_cast<std::uint32_t>(cfg_.maxPerSource);
     std::vector<kmod::SyncDaemon> out;
     auto add = [&](std::uint32_t state) {
         d.state = state;
@@ -171,6 +175,12 @@ std::vector<kmod::SyncDaemon> SyncManager::wanted() const {
 // `have` as the plane reports it (defaults resolved), `want` as configured.
 bool SyncManager::matches(const kmod::SyncDaemon& have, const kmod::SyncDaemon& want) const {
     if (have.state != want.state || have.interface != want.interface || (have.syncId & 0xff) != (want.syncId & 0xff))
+        return false;
+    // peers and caps are the backup's, on a plane that takes them (changed: the daemon restarts
+    // with them; what it installed stays)
+    kmod::SyncDaemonControl* ctl = table_.syncDaemons();
+    if (want.state == kmod::SyncDaemon::kBackup && ctl && ctl->filtersReceive() &&
+        (have.peers != want.peers || have.limits != want.limits))
         return false;
     auto e = kmod::sync::resolve(want.state == kmod::SyncDaemon::kMaster, want.interface, want.syncId, want.maxLen,
                                  want.group, want.port, want.ttl);

@@ -64,6 +64,16 @@ struct ApplyResult {
 };
 
 // An IPVS connection sync daemon, as the kernel's netlink describes one (ipvsadm --start-daemon).
+// What a backup installs from its master at most, on the planes that keep synced state
+// themselves (the userspace plane; the kernel's own daemon takes what the kernel takes). Each cap
+// counts what is in the table now; a message past one is refused and counted.
+struct SyncLimits {
+    std::uint32_t maxConnections = 131072;  // synced connections in all (about 200 bytes each)
+    std::uint32_t maxTemplates = 131072;    // persistence templates installed by sync, in all
+    std::uint32_t maxPerSource = 65536;     // of each of the two, from one sender
+    bool operator==(const SyncLimits&) const = default;
+};
+
 struct SyncDaemon {
     enum State : std::uint32_t { kMaster = 1, kBackup = 2 };
     std::uint32_t state = kMaster;
@@ -73,6 +83,9 @@ struct SyncDaemon {
     std::optional<base::IpAddress> group;  // unset: 224.0.0.81
     std::uint16_t port = 0;                // 0: 8848
     std::uint8_t ttl = 0;                  // 0: 1
+    // backup, on planes that filter what they install (SyncDaemonControl::filtersReceive)
+    std::vector<base::IpAddress> peers;  // empty: any sender on the interface and group
+    SyncLimits limits;
     bool operator==(const SyncDaemon&) const = default;
 };
 
@@ -121,6 +134,8 @@ public:
     virtual std::optional<SyncStatus> syncStatus() { return std::nullopt; }
     // Calls `done` once daemons() and syncStatus() are current (at once where they always are).
     virtual void refreshDaemons(std::function<void()> done) { done(); }
+    // Whether a backup daemon here takes SyncDaemon::peers and limits (and reports them back).
+    virtual bool filtersReceive() const { return false; }
 };
 
 // Applies `op` to `t` with the kernel's rules (unknown scheduler: ENOENT; then applyOp's errnos).

@@ -63,7 +63,10 @@ void fields(T& x, F&& f) {
 
 template <class T, class F>
 requires Is<T, SyncDaemon>
-void fields(T& x, F&& f) { f(x.state, x.interface, x.syncId, x.maxLen, x.group, x.port, x.ttl); }
+void fields(T& x, F&& f) { f(x.state, x.interface, x.syncId, x.maxLen, x.group, x.port, x.ttl, x.peers, x.limits); }
+template <class T, class F>
+requires Is<T, SyncLimits>
+void fields(T& x, F&& f) { f(x.maxConnections, x.maxTemplates, x.maxPerSource); }
 template <class T, class F>
 requires Is<T, SyncStatus>
 void fields(T& x, F&& f) {

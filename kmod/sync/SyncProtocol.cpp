@@ -47,6 +47,7 @@ const char* syncDropKey(SyncDrop d) {
     case SyncDrop::BadState: return "bad_state";
     case SyncDrop::BadPe: return "bad_pe";
     case SyncDrop::Foreign: return "foreign";
+    case SyncDrop::NotPeer: return "not_a_peer";
     case SyncDrop::Count_: break;
     }
     return "?";

@@ -90,6 +90,7 @@ enum class SyncDrop : std::uint8_t {
     BadState,         // a state past the protocol's (that entry is skipped)
     BadPe,            // PE data without a name (that entry is skipped)
     Foreign,          // from outside the configured interface or group (the daemon's check)
+    NotPeer,          // from a sender not in the configured peers
     Count_
 };
 const char* syncDropKey(SyncDrop d);  // snake_case, for status

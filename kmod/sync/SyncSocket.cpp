@@ -185,6 +185,10 @@ std::optional<SyncDecoded> accept(const std::uint8_t* buf, size_t size, long len
         drop(SyncDrop::Foreign);
         return std::nullopt;
     }
+    if (!e.peers.empty() && std::find(e.peers.begin(), e.peers.end(), from.source) == e.peers.end()) {
+        drop(SyncDrop::NotPeer);
+        return std::nullopt;
+    }
     auto r = decodeSync({buf, len}, e.syncId);
     if (auto* d = std::get_if<SyncDrop>(&r)) {
         drop(*d);

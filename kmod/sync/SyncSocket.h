@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "base/IpAddress.h"
 #include "base/Result.h"
@@ -24,6 +25,7 @@ struct Endpoint {
     std::uint16_t port = 0;
     std::uint8_t ttl = 1;
     std::uint16_t maxLen = 0;  // the largest datagram sent (master) or taken (backup)
+    std::vector<base::IpAddress> peers;  // backup: the senders it hears (empty: any)
     bool operator==(const Endpoint&) const = default;
 };
 

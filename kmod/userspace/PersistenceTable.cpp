@@ -63,10 +63,28 @@ bool PersistenceTable::assure(const base::IpAddress& clientNet) {
     return true;
 }
 
+PersistenceTable::~PersistenceTable() {
+    for (const auto& [net, t] : templates_) giveBack(t);
+}
+
 PersistenceTable::BindResult PersistenceTable::install(const base::IpAddress& clientNet, const DestKey& dest,
-                                                       std::uint16_t state, Clock::time_point expires) {
+                                                       std::uint16_t state, Clock::time_point expires,
+                                                       const SyncedFrom* from) {
     std::lock_guard lock(mutex_);
-    auto [it, fresh] = templates_.try_emplace(clientNet);
+    auto it = templates_.find(clientNet);
+    const bool fresh = it == templates_.end();
+    if (fresh && from && from->budget) {
+        BindResult refused;
+        refused.refused = from->budget->take(SyncBudget::kTemplate, from->source);
+        if (refused.refused != SyncBudget::Refusal::None) return refused;
+    }
+    if (fresh) {
+        it = templates_.try_emplace(clientNet).first;
+        if (from && from->budget) {
+            budget_ = from->budget;
+            it->second.syncedFrom = from->source;
+        }
+    }
     Template& t = it->second;
     const BindResult r = rebind(t, fresh, dest);
     t.state = state;

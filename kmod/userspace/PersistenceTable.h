@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 
 #include "kmod/Model.h"
+#include "kmod/userspace/SyncBudget.h"
 
 namespace kmod {
 
@@ -21,6 +23,9 @@ class PersistenceTable {
 public:
     using Clock = std::chrono::steady_clock;
     explicit PersistenceTable(std::chrono::seconds timeout) : timeout_(timeout) {}
+    ~PersistenceTable();  // gives the synced templates' units back to their budget
+    PersistenceTable(const PersistenceTable&) = delete;
+    PersistenceTable& operator=(const PersistenceTable&) = delete;
 
     // The real server this client network is bound to, if the template is alive; counts a new
     // connection under it. `resendAfter`: when the template was last sent longer ago than this,
@@ -32,6 +37,7 @@ public:
     struct BindResult {
         bool newTemplate = false;         // the real server gained a template
         std::optional<DestKey> replaced;  // an expired template that pointed elsewhere lost it
+        SyncBudget::Refusal refused = SyncBudget::Refusal::None;  // install: a new one past a cap
     };
     BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now);
     // A connection placed under the template ended; the template's state when it was the last
@@ -44,8 +50,13 @@ public:
     bool assure(const base::IpAddress& clientNet);
     // A template learned from the master: bound to `dest`, in `state`, expiring at `expires`
     // unless connections hold it. Returns what bind() returns, for the real servers' template counts.
+    // With `from`, a new template counts in the budget against the sender (refused past a cap).
+    struct SyncedFrom {
+        base::IpAddress source;
+        std::shared_ptr<SyncBudget> budget;
+    };
     BindResult install(const base::IpAddress& clientNet, const DestKey& dest, std::uint16_t state,
-                       Clock::time_point expires);
+                       Clock::time_point expires, const SyncedFrom* from = nullptr);
     // Drops expired templates; calls `expired(dest)` for each. A template whose expiry comes while
     // connections hold it lives 60 s more (the kernel's expire_later), and `renewed(net, dest, state)` is
     // called (the master tells the backup, whose copy would expire then).
@@ -61,6 +72,7 @@ public:
             Template& t = it->second;
             if (t.connections == 0 && t.expires <= now) {
                 expired(t.dest);
+                giveBack(t);
                 it = templates_.erase(it);
                 continue;
             }
@@ -106,8 +118,13 @@ private:
         Clock::time_point expires;
         Clock::time_point sent;  // last sent to the backup
         std::uint16_t state = kNone;
+        std::optional<base::IpAddress> syncedFrom;  // installed by sync: counts in budget_
     };
     BindResult rebind(Template& t, bool fresh, const DestKey& dest);
+    void giveBack(const Template& t) {
+        if (t.syncedFrom && budget_) budget_->give(SyncBudget::kTemplate, *t.syncedFrom);
+    }
+    std::shared_ptr<SyncBudget> budget_;
     mutable std::mutex mutex_;
     std::chrono::seconds timeout_;
     std::map<base::IpAddress, Template> templates_;

@@ -20,7 +20,7 @@ std::string describe(const sync::Endpoint& e) {
            (e.master ? ", ttl " + std::to_string(e.ttl) : "") + ")";
 }
 
-SyncDaemon toDaemon(const sync::Endpoint& e) {
+SyncDaemon toDaemon(const sync::Endpoint& e, const SyncLimits* limits = nullptr) {
     SyncDaemon d;
     d.state = e.master ? SyncDaemon::kMaster : SyncDaemon::kBackup;
     d.interface = e.interface;
@@ -29,6 +29,8 @@ SyncDaemon toDaemon(const sync::Endpoint& e) {
     d.group = e.group;
     d.port = e.port;
     d.ttl = e.ttl;
+    d.peers = e.peers;
+    if (limits) d.limits = *limits;
     return d;
 }
 
@@ -74,12 +76,14 @@ std::error_code SyncEngine::start(const SyncDaemon& d) {
     const bool master = d.state == SyncDaemon::kMaster;
     auto e = sync::resolve(master, d.interface, d.syncId, d.maxLen, d.group, d.port, d.ttl);
     if (!e) return e.error();  // ENODEV before EEXIST, as the kernel checks
+    sync::Endpoint endpoint = *e;
+    if (!master) endpoint.peers = d.peers;
     return onThread([&]() -> std::error_code {
         if (master ? master_ != nullptr : backup_ != nullptr) return base::errnoCode(EEXIST);
-        auto fd = master ? sync::openSender(*e) : sync::openReceiver(*e);
+        auto fd = master ? sync::openSender(endpoint) : sync::openReceiver(endpoint);
         if (!fd) return fd.error();
         if (master) {
-            master_ = std::make_unique<Master>(io_, *e, *fd);
+            master_ = std::make_unique<Master>(io_, endpoint, *fd);
             outbox_->onFirst([this] { asio::post(io_, [this] { drain(); }); });
             outbox_->setMaster(true);
             if (!backup_) {
@@ -89,11 +93,17 @@ std::error_code SyncEngine::start(const SyncDaemon& d) {
                     base::log::info("sync: dropped ", n,
                                     " synced TCP/SCTP connections (they ended with the old master)");
             }
-            base::log::info("sync: master daemon started on ", describe(*e));
+            base::log::info("sync: master daemon started on ", describe(endpoint));
             sendAllTemplates();
         } else {
-            backup_ = std::make_unique<Backup>(io_, *e, *fd);
-            base::log::info("sync: backup daemon started on ", describe(*e));
+            backup_ = std::make_unique<Backup>(io_, endpoint, d.limits, *fd);
+            synced_->budget()->setLimits(d.limits);
+            std::string peers;
+            for (const auto& p : endpoint.peers) peers += (peers.empty() ? "" : ", ") + p.str();
+            base::log::info("sync: backup daemon started on ", describe(endpoint), ", hearing ",
+                            peers.empty() ? std::string("any sender") : "only " + peers, "; at most ",
+                            d.limits.maxConnections, " connections and ", d.limits.maxTemplates, " templates, ",
+                            d.limits.maxPerSource, " of each from one sender");
             readLoop();
         }
         return {};
@@ -123,7 +133,7 @@ std::vector<SyncDaemon> SyncEngine::daemons() {
     return onThread([this] {
         std::vector<SyncDaemon> out;
         if (master_) out.push_back(toDaemon(master_->endpoint));
-        if (backup_) out.push_back(toDaemon(backup_->endpoint));
+        if (backup_) out.push_back(toDaemon(backup_->endpoint, &backup_->limits));
         return out;
     });
 }
@@ -134,6 +144,7 @@ SyncStatus SyncEngine::status() {
         s.queueDrops += outbox_->dropped();
         for (size_t i = 0; i < drops_.size(); ++i)
             if (drops_[i]) s.drops[sync::syncDropKey(static_cast<sync::SyncDrop>(i))] = drops_[i];
+        for (const auto& [key, n] : refusals_) s.drops[key] = n;
         s.syncedConnections = static_cast<std::uint32_t>(synced_->size());
         return s;
     });
@@ -262,7 +273,7 @@ void SyncEngine::readLoop() {
             const auto now = SyncOutbox::Clock::now();
             for (const auto& c : d->conns) {
                 ++stats_.entriesReceived;
-                install(c, now);
+                install(c, now, from.source);
             }
         }
         readLoop();
@@ -272,7 +283,33 @@ void SyncEngine::readLoop() {
 // ip_vs_proc_conn with this plane's table: the service by fwmark, by address and port, then the
 // port-zero one; the destination by address and port (by address alone for a fwmark service
 // that does not masquerade, as ip_vs_find_dest).
-void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point now) {
+void SyncEngine::refuse(SyncBudget::Refusal why, bool templ) {
+    const std::string key = std::string(templ ? "template" : "connection") +
+                            (why == SyncBudget::Refusal::Total ? "s_over_cap" : "s_over_source_cap");
+    const std::uint64_t n = ++refusals_[key];
+    if (n == 1 || n % 100000 == 0)
+        base::log::warning("sync: refused a synced ", templ ? "template" : "connection", ": ",
+                           why == SyncBudget::Refusal::Total ? "the backup holds its maximum in all"
+                                                             : "its sender holds its maximum",
+                           " (", n, " so far; global.sync_daemon.max_", templ ? "templates" : "connections",
+                           " / max_per_source; a flood from the sync link looks like this)");
+}
+
+// The seconds a synced connection lives at most: this plane's own timeout for its protocol and
+// state (a message may state up to 2^32 s).
+std::uint32_t SyncEngine::clampedTimeout(const sync::SyncConn& c) const {
+    const std::uint32_t udp = snapshot_ ? snapshot_->udpTimeout : 300;
+    const std::uint32_t tcp = snapshot_ ? snapshot_->tcpTimeout : 900;
+    const std::uint32_t fin = snapshot_ ? snapshot_->tcpFinTimeout : 120;
+    std::uint32_t cap;
+    if (c.protocol == 17) cap = udp;
+    else if (c.protocol == 6) cap = c.state == sync::kTcpEstablished ? tcp : std::max<std::uint32_t>(fin, 120);
+    else cap = c.state == 8 /* SCTP ESTABLISHED */ ? tcp : std::max<std::uint32_t>(fin, 120);
+    const std::uint32_t stated = c.timeout ? c.timeout : cap;
+    return std::min(stated, cap);
+}
+
+void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point now, const base::IpAddress& source) {
     std::shared_ptr<const SnapshotService> svc;
     if (snapshot_) {
         auto find = [&](const ServiceKey& k) {
@@ -296,10 +333,16 @@ void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point 
             ++stats_.unbound;
             return;
         }
-        const std::uint32_t timeout = c.timeout ? c.timeout : 180;  // the kernel's default for templates
+        // the kernel's default for templates; at most the service's own timeout (or the 60 s a held
+        // template is extended by), whatever the message says
+        const auto own = static_cast<std::uint32_t>(
+            std::max(svc->persistence->timeout(), PersistenceTable::kHeldExtension).count());
+        const std::uint32_t timeout = std::min(c.timeout ? c.timeout : 180, own);
+        const PersistenceTable::SyncedFrom from{source, synced_->budget()};
         const auto r = svc->persistence->install(c.caddr, dest->dest.key,
                                                  c.state ? PersistenceTable::kAssured : PersistenceTable::kNone,
-                                                 now + std::chrono::seconds(timeout));
+                                                 now + std::chrono::seconds(timeout), &from);
+        if (r.refused != SyncBudget::Refusal::None) return refuse(r.refused, true);
         if (r.newTemplate) dest->counters->persistent.fetch_add(1, std::memory_order_relaxed);
         if (r.replaced)
             for (const auto& d : svc->dests)
@@ -307,7 +350,9 @@ void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point 
         ++stats_.templatesInstalled;
         return;
     }
-    const auto what = synced_->apply(c, dest ? dest->counters : nullptr, now);
+    const auto what = synced_->apply(c, dest ? dest->counters : nullptr, now, source, clampedTimeout(c));
+    if (what == SyncedConns::Applied::RefusedTotal) return refuse(SyncBudget::Refusal::Total, false);
+    if (what == SyncedConns::Applied::RefusedPerSource) return refuse(SyncBudget::Refusal::PerSource, false);
     if (what == SyncedConns::Applied::Stale) {
         ++stats_.stale;
         return;
@@ -316,8 +361,14 @@ void SyncEngine::install(const sync::SyncConn& c, SyncOutbox::Clock::time_point 
     ++stats_.connectionsInstalled;
 }
 
+// A pass over the synced connections each second, a chunk at a time: each step holds the table's
+// lock for a few microseconds (the forwarding threads take it to hand a UDP flow over), and
+// datagrams are read between steps.
 void SyncEngine::sweep() {
-    synced_->sweep(SyncOutbox::Clock::now());
+    if (!synced_->sweepStep(SyncOutbox::Clock::now())) {
+        asio::post(io_, [this] { sweep(); });
+        return;
+    }
     sweepTimer_.expires_after(std::chrono::seconds(1));
     sweepTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) sweep();

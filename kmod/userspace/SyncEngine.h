@@ -9,6 +9,7 @@
 // start/stop/status are called from the Forwarder's owner and run on the engine's thread.
 #pragma once
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -49,7 +50,9 @@ private:
     void writeQueued();
     void sendAllTemplates();
     void readLoop();
-    void install(const sync::SyncConn& c, SyncOutbox::Clock::time_point now);
+    void install(const sync::SyncConn& c, SyncOutbox::Clock::time_point now, const base::IpAddress& source);
+    void refuse(SyncBudget::Refusal why, bool templ);
+    std::uint32_t clampedTimeout(const sync::SyncConn& c) const;
     void sweep();
 
     std::shared_ptr<SyncOutbox> outbox_;
@@ -73,8 +76,10 @@ private:
     };
     struct Backup {
         sync::Endpoint endpoint;
+        SyncLimits limits;
         asio::posix::stream_descriptor socket;
-        Backup(asio::io_context& io, sync::Endpoint e, int fd) : endpoint(e), socket(io, fd) {}
+        Backup(asio::io_context& io, sync::Endpoint e, SyncLimits l, int fd)
+            : endpoint(std::move(e)), limits(l), socket(io, fd) {}
     };
     std::unique_ptr<Master> master_;
     std::unique_ptr<Backup> backup_;
@@ -82,6 +87,7 @@ private:
     asio::steady_timer sweepTimer_;
     SyncStatus stats_;
     sync::DropCounts drops_{};
+    std::map<std::string, std::uint64_t> refusals_;  // by cap, reported with the drops
     std::uint64_t lastErrorLog_ = 0;
 };
 

@@ -32,11 +32,28 @@ void SyncedConns::uncount(Entry& e) {
     (e.inactive ? e.counters->inactive : e.counters->active).fetch_sub(1, std::memory_order_relaxed);
 }
 
+void SyncedConns::erase(std::map<Key, Entry>::iterator& it) {
+    uncount(it->second);
+    budget_->give(SyncBudget::kConnection, it->second.source);
+    it = entries_.erase(it);
+}
+
 SyncedConns::Applied SyncedConns::apply(const sync::SyncConn& c, std::shared_ptr<DestCounters> counters,
-                                        Clock::time_point now) {
+                                        Clock::time_point now, const base::IpAddress& source,
+                                        std::uint32_t timeoutSeconds) {
     std::lock_guard lock(mutex_);
     const Key key{c.protocol, c.caddr, c.cport, c.vaddr, c.vport, c.fwmark};
-    auto [it, fresh] = entries_.try_emplace(key);
+    auto it = entries_.find(key);
+    const bool fresh = it == entries_.end();
+    if (fresh) {
+        switch (budget_->take(SyncBudget::kConnection, source)) {
+        case SyncBudget::Refusal::Total: return Applied::RefusedTotal;
+        case SyncBudget::Refusal::PerSource: return Applied::RefusedPerSource;
+        case SyncBudget::Refusal::None: break;
+        }
+        it = entries_.try_emplace(key).first;
+        it->second.source = source;
+    }
     Entry& e = it->second;
     Applied what = fresh ? Applied::Created : Applied::Updated;
     if (!fresh && (e.daddr != c.daddr || e.dport != c.dport)) {
@@ -52,7 +69,8 @@ SyncedConns::Applied SyncedConns::apply(const sync::SyncConn& c, std::shared_ptr
     e.state = c.state;
     e.flags = c.flags;
     // timeout 0: the protocol's own (the kernel takes its table; UDP 300, TCP by state)
-    const std::uint32_t timeout = c.timeout ? c.timeout : (c.protocol == 17 ? 300 : 900);
+    const std::uint32_t timeout =
+        timeoutSeconds ? timeoutSeconds : c.timeout ? c.timeout : (c.protocol == 17 ? 300 : 900);
     e.expires = now + std::chrono::seconds(timeout);
     count(e);
     return what;
@@ -64,21 +82,32 @@ std::optional<DestKey> SyncedConns::takeUdp(const ServiceKey& svc, const base::I
     auto it = entries_.find(Key{17, client, port, svc.address, svc.port, 0});
     if (it == entries_.end()) return std::nullopt;
     DestKey d{it->second.daddr, it->second.dport};
-    uncount(it->second);
-    entries_.erase(it);
+    erase(it);
     return d;
 }
 
 void SyncedConns::sweep(Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    for (auto it = entries_.begin(); it != entries_.end();) {
-        if (it->second.expires <= now) {
-            uncount(it->second);
-            it = entries_.erase(it);
-        } else {
-            ++it;
-        }
+    {
+        std::lock_guard lock(mutex_);
+        cursor_.reset();
     }
+    while (!sweepStep(now)) {
+    }
+}
+
+bool SyncedConns::sweepStep(Clock::time_point now, size_t chunk) {
+    std::lock_guard lock(mutex_);
+    auto it = cursor_ ? entries_.lower_bound(*cursor_) : entries_.begin();
+    for (size_t n = 0; n < chunk && it != entries_.end(); ++n) {
+        if (it->second.expires <= now) erase(it);
+        else ++it;
+    }
+    if (it == entries_.end()) {
+        cursor_.reset();
+        return true;
+    }
+    cursor_ = it->first;
+    return false;
 }
 
 size_t SyncedConns::dropStreams() {
@@ -86,8 +115,7 @@ size_t SyncedConns::dropStreams() {
     size_t n = 0;
     for (auto it = entries_.begin(); it != entries_.end();) {
         if (it->first.protocol == 6 || it->first.protocol == 132) {
-            uncount(it->second);
-            it = entries_.erase(it);
+            erase(it);
             ++n;
         } else {
             ++it;
@@ -98,8 +126,8 @@ size_t SyncedConns::dropStreams() {
 
 void SyncedConns::clear() {
     std::lock_guard lock(mutex_);
-    for (auto& [k, e] : entries_) uncount(e);
-    entries_.clear();
+    for (auto it = entries_.begin(); it != entries_.end();) erase(it);
+    cursor_.reset();
 }
 
 void SyncedConns::list(std::vector<ConnEntry>& out, Clock::time_point now) const {

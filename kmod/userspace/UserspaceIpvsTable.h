@@ -40,6 +40,7 @@ public:
     SyncDaemonControl* syncDaemons() override { return this; }
     base::Result<std::vector<SyncDaemon>> daemons() override { return link_->daemons(); }
     std::error_code startDaemon(const SyncDaemon& d) override { return link_->startDaemon(d); }
+    bool filtersReceive() const override { return true; }
     std::error_code stopDaemon(std::uint32_t state) override { return link_->stopDaemon(state); }
     std::optional<SyncStatus> syncStatus() override { return link_->syncStatus(); }
     void refreshDaemons(std::function<void()> done) override { link_->refreshDaemons(std::move(done)); }

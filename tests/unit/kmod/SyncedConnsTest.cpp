@@ -137,3 +137,105 @@ TEST_CASE("the kernel's packet rule: the third packet, then every fiftieth") {
     o.push(conn("10.1.0.1"));
     CHECK(o.drain().size() == 1);
 }
+
+namespace {
+
+sync::SyncConn connFrom(std::uint32_t n, std::uint8_t proto = 6) {
+    sync::SyncConn c = conn("10.1.0.1", 0, proto);
+    c.caddr = IpAddress::v4(0xc6120000 + n);  // 198.18.0.0/15: one client each
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("synced connections: caps in all and per sender, refused and not counted; units come back") {
+    SyncedConns t;
+    t.budget()->setLimits(SyncLimits{10, 10, 6});
+    const auto now = Clock::now();
+    const auto master = ip("10.99.0.11"), spoofer = ip("10.99.0.66");
+    // one sender fills its share, and no more
+    for (std::uint32_t i = 0; i < 6; ++i)
+        CHECK(t.apply(connFrom(i), nullptr, now, spoofer) == SyncedConns::Applied::Created);
+    CHECK(t.apply(connFrom(6), nullptr, now, spoofer) == SyncedConns::Applied::RefusedPerSource);
+    // an update of a held entry is no new entry: taken whatever the caps
+    CHECK(t.apply(connFrom(0), nullptr, now, spoofer) == SyncedConns::Applied::Updated);
+    // the master still has room, up to the total
+    for (std::uint32_t i = 100; i < 104; ++i)
+        CHECK(t.apply(connFrom(i), nullptr, now, master) == SyncedConns::Applied::Created);
+    CHECK(t.apply(connFrom(104), nullptr, now, master) == SyncedConns::Applied::RefusedTotal);
+    CHECK(t.size() == 10);
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 10);
+    // entries that go give their units back: a UDP flow handed over, expiry, a takeover, clear()
+    CHECK(t.apply(connFrom(200, 17), nullptr, now, master) == SyncedConns::Applied::RefusedTotal);
+    t.sweep(now + std::chrono::seconds(901));
+    CHECK(t.size() == 0);
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 0);
+    CHECK(t.budget()->sources() == 0);
+    CHECK(t.apply(connFrom(200, 17), nullptr, now, master) == SyncedConns::Applied::Created);
+    CHECK(t.takeUdp(ServiceKey::inet(ip("10.0.0.1"), kUdp, 80), connFrom(200).caddr, 40000));
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 0);
+    t.apply(connFrom(1), nullptr, now, master);
+    t.apply(connFrom(2, 17), nullptr, now, master);
+    CHECK(t.dropStreams() == 1);
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 1);
+    t.clear();
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 0);
+}
+
+TEST_CASE("synced connections: a stated timeout is the caller's clamp, not the message's 2^32 s") {
+    SyncedConns t;
+    const auto now = Clock::now();
+    auto c = connFrom(1);
+    c.timeout = 0xffffffffu;
+    t.apply(c, nullptr, now, ip("10.99.0.11"), 900);
+    std::vector<ConnEntry> list;
+    t.list(list, now);
+    REQUIRE(list.size() == 1);
+    CHECK(list[0].expires == 900);
+}
+
+TEST_CASE("synced connections: the sweep goes a chunk at a time and still covers the whole table") {
+    SyncedConns t;
+    t.budget()->setLimits(SyncLimits{100000, 100000, 100000});
+    const auto now = Clock::now();
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+        auto c = connFrom(i);
+        c.timeout = i % 2 ? 10 : 1000;  // every other one expires at +10 s
+        t.apply(c, nullptr, now, ip("10.99.0.11"));
+    }
+    size_t steps = 0;
+    while (!t.sweepStep(now + std::chrono::seconds(11), 100)) {
+        ++steps;
+        // entries come and go between steps (the lock is let go): the pass still ends
+        if (steps == 10) t.apply(connFrom(99999), nullptr, now, ip("10.99.0.11"));
+    }
+    CHECK(steps >= 49);  // 5,000 entries, at most 100 a step: at least 50 steps
+    CHECK(t.size() == 2501);
+    CHECK(t.budget()->held(SyncBudget::kConnection) == 2501);
+}
+
+TEST_CASE("persistence templates installed by sync count in the budget, per sender, and give it back") {
+    auto budget = std::make_shared<SyncBudget>();
+    budget->setLimits(SyncLimits{100, 5, 3});
+    const auto now = Clock::now();
+    const DestKey rs{ip("10.1.0.1"), 80};
+    const PersistenceTable::SyncedFrom spoofer{ip("10.99.0.66"), budget}, master{ip("10.99.0.11"), budget};
+    {
+        PersistenceTable p(std::chrono::seconds(600));
+        for (std::uint32_t i = 0; i < 3; ++i)
+            CHECK(p.install(IpAddress::v4(0xc6120000 + i), rs, 0, now + std::chrono::seconds(10), &spoofer).refused ==
+                  SyncBudget::Refusal::None);
+        CHECK(p.install(IpAddress::v4(0xc6120003), rs, 0, now, &spoofer).refused == SyncBudget::Refusal::PerSource);
+        CHECK(p.install(IpAddress::v4(0xc6120000), rs, 0, now, &spoofer).refused == SyncBudget::Refusal::None);
+        CHECK(p.install(IpAddress::v4(0xc6130000), rs, 0, now, &master).refused == SyncBudget::Refusal::None);
+        CHECK(p.install(IpAddress::v4(0xc6130001), rs, 0, now + std::chrono::seconds(1000), &master).refused ==
+              SyncBudget::Refusal::None);
+        CHECK(p.install(IpAddress::v4(0xc6130002), rs, 0, now, &master).refused == SyncBudget::Refusal::Total);
+        CHECK(p.size() == 5);
+        CHECK(budget->held(SyncBudget::kTemplate) == 5);
+        p.sweep(now + std::chrono::seconds(11), [](const DestKey&) {});
+        CHECK(p.size() == 1);
+        CHECK(budget->held(SyncBudget::kTemplate) == 1);
+    }
+    CHECK(budget->held(SyncBudget::kTemplate) == 0);  // the table went (a reload): its units with it
+}
