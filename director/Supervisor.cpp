@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -57,6 +58,10 @@ Supervisor::Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains main
     fwd_.enabled = plane_ == conf::DataPlane::Userspace;
 }
 
+privileges::Worker Supervisor::privilegeKind(const Worker& w) const {
+    return &w == &lvs_ ? privileges::Worker::Lvs : &w == &vrrp_ ? privileges::Worker::Vrrp : privileges::Worker::Fwd;
+}
+
 void Supervisor::spawn(Worker& w) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -81,6 +86,7 @@ void Supervisor::spawn(Worker& w) {
         if (::getppid() != parent) std::_Exit(1);
         ::close(sv[0]);
         if (sigFd_ >= 0) ::close(sigFd_);
+        if (parseFd_ >= 0) ::close(parseFd_);
         if (pidFileFd_ >= 0) ::close(pidFileFd_);
         for (Worker* o : {&lvs_, &vrrp_, &fwd_})
             if (o->fd >= 0) ::close(o->fd);
@@ -88,11 +94,20 @@ void Supervisor::spawn(Worker& w) {
         // are in place (a signal sent while it starts up waits instead of killing it).
         for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) ::signal(sig, SIG_DFL);
         base::log::setIdentity(w.name);
+        const auto kind = privilegeKind(w);
+        const auto plan = privileges::plan(kind, cfg_);
+        std::string why;
+        if (privileges::apply(kind, plan, why))
+            base::log::info(w.name, ": privileges: ", privileges::describe(plan), "; no_new_privs; seccomp filter on");
+        else if (!why.empty())
+            base::log::error(w.name, ": privileges: cannot drop to ", privileges::describe(plan), ": ", why,
+                             "; running with what it has (is directord in a container without CAP_SETPCAP?)");
         const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
         const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, drained_, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
+    w.plan = privileges::plan(privilegeKind(w), cfg_);
     w.pid = pid;
     w.fd = sv[0];
     const int flags = ::fcntl(w.fd, F_GETFL);
@@ -149,11 +164,7 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
         if (!m) return;
         if (auto* d = std::get_if<protocol::DrainMsg>(&*m)) drained_ = std::move(*d);
         if (auto* a = std::get_if<protocol::AppliedMsg>(&*m)) applied(a->summary);
-        if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&*m)) {
-            auto result = reload("directorctl reload");
-            result.id = r->id;
-            sendTo(lvs_, protocol::encode(result));  // after the ConfigMsg: the worker has applied it
-        }
+        if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&*m)) reload("directorctl reload", r->id);
         return;
     }
     if (&from == &vrrp_ && type == protocol::typeOf<protocol::RoleMsg>()) {
@@ -250,17 +261,65 @@ void Supervisor::signalWorkers(int sig) {
 
 bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0 || fwd_.pid > 0; }
 
-protocol::ReloadResultMsg Supervisor::reload(const char* why) {
-    const double t0 = monotonicSeconds();
+void Supervisor::reload(const char* why, std::optional<std::uint64_t> id) {
+    if (parser_.joinable()) {
+        base::log::info("reload: ", why, ": a reload is being read; reading the file again after it");
+        queued_.push_back({why, id});
+        return;
+    }
+    parsing_.push_back({why, id});
+    startParse();
+}
+
+void Supervisor::startParse() {
+    parseStarted_ = monotonicSeconds();
     systemd_.reloading();
-    base::log::info("reload: ", why, ": reading ", cfg_.file);
-    ReloadCheck check = checkReload(cfg_, plane_);
+    base::log::info("reload: ", parsing_.front().why, ": reading ", cfg_.file);
+    parsed_.reset();
+    // the parse reads a copy of what it compares against: the loop goes on with cfg_ meanwhile
+    parser_ = std::thread([this, running = cfg_, plane = plane_] {
+        parsed_ = checkReload(running, plane);
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(parseFd_, &one, sizeof one);
+    });
+}
+
+void Supervisor::parseDone() {
+    std::uint64_t n = 0;
+    if (::read(parseFd_, &n, sizeof n) != static_cast<ssize_t>(sizeof n) || !parser_.joinable()) return;
+    parser_.join();
+    const double parsed = monotonicSeconds() - parseStarted_;
+    auto result = commit(std::move(*parsed_), parseStarted_, parsed);
+    parsed_.reset();
+    for (const auto& w : parsing_) {
+        if (!w.id) continue;
+        result.id = *w.id;
+        sendTo(lvs_, protocol::encode(result));  // after the ConfigMsg: the worker has applied it
+    }
+    parsing_ = std::move(queued_);
+    queued_.clear();
+    if (!parsing_.empty() && !stopping_) startParse();
+}
+
+protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, double parsed) {
     if (!check.config) {
         for (const auto& e : check.errors) base::log::error("reload: ", e);
         systemd_.ready("reload refused: " + check.errors.back());
         return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
     }
-    const double parsed = monotonicSeconds() - t0;
+    // a worker cannot take back a capability it dropped: a config whose scripts need more (one now
+    // runs as root) waits for a restart of directord
+    for (Worker* w : {&lvs_, &vrrp_}) {
+        if (w->pid < 0) continue;
+        const auto next = privileges::plan(privilegeKind(*w), *check.config);
+        if (privileges::covers(w->plan, next)) continue;
+        const std::string e = cfg_.file + ": the " + w->name + " worker runs with " +
+                              privileges::describe(w->plan) + ", and the new config needs " +
+                              privileges::describe(next) + "; restart directord to apply it";
+        base::log::error("reload: ", e);
+        systemd_.ready("reload refused: " + e);
+        return protocol::ReloadResultMsg{0, false, {e}};
+    }
     std::swap(cfg_, *check.config);                        // the old config is freed after the new one is out
     for (auto it = roles_.begin(); it != roles_.end();) {  // instances the new config no longer has
         const bool kept = std::any_of(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
@@ -321,8 +380,9 @@ int Supervisor::run() {
     for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&sigs, sig);
     ::sigprocmask(SIG_BLOCK, &sigs, nullptr);
     sigFd_ = ::signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigFd_ < 0) {
-        base::log::error("supervisor: signalfd: ", std::strerror(errno));
+    parseFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sigFd_ < 0 || parseFd_ < 0) {
+        base::log::error("supervisor: signalfd / eventfd: ", std::strerror(errno));
         return 1;
     }
     base::log::info("supervisor: directord starting (pid ", ::getpid(), ", config ", cfg_.file, ")");
@@ -347,8 +407,8 @@ int Supervisor::run() {
                 else wait = std::min(wait, w->restartAt - now);
             }
         }
-        std::vector<pollfd> fds{{sigFd_, POLLIN, 0}};
-        std::vector<Worker*> owners{nullptr};
+        std::vector<pollfd> fds{{sigFd_, POLLIN, 0}, {parseFd_, POLLIN, 0}};
+        std::vector<Worker*> owners{nullptr, nullptr};
         for (Worker* w : {&lvs_, &vrrp_, &fwd_})
             if (w->fd >= 0) {
                 fds.push_back({w->fd, static_cast<short>(POLLIN | (w->out.empty() ? 0 : POLLOUT)), 0});
@@ -360,7 +420,8 @@ int Supervisor::run() {
             base::log::error("supervisor: poll: ", std::strerror(errno));
             break;
         }
-        for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[1].revents & POLLIN) parseDone();
+        for (size_t i = 2; i < fds.size(); ++i) {
             if (fds[i].revents & POLLOUT) writeTo(*owners[i]);
             if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) readFrom(*owners[i]);
         }
@@ -388,8 +449,11 @@ int Supervisor::run() {
             }
         }
     }
+    if (parser_.joinable()) parser_.join();  // a reload read while stopping: bounded by the include caps
     ::close(sigFd_);
     sigFd_ = -1;
+    ::close(parseFd_);
+    parseFd_ = -1;
     base::log::info("supervisor: directord stopped");
     return fatal_ ? 1 : 0;
 }

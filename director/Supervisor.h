@@ -10,18 +10,24 @@
 //   vrrp  VRRP only (its timers never wait behind checker work)
 //   lvs   checks, desired state, IPVS programming, the control socket, status
 //   fwd   the userspace data plane's forwarding (only when that plane is in use)
-// It runs no Asio: a poll loop on a signalfd and the workers' sockets, so forking stays clean.
+// It runs no Asio: a poll loop on a signalfd and the workers' sockets, so forking stays clean. The
+// one other thread is a reload's parse (conf/ and ReloadCheck, which take no lock a worker needs:
+// they do not log), so a worker forked while it runs starts clean too.
 #pragma once
 #include <sys/types.h>
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "conf/Config.h"
 #include "director/SystemdNotify.h"
 #include "director/protocol/Frame.h"
 #include "director/protocol/Messages.h"
+#include "director/Privileges.h"
+#include "director/ReloadCheck.h"
 #include "vrrp/StateMachine.h"
 
 namespace director {
@@ -65,7 +71,9 @@ private:
         double restartAt = 0;  // 0: not scheduled
         double heardAt = 0;    // its last frame (watchdog: a worker silent too long is hung)
         bool saidHung = false;
+        privileges::Plan plan;  // what it was started with (its capabilities cannot grow)
     };
+    privileges::Worker privilegeKind(const Worker& w) const;
 
     void spawn(Worker& w);
     void reap();
@@ -74,8 +82,24 @@ private:
     void route(Worker& from, const protocol::Frame& f);
     void sendTo(Worker& w, const std::string& frame);
     void closeChannel(Worker& w);
-    // Reads and checks the file, then sends it to the workers; the outcome for directorctl.
-    protocol::ReloadResultMsg reload(const char* why);
+    // A reload: the file is read and checked on a thread of its own (a large config takes seconds,
+    // and the supervisor keeps feeding systemd's watchdog and its workers meanwhile); once it is
+    // done, commit() sends it to the workers and each requester hears the outcome (`id`: a
+    // directorctl reload, answered through the lvs worker; none: SIGHUP). A request that comes
+    // during a parse is served by a parse of its own, started after it (the file may have changed).
+    void reload(const char* why, std::optional<std::uint64_t> id = std::nullopt);
+    void startParse();
+    void parseDone();
+    protocol::ReloadResultMsg commit(ReloadCheck check, double t0, double parsed);
+    struct ReloadWaiter {
+        std::string why;
+        std::optional<std::uint64_t> id;
+    };
+    std::vector<ReloadWaiter> parsing_, queued_;  // requesters of the parse in flight, and of the next
+    std::thread parser_;
+    std::optional<ReloadCheck> parsed_;  // written by the parser thread before it signals parseFd_
+    int parseFd_ = -1;                   // eventfd: the parse in flight is done
+    double parseStarted_ = 0;
     void applied(const std::string& summary);
     void watchdog(double now);
     void signalWorkers(int sig);

@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libboost-dev libssl-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libconfig++-dev libsnmp-dev
   libnftables-dev libnetfilter-conntrack-dev  # the nftables data plane: its transactions, conntrack's list
+  libcap-dev libseccomp-dev  # privilege separation: each worker's capabilities and syscall filter
   # tests
   catch2 python3 iproute2 iputils-ping procps curl openssl
   clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh

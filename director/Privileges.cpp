@@ -1,0 +1,202 @@
+#include "director/Privileges.h"
+
+#include <linux/securebits.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace director::privileges {
+namespace {
+
+bool runsAsRoot(const conf::Config& cfg, const std::string& user) {
+    const std::string& name = user.empty() ? cfg.global.scriptUser : user;
+    if (name == "root") return true;
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    return ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found && pw.pw_uid == 0;
+}
+
+// The first of this worker's commands that runs as root, as "setting (user)".
+std::optional<std::string> rootScript(Worker w, const conf::Config& cfg) {
+    auto check = [&](const conf::Command& c, const std::string& user, const std::string& what)
+        -> std::optional<std::string> {
+        if (c.empty() || !runsAsRoot(cfg, user)) return std::nullopt;
+        return what + " (" + c.str() + ")";
+    };
+    auto notify = [&](const conf::NotifyConfig& n, const std::string& what) -> std::optional<std::string> {
+        for (const conf::Command* c : {&n.master, &n.backup, &n.fault, &n.stop, &n.generic})
+            if (auto r = check(*c, "", what + " notify")) return r;
+        return std::nullopt;
+    };
+    if (w == Worker::Vrrp) {
+        for (const auto& s : cfg.vrrpScripts)
+            if (auto r = check(s.command, s.user, "vrrp_script " + s.name)) return r;
+        for (const auto& v : cfg.vrrpInstances)
+            if (auto r = notify(v.notify, "vrrp_instance " + v.name)) return r;
+        for (const auto& g : cfg.syncGroups)
+            if (auto r = notify(g.notify, "vrrp_sync_group " + g.name)) return r;
+    } else if (w == Worker::Lvs) {
+        for (const auto& vs : cfg.virtualServers) {
+            for (const conf::Command* c : {&vs.quorumUp, &vs.quorumDown})
+                if (auto r = check(*c, "", "a virtual server's quorum script")) return r;
+            for (const auto& rs : vs.realServers) {
+                for (const conf::Command* c : {&rs.notifyUp, &rs.notifyDown})
+                    if (auto r = check(*c, "", "a real server's notify script")) return r;
+                for (const auto& k : rs.checks)
+                    if (auto r = check(k.command, k.user, "a script check")) return r;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string capName(int c) {
+    char* n = cap_to_name(static_cast<cap_value_t>(c));
+    std::string out = n ? n : std::to_string(c);
+    if (n) cap_free(n);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    return out;
+}
+
+std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+}  // namespace
+
+const char* workerName(Worker w) {
+    switch (w) {
+    case Worker::Lvs: return "lvs";
+    case Worker::Vrrp: return "vrrp";
+    case Worker::Fwd: return "fwd";
+    }
+    return "?";
+}
+
+Plan plan(Worker w, const conf::Config& cfg) {
+    Plan p;
+    switch (w) {
+    case Worker::Fwd:
+        p.caps = {CAP_NET_BIND_SERVICE};
+        p.execs = false;
+        return p;
+    case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
+    case Worker::Lvs: p.caps = {CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
+    }
+    // global.script_user root: any script a reload adds runs as root, so keep what it would need
+    if (runsAsRoot(cfg, "")) {
+        p.everything = true;
+        p.why = "global.script_user is " + cfg.global.scriptUser;
+    } else if (auto r = rootScript(w, cfg)) {
+        p.everything = true;
+        p.why = *r + " runs as root";
+    }
+    return p;
+}
+
+bool covers(const Plan& running, const Plan& next) {
+    if (running.everything) return true;
+    if (next.everything) return false;
+    return std::all_of(next.caps.begin(), next.caps.end(), [&](int c) {
+        return std::find(running.caps.begin(), running.caps.end(), c) != running.caps.end();
+    });
+}
+
+std::string describe(const Plan& p) {
+    if (p.everything) return "every capability (" + p.why + ")";
+    std::string out;
+    for (int c : p.caps) out += (out.empty() ? "" : ", ") + capName(c);
+    return out.empty() ? "none" : out;
+}
+
+bool installFilter(Worker w, bool execs, std::string& why) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        why = "seccomp_init failed";
+        return false;
+    }
+    // What no worker does: change the system (mounts, modules, clocks, reboot, swap, names), reach
+    // into other processes, or open the kernel's larger attack surfaces (BPF, perf, keyrings,
+    // io_uring, userfaultfd, namespaces). Refused with EPERM, so a bug that reaches one fails
+    // instead of killing the worker mid-operation.
+    static const char* const denied[] = {
+        "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount",
+        "open_tree", "mount_setattr", "kexec_load", "kexec_file_load", "init_module", "finit_module",
+        "delete_module", "reboot", "swapon", "swapoff", "process_vm_readv", "process_vm_writev", "bpf",
+        "perf_event_open", "keyctl", "add_key", "request_key", "setns", "unshare", "open_by_handle_at",
+        "name_to_handle_at", "userfaultfd", "iopl", "ioperm", "acct", "settimeofday", "clock_settime",
+        "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "quotactl", "lookup_dcookie", "kcmp",
+        "fanotify_init", "syslog", "vhangup", "uselib", "io_uring_setup", "io_uring_enter", "io_uring_register",
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        "ptrace",  // LeakSanitizer stops the world with it at exit
+#endif
+    };
+    bool ok = true;
+    auto deny = [&](const char* name) {
+        const int nr = seccomp_syscall_resolve_name(name);
+        if (nr == __NR_SCMP_ERROR) return;  // not on this architecture
+        if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) {
+            why = std::string("seccomp: cannot add a rule for ") + name;
+            ok = false;
+        }
+    };
+    for (const char* n : denied) deny(n);
+    if (!execs) {
+        deny("execve");
+        deny("execveat");
+    }
+    (void)w;
+    if (ok && seccomp_load(ctx) != 0) {
+        why = "seccomp_load failed";
+        ok = false;
+    }
+    seccomp_release(ctx);
+    return ok;
+}
+
+bool apply(Worker w, const Plan& p, std::string& why) {
+    why.clear();
+    if (::geteuid() != 0) return false;
+    if (!p.everything) {
+        if (!p.execs &&
+            ::prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                           SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                                           SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) != 0) {
+            why = errnoText("prctl(PR_SET_SECUREBITS)");
+            return false;
+        }
+        const int last = static_cast<int>(cap_max_bits()) - 1;
+        for (int c = 0; c <= last; ++c) {
+            if (std::find(p.caps.begin(), p.caps.end(), c) != p.caps.end()) continue;
+            if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) {
+                why = errnoText("prctl(PR_CAPBSET_DROP)");
+                return false;
+            }
+        }
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        cap_t caps = cap_init();
+        std::vector<cap_value_t> values(p.caps.begin(), p.caps.end());
+        const int n = static_cast<int>(values.size());
+        const bool set = !caps || (n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, values.data(), CAP_SET) != 0 ||
+                                             cap_set_flag(caps, CAP_EFFECTIVE, n, values.data(), CAP_SET) != 0));
+        if (set || cap_set_proc(caps) != 0) {
+            why = errnoText("cap_set_proc");
+            if (caps) cap_free(caps);
+            return false;
+        }
+        cap_free(caps);
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        why = errnoText("prctl(PR_SET_NO_NEW_PRIVS)");
+        return false;
+    }
+    return installFilter(w, p.execs, why);
+}
+
+}  // namespace director::privileges

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Each worker keeps only the privileges it needs, and still does its job (root, a network namespace).
+
+directord on the userspace plane in a namespace of its own, with a VRRP instance, a tracked
+vrrp_script (as the default script_user, nobody), a virtual service on port 80 with a TCP check.
+Read from /proc: every worker's effective, permitted and bounding capability sets are exactly its
+plan (fwd: NET_BIND_SERVICE; vrrp: NET_RAW, NET_ADMIN, SETUID, SETGID, KILL; lvs: NET_ADMIN,
+NET_BIND_SERVICE, SETUID, SETGID, KILL), with no_new_privs and a seccomp filter; the supervisor
+keeps its own. And the work gets done: the instance is MASTER with its VIP (raw socket, address),
+its script runs, the check passes and a client is forwarded on port 80. A reload that would run a
+vrrp_script as root is refused (the worker cannot take capabilities back); started that way, the
+vrrp worker keeps every capability and says why."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vrrp_failover_test import check, run_main, sh, wait  # noqa: E402
+
+CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7, "KILL": 5}
+WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID", "KILL"},
+        "lvs": {"NET_ADMIN", "NET_BIND_SERVICE", "SETUID", "SETGID", "KILL"}}
+
+SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], 8080)); s.listen(64)
+while True:
+    c, _ = s.accept()
+    try: c.sendall(b"served\n")
+    except OSError: pass
+    c.close()
+"""
+
+
+def proc_status(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def names_by_log(log_path):
+    """{pid: worker} from lines like 'lvs[1234] info: lvs: privileges: ...'."""
+    out = {}
+    for line in open(log_path, errors="replace"):
+        if ": privileges: " in line:
+            ident = line.split()[1]
+            name, _, pid = ident.partition("[")
+            out[pid.rstrip("]")] = name
+    return out
+
+
+def mask(names):
+    m = 0
+    for n in names:
+        m |= 1 << CAP[n]
+    return m
+
+
+def conf(work, root_script=False):
+    user = 'user = "root";' if root_script else ""
+    return f"""global = {{ data_plane = "userspace"; pid_file = "{work}/d.pid"; control_socket = "{work}/d.sock";
+  state_dump_file = "{work}/d.json"; }};
+vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -d /"; interval = 0.2; weight = 0; {user} }} );
+vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 61; priority = 150; version = 3;
+  advert_interval = 0.1; track_scripts = ( {{ script = "chk"; }} );
+  virtual_addresses = ( {{ address = "10.97.0.10/24"; }} ); }} );
+virtual_servers = ( {{ address = "10.97.0.10"; port = 80; scheduler = "rr"; delay_loop = 0.3;
+  real_servers = ( {{ address = "10.97.0.2"; port = 8080; checks = ( {{ type = "tcp"; }} ); }} ); }} );
+"""
+
+
+def run(directord):
+    tag = uuid.uuid4().hex[:6]
+    ns, peer = f"pd{tag}", f"pr{tag}"
+    work = tempfile.mkdtemp(prefix="priv-")
+    procs = []
+    ctl = os.path.join(os.path.dirname(directord), "directorctl")
+    try:
+        for n in (ns, peer):
+            sh(f"ip netns add {n} && ip -n {n} link set lo up")
+        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
+        sh(f"ip -n {ns} addr add 10.97.0.1/24 dev eth0 && ip -n {ns} link set eth0 up")
+        sh(f"ip -n {peer} addr add 10.97.0.2/24 dev eth0 && ip -n {peer} link set eth0 up")
+        procs.append(subprocess.Popen(["ip", "netns", "exec", peer, sys.executable, "-c", SERVER, "10.97.0.2"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        for root_script in (False, True):
+            what = "a vrrp_script as root" if root_script else "scripts as nobody"
+            with open(f"{work}/d.conf", "w") as f:
+                f.write(conf(work, root_script))
+            log = f"{work}/d{int(root_script)}.log"
+            d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
+                                 stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(d)
+            names = {}
+            check(wait(lambda: len(names_by_log(log)) == 3, 15) is not None, f"{what}: the three workers start")
+            names = names_by_log(log)
+            sup = proc_status(d.pid)
+            # `ip netns exec` execs directord in place: d.pid is the supervisor
+            check(int(sup.get("CapEff", "0"), 16) & mask(CAP) == mask(CAP) and sup.get("NoNewPrivs") == "0",
+                  f"{what}: the supervisor keeps its own capabilities", sup.get("CapEff", "?"))
+            for pid, name in sorted(names.items(), key=lambda x: x[1]):
+                st = proc_status(pid)
+                want = sup.get("CapEff") if (root_script and name == "vrrp") else f"{mask(WANT[name]):016x}"
+                got = {k: st.get(k) for k in ("CapEff", "CapPrm", "CapBnd")}
+                check(all(v == want for v in got.values()),
+                      f"{what}: {name} worker's capabilities are exactly {'every one' if want == sup.get('CapEff') else ', '.join(sorted(WANT[name]))}",
+                      str(got))
+                check(st.get("NoNewPrivs") == "1" and st.get("Seccomp") == "2",
+                      f"{what}: {name} worker has no_new_privs and a seccomp filter",
+                      f"NoNewPrivs {st.get('NoNewPrivs')}, Seccomp {st.get('Seccomp')}")
+            has_vip = lambda: " 10.97.0.10/" in sh(f"ip -n {ns} -o addr show dev eth0", check=False).stdout  # noqa: E731
+            check(wait(has_vip, 15) is not None, f"{what}: the instance is MASTER with its VIP (its script ran)")
+            served = lambda: "served" in sh(f"ip netns exec {peer} {sys.executable} -c \"import socket; s=socket.create_connection(('10.97.0.10', 80), 1); print(s.recv(64).decode())\"", check=False).stdout  # noqa: E501,E731
+            check(wait(served, 15, 0.2) is not None, f"{what}: the check passes and a client is forwarded on port 80")
+            if root_script:
+                check("vrrp_script chk (/usr/bin/test -d /) runs as root" in open(log).read(),
+                      f"{what}: the log says why the vrrp worker keeps everything")
+            else:
+                with open(f"{work}/d.conf", "w") as f:
+                    f.write(conf(work, True))
+                r = sh(f"ip netns exec {ns} {ctl} -s {work}/d.sock reload", check=False)
+                check(r.returncode != 0 and "restart directord to apply it" in r.stdout + r.stderr,
+                      f"{what}: a reload that would run a script as root is refused, and says why",
+                      (r.stdout + r.stderr).strip()[-300:])
+                check(d.poll() is None and has_vip(), f"{what}: ... and the running config stays")
+            d.send_signal(signal.SIGTERM)
+            d.wait(timeout=30)
+            sh(f"ip -n {ns} addr del 10.97.0.10/24 dev eth0", check=False)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        for n in (ns, peer):
+            sh(f"ip netns del {n}", check=False)
+
+
+if __name__ == "__main__":
+    run_main(run, "privileges")

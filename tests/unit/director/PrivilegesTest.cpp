@@ -1,0 +1,158 @@
+// Each worker's privileges: the plan (pure: config in, capabilities out), and the drop itself in a
+// forked child, as the supervisor does it: its capability sets read back from /proc, no_new_privs
+// and the seccomp filter on, a forbidden syscall refused with EPERM, and what the worker needs
+// still working (root: CI runs as root).
+#include <catch2/catch.hpp>
+
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "director/Privileges.h"
+
+namespace priv = director::privileges;
+
+namespace {
+
+conf::Config withScriptUser(const std::string& user) {
+    conf::Config c;
+    c.global.scriptUser = "nobody";
+    conf::VrrpScript s;
+    s.name = "chk";
+    s.command.argv = {"/bin/true"};
+    s.user = user;
+    c.vrrpScripts.push_back(s);
+    return c;
+}
+
+std::uint64_t mask(std::initializer_list<int> caps) {
+    std::uint64_t m = 0;
+    for (int c : caps) m |= 1ull << c;
+    return m;
+}
+
+// A field of /proc/self/status ("CapEff", "NoNewPrivs", ...).
+std::string status(const std::string& key) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key + ":", 0) == 0) return line.substr(line.find_first_not_of(" \t", key.size() + 1));
+    return "";
+}
+
+// Runs `body` in a forked child after the worker's drop; its exit code (0: every check held).
+template <class Fn>
+int inWorker(priv::Worker w, const priv::Plan& p, Fn body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::string why;
+        if (!priv::apply(w, p, why)) ::_exit(100);
+        ::_exit(body());
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st);
+}
+
+// exit code of `argv` run from here (fork + exec), or 127 + errno's code when exec failed
+int run(const char* path) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        char* const argv[] = {const_cast<char*>(path), nullptr};
+        ::execv(path, argv);
+        ::_exit(errno == EPERM ? 126 : 127);
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("privileges: each worker's plan") {
+    const auto nobody = withScriptUser("");
+    const auto fwd = priv::plan(priv::Worker::Fwd, nobody);
+    CHECK(fwd.caps == std::vector<int>{CAP_NET_BIND_SERVICE});
+    CHECK_FALSE(fwd.execs);
+    CHECK_FALSE(fwd.everything);
+    const auto vrrp = priv::plan(priv::Worker::Vrrp, nobody);
+    CHECK_FALSE(vrrp.everything);
+    CHECK(vrrp.execs);
+    CHECK(priv::describe(vrrp) == "CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    const auto lvs = priv::plan(priv::Worker::Lvs, nobody);
+    CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    // a vrrp_script as root: the vrrp worker keeps everything (its script gets what it has), the
+    // lvs worker does not
+    const auto root = withScriptUser("root");
+    const auto vrrpRoot = priv::plan(priv::Worker::Vrrp, root);
+    CHECK(vrrpRoot.everything);
+    CHECK(priv::describe(vrrpRoot) == "every capability (vrrp_script chk (/bin/true) runs as root)");
+    CHECK_FALSE(priv::plan(priv::Worker::Lvs, root).everything);
+    // script_user root: a reload may add root scripts to either, so both keep everything
+    auto all = withScriptUser("");
+    all.global.scriptUser = "root";
+    CHECK(priv::plan(priv::Worker::Lvs, all).everything);
+    CHECK(priv::describe(priv::plan(priv::Worker::Vrrp, all)) == "every capability (global.script_user is root)");
+    CHECK_FALSE(priv::plan(priv::Worker::Fwd, all).everything);  // it runs no scripts
+    // a reload can keep or lose capabilities, never gain them
+    CHECK(priv::covers(vrrp, vrrp));
+    CHECK(priv::covers(vrrpRoot, vrrp));
+    CHECK_FALSE(priv::covers(vrrp, vrrpRoot));
+    CHECK_FALSE(priv::covers(fwd, lvs));
+    CHECK(priv::covers(lvs, fwd));
+}
+
+TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and its filter refuses") {
+    if (::geteuid() != 0) {
+        WARN("not root: nothing to drop (CI runs this as root)");
+        return;
+    }
+    const auto p = priv::plan(priv::Worker::Fwd, conf::Config{});
+    const int code = inWorker(priv::Worker::Fwd, p, [] {
+        const std::uint64_t want = 1ull << CAP_NET_BIND_SERVICE;
+        for (const char* k : {"CapEff", "CapPrm", "CapBnd"})
+            if (std::stoull(status(k), nullptr, 16) != want) return 1;
+        if (std::stoull(status("CapInh"), nullptr, 16) != 0 || std::stoull(status("CapAmb"), nullptr, 16) != 0)
+            return 2;
+        if (status("NoNewPrivs") != "1" || status("Seccomp") != "2") return 3;
+        if (run("/bin/true") != 126) return 4;  // execve: EPERM
+        if (::mount("none", "/mnt", "tmpfs", 0, nullptr) == 0 || errno != EPERM) return 5;
+        if (::unshare(CLONE_NEWNET) == 0 || errno != EPERM) return 6;
+        // what forwarding needs still works: sockets, a bind
+        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (s < 0) return 7;
+        ::close(s);
+        // no way back: root's capabilities are gone for good
+        if (::setuid(0) != 0) return 8;
+        if (std::stoull(status("CapEff"), nullptr, 16) != want) return 9;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("privileges: the vrrp worker keeps what it and its scripts need, and runs them") {
+    if (::geteuid() != 0) {
+        WARN("not root: nothing to drop (CI runs this as root)");
+        return;
+    }
+    const auto p = priv::plan(priv::Worker::Vrrp, withScriptUser(""));
+    const int code = inWorker(priv::Worker::Vrrp, p, [] {
+        const std::uint64_t want = mask({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL});
+        for (const char* k : {"CapEff", "CapPrm", "CapBnd"})
+            if (std::stoull(status(k), nullptr, 16) != want) return 1;
+        if (status("NoNewPrivs") != "1" || status("Seccomp") != "2") return 3;
+        if (run("/bin/true") != 0) return 4;  // scripts run
+        if (::mount("none", "/mnt", "tmpfs", 0, nullptr) == 0 || errno != EPERM) return 5;
+        const int raw = ::socket(AF_INET, SOCK_RAW, 112);  // VRRP's socket
+        if (raw < 0) return 6;
+        ::close(raw);
+        return 0;
+    });
+    CHECK(code == 0);
+}
