@@ -59,6 +59,26 @@ class InstallTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertEqual(r.stderr.strip(), "")
 
+    def test_systemd_unit_hardening(self):
+        """The unit's exposure as systemd-analyze scores it, beside keepalived's unit (printed)."""
+        if not shutil.which("systemd-analyze"):
+            self.skipTest("no systemd-analyze")
+        def score(unit):
+            r = subprocess.run(["systemd-analyze", "security", "--offline=true", unit], capture_output=True,
+                               text=True)
+            m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout + r.stderr)
+            self.assertIsNotNone(m, r.stdout + r.stderr)
+            return float(m.group(1))
+        ours = score(self.path("lib/systemd/system/directord.service"))
+        theirs = [score(u) for u in ["/lib/systemd/system/keepalived.service"] if os.path.exists(u)]
+        print(f"systemd-analyze security: directord.service {ours}"
+              + (f", keepalived.service {theirs[0]}" if theirs else ""))
+        self.assertLessEqual(ours, 2.6)
+        text = open(self.path("lib/systemd/system/directord.service")).read()
+        for setting in ["NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=CAP_NET_ADMIN",
+                        "SystemCallFilter=@system-service", "RestrictAddressFamilies="]:
+            self.assertIn(setting, text)
+
     def test_pages_render_cleanly(self):
         for page in ["man8/directord.8", "man8/directorctl.8", "man8/ipvsctl.8", "man5/directord.conf.5"]:
             text, warnings = render(self.path("share/man", page))

@@ -253,5 +253,37 @@ class SystemdTest(unittest.TestCase):
         self.assertIn("STOPPING=1\nSTATUS=stopping", got)
 
 
+class ReloadParseTest(unittest.TestCase):
+    def test_supervisor_keeps_serving_while_a_reload_is_read(self):
+        """A reload's parse runs beside the supervisor's loop: a worker that dies meanwhile is
+        restarted at once (a VRRP master must be back within its advert interval), not after the
+        parse. 30,000 virtual servers (4.5 MB) to read; the vrrp worker is killed right after the
+        SIGHUP and its restart is timed against the parse's own time, from the log."""
+        d = Daemon(self)
+        self.addCleanup(d.kill)
+        vs = ",\n".join(
+            f'{{ address = "10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"; port = 80; '
+            f'real_servers = ( {{ address = "127.0.0.2"; port = {1024 + i % 60000}; }} ); }}' for i in range(30000))
+        d.write(text=f'global = {{ data_plane = "memory"; pid_file = "{d.dir}/directord.pid"; '
+                     f'control_socket = "{d.dir}/ctl.sock"; state_dump_file = "{d.dir}/state.json"; }};\n'
+                     f"virtual_servers = (\n{vs}\n);\n")
+        d.start()
+        wait_for(lambda: "lvs: started on the memory table: 30000 virtual servers" in d.log(), "the big config")
+        vrrp = next(int(line.split("(pid ")[1].split(")")[0]) for line in d.log().splitlines()
+                    if "started the vrrp worker" in line)
+        t0 = time.monotonic()
+        d.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.02)  # the parse is under way
+        os.kill(vrrp, signal.SIGKILL)
+        wait_for(lambda: d.log().count("started the vrrp worker") == 2, "the vrrp worker's restart")
+        restarted = time.monotonic() - t0
+        wait_for(lambda: "read and checked in" in d.log(), "the reload")
+        parse_ms = int(d.log().split("read and checked in ")[1].split(" ms")[0])
+        print(f"reload parse {parse_ms} ms; the killed vrrp worker restarted {restarted * 1000:.0f} ms after the SIGHUP")
+        self.assertGreater(parse_ms, 150, "the parse must take long enough to tell")
+        self.assertLess(restarted * 1000, parse_ms, "the worker waited for the parse")
+        self.assertEqual(d.stop(), 0)
+
+
 if __name__ == "__main__":
     daemon_test.main()
