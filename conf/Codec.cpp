@@ -37,7 +37,8 @@ void fields(T& x, F&& f) { f(x.table, x.sourceNat); }
 template <class T, class F>
 requires Is<T, UserspaceLimits>
 void fields(T& x, F&& f) {
-    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource);
+    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource,
+      x.tcpProgressTimeout, x.sourcePrefixV4, x.sourcePrefixV6);
 }
 template <class T, class F>
 requires Is<T, GlobalConfig>

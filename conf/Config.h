@@ -55,6 +55,9 @@ struct UserspaceLimits {
     int udpUnansweredTimeout = 10;
     int tcpConnections = 0;
     int tcpConnectionsPerSource = 0;
+    int tcpProgressTimeout = 60;  // a connection trickling without progress ends after this (0: never)
+    int sourcePrefixV4 = 32;      // the per-source shares count clients by these prefixes
+    int sourcePrefixV6 = 64;
     bool operator==(const UserspaceLimits&) const = default;
 };
 

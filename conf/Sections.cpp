@@ -60,6 +60,15 @@ const Section<UserspaceLimits>& userspaceLimits() {
             integer("tcp_connections_per_source", &U::tcpConnectionsPerSource, 0, 1 << 30,
                     {"integer", "`0`", "0..2^30",
                      "TCP connections from one client address; 0: an eighth of `tcp_connections`"}),
+            integer("tcp_progress_timeout", &U::tcpProgressTimeout, 0, 2147483,
+                    {"integer (s)", "`60`", "0..2147483",
+                     "a TCP connection whose client only trickles (under 1 KiB per sixth of this, the real server "
+                     "silent) is closed after this, whatever it trickles (slowloris); 0: never"}),
+            integer("source_prefix_v4", &U::sourcePrefixV4, 8, 32,
+                    {"integer", "`32`", "8..32", "the per-source shares count IPv4 clients by this prefix"}),
+            integer("source_prefix_v6", &U::sourcePrefixV6, 16, 128,
+                    {"integer", "`64`", "16..128",
+                     "the per-source shares count IPv6 clients by this prefix (a /64 is one host's to rotate in)"}),
         }};
     return s;
 }

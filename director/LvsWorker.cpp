@@ -430,6 +430,9 @@ void LvsWorker::applyLimits() {
     l.udpUnansweredTimeout = static_cast<std::uint32_t>(u.udpUnansweredTimeout);
     l.tcpConnections = static_cast<std::uint32_t>(u.tcpConnections);
     l.tcpConnectionsPerSource = static_cast<std::uint32_t>(u.tcpConnectionsPerSource);
+    l.tcpProgressTimeout = static_cast<std::uint32_t>(u.tcpProgressTimeout);
+    l.sourcePrefixV4 = static_cast<std::uint8_t>(u.sourcePrefixV4);
+    l.sourcePrefixV6 = static_cast<std::uint8_t>(u.sourcePrefixV6);
     table_->setForwardingLimits(l);
 }
 

@@ -105,6 +105,8 @@ struct SyncStatus {
 struct ForwardingLimits {
     std::uint32_t udpFlows = 0, udpFlowsPerSource = 0, udpUnansweredTimeout = 10;
     std::uint32_t tcpConnections = 0, tcpConnectionsPerSource = 0;
+    std::uint32_t tcpProgressTimeout = 60;             // seconds; 0: off
+    std::uint8_t sourcePrefixV4 = 32, sourcePrefixV6 = 64;  // what counts as one source
     bool operator==(const ForwardingLimits&) const = default;
 };
 

@@ -36,7 +36,8 @@ void fields(T& x, F&& f) { f(x.services, x.timeouts, x.limits); }
 template <class T, class F>
 requires Is<T, ForwardingLimits>
 void fields(T& x, F&& f) {
-    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource);
+    f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource,
+      x.tcpProgressTimeout, x.sourcePrefixV4, x.sourcePrefixV6);
 }
 template <class T, class F>
 requires Is<T, ForwardingCounters>

@@ -1,9 +1,12 @@
 // Budget: the userspace plane's file descriptors, shared by every forwarding thread. A UDP flow
 // costs one (its socket towards the real server), a TCP connection up to six (two sockets, two
-// pipes for splice). Limits, globally and per client address, keep a flood of one kind (spoofed
-// UDP sources, half-open or slow TCP clients) from taking the descriptors the rest needs: at a
-// limit new flows or connections are refused and counted, nothing else is affected, and the
-// first refusal of each kind is logged with what to do. Unset limits come from RLIMIT_NOFILE.
+// pipes for splice). Limits, globally and per client prefix (an IPv4 address, an IPv6 /64 by
+// default: one host rotating addresses in its /64 is one source), keep a flood of one kind
+// (spoofed UDP sources, half-open or slow TCP clients) from taking the descriptors the rest
+// needs; past three quarters of a limit, only a prefix that holds nothing gets one, so a flood
+// from many sources leaves the last quarter to new clients. At a limit new flows or connections are refused and counted, nothing else is
+// affected, and the first refusal of each kind is logged with what to do. Unset limits come from
+// RLIMIT_NOFILE.
 #pragma once
 #include <atomic>
 #include <map>
@@ -25,6 +28,11 @@ public:
     bool takeTcp(const base::IpAddress& source);
     void giveTcp(const base::IpAddress& source);
     std::uint32_t unansweredTimeout() const { return unanswered_.load(std::memory_order_relaxed); }
+    std::uint32_t progressTimeout() const { return progress_.load(std::memory_order_relaxed); }
+    // Past three quarters of the TCP limit: idle connections then go after the progress timeout.
+    bool tcpCrowded() const {
+        return tcp_.used.load(std::memory_order_relaxed) * 4 >= tcpLimit_.load(std::memory_order_relaxed) * 3;
+    }
     ForwardingCounters counters() const;
 
 private:
@@ -38,7 +46,9 @@ private:
     void give(Kind& k, const base::IpAddress& source);
     mutable std::mutex mutex_;
     Kind udp_, tcp_;
-    std::atomic<std::uint32_t> unanswered_{10};
+    std::atomic<std::uint32_t> unanswered_{10}, progress_{60};
+    std::atomic<std::uint64_t> tcpLimit_{~std::uint64_t{0} / 8};  // tcp_.limit, for tcpCrowded() without the lock
+    int prefixV4_ = 32, prefixV6_ = 64;  // under mutex_
 };
 
 // One flow's or connection's share, given back when the last holder lets go.

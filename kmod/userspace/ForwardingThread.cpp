@@ -493,7 +493,8 @@ void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::i
     Relay* r = relay.get();
     relay->connect(target.data(), static_cast<socklen_t>(target.size()),
                    std::chrono::duration_cast<std::chrono::milliseconds>(kConnectTimeout), idleTimeout,
-                   [counters, self, slot, idleTimeout, assure, r] {
+                   std::chrono::seconds(snapshot_->budget->progressTimeout()),
+                   [budget = snapshot_->budget] { return budget->tcpCrowded(); }, [counters, self, slot, idleTimeout, assure, r] {
                        counters->inactive.fetch_sub(1, std::memory_order_relaxed);
                        counters->active.fetch_add(1, std::memory_order_relaxed);
                        self->live_[slot].relay = r;

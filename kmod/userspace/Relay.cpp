@@ -85,9 +85,16 @@ void Relay::Side::onEvents(std::uint32_t events) {
 }
 
 void Relay::connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
-                    std::chrono::seconds idleTimeout, std::function<void()> connected) {
+                    std::chrono::seconds idleTimeout, std::chrono::seconds progressTimeout,
+                    std::function<bool()> crowded, std::function<void()> connected) {
     connected_ = std::move(connected);
+    crowded_ = std::move(crowded);
     idleTimeout_ = idleTimeout;
+    progressTimeout_ = progressTimeout;
+    tick_ = idleTimeout;
+    if (progressTimeout.count() > 0)
+        tick_ = std::min<std::chrono::steady_clock::duration>(
+            idleTimeout, std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1), progressTimeout / 6));
     connecting_ = true;
     server_ = ::socket(target->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (server_ < 0) return connectDone(errno);
@@ -166,17 +173,36 @@ void Relay::writable(Direction& d, std::uint32_t events) {
     if ((events & (EPOLLHUP | EPOLLERR)) || ((events & EPOLLOUT) && (d.inPipe > 0 || !d.held.empty()))) pump(d);
 }
 
-// One timer per idle period: when it fires, a connection that moved bytes since is given another
-// period; one that did not is reset.
+// One timer per tick (the idle period, or a sixth of the progress timeout when shorter). A tick
+// with no byte either way adds to the idle time (reset at the idle timeout); one in which only the
+// client sent, and less than kProgressBytes, adds to the trickle time (reset at the progress
+// timeout); any other tick is progress and clears both. An idle tick does not clear the trickle
+// time, so trickling between silences does not reset it either. While the budget is crowded, the
+// idle time is held to the progress timeout too.
 void Relay::armIdle() {
     if (finished_ || failed_) return;
-    seenMoved_ = up_.moved + down_.moved;
-    timer_.expires_after(idleTimeout_);
+    seenUp_ = up_.moved;
+    seenDown_ = down_.moved;
+    timer_.expires_after(tick_);
     std::weak_ptr<Relay> weak = weak_from_this();
     timer_.async_wait([weak](const boost::system::error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || self->finished_) return;
-        if (self->up_.moved + self->down_.moved == self->seenMoved_) return self->fail();
+        const std::uint64_t up = self->up_.moved - self->seenUp_, down = self->down_.moved - self->seenDown_;
+        if (up == 0 && down == 0) {
+            self->idleFor_ += self->tick_;
+            if (self->idleFor_ >= self->idleTimeout_) return self->fail();
+            if (self->progressTimeout_.count() > 0 && self->idleFor_ >= self->progressTimeout_ && self->crowded_ &&
+                self->crowded_())
+                return self->fail();
+        } else if (down == 0 && up < kProgressBytes && self->progressTimeout_.count() > 0) {
+            self->idleFor_ = {};
+            self->trickleFor_ += self->tick_;
+            if (self->trickleFor_ >= self->progressTimeout_) return self->fail();
+        } else {
+            self->idleFor_ = {};
+            self->trickleFor_ = {};
+        }
         self->armIdle();
     });
 }

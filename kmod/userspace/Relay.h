@@ -60,11 +60,19 @@ public:
     // Connects to the real server (a non-blocking socket with TCP_NODELAY; a refusal, a reset or
     // `timeout` ends the relay: the client is reset, done() says not connected). Once connected,
     // `connected` runs and the bytes start moving; a connection idle (no byte either way) for
-    // `idleTimeout` is reset, as IPVS expires an established entry after the tcp timeout. The relay
+    // `idleTimeout` is reset, as IPVS expires an established entry after the tcp timeout, and one
+    // whose client only trickles (under kProgressBytes a tick, the real server silent) for
+    // `progressTimeout` (0: never) is reset too, whatever it trickles: a slowloris client holds its
+    // descriptors that long at most. While `crowded()` (the budget past three quarters), a
+    // connection idle for the progress timeout is reset as well: under a flood of connections that
+    // just sit there, the slots come back for new clients. Ticks are a sixth of the progress
+    // timeout. The relay
     // must stay alive until the loop turn after done() (its owner releases it then: events already
     // fetched may still name it).
     void connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
-                 std::chrono::seconds idleTimeout, std::function<void()> connected);
+                 std::chrono::seconds idleTimeout, std::chrono::seconds progressTimeout,
+                 std::function<bool()> crowded, std::function<void()> connected);
+    static constexpr std::uint64_t kProgressBytes = 1024;
     // When bytes last became ready either way (for the expiry ipvsctl -c shows).
     std::chrono::steady_clock::time_point lastActive() const { return lastActive_; }
 
@@ -110,7 +118,10 @@ private:
     asio::steady_timer timer_;  // the connect's deadline, then the idle check
     std::chrono::seconds idleTimeout_{900};
     std::chrono::steady_clock::time_point lastActive_ = std::chrono::steady_clock::now();
-    std::uint64_t seenMoved_ = ~std::uint64_t{0};
+    std::chrono::seconds progressTimeout_{0};
+    std::function<bool()> crowded_;
+    std::chrono::steady_clock::duration tick_{}, idleFor_{}, trickleFor_{};
+    std::uint64_t seenUp_ = 0, seenDown_ = 0;  // bytes moved each way at the last tick
     std::uint64_t segsIn_ = 0, segsOut_ = 0;
     Direction up_{}, down_{};
     bool connecting_ = false, isConnected_ = false, failed_ = false, finished_ = false;
