@@ -300,6 +300,27 @@ Setting<T> address(std::string_view key, std::optional<base::IpAddress> T::*m, D
     return s;
 }
 
+// An array of address strings (unicast peers, sync peers); written only when not empty.
+template <class T>
+Setting<T> addressList(std::string_view key, std::vector<base::IpAddress> T::*m, Doc doc) {
+    Setting<T> s{key, doc};
+    s.read = [key, m](Reader& r, const libconfig::Setting& st, T& obj) {
+        auto list = r.strings(st, key);
+        if (!list) return;
+        for (const auto& p : *list) {
+            if (auto a = base::IpAddress::parse(p)) (obj.*m).push_back(*a);
+            else r.error(st, r.childPath(key), "'" + p + "' is not an IPv4 or IPv6 address");
+        }
+    };
+    s.write = [key, m](Out& o, const T& obj) {
+        if ((obj.*m).empty()) return;
+        std::vector<std::string> out;
+        for (const auto& a : obj.*m) out.push_back(a.str());
+        o.set(key, strings(out));
+    };
+    return s;
+}
+
 template <class T>
 Setting<T> command(std::string_view key, Command T::*m, Doc doc) {
     Setting<T> s{key, doc};

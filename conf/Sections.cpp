@@ -100,25 +100,10 @@ const Section<SyncDaemonConfig>& syncDaemon() {
                  "largest sync message; 0: the kernel's (1472 for a master, whatever the MTU; a backup takes what fits its MTU)"}),
             string("vrrp_instance", &SyncDaemonConfig::vrrpInstance,
                    {"string", "none", "an instance name", "instance whose role the sync daemon follows"}),
-            custom<SyncDaemonConfig>(
-                "peers",
-                {"array of strings", "none: any sender", "addresses",
-                 "backup, userspace plane: hear only these senders (the other director's address on the interface); "
-                 "keepalived has no such setting"},
-                [](Reader& r, const libconfig::Setting& st, SyncDaemonConfig& d) {
-                    auto peers = r.strings(st, "peers");
-                    if (!peers) return;
-                    for (const auto& p : *peers) {
-                        if (auto a = base::IpAddress::parse(p)) d.peers.push_back(*a);
-                        else r.error(st, r.childPath("peers"), "'" + p + "' is not an IPv4 or IPv6 address");
-                    }
-                },
-                [](Out& o, const SyncDaemonConfig& d) {
-                    if (d.peers.empty()) return;
-                    std::vector<std::string> peers;
-                    for (const auto& p : d.peers) peers.push_back(p.str());
-                    o.set("peers", strings(peers));
-                }),
+            addressList("peers", &SyncDaemonConfig::peers,
+                        {"array of strings", "none: any sender", "addresses",
+                         "backup, userspace plane: hear only these senders (the other director's address on the "
+                         "interface); keepalived has no such setting"}),
             integer("max_connections", &SyncDaemonConfig::maxConnections, 1, 16777216,
                     {"integer", "`131072`", "1..16777216",
                      "backup, userspace plane: synced connections held at most (about 200 bytes each); more are "
@@ -594,24 +579,9 @@ const Section<VrrpInstance>& vrrpInstance() {
                       {"list", "none", "", "addresses added on MASTER but not carried in adverts (same forms)"}, false),
             address("unicast_source", &V::unicastSource,
                     {"string", "interface's primary", "address", "source of unicast adverts"}),
-            custom<V>(
-                "unicast_peers",
-                {"array of strings", "none: multicast", "addresses",
-                 "send adverts to these peers instead of 224.0.0.18 / ff02::12"},
-                [](Reader& r, const libconfig::Setting& st, V& v) {
-                    auto peers = r.strings(st, "unicast_peers");
-                    if (!peers) return;
-                    for (const auto& p : *peers) {
-                        if (auto a = base::IpAddress::parse(p)) v.unicastPeers.push_back(*a);
-                        else r.error(st, r.childPath("unicast_peers"), "'" + p + "' is not an IPv4 or IPv6 address");
-                    }
-                },
-                [](Out& o, const V& v) {
-                    if (v.unicastPeers.empty()) return;
-                    std::vector<std::string> peers;
-                    for (const auto& p : v.unicastPeers) peers.push_back(p.str());
-                    o.set("unicast_peers", strings(peers));
-                }),
+            addressList("unicast_peers", &V::unicastPeers,
+                        {"array of strings", "none: multicast", "addresses",
+                         "send adverts to these peers instead of 224.0.0.18 / ff02::12"}),
             integer("unicast_ttl", &V::unicastTtl, 1, 255,
                     {"int", "unset: 255 sent, any TTL from a peer", "1..255",
                      "unicast: the TTL / hop limit adverts are sent with, and the one a peer's must arrive with"}),

@@ -58,12 +58,12 @@ while True:
     c.close()
 """
 
-# Holds one connection from each source in argv[2] (comma-separated, or FIRST-LAST of 10.99.x.y
-# hosts); prints how many connected, then waits for stdin to close.
+# Opens argv[3] (default 1) connections to argv[1]:7007 from each source in argv[2] (comma-
+# separated) and holds them, never sending; prints how many connected, then waits for stdin to close.
 HOLD = r"""
 import resource, socket, sys
 resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
-srcs = sys.argv[2].split(",")
+srcs = sys.argv[2].split(",") * (int(sys.argv[3]) if len(sys.argv) > 3 else 1)
 held = []
 for src in srcs:
     fam = socket.AF_INET6 if ":" in src else socket.AF_INET
@@ -128,21 +128,6 @@ for i in range(int(sys.argv[2])):
     udp = struct.pack("!HHHH", 40000 + i % 20000, 5353, 8 + len(payload), 0) + payload
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0, src, dst)
     s.sendto(ip + udp, (sys.argv[1], 0))
-"""
-
-# Opens argv[2] connections to the VIP from argv[3] and holds them; prints how many connected.
-HALF_OPEN = r"""
-import resource, socket, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
-held = []
-for _ in range(int(sys.argv[2])):
-    s = socket.socket(); s.setblocking(False); s.bind((sys.argv[3], 0))
-    try: s.connect((sys.argv[1], 7007))
-    except BlockingIOError: pass
-    except OSError: s.close(); continue
-    held.append(s)
-print(len(held), flush=True)
-sys.stdin.read()
 """
 
 SLOWLORIS = r"""
@@ -268,8 +253,8 @@ def run(directord):
 
         # 2. half-open TCP connections from one client
         what = "10,000 half-open TCP connections"
-        half = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-u", "-c", HALF_OPEN, VIP, "10000",
-                                 "10.99.0.102"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        half = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-u", "-c", HOLD, VIP, "10.99.0.102",
+                                 "10000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         print(f"     {half.stdout.readline().strip()} connections opened", flush=True)
         time.sleep(2)
         f2 = forwarding(lab)
