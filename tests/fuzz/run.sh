@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the libFuzzer harnesses with clang-14 (ASan + UBSan; build-fuzz/, ccache) and runs each
 # for SECONDS (default 20) from its seed corpus (tests/fuzz/corpus/NAME, plus what earlier runs
-# found, kept in build-fuzz/corpus). A crash leaves its input in tests/fuzz/crash-NAME-*: keep it
+# found, kept in build-fuzz/corpus). Grow the seed corpora from long runs by hand:
+#   build-fuzz/tests/fuzz/NAME_fuzz -merge=1 tests/fuzz/corpus/NAME build-fuzz/corpus/NAME A crash leaves its input in tests/fuzz/crash-NAME-*: keep it
 # as a seed once fixed. Exit status non-zero on any crash.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,14 +18,20 @@ cmake --build "$build" -j"$(nproc)" --target fuzz_all >>"$log" 2>&1 || { tail -n
 # libconfig 1.5 leaks a string buffer inside its parser on some syntax errors (not ours)
 export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 failed=0
-for name in sync conf vrrp http netlink ipvsadm control keepalived; do
+for name in sync conf vrrp http netlink ipvsadm control keepalived accept status syncinstall include; do
     work="$build/corpus/$name"
     mkdir -p "$work"
     [ -d "$here/corpus/$name" ] && cp "$here/corpus/$name"/* "$work"/ 2>/dev/null || true
     if [ "$name" = conf ]; then cp "$root"/tests/corpus/good/*.conf "$work"/ 2>/dev/null || true; fi
     if [ "$name" = keepalived ]; then cp /usr/share/doc/keepalived/samples/keepalived.conf.* "$work"/ 2>/dev/null || true; fi
+    # the largest input each parser can meet: a whole sync datagram, a config with its includes
+    case $name in
+        sync|syncinstall) max_len=65535 ;;
+        conf|keepalived|include) max_len=16384 ;;
+        *) max_len=4096 ;;
+    esac
     status=0
-    (cd "$build" && ./tests/fuzz/${name}_fuzz -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+    (cd "$build" && ./tests/fuzz/${name}_fuzz -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 \
         -artifact_prefix="$here/crash-$name-" "$work" >"$build/$name.log" 2>&1) || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/$name.log")
     if [ "$status" -ne 0 ]; then
