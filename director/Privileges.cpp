@@ -12,6 +12,8 @@
 #include <cstring>
 #include <optional>
 
+#include "conf/ScriptSecurity.h"
+
 namespace director::privileges {
 namespace {
 
@@ -24,37 +26,10 @@ bool runsAsRoot(const conf::Config& cfg, const std::string& user) {
     return ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found && pw.pw_uid == 0;
 }
 
-// The first of this worker's commands that runs as root, as "setting (user)".
+// The first of this worker's commands that runs as root, as "what (command)".
 std::optional<std::string> rootScript(Worker w, const conf::Config& cfg) {
-    auto check = [&](const conf::Command& c, const std::string& user, const std::string& what)
-        -> std::optional<std::string> {
-        if (c.empty() || !runsAsRoot(cfg, user)) return std::nullopt;
-        return what + " (" + c.str() + ")";
-    };
-    auto notify = [&](const conf::NotifyConfig& n, const std::string& what) -> std::optional<std::string> {
-        for (const conf::Command* c : {&n.master, &n.backup, &n.fault, &n.stop, &n.generic})
-            if (auto r = check(*c, "", what + " notify")) return r;
-        return std::nullopt;
-    };
-    if (w == Worker::Vrrp) {
-        for (const auto& s : cfg.vrrpScripts)
-            if (auto r = check(s.command, s.user, "vrrp_script " + s.name)) return r;
-        for (const auto& v : cfg.vrrpInstances)
-            if (auto r = notify(v.notify, "vrrp_instance " + v.name)) return r;
-        for (const auto& g : cfg.syncGroups)
-            if (auto r = notify(g.notify, "vrrp_sync_group " + g.name)) return r;
-    } else if (w == Worker::Lvs) {
-        for (const auto& vs : cfg.virtualServers) {
-            for (const conf::Command* c : {&vs.quorumUp, &vs.quorumDown})
-                if (auto r = check(*c, "", "a virtual server's quorum script")) return r;
-            for (const auto& rs : vs.realServers) {
-                for (const conf::Command* c : {&rs.notifyUp, &rs.notifyDown})
-                    if (auto r = check(*c, "", "a real server's notify script")) return r;
-                for (const auto& k : rs.checks)
-                    if (auto r = check(k.command, k.user, "a script check")) return r;
-            }
-        }
-    }
+    for (const auto& c : conf::scriptCommands(cfg))
+        if (c.vrrp == (w == Worker::Vrrp) && runsAsRoot(cfg, c.user)) return c.label + " (" + c.cmd->str() + ")";
     return std::nullopt;
 }
 
