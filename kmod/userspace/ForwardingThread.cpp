@@ -380,6 +380,7 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         clientNet = p.source.masked(prefix);
     }
     bool counted = false;  // the connection counts under its template already
+    std::optional<DestKey> leaving;  // its template's server is gone from the service
     if (persistence && !pick) {
         bool resend = false;
         std::uint16_t state = PersistenceTable::kNone;
@@ -388,7 +389,10 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
                                 : PersistenceTable::Clock::duration::max();
         if (auto bound = persistence->use(clientNet, now, repeat, &resend, &state)) {
             pick = indexOf(*bound);
-            if (!pick) persistence->release(clientNet, now);  // its server left: schedule anew
+            if (!pick) {  // its server left: schedule anew
+                persistence->release(clientNet, now);
+                leaving = *bound;
+            }
             counted = pick.has_value();
             if (pick && resend)
                 outbox->push(templateEntry(key, clientNet, *bound, persistTimeout(*persistence), state));
@@ -399,14 +403,26 @@ std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const Sc
         if (!pick) return std::nullopt;  // no destination available: as the kernel, refuse
     }
     if (persistence && !counted) {
-        const DestKey& chosen = svc->dests[*pick].dest.key;
-        const auto r = persistence->bind(clientNet, chosen, now);
-        if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
-        if (r.replaced)
-            for (const auto& d : svc->dests)
-                if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
-        if (syncing)
-            outbox->push(templateEntry(key, clientNet, chosen, persistTimeout(*persistence), PersistenceTable::kNone));
+        auto r = persistence->bind(clientNet, svc->dests[*pick].dest.key, now, leaving);
+        if (r.kept) {  // another thread bound this network meanwhile: its clients stay together
+            if (auto i = indexOf(*r.kept)) {
+                pick = i;
+                counted = true;
+            } else {  // ... to a server that is leaving too: this connection's pick replaces it
+                persistence->release(clientNet, now);
+                r = persistence->bind(clientNet, svc->dests[*pick].dest.key, now, r.kept);
+            }
+        }
+        if (!counted) {
+            const DestKey& chosen = svc->dests[*pick].dest.key;
+            if (r.newTemplate) svc->dests[*pick].counters->persistent.fetch_add(1, std::memory_order_relaxed);
+            if (r.replaced)
+                for (const auto& d : svc->dests)
+                    if (d.dest.key == *r.replaced) d.counters->persistent.fetch_sub(1, std::memory_order_relaxed);
+            if (syncing)
+                outbox->push(
+                    templateEntry(key, clientNet, chosen, persistTimeout(*persistence), PersistenceTable::kNone));
+        }
     }
     const SnapshotDest& dest = svc->dests[*pick];
     Placement out;

@@ -31,10 +31,18 @@ PersistenceTable::BindResult PersistenceTable::rebind(Template& t, bool fresh, c
 }
 
 PersistenceTable::BindResult PersistenceTable::bind(const base::IpAddress& clientNet, const DestKey& dest,
-                                                    Clock::time_point now) {
+                                                    Clock::time_point now, const std::optional<DestKey>& leaving) {
     std::lock_guard lock(mutex_);
     auto [it, fresh] = templates_.try_emplace(clientNet);
     Template& t = it->second;
+    const bool live = !fresh && (t.connections > 0 || t.expires > now);
+    if (live && !(t.dest == dest) && !(leaving && t.dest == *leaving)) {
+        ++t.connections;
+        t.expires = now + timeout_;
+        BindResult r;
+        r.kept = t.dest;
+        return r;
+    }
     const BindResult r = rebind(t, fresh, dest);
     if (r.newTemplate) t.state = kNone;  // a new template (the kernel makes a new one)
     ++t.connections;

@@ -34,12 +34,18 @@ public:
                                Clock::duration resendAfter = Clock::duration::max(), bool* resend = nullptr,
                                std::uint16_t* state = nullptr);
     // Binds a client network to a real server (after the scheduler picked it); counts the connection.
+    // Another thread may have bound the network between the caller's use() and this call (two
+    // clients of one network placed at once): then that live template wins, the connection counts
+    // under it and `kept` names its real server, unless it is `leaving` (the server the caller
+    // found gone from the service), which is replaced.
     struct BindResult {
         bool newTemplate = false;         // the real server gained a template
         std::optional<DestKey> replaced;  // an expired template that pointed elsewhere lost it
+        std::optional<DestKey> kept;      // a live template bound meanwhile: the caller goes there
         SyncBudget::Refusal refused = SyncBudget::Refusal::None;  // install: a new one past a cap
     };
-    BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now);
+    BindResult bind(const base::IpAddress& clientNet, const DestKey& dest, Clock::time_point now,
+                    const std::optional<DestKey>& leaving = std::nullopt);
     // A connection placed under the template ended; the template's state when it was the last
     // (its expiry starts from now: the backup should hear of it).
     std::optional<std::uint16_t> release(const base::IpAddress& clientNet, Clock::time_point now);

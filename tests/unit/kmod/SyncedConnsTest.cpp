@@ -121,6 +121,35 @@ TEST_CASE("persistence templates: installed with the master's expiry, resent by 
     CHECK(left == 50);
 }
 
+TEST_CASE("persistence: two clients of one network placed at once end on one real server") {
+    // Two forwarding threads both found no template and scheduled: the first bind wins, the second
+    // joins it (counted under it), unless the winner's server is the one the caller saw leave.
+    PersistenceTable p(std::chrono::seconds(300));
+    const auto now = Clock::now();
+    const DestKey a{ip("10.1.0.1"), 80}, b{ip("10.1.0.2"), 80};
+    const auto net = ip("192.0.2.0");
+    auto r = p.bind(net, a, now);
+    CHECK(r.newTemplate);
+    CHECK_FALSE(r.kept);
+    r = p.bind(net, b, now);
+    CHECK(r.kept == a);
+    CHECK_FALSE(r.newTemplate);
+    CHECK_FALSE(r.replaced);
+    CHECK(p.use(net, now) == a);
+    CHECK_FALSE(p.release(net, now));  // three connections counted: use, and both binds
+    CHECK_FALSE(p.release(net, now));
+    CHECK(p.release(net, now));
+    r = p.bind(net, b, now, a);  // a left the service: b replaces it
+    CHECK(r.newTemplate);
+    CHECK(r.replaced == a);
+    CHECK_FALSE(r.kept);
+    CHECK(p.release(net, now));
+    // an expired template is replaced, whatever it named
+    r = p.bind(net, a, now + std::chrono::seconds(301));
+    CHECK(r.replaced == b);
+    CHECK_FALSE(r.kept);
+}
+
 TEST_CASE("the kernel's packet rule: the third packet, then every fiftieth") {
     SyncOutbox o;
     std::vector<int> due;
