@@ -10,6 +10,7 @@
 #include "director/ControlServer.h"
 #include "director/LvsWorker.h"
 #include "director/ReloadCheck.h"
+#include "director/StatusFront.h"
 #include "director/RemotePlane.h"
 #include "director/SystemdNotify.h"
 #include "director/VrrpWorker.h"
@@ -213,16 +214,48 @@ int runForwardingWorker(const WorkerContext& ctx) {
     return 0;
 }
 
+// The status front (director/StatusFront.h): the HTTP status listener and the SNMP subagent, with
+// none of the lvs worker's privileges; everything it serves comes from the lvs worker.
+int runStatusWorker(const WorkerContext& ctx) {
+    asio::io_context io;
+    auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
+    StatusFront front(io, ctx.config, *channel);
+    Heartbeat beat(io, *channel, ctx.heartbeat);
+    asio::steady_timer linger(io);
+    serveSignals(
+        io,
+        [&] {
+            channel->start();
+            front.start();
+            beat.start();
+        },
+        hupToWorker, [] {},
+        [&](std::function<void()> finish) {
+            beat.stop();
+            // the traps of the stop (the lvs worker stops at the same time) still go out
+            linger.expires_after(std::chrono::milliseconds(500));
+            linger.async_wait([&front, finish = std::move(finish)](const boost::system::error_code&) {
+                front.stop();
+                finish();
+            });
+        });
+    channel->close();
+    return 0;
+}
+
 int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     conf::Config cfg = initial;
     SystemdNotify systemd;
     asio::io_context io;
     auto table = makeTable(plane, cfg);
     if (!table) return 1;
-    LocalChannel toLvs(io), toVrrp(io);
+    LocalChannel toLvs(io), toVrrp(io), frontToLvs(io), lvsToFront(io);
     LocalChannel::connect(toLvs, toVrrp);
+    LocalChannel::connect(frontToLvs, lvsToFront);
     VrrpWorker vrrp(io, cfg, toLvs);
     LvsWorker lvs(io, cfg, std::move(table), toVrrp);
+    StatusFront front(io, cfg, frontToLvs);
+    lvs.setFront(lvsToFront);
     base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
     ControlServer control(io, cfg.global.controlSocket,
                           [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
@@ -239,6 +272,7 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
             return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
         }
         cfg = *check.config;
+        front.reload(*check.config);
         vrrp.reload(*check.config);
         lvs.reload(std::move(*check.config));  // says AppliedMsg: READY=1
         return protocol::ReloadResultMsg{0, true, {}};
@@ -269,6 +303,7 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
         [&] {
             vrrp.start();
             lvs.start();
+            front.start();
             control.start();
             pingLater();
         },
@@ -279,9 +314,13 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
             lvs.stop();
             vrrp.stop();
             control.stop();
-            afterCommands(io, lvs.commands(), kScriptsAtStop, [&io, &vrrp, finish = std::move(finish)]() mutable {
-                afterCommands(io, vrrp.commands(), kScriptsAtStop, std::move(finish));
-            });
+            afterCommands(io, lvs.commands(), kScriptsAtStop,
+                          [&io, &vrrp, &front, finish = std::move(finish)]() mutable {
+                              afterCommands(io, vrrp.commands(), kScriptsAtStop, [&front, finish = std::move(finish)] {
+                                  front.stop();
+                                  finish();
+                              });
+                          });
         });
     base::log::info("directord stopped");
     return 0;

@@ -10,6 +10,7 @@ namespace director {
 int runLvsWorker(const WorkerContext& ctx);
 int runVrrpWorker(const WorkerContext& ctx);
 int runForwardingWorker(const WorkerContext& ctx);
+int runStatusWorker(const WorkerContext& ctx);
 int runSingleProcess(const conf::Config& cfg, conf::DataPlane plane);
 
 }  // namespace director

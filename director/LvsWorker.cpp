@@ -136,6 +136,11 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
     rampTimer_ = deps_.timers->makeTimer();
 }
 
+void LvsWorker::setFront(Channel& front) {
+    front_ = &front;
+    front_->onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
+}
+
 void LvsWorker::setDrained(const protocol::DrainMsg& drained) {
     for (const auto& d : drained.drained) drained_[{d.service, d.dest}] = d.since;
     directorDrained_ = drained.director;
@@ -158,7 +163,6 @@ void LvsWorker::start() {
     sync_.start();
     configureSnmp();
     snmpNotice(nullptr);
-    configureStatus();
     applied("running: " + std::to_string(desired.services.size()) + " virtual servers, " +
             std::to_string(desired.destCount()) + " real servers, " + std::to_string(cfg_.vrrpInstances.size()) +
             " VRRP instances");
@@ -326,7 +330,6 @@ void LvsWorker::reload(conf::Config next) {
     announce(true);
     configureSnmp();
     snmpNotice(nullptr);
-    configureStatus();
     base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
     if (resyncChanged) scheduleResync();
     applied("reloaded: " + plan.summary() + "; " + std::to_string(out.ops.size()) + " table ops");
@@ -467,7 +470,6 @@ void LvsWorker::stop() {
         base::log::info("announce: stopping: every VIP withdrawn");
     }
     if (snmpTimer_) snmpTimer_->cancel();
-    status_.reset();
     sync_.stop();
     health_->stop();
     for (const auto& vs : cfg_.virtualServers) {
@@ -492,8 +494,6 @@ void LvsWorker::stop() {
         base::log::info("lvs: stopping: leaving the table as it is (flush_on_stop = \"none\")");
         break;
     }
-    // Last: its thread sends what is queued and closes the AgentX session (up to a second).
-    snmp_.reset();
 }
 
 void LvsWorker::handle(protocol::Message&& m) {
@@ -508,6 +508,8 @@ void LvsWorker::handle(protocol::Message&& m) {
         if (remote_) remote_->onReport(std::move(*p));
         return;
     }
+    if (auto* r = std::get_if<protocol::StatusRequestMsg>(&m)) return answerStatus(*r);
+    if (auto* f = std::get_if<protocol::FrontStatsMsg>(&m)) return onFrontStats(*f);
     if (auto* r = std::get_if<protocol::ReloadResultMsg>(&m)) {
         auto it = reloadReplies_.find(r->id);
         if (it == reloadReplies_.end()) return;
@@ -895,18 +897,30 @@ std::string LvsWorker::stateJson() const {
     return w.str();
 }
 
-// global.status.listen: a changed address rebinds; removed, the listener closes.
-void LvsWorker::configureStatus() {
-    const auto& want = cfg_.global.status.listen;
-    if (status_ && want && status_->address() == *want) return;
-    status_.reset();
-    if (!want) return;
-    status_ = std::make_unique<StatusServer>(io_, *want, [this](const std::string& path) -> std::optional<HttpBody> {
-        if (path == "/status") return HttpBody{"application/json", stateJson() + "\n"};
-        if (path == "/metrics") return HttpBody{"text/plain; version=0.0.4; charset=utf-8", metricsText()};
-        return std::nullopt;
-    });
-    if (!status_->start()) status_.reset();
+// Asked by the status front for a path: each body is built once, from the state as it is now.
+void LvsWorker::answerStatus(const protocol::StatusRequestMsg& request) {
+    protocol::StatusReplyMsg reply;
+    reply.id = request.id;
+    if (request.path == "/status") {
+        reply.found = true;
+        reply.contentType = "application/json";
+        reply.body = stateJson() + "\n";
+    } else if (request.path == "/metrics") {
+        reply.found = true;
+        reply.contentType = "text/plain; version=0.0.4; charset=utf-8";
+        reply.body = metricsText();
+    }
+    toFront(reply);
+}
+
+void LvsWorker::onFrontStats(const protocol::FrontStatsMsg& stats) {
+    frontStats_ = stats;
+    if (stats.snmpIdleMs >= 0)
+        snmpLastRead_ = std::chrono::steady_clock::now() - std::chrono::milliseconds(stats.snmpIdleMs);
+    if (stats.fresh && snmp_) {  // a new status worker has no snapshot: one now
+        snmpDirty_ = true;
+        snmpPublish();
+    }
 }
 
 std::string LvsWorker::metricsText() const {
@@ -919,7 +933,7 @@ std::string LvsWorker::metricsText() const {
     v.reloads = reloads_;
     v.resyncs = resyncs_;
     v.driftRepairs = reconciler_.repairs();
-    v.httpRequests = status_ ? status_->requests() : 0;
+    v.httpRequests = frontStats_.httpRequests;
     const auto checks = health_->checkStats();
     v.checks = &checks;
     const auto sync = sync_.counters();

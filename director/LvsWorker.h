@@ -62,6 +62,10 @@ public:
     // Where DrainMsg, AppliedMsg and ReloadRequestMsg go: by default to the supervisor over the
     // peer channel; --single-process answers them itself.
     void setSupervisor(std::function<void(const protocol::Message&)> send) { toSupervisor_ = std::move(send); }
+    // The status front (director/StatusFront.h: the HTTP listener and the SNMP subagent): by
+    // default behind the supervisor on the peer channel (the status worker); --single-process
+    // connects one in the same process.
+    void setFront(Channel& front);
 
     void start();
     // Commits a validated config: only the delta reaches the table.
@@ -134,10 +138,15 @@ private:
     void snmpNotice(const std::set<kmod::ServiceKey>* only);
     void snmpRole(const std::string& instance, vrrp::State state);
     std::string routerId() const;
-    void configureStatus();
     std::string metricsText() const;
-    std::unique_ptr<StatusServer> status_;  // global.status.listen
-    std::unique_ptr<snmp::Agent> snmp_;
+    // An HTTP request the status front passed on: its body, built once from the state now.
+    void answerStatus(const protocol::StatusRequestMsg& request);
+    void onFrontStats(const protocol::FrontStatsMsg& stats);
+    void toFront(const protocol::Message& m) { (front_ ? *front_ : peer_).send(m); }
+    Channel* front_ = nullptr;
+    protocol::FrontStatsMsg frontStats_;
+    std::chrono::steady_clock::time_point snmpLastRead_{};  // the subagent last answered a request
+    bool snmp_ = false;  // global.snmp.enabled: snapshots and traps go to the front
     conf::SnmpConfig snmpConfig_;
     std::unique_ptr<asio::steady_timer> snmpTimer_;
     bool snmpDirty_ = true;
@@ -147,7 +156,7 @@ private:
     std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
     std::map<std::string, vrrp::State> snmpGroups_;
     bool mibKeepalived_ = false, mibVrrp_ = false, mibVrrpv3_ = false;  // global.snmp.mibs
-    std::int64_t snmpStartMs_ = 0;  // steady clock: when the agent started
+    std::int64_t snmpStartMs_ = 0;  // steady clock: when SNMP was configured (the agent's sysUpTime)
     mib::View snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table = nullptr,
                        const kmod::TableStatus* status = nullptr);
 

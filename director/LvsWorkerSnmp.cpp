@@ -1,7 +1,7 @@
-// The lvs worker's SNMP side: the AgentX subagent (snmp::Agent, its own thread), the KEEPALIVED-MIB
-// snapshot it serves (director/SnmpTables.cpp) and the traps. No SNMP call runs on the loop: the
-// snapshot is built here (at most a tenth of the loop's time) and handed over; the agent's thread
-// does all the talking to snmpd.
+// The lvs worker's SNMP side: the MIB snapshots (director/SnmpTables.cpp) and the traps, sent to
+// the status front, whose AgentX subagent (snmp::Agent) serves them. No SNMP call runs here: the
+// snapshot is built here (at most a tenth of the loop's time) and handed over; the front does all
+// the talking to snmpd.
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,26 +49,21 @@ mib::View LvsWorker::snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, 
     return v;
 }
 
+// The subagent itself runs in the status front (director/StatusFront.h), which reads the same
+// settings; here: which MIBs to build, and the snapshots' cadence.
 void LvsWorker::configureSnmp() {
     const auto& want = cfg_.global.snmp;
     if (snmp_ && want == snmpConfig_) return;
-    if (snmp_) base::log::info("snmp: settings changed; reconnecting the subagent");
-    snmp_.reset();
     snmpConfig_ = want;
+    snmp_ = want.enabled;
     if (!want.enabled) {
         if (snmpTimer_) snmpTimer_->cancel();
         return;
     }
-    snmp::AgentOptions o;
-    o.socket = want.agentxSocket;
     mibKeepalived_ = std::find(want.mibs.begin(), want.mibs.end(), "keepalived") != want.mibs.end();
     mibVrrp_ = std::find(want.mibs.begin(), want.mibs.end(), "vrrp") != want.mibs.end();
     mibVrrpv3_ = std::find(want.mibs.begin(), want.mibs.end(), "vrrpv3") != want.mibs.end();
-    if (mibKeepalived_) o.roots.push_back(mib::keepalivedRoot());
-    if (mibVrrp_) o.roots.push_back(mib::vrrpRoot());
-    if (mibVrrpv3_) o.roots.push_back(mib::vrrpv3Root());
     snmpStartMs_ = nowMs();
-    snmp_ = std::make_unique<snmp::Agent>(std::move(o));
     snmpDirty_ = true;
     snmpPublish();
     if (!snmpTimer_) snmpTimer_ = std::make_unique<asio::steady_timer>(io_);
@@ -79,7 +74,7 @@ void LvsWorker::snmpTick() {
     // Every second while someone reads, every 5 s otherwise (so a first read after a quiet spell
     // sees counters at most that old); a big table's snapshot never takes more than a tenth of
     // the loop.
-    const bool reading = std::chrono::steady_clock::now() - snmp_->lastRequest() < kReaderWindow;
+    const bool reading = std::chrono::steady_clock::now() - snmpLastRead_ < kReaderWindow;
     const std::chrono::steady_clock::duration every = reading || snmpDirty_ ? kReading : kIdle;
     snmpArm(std::max(every, 10 * snmpBuild_));
 }
@@ -119,11 +114,11 @@ void LvsWorker::snmpPublish() {
     const auto table = table_->dump();
     const auto status = table_->status();
     const auto view = snmpView(quorumUp, table ? &*table : nullptr, status ? &*status : nullptr);
-    auto tree = std::make_shared<snmp::MibTree>();
-    if (mibKeepalived_) mib::addKeepalived(*tree, view);
-    if (mibVrrp_) mib::addVrrpMib(*tree, view);
-    if (mibVrrpv3_) mib::addVrrpv3Mib(*tree, view);
-    snmp_->publish(std::move(tree));
+    snmp::MibTree tree;
+    if (mibKeepalived_) mib::addKeepalived(tree, view);
+    if (mibVrrp_) mib::addVrrpMib(tree, view);
+    if (mibVrrpv3_) mib::addVrrpv3Mib(tree, view);
+    toFront(protocol::MibMsg{tree.objects()});
     snmpBuild_ = std::chrono::steady_clock::now() - start;
 }
 
@@ -148,11 +143,11 @@ void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
             const std::pair id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
             const bool up = mib::rsUp(health_->view(), vs, rs);
             if (auto it = snmpRsUp_.find(id); it != snmpRsUp_.end() && it->second != up)
-                snmp_->trap(mib::realServerStateChange(view, vs, rs, up));
+                toFront(protocol::TrapMsg{mib::realServerStateChange(view, vs, rs, up)});
             seen[id] = up;
         }
         for (const auto& [k, met] : changes)
-            if (k == key) snmp_->trap(mib::quorumStateChange(view, vs, met));
+            if (k == key) toFront(protocol::TrapMsg{mib::quorumStateChange(view, vs, met)});
     }
     if (!only) snmpRsUp_ = std::move(all);
 }
@@ -167,12 +162,12 @@ void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
     // RFC MIBs' new-master ones on becoming master.
     for (const auto& inst : cfg_.vrrpInstances) {
         if (inst.name != instance) continue;
-        if (mibKeepalived_) snmp_->trap(mib::instanceStateChange(view, inst, state));
+        if (mibKeepalived_) toFront(protocol::TrapMsg{mib::instanceStateChange(view, inst, state)});
         if (state != vrrp::State::Master) continue;
         if (mibVrrp_)
-            if (auto t = mib::vrrpNewMaster(view, inst)) snmp_->trap(std::move(*t));
+            if (auto t = mib::vrrpNewMaster(view, inst)) toFront(protocol::TrapMsg{std::move(*t)});
         if (mibVrrpv3_)
-            if (auto t = mib::vrrpv3NewMaster(view, inst)) snmp_->trap(std::move(*t));
+            if (auto t = mib::vrrpv3NewMaster(view, inst)) toFront(protocol::TrapMsg{std::move(*t)});
     }
     if (!mibKeepalived_) return;
     for (const auto& g : cfg_.syncGroups) {
@@ -181,7 +176,7 @@ void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
         auto it = snmpGroups_.find(g.name);
         if (it != snmpGroups_.end() && it->second == s) continue;
         snmpGroups_[g.name] = s;
-        snmp_->trap(mib::syncGroupStateChange(view, g, s));
+        toFront(protocol::TrapMsg{mib::syncGroupStateChange(view, g, s)});
     }
 }
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <seccomp.h>
 #include <sys/capability.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ const char* workerName(Worker w) {
     case Worker::Lvs: return "lvs";
     case Worker::Vrrp: return "vrrp";
     case Worker::Fwd: return "fwd";
+    case Worker::Status: return "status";
     }
     return "?";
 }
@@ -58,11 +60,12 @@ Plan plan(Worker w, const conf::Config& cfg) {
     Plan p;
     switch (w) {
     case Worker::Fwd:
+    case Worker::Status:
         p.caps = {CAP_NET_BIND_SERVICE};
         p.execs = false;
         return p;
     case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
-    case Worker::Lvs: p.caps = {CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
+    case Worker::Lvs: p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
     }
     // global.script_user root: any script a reload adds runs as root, so keep what it would need
     if (runsAsRoot(cfg, "")) {
@@ -126,7 +129,35 @@ bool installFilter(Worker w, bool execs, std::string& why) {
         deny("execve");
         deny("execveat");
     }
-    (void)w;
+    if (w == Worker::Status) {
+        // It writes no file. Still root (uid 0 owns most of the system's files), so what its
+        // capabilities do not stop, this does: no open for writing or creating, and none of the
+        // calls that change a name, an owner or a mode.
+        static const char* const writes[] = {
+            "creat",  "truncate", "unlink",  "unlinkat", "rename", "renameat", "renameat2", "link",     "linkat",
+            "symlink", "symlinkat", "mkdir",  "mkdirat",  "rmdir",  "mknod",    "mknodat",   "chmod",    "fchmod",
+            "fchmodat", "chown",  "fchown",  "lchown",   "fchownat", "utimes",  "utimensat", "futimesat", "setxattr",
+            "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+        };
+        for (const char* n : writes) deny(n);
+        auto denyFlags = [&](const char* name, unsigned arg) {
+            const int nr = seccomp_syscall_resolve_name(name);
+            if (nr == __NR_SCMP_ERROR) return;
+            // any of the writing flags set: refused (O_TMPFILE's bits include O_DIRECTORY's, so a
+            // masked test per flag, not one mask)
+            for (scmp_datum_t flag : {scmp_datum_t(O_WRONLY), scmp_datum_t(O_RDWR), scmp_datum_t(O_CREAT),
+                                      scmp_datum_t(O_TRUNC), scmp_datum_t(O_APPEND), scmp_datum_t(__O_TMPFILE)}) {
+                if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, flag, flag)) !=
+                    0) {
+                    why = std::string("seccomp: cannot add a rule for ") + name;
+                    ok = false;
+                }
+            }
+        };
+        denyFlags("open", 1);
+        denyFlags("openat", 2);
+        deny("openat2");  // its flags are in a struct the filter cannot read
+    }
     if (ok && seccomp_load(ctx) != 0) {
         why = "seccomp_load failed";
         ok = false;

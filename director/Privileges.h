@@ -7,8 +7,11 @@
 //         programs: root gains nothing on exec (SECBIT_NOROOT) and execve itself is refused.
 //   vrrp  CAP_NET_RAW, CAP_NET_ADMIN (adverts, VIPs, ARP), CAP_SETUID, CAP_SETGID, CAP_KILL (its
 //         scripts, as their users).
-//   lvs   CAP_NET_ADMIN (IPVS, nftables, conntrack, routes), CAP_NET_BIND_SERVICE (the status
-//         listener), CAP_SETUID, CAP_SETGID, CAP_KILL (check and notify scripts).
+//   lvs   CAP_NET_ADMIN (IPVS, nftables, conntrack, routes), CAP_SETUID, CAP_SETGID, CAP_KILL
+//         (check and notify scripts).
+//   status  CAP_NET_BIND_SERVICE (the HTTP status listener on a low port). It runs no programs
+//         and writes no file (opening one for writing, creating, renaming, removing and changing
+//         owners or modes are refused): a bug in the HTTP parser or net-snmp reaches nothing.
 //
 // A script that runs as root gets what its worker has (no_new_privs), so when the config runs
 // any of a worker's scripts as root, or global.script_user is root (a reload may add scripts),
@@ -24,7 +27,7 @@
 
 namespace director::privileges {
 
-enum class Worker { Lvs, Vrrp, Fwd };
+enum class Worker { Lvs, Vrrp, Fwd, Status };
 const char* workerName(Worker w);
 
 struct Plan {

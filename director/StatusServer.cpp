@@ -80,7 +80,14 @@ private:
             }
             self->head_.resize(end + 2);
             ++self->state_->requests;
-            self->answer(httpResponse(self->head_, self->state_->handler));
+            auto parsed = parseHttpRequest(self->head_);
+            if (auto* refused = std::get_if<std::string>(&parsed)) return self->answer(std::move(*refused));
+            const auto req = std::get<HttpRequest>(parsed);
+            if (!self->state_->handler) return self->answer(httpAnswer(req, std::nullopt));
+            // the read timer stays armed: an answer that does not come in time closes the connection
+            self->state_->handler(req.path, [self, req](std::optional<HttpBody> body) {
+                if (self->sock_.is_open()) self->answer(httpAnswer(req, body));
+            });
         });
     }
 
@@ -129,8 +136,7 @@ private:
 
 }  // namespace
 
-std::string httpResponse(const std::string& head, const StatusServer::Handler& handler, bool* ok) {
-    if (ok) *ok = false;
+std::variant<HttpRequest, std::string> parseHttpRequest(const std::string& head) {
     const auto eol = head.find("\r\n");
     const std::string line = head.substr(0, eol);
     const auto sp1 = line.find(' ');
@@ -142,11 +148,23 @@ std::string httpResponse(const std::string& head, const StatusServer::Handler& h
         return error(400, "Bad Request");
     const bool isHead = method == "HEAD";
     if (method != "GET" && !isHead) return error(405, "Method Not Allowed");
-    const std::string path = target.substr(0, target.find('?'));
-    auto body = handler ? handler(path) : std::nullopt;
-    if (!body) return error(404, "Not Found", isHead);
-    if (ok) *ok = true;
-    return reply(200, "OK", body->contentType, body->body, isHead);
+    return HttpRequest{target.substr(0, target.find('?')), isHead};
+}
+
+std::string httpAnswer(const HttpRequest& r, const std::optional<HttpBody>& body) {
+    if (!body) return error(404, "Not Found", r.head);
+    if (body->unavailable) return error(503, "Service Unavailable", r.head);
+    return reply(200, "OK", body->contentType, body->body, r.head);
+}
+
+std::string httpResponse(const std::string& head, const SyncHandler& handler, bool* ok) {
+    if (ok) *ok = false;
+    auto parsed = parseHttpRequest(head);
+    if (auto* refused = std::get_if<std::string>(&parsed)) return std::move(*refused);
+    const auto& req = std::get<HttpRequest>(parsed);
+    auto body = handler ? handler(req.path) : std::nullopt;
+    if (ok) *ok = body && !body->unavailable;
+    return httpAnswer(req, body);
 }
 
 StatusServer::StatusServer(asio::io_context& io, base::SocketAddress listen, Handler handler)

@@ -56,10 +56,15 @@ Supervisor::Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains main
     fwd_.name = "fwd";
     fwd_.main = std::move(mains.fwd);
     fwd_.enabled = plane_ == conf::DataPlane::Userspace;
+    status_.name = "status";
+    status_.main = std::move(mains.status);
 }
 
 privileges::Worker Supervisor::privilegeKind(const Worker& w) const {
-    return &w == &lvs_ ? privileges::Worker::Lvs : &w == &vrrp_ ? privileges::Worker::Vrrp : privileges::Worker::Fwd;
+    return &w == &lvs_    ? privileges::Worker::Lvs
+           : &w == &vrrp_ ? privileges::Worker::Vrrp
+           : &w == &fwd_  ? privileges::Worker::Fwd
+                          : privileges::Worker::Status;
 }
 
 void Supervisor::spawn(Worker& w) {
@@ -88,7 +93,7 @@ void Supervisor::spawn(Worker& w) {
         if (sigFd_ >= 0) ::close(sigFd_);
         if (parseFd_ >= 0) ::close(parseFd_);
         if (pidFileFd_ >= 0) ::close(pidFileFd_);
-        for (Worker* o : {&lvs_, &vrrp_, &fwd_})
+        for (Worker* o : {&lvs_, &vrrp_, &fwd_, &status_})
             if (o->fd >= 0) ::close(o->fd);
         // Default dispositions, but still blocked: the worker unblocks them once its own handlers
         // are in place (a signal sent while it starts up waits instead of killing it).
@@ -182,6 +187,7 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
     if (r.lvs && &from != &lvs_) sendTo(lvs_, frame);
     if (r.vrrp && &from != &vrrp_) sendTo(vrrp_, frame);
     if (r.fwd && &from != &fwd_ && fwd_.enabled) sendTo(fwd_, frame);
+    if (r.status && &from != &status_) sendTo(status_, frame);
 }
 
 void Supervisor::readFrom(Worker& w) {
@@ -205,7 +211,7 @@ void Supervisor::readFrom(Worker& w) {
 }
 
 Supervisor::Worker* Supervisor::byPid(pid_t pid) {
-    for (Worker* w : {&lvs_, &vrrp_, &fwd_})
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_, &status_})
         if (w->pid == pid) return w;
     return nullptr;
 }
@@ -255,11 +261,11 @@ void Supervisor::reap() {
 }
 
 void Supervisor::signalWorkers(int sig) {
-    for (Worker* w : {&lvs_, &vrrp_, &fwd_})
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_, &status_})
         if (w->pid > 0) ::kill(w->pid, sig);
 }
 
-bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0 || fwd_.pid > 0; }
+bool Supervisor::anyAlive() const { return lvs_.pid > 0 || vrrp_.pid > 0 || fwd_.pid > 0 || status_.pid > 0; }
 
 void Supervisor::reload(const char* why, std::optional<std::uint64_t> id) {
     if (parser_.joinable()) {
@@ -337,6 +343,10 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
     slim.syncGroups = cfg_.syncGroups;
     const std::string frame = protocol::encode(protocol::ConfigMsg{slim});
     for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, frame);
+    conf::Config front;  // the status worker: the listener's and the subagent's settings
+    front.file = cfg_.file;
+    front.global = cfg_.global;
+    sendTo(status_, protocol::encode(protocol::ConfigMsg{front}));
     base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000),
                     " ms, sent to the workers in ", static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
     return protocol::ReloadResultMsg{0, true, {}};
@@ -364,7 +374,7 @@ void Supervisor::watchdog(double now) {
     }
     if (stopping_) return;
     const double limit = 2 * *interval;
-    for (Worker* w : {&lvs_, &vrrp_, &fwd_}) {
+    for (Worker* w : {&lvs_, &vrrp_, &fwd_, &status_}) {
         if (w->pid <= 0 || w->fd < 0 || now - w->heardAt <= limit || w->saidHung) continue;
         base::log::error("supervisor: the ", w->name, " worker (pid ", w->pid, ") has said nothing for ",
                          static_cast<int>(now - w->heardAt), " s (WatchdogSec is ", static_cast<int>(limit),
@@ -388,6 +398,7 @@ int Supervisor::run() {
     base::log::info("supervisor: directord starting (pid ", ::getpid(), ", config ", cfg_.file, ")");
     spawn(vrrp_);
     if (fwd_.enabled) spawn(fwd_);
+    spawn(status_);
     spawn(lvs_);
 
     while (true) {
@@ -401,7 +412,7 @@ int Supervisor::run() {
         watchdog(now);
         double wait = stopping_ ? stopDeadline_ - now : 3600;
         if (systemd_.pingInterval()) wait = std::min(wait, std::max(0.0, nextPing_ - now));
-        for (Worker* w : {&vrrp_, &fwd_, &lvs_}) {
+        for (Worker* w : {&vrrp_, &fwd_, &status_, &lvs_}) {
             if (!stopping_ && w->enabled && w->pid < 0 && w->restartAt > 0) {
                 if (w->restartAt <= now) spawn(*w);
                 else wait = std::min(wait, w->restartAt - now);
@@ -409,7 +420,7 @@ int Supervisor::run() {
         }
         std::vector<pollfd> fds{{sigFd_, POLLIN, 0}, {parseFd_, POLLIN, 0}};
         std::vector<Worker*> owners{nullptr, nullptr};
-        for (Worker* w : {&lvs_, &vrrp_, &fwd_})
+        for (Worker* w : {&lvs_, &vrrp_, &fwd_, &status_})
             if (w->fd >= 0) {
                 fds.push_back({w->fd, static_cast<short>(POLLIN | (w->out.empty() ? 0 : POLLOUT)), 0});
                 owners.push_back(w);

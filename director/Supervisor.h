@@ -10,6 +10,8 @@
 //   vrrp  VRRP only (its timers never wait behind checker work)
 //   lvs   checks, desired state, IPVS programming, the control socket, status
 //   fwd   the userspace data plane's forwarding (only when that plane is in use)
+//   status  the HTTP status listener and the SNMP subagent (director/StatusFront.h), with nothing
+//         the lvs worker can do; what it serves comes from the lvs worker
 // It runs no Asio: a poll loop on a signalfd and the workers' sockets, so forking stays clean. The
 // one other thread is a reload's parse (conf/ and ReloadCheck, which take no lock a worker needs:
 // they do not log), so a worker forked while it runs starts clean too.
@@ -49,7 +51,7 @@ using WorkerMain = std::function<int(const WorkerContext&)>;
 inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
 struct WorkerMains {
-    WorkerMain lvs, vrrp, fwd;
+    WorkerMain lvs, vrrp, fwd, status;
 };
 
 class Supervisor {
@@ -108,7 +110,7 @@ private:
 
     conf::Config cfg_;
     conf::DataPlane plane_;
-    Worker lvs_, vrrp_, fwd_;
+    Worker lvs_, vrrp_, fwd_, status_;
     int pidFileFd_;
     int sigFd_ = -1;
     bool stopping_ = false;

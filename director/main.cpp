@@ -198,7 +198,8 @@ int main(int argc, char** argv) {
         };
     };
     director::Supervisor supervisor(
-        cfg, *plane, {body(director::runLvsWorker), body(director::runVrrpWorker), body(director::runForwardingWorker)},
+        cfg, *plane, {body(director::runLvsWorker), body(director::runVrrpWorker), body(director::runForwardingWorker),
+         body(director::runStatusWorker)},
         pid->fd());
     return supervisor.run();
 }

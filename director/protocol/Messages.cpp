@@ -77,6 +77,19 @@ void fields(T& x, F&& f) {
 
 }  // namespace kmod
 
+namespace snmp {
+
+using base::wire::Is;
+
+template <class T, class F>
+requires Is<T, Value>
+void fields(T& x, F&& f) { f(x.type, x.integer, x.number, x.bytes, x.oid); }
+template <class T, class F>
+requires Is<T, Trap>
+void fields(T& x, F&& f) { f(x.trapOid, x.vars); }
+
+}  // namespace snmp
+
 namespace director::protocol {
 
 using base::wire::Is;
@@ -129,6 +142,23 @@ void fields(T& x, F&& f) { f(x.summary); }
 template <class T, class F>
 requires Is<T, HeartbeatMsg>
 void fields(T& x, F&& f) { f(x.seq); }
+template <class T, class F>
+requires Is<T, StatusRequestMsg>
+void fields(T& x, F&& f) { f(x.id, x.path); }
+template <class T, class F>
+requires Is<T, StatusReplyMsg>
+void fields(T& x, F&& f) { f(x.id, x.found, x.contentType, x.body); }
+template <class T, class F>
+requires Is<T, MibMsg>
+void fields(T& x, F&& f) { f(x.objects); }
+template <class T, class F>
+requires Is<T, TrapMsg>
+void fields(T& x, F&& f) { f(x.trap); }
+template <class T, class F>
+requires Is<T, FrontStatsMsg>
+void fields(T& x, F&& f) {
+    f(x.fresh, x.httpRequests, x.snmpRequests, x.trapsSent, x.snmpIdleMs, x.agentConnected);
+}
 
 namespace {
 
@@ -170,7 +200,11 @@ std::optional<Message> decode(const Frame& f) {
 Route routeOf(std::uint8_t type) {
     Route r;
     if (type == typeOf<RoleMsg>()) r.lvs = r.fwd = true;
-    else if (type == typeOf<InstanceStatusMsg>() || type == typeOf<PlaneReportMsg>()) r.lvs = true;
+    else if (type == typeOf<InstanceStatusMsg>() || type == typeOf<PlaneReportMsg>() ||
+             type == typeOf<StatusRequestMsg>() || type == typeOf<FrontStatsMsg>())
+        r.lvs = true;
+    else if (type == typeOf<StatusReplyMsg>() || type == typeOf<MibMsg>() || type == typeOf<TrapMsg>())
+        r.status = true;
     else if (type == typeOf<TableMsg>() || type == typeOf<PlaneQueryMsg>() || type == typeOf<PlaneZeroMsg>() ||
              type == typeOf<PlaneDaemonMsg>())
         r.fwd = true;

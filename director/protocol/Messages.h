@@ -15,6 +15,11 @@
 //   supervisor -> lvs            ReloadResultMsg  its outcome (after the ConfigMsg, when there is one)
 //   lvs -> supervisor            AppliedMsg       a config is in force (start, reload): systemd READY=1
 //   every worker -> supervisor   HeartbeatMsg     every second while systemd's watchdog is on
+//   status -> lvs                StatusRequestMsg an HTTP client asks for a path (/status, /metrics)
+//   lvs -> status                StatusReplyMsg   its body, built once for this request
+//   lvs -> status                MibMsg           the objects the SNMP subagent serves, a new snapshot
+//   lvs -> status                TrapMsg          a notification for the subagent to send
+//   status -> lvs                FrontStatsMsg    requests served, the subagent's link (on change)
 // The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance,
 // the last TableMsg and the last DrainMsg, and hands those to a worker it restarts.
 #pragma once
@@ -27,6 +32,7 @@
 #include <vector>
 
 #include "conf/Config.h"
+#include "director/snmp/MibTree.h"
 #include "director/protocol/Frame.h"
 #include "kmod/IpvsTable.h"
 #include "kmod/userspace/PlaneTable.h"
@@ -138,9 +144,41 @@ struct HeartbeatMsg {
     std::uint64_t seq = 0;
 };
 
+// The status worker (director/StatusFront.h) and the lvs worker. A request's path is one of the
+// listener's paths: the lvs worker answers any other with found = false (404).
+struct StatusRequestMsg {
+    std::uint64_t id = 0;
+    std::string path;
+};
+
+struct StatusReplyMsg {
+    std::uint64_t id = 0;
+    bool found = false;
+    std::string contentType;
+    std::string body;
+};
+
+struct MibMsg {
+    std::map<snmp::Oid, snmp::Value> objects;
+};
+
+struct TrapMsg {
+    snmp::Trap trap;
+};
+
+struct FrontStatsMsg {
+    bool fresh = false;             // the status worker just started: it has no snapshot yet
+    std::uint64_t httpRequests = 0;
+    std::uint64_t snmpRequests = 0;
+    std::uint64_t trapsSent = 0;
+    std::int64_t snmpIdleMs = -1;   // since the subagent last answered a request; -1: never
+    bool agentConnected = false;
+};
+
 using Message =
     std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
-                 PlaneDaemonMsg, DrainMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg>;
+                 PlaneDaemonMsg, DrainMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
+                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }
@@ -165,9 +203,9 @@ std::string encode(const Message& m);
 std::optional<Message> decode(const Frame& f);
 
 // Where the supervisor sends a message that came from a worker.
-enum class Worker : std::uint8_t { Lvs, Vrrp, Fwd };
+enum class Worker : std::uint8_t { Lvs, Vrrp, Fwd, Status };
 struct Route {
-    bool lvs = false, vrrp = false, fwd = false;
+    bool lvs = false, vrrp = false, fwd = false, status = false;
 };
 Route routeOf(std::uint8_t type);
 

@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     const std::string head(reinterpret_cast<const char*>(data), size);
     bool called = false;
-    const director::StatusServer::Handler handler = [&](const std::string& path) -> std::optional<director::HttpBody> {
+    const director::SyncHandler handler = [&](const std::string& path) -> std::optional<director::HttpBody> {
         called = true;
         if (path.empty() || path[0] != '/' || path.find('?') != std::string::npos) std::abort();
         if (path == "/status") return director::HttpBody{"application/json", "{}\n"};

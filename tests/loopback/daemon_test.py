@@ -8,6 +8,7 @@ log. Waits poll with generous deadlines; nothing depends on tight timing.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -271,11 +272,11 @@ class ProcessModelTest(unittest.TestCase):
         lvs_pid = first["pid"]
         self.assertEqual(first["vrrp_roles"], {"VI_1": "INIT"})  # relayed from the vrrp worker
         kids = d.children()
-        self.assertEqual(len(kids), 2)
+        self.assertEqual(len(kids), 3)  # vrrp, status, lvs
         self.assertIn(lvs_pid, kids)
         os.kill(lvs_pid, signal.SIGKILL)
         wait_for(lambda: f"the lvs worker (pid {lvs_pid}) killed by signal 9" in d.log(), "the death to be seen")
-        wait_for(lambda: len([k for k in d.children() if k != lvs_pid]) == 2, "a new lvs worker")
+        wait_for(lambda: len([k for k in d.children() if k != lvs_pid]) == 3, "a new lvs worker")
         wait_for(lambda: d.log().count("lvs: started on the memory table") == 2, "the new lvs worker to start")
         again = d.state()
         self.assertNotEqual(again["pid"], lvs_pid)
@@ -289,10 +290,17 @@ class ProcessModelTest(unittest.TestCase):
         wait_for(lambda: d.log().count("lvs: started on the memory table") == 3, "the third lvs worker to start")
         again = d.state()
         # The vrrp worker too.
-        vrrp_pid = [k for k in d.children() if k != again["pid"]][0]
+        started = lambda name: [int(x) for x in re.findall(rf"started the {name} worker \(pid (\d+)\)", d.log())]  # noqa: E731
+        vrrp_pid = started("vrrp")[-1]
+        self.assertIn(vrrp_pid, d.children())
         os.kill(vrrp_pid, signal.SIGKILL)
         wait_for(lambda: f"the vrrp worker (pid {vrrp_pid}) killed by signal 9" in d.log(), "the vrrp death")
-        wait_for(lambda: len([k for k in d.children() if k != vrrp_pid]) == 2, "a new vrrp worker")
+        wait_for(lambda: len([k for k in d.children() if k != vrrp_pid]) == 3, "a new vrrp worker")
+        # and the status worker: /status is served again by its successor
+        status_pid = started("status")[-1]
+        os.kill(status_pid, signal.SIGKILL)
+        wait_for(lambda: f"the status worker (pid {status_pid}) killed by signal 9" in d.log(), "the status death")
+        wait_for(lambda: len(started("status")) == 2 and started("status")[-1] in d.children(), "a new status worker")
         self.assertEqual(d.stop(), 0)
 
     def test_second_instance_refuses_to_start(self):

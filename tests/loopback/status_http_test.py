@@ -3,7 +3,9 @@
 the JSON state, /metrics the Prometheus exposition and follows health (a real server that stops
 reads 0, its applied weight goes, the up count drops); bad requests get 400/404/405/431; a client
 that sends nothing is closed after 5 s; 64 idle clients cannot hold the listener (the next one gets
-503, and it answers again once they time out); a reload that moves the listener rebinds it."""
+503, and it answers again once they time out); the listener lives in the status worker and the
+bodies come from the lvs worker (stopped, it leaves a 503); a reload that moves the listener rebinds
+it."""
 import json
 import os
 import re
@@ -140,6 +142,20 @@ class StatusHttpTest(unittest.TestCase):
         wait_for(lambda: curl(port, "/status")[0] == 200, "the listener to answer once the idle clients time out")
         for s in held:
             s.close()
+
+        # the listener is the status worker's; the body the lvs worker's: with the lvs worker stopped,
+        # a request is answered 503 after the front's 4 s, and served again once it runs
+        lvs = state["pid"]
+        os.kill(lvs, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            code, _ = curl(port, "/status")
+            took = time.monotonic() - t0
+        finally:
+            os.kill(lvs, signal.SIGCONT)
+        self.assertEqual(code, 503)
+        self.assertGreater(took, 3)
+        self.assertEqual(curl(port, "/status")[0], 200)
 
         # a reload that moves the listener rebinds it
         port2 = free_port()

@@ -5,8 +5,8 @@ directord on the userspace plane in a namespace of its own, with a VRRP instance
 vrrp_script (as the default script_user, nobody), a virtual service on port 80 with a TCP check.
 Read from /proc: every worker's effective, permitted and bounding capability sets are exactly its
 plan (fwd: NET_BIND_SERVICE; vrrp: NET_RAW, NET_ADMIN, SETUID, SETGID, KILL; lvs: NET_ADMIN,
-NET_BIND_SERVICE, SETUID, SETGID, KILL), with no_new_privs and a seccomp filter; the supervisor
-keeps its own. And the work gets done: the instance is MASTER with its VIP (raw socket, address),
+SETUID, SETGID, KILL; status: NET_BIND_SERVICE), with no_new_privs and a seccomp filter; the
+supervisor keeps its own. The status worker serves /status on port 81 (a low port) and /metrics. And the work gets done: the instance is MASTER with its VIP (raw socket, address),
 its script runs, the check passes and a client is forwarded on port 80. A reload that would run a
 vrrp_script as root is refused (the worker cannot take capabilities back); started that way, the
 vrrp worker keeps every capability and says why."""
@@ -23,7 +23,7 @@ from vrrp_failover_test import check, run_main, sh, wait  # noqa: E402
 
 CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7, "KILL": 5}
 WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID", "KILL"},
-        "lvs": {"NET_ADMIN", "NET_BIND_SERVICE", "SETUID", "SETGID", "KILL"}}
+        "lvs": {"NET_ADMIN", "SETUID", "SETGID", "KILL"}, "status": {"NET_BIND_SERVICE"}}
 
 SERVER = r"""
 import socket, sys
@@ -69,7 +69,7 @@ def mask(names):
 def conf(work, root_script=False):
     user = 'user = "root";' if root_script else ""
     return f"""global = {{ data_plane = "userspace"; pid_file = "{work}/d.pid"; control_socket = "{work}/d.sock";
-  state_dump_file = "{work}/d.json"; }};
+  state_dump_file = "{work}/d.json"; status = {{ listen = "10.97.0.1:81"; }}; }};
 vrrp_scripts = ( {{ name = "chk"; script = "/usr/bin/test -d /"; interval = 0.2; weight = 0; {user} }} );
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 61; priority = 150; version = 3;
   advert_interval = 0.1; track_scripts = ( {{ script = "chk"; }} );
@@ -102,7 +102,7 @@ def run(directord):
                                  stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(d)
             names = {}
-            check(wait(lambda: len(names_by_log(log)) == 3, 15) is not None, f"{what}: the three workers start")
+            check(wait(lambda: len(names_by_log(log)) == 4, 15) is not None, f"{what}: the four workers start")
             names = names_by_log(log)
             sup = proc_status(d.pid)
             # `ip netns exec` execs directord in place: d.pid is the supervisor
@@ -122,6 +122,10 @@ def run(directord):
             check(wait(has_vip, 15) is not None, f"{what}: the instance is MASTER with its VIP (its script ran)")
             served = lambda: "served" in sh(f"ip netns exec {peer} {sys.executable} -c \"import socket; s=socket.create_connection(('10.97.0.10', 80), 1); print(s.recv(64).decode())\"", check=False).stdout  # noqa: E501,E731
             check(wait(served, 15, 0.2) is not None, f"{what}: the check passes and a client is forwarded on port 80")
+            curl = lambda path: sh(f"ip netns exec {peer} curl -sf -m 5 http://10.97.0.1:81{path}", check=False)  # noqa: E731
+            check(wait(lambda: '"VI_1"' in curl("/status").stdout, 10) is not None,
+                  f"{what}: the status worker serves /status on port 81 from the lvs worker's state")
+            check("directord_" in curl("/metrics").stdout, f"{what}: ... and /metrics")
             if root_script:
                 check("vrrp_script chk (/usr/bin/test -d /) runs as root" in open(log).read(),
                       f"{what}: the log says why the vrrp worker keeps everything")

@@ -5,12 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <linux/capability.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -86,7 +90,11 @@ TEST_CASE("privileges: each worker's plan") {
     CHECK(vrrp.execs);
     CHECK(priv::describe(vrrp) == "CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
     const auto lvs = priv::plan(priv::Worker::Lvs, nobody);
-    CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    const auto front = priv::plan(priv::Worker::Status, nobody);
+    CHECK(front.caps == std::vector<int>{CAP_NET_BIND_SERVICE});
+    CHECK_FALSE(front.execs);
+    CHECK_FALSE(priv::plan(priv::Worker::Status, withScriptUser("root")).everything);  // it runs no scripts
     // a vrrp_script as root: the vrrp worker keeps everything (its script gets what it has), the
     // lvs worker does not
     const auto root = withScriptUser("root");
@@ -105,7 +113,57 @@ TEST_CASE("privileges: each worker's plan") {
     CHECK(priv::covers(vrrpRoot, vrrp));
     CHECK_FALSE(priv::covers(vrrp, vrrpRoot));
     CHECK_FALSE(priv::covers(fwd, lvs));
-    CHECK(priv::covers(lvs, fwd));
+    CHECK_FALSE(priv::covers(lvs, fwd));  // the lvs worker binds no port: the status worker listens
+    CHECK(priv::covers(fwd, front));
+}
+
+TEST_CASE("privileges: the status worker binds, connects and reads, and writes no file") {
+    if (::geteuid() != 0) {
+        WARN("not root: nothing to drop (CI runs this as root)");
+        return;
+    }
+    char dir[] = "/tmp/priv-status.XXXXXX";
+    REQUIRE(::mkdtemp(dir));
+    const std::string d = dir, existing = d + "/existing";
+    { std::ofstream(existing) << "root's file\n"; }
+    const auto p = priv::plan(priv::Worker::Status, conf::Config{});
+    const int code = inWorker(priv::Worker::Status, p, [&] {
+        const std::uint64_t want = 1ull << CAP_NET_BIND_SERVICE;
+        for (const char* k : {"CapEff", "CapPrm", "CapBnd"})
+            if (std::stoull(status(k), nullptr, 16) != want) return 1;
+        if (status("NoNewPrivs") != "1" || status("Seccomp") != "2") return 2;
+        if (run("/bin/true") != 126) return 3;
+        // root still owns the file, yet it cannot be written, created, truncated or moved
+        for (int flags : {O_WRONLY, O_RDWR, O_WRONLY | O_APPEND, O_RDONLY | O_TRUNC, O_RDONLY | O_CREAT})
+            if (::open(existing.c_str(), flags | O_CLOEXEC, 0600) >= 0 || errno != EPERM) return 4;
+        if (::open((d + "/new").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) >= 0 || errno != EPERM)
+            return 5;
+        if (::open(d.c_str(), O_TMPFILE | O_RDWR, 0600) >= 0 || errno != EPERM) return 6;
+        if (::unlink(existing.c_str()) == 0 || errno != EPERM) return 7;
+        if (::rename(existing.c_str(), (d + "/moved").c_str()) == 0 || errno != EPERM) return 8;
+        if (::chmod(existing.c_str(), 0666) == 0 || errno != EPERM) return 9;
+        if (::mkdir((d + "/sub").c_str(), 0700) == 0 || errno != EPERM) return 10;
+        if (::truncate(existing.c_str(), 0) == 0 || errno != EPERM) return 11;
+        // what it does still works: reading, a listener on a low port
+        const int r = ::open(existing.c_str(), O_RDONLY | O_CLOEXEC);
+        if (r < 0) return 12;
+        ::close(r);
+        const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(1009);  // below 1024: CAP_NET_BIND_SERVICE (in use: fine, it was not refused)
+        if (s < 0) return 13;
+        if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EADDRINUSE) return 14;
+        ::close(s);
+        return 0;
+    });
+    CHECK(code == 0);
+    std::ifstream in(existing);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line == "root's file");
+    std::filesystem::remove_all(d);
 }
 
 TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and its filter refuses") {

@@ -27,6 +27,15 @@ TEST_CASE("status HTTP: GET and HEAD of a known path, 4xx for the rest") {
     CHECK(httpResponse("GET /other HTTP/1.1\r\n", paths).starts_with("HTTP/1.1 404 "));
     CHECK(httpResponse("POST /status HTTP/1.1\r\n", paths).starts_with("HTTP/1.1 405 "));
     CHECK(httpResponse("POST /status HTTP/1.1\r\n", paths).find("Allow: GET, HEAD") != std::string::npos);
+    // the lvs worker did not answer in time (the status front's timeout): 503, and HEAD has no body
+    const director::SyncHandler late = [](const std::string&) {
+        director::HttpBody b;
+        b.unavailable = true;
+        return std::optional<director::HttpBody>(b);
+    };
+    CHECK(httpResponse("GET /status HTTP/1.1\r\n", late, &ok).starts_with("HTTP/1.1 503 "));
+    CHECK_FALSE(ok);
+    CHECK(httpResponse("HEAD /status HTTP/1.1\r\n", late).ends_with("\r\n\r\n"));
     for (const char* bad : {"", "GET\r\n", "GET /status\r\n", "GET /status HTTP/2\r\n", "GET status HTTP/1.1\r\n",
                             "GET  /status HTTP/1.1\r\n", "GET /st\x01tus HTTP/1.1\r\n", "GET /a HTTP/1.1 x\r\n"}) {
         INFO(bad);

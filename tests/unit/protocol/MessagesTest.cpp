@@ -144,6 +144,31 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
     CHECK(std::get<HeartbeatMsg>(*decode(frames[13])).seq == 3);
 }
 
+TEST_CASE("protocol: the status worker's messages round-trip") {
+    MibMsg mib;
+    mib.objects[{1, 3, 6, 1, 4, 1, 9586, 1}] = snmp::Value::string("directord");
+    mib.objects[{1, 3, 6, 1, 2, 1, 207, 1}] = snmp::Value::counter64(1ull << 40);
+    mib.objects[{1, 3, 6, 1, 2, 1, 68, 1}] = snmp::Value::objectId({1, 3, 6, 1, 6, 3, 1});
+    mib.objects[{1, 3, 6, 1, 2, 1, 68, 2}] = snmp::Value::integer32(-7);
+    TrapMsg trap{snmp::Trap{{1, 3, 6, 1, 4, 1, 9586, 100, 0, 1}, {{{1, 3, 6, 1, 4, 1, 9586, 2}, snmp::Value::gauge32(3)}}}};
+    const FrontStatsMsg stats{true, 5, 6, 7, 1200, true};
+    const StatusReplyMsg reply{9, true, "application/json", std::string(100000, 'x')};
+    std::string stream = encode(StatusRequestMsg{9, "/metrics"}) + encode(reply) + encode(mib) + encode(trap) +
+                         encode(stats);
+    const auto frames = split(stream, 4096);
+    REQUIRE(frames.size() == 5);
+    const auto req = std::get<StatusRequestMsg>(*decode(frames[0]));
+    CHECK((req.id == 9 && req.path == "/metrics"));
+    const auto rep = std::get<StatusReplyMsg>(*decode(frames[1]));
+    CHECK((rep.id == 9 && rep.found && rep.contentType == reply.contentType && rep.body == reply.body));
+    CHECK(std::get<MibMsg>(*decode(frames[2])).objects == mib.objects);
+    const auto t = std::get<TrapMsg>(*decode(frames[3])).trap;
+    CHECK((t.trapOid == trap.trap.trapOid && t.vars == trap.trap.vars));
+    const auto st = std::get<FrontStatsMsg>(*decode(frames[4]));
+    CHECK((st.fresh && st.httpRequests == 5 && st.snmpRequests == 6 && st.trapsSent == 7 && st.snmpIdleMs == 1200 &&
+           st.agentConnected));
+}
+
 TEST_CASE("protocol: the supervisor's routes") {
     CHECK(routeOf(typeOf<RoleMsg>()).lvs);
     CHECK(routeOf(typeOf<RoleMsg>()).fwd);
@@ -154,11 +179,20 @@ TEST_CASE("protocol: the supervisor's routes") {
     CHECK(routeOf(typeOf<PlaneReportMsg>()).lvs);
     CHECK(routeOf(typeOf<PlaneDaemonMsg>()).fwd);
     CHECK_FALSE(routeOf(typeOf<PlaneDaemonMsg>()).lvs);
+    // the status worker asks the lvs worker and is answered; nobody else hears either
+    for (auto type : {typeOf<StatusRequestMsg>(), typeOf<FrontStatsMsg>()}) {
+        const Route r = routeOf(type);
+        CHECK((r.lvs && !r.vrrp && !r.fwd && !r.status));
+    }
+    for (auto type : {typeOf<StatusReplyMsg>(), typeOf<MibMsg>(), typeOf<TrapMsg>()}) {
+        const Route r = routeOf(type);
+        CHECK((r.status && !r.lvs && !r.vrrp && !r.fwd));
+    }
     // only the supervisor sends configs and reload results; it keeps what the lvs worker tells it
     for (auto type : {typeOf<ConfigMsg>(), typeOf<ReloadResultMsg>(), typeOf<DrainMsg>(), typeOf<ReloadRequestMsg>(),
                       typeOf<AppliedMsg>(), typeOf<HeartbeatMsg>()}) {
         const Route none = routeOf(type);
-        CHECK_FALSE((none.lvs || none.vrrp || none.fwd));
+        CHECK_FALSE((none.lvs || none.vrrp || none.fwd || none.status));
     }
 }
 
