@@ -57,14 +57,4 @@ private:
 void afterCommands(asio::io_context& io, const CommandRunner& r, std::chrono::milliseconds bound,
                    std::function<void()> then);
 
-class RecordingCommandRunner : public CommandRunner {
-public:
-    void run(const conf::Command& cmd, const std::string&, const std::string& why,
-             std::function<void()> done = nullptr) override {
-        runs.push_back(why + ": " + cmd.str());
-        if (done) done();
-    }
-    std::vector<std::string> runs;
-};
-
 }  // namespace director

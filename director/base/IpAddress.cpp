@@ -46,12 +46,6 @@ std::uint32_t IpAddress::v4HostOrder() const {
            std::uint32_t{bytes_[3]};
 }
 
-bool IpAddress::isUnspecified() const {
-    for (auto b : bytes_)
-        if (b != 0) return false;
-    return true;
-}
-
 bool IpAddress::isMulticast() const { return isV4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff; }
 
 IpAddress IpAddress::masked(int prefix) const {

@@ -27,7 +27,6 @@ public:
     int af() const;  // AF_INET / AF_INET6
     const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
     std::uint32_t v4HostOrder() const;
-    bool isUnspecified() const;
     bool isMulticast() const;
     int maxPrefix() const { return isV4() ? 32 : 128; }
     // The address with all bits past `prefix` cleared.

@@ -29,7 +29,6 @@ public:
     std::optional<Frame> next();
     // A frame announced a length past the limit.
     bool broken() const { return broken_; }
-    size_t buffered() const { return buf_.size() - pos_; }
 
 private:
     std::string buf_;

@@ -203,7 +203,6 @@ std::string encode(const Message& m);
 std::optional<Message> decode(const Frame& f);
 
 // Where the supervisor sends a message that came from a worker.
-enum class Worker : std::uint8_t { Lvs, Vrrp, Fwd, Status };
 struct Route {
     bool lvs = false, vrrp = false, fwd = false, status = false;
 };

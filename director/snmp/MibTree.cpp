@@ -72,12 +72,6 @@ Value Value::ipAddress(const base::IpAddress& v4) {
     x.type = Type::IpAddress;
     return x;
 }
-Value Value::objectId(Oid o) {
-    Value x;
-    x.type = Type::ObjectId;
-    x.oid = std::move(o);
-    return x;
-}
 
 const Value* MibTree::get(const Oid& oid) const {
     auto it = objects_.find(oid);

@@ -46,7 +46,6 @@ struct Value {
     static Value counter64(std::uint64_t v);
     static Value string(std::string s);
     static Value address(const base::IpAddress& a);  // InetAddress: 4 or 16 bytes
-    static Value objectId(Oid o);
     static Value timeTicks(std::uint64_t centiseconds);
     static Value ipAddress(const base::IpAddress& v4);  // IpAddress (IPv4 only: RFC 2787's objects)
     bool operator==(const Value&) const = default;

@@ -198,29 +198,6 @@ void readStats(const std::vector<Attr>& attrs, std::uint16_t stats, std::uint16_
 
 }  // namespace
 
-const char* commandName(std::uint8_t cmd) {
-    switch (cmd) {
-    case kCmdNewService: return "new-service";
-    case kCmdSetService: return "set-service";
-    case kCmdDelService: return "del-service";
-    case kCmdGetService: return "get-service";
-    case kCmdNewDest: return "new-dest";
-    case kCmdSetDest: return "set-dest";
-    case kCmdDelDest: return "del-dest";
-    case kCmdGetDest: return "get-dest";
-    case kCmdNewDaemon: return "new-daemon";
-    case kCmdDelDaemon: return "del-daemon";
-    case kCmdGetDaemon: return "get-daemon";
-    case kCmdSetConfig: return "set-config";
-    case kCmdGetConfig: return "get-config";
-    case kCmdSetInfo: return "set-info";
-    case kCmdGetInfo: return "get-info";
-    case kCmdZero: return "zero";
-    case kCmdFlush: return "flush";
-    default: return "unknown";
-    }
-}
-
 void AttrWriter::put(std::uint16_t type, const void* data, size_t len) {
     const auto total = static_cast<std::uint16_t>(NLA_HDRLEN + len);
     const size_t at = out_.size();

@@ -37,8 +37,6 @@ enum Command : std::uint8_t {
     kCmdFlush = 17,
 };
 
-const char* commandName(std::uint8_t cmd);
-
 // The kernel's sync daemon configuration (ipvsadm --start-daemon).
 using SyncDaemon = kmod::SyncDaemon;
 using Info = kmod::PlaneInfo;

@@ -81,7 +81,6 @@ std::error_code NetlinkIpvsTable::sendAll(const std::uint8_t* data, size_t len) 
 }
 
 std::error_code NetlinkIpvsTable::request(std::uint8_t cmd, const nl::Bytes& attrs, bool dump, const OnReply& onReply) {
-    lastCmd_ = cmd;
     const std::uint32_t seq = ++seq_;
     const auto msg =
         nl::message(family_, cmd, static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0)), seq,
@@ -157,7 +156,6 @@ ApplyResult NetlinkIpvsTable::apply(const std::vector<Op>& ops) {
             const auto& o = outcome[i - start];
             if (o) r.record(i, ops[i], *o ? base::errnoCode(*o) : std::error_code{});
             else r.record(i, ops[i], ec ? ec : base::errnoCode(EIO));
-            if (o && *o) lastCmd_ = nl::commandFor(ops[i].kind);
         }
     }
     return r;

@@ -41,7 +41,6 @@ public:
     std::error_code startDaemon(const SyncDaemon& d) override;
     std::error_code stopDaemon(std::uint32_t state) override;
     // The failing command of the last error, for messages ("new-dest: File exists").
-    const char* lastCommand() const { return nl::commandName(lastCmd_); }
     std::uint64_t messagesSent() const { return sent_; }
 
 private:
@@ -58,7 +57,6 @@ private:
     std::uint16_t family_;
     std::uint32_t portId_;
     std::uint32_t seq_;
-    std::uint8_t lastCmd_ = 0;
     std::uint64_t sent_ = 0;
     std::vector<std::uint8_t> rx_;
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> order_;  // the kernel's, from the last dump

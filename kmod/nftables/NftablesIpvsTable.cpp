@@ -143,7 +143,6 @@ std::error_code NftablesIpvsTable::applyToModel(std::map<ServiceKey, nft::NftSer
 
 std::optional<std::string> NftablesIpvsTable::commit(const std::string& commands) {
     if (auto err = nft_.run(commands)) return err;
-    lastTransaction_ = commands;
     ++transactions_;
     written_ = true;
     auto listed = nft_.list("table inet " + rules_.options().table, true);

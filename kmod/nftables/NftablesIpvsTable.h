@@ -38,7 +38,6 @@ public:
     std::optional<std::uint64_t> transactions() override { return transactions_; }
 
     // The last transaction's text.
-    const std::string& lastTransaction() const { return lastTransaction_; }
 
 private:
     explicit NftablesIpvsTable(nft::RulesetOptions options);
@@ -54,7 +53,6 @@ private:
     std::uint32_t nextService_ = 1, nextDest_ = 1;
     bool written_ = false;  // the table was written whole by this object
     std::string expected_;  // the table as the kernel listed it after our last transaction
-    std::string lastTransaction_;
     std::uint64_t transactions_ = 0;
     // rates: the counters at the previous status(), and when
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> lastCounters_;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "../healthcheck/ScriptedProbe.h"
+#include "RecordingCommandRunner.h"
 #include "base/Log.h"
 #include "conf/Loader.h"
 #include "director/LvsWorker.h"

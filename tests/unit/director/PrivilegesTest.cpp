@@ -117,11 +117,7 @@ TEST_CASE("privileges: each worker's plan") {
     CHECK(priv::covers(fwd, front));
 }
 
-TEST_CASE("privileges: the status worker binds, connects and reads, and writes no file") {
-    if (::geteuid() != 0) {
-        WARN("not root: nothing to drop (CI runs this as root)");
-        return;
-    }
+TEST_CASE("privileges: the status worker binds, connects and reads, and writes no file", "[root]") {
     char dir[] = "/tmp/priv-status.XXXXXX";
     REQUIRE(::mkdtemp(dir));
     const std::string d = dir, existing = d + "/existing";
@@ -166,11 +162,7 @@ TEST_CASE("privileges: the status worker binds, connects and reads, and writes n
     std::filesystem::remove_all(d);
 }
 
-TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and its filter refuses") {
-    if (::geteuid() != 0) {
-        WARN("not root: nothing to drop (CI runs this as root)");
-        return;
-    }
+TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and its filter refuses", "[root]") {
     const auto p = priv::plan(priv::Worker::Fwd, conf::Config{});
     const int code = inWorker(priv::Worker::Fwd, p, [] {
         const std::uint64_t want = 1ull << CAP_NET_BIND_SERVICE;
@@ -194,11 +186,7 @@ TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and it
     CHECK(code == 0);
 }
 
-TEST_CASE("privileges: the vrrp worker keeps what it and its scripts need, and runs them") {
-    if (::geteuid() != 0) {
-        WARN("not root: nothing to drop (CI runs this as root)");
-        return;
-    }
+TEST_CASE("privileges: the vrrp worker keeps what it and its scripts need, and runs them", "[root]") {
     const auto p = priv::plan(priv::Worker::Vrrp, withScriptUser(""));
     const int code = inWorker(priv::Worker::Vrrp, p, [] {
         const std::uint64_t want = mask({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL});

@@ -148,7 +148,10 @@ TEST_CASE("protocol: the status worker's messages round-trip") {
     MibMsg mib;
     mib.objects[{1, 3, 6, 1, 4, 1, 9586, 1}] = snmp::Value::string("directord");
     mib.objects[{1, 3, 6, 1, 2, 1, 207, 1}] = snmp::Value::counter64(1ull << 40);
-    mib.objects[{1, 3, 6, 1, 2, 1, 68, 1}] = snmp::Value::objectId({1, 3, 6, 1, 6, 3, 1});
+    snmp::Value oid;
+    oid.type = snmp::Value::Type::ObjectId;
+    oid.oid = {1, 3, 6, 1, 6, 3, 1};
+    mib.objects[{1, 3, 6, 1, 2, 1, 68, 1}] = oid;
     mib.objects[{1, 3, 6, 1, 2, 1, 68, 2}] = snmp::Value::integer32(-7);
     TrapMsg trap{snmp::Trap{{1, 3, 6, 1, 4, 1, 9586, 100, 0, 1}, {{{1, 3, 6, 1, 4, 1, 9586, 2}, snmp::Value::gauge32(3)}}}};
     const FrontStatsMsg stats{true, 5, 6, 7, 1200, true};
