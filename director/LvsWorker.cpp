@@ -236,6 +236,22 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
     return reconciler_.setDesired(desiredTable(cfg_, view));
 }
 
+// A real server's slow start: the share of its weight in force now, while a ramp runs (from its
+// last recovery or its enable, the later one); nullopt when there is none (no slow start, over,
+// down, drained). The one place the ramp's start is worked out: the table, status and metrics.
+std::optional<double> LvsWorker::rampOf(const conf::VirtualServer& vs, const conf::RealServer& rs, const RsId& id,
+                                        bool up, base::TimePoint now) const {
+    const base::Duration length = rs.slowStart.value_or(vs.slowStart);
+    if (length.count() <= 0 || !up || drained_.contains(id)) return std::nullopt;
+    std::optional<base::TimePoint> from;
+    if (auto since = health_->since(id); since && since->transition) from = since->at;
+    if (auto e = rampFrom_.find(id); e != rampFrom_.end() && (!from || e->second > *from)) from = e->second;
+    if (!from) return std::nullopt;
+    const double share = rampShare(std::chrono::duration_cast<base::Duration>(now - *from), length);
+    if (share >= 1) return std::nullopt;
+    return share;
+}
+
 void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only) {
     const base::TimePoint now = deps_.timers->now();
     if (!only) ramping_.clear();
@@ -249,21 +265,32 @@ void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>
                 view.drained.insert(id);
                 continue;
             }
-            const base::Duration length = rs.slowStart.value_or(vs.slowStart);
-            if (length.count() <= 0) continue;
-            // a slow start counts from the server's last recovery or its enable, the later one
-            std::optional<base::TimePoint> from;
-            if (auto since = health_->since(id); since && since->transition) from = since->at;
-            if (auto e = rampFrom_.find(id); e != rampFrom_.end() && (!from || e->second > *from)) from = e->second;
             auto h = view.servers.find(id);
-            if (!from || (h != view.servers.end() && !h->second.up)) continue;
-            const double share = rampShare(std::chrono::duration_cast<base::Duration>(now - *from), length);
-            if (share >= 1) continue;
-            view.ramp[id] = share;
-            ramping_.insert(key);
+            if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) {
+                view.ramp[id] = *share;
+                ramping_.insert(key);
+            }
         }
     }
     armRamp();
+}
+
+HealthView LvsWorker::operatorView() const {
+    HealthView view = health_->view();
+    const base::TimePoint now = deps_.timers->now();
+    for (const auto& vs : cfg_.virtualServers) {
+        const auto key = serviceKey(vs);
+        for (const auto& rs : vs.realServers) {
+            const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+            if (drained_.contains(id)) {
+                view.drained.insert(id);
+                continue;
+            }
+            auto h = view.servers.find(id);
+            if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) view.ramp[id] = *share;
+        }
+    }
+    return view;
 }
 
 // While a slow start runs, its services are recomputed every second (more often for short ones);
@@ -773,16 +800,7 @@ StatusReport LvsWorker::statusReport() const {
                 row.why = "enabled by directorctl";
             }
             fill(row, dk);
-            if (ramping_.contains(key)) {
-                const auto length = rs.slowStart.value_or(vs.slowStart);
-                std::optional<base::TimePoint> from;
-                if (auto since = health_->since(id); since && since->transition) from = since->at;
-                if (auto f = rampFrom_.find(id); f != rampFrom_.end() && (!from || f->second > *from)) from = f->second;
-                if (from && row.up && !row.drained) {
-                    const double share = rampShare(now - *from, length);
-                    if (share < 1) row.ramp = share;
-                }
-            }
+            if (ramping_.contains(key)) row.ramp = rampOf(vs, rs, id, row.up, now);
             sr.servers.push_back(std::move(row));
         }
         sr.liveWeight = liveWeight(vs, mine);
@@ -928,7 +946,8 @@ std::string LvsWorker::metricsText() const {
     for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
     const auto table = table_->dump();
     const auto status = table_->status();
-    MetricsView v{cfg_, vrrpRoles_, vrrpStatus_, health_->view(), quorumUp, table ? &*table : nullptr,
+    const HealthView health = operatorView();  // with what the operator disabled and the slow starts
+    MetricsView v{cfg_, vrrpRoles_, vrrpStatus_, health, quorumUp, table ? &*table : nullptr,
                   status ? &*status : nullptr};
     v.reloads = reloads_;
     v.resyncs = resyncs_;

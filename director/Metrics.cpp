@@ -169,6 +169,17 @@ void addRealServers(std::string& out, const MetricsView& v) {
             if (const auto* d = applied(v, r.key, r.dest)) f.sample(r.labels, d->weight);
     }
     {
+        Family f(out, "directord_real_server_disabled", "gauge",
+                 "1 while the operator has it disabled (directorctl disable: weight 0, kept in the table)");
+        for (const auto& r : all) f.sample(r.labels, v.health.drained.contains({r.key, r.dest}) ? 1 : 0);
+    }
+    {
+        Family f(out, "directord_real_server_slow_start_ratio", "gauge",
+                 "while a slow start runs: the share of its weight in force (absent otherwise)");
+        for (const auto& r : all)
+            if (auto it = v.health.ramp.find({r.key, r.dest}); it != v.health.ramp.end()) f.sample(r.labels, it->second);
+    }
+    {
         Family f(out, "directord_real_server_failed_checks", "gauge", "how many of the real server's checks fail");
         for (const auto& r : all) f.sample(r.labels, health(r) ? health(r)->failedChecks : 0);
     }

@@ -113,6 +113,30 @@ class DrainTest(unittest.TestCase):
         self.assertEqual(weights(d), {"127.0.0.2:8080": 6, "127.0.0.3:8080": 1})
         self.assertEqual(d.stop(), 0)
 
+    def test_metrics_show_what_the_operator_did(self):
+        """A disabled real server shows in /metrics (served by the status worker, or in one process
+        by the status front on the same loop), as in directorctl's tables."""
+        import urllib.request
+        from quickstart_test import free_port
+        for single in (False, True):
+            port = free_port()
+            d = Daemon(self, single=single)
+            d.write(text=daemon_test.CONFIG.format(dir=d.dir, w1=3, extra_rs="", extra_vs="").replace(
+                "resync_interval = 1.0;", f'resync_interval = 1.0; status = {{ listen = "127.0.0.1:{port}"; }};'))
+            d.start()
+
+            def disabled(rs):
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+                line = f'directord_real_server_disabled{{virtual_server="tcp/127.0.10.1:80",real_server="{rs}"}} '
+                return next((ln[len(line):] for ln in text.splitlines() if ln.startswith(line)), None)
+            wait_for(lambda: disabled("127.0.0.2:8080") == "0", "/metrics")
+            self.assertEqual(ctl(d, "disable", VS, "127.0.0.2:8080").returncode, 0)
+            self.assertEqual(disabled("127.0.0.2:8080"), "1")
+            self.assertEqual(disabled("127.0.0.3:8080"), "0")
+            self.assertEqual(ctl(d, "enable", VS, "127.0.0.2:8080").returncode, 0)
+            self.assertEqual(disabled("127.0.0.2:8080"), "0")
+            self.assertEqual(d.stop(), 0)
+
     def test_reload_single_process(self):
         d = Daemon(self, single=True).start()
         d.write(w1=4)

@@ -89,6 +89,19 @@ virtual_servers = (
     const std::string kernel = director::metricsText(v);
     CHECK(kernel.find("directord_sync_messages_sent_total") == std::string::npos);
     CHECK(kernel.find("directord_sync_entries_received_total 40\n") != std::string::npos);
+    // what the operator did shows too: a disabled real server, a slow start under way
+    const auto& rs2 = cfg.virtualServers[0].realServers[1];
+    const std::string rs2l = vs + ",real_server=\"10.0.1.2:" + std::to_string(rs2.port) + "\"";
+    CHECK(text.find("directord_real_server_disabled{" + rs2l + "} 0\n") != std::string::npos);
+    CHECK(text.find("directord_real_server_slow_start_ratio{") == std::string::npos);
+    director::HealthView operated = health;
+    operated.drained.insert({key, {rs2.address, static_cast<std::uint16_t>(rs2.port)}});
+    operated.ramp[{key, {rs.address, static_cast<std::uint16_t>(rs.port)}}] = 0.25;
+    director::MetricsView ov{cfg, roles, vrrp, operated, quorum, &table, nullptr};
+    const std::string op = director::metricsText(ov);
+    CHECK(op.find("directord_real_server_disabled{" + rs2l + "} 1\n") != std::string::npos);
+    CHECK(op.find("directord_real_server_disabled{" + rs1 + "} 0\n") != std::string::npos);
+    CHECK(op.find("directord_real_server_slow_start_ratio{" + rs1 + "} 0.25\n") != std::string::npos);
     // each family's HELP and TYPE exactly once
     size_t helps = 0;
     for (size_t at = 0; (at = text.find("# TYPE directord_real_server_up ", at)) != std::string::npos; ++at) ++helps;
