@@ -303,6 +303,29 @@ class ProcessModelTest(unittest.TestCase):
         wait_for(lambda: len(started("status")) == 2 and started("status")[-1] in d.children(), "a new status worker")
         self.assertEqual(d.stop(), 0)
 
+    def test_workers_never_read_the_config_file(self):
+        """Only the supervisor reads the file: with it gone, every worker killed comes back with the
+        config it had (from the supervisor's memory), and a SIGHUP keeps the running config."""
+        d = Daemon(self).start()
+        before = d.state()
+        os.rename(d.conf, d.conf + ".away")
+        started = lambda name: [int(x) for x in re.findall(rf"started the {name} worker \(pid (\d+)\)", d.log())]  # noqa: E731
+        for name in ("lvs", "vrrp", "status"):
+            pid = started(name)[-1]
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: len(started(name)) == 2 and started(name)[-1] in d.children(), f"a new {name} worker")
+        wait_for(lambda: d.log().count("lvs: started on the memory table: 1 virtual servers, 2 real servers") == 2,
+                 "the new lvs worker to start from the config it had")
+        after = d.state()
+        self.assertNotEqual(after["pid"], before["pid"])
+        self.assertEqual(after["table"], before["table"])
+        self.assertEqual(after["vrrp_roles"], before["vrrp_roles"])
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the running configuration" in d.log(), "the reload to be refused")
+        self.assertEqual(d.state()["table"], before["table"])
+        os.rename(d.conf + ".away", d.conf)
+        self.assertEqual(d.stop(), 0)
+
     def test_second_instance_refuses_to_start(self):
         d = Daemon(self).start()
         r = subprocess.run([DIRECTORD, "-f", d.conf], capture_output=True, text=True, timeout=DEADLINE)
