@@ -252,6 +252,26 @@ std::optional<double> LvsWorker::rampOf(const conf::VirtualServer& vs, const con
     return share;
 }
 
+// Marks `vs`'s real servers in `view` as the operator has them now: disabled, or in a slow start.
+// True when one of them is ramping.
+bool LvsWorker::markOperator(HealthView& view, const conf::VirtualServer& vs, base::TimePoint now) const {
+    const auto key = serviceKey(vs);
+    bool ramping = false;
+    for (const auto& rs : vs.realServers) {
+        const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
+        if (drained_.contains(id)) {
+            view.drained.insert(id);
+            continue;
+        }
+        auto h = view.servers.find(id);
+        if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) {
+            view.ramp[id] = *share;
+            ramping = true;
+        }
+    }
+    return ramping;
+}
+
 void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only) {
     const base::TimePoint now = deps_.timers->now();
     if (!only) ramping_.clear();
@@ -259,18 +279,7 @@ void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>
         const auto key = serviceKey(vs);
         if (only && !only->contains(key)) continue;
         ramping_.erase(key);
-        for (const auto& rs : vs.realServers) {
-            const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-            if (drained_.contains(id)) {
-                view.drained.insert(id);
-                continue;
-            }
-            auto h = view.servers.find(id);
-            if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) {
-                view.ramp[id] = *share;
-                ramping_.insert(key);
-            }
-        }
+        if (markOperator(view, vs, now)) ramping_.insert(key);
     }
     armRamp();
 }
@@ -278,18 +287,7 @@ void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>
 HealthView LvsWorker::operatorView() const {
     HealthView view = health_->view();
     const base::TimePoint now = deps_.timers->now();
-    for (const auto& vs : cfg_.virtualServers) {
-        const auto key = serviceKey(vs);
-        for (const auto& rs : vs.realServers) {
-            const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-            if (drained_.contains(id)) {
-                view.drained.insert(id);
-                continue;
-            }
-            auto h = view.servers.find(id);
-            if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) view.ramp[id] = *share;
-        }
-    }
+    for (const auto& vs : cfg_.virtualServers) markOperator(view, vs, now);
     return view;
 }
 

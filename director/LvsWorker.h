@@ -102,6 +102,7 @@ private:
     // The operator's part of the desired table: drained real servers and slow starts, for `only`'s
     // services (all with null). Arms the ramp timer while a slow start runs.
     void operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only);
+    bool markOperator(HealthView& view, const conf::VirtualServer& vs, base::TimePoint now) const;
     std::optional<double> rampOf(const conf::VirtualServer& vs, const conf::RealServer& rs, const RsId& id, bool up,
                                  base::TimePoint now) const;
     // Health as the checks have it, plus the operator's part (drains, slow starts) as of now: what
