@@ -257,7 +257,11 @@ def run_case(mode, flows):
             time.sleep(1.5)  # the master daemon sends what it has at least once a second
         probe_log = f"{WORK}/probe-{mode}.log"
         prober = spawn("c", sys.executable, "-u", "-c", PROBE, VIP, log=probe_log)
-        time.sleep(2)
+        # the prober runs before the kill: a few dozen probes logged (the VM's first Python can take
+        # seconds to start on a loaded host; a fixed sleep let the kill come before any probe)
+        probes = lambda: sum(1 for _ in open(probe_log)) if os.path.exists(probe_log) else 0  # noqa: E731
+        check(wait(lambda: probes() >= 40, 60, 0.1) is not None, f"{name}: the prober runs before the kill",
+              f"{probes()} probes logged")
         t0 = time.monotonic()
         kill_director("d1")
         took = wait(moved, 20, 0.02)
