@@ -44,11 +44,14 @@ def count_dests():
 
 
 def main():
+    global SERVICES
     ap = argparse.ArgumentParser()
     ap.add_argument("--directord", required=True)
     ap.add_argument("--vm", help="the IPVS VM runner: run each loader in its own VM and compare")
     ap.add_argument("--inside", choices=["ipvsadm", "directord"])
+    ap.add_argument("--services", type=int, default=SERVICES, help="virtual services (CI's short run: fewer)")
     args = ap.parse_args()
+    SERVICES = args.services
     if args.vm:
         return outside(args)
     work = tempfile.mkdtemp(prefix="kload-")
@@ -115,7 +118,8 @@ def outside(args):
         here = os.path.dirname(os.path.abspath(__file__))
         shares = ["--share", here, "--share", os.path.dirname(os.path.abspath(args.directord))]
         out = subprocess.run([args.vm, *shares, "--mem", "2G", "--timeout", "900", "--", sys.executable, os.path.abspath(__file__),
-                              "--directord", args.directord, "--inside", who], capture_output=True, text=True)
+                              "--directord", args.directord, "--inside", who, "--services", str(SERVICES)],
+                             capture_output=True, text=True)
         for line in out.stdout.splitlines():
             if line.startswith("RESULT "):
                 f = line.split()
@@ -131,7 +135,7 @@ def outside(args):
     print(f"  directord / ipvsadm {td / ti:8.2f}x  (goal <= 0.50x; the netlink apply alone {float(apply_s) / ti:.2f}x)")
     rops, rtime, rok = results["reload"]
     print(f"  reload, one weight changed: {rops} netlink op(s) (goal 1), {float(rtime):.2f} s from SIGHUP to applied"
-          f" (re-reading the 10,000-service config included); the kernel has the new weight: {rok}")
+          f" (re-reading the {SERVICES:,}-service config included); the kernel has the new weight: {rok}")
     return 0 if rok == "yes" and si == sd and di == dd else 1
 
 

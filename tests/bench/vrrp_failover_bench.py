@@ -16,16 +16,15 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
-import vrrp_failover_test as lab_mod  # noqa: E402
-import snmp_vrrp_test as snmp_mod  # noqa: E402
+from dlab import netns, report
+from dlab import snmp as snmp_mod
 
 def measure(directord, kind, version, interval, how):
-    lab = lab_mod.Lab(directord)
+    lab = netns.Lab(directord)
     snmp = []
     reader = None
     try:
-        lab_mod.sh(f"ip netns exec {lab.ns[2]} sysctl -qw net.ipv4.ip_default_ttl=63")  # the backup's replies
+        report.sh(f"ip netns exec {lab.ns[2]} sysctl -qw net.ipv4.ip_default_ttl=63")  # the backup's replies
         extra = ["", ""]
         if kind == "directord+snmp":
             kind = "directord"
@@ -39,19 +38,19 @@ def measure(directord, kind, version, interval, how):
                                       env=snmp_mod.ENV, start_new_session=True)
         lab.start(1, kind, 150, version, interval, global_extra=extra[0])
         lab.start(2, kind, 100, version, interval, global_extra=extra[1])
-        if lab_mod.wait(lambda: lab.has_vip(1), 10 + 4 * interval) is None:
+        if report.wait(lambda: lab.has_vip(1), 10 + 4 * interval) is None:
             return None
         time.sleep(3 * interval + 0.5)
-        pinger = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-c", lab_mod.PROBE, lab_mod.VIP, "0.001"],
+        pinger = subprocess.Popen(["ip", "netns", "exec", lab.cl, sys.executable, "-c", netns.PROBE, netns.VIP, "0.001"],
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
         t0 = time.monotonic()
         if how == "kill":
             os.killpg(lab.procs[1].pid, signal.SIGKILL)
-            lab_mod.sh(f"ip -n {lab.ns[1]} link set eth0 down")
+            report.sh(f"ip -n {lab.ns[1]} link set eth0 down")
         else:
             lab.procs[1].send_signal(signal.SIGTERM)
-        lab_mod.wait(lambda: lab.has_vip(2), 10)
+        report.wait(lambda: lab.has_vip(2), 10)
         time.sleep(0.3)
         pinger.kill()
         out = pinger.communicate()[0]
@@ -80,7 +79,7 @@ def main():
     ok = True
     for version, interval in ((3, 0.01), (2, 1)):
         for how in ("kill", "stop"):
-            goal = (lab_mod.master_down(interval) if how == "kill" else lab_mod.skew(interval)) + 0.005
+            goal = (netns.master_down(interval) if how == "kill" else netns.skew(interval)) + 0.005
             res = {}
             for kind in ("directord", "keepalived"):
                 times = sorted(t for t in (measure(args.directord, kind, version, interval, how) for _ in range(args.rounds))

@@ -5,149 +5,44 @@ Each test starts its own directord on a config in a fresh temp dir (data_plane =
 root and no kernel IPVS are needed), drives it with signals and checks the JSON state dump and the
 log. Waits poll with generous deadlines; nothing depends on tight timing.
 """
-import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-DIRECTORD = None
-SOURCE = None
-DEADLINE = 20.0
-
-
-def wait_for(pred, what, timeout=DEADLINE):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-CONFIG = """
-global = {{
-  data_plane = "memory";
-  pid_file = "{dir}/directord.pid";
-  state_dump_file = "{dir}/state.json";
-  control_socket = "{dir}/ctl.sock";
-  resync_interval = 1.0;
-  log_level = "debug";
-}};
-vrrp_instances = ( {{ name = "VI_1"; interface = "vrrp-none0"; virtual_router_id = 51;  # no such link: stays INIT
-                     virtual_addresses = [ "127.0.10.1/32" ]; }} );
-virtual_servers = (
-  {{ address = "127.0.10.1"; port = 80; scheduler = "wrr";
-     real_servers = ( {{ address = "127.0.0.2"; port = 8080; weight = {w1}; }},
-                      {{ address = "127.0.0.3"; port = 8080; weight = 1; }} {extra_rs} ); }}
-  {extra_vs}
-);
-"""
-
-
-class Daemon:
-    def __init__(self, test, single=False, **fmt):
-        self.dir = tempfile.mkdtemp(prefix="directord-test-")
-        self.conf = os.path.join(self.dir, "directord.conf")
-        self.log_path = os.path.join(self.dir, "log")
-        self.state_path = os.path.join(self.dir, "state.json")
-        self.single = single
-        self.write(**fmt)
-        self.proc = None
-        test.addCleanup(shutil.rmtree, self.dir, True)
-        test.addCleanup(self.kill)
-
-    def write(self, text=None, w1=3, extra_rs="", extra_vs=""):
-        if text is None:
-            text = CONFIG.format(dir=self.dir, w1=w1, extra_rs=extra_rs, extra_vs=extra_vs)
-        with open(self.conf + ".new", "w") as f:
-            f.write(text)
-        os.replace(self.conf + ".new", self.conf)
-
-    def start(self):
-        args = [DIRECTORD, "-f", self.conf] + (["--single-process"] if self.single else [])
-        self.logf = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(lambda: "lvs: started on the memory table" in self.log(), "the lvs worker to start")
-        return self
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def children(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                return [int(p) for p in f.read().split()]
-        except FileNotFoundError:
-            return []
-
-    def state(self):
-        """Asks for a state dump (SIGUSR1) and returns it once a fresh one is written."""
-        before = os.stat(self.state_path).st_mtime_ns if os.path.exists(self.state_path) else 0
-        marker = self.log().count("state: written to")
-        self.proc.send_signal(signal.SIGUSR1)
-        wait_for(lambda: self.log().count("state: written to") > marker, "a state dump")
-        with open(self.state_path) as f:
-            return json.load(f)
-
-    def weights(self):
-        out = {}
-        for svc in self.state()["table"]:
-            for d in svc["dests"]:
-                out[(svc["service"], d["address"])] = d["weight"]
-        return out
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=DEADLINE)
-
-    def kill(self):
-        if getattr(self, "logf", None):
-            self.logf.close()
-        if self.proc and self.proc.poll() is None:
-            kids = self.children()
-            self.proc.kill()
-            self.proc.wait()
-            for k in kids:
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+from dlab import daemon
+from dlab.daemon import CONFIG, DEADLINE, Daemon, wait_for
 
 
 class ConfigCheckTest(unittest.TestCase):
     def test_good_config_is_ok(self):
-        r = subprocess.run([DIRECTORD, "-t", "-f", os.path.join(SOURCE, "conf/examples/quickstart.conf")],
+        r = subprocess.run([daemon.DIRECTORD, "-t", "-f", os.path.join(daemon.SOURCE, "conf/examples/quickstart.conf")],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith("configuration OK"))
 
     def test_bad_config_lists_every_error(self):
-        bad = os.path.join(SOURCE, "tests/corpus/bad/cross-references.conf")
-        r = subprocess.run([DIRECTORD, "-t", "-f", bad], capture_output=True, text=True)
+        bad = os.path.join(daemon.SOURCE, "tests/corpus/bad/cross-references.conf")
+        r = subprocess.run([daemon.DIRECTORD, "-t", "-f", bad], capture_output=True, text=True)
         self.assertNotEqual(r.returncode, 0)
-        with open(os.path.join(SOURCE, "tests/corpus/bad/cross-references.expected")) as f:
+        with open(os.path.join(daemon.SOURCE, "tests/corpus/bad/cross-references.expected")) as f:
             expected = [os.path.dirname(bad) + "/" + line for line in f.read().splitlines() if line]
         got = r.stderr.splitlines()
         self.assertEqual(got[:-1], expected)
         self.assertIn(f"{len(expected)} error(s)", got[-1])
 
     def test_dump_config_loads_back(self):
-        src = os.path.join(SOURCE, "tests/corpus/good/full.conf")
-        r = subprocess.run([DIRECTORD, "--dump-config", "-f", src], capture_output=True, text=True)
+        src = os.path.join(daemon.SOURCE, "tests/corpus/good/full.conf")
+        r = subprocess.run([daemon.DIRECTORD, "--dump-config", "-f", src], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
             f.write(r.stdout)
         self.addCleanup(os.unlink, f.name)
-        again = subprocess.run([DIRECTORD, "--dump-config", "-f", f.name], capture_output=True, text=True)
+        again = subprocess.run([daemon.DIRECTORD, "--dump-config", "-f", f.name], capture_output=True, text=True)
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertEqual(again.stdout.split("\n", 1)[1], r.stdout.split("\n", 1)[1])
 
@@ -198,7 +93,7 @@ class ReloadTest(unittest.TestCase):
 class ControlSocketTest(unittest.TestCase):
     def test_directorctl_status(self):
         d = Daemon(self).start()
-        ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
+        ctl = os.path.join(os.path.dirname(daemon.DIRECTORD), "directorctl")
         sock = os.path.join(d.dir, "ctl.sock")
         r = subprocess.run([ctl, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -207,7 +102,7 @@ class ControlSocketTest(unittest.TestCase):
         self.assertEqual([s["service"] for s in status["table"]], ["TCP  127.0.10.1:80"])
         self.assertEqual(oct(os.stat(sock).st_mode & 0o777), "0o600")
         # ipvsctl reads the daemon's table in ipvsadm's formats
-        ipvsctl = os.path.join(os.path.dirname(DIRECTORD), "ipvsctl")
+        ipvsctl = os.path.join(os.path.dirname(daemon.DIRECTORD), "ipvsctl")
         env = dict(os.environ, DIRECTORD_SOCKET=sock)
         run = lambda *a: subprocess.run([ipvsctl, *a], capture_output=True, text=True, env=env, timeout=DEADLINE)
         r = run("-Ln")
@@ -328,7 +223,7 @@ class ProcessModelTest(unittest.TestCase):
 
     def test_second_instance_refuses_to_start(self):
         d = Daemon(self).start()
-        r = subprocess.run([DIRECTORD, "-f", d.conf], capture_output=True, text=True, timeout=DEADLINE)
+        r = subprocess.run([daemon.DIRECTORD, "-f", d.conf], capture_output=True, text=True, timeout=DEADLINE)
         self.assertEqual(r.returncode, 1)
         self.assertIn(f"another directord is already running (pid {d.proc.pid}", r.stderr)
         self.assertEqual(d.stop(), 0)
@@ -337,7 +232,7 @@ class ProcessModelTest(unittest.TestCase):
         d = Daemon(self)
         d.write(text=open(d.conf).read().replace('data_plane = "memory"', 'data_plane = "kernel"'))
         d.logf = open(d.log_path, "w")
-        d.proc = subprocess.Popen([DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
+        d.proc = subprocess.Popen([daemon.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
         self.assertNotEqual(d.proc.wait(timeout=DEADLINE), 0)
         log = d.log()
         self.assertIn('data_plane = "kernel"', log)
@@ -392,7 +287,7 @@ class HardeningTest(unittest.TestCase):
         d = Daemon(self)
         d.logf = open(d.log_path, "w")
         limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # noqa: E731
-        d.proc = subprocess.Popen([DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT,
+        d.proc = subprocess.Popen([daemon.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT,
                                   preexec_fn=limit)
         wait_for(lambda: "lvs: started on the memory table" in d.log(), "the lvs worker to start")
         held = []
@@ -413,25 +308,12 @@ class HardeningTest(unittest.TestCase):
         self.assertLess(spent, 0.5, "a worker spun on accept()")
         for s in held:
             s.close()
-        ctl = os.path.join(os.path.dirname(DIRECTORD), "directorctl")
+        ctl = os.path.join(os.path.dirname(daemon.DIRECTORD), "directorctl")
         wait_for(lambda: subprocess.run([ctl, "-s", os.path.join(d.dir, "ctl.sock"), "status", "--json"], capture_output=True,
                                         timeout=10).returncode == 0, "directorctl to be answered again")
         self.assertLess(d.log().count("control: cannot accept a connection"), 5)  # once per episode, not a flood
         self.assertEqual(d.stop(), 0)
 
 
-def main():
-    """The loopback tests' command line: --directord PATH --source DIR, then unittest's own options;
-    runs the tests of the script that calls it."""
-    global DIRECTORD, SOURCE
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directord", required=True)
-    ap.add_argument("--source", required=True)
-    args, rest = ap.parse_known_args()
-    DIRECTORD = os.path.abspath(args.directord)
-    SOURCE = os.path.abspath(args.source)
-    unittest.main(module="__main__", argv=[sys.argv[0], "-v"] + rest)
-
-
 if __name__ == "__main__":
-    main()
+    daemon.main()

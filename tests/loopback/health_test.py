@@ -2,60 +2,13 @@
 """Health checks end to end: directord (in-memory table) checks real servers that this test runs
 on loopback; a server that stops leaves the table, one that comes back returns, a body change
 breaks a digest; and `directord --genhash` agrees with keepalived's genhash."""
-import http.server
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import daemon_test  # noqa: E402  (its Daemon helper and wait_for)
-from daemon_test import wait_for  # noqa: E402
-
-
-class Backend:
-    """An HTTP server on 127.0.0.1 whose body the test sets; stop() closes the port, start() reopens it."""
-
-    def __init__(self, body=b"ok\n", port=0):
-        self.body = body
-        self.port = port
-        self.server = None
-        self.start()
-
-    def start(self):
-        backend = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(backend.body)))
-                self.end_headers()
-                self.wfile.write(backend.body)
-
-            def log_message(self, *args):
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # TCP checks close with RST: expected, not worth a traceback
-
-        self.server = Server(("127.0.0.1", self.port), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+from dlab import daemon
+from dlab.daemon import Backend, wait_for
 
 
 CONFIG = """
@@ -77,9 +30,9 @@ class HealthTest(unittest.TestCase):
     def test_servers_leave_and_return(self):
         a, b = Backend(), Backend(body=b"all good\n")
         self.addCleanup(b.stop)
-        digest = subprocess.run([daemon_test.DIRECTORD, "--genhash", f"http://127.0.0.1:{b.port}/health"],
+        digest = subprocess.run([daemon.DIRECTORD, "--genhash", f"http://127.0.0.1:{b.port}/health"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        d = daemon_test.Daemon(self)
+        d = daemon.Daemon(self)
         d.write(text=CONFIG.format(dir=d.dir, a=a.port, b=b.port, digest=digest))
         d.start()
         ra, rb = f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"
@@ -112,7 +65,7 @@ class HealthTest(unittest.TestCase):
         self.assertIsNotNone(genhash, "keepalived's genhash is missing: run tools/setup-debian.sh")
         b = Backend(body=b"<html><body>" + b"x" * 5000 + b"</body></html>\n")
         self.addCleanup(b.stop)
-        ours = subprocess.run([daemon_test.DIRECTORD, "--genhash", f"http://127.0.0.1:{b.port}/index.html"],
+        ours = subprocess.run([daemon.DIRECTORD, "--genhash", f"http://127.0.0.1:{b.port}/index.html"],
                               capture_output=True, text=True, check=True).stdout.strip()
         theirs = subprocess.run([genhash, "-s", "127.0.0.1", "-p", str(b.port), "-u", "/index.html"],
                                 capture_output=True, text=True, timeout=30).stdout.strip()
@@ -121,4 +74,4 @@ class HealthTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    daemon_test.main()
+    daemon.main()

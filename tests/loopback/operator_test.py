@@ -10,30 +10,27 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import daemon_test  # noqa: E402  (its Daemon helper and wait_for)
-from daemon_test import Daemon, wait_for  # noqa: E402
+from dlab import daemon
+from dlab.daemon import Daemon, free_port, wait_for
 
 VS = "127.0.10.1:80/tcp"
 
 
 def tool(name):
-    return os.path.join(os.path.dirname(daemon_test.DIRECTORD), name)
+    return os.path.join(os.path.dirname(daemon.DIRECTORD), name)
 
 
 def ctl(d, *args):
     return subprocess.run([tool("directorctl"), "-s", os.path.join(d.dir, "ctl.sock"), *args],
-                          capture_output=True, text=True, timeout=daemon_test.DEADLINE)
+                          capture_output=True, text=True, timeout=daemon.DEADLINE)
 
 
 def weights(d):
     """The plane's table as ipvsctl -Sn prints it: {real server: weight} of every service."""
-    r = subprocess.run([tool("ipvsctl"), "-S", "-n"], capture_output=True, text=True, timeout=daemon_test.DEADLINE,
+    r = subprocess.run([tool("ipvsctl"), "-S", "-n"], capture_output=True, text=True, timeout=daemon.DEADLINE,
                        env=dict(os.environ, DIRECTORD_SOCKET=os.path.join(d.dir, "ctl.sock")))
     out = {}
     for line in r.stdout.splitlines():
@@ -117,11 +114,10 @@ class DrainTest(unittest.TestCase):
         """A disabled real server shows in /metrics (served by the status worker, or in one process
         by the status front on the same loop), as in directorctl's tables."""
         import urllib.request
-        from quickstart_test import free_port
         for single in (False, True):
             port = free_port()
             d = Daemon(self, single=single)
-            d.write(text=daemon_test.CONFIG.format(dir=d.dir, w1=3, extra_rs="", extra_vs="").replace(
+            d.write(text=daemon.CONFIG.format(dir=d.dir, w1=3, extra_rs="", extra_vs="").replace(
                 "resync_interval = 1.0;", f'resync_interval = 1.0; status = {{ listen = "127.0.0.1:{port}"; }};'))
             d.start()
 
@@ -199,7 +195,7 @@ class SlowStartTest(unittest.TestCase):
         # an enabled server ramps too
         self.assertEqual(ctl(d, "disable", VS, "127.0.0.3:8080").returncode, 0)
         self.assertEqual(weights(d)["127.0.0.3:8080"], 0)
-        r = ctl(d, "enable", VS, "127.0.0.3:8080")
+        self.assertEqual(ctl(d, "enable", VS, "127.0.0.3:8080").returncode, 0)
         self.assertIn("(slow start over 3", d.log())
         self.assertRegex(ctl(d, "servers").stdout, r"127\.0\.0\.3:8080 +UP,SLOW-START +\d+/10")
         seen = self.ramp(d, "127.0.0.3:8080", 10)
@@ -218,7 +214,7 @@ class SystemdTest(unittest.TestCase):
         notify.settimeout(0.2)
         got = []
 
-        def drain(until=None, timeout=daemon_test.DEADLINE):
+        def drain(until=None, timeout=daemon.DEADLINE):
             end = time.monotonic() + timeout
             while time.monotonic() < end:
                 try:
@@ -231,7 +227,7 @@ class SystemdTest(unittest.TestCase):
 
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="3000000")
         d.logf = open(d.log_path, "w")
-        d.proc = subprocess.Popen([daemon_test.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT,
+        d.proc = subprocess.Popen([daemon.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT,
                                   env=env)
         self.assertTrue(drain(lambda: any("READY=1" in m for m in got)), got)
         ready = next(m for m in got if "READY=1" in m)
@@ -272,7 +268,7 @@ class SystemdTest(unittest.TestCase):
         self.assertGreaterEqual(sum(m == "WATCHDOG=1" for m in got), 2, got)
         got.clear()
         d.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(d.proc.wait(timeout=daemon_test.DEADLINE), 0)
+        self.assertEqual(d.proc.wait(timeout=daemon.DEADLINE), 0)
         drain(timeout=0.3)
         self.assertIn("STOPPING=1\nSTATUS=stopping", got)
 
@@ -310,4 +306,4 @@ class ReloadParseTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    daemon_test.main()
+    daemon.main()

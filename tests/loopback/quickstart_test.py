@@ -5,25 +5,13 @@ service reach both, a stopped server stops getting requests once its check fails
 them again when it is back."""
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import unittest
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(__file__))
-import daemon_test  # noqa: E402
-from daemon_test import wait_for  # noqa: E402
-from health_test import Backend  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from dlab import daemon
+from dlab.daemon import Backend, free_port, wait_for
 
 
 def fetch(port):
@@ -39,24 +27,24 @@ class QuickstartTest(unittest.TestCase):
         b1, b2 = Backend(body=b"backend 1\n"), Backend(body=b"backend 2\n")
         self.addCleanup(b2.stop)
         vport = free_port()
-        with open(os.path.join(daemon_test.SOURCE, "conf/examples/quickstart.conf")) as f:
+        with open(os.path.join(daemon.SOURCE, "conf/examples/quickstart.conf")) as f:
             text = f.read()
         text = text.replace("port = 8080;", f"port = {vport};")
         text = text.replace("port = 8081;", f"port = {b1.port};").replace("port = 8082;", f"port = {b2.port};")
         text = text.replace("delay_loop = 5.0;", "delay_loop = 0.3;")
-        d = daemon_test.Daemon(self)
+        d = daemon.Daemon(self)
         text = re.sub(r"global = \{", f'global = {{ pid_file = "{d.dir}/directord.pid"; '
                                       f'state_dump_file = "{d.dir}/state.json"; control_socket = "{d.dir}/ctl.sock";', text, count=1)
         d.write(text=text)
         d.logf = open(d.log_path, "w")
-        d.proc = subprocess.Popen([daemon_test.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
+        d.proc = subprocess.Popen([daemon.DIRECTORD, "-f", d.conf], stdout=d.logf, stderr=subprocess.STDOUT)
         wait_for(lambda: "lvs: started on the userspace table" in d.log(), "directord on the userspace plane")
 
         wait_for(lambda: fetch(vport) is not None, "the virtual service to answer")
         seen = {fetch(vport) for _ in range(20)}
         self.assertEqual(seen, {"backend 1\n", "backend 2\n"})
         # the closed connections are in the plane's connection table, as ipvsadm -Lnc shows the kernel's
-        ipvsctl = os.path.join(os.path.dirname(daemon_test.DIRECTORD), "ipvsctl")
+        ipvsctl = os.path.join(os.path.dirname(daemon.DIRECTORD), "ipvsctl")
         r = subprocess.run([ipvsctl, "-Lnc"], capture_output=True, text=True, timeout=10,
                            env=dict(os.environ, DIRECTORD_SOCKET=os.path.join(d.dir, "ctl.sock")))
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -79,4 +67,4 @@ class QuickstartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    daemon_test.main()
+    daemon.main()

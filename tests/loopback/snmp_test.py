@@ -9,14 +9,10 @@ import re
 import signal
 import socket
 import subprocess
-import sys
-import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import daemon_test  # noqa: E402
-from daemon_test import wait_for  # noqa: E402
-from health_test import Backend  # noqa: E402
+from dlab import daemon
+from dlab.daemon import Backend, wait_for
 
 K = ".1.3.6.1.4.1.9586.100.5"
 
@@ -129,7 +125,7 @@ class SnmpTest(unittest.TestCase):
     def test_walks_traps_and_reconnect(self):
         a, b = Backend(), Backend()
         self.addCleanup(b.stop)
-        d = daemon_test.Daemon(self)
+        d = daemon.Daemon(self)
         d.write(text=CONFIG.format(dir=d.dir, a=a.port, b=b.port))
         snmpd = Snmpd(self, d)
         d.start()
@@ -199,4 +195,4 @@ class SnmpTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    daemon_test.main()
+    daemon.main()

@@ -13,15 +13,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import daemon_test  # noqa: E402
-from daemon_test import wait_for  # noqa: E402
-from health_test import Backend  # noqa: E402
-from quickstart_test import free_port  # noqa: E402
+from dlab import daemon
+from dlab.daemon import Backend, free_port, wait_for
 
 CONFIG = """
 global = {{ data_plane = "memory"; pid_file = "{dir}/directord.pid"; state_dump_file = "{dir}/state.json";
@@ -72,7 +68,7 @@ class StatusHttpTest(unittest.TestCase):
         self.addCleanup(a.stop)
         self.addCleanup(b.stop)
         port = free_port()
-        d = daemon_test.Daemon(self)
+        d = daemon.Daemon(self)
         d.write(text=CONFIG.format(dir=d.dir, port=port, a=a.port, b=b.port))
         d.start()
         wait_for(lambda: curl(port, "/status")[0] == 200, "the listener")
@@ -167,4 +163,4 @@ class StatusHttpTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    daemon_test.main()
+    daemon.main()

@@ -18,9 +18,8 @@ import tempfile
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
+from dlab import report
+from dlab.report import check, sh, wait
 
 VIP = "10.96.9.100"
 SERVER = "import socket,threading\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n" \
@@ -194,10 +193,10 @@ def run(directord):
         check(r.returncode == 0 and "withdrew 1 VIP route(s)" in r.stderr, "directord --withdraw", r.stderr.strip())
         timed(lab, set(), "after --withdraw the router has no route")
     finally:
-        if lab_mod.failures:
+        if report.failures:
             print(lab.logs())
         lab.close()
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "announce")
+    report.run_main(run, "announce")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Floods against the userspace plane at 512 file descriptors (root, network namespaces, on
-vrrp_failover_test's lab: a director and a client on a bridge, real servers on the bridge's own
+the lab of tests/lib/dlab: a director and a client on a bridge, real servers on the bridge's own
 namespace). directord runs with RLIMIT_NOFILE 512 (soft and hard), one TCP and one UDP virtual
 service. Three attacks, one after the other:
 
@@ -27,10 +27,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
-from vrrp_features_test import lab_for, status  # noqa: E402
+from dlab import report
+from dlab.netns import lab_for, status
+from dlab.report import check, sh, wait
 
 VIP, VIP6 = "10.99.0.10", "fd00:98::10"
 
@@ -336,4 +335,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "flood")
+    report.run_main(run, "flood")

@@ -15,10 +15,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import MARGIN, Probe, check, master_down, sh, wait  # noqa: E402
-from vrrp_features_test import lab_for, status  # noqa: E402
+from dlab import report
+from dlab.netns import MARGIN, lab_for, master_down, Probe, status
+from dlab.report import check, sh, wait
 
 VIP = "10.99.0.10"
 
@@ -181,4 +180,4 @@ def main(directord):
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(main, "import")
+    report.run_main(main, "import")

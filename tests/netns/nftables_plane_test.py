@@ -19,9 +19,8 @@ import tempfile
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
+from dlab import report
+from dlab.report import check, sh, wait
 
 SERVER = r"""
 import socket, sys, threading
@@ -260,10 +259,10 @@ def run(directord):
         rest = sh(f"ip netns exec {lab.dr} nft list table inet directord", check=False).stdout
         check("svc_" not in rest, "at stop, the services directord created are gone from the table")
     finally:
-        if lab_mod.failures:
+        if report.failures:
             print(lab.logtext()[-3000:])
         lab.close()
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "nftables plane")
+    report.run_main(run, "nftables plane")

@@ -15,11 +15,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vrrp_failover_test import check, run_main, sh, wait  # noqa: E402
+from dlab.report import check, run_main, sh, wait
 
 CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7, "KILL": 5}
 WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID", "KILL"},

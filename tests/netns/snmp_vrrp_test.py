@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SNMP on a VRRP pair (root, network namespaces, vrrp_failover_test's lab): each director runs
+"""SNMP on a VRRP pair (root, network namespaces, the lab of tests/lib/dlab): each director runs
 its own snmpd (AgentX master) and snmptrapd. KEEPALIVED-MIB's vrrpInstanceTable shows MASTER on
 one and BACKUP on the other; kill -9 of the master's process group turns the backup's row to
 MASTER and it sends vrrpInstanceStateChange (state master, keepalived's varbinds). A client pings
@@ -15,20 +15,17 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
-from vrrp_features_test import lab_for  # noqa: E402
+from dlab import report
+from dlab.netns import lab_for
+from dlab.snmp import K, get, start_snmp, walk
+from dlab.report import check, sh, wait
 
 VIP = "10.99.0.10"
 VIP2 = "10.99.0.20"
-K = ".1.3.6.1.4.1.9586.100.5"
 R2 = ".1.3.6.1.2.1.68"    # VRRP-MIB (RFC 2787)
 R3 = ".1.3.6.1.2.1.207"   # VRRPv3-MIB (RFC 6527)
-ENV = dict(os.environ, MIBS="")
 
 
 def conf(lab, i, prio):
@@ -43,35 +40,6 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51;
   advert_interval = 1; virtual_addresses = ( "{VIP2}/24" ); track_interfaces = ( {{ interface = "lo"; }} );
   track_scripts = ( {{ script = "chk"; }} ); }} );
 """
-
-
-def start_snmp(lab, i):
-    ns, work = lab.ns[i], lab.work
-    with open(f"{work}/{ns}.snmpd.conf", "w") as f:
-        f.write(f"master agentx\nagentXSocket unix:{work}/{ns}.agentx\nrocommunity public 127.0.0.1\n"
-                f"trap2sink 127.0.0.1:1162 public\n")
-    with open(f"{work}/{ns}.trapd.conf", "w") as f:
-        f.write("disableAuthorization yes\n")
-    env = dict(ENV, SNMP_PERSISTENT_DIR=f"{work}/{ns}.persist")
-    procs = [subprocess.Popen(["ip", "netns", "exec", ns, "snmptrapd", "-f", "-C", "-c", f"{work}/{ns}.trapd.conf",
-                               "-On", "-F", "TRAP %v\n", "-Lf", f"{work}/{ns}.traps", "udp:127.0.0.1:1162"], env=env),
-             subprocess.Popen(["ip", "netns", "exec", ns, "snmpd", "-f", "-C", "-c", f"{work}/{ns}.snmpd.conf", "-Lf",
-                               f"{work}/{ns}.snmpd.log", "udp:127.0.0.1:161"], env=env)]
-    check(wait(lambda: os.path.exists(f"{work}/{ns}.agentx"), 10) is not None, f"snmpd {i}: AgentX socket")
-    return procs
-
-
-def get(lab, i, oid):
-    out = sh(f"ip netns exec {lab.ns[i]} snmpget -v2c -c public -On -t 1 -r 0 udp:127.0.0.1:161 {oid}",
-             check=False).stdout
-    m = re.search(r"= (?:INTEGER|STRING|Counter32|Gauge32): \"?([^\"\n]*)", out)
-    return m.group(1) if m else None
-
-
-def walk(lab, i, oid):
-    out = sh(f"ip netns exec {lab.ns[i]} snmpwalk -v2c -c public -On -t 1 -r 1 udp:127.0.0.1:161 {oid}",
-             check=False).stdout
-    return dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
 
 
 # The objects both must fill alike: vrrpInstanceTable columns, vrrpAddressTable columns; of the RFC
@@ -231,4 +199,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "snmp vrrp")
+    report.run_main(run, "snmp vrrp")

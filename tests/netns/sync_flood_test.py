@@ -12,18 +12,13 @@ connecting through the plane every 10 ms meanwhile is always served. Then `peers
 real master: a second flood is dropped as not_a_peer and installs nothing."""
 import os
 import signal
-import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
-from vrrp_features_test import lab_for, status  # noqa: E402
-from sync_pair_test import WHOAMI  # noqa: E402
+from dlab import report
+from dlab.netns import WHOAMI, lab_for, status
+from dlab.report import check, sh, wait
 
 VS = "10.99.0.12"  # director 2's own address: no VRRP needed to serve on it
 RS = {"rs1": "10.99.0.51", "rs2": "10.99.0.52"}
@@ -211,4 +206,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "sync flood")
+    report.run_main(run, "sync flood")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Connection sync between two directord on the userspace plane, end to end (root, network
-namespaces, on vrrp_failover_test's lab: two directors and a client on a bridge, two real servers
+namespaces, on the lab of tests/lib/dlab: two directors and a client on a bridge, two real servers
 on the bridge's own namespace). A persistent virtual service (rr, persistence_timeout 600) and
 VRRP with sync_daemon following the instance, as keepalived's lvs_sync_daemon.
 
@@ -22,25 +22,13 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import check, sh, wait  # noqa: E402
-from vrrp_features_test import lab_for, status  # noqa: E402
+from dlab import report
+from dlab.netns import WHOAMI, lab_for, status
+from dlab.report import check, sh, wait
 
 VIP = "10.99.0.10"
 RS = {"rs1": "10.99.0.51", "rs2": "10.99.0.52"}
 SOURCES = [f"10.99.0.{101 + i}" for i in range(20)]
-
-WHOAMI = r"""
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 7007)); s.listen(256)
-while True:
-    c, _ = s.accept()
-    try: c.sendall(sys.argv[2].encode() + b"\n")
-    except OSError: pass
-    c.close()
-"""
 
 # One connection from each source address; prints {source: real server or null}.
 ASK = r"""
@@ -252,4 +240,4 @@ def run(directord):
 
 
 if __name__ == "__main__":
-    lab_mod.run_main(run, "sync pair")
+    report.run_main(run, "sync pair")

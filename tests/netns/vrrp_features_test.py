@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""VRRP features for real, in network namespaces (root), on vrrp_failover_test's lab (two directors
+"""VRRP features for real, in network namespaces (root), on the lab of tests/lib/dlab (two directors
 and a client on a bridge):
 
 - IPv6 (VRRPv3, ff02::12, link-local sources): directord + keepalived both ways; kill -9 and the
@@ -13,7 +13,6 @@ and a client on a bridge):
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -22,58 +21,12 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import Lab, Probe, check, fifo_reader, master_down, sh, wait  # noqa: E402
+from dlab import report
+from dlab.netns import MARGIN, STILL, Lab, Probe, d_instance, directord_conf, fifo_reader, keepalived_conf, lab_for, \
+    master_down, status
+from dlab.report import check, sh, wait
 
 VIP, VIP2, VIP6 = "10.99.0.10", "10.99.0.20", "fd00:99::10"
-MARGIN = lab_mod.MARGIN
-# "No move" as the client sees it: a takeover costs at least the master-down interval (over 300 ms
-# at 0.1 s adverts); the probe's own noise on a loaded CI machine reaches ~10 ms
-STILL = 0.050
-
-
-def directord_conf(lab, i, instances, extra="", fifo=""):
-    ns = lab.ns[i]
-    return (f'global = {{ data_plane = "memory"; pid_file = "{lab.work}/{ns}.pid"; notify_fifo = "{fifo}"; '
-            f'script_user = "root"; control_socket = "{lab.work}/{ns}.sock"; }};\n{extra}\n'
-            f'vrrp_instances = ( {", ".join(instances)} );\n')
-
-
-def d_instance(name, vrid, prio, version, interval, vips, more=""):
-    addrs = ", ".join(f'{{ address = "{v}"; }}' for v in vips)
-    return (f'{{ name = "{name}"; interface = "eth0"; virtual_router_id = {vrid}; priority = {prio}; version = {version}; '
-            f'advert_interval = {interval}; virtual_addresses = ( {addrs} ); {more} }}')
-
-
-def keepalived_conf(ns, prio, version, interval, vips, vrid=51, more=""):
-    lines = "\n".join(f"    {v} dev eth0" for v in vips)
-    return (f"global_defs {{\n  router_id {ns}\n  vrrp_version {version}\n}}\n"
-            f"vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {vrid}\n"
-            f"  priority {prio}\n  advert_int {interval}\n{more}"
-            f"  virtual_ipaddress {{\n{lines}\n  }}\n}}\n")
-
-
-def status(lab, i):
-    out = sh(f"{os.path.dirname(lab.directord)}/directorctl -s {lab.work}/{lab.ns[i]}.sock status --json", check=False).stdout
-    try:
-        return json.loads(out)
-    except ValueError:
-        return {}
-
-
-@contextlib.contextmanager
-def lab_for(directord, name):
-    """A fresh lab for one scenario; the daemons' logs are printed when it had a failure."""
-    print(f"== {name}", flush=True)
-    before = len(lab_mod.failures)
-    lab = Lab(directord)
-    try:
-        yield lab
-    finally:
-        if len(lab_mod.failures) > before:
-            print(lab.logs())
-        lab.close()
 
 
 def restart(lab, i, kind, conf_text, vips):
@@ -321,8 +274,8 @@ def main():
                       ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
         if key in only:
             case(d)
-    print(f"{len(lab_mod.failures)} failure(s)")
-    return 1 if lab_mod.failures else 0
+    print(f"{len(report.failures)} failure(s)")
+    return 1 if report.failures else 0
 
 
 if __name__ == "__main__":

@@ -9,14 +9,11 @@ on either director), the client probing the VIP every 2 ms sees no gap, and ever
 as dropped for its TTL. With unicast peers and unicast_ttl 255, adverts forged from the peer's own
 address but sent from off the link are dropped the same way, and a stranger's on the link as
 address_mismatch."""
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vrrp_failover_test import Probe, check, run_main, sh  # noqa: E402
-from vrrp_features_test import d_instance, directord_conf, lab_for, status  # noqa: E402
-from vrrp_stability_test import STILL, start_pair, transitions  # noqa: E402
+from dlab.netns import STILL, d_instance, directord_conf, lab_for, Probe, start_pair, status, transitions
+from dlab.report import check, run_main, sh
 
 VIP, VIP6 = "10.99.0.10", "fd00:99::10"
 COUNT = 30  # adverts per kind: 3 s of the attacker's claimed master at 0.1 s pacing

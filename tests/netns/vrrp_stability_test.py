@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """VRRP in the moments an HA pair exists for, measured as a client sees them (root, network
-namespaces, on vrrp_failover_test's lab: two directors and a client on a bridge). The client
+namespaces, on the lab of tests/lib/dlab: two directors and a client on a bridge). The client
 probes the VIP every 2 ms (ICMP echo); director 2 answers with TTL / hop limit 63, director 1 with
 64, so every reply says who answered. A "gap" is the longest time without a reply.
 
@@ -21,20 +21,12 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vrrp_failover_test as lab_mod  # noqa: E402
-from vrrp_failover_test import Probe, check, sh, wait  # noqa: E402
-from vrrp_features_test import d_instance, directord_conf, keepalived_conf, lab_for, status  # noqa: E402
+from dlab import report
+from dlab.netns import STILL, Probe, d_instance, directord_conf, keepalived_conf, lab_for, start_pair, status, \
+    transitions
+from dlab.report import check, sh, wait
 
 VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
-# "No move" means no transition and no gap a move could hide in: a takeover costs at least the
-# master down interval (over 300 ms at 0.1 s adverts). The probe's own noise on a loaded 2-core CI
-# machine under the sanitizers reaches ~10 ms, so a gap is judged against 50 ms; the measured
-# gaps are printed (typically 2-6 ms).
-STILL = 0.050
-
-def transitions(lab, i):
-    return status(lab, i).get("vrrp", {}).get("VI_1", {}).get("transitions")
 
 
 def write(lab, i, text):
@@ -50,17 +42,6 @@ def settle(lab, probe, i, rewrite, text, edit):
     time.sleep(1.5)
     t1 = time.monotonic()
     return probe.gap(t0, t1), probe.ttls(t0, t1)
-
-
-def start_pair(lab, conf1, conf2, vip=VIP):
-    sh(f"ip netns exec {lab.ns[2]} sysctl -qw net.ipv4.ip_default_ttl=63 net.ipv6.conf.all.hop_limit=63 "
-       f"net.ipv6.conf.eth0.hop_limit=63")
-    if ":" in vip:
-        ready = lambda i: "fe80" in sh(f"ip -n {lab.ns[i]} -6 addr show dev eth0 scope link -tentative").stdout  # noqa: E731
-        check(wait(lambda: ready(1) and ready(2), 10) is not None, "link-local addresses ready")
-    lab.start_raw(1, *conf1)
-    lab.start_raw(2, *conf2)
-    return wait(lambda: lab.has_vip(1, vip) and not lab.has_vip(2, vip), 15) is not None
 
 
 def reload_edits(directord):
@@ -269,8 +250,8 @@ def main():
     for fn, extra in runs:
         if not args.only or args.only in fn.__name__:
             fn(d, *extra)
-    print(f"{len(lab_mod.failures)} failure(s)")
-    return 1 if lab_mod.failures else 0
+    print(f"{len(report.failures)} failure(s)")
+    return 1 if report.failures else 0
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
-from vrrp_failover_test import check, failures, wait  # noqa: E402
+from dlab.report import check, failures, wait
 
 VIP = "10.0.1.100"
 SERVERS = {"rs1": "10.0.2.11", "rs2": "10.0.2.12", "rs3": "10.0.2.13"}

@@ -21,8 +21,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
-from vrrp_failover_test import check, failures, sh, wait  # noqa: E402
+from dlab.report import check, failures, sh, wait
 
 VIP = "10.95.9.100"
 T0 = time.monotonic()

@@ -15,8 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
-from vrrp_failover_test import check, failures, wait  # noqa: E402
+from dlab.report import check, failures, wait
 
 K = ".1.3.6.1.4.1.9586.100.5"
 WORK = tempfile.mkdtemp(prefix="snmp-vm-")
