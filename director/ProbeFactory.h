@@ -1,6 +1,7 @@
 // ProbeFactory: turns a configured check of a real server into a Probe and its timing, with the
 // virtual server's defaults filled in. The seam between the config and healthcheck/: tests inject
-// scripted probes, production builds real TCP/HTTP/TLS/script probes on the lvs worker's loop.
+// scripted probes, production builds each type's probe on the lvs worker's loop through the check
+// registry (director/checks/CheckKind.h).
 #pragma once
 #include <memory>
 #include <string>
@@ -11,8 +12,6 @@
 #include "healthcheck/Probe.h"
 
 namespace director {
-
-// Script security: true when neither `program` nor a folder above it can be changed by a non-root user.
 
 healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::CheckConfig& c);
 // Everything that makes two checks the same check (type, target, every resolved field): checks

@@ -1,0 +1,44 @@
+// The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp):
+// what makes two checks of the type the same check (so a reload keeps it running), and how its
+// probe is built on the lvs worker's loop. Adding a check type is a file here, a row in the
+// registry and its settings in conf/ (conf/Sections.cpp); ProbeFactory and the health monitor do
+// not change. tests/unit/director/checks/ holds every configured type to a row.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "base/Asio.h"
+#include "conf/Config.h"
+#include "healthcheck/Probe.h"
+#include "healthcheck/TcpProbe.h"
+
+namespace director::checks {
+
+// One check of one real server, with the config around it.
+struct CheckRef {
+    const conf::Config& cfg;
+    const conf::VirtualServer& vs;
+    const conf::RealServer& rs;
+    const conf::CheckConfig& c;
+};
+
+struct CheckKind {
+    conf::CheckType type;
+    // Appends the type's own fields to a check's identity (the target and timing are common).
+    void (*key)(std::ostream& k, const CheckRef& r);
+    // The probe, or null with `why` when the check cannot run (bad regex, unreadable TLS files,
+    // unknown user).
+    std::unique_ptr<healthcheck::Probe> (*make)(asio::io_context& io, const CheckRef& r, std::string& why);
+};
+
+// The row of a type; null for a type with no row (a bug the registry's test catches).
+const CheckKind* find(conf::CheckType type);
+
+// Shared by the types: where a TCP-based check connects (connect_ip / connect_port / bind_ip, the
+// virtual server's connect_timeout), and a duration in the probes' unit.
+healthcheck::TcpTarget tcpTarget(const CheckRef& r);
+std::chrono::microseconds micros(base::Duration d);
+
+}  // namespace director::checks

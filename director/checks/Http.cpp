@@ -1,0 +1,49 @@
+// http, https: a GET whose status (and optionally digest or regex of the body) says up; https
+// over TLS with SNI, verification and a client certificate as configured.
+#include "director/checks/CheckKind.h"
+
+#include "healthcheck/HttpProbe.h"
+
+namespace director::checks {
+
+namespace {
+
+void httpKey(std::ostream& k, const CheckRef& r) {
+    const auto& c = r.c;
+    k << '|' << c.path << '|' << (c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost) << '|' << c.httpVersion;
+    for (const auto& s : c.statusCodes) k << '|' << s.low << '-' << s.high;
+    k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.maxBody << '|'
+      << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
+      << c.certFile << '|' << c.keyFile;
+}
+
+std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRef& r, std::string& why) {
+    const auto& c = r.c;
+    healthcheck::HttpSpec s;
+    s.path = c.path;
+    s.host = c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost;
+    s.httpVersion = c.httpVersion;
+    s.statusCodes.clear();
+    for (const auto& range : c.statusCodes) s.statusCodes.emplace_back(range.low, range.high);
+    s.digest = c.digest;
+    s.regex = c.regex;
+    s.regexNoMatch = c.regexNoMatch;
+    s.maxBody = static_cast<size_t>(c.maxBody);
+    s.readTimeout = micros(c.readTimeout.value_or(c.connectTimeout.value_or(r.vs.connectTimeout)));
+    s.tls = c.type == conf::CheckType::Https;
+    s.sni = c.sni;
+    s.verify = c.verify;
+    s.caFile = c.caFile;
+    s.certFile = c.certFile;
+    s.keyFile = c.keyFile;
+    return healthcheck::HttpProbe::create(io, tcpTarget(r), s, why);
+}
+
+}  // namespace
+
+extern const CheckKind kHttp;
+extern const CheckKind kHttps;
+const CheckKind kHttp{conf::CheckType::Http, httpKey, makeHttp};
+const CheckKind kHttps{conf::CheckType::Https, httpKey, makeHttp};
+
+}  // namespace director::checks

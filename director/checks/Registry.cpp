@@ -1,0 +1,37 @@
+#include "director/checks/CheckKind.h"
+
+#include "base/AsioAddress.h"
+
+namespace director::checks {
+
+extern const CheckKind kTcp;
+extern const CheckKind kHttp;
+extern const CheckKind kHttps;
+extern const CheckKind kScript;
+
+namespace {
+
+// One row per check type.
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript};
+
+}  // namespace
+
+const CheckKind* find(conf::CheckType type) {
+    for (const auto* k : kRegistry)
+        if (k->type == type) return k;
+    return nullptr;
+}
+
+std::chrono::microseconds micros(base::Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
+
+healthcheck::TcpTarget tcpTarget(const CheckRef& r) {
+    healthcheck::TcpTarget t;
+    const base::IpAddress addr = r.c.connectIp.value_or(r.rs.address);
+    const int port = r.c.connectPort.value_or(r.rs.port);
+    t.endpoint = asio::ip::tcp::endpoint(base::toAsio(addr), static_cast<std::uint16_t>(port));
+    if (r.c.bindIp) t.bind = base::toAsio(*r.c.bindIp);
+    t.connectTimeout = micros(r.c.connectTimeout.value_or(r.vs.connectTimeout));
+    return t;
+}
+
+}  // namespace director::checks

@@ -1,0 +1,52 @@
+// The check registry (director/checks/CheckKind.h): every check type the config accepts has a row,
+// and a check's identity (what a reload keeps running) changes with each of its type's fields.
+#include <catch2/catch.hpp>
+
+#include "conf/Loader.h"
+#include "director/ProbeFactory.h"
+#include "director/checks/CheckKind.h"
+
+namespace {
+
+
+conf::Config load(const std::string& check) {
+    conf::LoadResult r = conf::loadString(
+        "virtual_servers = ( { address = \"10.0.0.1\"; port = 80; real_servers = ( { address = \"10.0.1.1\"; "
+        "checks = ( " + check + " ); } ); } );",
+        "t.conf");
+    INFO(check);
+    REQUIRE(r.ok());
+    return *r.config;
+}
+
+std::string key(const std::string& check) {
+    const auto cfg = load(check);
+    const auto& vs = cfg.virtualServers[0];
+    return director::checkKey(cfg, vs, vs.realServers[0], vs.realServers[0].checks[0]);
+}
+
+}  // namespace
+
+TEST_CASE("check registry: every type the config accepts has a row") {
+    for (const char* type : {"tcp", "http", "https", "script"}) {
+        const std::string check =
+            std::string("{ type = \"") + type + "\";" + (type == std::string("script") ? " script = \"/bin/true\";" : "") + " }";
+        const auto cfg = load(check);
+        const auto& c = cfg.virtualServers[0].realServers[0].checks[0];
+        CHECK(std::string(conf::name(c.type)) == type);
+        const auto* kind = director::checks::find(c.type);
+        REQUIRE(kind);
+        CHECK(kind->type == c.type);
+        CHECK(kind->key);
+        CHECK(kind->make);
+    }
+}
+
+TEST_CASE("check registry: a check's identity follows its type's fields, not only the target") {
+    CHECK(key(R"({ type = "tcp"; })") == key(R"({ type = "tcp"; })"));
+    CHECK(key(R"({ type = "tcp"; })") != key(R"({ type = "tcp"; connect_port = 81; })"));
+    CHECK(key(R"({ type = "http"; path = "/a"; })") != key(R"({ type = "http"; path = "/b"; })"));
+    CHECK(key(R"({ type = "http"; path = "/a"; })") != key(R"({ type = "https"; path = "/a"; })"));
+    CHECK(key(R"({ type = "script"; script = "/bin/true"; })") != key(R"({ type = "script"; script = "/bin/false"; })"));
+    CHECK(key(R"({ type = "script"; script = "/bin/true a"; })") != key(R"({ type = "script"; script = "/bin/true"; user = "nobody"; })"));
+}
