@@ -1,5 +1,5 @@
 // The IPVS model of a configured virtual server: its key, its service and its real servers'
-// destinations, as configured (health, drains and slow starts are the director's: DesiredState).
+// destinations, as configured (health, disables and slow starts are the director's: DesiredState).
 // Shared by the director and the config's validation of what a data plane can do.
 #pragma once
 #include "conf/Config.h"

@@ -14,7 +14,7 @@
 namespace director {
 
 std::vector<Announcement> decideAnnouncements(const conf::Config& cfg, const std::map<kmod::ServiceKey, bool>& quorumUp,
-                                              bool drained, const std::map<std::string, vrrp::State>& roles) {
+                                              bool withdrawn, const std::map<std::string, vrrp::State>& roles) {
     std::map<base::IpAddress, std::vector<const conf::VirtualServer*>> vips;
     for (const auto& vs : cfg.virtualServers)
         if (!vs.fwmark && vs.address) vips[*vs.address].push_back(&vs);
@@ -29,8 +29,8 @@ std::vector<Announcement> decideAnnouncements(const conf::Config& cfg, const std
         }
         if (!an.enabled) {
             a.why = "announce is off";
-        } else if (drained) {
-            a.why = "the director is drained (directorctl undrain)";
+        } else if (withdrawn) {
+            a.why = "the director is withdrawn (directorctl rejoin)";
         } else if (!lost.empty()) {
             a.why = "quorum lost on " + lost.front() +
                     (lost.size() > 1 ? " and " + std::to_string(lost.size() - 1) + " more" : "");

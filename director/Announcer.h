@@ -4,7 +4,7 @@
 // routing protocol itself. decide() is pure: which VIPs, and why each one is or is not announced.
 // RouteTable is the thin shell over rtnetlink (libnl-route) that makes the table hold exactly
 // those routes, touching only routes of its own protocol number in its own table. The lvs worker
-// decides after every change of quorum, VRRP role, drain or config; the supervisor withdraws
+// decides after every change of quorum, VRRP role, withdraw or config; the supervisor withdraws
 // everything when the lvs worker dies, and `directord --withdraw` when the whole daemon did.
 #pragma once
 #include <map>
@@ -29,10 +29,10 @@ struct Announcement {
 };
 
 // Every VIP of cfg's (non-fwmark) virtual servers, in address order: announced while each of its
-// virtual servers has quorum, the director is not drained and (with announce.vrrp_instance) that
+// virtual servers has quorum, the director is not withdrawn and (with announce.vrrp_instance) that
 // instance is MASTER.
 std::vector<Announcement> decideAnnouncements(const conf::Config& cfg, const std::map<kmod::ServiceKey, bool>& quorumUp,
-                                              bool drained, const std::map<std::string, vrrp::State>& roles);
+                                              bool withdrawn, const std::map<std::string, vrrp::State>& roles);
 
 class RouteTable {
 public:

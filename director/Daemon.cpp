@@ -9,6 +9,7 @@
 #include "director/Channel.h"
 #include "director/ControlServer.h"
 #include "director/LvsWorker.h"
+#include "director/lvs/Planes.h"
 #include "director/ReloadCheck.h"
 #include "director/StatusFront.h"
 #include "director/RemotePlane.h"
@@ -105,7 +106,7 @@ int runLvsWorker(const WorkerContext& ctx) {
         remote = r.get();
         link = std::move(r);
     }
-    auto table = makeTable(ctx.plane, ctx.config, std::move(link));
+    auto table = lvs::makeTable(ctx.plane, ctx.config, std::move(link));
     if (!table) return kExitConfig;
     if (ctx.plane == conf::DataPlane::Userspace)
         if (auto t = lastTable(ctx)) {
@@ -115,7 +116,7 @@ int runLvsWorker(const WorkerContext& ctx) {
     LvsWorker worker(io, ctx.config, std::move(table), *channel);
     worker.setRemotePlane(remote);
     worker.setRoles(ctx.roles);
-    worker.setDrained(ctx.drained);
+    worker.setOperatorState(ctx.operatorState);
     Heartbeat beat(io, *channel, ctx.heartbeat);
     ControlServer control(io, ctx.config.global.controlSocket,
                           [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
@@ -247,7 +248,7 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     conf::Config cfg = initial;
     SystemdNotify systemd;
     asio::io_context io;
-    auto table = makeTable(plane, cfg);
+    auto table = lvs::makeTable(plane, cfg);
     if (!table) return 1;
     LocalChannel toLvs(io), toVrrp(io), frontToLvs(io), lvsToFront(io);
     LocalChannel::connect(toLvs, toVrrp);

@@ -17,12 +17,12 @@ std::uint32_t rampedWeight(std::uint32_t weight, double share) {
     return std::clamp<std::uint32_t>(w, 1, weight);
 }
 
-long liveWeight(const conf::VirtualServer& vs, const HealthView& health) {
+long liveWeight(const conf::VirtualServer& vs, const HealthView& health, const std::set<RsId>& alsoDisabled) {
     const auto key = serviceKey(vs);
     long sum = 0;
     for (const auto& rs : vs.realServers) {
         const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-        if (health.drained.contains(id)) continue;
+        if (health.disabled.contains(id) || alsoDisabled.contains(id)) continue;
         auto it = health.servers.find(id);
         if (it == health.servers.end()) sum += rs.weight;
         else if (it->second.up) sum += it->second.weight.value_or(rs.weight);
@@ -68,7 +68,7 @@ kmod::TableState build(const conf::Config& cfg, const HealthView& health, Want w
                     continue;
                 }
             }
-            if (health.drained.contains(id)) d.weight = 0;
+            if (health.disabled.contains(id)) d.weight = 0;
             else if (auto r = health.ramp.find(id); r != health.ramp.end())
                 d.weight = rampedWeight(d.weight, r->second);
             t.addDest(s.key, d);

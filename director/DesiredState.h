@@ -3,7 +3,7 @@
 //  - a real server that is up has its configured weight, or the weight its check asked for;
 //  - one that is down leaves the service, or stays with weight 0 under inhibit_on_failure;
 //  - a service whose live weight fell below quorum serves from its sorry server, if it has one;
-//  - a drained real server (directorctl disable) stays with weight 0: no new connections, the
+//  - a disabled real server (directorctl disable) stays with weight 0: no new connections, the
 //    established ones go on; it does not count towards quorum;
 //  - a real server in its slow start has a share of its weight (at least 1).
 #pragma once
@@ -32,7 +32,7 @@ struct HealthView {
     // Real servers with checks; the others count as up.
     std::map<RsId, RsHealth> servers;
     std::set<kmod::ServiceKey> quorumLost;
-    std::set<RsId> drained;       // weight 0 by the operator
+    std::set<RsId> disabled;      // weight 0 by the operator
     std::map<RsId, double> ramp;  // slow start: the share of the weight in force, in (0, 1)
 };
 
@@ -42,8 +42,9 @@ double rampShare(base::Duration elapsed, base::Duration length);
 // The weight in force for `weight` at `share` of it: at least 1 while ramping, unless 0.
 std::uint32_t rampedWeight(std::uint32_t weight, double share);
 
-// The sum of the weights of the live real servers of `vs`.
-long liveWeight(const conf::VirtualServer& vs, const HealthView& health);
+// The sum of the weights of the live real servers of `vs` (disabled ones, in `health` or in
+// `alsoDisabled`, do not count).
+long liveWeight(const conf::VirtualServer& vs, const HealthView& health, const std::set<RsId>& alsoDisabled = {});
 
 // Quorum with hysteresis (keepalived's rule): lost below quorum - hysteresis, regained at
 // quorum + hysteresis. Pure: update() returns the new state when it changes.

@@ -15,109 +15,9 @@
 #include "director/Metrics.h"
 #include "director/ReloadPlanner.h"
 #include "director/ServerRef.h"
-#include "kmod/InMemoryIpvsTable.h"
 #include "kmod/ipvsadm/Ipvsadm.h"
-#include "kmod/netlink/NetlinkIpvsTable.h"
-#include "kmod/nftables/NftablesIpvsTable.h"
-#include "kmod/userspace/UserspaceIpvsTable.h"
 
 namespace director {
-
-namespace {
-
-kmod::nft::RulesetOptions nftOptions(const conf::Config& cfg) {
-    return kmod::nft::RulesetOptions{cfg.global.nftables.table, cfg.global.nftables.sourceNat};
-}
-
-}  // namespace
-
-std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
-    auto kernel = [](const char* how) {
-        auto t = kmod::NetlinkIpvsTable::open();
-        if (!t) return false;
-        if (const auto info = t.value()->info())
-            base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff,
-                            ".", info->version & 0xff, " over generic netlink (connection table ", info->connTableSize,
-                            ")");
-        return true;
-    };
-    auto nftables = [&](std::string& why) {
-        if (!kmod::NftablesIpvsTable::open(nftOptions(cfg), why)) return false;
-        return true;
-    };
-    std::string why;
-    switch (cfg.global.dataPlane) {
-    case conf::DataPlane::Memory:
-        base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
-        return conf::DataPlane::Memory;
-    case conf::DataPlane::Auto: {
-        if (kernel("auto: ")) return conf::DataPlane::Kernel;
-        const auto problems = conf::planeProblems(cfg, conf::DataPlane::Nftables);
-        if (problems.empty() && nftables(why)) {
-            base::log::info(
-                "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
-                " resolve, even after modprobe ip_vs); it has nf_tables: the nftables plane (DNAT in table"
-                " inet ",
-                cfg.global.nftables.table, ")");
-            return conf::DataPlane::Nftables;
-        }
-        base::log::info(
-            "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
-            " resolve, even after modprobe ip_vs), and the nftables plane ",
-            problems.empty()
-                ? "cannot run here (" + why + ")"
-                : "cannot do " + problems[0].str() +
-                      (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more)" : std::string()),
-            "; using the userspace data plane");
-        return conf::DataPlane::Userspace;
-    }
-    case conf::DataPlane::Nftables:
-        if (nftables(why)) {
-            base::log::info("data plane: nftables (DNAT in table inet ", cfg.global.nftables.table, ")");
-            return conf::DataPlane::Nftables;
-        }
-        base::log::error("data plane: data_plane = \"nftables\", but ", why,
-                         "; run directord as root on a kernel with nf_tables, or set data_plane = \"auto\"");
-        return std::nullopt;
-    case conf::DataPlane::Userspace:
-        base::log::info("data plane: userspace (full NAT TCP/UDP proxy)");
-        return conf::DataPlane::Userspace;
-    case conf::DataPlane::Kernel:
-        if (kernel("")) return conf::DataPlane::Kernel;
-        base::log::error(
-            "data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
-            " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
-            " \"auto\" or \"userspace\" to forward in userspace");
-        return std::nullopt;
-    }
-    return std::nullopt;
-}
-
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
-                                           std::unique_ptr<kmod::PlaneLink> remote) {
-    switch (resolved) {
-    case conf::DataPlane::Memory: return std::make_unique<kmod::InMemoryIpvsTable>();
-    case conf::DataPlane::Userspace:
-        if (remote) return std::make_unique<kmod::UserspaceIpvsTable>(std::move(remote));
-        return std::make_unique<kmod::UserspaceIpvsTable>();
-    case conf::DataPlane::Nftables: {
-        std::string why;
-        auto t = kmod::NftablesIpvsTable::open(nftOptions(cfg), why);
-        if (!t) base::log::error("data plane: cannot open the nftables plane: ", why);
-        return t;
-    }
-    case conf::DataPlane::Kernel: {
-        auto t = kmod::NetlinkIpvsTable::open();
-        if (!t) {
-            base::log::error("data plane: cannot open the kernel's IPVS: ", t.error().message());
-            return nullptr;
-        }
-        return std::move(t).value();
-    }
-    case conf::DataPlane::Auto: break;
-    }
-    return nullptr;
-}
 
 LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer)
     : LvsWorker(io, std::move(cfg), std::move(table), peer,
@@ -141,10 +41,9 @@ void LvsWorker::setFront(Channel& front) {
     front_->onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
 }
 
-void LvsWorker::setDrained(const protocol::DrainMsg& drained) {
-    for (const auto& d : drained.drained) drained_[{d.service, d.dest}] = d.since;
-    directorDrained_ = drained.director;
-    pruneDrained();
+void LvsWorker::setOperatorState(const protocol::OperatorMsg& state) {
+    operator_.restore(state);
+    pruneDisabled();
 }
 
 void LvsWorker::start() {
@@ -190,33 +89,19 @@ void LvsWorker::requestRecompute(const std::set<kmod::ServiceKey>& services) {
 
 ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
     const HealthView& health = health_->view();
-    std::set<kmod::ServiceKey> lost;  // the services (of `only`) serving from their sorry server
-    std::map<kmod::ServiceKey, QuorumTracker> quorum;
-    if (only) {
-        quorum = quorum_;
-        for (const auto& k : *only) quorum.erase(k);  // gone ones lose their tracker; kept ones are redone
+    for (const auto& c : quorum_.update(cfg_, health, operator_.disabledIds(), only)) {
+        const auto& vs = *c.vs;
+        base::log::warning("check: vs ", vs.str(), ": quorum ", c.up ? "regained" : "lost", " (live weight ",
+                           c.liveWeight, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
+                           !c.up && vs.sorryServer ? "; the sorry server takes over" : "");
+        quorumChanges_.emplace_back(c.key, c.up);
+        const conf::Command& cmd = c.up ? vs.quorumUp : vs.quorumDown;
+        if (!cmd.empty())
+            deps_.commands->run(cmd, cfg_.global.scriptUser,
+                                std::string(c.up ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
     }
-    for (const auto& vs : cfg_.virtualServers) {
-        const auto key = serviceKey(vs);
-        if (only && !only->contains(key)) continue;
-        QuorumTracker tracker = quorum_.count(key) ? quorum_.at(key) : QuorumTracker{};
-        const long live = liveWeight(vs, health);
-        if (auto change = tracker.update(live, vs.quorum, vs.hysteresis)) {
-            base::log::warning("check: vs ", vs.str(), ": quorum ", *change ? "regained" : "lost", " (live weight ",
-                               live, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
-                               !*change && vs.sorryServer ? "; the sorry server takes over" : "");
-            quorumChanges_.emplace_back(key, *change);
-            const conf::Command& cmd = *change ? vs.quorumUp : vs.quorumDown;
-            if (!cmd.empty())
-                deps_.commands->run(cmd, cfg_.global.scriptUser,
-                                    std::string(*change ? "quorum_up" : "quorum_down") + " for vs " + vs.str());
-        }
-        if (!tracker.up()) lost.insert(key);
-        quorum.insert_or_assign(key, tracker);
-    }
-    quorum_ = std::move(quorum);
     HealthView view;
-    view.quorumLost = std::move(lost);
+    view.quorumLost = quorum_.lost(only);
     if (only) {
         // the services of `only` as health has them (the view's servers are all of them: a lookup)
         const HealthView& h = health_->view();
@@ -226,60 +111,30 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
             auto it = h.servers.lower_bound({k, kmod::DestKey{}});
             for (; it != h.servers.end() && it->first.first == k; ++it) part.servers.insert(*it);
         }
-        operatorState(part, only);
+        markOperator(part, only);
         return reconciler_.setDesiredFor(*only, desiredTable(cfg_, part, *only));
     }
-    for (const auto& [k, q] : quorum_)
-        if (!q.up()) view.quorumLost.insert(k);
     view.servers = health.servers;
-    operatorState(view, nullptr);
+    markOperator(view, nullptr);
     return reconciler_.setDesired(desiredTable(cfg_, view));
 }
 
-// A real server's slow start: the share of its weight in force now, while a ramp runs (from its
-// last recovery or its enable, the later one); nullopt when there is none (no slow start, over,
-// down, drained). The one place the ramp's start is worked out: the table, status and metrics.
-std::optional<double> LvsWorker::rampOf(const conf::VirtualServer& vs, const conf::RealServer& rs, const RsId& id,
-                                        bool up, base::TimePoint now) const {
-    const base::Duration length = rs.slowStart.value_or(vs.slowStart);
-    if (length.count() <= 0 || !up || drained_.contains(id)) return std::nullopt;
-    std::optional<base::TimePoint> from;
-    if (auto since = health_->since(id); since && since->transition) from = since->at;
-    if (auto e = rampFrom_.find(id); e != rampFrom_.end() && (!from || e->second > *from)) from = e->second;
-    if (!from) return std::nullopt;
-    const double share = rampShare(std::chrono::duration_cast<base::Duration>(now - *from), length);
-    if (share >= 1) return std::nullopt;
-    return share;
+lvs::OperatorState::UpSince LvsWorker::upSince() const {
+    return [this](const RsId& id) -> std::optional<base::TimePoint> {
+        if (auto since = health_->since(id); since && since->transition) return since->at;
+        return std::nullopt;
+    };
 }
 
-// Marks `vs`'s real servers in `view` as the operator has them now: disabled, or in a slow start.
-// True when one of them is ramping.
-bool LvsWorker::markOperator(HealthView& view, const conf::VirtualServer& vs, base::TimePoint now) const {
-    const auto key = serviceKey(vs);
-    bool ramping = false;
-    for (const auto& rs : vs.realServers) {
-        const RsId id{key, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-        if (drained_.contains(id)) {
-            view.drained.insert(id);
-            continue;
-        }
-        auto h = view.servers.find(id);
-        if (auto share = rampOf(vs, rs, id, h == view.servers.end() || h->second.up, now)) {
-            view.ramp[id] = *share;
-            ramping = true;
-        }
-    }
-    return ramping;
-}
-
-void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only) {
+void LvsWorker::markOperator(HealthView& view, const std::set<kmod::ServiceKey>* only) {
     const base::TimePoint now = deps_.timers->now();
+    const auto up = upSince();
     if (!only) ramping_.clear();
     for (const auto& vs : cfg_.virtualServers) {
         const auto key = serviceKey(vs);
         if (only && !only->contains(key)) continue;
         ramping_.erase(key);
-        if (markOperator(view, vs, now)) ramping_.insert(key);
+        if (operator_.mark(view, vs, up, now)) ramping_.insert(key);
     }
     armRamp();
 }
@@ -287,7 +142,8 @@ void LvsWorker::operatorState(HealthView& view, const std::set<kmod::ServiceKey>
 HealthView LvsWorker::operatorView() const {
     HealthView view = health_->view();
     const base::TimePoint now = deps_.timers->now();
-    for (const auto& vs : cfg_.virtualServers) markOperator(view, vs, now);
+    const auto up = upSince();
+    for (const auto& vs : cfg_.virtualServers) operator_.mark(view, vs, up, now);
     return view;
 }
 
@@ -299,16 +155,8 @@ void LvsWorker::armRamp() {
         return;
     }
     if (rampTimer_->pending()) return;
-    base::Duration step = std::chrono::seconds(1);
-    for (const auto& vs : cfg_.virtualServers) {
-        if (!ramping_.contains(serviceKey(vs))) continue;
-        for (const auto& rs : vs.realServers)
-            step = std::min(step, std::max<base::Duration>(rs.slowStart.value_or(vs.slowStart) / 20,
-                                                           std::chrono::milliseconds(50)));
-    }
-    rampTimer_->schedule(step, [this] {
-        for (auto it = rampFrom_.begin(); it != rampFrom_.end();)  // enables whose ramp is surely over
-            it = deps_.timers->now() - it->second > std::chrono::hours(1) ? rampFrom_.erase(it) : std::next(it);
+    rampTimer_->schedule(lvs::OperatorState::rampStep(cfg_, ramping_), [this] {
+        operator_.forgetOldRamps(deps_.timers->now());
         requestRecompute(ramping_);
     });
 }
@@ -341,7 +189,7 @@ void LvsWorker::reload(conf::Config next) {
     next.global.dataPlane = cfg_.global.dataPlane;
     std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
-    pruneDrained();
+    pruneDisabled();
     applyTimeouts();
     applyLimits();
     deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
@@ -360,33 +208,17 @@ void LvsWorker::reload(conf::Config next) {
     applied("reloaded: " + plan.summary() + "; " + std::to_string(out.ops.size()) + " table ops");
 }
 
-// Drains of real servers the config no longer has end with them (an operator who adds the server
-// back gets it undrained).
-void LvsWorker::pruneDrained() {
-    std::set<RsId> known;
-    for (const auto& vs : cfg_.virtualServers)
-        for (const auto& rs : vs.realServers)
-            known.insert({serviceKey(vs), kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}});
-    bool changed = false;
-    for (auto it = drained_.begin(); it != drained_.end();) {
-        if (known.contains(it->first)) {
-            ++it;
-            continue;
-        }
-        base::log::info("control: vs ", it->first.first.str(), " rs ", it->first.second.str(),
-                        ": no longer in the config; its drain ends with it");
-        it = drained_.erase(it);
-        changed = true;
-    }
-    if (changed) publishDrained();
+// Disables of real servers the config no longer has end with them (an operator who adds the server
+// back gets it enabled).
+void LvsWorker::pruneDisabled() {
+    const auto ended = operator_.prune(cfg_);
+    for (const auto& id : ended)
+        base::log::info("control: vs ", id.first.str(), " rs ", id.second.str(),
+                        ": no longer in the config; its disable ends with it");
+    if (!ended.empty()) publishOperator();
 }
 
-void LvsWorker::publishDrained() {
-    protocol::DrainMsg m;
-    for (const auto& [id, since] : drained_) m.drained.push_back({id.first, id.second, since});
-    m.director = directorDrained_;
-    toSupervisor_(m);
-}
+void LvsWorker::publishOperator() { toSupervisor_(operator_.message()); }
 
 // global.announce changed (or the worker starts): the routes of an old table or protocol go; at
 // start, whatever a crashed run left is taken back before anything is announced again.
@@ -427,9 +259,7 @@ void LvsWorker::configureAnnounce() {
 }
 
 void LvsWorker::announce(bool force) {
-    std::map<kmod::ServiceKey, bool> quorumUp;
-    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
-    announcements_ = decideAnnouncements(cfg_, quorumUp, directorDrained_ || stopped_, vrrpRoles_);
+    announcements_ = decideAnnouncements(cfg_, quorum_.states(), operator_.withdrawn() || stopped_, vrrpRoles_);
     if (!routes_) return;
     std::set<base::IpAddress> want;
     for (const auto& a : announcements_)
@@ -596,19 +426,18 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
     using K = protocol::ControlRequest::Kind;
     switch (request.kind) {
     case K::Disable:
-    case K::Enable: return reply(drain(request, request.kind == K::Disable));
-    case K::Drain:
-    case K::Undrain: {
-        const bool drain = request.kind == K::Drain;
+    case K::Enable: return reply(disable(request, request.kind == K::Disable));
+    case K::Withdraw:
+    case K::Rejoin: {
+        const bool withdraw = request.kind == K::Withdraw;
         if (!cfg_.global.announce.enabled)
             return reply({protocol::kCtlRefused, "",
-                          "this director announces nothing (no global.announce): nothing to drain\n"});
-        if (directorDrained_ == drain)
-            return reply({protocol::kCtlOk, drain ? "already drained\n" : "not drained\n", ""});
-        directorDrained_ = drain;
-        base::log::notice("control: the director is ", drain ? "drained by directorctl: every VIP withdrawn"
-                                                             : "undrained by directorctl: VIPs announced again");
-        publishDrained();
+                          "this director announces nothing (no global.announce): nothing to withdraw\n"});
+        if (!operator_.withdraw(withdraw))
+            return reply({protocol::kCtlOk, withdraw ? "already withdrawn\n" : "not withdrawn\n", ""});
+        base::log::notice("control: the director is ", withdraw ? "withdrawn by directorctl: every VIP withdrawn"
+                                                                : "back by directorctl rejoin: VIPs announced again");
+        publishOperator();
         announce();
         std::string text;
         for (const auto& a : announcements_) text += a.vip.str() + ": " + a.why + "\n";
@@ -661,7 +490,7 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
 
 // directorctl disable VS RS: weight 0 (no new connections; established ones go on) until enabled,
 // across reloads and restarts of this worker. enable: back to its weight, through its slow start.
-protocol::ControlReply LvsWorker::drain(const protocol::ControlRequest& request, bool disable) {
+protocol::ControlReply LvsWorker::disable(const protocol::ControlRequest& request, bool disable) {
     const char* verb = disable ? "disable" : "enable";
     if (request.args.size() != 2)
         return {protocol::kCtlUsage, "", std::string("usage: directorctl ") + verb + " VIRTUAL-SERVER REAL-SERVER\n"};
@@ -673,29 +502,24 @@ protocol::ControlReply LvsWorker::drain(const protocol::ControlRequest& request,
     const std::string who = "vs " + ref->vs->str() + " rs " + conf::realServerStr(*ref->rs);
     const auto wall =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (disable == drained_.contains(id))
-        return {protocol::kCtlOk, who + ": already " + (disable ? "drained" : "enabled") + "\n", ""};
+    if (disable ? !operator_.disable(id, wall) : !operator_.enable(id, wall, deps_.timers->now()))
+        return {protocol::kCtlOk, who + ": already " + (disable ? "disabled" : "enabled") + "\n", ""};
     if (disable) {
-        drained_[id] = wall;
-        enabledAt_.erase(id);
         base::log::notice("control: ", who,
-                          ": drained by directorctl (weight 0: no new connections, established ones go on) until"
+                          ": disabled by directorctl (weight 0: no new connections, established ones go on) until"
                           " `directorctl enable`");
     } else {
-        drained_.erase(id);
-        enabledAt_[id] = wall;
-        rampFrom_[id] = deps_.timers->now();
         const auto length = ref->rs->slowStart.value_or(ref->vs->slowStart);
         base::log::notice("control: ", who, ": enabled by directorctl",
                           length.count() > 0 ? " (slow start over " + std::to_string(base::toSeconds(length)) + " s)"
                                              : std::string());
     }
-    publishDrained();
+    publishOperator();
     const std::set<kmod::ServiceKey> only{key};
     const auto out = recompute(&only);
     snmpDirty_ = true;
     std::string text =
-        who + (disable ? ": drained (weight 0: no new connections; established ones continue)" : ": enabled");
+        who + (disable ? ": disabled (weight 0: no new connections; established ones continue)" : ": enabled");
     if (out.dumped && out.result.firstFailure)
         return {protocol::kCtlRefused, "",
                 text + ", but the table refused it: " + out.result.firstFailure->error.message() + "\n"};
@@ -736,12 +560,13 @@ StatusReport LvsWorker::statusReport() const {
                                         " daemon on " + d.interface + ", sync id " + std::to_string(d.syncId));
     r.announcing = cfg_.global.announce.enabled;
     r.announceTable = cfg_.global.announce.table;
-    r.directorDrained = directorDrained_;
+    r.withdrawn = operator_.withdrawn();
     for (const auto& a : announcements_) r.announcements.push_back({a.vip.str(), a.announced, a.why});
     const auto table = table_->dump();
     const auto status = table_->status();
     const HealthView& health = health_->view();
     const base::TimePoint now = deps_.timers->now();
+    const auto up = upSince();
     for (const auto& vs : cfg_.virtualServers) {
         const auto key = serviceKey(vs);
         ServiceRow sr;
@@ -749,7 +574,7 @@ StatusReport LvsWorker::statusReport() const {
         sr.scheduler = vs.scheduler;
         sr.forwarding = conf::name(vs.forwarding);
         sr.quorum = vs.quorum;
-        if (auto q = quorum_.find(key); q != quorum_.end()) sr.quorumUp = q->second.up();
+        sr.quorumUp = quorum_.up(key);
         const kmod::ServiceEntry* entry = nullptr;
         if (table)
             if (auto it = table->services.find(key); it != table->services.end()) entry = &it->second;
@@ -788,17 +613,17 @@ StatusReport LvsWorker::statusReport() const {
                 if (!row.up && !since->transition) row.why = "down until its first successful check (alpha)";
             }
             if (!row.up && health.servers.count(id)) row.why = health.servers.at(id).reason;
-            if (auto d = drained_.find(id); d != drained_.end()) {
-                row.drained = true;
-                row.since = d->second;
-                row.why = "drained by directorctl disable";
-                mine.drained.insert(id);
-            } else if (auto e = enabledAt_.find(id); e != enabledAt_.end() && e->second >= row.since) {
-                row.since = e->second;
+            if (auto d = operator_.disabledSince(id)) {
+                row.disabled = true;
+                row.since = *d;
+                row.why = "disabled by directorctl disable";
+                mine.disabled.insert(id);
+            } else if (auto e = operator_.enabledAt(id); e && *e >= row.since) {
+                row.since = *e;
                 row.why = "enabled by directorctl";
             }
             fill(row, dk);
-            if (ramping_.contains(key)) row.ramp = rampOf(vs, rs, id, row.up, now);
+            if (ramping_.contains(key)) row.ramp = operator_.ramp(vs, rs, id, row.up, up, now);
             sr.servers.push_back(std::move(row));
         }
         sr.liveWeight = liveWeight(vs, mine);
@@ -839,7 +664,7 @@ std::string LvsWorker::stateJson() const {
     if (cfg_.global.announce.enabled) {
         w.field("table", cfg_.global.announce.table);
         w.field("protocol", cfg_.global.announce.protocol);
-        w.field("director_drained", directorDrained_);
+        w.field("withdrawn", operator_.withdrawn());
         w.key("vips").beginArray();
         for (const auto& a : announcements_) {
             w.beginObject();
@@ -940,8 +765,7 @@ void LvsWorker::onFrontStats(const protocol::FrontStatsMsg& stats) {
 }
 
 std::string LvsWorker::metricsText() const {
-    std::map<kmod::ServiceKey, bool> quorumUp;
-    for (const auto& [k, q] : quorum_) quorumUp[k] = q.up();
+    const auto quorumUp = quorum_.states();
     const auto table = table_->dump();
     const auto status = table_->status();
     const HealthView health = operatorView();  // with what the operator disabled and the slow starts

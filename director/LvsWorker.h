@@ -23,21 +23,13 @@
 #include "director/SnmpTables.h"
 #include "director/StatusReport.h"
 #include "director/StatusServer.h"
+#include "director/lvs/OperatorState.h"
+#include "director/lvs/Quorum.h"
 #include "director/SyncManager.h"
 #include "director/snmp/Agent.h"
 #include "kmod/IpvsTable.h"
 
 namespace director {
-
-// Which plane cfg's data_plane asks for on this machine: Kernel, Nftables, Userspace or Memory
-// ("auto": the kernel's IPVS if it has it, else nftables if nf_tables works here and can do every
-// virtual server, else userspace; one log line says which and why). nullopt (after logging why)
-// when the asked-for plane is not here.
-std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg);
-// The table of a resolved plane: the userspace plane forwards in this process, or, with `remote`,
-// through the forwarding worker. Null (after logging why) when it cannot be had.
-std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
-                                           std::unique_ptr<kmod::PlaneLink> remote = {});
 
 class LvsWorker {
 public:
@@ -57,9 +49,9 @@ public:
         vrrpRoles_ = roles;
         sync_.setRoles(roles);
     }
-    // The real servers drained before this worker started (a restarted worker's, from the supervisor).
-    void setDrained(const protocol::DrainMsg& drained);
-    // Where DrainMsg, AppliedMsg and ReloadRequestMsg go: by default to the supervisor over the
+    // What the operator set before this worker started (a restarted worker's, from the supervisor).
+    void setOperatorState(const protocol::OperatorMsg& state);
+    // Where OperatorMsg, AppliedMsg and ReloadRequestMsg go: by default to the supervisor over the
     // peer channel; --single-process answers them itself.
     void setSupervisor(std::function<void(const protocol::Message&)> send) { toSupervisor_ = std::move(send); }
     // The status front (director/StatusFront.h: the HTTP listener and the SNMP subagent): by
@@ -99,20 +91,18 @@ private:
     ReconcileOutcome recompute(const std::set<kmod::ServiceKey>* only = nullptr);
     std::set<kmod::ServiceKey> pendingServices_;
     void updateSuspension();
-    // The operator's part of the desired table: drained real servers and slow starts, for `only`'s
+    // The operator's part of the desired table: disabled real servers and slow starts, for `only`'s
     // services (all with null). Arms the ramp timer while a slow start runs.
-    void operatorState(HealthView& view, const std::set<kmod::ServiceKey>* only);
-    bool markOperator(HealthView& view, const conf::VirtualServer& vs, base::TimePoint now) const;
-    std::optional<double> rampOf(const conf::VirtualServer& vs, const conf::RealServer& rs, const RsId& id, bool up,
-                                 base::TimePoint now) const;
-    // Health as the checks have it, plus the operator's part (drains, slow starts) as of now: what
-    // the views show (no side effect, unlike operatorState).
+    void markOperator(HealthView& view, const std::set<kmod::ServiceKey>* only);
+    // Health as the checks have it, plus the operator's part (disables, slow starts) as of now: what
+    // the views show (no side effect, unlike markOperator).
     HealthView operatorView() const;
+    lvs::OperatorState::UpSince upSince() const;
     void armRamp();
-    // directorctl disable / enable / reload.
-    protocol::ControlReply drain(const protocol::ControlRequest& request, bool disable);
-    void publishDrained();
-    void pruneDrained();
+    // directorctl disable / enable.
+    protocol::ControlReply disable(const protocol::ControlRequest& request, bool disable);
+    void publishOperator();
+    void pruneDisabled();
     // global.announce: the VIPs this director is ready to serve, as routes (director/Announcer.h).
     // `force` re-reads the table (start, resync: someone may have deleted a route).
     void configureAnnounce();
@@ -121,12 +111,9 @@ private:
     conf::AnnounceConfig announceConfig_;
     std::vector<Announcement> announcements_;
     std::set<base::IpAddress> announced_;
-    bool directorDrained_ = false;  // directorctl drain: every VIP withdrawn
     void applied(const std::string& summary);
-    std::map<RsId, std::int64_t> drained_;      // directorctl disable: since (Unix time)
-    std::map<RsId, std::int64_t> enabledAt_;    // directorctl enable: Unix time, shown in status
-    std::map<RsId, base::TimePoint> rampFrom_;  // a slow start counts from here (enable)
-    std::set<kmod::ServiceKey> ramping_;        // services with a slow start under way
+    lvs::OperatorState operator_;          // directorctl disable / enable / withdraw, slow starts
+    std::set<kmod::ServiceKey> ramping_;  // services with a slow start under way
     std::unique_ptr<base::Timer> rampTimer_;
     std::function<void(const protocol::Message&)> toSupervisor_;
     std::map<std::uint64_t, ControlServer::Reply> reloadReplies_;
@@ -162,6 +149,7 @@ private:
     std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
     std::map<std::string, vrrp::State> snmpGroups_;
     bool mibKeepalived_ = false, mibVrrp_ = false, mibVrrpv3_ = false;  // global.snmp.mibs
+    HealthView snmpHealth_;  // what the last snapshot was built from (the View refers to it)
     std::int64_t snmpStartMs_ = 0;  // steady clock: when SNMP was configured (the agent's sysUpTime)
     mib::View snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table = nullptr,
                        const kmod::TableStatus* status = nullptr);
@@ -172,7 +160,7 @@ private:
     Reconciler reconciler_;
     Deps deps_;
     std::unique_ptr<HealthMonitor> health_;
-    std::map<kmod::ServiceKey, QuorumTracker> quorum_;
+    lvs::Quorum quorum_;
     bool recomputePending_ = false;
     Channel& peer_;
     asio::steady_timer resyncTimer_;

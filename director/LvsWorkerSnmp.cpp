@@ -26,12 +26,6 @@ std::int64_t nowMs() {
         .count();
 }
 
-std::map<kmod::ServiceKey, bool> quorumStates(const std::map<kmod::ServiceKey, QuorumTracker>& quorum) {
-    std::map<kmod::ServiceKey, bool> out;
-    for (const auto& [k, q] : quorum) out[k] = q.up();
-    return out;
-}
-
 }  // namespace
 
 std::string LvsWorker::routerId() const {
@@ -43,7 +37,8 @@ std::string LvsWorker::routerId() const {
 
 mib::View LvsWorker::snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table,
                               const kmod::TableStatus* status) {
-    mib::View v{cfg_, routerId(), vrrpRoles_, vrrpStatus_, health_->view(), quorumUp, table, status};
+    snmpHealth_ = operatorView();  // the checks' view with the operator's part: disables, slow starts
+    mib::View v{cfg_, routerId(), vrrpRoles_, vrrpStatus_, snmpHealth_, quorumUp, table, status};
     v.nowMs = nowMs();
     v.agentStartMs = snmpStartMs_;
     return v;
@@ -110,7 +105,7 @@ void LvsWorker::snmpPublish() {
     if (!snmp_) return;
     const auto start = std::chrono::steady_clock::now();
     snmpDirty_ = false;
-    const auto quorumUp = quorumStates(quorum_);
+    const auto quorumUp = quorum_.states();
     const auto table = table_->dump();
     const auto status = table_->status();
     const auto view = snmpView(quorumUp, table ? &*table : nullptr, status ? &*status : nullptr);
@@ -130,7 +125,7 @@ void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
         snmpRsUp_.clear();
         return;
     }
-    const auto quorumUp = quorumStates(quorum_);
+    const auto quorumUp = quorum_.states();
     const auto view = snmpView(quorumUp);
     // A health change looks at its services only; a full pass (start, reload) also forgets the
     // real servers that are gone.

@@ -171,7 +171,7 @@ void addRealServers(std::string& out, const MetricsView& v) {
     {
         Family f(out, "directord_real_server_disabled", "gauge",
                  "1 while the operator has it disabled (directorctl disable: weight 0, kept in the table)");
-        for (const auto& r : all) f.sample(r.labels, v.health.drained.contains({r.key, r.dest}) ? 1 : 0);
+        for (const auto& r : all) f.sample(r.labels, v.health.disabled.contains({r.key, r.dest}) ? 1 : 0);
     }
     {
         Family f(out, "directord_real_server_slow_start_ratio", "gauge",

@@ -328,6 +328,10 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
         std::int64_t weight = rs->weight;
         if (auto h = v.health.servers.find({key, dk}); h != v.health.servers.end() && h->second.weight)
             weight = *h->second.weight;
+        // the operator's part, as in the table: disabled (directorctl disable) 0, a slow start its share
+        if (v.health.disabled.contains({key, dk})) weight = 0;
+        else if (auto r = v.health.ramp.find({key, dk}); r != v.health.ramp.end())
+            weight = rampedWeight(static_cast<std::uint32_t>(weight), r->second);
         col(7, Value::integer32(weight));
         if (rs->upperThreshold) col(8, Value::unsigned32(static_cast<std::uint64_t>(rs->upperThreshold)));
         if (rs->lowerThreshold) col(9, Value::unsigned32(static_cast<std::uint64_t>(rs->lowerThreshold)));

@@ -49,7 +49,7 @@ std::string age(std::int64_t seconds) {
 
 std::string stateOf(const ServerRow& s) {
     if (s.sorry) return "SORRY";
-    if (s.drained) return s.up ? "DRAINED" : "DRAINED,DOWN";
+    if (s.disabled) return s.up ? "DISABLED" : "DISABLED,DOWN";
     if (!s.up) return "DOWN";
     return s.ramp ? "UP,SLOW-START" : "UP";
 }
@@ -77,15 +77,15 @@ std::string masterOf(const InstanceRow& i) {
 }
 
 std::string upCount(const ServiceRow& v) {
-    size_t up = 0, total = 0, drained = 0;
+    size_t up = 0, total = 0, disabled = 0;
     for (const auto& s : v.servers) {
         if (s.sorry) continue;
         ++total;
-        up += s.up && !s.drained;
-        drained += s.drained;
+        up += s.up && !s.disabled;
+        disabled += s.disabled;
     }
     std::string out = std::to_string(up) + " of " + std::to_string(total) + " up";
-    if (drained) out += ", " + std::to_string(drained) + " drained";
+    if (disabled) out += ", " + std::to_string(disabled) + " disabled";
     return out;
 }
 
@@ -162,18 +162,18 @@ std::string renderStatus(const StatusReport& r) {
     if (r.services.empty()) return out + "no virtual servers configured\n";
     TextTable t(
         {"VIRTUAL SERVER", "SCHEDULER", "FORWARDING", "REAL SERVERS", "QUORUM", "ACTIVE", "INACTIVE", "CONNECTIONS"});
-    std::vector<std::string> drained;
+    std::vector<std::string> disabled;
     for (const auto& v : r.services) {
         t.add({v.vs, v.scheduler, v.forwarding, upCount(v), quorumOf(v), std::to_string(v.activeConns),
                std::to_string(v.inactiveConns), std::to_string(v.connections)});
         for (const auto& s : v.servers)
-            if (s.drained) drained.push_back(s.rs + " of " + v.vs + " since " + sinceText(s.since, r.now));
+            if (s.disabled) disabled.push_back(s.rs + " of " + v.vs + " since " + sinceText(s.since, r.now));
     }
     out += t.str();
-    for (const auto& d : drained) out += "drained: " + d + "\n";
+    for (const auto& d : disabled) out += "disabled: " + d + "\n";
     if (r.announcing) {
         out += "\nannounced in routing table " + std::to_string(r.announceTable) +
-               (r.directorDrained ? " (the director is drained: directorctl undrain)" : "") + "\n";
+               (r.withdrawn ? " (the director is withdrawn: directorctl rejoin)" : "") + "\n";
         TextTable a({"VIP", "ANNOUNCED", "WHY"});
         for (const auto& row : r.announcements) a.add({row.vip, row.announced ? "yes" : "no", row.why});
         out += a.str();
@@ -197,7 +197,7 @@ void writeServersJson(base::JsonWriter& w, const StatusReport& r) {
             w.field("real_server", s.rs);
             w.field("state", stateOf(s));
             w.field("up", s.up);
-            w.field("drained", s.drained);
+            w.field("disabled", s.disabled);
             w.field("sorry_server", s.sorry);
             w.field("weight", static_cast<std::int64_t>(s.configuredWeight));
             if (s.applied) w.field("applied_weight", *s.applied);

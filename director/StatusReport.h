@@ -1,5 +1,5 @@
 // StatusReport: what `directorctl status`, `vrrp` and `servers` show, as plain rows the lvs worker
-// fills from its state (config, health, drains, slow starts, the plane's table and counters, the
+// fills from its state (config, health, disables, slow starts, the plane's table and counters, the
 // vrrp worker's InstanceStatus). The tables are pure functions of it, and so is the `servers` JSON;
 // `status --json` is LvsWorker::stateJson(), which embeds the same servers rows.
 #pragma once
@@ -17,12 +17,12 @@ struct ServerRow {
     std::string rs;
     bool sorry = false;  // the sorry server, in the table while quorum is lost
     bool up = true;
-    bool drained = false;
+    bool disabled = false;
     std::optional<double> ramp;            // slow start: the share of the weight in force
     long configuredWeight = 0;             // the config's (or the check's dynamic weight)
     std::optional<std::uint32_t> applied;  // in the table with this weight; none: not in it
     std::uint64_t activeConns = 0, inactiveConns = 0;
-    std::int64_t since = 0;  // Unix time of its last change (state, drain, enable)
+    std::int64_t since = 0;  // Unix time of its last change (state, disable, enable)
     std::string why;         // that change's reason
     int checks = 0, failedChecks = 0;
 };
@@ -59,7 +59,7 @@ struct StatusReport {
     std::vector<std::string> syncDaemons;  // "master on eth0, sync id 5"
     bool announcing = false;               // global.announce is on
     int announceTable = 0;
-    bool directorDrained = false;
+    bool withdrawn = false;
     std::vector<AnnounceRow> announcements;
 };
 

@@ -108,7 +108,7 @@ void Supervisor::spawn(Worker& w) {
             base::log::error(w.name, ": privileges: cannot drop to ", privileges::describe(plan), ": ", why,
                              "; running with what it has (is directord in a container without CAP_SETPCAP?)");
         const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
-        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, drained_, sv[1], beat};
+        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
@@ -163,11 +163,11 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
     from.heardAt = monotonicSeconds();
     if (type == protocol::typeOf<protocol::HeartbeatMsg>()) return;
     if (&from == &lvs_ &&
-        (type == protocol::typeOf<protocol::DrainMsg>() || type == protocol::typeOf<protocol::ReloadRequestMsg>() ||
+        (type == protocol::typeOf<protocol::OperatorMsg>() || type == protocol::typeOf<protocol::ReloadRequestMsg>() ||
          type == protocol::typeOf<protocol::AppliedMsg>())) {
         auto m = protocol::decode(f);
         if (!m) return;
-        if (auto* d = std::get_if<protocol::DrainMsg>(&*m)) drained_ = std::move(*d);
+        if (auto* d = std::get_if<protocol::OperatorMsg>(&*m)) operator_ = std::move(*d);
         if (auto* a = std::get_if<protocol::AppliedMsg>(&*m)) applied(a->summary);
         if (auto* r = std::get_if<protocol::ReloadRequestMsg>(&*m)) reload("directorctl reload", r->id);
         return;

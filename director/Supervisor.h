@@ -40,7 +40,7 @@ struct WorkerContext {
     conf::DataPlane plane;                            // resolved: Kernel, Userspace or Memory
     const std::map<std::string, vrrp::State>& roles;  // every VRRP instance's last known state
     const std::string* table;                         // the last TableMsg frame's payload, if any
-    const protocol::DrainMsg& drained;                // what the operator drained: real servers, the director
+    const protocol::OperatorMsg& operatorState;      // what the operator set: disabled real servers, withdrawn
     int fd;                                           // this worker's end of the supervisor socket
     double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
@@ -119,7 +119,7 @@ private:
     std::map<std::string, vrrp::State> roles_;  // last state per VRRP instance
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
-    protocol::DrainMsg drained_;  // last DrainMsg from the lvs worker
+    protocol::OperatorMsg operator_;  // last OperatorMsg from the lvs worker
     SystemdNotify systemd_;
     bool ready_ = false;      // READY=1 sent
     int pendingConfigs_ = 0;  // configs sent to the lvs worker and not yet applied

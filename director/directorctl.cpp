@@ -22,15 +22,15 @@ void usage(std::FILE* out) {
         "  vrrp               every VRRP instance: state, priorities, master, adverts, drops\n"
         "  servers            every real server: state, weight in force / configured, connections,\n"
         "                     since when, and why\n"
-        "  disable VS RS      drain a real server: weight 0, no new connections, established ones go on;\n"
+        "  disable VS RS      disable a real server: weight 0, no new connections, established ones go on;\n"
         "                     holds across reloads until `enable` (VS as 10.0.0.1:80/tcp or fwmark:5,\n"
         "                     RS as 10.0.1.5:8080)\n"
         "  enable VS RS       undo disable (the weight comes back through the server's slow_start)\n"
         "  reload             read and check the config file, then apply it; with errors, print each\n"
         "                     one and keep the running config\n"
-        "  drain              withdraw every announced VIP (global.announce): the routers send this\n"
-        "                     director nothing new; holds until undrain\n"
-        "  undrain            announce again what is ready to be served\n"
+        "  withdraw           withdraw every announced VIP (global.announce): the routers send this\n"
+        "                     director nothing new; holds until rejoin\n"
+        "  rejoin             announce again what is ready to be served\n"
         "  -s, --socket PATH  the control socket (default /run/directord.sock, global.control_socket)\n"
         "  --json             status, vrrp, servers: JSON (status: the whole state, as SIGUSR1 writes)\n"
         "Exit status: 0 done, 1 directord refused (config errors, unknown server), 2 usage,\n"
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     static const std::map<std::string, std::pair<K, size_t>> commands = {
         {"status", {K::Status, 0}},   {"vrrp", {K::Vrrp, 0}},       {"servers", {K::Servers, 0}},
         {"disable", {K::Disable, 2}}, {"enable", {K::Enable, 2}},   {"reload", {K::Reload, 0}},
-        {"drain", {K::Drain, 0}},     {"undrain", {K::Undrain, 0}},
+        {"withdraw", {K::Withdraw, 0}}, {"rejoin", {K::Rejoin, 0}},
     };
     const std::string command = words.empty() ? "status" : words[0];
     const auto it = commands.find(command);

@@ -18,6 +18,7 @@
 #include "director/Daemon.h"
 #include "director/Genhash.h"
 #include "director/LvsWorker.h"
+#include "director/lvs/Planes.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
 
@@ -184,7 +185,7 @@ int main(int argc, char** argv) {
         base::log::error(why);
         return 1;
     }
-    const auto plane = director::resolvePlane(cfg);
+    const auto plane = director::lvs::resolvePlane(cfg);
     if (!plane) {
         base::log::error("directord cannot run with this configuration; stopping directord (see the error above)");
         return 1;

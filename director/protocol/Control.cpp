@@ -26,7 +26,7 @@ std::string encode(const ControlReply& r) { return frameBytes(kControlReply, bas
 std::optional<ControlRequest> decodeRequest(const Frame& f) {
     if (f.type != kControlRequest) return std::nullopt;
     auto r = base::wire::decode<ControlRequest>(f.payload);
-    if (r && r->kind > ControlRequest::Kind::Undrain) return std::nullopt;
+    if (r && r->kind > ControlRequest::Kind::Rejoin) return std::nullopt;
     return r;
 }
 

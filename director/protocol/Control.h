@@ -19,11 +19,11 @@ struct ControlRequest {
         Ipvsadm,  // ipvsctl's arguments, run against the plane; `input` feeds -R
         Vrrp,     // the VRRP instances (a table, or JSON)
         Servers,  // the real servers: state, weights, health and why, since when
-        Disable,  // args: VS RS. Drain: weight 0 until enabled, across reloads
+        Disable,  // args: VS RS. Weight 0 until enabled, across reloads
         Enable,   // args: VS RS. Undo a Disable
         Reload,   // read and check the config file; apply it, or answer every error
-        Drain,    // the whole director: every announced VIP withdrawn (global.announce)
-        Undrain,  // undo Drain
+        Withdraw,  // the whole director: every announced VIP withdrawn (global.announce)
+        Rejoin,    // undo Withdraw: announce again what is ready
     };
     Kind kind = Kind::Status;
     std::vector<std::string> args;

@@ -125,11 +125,11 @@ requires Is<T, PlaneDaemonMsg>
 void fields(T& x, F&& f) { f(x.start, x.daemon); }
 
 template <class T, class F>
-requires Is<T, DrainedServer>
+requires Is<T, DisabledServer>
 void fields(T& x, F&& f) { f(x.service, x.dest, x.since); }
 template <class T, class F>
-requires Is<T, DrainMsg>
-void fields(T& x, F&& f) { f(x.drained, x.director); }
+requires Is<T, OperatorMsg>
+void fields(T& x, F&& f) { f(x.disabled, x.withdrawn); }
 template <class T, class F>
 requires Is<T, ReloadRequestMsg>
 void fields(T& x, F&& f) { f(x.id); }

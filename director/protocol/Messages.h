@@ -10,7 +10,7 @@
 //   fwd -> lvs                   PlaneReportMsg   the answer
 //   lvs -> fwd                   PlaneZeroMsg     ipvsadm -Z
 //   lvs -> fwd                   PlaneDaemonMsg   start or stop a sync daemon (answered by a report)
-//   lvs -> supervisor            DrainMsg         the real servers drained by the operator (all of them)
+//   lvs -> supervisor            OperatorMsg      what the operator set: disabled real servers, withdrawn
 //   lvs -> supervisor            ReloadRequestMsg directorctl reload: read and check the file, apply it
 //   supervisor -> lvs            ReloadResultMsg  its outcome (after the ConfigMsg, when there is one)
 //   lvs -> supervisor            AppliedMsg       a config is in force (start, reload): systemd READY=1
@@ -21,7 +21,7 @@
 //   lvs -> status                TrapMsg          a notification for the subagent to send
 //   status -> lvs                FrontStatsMsg    requests served, the subagent's link (on change)
 // The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance,
-// the last TableMsg and the last DrainMsg, and hands those to a worker it restarts.
+// the last TableMsg and the last OperatorMsg, and hands those to a worker it restarts.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -113,17 +113,19 @@ struct PlaneDaemonMsg {
     kmod::SyncDaemon daemon;
 };
 
-// A real server the operator drained (directorctl disable), and since when (Unix time).
-struct DrainedServer {
+// A real server the operator disabled (directorctl disable), and since when (Unix time).
+struct DisabledServer {
     kmod::ServiceKey service;
     kmod::DestKey dest;
     std::int64_t since = 0;
-    bool operator==(const DrainedServer&) const = default;
+    bool operator==(const DisabledServer&) const = default;
 };
 
-struct DrainMsg {
-    std::vector<DrainedServer> drained;
-    bool director = false;  // directorctl drain: the whole director (its announced VIPs withdrawn)
+// The operator's state (director/lvs/OperatorState.h), all of it: the supervisor hands it to a
+// restarted lvs worker.
+struct OperatorMsg {
+    std::vector<DisabledServer> disabled;
+    bool withdrawn = false;  // directorctl withdraw: the whole director (its announced VIPs withdrawn)
 };
 
 struct ReloadRequestMsg {
@@ -177,7 +179,7 @@ struct FrontStatsMsg {
 
 using Message =
     std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
-                 PlaneDaemonMsg, DrainMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
+                 PlaneDaemonMsg, OperatorMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
                  StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg>;
 
 // The frame type of each message: its index in Message, plus one.

@@ -95,7 +95,7 @@ class InstallTest(unittest.TestCase):
         ctl_help = subprocess.run([ctl, "--help"], capture_output=True, text=True).stdout
         page, _ = render(self.path("share/man/man8/directorctl.8"))
         commands = re.findall(r"^  (\w+)(?: [A-Z]+)*  ", ctl_help, re.M)
-        self.assertEqual(sorted(commands), ["disable", "drain", "enable", "reload", "servers", "status", "undrain", "vrrp"])
+        self.assertEqual(sorted(commands), ["disable", "enable", "rejoin", "reload", "servers", "status", "vrrp", "withdraw"])
         for c in commands + re.findall(r"(--?[a-z][\w-]*)", ctl_help):
             self.assertIn(c, page, f"directorctl --help has {c}, directorctl(8) does not")
         conf, _ = render(self.path("share/man/man5/directord.conf.5"))

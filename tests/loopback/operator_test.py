@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The operator's surface against a running directord (data_plane = "memory", no root):
-directorctl's tables and JSON, drain and enable at runtime (held across a reload and a kill -9 of
+directorctl's tables and JSON, disable and enable at runtime (held across a reload and a kill -9 of
 the lvs worker), directorctl reload with a good and a bad file, a slow start after a recovery and
 after an enable, and systemd's notify protocol on a socket this test listens on (READY=1 once the
 table is applied, RELOADING=1 / READY=1 around a reload, WATCHDOG=1 pings, a hung worker
@@ -40,8 +40,8 @@ def weights(d):
     return out
 
 
-class DrainTest(unittest.TestCase):
-    def test_tables_drain_enable_reload(self):
+class DisableTest(unittest.TestCase):
+    def test_tables_disable_enable_reload(self):
         d = Daemon(self).start()
         r = ctl(d)  # no command: status
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -64,18 +64,18 @@ class DrainTest(unittest.TestCase):
         self.assertEqual((r.returncode, r.stderr),
                          (1, f"no real server 127.0.0.9:8080 in {VS} (it has: 127.0.0.2:8080, 127.0.0.3:8080)\n"))
 
-        # drain: weight 0 in the table, DRAINED in the tables and the JSON, logged
+        # disable: weight 0 in the table, DISABLED in the tables and the JSON, logged
         r = ctl(d, "disable", VS, "127.0.0.2:8080")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("drained (weight 0", r.stdout)
+        self.assertIn("disabled (weight 0", r.stdout)
         self.assertEqual(weights(d), {"127.0.0.2:8080": 0, "127.0.0.3:8080": 1})
-        self.assertIn("already drained", ctl(d, "disable", VS, "127.0.0.2").stdout)
-        self.assertRegex(ctl(d, "servers").stdout, r"127\.0\.0\.2:8080 +DRAINED +0/3 .* drained by directorctl disable")
-        self.assertIn("1 of 2 up, 1 drained", ctl(d, "status").stdout)
+        self.assertIn("already disabled", ctl(d, "disable", VS, "127.0.0.2").stdout)
+        self.assertRegex(ctl(d, "servers").stdout, r"127\.0\.0\.2:8080 +DISABLED +0/3 .* disabled by directorctl disable")
+        self.assertIn("1 of 2 up, 1 disabled", ctl(d, "status").stdout)
         rows = json.loads(ctl(d, "servers", "--json").stdout)[0]["real_servers"]
         self.assertEqual([(s["real_server"], s["state"], s["applied_weight"]) for s in rows],
-                         [("127.0.0.2:8080", "DRAINED", 0), ("127.0.0.3:8080", "UP", 1)])
-        self.assertIn("rs 127.0.0.2:8080: drained by directorctl", d.log())
+                         [("127.0.0.2:8080", "DISABLED", 0), ("127.0.0.3:8080", "UP", 1)])
+        self.assertIn("rs 127.0.0.2:8080: disabled by directorctl", d.log())
 
         # held across a reload that changes that server's weight, and across a kill -9 of the lvs worker
         d.write(w1=5)
@@ -87,7 +87,7 @@ class DrainTest(unittest.TestCase):
         wait_for(lambda: ctl(d, "status", "--json").returncode == 0 and
                  json.loads(ctl(d, "status", "--json").stdout)["pid"] != lvs, "a new lvs worker")
         self.assertEqual(weights(d), {"127.0.0.2:8080": 0, "127.0.0.3:8080": 1})
-        self.assertRegex(ctl(d, "servers").stdout, r"127\.0\.0\.2:8080 +DRAINED +0/5")
+        self.assertRegex(ctl(d, "servers").stdout, r"127\.0\.0\.2:8080 +DISABLED +0/5")
 
         # enable: the configured weight again (no slow start here)
         r = ctl(d, "enable", VS, "127.0.0.2:8080")

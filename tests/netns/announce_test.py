@@ -3,7 +3,7 @@
 BGP multipath and two directors, each running BIRD (kernel protocol learning table 100, BGP to the
 router) and directord (userspace plane, global.announce). The router's ECMP route to the VIP
 follows what directord decides: both directors while both serve; one when a director's real server
-fails (its quorum is lost), is drained (directorctl drain), loses its lvs worker (withdrawn until
+fails (its quorum is lost), is withdrawn (directorctl withdraw), loses its lvs worker (withdrawn until
 the restarted one announces again: visible at the router when the worker dies twice and restarts
 after its back-off), stops; and after the whole daemon is killed, `directord
 --withdraw` (the unit's ExecStopPost) takes the route back. Each change is timed, from the event to
@@ -153,12 +153,12 @@ def run(directord):
         lab.serve(1)
         timed(lab, {"d1", "d2"}, "it comes back: announced again")
 
-        # drain
-        r = lab.ctl(2, "drain")
-        check(r.returncode == 0 and "drained" in r.stdout, "directorctl drain", r.stdout + r.stderr)
-        timed(lab, {"d1"}, "d2 drained: withdrawn")
-        lab.ctl(2, "undrain")
-        timed(lab, {"d1", "d2"}, "d2 undrained: announced again")
+        # withdraw
+        r = lab.ctl(2, "withdraw")
+        check(r.returncode == 0 and "withdrawn" in r.stdout, "directorctl withdraw", r.stdout + r.stderr)
+        timed(lab, {"d1"}, "d2 withdrawn by the operator: withdrawn")
+        lab.ctl(2, "rejoin")
+        timed(lab, {"d1", "d2"}, "d2 rejoins: announced again")
 
         # the lvs worker dies: withdrawn at once (ip monitor sees it in d1's table), back when its
         # successor decides; a worker that dies again restarts after a back-off, and meanwhile the

@@ -1,6 +1,8 @@
-// The operator's surface, without a daemon: drains and slow starts in the desired table, real
-// servers named on directorctl's command line, and directorctl's tables.
+// The operator's surface, without a daemon: disabled real servers and slow starts in the desired
+// table, real servers named on directorctl's command line, and directorctl's tables.
 #include <catch2/catch.hpp>
+
+#include "unit/director/ConfigFixture.h"
 
 #include "conf/Loader.h"
 #include "director/DesiredState.h"
@@ -9,11 +11,7 @@
 
 namespace {
 
-conf::Config load(const char* text) {
-    conf::LoadResult r = conf::loadString(text, "t.conf");
-    REQUIRE(r.ok());
-    return *r.config;
-}
+using fixture::load;
 
 const char* kFarm = R"(
 virtual_servers = (
@@ -43,13 +41,13 @@ TEST_CASE("slow start: the share of the weight grows with time, at least 1, whol
     CHECK(director::rampedWeight(65535, 0.5) == 32768);
 }
 
-TEST_CASE("a drained real server stays in the table at weight 0 and no longer counts for quorum") {
+TEST_CASE("a disabled real server stays in the table at weight 0 and no longer counts for quorum") {
     const conf::Config cfg = load(kFarm);
     const auto& vs = cfg.virtualServers[0];
     const auto key = director::serviceKey(vs);
     director::HealthView h;
     CHECK(director::liveWeight(vs, h) == 13);
-    h.drained.insert({key, dk("10.0.1.1", 80)});
+    h.disabled.insert({key, dk("10.0.1.1", 80)});
     CHECK(director::liveWeight(vs, h) == 3);
     h.ramp[{key, dk("10.0.1.3", 81)}] = 0.5;  // ramping servers count whole: they are up
     CHECK(director::liveWeight(vs, h) == 3);
@@ -59,7 +57,7 @@ TEST_CASE("a drained real server stays in the table at weight 0 and no longer co
     CHECK(dests.at(dk("10.0.1.1", 80)).weight == 0);
     CHECK(dests.at(dk("10.0.1.2", 80)).weight == 2);
     CHECK(dests.at(dk("10.0.1.3", 81)).weight == 1);  // half of 1, at least 1
-    // a drained server that is down and not inhibited is out of the table, as any down server
+    // a disabled server that is down and not inhibited is out of the table, as any down server
     h.servers[{key, dk("10.0.1.1", 80)}] = director::RsHealth{false, std::nullopt, "refused", 1};
     CHECK_FALSE(director::desiredTable(cfg, h).services.at(key).dests.contains(dk("10.0.1.1", 80)));
 }
@@ -109,37 +107,37 @@ TEST_CASE("directorctl's tables: one row per server, aligned, with state, weight
     up.ramp = 0.25;
     up.since = r.now - 65;
     up.why = "tcp 10.0.1.1:80: ok";
-    director::ServerRow drained = up;
-    drained.rs = "10.0.1.2:80";
-    drained.ramp.reset();
-    drained.drained = true;
-    drained.applied = 0;
-    drained.activeConns = 7;
-    drained.why = "drained by directorctl disable";
+    director::ServerRow disabled = up;
+    disabled.rs = "10.0.1.2:80";
+    disabled.ramp.reset();
+    disabled.disabled = true;
+    disabled.applied = 0;
+    disabled.activeConns = 7;
+    disabled.why = "disabled by directorctl disable";
     director::ServerRow down = up;
     down.rs = "10.0.1.3:8080";
     down.ramp.reset();
     down.up = false;
     down.applied.reset();
     down.why = "tcp 10.0.1.3:8080: refused";
-    s.servers = {up, drained, down};
+    s.servers = {up, disabled, down};
     r.services.push_back(s);
     const std::string servers = director::renderServers(r);
     INFO(servers);
     CHECK(servers.starts_with("VIRTUAL SERVER   REAL SERVER    STATE          WEIGHT  ACTIVE  INACTIVE  SINCE"));
     CHECK(servers.find("\n10.0.0.1:80/tcp  10.0.1.1:80    UP,SLOW-START  3/10    0       0") != std::string::npos);
-    CHECK(servers.find("\n                 10.0.1.2:80    DRAINED        0/10    7       0") != std::string::npos);
+    CHECK(servers.find("\n                 10.0.1.2:80    DISABLED       0/10    7       0") != std::string::npos);
     CHECK(servers.find("\n                 10.0.1.3:8080  DOWN           -/10") != std::string::npos);
     CHECK(servers.find("(1m5s)  tcp 10.0.1.1:80: ok\n") != std::string::npos);
     const std::string status = director::renderStatus(r);
     INFO(status);
     CHECK(status.starts_with("directord 0.1.0, pid 42, userspace data plane\n"));
     CHECK(status.find("no VRRP instances configured") != std::string::npos);
-    CHECK(status.find("10.0.0.1:80/tcp  wlc        nat         1 of 3 up, 1 drained  ok") != std::string::npos);
-    CHECK(status.find("drained: 10.0.1.2:80 of 10.0.0.1:80/tcp since ") != std::string::npos);
+    CHECK(status.find("10.0.0.1:80/tcp  wlc        nat         1 of 3 up, 1 disabled  ok") != std::string::npos);
+    CHECK(status.find("disabled: 10.0.1.2:80 of 10.0.0.1:80/tcp since ") != std::string::npos);
     base::JsonWriter w;
     director::writeServersJson(w, r);
-    CHECK(w.str().find(R"("real_server":"10.0.1.2:80","state":"DRAINED","up":true,"drained":true)") !=
+    CHECK(w.str().find(R"("real_server":"10.0.1.2:80","state":"DISABLED","up":true,"disabled":true)") !=
           std::string::npos);
     CHECK(w.str().find(R"("applied_weight":null)") != std::string::npos);
     CHECK(w.str().find(R"("slow_start_share":0.25)") != std::string::npos);

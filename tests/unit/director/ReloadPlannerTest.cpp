@@ -1,15 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "unit/director/ConfigFixture.h"
+
 #include "conf/Loader.h"
 #include "director/ReloadPlanner.h"
 
-namespace {
-conf::Config load(const std::string& text) {
-    auto r = conf::loadString(text, "t.conf");
-    REQUIRE(r.ok());
-    return *r.config;
-}
-}  // namespace
+using fixture::load;
 
 TEST_CASE("reload plan by stable key") {
     const auto before = load(R"(

@@ -148,6 +148,21 @@ TEST_CASE("KEEPALIVED-MIB: the applied weight includes a check's dynamic weight"
     CHECK(at(t, {3, 4, 1, 7, 1, 2}).integer == 9);
 }
 
+TEST_CASE("KEEPALIVED-MIB: a real server the operator disabled has weight 0; one in its slow start, its share") {
+    Lab l = lab();
+    const auto vs1 = director::serviceKey(l.cfg.virtualServers[0]);
+    const kmod::DestKey rs1{*base::IpAddress::parse("10.0.1.1"), 80};
+    const kmod::DestKey rs2{*base::IpAddress::parse("10.0.1.2"), 80};
+    l.health.disabled.insert({vs1, rs1});
+    l.health.ramp[{vs1, rs2}] = 0.5;
+    l.table = director::desiredTable(l.cfg, l.health);
+    snmp::MibTree t;
+    director::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {3, 4, 1, 7, 1, 2}).integer == 0);  // as in the table
+    CHECK(at(t, {3, 4, 1, 7, 1, 3}).integer == 2);  // half of 4
+    CHECK(at(t, {3, 4, 1, 6, 1, 2}).integer == 1);  // still alive: its checks pass
+}
+
 TEST_CASE("KEEPALIVED-MIB traps: keepalived's varbinds, in its order, with column OIDs") {
     Lab l = lab();
     auto names = [](const snmp::Trap& t) {

@@ -95,7 +95,7 @@ virtual_servers = (
     CHECK(text.find("directord_real_server_disabled{" + rs2l + "} 0\n") != std::string::npos);
     CHECK(text.find("directord_real_server_slow_start_ratio{") == std::string::npos);
     director::HealthView operated = health;
-    operated.drained.insert({key, {rs2.address, static_cast<std::uint16_t>(rs2.port)}});
+    operated.disabled.insert({key, {rs2.address, static_cast<std::uint16_t>(rs2.port)}});
     operated.ramp[{key, {rs.address, static_cast<std::uint16_t>(rs.port)}}] = 0.25;
     director::MetricsView ov{cfg, roles, vrrp, operated, quorum, &table, nullptr};
     const std::string op = director::metricsText(ov);

@@ -99,8 +99,9 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
         PlaneZeroMsg{sampleTable().services[0].service.key},
         PlaneZeroMsg{std::nullopt},
         PlaneDaemonMsg{false, daemon},
-        DrainMsg{{DrainedServer{sampleTable().services[0].service.key, sampleTable().services[0].dests[0].dest.key,
-                                1764866400}}},
+        OperatorMsg{{DisabledServer{sampleTable().services[0].service.key, sampleTable().services[0].dests[0].dest.key,
+                                    1764866400}},
+                    true},
         ReloadRequestMsg{7},
         ReloadResultMsg{7, false, {"a.conf:3: global: bad", "kept"}},
         AppliedMsg{"1 changed"},
@@ -136,7 +137,8 @@ TEST_CASE("protocol: every worker message round-trips through a frame stream cut
     const auto d = std::get<PlaneDaemonMsg>(*decode(frames[8]));
     CHECK_FALSE(d.start);
     CHECK(d.daemon == daemon);
-    CHECK(std::get<DrainMsg>(*decode(frames[9])).drained == std::get<DrainMsg>(all[9]).drained);
+    CHECK(std::get<OperatorMsg>(*decode(frames[9])).disabled == std::get<OperatorMsg>(all[9]).disabled);
+    CHECK(std::get<OperatorMsg>(*decode(frames[9])).withdrawn);
     CHECK(std::get<ReloadRequestMsg>(*decode(frames[10])).id == 7);
     const auto result = std::get<ReloadResultMsg>(*decode(frames[11]));
     CHECK((result.id == 7 && !result.applied && result.errors == std::get<ReloadResultMsg>(all[11]).errors));
@@ -192,7 +194,7 @@ TEST_CASE("protocol: the supervisor's routes") {
         CHECK((r.status && !r.lvs && !r.vrrp && !r.fwd));
     }
     // only the supervisor sends configs and reload results; it keeps what the lvs worker tells it
-    for (auto type : {typeOf<ConfigMsg>(), typeOf<ReloadResultMsg>(), typeOf<DrainMsg>(), typeOf<ReloadRequestMsg>(),
+    for (auto type : {typeOf<ConfigMsg>(), typeOf<ReloadResultMsg>(), typeOf<OperatorMsg>(), typeOf<ReloadRequestMsg>(),
                       typeOf<AppliedMsg>(), typeOf<HeartbeatMsg>()}) {
         const Route none = routeOf(type);
         CHECK_FALSE((none.lvs || none.vrrp || none.fwd || none.status));
@@ -219,8 +221,8 @@ TEST_CASE("protocol: control requests and replies") {
     ControlRequest req{ControlRequest::Kind::Ipvsadm, {"-A", "-t", "10.0.0.1:80", "-s", "rr"}, std::string("a\0b", 3)};
     const auto f = split(encode(req), 3).at(0);
     CHECK(decodeRequest(f) == req);
-    ControlRequest drain{ControlRequest::Kind::Disable, {"10.0.0.1:80", "10.0.1.5:8080"}, "", false};
-    CHECK(decodeRequest(split(encode(drain), 64).at(0)) == drain);
+    ControlRequest disable{ControlRequest::Kind::Disable, {"10.0.0.1:80", "10.0.1.5:8080"}, "", false};
+    CHECK(decodeRequest(split(encode(disable), 64).at(0)) == disable);
     ControlRequest servers{ControlRequest::Kind::Servers, {}, "", true};
     CHECK(decodeRequest(split(encode(servers), 64).at(0)) == servers);
     CHECK_FALSE(decodeReply(f));

@@ -1,0 +1,108 @@
+#include "director/lvs/Planes.h"
+
+#include "base/Log.h"
+#include "conf/Validate.h"
+#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/netlink/NetlinkIpvsTable.h"
+#include "kmod/nftables/NftablesIpvsTable.h"
+#include "kmod/userspace/UserspaceIpvsTable.h"
+
+namespace director::lvs {
+
+namespace {
+
+kmod::nft::RulesetOptions nftOptions(const conf::Config& cfg) {
+    return kmod::nft::RulesetOptions{cfg.global.nftables.table, cfg.global.nftables.sourceNat};
+}
+
+}  // namespace
+
+std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
+    auto kernel = [](const char* how) {
+        auto t = kmod::NetlinkIpvsTable::open();
+        if (!t) return false;
+        if (const auto info = t.value()->info())
+            base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff,
+                            ".", info->version & 0xff, " over generic netlink (connection table ", info->connTableSize,
+                            ")");
+        return true;
+    };
+    auto nftables = [&](std::string& why) {
+        if (!kmod::NftablesIpvsTable::open(nftOptions(cfg), why)) return false;
+        return true;
+    };
+    std::string why;
+    switch (cfg.global.dataPlane) {
+    case conf::DataPlane::Memory:
+        base::log::info("data plane: in-memory table (dry run: nothing is forwarded)");
+        return conf::DataPlane::Memory;
+    case conf::DataPlane::Auto: {
+        if (kernel("auto: ")) return conf::DataPlane::Kernel;
+        const auto problems = conf::planeProblems(cfg, conf::DataPlane::Nftables);
+        if (problems.empty() && nftables(why)) {
+            base::log::info(
+                "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
+                " resolve, even after modprobe ip_vs); it has nf_tables: the nftables plane (DNAT in table"
+                " inet ",
+                cfg.global.nftables.table, ")");
+            return conf::DataPlane::Nftables;
+        }
+        base::log::info(
+            "data plane: auto: this kernel has no IPVS (the generic netlink family \"IPVS\" does not"
+            " resolve, even after modprobe ip_vs), and the nftables plane ",
+            problems.empty()
+                ? "cannot run here (" + why + ")"
+                : "cannot do " + problems[0].str() +
+                      (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more)" : std::string()),
+            "; using the userspace data plane");
+        return conf::DataPlane::Userspace;
+    }
+    case conf::DataPlane::Nftables:
+        if (nftables(why)) {
+            base::log::info("data plane: nftables (DNAT in table inet ", cfg.global.nftables.table, ")");
+            return conf::DataPlane::Nftables;
+        }
+        base::log::error("data plane: data_plane = \"nftables\", but ", why,
+                         "; run directord as root on a kernel with nf_tables, or set data_plane = \"auto\"");
+        return std::nullopt;
+    case conf::DataPlane::Userspace:
+        base::log::info("data plane: userspace (full NAT TCP/UDP proxy)");
+        return conf::DataPlane::Userspace;
+    case conf::DataPlane::Kernel:
+        if (kernel("")) return conf::DataPlane::Kernel;
+        base::log::error(
+            "data plane: data_plane = \"kernel\", but this kernel has no IPVS (the generic netlink family"
+            " \"IPVS\" does not resolve, even after modprobe ip_vs); load ip_vs, or set data_plane ="
+            " \"auto\" or \"userspace\" to forward in userspace");
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
+                                           std::unique_ptr<kmod::PlaneLink> remote) {
+    switch (resolved) {
+    case conf::DataPlane::Memory: return std::make_unique<kmod::InMemoryIpvsTable>();
+    case conf::DataPlane::Userspace:
+        if (remote) return std::make_unique<kmod::UserspaceIpvsTable>(std::move(remote));
+        return std::make_unique<kmod::UserspaceIpvsTable>();
+    case conf::DataPlane::Nftables: {
+        std::string why;
+        auto t = kmod::NftablesIpvsTable::open(nftOptions(cfg), why);
+        if (!t) base::log::error("data plane: cannot open the nftables plane: ", why);
+        return t;
+    }
+    case conf::DataPlane::Kernel: {
+        auto t = kmod::NetlinkIpvsTable::open();
+        if (!t) {
+            base::log::error("data plane: cannot open the kernel's IPVS: ", t.error().message());
+            return nullptr;
+        }
+        return std::move(t).value();
+    }
+    case conf::DataPlane::Auto: break;
+    }
+    return nullptr;
+}
+
+}  // namespace director::lvs
