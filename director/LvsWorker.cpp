@@ -536,111 +536,46 @@ void LvsWorker::writeVrrpJson(base::JsonWriter& w) const {
     w.endObject();
 }
 
-StatusReport LvsWorker::statusReport() const {
-    StatusReport r;
-    r.pid = getpid();
-    r.version = DIRECTORD_VERSION;
-    r.configFile = cfg_.file;
-    r.dataPlane = table_->name();
-    r.reloads = reloads_;
-    r.resyncs = resyncs_;
-    r.driftRepairs = reconciler_.repairs();
-    r.now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    for (const auto& inst : cfg_.vrrpInstances) {
-        InstanceRow row{inst.name, std::nullopt, ""};
-        if (auto it = vrrpStatus_.find(inst.name); it != vrrpStatus_.end()) row.status = it->second;
-        if (auto it = vrrpRoles_.find(inst.name); it != vrrpRoles_.end()) row.role = vrrp::stateName(it->second);
-        r.instances.push_back(std::move(row));
-    }
+Snapshot LvsWorker::snapshot(bool plane) const {
+    Snapshot s(cfg_);
+    s.pid = getpid();
+    s.version = DIRECTORD_VERSION;
+    s.dataPlane = table_->name();
+    s.routerId = routerId();
+    s.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    s.nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                  .count();
+    s.agentStartMs = snmpStartMs_;
+    s.reloads = reloads_;
+    s.resyncs = resyncs_;
+    s.driftRepairs = reconciler_.repairs();
+    s.httpRequests = frontStats_.httpRequests;
+    s.roles = vrrpRoles_;
+    s.vrrp = vrrpStatus_;
+    s.health = operatorView();
+    s.quorumUp = quorum_.states();
+    s.since = [this](const RsId& id) { return health_->since(id); };
+    s.disabledSince = operator_.disabledTimes();
+    s.enabledAt = operator_.enabledTimes();
+    s.announcing = cfg_.global.announce.enabled;
+    s.announceTable = cfg_.global.announce.table;
+    s.withdrawn = operator_.withdrawn();
+    if (s.announcing) s.announcements = announcements_;
+    if (!plane) return s;
+    if (auto table = table_->dump()) s.table = std::move(*table);
+    if (auto status = table_->status()) s.status = std::move(*status);
     if (auto* ctl = table_->syncDaemons())
         if (auto ds = ctl->daemons())
             for (const auto& d : *ds)
-                r.syncDaemons.push_back(std::string(d.state == kmod::SyncDaemon::kMaster ? "master" : "backup") +
+                s.syncDaemons.push_back(std::string(d.state == kmod::SyncDaemon::kMaster ? "master" : "backup") +
                                         " daemon on " + d.interface + ", sync id " + std::to_string(d.syncId));
-    r.announcing = cfg_.global.announce.enabled;
-    r.announceTable = cfg_.global.announce.table;
-    r.withdrawn = operator_.withdrawn();
-    for (const auto& a : announcements_) r.announcements.push_back({a.vip.str(), a.announced, a.why});
-    const auto table = table_->dump();
-    const auto status = table_->status();
-    const HealthView& health = health_->view();
-    const base::TimePoint now = deps_.timers->now();
-    const auto up = upSince();
-    for (const auto& vs : cfg_.virtualServers) {
-        const auto key = serviceKey(vs);
-        ServiceRow sr;
-        sr.vs = vs.str();
-        sr.scheduler = vs.scheduler;
-        sr.forwarding = conf::name(vs.forwarding);
-        sr.quorum = vs.quorum;
-        sr.quorumUp = quorum_.up(key);
-        const kmod::ServiceEntry* entry = nullptr;
-        if (table)
-            if (auto it = table->services.find(key); it != table->services.end()) entry = &it->second;
-        const kmod::ServiceStatus* ss = nullptr;
-        if (status)
-            if (auto it = status->find(key); it != status->end()) ss = &it->second;
-        if (ss) sr.connections = ss->stats.conns;
-        auto fill = [&](ServerRow& row, const kmod::DestKey& dk) {
-            if (entry)
-                if (auto d = entry->dests.find(dk); d != entry->dests.end()) row.applied = d->second.weight;
-            if (ss)
-                if (auto d = ss->dests.find(dk); d != ss->dests.end()) {
-                    row.activeConns = d->second.activeConns;
-                    row.inactiveConns = d->second.inactConns;
-                    sr.activeConns += row.activeConns;
-                    sr.inactiveConns += row.inactiveConns;
-                }
-        };
-        HealthView mine;
-        for (const auto& rs : vs.realServers) {
-            const kmod::DestKey dk{rs.address, static_cast<std::uint16_t>(rs.port)};
-            const RsId id{key, dk};
-            ServerRow row;
-            row.rs = conf::realServerStr(rs);
-            row.configuredWeight = rs.weight;
-            row.checks = static_cast<int>(rs.checks.size());
-            if (auto h = health.servers.find(id); h != health.servers.end()) {
-                row.up = h->second.up;
-                row.failedChecks = h->second.failedChecks;
-                if (h->second.weight) row.configuredWeight = *h->second.weight;
-                mine.servers.insert(*h);
-            }
-            if (auto since = health_->since(id)) {
-                row.since = since->wallSeconds;
-                row.why = since->why;
-                if (!row.up && !since->transition) row.why = "down until its first successful check (alpha)";
-            }
-            if (!row.up && health.servers.count(id)) row.why = health.servers.at(id).reason;
-            if (auto d = operator_.disabledSince(id)) {
-                row.disabled = true;
-                row.since = *d;
-                row.why = "disabled by directorctl disable";
-                mine.disabled.insert(id);
-            } else if (auto e = operator_.enabledAt(id); e && *e >= row.since) {
-                row.since = *e;
-                row.why = "enabled by directorctl";
-            }
-            fill(row, dk);
-            if (ramping_.contains(key)) row.ramp = operator_.ramp(vs, rs, id, row.up, up, now);
-            sr.servers.push_back(std::move(row));
-        }
-        sr.liveWeight = liveWeight(vs, mine);
-        if (!sr.quorumUp && vs.sorryServer) {
-            ServerRow row;
-            row.sorry = true;
-            const kmod::DestKey dk{vs.sorryServer->address, static_cast<std::uint16_t>(vs.sorryServer->port)};
-            row.rs = dk.str();
-            row.configuredWeight = vs.sorryServer->weight;
-            row.why = "quorum lost";
-            fill(row, dk);
-            sr.servers.push_back(std::move(row));
-        }
-        r.services.push_back(std::move(sr));
-    }
-    return r;
+    s.sync = sync_.counters();
+    s.syncSendsCounted = !sync_.kernelSends();
+    s.checks = health_->checkStats();
+    return s;
 }
+
+StatusReport LvsWorker::statusReport() const { return director::statusReport(snapshot()); }
 
 std::string LvsWorker::stateJson() const {
     base::JsonWriter w;
@@ -764,25 +699,7 @@ void LvsWorker::onFrontStats(const protocol::FrontStatsMsg& stats) {
     }
 }
 
-std::string LvsWorker::metricsText() const {
-    const auto quorumUp = quorum_.states();
-    const auto table = table_->dump();
-    const auto status = table_->status();
-    const HealthView health = operatorView();  // with what the operator disabled and the slow starts
-    MetricsView v{cfg_, vrrpRoles_, vrrpStatus_, health, quorumUp, table ? &*table : nullptr,
-                  status ? &*status : nullptr};
-    v.reloads = reloads_;
-    v.resyncs = resyncs_;
-    v.driftRepairs = reconciler_.repairs();
-    v.httpRequests = frontStats_.httpRequests;
-    const auto checks = health_->checkStats();
-    v.checks = &checks;
-    const auto sync = sync_.counters();
-    if (sync) v.sync = &*sync;
-    v.syncSendsCounted = !sync_.kernelSends();
-    if (cfg_.global.announce.enabled) v.announcements = &announcements_;
-    return director::metricsText(v);
-}
+std::string LvsWorker::metricsText() const { return director::metricsText(snapshot()); }
 
 void LvsWorker::dumpState() {
     const std::string& path = cfg_.global.stateDumpFile;

@@ -66,6 +66,9 @@ public:
     // SIGUSR1: the state as JSON, written atomically to global.state_dump_file.
     void dumpState();
     std::string stateJson() const;
+    // The state, taken once, for every view (director/Snapshot.h); `plane`: with the table as
+    // applied, its counters, sync and checks (traps need none of those).
+    Snapshot snapshot(bool plane = true) const;
     // What directorctl's tables show (director/StatusReport.h).
     StatusReport statusReport() const;
     void writeVrrpJson(base::JsonWriter& w) const;
@@ -149,10 +152,7 @@ private:
     std::vector<std::pair<kmod::ServiceKey, bool>> quorumChanges_;  // since the last snmpNotice
     std::map<std::string, vrrp::State> snmpGroups_;
     bool mibKeepalived_ = false, mibVrrp_ = false, mibVrrpv3_ = false;  // global.snmp.mibs
-    HealthView snmpHealth_;  // what the last snapshot was built from (the View refers to it)
     std::int64_t snmpStartMs_ = 0;  // steady clock: when SNMP was configured (the agent's sysUpTime)
-    mib::View snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table = nullptr,
-                       const kmod::TableStatus* status = nullptr);
 
     asio::io_context& io_;
     conf::Config cfg_;

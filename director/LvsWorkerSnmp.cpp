@@ -35,14 +35,6 @@ std::string LvsWorker::routerId() const {
     return host;
 }
 
-mib::View LvsWorker::snmpView(const std::map<kmod::ServiceKey, bool>& quorumUp, const kmod::TableState* table,
-                              const kmod::TableStatus* status) {
-    snmpHealth_ = operatorView();  // the checks' view with the operator's part: disables, slow starts
-    mib::View v{cfg_, routerId(), vrrpRoles_, vrrpStatus_, snmpHealth_, quorumUp, table, status};
-    v.nowMs = nowMs();
-    v.agentStartMs = snmpStartMs_;
-    return v;
-}
 
 // The subagent itself runs in the status front (director/StatusFront.h), which reads the same
 // settings; here: which MIBs to build, and the snapshots' cadence.
@@ -105,10 +97,7 @@ void LvsWorker::snmpPublish() {
     if (!snmp_) return;
     const auto start = std::chrono::steady_clock::now();
     snmpDirty_ = false;
-    const auto quorumUp = quorum_.states();
-    const auto table = table_->dump();
-    const auto status = table_->status();
-    const auto view = snmpView(quorumUp, table ? &*table : nullptr, status ? &*status : nullptr);
+    const auto view = snapshot();
     snmp::MibTree tree;
     if (mibKeepalived_) mib::addKeepalived(tree, view);
     if (mibVrrp_) mib::addVrrpMib(tree, view);
@@ -125,8 +114,7 @@ void LvsWorker::snmpNotice(const std::set<kmod::ServiceKey>* only) {
         snmpRsUp_.clear();
         return;
     }
-    const auto quorumUp = quorum_.states();
-    const auto view = snmpView(quorumUp);
+    const auto view = snapshot(false);
     // A health change looks at its services only; a full pass (start, reload) also forgets the
     // real servers that are gone.
     std::map<std::pair<kmod::ServiceKey, kmod::DestKey>, bool> all;
@@ -151,8 +139,7 @@ void LvsWorker::snmpRole(const std::string& instance, vrrp::State state) {
     snmpDirty_ = true;
     snmpSoon();
     if (!snmp_ || !cfg_.global.snmp.traps) return;
-    const std::map<kmod::ServiceKey, bool> none;
-    const auto view = snmpView(none);
+    const auto view = snapshot(false);
     // Each MIB's notifications when it is served, as keepalived: its own for every change, the
     // RFC MIBs' new-master ones on becoming master.
     for (const auto& inst : cfg_.vrrpInstances) {

@@ -71,7 +71,7 @@ private:
     bool headed_ = false;
 };
 
-const kmod::DestStatus* destStatus(const MetricsView& v, const kmod::ServiceKey& k, const kmod::DestKey& d) {
+const kmod::DestStatus* destStatus(const Snapshot& v, const kmod::ServiceKey& k, const kmod::DestKey& d) {
     if (!v.status) return nullptr;
     auto s = v.status->find(k);
     if (s == v.status->end()) return nullptr;
@@ -79,7 +79,7 @@ const kmod::DestStatus* destStatus(const MetricsView& v, const kmod::ServiceKey&
     return it == s->second.dests.end() ? nullptr : &it->second;
 }
 
-const kmod::Dest* applied(const MetricsView& v, const kmod::ServiceKey& k, const kmod::DestKey& d) {
+const kmod::Dest* applied(const Snapshot& v, const kmod::ServiceKey& k, const kmod::DestKey& d) {
     if (!v.table) return nullptr;
     auto s = v.table->services.find(k);
     if (s == v.table->services.end()) return nullptr;
@@ -105,7 +105,7 @@ std::vector<Rs> realServers(const conf::Config& cfg) {
     return out;
 }
 
-void addVirtualServers(std::string& out, const MetricsView& v) {
+void addVirtualServers(std::string& out, const Snapshot& v) {
     const auto& cfg = v.cfg;
     auto vsLabels = [](const conf::VirtualServer& vs) { return Labels{{"virtual_server", virtualServerLabel(vs)}}; };
     {
@@ -152,7 +152,7 @@ void addVirtualServers(std::string& out, const MetricsView& v) {
     }
 }
 
-void addRealServers(std::string& out, const MetricsView& v) {
+void addRealServers(std::string& out, const Snapshot& v) {
     const auto all = realServers(v.cfg);
     auto health = [&](const Rs& r) -> const RsHealth* {
         auto h = v.health.servers.find({r.key, r.dest});
@@ -236,8 +236,8 @@ const char* failureKey(healthcheck::Failure f) {
     return "unknown";
 }
 
-void addChecks(std::string& out, const MetricsView& v) {
-    if (!v.checks) return;
+void addChecks(std::string& out, const Snapshot& v) {
+    if (v.checks.empty()) return;
     std::map<kmod::ServiceKey, std::string> names;
     for (const auto& vs : v.cfg.virtualServers) names[serviceKey(vs)] = virtualServerLabel(vs);
     auto labels = [&](const HealthMonitor::CheckStats& c) {
@@ -249,7 +249,7 @@ void addChecks(std::string& out, const MetricsView& v) {
     };
     {
         Family f(out, "directord_check_latency_seconds", "histogram", "how long each check attempt took");
-        for (const auto& c : *v.checks) {
+        for (const auto& c : v.checks) {
             const auto base = labels(c);
             std::uint64_t cumulative = 0;
             for (size_t b = 0; b < healthcheck::kLatencyBuckets; ++b) {
@@ -269,10 +269,10 @@ void addChecks(std::string& out, const MetricsView& v) {
     }
     {
         Family f(out, "directord_check_attempts_total", "counter", "check attempts, retries included");
-        for (const auto& c : *v.checks) f.sample(labels(c), static_cast<double>(c.counters.attempts));
+        for (const auto& c : v.checks) f.sample(labels(c), static_cast<double>(c.counters.attempts));
     }
     Family f(out, "directord_check_failures_total", "counter", "failed check attempts, by reason");
-    for (const auto& c : *v.checks)
+    for (const auto& c : v.checks)
         for (size_t k = 1; k < healthcheck::kFailureKinds; ++k)
             if (c.counters.failuresBy[k]) {
                 Labels l = labels(c);
@@ -281,7 +281,7 @@ void addChecks(std::string& out, const MetricsView& v) {
             }
 }
 
-void addVrrp(std::string& out, const MetricsView& v) {
+void addVrrp(std::string& out, const Snapshot& v) {
     auto stateOf = [&](const conf::VrrpInstance& inst) {
         if (auto it = v.roles.find(inst.name); it != v.roles.end()) return it->second;
         if (auto it = v.vrrp.find(inst.name); it != v.vrrp.end()) return it->second.state;
@@ -336,7 +336,7 @@ void addVrrp(std::string& out, const MetricsView& v) {
                          static_cast<double>(s->drops[d]));
 }
 
-void addSync(std::string& out, const MetricsView& v) {
+void addSync(std::string& out, const Snapshot& v) {
     if (!v.sync) return;
     const auto& st = *v.sync;
     struct Counter {
@@ -425,16 +425,16 @@ std::string virtualServerLabel(const conf::VirtualServer& vs) {
     return vs.protocol + "/" + kmod::DestKey{*vs.address, static_cast<std::uint16_t>(vs.port)}.str();
 }
 
-std::string metricsText(const MetricsView& v) {
+std::string metricsText(const Snapshot& v) {
     std::string out;
     {
         Family f(out, "directord_build_info", "gauge", "directord's version (the value is always 1)");
         f.sample({{"version", DIRECTORD_VERSION}}, 1);
     }
-    if (v.announcements) {
+    if (v.announcing) {
         Family f(out, "directord_vip_announced", "gauge",
                  "1 while the VIP is in the announce table (global.announce), for the routing daemon to announce");
-        for (const auto& a : *v.announcements) f.sample({{"vip", a.vip.str()}}, a.announced ? 1 : 0);
+        for (const auto& a : v.announcements) f.sample({{"vip", a.vip.str()}}, a.announced ? 1 : 0);
     }
     {
         Family f(out, "directord_reloads_total", "counter", "configurations applied by SIGHUP or directorctl reload");

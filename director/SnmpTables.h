@@ -11,6 +11,7 @@
 
 #include "conf/Config.h"
 #include "director/DesiredState.h"
+#include "director/Snapshot.h"
 #include "director/protocol/Messages.h"
 #include "director/snmp/MibTree.h"
 #include "kmod/Model.h"
@@ -21,18 +22,9 @@ namespace director::mib {
 // enterprises.debian.project.keepalived
 const snmp::Oid& keepalivedRoot();
 
-struct View {
-    const conf::Config& cfg;
-    std::string routerId;  // global.router_id, else the host name
-    const std::map<std::string, vrrp::State>& roles;
-    const std::map<std::string, protocol::InstanceStatus>& vrrp;
-    const HealthView& health;
-    const std::map<kmod::ServiceKey, bool>& quorumUp;
-    const kmod::TableState* table = nullptr;    // as applied (a service's status: installed); null if unknown
-    const kmod::TableStatus* status = nullptr;  // counters; null if unknown
-    // Steady clock, ms: now, and when the agent started (the VRRP MIBs' up times).
-    std::int64_t nowMs = 0, agentStartMs = 0;
-};
+// What the MIBs are built from: the lvs worker's snapshot (director/Snapshot.h), the same one
+// directorctl, /status and /metrics render. Its table and status are absent when not taken (traps).
+using View = Snapshot;
 
 void addKeepalived(snmp::MibTree& tree, const View& v);
 

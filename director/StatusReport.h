@@ -1,7 +1,7 @@
-// StatusReport: what `directorctl status`, `vrrp` and `servers` show, as plain rows the lvs worker
-// fills from its state (config, health, disables, slow starts, the plane's table and counters, the
-// vrrp worker's InstanceStatus). The tables are pure functions of it, and so is the `servers` JSON;
-// `status --json` is LvsWorker::stateJson(), which embeds the same servers rows.
+// StatusReport: what `directorctl status`, `vrrp` and `servers` show, as plain rows made from the
+// lvs worker's snapshot (director/Snapshot.h: statusReport()). The tables are pure functions of it,
+// and so is the `servers` JSON; `status --json` is LvsWorker::stateJson(), which embeds the same
+// servers rows.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -58,6 +58,8 @@ public:
     std::optional<std::int64_t> enabledAt(const RsId& id) const;
     size_t disabledCount() const { return disabled_.size(); }
     std::set<RsId> disabledIds() const;
+    const std::map<RsId, std::int64_t>& disabledTimes() const { return disabled_; }
+    const std::map<RsId, std::int64_t>& enabledTimes() const { return enabledAt_; }
 
 private:
     std::map<RsId, std::int64_t> disabled_;      // since (Unix time)

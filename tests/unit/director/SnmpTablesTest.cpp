@@ -26,7 +26,16 @@ struct Lab {
     director::HealthView health;
     std::map<kmod::ServiceKey, bool> quorum;
     kmod::TableState table;
-    director::mib::View view() const { return {cfg, "lb1", roles, vrrp, health, quorum, &table, nullptr}; }
+    director::Snapshot view() const {
+        director::Snapshot s(cfg);
+        s.routerId = "lb1";
+        s.roles = roles;
+        s.vrrp = vrrp;
+        s.health = health;
+        s.quorumUp = quorum;
+        s.table = table;
+        return s;
+    }
 };
 
 Lab lab() {
@@ -269,7 +278,7 @@ TEST_CASE("VRRP-MIB and VRRPv3-MIB: indexes, values and counters from the vrrp w
     CHECK(get(v3 + Oid{1, 2, 5, 1, 7} + i1).number == 1);
     CHECK(get(v3 + Oid{1, 2, 5, 1, 13} + i1).number == 500);  // ms
     // FAULT is initialize, with no up time
-    l.roles["VI_1"] = vrrp::State::Fault;
+    view.roles["VI_1"] = vrrp::State::Fault;
     snmp::MibTree f;
     director::mib::addVrrpv3Mib(f, view);
     CHECK(f.get(v3 + Oid{1, 1, 1, 1, 6} + i1)->integer == 1);
@@ -301,7 +310,7 @@ TEST_CASE("KEEPALIVED-MIB: 64-bit rates as two halves, microsecond timers, count
     const auto& rs = l.cfg.virtualServers[0].realServers[0];
     svc.dests[kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}].rates.inbps = 9;
     auto view = l.view();
-    view.status = &status;
+    view.status = status;
     snmp::MibTree t;
     director::mib::addKeepalived(t, view);
     CHECK(at(t, {3, 3, 1, 41, 1}).number == 7);  // virtualServerRateCpsLow
