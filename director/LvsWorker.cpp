@@ -46,22 +46,67 @@ void LvsWorker::setOperatorState(const protocol::OperatorMsg& state) {
     pruneDisabled();
 }
 
+// The worker's parts, in the order a config reaches them (BIRD's reconfigure()): each gets the
+// reload's plan (null at start: everything is new) and says what it changed, for the log.
+std::vector<LvsWorker::Part> LvsWorker::parts() {
+    return {
+        {"operator", [this](const ReloadPlan* plan) {  // disables of real servers the config lost end
+             return plan ? pruneDisabled() : std::string();
+         }},
+        {"plane settings", [this](const ReloadPlan*) {  // IPVS timeouts, the userspace plane's limits
+             applyLimits();
+             applyTimeouts();
+             return std::string();
+         }},
+        {"scripts", [this](const ReloadPlan*) {
+             deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
+             return std::string();
+         }},
+        {"sync", [this](const ReloadPlan* plan) {
+             if (plan) sync_.configure(cfg_.global.syncDaemon);
+             return std::string();
+         }},
+        {"checks", [this](const ReloadPlan* plan) {
+             // a global change (script_user...) may reach every check; else only what the plan touched
+             health_->configure(cfg_, plan && !plan->globalChanged ? &plan->vsTouched : nullptr);
+             updateSuspension();
+             return std::string();
+         }},
+        {"table", [this](const ReloadPlan* plan) {
+             // at a reload only the services the plan touched (health that changed meanwhile asks
+             // for its own)
+             const auto out = recompute(plan ? &plan->vsTouched : nullptr);
+             return std::to_string(out.ops.size()) + " table ops";
+         }},
+        {"announce", [this](const ReloadPlan*) {
+             configureAnnounce();
+             announce(true);
+             return std::string();
+         }},
+        {"snmp", [this](const ReloadPlan*) {
+             configureSnmp();
+             snmpNotice(nullptr);
+             return std::string();
+         }},
+    };
+}
+
+std::string LvsWorker::reconfigure(const ReloadPlan* plan) {
+    std::string changed;
+    for (const auto& part : parts()) {
+        const std::string what = part.reconfigure(plan);
+        if (!what.empty()) changed += (changed.empty() ? "" : "; ") + what;
+    }
+    return changed;
+}
+
 void LvsWorker::start() {
-    deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
-    applyLimits();
-    applyTimeouts();
-    health_->configure(cfg_);
-    updateSuspension();
-    recompute();
-    configureAnnounce();
-    announce(true);
+    const std::string changed = reconfigure(nullptr);
     const auto& desired = reconciler_.desired();
     base::log::info("lvs: started on the ", table_->name(), " table: ", desired.services.size(), " virtual servers, ",
                     desired.destCount(), " real servers, ", health_->sessionCount(), " checks");
     scheduleResync();
     sync_.start();
-    configureSnmp();
-    snmpNotice(nullptr);
     applied("running: " + std::to_string(desired.services.size()) + " virtual servers, " +
             std::to_string(desired.destCount()) + " real servers, " + std::to_string(cfg_.vrrpInstances.size()) +
             " VRRP instances");
@@ -189,33 +234,22 @@ void LvsWorker::reload(conf::Config next) {
     next.global.dataPlane = cfg_.global.dataPlane;
     std::swap(cfg_, next);  // `next` now holds the old config: freed once the new one is applied
     ++reloads_;
-    pruneDisabled();
-    applyTimeouts();
-    applyLimits();
-    deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
-    sync_.configure(cfg_.global.syncDaemon);
-    // a global change (script_user...) may reach every check; else only what the plan touched
-    health_->configure(cfg_, plan.globalChanged ? nullptr : &plan.vsTouched);
-    updateSuspension();
-    // only the services the plan touched (health that changed meanwhile asks for its own)
-    const auto out = recompute(&plan.vsTouched);
-    configureAnnounce();
-    announce(true);
-    configureSnmp();
-    snmpNotice(nullptr);
-    base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", out.ops.size(), " table ops");
+    const std::string changed = reconfigure(&plan);
+    base::log::info("reload: ", cfg_.file, " applied: ", plan.summary(), "; ", changed);
     if (resyncChanged) scheduleResync();
-    applied("reloaded: " + plan.summary() + "; " + std::to_string(out.ops.size()) + " table ops");
+    applied("reloaded: " + plan.summary() + "; " + changed);
 }
 
 // Disables of real servers the config no longer has end with them (an operator who adds the server
 // back gets it enabled).
-void LvsWorker::pruneDisabled() {
+std::string LvsWorker::pruneDisabled() {
     const auto ended = operator_.prune(cfg_);
     for (const auto& id : ended)
         base::log::info("control: vs ", id.first.str(), " rs ", id.second.str(),
                         ": no longer in the config; its disable ends with it");
-    if (!ended.empty()) publishOperator();
+    if (ended.empty()) return {};
+    publishOperator();
+    return std::to_string(ended.size()) + " disable(s) ended with their real servers";
 }
 
 void LvsWorker::publishOperator() { toSupervisor_(operator_.message()); }

@@ -5,9 +5,11 @@
 // releases what it created.
 // Runs on one io_context (one thread); everything here is called from it.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/Asio.h"
 #include "base/Clock.h"
@@ -19,6 +21,7 @@
 #include "director/HealthMonitor.h"
 #include "director/ProbeFactory.h"
 #include "director/Reconciler.h"
+#include "director/ReloadPlanner.h"
 #include "director/RemotePlane.h"
 #include "director/SnmpTables.h"
 #include "director/StatusReport.h"
@@ -83,6 +86,14 @@ public:
     const conf::Config& config() const { return cfg_; }
 
 private:
+    // One reconfigure hook per part, in order (LvsWorker.cpp parts()); reconfigure() runs them all
+    // and joins what they changed.
+    struct Part {
+        const char* name;
+        std::function<std::string(const ReloadPlan* plan)> reconfigure;
+    };
+    std::vector<Part> parts();
+    std::string reconfigure(const ReloadPlan* plan);
     void applyTimeouts();
     void applyLimits();
     void scheduleResync();
@@ -105,7 +116,7 @@ private:
     // directorctl disable / enable.
     protocol::ControlReply disable(const protocol::ControlRequest& request, bool disable);
     void publishOperator();
-    void pruneDisabled();
+    std::string pruneDisabled();
     // global.announce: the VIPs this director is ready to serve, as routes (director/Announcer.h).
     // `force` re-reads the table (start, resync: someone may have deleted a route).
     void configureAnnounce();

@@ -60,6 +60,18 @@ Supervisor::Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains main
     status_.main = std::move(mains.status);
 }
 
+conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
+    if (worker == privileges::Worker::Lvs) return cfg;
+    conf::Config cut;
+    cut.file = cfg.file;
+    cut.global = cfg.global;
+    if (worker == privileges::Worker::Status) return cut;
+    cut.vrrpScripts = cfg.vrrpScripts;
+    cut.vrrpInstances = cfg.vrrpInstances;
+    cut.syncGroups = cfg.syncGroups;
+    return cut;
+}
+
 privileges::Worker Supervisor::privilegeKind(const Worker& w) const {
     return &w == &lvs_    ? privileges::Worker::Lvs
            : &w == &vrrp_ ? privileges::Worker::Vrrp
@@ -108,7 +120,8 @@ void Supervisor::spawn(Worker& w) {
             base::log::error(w.name, ": privileges: cannot drop to ", privileges::describe(plan), ": ", why,
                              "; running with what it has (is directord in a container without CAP_SETPCAP?)");
         const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
-        const WorkerContext ctx{cfg_, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, sv[1], beat};
+        const conf::Config cut = workerConfig(kind, cfg_);
+        const WorkerContext ctx{cut, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
@@ -334,19 +347,9 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
     }
     ++pendingConfigs_;
     sendTo(lvs_, protocol::encode(protocol::ConfigMsg{cfg_}));
-    // The vrrp and forwarding workers have no use for the virtual servers (most of a big config).
-    conf::Config slim;
-    slim.file = cfg_.file;
-    slim.global = cfg_.global;
-    slim.vrrpScripts = cfg_.vrrpScripts;
-    slim.vrrpInstances = cfg_.vrrpInstances;
-    slim.syncGroups = cfg_.syncGroups;
-    const std::string frame = protocol::encode(protocol::ConfigMsg{slim});
-    for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, frame);
-    conf::Config front;  // the status worker: the listener's and the subagent's settings
-    front.file = cfg_.file;
-    front.global = cfg_.global;
-    sendTo(status_, protocol::encode(protocol::ConfigMsg{front}));
+    const std::string slim = protocol::encode(protocol::ConfigMsg{workerConfig(privileges::Worker::Vrrp, cfg_)});
+    for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, slim);
+    sendTo(status_, protocol::encode(protocol::ConfigMsg{workerConfig(privileges::Worker::Status, cfg_)}));
     base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000),
                     " ms, sent to the workers in ", static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
     return protocol::ReloadResultMsg{0, true, {}};

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "conf/Config.h"
+#include "director/Privileges.h"
 #include "director/SystemdNotify.h"
 #include "director/protocol/Frame.h"
 #include "director/protocol/Messages.h"
@@ -44,6 +45,11 @@ struct WorkerContext {
     int fd;                                           // this worker's end of the supervisor socket
     double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
+
+// What a worker is given of the config, at its start and on every reload: the lvs worker all of
+// it; the vrrp and forwarding workers no virtual servers (most of a big config); the status worker
+// `global` alone (the listener's and the subagent's settings).
+conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg);
 
 // A worker's body: runs in the child, returns the exit status. kExitConfig means "restarting will
 // not help" and stops the director.
