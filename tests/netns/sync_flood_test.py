@@ -17,7 +17,7 @@ import sys
 import time
 
 from dlab import report
-from dlab.netns import WHOAMI, lab_for, status
+from dlab.netns import lab_for, start_whoami, status
 from dlab.report import check, sh, wait
 
 VS = "10.99.0.12"  # director 2's own address: no VRRP needed to serve on it
@@ -135,11 +135,7 @@ def flood(lab, kind, per):
 def run(directord):
     name = "sync flood"
     with lab_for(directord, name) as lab:
-        for rs, addr in RS.items():
-            sh(f"ip -n {lab.lan} addr add {addr}/24 dev br0")
-            lab.procs[rs] = subprocess.Popen(["ip", "netns", "exec", lab.lan, sys.executable, "-c", WHOAMI, addr, rs],
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             start_new_session=True)
+        start_whoami(lab, RS)
         lab.start_raw(2, "directord", conf(lab))
         served = lambda: "rs" in sh(f"ip netns exec {lab.cl} {sys.executable} -c \"import socket; s=socket.create_connection(('{VS}', 7007), 1); print(s.recv(64).decode())\"", check=False).stdout  # noqa: E501,E731
         check(wait(served, 20, 0.2) is not None, f"{name}: the plane serves a client")

@@ -23,7 +23,7 @@ import threading
 import time
 
 from dlab import report
-from dlab.netns import WHOAMI, lab_for, status
+from dlab.netns import lab_for, start_whoami, status
 from dlab.report import check, sh, wait
 
 VIP = "10.99.0.10"
@@ -173,11 +173,7 @@ def hostile(lab, backup):
 def run(directord):
     name = "sync: userspace pair, persistent rr, 20 clients"
     with lab_for(directord, name) as lab:
-        for n, (rs, addr) in enumerate(RS.items()):
-            sh(f"ip -n {lab.lan} addr add {addr}/24 dev br0")
-            lab.procs[f"{rs}"] = subprocess.Popen(["ip", "netns", "exec", lab.lan, sys.executable, "-c", WHOAMI, addr,
-                                                   rs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                                  start_new_session=True)
+        start_whoami(lab, RS)
         for src in SOURCES:
             sh(f"ip -n {lab.cl} addr add {src}/24 dev eth0")
         lab.start_raw(1, "directord", conf(lab, 1, 150))

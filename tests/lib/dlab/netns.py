@@ -307,3 +307,16 @@ while True:
     except OSError: pass
     c.close()
 """
+
+
+def start_whoami(lab, servers):
+    """Starts a WHOAMI real server for each {name: address} on the lab's bridge (the address added
+    to it) and returns once every one listens: a check or a client that came first would find a
+    server down and, with persistence, stay away from it."""
+    for name, addr in servers.items():
+        sh(f"ip -n {lab.lan} addr add {addr}/24 dev br0")
+        lab.procs[name] = subprocess.Popen(["ip", "netns", "exec", lab.lan, sys.executable, "-c", WHOAMI, addr, name],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    listening = lambda: all(f"{a}:7007" in sh(f"ip netns exec {lab.lan} ss -Hltn", check=False).stdout  # noqa: E731
+                            for a in servers.values())
+    check(wait(listening, 10, 0.02) is not None, f"real servers listening: {', '.join(servers)}")
