@@ -304,6 +304,19 @@ private:
         if (!a) left(n, "'" + n.args[i].text + "' is not an address");
         return a;
     }
+    // An address as keepalived's inet_stosockaddr() reads it (unicast_src_ip, unicast_peer): a
+    // prefix length or a range after it is dropped, with a note, never the address itself.
+    std::optional<base::IpAddress> bareAddress(const Node& n, const std::string& text) {
+        if (auto a = base::IpAddress::parse(text)) return a;
+        const size_t cut = text.find_first_of("/-");
+        if (cut != std::string::npos && cut > 0)
+            if (auto a = base::IpAddress::parse(text.substr(0, cut))) {
+                note(n, "'" + text + "' is read as " + a->str() + ": keepalived ignores what follows the address");
+                return a;
+            }
+        left(n, "'" + text + "' is not an address");
+        return std::nullopt;
+    }
     bool flag(const Node& n) {  // `keyword [<BOOL>]`
         if (n.args.empty()) return true;
         if (auto b = boolWord(n.args[0].text)) return *b;
@@ -569,7 +582,7 @@ private:
                         (k == "virtual_ipaddress" ? v.virtualAddresses : v.excludedAddresses).push_back(*va);
                     }
             } else if (k == "unicast_src_ip" || k == "mcast_src_ip") {
-                if (auto a = address(n, 0)) {
+                if (auto a = need(n, 1) ? bareAddress(n, n.args[0].text) : std::nullopt) {
                     v.unicastSource = *a;
                     family(*a);
                 }
@@ -577,9 +590,8 @@ private:
                     note(n, "directord's unicast_source also sets the source of multicast adverts");
             } else if (k == "unicast_peer") {
                 for (const auto& a : n.children) {
-                    auto ip = base::IpAddress::parse(a.keyword);
-                    if (!ip) left(a, "'" + a.keyword + "' is not an address");
-                    else {
+                    auto ip = bareAddress(a, a.keyword);
+                    if (ip) {
                         family(*ip);
                         v.unicastPeers.push_back(*ip);
                     }
@@ -812,9 +824,15 @@ private:
             } else if (k == "lb_kind" || k == "lvs_method") {
                 if (auto m = method(n, &vs.tunnel)) vs.forwarding = *m;
             } else if (k == "persistence_timeout") {
-                vs.persistenceTimeout = 360;  // keepalived's when no value is given
-                if (!n.args.empty())
-                    if (auto v = integer(n, 0, 1, 2678400)) vs.persistenceTimeout = static_cast<int>(*v);
+                if (n.args.empty()) {
+                    vs.persistenceTimeout = 360;  // keepalived's when no value is given
+                } else if (n.args[0].text == "0") {
+                    // keepalived reports 0 invalid and keeps no persistence: so does the import
+                    vs.persistenceTimeout = 0;
+                    note(n, "persistence_timeout 0: no persistence, as under keepalived (which calls the 0 invalid)");
+                } else if (auto v = integer(n, 0, 1, 2678400)) {
+                    vs.persistenceTimeout = static_cast<int>(*v);
+                }
             } else if (k == "persistence_granularity") {
                 if (!need(n, 1)) continue;
                 auto m = base::IpAddress::parse(n.args[0].text);

@@ -389,6 +389,49 @@ virtual_server 10.0.3.1 53 {
     CHECK(udp.realServers[0].checks.at(0).timeout == std::chrono::seconds(60));  // misc_timeout: delay_loop
 }
 
+TEST_CASE("import: persistence_timeout 0 is no persistence; a peer with a prefix length is its address") {
+    // Two silent misconversions once: 0 became keepalived's no-argument default (360 s), and a
+    // unicast_src_ip or peer written with /24 was dropped, so the pair silently went multicast.
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  unicast_src_ip 192.168.0.92/24
+  unicast_peer {
+    192.168.0.91/24
+    192.168.0.93
+  }
+  virtual_ipaddress {
+    192.168.0.10/24
+  }
+}
+virtual_server 10.0.0.1 80 {
+  persistence_timeout 0
+  real_server 10.0.0.2 80 {
+  }
+}
+virtual_server 10.0.0.1 81 {
+  persistence_timeout
+  real_server 10.0.0.2 81 {
+  }
+}
+)",
+                                                "ka.conf", "x");
+    INFO(r.text);
+    CHECK(r.complete());
+    const conf::Config c = loadImported(r);
+    const auto& v = c.vrrpInstances.at(0);
+    REQUIRE(v.unicastSource);
+    CHECK(v.unicastSource->str() == "192.168.0.92");
+    REQUIRE(v.unicastPeers.size() == 2);
+    CHECK(v.unicastPeers[0].str() == "192.168.0.91");
+    CHECK(v.unicastPeers[1].str() == "192.168.0.93");
+    CHECK(c.virtualServers.at(0).persistenceTimeout == 0);
+    CHECK(c.virtualServers.at(1).persistenceTimeout == 360);
+    int prefixNotes = 0;
+    for (const auto& n : r.notes) prefixNotes += n.message.find("keepalived ignores what follows the address") != std::string::npos;
+    CHECK(prefixNotes == 2);
+}
+
 TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
     const auto r = conf::importKeepalivedString(R"(global_defs {
   notification_email {
