@@ -243,6 +243,16 @@ public:
             else if (n.keyword == "virtual_server") virtualServer(n);
             else unsupported(n);
         }
+        // keepalived ignores, with a warning, a track_script naming no vrrp_script (vrrp_track.c)
+        for (auto& v : cfg_.vrrpInstances)
+            std::erase_if(v.trackScripts, [&](const TrackScript& t) {
+                const bool known = std::any_of(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                               [&](const VrrpScript& d) { return d.name == t.script; });
+                if (!known)
+                    out_.notes.push_back({t.where.file, t.where.line, t.script,
+                                          "no vrrp_script of that name: not tracked, as keepalived ignores it"});
+                return !known;
+            });
         if (!scriptUserSet_) {  // keepalived's: keepalived_script if that user exists, else root
             cfg_.global.scriptUser = ::getpwnam("keepalived_script") ? "keepalived_script" : "root";
             out_.notes.push_back(
@@ -540,6 +550,7 @@ private:
             if (!v6) v6 = a.isV6();
         };
         std::optional<int> priority;
+        const Node* authAt = nullptr;
         for (const auto& n : s.children) {
             const std::string& k = n.keyword;
             if (k == "state") {
@@ -563,6 +574,7 @@ private:
             } else if (k == "preempt_delay") {
                 if (auto d = secs(n, 0, 0, 1000)) v.preemptDelay = *d;
             } else if (k == "authentication") {
+                authAt = &n;
                 for (const auto& a : n.children) {
                     if (a.keyword == "auth_type" && need(a, 1)) {
                         const std::string& t = a.args[0].text;
@@ -576,10 +588,21 @@ private:
                     }
                 }
             } else if (k == "virtual_ipaddress" || k == "virtual_ipaddress_excluded") {
+                const bool excluded = k == "virtual_ipaddress_excluded";
                 for (const auto& a : n.children)
                     if (auto va = vip(a)) {
-                        if (k == "virtual_ipaddress") family(va->prefix.address);
-                        (k == "virtual_ipaddress" ? v.virtualAddresses : v.excludedAddresses).push_back(*va);
+                        // keepalived (vip_is_duplicate): a VIP again, or one an excluded VIP on the
+                        // same interface has, is ignored with a warning
+                        auto same = [&](const VirtualAddress& o) {
+                            return o.prefix.address == va->prefix.address && (!excluded || o.dev == va->dev);
+                        };
+                        if (std::any_of(v.virtualAddresses.begin(), v.virtualAddresses.end(), same) ||
+                            std::any_of(v.excludedAddresses.begin(), v.excludedAddresses.end(), same)) {
+                            note(a, va->prefix.address.str() + " is listed already: ignored, as keepalived ignores it");
+                            continue;
+                        }
+                        if (!excluded) family(va->prefix.address);
+                        (excluded ? v.excludedAddresses : v.virtualAddresses).push_back(*va);
                     }
             } else if (k == "unicast_src_ip" || k == "mcast_src_ip") {
                 if (auto a = need(n, 1) ? bareAddress(n, n.args[0].text) : std::nullopt) {
@@ -651,6 +674,11 @@ private:
             version = 3;
         }
         v.version = version.value_or(2);
+        if (v.version == 3 && authAt && v.authType != AuthType::None) {  // keepalived: "Ignoring."
+            note(*authAt, "VRRPv3 has no authentication: ignored, as keepalived ignores it");
+            v.authType = AuthType::None;
+            v.authPassword.clear();
+        }
         // keepalived: `state MASTER` with no priority is the address owner
         v.priority = priority.value_or(v.initialMaster ? 255 : 100);
         if (v.nopreempt && (v.priority == 255 || v.initialMaster)) {
@@ -1111,6 +1139,22 @@ std::string header(const std::string& name, const ImportResult& r) {
     return out;
 }
 
+// Diagnostics in the order of the files' lines (a file in the order it first appears): the
+// import reports some only once the whole file is read.
+void inLineOrder(Diagnostics& ds) {
+    std::vector<std::string> files;
+    auto fileIndex = [&](const std::string& f) {
+        auto it = std::find(files.begin(), files.end(), f);
+        if (it != files.end()) return static_cast<size_t>(it - files.begin());
+        files.push_back(f);
+        return files.size() - 1;
+    };
+    for (const auto& d : ds) fileIndex(d.file);
+    std::stable_sort(ds.begin(), ds.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        return std::pair(fileIndex(a.file), a.line) < std::pair(fileIndex(b.file), b.line);
+    });
+}
+
 ImportResult finish(keepalived::ParseResult parsed, const std::string& name, const std::string& dir) {
     ImportResult r;
     r.readable = parsed.readable;
@@ -1118,6 +1162,8 @@ ImportResult finish(keepalived::ParseResult parsed, const std::string& name, con
     if (!r.readable) return r;
     Importer imp(r);
     Config cfg = imp.run(parsed.nodes);
+    inLineOrder(r.left);
+    inLineOrder(r.notes);
     cfg.file = name;
     const std::string body = dumpMinimal(cfg);
     r.text = header(name, r) + body;

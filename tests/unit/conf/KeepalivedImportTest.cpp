@@ -432,6 +432,47 @@ virtual_server 10.0.0.1 81 {
     CHECK(prefixNotes == 2);
 }
 
+TEST_CASE("import: keepalived's leniencies: a missing track script, a VIP twice, VRRPv3 authentication") {
+    // keepalived runs this file, warning three times; the import carries it over the same way, with
+    // a note for each, in line order
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  version 3
+  authentication {
+    auth_type PASS
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    10.0.0.10/24
+    10.0.0.10/24
+    10.0.0.11/24
+  }
+  track_script {
+    chk_missing
+    chk_ok
+  }
+}
+vrrp_script chk_ok {
+  script "/bin/true"
+}
+)",
+                                                "ka.conf", "x");
+    INFO(r.text);
+    CHECK(r.complete());
+    const conf::Config c = loadImported(r);
+    const auto& v = c.vrrpInstances.at(0);
+    CHECK(v.authType == conf::AuthType::None);
+    REQUIRE(v.virtualAddresses.size() == 2);
+    CHECK(v.virtualAddresses[1].prefix.str() == "10.0.0.11/24");
+    REQUIRE(v.trackScripts.size() == 1);
+    CHECK(v.trackScripts[0].script == "chk_ok");
+    std::vector<int> lines;
+    for (const auto& n : r.notes)
+        if (n.path != "script_user") lines.push_back(n.line);
+    CHECK(lines == std::vector<int>{5, 11, 15});
+}
+
 TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
     const auto r = conf::importKeepalivedString(R"(global_defs {
   notification_email {
@@ -490,7 +531,6 @@ TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import
     REQUIRE(fs::is_directory(dir));  // tools/setup-debian.sh installs keepalived
     // samples whose result directord refuses, and why (keepalived itself would warn or fail)
     const std::map<std::string, std::string> refused = {
-        {"keepalived.conf.vrrp", "two instances claim 192.168.200.18"},
         {"keepalived.conf.vrrp.localcheck", "scripts with relative paths"},
         {"keepalived.conf.conditional_conf", "its scripts exist only under -i high or -i low"},
     };
