@@ -1162,6 +1162,9 @@ ImportResult finish(keepalived::ParseResult parsed, const std::string& name, con
     if (!r.readable) return r;
     Importer imp(r);
     Config cfg = imp.run(parsed.nodes);
+    if (definesNothing(cfg))
+        r.left.push_back({name, 1, "", "no vrrp_instance and no virtual_server: nothing to import (an empty or "
+                                       "cut-short file?)"});
     inLineOrder(r.left);
     inLineOrder(r.notes);
     cfg.file = name;

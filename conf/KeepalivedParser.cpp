@@ -70,7 +70,7 @@ public:
     bool file(const std::string& path, int depth) {
         std::string text, why;
         if (!readRegular(path, text, why)) {
-            problems_.push_back({path, 0, "include", why});
+            problems_.push_back({path, 0, depth == 0 ? "" : "include", why});
             return false;
         }
         const auto slash = path.rfind('/');

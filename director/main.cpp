@@ -56,8 +56,16 @@ void usage(std::FILE* out) {
 int importKeepalived(const std::string& file, const std::string& configId) {
     const conf::ImportResult r = conf::importKeepalived(file, configId);
     if (!r.readable) {
-        for (const auto& d : r.left) std::fprintf(stderr, "%s\n", d.str().c_str());
-        std::fprintf(stderr, "directord: cannot import %s\n", file.c_str());
+        bool said = false;
+        for (const auto& d : r.left) {
+            if (d.line == 0 && d.file == file && d.path.empty()) {  // the file itself
+                std::fprintf(stderr, "directord: cannot import %s: %s\n", file.c_str(), d.message.c_str());
+                said = true;
+            } else {
+                std::fprintf(stderr, "%s\n", d.str().c_str());
+            }
+        }
+        if (!said) std::fprintf(stderr, "directord: cannot import %s\n", file.c_str());
         return 2;
     }
     std::fputs(r.text.c_str(), stdout);

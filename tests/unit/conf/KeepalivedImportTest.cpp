@@ -473,6 +473,18 @@ vrrp_script chk_ok {
     CHECK(lines == std::vector<int>{5, 11, 15});
 }
 
+TEST_CASE("import: a missing file says so; an empty one is not imported completely") {
+    const auto missing = conf::importKeepalived("/nonexistent/keepalived.conf", "x");
+    CHECK_FALSE(missing.readable);
+    REQUIRE(missing.left.size() == 1);
+    CHECK(missing.left[0].path.empty());  // the file itself, not an include
+    CHECK(missing.left[0].message.find("cannot open") != std::string::npos);
+    const auto empty = conf::importKeepalivedString("# nothing but a comment\n", "empty.conf", "x");
+    CHECK_FALSE(empty.complete());
+    REQUIRE(empty.left.size() == 1);
+    CHECK(empty.left[0].message.starts_with("no vrrp_instance and no virtual_server: nothing to import"));
+}
+
 TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
     const auto r = conf::importKeepalivedString(R"(global_defs {
   notification_email {
