@@ -1,4 +1,5 @@
 #include "conf/KeepalivedImport.h"
+#include "conf/KeepalivedKeywords.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -267,9 +268,14 @@ public:
 private:
     void left(const Node& n, const std::string& why) { out_.left.push_back({n.file, n.line, n.keyword, why}); }
     void note(const Node& n, const std::string& why) { out_.notes.push_back({n.file, n.line, n.keyword, why}); }
+    // A word the import does not carry over: keepalived's with the reason when there is one, else
+    // said to be keepalived's; a word keepalived does not know either is likely a typo.
     void unsupported(const Node& n) {
-        auto it = noEquivalent().find(n.keyword);
-        left(n, it != noEquivalent().end() ? it->second : "not a keyword directord's import knows here");
+        if (auto it = noEquivalent().find(n.keyword); it != noEquivalent().end()) return left(n, it->second);
+        if (keepalived::isKeyword(n.keyword))
+            return left(n, "a keepalived keyword directord's import does not carry over here");
+        const std::string near = keepalived::nearestKeyword(n.keyword);
+        left(n, "not a keepalived keyword either: a typo?" + (near.empty() ? "" : " (keepalived has '" + near + "')"));
     }
 
     bool need(const Node& n, size_t count) {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "conf/KeepalivedImport.h"
+#include "conf/KeepalivedKeywords.h"
 #include "conf/KeepalivedParser.h"
 #include "conf/Loader.h"
 
@@ -473,6 +474,29 @@ vrrp_script chk_ok {
     CHECK(lines == std::vector<int>{5, 11, 15});
 }
 
+TEST_CASE("import: a keepalived keyword not carried over is told apart from a typo") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  checker_log_all_failures
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipadress {
+    10.0.0.10/24
+  }
+}
+)",
+                                                "ka.conf", "x");
+    REQUIRE(r.left.size() == 2);
+    CHECK(r.left[0].message == "a keepalived keyword directord's import does not carry over here");
+    CHECK(r.left[1].message == "not a keepalived keyword either: a typo? (keepalived has 'virtual_ipaddress')");
+    CHECK(conf::keepalived::isKeyword("MISC_CHECK"));
+    CHECK(conf::keepalived::isKeyword("unicast_peer"));
+    CHECK_FALSE(conf::keepalived::isKeyword("frobnicate"));
+    CHECK(conf::keepalived::nearestKeyword("frobnicate").empty());
+    CHECK(conf::keepalived::nearestKeyword("priorty") == "priority");
+}
+
 TEST_CASE("import: a missing file says so; an empty one is not imported completely") {
     const auto missing = conf::importKeepalived("/nonexistent/keepalived.conf", "x");
     CHECK_FALSE(missing.readable);
@@ -529,7 +553,7 @@ virtual_server 10.0.0.1 81 {
                                                        "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
                                                        "23 script", "28 SMTP_CHECK"});
     CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
-    CHECK(r.left[2].message == "not a keyword directord's import knows here");
+    CHECK(r.left[2].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());
     bool udpNote = false;
     for (const auto& n : r.notes)
