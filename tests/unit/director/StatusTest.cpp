@@ -102,12 +102,8 @@ virtual_servers = (
     director::HealthView operated = health;
     operated.disabled.insert({key, {rs2.address, static_cast<std::uint16_t>(rs2.port)}});
     operated.ramp[{key, {rs.address, static_cast<std::uint16_t>(rs.port)}}] = 0.25;
-    director::Snapshot ov(cfg);
-    ov.roles = roles;
-    ov.vrrp = vrrp;
+    director::Snapshot ov = v;  // the same snapshot, with what the operator did
     ov.health = operated;
-    ov.quorumUp = quorum;
-    ov.table = table;
     const std::string op = director::metricsText(ov);
     CHECK(op.find("directord_real_server_disabled{" + rs2l + "} 1\n") != std::string::npos);
     CHECK(op.find("directord_real_server_disabled{" + rs1 + "} 0\n") != std::string::npos);
