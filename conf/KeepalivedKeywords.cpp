@@ -1,7 +1,7 @@
 #include "conf/KeepalivedKeywords.h"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <vector>
 
 namespace conf::keepalived {
@@ -10,7 +10,7 @@ namespace {
 
 // Every keyword keepalived's parsers install (install_keyword*, install_sublevel*...), read from
 // keepalived's sources at v2.4.3-30-g9cbce3e2 (2026-08-13), sorted.
-constexpr std::array kKeywords = {
+constexpr std::string_view kKeywords[] = {
     "BFD_CHECK", "DNS_CHECK", "FILE_CHECK", "HTTP_GET", "MISC_CHECK", "PING_CHECK", "SMTP_CHECK", "SSL",
     "SSL_GET", "TCP_CHECK", "UDP_CHECK", "accept", "active_key", "advert_int", "alpha", "anti_replay",
     "auth_hmac", "auth_pass", "auth_type", "authentication", "bfd_cpu_affinity", "bfd_instance",
@@ -99,8 +99,7 @@ size_t distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 bool isKeyword(std::string_view word) {
-    return std::binary_search(kKeywords.begin(), kKeywords.end(), word,
-                              [](std::string_view x, std::string_view y) { return x < y; });
+    return std::binary_search(std::begin(kKeywords), std::end(kKeywords), word);
 }
 
 std::string nearestKeyword(std::string_view word) {
