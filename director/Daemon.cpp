@@ -7,14 +7,15 @@
 
 #include "base/Log.h"
 #include "director/Channel.h"
-#include "director/ControlServer.h"
-#include "director/LvsWorker.h"
+#include "director/fwd/PlaneService.h"
+#include "director/lvs/ControlServer.h"
+#include "director/lvs/LvsWorker.h"
 #include "director/lvs/Planes.h"
 #include "director/ReloadCheck.h"
-#include "director/StatusFront.h"
-#include "director/RemotePlane.h"
+#include "director/status/StatusFront.h"
+#include "director/lvs/RemotePlane.h"
 #include "director/SystemdNotify.h"
-#include "director/VrrpWorker.h"
+#include "director/vrrp/VrrpWorker.h"
 #include "kmod/userspace/Forwarder.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"
 
@@ -99,10 +100,10 @@ std::optional<kmod::PlaneTable> lastTable(const WorkerContext& ctx) {
 int runLvsWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    RemotePlane* remote = nullptr;
+    lvs::RemotePlane* remote = nullptr;
     std::unique_ptr<kmod::PlaneLink> link;
     if (ctx.plane == conf::DataPlane::Userspace) {
-        auto r = std::make_unique<RemotePlane>(io, *channel);
+        auto r = std::make_unique<lvs::RemotePlane>(io, *channel);
         remote = r.get();
         link = std::move(r);
     }
@@ -113,13 +114,13 @@ int runLvsWorker(const WorkerContext& ctx) {
             static_cast<kmod::UserspaceIpvsTable&>(*table).adopt(*t);
             base::log::info("lvs: took over the forwarding worker's table (", t->services.size(), " services)");
         }
-    LvsWorker worker(io, ctx.config, std::move(table), *channel);
+    lvs::LvsWorker worker(io, ctx.config, std::move(table), *channel);
     worker.setRemotePlane(remote);
     worker.setRoles(ctx.roles);
     worker.setOperatorState(ctx.operatorState);
     Heartbeat beat(io, *channel, ctx.heartbeat);
-    ControlServer control(io, ctx.config.global.controlSocket,
-                          [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
+    lvs::ControlServer control(io, ctx.config.global.controlSocket,
+                          [&](protocol::ControlRequest&& req, lvs::ControlServer::Reply reply) {
                               worker.control(std::move(req), std::move(reply));
                           });
     serveSignals(
@@ -144,7 +145,7 @@ int runLvsWorker(const WorkerContext& ctx) {
 int runVrrpWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    VrrpWorker worker(io, ctx.config, *channel, ctx.roles);
+    vrrp::VrrpWorker worker(io, ctx.config, *channel, ctx.roles);
     Heartbeat beat(io, *channel, ctx.heartbeat);
     serveSignals(
         io,
@@ -173,32 +174,7 @@ int runForwardingWorker(const WorkerContext& ctx) {
         forwarder.load(*t);
         base::log::info("fwd: forwarding the last table again (", t->services.size(), " services)");
     }
-    channel->onMessage([&](protocol::Message&& m) {
-        if (auto* t = std::get_if<protocol::TableMsg>(&m)) return forwarder.load(t->table);
-        if (auto* q = std::get_if<protocol::PlaneQueryMsg>(&m)) {
-            protocol::PlaneReportMsg r;
-            r.id = q->id;
-            r.status = forwarder.status();
-            if (q->connections) r.connections = forwarder.connections();
-            r.daemons = forwarder.syncDaemons();
-            r.sync = forwarder.syncStatus();
-            r.forwarding = forwarder.forwarding();
-            return channel->send(r);
-        }
-        if (auto* z = std::get_if<protocol::PlaneZeroMsg>(&m)) return forwarder.zero(z->only);
-        if (auto* d = std::get_if<protocol::PlaneDaemonMsg>(&m)) {
-            const char* what = d->daemon.state == kmod::SyncDaemon::kMaster ? "master" : "backup";
-            const auto ec = d->start ? forwarder.startSync(d->daemon) : forwarder.stopSync(d->daemon.state);
-            if (ec)
-                base::log::error("fwd: cannot ", d->start ? "start" : "stop", " the ", what, " sync daemon",
-                                 d->start ? " on " + d->daemon.interface : std::string(), ": ", ec.message());
-            protocol::PlaneReportMsg r;
-            r.daemons = forwarder.syncDaemons();
-            r.sync = forwarder.syncStatus();
-            r.daemonError = ec.value();
-            return channel->send(r);
-        }
-    });
+    channel->onMessage([&](protocol::Message&& m) { fwd::serve(forwarder, *channel, std::move(m)); });
     Heartbeat beat(io, *channel, ctx.heartbeat);
     serveSignals(
         io,
@@ -215,12 +191,12 @@ int runForwardingWorker(const WorkerContext& ctx) {
     return 0;
 }
 
-// The status front (director/StatusFront.h): the HTTP status listener and the SNMP subagent, with
+// The status front (director/status/StatusFront.h): the HTTP status listener and the SNMP subagent, with
 // none of the lvs worker's privileges; everything it serves comes from the lvs worker.
 int runStatusWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    StatusFront front(io, ctx.config, *channel);
+    status::StatusFront front(io, ctx.config, *channel);
     Heartbeat beat(io, *channel, ctx.heartbeat);
     asio::steady_timer linger(io);
     serveSignals(
@@ -253,13 +229,13 @@ int runSingleProcess(const conf::Config& initial, conf::DataPlane plane) {
     LocalChannel toLvs(io), toVrrp(io), frontToLvs(io), lvsToFront(io);
     LocalChannel::connect(toLvs, toVrrp);
     LocalChannel::connect(frontToLvs, lvsToFront);
-    VrrpWorker vrrp(io, cfg, toLvs);
-    LvsWorker lvs(io, cfg, std::move(table), toVrrp);
-    StatusFront front(io, cfg, frontToLvs);
+    vrrp::VrrpWorker vrrp(io, cfg, toLvs);
+    lvs::LvsWorker lvs(io, cfg, std::move(table), toVrrp);
+    status::StatusFront front(io, cfg, frontToLvs);
     lvs.setFront(lvsToFront);
     base::log::info("directord starting in one process (pid ", getpid(), ", config ", cfg.file, ")");
-    ControlServer control(io, cfg.global.controlSocket,
-                          [&](protocol::ControlRequest&& req, ControlServer::Reply reply) {
+    lvs::ControlServer control(io, cfg.global.controlSocket,
+                          [&](protocol::ControlRequest&& req, lvs::ControlServer::Reply reply) {
                               lvs.control(std::move(req), std::move(reply));
                           });
     // What the lvs worker would tell a supervisor: handled here.

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/Log.h"
-#include "director/Announcer.h"
+#include "director/lvs/Announcer.h"
 #include "director/ReloadCheck.h"
 #include "director/protocol/Messages.h"
 
@@ -239,7 +239,7 @@ void Supervisor::reap() {
         closeChannel(*w);
         if (w == &lvs_ && cfg_.global.announce.enabled) {
             // what it announced, nobody serves now: withdrawn until the restarted worker decides again
-            const auto ec = RouteTable(cfg_.global.announce.table, cfg_.global.announce.protocol).withdrawAll();
+            const auto ec = lvs::RouteTable(cfg_.global.announce.table, cfg_.global.announce.protocol).withdrawAll();
             base::log::warning("supervisor: the lvs worker is gone: ",
                                ec ? "could not withdraw the announced VIPs: " + ec.message()
                                   : std::string("withdrew the announced VIPs until its successor decides again"));

@@ -10,7 +10,7 @@
 //   vrrp  VRRP only (its timers never wait behind checker work)
 //   lvs   checks, desired state, IPVS programming, the control socket, status
 //   fwd   the userspace data plane's forwarding (only when that plane is in use)
-//   status  the HTTP status listener and the SNMP subagent (director/StatusFront.h), with nothing
+//   status  the HTTP status listener and the SNMP subagent (director/status/StatusFront.h), with nothing
 //         the lvs worker can do; what it serves comes from the lvs worker
 // It runs no Asio: a poll loop on a signalfd and the workers' sockets, so forking stays clean. The
 // one other thread is a reload's parse (conf/ and ReloadCheck, which take no lock a worker needs:
@@ -39,7 +39,7 @@ namespace director {
 struct WorkerContext {
     const conf::Config& config;
     conf::DataPlane plane;                            // resolved: Kernel, Userspace or Memory
-    const std::map<std::string, vrrp::State>& roles;  // every VRRP instance's last known state
+    const std::map<std::string, ::vrrp::State>& roles;  // every VRRP instance's last known state
     const std::string* table;                         // the last TableMsg frame's payload, if any
     const protocol::OperatorMsg& operatorState;      // what the operator set: disabled real servers, withdrawn
     int fd;                                           // this worker's end of the supervisor socket
@@ -122,7 +122,7 @@ private:
     bool stopping_ = false;
     bool fatal_ = false;
     double stopDeadline_ = 0;
-    std::map<std::string, vrrp::State> roles_;  // last state per VRRP instance
+    std::map<std::string, ::vrrp::State> roles_;  // last state per VRRP instance
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
     protocol::OperatorMsg operator_;  // last OperatorMsg from the lvs worker

@@ -14,10 +14,10 @@
 #include "conf/Dump.h"
 #include "conf/KeepalivedImport.h"
 #include "conf/Loader.h"
-#include "director/Announcer.h"
+#include "director/lvs/Announcer.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
-#include "director/LvsWorker.h"
+#include "director/lvs/LvsWorker.h"
 #include "director/lvs/Planes.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
     if (o.withdraw) {
         const auto& an = cfg.global.announce;
         if (!an.enabled) return 0;
-        director::RouteTable routes(an.table, an.protocol);
+        director::lvs::RouteTable routes(an.table, an.protocol);
         const auto had = routes.current();
         if (auto ec = routes.withdrawAll()) {
             std::fprintf(stderr, "directord: cannot withdraw from routing table %d: %s\n", an.table,

@@ -14,7 +14,7 @@
 
 #include "base/Clock.h"
 #include "conf/Config.h"
-#include "director/DesiredState.h"
+#include "director/lvs/DesiredState.h"
 #include "director/protocol/Messages.h"
 
 namespace director::lvs {

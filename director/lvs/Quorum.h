@@ -1,5 +1,5 @@
 // Quorum: every virtual server's quorum as the lvs worker keeps it (keepalived's rule, with
-// hysteresis: director/DesiredState.h QuorumTracker), and the one map of it that the table, the
+// hysteresis: director/lvs/DesiredState.h QuorumTracker), and the one map of it that the table, the
 // announcements and the views (status, /metrics, SNMP) read. Pure: health is passed in, the
 // transitions come back for the worker to log, trap and run quorum_up / quorum_down on.
 #pragma once
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "conf/Config.h"
-#include "director/DesiredState.h"
+#include "director/lvs/DesiredState.h"
 
 namespace director::lvs {
 

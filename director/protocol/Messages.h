@@ -47,14 +47,14 @@ struct ConfigMsg {
 
 struct RoleMsg {
     std::string instance;
-    vrrp::State state = vrrp::State::Init;
+    ::vrrp::State state = ::vrrp::State::Init;
     bool operator==(const RoleMsg&) const = default;
 };
 
 // One VRRP instance as the vrrp worker sees it.
 struct InstanceStatus {
     std::string name;
-    vrrp::State state = vrrp::State::Init;
+    ::vrrp::State state = ::vrrp::State::Init;
     std::string interface;
     int vrid = 0, version = 0;
     base::Family family = base::Family::V4;
@@ -62,7 +62,7 @@ struct InstanceStatus {
     std::optional<base::IpAddress> masterSeen;  // the last master heard from (none while we are master)
     std::string syncGroup;
     std::uint64_t advertsSent = 0, advertsReceived = 0, announcementsSent = 0, transitions = 0;
-    std::array<std::uint64_t, static_cast<size_t>(vrrp::Drop::Count_)> drops{};
+    std::array<std::uint64_t, static_cast<size_t>(::vrrp::Drop::Count_)> drops{};
     // For the VRRP MIBs: the link (index, MAC, primary address), the address adverts go from,
     // master transitions and why the last one happened, priority 0 adverts, the last protocol
     // error, and since when (steady clock, ms; 0: not) the instance is out of INIT.
@@ -146,7 +146,7 @@ struct HeartbeatMsg {
     std::uint64_t seq = 0;
 };
 
-// The status worker (director/StatusFront.h) and the lvs worker. A request's path is one of the
+// The status worker (director/status/StatusFront.h) and the lvs worker. A request's path is one of the
 // listener's paths: the lvs worker answers any other with found = false (404).
 struct StatusRequestMsg {
     std::uint64_t id = 0;

@@ -7,7 +7,7 @@
 
 #include "conf/Loader.h"
 #include "conf/ToModel.h"
-#include "director/DesiredState.h"
+#include "director/lvs/DesiredState.h"
 
 namespace fixture {
 
@@ -19,7 +19,7 @@ inline conf::Config load(const std::string& text) {
 }
 
 // The real server `rs` of virtual server `vs` (indexes in the config's lists).
-inline director::RsId rsId(const conf::Config& cfg, size_t vs, size_t rs) {
+inline director::lvs::RsId rsId(const conf::Config& cfg, size_t vs, size_t rs) {
     const auto& v = cfg.virtualServers.at(vs);
     const auto& r = v.realServers.at(rs);
     return {conf::serviceKey(v), kmod::DestKey{r.address, static_cast<std::uint16_t>(r.port)}};

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "conf/Loader.h"
-#include "director/ProbeFactory.h"
+#include "director/lvs/ProbeFactory.h"
 #include "director/checks/CheckKind.h"
 
 namespace {
@@ -22,7 +22,7 @@ conf::Config load(const std::string& check) {
 std::string key(const std::string& check) {
     const auto cfg = load(check);
     const auto& vs = cfg.virtualServers[0];
-    return director::checkKey(cfg, vs, vs.realServers[0], vs.realServers[0].checks[0]);
+    return director::lvs::checkKey(cfg, vs, vs.realServers[0], vs.realServers[0].checks[0]);
 }
 
 }  // namespace

@@ -21,13 +21,13 @@ virtual_servers = (
   { address = "10.0.0.2"; port = 80; real_servers = ( { address = "10.0.1.1"; } ); }
 );)";
 
-const OperatorState::UpSince kNoTransition = [](const director::RsId&) { return std::optional<base::TimePoint>(); };
+const director::lvs::OperatorState::UpSince kNoTransition = [](const director::lvs::RsId&) { return std::optional<base::TimePoint>(); };
 
 }  // namespace
 
 TEST_CASE("operator state: disable and enable say whether anything changed, with their times") {
     const auto cfg = load(kFarm);
-    OperatorState op;
+    director::lvs::OperatorState op;
     const auto a = rsId(cfg, 0, 0);
     const base::TimePoint t0{100s};
     CHECK(op.disable(a, 1000));
@@ -46,7 +46,7 @@ TEST_CASE("operator state: disable and enable say whether anything changed, with
 
 TEST_CASE("operator state: withdraw, and what a restarted worker gets back") {
     const auto cfg = load(kFarm);
-    OperatorState op;
+    director::lvs::OperatorState op;
     CHECK_FALSE(op.withdraw(false));
     CHECK(op.withdraw(true));
     CHECK_FALSE(op.withdraw(true));
@@ -55,7 +55,7 @@ TEST_CASE("operator state: withdraw, and what a restarted worker gets back") {
     CHECK(m.withdrawn);
     REQUIRE(m.disabled.size() == 1);
     CHECK(m.disabled[0].since == 42);
-    OperatorState next;
+    director::lvs::OperatorState next;
     next.restore(m);
     CHECK(next.withdrawn());
     CHECK(next.disabled(rsId(cfg, 0, 1)));
@@ -65,14 +65,14 @@ TEST_CASE("operator state: withdraw, and what a restarted worker gets back") {
 
 TEST_CASE("operator state: a reload ends the disables of real servers the config no longer has") {
     const auto cfg = load(kFarm);
-    OperatorState op;
+    director::lvs::OperatorState op;
     op.disable(rsId(cfg, 0, 0), 1);
     op.disable(rsId(cfg, 0, 2), 2);
     op.disable(rsId(cfg, 1, 0), 3);  // the same real server under another virtual server
     const auto smaller = load(R"(
 virtual_servers = ( { address = "10.0.0.1"; port = 80; real_servers = ( { address = "10.0.1.1"; } ); } );)");
     const auto ended = op.prune(smaller);
-    CHECK(ended == std::vector<director::RsId>{rsId(cfg, 0, 2), rsId(cfg, 1, 0)});
+    CHECK(ended == std::vector<director::lvs::RsId>{rsId(cfg, 0, 2), rsId(cfg, 1, 0)});
     CHECK(op.disabled(rsId(cfg, 0, 0)));
     CHECK(op.disabledCount() == 1);
     CHECK(op.prune(smaller).empty());
@@ -81,13 +81,13 @@ virtual_servers = ( { address = "10.0.0.1"; port = 80; real_servers = ( { addres
 TEST_CASE("operator state: a slow start runs from the later of the last recovery and the enable") {
     const auto cfg = load(kFarm);
     const auto& vs = cfg.virtualServers[0];
-    OperatorState op;
+    director::lvs::OperatorState op;
     const auto a = rsId(cfg, 0, 0);
     const base::TimePoint t0{1000s};
     // no transition and no enable: in full from the start (nothing to ramp from)
     CHECK_FALSE(op.ramp(vs, vs.realServers[0], a, true, kNoTransition, t0));
     // recovered at t0: a quarter of the way 2.5 s later, whole after 10 s
-    const OperatorState::UpSince upAtT0 = [&](const director::RsId&) { return std::optional(t0); };
+    const director::lvs::OperatorState::UpSince upAtT0 = [&](const director::lvs::RsId&) { return std::optional(t0); };
     CHECK(*op.ramp(vs, vs.realServers[0], a, true, upAtT0, t0 + 2500ms) == Approx(0.25));
     CHECK_FALSE(op.ramp(vs, vs.realServers[0], a, true, upAtT0, t0 + 10s));
     CHECK_FALSE(op.ramp(vs, vs.realServers[0], a, false, upAtT0, t0 + 1s));  // down: no ramp
@@ -106,20 +106,20 @@ TEST_CASE("operator state: a slow start runs from the later of the last recovery
 TEST_CASE("operator state: marking a view, and how often a ramp is stepped") {
     const auto cfg = load(kFarm);
     const auto& vs = cfg.virtualServers[0];
-    OperatorState op;
+    director::lvs::OperatorState op;
     const base::TimePoint t0{1000s};
-    const OperatorState::UpSince upAtT0 = [&](const director::RsId&) { return std::optional(t0); };
+    const director::lvs::OperatorState::UpSince upAtT0 = [&](const director::lvs::RsId&) { return std::optional(t0); };
     op.disable(rsId(cfg, 0, 1), 1);
-    director::HealthView view;
-    view.servers[rsId(cfg, 0, 2)] = director::RsHealth{false, std::nullopt, "refused", 1};  // down: no ramp
+    director::lvs::HealthView view;
+    view.servers[rsId(cfg, 0, 2)] = director::lvs::RsHealth{false, std::nullopt, "refused", 1};  // down: no ramp
     CHECK(op.mark(view, vs, upAtT0, t0 + 1s));
-    CHECK(view.disabled == std::set<director::RsId>{rsId(cfg, 0, 1)});
+    CHECK(view.disabled == std::set<director::lvs::RsId>{rsId(cfg, 0, 1)});
     CHECK(view.ramp.size() == 1);
     CHECK(view.ramp.at(rsId(cfg, 0, 0)) == Approx(0.1));
-    director::HealthView later;
+    director::lvs::HealthView later;
     CHECK_FALSE(op.mark(later, vs, upAtT0, t0 + 11s));  // every ramp over
     CHECK(later.ramp.empty());
     // a twentieth of the shortest slow start (2 s: 100 ms), never under 50 ms nor over 1 s
-    CHECK(OperatorState::rampStep(cfg, {conf::serviceKey(vs)}) == 100ms);
-    CHECK(OperatorState::rampStep(cfg, {conf::serviceKey(cfg.virtualServers[1])}) == 1s);
+    CHECK(director::lvs::OperatorState::rampStep(cfg, {conf::serviceKey(vs)}) == 100ms);
+    CHECK(director::lvs::OperatorState::rampStep(cfg, {conf::serviceKey(cfg.virtualServers[1])}) == 1s);
 }

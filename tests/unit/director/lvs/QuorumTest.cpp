@@ -19,9 +19,9 @@ virtual_servers = (
   { address = "10.0.0.2"; port = 80; quorum = 1; real_servers = ( { address = "10.0.1.1"; } ); }
 );)";
 
-director::HealthView down(std::initializer_list<director::RsId> ids) {
-    director::HealthView h;
-    for (const auto& i : ids) h.servers[i] = director::RsHealth{false, std::nullopt, "refused", 1};
+director::lvs::HealthView down(std::initializer_list<director::lvs::RsId> ids) {
+    director::lvs::HealthView h;
+    for (const auto& i : ids) h.servers[i] = director::lvs::RsHealth{false, std::nullopt, "refused", 1};
     return h;
 }
 
@@ -30,7 +30,7 @@ director::HealthView down(std::initializer_list<director::RsId> ids) {
 TEST_CASE("quorum: lost below quorum - hysteresis, regained at quorum + hysteresis, each change once") {
     const auto cfg = load(kTwo);
     const auto web = conf::serviceKey(cfg.virtualServers[0]);
-    Quorum q;
+    director::lvs::Quorum q;
     CHECK(q.up(web));  // unknown counts as up
     CHECK(q.update(cfg, {}, {}).empty());
     CHECK(q.states().size() == 2);
@@ -57,7 +57,7 @@ TEST_CASE("quorum: lost below quorum - hysteresis, regained at quorum + hysteres
 TEST_CASE("quorum: the operator's disabled real servers do not count") {
     const auto cfg = load(kTwo);
     const auto other = conf::serviceKey(cfg.virtualServers[1]);
-    Quorum q;
+    director::lvs::Quorum q;
     const auto changes = q.update(cfg, {}, {rsId(cfg, 1, 0)});
     REQUIRE(changes.size() == 1);
     CHECK(changes[0].key == other);
@@ -69,7 +69,7 @@ TEST_CASE("quorum: a partial update touches only its services; gone services are
     const auto cfg = load(kTwo);
     const auto web = conf::serviceKey(cfg.virtualServers[0]);
     const auto other = conf::serviceKey(cfg.virtualServers[1]);
-    Quorum q;
+    director::lvs::Quorum q;
     q.update(cfg, {}, {});
     const std::set<kmod::ServiceKey> onlyOther{other};
     // web's servers are down, but only `other` is recomputed: web keeps its state

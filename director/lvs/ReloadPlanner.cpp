@@ -1,0 +1,59 @@
+#include "director/lvs/ReloadPlanner.h"
+
+#include <map>
+
+#include "director/lvs/DesiredState.h"
+
+namespace director::lvs {
+namespace {
+
+template <class Item, class KeyFn, class NameFn>
+void compare(const std::vector<Item>& before, const std::vector<Item>& after, KeyFn key, NameFn nameOf,
+             std::vector<std::string>& added, std::vector<std::string>& removed, std::vector<std::string>& changed,
+             std::vector<std::string>& kept) {
+    using K = decltype(key(before.front()));
+    std::map<K, const Item*> old;
+    for (const auto& i : before) old.emplace(key(i), &i);
+    for (const auto& i : after) {
+        auto it = old.find(key(i));
+        if (it == old.end()) added.push_back(nameOf(i));
+        else {
+            (*it->second == i ? kept : changed).push_back(nameOf(i));
+            old.erase(it);
+        }
+    }
+    for (const auto& [k, i] : old) removed.push_back(nameOf(*i));
+}
+
+}  // namespace
+
+ReloadPlan planReload(const conf::Config& before, const conf::Config& after) {
+    ReloadPlan p;
+    compare(
+        before.virtualServers, after.virtualServers, [](const conf::VirtualServer& v) { return serviceKey(v); },
+        [](const conf::VirtualServer& v) { return v.str(); }, p.vsAdded, p.vsRemoved, p.vsChanged, p.vsKept);
+    compare(
+        before.vrrpInstances, after.vrrpInstances, [](const conf::VrrpInstance& v) { return v.name; },
+        [](const conf::VrrpInstance& v) { return v.name; }, p.vrrpAdded, p.vrrpRemoved, p.vrrpChanged, p.vrrpKept);
+    std::map<kmod::ServiceKey, const conf::VirtualServer*> old;
+    for (const auto& v : before.virtualServers) old.emplace(serviceKey(v), &v);
+    for (const auto& v : after.virtualServers) {
+        const auto key = serviceKey(v);
+        auto it = old.find(key);
+        if (it == old.end() || !(*it->second == v)) p.vsTouched.insert(key);
+        if (it != old.end()) old.erase(it);
+    }
+    for (const auto& [k, v] : old) p.vsTouched.insert(k);
+    p.globalChanged = !(before.global == after.global);
+    return p;
+}
+
+std::string ReloadPlan::summary() const {
+    auto n = [](const std::vector<std::string>& v) { return std::to_string(v.size()); };
+    return "virtual servers: " + n(vsAdded) + " added, " + n(vsRemoved) + " removed, " + n(vsChanged) + " changed, " +
+           n(vsKept) + " unchanged; vrrp instances: " + n(vrrpAdded) + " added, " + n(vrrpRemoved) + " removed, " +
+           n(vrrpChanged) + " changed, " + n(vrrpKept) + " unchanged" +
+           (globalChanged ? "; global settings changed" : "");
+}
+
+}  // namespace director::lvs

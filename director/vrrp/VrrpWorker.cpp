@@ -1,0 +1,355 @@
+#include "director/vrrp/VrrpWorker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/Log.h"
+#include "healthcheck/ScriptProbe.h"
+
+namespace director::vrrp {
+
+VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume)
+    : io_(io), timers_(io), host_(io), cfg_(std::move(cfg)), peer_(peer), resume_(std::move(resume)),
+      runner_(std::make_unique<ProcessCommandRunner>(io)) {
+    peer_.onMessage([this](protocol::Message&& m) {
+        if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
+        base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
+    });
+}
+
+::vrrp::Instance& VrrpWorker::createInstance(const conf::VrrpInstance& v) {
+    roles_[v.name] = ::vrrp::State::Init;
+    const std::string name = v.name;
+    auto inst = std::make_unique<::vrrp::Instance>(
+        timers_, host_, v, [this, name](const std::string&, ::vrrp::State, ::vrrp::State to) {
+            roles_[name] = to;
+            ++transitions_[name];
+            auto it = instances_.find(name);
+            // the counters and the reason as of this transition first (SNMP's new-master traps
+            // carry them), then the role
+            if (it != instances_.end()) publishStatus(*it->second);
+            peer_.send(protocol::RoleMsg{name, to});
+            if (it != instances_.end())
+                notify(it->second->config().notify, "INSTANCE", name, to, it->second->config().priority);
+        });
+    auto& ref = *inst;
+    instances_[v.name] = std::move(inst);
+    return ref;
+}
+
+// Sync groups are formed before their members start (a member must never take the VIPs alone);
+// after a reload an unchanged group keeps its object (and the state it reported) over its members
+// as they now are.
+void VrrpWorker::formGroups() {
+    std::map<std::string, std::unique_ptr<::vrrp::InstanceGroup>> next;
+    for (const auto& g : cfg_.syncGroups) {
+        std::vector<::vrrp::GroupMember*> members;
+        for (const auto& m : g.members)
+            if (auto it = instances_.find(m); it != instances_.end()) members.push_back(it->second.get());
+        auto old = groups_.find(g.name);
+        if (old != groups_.end()) {
+            old->second->setMembers(members);
+            next.emplace(g.name, std::move(old->second));
+            groups_.erase(old);
+            continue;
+        }
+        const std::string name = g.name;
+        next.emplace(g.name, std::make_unique<::vrrp::InstanceGroup>(g.name, members,
+                                                                   [this, name](const std::string&, ::vrrp::State to) {
+                                                                       for (const auto& sg : cfg_.syncGroups)
+                                                                           if (sg.name == name)
+                                                                               notify(sg.notify, "GROUP", name, to, 0);
+                                                                   }));
+    }
+    groups_ = std::move(next);  // groups no longer configured let their members go
+}
+
+NotifyQueue& VrrpWorker::queueFor(const std::string& key) {
+    auto& q = queues_[key];
+    if (!q) q = std::make_unique<NotifyQueue>(*runner_);
+    return *q;
+}
+
+void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, ::vrrp::State to,
+                        int priority) {
+    const char* state = to == ::vrrp::State::Init ? "STOP" : ::vrrp::stateName(to);
+    const conf::Command* script = to == ::vrrp::State::Master   ? &n.master
+                                  : to == ::vrrp::State::Backup ? &n.backup
+                                  : to == ::vrrp::State::Fault  ? &n.fault
+                                                              : &n.stop;
+    const std::string what = kind == "GROUP" ? "sync group" : "vrrp instance";
+    const std::string why = std::string("notify ") + state + " for " + what + " " + name;
+    NotifyQueue::Job job;
+    if (!script->empty()) job.push_back({*script, cfg_.global.scriptUser, why});
+    if (!n.generic.empty()) {
+        conf::Command generic = n.generic;
+        for (const std::string& a : {kind, name, std::string(state), std::to_string(priority)})
+            generic.argv.push_back(a);
+        job.push_back({generic, cfg_.global.scriptUser, why});
+    }
+    queueFor(kind + " " + name).push(std::move(job));
+    writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
+}
+
+void VrrpWorker::writeFifo(const std::string& line) {
+    if (cfg_.global.notifyFifo.empty()) return;
+    // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
+    // left (EPIPE) is looked for again at the next transition
+    if (fifo_ < 0) {
+        fifo_ = ::open(cfg_.global.notifyFifo.c_str(), O_WRONLY | O_NONBLOCK | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st {};
+        if (fifo_ >= 0 && (::fstat(fifo_, &st) != 0 || !S_ISFIFO(st.st_mode))) {
+            if (!saidNotFifo_)
+                base::log::error("vrrp: notify_fifo ", cfg_.global.notifyFifo,
+                                 " is not a FIFO; nothing is written to it (mkfifo it, or fix global.notify_fifo)");
+            saidNotFifo_ = true;
+            ::close(fifo_);
+            fifo_ = -1;
+        }
+    }
+    if (fifo_ < 0) return;
+    if (::write(fifo_, line.data(), line.size()) < 0) {
+        base::log::debug("vrrp: notify fifo: ", std::strerror(errno));
+        ::close(fifo_);
+        fifo_ = -1;
+    }
+}
+
+std::set<std::string> VrrpWorker::scriptUsers() const {
+    std::set<std::string> users{cfg_.global.scriptUser};
+    for (const auto& s : cfg_.vrrpScripts)
+        if (!s.user.empty()) users.insert(s.user);
+    return users;
+}
+
+void VrrpWorker::start() {
+    if (!host_.start())
+        base::log::error("vrrp: no view of the links and addresses (rtnetlink); instances cannot start");
+    runner_->resolve(scriptUsers());
+    runner_->setScriptSecurity(cfg_.global.scriptSecurity);
+    if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
+    for (const auto& v : cfg_.vrrpInstances) createInstance(v);
+    formGroups();
+    for (auto& [name, inst] : instances_) {
+        auto it = resume_.find(name);
+        inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
+    }
+    resume_.clear();
+    configureScripts();
+    announce();
+    statsTimer_ = std::make_unique<asio::steady_timer>(io_);
+    publishStats();
+}
+
+protocol::InstanceStatus VrrpWorker::statusOf(const ::vrrp::Instance& inst) const {
+    const auto& c = inst.config();
+    protocol::InstanceStatus s;
+    s.name = c.name;
+    s.state = inst.state();
+    s.interface = c.interface;
+    s.vrid = c.vrid;
+    s.version = c.version;
+    s.family = c.family;
+    s.priority = c.priority;
+    s.effectivePriority = inst.effectivePriority();
+    if (inst.state() != ::vrrp::State::Master) s.masterSeen = inst.masterSeen();
+    for (const auto& g : cfg_.syncGroups)
+        if (std::find(g.members.begin(), g.members.end(), c.name) != g.members.end()) s.syncGroup = g.name;
+    s.advertsSent = inst.advertsSent();
+    s.advertsReceived = inst.advertsReceived();
+    s.announcementsSent = inst.announcementsSent();
+    if (auto it = transitions_.find(c.name); it != transitions_.end()) s.transitions = it->second;
+    s.drops = inst.drops();
+    const auto& link = inst.link();
+    s.ifindex = link.index;
+    s.mac = link.mac;
+    s.primary = c.family == base::Family::V4 ? link.primaryV4 : link.linkLocalV6;
+    s.source = inst.sourceAddress();
+    s.masterTransitions = inst.masterTransitions();
+    s.masterReason = static_cast<int>(inst.masterReason());
+    s.priorityZeroSent = inst.priorityZeroSent();
+    s.priorityZeroReceived = inst.priorityZeroReceived();
+    s.protocolErrorReason = inst.protocolErrorReason();
+    if (const auto& up = inst.upSince())
+        s.upSinceMs = std::chrono::duration_cast<std::chrono::milliseconds>(up->time_since_epoch()).count();
+    for (const auto& ts : c.trackScripts)
+        if (auto it = scripts_.find(ts.script); it != scripts_.end())
+            s.scripts[ts.script] = !it->second.ran ? 1 : it->second.up ? 3 : 2;
+    return s;
+}
+
+void VrrpWorker::publishStatus(const ::vrrp::Instance& inst) {
+    protocol::InstanceStatus st = statusOf(inst);
+    auto it = published_.find(st.name);
+    if (it != published_.end() && it->second == st) return;
+    peer_.send(protocol::InstanceStatusMsg{st});
+    published_[st.name] = std::move(st);
+}
+
+void VrrpWorker::publishStats() {
+    for (const auto& [name, inst] : instances_) publishStatus(*inst);
+    statsTimer_->expires_after(std::chrono::seconds(1));
+    statsTimer_->async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) publishStats();
+    });
+}
+
+// The trackers the config needs: an unchanged one keeps running with its rise/fall state, a new
+// or changed one starts, one no instance tracks any more stops.
+void VrrpWorker::configureScripts() {
+    std::set<std::string> wanted;
+    for (const auto& v : cfg_.vrrpInstances)
+        for (const auto& ts : v.trackScripts) wanted.insert(ts.script);
+    for (auto it = scripts_.begin(); it != scripts_.end();) {
+        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                [&](const auto& s) { return s.name == it->first; });
+        if (wanted.contains(it->first) && def != cfg_.vrrpScripts.end() && *def == it->second.cfg) {
+            ++it;
+            continue;
+        }
+        if (it->second.timer) it->second.timer->cancel();
+        if (it->second.probe) it->second.probe->cancel();
+        it = scripts_.erase(it);
+    }
+    for (const auto& name : wanted) {
+        if (scripts_.contains(name)) continue;
+        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
+                                [&](const auto& s) { return s.name == name; });
+        if (def == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
+        ScriptTracker& t = scripts_[name];
+        t.cfg = *def;
+        t.timer = std::make_unique<asio::steady_timer>(io_);
+        healthcheck::ScriptSpec spec;
+        spec.argv = t.cfg.command.argv;
+        spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
+        spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
+        spec.scriptSecurity = cfg_.global.scriptSecurity;
+        t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);  // the user is looked up here, once
+        runScript(name);
+    }
+    for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);  // positive weights count from the start
+}
+
+void VrrpWorker::runScript(const std::string& name) {
+    auto it = scripts_.find(name);
+    if (it == scripts_.end()) return;
+    it->second.probe->run([this, name](healthcheck::ProbeResult r) {
+        auto it2 = scripts_.find(name);
+        if (it2 == scripts_.end()) return;
+        ScriptTracker& s = it2->second;
+        s.ran = true;
+        if (r.ok() != s.up) {
+            if (++s.streak >= (r.ok() ? s.cfg.rise : s.cfg.fall)) {
+                s.up = r.ok();
+                s.streak = 0;
+                base::log::notice("vrrp: script ", name, ": ", s.up ? "succeeds" : "fails",
+                                  s.up ? "" : (" (" + r.output + ")"));
+                for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);
+            }
+        } else {
+            s.streak = 0;
+        }
+        s.timer->expires_after(s.cfg.interval);
+        s.timer->async_wait([this, name](const boost::system::error_code& ec) {
+            if (!ec) runScript(name);
+        });
+    });
+}
+
+// keepalived's rules: weight 0 and failing = FAULT; weight > 0 added while it succeeds; weight < 0
+// added while it fails.
+void VrrpWorker::applyScripts(const std::string& instance) {
+    auto inst = instances_.find(instance);
+    auto cfgIt = std::find_if(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
+                              [&](const auto& v) { return v.name == instance; });
+    if (inst == instances_.end() || cfgIt == cfg_.vrrpInstances.end()) return;
+    int delta = 0;
+    bool fault = false;
+    for (const auto& ts : cfgIt->trackScripts) {
+        auto s = scripts_.find(ts.script);
+        if (s == scripts_.end()) continue;
+        const int weight = ts.weight.value_or(s->second.cfg.weight);
+        if (weight == 0 && !s->second.up) fault = true;
+        if (weight > 0 && s->second.up) delta += weight;
+        if (weight < 0 && !s->second.up) delta += weight;
+    }
+    inst->second->setScriptTracking(delta, fault);
+}
+
+void VrrpWorker::announce() {
+    for (const auto& v : cfg_.vrrpInstances) peer_.send(protocol::RoleMsg{v.name, roles_[v.name]});
+}
+
+// One plan per instance, logged: kept (the same), reconfigured (in place, state kept), restarted
+// (its identity changed: the old one leaves cleanly, a new one starts), added, removed.
+void VrrpWorker::reload(conf::Config next) {
+    std::vector<std::string> kept, reconfigured, restarted, added, removed;
+    std::map<std::string, const conf::VrrpInstance*> wanted;
+    for (const auto& v : next.vrrpInstances) wanted.emplace(v.name, &v);
+    for (auto it = instances_.begin(); it != instances_.end();) {
+        auto w = wanted.find(it->first);
+        const bool gone = w == wanted.end();
+        if (!gone && it->second->state() != ::vrrp::State::Init) {
+            switch (it->second->reconfigure(*w->second)) {
+            case ::vrrp::Instance::Reload::Kept:
+                kept.push_back(it->first);
+                ++it;
+                continue;
+            case ::vrrp::Instance::Reload::Reconfigured:
+                reconfigured.push_back(it->first);
+                ++it;
+                continue;
+            case ::vrrp::Instance::Reload::Restart: break;
+            }
+        }
+        // (an instance that never started, for want of its interface, is tried again too)
+        (gone ? removed : restarted).push_back(it->first);
+        it->second->stop();
+        if (gone) roles_.erase(it->first);
+        it = instances_.erase(it);
+    }
+    cfg_ = std::move(next);
+    runner_->resolve(scriptUsers());
+    runner_->setScriptSecurity(cfg_.global.scriptSecurity);
+    std::vector<::vrrp::Instance*> fresh;
+    for (const auto& v : cfg_.vrrpInstances)
+        if (!instances_.contains(v.name)) {
+            if (std::find(restarted.begin(), restarted.end(), v.name) == restarted.end()) added.push_back(v.name);
+            fresh.push_back(&createInstance(v));
+        }
+    formGroups();
+    for (auto* inst : fresh) inst->start();
+    published_.clear();  // the lvs worker may have dropped removed ones: send everything again
+    configureScripts();
+    auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& n : v) s += (s.empty() ? " (" : ", ") + n;
+        return v.empty() ? s : s + ")";
+    };
+    base::log::info("reload: vrrp: ", kept.size(), " instances kept, ", reconfigured.size(), " reconfigured in place",
+                    list(reconfigured), ", ", restarted.size(), " restarted", list(restarted), ", ", added.size(),
+                    " added", list(added), ", ", removed.size(), " removed", list(removed));
+    announce();
+}
+
+VrrpWorker::~VrrpWorker() {
+    if (fifo_ >= 0) ::close(fifo_);
+}
+
+void VrrpWorker::stop() {
+    base::log::info("vrrp: stopping");
+    for (auto& [name, t] : scripts_) {
+        if (t.timer) t.timer->cancel();
+        if (t.probe) t.probe->cancel();
+    }
+    if (statsTimer_) statsTimer_->cancel();
+    for (auto& [name, inst] : instances_) inst->stop();
+    groups_.clear();
+    instances_.clear();
+}
+
+}  // namespace director::vrrp

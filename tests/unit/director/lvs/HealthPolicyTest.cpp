@@ -1,0 +1,242 @@
+// The lvs worker's decisions from health, end to end on a manual clock: real servers leave and
+// rejoin the table, inhibit, dynamic weight, quorum with hysteresis and the sorry server, alpha,
+// omega, ha_suspend, one session for a check shared by several services, reload without flapping.
+#include <catch2/catch.hpp>
+
+#include "../../healthcheck/ScriptedProbe.h"
+#include "../RecordingCommandRunner.h"
+#include "base/Log.h"
+#include "conf/Loader.h"
+#include "director/lvs/LvsWorker.h"
+#include "kmod/InMemoryIpvsTable.h"
+
+using namespace std::chrono_literals;
+using healthcheck::Failure;
+using healthcheck::ProbeResult;
+
+namespace {
+
+// Probes whose result the test sets per target ("10.0.1.1:80"); default healthy.
+class FakeProbes : public director::lvs::ProbeFactory {
+public:
+    explicit FakeProbes(base::TimerFactory& clock) : clock_(clock) {}
+    std::map<std::string, ProbeResult> results;
+    int made = 0;
+
+    class Probe : public healthcheck::Probe {
+    public:
+        Probe(FakeProbes& f, std::string target) : f_(f), target_(std::move(target)), timer_(f.clock_.makeTimer()) {}
+        void run(Done done) override {
+            auto it = f_.results.find(target_);
+            ProbeResult r = it == f_.results.end() ? ProbeResult::success() : it->second;
+            timer_->schedule(5ms, [done = std::move(done), r] { done(r); });
+        }
+        void cancel() override { timer_->cancel(); }
+
+    private:
+        FakeProbes& f_;
+        std::string target_;
+        std::unique_ptr<base::Timer> timer_;
+    };
+
+    std::unique_ptr<healthcheck::Probe> make(const conf::Config&, const conf::VirtualServer&,
+                                             const conf::RealServer& rs, const conf::CheckConfig& c,
+                                             std::string&) override {
+        ++made;
+        return std::make_unique<Probe>(
+            *this, c.connectIp.value_or(rs.address).str() + ":" + std::to_string(c.connectPort.value_or(rs.port)));
+    }
+
+private:
+    base::TimerFactory& clock_;
+};
+
+struct World {
+    asio::io_context io;
+    base::ManualClock* clock;
+    FakeProbes* probes;
+    director::RecordingCommandRunner* commands;
+    kmod::InMemoryIpvsTable* table;
+    director::LocalChannel vrrpEnd{io}, lvsEnd{io};
+    std::unique_ptr<director::lvs::LvsWorker> worker;
+
+    explicit World(const std::string& text) {
+        base::log::setLevel(base::log::Level::Error);
+        auto r = conf::loadString(text, "t.conf");
+        for (const auto& d : r.diagnostics) INFO(d.str());
+        REQUIRE(r.ok());
+        director::LocalChannel::connect(vrrpEnd, lvsEnd);
+        auto c = std::make_unique<base::ManualClock>();
+        clock = c.get();
+        auto p = std::make_unique<FakeProbes>(*clock);
+        probes = p.get();
+        auto cmd = std::make_unique<director::RecordingCommandRunner>();
+        commands = cmd.get();
+        auto t = std::make_unique<kmod::InMemoryIpvsTable>();
+        table = t.get();
+        worker = std::make_unique<director::lvs::LvsWorker>(
+            io, *r.config, std::move(t), lvsEnd, director::lvs::LvsWorker::Deps{std::move(c), std::move(p), std::move(cmd)});
+    }
+    ~World() { base::log::setLevel(base::log::Level::Info); }
+    void advance(base::Duration d) {
+        io.poll();  // deliver what was posted (channel lines) before time moves
+        io.restart();
+        clock->advance(d);
+        io.poll();
+        io.restart();
+    }
+    // weight of dest `rs` in service `vs`, -1 when absent
+    long weight(const char* vs, std::uint16_t port, const char* rs, std::uint16_t rport) {
+        const auto& svcs = table->state().services;
+        auto it = svcs.find(kmod::ServiceKey::inet(*base::IpAddress::parse(vs), kmod::kTcp, port));
+        if (it == svcs.end()) return -2;
+        auto d = it->second.dests.find({*base::IpAddress::parse(rs), rport});
+        return d == it->second.dests.end() ? -1 : static_cast<long>(d->second.weight);
+    }
+};
+
+const char* kFarm = R"(
+global = { data_plane = "memory"; };
+virtual_servers = (
+  { address = "10.0.0.1"; port = 80; delay_loop = 10.0; connect_timeout = 2.0; retry = 0;
+    quorum = 3; hysteresis = 1; quorum_up = "/bin/qup"; quorum_down = "/bin/qdown";
+    sorry_server = { address = "10.0.9.9"; port = 80; };
+    real_servers = (
+      { address = "10.0.1.1"; port = 80; weight = 2; notify_down = "/bin/down 1"; notify_up = "/bin/up 1";
+        checks = ( { type = "tcp"; fall = 2; rise = 2; } ); },
+      { address = "10.0.1.2"; port = 80; weight = 2; checks = ( { type = "tcp"; } ); },
+      { address = "10.0.1.3"; port = 80; weight = 1; inhibit_on_failure = true; checks = ( { type = "tcp"; } ); }
+    ); }
+);)";
+
+}  // namespace
+
+TEST_CASE("a failing real server leaves the table after fall checks and returns after rise") {
+    World w(kFarm);
+    w.worker->start();
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 2);
+    w.probes->results["10.0.1.1:80"] = ProbeResult::fail(Failure::Refused);
+    w.advance(1s);  // first checks at t=0: one failure of fall 2
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 2);
+    w.advance(10s);  // second failure: down
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+    CHECK(w.commands->runs == std::vector<std::string>{"notify_down for rs 10.0.1.1:80: /bin/down 1"});
+    w.probes->results.erase("10.0.1.1:80");
+    w.advance(10s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);  // rise 2
+    w.advance(10s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 2);
+    CHECK(w.commands->runs.back() == "notify_up for rs 10.0.1.1:80: /bin/up 1");
+}
+
+TEST_CASE("inhibit_on_failure keeps a failed server with weight 0") {
+    World w(kFarm);
+    w.worker->start();
+    w.probes->results["10.0.1.3:80"] = ProbeResult::fail(Failure::Timeout);
+    w.advance(1s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.3", 80) == 0);
+}
+
+TEST_CASE("quorum with hysteresis hands the service to the sorry server and back") {
+    World w(kFarm);
+    w.worker->start();  // live weight 5, quorum 3, hysteresis 1: lost below 2, regained at 4
+    w.probes->results["10.0.1.2:80"] = ProbeResult::fail(Failure::Refused);
+    w.probes->results["10.0.1.3:80"] = ProbeResult::fail(Failure::Refused);
+    w.advance(1s);  // live 2: not below 2
+    CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == -1);
+    w.probes->results["10.0.1.1:80"] = ProbeResult::fail(Failure::Refused);
+    w.advance(20s);  // live 0: lost
+    CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == 1);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+    CHECK(std::count(w.commands->runs.begin(), w.commands->runs.end(),
+                     "quorum_down for vs 10.0.0.1:80/tcp: /bin/qdown") == 1);
+    w.probes->results.erase("10.0.1.2:80");
+    w.advance(10s);  // live 2: not yet 4
+    CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == 1);
+    w.probes->results.erase("10.0.1.1:80");
+    w.advance(20s);  // live 4: regained
+    CHECK(w.weight("10.0.0.1", 80, "10.0.9.9", 80) == -1);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 2);
+    CHECK(w.commands->runs.back() == "quorum_up for vs 10.0.0.1:80/tcp: /bin/qup");
+}
+
+TEST_CASE("dynamic weight from a script check sets the weight") {
+    World w(R"(
+virtual_servers = ( { address = "10.0.0.1"; port = 80; delay_loop = 5.0;
+  real_servers = ( { address = "10.0.1.1"; port = 80; weight = 1;
+    checks = ( { type = "script"; script = "/bin/w"; dynamic_weight = true; } ); } ); } );)");
+    ProbeResult r = ProbeResult::success();
+    r.weight = 42;
+    w.probes->results["10.0.1.1:80"] = r;
+    w.worker->start();
+    w.advance(1s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 42);
+}
+
+TEST_CASE("alpha: servers stay out until their first success") {
+    World w(R"(
+virtual_servers = ( { address = "10.0.0.1"; port = 80; alpha = true; quorum = 0; delay_loop = 5.0;
+  real_servers = ( { address = "10.0.1.1"; port = 80; checks = ( { type = "tcp"; } ); } ); } );)");
+    w.worker->start();
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+    w.advance(1s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 1);
+}
+
+TEST_CASE("one check shared by two services runs once and feeds both") {
+    World w(R"(
+virtual_servers = (
+  { address = "10.0.0.1"; port = 80; delay_loop = 5.0; real_servers = ( { address = "10.0.1.1"; port = 80; checks = ( { type = "tcp"; } ); } ); },
+  { address = "10.0.0.2"; port = 80; delay_loop = 5.0; real_servers = ( { address = "10.0.1.1"; port = 80; checks = ( { type = "tcp"; } ); } ); }
+);)");
+    w.worker->start();
+    CHECK(w.probes->made == 1);
+    CHECK(w.worker->health().sessionCount() == 1);
+    w.probes->results["10.0.1.1:80"] = ProbeResult::fail(Failure::Refused);
+    w.advance(3s);  // the default retry 1 with delay_before_retry 1 s, then down
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+    CHECK(w.weight("10.0.0.2", 80, "10.0.1.1", 80) == -1);
+}
+
+TEST_CASE("reload keeps the state of unchanged checks: a down server stays down, no flap") {
+    World w(kFarm);
+    w.worker->start();
+    w.probes->results["10.0.1.2:80"] = ProbeResult::fail(Failure::Refused);
+    w.advance(1s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.2", 80) == -1);
+    const int made = w.probes->made;
+    auto r = conf::loadString(std::string(kFarm).replace(std::string(kFarm).find("weight = 1;"), 11, "weight = 5;"),
+                              "t.conf");
+    REQUIRE(r.ok());
+    w.table->clearOpLog();
+    w.worker->reload(*r.config);
+    CHECK(w.probes->made == made);  // no check rebuilt
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.2", 80) == -1);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.3", 80) == 5);
+    CHECK(w.table->opLog().size() == 1);  // just the weight
+}
+
+TEST_CASE("ha_suspend: checks run only while the VIP's instance is MASTER") {
+    World w(R"(
+vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 1; virtual_addresses = [ "10.0.0.1/24" ]; } );
+virtual_servers = ( { address = "10.0.0.1"; port = 80; ha_suspend = true; delay_loop = 5.0;
+  real_servers = ( { address = "10.0.1.1"; port = 80; checks = ( { type = "tcp"; } ); } ); } );)");
+    w.probes->results["10.0.1.1:80"] = ProbeResult::fail(Failure::Refused);
+    w.worker->start();
+    w.advance(30s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 1);  // never checked
+    w.vrrpEnd.send(director::protocol::RoleMsg{"VI_1", vrrp::State::Master});
+    w.advance(3s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+}
+
+TEST_CASE("omega runs down notifiers and quorum_down at shutdown") {
+    World w(std::string(kFarm).replace(std::string(kFarm).find("quorum = 3;"), 11, "quorum = 3; omega = true;"));
+    w.worker->start();
+    w.advance(1s);
+    w.commands->runs.clear();
+    w.worker->stop();
+    CHECK(w.commands->runs == std::vector<std::string>{"quorum_down (omega) for vs 10.0.0.1:80/tcp: /bin/qdown",
+                                                       "notify_down (omega) for rs 10.0.1.1:80: /bin/down 1"});
+    CHECK(w.table->state().services.empty());
+}
