@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
+#include "base/Log.h"
 #include "conf/ToModel.h"
 
 namespace director::lvs {
@@ -139,6 +141,66 @@ std::error_code RouteTable::sync(const std::set<base::IpAddress>& vips, std::vec
         else if (rc >= 0 && added) added->push_back(v);
     }
     return first;
+}
+
+// global.announce changed (or the worker starts): the routes of an old table or protocol go; at
+// start, whatever a crashed run left is taken back before anything is announced again.
+void Announcing::configure(const conf::AnnounceConfig& want, bool kernelPlane) {
+    if (routes_ && want.enabled && want.table == config_.table && want.protocol == config_.protocol) {
+        config_ = want;
+        return;
+    }
+    if (routes_) {
+        routes_->withdrawAll();
+        base::log::notice("announce: withdrew every VIP from table ", config_.table, " (the setting changed)");
+    }
+    routes_.reset();
+    announced_.clear();
+    config_ = want;
+    if (!want.enabled) return;
+    routes_ = std::make_unique<RouteTable>(want.table, want.protocol);
+    routes_->withdrawAll();
+    if (kernelPlane) {
+        // A flow that ECMP moves here mid-stream arrives without a SYN: IPVS schedules it (with mh,
+        // to the real server the other director chose) only with sloppy_tcp.
+        bool ok = true;
+        for (const char* knob : {"/proc/sys/net/ipv4/vs/sloppy_tcp", "/proc/sys/net/ipv4/vs/sloppy_sctp"}) {
+            std::FILE* f = std::fopen(knob, "w");
+            ok &= f && std::fputs("1\n", f) >= 0;
+            if (f) std::fclose(f);
+        }
+        if (ok)
+            base::log::info(
+                "announce: net.ipv4.vs.sloppy_tcp = 1: IPVS takes over connections ECMP moves here"
+                " mid-stream");
+        else
+            base::log::warning(
+                "announce: cannot set net.ipv4.vs.sloppy_tcp; connections that ECMP moves here"
+                " mid-stream will be reset");
+    }
+}
+
+void Announcing::update(const conf::Config& cfg, const std::map<kmod::ServiceKey, bool>& quorumUp, bool withdrawn,
+                        const std::map<std::string, ::vrrp::State>& roles, bool force) {
+    announcements_ = decideAnnouncements(cfg, quorumUp, withdrawn, roles);
+    if (!routes_) return;
+    std::set<base::IpAddress> want;
+    for (const auto& a : announcements_)
+        if (a.announced) want.insert(a.vip);
+    if (!force && want == announced_) return;
+    std::vector<base::IpAddress> added, removed;
+    if (auto ec = routes_->sync(want, &added, &removed))
+        base::log::error("announce: cannot update routing table ", config_.table, ": ", ec.message(),
+                         "; the routing daemon may announce what this director cannot serve");
+    for (const auto& v : added)
+        base::log::notice("announce: ", v.str(), " announced (table ", config_.table, ")");
+    for (const auto& v : removed)
+        for (const auto& a : announcements_)
+            if (a.vip == v) base::log::notice("announce: ", v.str(), " withdrawn: ", a.announced ? "repair" : a.why);
+    if (force && !(added.empty() && removed.empty()) && !announced_.empty())
+        base::log::warning("announce: table ", config_.table,
+                           " had changed behind directord's back; repaired (check what else writes it)");
+    announced_ = std::move(want);
 }
 
 }  // namespace director::lvs

@@ -8,6 +8,7 @@
 // everything when the lvs worker dies, and `directord --withdraw` when the whole daemon did.
 #pragma once
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <system_error>
@@ -53,6 +54,28 @@ public:
 private:
     nl_sock* sock_ = nullptr;
     int table_, protocol_;
+};
+
+// The lvs worker's announcing part: the routing table for global.announce, kept equal to what
+// decideAnnouncements says (and repaired when something else changed it), and on the kernel plane
+// the sloppy_tcp/sloppy_sctp knobs that ECMP needs.
+class Announcing {
+public:
+    // At start and when global.announce changes: an old table's routes go; at start, whatever a
+    // crashed run left is taken back before anything is announced again.
+    void configure(const conf::AnnounceConfig& want, bool kernelPlane);
+    // Decides again and makes the table say so; `force` rewrites the table even when the decision
+    // did not change (a route deleted behind our back comes back).
+    void update(const conf::Config& cfg, const std::map<kmod::ServiceKey, bool>& quorumUp, bool withdrawn,
+                const std::map<std::string, ::vrrp::State>& roles, bool force = false);
+    bool active() const { return routes_ != nullptr; }
+    const std::vector<Announcement>& announcements() const { return announcements_; }
+
+private:
+    std::unique_ptr<RouteTable> routes_;
+    conf::AnnounceConfig config_;
+    std::vector<Announcement> announcements_;
+    std::set<base::IpAddress> announced_;
 };
 
 }  // namespace director::lvs

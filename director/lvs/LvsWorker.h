@@ -74,7 +74,6 @@ public:
     status::Snapshot snapshot(bool plane = true) const;
     // What directorctl's tables show (director/status/StatusReport.h).
     status::StatusReport statusReport() const;
-    void writeVrrpJson(base::JsonWriter& w) const;
     // A control socket request (directorctl, ipvsctl), answered once the plane's counters are current.
     void control(protocol::ControlRequest&& request, ControlServer::Reply reply);
     // A message from the other workers.
@@ -119,12 +118,8 @@ private:
     std::string pruneDisabled();
     // global.announce: the VIPs this director is ready to serve, as routes (director/lvs/Announcer.h).
     // `force` re-reads the table (start, resync: someone may have deleted a route).
-    void configureAnnounce();
     void announce(bool force = false);
-    std::unique_ptr<RouteTable> routes_;
-    conf::AnnounceConfig announceConfig_;
-    std::vector<Announcement> announcements_;
-    std::set<base::IpAddress> announced_;
+    Announcing announcing_;
     void applied(const std::string& summary);
     lvs::OperatorState operator_;          // directorctl disable / enable / withdraw, slow starts
     std::set<kmod::ServiceKey> ramping_;  // services with a slow start under way

@@ -2,7 +2,7 @@
 
 #include "base/Log.h"
 #include "conf/Validate.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 #include "kmod/netlink/NetlinkIpvsTable.h"
 #include "kmod/nftables/NftablesIpvsTable.h"
 #include "kmod/userspace/UserspaceIpvsTable.h"

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct Snapshot {
     std::optional<kmod::SyncStatus> sync;  // connection sync's counters; none: no sync daemon
     bool syncSendsCounted = true;          // false on the kernel plane (its master counts nothing)
     std::vector<lvs::HealthMonitor::CheckStats> checks;
+    std::optional<std::uint64_t> transactions;            // the nftables plane's, since start
+    std::optional<kmod::ForwardingCounters> forwarding;   // the userspace plane's budgets
+    std::set<kmod::ServiceKey> owned;                     // services this director manages
+    std::string syncJson, checksJson;  // the sync manager's and the checks' own JSON, as they wrote it
 
     // global.announce
     bool announcing = false;
@@ -66,5 +71,11 @@ struct Snapshot {
 
 // directorctl's rows (and the JSON's) from a snapshot.
 StatusReport statusReport(const Snapshot& s);
+
+// The whole state as JSON: `directorctl status --json`, GET /status, SIGUSR1's dump. A snapshot
+// taken with its plane (LvsWorker::snapshot(true)).
+std::string stateJson(const Snapshot& s);
+// The VRRP instances as the vrrp worker reported them (`directorctl vrrp --json`, and in stateJson).
+void writeVrrpJson(base::JsonWriter& w, const Snapshot& s);
 
 }  // namespace director::status

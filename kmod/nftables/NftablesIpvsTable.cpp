@@ -8,7 +8,7 @@
 
 #include "base/Log.h"
 #include "kmod/Diff.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 #include "kmod/nftables/Conntrack.h"
 
 namespace kmod {

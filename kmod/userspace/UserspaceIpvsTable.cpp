@@ -4,7 +4,7 @@
 #include <cerrno>
 
 #include "base/Log.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 #include "kmod/sched/Registry.h"
 #include "kmod/sched/Scheduler.h"
 

@@ -13,7 +13,9 @@ namespace fixture {
 
 inline conf::Config load(const std::string& text) {
     conf::LoadResult r = conf::loadString(text, "t.conf");
-    for (const auto& d : r.diagnostics) INFO(d.str());
+    std::string diagnostics;
+    for (const auto& d : r.diagnostics) diagnostics += d.str() + "\n";
+    INFO(diagnostics);
     REQUIRE(r.ok());
     return *r.config;
 }

@@ -4,7 +4,7 @@
 
 #include "RandomTables.h"
 #include "kmod/Diff.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 
 using kmod::Op;
 

@@ -1,5 +1,5 @@
 #include "IpvsTableContract.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 
 TEST_CASE("IpvsTable contract: in-memory table") {
     testutil::ipvsTableContract([] { return std::make_unique<kmod::InMemoryIpvsTable>(); });

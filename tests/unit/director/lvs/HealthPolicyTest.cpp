@@ -8,7 +8,7 @@
 #include "base/Log.h"
 #include "conf/Loader.h"
 #include "director/lvs/LvsWorker.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 
 using namespace std::chrono_literals;
 using healthcheck::Failure;

@@ -4,7 +4,7 @@
 #include "base/Log.h"
 #include "director/lvs/Reconciler.h"
 #include "kmod/Diff.h"
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 
 using kmod::Op;
 using testutil::dest;

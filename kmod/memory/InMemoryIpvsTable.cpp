@@ -1,4 +1,4 @@
-#include "kmod/InMemoryIpvsTable.h"
+#include "kmod/memory/InMemoryIpvsTable.h"
 
 #include <algorithm>
 #include <array>
