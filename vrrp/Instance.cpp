@@ -207,14 +207,14 @@ void Instance::checkLinks() {
         }
 }
 
-void Instance::setScriptTracking(int delta, bool fault) {
-    scriptDelta_ = delta;
-    scriptFault_ = fault;
+void Instance::setTracking(int delta, bool fault) {
+    trackDelta_ = delta;
+    trackFault_ = fault;
     if (running_) applyTracking();
 }
 
 void Instance::applyTracking() {
-    const int delta = linkDelta_ + scriptDelta_;
+    const int delta = linkDelta_ + trackDelta_;
     if (delta != priorityDelta_ && cfg_.priority != 255) {
         priorityDelta_ = delta;
         const int p = std::clamp(cfg_.priority + delta, 1, 254);

@@ -53,7 +53,7 @@ public:
 
     State state() const { return machine_.state(); }
     // Tracked scripts (run by the worker): their priority shift, and whether one puts us in FAULT.
-    void setScriptTracking(int delta, bool fault);
+    void setTracking(int delta, bool fault);
     const std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)>& drops() const { return drops_; }
     std::uint64_t advertsReceived() const { return received_; }
     std::uint64_t advertsSent() const { return sent_; }
@@ -79,7 +79,7 @@ public:
     // Join before start().
     void joinGroup(InstanceGroup* g) override;
     StateMachine& machine() override { return machine_; }
-    bool ownFault() const override { return linkFault_ || scriptFault_ || noSource_; }
+    bool ownFault() const override { return linkFault_ || trackFault_ || noSource_; }
     void run(const std::vector<Action>& actions) override;
 
 private:
@@ -126,14 +126,14 @@ private:
     void applyTracking();
     bool faulted_ = false;
     int priorityDelta_ = 0;
-    bool linkFault_ = false, scriptFault_ = false;
+    bool linkFault_ = false, trackFault_ = false;
     bool noSource_ = false;  // IPv6: no usable link-local address (yet) to send from
     InstanceGroup* group_ = nullptr;
     std::uint64_t sent_ = 0;
     std::optional<base::IpAddress> masterSeen_;
     base::IpAddress group() const;
     std::optional<base::IpAddress> source() const;
-    int linkDelta_ = 0, scriptDelta_ = 0;
+    int linkDelta_ = 0, trackDelta_ = 0;
     InterfaceInfo ifc_;
     std::array<std::uint64_t, static_cast<size_t>(Drop::Count_)> drops_{};
     std::uint64_t received_ = 0;

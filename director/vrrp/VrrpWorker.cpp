@@ -14,7 +14,10 @@ namespace director::vrrp {
 
 VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume)
     : io_(io), timers_(io), host_(io), cfg_(std::move(cfg)), peer_(peer), resume_(std::move(resume)),
-      runner_(std::make_unique<ProcessCommandRunner>(io)) {
+      runner_(std::make_unique<ProcessCommandRunner>(io)),
+      trackers_(makeTrackerKinds(io, [this] {
+          for (const auto& v : cfg_.vrrpInstances) applyTracking(v.name);
+      })) {
     peer_.onMessage([this](protocol::Message&& m) {
         if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
         base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
@@ -139,7 +142,7 @@ void VrrpWorker::start() {
         inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
     }
     resume_.clear();
-    configureScripts();
+    configureTrackers();
     announce();
     statsTimer_ = std::make_unique<asio::steady_timer>(io_);
     publishStats();
@@ -176,9 +179,7 @@ protocol::InstanceStatus VrrpWorker::statusOf(const ::vrrp::Instance& inst) cons
     s.protocolErrorReason = inst.protocolErrorReason();
     if (const auto& up = inst.upSince())
         s.upSinceMs = std::chrono::duration_cast<std::chrono::milliseconds>(up->time_since_epoch()).count();
-    for (const auto& ts : c.trackScripts)
-        if (auto it = scripts_.find(ts.script); it != scripts_.end())
-            s.scripts[ts.script] = !it->second.ran ? 1 : it->second.up ? 3 : 2;
+    for (const auto& kind : trackers_) kind->states(c, s.scripts);
     return s;
 }
 
@@ -198,86 +199,25 @@ void VrrpWorker::publishStats() {
     });
 }
 
-// The trackers the config needs: an unchanged one keeps running with its rise/fall state, a new
+// The trackers the config needs (every kind): an unchanged one keeps running with its state, a new
 // or changed one starts, one no instance tracks any more stops.
-void VrrpWorker::configureScripts() {
-    std::set<std::string> wanted;
-    for (const auto& v : cfg_.vrrpInstances)
-        for (const auto& ts : v.trackScripts) wanted.insert(ts.script);
-    for (auto it = scripts_.begin(); it != scripts_.end();) {
-        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
-                                [&](const auto& s) { return s.name == it->first; });
-        if (wanted.contains(it->first) && def != cfg_.vrrpScripts.end() && *def == it->second.cfg) {
-            ++it;
-            continue;
-        }
-        if (it->second.timer) it->second.timer->cancel();
-        if (it->second.probe) it->second.probe->cancel();
-        it = scripts_.erase(it);
-    }
-    for (const auto& name : wanted) {
-        if (scripts_.contains(name)) continue;
-        auto def = std::find_if(cfg_.vrrpScripts.begin(), cfg_.vrrpScripts.end(),
-                                [&](const auto& s) { return s.name == name; });
-        if (def == cfg_.vrrpScripts.end()) continue;  // the loader reports unknown scripts
-        ScriptTracker& t = scripts_[name];
-        t.cfg = *def;
-        t.timer = std::make_unique<asio::steady_timer>(io_);
-        healthcheck::ScriptSpec spec;
-        spec.argv = t.cfg.command.argv;
-        spec.user = t.cfg.user.empty() ? cfg_.global.scriptUser : t.cfg.user;
-        spec.timeout = std::chrono::duration_cast<std::chrono::microseconds>(t.cfg.timeout);
-        spec.scriptSecurity = cfg_.global.scriptSecurity;
-        t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);  // the user is looked up here, once
-        runScript(name);
-    }
-    for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);  // positive weights count from the start
+void VrrpWorker::configureTrackers() {
+    for (auto& kind : trackers_) kind->configure(cfg_);
+    for (const auto& v : cfg_.vrrpInstances) applyTracking(v.name);  // positive weights count from the start
 }
 
-void VrrpWorker::runScript(const std::string& name) {
-    auto it = scripts_.find(name);
-    if (it == scripts_.end()) return;
-    it->second.probe->run([this, name](healthcheck::ProbeResult r) {
-        auto it2 = scripts_.find(name);
-        if (it2 == scripts_.end()) return;
-        ScriptTracker& s = it2->second;
-        s.ran = true;
-        if (r.ok() != s.up) {
-            if (++s.streak >= (r.ok() ? s.cfg.rise : s.cfg.fall)) {
-                s.up = r.ok();
-                s.streak = 0;
-                base::log::notice("vrrp: script ", name, ": ", s.up ? "succeeds" : "fails",
-                                  s.up ? "" : (" (" + r.output + ")"));
-                for (const auto& v : cfg_.vrrpInstances) applyScripts(v.name);
-            }
-        } else {
-            s.streak = 0;
-        }
-        s.timer->expires_after(s.cfg.interval);
-        s.timer->async_wait([this, name](const boost::system::error_code& ec) {
-            if (!ec) runScript(name);
-        });
-    });
-}
-
-// keepalived's rules: weight 0 and failing = FAULT; weight > 0 added while it succeeds; weight < 0
-// added while it fails.
-void VrrpWorker::applyScripts(const std::string& instance) {
+void VrrpWorker::applyTracking(const std::string& instance) {
     auto inst = instances_.find(instance);
     auto cfgIt = std::find_if(cfg_.vrrpInstances.begin(), cfg_.vrrpInstances.end(),
                               [&](const auto& v) { return v.name == instance; });
     if (inst == instances_.end() || cfgIt == cfg_.vrrpInstances.end()) return;
-    int delta = 0;
-    bool fault = false;
-    for (const auto& ts : cfgIt->trackScripts) {
-        auto s = scripts_.find(ts.script);
-        if (s == scripts_.end()) continue;
-        const int weight = ts.weight.value_or(s->second.cfg.weight);
-        if (weight == 0 && !s->second.up) fault = true;
-        if (weight > 0 && s->second.up) delta += weight;
-        if (weight < 0 && !s->second.up) delta += weight;
+    Tracking sum;
+    for (const auto& kind : trackers_) {
+        const Tracking t = kind->tracking(*cfgIt);
+        sum.delta += t.delta;
+        sum.fault |= t.fault;
     }
-    inst->second->setScriptTracking(delta, fault);
+    inst->second->setTracking(sum.delta, sum.fault);
 }
 
 void VrrpWorker::announce() {
@@ -324,7 +264,7 @@ void VrrpWorker::reload(conf::Config next) {
     formGroups();
     for (auto* inst : fresh) inst->start();
     published_.clear();  // the lvs worker may have dropped removed ones: send everything again
-    configureScripts();
+    configureTrackers();
     auto list = [](const std::vector<std::string>& v) {
         std::string s;
         for (const auto& n : v) s += (s.empty() ? " (" : ", ") + n;
@@ -342,10 +282,7 @@ VrrpWorker::~VrrpWorker() {
 
 void VrrpWorker::stop() {
     base::log::info("vrrp: stopping");
-    for (auto& [name, t] : scripts_) {
-        if (t.timer) t.timer->cancel();
-        if (t.probe) t.probe->cancel();
-    }
+    for (auto& kind : trackers_) kind->stop();
     if (statsTimer_) statsTimer_->cancel();
     for (auto& [name, inst] : instances_) inst->stop();
     groups_.clear();

@@ -14,6 +14,7 @@
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
 #include "director/NotifyQueue.h"
+#include "director/vrrp/Trackers.h"
 #include "healthcheck/Probe.h"
 #include "vrrp/Instance.h"
 #include "vrrp/Net.h"
@@ -63,20 +64,10 @@ private:
     bool saidNotFifo_ = false;
     std::map<std::string, std::unique_ptr<NotifyQueue>> queues_;  // never erased: scripts may still run
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
-    // vrrp_scripts: each runs once for all the instances that track it (rise/fall consecutive
-    // results); kept across reloads while its definition stays the same
-    struct ScriptTracker {
-        conf::VrrpScript cfg;
-        std::unique_ptr<asio::steady_timer> timer;
-        std::unique_ptr<class healthcheck::Probe> probe;
-        bool up = true;
-        bool ran = false;  // a first result came
-        int streak = 0;    // consecutive results against the current state
-    };
-    void configureScripts();
-    void runScript(const std::string& name);
-    void applyScripts(const std::string& instance);
-    std::map<std::string, ScriptTracker> scripts_;
+    // Every tracker kind (director/vrrp/Trackers.h); an instance's Tracking is their sum.
+    void configureTrackers();
+    void applyTracking(const std::string& instance);
+    std::vector<std::unique_ptr<TrackerKind>> trackers_;
 };
 
 }  // namespace director::vrrp

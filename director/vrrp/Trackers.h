@@ -1,0 +1,80 @@
+// Tracker kinds of the vrrp worker: what, besides the instance's own links, moves an instance's
+// priority or puts it in FAULT. Each kind (track_script today; track_file, track_process, track_bfd
+// next) is one class and one row in makeTrackerKinds(); the worker sums what every kind says about
+// an instance and never switches on the kind. Instance-level interface tracking stays in
+// vrrp::Instance (it follows the instance's own link watcher).
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/Asio.h"
+#include "conf/Config.h"
+
+namespace healthcheck {
+class Probe;
+}
+
+namespace director::vrrp {
+
+// What the trackers of an instance add up to: a priority delta, or FAULT.
+struct Tracking {
+    int delta = 0;
+    bool fault = false;
+    bool operator==(const Tracking&) const = default;
+};
+
+// keepalived's rule for one tracked thing: weight 0 and failing is FAULT; a positive weight is added
+// while it succeeds, a negative one while it fails.
+void addTracked(Tracking& t, int weight, bool up);
+
+class TrackerKind {
+public:
+    virtual ~TrackerKind() = default;
+    virtual std::string_view name() const = 0;  // the config's word: "track_script"
+    // Starts what `cfg` needs, keeps what is unchanged (with its state), stops the rest.
+    virtual void configure(const conf::Config& cfg) = 0;
+    // What this kind adds to `inst` now.
+    virtual Tracking tracking(const conf::VrrpInstance& inst) const = 0;
+    // Each tracked thing of `inst` by name: 1 not yet known, 2 failing, 3 succeeding (the MIB's codes).
+    virtual void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const = 0;
+    virtual void stop() = 0;
+};
+
+// Called when any tracker changes state, so the worker applies every instance's Tracking again.
+using TrackingChanged = std::function<void()>;
+
+// Every kind, in a fixed order: one row per kind.
+std::vector<std::unique_ptr<TrackerKind>> makeTrackerKinds(asio::io_context& io, TrackingChanged changed);
+
+// track_script: each vrrp_script runs once for all the instances that track it (rise/fall
+// consecutive results), kept across reloads while its definition stays the same.
+class ScriptTrackers : public TrackerKind {
+public:
+    ScriptTrackers(asio::io_context& io, TrackingChanged changed);
+    ~ScriptTrackers() override;
+    std::string_view name() const override { return "track_script"; }
+    void configure(const conf::Config& cfg) override;
+    Tracking tracking(const conf::VrrpInstance& inst) const override;
+    void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const override;
+    void stop() override;
+
+private:
+    struct Script {
+        conf::VrrpScript cfg;
+        std::unique_ptr<asio::steady_timer> timer;
+        std::unique_ptr<healthcheck::Probe> probe;
+        bool up = true;
+        bool ran = false;  // a first result came
+        int streak = 0;    // consecutive results against the current state
+    };
+    void run(const std::string& name);
+    asio::io_context& io_;
+    TrackingChanged changed_;
+    std::map<std::string, Script> scripts_;
+};
+
+}  // namespace director::vrrp
