@@ -960,10 +960,10 @@ const Section<VirtualServer>& virtualServer() {
                 [](Reader& r, const libconfig::Setting& st, V& vs) {
                     auto name = r.string(st, "scheduler");
                     if (!name) return;
-                    if (kmod::findScheduler(*name)) vs.scheduler = *name;
+                    if (kmod::sched::findScheduler(*name)) vs.scheduler = *name;
                     else
                         r.error(st, r.childPath("scheduler"),
-                                "unknown scheduler '" + *name + "' (" + kmod::schedulerNames() + ")");
+                                "unknown scheduler '" + *name + "' (" + kmod::sched::schedulerNames() + ")");
                 },
                 [](Out& o, const V& vs) { o.set("scheduler", quote(vs.scheduler)); }),
             custom<V>(
@@ -980,7 +980,7 @@ const Section<VirtualServer>& virtualServer() {
                             r.error(st, r.childPath("scheduler_flags"),
                                     "unknown scheduler flag '" + f + "' (fallback, port)");
                     }
-                    const auto* info = kmod::findScheduler(vs.scheduler);
+                    const auto* info = kmod::sched::findScheduler(vs.scheduler);
                     if (!flags->empty() && !(info && info->hashFlags))
                         r.error(st, r.childPath("scheduler_flags"),
                                 "scheduler flags apply to the sh and mh schedulers only");

@@ -85,7 +85,7 @@ private:
     std::uint64_t seq_ = 0;
 };
 
-std::optional<kmod::PlaneTable> lastTable(const WorkerContext& ctx) {
+std::optional<kmod::userspace::PlaneTable> lastTable(const WorkerContext& ctx) {
     if (!ctx.table) return std::nullopt;
     auto m = protocol::decode(protocol::Frame{protocol::typeOf<protocol::TableMsg>(), *ctx.table});
     if (!m) {
@@ -101,7 +101,7 @@ int runLvsWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
     lvs::RemotePlane* remote = nullptr;
-    std::unique_ptr<kmod::PlaneLink> link;
+    std::unique_ptr<kmod::userspace::PlaneLink> link;
     if (ctx.plane == conf::DataPlane::Userspace) {
         auto r = std::make_unique<lvs::RemotePlane>(io, *channel);
         remote = r.get();
@@ -111,7 +111,7 @@ int runLvsWorker(const WorkerContext& ctx) {
     if (!table) return kExitConfig;
     if (ctx.plane == conf::DataPlane::Userspace)
         if (auto t = lastTable(ctx)) {
-            static_cast<kmod::UserspaceIpvsTable&>(*table).adopt(*t);
+            static_cast<kmod::userspace::UserspaceIpvsTable&>(*table).adopt(*t);
             base::log::info("lvs: took over the forwarding worker's table (", t->services.size(), " services)");
         }
     lvs::LvsWorker worker(io, ctx.config, std::move(table), *channel);
@@ -169,7 +169,7 @@ int runVrrpWorker(const WorkerContext& ctx) {
 int runForwardingWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    kmod::Forwarder forwarder;
+    kmod::userspace::Forwarder forwarder;
     if (auto t = lastTable(ctx)) {
         forwarder.load(*t);
         base::log::info("fwd: forwarding the last table again (", t->services.size(), " services)");

@@ -45,24 +45,24 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     std::string error;
     int status = 2;
-    const auto cmd = kmod::parseIpvsadm(args, error, &status);
+    const auto cmd = kmod::ipvsadm::parseIpvsadm(args, error, &status);
     if (!cmd) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return status;
     }
-    if (cmd->kind == kmod::IpvsadmCommand::Kind::Help) {
-        std::fputs(kmod::ipvsadmUsage("ipvsctl").c_str(), stdout);
+    if (cmd->kind == kmod::ipvsadm::IpvsadmCommand::Kind::Help) {
+        std::fputs(kmod::ipvsadm::ipvsadmUsage("ipvsctl").c_str(), stdout);
         return 0;
     }
     const char* env = std::getenv("DIRECTORD_SOCKET");
     if (!env || !*env) {
-        if (auto kernel = kmod::NetlinkIpvsTable::open()) {
+        if (auto kernel = kmod::netlink::NetlinkIpvsTable::open()) {
             auto& table = *kernel.value();
-            const auto r = kmod::runIpvsadm(*cmd, table, &std::cin);
+            const auto r = kmod::ipvsadm::runIpvsadm(*cmd, table, &std::cin);
             std::fputs(r.out.c_str(), stdout);
             std::fputs(r.err.c_str(), stderr);
             return r.status;
         }
     }
-    return viaDaemon(env && *env ? env : "/run/directord.sock", args, cmd->kind == kmod::IpvsadmCommand::Kind::Restore);
+    return viaDaemon(env && *env ? env : "/run/directord.sock", args, cmd->kind == kmod::ipvsadm::IpvsadmCommand::Kind::Restore);
 }

@@ -4,7 +4,7 @@
 
 namespace director::fwd {
 
-void serve(kmod::Forwarder& forwarder, Channel& reply, protocol::Message&& m) {
+void serve(kmod::userspace::Forwarder& forwarder, Channel& reply, protocol::Message&& m) {
     if (auto* t = std::get_if<protocol::TableMsg>(&m)) return forwarder.load(t->table);
     if (auto* q = std::get_if<protocol::PlaneQueryMsg>(&m)) {
         protocol::PlaneReportMsg r;

@@ -12,6 +12,6 @@ namespace director::fwd {
 
 // Applies one message from the lvs worker to `forwarder`; answers, where the message asks, on `reply`.
 // Messages that are not for the forwarding worker are ignored.
-void serve(kmod::Forwarder& forwarder, Channel& reply, protocol::Message&& m);
+void serve(kmod::userspace::Forwarder& forwarder, Channel& reply, protocol::Message&& m);
 
 }  // namespace director::fwd

@@ -64,10 +64,10 @@ void LvsWorker::control(protocol::ControlRequest&& request, ControlServer::Reply
         protocol::ControlReply r;
         std::string error;
         int status = 2;
-        if (auto cmd = kmod::parseIpvsadm(request.args, error, &status)) {
+        if (auto cmd = kmod::ipvsadm::parseIpvsadm(request.args, error, &status)) {
             std::istringstream input(request.input);
-            const auto out = kmod::runIpvsadm(*cmd, *table_, &input);
-            using C = kmod::IpvsadmCommand::Kind;
+            const auto out = kmod::ipvsadm::runIpvsadm(*cmd, *table_, &input);
+            using C = kmod::ipvsadm::IpvsadmCommand::Kind;
             if (cmd->kind != C::List && cmd->kind != C::Save && cmd->kind != C::Help && cmd->kind != C::Version)
                 base::log::info("control: ipvsctl changed the ", table_->name(), " table (", request.args.size(),
                                 " arguments); directord leaves services it does not manage alone");

@@ -11,15 +11,15 @@ namespace director::lvs {
 
 namespace {
 
-kmod::nft::RulesetOptions nftOptions(const conf::Config& cfg) {
-    return kmod::nft::RulesetOptions{cfg.global.nftables.table, cfg.global.nftables.sourceNat};
+kmod::nftables::RulesetOptions nftOptions(const conf::Config& cfg) {
+    return kmod::nftables::RulesetOptions{cfg.global.nftables.table, cfg.global.nftables.sourceNat};
 }
 
 }  // namespace
 
 std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
     auto kernel = [](const char* how) {
-        auto t = kmod::NetlinkIpvsTable::open();
+        auto t = kmod::netlink::NetlinkIpvsTable::open();
         if (!t) return false;
         if (const auto info = t.value()->info())
             base::log::info("data plane: ", how, "kernel IPVS ", info->version >> 16, ".", (info->version >> 8) & 0xff,
@@ -28,7 +28,7 @@ std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
         return true;
     };
     auto nftables = [&](std::string& why) {
-        if (!kmod::NftablesIpvsTable::open(nftOptions(cfg), why)) return false;
+        if (!kmod::nftables::NftablesIpvsTable::open(nftOptions(cfg), why)) return false;
         return true;
     };
     std::string why;
@@ -80,20 +80,20 @@ std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg) {
 }
 
 std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
-                                           std::unique_ptr<kmod::PlaneLink> remote) {
+                                           std::unique_ptr<kmod::userspace::PlaneLink> remote) {
     switch (resolved) {
-    case conf::DataPlane::Memory: return std::make_unique<kmod::InMemoryIpvsTable>();
+    case conf::DataPlane::Memory: return std::make_unique<kmod::memory::InMemoryIpvsTable>();
     case conf::DataPlane::Userspace:
-        if (remote) return std::make_unique<kmod::UserspaceIpvsTable>(std::move(remote));
-        return std::make_unique<kmod::UserspaceIpvsTable>();
+        if (remote) return std::make_unique<kmod::userspace::UserspaceIpvsTable>(std::move(remote));
+        return std::make_unique<kmod::userspace::UserspaceIpvsTable>();
     case conf::DataPlane::Nftables: {
         std::string why;
-        auto t = kmod::NftablesIpvsTable::open(nftOptions(cfg), why);
+        auto t = kmod::nftables::NftablesIpvsTable::open(nftOptions(cfg), why);
         if (!t) base::log::error("data plane: cannot open the nftables plane: ", why);
         return t;
     }
     case conf::DataPlane::Kernel: {
-        auto t = kmod::NetlinkIpvsTable::open();
+        auto t = kmod::netlink::NetlinkIpvsTable::open();
         if (!t) {
             base::log::error("data plane: cannot open the kernel's IPVS: ", t.error().message());
             return nullptr;

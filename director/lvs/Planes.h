@@ -18,6 +18,6 @@ std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg);
 // The table of a resolved plane: the userspace plane forwards in this process, or, with `remote`,
 // through the forwarding worker. Null (after logging why) when it cannot be had.
 std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
-                                           std::unique_ptr<kmod::PlaneLink> remote = {});
+                                           std::unique_ptr<kmod::userspace::PlaneLink> remote = {});
 
 }  // namespace director::lvs

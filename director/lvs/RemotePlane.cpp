@@ -6,7 +6,7 @@
 
 namespace director::lvs {
 
-void RemotePlane::load(const kmod::PlaneTable& table) { channel_.send(protocol::TableMsg{table}); }
+void RemotePlane::load(const kmod::userspace::PlaneTable& table) { channel_.send(protocol::TableMsg{table}); }
 
 void RemotePlane::zero(const std::optional<kmod::ServiceKey>& only) { channel_.send(protocol::PlaneZeroMsg{only}); }
 

@@ -16,10 +16,10 @@
 
 namespace director::lvs {
 
-class RemotePlane : public kmod::PlaneLink {
+class RemotePlane : public kmod::userspace::PlaneLink {
 public:
     RemotePlane(asio::io_context& io, Channel& channel) : io_(io), channel_(channel) {}
-    void load(const kmod::PlaneTable& table) override;
+    void load(const kmod::userspace::PlaneTable& table) override;
     kmod::TableStatus status() override { return last_.status; }
     std::vector<kmod::ConnEntry> connections() override { return last_.connections; }
     void zero(const std::optional<kmod::ServiceKey>& only) override;

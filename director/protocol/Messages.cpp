@@ -25,15 +25,6 @@ template <class T, class F>
 requires Is<T, Timeouts>
 void fields(T& x, F&& f) { f(x.tcp, x.tcpFin, x.udp); }
 template <class T, class F>
-requires Is<T, PlaneDest>
-void fields(T& x, F&& f) { f(x.dest, x.lastWeight, x.id); }
-template <class T, class F>
-requires Is<T, PlaneService>
-void fields(T& x, F&& f) { f(x.service, x.dests, x.version); }
-template <class T, class F>
-requires Is<T, PlaneTable>
-void fields(T& x, F&& f) { f(x.services, x.timeouts, x.limits); }
-template <class T, class F>
 requires Is<T, ForwardingLimits>
 void fields(T& x, F&& f) {
     f(x.udpFlows, x.udpFlowsPerSource, x.udpUnansweredTimeout, x.tcpConnections, x.tcpConnectionsPerSource,
@@ -76,6 +67,20 @@ void fields(T& x, F&& f) {
 }
 
 }  // namespace kmod
+
+namespace kmod::userspace {
+
+template <class T, class F>
+requires Is<T, PlaneDest>
+void fields(T& x, F&& f) { f(x.dest, x.lastWeight, x.id); }
+template <class T, class F>
+requires Is<T, PlaneService>
+void fields(T& x, F&& f) { f(x.service, x.dests, x.version); }
+template <class T, class F>
+requires Is<T, PlaneTable>
+void fields(T& x, F&& f) { f(x.services, x.timeouts, x.limits); }
+
+}  // namespace kmod::userspace
 
 namespace snmp {
 

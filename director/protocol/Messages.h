@@ -85,7 +85,7 @@ struct InstanceStatusMsg {
 };
 
 struct TableMsg {
-    kmod::PlaneTable table;
+    kmod::userspace::PlaneTable table;
 };
 
 struct PlaneQueryMsg {

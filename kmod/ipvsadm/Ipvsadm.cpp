@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-namespace kmod {
+namespace kmod::ipvsadm {
 
 namespace {
 
@@ -257,4 +257,4 @@ IpvsadmResult runIpvsadm(const IpvsadmCommand& c, IpvsTable& table, std::istream
     }
 }
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm

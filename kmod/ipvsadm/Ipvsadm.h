@@ -10,7 +10,7 @@
 #include "kmod/IpvsTable.h"
 #include "kmod/ipvsadm/IpvsadmFormat.h"
 
-namespace kmod {
+namespace kmod::ipvsadm {
 
 struct IpvsadmCommand {
     enum class Kind {
@@ -60,4 +60,4 @@ std::vector<std::string> splitArgs(const std::string& line);
 
 std::string ipvsadmUsage(const char* program);
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm

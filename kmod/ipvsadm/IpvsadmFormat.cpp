@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-namespace kmod {
+namespace kmod::ipvsadm {
 namespace {
 
 std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
@@ -298,9 +298,9 @@ std::string formatSave(const TableState& table, const TableOrder* order) {
     return out;
 }
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm
 
-namespace kmod {
+namespace kmod::ipvsadm {
 
 // print_conn(): "%-3s %-6s %-11s %-18s %-18s %s", the expiry as minutes:seconds.
 std::string formatConnections(const std::vector<ConnEntry>& conns, bool persistentConn) {
@@ -323,4 +323,4 @@ std::string formatConnections(const std::vector<ConnEntry>& conns, bool persiste
     return out;
 }
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm

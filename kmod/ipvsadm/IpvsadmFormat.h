@@ -13,7 +13,7 @@
 #include "kmod/IpvsTable.h"
 #include "kmod/Stats.h"
 
-namespace kmod {
+namespace kmod::ipvsadm {
 
 enum class ListFormat { Plain, Stats, Rate, Thresholds, PersistentConn, TunInfo };
 
@@ -41,4 +41,4 @@ std::string formatConnections(const std::vector<ConnEntry>& conns, bool persiste
 bool ipvsadmServiceLess(const ServiceKey& a, const ServiceKey& b);
 bool ipvsadmDestLess(const DestKey& a, const DestKey& b);
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm

@@ -14,7 +14,7 @@
 
 #include "kmod/ipvsadm/Ipvsadm.h"
 
-namespace kmod {
+namespace kmod::ipvsadm {
 namespace {
 
 // ---- the tables ----
@@ -598,4 +598,4 @@ std::optional<IpvsadmCommand> parseIpvsadm(const std::vector<std::string>& args,
     return c;
 }
 
-}  // namespace kmod
+}  // namespace kmod::ipvsadm

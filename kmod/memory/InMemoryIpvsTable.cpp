@@ -7,9 +7,9 @@
 #include "kmod/Diff.h"
 #include "kmod/sched/Registry.h"
 
-namespace kmod {
+namespace kmod::memory {
 
-bool isKnownScheduler(const std::string& name) { return findScheduler(name) != nullptr; }
+bool isKnownScheduler(const std::string& name) { return sched::findScheduler(name) != nullptr; }
 
 base::Result<TableState> InMemoryIpvsTable::dump() {
     if (dumpError_) return dumpError_;
@@ -37,14 +37,6 @@ ApplyResult InMemoryIpvsTable::apply(const std::vector<Op>& ops) {
     return r;
 }
 
-std::error_code applyLikeKernel(TableState& t, const Op& op) {
-    if ((op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
-        !isKnownScheduler(op.service.scheduler))
-        return base::errnoCode(ENOENT);
-    int err = 0;
-    return applyOp(t, op, &err) ? std::error_code{} : base::errnoCode(err);
-}
-
 std::error_code InMemoryIpvsTable::flush() {
     state_.services.clear();
     return {};
@@ -55,6 +47,19 @@ std::error_code InMemoryIpvsTable::setTimeouts(const Timeouts& t) {
     if (t.tcpFin) timeouts_.tcpFin = t.tcpFin;
     if (t.udp) timeouts_.udp = t.udp;
     return {};
+}
+
+}  // namespace kmod::memory
+
+namespace kmod {
+
+// Declared with the table interface (kmod/IpvsTable.h): the model's own rules, every plane's shadow.
+std::error_code applyLikeKernel(TableState& t, const Op& op) {
+    if ((op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService) &&
+        !memory::isKnownScheduler(op.service.scheduler))
+        return base::errnoCode(ENOENT);
+    int err = 0;
+    return applyOp(t, op, &err) ? std::error_code{} : base::errnoCode(err);
 }
 
 }  // namespace kmod

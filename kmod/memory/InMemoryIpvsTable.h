@@ -7,7 +7,7 @@
 
 #include "kmod/IpvsTable.h"
 
-namespace kmod {
+namespace kmod::memory {
 
 class InMemoryIpvsTable : public IpvsTable {
 public:
@@ -46,4 +46,4 @@ private:
 
 bool isKnownScheduler(const std::string& name);
 
-}  // namespace kmod
+}  // namespace kmod::memory

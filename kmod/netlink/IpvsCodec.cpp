@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace kmod::nl {
+namespace kmod::netlink {
 
 namespace {
 
@@ -435,4 +435,4 @@ std::optional<SyncDaemon> decodeDaemon(const std::vector<Attr>& top) {
     return s;
 }
 
-}  // namespace kmod::nl
+}  // namespace kmod::netlink

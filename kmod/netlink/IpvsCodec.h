@@ -11,7 +11,7 @@
 
 #include "kmod/IpvsTable.h"
 
-namespace kmod::nl {
+namespace kmod::netlink {
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -109,4 +109,4 @@ std::optional<Timeouts> decodeTimeouts(const std::vector<Attr>& top);
 std::optional<Info> decodeInfo(const std::vector<Attr>& top);
 std::optional<SyncDaemon> decodeDaemon(const std::vector<Attr>& top);
 
-}  // namespace kmod::nl
+}  // namespace kmod::netlink

@@ -15,7 +15,7 @@
 
 #include "kmod/netlink/ProcConnections.h"
 
-namespace kmod {
+namespace kmod::netlink {
 
 namespace {
 
@@ -80,10 +80,10 @@ std::error_code NetlinkIpvsTable::sendAll(const std::uint8_t* data, size_t len) 
     }
 }
 
-std::error_code NetlinkIpvsTable::request(std::uint8_t cmd, const nl::Bytes& attrs, bool dump, const OnReply& onReply) {
+std::error_code NetlinkIpvsTable::request(std::uint8_t cmd, const netlink::Bytes& attrs, bool dump, const OnReply& onReply) {
     const std::uint32_t seq = ++seq_;
     const auto msg =
-        nl::message(family_, cmd, static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0)), seq,
+        netlink::message(family_, cmd, static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0)), seq,
                     portId_, attrs);
     if (auto ec = sendAll(msg.data(), msg.size())) return ec;
     ++sent_;
@@ -97,18 +97,18 @@ std::error_code NetlinkIpvsTable::request(std::uint8_t cmd, const nl::Bytes& att
             rx_.resize(static_cast<size_t>(n) * 2);
             return base::errnoCode(EMSGSIZE);
         }
-        const auto msgs = nl::splitMessages({rx_.data(), static_cast<size_t>(n)});
+        const auto msgs = netlink::splitMessages({rx_.data(), static_cast<size_t>(n)});
         if (!msgs) return base::errnoCode(EBADMSG);
         for (const auto& m : *msgs) {
             if (m.header.seq != seq) continue;  // a stray reply to an earlier request
             if (m.header.type == NLMSG_DONE) return {};
-            if (auto e = nl::errorCode(m)) {
+            if (auto e = netlink::errorCode(m)) {
                 if (*e != 0) return base::errnoCode(*e);
                 if (!dump) return {};
                 continue;
             }
             if (m.header.type != family_) continue;
-            const auto attrs2 = nl::genlAttrs(m);
+            const auto attrs2 = netlink::genlAttrs(m);
             if (!attrs2 || (onReply && !onReply(*attrs2))) return base::errnoCode(EBADMSG);
         }
     }
@@ -118,12 +118,12 @@ ApplyResult NetlinkIpvsTable::apply(const std::vector<Op>& ops) {
     ApplyResult r;
     for (size_t start = 0; start < ops.size(); start += kBatchMessages) {
         const size_t end = std::min(ops.size(), start + kBatchMessages);
-        nl::Bytes batch;
+        netlink::Bytes batch;
         const std::uint32_t firstSeq = seq_ + 1;
         for (size_t i = start; i < end; ++i) {
             const auto msg =
-                nl::message(family_, nl::commandFor(ops[i].kind), static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK),
-                            ++seq_, portId_, nl::opAttrs(ops[i]));
+                netlink::message(family_, netlink::commandFor(ops[i].kind), static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK),
+                            ++seq_, portId_, netlink::opAttrs(ops[i]));
             batch.insert(batch.end(), msg.begin(), msg.end());
         }
         std::vector<std::optional<int>> outcome(end - start);
@@ -137,13 +137,13 @@ ApplyResult NetlinkIpvsTable::apply(const std::vector<Op>& ops) {
                 ec = base::errnoCode(errno == EAGAIN ? ETIMEDOUT : errno);
                 break;
             }
-            const auto msgs = nl::splitMessages({rx_.data(), static_cast<size_t>(n)});
+            const auto msgs = netlink::splitMessages({rx_.data(), static_cast<size_t>(n)});
             if (!msgs) {
                 ec = base::errnoCode(EBADMSG);
                 break;
             }
             for (const auto& m : *msgs) {
-                const auto e = nl::errorCode(m);
+                const auto e = netlink::errorCode(m);
                 if (!e || m.header.seq < firstSeq || m.header.seq >= firstSeq + (end - start)) continue;
                 auto& slot = outcome[m.header.seq - firstSeq];
                 if (!slot) {
@@ -161,10 +161,10 @@ ApplyResult NetlinkIpvsTable::apply(const std::vector<Op>& ops) {
     return r;
 }
 
-base::Result<std::vector<nl::ServiceReply>> NetlinkIpvsTable::services() {
-    std::vector<nl::ServiceReply> out;
-    const auto ec = request(nl::kCmdGetService, {}, true, [&](const std::vector<nl::Attr>& attrs) {
-        auto s = nl::decodeService(attrs);
+base::Result<std::vector<netlink::ServiceReply>> NetlinkIpvsTable::services() {
+    std::vector<netlink::ServiceReply> out;
+    const auto ec = request(netlink::kCmdGetService, {}, true, [&](const std::vector<netlink::Attr>& attrs) {
+        auto s = netlink::decodeService(attrs);
         if (!s) return false;
         out.push_back(std::move(*s));
         return true;
@@ -173,9 +173,9 @@ base::Result<std::vector<nl::ServiceReply>> NetlinkIpvsTable::services() {
     return out;
 }
 
-std::error_code NetlinkIpvsTable::dests(const ServiceKey& key, const std::function<void(nl::DestReply&&)>& each) {
-    return request(nl::kCmdGetDest, nl::serviceKeyAttrs(key), true, [&](const std::vector<nl::Attr>& attrs) {
-        auto d = nl::decodeDest(attrs, key.family());
+std::error_code NetlinkIpvsTable::dests(const ServiceKey& key, const std::function<void(netlink::DestReply&&)>& each) {
+    return request(netlink::kCmdGetDest, netlink::serviceKeyAttrs(key), true, [&](const std::vector<netlink::Attr>& attrs) {
+        auto d = netlink::decodeDest(attrs, key.family());
         if (!d) return false;
         each(std::move(*d));
         return true;
@@ -192,7 +192,7 @@ base::Result<TableState> NetlinkIpvsTable::dump() {
         e.service = s.service;
         order_.emplace_back(s.service.key, std::vector<DestKey>{});
         auto& destOrder = order_.back().second;
-        if (auto ec = dests(s.service.key, [&](nl::DestReply&& d) {
+        if (auto ec = dests(s.service.key, [&](netlink::DestReply&& d) {
                 destOrder.push_back(d.dest.key);
                 e.dests[d.dest.key] = d.dest;
             })) {
@@ -211,7 +211,7 @@ base::Result<TableStatus> NetlinkIpvsTable::status() {
         ServiceStatus& ss = st[s.service.key];
         ss.stats = s.status.stats;
         ss.rates = s.status.rates;
-        if (auto ec = dests(s.service.key, [&](nl::DestReply&& d) { ss.dests[d.dest.key] = d.status; })) {
+        if (auto ec = dests(s.service.key, [&](netlink::DestReply&& d) { ss.dests[d.dest.key] = d.status; })) {
             if (ec.value() == ESRCH) continue;
             return ec;
         }
@@ -219,12 +219,12 @@ base::Result<TableStatus> NetlinkIpvsTable::status() {
     return st;
 }
 
-std::error_code NetlinkIpvsTable::flush() { return request(nl::kCmdFlush, {}, false, nullptr); }
+std::error_code NetlinkIpvsTable::flush() { return request(netlink::kCmdFlush, {}, false, nullptr); }
 
 base::Result<Timeouts> NetlinkIpvsTable::timeouts() {
     std::optional<Timeouts> t;
-    const auto ec = request(nl::kCmdGetConfig, {}, false, [&](const std::vector<nl::Attr>& attrs) {
-        t = nl::decodeTimeouts(attrs);
+    const auto ec = request(netlink::kCmdGetConfig, {}, false, [&](const std::vector<netlink::Attr>& attrs) {
+        t = netlink::decodeTimeouts(attrs);
         return t.has_value();
     });
     if (ec) return ec;
@@ -233,7 +233,7 @@ base::Result<Timeouts> NetlinkIpvsTable::timeouts() {
 }
 
 std::error_code NetlinkIpvsTable::setTimeouts(const Timeouts& t) {
-    return request(nl::kCmdSetConfig, nl::timeoutAttrs(t), false, nullptr);
+    return request(netlink::kCmdSetConfig, netlink::timeoutAttrs(t), false, nullptr);
 }
 
 base::Result<std::vector<ConnEntry>> NetlinkIpvsTable::connections() {
@@ -246,8 +246,8 @@ base::Result<std::vector<ConnEntry>> NetlinkIpvsTable::connections() {
 
 std::optional<PlaneInfo> NetlinkIpvsTable::info() {
     std::optional<PlaneInfo> i;
-    const auto ec = request(nl::kCmdGetInfo, {}, false, [&](const std::vector<nl::Attr>& attrs) {
-        i = nl::decodeInfo(attrs);
+    const auto ec = request(netlink::kCmdGetInfo, {}, false, [&](const std::vector<netlink::Attr>& attrs) {
+        i = netlink::decodeInfo(attrs);
         return i.has_value();
     });
     if (ec) return std::nullopt;
@@ -255,13 +255,13 @@ std::optional<PlaneInfo> NetlinkIpvsTable::info() {
 }
 
 std::error_code NetlinkIpvsTable::zero(const std::optional<ServiceKey>& only) {
-    return request(nl::kCmdZero, only ? nl::serviceKeyAttrs(*only) : nl::Bytes{}, false, nullptr);
+    return request(netlink::kCmdZero, only ? netlink::serviceKeyAttrs(*only) : netlink::Bytes{}, false, nullptr);
 }
 
 base::Result<std::vector<SyncDaemon>> NetlinkIpvsTable::daemons() {
     std::vector<SyncDaemon> out;
-    const auto ec = request(nl::kCmdGetDaemon, {}, true, [&](const std::vector<nl::Attr>& attrs) {
-        auto d = nl::decodeDaemon(attrs);
+    const auto ec = request(netlink::kCmdGetDaemon, {}, true, [&](const std::vector<netlink::Attr>& attrs) {
+        auto d = netlink::decodeDaemon(attrs);
         if (!d) return false;
         out.push_back(std::move(*d));
         return true;
@@ -271,13 +271,13 @@ base::Result<std::vector<SyncDaemon>> NetlinkIpvsTable::daemons() {
 }
 
 std::error_code NetlinkIpvsTable::startDaemon(const SyncDaemon& d) {
-    return request(nl::kCmdNewDaemon, nl::daemonAttrs(d, true), false, nullptr);
+    return request(netlink::kCmdNewDaemon, netlink::daemonAttrs(d, true), false, nullptr);
 }
 
 std::error_code NetlinkIpvsTable::stopDaemon(std::uint32_t state) {
     SyncDaemon d;
     d.state = state;
-    return request(nl::kCmdDelDaemon, nl::daemonAttrs(d, false), false, nullptr);
+    return request(netlink::kCmdDelDaemon, netlink::daemonAttrs(d, false), false, nullptr);
 }
 
-}  // namespace kmod
+}  // namespace kmod::netlink

@@ -12,7 +12,7 @@
 
 struct nl_sock;
 
-namespace kmod {
+namespace kmod::netlink {
 
 class NetlinkIpvsTable : public IpvsTable, public SyncDaemonControl {
 public:
@@ -45,12 +45,12 @@ public:
 
 private:
     NetlinkIpvsTable(nl_sock* sock, int family);
-    using OnReply = std::function<bool(const std::vector<nl::Attr>&)>;  // false: malformed
+    using OnReply = std::function<bool(const std::vector<netlink::Attr>&)>;  // false: malformed
     // One request; `onReply` sees each reply message (dumps: every part).
-    std::error_code request(std::uint8_t cmd, const nl::Bytes& attrs, bool dump, const OnReply& onReply);
+    std::error_code request(std::uint8_t cmd, const netlink::Bytes& attrs, bool dump, const OnReply& onReply);
     std::error_code sendAll(const std::uint8_t* data, size_t len);
-    base::Result<std::vector<nl::ServiceReply>> services();
-    std::error_code dests(const ServiceKey& key, const std::function<void(nl::DestReply&&)>& each);
+    base::Result<std::vector<netlink::ServiceReply>> services();
+    std::error_code dests(const ServiceKey& key, const std::function<void(netlink::DestReply&&)>& each);
 
     nl_sock* sock_;
     int fd_;
@@ -62,4 +62,4 @@ private:
     std::vector<std::pair<ServiceKey, std::vector<DestKey>>> order_;  // the kernel's, from the last dump
 };
 
-}  // namespace kmod
+}  // namespace kmod::netlink

@@ -3,7 +3,7 @@
 #include <sstream>
 #include <string>
 
-namespace kmod {
+namespace kmod::netlink {
 
 namespace {
 
@@ -63,4 +63,4 @@ std::vector<ConnEntry> parseProcConnections(std::string_view text, size_t* skipp
     return out;
 }
 
-}  // namespace kmod
+}  // namespace kmod::netlink

@@ -6,9 +6,9 @@
 
 #include "kmod/IpvsTable.h"
 
-namespace kmod {
+namespace kmod::netlink {
 
 // /proc/net/ip_vs_conn (the file ipvsadm -c reads). Lines it cannot read are skipped and counted.
 std::vector<ConnEntry> parseProcConnections(std::string_view text, size_t* skipped = nullptr);
 
-}  // namespace kmod
+}  // namespace kmod::netlink

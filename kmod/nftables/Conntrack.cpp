@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-namespace kmod::nft {
+namespace kmod::nftables {
 namespace {
 
 // conntrack's TCP states (enum tcp_conntrack) by IPVS's names
@@ -74,4 +74,4 @@ base::Result<std::vector<CtEntry>> dumpConntrack() {
     return out;
 }
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

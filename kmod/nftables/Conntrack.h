@@ -9,7 +9,7 @@
 #include "base/IpAddress.h"
 #include "base/Result.h"
 
-namespace kmod::nft {
+namespace kmod::nftables {
 
 struct CtEntry {
     std::uint8_t protocol = 0;  // IPPROTO_*
@@ -25,4 +25,4 @@ struct CtEntry {
 // Every tracked connection of this network namespace (IPv4 and IPv6).
 base::Result<std::vector<CtEntry>> dumpConntrack();
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

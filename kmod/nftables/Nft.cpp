@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-namespace kmod::nft {
+namespace kmod::nftables {
 
 Nft::Nft() {
     ctx_ = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -41,4 +41,4 @@ base::Result<std::string> Nft::list(const std::string& what, bool stateless) {
     return out;
 }
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

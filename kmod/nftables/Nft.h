@@ -10,7 +10,7 @@
 
 struct nft_ctx;
 
-namespace kmod::nft {
+namespace kmod::nftables {
 
 class Nft {
 public:
@@ -31,4 +31,4 @@ private:
     std::string error_;
 };
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

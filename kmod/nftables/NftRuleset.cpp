@@ -5,7 +5,7 @@
 
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod::nft {
+namespace kmod::nftables {
 namespace {
 
 const char* proto(std::uint16_t p) {
@@ -54,8 +54,8 @@ std::string vipChain(const ServiceKey& k) {
     return std::string("vip") + (k.family() == base::Family::V6 ? "6_" : "4_") + a + "_" + proto(k.protocol);
 }
 
-std::vector<SchedDest> schedDests(const NftService& s) {
-    std::vector<SchedDest> out;
+std::vector<sched::SchedDest> schedDests(const NftService& s) {
+    std::vector<sched::SchedDest> out;
     for (const auto& d : s.dests)
         out.push_back(
             {d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false, d.lastWeight});
@@ -98,10 +98,10 @@ std::vector<int> schedule(const NftService& svc) {
         }
         if (period == 0) return {};
         const long cap = 65536;  // a longer cycle is scaled: the proportions stay, the order is nearly the kernel's
-        auto sched = makeScheduler(name, svc.service.flags);
+        auto sched = sched::makeScheduler(name, svc.service.flags);
         if (period <= cap) {
             sched->update(dests);
-            for (long i = 0; i < period; ++i) slots.push_back(static_cast<int>(*sched->pick(dests, SchedPacket{})));
+            for (long i = 0; i < period; ++i) slots.push_back(static_cast<int>(*sched->pick(dests, sched::SchedPacket{})));
             return slots;
         }
         long total = 0;
@@ -113,7 +113,7 @@ std::vector<int> schedule(const NftService& svc) {
         return slots;
     }
     if (name == "sh" || name == "dh") {
-        HashScheduler h(name == "sh" ? HashScheduler::Kind::Source : HashScheduler::Kind::Destination,
+        sched::HashScheduler h(name == "sh" ? sched::HashScheduler::Kind::Source : sched::HashScheduler::Kind::Destination,
                         svc.service.flags);
         h.update(dests);
         for (int b : h.buckets())
@@ -122,7 +122,7 @@ std::vector<int> schedule(const NftService& svc) {
         return slots;
     }
     if (name == "mh") {
-        Maglev m(svc.service.flags);
+        sched::Maglev m(svc.service.flags);
         m.update(dests);
         for (int b : m.table())
             slots.push_back(
@@ -346,4 +346,4 @@ std::string Ruleset::changes(const std::vector<Change>& changes, const std::vect
     return out;
 }
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

@@ -28,7 +28,7 @@
 #include "kmod/Model.h"
 #include "kmod/NftablesSupport.h"
 
-namespace kmod::nft {
+namespace kmod::nftables {
 
 struct NftDest {
     std::uint32_t id = 0;  // stable while the destination exists: its counters' names
@@ -81,4 +81,4 @@ private:
     RulesetOptions o_;
 };
 
-}  // namespace kmod::nft
+}  // namespace kmod::nftables

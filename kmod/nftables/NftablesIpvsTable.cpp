@@ -11,7 +11,7 @@
 #include "kmod/memory/InMemoryIpvsTable.h"
 #include "kmod/nftables/Conntrack.h"
 
-namespace kmod {
+namespace kmod::nftables {
 namespace {
 
 // The elements of a listed set or map: "key [expires ...] : value" each, between "elements = {"
@@ -80,15 +80,15 @@ bool writeSysctl(const char* name, std::uint32_t v) {
     return static_cast<bool>(out);
 }
 
-std::string destText(const nft::NftService& s, const DestKey& d) {
+std::string destText(const nftables::NftService& s, const DestKey& d) {
     return s.service.key.isFwmark() ? d.address.str() : d.address.str() + " . " + std::to_string(d.port);
 }
 
 }  // namespace
 
-NftablesIpvsTable::NftablesIpvsTable(nft::RulesetOptions options) : rules_(std::move(options)) {}
+NftablesIpvsTable::NftablesIpvsTable(nftables::RulesetOptions options) : rules_(std::move(options)) {}
 
-std::unique_ptr<NftablesIpvsTable> NftablesIpvsTable::open(nft::RulesetOptions options, std::string& why) {
+std::unique_ptr<NftablesIpvsTable> NftablesIpvsTable::open(nftables::RulesetOptions options, std::string& why) {
     std::unique_ptr<NftablesIpvsTable> t(new NftablesIpvsTable(std::move(options)));
     if (!t->nft_.ok()) {
         why = "libnftables cannot make a context";
@@ -109,22 +109,22 @@ std::unique_ptr<NftablesIpvsTable> NftablesIpvsTable::open(nft::RulesetOptions o
     return t;
 }
 
-std::vector<nft::NftService> NftablesIpvsTable::services(const std::map<ServiceKey, nft::NftService>& model) const {
-    std::vector<nft::NftService> out;
+std::vector<nftables::NftService> NftablesIpvsTable::services(const std::map<ServiceKey, nftables::NftService>& model) const {
+    std::vector<nftables::NftService> out;
     for (const auto& [k, s] : model) out.push_back(s);
     return out;
 }
 
-std::error_code NftablesIpvsTable::applyToModel(std::map<ServiceKey, nft::NftService>& model, const Op& op) {
+std::error_code NftablesIpvsTable::applyToModel(std::map<ServiceKey, nftables::NftService>& model, const Op& op) {
     const ServiceKey& key = op.service.key;
     auto it = model.find(key);
     switch (op.kind) {
-    case Op::Kind::AddService: model.emplace(key, nft::NftService{nextService_++, op.service, {}}); return {};
+    case Op::Kind::AddService: model.emplace(key, nftables::NftService{nextService_++, op.service, {}}); return {};
     case Op::Kind::EditService: it->second.service = op.service; return {};
     case Op::Kind::DelService: model.erase(it); return {};
     case Op::Kind::AddDest: {
         auto& dests = it->second.dests;  // the kernel's list order: newest first
-        dests.insert(dests.begin(), nft::NftDest{nextDest_++, op.dest, static_cast<int>(op.dest.weight)});
+        dests.insert(dests.begin(), nftables::NftDest{nextDest_++, op.dest, static_cast<int>(op.dest.weight)});
         return {};
     }
     case Op::Kind::EditDest:
@@ -135,7 +135,7 @@ std::error_code NftablesIpvsTable::applyToModel(std::map<ServiceKey, nft::NftSer
             }
         return {};
     case Op::Kind::DelDest:
-        std::erase_if(it->second.dests, [&](const nft::NftDest& d) { return d.dest.key == op.dest.key; });
+        std::erase_if(it->second.dests, [&](const nftables::NftDest& d) { return d.dest.key == op.dest.key; });
         return {};
     }
     return {};
@@ -165,16 +165,16 @@ std::string NftablesIpvsTable::stripDynamic(const std::string& listing) const {
 
 // The elements of a persistence map that point at destinations that went (IPVS drops the
 // templates of a removed destination).
-std::string NftablesIpvsTable::persistElementsOf(const nft::NftService& s, const std::vector<DestKey>& gone) {
+std::string NftablesIpvsTable::persistElementsOf(const nftables::NftService& s, const std::vector<DestKey>& gone) {
     if (!(s.service.flags & kSvcPersistent) || gone.empty()) return {};
-    auto listed = nft_.list("map inet " + rules_.options().table + " " + nft::persistMap(s), false);
+    auto listed = nft_.list("map inet " + rules_.options().table + " " + nftables::persistMap(s), false);
     if (!listed) return {};
     std::string keys;
     for (const auto& [k, v] : elements(*listed))
         for (const auto& d : gone)
             if (v == destText(s, d)) keys += (keys.empty() ? "" : ", ") + k;
     if (keys.empty()) return {};
-    return "delete element inet " + rules_.options().table + " " + nft::persistMap(s) + " { " + keys + " }\n";
+    return "delete element inet " + rules_.options().table + " " + nftables::persistMap(s) + " { " + keys + " }\n";
 }
 
 ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
@@ -191,7 +191,7 @@ ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
         const Op& op = ops[i];
         std::error_code ec;
         const bool serviceChange = op.kind == Op::Kind::AddService || op.kind == Op::Kind::EditService;
-        if (serviceChange && nftablesUnsupported(op.service) && isKnownScheduler(op.service.scheduler))
+        if (serviceChange && nftablesUnsupported(op.service) && memory::isKnownScheduler(op.service.scheduler))
             ec = base::errnoCode(EOPNOTSUPP);
         if (!ec && (op.kind == Op::Kind::AddDest || op.kind == Op::Kind::EditDest)) {
             auto it = model.find(op.service.key);
@@ -211,10 +211,10 @@ ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
         // from before, and whatever someone did to it)
         commands = "add table inet " + rules_.options().table + "\n" + rules_.full(services(model), true);
     } else {
-        std::vector<nft::Ruleset::Change> changes;
+        std::vector<nftables::Ruleset::Change> changes;
         std::string templates;
         for (const auto& k : touched) {
-            nft::Ruleset::Change c;
+            nftables::Ruleset::Change c;
             if (auto it = model_.find(k); it != model_.end()) c.before = it->second;
             if (auto it = model.find(k); it != model.end()) c.after = it->second;
             if (c.before && c.after && c.before->service == c.after->service &&
@@ -228,7 +228,7 @@ ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
                 std::vector<DestKey> gone;
                 for (const auto& d : c.before->dests)
                     if (std::none_of(c.after->dests.begin(), c.after->dests.end(),
-                                     [&](const nft::NftDest& a) { return a.dest.key == d.dest.key; }))
+                                     [&](const nftables::NftDest& a) { return a.dest.key == d.dest.key; }))
                         gone.push_back(d.dest.key);
                 templates += persistElementsOf(*c.before, gone);
             }
@@ -303,7 +303,7 @@ base::Result<TableStatus> NftablesIpvsTable::status() {
             }
         }
     }
-    auto conns = nft::dumpConntrack();
+    auto conns = nftables::dumpConntrack();
     const auto now = std::chrono::steady_clock::now();
     const double dt =
         lastStatusAt_.time_since_epoch().count() ? std::chrono::duration<double>(now - lastStatusAt_).count() : 0;
@@ -311,9 +311,9 @@ base::Result<TableStatus> NftablesIpvsTable::status() {
         ServiceStatus& ss = st[k];
         for (const auto& d : s.dests) {
             DestStatus& ds = ss.dests[d.dest.key];
-            const auto n = counters[nft::counterName(s, d, 'n')];
-            const auto i = counters[nft::counterName(s, d, 'i')];
-            const auto o = counters[nft::counterName(s, d, 'o')];
+            const auto n = counters[nftables::counterName(s, d, 'n')];
+            const auto i = counters[nftables::counterName(s, d, 'i')];
+            const auto o = counters[nftables::counterName(s, d, 'o')];
             ds.stats = StatsCounters{n.first, i.first, o.first, i.second, o.second};
             auto rate = [&](std::uint64_t v, const std::string& name) -> std::uint64_t {
                 auto& last = lastCounters_[name];
@@ -323,9 +323,9 @@ base::Result<TableStatus> NftablesIpvsTable::status() {
                 return r;
             };
             ds.rates =
-                StatsRates{rate(n.first, nft::counterName(s, d, 'n')), rate(i.first, nft::counterName(s, d, 'i') + "p"),
-                           rate(o.first, nft::counterName(s, d, 'o') + "p"),
-                           rate(i.second, nft::counterName(s, d, 'i')), rate(o.second, nft::counterName(s, d, 'o'))};
+                StatsRates{rate(n.first, nftables::counterName(s, d, 'n')), rate(i.first, nftables::counterName(s, d, 'i') + "p"),
+                           rate(o.first, nftables::counterName(s, d, 'o') + "p"),
+                           rate(i.second, nftables::counterName(s, d, 'i')), rate(o.second, nftables::counterName(s, d, 'o'))};
             ss.stats.conns += ds.stats.conns;
             ss.stats.inpkts += ds.stats.inpkts;
             ss.stats.outpkts += ds.stats.outpkts;
@@ -354,7 +354,7 @@ base::Result<TableStatus> NftablesIpvsTable::status() {
 
 base::Result<std::vector<ConnEntry>> NftablesIpvsTable::connections() {
     std::vector<ConnEntry> out;
-    auto conns = nft::dumpConntrack();
+    auto conns = nftables::dumpConntrack();
     if (!conns) return conns.error();
     for (const auto& [k, s] : model_) {
         for (const auto& c : *conns) {
@@ -367,7 +367,7 @@ base::Result<std::vector<ConnEntry>> NftablesIpvsTable::connections() {
         }
         // the persistence templates, as IPVS lists them: client network, port 0, state NONE
         if (!(s.service.flags & kSvcPersistent)) continue;
-        auto listed = nft_.list("map inet " + rules_.options().table + " " + nft::persistMap(s), false);
+        auto listed = nft_.list("map inet " + rules_.options().table + " " + nftables::persistMap(s), false);
         if (!listed) continue;
         std::vector<std::string> expires;
         const auto elems = elements(*listed, &expires);
@@ -423,7 +423,7 @@ std::error_code NftablesIpvsTable::zero(const std::optional<ServiceKey>& only) {
         if (only && k != *only) continue;
         for (const auto& d : s.dests)
             for (char c : {'n', 'i', 'o'})
-                cmds += "reset counter inet " + rules_.options().table + " " + nft::counterName(s, d, c) + "\n";
+                cmds += "reset counter inet " + rules_.options().table + " " + nftables::counterName(s, d, c) + "\n";
     }
     if (cmds.empty()) return {};
     lastCounters_.clear();
@@ -434,4 +434,4 @@ std::optional<PlaneInfo> NftablesIpvsTable::info() {
     return PlaneInfo{0x010201, readSysctl("nf_conntrack_buckets", 4096)};
 }
 
-}  // namespace kmod
+}  // namespace kmod::nftablesables

@@ -17,12 +17,12 @@
 #include "kmod/nftables/Nft.h"
 #include "kmod/nftables/NftRuleset.h"
 
-namespace kmod {
+namespace kmod::nftables {
 
 class NftablesIpvsTable : public IpvsTable {
 public:
     // Null, with `why`, when nf_tables cannot be used here (no kernel support, no CAP_NET_ADMIN).
-    static std::unique_ptr<NftablesIpvsTable> open(nft::RulesetOptions options, std::string& why);
+    static std::unique_ptr<NftablesIpvsTable> open(nftables::RulesetOptions options, std::string& why);
 
     std::string name() const override { return "nftables"; }
     base::Result<TableState> dump() override;
@@ -40,16 +40,16 @@ public:
     // The last transaction's text.
 
 private:
-    explicit NftablesIpvsTable(nft::RulesetOptions options);
-    std::error_code applyToModel(std::map<ServiceKey, nft::NftService>& model, const Op& op);
-    std::vector<nft::NftService> services(const std::map<ServiceKey, nft::NftService>& model) const;
+    explicit NftablesIpvsTable(nftables::RulesetOptions options);
+    std::error_code applyToModel(std::map<ServiceKey, nftables::NftService>& model, const Op& op);
+    std::vector<nftables::NftService> services(const std::map<ServiceKey, nftables::NftService>& model) const;
     std::optional<std::string> commit(const std::string& commands);
     std::string stripDynamic(const std::string& listing) const;
-    std::string persistElementsOf(const nft::NftService& s, const std::vector<DestKey>& gone);
+    std::string persistElementsOf(const nftables::NftService& s, const std::vector<DestKey>& gone);
 
-    nft::Nft nft_;
-    nft::Ruleset rules_;
-    std::map<ServiceKey, nft::NftService> model_;
+    nftables::Nft nft_;
+    nftables::Ruleset rules_;
+    std::map<ServiceKey, nftables::NftService> model_;
     std::uint32_t nextService_ = 1, nextDest_ = 1;
     bool written_ = false;  // the table was written whole by this object
     std::string expected_;  // the table as the kernel listed it after our last transaction
@@ -60,4 +60,4 @@ private:
     TableStatus lastRates_;
 };
 
-}  // namespace kmod
+}  // namespace kmod::nftablesables

@@ -1,7 +1,7 @@
 // fo, ovf (ip_vs_fo.c, ip_vs_ovf.c) and twos (ip_vs_twos.c).
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 // fo: the available destination with the highest weight (the first of equals).
 // ovf: the same among those with no more active connections than their weight.
@@ -38,4 +38,4 @@ std::optional<size_t> TwoChoices::pick(const std::vector<SchedDest>& dests, cons
     return ob * dests[a].weight < oa * dests[b].weight ? b : a;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

@@ -4,7 +4,7 @@
 #include "kmod/Model.h"
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 std::uint32_t foldAddress(const base::IpAddress& a) {
     const auto& b = a.bytes();
@@ -57,4 +57,4 @@ std::optional<size_t> HashScheduler::pick(const std::vector<SchedDest>& dests, c
     return std::nullopt;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

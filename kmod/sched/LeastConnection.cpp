@@ -1,7 +1,7 @@
 // lc, wlc, sed, nq (ip_vs_lc.c, ip_vs_wlc.c, ip_vs_sed.c, ip_vs_nq.c).
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 std::optional<size_t> LeastConnection::pick(const std::vector<SchedDest>& dests, const SchedPacket&) {
     auto overhead = [&](const SchedDest& d) -> std::int64_t {
@@ -37,4 +37,4 @@ std::optional<size_t> LeastConnection::pick(const std::vector<SchedDest>& dests,
     return least;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

@@ -4,7 +4,7 @@
 #include "kmod/Model.h"
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 void Locality::update(const std::vector<SchedDest>& dests) {
     index_.clear();
@@ -138,4 +138,4 @@ std::optional<size_t> Locality::pick(const std::vector<SchedDest>& dests, const 
     return least;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

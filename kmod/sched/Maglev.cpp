@@ -7,7 +7,7 @@
 #include "kmod/Model.h"
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 namespace {
 
@@ -134,4 +134,4 @@ std::optional<size_t> Maglev::pick(const std::vector<SchedDest>& dests, const Sc
     return std::nullopt;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

@@ -4,7 +4,7 @@
 
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 namespace {
 
 template <class S, auto... Args>
@@ -61,4 +61,4 @@ std::unique_ptr<Scheduler> makeScheduler(const std::string& name, std::uint32_t 
     return s->make(flags, seed);
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

@@ -10,7 +10,7 @@
 
 #include "kmod/sched/Scheduler.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 enum PlaneBit : std::uint8_t { kKernelPlane = 1, kUserspacePlane = 2 };
 
@@ -27,4 +27,4 @@ const SchedulerInfo* findScheduler(std::string_view name);
 // "rr wrr lc ...", for messages.
 std::string schedulerNames();
 
-}  // namespace kmod
+}  // namespace kmod::sched

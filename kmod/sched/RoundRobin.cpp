@@ -3,7 +3,7 @@
 
 #include "kmod/sched/Schedulers.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 // The kernel keeps its place in the list across changes; when the last pick is deleted it moves to
 // the one before it (ip_vs_rr_del_dest).
@@ -72,4 +72,4 @@ std::optional<size_t> WeightedRoundRobin::pick(const std::vector<SchedDest>& des
     return std::nullopt;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

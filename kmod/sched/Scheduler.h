@@ -14,7 +14,7 @@
 
 #include "base/IpAddress.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 struct SchedDest {
     base::IpAddress address;
@@ -65,4 +65,4 @@ inline std::uint64_t connOverhead(const SchedDest& d) {
     return (static_cast<std::uint64_t>(d.activeConns) << 8) + d.inactConns;
 }
 
-}  // namespace kmod
+}  // namespace kmod::sched

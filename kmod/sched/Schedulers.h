@@ -10,7 +10,7 @@
 
 #include "kmod/sched/Scheduler.h"
 
-namespace kmod {
+namespace kmod::sched {
 
 class RoundRobin : public Scheduler {
 public:
@@ -145,4 +145,4 @@ inline std::uint32_t hash32(std::uint32_t v, unsigned bits) { return (v * 0x61C8
 // IPv4 address in host order, or the XOR of an IPv6 address's four words (as the kernel folds it).
 std::uint32_t foldAddress(const base::IpAddress& a);
 
-}  // namespace kmod
+}  // namespace kmod::sched

@@ -6,7 +6,7 @@
 
 #include "base/Log.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 void Budget::configure(const ForwardingLimits& l) {
     rlimit rl{};
@@ -86,4 +86,4 @@ ForwardingCounters Budget::counters() const {
     return c;
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -17,7 +17,7 @@
 #include "kmod/IpvsTable.h"
 #include "kmod/userspace/PlaneTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class Budget {
 public:
@@ -63,4 +63,4 @@ struct BudgetHold {
     bool tcp;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -7,7 +7,7 @@
 
 #include "base/Log.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 Forwarder::Forwarder(unsigned threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -167,4 +167,4 @@ std::shared_ptr<const DestCounters> Forwarder::counters(const ServiceKey& svc, c
     return nullptr;
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -16,7 +16,7 @@
 #include "kmod/userspace/Snapshot.h"
 #include "kmod/userspace/SyncEngine.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class Forwarder {
 public:
@@ -75,4 +75,4 @@ private:
     Forwarder forwarder_;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -17,7 +17,7 @@
 #include "kmod/userspace/SyncedConns.h"
 #include "kmod/userspace/UdpForwarder.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
@@ -236,7 +236,7 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
         if (key.protocol == kUdp) {
             if (!udp_.contains(key)) {
                 auto f = std::make_shared<UdpForwarder>(
-                    io_, key, [this, k = key](const SchedPacket& p) { return place(k, p); },
+                    io_, key, [this, k = key](const sched::SchedPacket& p) { return place(k, p); },
                     std::chrono::seconds(snapshot_->udpTimeout), snapshot_->sync, snapshot_->budget);
                 if (f->open(index_ == 0)) {
                     f->start();
@@ -248,19 +248,19 @@ void ForwardingThread::sync(std::shared_ptr<const Snapshot> snapshot) {
         }
         Sched& s = schedulers_[key];
         if (!s.scheduler || s.version != svc->version) {
-            std::vector<SchedDest> dests;
+            std::vector<sched::SchedDest> dests;
             for (const auto& d : svc->dests) {
-                SchedDest sd{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false};
+                sched::SchedDest sd{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight), 0, 0, false};
                 sd.lastWeight = d.lastWeight;
                 dests.push_back(sd);
             }
             if (svc->shared) svc->shared->update(svc->version, dests);  // once for every thread
             if (!s.scheduler || s.name != svc->service.scheduler || s.flags != svc->service.flags) {
                 s.scheduler =
-                    makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
+                    sched::makeScheduler(svc->service.scheduler, svc->service.flags, static_cast<std::uint32_t>(index_ + 1));
                 s.name = svc->service.scheduler;
                 s.flags = svc->service.flags;
-                if (s.scheduler) updateOneByOne(*s.scheduler, dests);
+                if (s.scheduler) sched::updateOneByOne(*s.scheduler, dests);
             } else {
                 s.scheduler->update(dests);
             }
@@ -342,16 +342,16 @@ void ForwardingThread::accept(const ServiceKey& key) {
     });
 }
 
-std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const SchedPacket& p) {
+std::optional<Placement> ForwardingThread::place(const ServiceKey& key, const sched::SchedPacket& p) {
     auto svcIt = snapshot_->services.find(key);
     auto schedIt = schedulers_.find(key);
     if (svcIt == snapshot_->services.end() || schedIt == schedulers_.end() || !schedIt->second.scheduler)
         return std::nullopt;
     const std::shared_ptr<const SnapshotService> svc = svcIt->second;
-    std::vector<SchedDest>& view = view_;  // reused: no allocation per connection
+    std::vector<sched::SchedDest>& view = view_;  // reused: no allocation per connection
     view.clear();
     for (const auto& d : svc->dests) {
-        view.push_back(SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight),
+        view.push_back(sched::SchedDest{d.dest.key.address, d.dest.key.port, static_cast<int>(d.dest.weight),
                                  d.counters->active.load(std::memory_order_relaxed),
                                  d.counters->inactive.load(std::memory_order_relaxed),
                                  d.counters->overloaded.load(std::memory_order_relaxed), d.lastWeight});
@@ -462,7 +462,7 @@ void ForwardingThread::syncTcp(const Live& l, std::uint16_t state, std::chrono::
 }
 
 void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::ip::tcp::endpoint& peer) {
-    SchedPacket p;
+    sched::SchedPacket p;
     p.source = base::fromAsio(peer.address());
     p.sourcePort = peer.port();
     p.destination = key.address;
@@ -519,4 +519,4 @@ void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::i
                    });
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

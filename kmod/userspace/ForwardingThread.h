@@ -18,7 +18,7 @@
 #include "kmod/userspace/Relay.h"
 #include "kmod/userspace/Snapshot.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 // Where the scheduler (or a persistence template) put a new connection or flow. `unbind` must
 // run once when it ends; until then it counts as an inactive connection of `dest`.
@@ -48,13 +48,13 @@ private:
         std::uint64_t version = 0;
         std::string name;
         std::uint32_t flags = 0;
-        std::unique_ptr<Scheduler> scheduler;
+        std::unique_ptr<sched::Scheduler> scheduler;
     };
     void sync(std::shared_ptr<const Snapshot> snapshot);
     void accept(const ServiceKey& key);
     // `client`: an accepted, non-blocking socket; the thread owns it from here.
     void onClient(const ServiceKey& key, int client, const asio::ip::tcp::endpoint& peer);
-    std::optional<Placement> place(const ServiceKey& key, const SchedPacket& p);
+    std::optional<Placement> place(const ServiceKey& key, const sched::SchedPacket& p);
     bool openListener(const ServiceKey& key);
 
     int index_;
@@ -78,7 +78,7 @@ private:
     std::map<ServiceKey, std::shared_ptr<Listener>> listeners_;
     std::map<ServiceKey, std::shared_ptr<class UdpForwarder>> udp_;
     std::map<ServiceKey, Sched> schedulers_;
-    std::vector<SchedDest> view_;                     // place()'s scratch list of destinations
+    std::vector<sched::SchedDest> view_;                     // place()'s scratch list of destinations
     std::unique_ptr<asio::steady_timer> sweepTimer_;  // thread 0: expires persistence templates
     void sweep();
     std::uint64_t sweeps_ = 0;
@@ -117,4 +117,4 @@ private:
     std::atomic<bool> running_{false};
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -1,6 +1,6 @@
 #include "kmod/userspace/PersistenceTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 std::optional<DestKey> PersistenceTable::use(const base::IpAddress& clientNet, Clock::time_point now,
                                              Clock::duration resendAfter, bool* resend, std::uint16_t* state) {
@@ -100,4 +100,4 @@ PersistenceTable::BindResult PersistenceTable::install(const base::IpAddress& cl
     return r;
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -17,7 +17,7 @@
 #include "kmod/Model.h"
 #include "kmod/userspace/SyncBudget.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class PersistenceTable {
 public:
@@ -136,4 +136,4 @@ private:
     std::map<base::IpAddress, Template> templates_;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

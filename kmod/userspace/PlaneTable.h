@@ -11,7 +11,7 @@
 
 #include "kmod/IpvsTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 struct PlaneDest {
     Dest dest;
@@ -56,4 +56,4 @@ public:
     virtual void refreshDaemons(std::function<void()> done) { done(); }
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

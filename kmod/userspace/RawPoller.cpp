@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-namespace kmod {
+namespace kmod::userspace {
 
 namespace {
 
@@ -168,4 +168,4 @@ void RawPoller::wait() {
     });
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -20,7 +20,7 @@
 
 #include "base/Asio.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class RawPoller {
 public:
@@ -59,4 +59,4 @@ private:
     asio::posix::stream_descriptor watch_;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstddef>
 
-namespace kmod {
+namespace kmod::userspace {
 
 namespace {
 constexpr size_t kChunk = 1 << 18;  // the pipe's capacity (F_SETPIPE_SZ below)
@@ -350,4 +350,4 @@ void Relay::maybeDone() {
     }
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

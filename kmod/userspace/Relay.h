@@ -18,7 +18,7 @@
 #include "base/Asio.h"
 #include "kmod/userspace/RawPoller.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class Relay : public std::enable_shared_from_this<Relay> {  // weak_from_this: its timers
 public:
@@ -127,4 +127,4 @@ private:
     bool connecting_ = false, isConnected_ = false, failed_ = false, finished_ = false;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -14,7 +14,7 @@
 #include "kmod/Stats.h"
 #include "kmod/sched/Scheduler.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 struct DestCounters {
     std::atomic<std::uint32_t> active{0};    // established connections
@@ -73,18 +73,18 @@ public:
     SharedScheduler(std::string name, std::uint32_t flags) : name_(std::move(name)), flags_(flags) {}
     const std::string& name() const { return name_; }
     std::uint32_t flags() const { return flags_; }
-    void update(std::uint64_t version, const std::vector<SchedDest>& dests) {
+    void update(std::uint64_t version, const std::vector<sched::SchedDest>& dests) {
         std::lock_guard lock(m_);
         if (s_ && version == version_) return;
         if (!s_) {
-            s_ = makeScheduler(name_, flags_);
-            if (s_) updateOneByOne(*s_, dests);
+            s_ = sched::makeScheduler(name_, flags_);
+            if (s_) sched::updateOneByOne(*s_, dests);
         } else {
             s_->update(dests);
         }
         version_ = version;
     }
-    std::optional<size_t> pick(const std::vector<SchedDest>& dests, const SchedPacket& p) {
+    std::optional<size_t> pick(const std::vector<sched::SchedDest>& dests, const sched::SchedPacket& p) {
         std::lock_guard lock(m_);
         return s_ ? s_->pick(dests, p) : std::nullopt;
     }
@@ -93,7 +93,7 @@ private:
     std::mutex m_;
     std::string name_;
     std::uint32_t flags_;
-    std::unique_ptr<Scheduler> s_;
+    std::unique_ptr<sched::Scheduler> s_;
     std::uint64_t version_ = 0;
 };
 
@@ -126,4 +126,4 @@ struct Snapshot {
     std::shared_ptr<Budget> budget;       // descriptors for flows and connections (always set)
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -12,7 +12,7 @@
 #include "base/IpAddress.h"
 #include "kmod/IpvsTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class SyncBudget {
 public:
@@ -61,4 +61,4 @@ private:
     std::map<base::IpAddress, std::array<std::uint32_t, 2>> bySource_;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

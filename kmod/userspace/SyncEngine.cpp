@@ -8,7 +8,7 @@
 #include "base/Log.h"
 #include "kmod/userspace/PersistenceTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 namespace {
 
 constexpr auto kSendDelay = std::chrono::milliseconds(20);  // IPVS_SYNC_SEND_DELAY
@@ -375,4 +375,4 @@ void SyncEngine::sweep() {
     });
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -23,7 +23,7 @@
 #include "kmod/userspace/SyncOutbox.h"
 #include "kmod/userspace/SyncedConns.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class SyncEngine {
 public:
@@ -91,4 +91,4 @@ private:
     std::uint64_t lastErrorLog_ = 0;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -21,7 +21,7 @@
 #include "kmod/Model.h"
 #include "kmod/sync/SyncProtocol.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class SyncOutbox {
 public:
@@ -105,4 +105,4 @@ inline sync::SyncConn templateEntry(const ServiceKey& svc, const base::IpAddress
     return syncEntry(svc, clientNet, 0, dest, state, timeout, sync::kTemplate);
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

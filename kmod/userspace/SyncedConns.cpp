@@ -1,6 +1,6 @@
 #include "kmod/userspace/SyncedConns.h"
 
-namespace kmod {
+namespace kmod::userspace {
 namespace {
 
 std::string protoName(std::uint8_t p) {
@@ -150,4 +150,4 @@ void SyncedConns::list(std::vector<ConnEntry>& out, Clock::time_point now) const
     }
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -23,7 +23,7 @@
 #include "kmod/userspace/Snapshot.h"
 #include "kmod/userspace/SyncBudget.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class SyncedConns {
 public:
@@ -83,4 +83,4 @@ private:
     std::shared_ptr<SyncBudget> budget_ = std::make_shared<SyncBudget>();
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

@@ -12,7 +12,7 @@
 #include "kmod/userspace/Budget.h"
 #include "kmod/userspace/SyncOutbox.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 namespace {
 constexpr unsigned kBatch = 32;
@@ -100,7 +100,7 @@ void UdpForwarder::stop() {
 std::shared_ptr<UdpForwarder::Flow> UdpForwarder::flowFor(const asio::ip::udp::endpoint& client) {
     auto it = flows_.find(client);
     if (it != flows_.end()) return it->second;
-    SchedPacket p;
+    sched::SchedPacket p;
     p.source = base::fromAsio(client.address());
     p.sourcePort = client.port();
     p.destination = key_.address;
@@ -289,4 +289,4 @@ void UdpForwarder::sweep() {
     });
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

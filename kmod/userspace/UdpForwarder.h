@@ -15,11 +15,11 @@
 #include "base/Asio.h"
 #include "kmod/userspace/ForwardingThread.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class UdpForwarder : public std::enable_shared_from_this<UdpForwarder> {
 public:
-    using Placer = std::function<std::optional<Placement>(const SchedPacket&)>;
+    using Placer = std::function<std::optional<Placement>(const sched::SchedPacket&)>;
     // `sync`: where flows go for the backup (the kernel's packet rule: SyncOutbox::packetDue).
     UdpForwarder(asio::io_context& io, ServiceKey key, Placer placer, std::chrono::seconds timeout,
                  std::shared_ptr<class SyncOutbox> sync = nullptr, std::shared_ptr<class Budget> budget = nullptr);
@@ -67,4 +67,4 @@ private:
     bool stopped_ = false;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

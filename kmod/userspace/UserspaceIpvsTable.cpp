@@ -8,7 +8,7 @@
 #include "kmod/sched/Registry.h"
 #include "kmod/sched/Scheduler.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 UserspaceIpvsTable::UserspaceIpvsTable(unsigned threads) {
     auto local = std::make_unique<LocalPlane>(threads);
@@ -30,7 +30,7 @@ std::error_code UserspaceIpvsTable::refuse(const Op& op) const {
         const Service& s = op.service;
         if (s.key.isFwmark()) why = "fwmark services need the kernel plane";
         else if (s.key.protocol == kSctp) why = "SCTP needs the kernel plane";
-        else if (const SchedulerInfo* info = findScheduler(s.scheduler); info && !(info->planes & kUserspacePlane))
+        else if (const sched::SchedulerInfo* info = sched::findScheduler(s.scheduler); info && !(info->planes & sched::kUserspacePlane))
             why = "this plane does not have that scheduler";
     }
     if ((op.kind == Op::Kind::AddDest || op.kind == Op::Kind::EditDest) && op.dest.forwarding != Forwarding::Masq)
@@ -151,4 +151,4 @@ std::shared_ptr<const DestCounters> UserspaceIpvsTable::counters(const ServiceKe
     return local_ ? local_->forwarder().counters(svc, dest) : nullptr;
 }
 
-}  // namespace kmod
+}  // namespace kmod::userspace

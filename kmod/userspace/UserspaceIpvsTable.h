@@ -16,7 +16,7 @@
 #include "kmod/userspace/Forwarder.h"
 #include "kmod/userspace/PlaneTable.h"
 
-namespace kmod {
+namespace kmod::userspace {
 
 class UserspaceIpvsTable : public IpvsTable, public SyncDaemonControl {
 public:
@@ -80,4 +80,4 @@ private:
     std::uint64_t nextId_ = 1;
 };
 
-}  // namespace kmod
+}  // namespace kmod::userspace

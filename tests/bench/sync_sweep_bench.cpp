@@ -14,6 +14,7 @@
 #include "kmod/userspace/SyncedConns.h"
 
 using namespace kmod;
+using namespace kmod::userspace;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -13,6 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     }
     std::string error;
     int status = 0;
-    (void)kmod::parseIpvsadm(args, error, &status);
+    (void)kmod::ipvsadm::parseIpvsadm(args, error, &status);
     return 0;
 }

@@ -4,7 +4,7 @@
 #include "kmod/netlink/IpvsCodec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
-    using namespace kmod::nl;
+    using namespace kmod::netlink;
     auto attrs = parseAttrs({data, size});
     if (!attrs) return 0;
     (void)decodeService(*attrs);

@@ -9,6 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     using namespace kmod;
+using namespace kmod::userspace;
     static SyncedConns table;
     static bool once = [] {
         table.budget()->setLimits(SyncLimits{64, 64, 40});

@@ -192,15 +192,15 @@ void waitListening(std::uint16_t port) {
 TEST_CASE("forwarding loop: sockets, timers and posts from this and other threads all wake it") {
     asio::io_context io{1};
     auto work = asio::make_work_guard(io);
-    kmod::RawPoller poller(io);
+    kmod::userspace::RawPoller poller(io);
     REQUIRE(poller.ok());
     CHECK(poller.direct() == (std::getenv("DIRECTORD_NESTED_POLLER") == nullptr));
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
     std::promise<void> readable, selfPosted, crossPosted, timerFired;
-    struct Handler : kmod::RawPoller::Handler {
+    struct Handler : kmod::userspace::RawPoller::Handler {
         asio::io_context* io = nullptr;
-        kmod::RawPoller* poller = nullptr;
+        kmod::userspace::RawPoller* poller = nullptr;
         std::promise<void>* readable = nullptr;
         std::promise<void>* selfPosted = nullptr;
         int fd = -1;
@@ -252,13 +252,13 @@ TEST_CASE("forwarding loop: sockets, timers and posts from this and other thread
 
 TEST_CASE("IpvsTable contract: userspace plane") {
     base::log::setLevel(base::log::Level::Error);
-    testutil::ipvsTableContract([] { return std::make_unique<kmod::UserspaceIpvsTable>(1); }, false);
+    testutil::ipvsTableContract([] { return std::make_unique<kmod::userspace::UserspaceIpvsTable>(1); }, false);
     base::log::setLevel(base::log::Level::Info);
 }
 
 TEST_CASE("userspace plane: refuses what it cannot forward") {
     base::log::setLevel(base::log::Level::Error);
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     kmod::Service mark;
     mark.key = kmod::ServiceKey::mark(base::Family::V4, 1);
     auto sctp = service(freePort());
@@ -278,7 +278,7 @@ TEST_CASE("userspace plane: refuses what it cannot forward") {
 
 TEST_CASE("userspace plane: rr across real servers, weights, quiescing, counters") {
     Backend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freePort();
     const auto s = service(vport);
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}},
@@ -312,7 +312,7 @@ TEST_CASE("userspace plane: rr across real servers, weights, quiescing, counters
 
 TEST_CASE("userspace plane: rr and wrr keep one sequence per service across the threads, as the kernel") {
     Backend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(4);  // four threads: the kernel spreads the connections over them
+    kmod::userspace::UserspaceIpvsTable t(4);  // four threads: the kernel spreads the connections over them
     const std::uint16_t rport = freePort(), wport = freePort();
     const auto r = service(rport);
     auto w = service(wport);
@@ -340,7 +340,7 @@ TEST_CASE("userspace plane: rr and wrr keep one sequence per service across the 
 
 TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
     Backend a("A"), b("B"), c("C");
-    kmod::UserspaceIpvsTable t(2);
+    kmod::userspace::UserspaceIpvsTable t(2);
     std::map<std::string, std::uint16_t> ports;
     for (const char* sched : {"mh", "sh", "lblc", "lblcr"}) {
         const std::uint16_t vport = freePort();
@@ -385,7 +385,7 @@ TEST_CASE("userspace plane: mh, sh, lblc and lblcr through real connections") {
 
 TEST_CASE("userspace plane: the connection table lists open, closed and persistent entries (ipvsctl -c)") {
     Backend a("A");
-    kmod::UserspaceIpvsTable t(2);
+    kmod::userspace::UserspaceIpvsTable t(2);
     const std::uint16_t vport = freePort();
     auto s = service(vport);
     s.flags |= kmod::kSvcPersistent;
@@ -425,7 +425,7 @@ TEST_CASE("userspace plane: the connection table lists open, closed and persiste
     }
     REQUIRE(eventually([&] { return find("FIN_WAIT", "127.0.5.2").size() == 1; }));
     CHECK(find("FIN_WAIT", "127.0.5.2")[0].expires <= 120);  // tcpfin
-    const std::string text = kmod::formatConnections(*t.connections(), false);
+    const std::string text = kmod::ipvsadm::formatConnections(*t.connections(), false);
     CHECK(text.rfind(
               "IPVS connection entries\npro expire state       source             virtual            destination\n",
               0) == 0);
@@ -434,7 +434,7 @@ TEST_CASE("userspace plane: the connection table lists open, closed and persiste
 
 TEST_CASE("userspace plane: 20 MB echoed intact through splice") {
     Backend a("A");
-    kmod::UserspaceIpvsTable t(2);
+    kmod::userspace::UserspaceIpvsTable t(2);
     const std::uint16_t vport = freePort();
     const auto s = service(vport, "wlc");
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
@@ -511,7 +511,7 @@ TEST_CASE("userspace plane: requests into a real server that stops reading: noth
             return;
         }
     });
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freePort();
     const auto s = service(vport, "rr");
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(rport)}}).ok());
@@ -535,7 +535,7 @@ TEST_CASE("userspace plane: requests into a real server that stops reading: noth
 
 TEST_CASE("userspace plane: a refusing real server closes the client cleanly; 100,000 of them leak nothing") {
     base::log::setLevel(base::log::Level::Error);
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freePort(), dead = freePort();
     const auto s = service(vport);
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(dead)}}).ok());
@@ -561,7 +561,7 @@ TEST_CASE("userspace plane: a refusing real server closes the client cleanly; 10
 
 TEST_CASE("userspace plane: persistence keeps a client network on its real server, even quiesced") {
     Backend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(2);
+    kmod::userspace::UserspaceIpvsTable t(2);
     const std::uint16_t vport = freePort();
     auto s = service(vport, "rr");
     s.flags = kmod::kSvcPersistent;
@@ -594,7 +594,7 @@ TEST_CASE("userspace plane: persistence keeps a client network on its real serve
 
 TEST_CASE("userspace plane: persistence templates expire after the timeout") {
     Backend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 1, 0}));  // closed connections linger 1 s, not 120
     const std::uint16_t vport = freePort();
     auto s = service(vport, "rr");
@@ -613,7 +613,7 @@ TEST_CASE("userspace plane: persistence templates expire after the timeout") {
 
 TEST_CASE("userspace plane: the upper threshold stops new connections until below the lower one") {
     Backend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 1, 0}));  // closed connections count 1 s, not 120
     const std::uint16_t vport = freePort();
     const auto s = service(vport, "fo");
@@ -728,7 +728,7 @@ std::uint16_t freeUdpPort() {
 
 TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP, and expire") {
     UdpBackend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{0, 0, 1}));
     const std::uint16_t vport = freeUdpPort();
     const auto s = udpService(vport);
@@ -763,7 +763,7 @@ TEST_CASE("userspace plane: UDP flows are scheduled once, answered from the VIP,
 
 TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own") {
     UdpBackend a("A"), b("B");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freeUdpPort();
     auto s = udpService(vport);
     s.flags |= kmod::kSvcOnePacket;
@@ -784,7 +784,7 @@ TEST_CASE("userspace plane: one-packet UDP schedules every datagram on its own")
 
 TEST_CASE("userspace plane: UDP flows in the connection table") {
     UdpBackend a("A");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     const std::uint16_t vport = freeUdpPort();
     const auto s = udpService(vport);
     REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
@@ -801,7 +801,7 @@ TEST_CASE("userspace plane: UDP flows in the connection table") {
 
 TEST_CASE("userspace plane: closed connections linger as inactive for tcpfin; idle ones end after tcp") {
     Backend a("A");
-    kmod::UserspaceIpvsTable t(1);
+    kmod::userspace::UserspaceIpvsTable t(1);
     REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{2, 1, 0}));
     const std::uint16_t vport = freePort();
     const auto s = service(vport);

@@ -19,16 +19,16 @@ using kmod::Op;
 
 namespace {
 
-std::unique_ptr<kmod::NftablesIpvsTable> openPlane(bool sourceNat = false) {
+std::unique_ptr<kmod::nftables::NftablesIpvsTable> openPlane(bool sourceNat = false) {
     std::string why;
-    auto t = kmod::NftablesIpvsTable::open(kmod::nft::RulesetOptions{"directord", sourceNat}, why);
+    auto t = kmod::nftables::NftablesIpvsTable::open(kmod::nftables::RulesetOptions{"directord", sourceNat}, why);
     INFO(why);
     REQUIRE(t);
     return t;
 }
 
 std::string list(const std::string& what) {
-    kmod::nft::Nft nft;
+    kmod::nftables::Nft nft;
     auto r = nft.list(what, true);
     return r ? *r : std::string();
 }
@@ -72,24 +72,24 @@ TEST_CASE("nftables: the mh table the kernel holds is ip_vs_mh's; wrr is the ker
     const auto mh = svc("mh", 80);
     const auto wrr = svc("wrr", 81);
     std::vector<Op> ops{Op{Op::Kind::AddService, mh, {}}, Op{Op::Kind::AddService, wrr, {}}};
-    std::vector<kmod::SchedDest> dests;  // the kernel's list order: newest first
+    std::vector<kmod::sched::SchedDest> dests;  // the kernel's list order: newest first
     for (int i = 1; i <= 5; ++i) {
         const std::string a = "10.0.1." + std::to_string(i);
         ops.push_back(Op{Op::Kind::AddDest, mh, testutil::dest(a.c_str(), 8080, static_cast<std::uint32_t>(i))});
         ops.push_back(Op{Op::Kind::AddDest, wrr, testutil::dest(a.c_str(), 8080, static_cast<std::uint32_t>(i))});
-        dests.insert(dests.begin(), kmod::SchedDest{*base::IpAddress::parse(a), 8080, i});
+        dests.insert(dests.begin(), kmod::sched::SchedDest{*base::IpAddress::parse(a), 8080, i});
     }
     REQUIRE(t->apply(ops).ok());
     CHECK(t->transactions() == 1);
-    kmod::Maglev maglev(0);
+    kmod::sched::Maglev maglev(0);
     maglev.update(dests);
     std::vector<std::string> want;
     for (int i : maglev.table()) want.push_back(dests[static_cast<size_t>(i)].address.str() + " . 8080");
     CHECK(slots("svc_1") == want);
-    auto w = kmod::makeScheduler("wrr", 0);
+    auto w = kmod::sched::makeScheduler("wrr", 0);
     w->update(dests);
     std::vector<std::string> seq;
-    for (int i = 0; i < 15; ++i) seq.push_back(dests[*w->pick(dests, kmod::SchedPacket{})].address.str() + " . 8080");
+    for (int i = 0; i < 15; ++i) seq.push_back(dests[*w->pick(dests, kmod::sched::SchedPacket{})].address.str() + " . 8080");
     CHECK(slots("svc_2") == seq);
 
     // quiesced: a weight-0 destination is out of the schedule, its mh slots unserved
@@ -120,7 +120,7 @@ TEST_CASE("nftables: drift is repaired; persistence templates of a removed desti
                       Op{Op::Kind::AddDest, s, testutil::dest("10.0.1.2", 8080)}})
                 .ok());
     CHECK(list("table inet directord").find("masquerade") != std::string::npos);
-    kmod::nft::Nft nft;
+    kmod::nftables::Nft nft;
     REQUIRE_FALSE(
         nft.run("add element inet directord persist_1 { 192.0.2.0 : 10.0.1.1 . 8080, 198.51.100.0 : "
                 "10.0.1.2 . 8080 }"));

@@ -12,8 +12,8 @@ using kmod::Op;
 
 namespace {
 
-std::unique_ptr<kmod::NetlinkIpvsTable> openKernel() {
-    auto t = kmod::NetlinkIpvsTable::open();
+std::unique_ptr<kmod::netlink::NetlinkIpvsTable> openKernel() {
+    auto t = kmod::netlink::NetlinkIpvsTable::open();
     REQUIRE(t);
     REQUIRE_FALSE(t.value()->flush());
     return std::move(t).value();
@@ -110,15 +110,15 @@ TEST_CASE("kernel: info, timeouts, zero, sync daemons") {
 
     REQUIRE(std::system("ip link add sync0 type dummy 2>/dev/null; ip link set sync0 up multicast on; "
                         "ip addr add 10.99.0.1/24 dev sync0 2>/dev/null; true") == 0);
-    kmod::nl::SyncDaemon d;
-    d.state = kmod::nl::SyncDaemon::kMaster;
+    kmod::netlink::SyncDaemon d;
+    d.state = kmod::netlink::SyncDaemon::kMaster;
     d.interface = "sync0";
     d.syncId = 7;
     REQUIRE_FALSE(t->startDaemon(d));
     auto ds = t->daemons();
     REQUIRE(ds);
     REQUIRE(ds->size() == 1);
-    CHECK(ds->front().state == kmod::nl::SyncDaemon::kMaster);
+    CHECK(ds->front().state == kmod::netlink::SyncDaemon::kMaster);
     CHECK(ds->front().interface == "sync0");
     CHECK(ds->front().syncId == 7);
     CHECK(ds->front().port == 8848);
@@ -126,6 +126,6 @@ TEST_CASE("kernel: info, timeouts, zero, sync daemons") {
     // Stopping a sync thread microseconds after starting it can hang in this kernel (seen here: the
     // stop never returns); ipvsadm is never that quick. Let the thread start first.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    CHECK_FALSE(t->stopDaemon(kmod::nl::SyncDaemon::kMaster));
+    CHECK_FALSE(t->stopDaemon(kmod::netlink::SyncDaemon::kMaster));
     CHECK(t->daemons()->empty());
 }

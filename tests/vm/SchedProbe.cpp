@@ -15,19 +15,19 @@ int main(int argc, char** argv) {
         std::cerr << "usage: sched_probe NAME [FLAGS] < script\n";
         return 2;
     }
-    auto sched = kmod::makeScheduler(argv[1], argc > 2 ? static_cast<std::uint32_t>(std::stoul(argv[2])) : 0);
+    auto sched = kmod::sched::makeScheduler(argv[1], argc > 2 ? static_cast<std::uint32_t>(std::stoul(argv[2])) : 0);
     if (!sched) {
         std::cerr << "sched_probe: no scheduler " << argv[1] << "\n";
         return 2;
     }
-    std::vector<kmod::SchedDest> dests, pending;
+    std::vector<kmod::sched::SchedDest> dests, pending;
     std::string line;
     while (std::getline(std::cin, line)) {
         std::istringstream in(line);
         std::string cmd, a, c;
         in >> cmd;
         if (cmd == "dest") {
-            kmod::SchedDest d;
+            kmod::sched::SchedDest d;
             unsigned port = 0;
             in >> a >> port >> d.weight >> d.lastWeight;
             auto addr = base::IpAddress::parse(a);
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
         } else if (cmd == "pick") {
             unsigned sport = 0;
             in >> a >> sport >> c;
-            kmod::SchedPacket p;
+            kmod::sched::SchedPacket p;
             p.source = *base::IpAddress::parse(a);
             p.sourcePort = static_cast<std::uint16_t>(sport);
             p.destination = *base::IpAddress::parse(c);

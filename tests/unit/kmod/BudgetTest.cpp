@@ -5,7 +5,7 @@
 
 #include "kmod/userspace/Budget.h"
 
-using kmod::Budget;
+using kmod::userspace::Budget;
 using base::IpAddress;
 
 namespace {

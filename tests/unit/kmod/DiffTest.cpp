@@ -37,7 +37,7 @@ TEST_CASE("property: applying diff(a, b) to a yields b, with the minimal number 
     for (int i = 0; i < 2000; ++i) {
         const kmod::TableState a = testutil::randomTable(rng);
         const kmod::TableState b = testutil::randomTable(rng);
-        kmod::InMemoryIpvsTable table;
+        kmod::memory::InMemoryIpvsTable table;
         table.state() = a;
         const auto ops = kmod::diff(a, b);
         const auto result = table.apply(ops);

@@ -2,11 +2,11 @@
 #include "kmod/memory/InMemoryIpvsTable.h"
 
 TEST_CASE("IpvsTable contract: in-memory table") {
-    testutil::ipvsTableContract([] { return std::make_unique<kmod::InMemoryIpvsTable>(); });
+    testutil::ipvsTableContract([] { return std::make_unique<kmod::memory::InMemoryIpvsTable>(); });
 }
 
 TEST_CASE("in-memory table: op log and injected failures") {
-    kmod::InMemoryIpvsTable t;
+    kmod::memory::InMemoryIpvsTable t;
     const auto s = testutil::tcpService("10.0.0.1", 80);
     t.injectFailures([](const kmod::Op& op) {
         return op.kind == kmod::Op::Kind::AddDest ? std::error_code(ENOMEM, std::generic_category())

@@ -9,11 +9,12 @@
 #include "kmod/netlink/IpvsCodec.h"
 
 using namespace kmod;
+using namespace kmod::netlink;
 
 namespace {
 
-nl::Bytes bytes(const char* s, size_t n) {
-    return nl::Bytes(reinterpret_cast<const std::uint8_t*>(s), reinterpret_cast<const std::uint8_t*>(s) + n);
+netlink::Bytes bytes(const char* s, size_t n) {
+    return netlink::Bytes(reinterpret_cast<const std::uint8_t*>(s), reinterpret_cast<const std::uint8_t*>(s) + n);
 }
 #define BYTES(lit) bytes(lit, sizeof(lit) - 1)
 
@@ -28,9 +29,9 @@ Service webService() {
 }
 
 // The genl payload of a message: genlmsghdr + attributes.
-nl::Bytes payload(std::uint8_t cmd, const nl::Bytes& attrs) {
-    const auto m = nl::message(0x1f, cmd, NLM_F_REQUEST | NLM_F_ACK, 7, 9, attrs);
-    return nl::Bytes(m.begin() + NLMSG_HDRLEN, m.end());
+netlink::Bytes payload(std::uint8_t cmd, const netlink::Bytes& attrs) {
+    const auto m = netlink::message(0x1f, cmd, NLM_F_REQUEST | NLM_F_ACK, 7, 9, attrs);
+    return netlink::Bytes(m.begin() + NLMSG_HDRLEN, m.end());
 }
 
 }  // namespace
@@ -42,8 +43,8 @@ TEST_CASE("netlink: ipvsadm -A -t 192.0.2.10:80 -s wrr -p 300 -M 255.255.255.0, 
         "\x77\x72\x72\x00\x0c\x00\x07\x00\x01\x00\x00\x00\xff\xff\xff\xff\x08\x00\x08\x00\x2c\x01\x00\x00\x08\x00\x09\x00"
         "\xff\xff\xff\x00");
     const Op op{Op::Kind::AddService, webService(), {}};
-    CHECK(payload(nl::commandFor(op.kind), nl::opAttrs(op)) == expected);
-    const auto m = nl::message(0x1f, 1, NLM_F_REQUEST | NLM_F_ACK, 7, 9, nl::opAttrs(op));
+    CHECK(payload(netlink::commandFor(op.kind), netlink::opAttrs(op)) == expected);
+    const auto m = netlink::message(0x1f, 1, NLM_F_REQUEST | NLM_F_ACK, 7, 9, netlink::opAttrs(op));
     CHECK(m.size() == 104);  // what strace showed as nlmsg_len
 }
 
@@ -64,7 +65,7 @@ TEST_CASE("netlink: ipvsadm -a ... -r 198.51.100.11:8080 -m -w 7 -x 100 -y 50 (t
     d.upperThreshold = 100;
     d.lowerThreshold = 50;
     const Op op{Op::Kind::AddDest, webService(), d};
-    CHECK(payload(nl::commandFor(op.kind), nl::opAttrs(op)) == expected);
+    CHECK(payload(netlink::commandFor(op.kind), netlink::opAttrs(op)) == expected);
 }
 
 TEST_CASE("netlink: the kernel's GET_SERVICE dump reply decodes to the service and its stats") {
@@ -82,10 +83,10 @@ TEST_CASE("netlink: the kernel's GET_SERVICE dump reply decodes to the service a
         "\x00\x00\x00\x00\x0c\x00\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0c\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00"
         "\x0c\x00\x09\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0c\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00");
     // (two counters in STATS64 set by hand to check the 64-bit path: conns 7, inbytes 100,000,000,000)
-    nl::Message m{{static_cast<std::uint32_t>(reply.size() + NLMSG_HDRLEN), 0x1f, NLM_F_MULTI, 1, 0}, reply};
-    const auto attrs = nl::genlAttrs(m);
+    netlink::Message m{{static_cast<std::uint32_t>(reply.size() + NLMSG_HDRLEN), 0x1f, NLM_F_MULTI, 1, 0}, reply};
+    const auto attrs = netlink::genlAttrs(m);
     REQUIRE(attrs);
-    const auto s = nl::decodeService(*attrs);
+    const auto s = netlink::decodeService(*attrs);
     REQUIRE(s);
     CHECK(s->service == webService());  // HASHED (0x2) dropped, the netmask back in host order
     CHECK(s->status.stats.conns == 7);
@@ -94,10 +95,10 @@ TEST_CASE("netlink: the kernel's GET_SERVICE dump reply decodes to the service a
 
 TEST_CASE("netlink: GET_INFO reply (version 1.2.1, 4096 entries)") {
     const auto reply = BYTES("\x0e\x01\x00\x00\x08\x00\x01\x00\x01\x02\x01\x00\x08\x00\x02\x00\x00\x10\x00\x00");
-    nl::Message m{{36, 0x1f, 0, 1, 0}, reply};
-    const auto attrs = nl::genlAttrs(m);
+    netlink::Message m{{36, 0x1f, 0, 1, 0}, reply};
+    const auto attrs = netlink::genlAttrs(m);
     REQUIRE(attrs);
-    const auto info = nl::decodeInfo(*attrs);
+    const auto info = netlink::decodeInfo(*attrs);
     REQUIRE(info);
     CHECK(info->version == 0x010201);
     CHECK(info->connTableSize == 4096);
@@ -114,10 +115,10 @@ TEST_CASE("netlink: round trips of destinations, fwmark and IPv6 services, timeo
     Service mark;
     mark.key = ServiceKey::mark(base::Family::V4, 42);
     for (const Service& svc : {v6, mark, webService()}) {
-        const auto raw = nl::opAttrs(Op{Op::Kind::EditService, svc, {}});  // attrs point into it
-        const auto attrs = nl::parseAttrs(raw);
+        const auto raw = netlink::opAttrs(Op{Op::Kind::EditService, svc, {}});  // attrs point into it
+        const auto attrs = netlink::parseAttrs(raw);
         REQUIRE(attrs);
-        const auto back = nl::decodeService(*attrs);
+        const auto back = netlink::decodeService(*attrs);
         REQUIRE(back);
         CHECK(back->service == svc);
     }
@@ -128,62 +129,62 @@ TEST_CASE("netlink: round trips of destinations, fwmark and IPv6 services, timeo
     d.tunnelPort = 6080;
     d.tunnelFlags = TunnelChecksum::RemCsum;
     d.weight = 65535;
-    const auto raw = nl::opAttrs(Op{Op::Kind::EditDest, v6, d});
-    const auto attrs = nl::parseAttrs(raw);
+    const auto raw = netlink::opAttrs(Op{Op::Kind::EditDest, v6, d});
+    const auto attrs = netlink::parseAttrs(raw);
     REQUIRE(attrs);
-    const auto back = nl::decodeDest(*attrs, base::Family::V6);
+    const auto back = netlink::decodeDest(*attrs, base::Family::V6);
     REQUIRE(back);
     CHECK(back->dest == d);
 
-    const auto rawT = nl::timeoutAttrs(Timeouts{3600, 0, 30});
-    const auto t = nl::parseAttrs(rawT);
+    const auto rawT = netlink::timeoutAttrs(Timeouts{3600, 0, 30});
+    const auto t = netlink::parseAttrs(rawT);
     REQUIRE(t);
     CHECK(t->size() == 2);  // tcpfin 0: left out, unchanged
-    nl::SyncDaemon sd;
-    sd.state = nl::SyncDaemon::kBackup;
+    netlink::SyncDaemon sd;
+    sd.state = netlink::SyncDaemon::kBackup;
     sd.interface = "eth1";
     sd.syncId = 9;
     sd.maxLen = 1400;
     sd.group = *base::IpAddress::parse("239.1.2.3");
     sd.port = 8849;
     sd.ttl = 2;
-    const auto rawD = nl::daemonAttrs(sd, true);
-    const auto da = nl::parseAttrs(rawD);
+    const auto rawD = netlink::daemonAttrs(sd, true);
+    const auto da = netlink::parseAttrs(rawD);
     REQUIRE(da);
-    CHECK(nl::decodeDaemon(*da) == sd);
+    CHECK(netlink::decodeDaemon(*da) == sd);
 }
 
 TEST_CASE("netlink: malformed replies are rejected, never read out of bounds") {
     // an attribute that claims more than the buffer
-    CHECK_FALSE(nl::parseAttrs(BYTES("\x20\x00\x01\x00\x00\x00")));
-    CHECK_FALSE(nl::parseAttrs(BYTES("\x02\x00\x01\x00")));  // shorter than its own header
+    CHECK_FALSE(netlink::parseAttrs(BYTES("\x20\x00\x01\x00\x00\x00")));
+    CHECK_FALSE(netlink::parseAttrs(BYTES("\x02\x00\x01\x00")));  // shorter than its own header
     // a message length past the buffer
-    CHECK_FALSE(nl::splitMessages(BYTES("\xff\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")));
+    CHECK_FALSE(netlink::splitMessages(BYTES("\xff\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")));
     // a service without its family, or with a short address
     const auto noFamily = BYTES("\x0c\x00\x01\x80\x08\x00\x05\x00\x01\x00\x00\x00");
-    CHECK_FALSE(nl::decodeService(*nl::parseAttrs(noFamily)));
+    CHECK_FALSE(netlink::decodeService(*netlink::parseAttrs(noFamily)));
     const auto shortAddr = BYTES(
         "\x1c\x00\x01\x80\x06\x00\x01\x00\x02\x00\x00\x00\x06\x00\x02\x00\x06\x00\x00\x00\x06\x00\x03\x00\x0a\x00\x00\x00");
-    CHECK_FALSE(nl::decodeService(*nl::parseAttrs(shortAddr)));
+    CHECK_FALSE(netlink::decodeService(*netlink::parseAttrs(shortAddr)));
     // random bytes: whatever comes out, nothing crashes (ASan watches)
     std::uint32_t x = 12345;
     for (int round = 0; round < 20000; ++round) {
-        nl::Bytes b(static_cast<size_t>(x % 200));
+        netlink::Bytes b(static_cast<size_t>(x % 200));
         for (auto& c : b) {
             x = x * 1664525u + 1013904223u;
             c = static_cast<std::uint8_t>(x >> 24);
         }
-        if (auto msgs = nl::splitMessages(b))
+        if (auto msgs = netlink::splitMessages(b))
             for (const auto& m : *msgs)
-                if (auto a = nl::genlAttrs(m)) {
-                    (void)nl::decodeService(*a);
-                    (void)nl::decodeDest(*a, base::Family::V4);
-                    (void)nl::decodeDaemon(*a);
+                if (auto a = netlink::genlAttrs(m)) {
+                    (void)netlink::decodeService(*a);
+                    (void)netlink::decodeDest(*a, base::Family::V4);
+                    (void)netlink::decodeDaemon(*a);
                 }
-        if (auto a = nl::parseAttrs(b)) {
-            (void)nl::decodeService(*a);
-            (void)nl::decodeDest(*a, base::Family::V6);
-            (void)nl::decodeTimeouts(*a);
+        if (auto a = netlink::parseAttrs(b)) {
+            (void)netlink::decodeService(*a);
+            (void)netlink::decodeDest(*a, base::Family::V6);
+            (void)netlink::decodeTimeouts(*a);
         }
     }
 }

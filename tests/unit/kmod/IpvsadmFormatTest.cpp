@@ -9,6 +9,8 @@
 #include "kmod/netlink/ProcConnections.h"
 
 using namespace kmod;
+using namespace kmod::ipvsadm;
+using namespace kmod::netlink;
 
 namespace {
 

@@ -51,7 +51,7 @@ TEST_CASE("ipvsadm parser: every command x option answer of ipvsadm 1.31") {
         INFO("ipvsadm " << line << "-> " << c.status << " " << c.error);
         std::string error;
         int status = 0;
-        const auto cmd = kmod::parseIpvsadm(c.args, error, &status, "ipvsadm");
+        const auto cmd = kmod::ipvsadm::parseIpvsadm(c.args, error, &status, "ipvsadm");
         if (parseTime(c)) {
             ++refused;
             REQUIRE_FALSE(cmd);
@@ -70,34 +70,34 @@ TEST_CASE("ipvsadm parser: every command x option answer of ipvsadm 1.31") {
 
 TEST_CASE("ipvsadm parser: what the accepted command lines mean") {
     std::string error;
-    auto c = kmod::parseIpvsadm({"-a", "-t", "10.0.0.1:80", "-r", "10.0.1.1:8080", "-w5", "-i", "--tun-type", "gue",
+    auto c = kmod::ipvsadm::parseIpvsadm({"-a", "-t", "10.0.0.1:80", "-r", "10.0.1.1:8080", "-w5", "-i", "--tun-type", "gue",
                                  "--tun-port=6080", "--tun-csum"},
                                 error);
     REQUIRE(c);
-    CHECK(c->kind == kmod::IpvsadmCommand::Kind::AddDest);
+    CHECK(c->kind == kmod::ipvsadm::IpvsadmCommand::Kind::AddDest);
     CHECK(c->dest.weight == 5);
     CHECK(c->dest.forwarding == kmod::Forwarding::Tunnel);
     CHECK(c->dest.key.port == 80);  // tunnelling keeps the service's port
     CHECK(c->dest.tunnelType == kmod::TunnelType::Gue);
     CHECK(c->dest.tunnelPort == 6080);
     CHECK(c->dest.tunnelFlags == kmod::TunnelChecksum::Csum);
-    c = kmod::parseIpvsadm({"-A", "-t", "[2001:db8::1]:443", "-s", "mh", "-b", "mh-port,mh-fallback", "-p"}, error);
+    c = kmod::ipvsadm::parseIpvsadm({"-A", "-t", "[2001:db8::1]:443", "-s", "mh", "-b", "mh-port,mh-fallback", "-p"}, error);
     REQUIRE(c);
     CHECK(c->service.key.family() == base::Family::V6);
     CHECK(c->service.netmask == 128);
     CHECK(c->service.flags == (kmod::kSvcPersistent | kmod::kSvcSched1 | kmod::kSvcSched2));
     CHECK(c->service.timeout == 300);
-    c = kmod::parseIpvsadm({"-Ln", "--stats", "-t", "10.0.0.1:80"}, error);
+    c = kmod::ipvsadm::parseIpvsadm({"-Ln", "--stats", "-t", "10.0.0.1:80"}, error);
     REQUIRE(c);
-    CHECK(c->list.format == kmod::ListFormat::Stats);
+    CHECK(c->list.format == kmod::ipvsadm::ListFormat::Stats);
     CHECK(c->list.only == kmod::ServiceKey::inet(*base::IpAddress::parse("10.0.0.1"), kmod::kTcp, 80));
-    c = kmod::parseIpvsadm({"--set", "900", "120", "300"}, error);
+    c = kmod::ipvsadm::parseIpvsadm({"--set", "900", "120", "300"}, error);
     REQUIRE(c);
     CHECK(c->timeouts == kmod::Timeouts{900, 120, 300});
-    c = kmod::parseIpvsadm({}, error);
+    c = kmod::ipvsadm::parseIpvsadm({}, error);
     REQUIRE(c);
-    CHECK(c->kind == kmod::IpvsadmCommand::Kind::List);
-    c = kmod::parseIpvsadm({"-A", "-f", "7", "-6", "-M", "64"}, error);
+    CHECK(c->kind == kmod::ipvsadm::IpvsadmCommand::Kind::List);
+    c = kmod::ipvsadm::parseIpvsadm({"-A", "-f", "7", "-6", "-M", "64"}, error);
     REQUIRE(c);
     CHECK(c->service.key == kmod::ServiceKey::mark(base::Family::V6, 7));
     CHECK(c->service.netmask == 64);

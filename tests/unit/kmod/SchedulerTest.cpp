@@ -8,8 +8,8 @@
 #include "kmod/Model.h"
 #include "kmod/sched/Schedulers.h"
 
-using kmod::SchedDest;
-using kmod::SchedPacket;
+using kmod::sched::SchedDest;
+using kmod::sched::SchedPacket;
 
 namespace {
 
@@ -26,7 +26,7 @@ std::vector<SchedDest> dests(std::initializer_list<int> weights) {
     return v;
 }
 
-std::string sequence(kmod::Scheduler& s, const std::vector<SchedDest>& d, int n) {
+std::string sequence(kmod::sched::Scheduler& s, const std::vector<SchedDest>& d, int n) {
     std::string out;
     SchedPacket p;
     for (int i = 0; i < n; ++i) {
@@ -49,7 +49,7 @@ SchedPacket from(const char* addr, std::uint16_t port = 1234) {
 TEST_CASE("rr: in list order, skipping weight 0 and overloaded destinations") {
     auto d = dests({1, 0, 5, 1});
     d[3].overloaded = true;
-    auto s = kmod::makeScheduler("rr", 0);
+    auto s = kmod::sched::makeScheduler("rr", 0);
     s->update(d);
     CHECK(sequence(*s, d, 6) == "acacac");
     d[0].weight = 0;
@@ -60,23 +60,23 @@ TEST_CASE("rr: in list order, skipping weight 0 and overloaded destinations") {
 
 TEST_CASE("wrr: the kernel's interleaved sequence") {
     auto d = dests({4, 3, 2});
-    auto s = kmod::makeScheduler("wrr", 0);
+    auto s = kmod::sched::makeScheduler("wrr", 0);
     s->update(d);
     CHECK(sequence(*s, d, 18) == "aababcabcaababcabc");
     // gcd 2: weights 4 and 2 give 2:1
     auto e = dests({4, 2});
-    auto t = kmod::makeScheduler("wrr", 0);
+    auto t = kmod::sched::makeScheduler("wrr", 0);
     t->update(e);
     CHECK(sequence(*t, e, 6) == "aabaab");
     // all weights 0: nothing
     auto z = dests({0, 0});
-    auto u = kmod::makeScheduler("wrr", 0);
+    auto u = kmod::sched::makeScheduler("wrr", 0);
     u->update(z);
     CHECK(sequence(*u, z, 3) == "---");
     // proportions over a long run follow the weights, an overloaded one is skipped
     auto w = dests({5, 1, 3});
     w[1].overloaded = true;
-    auto v = kmod::makeScheduler("wrr", 0);
+    auto v = kmod::sched::makeScheduler("wrr", 0);
     v->update(w);
     const std::string seq = sequence(*v, w, 800);
     CHECK(std::count(seq.begin(), seq.end(), 'a') == 500);
@@ -88,8 +88,8 @@ TEST_CASE("wrr: a table loaded at once schedules like one built with ipvsadm -a,
     // Seen in the IPVS VM: servers added with weights 4, 3, 2 (listed newest first: 2, 3, 4) start
     // at current weight 1, because the first add alone made gcd = max = 4.
     auto d = dests({2, 3, 4});
-    auto s = kmod::makeScheduler("wrr", 0);
-    kmod::updateOneByOne(*s, d);
+    auto s = kmod::sched::makeScheduler("wrr", 0);
+    kmod::sched::updateOneByOne(*s, d);
     CHECK(sequence(*s, d, 18) == "abccbcabcabccbcabc");
 }
 
@@ -100,31 +100,31 @@ TEST_CASE("lc, wlc, sed, nq pick the least loaded by the kernel's measure") {
     d[2].activeConns = 3;
     SchedPacket p;
     // lc: (active << 8) + inactive, lowest: a (2)
-    CHECK(*kmod::makeScheduler("lc", 0)->pick(d, p) == 0);
+    CHECK(*kmod::sched::makeScheduler("lc", 0)->pick(d, p) == 0);
     // wlc: overhead / weight: a 512, b 1024/3 = 341, c 768: b
-    CHECK(*kmod::makeScheduler("wlc", 0)->pick(d, p) == 1);
+    CHECK(*kmod::sched::makeScheduler("wlc", 0)->pick(d, p) == 1);
     // sed: (active + 1) / weight: a 3, b 5/3, c 4: b
-    CHECK(*kmod::makeScheduler("sed", 0)->pick(d, p) == 1);
+    CHECK(*kmod::sched::makeScheduler("sed", 0)->pick(d, p) == 1);
     // nq: an idle server first, whatever its weight
     d[2].activeConns = 0;
-    CHECK(*kmod::makeScheduler("nq", 0)->pick(d, p) == 2);
+    CHECK(*kmod::sched::makeScheduler("nq", 0)->pick(d, p) == 2);
     // inactive connections count 1/256 of an active one
     auto e = dests({1, 1});
     e[0].activeConns = 1;
     e[1].inactConns = 255;
-    CHECK(*kmod::makeScheduler("lc", 0)->pick(e, p) == 1);
+    CHECK(*kmod::sched::makeScheduler("lc", 0)->pick(e, p) == 1);
     e[1].inactConns = 257;
-    CHECK(*kmod::makeScheduler("lc", 0)->pick(e, p) == 0);
+    CHECK(*kmod::sched::makeScheduler("lc", 0)->pick(e, p) == 0);
     // weight 0 quiesces
     e[0].weight = 0;
-    CHECK(*kmod::makeScheduler("wlc", 0)->pick(e, p) == 1);
+    CHECK(*kmod::sched::makeScheduler("wlc", 0)->pick(e, p) == 1);
 }
 
 TEST_CASE("sh: a client keeps its destination; buckets follow the weights; fallback and port flags") {
     auto d = dests({3, 1});
-    auto s = kmod::makeScheduler("sh", 0);
+    auto s = kmod::sched::makeScheduler("sh", 0);
     s->update(d);
-    const auto& buckets = dynamic_cast<kmod::HashScheduler&>(*s).buckets();
+    const auto& buckets = dynamic_cast<kmod::sched::HashScheduler&>(*s).buckets();
     CHECK(std::count(buckets.begin(), buckets.end(), 0) == 192);  // 3 of every 4 buckets
     CHECK(std::count(buckets.begin(), buckets.end(), 1) == 64);
     std::map<size_t, int> spread;
@@ -142,13 +142,13 @@ TEST_CASE("sh: a client keeps its destination; buckets follow the weights; fallb
     const size_t home = *s->pick(d, p);
     d[home].weight = 0;
     CHECK_FALSE(s->pick(d, p));
-    auto fb = kmod::makeScheduler("sh", kmod::kSvcSched1);
+    auto fb = kmod::sched::makeScheduler("sh", kmod::kSvcSched1);
     auto d2 = dests({3, 1});
     fb->update(d2);
     d2[home].weight = 0;
     CHECK(fb->pick(d2, p) == 1 - home);
     // with the port flag, ports of one client spread
-    auto sp = kmod::makeScheduler("sh", kmod::kSvcSched2);
+    auto sp = kmod::sched::makeScheduler("sh", kmod::kSvcSched2);
     auto d3 = dests({1, 1, 1, 1});
     sp->update(d3);
     std::set<size_t> seen;
@@ -158,14 +158,14 @@ TEST_CASE("sh: a client keeps its destination; buckets follow the weights; fallb
 
 TEST_CASE("sh: the kernel's hash of a known address") {
     // hash_32(ntohl(10.0.0.1), 8) = (0x0a000001 * 0x61C88647) >> 24
-    CHECK(kmod::hash32(0x0a000001u, 8) == ((0x0a000001u * 0x61C88647u) >> 24));
-    CHECK(kmod::foldAddress(*base::IpAddress::parse("10.0.0.1")) == 0x0a000001u);
-    CHECK(kmod::foldAddress(*base::IpAddress::parse("2001:db8::1")) == (0x20010db8u ^ 0u ^ 0u ^ 1u));
+    CHECK(kmod::sched::hash32(0x0a000001u, 8) == ((0x0a000001u * 0x61C88647u) >> 24));
+    CHECK(kmod::sched::foldAddress(*base::IpAddress::parse("10.0.0.1")) == 0x0a000001u);
+    CHECK(kmod::sched::foldAddress(*base::IpAddress::parse("2001:db8::1")) == (0x20010db8u ^ 0u ^ 0u ^ 1u));
 }
 
 TEST_CASE("dh: one destination per destination address") {
     auto d = dests({1, 1, 1});
-    auto s = kmod::makeScheduler("dh", 0);
+    auto s = kmod::sched::makeScheduler("dh", 0);
     s->update(d);
     SchedPacket p = from("10.1.1.1");
     const auto a = s->pick(d, p);
@@ -177,15 +177,15 @@ TEST_CASE("fo and ovf") {
     auto d = dests({2, 5, 5, 1});
     d[1].overloaded = true;
     SchedPacket p;
-    CHECK(*kmod::makeScheduler("fo", 0)->pick(d, p) == 2);
+    CHECK(*kmod::sched::makeScheduler("fo", 0)->pick(d, p) == 2);
     d[2].activeConns = 6;  // above its weight: ovf passes it over
-    CHECK(*kmod::makeScheduler("ovf", 0)->pick(d, p) == 0);
-    CHECK(*kmod::makeScheduler("fo", 0)->pick(d, p) == 2);
+    CHECK(*kmod::sched::makeScheduler("ovf", 0)->pick(d, p) == 0);
+    CHECK(*kmod::sched::makeScheduler("fo", 0)->pick(d, p) == 2);
 }
 
 TEST_CASE("twos: choices follow the weights when loads are equal, and prefer the less loaded") {
     auto d = dests({1, 3});
-    auto s = kmod::makeScheduler("twos", 0, 7);
+    auto s = kmod::sched::makeScheduler("twos", 0, 7);
     std::map<size_t, int> n;
     for (int i = 0; i < 4000; ++i) ++n[*s->pick(d, SchedPacket{})];
     CHECK(n[1] > n[0] * 2);
@@ -198,12 +198,12 @@ TEST_CASE("twos: choices follow the weights when loads are equal, and prefer the
 TEST_CASE("every scheduler name the config accepts exists") {
     for (const char* n :
          {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "lblc", "lblcr", "fo", "ovf", "twos"})
-        CHECK(kmod::makeScheduler(n, 0));
-    CHECK_FALSE(kmod::makeScheduler("nope", 0));
+        CHECK(kmod::sched::makeScheduler(n, 0));
+    CHECK_FALSE(kmod::sched::makeScheduler("nope", 0));
 }
 
 TEST_CASE("mh: every slot is held, shares follow the weights, a client keeps its server") {
-    kmod::Maglev m(0);
+    kmod::sched::Maglev m(0);
     auto d = dests({1, 1, 2});
     m.update(d);
     std::map<int, int> held;
@@ -218,7 +218,7 @@ TEST_CASE("mh: every slot is held, shares follow the weights, a client keeps its
 }
 
 TEST_CASE("mh: removing one of N servers moves about 1/N of the clients, and only theirs") {
-    kmod::Maglev m(0);
+    kmod::sched::Maglev m(0);
     auto d = dests({1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
     m.update(d);
     std::vector<std::pair<base::IpAddress, std::uint16_t>> before;
@@ -246,7 +246,7 @@ TEST_CASE("mh: removing one of N servers moves about 1/N of the clients, and onl
 
 TEST_CASE("mh: a quiesced server keeps its slots; fallback finds another, the port flag spreads one client") {
     auto d = dests({1, 1, 1});
-    kmod::Maglev plain(0), fallback(kmod::kSvcSched1), port(kmod::kSvcSched2);
+    kmod::sched::Maglev plain(0), fallback(kmod::kSvcSched1), port(kmod::kSvcSched2);
     plain.update(d);
     const auto tableBefore = plain.table();
     d[0].lastWeight = 1;
@@ -277,8 +277,8 @@ TEST_CASE("mh: a quiesced server keeps its slots; fallback finds another, the po
 }
 
 TEST_CASE("lblc: a destination address sticks to its server until that server is overloaded") {
-    auto now = kmod::Locality::Clock::time_point{} + std::chrono::hours(1);
-    kmod::Locality l(kmod::Locality::Kind::Lblc, [&] { return now; });
+    auto now = kmod::sched::Locality::Clock::time_point{} + std::chrono::hours(1);
+    kmod::sched::Locality l(kmod::sched::Locality::Kind::Lblc, [&] { return now; });
     auto d = dests({4, 4});
     l.update(d);
     SchedPacket p = from("198.51.100.1");
@@ -305,8 +305,8 @@ TEST_CASE("lblc: a destination address sticks to its server until that server is
 }
 
 TEST_CASE("lblcr: the set grows when its members are overloaded and picks its least loaded member") {
-    auto now = kmod::Locality::Clock::time_point{} + std::chrono::hours(1);
-    kmod::Locality l(kmod::Locality::Kind::Lblcr, [&] { return now; });
+    auto now = kmod::sched::Locality::Clock::time_point{} + std::chrono::hours(1);
+    kmod::sched::Locality l(kmod::sched::Locality::Kind::Lblcr, [&] { return now; });
     auto d = dests({2, 2, 2});
     l.update(d);
     SchedPacket p = from("198.51.100.1");

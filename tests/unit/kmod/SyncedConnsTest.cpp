@@ -8,6 +8,7 @@
 #include "kmod/userspace/SyncedConns.h"
 
 using namespace kmod;
+using namespace kmod::userspace;
 using base::IpAddress;
 using Clock = std::chrono::steady_clock;
 

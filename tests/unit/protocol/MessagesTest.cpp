@@ -21,16 +21,16 @@ std::vector<Frame> split(const std::string& bytes, size_t step) {
     return out;
 }
 
-kmod::PlaneTable sampleTable() {
-    kmod::PlaneTable t;
-    kmod::PlaneService& s = t.services.emplace_back();
+kmod::userspace::PlaneTable sampleTable() {
+    kmod::userspace::PlaneTable t;
+    kmod::userspace::PlaneService& s = t.services.emplace_back();
     s.service.key = kmod::ServiceKey::inet(*base::IpAddress::parse("10.0.0.1"), kmod::kTcp, 80);
     s.service.scheduler = "mh";
     s.service.flags = kmod::kSvcPersistent | kmod::kSvcSched1;
     s.service.timeout = 600;
     s.version = 7;
     for (int i = 0; i < 3; ++i) {
-        kmod::PlaneDest d;
+        kmod::userspace::PlaneDest d;
         d.dest.key = {*base::IpAddress::parse("2001:db8::" + std::to_string(i + 1)),
                       static_cast<std::uint16_t>(8080 + i)};
         d.dest.weight = static_cast<std::uint32_t>(i);

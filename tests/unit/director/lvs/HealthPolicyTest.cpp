@@ -56,7 +56,7 @@ struct World {
     base::ManualClock* clock;
     FakeProbes* probes;
     director::RecordingCommandRunner* commands;
-    kmod::InMemoryIpvsTable* table;
+    kmod::memory::InMemoryIpvsTable* table;
     director::LocalChannel vrrpEnd{io}, lvsEnd{io};
     std::unique_ptr<director::lvs::LvsWorker> worker;
 
@@ -72,7 +72,7 @@ struct World {
         probes = p.get();
         auto cmd = std::make_unique<director::RecordingCommandRunner>();
         commands = cmd.get();
-        auto t = std::make_unique<kmod::InMemoryIpvsTable>();
+        auto t = std::make_unique<kmod::memory::InMemoryIpvsTable>();
         table = t.get();
         worker = std::make_unique<director::lvs::LvsWorker>(
             io, *r.config, std::move(t), lvsEnd, director::lvs::LvsWorker::Deps{std::move(c), std::move(p), std::move(cmd)});

@@ -46,7 +46,7 @@ kmod::TableState twoServices() {
 
 TEST_CASE("reconciler applies the desired table and then only deltas") {
     LogCapture log;
-    kmod::InMemoryIpvsTable table;
+    kmod::memory::InMemoryIpvsTable table;
     director::lvs::Reconciler rec(table);
     auto out = rec.setDesired(twoServices());
     CHECK(out.ops.size() == 5);
@@ -61,7 +61,7 @@ TEST_CASE("reconciler applies the desired table and then only deltas") {
 
 TEST_CASE("resync repairs drift and leaves services added by hand alone") {
     LogCapture log;
-    kmod::InMemoryIpvsTable table;
+    kmod::memory::InMemoryIpvsTable table;
     director::lvs::Reconciler rec(table);
     rec.setDesired(twoServices());
     // An operator adds a service of their own with ipvsadm, and deletes one of ours by hand.
@@ -83,7 +83,7 @@ TEST_CASE("resync repairs drift and leaves services added by hand alone") {
 
 TEST_CASE("a service removed from the config is deleted; release keeps foreign services") {
     LogCapture log;
-    kmod::InMemoryIpvsTable table;
+    kmod::memory::InMemoryIpvsTable table;
     director::lvs::Reconciler rec(table);
     rec.setDesired(twoServices());
     const auto foreign = tcpService("192.0.2.1", 25);
@@ -100,7 +100,7 @@ TEST_CASE("a service removed from the config is deleted; release keeps foreign s
 
 TEST_CASE("refused ops are logged with the op and errno and retried at the next resync") {
     LogCapture log;
-    kmod::InMemoryIpvsTable table;
+    kmod::memory::InMemoryIpvsTable table;
     director::lvs::Reconciler rec(table);
     bool refuse = true;
     table.injectFailures([&](const Op& op) {
@@ -119,7 +119,7 @@ TEST_CASE("refused ops are logged with the op and errno and retried at the next 
 
 TEST_CASE("a failed dump applies nothing and says so") {
     LogCapture log;
-    kmod::InMemoryIpvsTable table;
+    kmod::memory::InMemoryIpvsTable table;
     director::lvs::Reconciler rec(table);
     table.failDump(std::error_code(EIO, std::generic_category()));
     auto out = rec.setDesired(twoServices());
