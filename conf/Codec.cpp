@@ -85,7 +85,8 @@ void fields(T& x, F&& f) {
     f(x.type, x.delayLoop, x.connectTimeout, x.delayBeforeRetry, x.warmup, x.retry, x.rise, x.fall, x.connectIp,
       x.connectPort, x.bindIp, x.path, x.statusCodes, x.digest, x.regex, x.regexNoMatch, x.virtualhost, x.httpVersion,
       x.maxBody, x.readTimeout, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
-      x.dynamicWeight, x.where);
+      x.dynamicWeight, x.payload, x.requireReply, x.reply, x.replyMask, x.minReplyLength, x.maxReplyLength, x.queryName,
+      x.queryType, x.where);
 }
 template <class T, class F>
 requires Is<T, Tunnel>

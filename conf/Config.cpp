@@ -46,6 +46,8 @@ const char* name(CheckType v) {
     case CheckType::Http: return "http";
     case CheckType::Https: return "https";
     case CheckType::Script: return "script";
+    case CheckType::Udp: return "udp";
+    case CheckType::Dns: return "dns";
     }
     return "?";
 }

@@ -223,7 +223,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;
@@ -262,6 +262,16 @@ struct CheckConfig {
     std::string user;  // empty: global.script_user
     std::optional<Duration> timeout;
     bool dynamicWeight = false;
+    // udp (keepalived's UDP_CHECK): the datagram sent (empty: a fixed 32-byte filler), whether a
+    // reply is required, the bytes it must start with (mask bit 1: that bit is not compared, from
+    // hex "X" nibbles) and its length bounds
+    std::string payload;
+    bool requireReply = false;
+    std::string reply, replyMask;
+    int minReplyLength = 0, maxReplyLength = 255;
+    // dns (keepalived's DNS_CHECK): the question asked (name "" or "." is the root)
+    std::string queryName;
+    std::string queryType = "SOA";
     Location where;
     bool operator==(const CheckConfig&) const = default;
 };

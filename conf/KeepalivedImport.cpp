@@ -12,6 +12,7 @@
 
 #include "conf/Config.h"
 #include "conf/Dump.h"
+#include "conf/Hex.h"
 #include "conf/KeepalivedParser.h"
 #include "conf/Loader.h"
 #include "conf/Reader.h"
@@ -998,7 +999,8 @@ private:
                 if (auto m = method(n, nullptr)) rs.forwarding = *m;
             } else if (k == "alpha") {
                 if (flag(n) != vs.alpha) left(n, "alpha per real server: directord sets it per virtual server");
-            } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK") {
+            } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK" || k == "UDP_CHECK" ||
+                       k == "DNS_CHECK") {
                 checkers.push_back(&n);
             } else {
                 unsupported(n);
@@ -1008,14 +1010,23 @@ private:
         vs.realServers.push_back(std::move(rs));
     }
 
+    // A keyword's arguments as one string, as keepalived's make_strvec_str joins them.
+    static std::string joined(const Node& n) {
+        std::string out;
+        for (const auto& a : n.args) out += (out.empty() ? "" : " ") + a.text;
+        return out;
+    }
+
     void checker(const Node& s, const VirtualServer& vs, const Timing& vsT, const Timing& rsT, RealServer& rs) {
         CheckConfig c;
         c.where = Location{s.file, s.line};
         const std::string& k = s.keyword;
-        c.type = k == "TCP_CHECK"  ? CheckType::Tcp
-                 : k == "HTTP_GET" ? CheckType::Http
-                 : k == "SSL_GET"  ? CheckType::Https
-                                   : CheckType::Script;
+        c.type = k == "TCP_CHECK"   ? CheckType::Tcp
+                 : k == "HTTP_GET"  ? CheckType::Http
+                 : k == "SSL_GET"   ? CheckType::Https
+                 : k == "UDP_CHECK" ? CheckType::Udp
+                 : k == "DNS_CHECK" ? CheckType::Dns
+                                    : CheckType::Script;
         Timing t;
         std::vector<const Node*> urls;
         bool sni = false;
@@ -1049,6 +1060,36 @@ private:
             } else if (c.type == CheckType::Script && kw == "user") {
                 if (need(n, 1)) c.user = n.args[0].text;
                 if (n.args.size() > 1) left(n, "group: directord uses the user's own group");
+            } else if (c.type == CheckType::Udp && kw == "payload") {
+                if (!need(n, 1)) continue;
+                if (auto h = parseHex(joined(n), false)) c.payload = h->bytes;
+                else left(n, "not a hex string: keepalived sends no payload either");
+            } else if (c.type == CheckType::Udp && kw == "require_reply") {
+                c.requireReply = true;
+                if (n.args.empty()) continue;
+                if (auto h = parseHex(joined(n), true)) {
+                    c.reply = h->bytes;
+                    c.replyMask = h->mask;
+                } else {
+                    left(n, "not a hex string: any reply is accepted, as keepalived does");
+                }
+            } else if (c.type == CheckType::Udp && (kw == "min_reply_length" || kw == "max_reply_length")) {
+                if (auto v = integer(n, 0, 0, 65535))
+                    (kw == "min_reply_length" ? c.minReplyLength : c.maxReplyLength) = static_cast<int>(*v);
+            } else if (c.type == CheckType::Dns && kw == "type") {
+                if (!need(n, 1)) continue;
+                std::string up = n.args[0].text;
+                for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                static const char* kTypes[] = {"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"};
+                if (std::find(std::begin(kTypes), std::end(kTypes), up) != std::end(kTypes)) c.queryType = up;
+                else left(n, "unknown DNS type '" + n.args[0].text + "': SOA is asked, as keepalived does");
+            } else if (c.type == CheckType::Dns && kw == "name") {
+                if (!need(n, 1)) continue;
+                const std::string& name = n.args[0].text;
+                bool empty = name.size() > 1 && name[0] == '.';
+                for (size_t i = 0; i + 1 < name.size(); ++i) empty |= name[i] == '.' && name[i + 1] == '.';
+                if (empty) left(n, "'" + name + "' has an empty label: the root is asked, as keepalived does");
+                else c.queryName = name == "." ? "" : name;
             } else {
                 unsupported(n);
             }
@@ -1066,6 +1107,16 @@ private:
         if ((c.type == CheckType::Http || c.type == CheckType::Https) && !c.delayBeforeRetry && !vsT.delayBeforeRetry)
             c.delayBeforeRetry = std::chrono::seconds(3);                     // keepalived's for HTTP_GET and SSL_GET
         if (!c.warmup && !vsT.warmup && c.delayLoop) c.warmup = c.delayLoop;  // keepalived: the check's delay_loop
+        if (c.type == CheckType::Dns) {  // keepalived's DNS_CHECK: 3 retries, each after a delay_loop
+            if (!c.retry && !vsT.retry) c.retry = 3;
+            if (!c.delayBeforeRetry && !vsT.delayBeforeRetry) c.delayBeforeRetry = c.delayLoop.value_or(vs.delayLoop);
+        }
+        if (c.type == CheckType::Udp && !c.reply.empty() && c.minReplyLength > c.maxReplyLength)
+            left(s, "min_reply_length > max_reply_length: every reply fails (keepalived warns the same); fix the lengths");
+        if (c.type == CheckType::Udp && c.reply.empty()) {  // lengths count only with reply bytes (keepalived)
+            c.minReplyLength = 0;
+            c.maxReplyLength = 255;
+        }
         if (c.type == CheckType::Script) {
             if (!c.retry && !vsT.retry) c.retry = 0;   // keepalived's for MISC_CHECK
             if (!c.timeout) c.timeout = vs.delayLoop;  // keepalived: the virtual server's delay_loop

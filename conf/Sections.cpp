@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "conf/Hex.h"
 #include "conf/Schema.h"
 #include "kmod/sched/Registry.h"
 
@@ -729,6 +730,23 @@ std::string statusCodesText(const std::vector<StatusRange>& codes) {
     return out + " ]";
 }
 
+// Why `name` cannot be asked in a DNS question (nullopt: it can). "." and "" are the root.
+std::optional<std::string> dnsNameProblem(const std::string& name) {
+    if (name.empty() || name == ".") return std::nullopt;
+    std::string n = name.back() == '.' ? name.substr(0, name.size() - 1) : name;
+    if (n.size() > 253) return "a domain name has at most 253 characters";
+    size_t start = 0;
+    while (true) {
+        const size_t dot = n.find('.', start);
+        const size_t len = (dot == std::string::npos ? n.size() : dot) - start;
+        if (len == 0) return "'" + name + "' has an empty label";
+        if (len > 63) return "a label has at most 63 characters";
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return std::nullopt;
+}
+
 const Section<CheckConfig>& check() {
     using C = CheckConfig;
     using T = CheckType;
@@ -736,8 +754,13 @@ const Section<CheckConfig>& check() {
         "virtual_servers.real_servers.checks",
         {
             required(choice("type", &C::type,
-                            {{"tcp", T::Tcp}, {"http", T::Http}, {"https", T::Https}, {"script", T::Script}},
-                            {"string", "required", "`tcp` `http` `https` `script`", "the probe"})),
+                            {{"tcp", T::Tcp},
+                             {"http", T::Http},
+                             {"https", T::Https},
+                             {"script", T::Script},
+                             {"udp", T::Udp},
+                             {"dns", T::Dns}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns`", "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
             duration(
@@ -850,11 +873,80 @@ const Section<CheckConfig>& check() {
                              {"bool", "`false`", "",
                               "script: exit codes 2..255 set the weight to code - 2 (keepalived's misc_dynamic)"}),
                      {T::Script}),
+            forTypes(custom<C>(
+                         "payload", {"string", "32 filler bytes", "hex octets", "udp: the datagram sent"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto t = r.string(st, "payload");
+                             if (!t) return;
+                             if (auto h = parseHex(*t, false)) c.payload = h->bytes;
+                             else r.error(st, r.childPath("payload"), "not hex octets (\"01 ab ff\")");
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.payload.empty()) o.set("payload", quote(hexText(c.payload)));
+                         }),
+                     {T::Udp}),
+            forTypes(boolean("require_reply", &C::requireReply,
+                             {"bool", "`false` (no answer within the timeout is up)", "",
+                              "udp: a reply must come within the timeout"}),
+                     {T::Udp}),
+            forTypes(custom<C>(
+                         "reply",
+                         {"string", "any", "hex octets, `X` for any nibble",
+                          "udp: the reply starts with these (implies `require_reply`)"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto t = r.string(st, "reply");
+                             if (!t) return;
+                             if (auto h = parseHex(*t, true)) {
+                                 c.reply = h->bytes;
+                                 c.replyMask = h->mask;
+                                 c.requireReply = true;
+                             } else {
+                                 r.error(st, r.childPath("reply"), "not hex octets (\"01 aX ff\", X: any nibble)");
+                             }
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.reply.empty()) o.set("reply", quote(hexText(c.reply, c.replyMask)));
+                         }),
+                     {T::Udp}),
+            forTypes(integer("min_reply_length", &C::minReplyLength, 0, 65535,
+                             {"integer", "`0`", "0..65535", "udp: with `reply`, the shortest reply that counts"}),
+                     {T::Udp}),
+            forTypes(integer("max_reply_length", &C::maxReplyLength, 0, 65535,
+                             {"integer", "`255`", "0..65535", "udp: with `reply`, the longest reply that counts"}),
+                     {T::Udp}),
+            forTypes(custom<C>(
+                         "query_name", {"string", "`\".\"` (the root)", "a domain name", "dns: the name asked"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto t = r.string(st, "query_name");
+                             if (!t) return;
+                             if (auto why = dnsNameProblem(*t)) r.error(st, r.childPath("query_name"), *why);
+                             else c.queryName = *t == "." ? "" : *t;
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.queryName.empty()) o.set("query_name", quote(c.queryName));
+                         }),
+                     {T::Dns}),
+            forTypes(choice<C, std::string>("query_type", &C::queryType,
+                                            {{"A", "A"},
+                                             {"NS", "NS"},
+                                             {"CNAME", "CNAME"},
+                                             {"SOA", "SOA"},
+                                             {"MX", "MX"},
+                                             {"TXT", "TXT"},
+                                             {"AAAA", "AAAA"},
+                                             {"RRSIG", "RRSIG"},
+                                             {"DNSKEY", "DNSKEY"}},
+                                            {"string", "`\"SOA\"`", "`A` `NS` `CNAME` `SOA` `MX` `TXT` `AAAA` `RRSIG` `DNSKEY`",
+                                             "dns: the record type asked"}),
+                     {T::Dns}),
         },
         nullptr,
         [](Reader& r, C& c) {
             if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
                 r.error("cert_file and key_file go together");
+            if (c.type == T::Udp && !c.reply.empty() && c.minReplyLength > c.maxReplyLength)
+                r.error("min_reply_length " + std::to_string(c.minReplyLength) + " > max_reply_length " +
+                        std::to_string(c.maxReplyLength) + ": every reply would fail");
         },
         [](C& x, const Location& l) { x.where = l; },
         [](const C& c) {  // a check's defaults are its type's

@@ -3,6 +3,15 @@
 #include <cstring>
 
 namespace healthcheck {
+namespace {
+
+std::string dnsRcodeName(int rcode) {
+    static const char* kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+    if (rcode >= 0 && rcode < 6) return std::string(" (") + kNames[rcode] + ")";
+    return "";
+}
+
+}  // namespace
 
 const char* failureName(Failure f) {
     switch (f) {
@@ -22,6 +31,8 @@ const char* failureName(Failure f) {
     case Failure::ScriptSignal: return "script killed by signal";
     case Failure::ScriptTimeout: return "script timeout";
     case Failure::ScriptSpawn: return "script could not start";
+    case Failure::ReplyMismatch: return "reply mismatch";
+    case Failure::DnsRcode: return "DNS rcode";
     case Failure::Error: return "error";
     }
     return "?";
@@ -33,6 +44,8 @@ std::string ProbeResult::describe() const {
     case Failure::HttpStatus:
     case Failure::ScriptExit:
     case Failure::ScriptSignal: s += " " + std::to_string(detail); break;
+    case Failure::ReplyMismatch: s += " (" + std::to_string(detail) + " bytes)"; break;
+    case Failure::DnsRcode: s += " " + std::to_string(detail) + dnsRcodeName(detail); break;
     case Failure::ScriptSpawn:
     case Failure::Error:
     case Failure::Unreachable:

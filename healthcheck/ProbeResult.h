@@ -24,6 +24,8 @@ enum class Failure {
     ScriptSignal,    // killed by a signal (detail = signal)
     ScriptTimeout,   // ran past its timeout; its process group was killed
     ScriptSpawn,     // could not start (detail = errno)
+    ReplyMismatch,   // udp: the reply's bytes or length are not the ones required (detail = length)
+    DnsRcode,        // dns: the answer's RCODE is not NOERROR (detail = rcode)
     Error,           // any other local error (detail = errno)
 };
 

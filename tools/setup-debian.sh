@@ -15,6 +15,7 @@ PACKAGES=(
   # reference peers and tools the tests and benchmarks compare against
   ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables conntrack
   bird2  # the routing daemon the scale-out tests announce through
+  dnsmasq-base  # a real DNS server for the dns check (the binary only: no service is installed)
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
 )
 

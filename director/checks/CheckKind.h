@@ -1,4 +1,5 @@
-// The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp):
+// The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp,
+// Udp.cpp, Dns.cpp):
 // what makes two checks of the type the same check (so a reload keeps it running), and how its
 // probe is built on the lvs worker's loop. Adding a check type is a file here, a row in the
 // registry and its settings in conf/ (conf/Sections.cpp); ProbeFactory and the health monitor do
@@ -13,6 +14,7 @@
 #include "conf/Config.h"
 #include "healthcheck/Probe.h"
 #include "healthcheck/TcpProbe.h"
+#include "healthcheck/UdpProbe.h"
 
 namespace director::checks {
 
@@ -39,6 +41,8 @@ const CheckKind* find(conf::CheckType type);
 // Shared by the types: where a TCP-based check connects (connect_ip / connect_port / bind_ip, the
 // virtual server's connect_timeout), and a duration in the probes' unit.
 healthcheck::TcpTarget tcpTarget(const CheckRef& r);
+// The same for the UDP-based checks (udp, dns): connect_timeout is the whole exchange's.
+healthcheck::UdpTarget udpTarget(const CheckRef& r);
 std::chrono::microseconds micros(base::Duration d);
 
 }  // namespace director::checks

@@ -8,11 +8,13 @@ extern const CheckKind kTcp;
 extern const CheckKind kHttp;
 extern const CheckKind kHttps;
 extern const CheckKind kScript;
+extern const CheckKind kUdp;
+extern const CheckKind kDns;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns};
 
 }  // namespace
 
@@ -31,6 +33,15 @@ healthcheck::TcpTarget tcpTarget(const CheckRef& r) {
     t.endpoint = asio::ip::tcp::endpoint(base::toAsio(addr), static_cast<std::uint16_t>(port));
     if (r.c.bindIp) t.bind = base::toAsio(*r.c.bindIp);
     t.connectTimeout = micros(r.c.connectTimeout.value_or(r.vs.connectTimeout));
+    return t;
+}
+
+healthcheck::UdpTarget udpTarget(const CheckRef& r) {
+    healthcheck::UdpTarget t;
+    const auto tcp = tcpTarget(r);
+    t.endpoint = asio::ip::udp::endpoint(tcp.endpoint.address(), tcp.endpoint.port());
+    t.bind = tcp.bind;
+    t.timeout = tcp.connectTimeout;
     return t;
 }
 

@@ -231,6 +231,8 @@ const char* failureKey(healthcheck::Failure f) {
     case Failure::ScriptSignal: return "script_signal";
     case Failure::ScriptTimeout: return "script_timeout";
     case Failure::ScriptSpawn: return "script_spawn";
+    case Failure::ReplyMismatch: return "reply_mismatch";
+    case Failure::DnsRcode: return "dns_rcode";
     case Failure::Error: return "error";
     }
     return "unknown";

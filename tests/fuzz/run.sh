@@ -29,7 +29,7 @@ fuzz_one() {
     if [ "$name" = keepalived ]; then cp /usr/share/doc/keepalived/samples/keepalived.conf.* "$work"/ 2>/dev/null || true; fi
     # the largest input each parser can meet: a whole sync datagram, a config with its includes
     case $name in
-        sync|syncinstall) max_len=65535 ;;
+        sync|syncinstall|datagram) max_len=65535 ;;
         conf|keepalived|include) max_len=16384 ;;
         *) max_len=4096 ;;
     esac
@@ -43,7 +43,7 @@ fuzz_one() {
     fi
 }
 # As many harnesses at once as there are cores (each is one process on one core).
-names="sync conf vrrp http netlink ipvsadm control keepalived accept status syncinstall include"
+names="sync conf vrrp http netlink ipvsadm control keepalived accept status syncinstall include datagram"
 cores=$(nproc)
 running=0
 for name in $names; do

@@ -120,11 +120,22 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     const auto& rs = vs.realServers.at(0);
     CHECK(rs.forwarding == conf::Forwarding::Route);
     CHECK(rs.inhibitOnFailure == false);
-    REQUIRE(rs.checks.size() == 4);
+    REQUIRE(rs.checks.size() == 7);
     CHECK(rs.checks[0].connectPort == 9000);
     CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
     CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
     CHECK(rs.checks[3].dynamicWeight);
+    CHECK(rs.checks[4].type == conf::CheckType::Udp);
+    CHECK(rs.checks[4].payload == std::string("\xde\xad\xbe\xef"));
+    CHECK(rs.checks[4].reply == std::string("\xca\xf0"));
+    CHECK(rs.checks[4].replyMask == std::string("\x00\x0f", 2));
+    CHECK(rs.checks[4].requireReply);  // implied by reply
+    CHECK(rs.checks[4].maxReplyLength == 512);
+    CHECK(rs.checks[5].requireReply);
+    CHECK(rs.checks[5].reply.empty());
+    CHECK(rs.checks[6].type == conf::CheckType::Dns);
+    CHECK(rs.checks[6].queryName == "www.example.com.");
+    CHECK(rs.checks[6].queryType == "AAAA");
     CHECK(vs.realServers.at(1).port == 8080);
     CHECK(c.virtualServers.at(1).fwmark == 4000000000u);
     CHECK(c.virtualServers.at(1).realServers.at(0).port == 0);

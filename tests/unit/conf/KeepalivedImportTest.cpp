@@ -390,6 +390,67 @@ virtual_server 10.0.3.1 53 {
     CHECK(udp.realServers[0].checks.at(0).timeout == std::chrono::seconds(60));  // misc_timeout: delay_loop
 }
 
+TEST_CASE("import: UDP_CHECK and DNS_CHECK come across with keepalived's defaults") {
+    const auto r = conf::importKeepalivedString(R"(virtual_server 10.0.3.1 53 {
+  protocol UDP
+  delay_loop 4
+  real_server 10.0.4.1 53 {
+    DNS_CHECK {
+      type aaaa
+      name www.example.com.
+    }
+    UDP_CHECK {
+      connect_port 5353
+      payload 01 02 0a0b
+      require_reply ca fX 00
+      min_reply_length 3
+      max_reply_length 600
+    }
+  }
+  real_server 10.0.4.2 53 {
+    DNS_CHECK {
+      retry 1
+      delay_before_retry 2
+    }
+    UDP_CHECK {
+      min_reply_length 9
+      max_reply_length 2
+    }
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.left.empty());
+    CHECK(r.loadErrors.empty());
+    CHECK(r.complete());
+    const conf::Config c = loadImported(r);
+    const auto& a = c.virtualServers.at(0).realServers.at(0).checks;
+    REQUIRE(a.size() == 2);
+    CHECK(a[0].type == conf::CheckType::Dns);
+    CHECK(a[0].queryType == "AAAA");
+    CHECK(a[0].queryName == "www.example.com.");
+    CHECK(a[0].retry == 3);  // keepalived's DNS_CHECK default
+    CHECK(a[0].delayBeforeRetry == std::chrono::seconds(4));  // keepalived: the check's delay_loop
+    CHECK(a[1].type == conf::CheckType::Udp);
+    CHECK(a[1].connectPort == 5353);
+    CHECK(a[1].payload == std::string("\x01\x02\x0a\x0b", 4));
+    CHECK(a[1].requireReply);
+    CHECK(a[1].reply == std::string("\xca\xf0\x00", 3));
+    CHECK(a[1].replyMask == std::string("\x00\x0f\x00", 3));
+    CHECK((a[1].minReplyLength == 3 && a[1].maxReplyLength == 600));
+    const auto& b = c.virtualServers.at(0).realServers.at(1).checks;
+    REQUIRE(b.size() == 2);
+    CHECK(b[0].queryType == "SOA");  // keepalived's default question: SOA of the root
+    CHECK(b[0].queryName.empty());
+    CHECK(b[0].retry == 1);
+    CHECK(b[0].delayBeforeRetry == std::chrono::seconds(2));
+    CHECK_FALSE(b[1].requireReply);  // no reply required: lengths mean nothing (keepalived)
+    CHECK((b[1].minReplyLength == 0 && b[1].maxReplyLength == 255));
+}
+
 TEST_CASE("import: persistence_timeout 0 is no persistence; a peer with a prefix length is its address") {
     // Two silent misconversions once: 0 became keepalived's no-argument default (360 s), and a
     // unicast_src_ip or peer written with /24 was dropped, so the pair silently went multicast.

@@ -1,0 +1,37 @@
+// libFuzzer: what the udp and dns checks read from the network, and the hex strings of their
+// settings. The first byte picks the query's name length; the rest is a reply to it, read as the
+// dns check reads it and matched as the udp check matches, and parsed as a hex setting.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "conf/Hex.h"
+#include "healthcheck/Dns.h"
+#include "healthcheck/UdpProbe.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
+    if (size == 0) return 0;
+    const std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
+    const std::string name = std::string(1 + data[0] % 20, 'a') + ".test";
+    const auto query = healthcheck::dns::buildQuery(static_cast<std::uint16_t>(size), name, 1);
+    if (!query) __builtin_trap();  // a valid name always encodes
+    const auto r = healthcheck::dns::readReply(in, *query);
+    if (r.verdict == healthcheck::dns::Verdict::Rcode && (r.rcode < 1 || r.rcode > 15)) __builtin_trap();
+
+    healthcheck::UdpExpect e;
+    e.requireReply = true;
+    e.reply = std::string(in.substr(0, in.size() / 2));
+    e.mask = std::string(in.substr(in.size() / 2, in.size() / 4));
+    e.minLength = data[0];
+    e.maxLength = data[0] * 4u;
+    (void)healthcheck::udpReplyMatches(e, in);
+
+    for (bool wild : {false, true})
+        if (auto h = conf::parseHex(in, wild)) {
+            if (!h->mask.empty() && h->mask.size() != h->bytes.size()) __builtin_trap();
+            const auto again = conf::parseHex(conf::hexText(h->bytes, h->mask), wild);
+            if (!again || again->bytes != h->bytes || again->mask != h->mask) __builtin_trap();
+        }
+    (void)healthcheck::dns::typeCode(in);
+    return 0;
+}

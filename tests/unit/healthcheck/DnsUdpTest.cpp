@@ -1,0 +1,89 @@
+// The dns check's messages and the udp check's reply rule, as pure functions.
+#include <catch2/catch.hpp>
+
+#include "healthcheck/Dns.h"
+#include "healthcheck/UdpProbe.h"
+
+namespace dns = healthcheck::dns;
+
+namespace {
+
+// An answer to `query`: its header with QR (and RA) set, `rcode`, the question echoed.
+std::string answer(const std::string& query, int rcode, bool upperCase = false) {
+    std::string a = query;
+    a[2] = static_cast<char>(static_cast<unsigned char>(a[2]) | 0x80);
+    a[3] = static_cast<char>(0x80 | rcode);
+    if (upperCase)
+        for (size_t i = 12; i < a.size(); ++i)
+            if (a[i] >= 'a' && a[i] <= 'z') a[i] = static_cast<char>(a[i] - 32);
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("dns: the query is RFC 1035's, one question, recursion desired") {
+    const auto q = dns::buildQuery(0x1234, "www.example.com", *dns::typeCode("aaaa"));
+    REQUIRE(q);
+    const std::string want("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                           "\x03www\x07"
+                           "example\x03"
+                           "com\x00\x00\x1c\x00\x01",
+                           33);
+    CHECK(*q == want);
+    std::string id1 = *q;
+    id1.replace(0, 2, std::string("\x00\x01", 2));
+    CHECK(dns::buildQuery(1, "www.example.com.", 28) == id1);  // a trailing dot changes nothing
+    // the root: one zero byte of name
+    const auto root = dns::buildQuery(7, "", 6);
+    REQUIRE(root);
+    CHECK(root->size() == 12 + 1 + 4);
+    CHECK(dns::buildQuery(7, ".", 6) == root);
+    CHECK_FALSE(dns::buildQuery(1, "a..b", 1));
+    CHECK_FALSE(dns::buildQuery(1, ".a", 1));
+    CHECK_FALSE(dns::buildQuery(1, std::string(64, 'a'), 1));
+    CHECK_FALSE(dns::typeCode("PTR"));
+    CHECK(dns::typeCode("soa") == 6);
+}
+
+TEST_CASE("dns: a reply is ours only with our id, QR, opcode QUERY and our question") {
+    const std::string q = *dns::buildQuery(0xbeef, "example.test", 1);
+    CHECK(dns::readReply(answer(q, 0), q).verdict == dns::Verdict::Ok);
+    CHECK(dns::readReply(answer(q, 0, true), q).verdict == dns::Verdict::Ok);  // names compare without case
+    const auto nx = dns::readReply(answer(q, 3), q);
+    CHECK(nx.verdict == dns::Verdict::Rcode);
+    CHECK(nx.rcode == 3);
+
+    std::string wrongId = answer(q, 0);
+    wrongId[1] = 0;
+    CHECK(std::string(dns::readReply(wrongId, q).why) == "id");
+    CHECK(std::string(dns::readReply(q, q).why) == "not a response");  // our own query reflected
+    std::string opcode = answer(q, 0);
+    opcode[2] = static_cast<char>(opcode[2] | 0x10);
+    CHECK(std::string(dns::readReply(opcode, q).why) == "opcode");
+    std::string other = answer(*dns::buildQuery(0xbeef, "example.tesu", 1), 0);
+    CHECK(std::string(dns::readReply(other, q).why) == "question");
+    std::string otherType = answer(*dns::buildQuery(0xbeef, "example.test", 28), 0);
+    CHECK(std::string(dns::readReply(otherType, q).why) == "question");
+    CHECK(std::string(dns::readReply(answer(q, 0).substr(0, 20), q).why) == "question");  // truncated
+    CHECK(std::string(dns::readReply(std::string("\xbe\xef\x80", 3), q).why) == "short");
+    CHECK(dns::readReply({}, q).verdict == dns::Verdict::NotOurs);
+}
+
+TEST_CASE("udp: keepalived's reply rule") {
+    healthcheck::UdpExpect e;
+    e.requireReply = true;
+    CHECK(healthcheck::udpReplyMatches(e, ""));  // no reply bytes: any reply, lengths not checked
+    CHECK(healthcheck::udpReplyMatches(e, std::string(1000, 'x')));
+    e.reply = std::string("\xca\xf0", 2);
+    e.mask = std::string("\x00\x0f", 2);
+    CHECK(healthcheck::udpReplyMatches(e, std::string("\xca\xfe rest", 7)));
+    CHECK(healthcheck::udpReplyMatches(e, std::string("\xca\xf1", 2)));
+    CHECK_FALSE(healthcheck::udpReplyMatches(e, std::string("\xcb\xf0", 2)));
+    CHECK_FALSE(healthcheck::udpReplyMatches(e, std::string("\xca\xe0", 2)));
+    CHECK(healthcheck::udpReplyMatches(e, std::string("\xca", 1)));  // the shorter of the two is compared
+    e.minLength = 2;
+    CHECK_FALSE(healthcheck::udpReplyMatches(e, std::string("\xca", 1)));
+    e.maxLength = 3;
+    CHECK_FALSE(healthcheck::udpReplyMatches(e, std::string("\xca\xf0xx", 4)));
+    CHECK(healthcheck::udpReplyMatches(e, std::string("\xca\xf0x", 3)));
+}
