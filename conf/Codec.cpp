@@ -86,7 +86,7 @@ void fields(T& x, F&& f) {
       x.connectPort, x.bindIp, x.path, x.statusCodes, x.digest, x.regex, x.regexNoMatch, x.virtualhost, x.httpVersion,
       x.maxBody, x.readTimeout, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
       x.dynamicWeight, x.payload, x.requireReply, x.reply, x.replyMask, x.minReplyLength, x.maxReplyLength, x.queryName,
-      x.queryType, x.where);
+      x.queryType, x.heloName, x.where);
 }
 template <class T, class F>
 requires Is<T, Tunnel>

@@ -48,6 +48,7 @@ const char* name(CheckType v) {
     case CheckType::Script: return "script";
     case CheckType::Udp: return "udp";
     case CheckType::Dns: return "dns";
+    case CheckType::Smtp: return "smtp";
     }
     return "?";
 }

@@ -223,7 +223,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script, Udp, Dns };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;
@@ -272,6 +272,8 @@ struct CheckConfig {
     // dns (keepalived's DNS_CHECK): the question asked (name "" or "." is the root)
     std::string queryName;
     std::string queryType = "SOA";
+    // smtp (keepalived's SMTP_CHECK): the name sent with HELO
+    std::string heloName = "smtpchecker.directord";
     Location where;
     bool operator==(const CheckConfig&) const = default;
 };

@@ -1000,7 +1000,7 @@ private:
             } else if (k == "alpha") {
                 if (flag(n) != vs.alpha) left(n, "alpha per real server: directord sets it per virtual server");
             } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK" || k == "UDP_CHECK" ||
-                       k == "DNS_CHECK") {
+                       k == "DNS_CHECK" || k == "SMTP_CHECK") {
                 checkers.push_back(&n);
             } else {
                 unsupported(n);
@@ -1025,11 +1025,13 @@ private:
                  : k == "HTTP_GET"  ? CheckType::Http
                  : k == "SSL_GET"   ? CheckType::Https
                  : k == "UDP_CHECK" ? CheckType::Udp
-                 : k == "DNS_CHECK" ? CheckType::Dns
-                                    : CheckType::Script;
+                 : k == "DNS_CHECK"  ? CheckType::Dns
+                 : k == "SMTP_CHECK" ? CheckType::Smtp
+                                     : CheckType::Script;
         Timing t;
         std::vector<const Node*> urls;
         bool sni = false;
+        bool heloSet = false;
         for (const auto& n : s.children) {
             const std::string& kw = n.keyword;
             if (isTiming(kw)) {
@@ -1076,6 +1078,11 @@ private:
             } else if (c.type == CheckType::Udp && (kw == "min_reply_length" || kw == "max_reply_length")) {
                 if (auto v = integer(n, 0, 0, 65535))
                     (kw == "min_reply_length" ? c.minReplyLength : c.maxReplyLength) = static_cast<int>(*v);
+            } else if (c.type == CheckType::Smtp && kw == "helo_name") {
+                if (need(n, 1)) c.heloName = n.args[0].text;
+                heloSet = true;
+            } else if (c.type == CheckType::Smtp && kw == "host") {
+                left(n, "SMTP_CHECK host blocks (deprecated in keepalived): write one SMTP_CHECK per host with connect_ip");
             } else if (c.type == CheckType::Dns && kw == "type") {
                 if (!need(n, 1)) continue;
                 std::string up = n.args[0].text;
@@ -1107,6 +1114,7 @@ private:
         if ((c.type == CheckType::Http || c.type == CheckType::Https) && !c.delayBeforeRetry && !vsT.delayBeforeRetry)
             c.delayBeforeRetry = std::chrono::seconds(3);                     // keepalived's for HTTP_GET and SSL_GET
         if (!c.warmup && !vsT.warmup && c.delayLoop) c.warmup = c.delayLoop;  // keepalived: the check's delay_loop
+        if (c.type == CheckType::Smtp && !heloSet) c.heloName = "smtpchecker.keepalived.org";  // keepalived's
         if (c.type == CheckType::Dns) {  // keepalived's DNS_CHECK: 3 retries, each after a delay_loop
             if (!c.retry && !vsT.retry) c.retry = 3;
             if (!c.delayBeforeRetry && !vsT.delayBeforeRetry) c.delayBeforeRetry = c.delayLoop.value_or(vs.delayLoop);

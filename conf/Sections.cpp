@@ -759,8 +759,9 @@ const Section<CheckConfig>& check() {
                              {"https", T::Https},
                              {"script", T::Script},
                              {"udp", T::Udp},
-                             {"dns", T::Dns}},
-                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns`", "the probe"})),
+                             {"dns", T::Dns},
+                             {"smtp", T::Smtp}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp`", "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
             duration(
@@ -847,8 +848,8 @@ const Section<CheckConfig>& check() {
                              {"integer", "`1048576`", "0..1073741824", "http/https: bytes of body read at most"}),
                      {T::Http, T::Https}),
             forTypes(duration("read_timeout", &C::readTimeout, 0.01, 3600,
-                              {"duration", "`connect_timeout`", "0.01..3600", "http/https: response timeout"}),
-                     {T::Http, T::Https}),
+                              {"duration", "`connect_timeout`", "0.01..3600", "http/https/smtp: response timeout"}),
+                     {T::Http, T::Https, T::Smtp}),
             forTypes(string("sni", &C::sni, {"string", "the virtualhost", "", "https: TLS server name"}), {T::Https}),
             forTypes(
                 boolean("verify", &C::verify, {"bool", "`false`", "", "https: verify the certificate and host name"}),
@@ -939,6 +940,19 @@ const Section<CheckConfig>& check() {
                                             {"string", "`\"SOA\"`", "`A` `NS` `CNAME` `SOA` `MX` `TXT` `AAAA` `RRSIG` `DNSKEY`",
                                              "dns: the record type asked"}),
                      {T::Dns}),
+            forTypes(custom<C>(
+                         "helo_name", {"string", "`\"smtpchecker.directord\"`", "a host name", "smtp: the name sent with HELO"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto t = r.string(st, "helo_name");
+                             if (!t) return;
+                             if (t->find_first_of(" \t\r\n") != std::string::npos)
+                                 r.error(st, r.childPath("helo_name"), "a HELO name has no spaces or line breaks");
+                             else c.heloName = *t;
+                         },
+                         [](Out& o, const C& c) {
+                             if (c.heloName != CheckConfig{}.heloName) o.set("helo_name", quote(c.heloName));
+                         }),
+                     {T::Smtp}),
         },
         nullptr,
         [](Reader& r, C& c) {

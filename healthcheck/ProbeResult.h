@@ -26,6 +26,7 @@ enum class Failure {
     ScriptSpawn,     // could not start (detail = errno)
     ReplyMismatch,   // udp: the reply's bytes or length are not the ones required (detail = length)
     DnsRcode,        // dns: the answer's RCODE is not NOERROR (detail = rcode)
+    SmtpReply,       // smtp: a reply other than the one expected (detail = code; 0: not an SMTP reply)
     Error,           // any other local error (detail = errno)
 };
 

@@ -10,11 +10,12 @@ extern const CheckKind kHttps;
 extern const CheckKind kScript;
 extern const CheckKind kUdp;
 extern const CheckKind kDns;
+extern const CheckKind kSmtp;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp};
 
 }  // namespace
 

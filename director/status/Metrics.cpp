@@ -233,6 +233,7 @@ const char* failureKey(healthcheck::Failure f) {
     case Failure::ScriptSpawn: return "script_spawn";
     case Failure::ReplyMismatch: return "reply_mismatch";
     case Failure::DnsRcode: return "dns_rcode";
+    case Failure::SmtpReply: return "smtp_reply";
     case Failure::Error: return "error";
     }
     return "unknown";

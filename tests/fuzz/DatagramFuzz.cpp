@@ -1,5 +1,5 @@
-// libFuzzer: what the udp and dns checks read from the network, and the hex strings of their
-// settings. The first byte picks the query's name length; the rest is a reply to it, read as the
+// libFuzzer: what the udp, dns and smtp checks read from the network, and the hex strings of the
+// udp check's settings. The first byte picks the query's name length; the rest is a reply to it, read as the
 // dns check reads it and matched as the udp check matches, and parsed as a hex setting.
 #include <cstdint>
 #include <string>
@@ -7,6 +7,7 @@
 
 #include "conf/Hex.h"
 #include "healthcheck/Dns.h"
+#include "healthcheck/SmtpProbe.h"
 #include "healthcheck/UdpProbe.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
@@ -33,5 +34,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
             if (!again || again->bytes != h->bytes || again->mask != h->mask) __builtin_trap();
         }
     (void)healthcheck::dns::typeCode(in);
+
+    // an SMTP reply, fed in pieces the first byte sizes
+    healthcheck::SmtpReplyReader smtp;
+    const size_t step = 1 + data[0] % 32;
+    auto st = healthcheck::SmtpReplyReader::State::NeedMore;
+    for (size_t i = 0; i < in.size() && st == healthcheck::SmtpReplyReader::State::NeedMore; i += step)
+        st = smtp.feed(in.substr(i, step));
+    if (st == healthcheck::SmtpReplyReader::State::Done && (smtp.code() < 0 || smtp.code() > 999)) __builtin_trap();
     return 0;
 }

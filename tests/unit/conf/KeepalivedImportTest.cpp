@@ -390,7 +390,7 @@ virtual_server 10.0.3.1 53 {
     CHECK(udp.realServers[0].checks.at(0).timeout == std::chrono::seconds(60));  // misc_timeout: delay_loop
 }
 
-TEST_CASE("import: UDP_CHECK and DNS_CHECK come across with keepalived's defaults") {
+TEST_CASE("import: UDP_CHECK, DNS_CHECK and SMTP_CHECK come across with keepalived's defaults") {
     const auto r = conf::importKeepalivedString(R"(virtual_server 10.0.3.1 53 {
   protocol UDP
   delay_loop 4
@@ -415,6 +415,18 @@ TEST_CASE("import: UDP_CHECK and DNS_CHECK come across with keepalived's default
     UDP_CHECK {
       min_reply_length 9
       max_reply_length 2
+    }
+  }
+}
+virtual_server 10.0.3.1 25 {
+  protocol TCP
+  real_server 10.0.4.3 25 {
+    SMTP_CHECK {
+      helo_name mx.example.com
+      connect_timeout 4
+    }
+    SMTP_CHECK {
+      connect_port 2525
     }
   }
 }
@@ -449,6 +461,13 @@ TEST_CASE("import: UDP_CHECK and DNS_CHECK come across with keepalived's default
     CHECK(b[0].delayBeforeRetry == std::chrono::seconds(2));
     CHECK_FALSE(b[1].requireReply);  // no reply required: lengths mean nothing (keepalived)
     CHECK((b[1].minReplyLength == 0 && b[1].maxReplyLength == 255));
+    const auto& m = c.virtualServers.at(1).realServers.at(0).checks;
+    REQUIRE(m.size() == 2);
+    CHECK(m[0].type == conf::CheckType::Smtp);
+    CHECK(m[0].heloName == "mx.example.com");
+    CHECK(m[0].connectTimeout == std::chrono::seconds(4));
+    CHECK(m[1].heloName == "smtpchecker.keepalived.org");  // keepalived's default, so servers see the same
+    CHECK(m[1].connectPort == 2525);
 }
 
 TEST_CASE("import: persistence_timeout 0 is no persistence; a peer with a prefix length is its address") {
@@ -598,7 +617,7 @@ vrrp_script chk {
 virtual_server 10.0.0.1 80 {
   protocol TCP
   real_server 10.0.0.2 80 {
-    SMTP_CHECK {
+    PING_CHECK {
       connect_timeout 3
     }
   }
@@ -612,7 +631,7 @@ virtual_server 10.0.0.1 81 {
                                                 "bad.conf", "x");
     CHECK(keywords(r.left) == std::vector<std::string>{"2 notification_email", "5 vrrp_strict", "6 frobnicate",
                                                        "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
-                                                       "23 script", "28 SMTP_CHECK"});
+                                                       "23 script", "28 PING_CHECK"});
     CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
     CHECK(r.left[2].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());

@@ -1,7 +1,9 @@
-// The dns check's messages and the udp check's reply rule, as pure functions.
+// The dns check's messages, the udp check's reply rule and the smtp check's reply reader, as pure
+// functions.
 #include <catch2/catch.hpp>
 
 #include "healthcheck/Dns.h"
+#include "healthcheck/SmtpProbe.h"
 #include "healthcheck/UdpProbe.h"
 
 namespace dns = healthcheck::dns;
@@ -86,4 +88,38 @@ TEST_CASE("udp: keepalived's reply rule") {
     e.maxLength = 3;
     CHECK_FALSE(healthcheck::udpReplyMatches(e, std::string("\xca\xf0xx", 4)));
     CHECK(healthcheck::udpReplyMatches(e, std::string("\xca\xf0x", 3)));
+}
+
+TEST_CASE("smtp: replies of one line and of many, fed in pieces") {
+    using healthcheck::SmtpReplyReader;
+    using S = SmtpReplyReader::State;
+    SmtpReplyReader r;
+    CHECK(r.feed("220 mail.example ESMTP") == S::NeedMore);
+    CHECK(r.feed("\r\n") == S::Done);
+    CHECK(r.code() == 220);
+    r.reset();
+    CHECK(r.feed("250-first\r\n250-sec") == S::NeedMore);
+    CHECK(r.feed("ond\r\n250 last\r\n") == S::Done);
+    CHECK(r.code() == 250);
+    r.reset();
+    CHECK(r.feed("250\n") == S::Done);  // a bare code and a bare LF end a reply too
+    r.reset();
+    CHECK(r.feed("554 no service\r\n") == S::Done);
+    CHECK(r.code() == 554);
+}
+
+TEST_CASE("smtp: what is not an SMTP reply is malformed, never a crash") {
+    using healthcheck::SmtpReplyReader;
+    using S = SmtpReplyReader::State;
+    for (const std::string& bad : std::vector<std::string>{"HTTP/1.1 200 OK\r\n", "22\r\n", "220x\r\n", "220-a\r\n250 b\r\n",
+                                                           std::string("\0\0\0\n", 4)}) {
+        SmtpReplyReader r;
+        CHECK(r.feed(bad) == S::Malformed);
+    }
+    SmtpReplyReader big;
+    CHECK(big.feed("220-" + std::string(SmtpReplyReader::kMaxReply, 'x')) == S::Malformed);
+    SmtpReplyReader lines;  // many short continuation lines add up to the same bound
+    S st = S::NeedMore;
+    for (int i = 0; i < 1000 && st == S::NeedMore; ++i) st = lines.feed("220-x\r\n");
+    CHECK(st == S::Malformed);
 }
