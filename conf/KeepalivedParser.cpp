@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 
 namespace conf::keepalived {
 
@@ -93,7 +95,7 @@ public:
             if (pending.empty()) pendingLine = lineNo;
             if (!line.empty() && line.back() == '\\') {  // continued on the next line
                 line.pop_back();
-                pending += line + " ";
+                pending += line + kLineEnd;  // a definition keeps its lines; any other line joins them
                 if (pos <= text.size()) continue;
             }
             pending += line;
@@ -125,9 +127,26 @@ private:
         s = s.substr(a, b - a);
     }
 
-    std::string substitute(const std::string& in) const {
+    // A definition's value where it is used (keepalived expands where used, not where defined), then
+    // what that value uses, up to kMaxExpansion deep. keepalived's built-ins: ${_HASH} and ${_BANG}
+    // (a line that becomes a comment), ${_PWD} (the file's directory), ${_INSTANCE} (the config id);
+    // a definition of the same name overrides a built-in.
+    std::optional<std::string> lookup(const std::string& name, const std::string& dir) const {
+        if (auto it = params_.find(name); it != params_.end()) return it->second;
+        if (name == "_HASH") return "#";
+        if (name == "_BANG") return "!";
+        if (name == "_PWD") return dir;
+        if (name == "_INSTANCE") return configId_;
+        return std::nullopt;
+    }
+
+    std::string substitute(const std::string& in, const std::string& dir, int depth = 0) const {
         std::string out;
         for (size_t i = 0; i < in.size();) {
+            if (out.size() > kMaxExpanded) {  // definitions that multiply: stop before memory does
+                overflow_ = true;
+                return out;
+            }
             if (in[i] != '$') {
                 out += in[i++];
                 continue;
@@ -140,30 +159,27 @@ private:
                     out += in[i++];
                     continue;
                 }
-                auto it = params_.find(in.substr(start + 1, end - start - 1));
-                if (it == params_.end()) {
-                    out += in.substr(i, end + 1 - i);
-                } else {
-                    out += it->second;
-                }
+                const auto value = lookup(in.substr(start + 1, end - start - 1), dir);
+                if (!value) out += in.substr(i, end + 1 - i);
+                else out += depth < kMaxExpansion ? substitute(*value, dir, depth + 1) : *value;
                 i = end + 1;
                 continue;
             }
             end = start;
             while (end < in.size() && identChar(in[end])) ++end;
-            auto it = params_.find(in.substr(start, end - start));
-            if (end == start || it == params_.end()) {
+            const auto value = end == start ? std::nullopt : lookup(in.substr(start, end - start), dir);
+            if (!value) {
                 out += in[i++];
                 continue;
             }
-            out += it->second;
+            out += depth < kMaxExpansion ? substitute(*value, dir, depth + 1) : *value;
             i = end;
         }
         return out;
     }
 
-    void process(std::string line, const std::string& file, int lineNo, const std::string& dir, int depth) {
-        // comments: # or ! outside quotes, anywhere on the line
+    // comments: # or ! outside quotes, anywhere on the line
+    static void stripComment(std::string& line) {
         bool inQuote = false;
         for (size_t i = 0; i < line.size(); ++i) {
             if (line[i] == '"') inQuote = !inQuote;
@@ -172,19 +188,51 @@ private:
                 break;
             }
         }
+    }
+
+    void process(std::string line, const std::string& file, int lineNo, const std::string& dir, int depth,
+                 int expansion = 0) {
+        stripComment(line);
         trim(line);
         if (line.empty() || !condition(line)) return;
-        if (line[0] == '$') {
+        if (line[0] == '$') {  // $NAME=value: kept as written, lines and all, until used
             size_t n = 1;
             while (n < line.size() && identChar(line[n])) ++n;
-            if (n > 1 && n < line.size() && line[n] == '=') {
-                std::string value = line.substr(n + 1);
+            size_t eq = n;
+            while (eq < line.size() && (line[eq] == ' ' || line[eq] == '\t')) ++eq;
+            if (n > 1 && eq < line.size() && line[eq] == '=') {
+                std::string value = line.substr(eq + 1);
                 trim(value);
-                params_[line.substr(1, n - 1)] = substitute(value);
+                while (!value.empty() && value.back() == kLineEnd) value.pop_back();
+                params_[line.substr(1, n - 1)] = value;
                 return;
             }
         }
-        line = substitute(line);
+        if (line.rfind("~SEQ", 0) == 0 || line.rfind("~LST", 0) == 0) {
+            problems_.push_back({file, lineNo, line.substr(0, 4),
+                                 "keepalived's loops are not expanded by the import: write their lines out"});
+            return;
+        }
+        std::replace(line.begin(), line.end(), kLineEnd, ' ');  // a continued line that is no definition
+        overflow_ = false;
+        line = substitute(line, dir);
+        if (overflow_) {
+            problems_.push_back({file, lineNo, "definition",
+                                 "expands to more than " + std::to_string(kMaxExpanded / 1024) + " KiB (definitions that multiply?)"});
+            return;
+        }
+        if (line.find(kLineEnd) != std::string::npos) {  // a multi-line definition: one line each
+            if (expansion >= kMaxExpansion) {
+                problems_.push_back({file, lineNo, "definition", "expands into itself (a definition loop?)"});
+                return;
+            }
+            size_t start = 0;
+            for (size_t end; (end = line.find(kLineEnd, start)) != std::string::npos; start = end + 1)
+                process(line.substr(start, end - start), file, lineNo, dir, depth, expansion + 1);
+            process(line.substr(start), file, lineNo, dir, depth, expansion + 1);
+            return;
+        }
+        stripComment(line);  // ${_HASH} and ${_BANG} make comments
         trim(line);
         if (line.empty() || !condition(line)) return;
         std::vector<Token> words;
@@ -245,6 +293,10 @@ private:
         tokens.push_back({"", false, Token::End, file, lineNo});
     }
 
+    static constexpr char kLineEnd = '\x01';  // where a continued line ended
+    static constexpr int kMaxExpansion = 10;
+    static constexpr std::size_t kMaxExpanded = 64 * 1024;  // one line, definitions expanded
+    mutable bool overflow_ = false;
     std::map<std::string, std::string> params_;
     std::string configId_;
     Diagnostics& problems_;

@@ -81,6 +81,80 @@ vrrp_instance ${NAME} {}
     CHECK(r.problems[0].str() == "k.conf:20: syntax: '}' closes no block");
 }
 
+TEST_CASE("keepalived syntax: definitions expand where used, over lines, with keepalived's built-ins") {
+    // A multi-line definition once became one line, so the real server lost its check; ${_HASH}
+    // lines came out active and changed a weight.
+    const auto r = parseString(R"($CHECK=TCP_CHECK { \
+    connect_timeout $TIMEOUT \
+  }
+$RS=real_server $ADDR 80 { \
+  weight 2 \
+  $CHECK \
+}
+$TIMEOUT=3
+virtual_server 10.0.0.1 80 {
+  $ADDR=10.0.1.1
+  $RS
+  $ADDR=10.0.1.2
+  $RS
+  real_server 10.0.1.3 80 {
+    ${_HASH} weight 100
+    ${_BANG}weight 50
+    weight 5
+  }
+}
+$_HASH=overridden
+vrrp_instance ${_INSTANCE} {
+  notify ${_PWD}/n.sh
+  priority ${_HASH}
+}
+$LOOP=$LOOP x
+vrrp_instance $LOOP {}
+)",
+                               "k.conf", "/etc/keepalived", "lb1");
+    for (const auto& p : r.problems) INFO(p.str());
+    REQUIRE(r.nodes.size() == 3);
+    const auto& vs = r.nodes[0];
+    REQUIRE(vs.children.size() == 3);
+    for (int i = 0; i < 2; ++i) {
+        const auto& rs = vs.children[i];
+        CHECK(rs.keyword == "real_server");
+        CHECK(rs.argTexts() == std::vector<std::string>{i == 0 ? "10.0.1.1" : "10.0.1.2", "80"});
+        REQUIRE(rs.children.size() == 2);
+        CHECK(rs.children[0].argTexts() == std::vector<std::string>{"2"});
+        CHECK(rs.children[1].keyword == "TCP_CHECK");
+        REQUIRE(rs.children[1].children.size() == 1);
+        CHECK(rs.children[1].children[0].argTexts() == std::vector<std::string>{"3"});  // defined after $CHECK
+    }
+    const auto& third = vs.children[2];
+    REQUIRE(third.children.size() == 1);  // the ${_HASH} and ${_BANG} lines are comments
+    CHECK(third.children[0].argTexts() == std::vector<std::string>{"5"});
+    const auto& vi = r.nodes[1];
+    CHECK(vi.argTexts() == std::vector<std::string>{"lb1"});
+    REQUIRE(vi.children.size() == 2);
+    CHECK(vi.children[0].argTexts() == std::vector<std::string>{"/etc/keepalived/n.sh"});
+    CHECK(vi.children[1].argTexts() == std::vector<std::string>{"overridden"});  // a definition overrides a built-in
+    CHECK(r.nodes[2].args.size() >= 2);  // a definition that uses itself stops expanding
+
+    // definitions that multiply (each ten of the one before) stop at a bound, with a diagnostic
+    std::string bomb = "$A=" + std::string(100, 'x') + "\n";
+    for (char c = 'B'; c <= 'H'; ++c)
+        bomb += std::string("$") + c + "=" + [&] {
+            std::string refs;
+            for (int k = 0; k < 10; ++k) refs += std::string("$") + static_cast<char>(c - 1) + " ";
+            return refs;
+        }() + "\n";
+    bomb += "vrrp_instance $H {}\n";
+    const auto big = parseString(bomb, "b.conf", ".", "x");
+    REQUIRE(big.problems.size() == 1);
+    CHECK(big.problems[0].str() == "b.conf:9: definition: expands to more than 64 KiB (definitions that multiply?)");
+
+    const auto seq = parseString("~SEQ(i, 1, 3) vrrp_instance VI_$i {}\n", "s.conf", ".", "x");
+    REQUIRE(seq.problems.size() == 1);
+    CHECK(seq.problems[0].str() ==
+          "s.conf:1: ~SEQ: keepalived's loops are not expanded by the import: write their lines out");
+}
+
 TEST_CASE("keepalived syntax: include globs relative to the including file, loops stop") {
     const fs::path dir = fs::temp_directory_path() / ("ka-include-" + std::to_string(::getpid()));
     fs::create_directories(dir / "conf.d");
