@@ -49,6 +49,7 @@ const char* name(CheckType v) {
     case CheckType::Udp: return "udp";
     case CheckType::Dns: return "dns";
     case CheckType::Smtp: return "smtp";
+    case CheckType::Ping: return "ping";
     }
     return "?";
 }

@@ -223,7 +223,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;

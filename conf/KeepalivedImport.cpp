@@ -1000,7 +1000,7 @@ private:
             } else if (k == "alpha") {
                 if (flag(n) != vs.alpha) left(n, "alpha per real server: directord sets it per virtual server");
             } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK" || k == "UDP_CHECK" ||
-                       k == "DNS_CHECK" || k == "SMTP_CHECK") {
+                       k == "DNS_CHECK" || k == "SMTP_CHECK" || k == "PING_CHECK") {
                 checkers.push_back(&n);
             } else {
                 unsupported(n);
@@ -1027,6 +1027,7 @@ private:
                  : k == "UDP_CHECK" ? CheckType::Udp
                  : k == "DNS_CHECK"  ? CheckType::Dns
                  : k == "SMTP_CHECK" ? CheckType::Smtp
+                 : k == "PING_CHECK" ? CheckType::Ping
                                      : CheckType::Script;
         Timing t;
         std::vector<const Node*> urls;

@@ -760,8 +760,9 @@ const Section<CheckConfig>& check() {
                              {"script", T::Script},
                              {"udp", T::Udp},
                              {"dns", T::Dns},
-                             {"smtp", T::Smtp}},
-                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp`", "the probe"})),
+                             {"smtp", T::Smtp},
+                             {"ping", T::Ping}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping`", "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
             duration(

@@ -34,6 +34,14 @@ std::optional<std::string> rootScript(Worker w, const conf::Config& cfg) {
     return std::nullopt;
 }
 
+bool hasPingCheck(const conf::Config& cfg) {
+    for (const auto& vs : cfg.virtualServers)
+        for (const auto& rs : vs.realServers)
+            for (const auto& c : rs.checks)
+                if (c.type == conf::CheckType::Ping) return true;
+    return false;
+}
+
 std::string capName(int c) {
     char* n = cap_to_name(static_cast<cap_value_t>(c));
     std::string out = n ? n : std::to_string(c);
@@ -65,7 +73,10 @@ Plan plan(Worker w, const conf::Config& cfg) {
         p.execs = false;
         return p;
     case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
-    case Worker::Lvs: p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
+    case Worker::Lvs:
+        p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL};
+        if (hasPingCheck(cfg)) p.caps.push_back(CAP_NET_RAW);  // the ping checks' raw ICMP sockets
+        break;
     }
     // global.script_user root: any script a reload adds runs as root, so keep what it would need
     if (runsAsRoot(cfg, "")) {

@@ -11,11 +11,12 @@ extern const CheckKind kScript;
 extern const CheckKind kUdp;
 extern const CheckKind kDns;
 extern const CheckKind kSmtp;
+extern const CheckKind kPing;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing};
 
 }  // namespace
 

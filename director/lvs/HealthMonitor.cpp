@@ -1,6 +1,7 @@
 #include "director/lvs/HealthMonitor.h"
 
 #include "base/Log.h"
+#include "director/checks/CheckKind.h"
 
 namespace director::lvs {
 namespace {
@@ -77,8 +78,11 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
                 s.servers = {id};
                 s.type = conf::name(c.type);
                 const auto target = c.connectIp.value_or(rs.address);
-                s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
-                           std::to_string(c.connectPort.value_or(rs.port));
+                const auto* kind = checks::find(c.type);
+                if (kind && kind->addressOnly) s.target = target.str();
+                else
+                    s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
+                               std::to_string(c.connectPort.value_or(rs.port));
                 s.check->addListener([this, key](healthcheck::CheckSession&,
                                                  const healthcheck::CheckSession::Event& e) { onEvent(key, e); });
                 sessions_.emplace(std::move(key), std::move(s));

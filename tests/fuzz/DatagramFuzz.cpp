@@ -1,5 +1,5 @@
-// libFuzzer: what the udp, dns and smtp checks read from the network, and the hex strings of the
-// udp check's settings. The first byte picks the query's name length; the rest is a reply to it, read as the
+// libFuzzer: what the udp, dns, smtp and ping checks read from the network, and the hex strings of
+// the udp check's settings. The first byte picks the query's name length; the rest is a reply to it, read as the
 // dns check reads it and matched as the udp check matches, and parsed as a hex setting.
 #include <cstdint>
 #include <string>
@@ -7,6 +7,7 @@
 
 #include "conf/Hex.h"
 #include "healthcheck/Dns.h"
+#include "healthcheck/PingProbe.h"
 #include "healthcheck/SmtpProbe.h"
 #include "healthcheck/UdpProbe.h"
 
@@ -34,6 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
             if (!again || again->bytes != h->bytes || again->mask != h->mask) __builtin_trap();
         }
     (void)healthcheck::dns::typeCode(in);
+
+    // an ICMP datagram as the ping check's raw sockets read it (IPv4 with its header, IPv6 without)
+    for (bool v4 : {true, false}) {
+        const auto r = healthcheck::readIcmp(in, v4, static_cast<std::uint16_t>(data[0] * 257));
+        if (r.kind != healthcheck::IcmpReading::Other && in.size() < 8) __builtin_trap();
+    }
 
     // an SMTP reply, fed in pieces the first byte sizes
     healthcheck::SmtpReplyReader smtp;

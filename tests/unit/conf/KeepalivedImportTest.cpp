@@ -464,7 +464,7 @@ virtual_server 10.0.3.1 53 {
     CHECK(udp.realServers[0].checks.at(0).timeout == std::chrono::seconds(60));  // misc_timeout: delay_loop
 }
 
-TEST_CASE("import: UDP_CHECK, DNS_CHECK and SMTP_CHECK come across with keepalived's defaults") {
+TEST_CASE("import: UDP_CHECK, DNS_CHECK, SMTP_CHECK and PING_CHECK come across with keepalived's defaults") {
     const auto r = conf::importKeepalivedString(R"(virtual_server 10.0.3.1 53 {
   protocol UDP
   delay_loop 4
@@ -494,6 +494,12 @@ TEST_CASE("import: UDP_CHECK, DNS_CHECK and SMTP_CHECK come across with keepaliv
 }
 virtual_server 10.0.3.1 25 {
   protocol TCP
+  real_server 10.0.4.4 25 {
+    PING_CHECK {
+      connect_ip 10.0.5.4
+      connect_timeout 2
+    }
+  }
   real_server 10.0.4.3 25 {
     SMTP_CHECK {
       helo_name mx.example.com
@@ -535,7 +541,12 @@ virtual_server 10.0.3.1 25 {
     CHECK(b[0].delayBeforeRetry == std::chrono::seconds(2));
     CHECK_FALSE(b[1].requireReply);  // no reply required: lengths mean nothing (keepalived)
     CHECK((b[1].minReplyLength == 0 && b[1].maxReplyLength == 255));
-    const auto& m = c.virtualServers.at(1).realServers.at(0).checks;
+    const auto& p = c.virtualServers.at(1).realServers.at(0).checks;
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].type == conf::CheckType::Ping);
+    CHECK(p[0].connectIp == ip("10.0.5.4"));
+    CHECK(p[0].connectTimeout == std::chrono::seconds(2));
+    const auto& m = c.virtualServers.at(1).realServers.at(1).checks;
     REQUIRE(m.size() == 2);
     CHECK(m[0].type == conf::CheckType::Smtp);
     CHECK(m[0].heloName == "mx.example.com");
@@ -691,8 +702,8 @@ vrrp_script chk {
 virtual_server 10.0.0.1 80 {
   protocol TCP
   real_server 10.0.0.2 80 {
-    PING_CHECK {
-      connect_timeout 3
+    FILE_CHECK {
+      file /run/weight
     }
   }
 }
@@ -705,7 +716,7 @@ virtual_server 10.0.0.1 81 {
                                                 "bad.conf", "x");
     CHECK(keywords(r.left) == std::vector<std::string>{"2 notification_email", "5 vrrp_strict", "6 frobnicate",
                                                        "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
-                                                       "23 script", "28 PING_CHECK"});
+                                                       "23 script", "28 FILE_CHECK"});
     CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
     CHECK(r.left[2].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());

@@ -91,6 +91,16 @@ TEST_CASE("privileges: each worker's plan") {
     CHECK(priv::describe(vrrp) == "CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
     const auto lvs = priv::plan(priv::Worker::Lvs, nobody);
     CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    // a ping check: the lvs worker keeps NET_RAW for its raw ICMP sockets, and a running worker
+    // without it does not cover such a config (the reload asks for a restart)
+    auto pinging = nobody;
+    conf::CheckConfig ping;
+    ping.type = conf::CheckType::Ping;
+    pinging.virtualServers.emplace_back().realServers.emplace_back().checks.push_back(ping);
+    const auto lvsPing = priv::plan(priv::Worker::Lvs, pinging);
+    CHECK(priv::describe(lvsPing) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_NET_RAW");
+    CHECK_FALSE(priv::covers(lvs, lvsPing));
+    CHECK(priv::covers(lvsPing, lvs));
     const auto front = priv::plan(priv::Worker::Status, nobody);
     CHECK(front.caps == std::vector<int>{CAP_NET_BIND_SERVICE});
     CHECK_FALSE(front.execs);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "healthcheck/Dns.h"
+#include "healthcheck/PingProbe.h"
 #include "healthcheck/SmtpProbe.h"
 #include "healthcheck/UdpProbe.h"
 
@@ -122,4 +123,49 @@ TEST_CASE("smtp: what is not an SMTP reply is malformed, never a crash") {
     S st = S::NeedMore;
     for (int i = 0; i < 1000 && st == S::NeedMore; ++i) st = lines.feed("220-x\r\n");
     CHECK(st == S::Malformed);
+}
+
+TEST_CASE("ping: echo requests and what a raw socket reads back") {
+    using healthcheck::IcmpReading;
+    using healthcheck::readIcmp;
+    const std::string req = healthcheck::echoRequest(true, 0x1234, 7);
+    REQUIRE(req.size() >= 8);
+    CHECK(static_cast<unsigned char>(req[0]) == 8);
+    // the ICMPv4 checksum of the request sums to 0xffff
+    std::uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < req.size(); i += 2)
+        sum += (static_cast<unsigned char>(req[i]) << 8) | static_cast<unsigned char>(req[i + 1]);
+    if (req.size() % 2) sum += static_cast<unsigned char>(req.back()) << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    CHECK(sum == 0xffff);
+
+    const std::string ip4("\x45\0\0\0\0\0\0\0\x40\x01\0\0\x0a\0\0\x02\x0a\0\0\x01", 20);
+    std::string reply = req;
+    reply[0] = 0;  // echo reply
+    auto r = readIcmp(ip4 + reply, true, 0x1234);
+    CHECK(r.kind == IcmpReading::Reply);
+    CHECK(r.seq == 7);
+    CHECK(readIcmp(ip4 + reply, true, 0x1235).kind == IcmpReading::Other);  // another pinger's
+    CHECK(readIcmp(reply, true, 0x1234).kind == IcmpReading::Other);        // no IPv4 header
+    CHECK(readIcmp(ip4 + req, true, 0x1234).kind == IcmpReading::Other);    // a request, not a reply
+    // destination unreachable quoting our echo: its IPv4 header and the first 8 bytes
+    const std::string unreach = std::string("\x03\x01\0\0\0\0\0\0", 8) + ip4 + req.substr(0, 8);
+    r = readIcmp(ip4 + unreach, true, 0x1234);
+    CHECK(r.kind == IcmpReading::Unreachable);
+    CHECK(r.seq == 7);
+    CHECK(readIcmp(ip4 + unreach.substr(0, 20), true, 0x1234).kind == IcmpReading::Other);  // cut short
+
+    // ICMPv6: no IP header on a raw socket's reads; errors quote the IPv6 header (next header 58)
+    const std::string req6 = healthcheck::echoRequest(false, 0xbeef, 0xffff);
+    CHECK(static_cast<unsigned char>(req6[0]) == 128);
+    std::string reply6 = req6;
+    reply6[0] = static_cast<char>(129);
+    r = readIcmp(reply6, false, 0xbeef);
+    CHECK((r.kind == IcmpReading::Reply && r.seq == 0xffff));
+    std::string ip6(40, '\0');
+    ip6[0] = 0x60;
+    ip6[6] = 58;
+    r = readIcmp(std::string("\x01\x04\0\0\0\0\0\0", 8) + ip6 + req6.substr(0, 8), false, 0xbeef);
+    CHECK((r.kind == IcmpReading::Unreachable && r.seq == 0xffff));
+    CHECK(readIcmp({}, false, 0xbeef).kind == IcmpReading::Other);
 }
