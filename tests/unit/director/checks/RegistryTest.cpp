@@ -28,9 +28,14 @@ std::string key(const std::string& check) {
 }  // namespace
 
 TEST_CASE("check registry: every type the config accepts has a row") {
-    for (const char* type : {"tcp", "http", "https", "script"}) {
+    // every value of the enum (conf::name says "?" past the last), so a new type without a row fails
+    int types = 0;
+    for (int t = 0;; ++t) {
+        const std::string type = conf::name(static_cast<conf::CheckType>(t));
+        if (type == "?") break;
+        ++types;
         const std::string check =
-            std::string("{ type = \"") + type + "\";" + (type == std::string("script") ? " script = \"/bin/true\";" : "") + " }";
+            "{ type = \"" + type + "\";" + (type == "script" ? " script = \"/bin/true\";" : "") + " }";
         const auto cfg = load(check);
         const auto& c = cfg.virtualServers[0].realServers[0].checks[0];
         CHECK(std::string(conf::name(c.type)) == type);
@@ -40,6 +45,7 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         CHECK(kind->key);
         CHECK(kind->make);
     }
+    CHECK(types == 8);
 }
 
 TEST_CASE("check registry: a check's identity follows its type's fields, not only the target") {
@@ -49,4 +55,12 @@ TEST_CASE("check registry: a check's identity follows its type's fields, not onl
     CHECK(key(R"({ type = "http"; path = "/a"; })") != key(R"({ type = "https"; path = "/a"; })"));
     CHECK(key(R"({ type = "script"; script = "/bin/true"; })") != key(R"({ type = "script"; script = "/bin/false"; })"));
     CHECK(key(R"({ type = "script"; script = "/bin/true a"; })") != key(R"({ type = "script"; script = "/bin/true"; user = "nobody"; })"));
+    CHECK(key(R"({ type = "udp"; payload = "01"; })") != key(R"({ type = "udp"; payload = "02"; })"));
+    CHECK(key(R"({ type = "udp"; reply = "0X"; })") != key(R"({ type = "udp"; reply = "00"; })"));
+    CHECK(key(R"({ type = "udp"; })") != key(R"({ type = "udp"; require_reply = true; })"));
+    CHECK(key(R"({ type = "dns"; query_name = "a.test"; })") != key(R"({ type = "dns"; query_name = "b.test"; })"));
+    CHECK(key(R"({ type = "dns"; query_type = "A"; })") != key(R"({ type = "dns"; query_type = "MX"; })"));
+    CHECK(key(R"({ type = "smtp"; helo_name = "a"; })") != key(R"({ type = "smtp"; helo_name = "b"; })"));
+    CHECK(key(R"({ type = "ping"; })") != key(R"({ type = "ping"; connect_ip = "10.0.1.9"; })"));
+    CHECK(key(R"({ type = "ping"; })") != key(R"({ type = "tcp"; })"));
 }
