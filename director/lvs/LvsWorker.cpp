@@ -5,6 +5,7 @@
 #include "base/Log.h"
 #include "conf/Validate.h"
 #include "director/lvs/DesiredState.h"
+#include "director/lvs/Planes.h"
 #include "director/lvs/ReloadPlanner.h"
 
 namespace director::lvs {
@@ -44,8 +45,7 @@ std::vector<LvsWorker::Part> LvsWorker::parts() {
              return plan ? pruneDisabled() : std::string();
          }},
         {"plane settings", [this](const ReloadPlan*) {  // IPVS timeouts, the userspace plane's limits
-             applyLimits();
-             applyTimeouts();
+             applyPlaneSettings(*table_, cfg_);
              return std::string();
          }},
         {"scripts", [this](const ReloadPlan*) {
@@ -154,48 +154,6 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
     return reconciler_.setDesired(desiredTable(cfg_, view));
 }
 
-lvs::OperatorState::UpSince LvsWorker::upSince() const {
-    return [this](const RsId& id) -> std::optional<base::TimePoint> {
-        if (auto since = health_->since(id); since && since->transition) return since->at;
-        return std::nullopt;
-    };
-}
-
-void LvsWorker::markOperator(HealthView& view, const std::set<kmod::ServiceKey>* only) {
-    const base::TimePoint now = deps_.timers->now();
-    const auto up = upSince();
-    if (!only) ramping_.clear();
-    for (const auto& vs : cfg_.virtualServers) {
-        const auto key = serviceKey(vs);
-        if (only && !only->contains(key)) continue;
-        ramping_.erase(key);
-        if (operator_.mark(view, vs, up, now)) ramping_.insert(key);
-    }
-    armRamp();
-}
-
-HealthView LvsWorker::operatorView() const {
-    HealthView view = health_->view();
-    const base::TimePoint now = deps_.timers->now();
-    const auto up = upSince();
-    for (const auto& vs : cfg_.virtualServers) operator_.mark(view, vs, up, now);
-    return view;
-}
-
-// While a slow start runs, its services are recomputed every second (more often for short ones);
-// only the weights that changed reach the table.
-void LvsWorker::armRamp() {
-    if (ramping_.empty() || stopped_) {
-        rampTimer_->cancel();
-        return;
-    }
-    if (rampTimer_->pending()) return;
-    rampTimer_->schedule(lvs::OperatorState::rampStep(cfg_, ramping_), [this] {
-        operator_.forgetOldRamps(deps_.timers->now());
-        requestRecompute(ramping_);
-    });
-}
-
 // ha_suspend: a virtual server's checks run only while this director holds its address, i.e.
 // while a VRRP instance that carries the address is MASTER. Addresses no instance carries are held.
 void LvsWorker::updateSuspension() {
@@ -230,46 +188,8 @@ void LvsWorker::reload(conf::Config next) {
     applied("reloaded: " + plan.summary() + "; " + changed);
 }
 
-// Disables of real servers the config no longer has end with them (an operator who adds the server
-// back gets it enabled).
-std::string LvsWorker::pruneDisabled() {
-    const auto ended = operator_.prune(cfg_);
-    for (const auto& id : ended)
-        base::log::info("control: vs ", id.first.str(), " rs ", id.second.str(),
-                        ": no longer in the config; its disable ends with it");
-    if (ended.empty()) return {};
-    publishOperator();
-    return std::to_string(ended.size()) + " disable(s) ended with their real servers";
-}
-
-void LvsWorker::publishOperator() { toSupervisor_(operator_.message()); }
-
 void LvsWorker::announce(bool force) {
     announcing_.update(cfg_, quorum_.states(), operator_.withdrawn() || stopped_, vrrpRoles_, force);
-}
-
-void LvsWorker::applyLimits() {
-    const auto& u = cfg_.global.userspace;
-    kmod::ForwardingLimits l;
-    l.udpFlows = static_cast<std::uint32_t>(u.udpFlows);
-    l.udpFlowsPerSource = static_cast<std::uint32_t>(u.udpFlowsPerSource);
-    l.udpUnansweredTimeout = static_cast<std::uint32_t>(u.udpUnansweredTimeout);
-    l.tcpConnections = static_cast<std::uint32_t>(u.tcpConnections);
-    l.tcpConnectionsPerSource = static_cast<std::uint32_t>(u.tcpConnectionsPerSource);
-    l.tcpProgressTimeout = static_cast<std::uint32_t>(u.tcpProgressTimeout);
-    l.sourcePrefixV4 = static_cast<std::uint8_t>(u.sourcePrefixV4);
-    l.sourcePrefixV6 = static_cast<std::uint8_t>(u.sourcePrefixV6);
-    table_->setForwardingLimits(l);
-}
-
-void LvsWorker::applyTimeouts() {
-    const auto& t = cfg_.global.ipvsTimeouts;
-    if (!t.tcp && !t.tcpFin && !t.udp) return;
-    kmod::Timeouts want{static_cast<std::uint32_t>(t.tcp), static_cast<std::uint32_t>(t.tcpFin),
-                        static_cast<std::uint32_t>(t.udp)};
-    if (auto ec = table_->setTimeouts(want))
-        base::log::error("ipvs: cannot set timeouts (tcp ", t.tcp, " tcpfin ", t.tcpFin, " udp ", t.udp,
-                         "): ", ec.message());
 }
 
 void LvsWorker::scheduleResync() {

@@ -93,8 +93,6 @@ private:
     };
     std::vector<Part> parts();
     std::string reconfigure(const ReloadPlan* plan);
-    void applyTimeouts();
-    void applyLimits();
     void scheduleResync();
     void onRole(const protocol::RoleMsg& role);
     // Health changed for `services`: recompute their part of the desired table (coalesced: once

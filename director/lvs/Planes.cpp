@@ -105,4 +105,34 @@ std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf:
     return nullptr;
 }
 
+kmod::ForwardingLimits forwardingLimits(const conf::Config& cfg) {
+    const auto& u = cfg.global.userspace;
+    kmod::ForwardingLimits l;
+    l.udpFlows = static_cast<std::uint32_t>(u.udpFlows);
+    l.udpFlowsPerSource = static_cast<std::uint32_t>(u.udpFlowsPerSource);
+    l.udpUnansweredTimeout = static_cast<std::uint32_t>(u.udpUnansweredTimeout);
+    l.tcpConnections = static_cast<std::uint32_t>(u.tcpConnections);
+    l.tcpConnectionsPerSource = static_cast<std::uint32_t>(u.tcpConnectionsPerSource);
+    l.tcpProgressTimeout = static_cast<std::uint32_t>(u.tcpProgressTimeout);
+    l.sourcePrefixV4 = static_cast<std::uint8_t>(u.sourcePrefixV4);
+    l.sourcePrefixV6 = static_cast<std::uint8_t>(u.sourcePrefixV6);
+    return l;
+}
+
+std::optional<kmod::Timeouts> ipvsTimeouts(const conf::Config& cfg) {
+    const auto& t = cfg.global.ipvsTimeouts;
+    if (!t.tcp && !t.tcpFin && !t.udp) return std::nullopt;
+    return kmod::Timeouts{static_cast<std::uint32_t>(t.tcp), static_cast<std::uint32_t>(t.tcpFin),
+                          static_cast<std::uint32_t>(t.udp)};
+}
+
+void applyPlaneSettings(kmod::IpvsTable& table, const conf::Config& cfg) {
+    table.setForwardingLimits(forwardingLimits(cfg));
+    const auto t = ipvsTimeouts(cfg);
+    if (!t) return;
+    if (auto ec = table.setTimeouts(*t))
+        base::log::error("ipvs: cannot set timeouts (tcp ", t->tcp, " tcpfin ", t->tcpFin, " udp ", t->udp,
+                         "): ", ec.message());
+}
+
 }  // namespace director::lvs

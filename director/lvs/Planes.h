@@ -20,4 +20,11 @@ std::optional<conf::DataPlane> resolvePlane(const conf::Config& cfg);
 std::unique_ptr<kmod::IpvsTable> makeTable(conf::DataPlane resolved, const conf::Config& cfg,
                                            std::unique_ptr<kmod::userspace::PlaneLink> remote = {});
 
+// The plane's own settings from the config: the userspace plane's budgets, and IPVS's timeouts
+// (none when the config sets none: the plane keeps its own).
+kmod::ForwardingLimits forwardingLimits(const conf::Config& cfg);
+std::optional<kmod::Timeouts> ipvsTimeouts(const conf::Config& cfg);
+// Both, applied to `table` (a plane without budgets ignores them); an error is logged.
+void applyPlaneSettings(kmod::IpvsTable& table, const conf::Config& cfg);
+
 }  // namespace director::lvs
