@@ -55,17 +55,22 @@ status::Snapshot LvsWorker::snapshot(bool plane) const {
     s.transactions = table_->transactions();
     s.forwarding = table_->forwarding();
     s.owned = reconciler_.owned();
-    base::JsonWriter sync, checks;
-    sync_.writeJson(sync);
-    health_->writeJson(checks);
-    s.syncJson = sync.str();
-    s.checksJson = checks.str();
     return s;
 }
 
 status::StatusReport LvsWorker::statusReport() const { return status::statusReport(snapshot()); }
 
-std::string LvsWorker::stateJson() const { return status::stateJson(snapshot()); }
+// The JSON view also carries the sync manager's and the checks' own JSON; only it needs them, so
+// they are written here, not for every snapshot (SNMP rebuilds one every second while read).
+std::string LvsWorker::stateJson() const {
+    auto s = snapshot();
+    base::JsonWriter sync, checks;
+    sync_.writeJson(sync);
+    health_->writeJson(checks);
+    s.syncJson = sync.str();
+    s.checksJson = checks.str();
+    return status::stateJson(s);
+}
 
 // Asked by the status front for a path: each body is built once, from the state as it is now.
 void LvsWorker::answerStatus(const protocol::StatusRequestMsg& request) {

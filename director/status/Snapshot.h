@@ -58,7 +58,7 @@ struct Snapshot {
     std::optional<std::uint64_t> transactions;            // the nftables plane's, since start
     std::optional<kmod::ForwardingCounters> forwarding;   // the userspace plane's budgets
     std::set<kmod::ServiceKey> owned;                     // services this director manages
-    std::string syncJson, checksJson;  // the sync manager's and the checks' own JSON, as they wrote it
+    std::string syncJson, checksJson;  // the sync manager's and the checks' own JSON (the JSON view only)
 
     // global.announce
     bool announcing = false;
