@@ -72,9 +72,9 @@ Plan plan(Worker w, const conf::Config& cfg) {
         p.caps = {CAP_NET_BIND_SERVICE};
         p.execs = false;
         return p;
-    case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL}; break;
+    case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID}; break;
     case Worker::Lvs:
-        p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL};
+        p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID};
         if (hasPingCheck(cfg)) p.caps.push_back(CAP_NET_RAW);  // the ping checks' raw ICMP sockets
         break;
     }

@@ -5,10 +5,11 @@
 //
 //   fwd   CAP_NET_BIND_SERVICE (the userspace plane's listeners on low ports). It runs no
 //         programs: root gains nothing on exec (SECBIT_NOROOT) and execve itself is refused.
-//   vrrp  CAP_NET_RAW, CAP_NET_ADMIN (adverts, VIPs, ARP), CAP_SETUID, CAP_SETGID, CAP_KILL (its
-//         scripts, as their users).
-//   lvs   CAP_NET_ADMIN (IPVS, nftables, conntrack, routes), CAP_SETUID, CAP_SETGID, CAP_KILL
-//         (check and notify scripts).
+//   vrrp  CAP_NET_RAW, CAP_NET_ADMIN (adverts, VIPs, ARP), CAP_SETUID, CAP_SETGID (its
+//         scripts, as their users; a script past its timeout is killed with the thread's euid set to
+//         its user for the call, so no CAP_KILL, which would reach every process).
+//   lvs   CAP_NET_ADMIN (IPVS, nftables, conntrack, routes), CAP_SETUID, CAP_SETGID
+//         (check and notify scripts, killed as the vrrp worker's are).
 //   status  CAP_NET_BIND_SERVICE (the HTTP status listener on a low port). It runs no programs
 //         and writes no file (opening one for writing, creating, renaming, removing and changing
 //         owners or modes are refused): a bug in the HTTP parser or net-snmp reaches nothing.

@@ -29,12 +29,31 @@ std::optional<Credentials> lookupUser(const std::string& user, std::string& why)
     return Credentials{pw.pw_uid, pw.pw_gid, user, pw.pw_dir ? pw.pw_dir : "/"};
 }
 
+namespace {
+
+// SIGKILL to a script's process group. A script that runs as another user is signalled with this
+// thread's effective uid set to that user for the one call: the kernel lets a sender signal a
+// process whose uid matches its own, so the workers need no CAP_KILL (which would let them signal
+// every process on the machine). The raw syscall changes this thread's credentials only, not the
+// whole process's as glibc's setresuid does; the way back (to the real uid, root) is always allowed,
+// and the workers' SECBIT_NO_SETUID_FIXUP keeps their capabilities across both changes.
+void killGroup(pid_t pgid, std::optional<uid_t> owner) {
+    if (::kill(-pgid, SIGKILL) == 0 || errno != EPERM || !owner) return;
+    const auto self = static_cast<long>(::geteuid());
+    if (::syscall(SYS_setresuid, -1L, static_cast<long>(*owner), -1L) != 0) return;
+    ::kill(-pgid, SIGKILL);
+    (void)::syscall(SYS_setresuid, -1L, self, -1L);
+}
+
+}  // namespace
+
 struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
     Run(asio::io_context& io) : out(io), exitWatch(io), timer(io) {}
     asio::posix::stream_descriptor out;        // the child's stdout+stderr
     asio::posix::stream_descriptor exitWatch;  // pidfd: readable when the child exits
     asio::steady_timer timer;
     pid_t pid = -1;
+    std::optional<uid_t> owner;  // the user the script runs as, when not ourselves
     std::string output;
     bool outputDone = false, exited = false, timedOut = false, cancelled = false;
     int status = 0;
@@ -67,7 +86,7 @@ struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
                 self->timer.cancel();
                 // Take what output there is now: a grandchild that left the process group may keep
                 // the pipe open for ever, and the rest of the group is killed.
-                ::kill(-self->pid, SIGKILL);
+                killGroup(self->pid, self->owner);
                 self->drain();
                 self->outputDone = true;
                 self->maybeFinish();
@@ -111,7 +130,7 @@ struct ScriptProbe::Run : std::enable_shared_from_this<ScriptProbe::Run> {
     }
 
     void kill() {
-        if (pid > 0 && !exited) ::kill(-pid, SIGKILL);
+        if (pid > 0 && !exited) killGroup(pid, owner);
     }
 };
 
@@ -206,11 +225,12 @@ void ScriptProbe::run(Done done) {
     ::close(pipefd[1]);
     ::fcntl(pipefd[0], F_SETFL, ::fcntl(pipefd[0], F_GETFL) | O_NONBLOCK);
     r->pid = pid;
+    if (creds && creds->uid != ::geteuid()) r->owner = creds->uid;
     r->out.assign(pipefd[0]);
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
         const int e = errno;
-        ::kill(-pid, SIGKILL);
+        killGroup(pid, r->owner);
         std::thread([pid] { ::waitpid(pid, nullptr, 0); }).detach();  // never a blocking wait on the loop
         return failSoon(Failure::ScriptSpawn, e);
     }

@@ -4,8 +4,8 @@
 directord on the userspace plane in a namespace of its own, with a VRRP instance, a tracked
 vrrp_script (as the default script_user, nobody), a virtual service on port 80 with a TCP check.
 Read from /proc: every worker's effective, permitted and bounding capability sets are exactly its
-plan (fwd: NET_BIND_SERVICE; vrrp: NET_RAW, NET_ADMIN, SETUID, SETGID, KILL; lvs: NET_ADMIN,
-SETUID, SETGID, KILL; status: NET_BIND_SERVICE), with no_new_privs and a seccomp filter; the
+plan (fwd: NET_BIND_SERVICE; vrrp: NET_RAW, NET_ADMIN, SETUID, SETGID; lvs: NET_ADMIN,
+SETUID, SETGID; status: NET_BIND_SERVICE), with no_new_privs and a seccomp filter; the
 supervisor keeps its own. The status worker serves /status on port 81 (a low port) and /metrics. And the work gets done: the instance is MASTER with its VIP (raw socket, address),
 its script runs, the check passes and a client is forwarded on port 80. A reload that would run a
 vrrp_script as root is refused (the worker cannot take capabilities back); started that way, the
@@ -19,9 +19,9 @@ import uuid
 
 from dlab.report import check, run_main, sh, wait
 
-CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7, "KILL": 5}
-WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID", "KILL"},
-        "lvs": {"NET_ADMIN", "SETUID", "SETGID", "KILL"}, "status": {"NET_BIND_SERVICE"}}
+CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7}
+WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID"},
+        "lvs": {"NET_ADMIN", "SETUID", "SETGID"}, "status": {"NET_BIND_SERVICE"}}
 
 SERVER = r"""
 import socket, sys

@@ -14,11 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "director/Privileges.h"
+#include "healthcheck/ScriptProbe.h"
 
 namespace priv = director::privileges;
 
@@ -88,9 +91,9 @@ TEST_CASE("privileges: each worker's plan") {
     const auto vrrp = priv::plan(priv::Worker::Vrrp, nobody);
     CHECK_FALSE(vrrp.everything);
     CHECK(vrrp.execs);
-    CHECK(priv::describe(vrrp) == "CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    CHECK(priv::describe(vrrp) == "CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID");
     const auto lvs = priv::plan(priv::Worker::Lvs, nobody);
-    CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL");
+    CHECK(priv::describe(lvs) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID");
     // a ping check: the lvs worker keeps NET_RAW for its raw ICMP sockets, and a running worker
     // without it does not cover such a config (the reload asks for a restart)
     auto pinging = nobody;
@@ -98,7 +101,7 @@ TEST_CASE("privileges: each worker's plan") {
     ping.type = conf::CheckType::Ping;
     pinging.virtualServers.emplace_back().realServers.emplace_back().checks.push_back(ping);
     const auto lvsPing = priv::plan(priv::Worker::Lvs, pinging);
-    CHECK(priv::describe(lvsPing) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_NET_RAW");
+    CHECK(priv::describe(lvsPing) == "CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_NET_RAW");
     CHECK_FALSE(priv::covers(lvs, lvsPing));
     CHECK(priv::covers(lvsPing, lvs));
     const auto front = priv::plan(priv::Worker::Status, nobody);
@@ -196,10 +199,40 @@ TEST_CASE("privileges: the fwd worker keeps one capability, runs nothing, and it
     CHECK(code == 0);
 }
 
+TEST_CASE("privileges: a worker without CAP_KILL still kills its script past the timeout", "[root]") {
+    // A script as nobody that would run for a minute: without CAP_KILL a plain kill() is EPERM,
+    // and the probe would wait for the script's own end. The worker signals it as its user.
+    const auto p = priv::plan(priv::Worker::Lvs, withScriptUser(""));
+    const int code = inWorker(priv::Worker::Lvs, p, [] {
+        if ((std::stoull(status("CapEff"), nullptr, 16) & (1ull << CAP_KILL)) != 0) return 1;
+        asio::io_context io;
+        healthcheck::ScriptProbe probe(
+            io, healthcheck::ScriptSpec{{"/bin/sh", "-c", "echo $$; exec sleep 60"}, "nobody",
+                                        std::chrono::milliseconds(300), false, std::nullopt});
+        healthcheck::ProbeResult result;
+        bool done = false;
+        const auto start = std::chrono::steady_clock::now();
+        probe.run([&](const healthcheck::ProbeResult& r) {
+            result = r;
+            done = true;
+        });
+        io.run_for(std::chrono::seconds(20));
+        if (!done) return 2;
+        if (std::chrono::steady_clock::now() - start > std::chrono::seconds(15)) return 3;
+        if (result.failure != healthcheck::Failure::ScriptTimeout) return 4;
+        const pid_t script = static_cast<pid_t>(std::stol(result.output));
+        if (::kill(script, 0) == 0 || errno != ESRCH) return 5;  // killed and reaped
+        if (::geteuid() != 0 || ::getuid() != 0) return 6;      // back to itself
+        if ((std::stoull(status("CapEff"), nullptr, 16) & (1ull << CAP_NET_ADMIN)) == 0) return 7;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
 TEST_CASE("privileges: the vrrp worker keeps what it and its scripts need, and runs them", "[root]") {
     const auto p = priv::plan(priv::Worker::Vrrp, withScriptUser(""));
     const int code = inWorker(priv::Worker::Vrrp, p, [] {
-        const std::uint64_t want = mask({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL});
+        const std::uint64_t want = mask({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID});
         for (const char* k : {"CapEff", "CapPrm", "CapBnd"})
             if (std::stoull(status(k), nullptr, 16) != want) return 1;
         if (status("NoNewPrivs") != "1" || status("Seccomp") != "2") return 3;
