@@ -57,6 +57,12 @@ template <class T, class F>
 requires Is<T, TrackInterface>
 void fields(T& x, F&& f) { f(x.interface, x.weight); }
 template <class T, class F>
+requires Is<T, TrackFile>
+void fields(T& x, F&& f) { f(x.name, x.path, x.weight, x.reverse, x.initValue, x.initOverwrite, x.where); }
+template <class T, class F>
+requires Is<T, TrackFileRef>
+void fields(T& x, F&& f) { f(x.file, x.weight, x.reverse, x.where); }
+template <class T, class F>
 requires Is<T, TrackScript>
 void fields(T& x, F&& f) { f(x.script, x.weight, x.where); }
 template <class T, class F>
@@ -70,7 +76,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
       x.where);
 }
 template <class T, class F>
@@ -86,7 +92,7 @@ void fields(T& x, F&& f) {
       x.connectPort, x.bindIp, x.path, x.statusCodes, x.digest, x.regex, x.regexNoMatch, x.virtualhost, x.httpVersion,
       x.maxBody, x.readTimeout, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
       x.dynamicWeight, x.payload, x.requireReply, x.reply, x.replyMask, x.minReplyLength, x.maxReplyLength, x.queryName,
-      x.queryType, x.heloName, x.where);
+      x.queryType, x.heloName, x.trackFile, x.fileWeight, x.fileReverse, x.where);
 }
 template <class T, class F>
 requires Is<T, Tunnel>
@@ -110,7 +116,9 @@ void fields(T& x, F&& f) {
 }
 template <class T, class F>
 requires Is<T, Config>
-void fields(T& x, F&& f) { f(x.file, x.global, x.vrrpScripts, x.vrrpInstances, x.syncGroups, x.virtualServers); }
+void fields(T& x, F&& f) {
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.vrrpInstances, x.syncGroups, x.virtualServers);
+}
 
 std::string encodeConfig(const Config& c) { return base::wire::encode(c); }
 

@@ -50,6 +50,7 @@ const char* name(CheckType v) {
     case CheckType::Dns: return "dns";
     case CheckType::Smtp: return "smtp";
     case CheckType::Ping: return "ping";
+    case CheckType::File: return "file";
     }
     return "?";
 }

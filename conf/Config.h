@@ -161,6 +161,28 @@ struct TrackInterface {
     bool operator==(const TrackInterface&) const = default;
 };
 
+// keepalived's track_file: a file whose number moves real servers' weights (file checks) and
+// instances' priorities (track_files); healthcheck/TrackedFile.h has the rules.
+struct TrackFile {
+    std::string name;
+    std::string path;
+    std::int64_t weight = 1;  // the value is multiplied by it; 0: the value is a status
+    bool reverse = false;     // multiplied by -1 too (weight 0: zero fails)
+    std::optional<std::int64_t> initValue;  // written at start when the file is missing
+    bool initOverwrite = false;             // ... or always
+    Location where;
+    bool operator==(const TrackFile&) const = default;
+};
+
+// An instance's track_files entry; weight and reverse default to the track file's own.
+struct TrackFileRef {
+    std::string file;
+    std::optional<int> weight;
+    std::optional<bool> reverse;
+    Location where;
+    bool operator==(const TrackFileRef&) const = default;
+};
+
 struct TrackScript {
     std::string script;
     std::optional<int> weight;  // overrides the script's own weight
@@ -207,6 +229,7 @@ struct VrrpInstance {
     std::optional<int> unicastTtl;
     std::vector<TrackInterface> trackInterfaces;
     std::vector<TrackScript> trackScripts;
+    std::vector<TrackFileRef> trackFiles;
     GarpConfig garp;
     NotifyConfig notify;
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
@@ -223,7 +246,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping, File };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;
@@ -274,6 +297,10 @@ struct CheckConfig {
     std::string queryType = "SOA";
     // smtp (keepalived's SMTP_CHECK): the name sent with HELO
     std::string heloName = "smtpchecker.directord";
+    // file (keepalived's FILE_CHECK): a `track_files` name; weight and reverse default to its own
+    std::string trackFile;
+    std::optional<std::int64_t> fileWeight;
+    std::optional<bool> fileReverse;
     Location where;
     bool operator==(const CheckConfig&) const = default;
 };
@@ -353,6 +380,7 @@ struct Config {
     std::string file;  // the main file, as given
     GlobalConfig global;
     std::vector<VrrpScript> vrrpScripts;
+    std::vector<TrackFile> trackFiles;
     std::vector<VrrpInstance> vrrpInstances;
     std::vector<SyncGroup> syncGroups;
     std::vector<VirtualServer> virtualServers;

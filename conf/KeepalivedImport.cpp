@@ -129,11 +129,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"regex_stack", "directord's regex is POSIX extended, with no options"},
         {"regex_min_offset", "directord matches the regex against the whole body"},
         {"regex_max_offset", "directord matches the regex against the whole body"},
-        {"SMTP_CHECK", "directord has no SMTP check (a script check can run one)"},
-        {"DNS_CHECK", "directord has no DNS check (a script check can run one)"},
-        {"UDP_CHECK", "directord has no UDP check (a script check can run one)"},
-        {"PING_CHECK", "directord has no ICMP check (a script check can run one)"},
-        {"FILE_CHECK", "directord has no file check (a script check can test the file)"},
         {"BFD_CHECK", "directord has no BFD"},
         {"nat_mask", "ignored by keepalived itself"},
         {"init_fail", "a directord vrrp_script counts as not run until its first result"},
@@ -240,6 +235,7 @@ public:
         for (const auto& n : nodes) {
             if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
             if (n.keyword == "vrrp_script") vrrpScript(n);
+            else if (n.keyword == "track_file" || n.keyword == "vrrp_track_file") trackFile(n);
             else if (n.keyword == "vrrp_instance") vrrpInstance(n);
             else if (n.keyword == "vrrp_sync_group") syncGroup(n);
             else if (n.keyword == "virtual_server") virtualServer(n);
@@ -255,6 +251,28 @@ public:
                                           "no vrrp_script of that name: not tracked, as keepalived ignores it"});
                 return !known;
             });
+        // keepalived: a track_file reference naming no track_file is a config error and is ignored
+        // (the FILE_CHECK or instance tracks nothing; check/check_file.c, trackers/track_file.c)
+        auto knownFile = [&](const std::string& name) {
+            return std::any_of(cfg_.trackFiles.begin(), cfg_.trackFiles.end(),
+                               [&](const TrackFile& f) { return f.name == name; });
+        };
+        for (auto& v : cfg_.vrrpInstances)
+            std::erase_if(v.trackFiles, [&](const TrackFileRef& t) {
+                if (knownFile(t.file)) return false;
+                out_.left.push_back({t.where.file, t.where.line, t.file,
+                                     "no track_file of that name: keepalived reports it and tracks nothing"});
+                return true;
+            });
+        for (auto& vs : cfg_.virtualServers)
+            for (auto& rs : vs.realServers)
+                std::erase_if(rs.checks, [&](const CheckConfig& c) {
+                    if (c.type != CheckType::File || knownFile(c.trackFile)) return false;
+                    out_.left.push_back({c.where.file, c.where.line, "FILE_CHECK",
+                                         "no track_file '" + c.trackFile +
+                                             "': keepalived reports it and drops the check"});
+                    return true;
+                });
         if (!scriptUserSet_) {  // keepalived's: keepalived_script if that user exists, else root
             cfg_.global.scriptUser = ::getpwnam("keepalived_script") ? "keepalived_script" : "root";
             out_.notes.push_back(
@@ -517,6 +535,75 @@ private:
         cfg_.vrrpScripts.push_back(std::move(v));
     }
 
+    // `weight N [reverse|noreverse]` (track_file, FILE_CHECK, an instance's track_file entry)
+    void fileWeight(const Node& n, size_t at, long long lo, long long hi, std::optional<std::int64_t>& weight,
+                    std::optional<bool>& reverse) {
+        Node w = n;
+        w.args.erase(w.args.begin(), w.args.begin() + static_cast<long>(at));
+        if (auto x = integer(w, 0, lo, hi)) weight = *x;
+        if (w.args.size() > 1) {
+            if (w.args[1].text == "reverse" || w.args[1].text == "noreverse") reverse = w.args[1].text == "reverse";
+            else left(n, "'" + w.args[1].text + "' is not reverse or noreverse");
+        }
+    }
+
+    void trackFile(const Node& s) {
+        if (!need(s, 1)) return;
+        TrackFile f;
+        f.name = s.args[0].text;
+        f.where = Location{s.file, s.line};
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (k == "file") {
+                if (!need(n, 1)) continue;
+                f.path = n.args[0].text;
+                if (f.path.empty() || f.path[0] != '/')
+                    left(n, "a relative path: keepalived resolves it from its working directory; give the full path");
+            } else if (k == "weight") {
+                std::optional<std::int64_t> w;
+                std::optional<bool> r;
+                fileWeight(n, 0, -2147483647LL, 2147483647LL, w, r);
+                if (w) f.weight = *w;
+                if (r) f.reverse = *r;
+            } else if (k == "init_file") {
+                f.initValue = 0;
+                for (const auto& a : n.args) {
+                    if (a.text == "overwrite") {
+                        f.initOverwrite = true;
+                    } else {
+                        char* end = nullptr;
+                        const long long v = std::strtoll(a.text.c_str(), &end, 10);
+                        if (a.text.empty() || *end || v < INT32_MIN || v > INT32_MAX)
+                            left(n, "'" + a.text + "' is not an init_file value (keepalived writes 0)");
+                        else f.initValue = v;
+                    }
+                }
+            } else {
+                unsupported(n);
+            }
+        }
+        if (f.path.empty()) return left(s, "no file: keepalived ignores this track_file");
+        cfg_.trackFiles.push_back(std::move(f));
+    }
+
+    // FILE_CHECK { track_file NAME  weight N [reverse] }: keepalived's check/check_file.c
+    void fileCheck(const Node& s, RealServer& rs) {
+        CheckConfig c;
+        c.type = CheckType::File;
+        c.where = Location{s.file, s.line};
+        for (const auto& n : s.children) {
+            if (n.keyword == "track_file") {
+                if (need(n, 1)) c.trackFile = n.args[0].text;
+            } else if (n.keyword == "weight") {
+                fileWeight(n, 0, -2147483647LL, 2147483647LL, c.fileWeight, c.fileReverse);
+            } else {
+                unsupported(n);
+            }
+        }
+        if (c.trackFile.empty()) return left(s, "FILE_CHECK has no track_file: keepalived ignores it");
+        rs.checks.push_back(std::move(c));
+    }
+
     std::optional<VirtualAddress> vip(const Node& n) {
         VirtualAddress va;
         auto p = base::IpPrefix::parse(n.keyword);
@@ -639,6 +726,20 @@ private:
                             left(a, "reverse: directord's weights apply in their own direction only");
                     }
                     v.trackInterfaces.push_back(t);
+                }
+            } else if (k == "track_file") {
+                for (const auto& a : n.children) {
+                    TrackFileRef t;
+                    t.file = a.keyword;
+                    t.where = Location{a.file, a.line};
+                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                        std::optional<std::int64_t> w;
+                        fileWeight(a, 1, -254, 254, w, t.reverse);
+                        if (w) t.weight = static_cast<int>(*w);
+                    } else if (!a.args.empty()) {
+                        left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
+                    }
+                    v.trackFiles.push_back(t);
                 }
             } else if (k == "track_script") {
                 for (const auto& a : n.children) {
@@ -1002,6 +1103,8 @@ private:
             } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "SSL_GET" || k == "MISC_CHECK" || k == "UDP_CHECK" ||
                        k == "DNS_CHECK" || k == "SMTP_CHECK" || k == "PING_CHECK") {
                 checkers.push_back(&n);
+            } else if (k == "FILE_CHECK") {
+                fileCheck(n, rs);
             } else {
                 unsupported(n);
             }

@@ -228,6 +228,18 @@ Setting<T> boolean(std::string_view key, bool T::*m, Doc doc) {
 }
 
 template <class T>
+Setting<T> boolean(std::string_view key, std::optional<bool> T::*m, Doc doc) {
+    Setting<T> s{key, doc};
+    s.read = [key, m](Reader& r, const libconfig::Setting& st, T& obj) {
+        if (auto v = r.boolean(st, key)) obj.*m = *v;
+    };
+    s.write = [key, m](Out& o, const T& obj) {
+        if (obj.*m) o.set(key, *(obj.*m) ? "true" : "false");
+    };
+    return s;
+}
+
+template <class T>
 Setting<T> duration(std::string_view key, Duration T::*m, double lo, double hi, Doc doc) {
     Setting<T> s{key, doc};
     s.read = [key, m, lo, hi](Reader& r, const libconfig::Setting& st, T& obj) {

@@ -501,6 +501,61 @@ const Section<TrackInterface>& trackInterface() {
     return s;
 }
 
+constexpr long long kFileWeight = 2147483647;  // keepalived: -2147483647..2147483647
+
+const Section<TrackFile>& trackFile() {
+    using F = TrackFile;
+    static const Section<F> s{
+        "track_files",
+        {
+            nonEmpty("name", &F::name,
+                     {"string", "required", "unique", "name `file` checks and instances' `track_files` refer to"}),
+            custom<F>(
+                "file", {"string", "required", "an absolute path in an existing directory", "the file watched"},
+                [](Reader& r, const libconfig::Setting& st, F& f) {
+                    auto p = r.string(st, "file", false);
+                    if (!p) return;
+                    f.path = *p;
+                    if ((*p)[0] != '/') r.error(st, r.childPath("file"), "an absolute path (it is watched, not read once)");
+                },
+                [](Out& o, const F& f) { o.set("file", quote(f.path)); }),
+            integer("weight", &F::weight, -kFileWeight, kFileWeight,
+                    {"integer", "`1`", "-2147483647..2147483647",
+                     "the value is multiplied by it and added to the weight or priority; 0: a non-zero value is "
+                     "down / FAULT"}),
+            boolean("reverse", &F::reverse,
+                    {"bool", "`false`", "", "multiply by -1 too (weight 0: a zero value is down)"}),
+            integer("init_file", &F::initValue, INT32_MIN, INT32_MAX,
+                    {"integer", "none", "-2^31..2^31-1", "written to the file at start when it does not exist"}),
+            boolean("init_overwrite", &F::initOverwrite,
+                    {"bool", "`false`", "", "with `init_file`: written at start even when the file exists"}),
+        },
+        nullptr,
+        [](Reader& r, F& f) {
+            if (f.path.empty()) r.error("missing required setting 'file'");
+            if (f.initOverwrite && !f.initValue) r.error("init_overwrite needs init_file (the value written)");
+        },
+        [](F& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<TrackFileRef>& trackFileRef() {
+    using T = TrackFileRef;
+    static const Section<T> s{
+        "vrrp_instances.track_files",
+        {
+            nonEmpty("track_file", &T::file, {"string", "required", "a `track_files` name", "the tracked file"}),
+            integer("weight", &T::weight, -254, 254,
+                    {"integer", "the track file's `weight`", "-254..254",
+                     "overrides it: value x weight is added to the priority (-254 or less: FAULT)"}),
+            boolean("reverse", &T::reverse, {"bool", "the track file's `reverse`", "", "overrides it"}),
+        },
+        nullptr,
+        nullptr,
+        [](T& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
 const Section<TrackScript>& trackScript() {
     using T = TrackScript;
     static const Section<T> s{
@@ -590,6 +645,8 @@ const Section<VrrpInstance>& vrrpInstance() {
                  {"list of groups", "none", "", "interfaces whose link state counts"}),
             list("track_scripts", &V::trackScripts, trackScript(),
                  {"list of groups", "none", "", "`vrrp_scripts` whose results count"}),
+            list("track_files", &V::trackFiles, trackFileRef(),
+                 {"list of groups", "none", "", "`track_files` whose values count"}),
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),
@@ -761,8 +818,10 @@ const Section<CheckConfig>& check() {
                              {"udp", T::Udp},
                              {"dns", T::Dns},
                              {"smtp", T::Smtp},
-                             {"ping", T::Ping}},
-                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping`", "the probe"})),
+                             {"ping", T::Ping},
+                             {"file", T::File}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping` `file`",
+                             "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
             duration(
@@ -954,9 +1013,19 @@ const Section<CheckConfig>& check() {
                              if (c.heloName != CheckConfig{}.heloName) o.set("helo_name", quote(c.heloName));
                          }),
                      {T::Smtp}),
+            forTypes(nonEmpty("track_file", &C::trackFile,
+                              {"string", "required", "a `track_files` name", "file: the file whose value counts"}),
+                     {T::File}),
+            forTypes(integer("weight", &C::fileWeight, -kFileWeight, kFileWeight,
+                             {"integer", "the track file's `weight`", "-2147483647..2147483647",
+                              "file: overrides it (value x weight is added to the server's weight)"}),
+                     {T::File}),
+            forTypes(boolean("reverse", &C::fileReverse, {"bool", "the track file's `reverse`", "", "file: overrides it"}),
+                     {T::File}),
         },
         nullptr,
         [](Reader& r, C& c) {
+            if (c.type == T::File && c.trackFile.empty()) r.error("missing required setting 'track_file'");
             if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
                 r.error("cert_file and key_file go together");
             if (c.type == T::Udp && !c.reply.empty() && c.minReplyLength > c.maxReplyLength)
@@ -1214,6 +1283,8 @@ const Section<Config>& root() {
             group("global", &Config::global, global(), {"group", "", "", "daemon-wide settings"}),
             list("vrrp_scripts", &Config::vrrpScripts, vrrpScript(),
                  {"list of groups", "none", "", "scripts VRRP instances track"}),
+            list("track_files", &Config::trackFiles, trackFile(),
+                 {"list of groups", "none", "", "files whose number moves weights and priorities"}),
             list("vrrp_instances", &Config::vrrpInstances, vrrpInstance(),
                  {"list of groups", "none", "", "VRRP virtual routers"}),
             list("vrrp_sync_groups", &Config::syncGroups, syncGroup(),

@@ -4,6 +4,7 @@
 #include "kmod/NftablesSupport.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
@@ -108,6 +109,41 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
         add(d, an.where, "global.announce.vrrp_instance", "unknown vrrp instance '" + an.vrrpInstance + "'");
 }
 
+// track_files: unique names, each in a directory that exists (inotify watches it), and every
+// reference (file checks, instances' track_files) to one of them.
+void validateTrackFiles(const Config& cfg, Diagnostics& d) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < cfg.trackFiles.size(); ++i) {
+        const auto& f = cfg.trackFiles[i];
+        const std::string p = at("track_files", i);
+        if (!names.insert(f.name).second) add(d, f.where, p + ".name", "duplicate track file name '" + f.name + "'");
+        const auto dir = std::filesystem::path(f.path).parent_path();
+        std::error_code ec;
+        if (!f.path.empty() && !std::filesystem::is_directory(dir, ec))
+            add(d, f.where, p + ".file",
+                "directory " + dir.string() + " does not exist (the file may be missing, its directory may not: it is "
+                "what is watched)");
+    }
+    auto unknown = [&](const std::string& n) {
+        return "unknown track file '" + n + "'" + (names.empty() ? " (no track_files are defined)" : "");
+    };
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
+        for (size_t k = 0; k < cfg.vrrpInstances[i].trackFiles.size(); ++k) {
+            const auto& t = cfg.vrrpInstances[i].trackFiles[k];
+            if (!names.contains(t.file))
+                add(d, t.where, at(at("vrrp_instances", i) + ".track_files", k) + ".track_file", unknown(t.file));
+        }
+    for (size_t i = 0; i < cfg.virtualServers.size(); ++i)
+        for (size_t j = 0; j < cfg.virtualServers[i].realServers.size(); ++j)
+            for (size_t k = 0; k < cfg.virtualServers[i].realServers[j].checks.size(); ++k) {
+                const auto& c = cfg.virtualServers[i].realServers[j].checks[k];
+                if (c.type == CheckType::File && !c.trackFile.empty() && !names.contains(c.trackFile))
+                    add(d, c.where,
+                        at(at(at("virtual_servers", i) + ".real_servers", j) + ".checks", k) + ".track_file",
+                        unknown(c.trackFile));
+            }
+}
+
 void validateVirtualServers(const Config& cfg, Diagnostics& d) {
     std::map<std::tuple<base::Family, std::string, std::optional<base::IpAddress>, int, std::uint32_t>, size_t> seen;
     const bool userspace = cfg.global.dataPlane == DataPlane::Userspace;
@@ -182,6 +218,7 @@ Diagnostics planeProblems(const Config& cfg, DataPlane plane, const VirtualServe
 void validate(const Config& cfg, Diagnostics& diags) {
     validateVrrp(cfg, diags);
     validateVirtualServers(cfg, diags);
+    validateTrackFiles(cfg, diags);
     if (cfg.global.dataPlane == DataPlane::Nftables)
         for (auto& p : planeProblems(cfg, DataPlane::Nftables)) diags.push_back(std::move(p));
 }

@@ -67,6 +67,7 @@ conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
     cut.global = cfg.global;
     if (worker == privileges::Worker::Status) return cut;
     cut.vrrpScripts = cfg.vrrpScripts;
+    cut.trackFiles = cfg.trackFiles;  // the lvs worker reads them too (file checks)
     cut.vrrpInstances = cfg.vrrpInstances;
     cut.syncGroups = cfg.syncGroups;
     return cut;

@@ -21,6 +21,7 @@
 #include "director/lvs/Planes.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
+#include "healthcheck/TrackedFile.h"
 
 namespace {
 
@@ -193,6 +194,9 @@ int main(int argc, char** argv) {
         base::log::error(why);
         return 1;
     }
+    for (const auto& f : cfg.trackFiles)  // keepalived's init_file: at start only, never on a reload
+        if (f.initValue && !healthcheck::initTrackedFile(f.path, *f.initValue, f.initOverwrite, why))
+            base::log::warning("track_file ", f.name, ": init_file: ", why);
     const auto plane = director::lvs::resolvePlane(cfg);
     if (!plane) {
         base::log::error("directord cannot run with this configuration; stopping directord (see the error above)");

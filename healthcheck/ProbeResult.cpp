@@ -34,6 +34,7 @@ const char* failureName(Failure f) {
     case Failure::ReplyMismatch: return "reply mismatch";
     case Failure::DnsRcode: return "DNS rcode";
     case Failure::SmtpReply: return "SMTP reply";
+    case Failure::FileValue: return "file value";
     case Failure::Error: return "error";
     }
     return "?";
@@ -48,6 +49,7 @@ std::string ProbeResult::describe() const {
     case Failure::ReplyMismatch: s += " (" + std::to_string(detail) + " bytes)"; break;
     case Failure::DnsRcode: s += " " + std::to_string(detail) + dnsRcodeName(detail); break;
     case Failure::SmtpReply: s += detail ? " " + std::to_string(detail) : std::string(": malformed"); break;
+    case Failure::FileValue: s += " " + std::to_string(detail); break;
     case Failure::ScriptSpawn:
     case Failure::Error:
     case Failure::Unreachable:

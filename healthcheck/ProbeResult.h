@@ -27,6 +27,7 @@ enum class Failure {
     ReplyMismatch,   // udp: the reply's bytes or length are not the ones required (detail = length)
     DnsRcode,        // dns: the answer's RCODE is not NOERROR (detail = rcode)
     SmtpReply,       // smtp: a reply other than the one expected (detail = code; 0: not an SMTP reply)
+    FileValue,       // file: the tracked file's value means down (detail = the value)
     Error,           // any other local error (detail = errno)
 };
 
@@ -34,7 +35,7 @@ struct ProbeResult {
     Failure failure = Failure::None;
     int detail = 0;
     std::chrono::microseconds latency{0};
-    std::optional<int> weight;  // dynamic weight (scripts)
+    std::optional<int> weight;  // dynamic weight (scripts), the weight added (file)
     std::string output;         // first line of a script's output
 
     bool ok() const { return failure == Failure::None; }

@@ -1,5 +1,5 @@
 // The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp,
-// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp):
+// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp, File.cpp):
 // what makes two checks of the type the same check (so a reload keeps it running), and how its
 // probe is built on the lvs worker's loop. Adding a check type is a file here, a row in the
 // registry and its settings in conf/ (conf/Sections.cpp); ProbeFactory and the health monitor do
@@ -35,6 +35,9 @@ struct CheckKind {
     std::unique_ptr<healthcheck::Probe> (*make)(asio::io_context& io, const CheckRef& r, std::string& why);
     // The check's target is an address only (ping): status and logs name no port.
     bool addressOnly = false;
+    // The weight its results carry is added to the real server's (file), not set (a script's
+    // dynamic weight); and it runs on its own events, not on delay_loop.
+    bool additiveWeight = false;
 };
 
 // The row of a type; null for a type with no row (a bug the registry's test catches).

@@ -12,11 +12,12 @@ extern const CheckKind kUdp;
 extern const CheckKind kDns;
 extern const CheckKind kSmtp;
 extern const CheckKind kPing;
+extern const CheckKind kFile;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing, &kFile};
 
 }  // namespace
 

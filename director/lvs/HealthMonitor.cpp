@@ -1,5 +1,7 @@
 #include "director/lvs/HealthMonitor.h"
 
+#include <algorithm>
+
 #include "base/Log.h"
 #include "director/checks/CheckKind.h"
 
@@ -49,7 +51,8 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
         const std::string vsName = vs.str();
         for (const auto& rs : vs.realServers) {
             const RsId id{vsKey, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
-            Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser, {}};
+            Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser, {},
+                       rs.weight};
             // a kept real server keeps its history; a new one starts now
             if (auto old = history.find(id); old != history.end()) srv.since = old->second;
             else srv.since = nowSince(false, rs.checks.empty() ? "no checks: always up" : "configured");
@@ -79,7 +82,9 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
                 s.type = conf::name(c.type);
                 const auto target = c.connectIp.value_or(rs.address);
                 const auto* kind = checks::find(c.type);
-                if (kind && kind->addressOnly) s.target = target.str();
+                s.additive = kind && kind->additiveWeight;
+                if (kind && kind->additiveWeight) s.target = c.trackFile;
+                else if (kind && kind->addressOnly) s.target = target.str();
                 else
                     s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
                                std::to_string(c.connectPort.value_or(rs.port));
@@ -118,6 +123,8 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
 
 RsHealth HealthMonitor::evaluate(const Server& s) const {
     RsHealth h;
+    std::optional<int> set;
+    std::int64_t added = 0;
     for (const auto& key : s.sessionKeys) {
         const Session& sess = sessions_.at(key);
         if (!sess.check) {
@@ -134,8 +141,14 @@ RsHealth HealthMonitor::evaluate(const Server& s) const {
                 h.reason = sess.type + " " + sess.target + ": " + (last ? last->describe() : "not checked yet");
             }
         }
-        if (!h.weight && sess.check->dynamicWeight()) h.weight = sess.check->dynamicWeight();
+        if (const auto w = sess.check->dynamicWeight()) {
+            if (sess.additive) added += *w;
+            else if (!set) set = w;
+        }
     }
+    // keepalived's sum: the weight a dynamic script sets (else the configured one) plus what each
+    // file check adds, within what IPVS takes
+    if (set || added != 0) h.weight = static_cast<int>(std::clamp<std::int64_t>(set.value_or(s.weight) + added, 0, 65535));
     if (h.up) h.reason.clear();
     return h;
 }

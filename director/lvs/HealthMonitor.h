@@ -67,6 +67,7 @@ private:
         std::string type;
         std::string target;
         std::set<kmod::ServiceKey> suspendedBy;
+        bool additive = false;  // its weight is added to the server's (file), not set (script)
     };
     struct Server {
         std::string vsName, rsName;
@@ -74,6 +75,7 @@ private:
         conf::Command notifyUp, notifyDown;
         std::string user;
         Since since;
+        int weight = 1;  // configured
     };
     Since nowSince(bool transition, std::string why) const;
     void onEvent(const std::string& key, const healthcheck::CheckSession::Event& e);

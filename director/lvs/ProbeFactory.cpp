@@ -15,6 +15,16 @@ healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::
     t.rise = c.rise;
     t.fall = c.fall;
     t.startDown = vs.alpha;
+    if (const auto* kind = checks::find(c.type); kind && kind->additiveWeight) {
+        // a file check: each attempt waits for the file's next change, and every change counts at
+        // once (keepalived: no alpha, no retries, state known from the start)
+        t.interval = base::Duration::zero();
+        t.retryDelay = base::Duration::zero();
+        t.warmup = base::Duration::zero();
+        t.retries = 0;
+        t.rise = t.fall = 1;
+        t.startDown = false;
+    }
     return t;
 }
 

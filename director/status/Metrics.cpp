@@ -234,6 +234,7 @@ const char* failureKey(healthcheck::Failure f) {
     case Failure::ReplyMismatch: return "reply_mismatch";
     case Failure::DnsRcode: return "dns_rcode";
     case Failure::SmtpReply: return "smtp_reply";
+    case Failure::FileValue: return "file_value";
     case Failure::Error: return "error";
     }
     return "unknown";

@@ -6,6 +6,7 @@
 #include "base/Log.h"
 #include "healthcheck/Probe.h"
 #include "healthcheck/ScriptProbe.h"
+#include "healthcheck/TrackedFile.h"
 
 namespace director::vrrp {
 
@@ -18,6 +19,7 @@ void addTracked(Tracking& t, int weight, bool up) {
 std::vector<std::unique_ptr<TrackerKind>> makeTrackerKinds(asio::io_context& io, TrackingChanged changed) {
     std::vector<std::unique_ptr<TrackerKind>> kinds;
     kinds.push_back(std::make_unique<ScriptTrackers>(io, changed));
+    kinds.push_back(std::make_unique<FileTrackers>(io, changed));
     return kinds;
 }
 
@@ -107,6 +109,83 @@ void ScriptTrackers::stop() {
         if (t.timer) t.timer->cancel();
         if (t.probe) t.probe->cancel();
     }
+}
+
+FileTrackers::FileTrackers(asio::io_context& io, TrackingChanged changed) : io_(io), changed_(std::move(changed)) {}
+
+FileTrackers::~FileTrackers() { stop(); }
+
+void FileTrackers::configure(const conf::Config& cfg) {
+    std::set<std::string> wanted;
+    for (const auto& v : cfg.vrrpInstances)
+        for (const auto& t : v.trackFiles) wanted.insert(t.file);
+    auto definition = [&](const std::string& name) -> const conf::TrackFile* {
+        for (const auto& f : cfg.trackFiles)
+            if (f.name == name) return &f;
+        return nullptr;
+    };
+    for (auto it = files_.begin(); it != files_.end();) {
+        const auto* def = definition(it->first);
+        if (wanted.contains(it->first) && def && def->path == it->second.cfg.path) {
+            it->second.cfg = *def;  // weight and reverse are read when tracking() asks
+            ++it;
+            continue;
+        }
+        if (watch_ && it->second.subscription) watch_->unsubscribe(it->second.subscription);
+        it = files_.erase(it);
+    }
+    for (const auto& name : wanted) {
+        if (files_.contains(name)) continue;
+        const auto* def = definition(name);
+        if (!def) continue;  // the loader reports unknown track files
+        if (!watch_) watch_ = healthcheck::FileWatch::shared(io_);
+        File& f = files_[name];
+        f.cfg = *def;
+        std::string why;
+        f.subscription = watch_->subscribe(
+            def->path,
+            [this, name](std::int64_t v) {
+                base::log::notice("vrrp: track_file ", name, ": value ", v);
+                changed_();
+            },
+            why);
+        if (!f.subscription)
+            base::log::error("vrrp: track_file ", name, ": ", why, "; it counts as value 0 until a restart");
+    }
+}
+
+Tracking FileTrackers::tracking(const conf::VrrpInstance& inst) const {
+    Tracking t;
+    for (const auto& ref : inst.trackFiles) {
+        auto it = files_.find(ref.file);
+        if (it == files_.end()) continue;
+        const auto& f = it->second;
+        const std::int64_t value = watch_ && f.subscription ? watch_->value(f.cfg.path) : 0;
+        const auto delta = healthcheck::fileTrackDelta(value, ref.weight ? *ref.weight : f.cfg.weight,
+                                                       ref.reverse.value_or(f.cfg.reverse));
+        if (!delta) t.fault = true;
+        else t.delta += *delta;
+    }
+    return t;
+}
+
+void FileTrackers::states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const {
+    for (const auto& ref : inst.trackFiles) {
+        auto it = files_.find(ref.file);
+        if (it == files_.end()) continue;
+        Tracking one;
+        conf::VrrpInstance just;
+        just.trackFiles = {ref};
+        one = tracking(just);
+        out[ref.file] = one.fault ? 2 : 3;
+    }
+}
+
+void FileTrackers::stop() {
+    if (watch_)
+        for (auto& [name, f] : files_)
+            if (f.subscription) watch_->unsubscribe(f.subscription);
+    files_.clear();
 }
 
 }  // namespace director::vrrp

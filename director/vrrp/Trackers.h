@@ -16,6 +16,7 @@
 
 namespace healthcheck {
 class Probe;
+class FileWatch;
 }
 
 namespace director::vrrp {
@@ -75,6 +76,30 @@ private:
     asio::io_context& io_;
     TrackingChanged changed_;
     std::map<std::string, Script> scripts_;
+};
+
+// track_file: each tracked file watched once (inotify, the loop's FileWatch) for every instance
+// that tracks it; value x weight is added to the priority, -254 or less is FAULT (keepalived's
+// rules, healthcheck/TrackedFile.h).
+class FileTrackers : public TrackerKind {
+public:
+    FileTrackers(asio::io_context& io, TrackingChanged changed);
+    ~FileTrackers() override;
+    std::string_view name() const override { return "track_file"; }
+    void configure(const conf::Config& cfg) override;
+    Tracking tracking(const conf::VrrpInstance& inst) const override;
+    void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const override;
+    void stop() override;
+
+private:
+    struct File {
+        conf::TrackFile cfg;
+        int subscription = 0;
+    };
+    asio::io_context& io_;
+    TrackingChanged changed_;
+    std::shared_ptr<healthcheck::FileWatch> watch_;
+    std::map<std::string, File> files_;  // by track file name
 };
 
 }  // namespace director::vrrp

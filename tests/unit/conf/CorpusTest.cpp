@@ -120,7 +120,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     const auto& rs = vs.realServers.at(0);
     CHECK(rs.forwarding == conf::Forwarding::Route);
     CHECK(rs.inhibitOnFailure == false);
-    REQUIRE(rs.checks.size() == 9);
+    REQUIRE(rs.checks.size() == 10);
     CHECK(rs.checks[0].connectPort == 9000);
     CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
     CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
@@ -138,6 +138,15 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(rs.checks[6].queryType == "AAAA");
     CHECK((rs.checks[7].type == conf::CheckType::Smtp && rs.checks[7].heloName == "lb.example.com"));
     CHECK(rs.checks[8].type == conf::CheckType::Ping);
+    CHECK((rs.checks[9].type == conf::CheckType::File && rs.checks[9].trackFile == "load"));
+    CHECK((rs.checks[9].fileWeight == 2 && rs.checks[9].fileReverse == false));
+    REQUIRE(c.trackFiles.size() == 2);
+    CHECK((c.trackFiles[0].weight == 0 && c.trackFiles[0].reverse && c.trackFiles[0].initValue == 1 &&
+           c.trackFiles[0].initOverwrite));
+    CHECK((c.trackFiles[1].path == "/tmp/directord-load" && c.trackFiles[1].weight == -3));
+    REQUIRE(vi.trackFiles.size() == 2);
+    CHECK((vi.trackFiles[1].file == "load" && vi.trackFiles[1].weight == -10 && vi.trackFiles[1].reverse == true));
+    CHECK_FALSE(vi.trackFiles[0].weight);
     CHECK(vs.realServers.at(1).port == 8080);
     CHECK(c.virtualServers.at(1).fwmark == 4000000000u);
     CHECK(c.virtualServers.at(1).realServers.at(0).port == 0);

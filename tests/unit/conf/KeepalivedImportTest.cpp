@@ -716,7 +716,7 @@ virtual_server 10.0.0.1 81 {
                                                 "bad.conf", "x");
     CHECK(keywords(r.left) == std::vector<std::string>{"2 notification_email", "5 vrrp_strict", "6 frobnicate",
                                                        "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
-                                                       "23 script", "28 FILE_CHECK"});
+                                                       "23 script", "28 FILE_CHECK", "29 file"});
     CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
     CHECK(r.left[2].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());
@@ -763,4 +763,69 @@ TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import
     CHECK(c.vrrpInstances.at(0).nopreempt);
     CHECK(keywords(sample.left) == std::vector<std::string>{"4 notification_email", "7 notification_email_from",
                                                             "8 smtp_server", "9 smtp_connect_timeout"});
+}
+
+TEST_CASE("import: track_file, FILE_CHECK and an instance's track_file come across") {
+    const auto r = conf::importKeepalivedString(R"(track_file maint {
+  file /run/maint
+  weight 0 reverse
+  init_file 1 overwrite
+}
+vrrp_track_file load {
+  file "/run/load"
+  weight -3
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+  track_file {
+    maint
+    load weight -10 reverse
+    nosuch
+  }
+}
+virtual_server 10.0.3.1 80 {
+  protocol TCP
+  real_server 10.0.4.1 80 {
+    weight 5
+    FILE_CHECK {
+      track_file load
+      weight 2 noreverse
+    }
+    FILE_CHECK {
+      track_file maint
+    }
+    FILE_CHECK {
+      track_file missing
+    }
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.loadErrors.empty());
+    // the two references to nothing are what keepalived reports and ignores, and only those
+    REQUIRE(r.left.size() == 2);
+    CHECK(r.left[0].str().find("nosuch") != std::string::npos);
+    CHECK(r.left[1].str().find("missing") != std::string::npos);
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.trackFiles.size() == 2);
+    CHECK((c.trackFiles[0].name == "maint" && c.trackFiles[0].path == "/run/maint" && c.trackFiles[0].weight == 0 &&
+           c.trackFiles[0].reverse && c.trackFiles[0].initValue == 1 && c.trackFiles[0].initOverwrite));
+    CHECK((c.trackFiles[1].name == "load" && c.trackFiles[1].weight == -3 && !c.trackFiles[1].reverse));
+    const auto& v = c.vrrpInstances.at(0);
+    REQUIRE(v.trackFiles.size() == 2);
+    CHECK((v.trackFiles[0].file == "maint" && !v.trackFiles[0].weight));
+    CHECK((v.trackFiles[1].file == "load" && v.trackFiles[1].weight == -10 && v.trackFiles[1].reverse == true));
+    const auto& checks = c.virtualServers.at(0).realServers.at(0).checks;
+    REQUIRE(checks.size() == 2);
+    CHECK((checks[0].type == conf::CheckType::File && checks[0].trackFile == "load" && checks[0].fileWeight == 2 &&
+           checks[0].fileReverse == false));
+    CHECK((checks[1].trackFile == "maint" && !checks[1].fileWeight));
 }

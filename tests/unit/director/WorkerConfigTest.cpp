@@ -13,6 +13,7 @@ TEST_CASE("the config each worker is given is cut by one function") {
     REQUIRE_FALSE(full.vrrpInstances.empty());
     REQUIRE_FALSE(full.vrrpScripts.empty());
     REQUIRE_FALSE(full.syncGroups.empty());
+    REQUIRE_FALSE(full.trackFiles.empty());
     using director::privileges::Worker;
 
     CHECK(director::workerConfig(Worker::Lvs, full) == full);
@@ -22,6 +23,7 @@ TEST_CASE("the config each worker is given is cut by one function") {
         CHECK(cut.file == full.file);
         CHECK(cut.global == full.global);
         CHECK(cut.vrrpScripts == full.vrrpScripts);
+        CHECK(cut.trackFiles == full.trackFiles);  // instances track them
         CHECK(cut.vrrpInstances == full.vrrpInstances);
         CHECK(cut.syncGroups == full.syncGroups);
         CHECK(cut.virtualServers.empty());
@@ -31,6 +33,7 @@ TEST_CASE("the config each worker is given is cut by one function") {
     CHECK(status.file == full.file);
     CHECK(status.global == full.global);
     CHECK(status.vrrpScripts.empty());
+    CHECK(status.trackFiles.empty());
     CHECK(status.vrrpInstances.empty());
     CHECK(status.syncGroups.empty());
     CHECK(status.virtualServers.empty());

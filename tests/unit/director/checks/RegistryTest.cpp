@@ -11,6 +11,7 @@ namespace {
 
 conf::Config load(const std::string& check) {
     conf::LoadResult r = conf::loadString(
+        "track_files = ( { name = \"f\"; file = \"/run/f\"; }, { name = \"g\"; file = \"/run/g\"; } ); "
         "virtual_servers = ( { address = \"10.0.0.1\"; port = 80; real_servers = ( { address = \"10.0.1.1\"; "
         "checks = ( " + check + " ); } ); } );",
         "t.conf");
@@ -35,7 +36,8 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         if (type == "?") break;
         ++types;
         const std::string check =
-            "{ type = \"" + type + "\";" + (type == "script" ? " script = \"/bin/true\";" : "") + " }";
+            "{ type = \"" + type + "\";" + (type == "script" ? " script = \"/bin/true\";" : "") +
+            (type == "file" ? " track_file = \"f\";" : "") + " }";
         const auto cfg = load(check);
         const auto& c = cfg.virtualServers[0].realServers[0].checks[0];
         CHECK(std::string(conf::name(c.type)) == type);
@@ -45,7 +47,7 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         CHECK(kind->key);
         CHECK(kind->make);
     }
-    CHECK(types == 8);
+    CHECK(types == 9);
 }
 
 TEST_CASE("check registry: a check's identity follows its type's fields, not only the target") {
@@ -63,4 +65,7 @@ TEST_CASE("check registry: a check's identity follows its type's fields, not onl
     CHECK(key(R"({ type = "smtp"; helo_name = "a"; })") != key(R"({ type = "smtp"; helo_name = "b"; })"));
     CHECK(key(R"({ type = "ping"; })") != key(R"({ type = "ping"; connect_ip = "10.0.1.9"; })"));
     CHECK(key(R"({ type = "ping"; })") != key(R"({ type = "tcp"; })"));
+    CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "g"; })"));
+    CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "f"; weight = 2; })"));
+    CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "f"; reverse = true; })"));
 }
