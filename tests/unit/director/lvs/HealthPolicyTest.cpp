@@ -97,6 +97,34 @@ virtual_servers = ( { address = "10.0.0.1"; port = 80; delay_loop = 5.0;
     CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 42);
 }
 
+TEST_CASE("misc_dynamic as keepalived, without its bug #2720: timeouts never add up") {
+    // keepalived 2.x: exit 2..255 sets the weight to code - 2, exit 0 is the configured weight, a
+    // failure takes the server out. Its #2720: after a script timeout its delta stays counted and
+    // the next success adds it again, so the weight grows with each timeout. Here the weight is
+    // what the last success said, whatever came in between.
+    World w(R"(
+virtual_servers = ( { address = "10.0.0.1"; port = 80; delay_loop = 5.0; retry = 0; quorum = 0;
+  real_servers = ( { address = "10.0.1.1"; port = 80; weight = 3;
+    checks = ( { type = "script"; script = "/bin/w"; dynamic_weight = true; } ); } ); } );)");
+    ProbeResult ten = ProbeResult::success();
+    ten.weight = 10;  // exit 12
+    w.probes->results["10.0.1.1:80"] = ten;
+    w.worker->start();
+    w.advance(1s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 10);
+    for (int round = 0; round < 3; ++round) {
+        w.probes->results["10.0.1.1:80"] = ProbeResult::fail(Failure::ScriptTimeout);
+        w.advance(5s);
+        CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == -1);
+        w.probes->results["10.0.1.1:80"] = ten;
+        w.advance(5s);
+        CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 10);
+    }
+    w.probes->results["10.0.1.1:80"] = ProbeResult::success();  // exit 0: the configured weight
+    w.advance(5s);
+    CHECK(w.weight("10.0.0.1", 80, "10.0.1.1", 80) == 3);
+}
+
 TEST_CASE("alpha: servers stay out until their first success") {
     World w(R"(
 virtual_servers = ( { address = "10.0.0.1"; port = 80; alpha = true; quorum = 0; delay_loop = 5.0;
