@@ -29,6 +29,9 @@ template <class T, class F>
 requires Is<T, StatusConfig>
 void fields(T& x, F&& f) { f(x.listen); }
 template <class T, class F>
+requires Is<T, SmtpConfig>
+void fields(T& x, F&& f) { f(x.server, x.connectTimeout, x.heloName, x.from, x.to, x.starttls); }
+template <class T, class F>
 requires Is<T, AnnounceConfig>
 void fields(T& x, F&& f) { f(x.enabled, x.table, x.protocol, x.vrrpInstance, x.where); }
 template <class T, class F>
@@ -45,7 +48,7 @@ requires Is<T, GlobalConfig>
 void fields(T& x, F&& f) {
     f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
       x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
-      x.allowEmpty, x.userspace, x.nftables, x.announce);
+      x.allowEmpty, x.userspace, x.nftables, x.announce, x.smtp);
 }
 template <class T, class F>
 requires Is<T, VrrpScript>
@@ -76,12 +79,12 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.garp, x.notify, x.acceptMode, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.where);
 }
 template <class T, class F>
 requires Is<T, SyncGroup>
-void fields(T& x, F&& f) { f(x.name, x.members, x.notify, x.where); }
+void fields(T& x, F&& f) { f(x.name, x.members, x.notify, x.smtpAlert, x.where); }
 template <class T, class F>
 requires Is<T, StatusRange>
 void fields(T& x, F&& f) { f(x.low, x.high); }
@@ -101,7 +104,7 @@ template <class T, class F>
 requires Is<T, RealServer>
 void fields(T& x, F&& f) {
     f(x.address, x.port, x.weight, x.upperThreshold, x.lowerThreshold, x.forwarding, x.inhibitOnFailure, x.slowStart,
-      x.notifyUp, x.notifyDown, x.checks, x.where);
+      x.notifyUp, x.notifyDown, x.smtpAlert, x.checks, x.where);
 }
 template <class T, class F>
 requires Is<T, SorryServer>
@@ -111,7 +114,7 @@ requires Is<T, VirtualServer>
 void fields(T& x, F&& f) {
     f(x.address, x.port, x.protocol, x.fwmark, x.family, x.scheduler, x.schedFallback, x.schedPort, x.forwarding,
       x.tunnel, x.persistenceTimeout, x.persistenceNetmask, x.persistenceEngine, x.onePacket, x.quorum, x.hysteresis,
-      x.quorumUp, x.quorumDown, x.sorryServer, x.inhibitOnFailure, x.alpha, x.omega, x.haSuspend, x.virtualhost,
+      x.quorumUp, x.quorumDown, x.sorryServer, x.inhibitOnFailure, x.alpha, x.omega, x.haSuspend, x.smtpAlert, x.virtualhost,
       x.delayLoop, x.connectTimeout, x.retry, x.delayBeforeRetry, x.warmup, x.slowStart, x.realServers, x.where);
 }
 template <class T, class F>

@@ -105,6 +105,18 @@ struct AnnounceConfig {
     bool operator==(const AnnounceConfig&) const = default;
 };
 
+// Mail alerts (keepalived's notification_email and smtp_*): sent to `to` through `server` on the
+// transitions of the instances, groups, virtual servers and real servers whose smtp_alert is on.
+struct SmtpConfig {
+    std::optional<base::SocketAddress> server;  // none: no mail
+    Duration connectTimeout = 30s;              // keepalived's smtp_connect_timeout
+    std::string heloName;                       // empty: the host name
+    std::string from;                           // empty: directord@<host name>
+    std::vector<std::string> to;
+    bool starttls = true;  // when the server offers it (keepalived: never)
+    bool operator==(const SmtpConfig&) const = default;
+};
+
 struct StatusConfig {
     std::optional<base::SocketAddress> listen;  // HTTP listener for /status (JSON) and /metrics
     bool operator==(const StatusConfig&) const = default;
@@ -131,6 +143,7 @@ struct GlobalConfig {
     StatusConfig status;
     NftablesConfig nftables;
     AnnounceConfig announce;
+    SmtpConfig smtp;
     bool operator==(const GlobalConfig&) const = default;
 };
 
@@ -233,6 +246,7 @@ struct VrrpInstance {
     GarpConfig garp;
     NotifyConfig notify;
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
+    bool smtpAlert = false;  // mail on MASTER, BACKUP, FAULT, stop (global.smtp)
     bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)
     Location where;
     bool operator==(const VrrpInstance&) const = default;
@@ -242,6 +256,7 @@ struct SyncGroup {
     std::string name;
     std::vector<std::string> members;
     NotifyConfig notify;
+    bool smtpAlert = false;
     Location where;
     bool operator==(const SyncGroup&) const = default;
 };
@@ -322,6 +337,7 @@ struct RealServer {
     std::optional<bool> inhibitOnFailure;  // overrides the virtual server's
     std::optional<Duration> slowStart;     // overrides the virtual server's
     Command notifyUp, notifyDown;
+    bool smtpAlert = true;  // mail on up and down (keepalived's default for real servers)
     std::vector<CheckConfig> checks;
     Location where;
     bool operator==(const RealServer&) const = default;
@@ -358,6 +374,7 @@ struct VirtualServer {
     bool alpha = false;
     bool omega = false;
     bool haSuspend = false;
+    bool smtpAlert = false;  // mail when quorum is lost or gained
     std::string virtualhost;
     Duration delayLoop = 60s;
     Duration connectTimeout = 5s;

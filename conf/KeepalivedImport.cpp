@@ -26,14 +26,6 @@ using keepalived::Node;
 // here and not handled are reported as unknown.
 const std::map<std::string, std::string>& noEquivalent() {
     static const std::map<std::string, std::string> m = {
-        {"notification_email", "directord sends no mail; run a notify script instead"},
-        {"notification_email_from", "directord sends no mail"},
-        {"smtp_server", "directord sends no mail"},
-        {"smtp_connect_timeout", "directord sends no mail"},
-        {"smtp_helo_name", "directord sends no mail"},
-        {"smtp_alert", "directord sends no mail; run a notify script instead"},
-        {"smtp_alert_vrrp", "directord sends no mail"},
-        {"smtp_alert_checker", "directord sends no mail"},
         {"no_email_faults", "directord sends no mail"},
         {"lvs_flush",
          "directord does not flush the table at start: it adopts what is there and manages its own services"},
@@ -404,6 +396,33 @@ private:
             const std::string& k = n.keyword;
             if (k == "router_id" || k == "lvs_id") {
                 if (need(n, 1) && (k == "router_id" || G.routerId.empty())) G.routerId = n.args[0].text;
+            } else if (k == "notification_email") {
+                for (const auto& a : n.children) G.smtp.to.push_back(a.keyword);
+                for (const auto& a : n.args) G.smtp.to.push_back(a.text);
+            } else if (k == "notification_email_from") {
+                if (need(n, 1)) G.smtp.from = n.args[0].text;
+            } else if (k == "smtp_server") {
+                if (!need(n, 1)) continue;
+                auto ip = base::IpAddress::parse(n.args[0].text);
+                if (!ip) {
+                    left(n, "'" + n.args[0].text + "' is not an address: directord does not resolve a name for mail; "
+                            "give the server's address");
+                    continue;
+                }
+                std::uint16_t port = 25;
+                if (n.args.size() > 1)
+                    if (auto p = integer(n, 1, 1, 65535)) port = static_cast<std::uint16_t>(*p);
+                G.smtp.server = base::SocketAddress{*ip, port};
+            } else if (k == "smtp_connect_timeout") {
+                if (auto d = secs(n, 0, 1, 3600)) G.smtp.connectTimeout = *d;
+            } else if (k == "smtp_helo_name") {
+                if (need(n, 1)) G.smtp.heloName = n.args[0].text;
+            } else if (k == "smtp_alert") {
+                smtpAlert_ = flag(n);
+            } else if (k == "smtp_alert_vrrp") {
+                smtpAlertVrrp_ = flag(n);
+            } else if (k == "smtp_alert_checker") {
+                smtpAlertChecker_ = flag(n);
             } else if (k == "script_user") {
                 if (!need(n, 1)) continue;
                 G.scriptUser = n.args[0].text;
@@ -635,6 +654,7 @@ private:
     void vrrpInstance(const Node& s) {
         if (!need(s, 1)) return;
         VrrpInstance v;
+        v.smtpAlert = vrrpMailDefault();
         v.name = s.args[0].text;
         v.where = Location{s.file, s.line};
         v.garp = garp_;
@@ -661,6 +681,8 @@ private:
                 if (auto x = integer(n, 0, 2, 3)) version = static_cast<int>(*x);
             } else if (k == "native_ipv6") {
                 if (!v6) v6 = true;
+            } else if (k == "smtp_alert") {
+                v.smtpAlert = flag(n);
             } else if (k == "nopreempt") {
                 v.nopreempt = true;
             } else if (k == "preempt" || k == "accept") {
@@ -818,6 +840,7 @@ private:
     void syncGroup(const Node& s) {
         if (!need(s, 1)) return;
         SyncGroup g;
+        g.smtpAlert = vrrpMailDefault();
         g.name = s.args[0].text;
         g.where = Location{s.file, s.line};
         for (const auto& n : s.children) {
@@ -826,6 +849,8 @@ private:
                     g.members.push_back(m.keyword);
                     for (const auto& a : m.args) g.members.push_back(a.text);
                 }
+            } else if (n.keyword == "smtp_alert") {
+                g.smtpAlert = flag(n);
             } else if (n.keyword == "notify_master" || n.keyword == "notify_backup" || n.keyword == "notify_fault" ||
                        n.keyword == "notify_stop" || n.keyword == "notify") {
                 notify(n, g.notify);
@@ -945,6 +970,7 @@ private:
             targets.push_back({*a, port, 0, std::nullopt});
         }
         VirtualServer vs;
+        vs.smtpAlert = vsMailDefault();
         vs.where = Location{s.file, s.line};
         bool protocolSet = false;
         std::optional<int> weight;  // the real servers' default
@@ -993,6 +1019,8 @@ private:
                 else left(n, "'" + p + "' is not TCP, UDP or SCTP");
             } else if (k == "weight") {
                 if (auto w = integer(n, 0, 0, 65535)) weight = static_cast<int>(*w);
+            } else if (k == "smtp_alert") {
+                vs.smtpAlert = flag(n);
             } else if (k == "ha_suspend") {
                 vs.haSuspend = true;
             } else if (k == "alpha") {
@@ -1075,6 +1103,7 @@ private:
         auto a = address(s, 0);
         if (!a) return;
         RealServer rs;
+        rs.smtpAlert = rsMailDefault();
         rs.address = *a;
         rs.weight = weight.value_or(1);
         rs.where = Location{s.file, s.line};
@@ -1088,6 +1117,8 @@ private:
                 timing(n, t);
             } else if (k == "weight") {
                 if (auto w = integer(n, 0, 0, 65535)) rs.weight = static_cast<int>(*w);
+            } else if (k == "smtp_alert") {
+                rs.smtpAlert = flag(n);
             } else if (k == "inhibit_on_failure") {
                 rs.inhibitOnFailure = flag(n);
             } else if (k == "notify_up" || k == "notify_down") {
@@ -1287,6 +1318,12 @@ private:
     ImportResult& out_;
     Config cfg_;
     bool scriptUserSet_ = false;
+    // keepalived's smtp_alert defaults (vrrp.c, check_data.c): an object without its own takes
+    // smtp_alert_vrrp / smtp_alert_checker, else smtp_alert, else off (real servers: on)
+    std::optional<bool> smtpAlert_, smtpAlertVrrp_, smtpAlertChecker_;
+    bool vrrpMailDefault() const { return smtpAlertVrrp_.value_or(smtpAlert_.value_or(false)); }
+    bool vsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(false)); }
+    bool rsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(true)); }
     bool snmpSet_ = false;
     GarpConfig garp_;
     std::optional<Duration> garpInterval_, gnaInterval_;

@@ -214,6 +214,38 @@ const Section<AnnounceConfig>& announce() {
     return s;
 }
 
+const Section<SmtpConfig>& smtp() {
+    using S = SmtpConfig;
+    static const Section<S> s{
+        "global.smtp",
+        {
+            custom<S>(
+                "server", {"string", "none: no mail", "`ADDRESS:PORT`, `[IPv6]:PORT`", "the SMTP server alerts go to"},
+                [](Reader& r, const libconfig::Setting& st, S& c) {
+                    auto text = r.string(st, "server");
+                    if (!text) return;
+                    if (auto a = base::SocketAddress::parse(*text)) c.server = *a;
+                    else if (auto ip = base::IpAddress::parse(*text)) c.server = base::SocketAddress{*ip, 25};
+                    else
+                        r.error(st, r.childPath("server"),
+                                "'" + *text + "' is not ADDRESS[:PORT] (IPv6: [ADDRESS]:PORT; port 25 when left out)");
+                },
+                [](Out& o, const S& c) {
+                    if (c.server) o.set("server", quote(c.server->str()));
+                }),
+            duration("connect_timeout", &S::connectTimeout, 1, 3600,
+                     {"duration", "`30`", "1..3600", "connecting and each reply, as keepalived's smtp_connect_timeout"}),
+            string("helo_name", &S::heloName, {"string", "the host name", "", "the name sent with EHLO / HELO"}),
+            string("from", &S::from, {"string", "`directord@` the host name", "", "the sender"}),
+            stringList("to", &S::to, {"array of strings", "`[]`", "addresses", "the recipients"}),
+            boolean("starttls", &S::starttls,
+                    {"bool", "`true`", "", "encrypt with STARTTLS when the server offers it (keepalived sends plain text)"}),
+        },
+        nullptr,
+        nullptr};
+    return s;
+}
+
 const Section<StatusConfig>& status() {
     static const Section<StatusConfig> s{
         "global.status",
@@ -310,6 +342,8 @@ const Section<GlobalConfig>& global() {
             group("status", &G::status, status(), {"group", "", "", "the HTTP status and metrics listener"}, nullptr,
                   [](const G& g) { return g.status.listen.has_value(); }),
             group("nftables", &G::nftables, nftables(), {"group", "", "", "the nftables data plane's table"}),
+            group("smtp", &G::smtp, smtp(), {"group", "none: no mail", "", "where mail alerts go (keepalived's notification_email)"},
+                  nullptr, [](const G& g) { return g.smtp != SmtpConfig{}; }),
             group(
                 "announce", &G::announce, announce(),
                 {"group", "absent: off", "", "VIPs as routes for a routing daemon to announce (scale-out over ECMP)"},
@@ -650,6 +684,9 @@ const Section<VrrpInstance>& vrrpInstance() {
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),
+            boolean("smtp_alert", &V::smtpAlert,
+                    {"bool", "`false`", "",
+                     "mail (`global.smtp`) when the instance enters MASTER, BACKUP, FAULT or stops"}),
             boolean("accept_mode", &V::acceptMode,
                     {"bool", "`true`", "`true`",
                      "RFC 5798 Accept_Mode: the VIPs accept traffic while master (no filter is installed; `false`, "
@@ -678,6 +715,8 @@ const Section<SyncGroup>& syncGroup() {
             group("notify", &S::notify, groupNotify(),
                   {"group", "none", "", "as for instances, with `GROUP <name>` arguments"}, nullptr,
                   [](const S& g) { return g.notify != NotifyConfig{}; }),
+            boolean("smtp_alert", &S::smtpAlert,
+                    {"bool", "`false`", "", "mail (`global.smtp`) when the group enters MASTER, BACKUP, FAULT or stops"}),
         },
         nullptr,
         nullptr,
@@ -1070,6 +1109,8 @@ const Section<RealServer>& realServer() {
                      {"duration", "the service's", "0..3600", "overrides the service's `slow_start`"}),
             command("notify_up", &R::notifyUp, {"command", "none", "", "run when the server comes up"}),
             command("notify_down", &R::notifyDown, {"command", "none", "", "run when the server goes down"}),
+            boolean("smtp_alert", &R::smtpAlert,
+                    {"bool", "`true`", "", "mail (`global.smtp`) when the server goes up or down (keepalived's default)"}),
             list("checks", &R::checks, check(),
                  {"list of groups", "none: always up", "", "health checks; the server is up when all are up"}),
         },
@@ -1235,6 +1276,8 @@ const Section<VirtualServer>& virtualServer() {
                     {"bool", "`false`", "", "real servers start down until their first successful check"}),
             boolean("omega", &V::omega,
                     {"bool", "`false`", "", "run real servers' `notify_down` and `quorum_down` at shutdown"}),
+            boolean("smtp_alert", &V::smtpAlert,
+                    {"bool", "`false`", "", "mail (`global.smtp`) when the service loses or regains its quorum"}),
             boolean("ha_suspend", &V::haSuspend,
                     {"bool", "`false`", "", "check only while this director holds the virtual address"}),
             string("virtualhost", &V::virtualhost,

@@ -52,7 +52,7 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
         for (const auto& rs : vs.realServers) {
             const RsId id{vsKey, kmod::DestKey{rs.address, static_cast<std::uint16_t>(rs.port)}};
             Server srv{vsName, conf::realServerStr(rs), {}, rs.notifyUp, rs.notifyDown, cfg.global.scriptUser, {},
-                       rs.weight};
+                       rs.weight, rs.smtpAlert, trio(vs), trio(vs, rs)};
             // a kept real server keeps its history; a new one starts now
             if (auto old = history.find(id); old != history.end()) srv.since = old->second;
             else srv.since = nowSince(false, rs.checks.empty() ? "no checks: always up" : "configured");
@@ -171,6 +171,9 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
                               healthName(now.up), " (",
                               now.up ? it->second.type + " " + it->second.target + ": ok" : now.reason, ", ", e.streak,
                               "/", need, ")");
+            if (srv.smtpAlert && mailer_ && mailer_->enabled())
+                mailer_->send(Mailer::realServerSubject(srv.rsTrio, srv.vsTrio, now.up),
+                              Mailer::realServerBody(it->second.type, now.up));
             const conf::Command& cmd = now.up ? srv.notifyUp : srv.notifyDown;
             if (!cmd.empty())
                 commands_.run(cmd, srv.user,
@@ -183,6 +186,18 @@ void HealthMonitor::onEvent(const std::string& key, const healthcheck::CheckSess
         was = now;
     }
     if (!changed.empty() && onChange_) onChange_(changed);
+}
+
+std::string HealthMonitor::trio(const conf::VirtualServer& vs) {
+    if (vs.fwmark) return "FWM " + std::to_string(vs.fwmark);
+    conf::RealServer self;
+    self.address = vs.address.value_or(base::IpAddress());
+    self.port = vs.port;
+    return trio(vs, self);
+}
+
+std::string HealthMonitor::trio(const conf::VirtualServer& vs, const conf::RealServer& rs) {
+    return "[" + rs.address.str() + "]:" + vs.protocol + ":" + std::to_string(rs.port);
 }
 
 HealthMonitor::Since HealthMonitor::nowSince(bool transition, std::string why) const {

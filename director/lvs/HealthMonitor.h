@@ -15,6 +15,7 @@
 #include "base/Json.h"
 #include "conf/Config.h"
 #include "director/CommandRunner.h"
+#include "director/Mailer.h"
 #include "director/lvs/DesiredState.h"
 #include "director/lvs/ProbeFactory.h"
 
@@ -29,6 +30,11 @@ public:
     // Builds, keeps or drops sessions for `cfg` (reload: unchanged checks keep their state). With
     // `touched`, only those virtual servers' real servers are looked at (the others are unchanged).
     void configure(const conf::Config& cfg, const std::set<kmod::ServiceKey>* touched = nullptr);
+    // Real servers with smtp_alert mail their transitions through it (keepalived's wording).
+    void setMailer(Mailer* m) { mailer_ = m; }
+    // keepalived's names in mail: "[10.0.0.1]:tcp:80" ("FWM 5" for a fwmark service)
+    static std::string trio(const conf::VirtualServer& vs);
+    static std::string trio(const conf::VirtualServer& vs, const conf::RealServer& rs);
     void stop();
     // omega: run notify_down for the real servers that are up.
     void runShutdownNotifiers();
@@ -76,8 +82,11 @@ private:
         std::string user;
         Since since;
         int weight = 1;  // configured
+        bool smtpAlert = false;
+        std::string vsTrio, rsTrio;  // for mail
     };
     Since nowSince(bool transition, std::string why) const;
+    Mailer* mailer_ = nullptr;
     void onEvent(const std::string& key, const healthcheck::CheckSession::Event& e);
     RsHealth evaluate(const Server& s) const;
     void updatePause(Session& s);

@@ -20,7 +20,8 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
     : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
       health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
                                               [this](const std::set<kmod::ServiceKey>& s) { requestRecompute(s); })),
-      peer_(peer), resyncTimer_(io), sync_(io, *table_) {
+      peer_(peer), resyncTimer_(io), sync_(io, *table_), mailer_(io) {
+    health_->setMailer(&mailer_);
     sync_.configure(cfg_.global.syncDaemon);
     peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
     toSupervisor_ = [this](const protocol::Message& m) { peer_.send(m); };
@@ -50,6 +51,10 @@ std::vector<LvsWorker::Part> LvsWorker::parts() {
          }},
         {"scripts", [this](const ReloadPlan*) {
              deps_.commands->setScriptSecurity(cfg_.global.scriptSecurity);
+             return std::string();
+         }},
+        {"mail", [this](const ReloadPlan*) {
+             mailer_.configure(cfg_);
              return std::string();
          }},
         {"sync", [this](const ReloadPlan* plan) {
@@ -130,6 +135,13 @@ ReconcileOutcome LvsWorker::recompute(const std::set<kmod::ServiceKey>* only) {
                            c.liveWeight, ", quorum ", vs.quorum, ", hysteresis ", vs.hysteresis, ")",
                            !c.up && vs.sorryServer ? "; the sorry server takes over" : "");
         quorumChanges_.emplace_back(c.key, c.up);
+        if (vs.smtpAlert && mailer_.enabled()) {  // keepalived's check/ipwrapper.c do_vs_notifies
+            const long threshold = vs.quorum + (c.up ? 1 : -1) * vs.hysteresis;
+            mailer_.send("Virtualserver " + HealthMonitor::trio(vs) + " - " + (c.up ? "UP" : "DOWN"),
+                         std::string("=> ") + (c.up ? "Gained quorum " : "Lost quorum ") + std::to_string(vs.quorum) +
+                             "+" + std::to_string(vs.hysteresis) + "=" + std::to_string(threshold) + " <= " +
+                             std::to_string(c.liveWeight) + " <=");
+        }
         const conf::Command& cmd = c.up ? vs.quorumUp : vs.quorumDown;
         if (!cmd.empty())
             deps_.commands->run(cmd, cfg_.global.scriptUser,

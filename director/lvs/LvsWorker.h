@@ -18,6 +18,7 @@
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
 #include "director/lvs/ControlServer.h"
+#include "director/Mailer.h"
 #include "director/lvs/HealthMonitor.h"
 #include "director/lvs/ProbeFactory.h"
 #include "director/lvs/Reconciler.h"
@@ -172,6 +173,7 @@ private:
     std::map<std::string, protocol::InstanceStatus> vrrpStatus_;  // from the vrrp worker
     RemotePlane* remote_ = nullptr;
     SyncManager sync_;
+    Mailer mailer_;  // smtp_alert mails (global.smtp)
     std::uint64_t reloads_ = 0;
     std::uint64_t resyncs_ = 0;
     bool stopped_ = false;

@@ -14,7 +14,7 @@ namespace director::vrrp {
 
 VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume)
     : io_(io), timers_(io), host_(io), cfg_(std::move(cfg)), peer_(peer), resume_(std::move(resume)),
-      runner_(std::make_unique<ProcessCommandRunner>(io)),
+      runner_(std::make_unique<ProcessCommandRunner>(io)), mailer_(io),
       trackers_(makeTrackerKinds(io, [this] {
           for (const auto& v : cfg_.vrrpInstances) applyTracking(v.name);
       })) {
@@ -96,6 +96,20 @@ void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, co
     }
     queueFor(kind + " " + name).push(std::move(job));
     writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
+    // keepalived's smtp_alert mail (vrrp/vrrp_notify.c)
+    bool mail = false;
+    if (kind == "GROUP") {
+        for (const auto& g : cfg_.syncGroups) mail |= g.name == name && g.smtpAlert;
+    } else {
+        for (const auto& v : cfg_.vrrpInstances) mail |= v.name == name && v.smtpAlert;
+    }
+    if (!mail || !mailer_.enabled()) return;
+    const char* entering = to == ::vrrp::State::Master   ? "Entering MASTER state"
+                           : to == ::vrrp::State::Backup ? "Entering BACKUP state"
+                           : to == ::vrrp::State::Fault  ? "Entering FAULT state"
+                                                         : "Stopping";
+    if (kind == "GROUP") mailer_.send(Mailer::groupSubject(name, entering), Mailer::groupBody(entering));
+    else mailer_.send(Mailer::instanceSubject(name, entering), Mailer::instanceBody(entering));
 }
 
 void VrrpWorker::writeFifo(const std::string& line) {
@@ -130,6 +144,7 @@ std::set<std::string> VrrpWorker::scriptUsers() const {
 }
 
 void VrrpWorker::start() {
+    mailer_.configure(cfg_);
     if (!host_.start())
         base::log::error("vrrp: no view of the links and addresses (rtnetlink); instances cannot start");
     runner_->resolve(scriptUsers());
@@ -253,6 +268,7 @@ void VrrpWorker::reload(conf::Config next) {
         it = instances_.erase(it);
     }
     cfg_ = std::move(next);
+    mailer_.configure(cfg_);
     runner_->resolve(scriptUsers());
     runner_->setScriptSecurity(cfg_.global.scriptSecurity);
     std::vector<::vrrp::Instance*> fresh;

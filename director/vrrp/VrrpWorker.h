@@ -13,6 +13,7 @@
 #include "conf/Config.h"
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
+#include "director/Mailer.h"
 #include "director/NotifyQueue.h"
 #include "director/vrrp/Trackers.h"
 #include "healthcheck/Probe.h"
@@ -61,6 +62,7 @@ private:
     std::map<std::string, ::vrrp::State> roles_;
     std::map<std::string, ::vrrp::State> resume_;
     std::unique_ptr<ProcessCommandRunner> runner_;
+    Mailer mailer_;  // smtp_alert mails (global.smtp)
     bool saidNotFifo_ = false;
     std::map<std::string, std::unique_ptr<NotifyQueue>> queues_;  // never erased: scripts may still run
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)

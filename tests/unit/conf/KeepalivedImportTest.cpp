@@ -714,11 +714,11 @@ virtual_server 10.0.0.1 81 {
 }
 )",
                                                 "bad.conf", "x");
-    CHECK(keywords(r.left) == std::vector<std::string>{"2 notification_email", "5 vrrp_strict", "6 frobnicate",
+    CHECK(keywords(r.left) == std::vector<std::string>{"5 vrrp_strict", "6 frobnicate",
                                                        "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
                                                        "23 script", "28 FILE_CHECK", "29 file"});
-    CHECK(r.left[5].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
-    CHECK(r.left[2].message == "not a keepalived keyword either: a typo?");
+    CHECK(r.left[4].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
+    CHECK(r.left[1].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());
     bool udpNote = false;
     for (const auto& n : r.notes)
@@ -761,8 +761,12 @@ TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import
     CHECK((vs.sorryServer && vs.sorryServer->port == 1358));
     CHECK(vs.realServers.at(0).checks.at(0).digest == "640205b7b0fc66c1ea91c463fac6334d");
     CHECK(c.vrrpInstances.at(0).nopreempt);
-    CHECK(keywords(sample.left) == std::vector<std::string>{"4 notification_email", "7 notification_email_from",
-                                                            "8 smtp_server", "9 smtp_connect_timeout"});
+    // its mail settings come across whole (they were what the import left out before)
+    CHECK(sample.left.empty());
+    CHECK((c.global.smtp.server && c.global.smtp.server->str() == "192.168.200.1:25"));
+    CHECK(c.global.smtp.to == std::vector<std::string>{"acassen"});
+    CHECK(c.global.smtp.from == "Alexandre.Cassen@firewall.loc");
+    CHECK(c.global.smtp.connectTimeout == std::chrono::seconds(30));
 }
 
 TEST_CASE("import: track_file, FILE_CHECK and an instance's track_file come across") {
@@ -828,4 +832,66 @@ virtual_server 10.0.3.1 80 {
     CHECK((checks[0].type == conf::CheckType::File && checks[0].trackFile == "load" && checks[0].fileWeight == 2 &&
            checks[0].fileReverse == false));
     CHECK((checks[1].trackFile == "maint" && !checks[1].fileWeight));
+}
+
+TEST_CASE("import: mail alerts and keepalived's smtp_alert defaults") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  notification_email {
+    ops@example.com
+    noc@example.com
+  }
+  notification_email_from lb1@example.com
+  smtp_server 10.0.9.25 2525
+  smtp_connect_timeout 7
+  smtp_helo_name lb1.example.com
+  smtp_alert
+  smtp_alert_checker off
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  smtp_alert false
+  virtual_ipaddress {
+    10.0.0.11/24
+  }
+}
+virtual_server 10.0.3.1 80 {
+  real_server 10.0.4.1 80 {
+  }
+  real_server 10.0.4.2 80 {
+    smtp_alert
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    CHECK(r.left.empty());
+    const conf::Config c = loadImported(r);
+    CHECK(c.global.smtp.server->str() == "10.0.9.25:2525");
+    CHECK(c.global.smtp.to == std::vector<std::string>{"ops@example.com", "noc@example.com"});
+    CHECK((c.global.smtp.from == "lb1@example.com" && c.global.smtp.heloName == "lb1.example.com"));
+    CHECK(c.global.smtp.connectTimeout == std::chrono::seconds(7));
+    CHECK(c.vrrpInstances.at(0).smtpAlert);   // smtp_alert
+    CHECK_FALSE(c.vrrpInstances.at(1).smtpAlert);  // its own
+    CHECK_FALSE(c.virtualServers.at(0).smtpAlert);  // smtp_alert_checker off
+    CHECK_FALSE(c.virtualServers.at(0).realServers.at(0).smtpAlert);
+    CHECK(c.virtualServers.at(0).realServers.at(1).smtpAlert);
+    // nothing set anywhere: real servers on, the rest off (keepalived's defaults)
+    const auto bare = conf::importKeepalivedString(R"(virtual_server 10.0.3.1 80 {
+  real_server 10.0.4.1 80 {
+  }
+}
+)",
+                                                   "ka.conf", "lb1");
+    const conf::Config b = loadImported(bare);
+    CHECK_FALSE(b.virtualServers.at(0).smtpAlert);
+    CHECK(b.virtualServers.at(0).realServers.at(0).smtpAlert);
+    CHECK_FALSE(b.global.smtp.server);
 }
