@@ -358,6 +358,19 @@ private:
         size_t rest = 1;
         if (wholeLine && !n.args[0].quoted)
             for (; rest < n.args.size(); ++rest) text += " " + n.args[rest].text;
+        // keepalived (core/notify.c): a script starting "</" (blanks allowed between) only tests that
+        // a file opens, a shell redirection it hands to /bin/sh ("</dev/tcp/127.0.0.1/80": a
+        // connect); so does the import
+        const size_t afterLt = text.find_first_not_of(" \t", 1);
+        if (text[0] == '<' && afterLt != std::string::npos && text[afterLt] == '/') {
+            std::string why = "'" + text + "' is a shell redirection: run with /bin/sh -c, as keepalived runs it";
+            if (text.find("/dev/tcp/") != std::string::npos || text.find("/dev/udp/") != std::string::npos)
+                why += " (/dev/tcp and /dev/udp are bash's: where /bin/sh is dash, as on Debian, it fails under "
+                       "keepalived too; a tcp check does the same job)";
+            note(n, why);
+            if (rest < n.args.size() && user) *user = n.args[rest].text;
+            return Command{{"/bin/sh", "-c", text}};
+        }
         auto words = splitWords(text);
         if (!words || words->empty()) {
             left(n, "no command");

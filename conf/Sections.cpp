@@ -1300,9 +1300,11 @@ const Section<VirtualServer>& virtualServer() {
                 "real_servers", &V::realServers, realServer(), {"list of groups", "none", "", "the real servers"},
                 [](const V& vs, RealServer& rs) { rs.port = vs.port; },
                 [](Reader& r, const V& vs, RealServer& rs) {
-                    if (vs.fwmark != 0) return;
-                    if (!r.has("port") && vs.port == 0) r.error("missing required setting 'port'");
-                    else if (r.has("port") && rs.port == 0) r.errorAt("port", "0 is out of range (1..65535)");
+                    // port 0 is IPVS's "the port the client asked for": fwmark services and the
+                    // all-ports (port 0, persistent) ones; a real server of any other keeps one port
+                    if (vs.fwmark != 0 || vs.port == 0) return;
+                    if (r.has("port") && rs.port == 0)
+                        r.errorAt("port", "0 is out of range (1..65535; 0 only in a port 0 or fwmark service)");
                 }),
         },
         [](Reader& r, V&) {
@@ -1310,8 +1312,15 @@ const Section<VirtualServer>& virtualServer() {
             if (mark && addr) r.error("set either address (with port and protocol) or fwmark, not both");
             if (!mark && !addr) r.error("missing required setting 'address' (or 'fwmark')");
         },
-        [](Reader&, V& vs) {
+        [](Reader& r, V& vs) {
             if (vs.persistenceNetmask < 0) vs.persistenceNetmask = vs.family == base::Family::V4 ? 32 : 128;
+            // port 0 as written (not a port that failed to read)
+            const auto* port = r.child("port");
+            if (port && port->getType() == libconfig::Setting::TypeInt && static_cast<int>(*port) == 0 &&
+                vs.persistenceTimeout == 0)
+                r.errorAt("port",
+                          "port 0 (every port) needs persistence_timeout: IPVS refuses a port 0 service without it "
+                          "(ipvsadm: \"Zero port specified for non-persistent service\")");
         },
         [](V& x, const Location& l) { x.where = l; }};
     return s;

@@ -157,6 +157,7 @@ void validateVirtualServers(const Config& cfg, Diagnostics& d) {
         if (userspace) {
             const char* why = nullptr;
             if (vs.fwmark) why = "fwmark services";
+            else if (vs.port == 0) why = "port 0 (every port) services";
             else if (vs.protocol == "sctp") why = "sctp";
             else if (vs.forwarding != Forwarding::Masq) why = "dr and tun forwarding";
             if (why)

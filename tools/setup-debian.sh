@@ -16,7 +16,8 @@ PACKAGES=(
   ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables conntrack
   bird2  # the routing daemon the scale-out tests announce through
   dnsmasq-base  # a real DNS server for the dns check (the binary only: no service is installed)
-  python3-aiosmtpd  # a real SMTP server for the smtp check
+  python3-aiosmtpd  # a real SMTP server for the smtp check and the mail alerts
+  psmisc  # killall, which keepalived's own samples run as their vrrp_scripts (the import test)
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
 )
 

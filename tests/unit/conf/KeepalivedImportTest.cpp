@@ -732,7 +732,6 @@ TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import
     REQUIRE(fs::is_directory(dir));  // tools/setup-debian.sh installs keepalived
     // samples whose result directord refuses, and why (keepalived itself would warn or fail)
     const std::map<std::string, std::string> refused = {
-        {"keepalived.conf.vrrp.localcheck", "scripts with relative paths"},
         {"keepalived.conf.conditional_conf", "its scripts exist only under -i high or -i low"},
     };
     int samples = 0;
@@ -894,4 +893,40 @@ virtual_server 10.0.3.1 80 {
     CHECK_FALSE(b.virtualServers.at(0).smtpAlert);
     CHECK(b.virtualServers.at(0).realServers.at(0).smtpAlert);
     CHECK_FALSE(b.global.smtp.server);
+}
+
+TEST_CASE("import: a port 0 (all ports) persistent service and a '</' script come across and load") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_script chk_port {
+  script "</dev/tcp/127.0.0.1/80"
+  interval 2
+}
+virtual_server 10.0.0.1 0 {
+  lb_algo wrr
+  lb_kind DR
+  persistence_timeout 600
+  protocol TCP
+  real_server 10.0.1.1 0 {
+    TCP_CHECK {
+      connect_port 80
+    }
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.left.empty());
+    CHECK(r.loadErrors.empty());
+    const conf::Config c = loadImported(r);
+    const auto& vs = c.virtualServers.at(0);
+    CHECK((vs.port == 0 && vs.persistenceTimeout == 600));
+    CHECK(vs.realServers.at(0).port == 0);
+    CHECK(vs.realServers.at(0).checks.at(0).connectPort == 80);
+    CHECK(c.vrrpScripts.at(0).command.argv == std::vector<std::string>{"/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"});
+    // IPVS refuses a port 0 service without persistence, and so does the loader
+    const auto bad = conf::loadString(R"(virtual_servers = ( { address = "10.0.0.1"; port = 0;
+  real_servers = ( { address = "10.0.1.1"; } ); } );)",
+                                      "t.conf");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.diagnostics.at(0).message.find("needs persistence_timeout") != std::string::npos);
 }
