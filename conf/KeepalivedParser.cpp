@@ -208,11 +208,7 @@ private:
                 return;
             }
         }
-        if (line.rfind("~SEQ", 0) == 0 || line.rfind("~LST", 0) == 0) {
-            problems_.push_back({file, lineNo, line.substr(0, 4),
-                                 "keepalived's loops are not expanded by the import: write their lines out"});
-            return;
-        }
+        if (line.rfind("~SEQ", 0) == 0 || line.rfind("~LST", 0) == 0) return loop(line, file, lineNo, dir, depth, expansion);
         std::replace(line.begin(), line.end(), kLineEnd, ' ');  // a continued line that is no definition
         overflow_ = false;
         line = substitute(line, dir);
@@ -294,6 +290,109 @@ private:
     }
 
     static constexpr char kLineEnd = '\x01';  // where a continued line ended
+    // keepalived's ~SEQ(var, [start, [step,]] end), ~SEQx (hexadecimal) and ~LST(var, v1, ...) /
+    // ~LST({a, b}, {1, 2}, ...): the rest of the line once per value, with $var set (the variable is
+    // forgotten after the block, as keepalived says not to rely on it). Blocks nest.
+    void loop(const std::string& line, const std::string& file, int lineNo, const std::string& dir, int depth,
+              int expansion) {
+        const bool seq = line[1] == 'S';
+        const bool hex = seq && line.size() > 4 && line[4] == 'x';
+        const size_t open = line.find('(');
+        size_t close = std::string::npos;
+        int braces = 0;
+        for (size_t i = open == std::string::npos ? line.size() : open + 1; i < line.size(); ++i) {
+            if (line[i] == '{') ++braces;
+            else if (line[i] == '}') --braces;
+            else if (line[i] == ')' && braces == 0) {
+                close = i;
+                break;
+            }
+        }
+        const std::string word = line.substr(0, hex ? 5 : 4);
+        if (open != word.size() || close == std::string::npos) {
+            problems_.push_back({file, lineNo, word, "not " + word + "(...): a block needs its parenthesised list"});
+            return;
+        }
+        // top-level comma split ({...} kept whole)
+        auto split = [](const std::string& s) {
+            std::vector<std::string> out;
+            std::string cur;
+            int b = 0;
+            for (char c : s) {
+                if (c == '{') ++b;
+                if (c == '}') --b;
+                if (c == ',' && b == 0) {
+                    out.push_back(cur);
+                    cur.clear();
+                } else {
+                    cur += c;
+                }
+            }
+            out.push_back(cur);
+            for (auto& x : out) trim(x);
+            return out;
+        };
+        auto unbrace = [&](std::string s) {
+            if (s.size() >= 2 && s.front() == '{' && s.back() == '}') return split(s.substr(1, s.size() - 2));
+            return std::vector<std::string>{s};
+        };
+        std::string rest = line.substr(close + 1);
+        trim(rest);
+        const auto items = split(line.substr(open + 1, close - open - 1));
+        std::vector<std::string> vars = unbrace(items[0]);
+        std::vector<std::vector<std::string>> rows;
+        const auto bad = [&](const std::string& why) { problems_.push_back({file, lineNo, word, why}); };
+        for (const auto& v : vars)
+            if (v.empty() || !std::all_of(v.begin(), v.end(), identChar)) return bad("'" + v + "' is not a variable name");
+        if (seq) {
+            std::vector<long long> n;
+            for (size_t i = 1; i < items.size(); ++i) {
+                char* end = nullptr;
+                const long long x = std::strtoll(items[i].c_str(), &end, 0);
+                if (items[i].empty() || *end) return bad("'" + items[i] + "' is not a number");
+                n.push_back(x);
+            }
+            if (vars.size() != 1 || n.empty() || n.size() > 3)
+                return bad("~SEQ takes (variable, [start, [step,]] end)");
+            const long long endV = n.back();
+            const long long start = n.size() >= 2 ? n[0] : (endV > 0 ? 1 : -1);
+            const long long step = n.size() == 3 ? n[1] : (endV >= start ? 1 : -1);
+            if (step == 0) return bad("a step of 0 never ends");
+            for (long long x = start; step > 0 ? x <= endV : x >= endV; x += step) {
+                if (rows.size() >= kMaxLoopLines) break;
+                char buf[32];
+                std::snprintf(buf, sizeof buf, hex ? "%llx" : "%lld", x);
+                rows.push_back({buf});
+            }
+        } else {
+            for (size_t i = 1; i < items.size(); ++i) rows.push_back(unbrace(items[i]));
+            if (rows.empty()) return bad("~LST needs at least one value");
+            for (const auto& r : rows)
+                if (r.size() != vars.size())
+                    return bad("each value of ~LST gives every variable one (" + std::to_string(vars.size()) + ")");
+        }
+        for (const auto& row : rows) {
+            if (++loopLines_ > kMaxLoopLines) {
+                if (!saidLoops_) bad("more than " + std::to_string(kMaxLoopLines) + " lines from loops: the rest is not read");
+                saidLoops_ = true;
+                break;
+            }
+            std::map<std::string, std::optional<std::string>> saved;
+            for (size_t k = 0; k < vars.size(); ++k) {
+                auto it = params_.find(vars[k]);
+                saved[vars[k]] = it == params_.end() ? std::nullopt : std::optional<std::string>(it->second);
+                params_[vars[k]] = row[k];
+            }
+            process(rest, file, lineNo, dir, depth, expansion);
+            for (const auto& [v, old] : saved) {
+                if (old) params_[v] = *old;
+                else params_.erase(v);
+            }
+        }
+    }
+    static constexpr size_t kMaxLoopLines = 100000;  // lines from loops, per file read: memory and time stay bounded
+    size_t loopLines_ = 0;
+    bool saidLoops_ = false;
     static constexpr int kMaxExpansion = 10;
     static constexpr std::size_t kMaxExpanded = 64 * 1024;  // one line, definitions expanded
     mutable bool overflow_ = false;

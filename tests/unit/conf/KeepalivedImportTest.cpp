@@ -150,9 +150,9 @@ vrrp_instance $LOOP {}
     CHECK(big.problems[0].str() == "b.conf:9: definition: expands to more than 64 KiB (definitions that multiply?)");
 
     const auto seq = parseString("~SEQ(i, 1, 3) vrrp_instance VI_$i {}\n", "s.conf", ".", "x");
-    REQUIRE(seq.problems.size() == 1);
-    CHECK(seq.problems[0].str() ==
-          "s.conf:1: ~SEQ: keepalived's loops are not expanded by the import: write their lines out");
+    CHECK(seq.problems.empty());
+    REQUIRE(seq.nodes.size() == 3);
+    CHECK(seq.nodes[2].argTexts() == std::vector<std::string>{"VI_3"});
 }
 
 TEST_CASE("keepalived syntax: include globs relative to the including file, loops stop") {
@@ -929,4 +929,48 @@ virtual_server 10.0.0.1 0 {
                                       "t.conf");
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.diagnostics.at(0).message.find("needs persistence_timeout") != std::string::npos);
+}
+
+TEST_CASE("keepalived syntax: ~SEQ, ~SEQx and ~LST blocks expand as keepalived's man page shows") {
+    const auto r = parseString(R"(virtual_ipaddress {
+  ~SEQ(SUBNET, 0, 3) 10.0.${SUBNET}.1/24
+  ~SEQx(SUBNET, 0x90, 0x10, 0xc0) fe80::20:${SUBNET}:1
+  ~LST({IP, IP1}, {10,1},{20,4}) 192.168.${IP}.${IP1}
+  ~LST(IP, 1, 2) ~LST(IP1, 5,6) 192.169.${IP}.${IP1}
+  ~SEQ(N, 3) 10.1.0.${N}
+  ~SEQ(D, 3, 1) 10.2.0.${D}
+}
+$VI=vrrp_instance VI_${ID} { \
+  virtual_router_id ${ID} \
+}
+~SEQ(ID, 1, 2) $VI
+~SEQ(X, 1, 0, 3) never
+~SEQ(X 1, 3) bad
+after ${SUBNET}
+)",
+                               "k.conf", ".", "lb1");
+    REQUIRE(r.nodes.size() >= 3);
+    std::vector<std::string> got;
+    for (const auto& n : r.nodes[0].children) got.push_back(n.keyword);
+    CHECK(got == std::vector<std::string>{"10.0.0.1/24", "10.0.1.1/24", "10.0.2.1/24", "10.0.3.1/24",
+                                          "fe80::20:90:1", "fe80::20:a0:1", "fe80::20:b0:1", "fe80::20:c0:1",
+                                          "192.168.10.1", "192.168.20.4", "192.169.1.5", "192.169.1.6",
+                                          "192.169.2.5", "192.169.2.6", "10.1.0.1", "10.1.0.2", "10.1.0.3",
+                                          "10.2.0.3", "10.2.0.2", "10.2.0.1"});
+    REQUIRE(r.nodes.size() == 4);
+    for (int i = 0; i < 2; ++i) {  // a multi-line definition per value
+        CHECK(r.nodes[1 + i].argTexts() == std::vector<std::string>{"VI_" + std::to_string(i + 1)});
+        REQUIRE(r.nodes[1 + i].children.size() == 1);
+        CHECK(r.nodes[1 + i].children[0].argTexts() == std::vector<std::string>{std::to_string(i + 1)});
+    }
+    // forgotten after its block: no value of the loop comes out
+    CHECK(r.nodes[3].argTexts().at(0).find_first_of("0123456789abc") == std::string::npos);
+    REQUIRE(r.problems.size() == 2);
+    CHECK(r.problems[0].message == "a step of 0 never ends");
+    CHECK(r.problems[1].message == "'X 1' is not a variable name");
+    // loops are bounded: a huge one stops with one diagnostic
+    const auto big = parseString("~SEQ(A, 1, 1000) ~SEQ(B, 1, 1000) x ${A}.${B}\n", "k.conf", ".", "lb1");
+    CHECK((big.nodes.size() > 99000 && big.nodes.size() <= 100000));
+    REQUIRE(big.problems.size() == 1);
+    CHECK(big.problems[0].message.find("more than 100000 lines from loops") != std::string::npos);
 }
