@@ -54,6 +54,9 @@ template <class T, class F>
 requires Is<T, VrrpScript>
 void fields(T& x, F&& f) { f(x.name, x.command, x.interval, x.timeout, x.weight, x.rise, x.fall, x.user, x.where); }
 template <class T, class F>
+requires Is<T, VirtualRoute>
+void fields(T& x, F&& f) { f(x.to, x.via, x.src, x.dev, x.table, x.metric, x.scope, x.type); }
+template <class T, class F>
 requires Is<T, VirtualAddress>
 void fields(T& x, F&& f) { f(x.prefix, x.dev, x.scope, x.label); }
 template <class T, class F>
@@ -79,7 +82,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.virtualRoutes, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.where);
 }
 template <class T, class F>

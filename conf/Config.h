@@ -160,6 +160,19 @@ struct VrrpScript {
     bool operator==(const VrrpScript&) const = default;
 };
 
+// keepalived's virtual_routes: added when the instance becomes MASTER, removed when it leaves.
+struct VirtualRoute {
+    base::IpPrefix to;                    // the destination (0.0.0.0/0, ::/0: default)
+    std::optional<base::IpAddress> via;   // the gateway
+    std::optional<base::IpAddress> src;   // the preferred source
+    std::string dev;                      // empty: the instance's interface (with a gateway: the kernel's choice)
+    int table = 0;                        // 0: main
+    std::optional<int> metric;
+    std::string scope;                    // empty: the kernel's choice
+    std::string type = "unicast";         // unicast, blackhole, unreachable, prohibit
+    bool operator==(const VirtualRoute&) const = default;
+};
+
 struct VirtualAddress {
     base::IpPrefix prefix;
     std::string dev;  // empty: the instance's interface
@@ -243,6 +256,7 @@ struct VrrpInstance {
     std::vector<TrackInterface> trackInterfaces;
     std::vector<TrackScript> trackScripts;
     std::vector<TrackFileRef> trackFiles;
+    std::vector<VirtualRoute> virtualRoutes;
     GarpConfig garp;
     NotifyConfig notify;
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed

@@ -81,7 +81,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vmac_xmit_base", "directord has no VMAC interfaces"},
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
-        {"virtual_routes", "directord adds no routes with the VIPs"},
         {"virtual_rules", "directord adds no rules with the VIPs"},
         {"static_ipaddress", "directord adds no static addresses: configure them with the system"},
         {"static_routes", "directord adds no static routes: configure them with the system"},
@@ -567,6 +566,92 @@ private:
         cfg_.vrrpScripts.push_back(std::move(v));
     }
 
+    // One line of virtual_routes, keepalived's `ip route` words (vrrp_iproute.c): [TYPE] [src A]
+    // [to] DEST [via|gw A] [dev D] [src A] [table T] [metric|priority|preference N] [scope S]
+    // [no_track] [inet6]. What directord's routes do not have is reported, and the route dropped.
+    std::optional<VirtualRoute> route(const Node& n) {
+        std::vector<std::string> w{n.keyword};
+        for (const auto& a : n.args) w.push_back(a.text);
+        VirtualRoute r;
+        bool haveDest = false;
+        auto number = [&](const std::string& t, long long lo, long long hi) -> std::optional<long long> {
+            char* end = nullptr;
+            const long long x = std::strtoll(t.c_str(), &end, 0);
+            if (t.empty() || *end || x < lo || x > hi) return std::nullopt;
+            return x;
+        };
+        for (size_t i = 0; i < w.size(); ++i) {
+            const std::string& t = w[i];
+            const bool more = i + 1 < w.size();
+            auto addr = [&](std::optional<base::IpAddress>& into) {
+                if (!more || !(into = base::IpAddress::parse(w[++i]))) {
+                    left(n, "'" + t + "' needs an address");
+                    return false;
+                }
+                return true;
+            };
+            if (t == "blackhole" || t == "unreachable" || t == "prohibit" || t == "unicast") {
+                r.type = t;
+            } else if (t == "src") {
+                if (!addr(r.src)) return std::nullopt;
+            } else if (t == "via" || t == "gw") {
+                if (!addr(r.via)) return std::nullopt;
+            } else if (t == "dev" && more) {
+                r.dev = w[++i];
+            } else if (t == "table" && more) {
+                const std::string& tv = w[++i];
+                if (tv == "main") r.table = 0;
+                else if (auto x = number(tv, 1, 2147483647); x && *x != 253 && *x != 255) r.table = static_cast<int>(*x);
+                else {
+                    left(n, "table '" + tv + "': directord takes main or a number (not local or default)");
+                    return std::nullopt;
+                }
+            } else if ((t == "metric" || t == "priority" || t == "preference") && more) {
+                if (auto x = number(w[++i], 0, 2147483647)) r.metric = static_cast<int>(*x);
+                else {
+                    left(n, "'" + w[i] + "' is not a metric");
+                    return std::nullopt;
+                }
+            } else if (t == "scope" && more) {
+                const std::string& s = w[++i];
+                if (s != "global" && s != "site" && s != "link" && s != "host") {
+                    left(n, "scope '" + s + "': directord takes global, site, link or host");
+                    return std::nullopt;
+                }
+                r.scope = s;
+            } else if (t == "no_track" || t == "inet6" || t == "inet") {
+                // directord does not put an instance in FAULT when its route is deleted; the family
+                // follows the addresses
+            } else if (t == "to" && more) {
+                continue;  // the destination follows
+            } else if (!haveDest && (t == "default" || base::IpPrefix::parse(t) || base::IpAddress::parse(t))) {
+                if (t == "default") {
+                    const bool v6 = std::find(w.begin(), w.end(), "inet6") != w.end();
+                    r.to = *base::IpPrefix::parse(v6 ? "::/0" : "0.0.0.0/0");
+                } else if (auto p = base::IpPrefix::parse(t)) {
+                    r.to = *p;
+                } else {
+                    const auto a = *base::IpAddress::parse(t);
+                    r.to = base::IpPrefix{a, a.isV4() ? 32 : 128};
+                }
+                haveDest = true;
+            } else {
+                left(n, "'" + t + "' in a route: directord's virtual_routes take a type, to, via, dev, src, table, "
+                        "metric and scope; the route is not carried over");
+                return std::nullopt;
+            }
+        }
+        if (!haveDest) {
+            left(n, "a route without a destination");
+            return std::nullopt;
+        }
+        if (r.via && r.via->family() != r.to.address.family()) {
+            left(n, "the gateway is not of the destination's family");
+            return std::nullopt;
+        }
+        return r;
+    }
+
     // `weight N [reverse|noreverse]` (track_file, FILE_CHECK, an instance's track_file entry)
     void fileWeight(const Node& n, size_t at, long long lo, long long hi, std::optional<std::int64_t>& weight,
                     std::optional<bool>& reverse) {
@@ -762,6 +847,9 @@ private:
                     }
                     v.trackInterfaces.push_back(t);
                 }
+            } else if (k == "virtual_routes") {
+                for (const auto& a : n.children)
+                    if (auto r = route(a)) v.virtualRoutes.push_back(*r);
             } else if (k == "track_file") {
                 for (const auto& a : n.children) {
                     TrackFileRef t;

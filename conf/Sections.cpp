@@ -521,6 +521,46 @@ Setting<VrrpInstance> addresses(std::string_view key, std::vector<VirtualAddress
     return s;
 }
 
+const Section<VirtualRoute>& virtualRoute() {
+    using R = VirtualRoute;
+    static const Section<R> s{
+        "vrrp_instances.virtual_routes",
+        {
+            required(custom<R>(
+                "to", {"string", "required", "`ADDRESS/LEN`, `default`", "the destination"},
+                [](Reader& r, const libconfig::Setting& st, R& x) {
+                    auto t = r.string(st, "to", false);
+                    if (!t) return;
+                    if (*t == "default") x.to = *base::IpPrefix::parse("0.0.0.0/0");
+                    else if (auto p = base::IpPrefix::parse(*t)) x.to = *p;
+                    else if (auto a = base::IpAddress::parse(*t)) x.to = base::IpPrefix{*a, a->isV4() ? 32 : 128};
+                    else r.error(st, r.childPath("to"), "'" + *t + "' is not ADDRESS/LEN or default");
+                },
+                [](Out& o, const R& x) { o.set("to", quote(x.to.str())); })),
+            address("via", &R::via, {"string", "none", "address", "the gateway"}),
+            address("src", &R::src, {"string", "none", "address", "the preferred source address"}),
+            string("dev", &R::dev, {"string", "the instance's interface", "interface name", "the route's interface"}),
+            integer("table", &R::table, 0, 2147483647, {"integer", "`0` (main)", "0..2147483647", "routing table"}),
+            integer("metric", &R::metric, 0, 2147483647, {"integer", "the kernel's", "0..2147483647", "the route's metric"}),
+            choice<R, std::string>("scope", &R::scope,
+                                   {{"global", "global"}, {"site", "site"}, {"link", "link"}, {"host", "host"}},
+                                   {"string", "the kernel's", "`global` `site` `link` `host`", "the route's scope"}),
+            choice<R, std::string>("type", &R::type,
+                                   {{"unicast", "unicast"},
+                                    {"blackhole", "blackhole"},
+                                    {"unreachable", "unreachable"},
+                                    {"prohibit", "prohibit"}},
+                                   {"string", "`\"unicast\"`", "`unicast` `blackhole` `unreachable` `prohibit`",
+                                    "the route's type"}),
+        },
+        nullptr,
+        [](Reader& r, R& x) {
+            if (x.type != "unicast" && x.via) r.error("a " + x.type + " route has no gateway");
+            if (x.via && x.via->family() != x.to.address.family()) r.error("via is not of the destination's family");
+        }};
+    return s;
+}
+
 const Section<TrackInterface>& trackInterface() {
     using T = TrackInterface;
     static const Section<T> s{
@@ -681,6 +721,8 @@ const Section<VrrpInstance>& vrrpInstance() {
                  {"list of groups", "none", "", "`vrrp_scripts` whose results count"}),
             list("track_files", &V::trackFiles, trackFileRef(),
                  {"list of groups", "none", "", "`track_files` whose values count"}),
+            list("virtual_routes", &V::virtualRoutes, virtualRoute(),
+                 {"list of groups", "none", "", "routes added while MASTER, as the VIPs are"}),
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),

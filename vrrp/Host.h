@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/IpAddress.h"
+#include "conf/Config.h"
 
 namespace vrrp {
 
@@ -68,6 +69,14 @@ public:
     // A gratuitous ARP (IPv4) or an unsolicited neighbour advertisement (IPv6) for `vip`.
     virtual std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) = 0;
     virtual std::unique_ptr<Transport> transport() = 0;
+    // virtual_routes (`ifindex` 0: no device). Adding one that is there, or removing one that is
+    // gone, is no error. A host without routes (a test's) says so.
+    virtual std::error_code addRoute(const conf::VirtualRoute&, int /*ifindex*/) {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
+    virtual std::error_code removeRoute(const conf::VirtualRoute&, int /*ifindex*/) {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
 };
 
 }  // namespace vrrp

@@ -153,8 +153,15 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
         for (const auto* v : now)
             if (std::none_of(old.begin(), old.end(), [&](const auto* o) { return key(o) == key(v); }))
                 added.push_back(v);
+        // routes: the old ones that are not in the new list go, the new list is (re)applied
+        for (const auto& was : before.virtualRoutes)
+            if (std::find(cfg_.virtualRoutes.begin(), cfg_.virtualRoutes.end(), was) == cfg_.virtualRoutes.end()) {
+                const int idx = host_.ifindex(was.dev.empty() ? before.interface : was.dev);
+                (void)host_.removeRoute(was, was.dev.empty() && was.via ? 0 : idx);
+            }
         removeAddresses(gone);
         addAddresses(added);
+        if (before.virtualRoutes != cfg_.virtualRoutes) addRoutes();
         if (!added.empty()) garpBurst(cfg_.garp.masterRepeat, added);
         if (before.garp.masterRefresh != cfg_.garp.masterRefresh) {
             refreshTimer_->cancel();
@@ -338,9 +345,27 @@ void Instance::removeAddresses(const std::vector<const conf::VirtualAddress*>& w
             base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v->prefix.str(), ": ", ec.message());
 }
 
+void Instance::addRoutes() {
+    for (const auto& r : cfg_.virtualRoutes) {
+        const int idx = host_.ifindex(r.dev.empty() ? cfg_.interface : r.dev);
+        if (auto ec = host_.addRoute(r, r.dev.empty() && r.via ? 0 : idx))
+            base::log::error("vrrp: ", cfg_.name, ": cannot add the route to ", r.to.str(),
+                             r.via ? " via " + r.via->str() : std::string(), ": ", ec.message());
+    }
+}
+
+void Instance::removeRoutes() {
+    for (const auto& r : cfg_.virtualRoutes) {
+        const int idx = host_.ifindex(r.dev.empty() ? cfg_.interface : r.dev);
+        if (auto ec = host_.removeRoute(r, r.dev.empty() && r.via ? 0 : idx))
+            base::log::error("vrrp: ", cfg_.name, ": cannot remove the route to ", r.to.str(), ": ", ec.message());
+    }
+}
+
 void Instance::takeAddresses() {
     const auto all = allAddresses(cfg_);
     addAddresses(all);
+    addRoutes();  // after the VIPs: a route may use one as its source
     garpBurst(cfg_.garp.masterRepeat, all);
     if (cfg_.garp.masterDelay > base::Duration::zero()) {
         garpTimer_->schedule(cfg_.garp.masterDelay, [this] {
@@ -398,6 +423,7 @@ void Instance::paceGarps() {
 }
 
 void Instance::releaseAddresses() {
+    removeRoutes();  // before the VIPs, which they may use
     garpTimer_->cancel();
     refreshTimer_->cancel();
     pacer_->cancel();

@@ -88,6 +88,8 @@ private:
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
     void takeAddresses();
+    void addRoutes();
+    void removeRoutes();
     void addAddresses(const std::vector<const conf::VirtualAddress*>& which);
     void releaseAddresses();
     void removeAddresses(const std::vector<const conf::VirtualAddress*>& which);

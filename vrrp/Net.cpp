@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/Log.h"
 #include "vrrp/Ah.h"
 #include "vrrp/Packet.h"
 
@@ -271,7 +273,69 @@ rtnl_addr* makeAddr(int ifindex, const base::IpPrefix& p) {
     return a;
 }
 
+// keepalived's routes carry its protocol number (RTPROT_KEEPALIVED): `ip route` shows
+// "proto keepalived", and an operator's cleanup of keepalived's routes finds ours too
+constexpr std::uint8_t kRouteProtocol = 18;
+
+rtnl_route* makeRoute(const conf::VirtualRoute& r, int ifindex) {
+    rtnl_route* route = rtnl_route_alloc();
+    const bool v4 = r.to.address.isV4();
+    const int family = v4 ? AF_INET : AF_INET6;
+    rtnl_route_set_family(route, static_cast<std::uint8_t>(family));
+    nl_addr* dst = nl_addr_build(family, r.to.address.bytes().data(), v4 ? 4 : 16);
+    nl_addr_set_prefixlen(dst, r.to.prefix);
+    rtnl_route_set_dst(route, dst);
+    nl_addr_put(dst);
+    rtnl_route_set_table(route, r.table ? static_cast<std::uint32_t>(r.table) : RT_TABLE_MAIN);
+    rtnl_route_set_protocol(route, kRouteProtocol);
+    if (r.metric) rtnl_route_set_priority(route, static_cast<std::uint32_t>(*r.metric));
+    if (!r.scope.empty()) rtnl_route_set_scope(route, static_cast<std::uint8_t>(rtnl_str2scope(r.scope.c_str())));
+    if (r.src) {
+        nl_addr* src = nl_addr_build(family, r.src->bytes().data(), v4 ? 4 : 16);
+        rtnl_route_set_pref_src(route, src);
+        nl_addr_put(src);
+    }
+    const int type = r.type == "blackhole" ? RTN_BLACKHOLE
+                     : r.type == "unreachable" ? RTN_UNREACHABLE
+                     : r.type == "prohibit" ? RTN_PROHIBIT
+                                            : RTN_UNICAST;
+    rtnl_route_set_type(route, static_cast<std::uint8_t>(type));
+    if (type == RTN_UNICAST && (ifindex > 0 || r.via)) {
+        rtnl_nexthop* nh = rtnl_route_nh_alloc();
+        if (ifindex > 0) rtnl_route_nh_set_ifindex(nh, ifindex);
+        if (r.via) {
+            nl_addr* gw = nl_addr_build(family, r.via->bytes().data(), v4 ? 4 : 16);
+            rtnl_route_nh_set_gateway(nh, gw);
+            nl_addr_put(gw);
+        }
+        rtnl_route_add_nexthop(route, nh);
+    }
+    return route;
+}
+
 }  // namespace
+
+std::error_code NetHost::addRoute(const conf::VirtualRoute& r, int ifindex) {
+    if (!sock_) return {ENOTCONN, std::generic_category()};
+    rtnl_route* route = makeRoute(r, ifindex);
+    const int rc = rtnl_route_add(sock_, route, NLM_F_CREATE | NLM_F_REPLACE);
+    rtnl_route_put(route);
+    if (rc < 0) {
+        base::log::debug("vrrp: route ", r.to.str(), ": ", nl_geterror(rc));
+        return {rc == -NLE_NOACCESS || rc == -NLE_PERM ? EPERM : rc == -NLE_NOADDR ? EADDRNOTAVAIL : EINVAL,
+                std::generic_category()};
+    }
+    return {};
+}
+
+std::error_code NetHost::removeRoute(const conf::VirtualRoute& r, int ifindex) {
+    if (!sock_) return {ENOTCONN, std::generic_category()};
+    rtnl_route* route = makeRoute(r, ifindex);
+    const int rc = rtnl_route_delete(sock_, route, 0);
+    rtnl_route_put(route);
+    if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR) return {EINVAL, std::generic_category()};
+    return {};
+}
 
 std::error_code NetHost::addAddress(int ifindex, const base::IpPrefix& p, const std::string& label,
                                     const std::string& scope) {

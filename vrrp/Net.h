@@ -70,6 +70,8 @@ public:
     bool hasAddress(int ifindex, const base::IpAddress& a) override { return watcher_.has(ifindex, a); }
     std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) override;
     std::unique_ptr<Transport> transport() override { return std::make_unique<RawSocket>(io_); }
+    std::error_code addRoute(const conf::VirtualRoute& r, int ifindex) override;
+    std::error_code removeRoute(const conf::VirtualRoute& r, int ifindex) override;
 
 private:
     asio::io_context& io_;

@@ -715,7 +715,7 @@ virtual_server 10.0.0.1 81 {
 )",
                                                 "bad.conf", "x");
     CHECK(keywords(r.left) == std::vector<std::string>{"5 vrrp_strict", "6 frobnicate",
-                                                       "11 use_vmac", "13 10.0.0.1/24", "16 chk", "18 virtual_routes",
+                                                       "11 use_vmac", "13 10.0.0.1/24", "16 chk",
                                                        "23 script", "28 FILE_CHECK", "29 file"});
     CHECK(r.left[4].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
     CHECK(r.left[1].message == "not a keepalived keyword either: a typo?");
@@ -973,4 +973,40 @@ after ${SUBNET}
     CHECK((big.nodes.size() > 99000 && big.nodes.size() <= 100000));
     REQUIRE(big.problems.size() == 1);
     CHECK(big.problems[0].message.find("more than 100000 lines from loops") != std::string::npos);
+}
+
+TEST_CASE("import: virtual_routes as keepalived's man page writes them") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    192.168.200.10/24
+  }
+  virtual_routes {
+    src 192.168.200.10 to 192.168.109.0/24 via 192.168.200.254 dev eth1
+    192.168.110.0/24 via 192.168.200.254 dev eth1 metric 20
+    192.168.111.0/24 dev eth2 no_track
+    blackhole 192.168.114.0/24
+    0.0.0.0/0 gw 192.168.0.1 table 100
+    default via 192.168.0.2 table 101 scope global
+    192.168.113.0/24 via 192.168.200.254 or 192.168.100.254 dev eth1
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.loadErrors.empty());
+    // multipath ("or") is the one line not carried over
+    REQUIRE(r.left.size() == 1);
+    CHECK(r.left[0].line == 14);
+    const conf::Config c = loadImported(r);
+    const auto& rt = c.vrrpInstances.at(0).virtualRoutes;
+    REQUIRE(rt.size() == 6);
+    CHECK((rt[0].to.str() == "192.168.109.0/24" && rt[0].src->str() == "192.168.200.10" &&
+           rt[0].via->str() == "192.168.200.254" && rt[0].dev == "eth1"));
+    CHECK(rt[1].metric == 20);
+    CHECK((rt[2].dev == "eth2" && !rt[2].via));
+    CHECK((rt[3].type == "blackhole" && rt[3].to.str() == "192.168.114.0/24"));
+    CHECK((rt[4].to.str() == "0.0.0.0/0" && rt[4].table == 100 && rt[4].via->str() == "192.168.0.1"));
+    CHECK((rt[5].to.str() == "0.0.0.0/0" && rt[5].table == 101 && rt[5].scope == "global"));
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""virtual_routes (keepalived's) follow the MASTER state (root, a network namespace).
+
+directord alone on a veth, so its instance becomes MASTER; four routes: one via a gateway, a
+blackhole, a default route in table 100 and one with the VIP as its source. Each is in the kernel
+(protocol 18, keepalived's) while MASTER; a track_file takes the instance to FAULT and every route
+goes with the VIP; back to MASTER, they come back; a reload that changes one route while master
+removes the old one and adds the new one, the others untouched."""
+import os
+import signal
+import subprocess
+import tempfile
+import uuid
+
+from dlab.report import check, run_main, sh, wait
+
+ROUTES = ["""{ to = "10.93.5.0/24"; via = "10.93.0.254"; metric = 30; }""",
+          """{ to = "10.93.6.0/24"; type = "blackhole"; }""",
+          """{ to = "default"; via = "10.93.0.254"; table = 100; }""",
+          """{ to = "10.93.7.0/24"; src = "10.93.0.10"; dev = "eth0"; }"""]
+
+
+def conf(work, routes):
+    return f"""global = {{ data_plane = "memory"; pid_file = "{work}/d.pid"; control_socket = "{work}/d.sock";
+  log_level = "info"; }};
+track_files = ( {{ name = "down"; file = "{work}/down"; weight = 0; }} );
+vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 64; priority = 100; version = 3;
+  advert_interval = 0.1; track_files = ( {{ track_file = "down"; }} );
+  virtual_addresses = ( {{ address = "10.93.0.10/24"; }} );
+  virtual_routes = ( {", ".join(routes)} ); }} );
+"""
+
+
+def run(directord):
+    tag = uuid.uuid4().hex[:6]
+    ns, peer = f"vrd{tag}", f"vrp{tag}"
+    work = tempfile.mkdtemp(prefix="routes-")
+    ctl = os.path.join(os.path.dirname(directord), "directorctl")
+    d = None
+    try:
+        for n in (ns, peer):
+            sh(f"ip netns add {n} && ip -n {n} link set lo up")
+        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
+        sh(f"ip -n {ns} addr add 10.93.0.1/24 dev eth0 && ip -n {ns} link set eth0 up && ip -n {peer} link set eth0 up")
+        with open(f"{work}/d.conf", "w") as f:
+            f.write(conf(work, ROUTES))
+        log = f"{work}/d.log"
+        d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
+                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        text = lambda: open(log, errors="replace").read()  # noqa: E731
+
+        def routes():
+            out = sh(f"ip -n {ns} route show table all proto 18", check=False).stdout
+            return {" ".join(line.split()) for line in out.splitlines() if line.strip()}
+
+        want = {"10.93.5.0/24 via 10.93.0.254 dev eth0 metric 30", "blackhole 10.93.6.0/24",
+                "default via 10.93.0.254 dev eth0 table 100", "10.93.7.0/24 dev eth0 scope link src 10.93.0.10"}
+        has = lambda wanted: all(any(r.startswith(w) for r in routes()) for w in wanted)  # noqa: E731
+        none = lambda: not routes()  # noqa: E731
+        check(wait(lambda: "-> MASTER" in text(), 15, 0.1) is not None, "the instance becomes MASTER", text()[-300:])
+        check(wait(lambda: has(want), 5, 0.05) is not None, "its four routes are in the kernel, proto 18",
+              str(sorted(routes())))
+        with open(f"{work}/down", "w") as f:
+            f.write("1\n")
+        check(wait(lambda: "-> FAULT" in text(), 5, 0.05) is not None, "a track_file takes it to FAULT")
+        check(wait(none, 5, 0.05) is not None, "... and every route goes", str(sorted(routes())))
+        os.unlink(f"{work}/down")
+        check(wait(lambda: has(want), 10, 0.05) is not None, "back to MASTER: the routes come back",
+              str(sorted(routes())))
+        changed = ROUTES[:3] + ["""{ to = "10.93.8.0/24"; via = "10.93.0.253"; }"""]
+        with open(f"{work}/d.conf", "w") as f:
+            f.write(conf(work, changed))
+        r = sh(f"ip netns exec {ns} {ctl} -s {work}/d.sock reload", check=False)
+        check(r.returncode == 0, "a reload that changes one route", (r.stdout + r.stderr).strip()[-200:])
+        want2 = (want - {"10.93.7.0/24 dev eth0 scope link src 10.93.0.10"}) | {"10.93.8.0/24 via 10.93.0.253 dev eth0"}
+        check(wait(lambda: has(want2) and not any(x.startswith("10.93.7.0/24") for x in routes()), 5, 0.05) is not None,
+              "... while master: the old route goes, the new one comes, the others stay", str(sorted(routes())))
+        check("reconfigured in place (still MASTER)" in text(), "... in place, no state change")
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=30)
+        check(none(), "at stop the routes go with the VIPs", str(sorted(routes())))
+    finally:
+        if d and d.poll() is None:
+            os.killpg(d.pid, signal.SIGKILL)
+            d.wait()
+        for n in (ns, peer):
+            sh(f"ip netns del {n}", check=False)
+
+
+if __name__ == "__main__":
+    run_main(run, "vrrp routes")
