@@ -123,7 +123,8 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, Config>
 void fields(T& x, F&& f) {
-    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.vrrpInstances, x.syncGroups, x.virtualServers);
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.staticRoutes, x.vrrpInstances, x.syncGroups,
+      x.virtualServers);
 }
 
 std::string encodeConfig(const Config& c) { return base::wire::encode(c); }

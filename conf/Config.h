@@ -412,6 +412,7 @@ struct Config {
     GlobalConfig global;
     std::vector<VrrpScript> vrrpScripts;
     std::vector<TrackFile> trackFiles;
+    std::vector<VirtualRoute> staticRoutes;  // keepalived's static_routes: present while directord runs
     std::vector<VrrpInstance> vrrpInstances;
     std::vector<SyncGroup> syncGroups;
     std::vector<VirtualServer> virtualServers;

@@ -83,9 +83,8 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrf", "directord does not bind to a VRF"},
         {"virtual_rules", "directord adds no rules with the VIPs"},
         {"static_ipaddress", "directord adds no static addresses: configure them with the system"},
-        {"static_routes", "directord adds no static routes: configure them with the system"},
         {"static_rules", "directord adds no static rules: configure them with the system"},
-        {"track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
+        {"track_file", "directord tracks files per instance: track the file in each member of the group"},
         {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
         {"track_bfd", "directord has no BFD"},
         {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
@@ -227,6 +226,10 @@ public:
             if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
             if (n.keyword == "vrrp_script") vrrpScript(n);
             else if (n.keyword == "track_file" || n.keyword == "vrrp_track_file") trackFile(n);
+            else if (n.keyword == "static_routes") {
+                for (const auto& a : n.children)
+                    if (auto r = route(a)) cfg_.staticRoutes.push_back(*r);
+            }
             else if (n.keyword == "vrrp_instance") vrrpInstance(n);
             else if (n.keyword == "vrrp_sync_group") syncGroup(n);
             else if (n.keyword == "virtual_server") virtualServer(n);

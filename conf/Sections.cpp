@@ -521,10 +521,9 @@ Setting<VrrpInstance> addresses(std::string_view key, std::vector<VirtualAddress
     return s;
 }
 
-const Section<VirtualRoute>& virtualRoute() {
+std::vector<Setting<VirtualRoute>> routeSettings() {
     using R = VirtualRoute;
-    static const Section<R> s{
-        "vrrp_instances.virtual_routes",
+    return
         {
             required(custom<R>(
                 "to", {"string", "required", "`ADDRESS/LEN`, `default`", "the destination"},
@@ -539,7 +538,9 @@ const Section<VirtualRoute>& virtualRoute() {
                 [](Out& o, const R& x) { o.set("to", quote(x.to.str())); })),
             address("via", &R::via, {"string", "none", "address", "the gateway"}),
             address("src", &R::src, {"string", "none", "address", "the preferred source address"}),
-            string("dev", &R::dev, {"string", "the instance's interface", "interface name", "the route's interface"}),
+            string("dev", &R::dev,
+                   {"string", "virtual_routes: the instance's interface; static_routes: the kernel's choice",
+                    "interface name", "the route's interface"}),
             integer("table", &R::table, 0, 2147483647, {"integer", "`0` (main)", "0..2147483647", "routing table"}),
             integer("metric", &R::metric, 0, 2147483647, {"integer", "the kernel's", "0..2147483647", "the route's metric"}),
             choice<R, std::string>("scope", &R::scope,
@@ -552,12 +553,21 @@ const Section<VirtualRoute>& virtualRoute() {
                                     {"prohibit", "prohibit"}},
                                    {"string", "`\"unicast\"`", "`unicast` `blackhole` `unreachable` `prohibit`",
                                     "the route's type"}),
-        },
-        nullptr,
-        [](Reader& r, R& x) {
-            if (x.type != "unicast" && x.via) r.error("a " + x.type + " route has no gateway");
-            if (x.via && x.via->family() != x.to.address.family()) r.error("via is not of the destination's family");
-        }};
+        };
+}
+
+void checkRoute(Reader& r, VirtualRoute& x) {
+    if (x.type != "unicast" && x.via) r.error("a " + x.type + " route has no gateway");
+    if (x.via && x.via->family() != x.to.address.family()) r.error("via is not of the destination's family");
+}
+
+const Section<VirtualRoute>& virtualRoute() {
+    static const Section<VirtualRoute> s{"vrrp_instances.virtual_routes", routeSettings(), nullptr, checkRoute};
+    return s;
+}
+
+const Section<VirtualRoute>& staticRoute() {
+    static const Section<VirtualRoute> s{"static_routes", routeSettings(), nullptr, checkRoute};
     return s;
 }
 
@@ -1379,6 +1389,8 @@ const Section<Config>& root() {
                  {"list of groups", "none", "", "scripts VRRP instances track"}),
             list("track_files", &Config::trackFiles, trackFile(),
                  {"list of groups", "none", "", "files whose number moves weights and priorities"}),
+            list("static_routes", &Config::staticRoutes, staticRoute(),
+                 {"list of groups", "none", "", "routes present while directord runs, whatever the VRRP state"}),
             list("vrrp_instances", &Config::vrrpInstances, vrrpInstance(),
                  {"list of groups", "none", "", "VRRP virtual routers"}),
             list("vrrp_sync_groups", &Config::syncGroups, syncGroup(),

@@ -119,10 +119,9 @@ int FileWatch::subscribe(const std::string& path, Listener fn, std::string& why)
             why = "cannot watch " + f.dir + ": " + std::strerror(errno);
             return 0;
         }
-        const bool first = files_.empty();
         it = files_.emplace(path, std::move(f)).first;
         reread(it->second, false);
-        if (first) readEvents();
+        if (!reading_) readEvents();
     }
     const int id = nextId_++;
     it->second.listeners.emplace(id, std::move(fn));
@@ -171,6 +170,7 @@ void FileWatch::reread(File& f, bool removed) {
 }
 
 void FileWatch::readEvents() {
+    reading_ = true;  // one wait at a time, rearmed for ever once started
     auto self = weak_from_this();
     fd_.async_wait(asio::posix::descriptor_base::wait_read, [self](const boost::system::error_code& ec) {
         auto w = self.lock();

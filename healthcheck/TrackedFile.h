@@ -69,6 +69,7 @@ private:
     std::map<int, std::string> byId_;
     int nextId_ = 1;
     std::uint64_t invalid_ = 0;
+    bool reading_ = false;
     alignas(8) char buf_[4096];
 };
 

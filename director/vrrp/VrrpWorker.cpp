@@ -157,6 +157,7 @@ void VrrpWorker::start() {
         inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
     }
     resume_.clear();
+    applyStaticRoutes({});
     configureTrackers();
     announce();
     statsTimer_ = std::make_unique<asio::steady_timer>(io_);
@@ -216,6 +217,18 @@ void VrrpWorker::publishStats() {
 
 // The trackers the config needs (every kind): an unchanged one keeps running with its state, a new
 // or changed one starts, one no instance tracks any more stops.
+// static_routes: present while directord runs (keepalived's), whatever the instances' states; a
+// reload removes the ones it drops and (re)adds the rest.
+void VrrpWorker::applyStaticRoutes(const std::vector<conf::VirtualRoute>& before) {
+    for (const auto& r : before)
+        if (std::find(cfg_.staticRoutes.begin(), cfg_.staticRoutes.end(), r) == cfg_.staticRoutes.end())
+            (void)host_.removeRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev));
+    for (const auto& r : cfg_.staticRoutes)
+        if (auto ec = host_.addRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev)))
+            base::log::error("vrrp: static route to ", r.to.str(), r.via ? " via " + r.via->str() : std::string(),
+                             ": ", ec.message(), "; check that its gateway and interface exist");
+}
+
 void VrrpWorker::configureTrackers() {
     for (auto& kind : trackers_) kind->configure(cfg_);
     for (const auto& v : cfg_.vrrpInstances) applyTracking(v.name);  // positive weights count from the start
@@ -267,8 +280,10 @@ void VrrpWorker::reload(conf::Config next) {
         if (gone) roles_.erase(it->first);
         it = instances_.erase(it);
     }
+    const auto oldRoutes = cfg_.staticRoutes;
     cfg_ = std::move(next);
     mailer_.configure(cfg_);
+    applyStaticRoutes(oldRoutes);
     runner_->resolve(scriptUsers());
     runner_->setScriptSecurity(cfg_.global.scriptSecurity);
     std::vector<::vrrp::Instance*> fresh;
@@ -301,6 +316,8 @@ void VrrpWorker::stop() {
     for (auto& kind : trackers_) kind->stop();
     if (statsTimer_) statsTimer_->cancel();
     for (auto& [name, inst] : instances_) inst->stop();
+    for (const auto& r : cfg_.staticRoutes)  // keepalived removes its static routes when it stops
+        (void)host_.removeRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev));
     groups_.clear();
     instances_.clear();
 }

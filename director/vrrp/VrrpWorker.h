@@ -68,6 +68,7 @@ private:
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
     // Every tracker kind (director/vrrp/Trackers.h); an instance's Tracking is their sum.
     void configureTrackers();
+    void applyStaticRoutes(const std::vector<conf::VirtualRoute>& before);
     void applyTracking(const std::string& instance);
     std::vector<std::unique_ptr<TrackerKind>> trackers_;
 };

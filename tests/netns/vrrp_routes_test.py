@@ -5,7 +5,8 @@ directord alone on a veth, so its instance becomes MASTER; four routes: one via 
 blackhole, a default route in table 100 and one with the VIP as its source. Each is in the kernel
 (protocol 18, keepalived's) while MASTER; a track_file takes the instance to FAULT and every route
 goes with the VIP; back to MASTER, they come back; a reload that changes one route while master
-removes the old one and adds the new one, the others untouched."""
+removes the old one and adds the new one, the others untouched. A static route (keepalived's
+static_routes) is there from the start whatever the state, FAULT included, and goes at stop."""
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import uuid
 
 from dlab.report import check, run_main, sh, wait
 
+STATIC = "10.93.9.0/24 via 10.93.0.252 dev eth0 table 200"
 ROUTES = ["""{ to = "10.93.5.0/24"; via = "10.93.0.254"; metric = 30; }""",
           """{ to = "10.93.6.0/24"; type = "blackhole"; }""",
           """{ to = "default"; via = "10.93.0.254"; table = 100; }""",
@@ -24,6 +26,7 @@ def conf(work, routes):
     return f"""global = {{ data_plane = "memory"; pid_file = "{work}/d.pid"; control_socket = "{work}/d.sock";
   log_level = "info"; }};
 track_files = ( {{ name = "down"; file = "{work}/down"; weight = 0; }} );
+static_routes = ( {{ to = "10.93.9.0/24"; via = "10.93.0.252"; table = 200; }} );
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 64; priority = 100; version = 3;
   advert_interval = 0.1; track_files = ( {{ track_file = "down"; }} );
   virtual_addresses = ( {{ address = "10.93.0.10/24"; }} );
@@ -53,17 +56,18 @@ def run(directord):
             out = sh(f"ip -n {ns} route show table all proto 18", check=False).stdout
             return {" ".join(line.split()) for line in out.splitlines() if line.strip()}
 
-        want = {"10.93.5.0/24 via 10.93.0.254 dev eth0 metric 30", "blackhole 10.93.6.0/24",
+        want = {STATIC, "10.93.5.0/24 via 10.93.0.254 dev eth0 metric 30", "blackhole 10.93.6.0/24",
                 "default via 10.93.0.254 dev eth0 table 100", "10.93.7.0/24 dev eth0 scope link src 10.93.0.10"}
         has = lambda wanted: all(any(r.startswith(w) for r in routes()) for w in wanted)  # noqa: E731
         none = lambda: not routes()  # noqa: E731
         check(wait(lambda: "-> MASTER" in text(), 15, 0.1) is not None, "the instance becomes MASTER", text()[-300:])
-        check(wait(lambda: has(want), 5, 0.05) is not None, "its four routes are in the kernel, proto 18",
+        check(wait(lambda: has(want), 5, 0.05) is not None, "its four routes and the static one are in the kernel, proto 18",
               str(sorted(routes())))
         with open(f"{work}/down", "w") as f:
             f.write("1\n")
         check(wait(lambda: "-> FAULT" in text(), 5, 0.05) is not None, "a track_file takes it to FAULT")
-        check(wait(none, 5, 0.05) is not None, "... and every route goes", str(sorted(routes())))
+        check(wait(lambda: len(routes()) == 1 and next(iter(routes())).startswith(STATIC), 5, 0.05) is not None, "... and every virtual route goes, the static "
+              "one stays", str(sorted(routes())))
         os.unlink(f"{work}/down")
         check(wait(lambda: has(want), 10, 0.05) is not None, "back to MASTER: the routes come back",
               str(sorted(routes())))
@@ -78,7 +82,7 @@ def run(directord):
         check("reconfigured in place (still MASTER)" in text(), "... in place, no state change")
         d.send_signal(signal.SIGTERM)
         d.wait(timeout=30)
-        check(none(), "at stop the routes go with the VIPs", str(sorted(routes())))
+        check(none(), "at stop the routes go with the VIPs, the static one too", str(sorted(routes())))
     finally:
         if d and d.poll() is None:
             os.killpg(d.pid, signal.SIGKILL)

@@ -144,6 +144,12 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK((c.trackFiles[0].weight == 0 && c.trackFiles[0].reverse && c.trackFiles[0].initValue == 1 &&
            c.trackFiles[0].initOverwrite));
     CHECK((c.trackFiles[1].path == "/tmp/directord-load" && c.trackFiles[1].weight == -3));
+    REQUIRE(vi.virtualRoutes.size() == 2);
+    CHECK((vi.virtualRoutes[0].to.str() == "0.0.0.0/0" && vi.virtualRoutes[0].table == 100));
+    CHECK(vi.virtualRoutes[1].type == "blackhole");
+    CHECK(vi.smtpAlert);
+    REQUIRE(c.staticRoutes.size() == 1);
+    CHECK((c.staticRoutes[0].metric == 7 && c.staticRoutes[0].via->str() == "10.0.0.254"));
     REQUIRE(vi.trackFiles.size() == 2);
     CHECK((vi.trackFiles[1].file == "load" && vi.trackFiles[1].weight == -10 && vi.trackFiles[1].reverse == true));
     CHECK_FALSE(vi.trackFiles[0].weight);

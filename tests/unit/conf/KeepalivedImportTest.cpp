@@ -1010,3 +1010,26 @@ TEST_CASE("import: virtual_routes as keepalived's man page writes them") {
     CHECK((rt[4].to.str() == "0.0.0.0/0" && rt[4].table == 100 && rt[4].via->str() == "192.168.0.1"));
     CHECK((rt[5].to.str() == "0.0.0.0/0" && rt[5].table == 101 && rt[5].scope == "global"));
 }
+
+TEST_CASE("import: static_routes come across as routes kept whatever the state") {
+    const auto r = conf::importKeepalivedString(R"(static_routes {
+  192.168.2.0/24 via 192.168.1.100 dev eth0
+  blackhole 10.99.0.0/16
+  192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev wlan0 onlink weight 1
+}
+virtual_server 10.0.3.1 80 {
+  real_server 10.0.4.1 80 {
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.loadErrors.empty());
+    REQUIRE(r.left.size() == 1);  // nexthop lists are not carried over, and say so
+    CHECK(r.left[0].line == 4);
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.staticRoutes.size() == 2);
+    CHECK((c.staticRoutes[0].to.str() == "192.168.2.0/24" && c.staticRoutes[0].via->str() == "192.168.1.100" &&
+           c.staticRoutes[0].dev == "eth0"));
+    CHECK(c.staticRoutes[1].type == "blackhole");
+}
