@@ -295,11 +295,23 @@ struct CheckConfig {
     std::optional<base::IpAddress> connectIp;
     std::optional<int> connectPort;
     std::optional<base::IpAddress> bindIp;
+    // tcp-, udp-based checks (keepalived's bind_port, bind_if, fwmark): the source port (0: any),
+    // the interface the socket is bound to (SO_BINDTODEVICE; also a link-local target's scope) and
+    // the mark its packets carry (SO_MARK, for policy routing)
+    int bindPort = 0;
+    std::string bindInterface;
+    std::uint32_t fwmark = 0;
+    // every failed attempt is logged, not only transitions (keepalived's log_all_failures)
+    bool logAllFailures = false;
     // http, https
     std::string path = "/";
     std::vector<StatusRange> statusCodes = {StatusRange{}};
     std::string digest;  // MD5 of the body, lower-case hex, as keepalived's genhash prints
-    std::string regex;
+    std::string regex;          // PCRE2, as keepalived's
+    std::vector<std::string> regexOptions;  // keepalived's regex_options names (caseless, multiline, ...)
+    std::int64_t regexMinOffset = 0;        // the match starts at this body offset or later
+    std::optional<std::int64_t> regexMaxOffset;  // ... and at this offset or before
+    bool regexHeaders = false;  // the subject is the response's head, then its body (keepalived's)
     bool regexNoMatch = false;  // healthy when the regex does not match
     std::string virtualhost;    // empty: the virtual server's virtualhost
     std::string httpVersion = "1.0";

@@ -1,11 +1,11 @@
 // Every section of the config language: its settings in reading order, with their documentation
 // (conf/README.md's rows, checked by tests/unit/conf/DocsTest.cpp) and the rules across settings.
-#include <regex.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 
+#include "base/Regex.h"
 #include "conf/Hex.h"
 #include "conf/Schema.h"
 #include "kmod/sched/Registry.h"
@@ -898,6 +898,8 @@ std::optional<std::string> dnsNameProblem(const std::string& name) {
 const Section<CheckConfig>& check() {
     using C = CheckConfig;
     using T = CheckType;
+    // the checks with a socket of their own (ping shares one per family; script and file have none)
+    const std::vector<T> kSocketChecks = {T::Tcp, T::Http, T::Https, T::Smtp, T::Udp, T::Dns};
     static const Section<C> s{
         "virtual_servers.real_servers.checks",
         {
@@ -931,6 +933,32 @@ const Section<CheckConfig>& check() {
             integer("connect_port", &C::connectPort, 1, 65535,
                     {"integer", "the real server's", "1..65535", "check this port instead"}),
             address("bind_ip", &C::bindIp, {"string", "none", "address", "source address of the check"}),
+            forTypes(integer("bind_port", &C::bindPort, 0, 65535,
+                             {"integer", "`0` (any)", "0..65535", "source port of the check (keepalived's `bind_port`)"}),
+                     kSocketChecks),
+            forTypes(custom<C>(
+                         "bind_interface",
+                         {"string", "none", "interface name",
+                          "the check's socket is bound to it (SO_BINDTODEVICE); needed for a link-local `connect_ip` "
+                          "(keepalived's `bind_if`)"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto t = r.string(st, "bind_interface");
+                             if (!t) return;
+                             if (t->size() > 15 || t->find_first_of("/ \t") != std::string::npos)
+                                 r.error(st, r.childPath("bind_interface"),
+                                         "an interface name is 1..15 characters with no '/' or spaces");
+                             else c.bindInterface = *t;
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.bindInterface.empty()) o.set("bind_interface", quote(c.bindInterface));
+                         }),
+                     kSocketChecks),
+            forTypes(integer("fwmark", &C::fwmark, 0, 4294967295LL,
+                             {"integer", "`0` (none)", "0..4294967295",
+                              "firewall mark on the check's packets (SO_MARK), for policy routing"}),
+                     kSocketChecks),
+            boolean("log_all_failures", &C::logAllFailures,
+                    {"bool", "`false`", "", "log every failed attempt, not only up/down (keepalived's `log_all_failures`)"}),
             forTypes(custom<C>(
                          "path", {"string", "`\"/\"`", "starts with `/`", "http/https: the request path"},
                          [](Reader& r, const libconfig::Setting& st, C& c) {
@@ -968,24 +996,48 @@ const Section<CheckConfig>& check() {
                          }),
                      {T::Http, T::Https}),
             forTypes(custom<C>(
-                         "regex", {"string", "none", "POSIX extended", "http/https: the body must match"},
+                         "regex_options",
+                         {"array of strings", "`[]`", "keepalived's names: `caseless` `multiline` `dotall` ...",
+                          "http/https: PCRE2 options of `regex`"},
+                         [](Reader& r, const libconfig::Setting& st, C& c) {
+                             auto v = r.strings(st, "regex_options");
+                             if (!v) return;
+                             const auto& known = base::Regex::optionNames();
+                             for (const auto& o : *v)
+                                 if (std::find(known.begin(), known.end(), o) == known.end())
+                                     r.error(st, r.childPath("regex_options"), "unknown regex option '" + o + "'");
+                                 else c.regexOptions.push_back(o);
+                         },
+                         [](Out& o, const C& c) {
+                             if (!c.regexOptions.empty()) o.set("regex_options", strings(c.regexOptions));
+                         }),
+                     {T::Http, T::Https}),
+            forTypes(custom<C>(
+                         "regex",
+                         {"string", "none", "PCRE2 (keepalived's engine)",
+                          "http/https: the body (with `regex_headers`, the whole response) must match"},
                          [](Reader& r, const libconfig::Setting& st, C& c) {
                              auto re = r.string(st, "regex", false);
                              if (!re) return;
                              c.regex = *re;
-                             regex_t compiled;
-                             const int rc = regcomp(&compiled, re->c_str(), REG_EXTENDED | REG_NOSUB);
-                             if (rc != 0) {
-                                 char msg[256];
-                                 regerror(rc, &compiled, msg, sizeof msg);
-                                 r.error(st, r.childPath("regex"), std::string("not a POSIX extended regex: ") + msg);
-                             } else {
-                                 regfree(&compiled);
-                             }
+                             std::string why;  // regex_options is read first: the pattern compiles with them
+                             if (!base::Regex::compile(*re, c.regexOptions, why))
+                                 r.error(st, r.childPath("regex"), "not a PCRE2 regex: " + why);
                          },
                          [](Out& o, const C& c) {
                              if (!c.regex.empty()) o.set("regex", quote(c.regex));
                          }),
+                     {T::Http, T::Https}),
+            forTypes(integer("regex_min_offset", &C::regexMinOffset, 0, 1 << 30,
+                             {"integer", "`0`", "0..1073741824", "http/https: a match starts at this offset or after"}),
+                     {T::Http, T::Https}),
+            forTypes(integer("regex_max_offset", &C::regexMaxOffset, 0, 1 << 30,
+                             {"integer", "none", "0..1073741824", "http/https: a match starts at this offset or before"}),
+                     {T::Http, T::Https}),
+            forTypes(boolean("regex_headers", &C::regexHeaders,
+                             {"bool", "`false`", "",
+                              "http/https: the regex sees the status line and headers before the body, and offsets "
+                              "count from the response's start (keepalived's way)"}),
                      {T::Http, T::Https}),
             forTypes(boolean("regex_no_match", &C::regexNoMatch,
                              {"bool", "`false`", "", "http/https: healthy when the regex does not match"}),
@@ -1117,6 +1169,11 @@ const Section<CheckConfig>& check() {
         nullptr,
         [](Reader& r, C& c) {
             if (c.type == T::File && c.trackFile.empty()) r.error("missing required setting 'track_file'");
+            if (c.regex.empty() && (!c.regexOptions.empty() || c.regexMinOffset || c.regexMaxOffset || c.regexHeaders))
+                r.error("regex_options, regex_min_offset, regex_max_offset and regex_headers need a regex");
+            if (c.regexMaxOffset && *c.regexMaxOffset < c.regexMinOffset)
+                r.error("regex_max_offset " + std::to_string(*c.regexMaxOffset) + " < regex_min_offset " +
+                        std::to_string(c.regexMinOffset) + ": nothing could match");
             if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
                 r.error("cert_file and key_file go together");
             if (c.type == T::Udp && !c.reply.empty() && c.minReplyLength > c.maxReplyLength)

@@ -66,7 +66,7 @@ int genhash(const std::string& url, bool verbose, double timeoutSeconds) {
         addr = results.begin()->endpoint().address();
     }
     const auto timeout = std::chrono::microseconds(static_cast<long long>(timeoutSeconds * 1e6));
-    healthcheck::TcpTarget target{asio::ip::tcp::endpoint(addr, u->port), std::nullopt, timeout};
+    healthcheck::TcpTarget target{asio::ip::tcp::endpoint(addr, u->port), {}, timeout};
     healthcheck::HttpSpec spec;
     spec.path = u->path;
     spec.host = u->host;

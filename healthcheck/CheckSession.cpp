@@ -66,6 +66,7 @@ void CheckSession::onResult(ProbeResult r) {
     if (!r.ok()) {
         ++counters_.failures;
         ++counters_.failuresBy[static_cast<size_t>(r.failure)];
+        if (failureObserver_) failureObserver_(r, retriesLeft_);
         if (retriesLeft_ > 0) {
             --retriesLeft_;
             last_ = std::move(r);

@@ -58,6 +58,10 @@ public:
     void addListener(Listener l) { listeners_.push_back(std::move(l)); }
     // Called as each attempt starts with how late it is against its schedule (timer and loop delay).
     void setLatenessObserver(std::function<void(base::Duration)> f) { latenessObserver_ = std::move(f); }
+    // Called on every failed attempt with the retries still to come before it counts (0: it counts).
+    void setFailureObserver(std::function<void(const ProbeResult&, int retriesLeft)> f) {
+        failureObserver_ = std::move(f);
+    }
     void start();
     void stop();
     // ha_suspend: no checks while paused; health is frozen; resume() starts a fresh cycle.
@@ -84,6 +88,7 @@ private:
     HealthTracker tracker_;
     std::vector<Listener> listeners_;
     std::function<void(base::Duration)> latenessObserver_;
+    std::function<void(const ProbeResult&, int)> failureObserver_;
     base::TimePoint due_{};
     std::optional<int> weight_;
     std::optional<ProbeResult> last_;

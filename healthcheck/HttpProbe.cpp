@@ -32,7 +32,8 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
     Exchange(asio::io_context& io, HttpProbe& owner)
         : connector(std::make_shared<Connector>(io, owner.target_)), timer(io), probe(&owner),
           parser(owner.spec_.maxBody,
-                 !owner.spec_.digest.empty() || !owner.spec_.regex.empty() || owner.spec_.readBody) {}
+                 !owner.spec_.digest.empty() || !owner.spec_.regex.empty() || owner.spec_.readBody,
+                 owner.spec_.regexHeaders && !owner.spec_.regex.empty()) {}
 
     std::shared_ptr<Connector> connector;
     std::unique_ptr<ssl::stream<asio::ip::tcp::socket>> tls;
@@ -154,7 +155,9 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
                 return finish(ProbeResult::fail(Failure::DigestMismatch));
         }
         if (probe->regex_) {
-            const bool match = regexec(probe->regex_.get(), parser.body().c_str(), 0, nullptr, 0) == 0;
+            const bool match =
+                s.regexHeaders ? probe->regex_->matches(parser.head() + parser.body(), s.regexMinOffset, s.regexMaxOffset)
+                               : probe->regex_->matches(parser.body(), s.regexMinOffset, s.regexMaxOffset);
             if (match == s.regexNoMatch) return finish(ProbeResult::fail(Failure::Regex));
         }
         finish(ProbeResult::success());
@@ -165,18 +168,11 @@ std::unique_ptr<HttpProbe> HttpProbe::create(asio::io_context& io, TcpTarget tar
     std::unique_ptr<HttpProbe> p(new HttpProbe(io, std::move(target), std::move(spec)));
     const HttpSpec& s = p->spec_;
     if (!s.regex.empty()) {
-        auto raw = std::make_unique<regex_t>();
-        const int rc = regcomp(raw.get(), s.regex.c_str(), REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char msg[256];
-            regerror(rc, raw.get(), msg, sizeof msg);
-            why = "bad regex '" + s.regex + "': " + msg;
+        p->regex_ = base::Regex::compile(s.regex, s.regexOptions, why);
+        if (!p->regex_) {
+            why = "bad regex '" + s.regex + "': " + why;
             return nullptr;
         }
-        p->regex_ = std::shared_ptr<regex_t>(raw.release(), [](regex_t* r) {
-            regfree(r);
-            delete r;
-        });
     }
     if (s.tls) {
         auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);

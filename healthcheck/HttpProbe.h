@@ -4,13 +4,13 @@
 // genhash value) and the regex matches (or, with regexNoMatch, does not). One deadline covers the
 // handshake and the response; bodies past maxBody fail. The connection is closed with RST.
 #pragma once
-#include <regex.h>
-
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/Regex.h"
 #include "healthcheck/TcpProbe.h"
 
 namespace healthcheck {
@@ -21,7 +21,11 @@ struct HttpSpec {
     std::string httpVersion = "1.0";
     std::vector<std::pair<int, int>> statusCodes = {{200, 299}};
     std::string digest;  // lower-case hex MD5, empty: not checked
-    std::string regex;   // POSIX extended, empty: not checked
+    std::string regex;   // PCRE2, empty: not checked
+    std::vector<std::string> regexOptions;  // keepalived's names
+    std::size_t regexMinOffset = 0;          // a match must start at or after this offset
+    std::optional<std::size_t> regexMaxOffset;  // ... and at or before this one
+    bool regexHeaders = false;  // the subject is the status line and headers, then the body (keepalived's)
     bool regexNoMatch = false;
     size_t maxBody = 1 << 20;
     std::chrono::microseconds readTimeout{5'000'000};
@@ -54,7 +58,7 @@ private:
     TcpTarget target_;
     HttpSpec spec_;
     std::string request_;
-    std::shared_ptr<regex_t> regex_;
+    std::shared_ptr<const base::Regex> regex_;
     std::shared_ptr<void> tlsContext_;  // asio::ssl::context, kept opaque to keep the header light
     // The last TLS session with this server, resumed on the next check: an abbreviated handshake
     // costs a fraction of a full one (no certificate, no signature).

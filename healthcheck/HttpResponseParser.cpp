@@ -70,6 +70,7 @@ HttpResponseParser::State HttpResponseParser::parseHeaders() {
             chunked_ = true;
         }
     }
+    if (keepHead_) head_.assign(pending_, 0, end + 4);
     pending_.erase(0, end + 4);
     if (!wantBody_) {
         phase_ = Phase::Finished;

@@ -16,13 +16,16 @@ class HttpResponseParser {
 public:
     enum class State { NeedMore, Done, Error };
 
-    HttpResponseParser(size_t maxBody, bool wantBody) : maxBody_(maxBody), wantBody_(wantBody) {}
+    // keepHead: keep the status line and headers (with their final empty line) for head().
+    HttpResponseParser(size_t maxBody, bool wantBody, bool keepHead = false)
+        : maxBody_(maxBody), wantBody_(wantBody), keepHead_(keepHead) {}
     State feed(std::string_view data);
     State finishEof();
 
     State state() const { return state_; }
     int status() const { return status_; }
     const std::string& body() const { return body_; }
+    const std::string& head() const { return head_; }
     Failure error() const { return error_; }
 
     static constexpr size_t kMaxHeaderBytes = 65536;
@@ -40,6 +43,8 @@ private:
 
     size_t maxBody_;
     bool wantBody_;
+    bool keepHead_;
+    std::string head_;
     State state_ = State::NeedMore;
     Phase phase_ = Phase::Headers;
     Failure error_ = Failure::None;

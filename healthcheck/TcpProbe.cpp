@@ -15,7 +15,7 @@ void Connector::start(Done done) {
     done_ = std::move(done);
     boost::system::error_code ec;
     socket_.open(target_.endpoint.protocol(), ec);
-    if (!ec && target_.bind) socket_.bind(asio::ip::tcp::endpoint(*target_.bind, 0), ec);
+    if (!ec) applySource(socket_, target_.source, target_.endpoint, ec);
     auto self = shared_from_this();
     if (ec) {
         asio::post(socket_.get_executor(), [self, ec] {

@@ -6,16 +6,17 @@
 
 #include "base/Asio.h"
 #include "healthcheck/Probe.h"
+#include "healthcheck/SocketSource.h"
 
 namespace healthcheck {
 
 struct TcpTarget {
     asio::ip::tcp::endpoint endpoint;
-    std::optional<asio::ip::address> bind;  // source address of the check
+    SocketSource source;  // where the check comes from
     std::chrono::microseconds connectTimeout{5'000'000};
 };
 
-// Opens a socket (bound when asked) and connects it, racing a deadline. Shared by the TCP and HTTP
+// Opens a socket (its source applied) and connects it, racing a deadline. Shared by the TCP and HTTP
 // probes. `done` gets the socket on success.
 class Connector : public std::enable_shared_from_this<Connector> {
 public:

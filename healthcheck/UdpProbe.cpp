@@ -21,7 +21,7 @@ void DatagramExchange::start(Done done) {
     start_ = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     socket_.open(target_.endpoint.protocol(), ec);
-    if (!ec && target_.bind) socket_.bind(asio::ip::udp::endpoint(*target_.bind, 0), ec);
+    if (!ec) applySource(socket_, target_.source, target_.endpoint, ec);
     if (!ec) socket_.connect(target_.endpoint, ec);
     if (!ec) socket_.send(asio::buffer(request_), 0, ec);
     auto self = shared_from_this();

@@ -12,12 +12,13 @@
 
 #include "base/Asio.h"
 #include "healthcheck/Probe.h"
+#include "healthcheck/SocketSource.h"
 
 namespace healthcheck {
 
 struct UdpTarget {
     asio::ip::udp::endpoint endpoint;
-    std::optional<asio::ip::address> bind;
+    SocketSource source;
     std::chrono::microseconds timeout{5'000'000};
 };
 

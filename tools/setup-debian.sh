@@ -9,6 +9,7 @@ PACKAGES=(
   libboost-dev libssl-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libconfig++-dev libsnmp-dev
   libnftables-dev libnetfilter-conntrack-dev  # the nftables data plane: its transactions, conntrack's list
   libcap-dev libseccomp-dev  # privilege separation: each worker's capabilities and syscall filter
+  libpcre2-dev  # the http checks' regex engine, keepalived's, so an imported regex means the same
   # tests
   catch2 python3 iproute2 iputils-ping procps curl openssl
   clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh

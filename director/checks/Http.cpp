@@ -1,4 +1,4 @@
-// http, https: a GET whose status (and optionally digest or regex of the body) says up; https
+// http, https: a GET whose status (and optionally digest of the body, PCRE2 regex of the response) says up; https
 // over TLS with SNI, verification and a client certificate as configured.
 #include "director/checks/CheckKind.h"
 
@@ -12,9 +12,11 @@ void httpKey(std::ostream& k, const CheckRef& r) {
     const auto& c = r.c;
     k << '|' << c.path << '|' << (c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost) << '|' << c.httpVersion;
     for (const auto& s : c.statusCodes) k << '|' << s.low << '-' << s.high;
-    k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.maxBody << '|'
+    k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.regexMinOffset << '|'
+      << (c.regexMaxOffset ? *c.regexMaxOffset : -1) << '|' << c.regexHeaders << '|' << c.maxBody << '|'
       << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
       << c.certFile << '|' << c.keyFile;
+    for (const auto& o : c.regexOptions) k << '|' << o;
 }
 
 std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRef& r, std::string& why) {
@@ -27,6 +29,10 @@ std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRe
     for (const auto& range : c.statusCodes) s.statusCodes.emplace_back(range.low, range.high);
     s.digest = c.digest;
     s.regex = c.regex;
+    s.regexOptions = c.regexOptions;
+    s.regexMinOffset = static_cast<std::size_t>(c.regexMinOffset);
+    if (c.regexMaxOffset) s.regexMaxOffset = static_cast<std::size_t>(*c.regexMaxOffset);
+    s.regexHeaders = c.regexHeaders;
     s.regexNoMatch = c.regexNoMatch;
     s.maxBody = static_cast<size_t>(c.maxBody);
     s.readTimeout = micros(c.readTimeout.value_or(c.connectTimeout.value_or(r.vs.connectTimeout)));

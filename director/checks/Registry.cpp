@@ -34,7 +34,10 @@ healthcheck::TcpTarget tcpTarget(const CheckRef& r) {
     const base::IpAddress addr = r.c.connectIp.value_or(r.rs.address);
     const int port = r.c.connectPort.value_or(r.rs.port);
     t.endpoint = asio::ip::tcp::endpoint(base::toAsio(addr), static_cast<std::uint16_t>(port));
-    if (r.c.bindIp) t.bind = base::toAsio(*r.c.bindIp);
+    if (r.c.bindIp) t.source.address = base::toAsio(*r.c.bindIp);
+    t.source.port = static_cast<std::uint16_t>(r.c.bindPort);
+    t.source.interface = r.c.bindInterface;
+    t.source.fwmark = r.c.fwmark;
     t.connectTimeout = micros(r.c.connectTimeout.value_or(r.vs.connectTimeout));
     return t;
 }
@@ -43,7 +46,7 @@ healthcheck::UdpTarget udpTarget(const CheckRef& r) {
     healthcheck::UdpTarget t;
     const auto tcp = tcpTarget(r);
     t.endpoint = asio::ip::udp::endpoint(tcp.endpoint.address(), tcp.endpoint.port());
-    t.bind = tcp.bind;
+    t.source = tcp.source;
     t.timeout = tcp.connectTimeout;
     return t;
 }

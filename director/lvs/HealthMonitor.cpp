@@ -88,6 +88,13 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
                 else
                     s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +
                                std::to_string(c.connectPort.value_or(rs.port));
+                if (c.logAllFailures)  // keepalived's log_all_failures: each failed attempt, not only up/down
+                    s.check->setFailureObserver([what = s.type + " " + s.target, vsName, rsName = srv.rsName](
+                                                    const healthcheck::ProbeResult& r, int retriesLeft) {
+                        base::log::info("check: vs ", vsName, " rs ", rsName, ": ", what, " failed: ", r.describe(),
+                                        retriesLeft > 0 ? " (" + std::to_string(retriesLeft) + " retries left)"
+                                                        : std::string(" (counted)"));
+                    });
                 s.check->addListener([this, key](healthcheck::CheckSession&,
                                                  const healthcheck::CheckSession::Event& e) { onEvent(key, e); });
                 sessions_.emplace(std::move(key), std::move(s));

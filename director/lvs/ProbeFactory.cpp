@@ -33,7 +33,8 @@ std::string checkKey(const conf::Config& cfg, const conf::VirtualServer& vs, con
     std::ostringstream k;
     const auto t = checkTiming(vs, c);
     k << conf::name(c.type) << '|' << c.connectIp.value_or(rs.address).str() << '|' << c.connectPort.value_or(rs.port)
-      << '|' << (c.bindIp ? c.bindIp->str() : "") << '|' << c.connectTimeout.value_or(vs.connectTimeout).count() << '|'
+      << '|' << (c.bindIp ? c.bindIp->str() : "") << '|' << c.bindPort << '|' << c.bindInterface << '|' << c.fwmark
+      << '|' << c.logAllFailures << '|' << c.connectTimeout.value_or(vs.connectTimeout).count() << '|'
       << t.interval.count() << '|' << t.retryDelay.count() << '|' << t.warmup.count() << '|' << t.retries << '|'
       << t.rise << '|' << t.fall << '|' << t.startDown;
     if (const auto* kind = checks::find(c.type)) kind->key(k, checks::CheckRef{cfg, vs, rs, c});

@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
         // 10,000 distinct loopback addresses, one wildcard listener
         const auto addr =
             asio::ip::make_address_v4("127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
-        return std::make_unique<healthcheck::TcpProbe>(io, healthcheck::TcpTarget{{addr, srv.tcp}, std::nullopt, 2s});
+        return std::make_unique<healthcheck::TcpProbe>(io, healthcheck::TcpTarget{{addr, srv.tcp}, {}, 2s});
     });
     report("tcp", tcpN, tcp);
     auto httpProbe = [&](bool tls, std::uint16_t port) {
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
             spec.tls = tls;
             spec.readTimeout = 2s;
             std::string why;
-            return healthcheck::HttpProbe::create(io, {{asio::ip::make_address("127.0.0.1"), port}, std::nullopt, 2s},
+            return healthcheck::HttpProbe::create(io, {{asio::ip::make_address("127.0.0.1"), port}, {}, 2s},
                                                   spec, why);
         };
     };

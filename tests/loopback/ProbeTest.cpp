@@ -41,7 +41,7 @@ size_t openFds() {
 }
 
 healthcheck::TcpTarget target(std::uint16_t port, std::chrono::microseconds timeout = 2s) {
-    return {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), std::nullopt, timeout};
+    return {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), {}, timeout};
 }
 
 std::uint16_t closedPort(asio::io_context& io) {

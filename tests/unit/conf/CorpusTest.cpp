@@ -124,6 +124,10 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(rs.checks[0].connectPort == 9000);
     CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
     CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
+    CHECK((rs.checks[0].bindPort == 40123 && rs.checks[0].bindInterface == "eth1" && rs.checks[0].fwmark == 42 &&
+           rs.checks[0].logAllFailures));
+    CHECK((rs.checks[1].regexOptions == std::vector<std::string>{"caseless", "multiline"} &&
+           rs.checks[1].regexMinOffset == 4 && rs.checks[1].regexMaxOffset == 400 && rs.checks[1].regexHeaders));
     CHECK(rs.checks[3].dynamicWeight);
     CHECK(rs.checks[4].type == conf::CheckType::Udp);
     CHECK(rs.checks[4].payload == std::string("\xde\xad\xbe\xef"));
