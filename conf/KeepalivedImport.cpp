@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "base/Regex.h"
 #include "conf/Config.h"
 #include "conf/Dump.h"
 #include "conf/Hex.h"
@@ -110,15 +111,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"debug", "use directord's -l debug"},
         {"snmp_name", "directord names a virtual server by its address in SNMP"},
         {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
-        {"fast_recovery", "directord checks each URL as its own check, all at every interval"},
-        {"log_all_failures", "directord counts every failure (directorctl, /metrics) and logs transitions"},
-        {"bind_port", "directord's checks use an ephemeral source port"},
-        {"bind_if", "directord's checks bind the address only"},
-        {"fwmark", "directord does not mark its check packets"},
-        {"regex_options", "directord's regex is POSIX extended, with no options"},
-        {"regex_stack", "directord's regex is POSIX extended, with no options"},
-        {"regex_min_offset", "directord matches the regex against the whole body"},
-        {"regex_max_offset", "directord matches the regex against the whole body"},
         {"BFD_CHECK", "directord has no BFD"},
         {"nat_mask", "ignored by keepalived itself"},
         {"init_fail", "a directord vrrp_script counts as not run until its first result"},
@@ -432,6 +424,8 @@ private:
                 if (auto d = secs(n, 0, 1, 3600)) G.smtp.connectTimeout = *d;
             } else if (k == "smtp_helo_name") {
                 if (need(n, 1)) G.smtp.heloName = n.args[0].text;
+            } else if (k == "checker_log_all_failures") {
+                logAllFailures_ = flag(n);
             } else if (k == "smtp_alert") {
                 smtpAlert_ = flag(n);
             } else if (k == "smtp_alert_vrrp") {
@@ -1271,6 +1265,7 @@ private:
         std::vector<const Node*> urls;
         bool sni = false;
         bool heloSet = false;
+        std::optional<bool> logAll;
         for (const auto& n : s.children) {
             const std::string& kw = n.keyword;
             if (isTiming(kw)) {
@@ -1283,6 +1278,19 @@ private:
                 if (auto a = address(n, 0)) c.bindIp = *a;
             } else if (kw == "alpha") {
                 if (flag(n) != vs.alpha) left(n, "alpha per check: directord sets it per virtual server");
+            } else if (kw == "bind_port") {
+                if (auto p = integer(n, 0, 1, 65535)) c.bindPort = static_cast<int>(*p);
+            } else if (kw == "bind_if") {
+                if (!need(n, 1)) continue;
+                if (n.args[0].text.size() > 15) left(n, "'" + n.args[0].text + "' is longer than an interface name");
+                else c.bindInterface = n.args[0].text;
+            } else if (kw == "fwmark") {
+                if (auto m = integer(n, 0, 0, 4294967295LL)) c.fwmark = static_cast<std::uint32_t>(*m);
+            } else if (kw == "log_all_failures") {
+                logAll = flag(n);
+            } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "fast_recovery") {
+                note(n, "directord checks each url as a check of its own, every one at each interval, so a "
+                        "recovering server is back after one round, as fast_recovery makes it in keepalived");
             } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "url") {
                 urls.push_back(&n);
             } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "http_protocol") {
@@ -1370,6 +1378,14 @@ private:
         }
         if (c.type == CheckType::Https && !sni && !(c.virtualhost.empty() && vs.virtualhost.empty()))
             note(s, "directord sends the virtualhost as SNI (keepalived only with enable_sni)");
+        c.logAllFailures = logAll.value_or(logAllFailures_);
+        if (c.type == CheckType::Ping && (c.bindPort || !c.bindInterface.empty() || c.fwmark)) {
+            left(s, "bind_port, bind_if and fwmark: directord's ping checks share one socket per family; "
+                    "the ping goes out as routed");
+            c.bindPort = 0;
+            c.bindInterface.clear();
+            c.fwmark = 0;
+        }
         if (c.type == CheckType::Script && c.command.empty()) {
             left(s, "has no misc_path");
             return;
@@ -1407,12 +1423,46 @@ private:
                 } else if (n.keyword == "virtualhost") {
                     if (need(n, 1)) one.virtualhost = n.args[0].text;
                 } else if (n.keyword == "regex") {
-                    if (need(n, 1)) one.regex = n.args[0].text;
-                    note(n, "keepalived's regex is PCRE; directord's is POSIX extended");
+                    // keepalived reads this line with its escapes (\. is '.', \\. is '\.'), one word
+                    const auto words = keepalived::escapedWords(n.source);
+                    if (!words || words->size() != 2)
+                        left(n, "keepalived reads one quoted regex here and ignores the line otherwise");
+                    else one.regex = (*words)[1];
                 } else if (n.keyword == "regex_no_match") {
                     one.regexNoMatch = true;
+                } else if (n.keyword == "regex_options") {
+                    const auto& known = base::Regex::optionNames();
+                    for (const auto& w : n.args)  // keepalived skips a name it does not know
+                        if (std::find(known.begin(), known.end(), w.text) != known.end()) one.regexOptions.push_back(w.text);
+                        else note(n, "'" + w.text + "' is not a regex option: ignored, as keepalived does");
+                } else if (n.keyword == "regex_min_offset" || n.keyword == "regex_max_offset") {
+                    if (auto v = integer(n, 0, 0, 1 << 30))
+                        (n.keyword == "regex_min_offset" ? one.regexMinOffset : one.regexMaxOffset.emplace()) = *v;
+                } else if (n.keyword == "regex_stack") {
+                    note(n, "directord's PCRE2 matching is not JIT-compiled and needs no stack of its own");
                 } else {
                     unsupported(n);
+                }
+            }
+            if (one.regex.empty() && (!one.regexOptions.empty() || one.regexMinOffset || one.regexMaxOffset)) {
+                note(*u, "regex options without a regex: ignored, as keepalived does");
+                one.regexOptions.clear();
+                one.regexMinOffset = 0;
+                one.regexMaxOffset.reset();
+            }
+            if (one.regexMaxOffset && one.regexMinOffset > *one.regexMaxOffset) {
+                note(*u, "regex_min_offset > regex_max_offset: both ignored, as keepalived does");
+                one.regexMinOffset = 0;
+                one.regexMaxOffset.reset();
+            }
+            one.regexHeaders = !one.regex.empty();  // keepalived's subject: the response from its first byte
+            if (!one.regex.empty()) {
+                std::string why;
+                if (!base::Regex::compile(one.regex, one.regexOptions, why)) {
+                    left(*u, "regex '" + one.regex + "' " + why + ": keepalived refuses it too");
+                    one.regex.clear();
+                    one.regexOptions.clear();
+                    one.regexHeaders = false;
                 }
             }
             rs.checks.push_back(std::move(one));
@@ -1429,6 +1479,7 @@ private:
     bool vsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(false)); }
     bool rsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(true)); }
     bool snmpSet_ = false;
+    bool logAllFailures_ = false;  // checker_log_all_failures: every check's default
     GarpConfig garp_;
     std::optional<Duration> garpInterval_, gnaInterval_;
     std::optional<int> version_;

@@ -31,6 +31,7 @@ struct Token {
     enum Kind { Word, Open, Close, End } kind = Word;
     std::string file;
     int line = 0;
+    std::string source;  // a line's first word: the whole line as written (keepalived re-reads some)
 };
 
 bool readRegular(const std::string& path, std::string& out, std::string& why) {
@@ -235,7 +236,7 @@ private:
         std::string cur;
         bool quoted = false, inWord = false;
         auto flush = [&] {
-            if (inWord) words.push_back({cur, quoted, Token::Word, file, lineNo});
+            if (inWord) words.push_back({cur, quoted, Token::Word, file, lineNo, {}});
             cur.clear();
             quoted = inWord = false;
         };
@@ -252,7 +253,7 @@ private:
                 i = close;
             } else if (c == '{' || c == '}') {
                 flush();
-                words.push_back({std::string(1, c), false, c == '{' ? Token::Open : Token::Close, file, lineNo});
+                words.push_back({std::string(1, c), false, c == '{' ? Token::Open : Token::Close, file, lineNo, {}});
             } else if (std::isspace(static_cast<unsigned char>(c))) {
                 flush();
             } else {
@@ -261,6 +262,7 @@ private:
             }
         }
         flush();
+        if (!words.empty()) words[0].source = line;
         if (!words.empty() && words[0].kind == Token::Word && !words[0].quoted && words[0].text == "include") {
             if (words.size() < 2) {
                 problems_.push_back({file, lineNo, "include", "names no file"});
@@ -286,7 +288,7 @@ private:
             return;
         }
         for (auto& w : words) tokens.push_back(std::move(w));
-        tokens.push_back({"", false, Token::End, file, lineNo});
+        tokens.push_back({"", false, Token::End, file, lineNo, {}});
     }
 
     static constexpr char kLineEnd = '\x01';  // where a continued line ended
@@ -428,6 +430,7 @@ public:
             n.keyword = tok.text;
             n.file = tok.file;
             n.line = tok.line;
+            n.source = tok.source;
             ++i_;
             while (i_ < t_.size() && t_[i_].kind == Token::Word) n.args.push_back({t_[i_].text, t_[i_++].quoted});
             // a `{` on this line or alone on the next one opens this statement's block
@@ -472,6 +475,62 @@ ParseResult parseString(const std::string& text, const std::string& name, const 
     Parser p(lex.tokens, r.problems);
     r.nodes = p.block(false, nullptr);
     return r;
+}
+
+std::optional<std::vector<std::string>> escapedWords(std::string_view line) {
+    std::vector<std::string> words;
+    size_t i = 0;
+    auto octal = [](char c) { return c >= '0' && c <= '7'; };
+    auto hexValue = [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : 10 + (std::tolower(static_cast<unsigned char>(c)) - 'a');
+    };
+    while (true) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        std::string word;
+        char quote = 0;
+        while (i < line.size()) {
+            const char c = line[i];
+            if (c == '\\') {
+                if (++i >= line.size()) return std::nullopt;  // keepalived: "Missing escape char at end"
+                char out = 0;
+                const char e = line[i];
+                if (e == 'x' && i + 1 < line.size() && std::isxdigit(static_cast<unsigned char>(line[i + 1]))) {
+                    ++i;
+                    for (int n = 0; n < 2 && i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i])); ++n)
+                        out = static_cast<char>((out << 4) | hexValue(line[i++]));
+                } else if (e == 'c' && i + 1 < line.size()) {
+                    out = static_cast<char>(line[i + 1] & 0x1f);
+                    i += 2;
+                } else if (octal(e)) {
+                    out = static_cast<char>(line[i++] - '0');
+                    for (int n = 0; n < 2 && i < line.size() && octal(line[i]); ++n)
+                        out = static_cast<char>((out << 3) + (line[i++] - '0'));
+                } else {
+                    static const std::string_view from = "abEfnrtv", to = "\a\b\x1b\f\n\r\t\v";
+                    const size_t k = from.find(e);
+                    out = k == std::string_view::npos ? e : to[k];
+                    ++i;
+                }
+                word += out;
+            } else if (quote) {
+                if (c == quote) quote = 0;
+                else word += c;
+                ++i;
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+                ++i;
+            } else if (c == ' ' || c == '\t') {
+                break;
+            } else {
+                word += c;
+                ++i;
+            }
+        }
+        if (quote) return std::nullopt;  // keepalived: "missing terminating" quote
+        words.push_back(std::move(word));
+    }
+    return words;
 }
 
 }  // namespace conf::keepalived

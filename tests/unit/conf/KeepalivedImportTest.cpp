@@ -3,6 +3,7 @@
 // over, and Debian's own sample configs.
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -641,7 +642,7 @@ vrrp_script chk_ok {
 
 TEST_CASE("import: a keepalived keyword not carried over is told apart from a typo") {
     const auto r = conf::importKeepalivedString(R"(global_defs {
-  checker_log_all_failures
+  checker_process_name lb_checker
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -1032,4 +1033,72 @@ virtual_server 10.0.3.1 80 {
     CHECK((c.staticRoutes[0].to.str() == "192.168.2.0/24" && c.staticRoutes[0].via->str() == "192.168.1.100" &&
            c.staticRoutes[0].dev == "eth0"));
     CHECK(c.staticRoutes[1].type == "blackhole");
+}
+
+TEST_CASE("keepalived syntax: a line read with keepalived's escapes (its regex)") {
+    using conf::keepalived::escapedWords;
+    using V = std::vector<std::string>;
+    CHECK(escapedWords(R"(regex "^OK\.$")") == V{"regex", "^OK.$"});  // \. is '.', as keepalived reads it
+    CHECK(escapedWords(R"(regex "^OK\\.$")") == V{"regex", R"(^OK\.$)"});
+    CHECK(escapedWords(R"(regex '\x41\101\cA\t' b"c d"e)") == V{"regex", "AA\x01\t", "bc de"});
+    CHECK(escapedWords(R"(regex \"x)") == V{"regex", "\"x"});
+    CHECK_FALSE(escapedWords(R"(regex "open)"));
+    CHECK_FALSE(escapedWords(R"(regex x\)"));
+}
+
+TEST_CASE("import: check sources, log_all_failures and the HTTP regex options come across") {
+    const auto r = conf::importKeepalivedString(R"KA(global_defs {
+  checker_log_all_failures
+}
+virtual_server 10.0.3.1 80 {
+  delay_loop 5
+  real_server 10.0.4.1 80 {
+    HTTP_GET {
+      bind_port 40123
+      bind_if eth1
+      fwmark 42
+      log_all_failures no
+      fast_recovery
+      url {
+        path /health
+        regex "status: \\d+ \(ok\)"
+        regex_options caseless multiline nosuch
+        regex_min_offset 10
+        regex_max_offset 200
+        regex_stack 32768 524288
+      }
+      url {
+        path /two
+        regex_options caseless
+      }
+    }
+    TCP_CHECK {
+    }
+    PING_CHECK {
+      fwmark 7
+    }
+  }
+}
+)KA",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    CHECK(r.loadErrors.empty());
+    REQUIRE(r.left.size() == 1);  // the ping check's fwmark: one socket per family
+    CHECK(r.left[0].line == 28);
+    const auto notes = keywords(r.notes);
+    CHECK(std::count(notes.begin(), notes.end(), "12 fast_recovery") == 1);
+    CHECK(std::count(notes.begin(), notes.end(), "16 regex_options") == 1);  // 'nosuch'
+    CHECK(std::count(notes.begin(), notes.end(), "19 regex_stack") == 1);
+    CHECK(std::count(notes.begin(), notes.end(), "21 url") == 1);  // options without a regex
+    const conf::Config c = loadImported(r);
+    const auto& checks = c.virtualServers.at(0).realServers.at(0).checks;
+    REQUIRE(checks.size() == 4);
+    const auto& h = checks[0];
+    CHECK((h.bindPort == 40123 && h.bindInterface == "eth1" && h.fwmark == 42 && !h.logAllFailures));
+    CHECK(h.regex == R"(status: \d+ (ok))");  // keepalived's escapes: "\\d" is \d, "\(" is (
+    CHECK(h.regexOptions == std::vector<std::string>{"caseless", "multiline"});
+    CHECK((h.regexMinOffset == 10 && h.regexMaxOffset == 200 && h.regexHeaders));
+    CHECK((checks[1].regex.empty() && checks[1].regexOptions.empty() && !checks[1].regexHeaders));
+    CHECK((checks[2].type == conf::CheckType::Tcp && checks[2].logAllFailures));  // checker_log_all_failures
+    CHECK((checks[3].type == conf::CheckType::Ping && checks[3].fwmark == 0));
 }
