@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <optional>
 
@@ -132,13 +134,55 @@ private:
     // what that value uses, up to kMaxExpansion deep. keepalived's built-ins: ${_HASH} and ${_BANG}
     // (a line that becomes a comment), ${_PWD} (the file's directory), ${_INSTANCE} (the config id);
     // a definition of the same name overrides a built-in.
-    std::optional<std::string> lookup(const std::string& name, const std::string& dir) const {
-        if (auto it = params_.find(name); it != params_.end()) return it->second;
+    // Inside braces a built-in takes parameters: ${_RANDOM [MIN [MAX]]} (numbers, default 0 32767,
+    // glibc's random() as keepalived draws it, seeded by a `random_seed` line read before, else by
+    // the time) and ${_ENV NAME} (the variable's value, empty when unset). A definition of the
+    // operator's own takes none: with parameters it is left as written, as keepalived leaves it.
+    std::optional<std::string> lookup(const std::string& name, const std::string& dir,
+                                      const std::vector<std::string>& args = {}) const {
+        if (auto it = params_.find(name); it != params_.end()) {
+            if (!args.empty()) return std::nullopt;
+            return it->second;
+        }
+        if (name == "_RANDOM") {
+            if (args.size() > 2) return std::nullopt;
+            unsigned long bound[2] = {0, 32767};
+            for (size_t k = 0; k < args.size(); ++k) {
+                if (args[k].empty() || !std::all_of(args[k].begin(), args[k].end(), ::isdigit) || args[k].size() > 9)
+                    return std::nullopt;
+                bound[k] = std::stoul(args[k]);
+            }
+            if (bound[0] > bound[1]) bound[1] = bound[0];  // keepalived: "min exceeds max, using min"
+            if (!seeded_) {
+                ::srandom(static_cast<unsigned>(::time(nullptr)));
+                seeded_ = true;
+            }
+            return std::to_string(static_cast<unsigned long>(::random()) % (bound[1] - bound[0] + 1) + bound[0]);
+        }
+        if (name == "_ENV") {
+            if (args.size() != 1) return std::nullopt;
+            const char* v = ::getenv(args[0].c_str());
+            return std::string(v ? v : "");
+        }
+        if (!args.empty()) return std::nullopt;
         if (name == "_HASH") return "#";
         if (name == "_BANG") return "!";
         if (name == "_PWD") return dir;
         if (name == "_INSTANCE") return configId_;
         return std::nullopt;
+    }
+
+    // keepalived's random_seed (global_defs): ${_RANDOM} after it draws a repeatable sequence.
+    void seedFrom(const std::string& line) const {
+        static const std::string kKey = "random_seed";
+        if (line.compare(0, kKey.size(), kKey) != 0 || line.size() <= kKey.size() ||
+            !std::isspace(static_cast<unsigned char>(line[kKey.size()])))
+            return;
+        std::string v = line.substr(kKey.size());
+        trim(v);
+        if (v.empty() || v.size() > 10 || !std::all_of(v.begin(), v.end(), ::isdigit)) return;
+        ::srandom(static_cast<unsigned>(std::stoul(v)));
+        seeded_ = true;
     }
 
     std::string substitute(const std::string& in, const std::string& dir, int depth = 0) const {
@@ -160,7 +204,25 @@ private:
                     out += in[i++];
                     continue;
                 }
-                const auto value = lookup(in.substr(start + 1, end - start - 1), dir);
+                std::vector<std::string> words;  // NAME, then its parameters
+                {
+                    std::string inner = in.substr(start + 1, end - start - 1), w;
+                    for (char ch : inner + " ") {
+                        if (ch == ' ' || ch == '\t') {
+                            if (!w.empty()) words.push_back(std::move(w));
+                            w.clear();
+                        } else {
+                            w += ch;
+                        }
+                    }
+                }
+                const std::string inner = in.substr(start + 1, end - start - 1);
+                const bool wellFormed =  // keepalived: names and parameters of A-Za-z0-9_, no space at either end
+                    !inner.empty() && inner.front() != ' ' && inner.front() != '\t' && inner.back() != ' ' &&
+                    inner.back() != '\t' &&
+                    std::all_of(inner.begin(), inner.end(), [](char ch) { return identChar(ch) || ch == ' ' || ch == '\t'; });
+                const auto value = !wellFormed || words.empty() ? std::nullopt
+                                                 : lookup(words[0], dir, {words.begin() + 1, words.end()});
                 if (!value) out += in.substr(i, end + 1 - i);
                 else out += depth < kMaxExpansion ? substitute(*value, dir, depth + 1) : *value;
                 i = end + 1;
@@ -213,6 +275,7 @@ private:
         std::replace(line.begin(), line.end(), kLineEnd, ' ');  // a continued line that is no definition
         overflow_ = false;
         line = substitute(line, dir);
+        seedFrom(line);
         if (overflow_) {
             problems_.push_back({file, lineNo, "definition",
                                  "expands to more than " + std::to_string(kMaxExpanded / 1024) + " KiB (definitions that multiply?)"});
@@ -400,6 +463,7 @@ private:
     mutable bool overflow_ = false;
     std::map<std::string, std::string> params_;
     std::string configId_;
+    mutable bool seeded_ = false;
     Diagnostics& problems_;
 };
 

@@ -1102,3 +1102,43 @@ virtual_server 10.0.3.1 80 {
     CHECK((checks[2].type == conf::CheckType::Tcp && checks[2].logAllFailures));  // checker_log_all_failures
     CHECK((checks[3].type == conf::CheckType::Ping && checks[3].fwmark == 0));
 }
+
+TEST_CASE("keepalived syntax: ${_RANDOM [MIN [MAX]]} and ${_ENV NAME}, as keepalived expands them") {
+    ::setenv("DIRECTORD_TEST_VIP", "10.0.0.10/24", 1);
+    ::unsetenv("DIRECTORD_TEST_UNSET");
+    const char* text = R"(global_defs {
+  random_seed 42
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id ${_RANDOM 1 255}
+  priority ${_RANDOM 100 200}
+  advert_int ${_RANDOM 3 3}
+  virtual_ipaddress {
+    ${_ENV DIRECTORD_TEST_VIP}
+  }
+  notify_master "/bin/echo [${_ENV DIRECTORD_TEST_UNSET}] ${_ENV} ${_RANDOM x} ${_RANDOM 1 2 3} ${ _RANDOM}"
+}
+)";
+    const auto r = conf::importKeepalivedString(text, "ka.conf", "lb1");
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    for (const auto& d : r.loadErrors) INFO("load: " + d.str());
+    REQUIRE(r.loadErrors.empty());
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.vrrpInstances.size() == 1);
+    const auto& v = c.vrrpInstances[0];
+    // glibc's random() after srandom(42), as keepalived draws: value % (max - min + 1) + min
+    ::srandom(42);
+    const long vrid = ::random() % 255 + 1, prio = ::random() % 101 + 100;
+    CHECK(v.vrid == vrid);
+    CHECK(v.priority == prio);
+    CHECK(v.advertInterval == std::chrono::seconds(3));
+    REQUIRE(v.virtualAddresses.size() == 1);
+    CHECK(v.virtualAddresses[0].prefix.str() == "10.0.0.10/24");
+    // an unset variable is empty; a malformed use is left as written
+    CHECK(v.notify.master.argv ==
+          std::vector<std::string>{"/bin/echo", "[]", "${_ENV}", "${_RANDOM", "x}", "${_RANDOM", "1", "2", "3}",
+                                   "${", "_RANDOM}"});
+    const auto again = conf::importKeepalivedString(text, "ka.conf", "lb1");
+    CHECK(again.text == r.text);  // the same seed: the same config
+}
