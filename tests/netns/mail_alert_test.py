@@ -15,10 +15,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import uuid
 
 from dlab.report import check, run_main, sh, wait
+from dlab.solo import solo
 
 SYSTEM_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
 
@@ -85,40 +84,23 @@ def run(directord):
     if SYSTEM_PYTHON is None or subprocess.run([SYSTEM_PYTHON, "-c", "import aiosmtpd"]).returncode != 0:
         check(False, "python3-aiosmtpd is installed (tools/setup-debian.sh)")
         return
-    tag = uuid.uuid4().hex[:6]
-    ns, peer = f"mad{tag}", f"map{tag}"
-    work = tempfile.mkdtemp(prefix="mail-")
-    out = f"{work}/mail.jsonl"
-    procs = []
-    d = None
-    try:
-        for n in (ns, peer):
-            sh(f"ip netns add {n} && ip -n {n} link set lo up")
-        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
-        sh(f"ip -n {ns} addr add 10.94.0.1/24 dev eth0 && ip -n {ns} link set eth0 up")
-        sh(f"ip -n {peer} addr add 10.94.0.2/24 dev eth0 && ip -n {peer} link set eth0 up")
+    with solo(directord, "ma", "10.94.0.1/24", "10.94.0.2/24") as s:
+        work = s.work
+        out = f"{work}/mail.jsonl"
         sh(f"openssl req -x509 -newkey rsa:2048 -nodes -keyout {work}/k.pem -out {work}/c.pem -days 1 "
            f"-subj /CN=mail.test 2>/dev/null")
-        listener = subprocess.Popen(["ip", "netns", "exec", peer, sys.executable, "-c", LISTENER, "10.94.0.2"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                    start_new_session=True)
-        procs.append(listener)
+        listener = s.in_ns("p", [sys.executable, "-c", LISTENER, "10.94.0.2"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
         check(listener.stdout.readline().strip() == "ready", "the real server listens")
-        with open(f"{work}/d.conf", "w") as f:
-            f.write(conf(work))
-        log = f"{work}/d.log"
-        d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
-                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        text = lambda: open(log, errors="replace").read()  # noqa: E731
+        s.start(conf(work))
+        text = s.text
         check(wait(lambda: "VI_1: BACKUP -> MASTER" in text() or "-> MASTER" in text(), 15, 0.1) is not None,
               "the instance becomes MASTER", text()[-400:])
         check(wait(lambda: "trying again in 10 s" in text(), 10, 0.1) is not None,
               "no SMTP server yet: the first attempt fails and the log says it tries again",
               "; ".join(line for line in text().splitlines() if "mail:" in line))
-        smtp = subprocess.Popen(["ip", "netns", "exec", ns, SYSTEM_PYTHON, "-c", SMTP_SERVER, out,
-                                 f"{work}/c.pem", f"{work}/k.pem"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
-        procs.append(smtp)
+        smtp = s.in_ns("d", [SYSTEM_PYTHON, "-c", SMTP_SERVER, out, f"{work}/c.pem", f"{work}/k.pem"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         check(smtp.stdout.readline().strip() == "ready", "the SMTP server (aiosmtpd, STARTTLS offered) runs")
         master = "[LB1] VRRP Instance VI_1 - Entering MASTER state"
         check(wait(lambda: any(header(x, "Subject") == master for x in messages(out)), 20, 0.2) is not None,
@@ -143,21 +125,7 @@ def run(directord):
         down = [x for x in messages(out) if header(x, "Subject") == want]
         check(bool(down) and body(down[0]) == "=> TCP CHECK failed on service <=", "... with keepalived's body",
               body(down[0]) if down else None)
-        check("mail: sent" in text() and d.poll() is None, "the log says what was sent; directord runs on")
-    finally:
-        if d and d.poll() is None:
-            os.killpg(d.pid, signal.SIGTERM)
-            try:
-                d.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(d.pid, signal.SIGKILL)
-                d.wait()
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        for n in (ns, peer):
-            sh(f"ip netns del {n}", check=False)
+        check("mail: sent" in text() and s.proc.poll() is None, "the log says what was sent; directord runs on")
 
 
 if __name__ == "__main__":

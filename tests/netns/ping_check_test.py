@@ -11,11 +11,9 @@ worker holds at most two, and it has CAP_NET_RAW only because the config has pin
 import json
 import os
 import signal
-import subprocess
-import tempfile
-import uuid
 
 from dlab.report import check, run_main, sh, wait
+from dlab.solo import solo
 
 
 def conf(work):
@@ -32,27 +30,15 @@ virtual_servers = (
 
 
 def run(directord):
-    tag = uuid.uuid4().hex[:6]
-    ns, hosts = f"pgd{tag}", f"pgh{tag}"
-    work = tempfile.mkdtemp(prefix="ping-")
-    d = None
-    try:
-        for n in (ns, hosts):
-            sh(f"ip netns add {n} && ip -n {n} link set lo up")
-        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {hosts}")
-        sh(f"ip -n {ns} addr add 10.96.0.1/24 dev eth0 && ip -n {ns} addr add fd96::1/64 dev eth0 nodad")
-        sh(f"ip -n {ns} link set eth0 up && ip -n {ns} route add 10.96.9.0/24 via 10.96.0.2")
-        sh(f"ip -n {hosts} addr add 10.96.0.2/24 dev eth0 && ip -n {hosts} addr add 10.96.0.3/24 dev eth0")
-        sh(f"ip -n {hosts} addr add fd96::2/64 dev eth0 nodad && ip -n {hosts} link set eth0 up")
+    with solo(directord, "pg", ["10.96.0.1/24", "fd96::1/64"], ["10.96.0.2/24", "10.96.0.3/24", "fd96::2/64"]) as s:
+        ns, hosts, work = s.ns, s.peer, s.work
+        sh(f"ip -n {ns} route add 10.96.9.0/24 via 10.96.0.2")
         sh(f"ip netns exec {hosts} sysctl -qw net.ipv4.ip_forward=1")
         sh(f"ip netns exec {hosts} nft add table inet t")
         sh(f"ip netns exec {hosts} nft 'add chain inet t in {{ type filter hook input priority 0; }}'")
         sh(f"ip netns exec {hosts} nft add rule inet t in ip daddr 10.96.0.3 icmp type echo-request drop")
-        with open(f"{work}/d.conf", "w") as f:
-            f.write(conf(work))
-        log = f"{work}/d.log"
-        d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
-                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        s.start(conf(work))
+        log, d = s.log, s.proc
 
         def table():
             """The table as a fresh state dump has it (SIGUSR1, then the dump's log line)."""
@@ -106,16 +92,6 @@ def run(directord):
                 out = sh(f"ip netns exec {ns} cat /proc/net/{table_file}").stdout.splitlines()[1:]
                 raw += sum(1 for line in out if line.split()[9] in inodes)
             check(raw == 2, "four ping checks share one raw socket per family", f"{raw} raw sockets")
-    finally:
-        if d and d.poll() is None:
-            os.killpg(d.pid, signal.SIGTERM)
-            try:
-                d.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(d.pid, signal.SIGKILL)
-                d.wait()
-        for n in (ns, hosts):
-            sh(f"ip netns del {n}", check=False)
 
 
 if __name__ == "__main__":

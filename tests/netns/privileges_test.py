@@ -10,14 +10,11 @@ supervisor keeps its own. The status worker serves /status on port 81 (a low por
 its script runs, the check passes and a client is forwarded on port 80. A reload that would run a
 vrrp_script as root is refused (the worker cannot take capabilities back); started that way, the
 vrrp worker keeps every capability and says why."""
-import os
-import signal
 import subprocess
 import sys
-import tempfile
-import uuid
 
 from dlab.report import check, run_main, sh, wait
+from dlab.solo import solo
 
 CAP = {"NET_BIND_SERVICE": 10, "NET_ADMIN": 12, "NET_RAW": 13, "SETGID": 6, "SETUID": 7}
 WANT = {"fwd": {"NET_BIND_SERVICE"}, "vrrp": {"NET_RAW", "NET_ADMIN", "SETUID", "SETGID"},
@@ -78,27 +75,13 @@ virtual_servers = ( {{ address = "10.97.0.10"; port = 80; scheduler = "rr"; dela
 
 
 def run(directord):
-    tag = uuid.uuid4().hex[:6]
-    ns, peer = f"pd{tag}", f"pr{tag}"
-    work = tempfile.mkdtemp(prefix="priv-")
-    procs = []
-    ctl = os.path.join(os.path.dirname(directord), "directorctl")
-    try:
-        for n in (ns, peer):
-            sh(f"ip netns add {n} && ip -n {n} link set lo up")
-        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
-        sh(f"ip -n {ns} addr add 10.97.0.1/24 dev eth0 && ip -n {ns} link set eth0 up")
-        sh(f"ip -n {peer} addr add 10.97.0.2/24 dev eth0 && ip -n {peer} link set eth0 up")
-        procs.append(subprocess.Popen(["ip", "netns", "exec", peer, sys.executable, "-c", SERVER, "10.97.0.2"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    with solo(directord, "pv", "10.97.0.1/24", "10.97.0.2/24") as s:
+        ns, peer, work, ctl = s.ns, s.peer, s.work, s.ctl
+        s.in_ns("p", [sys.executable, "-c", SERVER, "10.97.0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for root_script in (False, True):
             what = "a vrrp_script as root" if root_script else "scripts as nobody"
-            with open(f"{work}/d.conf", "w") as f:
-                f.write(conf(work, root_script))
-            log = f"{work}/d{int(root_script)}.log"
-            d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
-                                 stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-            procs.append(d)
+            s.start(conf(work, root_script), log=f"d{int(root_script)}.log")
+            log, d = s.log, s.proc
             names = {}
             check(wait(lambda: len(names_by_log(log)) == 4, 15) is not None, f"{what}: the four workers start")
             names = names_by_log(log)
@@ -135,16 +118,8 @@ def run(directord):
                       f"{what}: a reload that would run a script as root is refused, and says why",
                       (r.stdout + r.stderr).strip()[-300:])
                 check(d.poll() is None and has_vip(), f"{what}: ... and the running config stays")
-            d.send_signal(signal.SIGTERM)
-            d.wait(timeout=30)
+            s.stop(timeout=30)
             sh(f"ip -n {ns} addr del 10.97.0.10/24 dev eth0", check=False)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        for n in (ns, peer):
-            sh(f"ip netns del {n}", check=False)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,10 @@ in a directory of the test's own. Real server 10.95.0.2 (weight 5) has a file ch
 file that disappears counts as 0. Every change is written the way operators do it (echo >, a
 rename over the file, rm), and each shows within a second: the file is watched, not polled (the
 checks' delay_loop is an hour). `init_file` writes the missing `maint` file at start."""
-import json
 import os
-import signal
-import subprocess
-import tempfile
-import uuid
 
 from dlab.report import check, run_main, sh, wait
+from dlab.solo import solo
 
 
 def conf(work):
@@ -39,38 +35,17 @@ virtual_servers = ( {{ address = "10.95.0.10"; port = 80; delay_loop = 3600;
 
 
 def run(directord):
-    tag = uuid.uuid4().hex[:6]
-    ns, peer = f"tfd{tag}", f"tfp{tag}"
-    work = tempfile.mkdtemp(prefix="trackfile-")
-    files = f"{work}/files"
-    os.mkdir(files)
-    ctl = os.path.join(os.path.dirname(directord), "directorctl")
-    d = None
-    try:
-        for n in (ns, peer):
-            sh(f"ip netns add {n} && ip -n {n} link set lo up")
-        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
-        sh(f"ip -n {ns} addr add 10.95.0.1/24 dev eth0 && ip -n {ns} link set eth0 up && ip -n {peer} link set eth0 up")
+    with solo(directord, "tf", "10.95.0.1/24") as s:
+        ns, work = s.ns, s.work
+        files = f"{work}/files"
+        os.mkdir(files)
         with open(f"{files}/load", "w") as f:
             f.write("3\n")
-        with open(f"{work}/d.conf", "w") as f:
-            f.write(conf(work))
-        log = f"{work}/d.log"
-        d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
-                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-
-        def status():
-            r = sh(f"{ctl} -s {work}/d.sock status --json", check=False)
-            try:
-                return json.loads(r.stdout)
-            except ValueError:
-                return {}
-
-        def weights():
-            return {x["address"]: x["weight"] for s in status().get("table", []) for x in s["dests"]}
+        s.start(conf(work))
+        weights = s.weights
 
         def instance():
-            return status().get("vrrp", {}).get("VI_1", {})
+            return s.status().get("vrrp", {}).get("VI_1", {})
 
         def put(name, text, how="write"):
             path = f"{files}/{name}"
@@ -84,8 +59,8 @@ def run(directord):
                 with open(path, "w") as f:
                     f.write(text)
 
-        text = lambda: open(log, errors="replace").read()  # noqa: E731
-        check(wait(lambda: "lvs: started" in text(), 15, 0.05) is not None, "directord starts", text()[-300:])
+        text = s.text
+        s.wait_started()
         check(os.path.exists(f"{files}/maint") and open(f"{files}/maint").read().strip() == "0",
               "init_file wrote the missing file at start")
         check(wait(lambda: weights().get("10.95.0.2:80") == 11, 10, 0.1) is not None,
@@ -123,17 +98,7 @@ def run(directord):
         check(wait(lambda: "not a number from" in text(), 2, 0.05) is not None,
               "an out-of-range number is logged ...")
         check(weights().get("10.95.0.2:80") == 13, "... and ignored: the weight stays", str(weights()))
-        check(d.poll() is None, "directord runs on")
-    finally:
-        if d and d.poll() is None:
-            os.killpg(d.pid, signal.SIGTERM)
-            try:
-                d.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(d.pid, signal.SIGKILL)
-                d.wait()
-        for n in (ns, peer):
-            sh(f"ip netns del {n}", check=False)
+        check(s.proc.poll() is None, "directord runs on")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,9 @@ goes with the VIP; back to MASTER, they come back; a reload that changes one rou
 removes the old one and adds the new one, the others untouched. A static route (keepalived's
 static_routes) is there from the start whatever the state, FAULT included, and goes at stop."""
 import os
-import signal
-import subprocess
-import tempfile
-import uuid
 
 from dlab.report import check, run_main, sh, wait
+from dlab.solo import solo
 
 STATIC = "10.93.9.0/24 via 10.93.0.252 dev eth0 table 200"
 ROUTES = ["""{ to = "10.93.5.0/24"; via = "10.93.0.254"; metric = 30; }""",
@@ -35,22 +32,10 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 64;
 
 
 def run(directord):
-    tag = uuid.uuid4().hex[:6]
-    ns, peer = f"vrd{tag}", f"vrp{tag}"
-    work = tempfile.mkdtemp(prefix="routes-")
-    ctl = os.path.join(os.path.dirname(directord), "directorctl")
-    d = None
-    try:
-        for n in (ns, peer):
-            sh(f"ip netns add {n} && ip -n {n} link set lo up")
-        sh(f"ip -n {ns} link add eth0 type veth peer name eth0 netns {peer}")
-        sh(f"ip -n {ns} addr add 10.93.0.1/24 dev eth0 && ip -n {ns} link set eth0 up && ip -n {peer} link set eth0 up")
-        with open(f"{work}/d.conf", "w") as f:
-            f.write(conf(work, ROUTES))
-        log = f"{work}/d.log"
-        d = subprocess.Popen(["ip", "netns", "exec", ns, directord, "-f", f"{work}/d.conf"],
-                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        text = lambda: open(log, errors="replace").read()  # noqa: E731
+    with solo(directord, "vr", "10.93.0.1/24") as s:
+        ns, work = s.ns, s.work
+        s.start(conf(work, ROUTES))
+        text = s.text
 
         def routes():
             out = sh(f"ip -n {ns} route show table all proto 18", check=False).stdout
@@ -74,21 +59,14 @@ def run(directord):
         changed = ROUTES[:3] + ["""{ to = "10.93.8.0/24"; via = "10.93.0.253"; }"""]
         with open(f"{work}/d.conf", "w") as f:
             f.write(conf(work, changed))
-        r = sh(f"ip netns exec {ns} {ctl} -s {work}/d.sock reload", check=False)
+        r = sh(f"ip netns exec {ns} {s.ctl} -s {work}/d.sock reload", check=False)
         check(r.returncode == 0, "a reload that changes one route", (r.stdout + r.stderr).strip()[-200:])
         want2 = (want - {"10.93.7.0/24 dev eth0 scope link src 10.93.0.10"}) | {"10.93.8.0/24 via 10.93.0.253 dev eth0"}
         check(wait(lambda: has(want2) and not any(x.startswith("10.93.7.0/24") for x in routes()), 5, 0.05) is not None,
               "... while master: the old route goes, the new one comes, the others stay", str(sorted(routes())))
         check("reconfigured in place (still MASTER)" in text(), "... in place, no state change")
-        d.send_signal(signal.SIGTERM)
-        d.wait(timeout=30)
+        s.stop(timeout=30)
         check(none(), "at stop the routes go with the VIPs, the static one too", str(sorted(routes())))
-    finally:
-        if d and d.poll() is None:
-            os.killpg(d.pid, signal.SIGKILL)
-            d.wait()
-        for n in (ns, peer):
-            sh(f"ip netns del {n}", check=False)
 
 
 if __name__ == "__main__":

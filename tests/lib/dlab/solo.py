@@ -41,8 +41,10 @@ class Solo:
             self.close()
             raise
 
-    def start(self, conf_text, args=()):
-        """Writes the config to work/d.conf and starts directord on it in the director's namespace."""
+    def start(self, conf_text, args=(), log="d.log"):
+        """Writes the config to work/d.conf and starts directord on it in the director's namespace,
+        its output in work/<log> (a test that starts it again can keep the runs' logs apart)."""
+        self.log = os.path.join(self.work, log)
         conf = os.path.join(self.work, "d.conf")
         with open(conf, "w") as f:
             f.write(conf_text)
@@ -77,14 +79,20 @@ class Solo:
         return p
 
     def stop(self, timeout=20):
-        """SIGTERM to directord's process group, SIGKILL after `timeout` seconds."""
+        """SIGTERM to directord (its supervisor stops the workers), then SIGKILL to its whole
+        process group after `timeout` seconds or when it is gone (no worker outlives the test)."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                pass
+        if self.proc:
+            try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
 
     def close(self):
         self.stop()
