@@ -97,7 +97,7 @@ void fields(T& x, F&& f) {
     f(x.type, x.delayLoop, x.connectTimeout, x.delayBeforeRetry, x.warmup, x.retry, x.rise, x.fall, x.connectIp,
       x.connectPort, x.bindIp, x.bindPort, x.bindInterface, x.fwmark, x.logAllFailures, x.path, x.statusCodes, x.digest,
       x.regex, x.regexOptions, x.regexMinOffset, x.regexMaxOffset, x.regexHeaders, x.regexNoMatch, x.virtualhost, x.httpVersion,
-      x.maxBody, x.readTimeout, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
+      x.maxBody, x.readTimeout, x.http2, x.grpcService, x.tls, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
       x.dynamicWeight, x.payload, x.requireReply, x.reply, x.replyMask, x.minReplyLength, x.maxReplyLength, x.queryName,
       x.queryType, x.heloName, x.trackFile, x.fileWeight, x.fileReverse, x.where);
 }

@@ -51,6 +51,7 @@ const char* name(CheckType v) {
     case CheckType::Smtp: return "smtp";
     case CheckType::Ping: return "ping";
     case CheckType::File: return "file";
+    case CheckType::Grpc: return "grpc";
     }
     return "?";
 }

@@ -275,7 +275,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping, File };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping, File, Grpc };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;
@@ -317,7 +317,12 @@ struct CheckConfig {
     std::string httpVersion = "1.0";
     int maxBody = 1048576;
     std::optional<Duration> readTimeout;  // unset: connect_timeout
-    // https
+    bool http2 = false;                   // HTTP/2: prior knowledge over TCP, ALPN h2 over TLS
+    // grpc: gRPC's health service (grpc.health.v1.Health/Check) for this service name ("": the
+    // server's overall health), over TLS with `tls` (and the https settings below)
+    std::string grpcService;
+    bool tls = false;
+    // https (and grpc with tls)
     std::string sni;  // empty: the virtualhost, if any
     bool verify = false;
     std::string caFile, certFile, keyFile;

@@ -899,7 +899,7 @@ const Section<CheckConfig>& check() {
     using C = CheckConfig;
     using T = CheckType;
     // the checks with a socket of their own (ping shares one per family; script and file have none)
-    const std::vector<T> kSocketChecks = {T::Tcp, T::Http, T::Https, T::Smtp, T::Udp, T::Dns};
+    const std::vector<T> kSocketChecks = {T::Tcp, T::Http, T::Https, T::Smtp, T::Udp, T::Dns, T::Grpc};
     static const Section<C> s{
         "virtual_servers.real_servers.checks",
         {
@@ -912,8 +912,9 @@ const Section<CheckConfig>& check() {
                              {"dns", T::Dns},
                              {"smtp", T::Smtp},
                              {"ping", T::Ping},
-                             {"file", T::File}},
-                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping` `file`",
+                             {"file", T::File},
+                             {"grpc", T::Grpc}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping` `file` `grpc`",
                              "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
@@ -1042,8 +1043,9 @@ const Section<CheckConfig>& check() {
             forTypes(boolean("regex_no_match", &C::regexNoMatch,
                              {"bool", "`false`", "", "http/https: healthy when the regex does not match"}),
                      {T::Http, T::Https}),
-            forTypes(string("virtualhost", &C::virtualhost, {"string", "the service's", "", "http/https: Host header"}),
-                     {T::Http, T::Https}),
+            forTypes(string("virtualhost", &C::virtualhost,
+                            {"string", "the service's", "", "http/https: Host header; grpc: the :authority"}),
+                     {T::Http, T::Https, T::Grpc}),
             forTypes(choice<C, std::string>("http_version", &C::httpVersion, {{"1.0", "1.0"}, {"1.1", "1.1"}},
                                             {"string", "`\"1.0\"`", "`1.0` `1.1`", "http/https: request version"}),
                      {T::Http, T::Https}),
@@ -1051,18 +1053,28 @@ const Section<CheckConfig>& check() {
                              {"integer", "`1048576`", "0..1073741824", "http/https: bytes of body read at most"}),
                      {T::Http, T::Https}),
             forTypes(duration("read_timeout", &C::readTimeout, 0.01, 3600,
-                              {"duration", "`connect_timeout`", "0.01..3600", "http/https/smtp: response timeout"}),
-                     {T::Http, T::Https, T::Smtp}),
-            forTypes(string("sni", &C::sni, {"string", "the virtualhost", "", "https: TLS server name"}), {T::Https}),
+                              {"duration", "`connect_timeout`", "0.01..3600", "http/https/smtp/grpc: response timeout"}),
+                     {T::Http, T::Https, T::Smtp, T::Grpc}),
+            forTypes(boolean("http2", &C::http2,
+                             {"bool", "`false`", "",
+                              "http/https: HTTP/2 (prior knowledge over TCP, ALPN `h2` over TLS)"}),
+                     {T::Http, T::Https}),
+            forTypes(string("service", &C::grpcService,
+                            {"string", "`\"\"` (the whole server)", "",
+                             "grpc: the service name asked of grpc.health.v1.Health/Check"}),
+                     {T::Grpc}),
+            forTypes(boolean("tls", &C::tls, {"bool", "`false`", "", "grpc: over TLS (ALPN `h2`), with the https settings"}),
+                     {T::Grpc}),
+            forTypes(string("sni", &C::sni, {"string", "the virtualhost", "", "https, grpc with tls: TLS server name"}), {T::Https, T::Grpc}),
             forTypes(
-                boolean("verify", &C::verify, {"bool", "`false`", "", "https: verify the certificate and host name"}),
-                {T::Https}),
-            forTypes(string("ca_file", &C::caFile, {"string", "system CAs", "path", "https: CA bundle for `verify`"}),
-                     {T::Https}),
+                boolean("verify", &C::verify, {"bool", "`false`", "", "https, grpc with tls: verify the certificate and host name"}),
+                {T::Https, T::Grpc}),
+            forTypes(string("ca_file", &C::caFile, {"string", "system CAs", "path", "https, grpc with tls: CA bundle for `verify`"}),
+                     {T::Https, T::Grpc}),
             forTypes(string("cert_file", &C::certFile,
-                            {"string", "none", "path", "https: client certificate (with `key_file`)"}),
-                     {T::Https}),
-            forTypes(string("key_file", &C::keyFile, {"string", "none", "path", "https: client key"}), {T::Https}),
+                            {"string", "none", "path", "https, grpc with tls: client certificate (with `key_file`)"}),
+                     {T::Https, T::Grpc}),
+            forTypes(string("key_file", &C::keyFile, {"string", "none", "path", "https, grpc with tls: client key"}), {T::Https, T::Grpc}),
             forTypes(
                 required(command("script", &C::command, {"command", "required", "", "script: the check; exit 0 = up"})),
                 {T::Script}),
@@ -1174,7 +1186,9 @@ const Section<CheckConfig>& check() {
             if (c.regexMaxOffset && *c.regexMaxOffset < c.regexMinOffset)
                 r.error("regex_max_offset " + std::to_string(*c.regexMaxOffset) + " < regex_min_offset " +
                         std::to_string(c.regexMinOffset) + ": nothing could match");
-            if (c.type == T::Https && c.certFile.empty() != c.keyFile.empty())
+            if (c.type == T::Grpc && !c.tls && (c.verify || !c.sni.empty() || !c.caFile.empty() || !c.certFile.empty()))
+                r.error("sni, verify, ca_file and cert_file take `tls = true` on a grpc check");
+            if ((c.type == T::Https || c.type == T::Grpc) && c.certFile.empty() != c.keyFile.empty())
                 r.error("cert_file and key_file go together");
             if (c.type == T::Udp && !c.reply.empty() && c.minReplyLength > c.maxReplyLength)
                 r.error("min_reply_length " + std::to_string(c.minReplyLength) + " > max_reply_length " +

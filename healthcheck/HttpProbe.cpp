@@ -4,8 +4,11 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/ssl.hpp>
+#include <charconv>
+#include <cstring>
 
 #include "base/IpAddress.h"
+#include "healthcheck/Http2Client.h"
 #include "healthcheck/HttpResponseParser.h"
 #include "healthcheck/SocketErrors.h"
 
@@ -33,13 +36,17 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
         : connector(std::make_shared<Connector>(io, owner.target_)), timer(io), probe(&owner),
           parser(owner.spec_.maxBody,
                  !owner.spec_.digest.empty() || !owner.spec_.regex.empty() || owner.spec_.readBody,
-                 owner.spec_.regexHeaders && !owner.spec_.regex.empty()) {}
+                 owner.spec_.regexHeaders && !owner.spec_.regex.empty()) {
+        if (owner.spec_.http2 || owner.spec_.grpcService) h2 = std::make_unique<Http2Client>(owner.h2Request_, owner.spec_.maxBody);
+    }
 
     std::shared_ptr<Connector> connector;
     std::unique_ptr<ssl::stream<asio::ip::tcp::socket>> tls;
     asio::steady_timer timer;
     HttpProbe* probe;  // null once cancelled
     HttpResponseParser parser;
+    std::unique_ptr<Http2Client> h2;  // http2 and grpc
+    std::string out;                  // HTTP/2 bytes being written
     std::array<char, 16384> buf{};
     Clock::time_point start = Clock::now();
     Done done;
@@ -82,6 +89,7 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
                 self->finish(ProbeResult::fail(Failure::Timeout));
             });
             if (self->probe->tlsContext_) self->handshake();
+            else if (self->h2) self->h2Write(self->connector->socket());
             else self->write(self->connector->socket());
         });
     }
@@ -109,7 +117,45 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
             if (self->finished || !self->probe) return;
             if (ec) return self->finish(ProbeResult::fail(Failure::TlsHandshake));
             if (SSL_session_reused(self->tls->native_handle())) ++self->probe->resumed_;
-            self->write(*self->tls);
+            if (!self->h2) return self->write(*self->tls);
+            const unsigned char* alpn = nullptr;
+            unsigned len = 0;
+            SSL_get0_alpn_selected(self->tls->native_handle(), &alpn, &len);
+            if (len != 2 || std::memcmp(alpn, "h2", 2) != 0)  // the server speaks no HTTP/2 over TLS
+                return self->finish(ProbeResult::fail(Failure::HttpMalformed));
+            self->h2Write(*self->tls);
+        });
+    }
+
+    // HTTP/2 (http2, grpc): the client's bytes out, the server's in, until the stream ends.
+    template <class Stream>
+    void h2Write(Stream& stream) {
+        out = h2->output();
+        if (h2->state() != Http2Client::State::NeedMore) return judge();
+        if (out.empty()) return h2Read(stream);
+        auto self = shared_from_this();
+        asio::async_write(stream, asio::buffer(out), [self, &stream](const boost::system::error_code& ec, size_t) {
+            if (self->finished || !self->probe) return;
+            if (ec) return self->finish(fromSocketError(ec));
+            self->h2Read(stream);
+        });
+    }
+
+    template <class Stream>
+    void h2Read(Stream& stream) {
+        auto self = shared_from_this();
+        stream.async_read_some(asio::buffer(buf), [self, &stream](const boost::system::error_code& ec, size_t n) {
+            if (self->finished || !self->probe) return;
+            Http2Client::State st;
+            if (ec) {
+                const bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+                if (!eof) return self->finish(fromSocketError(ec));
+                st = self->h2->finishEof();
+            } else {
+                st = self->h2->feed(std::string_view(self->buf.data(), n));
+            }
+            if (st == Http2Client::State::NeedMore) return self->h2Write(stream);
+            self->judge();
         });
     }
 
@@ -143,26 +189,100 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
     }
 
     void judge() {
-        if (parser.state() == HttpResponseParser::State::Error) return finish(ProbeResult::fail(parser.error()));
+        if (h2 && h2->state() == Http2Client::State::Error) return finish(ProbeResult::fail(h2->error()));
+        if (!h2 && parser.state() == HttpResponseParser::State::Error) return finish(ProbeResult::fail(parser.error()));
         const HttpSpec& s = probe->spec_;
-        probe->lastStatus_ = parser.status();
+        const int status = h2 ? h2->status() : parser.status();
+        const std::string& body = h2 ? h2->body() : parser.body();
+        probe->lastStatus_ = status;
+        if (s.grpcService) return finish(grpcResult(status, body));
         bool statusOk = false;
-        for (const auto& [lo, hi] : s.statusCodes) statusOk |= parser.status() >= lo && parser.status() <= hi;
-        if (!statusOk) return finish(ProbeResult::fail(Failure::HttpStatus, parser.status()));
+        for (const auto& [lo, hi] : s.statusCodes) statusOk |= status >= lo && status <= hi;
+        if (!statusOk) return finish(ProbeResult::fail(Failure::HttpStatus, status));
         if (!s.digest.empty() || s.readBody) {
-            probe->lastDigest_ = md5Hex(parser.body());
+            probe->lastDigest_ = md5Hex(body);
             if (!s.digest.empty() && probe->lastDigest_ != s.digest)
                 return finish(ProbeResult::fail(Failure::DigestMismatch));
         }
         if (probe->regex_) {
-            const bool match =
-                s.regexHeaders ? probe->regex_->matches(parser.head() + parser.body(), s.regexMinOffset, s.regexMaxOffset)
-                               : probe->regex_->matches(parser.body(), s.regexMinOffset, s.regexMaxOffset);
+            const bool match = s.regexHeaders ? probe->regex_->matches(head() + body, s.regexMinOffset, s.regexMaxOffset)
+                                              : probe->regex_->matches(body, s.regexMinOffset, s.regexMaxOffset);
             if (match == s.regexNoMatch) return finish(ProbeResult::fail(Failure::Regex));
         }
         finish(ProbeResult::success());
     }
+
+    // The response's head as the regex sees it: HTTP/1's as it came; HTTP/2's written out the same way.
+    std::string head() const {
+        if (!h2) return parser.head();
+        return "HTTP/2 " + std::to_string(h2->status()) + "\r\n" + h2->headersText() + "\r\n";
+    }
+
+    // grpc.health.v1.Health/Check: grpc-status 0 (in the trailers, or a trailers-only response)
+    // and a HealthCheckResponse whose status is SERVING.
+    ProbeResult grpcResult(int status, const std::string& body) const {
+        if (status != 200) return ProbeResult::fail(Failure::HttpStatus, status);
+        const auto grpcStatus = h2->header("grpc-status");
+        int code = -1;
+        if (grpcStatus) std::from_chars(grpcStatus->data(), grpcStatus->data() + grpcStatus->size(), code);
+        if (code != 0) return ProbeResult::fail(Failure::GrpcStatus, code);
+        const auto serving = grpcServingStatus(body);
+        if (!serving) return ProbeResult::fail(Failure::HttpMalformed);
+        if (*serving != 1) return ProbeResult::fail(Failure::GrpcNotServing, *serving);
+        return ProbeResult::success();
+    }
 };
+
+std::string grpcHealthRequest(const std::string& service) {
+    std::string msg;  // HealthCheckRequest { string service = 1; }
+    if (!service.empty()) {
+        msg += '\x0a';
+        for (std::size_t n = service.size(); ; n >>= 7) {  // the length, a varint
+            msg += static_cast<char>((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+            if (n <= 0x7f) break;
+        }
+        msg += service;
+    }
+    std::string frame(5, '\0');  // not compressed, then the length, big-endian
+    for (int i = 0; i < 4; ++i) frame[1 + i] = static_cast<char>((msg.size() >> (24 - 8 * i)) & 0xff);
+    return frame + msg;
+}
+
+std::optional<int> grpcServingStatus(std::string_view body) {
+    if (body.size() < 5 || body[0] != 0) return std::nullopt;  // one uncompressed message
+    std::size_t len = 0;
+    for (int i = 1; i < 5; ++i) len = (len << 8) | static_cast<unsigned char>(body[i]);
+    if (len != body.size() - 5) return std::nullopt;
+    std::string_view msg = body.substr(5);
+    int status = 0;  // proto3: an absent field is 0 (UNKNOWN)
+    while (!msg.empty()) {  // HealthCheckResponse { ServingStatus status = 1; }, other fields skipped
+        const unsigned key = static_cast<unsigned char>(msg[0]);
+        msg.remove_prefix(1);
+        auto varint = [&msg]() -> std::optional<std::uint64_t> {
+            std::uint64_t v = 0;
+            for (int shift = 0; shift < 64 && !msg.empty(); shift += 7) {
+                const unsigned char b = static_cast<unsigned char>(msg[0]);
+                msg.remove_prefix(1);
+                v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+                if (!(b & 0x80)) return v;
+            }
+            return std::nullopt;
+        };
+        if ((key & 0x80) != 0) return std::nullopt;  // field numbers past 15: not in this message
+        if ((key & 7) == 0) {
+            auto v = varint();
+            if (!v) return std::nullopt;
+            if ((key >> 3) == 1) status = static_cast<int>(std::min<std::uint64_t>(*v, 1000));
+        } else if ((key & 7) == 2) {
+            auto n = varint();
+            if (!n || *n > msg.size()) return std::nullopt;
+            msg.remove_prefix(*n);
+        } else {
+            return std::nullopt;
+        }
+    }
+    return status;
+}
 
 std::unique_ptr<HttpProbe> HttpProbe::create(asio::io_context& io, TcpTarget target, HttpSpec spec, std::string& why) {
     std::unique_ptr<HttpProbe> p(new HttpProbe(io, std::move(target), std::move(spec)));
@@ -178,6 +298,10 @@ std::unique_ptr<HttpProbe> HttpProbe::create(asio::io_context& io, TcpTarget tar
         auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
         boost::system::error_code ec;
         ctx->set_verify_mode(s.verify ? ssl::verify_peer : ssl::verify_none, ec);
+        if (s.http2 || s.grpcService) {  // ALPN: HTTP/2 only (a server that cannot is a failed check)
+            static const unsigned char kH2[] = {2, 'h', '2'};
+            SSL_CTX_set_alpn_protos(ctx->native_handle(), kH2, sizeof kH2);
+        }
         if (s.verify) {
             if (!s.caFile.empty()) ctx->load_verify_file(s.caFile, ec);
             else ctx->set_default_verify_paths(ec);
@@ -208,6 +332,22 @@ HttpProbe::HttpProbe(asio::io_context& io, TcpTarget target, HttpSpec spec)
     }
     request_ = "GET " + spec_.path + " HTTP/" + spec_.httpVersion + "\r\nHost: " + host +
                "\r\nUser-Agent: directord-healthcheck\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+    Http2Request& h = h2Request_;
+    h.scheme = spec_.tls ? "https" : "http";
+    h.authority = spec_.host.empty() ? host + ":" + std::to_string(target_.endpoint.port()) : spec_.host;
+    h.headers = {{"user-agent", "directord-healthcheck"}};
+    if (spec_.grpcService) {
+        h.method = "POST";
+        h.path = "/grpc.health.v1.Health/Check";
+        const auto ms = std::max<long long>(1, std::chrono::duration_cast<std::chrono::milliseconds>(spec_.readTimeout).count());
+        h.headers.insert(h.headers.end(), {{"content-type", "application/grpc"},
+                                           {"te", "trailers"},
+                                           {"grpc-timeout", std::to_string(ms) + "m"}});
+        h.body = grpcHealthRequest(*spec_.grpcService);
+    } else {
+        h.path = spec_.path;
+        h.headers.emplace_back("accept", "*/*");
+    }
 }
 
 HttpProbe::~HttpProbe() { cancel(); }

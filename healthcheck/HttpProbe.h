@@ -1,4 +1,4 @@
-// HttpProbe: GET a path over HTTP/1.0 or 1.1, or over TLS (HTTPS) with SNI, optional verification
+// HttpProbe: GET a path over HTTP/1.0, 1.1 or 2 (nghttp2), or ask gRPC's health service; over TCP or TLS (HTTPS) with SNI, optional verification
 // against a CA file and the host name, and an optional client certificate. Healthy when the status
 // is among the expected codes and, when asked, the body's MD5 equals the digest (keepalived's
 // genhash value) and the regex matches (or, with regexNoMatch, does not). One deadline covers the
@@ -7,10 +7,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/Regex.h"
+#include "healthcheck/Http2Client.h"
 #include "healthcheck/TcpProbe.h"
 
 namespace healthcheck {
@@ -30,6 +32,11 @@ struct HttpSpec {
     size_t maxBody = 1 << 20;
     std::chrono::microseconds readTimeout{5'000'000};
     bool readBody = false;  // read the body even without digest or regex (genhash)
+    bool http2 = false;  // HTTP/2: prior knowledge over TCP, ALPN h2 over TLS
+    // gRPC's health protocol (grpc.health.v1.Health/Check) over HTTP/2 for this service name ("":
+    // the server as a whole): healthy on grpc-status 0 and SERVING. Status codes, digest and regex
+    // do not apply.
+    std::optional<std::string> grpcService;
     // TLS
     bool tls = false;
     std::string sni;  // empty: host (when it is a name)
@@ -58,6 +65,7 @@ private:
     TcpTarget target_;
     HttpSpec spec_;
     std::string request_;
+    Http2Request h2Request_;
     std::shared_ptr<const base::Regex> regex_;
     std::shared_ptr<void> tlsContext_;  // asio::ssl::context, kept opaque to keep the header light
     // The last TLS session with this server, resumed on the next check: an abbreviated handshake
@@ -70,5 +78,9 @@ private:
 };
 
 std::string md5Hex(const std::string& data);
+// gRPC's length-prefixed HealthCheckRequest for a service name.
+std::string grpcHealthRequest(const std::string& service);
+// The status of a length-prefixed HealthCheckResponse (1: SERVING), nullopt when it is not one.
+std::optional<int> grpcServingStatus(std::string_view body);
 
 }  // namespace healthcheck

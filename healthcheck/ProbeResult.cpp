@@ -1,6 +1,7 @@
 #include "healthcheck/ProbeResult.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace healthcheck {
 namespace {
@@ -8,6 +9,17 @@ namespace {
 std::string dnsRcodeName(int rcode) {
     static const char* kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
     if (rcode >= 0 && rcode < 6) return std::string(" (") + kNames[rcode] + ")";
+    return "";
+}
+
+// gRPC's status codes (grpc/doc/statuscodes.md), as " (NAME)"
+std::string grpcCodeName(int code) {
+    static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                         "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                         "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                                         "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    if (code < 0) return " (none)";
+    if (code < static_cast<int>(std::size(kNames))) return std::string(" (") + kNames[code] + ")";
     return "";
 }
 
@@ -35,6 +47,8 @@ const char* failureName(Failure f) {
     case Failure::DnsRcode: return "DNS rcode";
     case Failure::SmtpReply: return "SMTP reply";
     case Failure::FileValue: return "file value";
+    case Failure::GrpcStatus: return "gRPC status";
+    case Failure::GrpcNotServing: return "gRPC health";
     case Failure::Error: return "error";
     }
     return "?";
@@ -50,6 +64,8 @@ std::string ProbeResult::describe() const {
     case Failure::DnsRcode: s += " " + std::to_string(detail) + dnsRcodeName(detail); break;
     case Failure::SmtpReply: s += detail ? " " + std::to_string(detail) : std::string(": malformed"); break;
     case Failure::FileValue: s += " " + std::to_string(detail); break;
+    case Failure::GrpcStatus: s += " " + std::to_string(detail) + grpcCodeName(detail); break;
+    case Failure::GrpcNotServing: s += detail == 2 ? " NOT_SERVING" : detail == 3 ? " SERVICE_UNKNOWN" : " " + std::to_string(detail); break;
     case Failure::ScriptSpawn:
     case Failure::Error:
     case Failure::Unreachable:

@@ -28,6 +28,8 @@ enum class Failure {
     DnsRcode,        // dns: the answer's RCODE is not NOERROR (detail = rcode)
     SmtpReply,       // smtp: a reply other than the one expected (detail = code; 0: not an SMTP reply)
     FileValue,       // file: the tracked file's value means down (detail = the value)
+    GrpcStatus,      // grpc: the call's grpc-status is not OK (detail = the code; -1: none)
+    GrpcNotServing,  // grpc: the health service says other than SERVING (detail = its status)
     Error,           // any other local error (detail = errno)
 };
 

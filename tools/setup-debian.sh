@@ -10,6 +10,7 @@ PACKAGES=(
   libnftables-dev libnetfilter-conntrack-dev  # the nftables data plane: its transactions, conntrack's list
   libcap-dev libseccomp-dev  # privilege separation: each worker's capabilities and syscall filter
   libpcre2-dev  # the http checks' regex engine, keepalived's, so an imported regex means the same
+  libnghttp2-dev  # HTTP/2 (framing, HPACK, flow control) for the grpc check and the http checks' http2
   # tests
   catch2 python3 iproute2 iputils-ping procps curl openssl
   clang-14 libclang-rt-14-dev  # libFuzzer, for tests/fuzz/run.sh
@@ -18,6 +19,7 @@ PACKAGES=(
   bird2  # the routing daemon the scale-out tests announce through
   dnsmasq-base  # a real DNS server for the dns check (the binary only: no service is installed)
   python3-aiosmtpd  # a real SMTP server for the smtp check and the mail alerts
+  python3-grpcio  # a real gRPC server (with the health service) for the grpc check
   psmisc  # killall, which keepalived's own samples run as their vrrp_scripts (the import test)
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
 )

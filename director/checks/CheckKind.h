@@ -1,5 +1,5 @@
 // The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp,
-// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp, File.cpp):
+// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp, File.cpp, Grpc.cpp):
 // what makes two checks of the type the same check (so a reload keeps it running), and how its
 // probe is built on the lvs worker's loop. Adding a check type is a file here, a row in the
 // registry and its settings in conf/ (conf/Sections.cpp); ProbeFactory and the health monitor do

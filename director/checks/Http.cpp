@@ -15,7 +15,7 @@ void httpKey(std::ostream& k, const CheckRef& r) {
     k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.regexMinOffset << '|'
       << (c.regexMaxOffset ? *c.regexMaxOffset : -1) << '|' << c.regexHeaders << '|' << c.maxBody << '|'
       << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
-      << c.certFile << '|' << c.keyFile;
+      << c.certFile << '|' << c.keyFile << '|' << c.http2;
     for (const auto& o : c.regexOptions) k << '|' << o;
 }
 
@@ -34,6 +34,7 @@ std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRe
     if (c.regexMaxOffset) s.regexMaxOffset = static_cast<std::size_t>(*c.regexMaxOffset);
     s.regexHeaders = c.regexHeaders;
     s.regexNoMatch = c.regexNoMatch;
+    s.http2 = c.http2;
     s.maxBody = static_cast<size_t>(c.maxBody);
     s.readTimeout = micros(c.readTimeout.value_or(c.connectTimeout.value_or(r.vs.connectTimeout)));
     s.tls = c.type == conf::CheckType::Https;

@@ -13,11 +13,12 @@ extern const CheckKind kDns;
 extern const CheckKind kSmtp;
 extern const CheckKind kPing;
 extern const CheckKind kFile;
+extern const CheckKind kGrpc;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing, &kFile};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing, &kFile, &kGrpc};
 
 }  // namespace
 

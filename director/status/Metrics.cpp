@@ -235,6 +235,8 @@ const char* failureKey(healthcheck::Failure f) {
     case Failure::DnsRcode: return "dns_rcode";
     case Failure::SmtpReply: return "smtp_reply";
     case Failure::FileValue: return "file_value";
+    case Failure::GrpcStatus: return "grpc_status";
+    case Failure::GrpcNotServing: return "grpc_not_serving";
     case Failure::Error: return "error";
     }
     return "unknown";

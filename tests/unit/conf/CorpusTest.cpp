@@ -120,7 +120,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     const auto& rs = vs.realServers.at(0);
     CHECK(rs.forwarding == conf::Forwarding::Route);
     CHECK(rs.inhibitOnFailure == false);
-    REQUIRE(rs.checks.size() == 10);
+    REQUIRE(rs.checks.size() == 11);
     CHECK(rs.checks[0].connectPort == 9000);
     CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
     CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
@@ -137,13 +137,16 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(rs.checks[4].maxReplyLength == 512);
     CHECK(rs.checks[5].requireReply);
     CHECK(rs.checks[5].reply.empty());
-    CHECK(rs.checks[6].type == conf::CheckType::Dns);
-    CHECK(rs.checks[6].queryName == "www.example.com.");
-    CHECK(rs.checks[6].queryType == "AAAA");
-    CHECK((rs.checks[7].type == conf::CheckType::Smtp && rs.checks[7].heloName == "lb.example.com"));
-    CHECK(rs.checks[8].type == conf::CheckType::Ping);
-    CHECK((rs.checks[9].type == conf::CheckType::File && rs.checks[9].trackFile == "load"));
-    CHECK((rs.checks[9].fileWeight == 2 && rs.checks[9].fileReverse == false));
+    CHECK(rs.checks[1].http2);
+    CHECK((rs.checks[6].type == conf::CheckType::Grpc && rs.checks[6].grpcService == "orders" && rs.checks[6].tls &&
+           rs.checks[6].verify && rs.checks[6].sni == "g.example.com" && rs.checks[6].connectPort == 8443));
+    CHECK(rs.checks[7].type == conf::CheckType::Dns);
+    CHECK(rs.checks[7].queryName == "www.example.com.");
+    CHECK(rs.checks[7].queryType == "AAAA");
+    CHECK((rs.checks[8].type == conf::CheckType::Smtp && rs.checks[8].heloName == "lb.example.com"));
+    CHECK(rs.checks[9].type == conf::CheckType::Ping);
+    CHECK((rs.checks[10].type == conf::CheckType::File && rs.checks[10].trackFile == "load"));
+    CHECK((rs.checks[10].fileWeight == 2 && rs.checks[10].fileReverse == false));
     REQUIRE(c.trackFiles.size() == 2);
     CHECK((c.trackFiles[0].weight == 0 && c.trackFiles[0].reverse && c.trackFiles[0].initValue == 1 &&
            c.trackFiles[0].initOverwrite));

@@ -47,7 +47,7 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         CHECK(kind->key);
         CHECK(kind->make);
     }
-    CHECK(types == 9);
+    CHECK(types == 10);
 }
 
 TEST_CASE("check registry: a check's identity follows its type's fields, not only the target") {
