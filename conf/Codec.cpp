@@ -124,7 +124,7 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, Config>
 void fields(T& x, F&& f) {
-    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.staticRoutes, x.vrrpInstances, x.syncGroups,
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.staticAddresses, x.staticRoutes, x.vrrpInstances, x.syncGroups,
       x.virtualServers);
 }
 

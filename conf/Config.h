@@ -429,6 +429,7 @@ struct Config {
     GlobalConfig global;
     std::vector<VrrpScript> vrrpScripts;
     std::vector<TrackFile> trackFiles;
+    std::vector<VirtualAddress> staticAddresses;  // keepalived's static_ipaddress: present while directord runs
     std::vector<VirtualRoute> staticRoutes;  // keepalived's static_routes: present while directord runs
     std::vector<VrrpInstance> vrrpInstances;
     std::vector<SyncGroup> syncGroups;
@@ -449,7 +450,10 @@ const char* name(TunnelChecksum v);
 const char* name(AuthType v);
 std::string realServerStr(const RealServer& rs);
 
-// Neither a virtual server nor a VRRP instance: an empty or cut-short file, most likely.
-inline bool definesNothing(const Config& c) { return c.virtualServers.empty() && c.vrrpInstances.empty(); }
+// Nothing directord would do (no virtual server, VRRP instance, static address or route): an
+// empty or cut-short file, most likely.
+inline bool definesNothing(const Config& c) {
+    return c.virtualServers.empty() && c.vrrpInstances.empty() && c.staticAddresses.empty() && c.staticRoutes.empty();
+}
 
 }  // namespace conf

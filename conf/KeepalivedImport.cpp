@@ -56,7 +56,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrrp_cpu_affinity", "directord does not pin its processes"},
         {"checker_cpu_affinity", "directord does not pin its processes"},
         {"dynamic_interfaces", "directord waits for a missing interface and starts the instance when it appears"},
-        {"default_interface", "give each virtual address its device (dev)"},
         {"enable_dbus", "directord has no D-Bus interface (directorctl, SNMP and /status instead)"},
         {"dbus_service_name", "directord has no D-Bus interface"},
         {"max_auto_priority", "directord does not change its scheduling priority"},
@@ -83,7 +82,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
         {"virtual_rules", "directord adds no rules with the VIPs"},
-        {"static_ipaddress", "directord adds no static addresses: configure them with the system"},
         {"static_rules", "directord adds no static rules: configure them with the system"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
         {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
@@ -218,6 +216,13 @@ public:
             if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
             if (n.keyword == "vrrp_script") vrrpScript(n);
             else if (n.keyword == "track_file" || n.keyword == "vrrp_track_file") trackFile(n);
+            else if (n.keyword == "static_ipaddress") {
+                for (const auto& a : n.children)
+                    if (auto va = vip(a)) {
+                        if (va->dev.empty()) va->dev = defaultInterface_;  // keepalived's get_default_if()
+                        cfg_.staticAddresses.push_back(*va);
+                    }
+            }
             else if (n.keyword == "static_routes") {
                 for (const auto& a : n.children)
                     if (auto r = route(a)) cfg_.staticRoutes.push_back(*r);
@@ -424,6 +429,8 @@ private:
                 if (auto d = secs(n, 0, 1, 3600)) G.smtp.connectTimeout = *d;
             } else if (k == "smtp_helo_name") {
                 if (need(n, 1)) G.smtp.heloName = n.args[0].text;
+            } else if (k == "default_interface") {
+                if (need(n, 1)) defaultInterface_ = n.args[0].text;
             } else if (k == "checker_log_all_failures") {
                 logAllFailures_ = flag(n);
             } else if (k == "smtp_alert") {
@@ -1480,6 +1487,7 @@ private:
     bool rsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(true)); }
     bool snmpSet_ = false;
     bool logAllFailures_ = false;  // checker_log_all_failures: every check's default
+    std::string defaultInterface_ = "eth0";  // keepalived's default_interface (DFLT_INT): static addresses'
     GarpConfig garp_;
     std::optional<Duration> garpInterval_, gnaInterval_;
     std::optional<int> version_;
@@ -1524,7 +1532,7 @@ ImportResult finish(keepalived::ParseResult parsed, const std::string& name, con
     Importer imp(r);
     Config cfg = imp.run(parsed.nodes);
     if (definesNothing(cfg))
-        r.left.push_back({name, 1, "", "no vrrp_instance and no virtual_server: nothing to import (an empty or "
+        r.left.push_back({name, 1, "", "no vrrp_instance, virtual_server, static_ipaddress or static_routes: nothing to import (an empty or "
                                        "cut-short file?)"});
     inLineOrder(r.left);
     inLineOrder(r.notes);

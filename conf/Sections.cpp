@@ -448,37 +448,47 @@ bool parsePrefix(Reader& r, const libconfig::Setting& st, const std::string& pat
     return pf.has_value();
 }
 
-const Section<VirtualAddress>& virtualAddress() {
+// An address's settings: a VIP's (`dev` defaults to the instance's interface) or a static one's
+// (`dev` required: there is no instance).
+std::vector<Setting<VirtualAddress>> addressSettings(bool staticAddress) {
     using A = VirtualAddress;
-    static const Section<A> s{
-        "vrrp_instances.virtual_addresses",
-        {
-            required(custom<A>(
-                "address",
-                {"string", "required", "`addr` or `addr/prefix`", "the address (prefix defaults to /32 or /128)"},
-                [](Reader& r, const libconfig::Setting& st, A& a) {
-                    if (auto text = r.string(st, "address")) parsePrefix(r, st, r.childPath("address"), *text, a);
-                },
-                [](Out& o, const A& a) { o.set("address", quote(a.prefix.str())); })),
-            string("dev", &A::dev,
-                   {"string", "the instance's interface", "interface name", "interface the address goes on"},
-                   Empty::Omitted),
-            choice<A, std::string>(
-                "scope", &A::scope,
-                {{"global", "global"}, {"site", "site"}, {"link", "link"}, {"host", "host"}, {"nowhere", "nowhere"}},
-                {"string", "`\"global\"`", "`global` `site` `link` `host` `nowhere`", "address scope"}),
-            custom<A>(
-                "label", {"string", "none", "at most 15 characters", "IPv4 address label (`eth0:vip`)"},
-                [](Reader& r, const libconfig::Setting& st, A& a) {
-                    auto l = r.string(st, "label");
-                    if (!l) return;
-                    a.label = *l;
-                    if (l->size() > 15) r.error(st, r.childPath("label"), "a label has at most 15 characters");
-                },
-                [](Out& o, const A& a) {
-                    if (!a.label.empty()) o.set("label", quote(a.label));
-                }),
-        }};
+    auto dev = string("dev", &A::dev,
+                      {"string", staticAddress ? "required" : "the instance's interface", "interface name",
+                       "interface the address goes on"},
+                      Empty::Omitted);
+    return {
+        required(custom<A>(
+            "address", {"string", "required", "`addr` or `addr/prefix`", "the address (prefix defaults to /32 or /128)"},
+            [](Reader& r, const libconfig::Setting& st, A& a) {
+                if (auto text = r.string(st, "address")) parsePrefix(r, st, r.childPath("address"), *text, a);
+            },
+            [](Out& o, const A& a) { o.set("address", quote(a.prefix.str())); })),
+        staticAddress ? required(dev) : dev,
+        choice<A, std::string>(
+            "scope", &A::scope,
+            {{"global", "global"}, {"site", "site"}, {"link", "link"}, {"host", "host"}, {"nowhere", "nowhere"}},
+            {"string", "`\"global\"`", "`global` `site` `link` `host` `nowhere`", "address scope"}),
+        custom<A>(
+            "label", {"string", "none", "at most 15 characters", "IPv4 address label (`eth0:vip`)"},
+            [](Reader& r, const libconfig::Setting& st, A& a) {
+                auto l = r.string(st, "label");
+                if (!l) return;
+                a.label = *l;
+                if (l->size() > 15) r.error(st, r.childPath("label"), "a label has at most 15 characters");
+            },
+            [](Out& o, const A& a) {
+                if (!a.label.empty()) o.set("label", quote(a.label));
+            }),
+    };
+}
+
+const Section<VirtualAddress>& virtualAddress() {
+    static const Section<VirtualAddress> s{"vrrp_instances.virtual_addresses", addressSettings(false)};
+    return s;
+}
+
+const Section<VirtualAddress>& staticAddress() {
+    static const Section<VirtualAddress> s{"static_addresses", addressSettings(true)};
     return s;
 }
 
@@ -1460,6 +1470,9 @@ const Section<Config>& root() {
                  {"list of groups", "none", "", "scripts VRRP instances track"}),
             list("track_files", &Config::trackFiles, trackFile(),
                  {"list of groups", "none", "", "files whose number moves weights and priorities"}),
+            list("static_addresses", &Config::staticAddresses, staticAddress(),
+                 {"list of groups", "none", "",
+                  "addresses present while directord runs, whatever the VRRP state (keepalived's static_ipaddress)"}),
             list("static_routes", &Config::staticRoutes, staticRoute(),
                  {"list of groups", "none", "", "routes present while directord runs, whatever the VRRP state"}),
             list("vrrp_instances", &Config::vrrpInstances, vrrpInstance(),

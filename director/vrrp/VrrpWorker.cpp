@@ -157,6 +157,7 @@ void VrrpWorker::start() {
         inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
     }
     resume_.clear();
+    applyStaticAddresses({});
     applyStaticRoutes({});
     configureTrackers();
     announce();
@@ -209,6 +210,7 @@ void VrrpWorker::publishStatus(const ::vrrp::Instance& inst) {
 
 void VrrpWorker::publishStats() {
     for (const auto& [name, inst] : instances_) publishStatus(*inst);
+    restoreStaticAddresses();  // the link watcher's state, no syscall
     statsTimer_->expires_after(std::chrono::seconds(1));
     statsTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (!ec) publishStats();
@@ -227,6 +229,32 @@ void VrrpWorker::applyStaticRoutes(const std::vector<conf::VirtualRoute>& before
         if (auto ec = host_.addRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev)))
             base::log::error("vrrp: static route to ", r.to.str(), r.via ? " via " + r.via->str() : std::string(),
                              ": ", ec.message(), "; check that its gateway and interface exist");
+}
+
+// static_addresses: the same life as static routes (keepalived's static_ipaddress), addresses
+// before routes that may use them as a source.
+void VrrpWorker::applyStaticAddresses(const std::vector<conf::VirtualAddress>& before) {
+    for (const auto& a : before)
+        if (std::find(cfg_.staticAddresses.begin(), cfg_.staticAddresses.end(), a) == cfg_.staticAddresses.end())
+            if (const int idx = host_.ifindex(a.dev)) (void)host_.removeAddress(idx, a.prefix);
+    for (const auto& a : cfg_.staticAddresses) {
+        const int idx = host_.ifindex(a.dev);
+        const auto ec = idx ? host_.addAddress(idx, a.prefix, a.label, a.scope)
+                            : std::make_error_code(std::errc::no_such_device);
+        if (ec)
+            base::log::error("vrrp: static address ", a.prefix.str(), " on ", a.dev, ": ", ec.message(),
+                             "; it is added when the interface appears");
+    }
+}
+
+void VrrpWorker::restoreStaticAddresses() {
+    for (const auto& a : cfg_.staticAddresses) {
+        const int idx = host_.ifindex(a.dev);
+        if (!idx || host_.hasAddress(idx, a.prefix.address)) continue;
+        if (!host_.addAddress(idx, a.prefix, a.label, a.scope))
+            base::log::warning("vrrp: static address ", a.prefix.str(), " on ", a.dev,
+                               " was missing (deleted, or its interface came back): added again");
+    }
 }
 
 void VrrpWorker::configureTrackers() {
@@ -281,8 +309,10 @@ void VrrpWorker::reload(conf::Config next) {
         it = instances_.erase(it);
     }
     const auto oldRoutes = cfg_.staticRoutes;
+    const auto oldAddresses = cfg_.staticAddresses;
     cfg_ = std::move(next);
     mailer_.configure(cfg_);
+    applyStaticAddresses(oldAddresses);
     applyStaticRoutes(oldRoutes);
     runner_->resolve(scriptUsers());
     runner_->setScriptSecurity(cfg_.global.scriptSecurity);
@@ -318,6 +348,8 @@ void VrrpWorker::stop() {
     for (auto& [name, inst] : instances_) inst->stop();
     for (const auto& r : cfg_.staticRoutes)  // keepalived removes its static routes when it stops
         (void)host_.removeRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev));
+    for (const auto& a : cfg_.staticAddresses)  // ... and its static addresses
+        if (const int idx = host_.ifindex(a.dev)) (void)host_.removeAddress(idx, a.prefix);
     groups_.clear();
     instances_.clear();
 }

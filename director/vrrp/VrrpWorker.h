@@ -69,6 +69,9 @@ private:
     // Every tracker kind (director/vrrp/Trackers.h); an instance's Tracking is their sum.
     void configureTrackers();
     void applyStaticRoutes(const std::vector<conf::VirtualRoute>& before);
+    void applyStaticAddresses(const std::vector<conf::VirtualAddress>& before);
+    // A static address someone deleted is added back (keepalived's reinstate_static_address).
+    void restoreStaticAddresses();
     void applyTracking(const std::string& instance);
     std::vector<std::unique_ptr<TrackerKind>> trackers_;
 };

@@ -6,7 +6,9 @@ blackhole, a default route in table 100 and one with the VIP as its source. Each
 (protocol 18, keepalived's) while MASTER; a track_file takes the instance to FAULT and every route
 goes with the VIP; back to MASTER, they come back; a reload that changes one route while master
 removes the old one and adds the new one, the others untouched. A static route (keepalived's
-static_routes) is there from the start whatever the state, FAULT included, and goes at stop."""
+static_routes) is there from the start whatever the state, FAULT included, and goes at stop; so
+are two static addresses (keepalived's static_ipaddress), one of them deleted by hand and added
+back, the other dropped by a reload."""
 import os
 
 from dlab.report import check, run_main, sh, wait
@@ -19,11 +21,12 @@ ROUTES = ["""{ to = "10.93.5.0/24"; via = "10.93.0.254"; metric = 30; }""",
           """{ to = "10.93.7.0/24"; src = "10.93.0.10"; dev = "eth0"; }"""]
 
 
-def conf(work, routes):
+def conf(work, routes, statics=("10.93.0.20/24", "fd93::20/64")):
     return f"""global = {{ data_plane = "memory"; pid_file = "{work}/d.pid"; control_socket = "{work}/d.sock";
   log_level = "info"; }};
 track_files = ( {{ name = "down"; file = "{work}/down"; weight = 0; }} );
 static_routes = ( {{ to = "10.93.9.0/24"; via = "10.93.0.252"; table = 200; }} );
+static_addresses = ( {", ".join(f'{{ address = "{a}"; dev = "eth0"; }}' for a in statics)} );
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 64; priority = 100; version = 3;
   advert_interval = 0.1; track_files = ( {{ track_file = "down"; }} );
   virtual_addresses = ( {{ address = "10.93.0.10/24"; }} );
@@ -46,6 +49,12 @@ def run(directord):
         has = lambda wanted: all(any(r.startswith(w) for r in routes()) for w in wanted)  # noqa: E731
         none = lambda: not routes()  # noqa: E731
         check(wait(lambda: "-> MASTER" in text(), 15, 0.1) is not None, "the instance becomes MASTER", text()[-300:])
+        addrs = lambda: sh(f"ip -n {ns} -o addr show dev eth0", check=False).stdout  # noqa: E731
+        check(" 10.93.0.20/24 " in addrs() and " fd93::20/64 " in addrs(), "the static addresses are on eth0", addrs())
+        sh(f"ip -n {ns} addr del 10.93.0.20/24 dev eth0")
+        check(wait(lambda: " 10.93.0.20/24 " in addrs(), 5, 0.05) is not None,
+              "a static address deleted by hand is added back")
+        check("static address 10.93.0.20/24 on eth0 was missing" in text(), "... and the log says so")
         check(wait(lambda: has(want), 5, 0.05) is not None, "its four routes and the static one are in the kernel, proto 18",
               str(sorted(routes())))
         with open(f"{work}/down", "w") as f:
@@ -58,15 +67,18 @@ def run(directord):
               str(sorted(routes())))
         changed = ROUTES[:3] + ["""{ to = "10.93.8.0/24"; via = "10.93.0.253"; }"""]
         with open(f"{work}/d.conf", "w") as f:
-            f.write(conf(work, changed))
+            f.write(conf(work, changed, statics=("10.93.0.20/24",)))
         r = sh(f"ip netns exec {ns} {s.ctl} -s {work}/d.sock reload", check=False)
         check(r.returncode == 0, "a reload that changes one route", (r.stdout + r.stderr).strip()[-200:])
         want2 = (want - {"10.93.7.0/24 dev eth0 scope link src 10.93.0.10"}) | {"10.93.8.0/24 via 10.93.0.253 dev eth0"}
         check(wait(lambda: has(want2) and not any(x.startswith("10.93.7.0/24") for x in routes()), 5, 0.05) is not None,
               "... while master: the old route goes, the new one comes, the others stay", str(sorted(routes())))
         check("reconfigured in place (still MASTER)" in text(), "... in place, no state change")
+        check(wait(lambda: " fd93::20/64 " not in addrs(), 5, 0.05) is not None and " 10.93.0.20/24 " in addrs(),
+              "the static address the reload dropped goes, the other stays", addrs())
         s.stop(timeout=30)
         check(none(), "at stop the routes go with the VIPs, the static one too", str(sorted(routes())))
+        check(" 10.93.0.20/" not in addrs(), "... and the static address", addrs())
 
 
 if __name__ == "__main__":

@@ -147,6 +147,9 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(rs.checks[9].type == conf::CheckType::Ping);
     CHECK((rs.checks[10].type == conf::CheckType::File && rs.checks[10].trackFile == "load"));
     CHECK((rs.checks[10].fileWeight == 2 && rs.checks[10].fileReverse == false));
+    REQUIRE(c.staticAddresses.size() == 2);
+    CHECK((c.staticAddresses[0].dev == "eth1" && c.staticAddresses[0].label == "eth1:s" &&
+           c.staticAddresses[1].prefix.str() == "2001:db8::50/64"));
     REQUIRE(c.trackFiles.size() == 2);
     CHECK((c.trackFiles[0].weight == 0 && c.trackFiles[0].reverse && c.trackFiles[0].initValue == 1 &&
            c.trackFiles[0].initOverwrite));

@@ -672,7 +672,7 @@ TEST_CASE("import: a missing file says so; an empty one is not imported complete
     const auto empty = conf::importKeepalivedString("# nothing but a comment\n", "empty.conf", "x");
     CHECK_FALSE(empty.complete());
     REQUIRE(empty.left.size() == 1);
-    CHECK(empty.left[0].message.starts_with("no vrrp_instance and no virtual_server: nothing to import"));
+    CHECK(empty.left[0].message.starts_with("no vrrp_instance, virtual_server, static_ipaddress or static_routes: nothing to import"));
 }
 
 TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
@@ -1141,4 +1141,28 @@ vrrp_instance VI_1 {
                                    "${", "_RANDOM}"});
     const auto again = conf::importKeepalivedString(text, "ka.conf", "lb1");
     CHECK(again.text == r.text);  // the same seed: the same config
+}
+
+TEST_CASE("import: static_ipaddress, on default_interface where no dev is given") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  default_interface bond0
+}
+static_ipaddress {
+  192.168.1.1/24 dev eth1 scope global label eth1:1
+  10.1.1.1/32
+  fd00::1/64 dev eth2
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    CHECK(r.left.empty());
+    CHECK(r.loadErrors.empty());
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.staticAddresses.size() == 3);
+    CHECK((c.staticAddresses[0].prefix.str() == "192.168.1.1/24" && c.staticAddresses[0].dev == "eth1" &&
+           c.staticAddresses[0].label == "eth1:1"));
+    CHECK((c.staticAddresses[1].prefix.str() == "10.1.1.1/32" && c.staticAddresses[1].dev == "bond0"));
+    CHECK(c.staticAddresses[2].dev == "eth2");
+    const auto plain = conf::importKeepalivedString("static_ipaddress {\n  10.1.1.1/32\n}\n", "ka.conf", "lb1");
+    CHECK(loadImported(plain).staticAddresses.at(0).dev == "eth0");  // keepalived's DFLT_INT
 }
