@@ -17,6 +17,7 @@
 #include "director/lvs/Announcer.h"
 #include "director/Daemon.h"
 #include "director/Genhash.h"
+#include "director/HostCheck.h"
 #include "director/lvs/LvsWorker.h"
 #include "director/lvs/Planes.h"
 #include "director/PidFile.h"
@@ -148,7 +149,13 @@ int main(int argc, char** argv) {
     }
     conf::Config cfg = std::move(*loaded.config);
     if (o.test) {
-        std::printf("configuration OK: %s\n", o.config.c_str());
+        // what the file cannot say: does this host have what it names (warnings; exit 0)
+        const auto warnings = director::hostWarnings(cfg, director::thisHost());
+        for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+        if (warnings.empty()) std::printf("configuration OK: %s\n", o.config.c_str());
+        else
+            std::printf("configuration OK: %s (%zu warning(s): it would not run as written on this host)\n",
+                        o.config.c_str(), warnings.size());
         return 0;
     }
     if (o.dump) {

@@ -8,6 +8,7 @@ log. Waits poll with generous deadlines; nothing depends on tight timing.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -24,6 +25,21 @@ class ConfigCheckTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith("configuration OK"))
+
+    def test_host_check_warns_of_what_this_host_lacks(self):
+        d = tempfile.mkdtemp(prefix="hostcheck-")
+        self.addCleanup(shutil.rmtree, d, True)
+        conf = os.path.join(d, "d.conf")
+        with open(conf, "w") as f:
+            f.write('vrrp_instances = ( { name = "VI_1"; interface = "nosuch0"; virtual_router_id = 9;\n'
+                    '  virtual_addresses = ( "10.9.9.9/24" ); notify = { master = "/nonexistent/notify"; }; } );\n')
+        r = subprocess.run([daemon.DIRECTORD, "-t", "-f", conf], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)  # warnings: the file itself is good
+        self.assertEqual(r.stderr.splitlines(), [
+            f"warning: {conf}:1: vrrp instance VI_1: interface 'nosuch0' does not exist on this host",
+            f"warning: {conf}:1: vrrp_instances[0].notify.master: /nonexistent/notify does not exist or is not "
+            "executable on this host (it would fail every run)"])
+        self.assertEqual(r.stdout, f"configuration OK: {conf} (2 warning(s): it would not run as written on this host)\n")
 
     def test_bad_config_lists_every_error(self):
         bad = os.path.join(daemon.SOURCE, "tests/corpus/bad/cross-references.conf")
