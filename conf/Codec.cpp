@@ -47,7 +47,7 @@ template <class T, class F>
 requires Is<T, GlobalConfig>
 void fields(T& x, F&& f) {
     f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
-      x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
+      x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.vrrpStartupDelay, x.vrrpDelayAfterBoot, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
       x.allowEmpty, x.userspace, x.nftables, x.announce, x.smtp);
 }
 template <class T, class F>
@@ -83,7 +83,7 @@ void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
       x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.virtualRoutes, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
-      x.where);
+      x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>
 requires Is<T, SyncGroup>

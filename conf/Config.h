@@ -137,6 +137,10 @@ struct GlobalConfig {
     DataPlane dataPlane = DataPlane::Auto;
     FlushOnStop flushOnStop = FlushOnStop::Created;
     Duration resyncInterval = 10s;
+    // keepalived's vrrp_startup_delay and vrrp_delay_after_boot: no instance becomes master before
+    // this long after start, or before the host has been up this long (the longer counts)
+    Duration vrrpStartupDelay{};
+    Duration vrrpDelayAfterBoot{};
     IpvsTimeouts ipvsTimeouts;
     SyncDaemonConfig syncDaemon;
     SnmpConfig snmp;
@@ -262,6 +266,8 @@ struct VrrpInstance {
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
     bool smtpAlert = false;  // mail on MASTER, BACKUP, FAULT, stop (global.smtp)
     bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)
+    bool lowerPrioNoAdvert = false;    // a master does not answer a lower priority master's advert
+    bool higherPrioSendAdvert = true;  // a master sends one advert before yielding to a higher one
     Location where;
     bool operator==(const VrrpInstance&) const = default;
 };

@@ -63,10 +63,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrrp_garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
         {"garp_lower_prio_delay", "directord answers a lower-priority master with one advert and a burst"},
         {"garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
-        {"vrrp_lower_prio_no_advert", "directord always answers a lower-priority master"},
-        {"lower_prio_no_advert", "directord always answers a lower-priority master"},
-        {"vrrp_higher_prio_send_advert", "directord yields to a higher priority with one advert of its own"},
-        {"higher_prio_send_advert", "directord yields to a higher priority with one advert of its own"},
         {"vrrp_down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
         {"down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
         {"vrrp_min_garp", "set the garp settings of each instance"},
@@ -429,6 +425,14 @@ private:
                 if (auto d = secs(n, 0, 1, 3600)) G.smtp.connectTimeout = *d;
             } else if (k == "smtp_helo_name") {
                 if (need(n, 1)) G.smtp.heloName = n.args[0].text;
+            } else if (k == "vrrp_startup_delay") {
+                if (auto d = secs(n, 0, 0, 3600)) G.vrrpStartupDelay = *d;
+            } else if (k == "vrrp_delay_after_boot") {
+                if (auto d = secs(n, 0, 0, 86400)) G.vrrpDelayAfterBoot = *d;
+            } else if (k == "vrrp_lower_prio_no_advert") {
+                lowerPrioNoAdvert_ = flag(n);
+            } else if (k == "vrrp_higher_prio_send_advert") {
+                higherPrioSendAdvert_ = flag(n);
             } else if (k == "default_interface") {
                 if (need(n, 1)) defaultInterface_ = n.args[0].text;
             } else if (k == "checker_log_all_failures") {
@@ -760,6 +764,8 @@ private:
         v.name = s.args[0].text;
         v.where = Location{s.file, s.line};
         v.garp = garp_;
+        v.lowerPrioNoAdvert = lowerPrioNoAdvert_;
+        v.higherPrioSendAdvert = higherPrioSendAdvert_;
         std::optional<int> version = version_;
         std::optional<bool> v6;  // the first keyword with an address decides (keepalived's rule)
         auto family = [&](const base::IpAddress& a) {
@@ -787,6 +793,10 @@ private:
                 v.smtpAlert = flag(n);
             } else if (k == "nopreempt") {
                 v.nopreempt = true;
+            } else if (k == "lower_prio_no_advert") {
+                v.lowerPrioNoAdvert = flag(n);
+            } else if (k == "higher_prio_send_advert") {
+                v.higherPrioSendAdvert = flag(n);
             } else if (k == "preempt" || k == "accept") {
                 // directord's default
             } else if (k == "preempt_delay") {
@@ -1487,6 +1497,9 @@ private:
     bool rsMailDefault() const { return smtpAlertChecker_.value_or(smtpAlert_.value_or(true)); }
     bool snmpSet_ = false;
     bool logAllFailures_ = false;  // checker_log_all_failures: every check's default
+    // keepalived's vrrp_lower_prio_no_advert / vrrp_higher_prio_send_advert: every instance's
+    // default (both off in keepalived; directord's own default sends on yielding)
+    bool lowerPrioNoAdvert_ = false, higherPrioSendAdvert_ = false;
     std::string defaultInterface_ = "eth0";  // keepalived's default_interface (DFLT_INT): static addresses'
     GarpConfig garp_;
     std::optional<Duration> garpInterval_, gnaInterval_;

@@ -328,6 +328,14 @@ const Section<GlobalConfig>& global() {
             duration("resync_interval", &G::resyncInterval, 1, kDay,
                      {"duration", "`10`", "1..86400",
                       "how often the table is read back and drift repaired (a service deleted by hand comes back)"}),
+            duration("vrrp_startup_delay", &G::vrrpStartupDelay, 0, 3600,
+                     {"duration", "`0`", "0..3600",
+                      "no VRRP instance becomes master before this long after start (keepalived's; they listen "
+                      "as backups meanwhile)"}),
+            duration("vrrp_delay_after_boot", &G::vrrpDelayAfterBoot, 0, kDay,
+                     {"duration", "`0`", "0..86400",
+                      "... nor before the host has been up this long (keepalived 2.4's: a boot, not a restart, "
+                      "waits); the longer of the two counts"}),
             group("ipvs_timeouts", &G::ipvsTimeouts, ipvsTimeouts(),
                   {"group", "", "", "connection timeouts, like `ipvsadm --set`"}),
             group("userspace", &G::userspace, userspaceLimits(),
@@ -749,6 +757,14 @@ const Section<VrrpInstance>& vrrpInstance() {
             boolean("smtp_alert", &V::smtpAlert,
                     {"bool", "`false`", "",
                      "mail (`global.smtp`) when the instance enters MASTER, BACKUP, FAULT or stops"}),
+            boolean("lower_prio_no_advert", &V::lowerPrioNoAdvert,
+                    {"bool", "`false`", "",
+                     "as master, do not answer a lower priority master's advert (keepalived's); by default it is "
+                     "answered at once, with the addresses announced again"}),
+            boolean("higher_prio_send_advert", &V::higherPrioSendAdvert,
+                    {"bool", "`true`", "",
+                     "as master, send one advert before yielding to a higher priority one (keepalived's, off "
+                     "there by default; the import writes keepalived's value)"}),
             boolean("accept_mode", &V::acceptMode,
                     {"bool", "`true`", "`true`",
                      "RFC 5798 Accept_Mode: the VIPs accept traffic while master (no filter is installed; `false`, "

@@ -151,11 +151,12 @@ int main(int argc, char** argv) {
     if (o.test) {
         // what the file cannot say: does this host have what it names (warnings; exit 0)
         const auto warnings = director::hostWarnings(cfg, director::thisHost());
-        for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
         if (warnings.empty()) std::printf("configuration OK: %s\n", o.config.c_str());
         else
             std::printf("configuration OK: %s (%zu warning(s): it would not run as written on this host)\n",
                         o.config.c_str(), warnings.size());
+        std::fflush(stdout);  // the verdict first, then the warnings
+        for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
         return 0;
     }
     if (o.dump) {

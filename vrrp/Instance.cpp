@@ -21,6 +21,8 @@ MachineConfig Instance::machineConfig() const {
     m.preempt = !cfg_.nopreempt;
     m.preemptDelay = std::chrono::duration_cast<Micros>(cfg_.preemptDelay);
     m.primary = source().value_or(base::IpAddress{});
+    m.replyToLower = !cfg_.lowerPrioNoAdvert;
+    m.advertOnYield = cfg_.higherPrioSendAdvert;
     return m;
 }
 
@@ -93,6 +95,7 @@ bool Instance::start(std::optional<State> resume) {
     ifc_ = *info;
     machine_ = StateMachine(machineConfig());  // none to send from yet: FAULT (below) until there is one
     machine_.setGated(group_ != nullptr);
+    if (holdUntil_) machine_.holdMasterUntil(*holdUntil_);
     if (!openTransport()) return false;
     running_ = true;
     base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",

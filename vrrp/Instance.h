@@ -44,6 +44,8 @@ public:
     bool start(std::optional<State> resume = std::nullopt);
     // Leaves cleanly: priority 0 when master, addresses released.
     void stop();
+    // The startup delay (StateMachine::holdMasterUntil); before start().
+    void holdMaster(TimePoint until) { holdUntil_ = until; }
 
     enum class Reload { Kept, Reconfigured, Restart };
     // Restart: the identity (VRID, interface, family, version) changed; the caller stops this
@@ -120,6 +122,7 @@ private:
     conf::VrrpInstance cfg_;
     OnState onState_;
     StateMachine machine_;
+    std::optional<TimePoint> holdUntil_;
     std::array<std::uint8_t, 8> ahKey_{};
     std::uint32_t ahSequence_ = 0;
     std::uint16_t ipId_ = 0;

@@ -48,8 +48,10 @@ std::vector<Action> StateMachine::startup(TimePoint now) {
     if (state_ != State::Init) return out;
     masterAdverInterval_ = cfg_.advertInterval;
     nextReason_ = cfg_.priority == 255 ? MasterReason::Preempted : MasterReason::MasterNoResponse;
-    if (cfg_.priority == 255) becomeMaster(out, now);
+    const bool held = notBefore_ && now < *notBefore_;
+    if (cfg_.priority == 255 && !held) becomeMaster(out, now);
     else becomeBackup(out, now);
+    if (held && cfg_.priority == 255) deadline_ = *notBefore_;
     return out;
 }
 
@@ -103,7 +105,9 @@ std::vector<Action> StateMachine::onTimer(TimePoint now) {
     std::vector<Action> out;
     if (!deadline_ || now < *deadline_) return out;
     if (state_ == State::Backup) {
-        if (!gated_) {
+        if (notBefore_ && now < *notBefore_) {
+            deadline_ = *notBefore_;  // the startup delay: not master before it ends
+        } else if (!gated_) {
             becomeMaster(out, now);  // Master_Down_Timer: the master is gone
         } else {
             wantMaster_ = true;  // the sync group decides; ask again after another interval
@@ -156,14 +160,14 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
             // After a partition: one advert at our own priority tells the winner there were two
             // masters, so it announces the addresses again (clients that learned our MAC meanwhile
             // follow at once instead of when their ARP entry expires).
-            out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+            if (cfg_.advertOnYield) out.push_back({Action::Kind::SendAdvert, cfg_.priority});
             becomeBackup(out, now);
             return out;
         }
         // A lower priority router thinks it is master (a partition healed): tell it at once, and
         // announce the addresses again for the clients that followed it; once per interval at most,
         // so a flood of such adverts is not answered by a flood.
-        if (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval) {
+        if (cfg_.replyToLower && (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval)) {
             lastLowerReply_ = now;
             out.push_back({Action::Kind::SendAdvert, cfg_.priority});
             out.push_back({Action::Kind::Announce});
@@ -175,7 +179,7 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
 
 std::vector<Action> StateMachine::forceMaster(TimePoint now) {
     std::vector<Action> out;
-    if (state_ == State::Backup) becomeMaster(out, now);
+    if (state_ == State::Backup && !(notBefore_ && now < *notBefore_)) becomeMaster(out, now);
     return out;
 }
 

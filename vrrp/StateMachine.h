@@ -33,6 +33,12 @@ struct MachineConfig {
     Micros preemptDelay{0};   // keepalived's preempt_delay: preempt a lower priority master only this long
                               // after we first saw it (startup included)
     base::IpAddress primary;  // this router's address on the link (equal priorities: the higher wins)
+    // A master that hears a lower priority master answers with an advert (and announces its
+    // addresses again); keepalived's lower_prio_no_advert turns that off.
+    bool replyToLower = true;
+    // A master that yields to a higher priority sends one last advert first (so the winner learns
+    // there were two masters); keepalived's higher_prio_send_advert, off by default there.
+    bool advertOnYield = true;
 };
 
 struct Action {
@@ -78,6 +84,10 @@ public:
     std::vector<Action> reconfigure(const MachineConfig& next, TimePoint now);
     // The address the instance sends from (IPv6: its link-local address may appear after startup).
     void setPrimary(const base::IpAddress& a) { cfg_.primary = a; }
+    // keepalived's vrrp_startup_delay / vrrp_delay_after_boot: until `t` the router listens as a
+    // backup and does not become master (the address owner and a preempting backup included);
+    // then the protocol goes on (a master heard meanwhile keeps it backup). Set before startup().
+    void holdMasterUntil(TimePoint t) { notBefore_ = t; }
 
     // Sync groups (keepalived's vrrp_sync_group; see SyncGroup.h). A gated backup whose
     // Master_Down_Timer runs out does not become master by itself: it wants to, and the group makes
@@ -103,7 +113,8 @@ private:
     std::optional<TimePoint> preemptAt_;  // preempt_delay running: preempt the lower priority master from then on
     bool gated_ = false;
     bool wantMaster_ = false;
-    std::optional<TimePoint> lastLowerReply_;  // the last advert+announce answering a lower priority master
+    std::optional<TimePoint> lastLowerReply_;
+    std::optional<TimePoint> notBefore_;  // holdMasterUntil  // the last advert+announce answering a lower priority master
     std::uint64_t masterTransitions_ = 0;
     MasterReason masterReason_ = MasterReason::NotMaster;
     MasterReason nextReason_ = MasterReason::MasterNoResponse;  // if the timer runs out now

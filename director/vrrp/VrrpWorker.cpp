@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "base/Log.h"
@@ -152,8 +153,10 @@ void VrrpWorker::start() {
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
     for (const auto& v : cfg_.vrrpInstances) createInstance(v);
     formGroups();
+    if (resume_.empty()) computeStartupHold();  // a restarted worker picks up where it was: no delay
     for (auto& [name, inst] : instances_) {
         auto it = resume_.find(name);
+        if (holdUntil_ && it == resume_.end()) inst->holdMaster(*holdUntil_);
         inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
     }
     resume_.clear();
@@ -215,6 +218,26 @@ void VrrpWorker::publishStats() {
     statsTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (!ec) publishStats();
     });
+}
+
+// keepalived's vrrp_startup_delay, and vrrp_delay_after_boot counted from the host's boot
+// (/proc/uptime): the longer wait wins.
+void VrrpWorker::computeStartupHold() {
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(cfg_.global.vrrpStartupDelay);
+    if (cfg_.global.vrrpDelayAfterBoot.count() > 0) {
+        double uptime = 0;
+        if (std::FILE* f = std::fopen("/proc/uptime", "re")) {
+            if (std::fscanf(f, "%lf", &uptime) != 1) uptime = 0;
+            std::fclose(f);
+        }
+        const auto sinceBoot = std::chrono::microseconds(static_cast<std::int64_t>(uptime * 1e6));
+        const auto afterBoot = std::chrono::duration_cast<std::chrono::microseconds>(cfg_.global.vrrpDelayAfterBoot);
+        if (uptime > 0 && sinceBoot < afterBoot) wait = std::max(wait, afterBoot - sinceBoot);
+    }
+    if (wait.count() <= 0 || cfg_.vrrpInstances.empty()) return;
+    holdUntil_ = timers_.now() + wait;
+    base::log::notice("vrrp: startup delay ", base::toSeconds(std::chrono::duration_cast<base::Duration>(wait)), " s (vrrp_startup_delay / vrrp_delay_after_boot): "
+                      "the instances listen as backups and none becomes master before then");
 }
 
 // The trackers the config needs (every kind): an unchanged one keeps running with its state, a new
@@ -323,7 +346,10 @@ void VrrpWorker::reload(conf::Config next) {
             fresh.push_back(&createInstance(v));
         }
     formGroups();
-    for (auto* inst : fresh) inst->start();
+    for (auto* inst : fresh) {
+        if (holdUntil_ && timers_.now() < *holdUntil_) inst->holdMaster(*holdUntil_);  // still in the window
+        inst->start();
+    }
     published_.clear();  // the lvs worker may have dropped removed ones: send everything again
     configureTrackers();
     auto list = [](const std::vector<std::string>& v) {

@@ -61,6 +61,9 @@ private:
     std::map<std::string, std::unique_ptr<::vrrp::Instance>> instances_;
     std::map<std::string, ::vrrp::State> roles_;
     std::map<std::string, ::vrrp::State> resume_;
+    // vrrp_startup_delay / vrrp_delay_after_boot: no instance master before then (a fresh start only)
+    std::optional<::vrrp::TimePoint> holdUntil_;
+    void computeStartupHold();
     std::unique_ptr<ProcessCommandRunner> runner_;
     Mailer mailer_;  // smtp_alert mails (global.smtp)
     bool saidNotFifo_ = false;

@@ -1166,3 +1166,37 @@ static_ipaddress {
     const auto plain = conf::importKeepalivedString("static_ipaddress {\n  10.1.1.1/32\n}\n", "ka.conf", "lb1");
     CHECK(loadImported(plain).staticAddresses.at(0).dev == "eth0");  // keepalived's DFLT_INT
 }
+
+TEST_CASE("import: the startup delays and the advert options, with keepalived's defaults") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  vrrp_startup_delay 5.5
+  vrrp_delay_after_boot 30
+  vrrp_lower_prio_no_advert
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  lower_prio_no_advert false
+  higher_prio_send_advert
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    CHECK(r.left.empty());
+    const conf::Config c = loadImported(r);
+    CHECK(c.global.vrrpStartupDelay == std::chrono::milliseconds(5500));
+    CHECK(c.global.vrrpDelayAfterBoot == std::chrono::seconds(30));
+    REQUIRE(c.vrrpInstances.size() == 2);
+    CHECK((c.vrrpInstances[0].lowerPrioNoAdvert && !c.vrrpInstances[0].higherPrioSendAdvert));  // keepalived's
+    CHECK((!c.vrrpInstances[1].lowerPrioNoAdvert && c.vrrpInstances[1].higherPrioSendAdvert));
+}

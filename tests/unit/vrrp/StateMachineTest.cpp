@@ -211,3 +211,86 @@ TEST_CASE("vrrp: master transitions are counted with why (VRRPv3-MIB's new-maste
     owner.start(o);
     CHECK(o.m.masterReason() == MasterReason::Preempted);  // the owner takes the addresses at once
 }
+
+TEST_CASE("vrrp: a startup delay keeps a router from mastership until it ends") {
+    SECTION("alone: master when the delay ends, not at the master down interval") {
+        Lan lan;
+        auto& a = lan.add(150, "10.99.0.11");
+        a.m.holdMasterUntil(lan.now + 10s);
+        lan.start(a);
+        CHECK(a.m.state() == State::Backup);
+        CHECK(lan.untilMaster(a, 20s) == 10s);
+    }
+    SECTION("the address owner waits too") {
+        Lan lan;
+        auto& a = lan.add(255, "10.99.0.11");
+        a.m.holdMasterUntil(lan.now + 5s);
+        lan.start(a);
+        CHECK(a.m.state() == State::Backup);
+        CHECK(lan.untilMaster(a, 20s) == 5s);
+    }
+    SECTION("a higher priority booting beside a master listens, then preempts after the delay") {
+        Lan lan;
+        auto& b = lan.add(100, "10.99.0.12");
+        lan.start(b);
+        lan.runFor(10s);
+        REQUIRE(b.m.state() == State::Master);
+        auto& a = lan.add(200, "10.99.0.11");
+        const auto bootedAt = lan.now;
+        a.m.holdMasterUntil(lan.now + 20s);
+        lan.start(a);
+        lan.runFor(19s);
+        CHECK(a.m.state() == State::Backup);  // preemption waits for the delay
+        CHECK(b.m.state() == State::Master);
+        CHECK(lan.masters() == 1);
+        lan.untilMaster(a, 10s);
+        CHECK(a.m.state() == State::Master);
+        CHECK(a.masterAt - bootedAt >= 20s);
+        lan.runFor(5s);
+        CHECK(b.m.state() == State::Backup);
+    }
+}
+
+TEST_CASE("vrrp: lower_prio_no_advert and higher_prio_send_advert change what a master sends") {
+    auto master = [](bool replyToLower, bool advertOnYield) {
+        vrrp::MachineConfig c;
+        c.priority = 255;
+        c.primary = *base::IpAddress::parse("10.99.0.11");
+        c.replyToLower = replyToLower;
+        c.advertOnYield = advertOnYield;
+        vrrp::StateMachine m(c);
+        (void)m.startup(vrrp::TimePoint{} + 1h);
+        return m;
+    };
+    using K = vrrp::Action::Kind;
+    const auto now = vrrp::TimePoint{} + 1h + 100ms;
+    const auto src = *base::IpAddress::parse("10.99.0.12");
+    vrrp::Advert lower;
+    lower.priority = 50;
+    auto kinds = [](const std::vector<vrrp::Action>& as) {
+        std::vector<K> out;
+        for (const auto& a : as) out.push_back(a.kind);
+        return out;
+    };
+    auto m1 = master(true, true);
+    CHECK(kinds(m1.onAdvert(lower, src, now)) == std::vector<K>{K::SendAdvert, K::Announce});
+    auto m2 = master(false, true);
+    CHECK(m2.onAdvert(lower, src, now).empty());  // lower_prio_no_advert
+    CHECK(m2.state() == State::Master);
+    // yielding (a higher priority is heard: here our own priority drops first)
+    auto yield = [&](bool advertOnYield) {
+        vrrp::MachineConfig c;
+        c.priority = 100;
+        c.primary = *base::IpAddress::parse("10.99.0.11");
+        c.advertOnYield = advertOnYield;
+        vrrp::StateMachine m(c);
+        (void)m.startup(vrrp::TimePoint{} + 1h);
+        (void)m.onTimer(vrrp::TimePoint{} + 2h);  // alone: master
+        REQUIRE(m.state() == State::Master);
+        vrrp::Advert higher;
+        higher.priority = 200;
+        return kinds(m.onAdvert(higher, src, vrrp::TimePoint{} + 2h + 1s));
+    };
+    CHECK(yield(true) == std::vector<K>{K::SendAdvert, K::ReleaseAddresses, K::Transition});
+    CHECK(yield(false) == std::vector<K>{K::ReleaseAddresses, K::Transition});  // keepalived's default
+}
