@@ -40,10 +40,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrrp_ipsets", "directord installs no firewall rules"},
         {"nftables", "directord installs no firewall rules"},
         {"nftables_ipvs", "directord installs no firewall rules"},
-        {"vrrp_skip_check_adv_addr", "directord always checks adverts the same way"},
-        {"skip_check_adv_addr", "directord always checks adverts the same way"},
-        {"vrrp_check_unicast_src", "directord accepts unicast adverts from any of the peers only"},
-        {"check_unicast_src", "directord accepts unicast adverts from any of the peers only"},
         {"vrrp_priority", "directord does not change its scheduling priority"},
         {"checker_priority", "directord does not change its scheduling priority"},
         {"bfd_priority", "directord has no BFD"},
@@ -425,6 +421,9 @@ private:
                 if (auto d = secs(n, 0, 1, 3600)) G.smtp.connectTimeout = *d;
             } else if (k == "smtp_helo_name") {
                 if (need(n, 1)) G.smtp.heloName = n.args[0].text;
+            } else if (k == "vrrp_check_unicast_src" || k == "vrrp_skip_check_adv_addr") {
+                // directord's way already: unicast adverts only from the peers, no check of the
+                // advert's address list against ours
             } else if (k == "vrrp_startup_delay") {
                 if (auto d = secs(n, 0, 0, 3600)) G.vrrpStartupDelay = *d;
             } else if (k == "vrrp_delay_after_boot") {
@@ -793,6 +792,8 @@ private:
                 v.smtpAlert = flag(n);
             } else if (k == "nopreempt") {
                 v.nopreempt = true;
+            } else if (k == "check_unicast_src" || k == "skip_check_adv_addr") {
+                // what directord does anyway (see global_defs' vrrp_check_unicast_src)
             } else if (k == "lower_prio_no_advert") {
                 v.lowerPrioNoAdvert = flag(n);
             } else if (k == "higher_prio_send_advert") {

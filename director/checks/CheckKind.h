@@ -12,6 +12,7 @@
 
 #include "base/Asio.h"
 #include "conf/Config.h"
+#include "healthcheck/HttpProbe.h"
 #include "healthcheck/Probe.h"
 #include "healthcheck/TcpProbe.h"
 #include "healthcheck/UdpProbe.h"
@@ -49,5 +50,9 @@ healthcheck::TcpTarget tcpTarget(const CheckRef& r);
 // The same for the UDP-based checks (udp, dns): connect_timeout is the whole exchange's.
 healthcheck::UdpTarget udpTarget(const CheckRef& r);
 std::chrono::microseconds micros(base::Duration d);
+// Shared by http/https and grpc (Http.cpp): the Host / :authority, the response timeout and the TLS
+// settings of a request over HTTP (`tls`: over TLS), and those settings' part of a check's identity.
+healthcheck::HttpSpec httpBase(const CheckRef& r, bool tls);
+void tlsKey(std::ostream& k, const conf::CheckConfig& c);
 
 }  // namespace director::checks

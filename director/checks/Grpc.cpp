@@ -12,22 +12,14 @@ const CheckKind kGrpc{
         const auto& c = r.c;
         k << " service=" << c.grpcService << " tls=" << c.tls << " authority="
           << (c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost) << " read="
-          << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
-          << c.certFile << '|' << c.keyFile;
+          << (c.readTimeout ? c.readTimeout->count() : -1);
+        tlsKey(k, c);
     },
     [](asio::io_context& io, const CheckRef& r, std::string& why) -> std::unique_ptr<healthcheck::Probe> {
         const auto& c = r.c;
-        healthcheck::HttpSpec s;
+        healthcheck::HttpSpec s = httpBase(r, c.tls);
         s.grpcService = c.grpcService;
-        s.host = c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost;
-        s.readTimeout = micros(c.readTimeout.value_or(c.connectTimeout.value_or(r.vs.connectTimeout)));
         s.maxBody = 65536;  // a HealthCheckResponse is a few bytes
-        s.tls = c.tls;
-        s.sni = c.sni;
-        s.verify = c.verify;
-        s.caFile = c.caFile;
-        s.certFile = c.certFile;
-        s.keyFile = c.keyFile;
         return healthcheck::HttpProbe::create(io, tcpTarget(r), s, why);
     },
 };

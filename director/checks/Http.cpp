@@ -14,16 +14,15 @@ void httpKey(std::ostream& k, const CheckRef& r) {
     for (const auto& s : c.statusCodes) k << '|' << s.low << '-' << s.high;
     k << '|' << c.digest << '|' << c.regex << '|' << c.regexNoMatch << '|' << c.regexMinOffset << '|'
       << (c.regexMaxOffset ? *c.regexMaxOffset : -1) << '|' << c.regexHeaders << '|' << c.maxBody << '|'
-      << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|'
-      << c.certFile << '|' << c.keyFile << '|' << c.http2;
+      << (c.readTimeout ? c.readTimeout->count() : -1) << '|' << c.http2;
+    tlsKey(k, c);
     for (const auto& o : c.regexOptions) k << '|' << o;
 }
 
 std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRef& r, std::string& why) {
     const auto& c = r.c;
-    healthcheck::HttpSpec s;
+    healthcheck::HttpSpec s = httpBase(r, c.type == conf::CheckType::Https);
     s.path = c.path;
-    s.host = c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost;
     s.httpVersion = c.httpVersion;
     s.statusCodes.clear();
     for (const auto& range : c.statusCodes) s.statusCodes.emplace_back(range.low, range.high);
@@ -36,17 +35,28 @@ std::unique_ptr<healthcheck::Probe> makeHttp(asio::io_context& io, const CheckRe
     s.regexNoMatch = c.regexNoMatch;
     s.http2 = c.http2;
     s.maxBody = static_cast<size_t>(c.maxBody);
+    return healthcheck::HttpProbe::create(io, tcpTarget(r), s, why);
+}
+
+}  // namespace
+
+healthcheck::HttpSpec httpBase(const CheckRef& r, bool tls) {
+    const auto& c = r.c;
+    healthcheck::HttpSpec s;
+    s.host = c.virtualhost.empty() ? r.vs.virtualhost : c.virtualhost;
     s.readTimeout = micros(c.readTimeout.value_or(c.connectTimeout.value_or(r.vs.connectTimeout)));
-    s.tls = c.type == conf::CheckType::Https;
+    s.tls = tls;
     s.sni = c.sni;
     s.verify = c.verify;
     s.caFile = c.caFile;
     s.certFile = c.certFile;
     s.keyFile = c.keyFile;
-    return healthcheck::HttpProbe::create(io, tcpTarget(r), s, why);
+    return s;
 }
 
-}  // namespace
+void tlsKey(std::ostream& k, const conf::CheckConfig& c) {
+    k << '|' << c.sni << '|' << c.verify << '|' << c.caFile << '|' << c.certFile << '|' << c.keyFile;
+}
 
 extern const CheckKind kHttp;
 extern const CheckKind kHttps;

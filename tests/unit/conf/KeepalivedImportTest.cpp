@@ -1168,10 +1168,13 @@ static_ipaddress {
 }
 
 TEST_CASE("import: the startup delays and the advert options, with keepalived's defaults") {
+    // check_unicast_src and skip_check_adv_addr are what directord does anyway: nothing left out
     const auto r = conf::importKeepalivedString(R"(global_defs {
   vrrp_startup_delay 5.5
   vrrp_delay_after_boot 30
   vrrp_lower_prio_no_advert
+  vrrp_check_unicast_src
+  vrrp_skip_check_adv_addr
 }
 vrrp_instance A {
   interface eth0
@@ -1185,6 +1188,8 @@ vrrp_instance B {
   virtual_router_id 2
   lower_prio_no_advert false
   higher_prio_send_advert
+  check_unicast_src
+  skip_check_adv_addr
   virtual_ipaddress {
     10.0.0.2/24
   }

@@ -251,46 +251,45 @@ TEST_CASE("vrrp: a startup delay keeps a router from mastership until it ends") 
     }
 }
 
+namespace {
+
+// A router alone on its link that has become master (at once as the owner, else when its
+// Master_Down_Timer ran out), with the two advert options as given.
+vrrp::StateMachine aloneMaster(std::uint8_t prio, bool replyToLower, bool advertOnYield) {
+    vrrp::MachineConfig c;
+    c.priority = prio;
+    c.primary = *base::IpAddress::parse("10.99.0.11");
+    c.replyToLower = replyToLower;
+    c.advertOnYield = advertOnYield;
+    vrrp::StateMachine m(c);
+    (void)m.startup(vrrp::TimePoint{} + 1h);
+    (void)m.onTimer(vrrp::TimePoint{} + 2h);
+    REQUIRE(m.state() == State::Master);
+    return m;
+}
+
+std::vector<vrrp::Action::Kind> kinds(const std::vector<vrrp::Action>& as) {
+    std::vector<vrrp::Action::Kind> out;
+    for (const auto& a : as) out.push_back(a.kind);
+    return out;
+}
+
+}  // namespace
+
 TEST_CASE("vrrp: lower_prio_no_advert and higher_prio_send_advert change what a master sends") {
-    auto master = [](bool replyToLower, bool advertOnYield) {
-        vrrp::MachineConfig c;
-        c.priority = 255;
-        c.primary = *base::IpAddress::parse("10.99.0.11");
-        c.replyToLower = replyToLower;
-        c.advertOnYield = advertOnYield;
-        vrrp::StateMachine m(c);
-        (void)m.startup(vrrp::TimePoint{} + 1h);
-        return m;
-    };
     using K = vrrp::Action::Kind;
-    const auto now = vrrp::TimePoint{} + 1h + 100ms;
+    const auto now = vrrp::TimePoint{} + 2h + 100ms;
     const auto src = *base::IpAddress::parse("10.99.0.12");
-    vrrp::Advert lower;
+    vrrp::Advert lower, higher;
     lower.priority = 50;
-    auto kinds = [](const std::vector<vrrp::Action>& as) {
-        std::vector<K> out;
-        for (const auto& a : as) out.push_back(a.kind);
-        return out;
-    };
-    auto m1 = master(true, true);
+    higher.priority = 200;
+    auto m1 = aloneMaster(255, true, true);
     CHECK(kinds(m1.onAdvert(lower, src, now)) == std::vector<K>{K::SendAdvert, K::Announce});
-    auto m2 = master(false, true);
+    auto m2 = aloneMaster(255, false, true);
     CHECK(m2.onAdvert(lower, src, now).empty());  // lower_prio_no_advert
     CHECK(m2.state() == State::Master);
-    // yielding (a higher priority is heard: here our own priority drops first)
-    auto yield = [&](bool advertOnYield) {
-        vrrp::MachineConfig c;
-        c.priority = 100;
-        c.primary = *base::IpAddress::parse("10.99.0.11");
-        c.advertOnYield = advertOnYield;
-        vrrp::StateMachine m(c);
-        (void)m.startup(vrrp::TimePoint{} + 1h);
-        (void)m.onTimer(vrrp::TimePoint{} + 2h);  // alone: master
-        REQUIRE(m.state() == State::Master);
-        vrrp::Advert higher;
-        higher.priority = 200;
-        return kinds(m.onAdvert(higher, src, vrrp::TimePoint{} + 2h + 1s));
-    };
-    CHECK(yield(true) == std::vector<K>{K::SendAdvert, K::ReleaseAddresses, K::Transition});
-    CHECK(yield(false) == std::vector<K>{K::ReleaseAddresses, K::Transition});  // keepalived's default
+    auto m3 = aloneMaster(100, true, true);
+    CHECK(kinds(m3.onAdvert(higher, src, now)) == std::vector<K>{K::SendAdvert, K::ReleaseAddresses, K::Transition});
+    auto m4 = aloneMaster(100, true, false);  // keepalived's default: no advert on yielding
+    CHECK(kinds(m4.onAdvert(higher, src, now)) == std::vector<K>{K::ReleaseAddresses, K::Transition});
 }
