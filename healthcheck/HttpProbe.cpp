@@ -127,35 +127,17 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
         });
     }
 
-    // HTTP/2 (http2, grpc): the client's bytes out, the server's in, until the stream ends.
+    // HTTP/2 (http2, grpc): the client's bytes out, then read() the server's, until the stream ends.
     template <class Stream>
     void h2Write(Stream& stream) {
         out = h2->output();
         if (h2->state() != Http2Client::State::NeedMore) return judge();
-        if (out.empty()) return h2Read(stream);
+        if (out.empty()) return read(stream);
         auto self = shared_from_this();
         asio::async_write(stream, asio::buffer(out), [self, &stream](const boost::system::error_code& ec, size_t) {
             if (self->finished || !self->probe) return;
             if (ec) return self->finish(fromSocketError(ec));
-            self->h2Read(stream);
-        });
-    }
-
-    template <class Stream>
-    void h2Read(Stream& stream) {
-        auto self = shared_from_this();
-        stream.async_read_some(asio::buffer(buf), [self, &stream](const boost::system::error_code& ec, size_t n) {
-            if (self->finished || !self->probe) return;
-            Http2Client::State st;
-            if (ec) {
-                const bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
-                if (!eof) return self->finish(fromSocketError(ec));
-                st = self->h2->finishEof();
-            } else {
-                st = self->h2->feed(std::string_view(self->buf.data(), n));
-            }
-            if (st == Http2Client::State::NeedMore) return self->h2Write(stream);
-            self->judge();
+            self->read(stream);
         });
     }
 
@@ -170,20 +152,23 @@ struct HttpProbe::Exchange : std::enable_shared_from_this<HttpProbe::Exchange> {
                           });
     }
 
+    // The response, HTTP/1 (the parser) or HTTP/2 (the client, which may have bytes to send back
+    // between reads: acknowledgements, window updates).
     template <class Stream>
     void read(Stream& stream) {
         auto self = shared_from_this();
         stream.async_read_some(asio::buffer(buf), [self, &stream](const boost::system::error_code& ec, size_t n) {
             if (self->finished || !self->probe) return;
-            HttpResponseParser::State st;
-            if (ec) {
-                const bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
-                if (!eof) return self->finish(fromSocketError(ec));
-                st = self->parser.finishEof();
+            const bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+            if (ec && !eof) return self->finish(fromSocketError(ec));
+            const std::string_view data(self->buf.data(), ec ? 0 : n);
+            if (self->h2) {
+                const auto st = ec ? self->h2->finishEof() : self->h2->feed(data);
+                if (st == Http2Client::State::NeedMore) return self->h2Write(stream);
             } else {
-                st = self->parser.feed(std::string_view(self->buf.data(), n));
+                const auto st = ec ? self->parser.finishEof() : self->parser.feed(data);
+                if (st == HttpResponseParser::State::NeedMore) return self->read(stream);
             }
-            if (st == HttpResponseParser::State::NeedMore) return self->read(stream);
             self->judge();
         });
     }
