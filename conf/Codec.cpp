@@ -66,6 +66,12 @@ template <class T, class F>
 requires Is<T, TrackFile>
 void fields(T& x, F&& f) { f(x.name, x.path, x.weight, x.reverse, x.initValue, x.initOverwrite, x.where); }
 template <class T, class F>
+requires Is<T, BfdInstance>
+void fields(T& x, F&& f) {
+    f(x.name, x.neighbor, x.source, x.minRx, x.minTx, x.idleTx, x.multiplier, x.passive, x.ttl, x.maxHops, x.multihop,
+      x.where);
+}
+template <class T, class F>
 requires Is<T, TrackFileRef>
 void fields(T& x, F&& f) { f(x.file, x.weight, x.reverse, x.where); }
 template <class T, class F>
@@ -99,7 +105,7 @@ void fields(T& x, F&& f) {
       x.regex, x.regexOptions, x.regexMinOffset, x.regexMaxOffset, x.regexHeaders, x.regexNoMatch, x.virtualhost, x.httpVersion,
       x.maxBody, x.readTimeout, x.http2, x.grpcService, x.tls, x.sni, x.verify, x.caFile, x.certFile, x.keyFile, x.command, x.user, x.timeout,
       x.dynamicWeight, x.payload, x.requireReply, x.reply, x.replyMask, x.minReplyLength, x.maxReplyLength, x.queryName,
-      x.queryType, x.heloName, x.trackFile, x.fileWeight, x.fileReverse, x.where);
+      x.queryType, x.heloName, x.trackFile, x.fileWeight, x.fileReverse, x.bfd, x.where);
 }
 template <class T, class F>
 requires Is<T, Tunnel>
@@ -124,7 +130,7 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, Config>
 void fields(T& x, F&& f) {
-    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.staticAddresses, x.staticRoutes, x.vrrpInstances, x.syncGroups,
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.bfdInstances, x.staticAddresses, x.staticRoutes, x.vrrpInstances, x.syncGroups,
       x.virtualServers);
 }
 

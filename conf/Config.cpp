@@ -52,6 +52,7 @@ const char* name(CheckType v) {
     case CheckType::Ping: return "ping";
     case CheckType::File: return "file";
     case CheckType::Grpc: return "grpc";
+    case CheckType::Bfd: return "bfd";
     }
     return "?";
 }

@@ -204,6 +204,24 @@ struct TrackFile {
     bool operator==(const TrackFile&) const = default;
 };
 
+// keepalived's bfd_instance: a BFD session (RFC 5880 asynchronous mode, RFC 5881 single-hop or
+// RFC 5883 multihop) with a neighbor; `bfd` checks follow it (healthcheck/BfdEngine.h).
+struct BfdInstance {
+    std::string name;
+    std::optional<base::IpAddress> neighbor;  // required
+    std::optional<base::IpAddress> source;
+    Duration minRx = std::chrono::milliseconds(10);   // Required Min RX
+    Duration minTx = std::chrono::milliseconds(10);   // Desired Min TX while Up
+    Duration idleTx = std::chrono::seconds(1);        // Desired Min TX while not Up (>= 1 s)
+    int multiplier = 5;                               // Detect Mult
+    bool passive = false;                             // wait for the neighbor's first packet
+    int ttl = 255;                                    // TTL / hop limit sent
+    int maxHops = 0;                                  // received TTL + max_hops >= ttl; -1: any
+    bool multihop = false;                            // RFC 5883, port 4784
+    Location where;
+    bool operator==(const BfdInstance&) const = default;
+};
+
 // An instance's track_files entry; weight and reverse default to the track file's own.
 struct TrackFileRef {
     std::string file;
@@ -281,7 +299,7 @@ struct SyncGroup {
     bool operator==(const SyncGroup&) const = default;
 };
 
-enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping, File, Grpc };
+enum class CheckType { Tcp, Http, Https, Script, Udp, Dns, Smtp, Ping, File, Grpc, Bfd };
 using kmod::Forwarding;
 using kmod::TunnelChecksum;
 using kmod::TunnelType;
@@ -353,6 +371,8 @@ struct CheckConfig {
     std::string trackFile;
     std::optional<std::int64_t> fileWeight;
     std::optional<bool> fileReverse;
+    // bfd (keepalived's BFD_CHECK): a `bfd_instances` name; up while that session is Up
+    std::string bfd;
     Location where;
     bool operator==(const CheckConfig&) const = default;
 };
@@ -435,6 +455,7 @@ struct Config {
     GlobalConfig global;
     std::vector<VrrpScript> vrrpScripts;
     std::vector<TrackFile> trackFiles;
+    std::vector<BfdInstance> bfdInstances;
     std::vector<VirtualAddress> staticAddresses;  // keepalived's static_ipaddress: present while directord runs
     std::vector<VirtualRoute> staticRoutes;  // keepalived's static_routes: present while directord runs
     std::vector<VrrpInstance> vrrpInstances;

@@ -77,10 +77,9 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"static_rules", "directord adds no static rules: configure them with the system"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
         {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
-        {"track_bfd", "directord has no BFD"},
+        {"track_bfd", "directord's VRRP does not follow BFD sessions (its BFD_CHECK does): track the path with a vrrp_script"},
         {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
         {"vrrp_track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
-        {"bfd_instance", "directord has no BFD"},
         {"garp_group", "set garp.interval on each instance"},
         {"linkbeat_interfaces", "directord follows links through netlink events"},
         {"interface_up_down_delays", "directord moves to FAULT and back as soon as the link changes"},
@@ -101,7 +100,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"debug", "use directord's -l debug"},
         {"snmp_name", "directord names a virtual server by its address in SNMP"},
         {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
-        {"BFD_CHECK", "directord has no BFD"},
         {"nat_mask", "ignored by keepalived itself"},
         {"init_fail", "a directord vrrp_script counts as not run until its first result"},
         {"net_namespace", "run directord itself in that namespace (ip netns exec)"},
@@ -208,6 +206,7 @@ public:
             if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
             if (n.keyword == "vrrp_script") vrrpScript(n);
             else if (n.keyword == "track_file" || n.keyword == "vrrp_track_file") trackFile(n);
+            else if (n.keyword == "bfd_instance") bfdInstance(n);
             else if (n.keyword == "static_ipaddress") {
                 for (const auto& a : n.children)
                     if (auto va = vip(a)) {
@@ -708,6 +707,90 @@ private:
         }
         if (f.path.empty()) return left(s, "no file: keepalived ignores this track_file");
         cfg_.trackFiles.push_back(std::move(f));
+    }
+
+    // bfd_instance NAME { neighbor_ip, source_ip, min_rx/min_tx/idle_tx (ms, 3 decimals), multiplier,
+    // passive, ttl/hoplimit, max_hops, multihop }: keepalived's bfd/bfd_parser.c. keepalived drops
+    // an instance with no or a bad neighbor, or a duplicate one (and says so): so does the import.
+    void bfdInstance(const Node& s) {
+        if (!need(s, 1)) return;
+        BfdInstance b;
+        b.name = s.args[0].text;
+        b.where = Location{s.file, s.line};
+        bool ttlSet = false;
+        auto ms = [&](const Node& n, double lo, Duration& into) {
+            if (auto d = secs(n, 0, lo, 4294967.0)) into = std::chrono::duration_cast<Duration>(*d / 1000);
+        };
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (k == "neighbor_ip" || k == "neighbour_ip") {
+                if (auto a = address(n, 0)) b.neighbor = *a;
+                else return left(s, "no usable neighbor_ip: keepalived ignores this bfd_instance");
+            } else if (k == "source_ip") {
+                if (auto a = address(n, 0)) b.source = *a;
+            } else if (k == "min_rx") {
+                ms(n, 1, b.minRx);
+            } else if (k == "min_tx") {
+                ms(n, 1, b.minTx);
+            } else if (k == "idle_tx") {
+                ms(n, 1000, b.idleTx);
+            } else if (k == "multiplier") {
+                if (auto v = integer(n, 0, 1, 255)) b.multiplier = static_cast<int>(*v);
+            } else if (k == "passive") {
+                b.passive = true;
+            } else if (k == "ttl" || k == "hoplimit") {
+                if (auto v = integer(n, 0, 1, 255)) {
+                    b.ttl = static_cast<int>(*v);
+                    ttlSet = true;
+                }
+            } else if (k == "max_hops") {
+                if (auto v = integer(n, 0, -1, 255)) b.maxHops = static_cast<int>(*v);
+            } else if (k == "multihop") {
+                b.multihop = flag(n);
+            } else if (k == "weight") {
+                left(n, "the weight a VRRP track_bfd gives: directord's VRRP does not follow BFD sessions");
+            } else if (k == "vrrp" || k == "checker") {
+                // which of keepalived's processes hear the session: directord's checks follow it
+            } else {
+                unsupported(n);
+            }
+        }
+        if (!b.neighbor) return left(s, "no neighbor_ip: keepalived ignores this bfd_instance");
+        if (b.source && b.source->family() != b.neighbor->family())
+            return left(s, "source_ip and neighbor_ip of different families: keepalived ignores this bfd_instance");
+        for (const auto& o : cfg_.bfdInstances)
+            if (o.neighbor == b.neighbor && o.source == b.source && o.multihop == b.multihop)
+                return left(s, "neighbor " + b.neighbor->str() + " is bfd_instance " + o.name +
+                                   "'s already: keepalived ignores this one");
+        if (!ttlSet && b.neighbor->isV6())
+            note(s, "keepalived sends IPv6 BFD with hop limit 64 unless told; directord sends 255, as RFC 5881 asks "
+                    "(and BFD peers check)");
+        if (b.maxHops > b.ttl) {
+            note(s, "max_hops exceeds ttl: set to ttl, as keepalived does");
+            b.maxHops = b.ttl;
+        }
+        cfg_.bfdInstances.push_back(std::move(b));
+    }
+
+    // BFD_CHECK { name NAME  alpha }: keepalived's check/check_bfd.c
+    void bfdCheck(const Node& s, const VirtualServer& vs, RealServer& rs) {
+        CheckConfig c;
+        c.type = CheckType::Bfd;
+        c.where = Location{s.file, s.line};
+        for (const auto& n : s.children) {
+            if (n.keyword == "name" || n.keyword == "bfd_name") {
+                if (need(n, 1)) c.bfd = n.args[0].text;
+            } else if (n.keyword == "alpha") {
+                if (flag(n) != vs.alpha) left(n, "alpha per check: directord sets it per virtual server");
+            } else {
+                unsupported(n);
+            }
+        }
+        if (c.bfd.empty()) return left(s, "BFD_CHECK has no name: keepalived skips it");
+        if (std::none_of(cfg_.bfdInstances.begin(), cfg_.bfdInstances.end(),
+                         [&](const BfdInstance& b) { return b.name == c.bfd; }))
+            return left(s, "no bfd_instance " + c.bfd + ": keepalived skips this BFD_CHECK");
+        rs.checks.push_back(std::move(c));
     }
 
     // FILE_CHECK { track_file NAME  weight N [reverse] }: keepalived's check/check_file.c
@@ -1252,6 +1335,8 @@ private:
                 checkers.push_back(&n);
             } else if (k == "FILE_CHECK") {
                 fileCheck(n, rs);
+            } else if (k == "BFD_CHECK") {
+                bfdCheck(n, vs, rs);
             } else {
                 unsupported(n);
             }

@@ -641,6 +641,40 @@ const Section<TrackFile>& trackFile() {
     return s;
 }
 
+const Section<BfdInstance>& bfdInstance() {
+    using B = BfdInstance;
+    static const Section<B> s{
+        "bfd_instances",
+        {
+            nonEmpty("name", &B::name, {"string", "required", "unique", "name `bfd` checks refer to"}),
+            required(address("neighbor_ip", &B::neighbor, {"string", "required", "address", "the BFD peer"})),
+            address("source_ip", &B::source,
+                    {"string", "the route's", "address", "sent from, and the only address it is accepted on"}),
+            duration("min_rx", &B::minRx, 0.001, 4294,
+                     {"duration", "`0.01`", "0.001..4294", "Required Min RX: the fastest the peer may send"}),
+            duration("min_tx", &B::minTx, 0.001, 4294,
+                     {"duration", "`0.01`", "0.001..4294", "Desired Min TX while the session is Up"}),
+            duration("idle_tx", &B::idleTx, 1, 4294,
+                     {"duration", "`1`", "1..4294", "Desired Min TX while it is not (RFC 5880: at least 1 s)"}),
+            integer("multiplier", &B::multiplier, 1, 255,
+                    {"integer", "`5`", "1..255", "Detect Mult: packets missed before the peer is down"}),
+            boolean("passive", &B::passive, {"bool", "`false`", "", "send nothing until the peer's first packet"}),
+            integer("ttl", &B::ttl, 1, 255, {"integer", "`255`", "1..255", "TTL / hop limit sent (RFC 5881: 255)"}),
+            integer("max_hops", &B::maxHops, -1, 255,
+                    {"integer", "`0`", "-1..255",
+                     "a packet counts when its TTL + max_hops >= `ttl` (0: single hop, TTL 255); -1: any TTL"}),
+            boolean("multihop", &B::multihop, {"bool", "`false`", "", "RFC 5883 multihop BFD (port 4784)"}),
+        },
+        nullptr,
+        [](Reader& r, B& b) {
+            if (b.source && b.neighbor && b.source->family() != b.neighbor->family())
+                r.error("source_ip and neighbor_ip are not of the same family");
+            if (b.maxHops > b.ttl) r.error("max_hops " + std::to_string(b.maxHops) + " exceeds ttl " + std::to_string(b.ttl));
+        },
+        [](B& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
 const Section<TrackFileRef>& trackFileRef() {
     using T = TrackFileRef;
     static const Section<T> s{
@@ -939,8 +973,9 @@ const Section<CheckConfig>& check() {
                              {"smtp", T::Smtp},
                              {"ping", T::Ping},
                              {"file", T::File},
-                             {"grpc", T::Grpc}},
-                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping` `file` `grpc`",
+                             {"grpc", T::Grpc},
+                             {"bfd", T::Bfd}},
+                            {"string", "required", "`tcp` `http` `https` `script` `udp` `dns` `smtp` `ping` `file` `grpc` `bfd`",
                              "the probe"})),
             duration("delay_loop", &C::delayLoop, 0.01, kDay,
                      {"duration", "the service's", "0.01..86400", "interval between checks"}),
@@ -1203,6 +1238,9 @@ const Section<CheckConfig>& check() {
                      {T::File}),
             forTypes(boolean("reverse", &C::fileReverse, {"bool", "the track file's `reverse`", "", "file: overrides it"}),
                      {T::File}),
+            forTypes(nonEmpty("bfd", &C::bfd,
+                              {"string", "required", "a `bfd_instances` name", "bfd: the session that must be Up"}),
+                     {T::Bfd}),
         },
         nullptr,
         [](Reader& r, C& c) {
@@ -1486,6 +1524,8 @@ const Section<Config>& root() {
                  {"list of groups", "none", "", "scripts VRRP instances track"}),
             list("track_files", &Config::trackFiles, trackFile(),
                  {"list of groups", "none", "", "files whose number moves weights and priorities"}),
+            list("bfd_instances", &Config::bfdInstances, bfdInstance(),
+                 {"list of groups", "none", "", "BFD sessions `bfd` checks follow (keepalived's bfd_instance)"}),
             list("static_addresses", &Config::staticAddresses, staticAddress(),
                  {"list of groups", "none", "",
                   "addresses present while directord runs, whatever the VRRP state (keepalived's static_ipaddress)"}),

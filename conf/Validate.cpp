@@ -144,6 +144,32 @@ void validateTrackFiles(const Config& cfg, Diagnostics& d) {
             }
 }
 
+// bfd_instances: unique names, one session per neighbor (and source, and hop mode: the packets of
+// two would be one session's), and every `bfd` check naming one of them.
+void validateBfd(const Config& cfg, Diagnostics& d) {
+    std::set<std::string> names;
+    std::map<std::tuple<std::string, std::string, bool>, std::string> peers;
+    for (size_t i = 0; i < cfg.bfdInstances.size(); ++i) {
+        const auto& b = cfg.bfdInstances[i];
+        const std::string p = at("bfd_instances", i);
+        if (!names.insert(b.name).second) add(d, b.where, p + ".name", "duplicate BFD instance name '" + b.name + "'");
+        if (!b.neighbor) continue;
+        auto [it, fresh] = peers.emplace(std::make_tuple(b.neighbor->str(), b.source ? b.source->str() : "", b.multihop), b.name);
+        if (!fresh)
+            add(d, b.where, p + ".neighbor_ip",
+                "BFD instance '" + it->second + "' already has neighbor " + b.neighbor->str() +
+                    (b.source ? " from " + b.source->str() : "") + " (one session per neighbor)");
+    }
+    for (size_t i = 0; i < cfg.virtualServers.size(); ++i)
+        for (size_t j = 0; j < cfg.virtualServers[i].realServers.size(); ++j)
+            for (size_t k = 0; k < cfg.virtualServers[i].realServers[j].checks.size(); ++k) {
+                const auto& c = cfg.virtualServers[i].realServers[j].checks[k];
+                if (c.type == CheckType::Bfd && !c.bfd.empty() && !names.contains(c.bfd))
+                    add(d, c.where, at(at(at("virtual_servers", i) + ".real_servers", j) + ".checks", k) + ".bfd",
+                        "unknown BFD instance '" + c.bfd + "'" + (names.empty() ? " (no bfd_instances are defined)" : ""));
+            }
+}
+
 void validateVirtualServers(const Config& cfg, Diagnostics& d) {
     std::map<std::tuple<base::Family, std::string, std::optional<base::IpAddress>, int, std::uint32_t>, size_t> seen;
     const bool userspace = cfg.global.dataPlane == DataPlane::Userspace;
@@ -220,6 +246,7 @@ void validate(const Config& cfg, Diagnostics& diags) {
     validateVrrp(cfg, diags);
     validateVirtualServers(cfg, diags);
     validateTrackFiles(cfg, diags);
+    validateBfd(cfg, diags);
     if (cfg.global.dataPlane == DataPlane::Nftables)
         for (auto& p : planeProblems(cfg, DataPlane::Nftables)) diags.push_back(std::move(p));
 }

@@ -34,11 +34,11 @@ std::optional<std::string> rootScript(Worker w, const conf::Config& cfg) {
     return std::nullopt;
 }
 
-bool hasPingCheck(const conf::Config& cfg) {
+bool hasCheck(const conf::Config& cfg, conf::CheckType type) {
     for (const auto& vs : cfg.virtualServers)
         for (const auto& rs : vs.realServers)
             for (const auto& c : rs.checks)
-                if (c.type == conf::CheckType::Ping) return true;
+                if (c.type == type) return true;
     return false;
 }
 
@@ -75,7 +75,9 @@ Plan plan(Worker w, const conf::Config& cfg) {
     case Worker::Vrrp: p.caps = {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID}; break;
     case Worker::Lvs:
         p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID};
-        if (hasPingCheck(cfg)) p.caps.push_back(CAP_NET_RAW);  // the ping checks' raw ICMP sockets
+        if (hasCheck(cfg, conf::CheckType::Ping)) p.caps.push_back(CAP_NET_RAW);  // the ping checks' raw ICMP sockets
+        // BFD's port 3784 / 4784
+        if (hasCheck(cfg, conf::CheckType::Bfd)) p.caps.push_back(CAP_NET_BIND_SERVICE);
         break;
     }
     // global.script_user root: any script a reload adds runs as root, so keep what it would need

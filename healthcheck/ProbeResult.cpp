@@ -3,6 +3,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "healthcheck/Bfd.h"
+
 namespace healthcheck {
 namespace {
 
@@ -49,6 +51,7 @@ const char* failureName(Failure f) {
     case Failure::FileValue: return "file value";
     case Failure::GrpcStatus: return "gRPC status";
     case Failure::GrpcNotServing: return "gRPC health";
+    case Failure::BfdDown: return "BFD down";
     case Failure::Error: return "error";
     }
     return "?";
@@ -66,6 +69,7 @@ std::string ProbeResult::describe() const {
     case Failure::FileValue: s += " " + std::to_string(detail); break;
     case Failure::GrpcStatus: s += " " + std::to_string(detail) + grpcCodeName(detail); break;
     case Failure::GrpcNotServing: s += detail == 2 ? " NOT_SERVING" : detail == 3 ? " SERVICE_UNKNOWN" : " " + std::to_string(detail); break;
+    case Failure::BfdDown: s += std::string(" (") + bfd::name(static_cast<bfd::Diag>(detail)) + ")"; break;
     case Failure::ScriptSpawn:
     case Failure::Error:
     case Failure::Unreachable:

@@ -30,6 +30,7 @@ enum class Failure {
     FileValue,       // file: the tracked file's value means down (detail = the value)
     GrpcStatus,      // grpc: the call's grpc-status is not OK (detail = the code; -1: none)
     GrpcNotServing,  // grpc: the health service says other than SERVING (detail = its status)
+    BfdDown,         // bfd: the session is not Up (detail = its diagnostic, RFC 5880 4.1)
     Error,           // any other local error (detail = errno)
 };
 

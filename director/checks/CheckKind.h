@@ -1,5 +1,5 @@
 // The check types, one row each (Registry.cpp) and one file each (Tcp.cpp, Http.cpp, Script.cpp,
-// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp, File.cpp, Grpc.cpp):
+// Udp.cpp, Dns.cpp, Smtp.cpp, Ping.cpp, File.cpp, Grpc.cpp, Bfd.cpp):
 // what makes two checks of the type the same check (so a reload keeps it running), and how its
 // probe is built on the lvs worker's loop. Adding a check type is a file here, a row in the
 // registry and its settings in conf/ (conf/Sections.cpp); ProbeFactory and the health monitor do
@@ -37,8 +37,14 @@ struct CheckKind {
     // The check's target is an address only (ping): status and logs name no port.
     bool addressOnly = false;
     // The weight its results carry is added to the real server's (file), not set (a script's
-    // dynamic weight); and it runs on its own events, not on delay_loop.
+    // dynamic weight).
     bool additiveWeight = false;
+    // It runs on its own events (a file's change, a BFD session's), not on delay_loop: every result
+    // counts at once (no retries, rise/fall 1; ProbeFactory's checkTiming).
+    bool onEvents = false;
+    // What status and logs name as its target, when not the address (and port): a track file's or
+    // a BFD instance's name.
+    std::string (*label)(const CheckRef& r) = nullptr;
 };
 
 // The row of a type; null for a type with no row (a bug the registry's test catches).

@@ -36,6 +36,7 @@ std::unique_ptr<healthcheck::Probe> makeFile(asio::io_context& io, const CheckRe
 }  // namespace
 
 extern const CheckKind kFile;
-const CheckKind kFile{conf::CheckType::File, fileKey, makeFile, false, true};
+const CheckKind kFile{conf::CheckType::File, fileKey, makeFile, false, true, true,
+                      [](const CheckRef& r) { return r.c.trackFile; }};
 
 }  // namespace director::checks

@@ -14,11 +14,12 @@ extern const CheckKind kSmtp;
 extern const CheckKind kPing;
 extern const CheckKind kFile;
 extern const CheckKind kGrpc;
+extern const CheckKind kBfd;
 
 namespace {
 
 // One row per check type.
-const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing, &kFile, &kGrpc};
+const CheckKind* const kRegistry[] = {&kTcp, &kHttp, &kHttps, &kScript, &kUdp, &kDns, &kSmtp, &kPing, &kFile, &kGrpc, &kBfd};
 
 }  // namespace
 

@@ -83,7 +83,7 @@ void HealthMonitor::configure(const conf::Config& cfg, const std::set<kmod::Serv
                 const auto target = c.connectIp.value_or(rs.address);
                 const auto* kind = checks::find(c.type);
                 s.additive = kind && kind->additiveWeight;
-                if (kind && kind->additiveWeight) s.target = c.trackFile;
+                if (kind && kind->label) s.target = kind->label(checks::CheckRef{cfg, vs, rs, c});
                 else if (kind && kind->addressOnly) s.target = target.str();
                 else
                     s.target = (target.isV6() ? "[" + target.str() + "]" : target.str()) + ":" +

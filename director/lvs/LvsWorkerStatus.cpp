@@ -41,6 +41,10 @@ status::Snapshot LvsWorker::snapshot(bool plane) const {
     s.announceTable = cfg_.global.announce.table;
     s.withdrawn = operator_.withdrawn();
     if (s.announcing) s.announcements = announcing_.announcements();
+    if (auto bfd = healthcheck::BfdEngine::existing(io_)) {
+        s.bfd = bfd->sessions();
+        s.bfdDrops = bfd->drops();
+    }
     if (!plane) return s;
     if (auto table = table_->dump()) s.table = std::move(*table);
     if (auto status = table_->status()) s.status = std::move(*status);

@@ -15,15 +15,15 @@ healthcheck::CheckTiming checkTiming(const conf::VirtualServer& vs, const conf::
     t.rise = c.rise;
     t.fall = c.fall;
     t.startDown = vs.alpha;
-    if (const auto* kind = checks::find(c.type); kind && kind->additiveWeight) {
-        // a file check: each attempt waits for the file's next change, and every change counts at
-        // once (keepalived: no alpha, no retries, state known from the start)
+    if (const auto* kind = checks::find(c.type); kind && kind->onEvents) {
+        // a file or BFD check: each attempt waits for the next change, and every change counts at
+        // once (keepalived: no retries; a file's state is known from the start, no alpha)
         t.interval = base::Duration::zero();
         t.retryDelay = base::Duration::zero();
         t.warmup = base::Duration::zero();
         t.retries = 0;
         t.rise = t.fall = 1;
-        t.startDown = false;
+        t.startDown = c.type == conf::CheckType::Bfd && vs.alpha;
     }
     return t;
 }

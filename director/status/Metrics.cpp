@@ -237,6 +237,7 @@ const char* failureKey(healthcheck::Failure f) {
     case Failure::FileValue: return "file_value";
     case Failure::GrpcStatus: return "grpc_status";
     case Failure::GrpcNotServing: return "grpc_not_serving";
+    case Failure::BfdDown: return "bfd_down";
     case Failure::Error: return "error";
     }
     return "unknown";
@@ -441,6 +442,40 @@ std::string metricsText(const Snapshot& v) {
         Family f(out, "directord_vip_announced", "gauge",
                  "1 while the VIP is in the announce table (global.announce), for the routing daemon to announce");
         for (const auto& a : v.announcements) f.sample({{"vip", a.vip.str()}}, a.announced ? 1 : 0);
+    }
+    if (!v.bfd.empty() || v.bfdDrops) {
+        namespace bfd = healthcheck::bfd;
+        auto labels = [](const healthcheck::BfdEngine::View& b) {
+            return std::vector<std::pair<std::string, std::string>>{{"session", b.name}, {"neighbor", b.neighbor}};
+        };
+        {
+            Family f(out, "directord_bfd_session_up", "gauge", "1 while the BFD session is Up");
+            for (const auto& b : v.bfd) f.sample(labels(b), b.state == bfd::State::Up ? 1 : 0);
+        }
+        {
+            Family f(out, "directord_bfd_session_transitions_total", "counter", "BFD session state changes");
+            for (const auto& b : v.bfd) f.sample(labels(b), static_cast<double>(b.transitions));
+        }
+        {
+            Family f(out, "directord_bfd_detect_time_seconds", "gauge",
+                     "the BFD session's detection time in force (remote Detect Mult x the agreed interval)");
+            for (const auto& b : v.bfd) f.sample(labels(b), static_cast<double>(b.detectTime.count()) / 1e6);
+        }
+        {
+            Family f(out, "directord_bfd_packets_sent_total", "counter", "BFD control packets sent");
+            for (const auto& b : v.bfd) f.sample(labels(b), static_cast<double>(b.sent));
+        }
+        {
+            Family f(out, "directord_bfd_packets_received_total", "counter", "BFD control packets accepted");
+            for (const auto& b : v.bfd) f.sample(labels(b), static_cast<double>(b.received));
+        }
+        {
+            Family f(out, "directord_bfd_packets_dropped_total", "counter",
+                     "BFD datagrams dropped, by reason (RFC 5880 6.8.6's checks, no session, TTL)");
+            for (std::size_t d = 1; d < static_cast<std::size_t>(bfd::Drop::Count); ++d)
+                f.sample({{"reason", bfd::name(static_cast<bfd::Drop>(d))}},
+                         static_cast<double>(v.bfdDrops ? (*v.bfdDrops)[d] : 0));
+        }
     }
     {
         Family f(out, "directord_reloads_total", "counter", "configurations applied by SIGHUP or directorctl reload");

@@ -25,6 +25,12 @@ StatusReport statusReport(const Snapshot& s) {
     r.announceTable = s.announceTable;
     r.withdrawn = s.withdrawn;
     for (const auto& a : s.announcements) r.announcements.push_back({a.vip.str(), a.announced, a.why});
+    for (const auto& b : s.bfd)
+        r.bfd.push_back({b.name, b.neighbor, healthcheck::bfd::name(b.state), healthcheck::bfd::name(b.remoteState),
+                         healthcheck::bfd::name(b.diag), static_cast<double>(b.txInterval.count()) / 1000.0,
+                         static_cast<double>(b.detectTime.count()) / 1000.0});
+    if (s.bfdDrops)
+        for (auto n : *s.bfdDrops) r.bfdDropped += n;
     for (const auto& vs : s.cfg.virtualServers) {
         const auto key = serviceKey(vs);
         ServiceRow sr;

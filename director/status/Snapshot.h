@@ -19,6 +19,7 @@
 #include "director/lvs/HealthMonitor.h"
 #include "director/status/StatusReport.h"
 #include "director/protocol/Messages.h"
+#include "healthcheck/BfdEngine.h"
 #include "kmod/IpvsTable.h"
 #include "kmod/Model.h"
 #include "kmod/Stats.h"
@@ -65,6 +66,10 @@ struct Snapshot {
     int announceTable = 0;
     bool withdrawn = false;
     std::vector<lvs::Announcement> announcements;
+
+    // BFD sessions (bfd checks) and the packets their engine dropped, by reason; none: no engine
+    std::vector<healthcheck::BfdEngine::View> bfd;
+    std::optional<healthcheck::BfdEngine::Drops> bfdDrops;
 
     bool process = true;  // /metrics: process_* of this process (/proc/self)
 };

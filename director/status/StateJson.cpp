@@ -55,6 +55,41 @@ void writeAnnounce(base::JsonWriter& w, const Snapshot& s) {
     w.endObject();
 }
 
+// BFD sessions as the engine runs them, and the packets it dropped by reason (RFC 5880 6.8.6's
+// checks and ours).
+void writeBfd(base::JsonWriter& w, const Snapshot& s) {
+    namespace bfd = healthcheck::bfd;
+    w.beginObject();
+    w.key("sessions").beginArray();
+    for (const auto& b : s.bfd) {
+        w.beginObject();
+        w.field("name", b.name);
+        w.field("neighbor", b.neighbor);
+        w.field("state", bfd::name(b.state));
+        w.field("remote_state", bfd::name(b.remoteState));
+        w.field("diagnostic", bfd::name(b.diag));
+        w.field("local_discriminator", static_cast<std::uint64_t>(b.localDisc));
+        w.field("remote_discriminator", static_cast<std::uint64_t>(b.remoteDisc));
+        w.field("tx_interval_ms", static_cast<double>(b.txInterval.count()) / 1000.0);
+        w.field("detect_time_ms", static_cast<double>(b.detectTime.count()) / 1000.0);
+        w.field("transitions", b.transitions);
+        w.field("sent", b.sent);
+        w.field("received", b.received);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("dropped").beginObject();
+    std::uint64_t total = 0;
+    for (std::size_t d = 1; d < static_cast<std::size_t>(bfd::Drop::Count); ++d) {
+        const std::uint64_t n = s.bfdDrops ? (*s.bfdDrops)[d] : 0;
+        w.field(bfd::name(static_cast<bfd::Drop>(d)), n);
+        total += n;
+    }
+    w.field("total", total);
+    w.endObject();
+    w.endObject();
+}
+
 void writeForwarding(base::JsonWriter& w, const kmod::ForwardingCounters& f) {
     w.beginObject();
     w.field("udp_flows", f.udpFlows);
@@ -156,6 +191,8 @@ std::string stateJson(const Snapshot& s) {
         writeForwarding(w, *s.forwarding);
     }
     w.key("checks").raw(s.checksJson.empty() ? "[]" : s.checksJson);
+    w.key("bfd");
+    writeBfd(w, s);
     w.key("table");
     writeTable(w, s);
     w.endObject();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 #include "vrrp/StateMachine.h"
@@ -177,6 +178,19 @@ std::string renderStatus(const StatusReport& r) {
         TextTable a({"VIP", "ANNOUNCED", "WHY"});
         for (const auto& row : r.announcements) a.add({row.vip, row.announced ? "yes" : "no", row.why});
         out += a.str();
+    }
+    if (!r.bfd.empty()) {
+        out += "\n";
+        TextTable b({"BFD SESSION", "NEIGHBOR", "STATE", "REMOTE", "INTERVAL", "DETECT", "DIAGNOSTIC"});
+        auto ms = [](double v) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%gms", v);
+            return std::string(buf);
+        };
+        for (const auto& row : r.bfd)
+            b.add({row.name, row.neighbor, row.state, row.remoteState, ms(row.txMs), ms(row.detectMs), row.diag});
+        out += b.str();
+        if (r.bfdDropped) out += "BFD packets dropped: " + std::to_string(r.bfdDropped) + " (directorctl status --json: by reason)\n";
     }
     return out;
 }

@@ -49,6 +49,11 @@ struct AnnounceRow {
     std::string why;
 };
 
+struct BfdRow {
+    std::string name, neighbor, state, remoteState, diag;
+    double txMs = 0, detectMs = 0;
+};
+
 struct StatusReport {
     std::int64_t pid = 0;
     std::string version, configFile, dataPlane;
@@ -61,6 +66,8 @@ struct StatusReport {
     int announceTable = 0;
     bool withdrawn = false;
     std::vector<AnnounceRow> announcements;
+    std::vector<BfdRow> bfd;
+    std::uint64_t bfdDropped = 0;  // BFD packets dropped (bad, or no session's), all reasons
 };
 
 // `directorctl status`: who, what plane, the instances and the services in one screen each.

@@ -1,4 +1,4 @@
-// libFuzzer: what the udp, dns, smtp and ping checks read from the network, and the hex strings of
+// libFuzzer: what the udp, dns, smtp, ping and bfd checks read from the network, and the hex strings of
 // the udp check's settings. The first byte picks the query's name length; the rest is a reply to it, read as the
 // dns check reads it and matched as the udp check matches, and parsed as a hex setting.
 #include <cstdint>
@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "conf/Hex.h"
+#include "healthcheck/Bfd.h"
 #include "healthcheck/Dns.h"
 #include "healthcheck/PingProbe.h"
 #include "healthcheck/SmtpProbe.h"
@@ -49,5 +50,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     for (size_t i = 0; i < in.size() && st == healthcheck::SmtpReplyReader::State::NeedMore; i += step)
         st = smtp.feed(in.substr(i, step));
     if (st == healthcheck::SmtpReplyReader::State::Done && (smtp.code() < 0 || smtp.code() > 999)) __builtin_trap();
+
+    // a BFD control packet: what decodes encodes back to itself, and a session takes it (and the
+    // packets after it, one per 24 bytes) without leaving RFC 5880's four states
+    namespace bfd = healthcheck::bfd;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(in.data());
+    bfd::Session session(bfd::Params{}, 0x01020304u);
+    auto now = bfd::Clock::time_point{} + std::chrono::seconds(1);
+    for (size_t off = 0; off < in.size(); off += bfd::kPacketSize) {
+        bfd::Packet p;
+        if (bfd::decode(std::span<const std::uint8_t>(bytes + off, in.size() - off), p) != bfd::Drop::None) continue;
+        const auto wire = bfd::encode(p);
+        bfd::Packet again;
+        if (bfd::decode(wire, again) != bfd::Drop::None || !(again == p)) __builtin_trap();
+        session.receive(p, now);
+        const auto out = session.transmit(now, data[0] / 256.0);
+        if (out.poll && out.final) __builtin_trap();
+        if (static_cast<unsigned>(session.state()) > 3) __builtin_trap();
+        now += std::chrono::milliseconds(data[0]);
+        session.expire(now);
+    }
     return 0;
 }

@@ -120,7 +120,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     const auto& rs = vs.realServers.at(0);
     CHECK(rs.forwarding == conf::Forwarding::Route);
     CHECK(rs.inhibitOnFailure == false);
-    REQUIRE(rs.checks.size() == 11);
+    REQUIRE(rs.checks.size() == 12);
     CHECK(rs.checks[0].connectPort == 9000);
     CHECK(rs.checks[1].statusCodes == std::vector<conf::StatusRange>{{200, 204}, {301, 301}});
     CHECK(rs.checks[1].digest == "9e107d9d372bb6826bd81d3542a419d6");
@@ -147,6 +147,14 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(rs.checks[9].type == conf::CheckType::Ping);
     CHECK((rs.checks[10].type == conf::CheckType::File && rs.checks[10].trackFile == "load"));
     CHECK((rs.checks[10].fileWeight == 2 && rs.checks[10].fileReverse == false));
+    CHECK((rs.checks[11].type == conf::CheckType::Bfd && rs.checks[11].bfd == "gw"));
+    REQUIRE(c.bfdInstances.size() == 2);
+    const auto& gw = c.bfdInstances[0];
+    CHECK((gw.neighbor->str() == "10.0.2.1" && gw.source->str() == "10.0.2.10" &&
+           gw.minRx == std::chrono::milliseconds(50) && gw.minTx == std::chrono::milliseconds(20) &&
+           gw.idleTx == std::chrono::seconds(2) && gw.multiplier == 4 && gw.passive && gw.ttl == 254 &&
+           gw.maxHops == 1 && !gw.multihop));
+    CHECK((c.bfdInstances[1].multihop && c.bfdInstances[1].maxHops == -1 && c.bfdInstances[1].ttl == 255));
     REQUIRE(c.staticAddresses.size() == 2);
     CHECK((c.staticAddresses[0].dev == "eth1" && c.staticAddresses[0].label == "eth1:s" &&
            c.staticAddresses[1].prefix.str() == "2001:db8::50/64"));

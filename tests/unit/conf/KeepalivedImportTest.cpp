@@ -1205,3 +1205,65 @@ vrrp_instance B {
     CHECK((c.vrrpInstances[0].lowerPrioNoAdvert && !c.vrrpInstances[0].higherPrioSendAdvert));  // keepalived's
     CHECK((!c.vrrpInstances[1].lowerPrioNoAdvert && c.vrrpInstances[1].higherPrioSendAdvert));
 }
+
+TEST_CASE("import: bfd_instance and BFD_CHECK come across, with keepalived's units and refusals") {
+    const auto r = conf::importKeepalivedString(R"(bfd_instance gw {
+  neighbor_ip 10.0.2.1
+  source_ip 10.0.2.10
+  min_rx 50
+  min_tx 20.5
+  idle_tx 2000
+  multiplier 3
+  passive
+  max_hops 2
+  checker
+}
+bfd_instance gw6 {
+  neighbour_ip 2001:db8::1
+  hoplimit 255
+  multihop
+}
+bfd_instance dup {
+  neighbor_ip 10.0.2.1
+  source_ip 10.0.2.10
+}
+bfd_instance none {
+  min_rx 10
+}
+virtual_server 10.0.3.1 80 {
+  protocol TCP
+  real_server 10.0.4.1 80 {
+    BFD_CHECK {
+      name gw
+    }
+    BFD_CHECK {
+      name dup
+    }
+  }
+  real_server 10.0.4.2 80 {
+    BFD_CHECK {
+      name gw6
+    }
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    CHECK(r.loadErrors.empty());
+    // keepalived drops the duplicate neighbor and the instance with none, and the check naming
+    // the dropped one
+    CHECK(keywords(r.left) == std::vector<std::string>{"17 bfd_instance", "21 bfd_instance", "30 BFD_CHECK"});
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.bfdInstances.size() == 2);
+    const auto& gw = c.bfdInstances[0];
+    CHECK((gw.name == "gw" && gw.neighbor->str() == "10.0.2.1" && gw.source->str() == "10.0.2.10"));
+    CHECK(gw.minRx == std::chrono::milliseconds(50));  // keepalived's unit is the millisecond
+    CHECK(gw.minTx == std::chrono::microseconds(20500));
+    CHECK(gw.idleTx == std::chrono::seconds(2));
+    CHECK((gw.multiplier == 3 && gw.passive && gw.maxHops == 2 && gw.ttl == 255 && !gw.multihop));
+    CHECK((c.bfdInstances[1].neighbor->str() == "2001:db8::1" && c.bfdInstances[1].multihop));
+    const auto& rs = c.virtualServers.at(0).realServers;
+    REQUIRE(rs.at(0).checks.size() == 1);
+    CHECK((rs[0].checks[0].type == conf::CheckType::Bfd && rs[0].checks[0].bfd == "gw"));
+    CHECK(rs.at(1).checks.at(0).bfd == "gw6");
+}

@@ -12,6 +12,7 @@ namespace {
 conf::Config load(const std::string& check) {
     conf::LoadResult r = conf::loadString(
         "track_files = ( { name = \"f\"; file = \"/run/f\"; }, { name = \"g\"; file = \"/run/g\"; } ); "
+        "bfd_instances = ( { name = \"b\"; neighbor_ip = \"10.0.1.1\"; }, { name = \"c\"; neighbor_ip = \"10.0.1.2\"; } ); "
         "virtual_servers = ( { address = \"10.0.0.1\"; port = 80; real_servers = ( { address = \"10.0.1.1\"; "
         "checks = ( " + check + " ); } ); } );",
         "t.conf");
@@ -37,7 +38,7 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         ++types;
         const std::string check =
             "{ type = \"" + type + "\";" + (type == "script" ? " script = \"/bin/true\";" : "") +
-            (type == "file" ? " track_file = \"f\";" : "") + " }";
+            (type == "file" ? " track_file = \"f\";" : "") + (type == "bfd" ? " bfd = \"b\";" : "") + " }";
         const auto cfg = load(check);
         const auto& c = cfg.virtualServers[0].realServers[0].checks[0];
         CHECK(std::string(conf::name(c.type)) == type);
@@ -47,7 +48,7 @@ TEST_CASE("check registry: every type the config accepts has a row") {
         CHECK(kind->key);
         CHECK(kind->make);
     }
-    CHECK(types == 10);
+    CHECK(types == 11);
 }
 
 TEST_CASE("check registry: a check's identity follows its type's fields, not only the target") {
@@ -68,4 +69,6 @@ TEST_CASE("check registry: a check's identity follows its type's fields, not onl
     CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "g"; })"));
     CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "f"; weight = 2; })"));
     CHECK(key(R"({ type = "file"; track_file = "f"; })") != key(R"({ type = "file"; track_file = "f"; reverse = true; })"));
+    CHECK(key(R"({ type = "bfd"; bfd = "b"; })") == key(R"({ type = "bfd"; bfd = "b"; })"));
+    CHECK(key(R"({ type = "bfd"; bfd = "b"; })") != key(R"({ type = "bfd"; bfd = "c"; })"));
 }
