@@ -69,8 +69,11 @@ template <class T, class F>
 requires Is<T, BfdInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.neighbor, x.source, x.minRx, x.minTx, x.idleTx, x.multiplier, x.passive, x.ttl, x.maxHops, x.multihop,
-      x.where);
+      x.weight, x.reverse, x.where);
 }
+template <class T, class F>
+requires Is<T, TrackBfdRef>
+void fields(T& x, F&& f) { f(x.bfd, x.weight, x.reverse, x.where); }
 template <class T, class F>
 requires Is<T, TrackFileRef>
 void fields(T& x, F&& f) { f(x.file, x.weight, x.reverse, x.where); }
@@ -88,7 +91,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.virtualRoutes, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>

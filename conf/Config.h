@@ -218,8 +218,20 @@ struct BfdInstance {
     int ttl = 255;                                    // TTL / hop limit sent
     int maxHops = 0;                                  // received TTL + max_hops >= ttl; -1: any
     bool multihop = false;                            // RFC 5883, port 4784
+    int weight = 0;        // what instances' track_bfds add (keepalived's rule), unless they say
+    bool reverse = false;  // ... counted the other way round
     Location where;
     bool operator==(const BfdInstance&) const = default;
+};
+
+// An instance's track_bfds entry (keepalived's track_bfd); weight and reverse default to the BFD
+// instance's own.
+struct TrackBfdRef {
+    std::string bfd;
+    std::optional<int> weight;
+    std::optional<bool> reverse;
+    Location where;
+    bool operator==(const TrackBfdRef&) const = default;
 };
 
 // An instance's track_files entry; weight and reverse default to the track file's own.
@@ -278,6 +290,7 @@ struct VrrpInstance {
     std::vector<TrackInterface> trackInterfaces;
     std::vector<TrackScript> trackScripts;
     std::vector<TrackFileRef> trackFiles;
+    std::vector<TrackBfdRef> trackBfds;
     std::vector<VirtualRoute> virtualRoutes;
     GarpConfig garp;
     NotifyConfig notify;

@@ -77,7 +77,7 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"static_rules", "directord adds no static rules: configure them with the system"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
         {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
-        {"track_bfd", "directord's VRRP does not follow BFD sessions (its BFD_CHECK does): track the path with a vrrp_script"},
+        {"track_bfd", "directord tracks BFD per instance: track the session in each member of the group"},
         {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
         {"vrrp_track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
         {"garp_group", "set garp.interval on each instance"},
@@ -244,6 +244,15 @@ public:
                 if (knownFile(t.file)) return false;
                 out_.left.push_back({t.where.file, t.where.line, t.file,
                                      "no track_file of that name: keepalived reports it and tracks nothing"});
+                return true;
+            });
+        for (auto& v : cfg_.vrrpInstances)
+            std::erase_if(v.trackBfds, [&](const TrackBfdRef& t) {
+                if (std::any_of(cfg_.bfdInstances.begin(), cfg_.bfdInstances.end(),
+                                [&](const BfdInstance& b) { return b.name == t.bfd; }))
+                    return false;
+                out_.left.push_back({t.where.file, t.where.line, t.bfd,
+                                     "no bfd_instance of that name: keepalived reports it and tracks nothing"});
                 return true;
             });
         for (auto& vs : cfg_.virtualServers)
@@ -747,8 +756,12 @@ private:
                 if (auto v = integer(n, 0, -1, 255)) b.maxHops = static_cast<int>(*v);
             } else if (k == "multihop") {
                 b.multihop = flag(n);
-            } else if (k == "weight") {
-                left(n, "the weight a VRRP track_bfd gives: directord's VRRP does not follow BFD sessions");
+            } else if (k == "weight") {  // the default of instances' track_bfd
+                std::optional<std::int64_t> w;
+                std::optional<bool> r;
+                fileWeight(n, 0, -253, 253, w, r);
+                if (w) b.weight = static_cast<int>(*w);
+                if (r) b.reverse = *r;
             } else if (k == "vrrp" || k == "checker") {
                 // which of keepalived's processes hear the session: directord's checks follow it
             } else {
@@ -961,6 +974,20 @@ private:
                         left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
                     }
                     v.trackFiles.push_back(t);
+                }
+            } else if (k == "track_bfd") {
+                for (const auto& a : n.children) {
+                    TrackBfdRef t;
+                    t.bfd = a.keyword;
+                    t.where = Location{a.file, a.line};
+                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                        std::optional<std::int64_t> w;
+                        fileWeight(a, 1, -253, 253, w, t.reverse);
+                        if (w) t.weight = static_cast<int>(*w);
+                    } else if (!a.args.empty()) {
+                        left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
+                    }
+                    v.trackBfds.push_back(t);
                 }
             } else if (k == "track_script") {
                 for (const auto& a : n.children) {

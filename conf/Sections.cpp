@@ -664,6 +664,11 @@ const Section<BfdInstance>& bfdInstance() {
                     {"integer", "`0`", "-1..255",
                      "a packet counts when its TTL + max_hops >= `ttl` (0: single hop, TTL 255); -1: any TTL"}),
             boolean("multihop", &B::multihop, {"bool", "`false`", "", "RFC 5883 multihop BFD (port 4784)"}),
+            integer("weight", &B::weight, -253, 253,
+                    {"integer", "`0`", "-253..253",
+                     "instances' `track_bfds`: 0: down is FAULT; >0 added to priority while Up, <0 while not"}),
+            boolean("reverse", &B::reverse,
+                    {"bool", "`false`", "", "instances' `track_bfds`: count Up as down and down as Up"}),
         },
         nullptr,
         [](Reader& r, B& b) {
@@ -672,6 +677,23 @@ const Section<BfdInstance>& bfdInstance() {
             if (b.maxHops > b.ttl) r.error("max_hops " + std::to_string(b.maxHops) + " exceeds ttl " + std::to_string(b.ttl));
         },
         [](B& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<TrackBfdRef>& trackBfdRef() {
+    using T = TrackBfdRef;
+    static const Section<T> s{
+        "vrrp_instances.track_bfds",
+        {
+            nonEmpty("bfd", &T::bfd, {"string", "required", "a `bfd_instances` name", "the BFD session tracked"}),
+            integer("weight", &T::weight, -253, 253,
+                    {"integer", "the BFD instance's `weight`", "-253..253",
+                     "overrides it: 0: not Up is FAULT; >0 added while Up; <0 added while not"}),
+            boolean("reverse", &T::reverse, {"bool", "the BFD instance's `reverse`", "", "overrides it"}),
+        },
+        nullptr,
+        nullptr,
+        [](T& x, const Location& l) { x.where = l; }};
     return s;
 }
 
@@ -783,6 +805,8 @@ const Section<VrrpInstance>& vrrpInstance() {
                  {"list of groups", "none", "", "`vrrp_scripts` whose results count"}),
             list("track_files", &V::trackFiles, trackFileRef(),
                  {"list of groups", "none", "", "`track_files` whose values count"}),
+            list("track_bfds", &V::trackBfds, trackBfdRef(),
+                 {"list of groups", "none", "", "BFD sessions (`bfd_instances`) whose state counts"}),
             list("virtual_routes", &V::virtualRoutes, virtualRoute(),
                  {"list of groups", "none", "", "routes added while MASTER, as the VIPs are"}),
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),

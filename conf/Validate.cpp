@@ -160,6 +160,13 @@ void validateBfd(const Config& cfg, Diagnostics& d) {
                 "BFD instance '" + it->second + "' already has neighbor " + b.neighbor->str() +
                     (b.source ? " from " + b.source->str() : "") + " (one session per neighbor)");
     }
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
+        for (size_t k = 0; k < cfg.vrrpInstances[i].trackBfds.size(); ++k) {
+            const auto& t = cfg.vrrpInstances[i].trackBfds[k];
+            if (!names.contains(t.bfd))
+                add(d, t.where, at(at("vrrp_instances", i) + ".track_bfds", k) + ".bfd",
+                    "unknown BFD instance '" + t.bfd + "'" + (names.empty() ? " (no bfd_instances are defined)" : ""));
+        }
     for (size_t i = 0; i < cfg.virtualServers.size(); ++i)
         for (size_t j = 0; j < cfg.virtualServers[i].realServers.size(); ++j)
             for (size_t k = 0; k < cfg.virtualServers[i].realServers[j].checks.size(); ++k) {

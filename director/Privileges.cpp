@@ -76,8 +76,11 @@ Plan plan(Worker w, const conf::Config& cfg) {
     case Worker::Lvs:
         p.caps = {CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID};
         if (hasCheck(cfg, conf::CheckType::Ping)) p.caps.push_back(CAP_NET_RAW);  // the ping checks' raw ICMP sockets
-        // BFD's port 3784 / 4784
-        if (hasCheck(cfg, conf::CheckType::Bfd)) p.caps.push_back(CAP_NET_BIND_SERVICE);
+        // BFD's port 3784 / 4784, for bfd checks and the sessions VRRP tracks (the lvs worker runs both)
+        if (hasCheck(cfg, conf::CheckType::Bfd) ||
+            std::any_of(cfg.vrrpInstances.begin(), cfg.vrrpInstances.end(),
+                        [](const conf::VrrpInstance& v) { return !v.trackBfds.empty(); }))
+            p.caps.push_back(CAP_NET_BIND_SERVICE);
         break;
     }
     // global.script_user root: any script a reload adds runs as root, so keep what it would need

@@ -68,6 +68,7 @@ conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
     if (worker == privileges::Worker::Status) return cut;
     cut.vrrpScripts = cfg.vrrpScripts;
     cut.trackFiles = cfg.trackFiles;  // the lvs worker reads them too (file checks)
+    cut.bfdInstances = cfg.bfdInstances;  // track_bfds' weights (the lvs worker runs the sessions)
     cut.staticAddresses = cfg.staticAddresses;
     cut.staticRoutes = cfg.staticRoutes;
     cut.vrrpInstances = cfg.vrrpInstances;
@@ -136,6 +137,9 @@ void Supervisor::spawn(Worker& w) {
     w.in = protocol::FrameReader(protocol::kMaxWorkerFrame);
     w.out.clear();
     w.startedAt = monotonicSeconds();
+    if (&w == &vrrp_)  // the BFD sessions it tracks, as last heard: the lvs worker reports changes only
+        for (const auto& [name, payload] : bfdStates_)
+            sendTo(vrrp_, protocol::frameBytes(protocol::typeOf<protocol::BfdStateMsg>(), payload));
     w.heardAt = w.startedAt;
     w.saidHung = false;
     w.restartAt = 0;
@@ -198,6 +202,8 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
         table_ = f.payload;
         haveTable_ = true;
     }
+    if (&from == &lvs_ && type == protocol::typeOf<protocol::BfdStateMsg>())
+        if (auto m = protocol::decode(f)) bfdStates_[std::get<protocol::BfdStateMsg>(*m).name] = f.payload;
     const protocol::Route r = protocol::routeOf(type);
     const std::string frame = protocol::frameBytes(type, f.payload);
     if (r.lvs && &from != &lvs_) sendTo(lvs_, frame);

@@ -123,6 +123,7 @@ private:
     bool fatal_ = false;
     double stopDeadline_ = 0;
     std::map<std::string, ::vrrp::State> roles_;  // last state per VRRP instance
+    std::map<std::string, std::string> bfdStates_;  // last BfdStateMsg payload per BFD session
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
     protocol::OperatorMsg operator_;  // last OperatorMsg from the lvs worker

@@ -80,6 +80,7 @@ struct Params {
     microseconds idleTx{1'000'000};   // idle_tx (Desired Min TX while not Up), at least 1 s
     std::uint8_t multiplier = 5;      // Detect Mult, keepalived's default
     bool passive = false;             // send nothing until the peer has spoken
+    bool operator==(const Params&) const = default;
 };
 
 // One session. The engine calls receive() for each packet the demultiplexer gives it, expire()

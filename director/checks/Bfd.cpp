@@ -16,16 +16,16 @@ const conf::BfdInstance* instanceOf(const CheckRef& r) {
     return it == r.cfg.bfdInstances.end() ? nullptr : &*it;
 }
 
-std::chrono::microseconds us(base::Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
+}  // namespace
 
 healthcheck::BfdPeer bfdPeer(const conf::BfdInstance& b) {
     healthcheck::BfdPeer p;
     p.name = b.name;
     if (b.neighbor) p.neighbor = base::toAsio(*b.neighbor);
     if (b.source) p.source = base::toAsio(*b.source);
-    p.params.minRx = us(b.minRx);
-    p.params.minTx = us(b.minTx);
-    p.params.idleTx = us(b.idleTx);
+    p.params.minRx = micros(b.minRx);
+    p.params.minTx = micros(b.minTx);
+    p.params.idleTx = micros(b.idleTx);
     p.params.multiplier = static_cast<std::uint8_t>(b.multiplier);
     p.params.passive = b.passive;
     p.ttl = b.ttl;
@@ -33,8 +33,6 @@ healthcheck::BfdPeer bfdPeer(const conf::BfdInstance& b) {
     p.multihop = b.multihop;
     return p;
 }
-
-}  // namespace
 
 extern const CheckKind kBfd;
 const CheckKind kBfd{

@@ -12,6 +12,7 @@
 
 #include "base/Asio.h"
 #include "conf/Config.h"
+#include "healthcheck/BfdEngine.h"
 #include "healthcheck/HttpProbe.h"
 #include "healthcheck/Probe.h"
 #include "healthcheck/TcpProbe.h"
@@ -60,5 +61,7 @@ std::chrono::microseconds micros(base::Duration d);
 // settings of a request over HTTP (`tls`: over TLS), and those settings' part of a check's identity.
 healthcheck::HttpSpec httpBase(const CheckRef& r, bool tls);
 void tlsKey(std::ostream& k, const conf::CheckConfig& c);
+// A bfd_instances entry as the BFD engine runs it (Bfd.cpp; the lvs worker's BfdRelay too).
+healthcheck::BfdPeer bfdPeer(const conf::BfdInstance& b);
 
 }  // namespace director::checks

@@ -20,7 +20,8 @@ LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmo
     : io_(io), cfg_(std::move(cfg)), table_(std::move(table)), reconciler_(*table_), deps_(std::move(deps)),
       health_(std::make_unique<HealthMonitor>(*deps_.timers, *deps_.probes, *deps_.commands,
                                               [this](const std::set<kmod::ServiceKey>& s) { requestRecompute(s); })),
-      peer_(peer), resyncTimer_(io), sync_(io, *table_), mailer_(io) {
+      peer_(peer), resyncTimer_(io), sync_(io, *table_), mailer_(io),
+      bfdRelay_(io, [this](const std::string& name, bool up) { toSupervisor_(protocol::BfdStateMsg{name, up}); }) {
     health_->setMailer(&mailer_);
     sync_.configure(cfg_.global.syncDaemon);
     peer_.onMessage([this](protocol::Message&& m) { handle(std::move(m)); });
@@ -59,6 +60,10 @@ std::vector<LvsWorker::Part> LvsWorker::parts() {
          }},
         {"sync", [this](const ReloadPlan* plan) {
              if (plan) sync_.configure(cfg_.global.syncDaemon);
+             return std::string();
+         }},
+        {"bfd", [this](const ReloadPlan*) {  // the sessions VRRP tracks (checks' are the checks' own)
+             bfdRelay_.configure(cfg_);
              return std::string();
          }},
         {"checks", [this](const ReloadPlan* plan) {

@@ -15,6 +15,7 @@
 #include "base/Clock.h"
 #include "conf/Config.h"
 #include "director/lvs/Announcer.h"
+#include "director/lvs/BfdRelay.h"
 #include "director/Channel.h"
 #include "director/CommandRunner.h"
 #include "director/lvs/ControlServer.h"
@@ -174,6 +175,8 @@ private:
     RemotePlane* remote_ = nullptr;
     SyncManager sync_;
     Mailer mailer_;  // smtp_alert mails (global.smtp)
+    // The BFD sessions VRRP instances track, their state sent to the vrrp worker (BfdRelay.h).
+    BfdRelay bfdRelay_;
     std::uint64_t reloads_ = 0;
     std::uint64_t resyncs_ = 0;
     bool stopped_ = false;

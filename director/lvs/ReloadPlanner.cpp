@@ -1,6 +1,9 @@
 #include "director/lvs/ReloadPlanner.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <type_traits>
 
 #include "director/lvs/DesiredState.h"
 
@@ -44,6 +47,25 @@ ReloadPlan planReload(const conf::Config& before, const conf::Config& after) {
         if (it != old.end()) old.erase(it);
     }
     for (const auto& [k, v] : old) p.vsTouched.insert(k);
+    // a track file or BFD instance that changed touches every service with a check following it
+    auto changedNames = [](const auto& b, const auto& a) {
+        std::map<std::string, const std::remove_cvref_t<decltype(a.front())>*> was;
+        std::set<std::string> out;
+        for (const auto& x : b) was.emplace(x.name, &x);
+        for (const auto& x : a)
+            if (auto it = was.find(x.name); it == was.end() || !(*it->second == x)) out.insert(x.name);
+        for (const auto& x : b)
+            if (std::none_of(a.begin(), a.end(), [&](const auto& y) { return y.name == x.name; })) out.insert(x.name);
+        return out;
+    };
+    const auto files = changedNames(before.trackFiles, after.trackFiles);
+    const auto bfds = changedNames(before.bfdInstances, after.bfdInstances);
+    for (const auto& v : after.virtualServers)
+        for (const auto& rs : v.realServers)
+            for (const auto& c : rs.checks)
+                if ((c.type == conf::CheckType::File && files.contains(c.trackFile)) ||
+                    (c.type == conf::CheckType::Bfd && bfds.contains(c.bfd)))
+                    p.vsTouched.insert(serviceKey(v));
     p.globalChanged = !(before.global == after.global);
     return p;
 }

@@ -103,6 +103,9 @@ template <class T, class F>
 requires Is<T, RoleMsg>
 void fields(T& x, F&& f) { f(x.instance, x.state); }
 template <class T, class F>
+requires Is<T, BfdStateMsg>
+void fields(T& x, F&& f) { f(x.name, x.up); }
+template <class T, class F>
 requires Is<T, InstanceStatus>
 void fields(T& x, F&& f) {
     f(x.name, x.state, x.interface, x.vrid, x.version, x.family, x.priority, x.effectivePriority, x.masterSeen,
@@ -210,6 +213,8 @@ Route routeOf(std::uint8_t type) {
         r.lvs = true;
     else if (type == typeOf<StatusReplyMsg>() || type == typeOf<MibMsg>() || type == typeOf<TrapMsg>())
         r.status = true;
+    else if (type == typeOf<BfdStateMsg>())
+        r.vrrp = true;
     else if (type == typeOf<TableMsg>() || type == typeOf<PlaneQueryMsg>() || type == typeOf<PlaneZeroMsg>() ||
              type == typeOf<PlaneDaemonMsg>())
         r.fwd = true;

@@ -20,8 +20,10 @@
 //   lvs -> status                MibMsg           the objects the SNMP subagent serves, a new snapshot
 //   lvs -> status                TrapMsg          a notification for the subagent to send
 //   status -> lvs                FrontStatsMsg    requests served, the subagent's link (on change)
+//   lvs -> vrrp                  BfdStateMsg      a BFD session instances track is Up or not (it runs them)
 // The supervisor routes them by type (routeOf), remembers the last RoleMsg of every instance,
-// the last TableMsg and the last OperatorMsg, and hands those to a worker it restarts.
+// the last TableMsg, the last OperatorMsg and the last BfdStateMsg of every session, and hands
+// those to a worker it restarts.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -177,10 +179,17 @@ struct FrontStatsMsg {
     bool agentConnected = false;
 };
 
+// A BFD session's state as VRRP tracking counts it: Up, or not (after its start-up allowance).
+struct BfdStateMsg {
+    std::string name;
+    bool up = false;
+    bool operator==(const BfdStateMsg&) const = default;
+};
+
 using Message =
     std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
                  PlaneDaemonMsg, OperatorMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
-                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg>;
+                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg, BfdStateMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }

@@ -20,6 +20,7 @@ std::vector<std::unique_ptr<TrackerKind>> makeTrackerKinds(asio::io_context& io,
     std::vector<std::unique_ptr<TrackerKind>> kinds;
     kinds.push_back(std::make_unique<ScriptTrackers>(io, changed));
     kinds.push_back(std::make_unique<FileTrackers>(io, changed));
+    kinds.push_back(std::make_unique<BfdTrackers>());
     return kinds;
 }
 
@@ -186,6 +187,43 @@ void FileTrackers::stop() {
         for (auto& [name, f] : files_)
             if (f.subscription) watch_->unsubscribe(f.subscription);
     files_.clear();
+}
+
+void BfdTrackers::configure(const conf::Config& cfg) {
+    sessions_.clear();
+    for (const auto& b : cfg.bfdInstances) sessions_.emplace(b.name, b);
+}
+
+Tracking BfdTrackers::tracking(const conf::VrrpInstance& inst) const {
+    Tracking t;
+    for (const auto& ref : inst.trackBfds) {
+        auto s = sessions_.find(ref.bfd);
+        if (s == sessions_.end()) continue;
+        auto u = up_.find(ref.bfd);
+        const bool up = u != up_.end() && u->second;
+        const int weight = ref.weight.value_or(s->second.weight);
+        const bool reverse = ref.reverse.value_or(s->second.reverse);
+        if (weight == 0) t.fault = t.fault || up == reverse;
+        else if ((weight > 0) == up) t.delta += reverse ? -weight : weight;
+    }
+    return t;
+}
+
+void BfdTrackers::states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const {
+    for (const auto& ref : inst.trackBfds) {
+        auto u = up_.find(ref.bfd);
+        out[ref.bfd] = u == up_.end() ? 1 : u->second ? 3 : 2;
+    }
+}
+
+bool BfdTrackers::heard(const protocol::Message& m) {
+    const auto* b = std::get_if<protocol::BfdStateMsg>(&m);
+    if (!b) return false;
+    auto [it, fresh] = up_.emplace(b->name, b->up);
+    if (!fresh && it->second == b->up) return false;
+    it->second = b->up;
+    base::log::info("vrrp: tracked BFD session ", b->name, " is ", b->up ? "Up" : "down");
+    return true;
 }
 
 }  // namespace director::vrrp

@@ -1,7 +1,7 @@
 // Tracker kinds of the vrrp worker: what, besides the instance's own links, moves an instance's
-// priority or puts it in FAULT. Each kind (track_script today; track_file, track_process, track_bfd
-// next) is one class and one row in makeTrackerKinds(); the worker sums what every kind says about
-// an instance and never switches on the kind. Instance-level interface tracking stays in
+// priority or puts it in FAULT. Each kind (track_script, track_file, track_bfd; track_process next)
+// is one class and one row in makeTrackerKinds(); the worker sums what every kind says about an
+// instance, hands every kind the messages other workers send it, and never switches on the kind. Instance-level interface tracking stays in
 // vrrp::Instance (it follows the instance's own link watcher).
 #pragma once
 #include <functional>
@@ -13,6 +13,7 @@
 
 #include "base/Asio.h"
 #include "conf/Config.h"
+#include "director/protocol/Messages.h"
 
 namespace healthcheck {
 class Probe;
@@ -43,6 +44,9 @@ public:
     // Each tracked thing of `inst` by name: 1 not yet known, 2 failing, 3 succeeding (the MIB's codes).
     virtual void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const = 0;
     virtual void stop() = 0;
+    // A message from another worker (a BFD session's state from the lvs worker): true when it
+    // changed what this kind says (the worker then applies every instance's tracking again).
+    virtual bool heard(const protocol::Message&) { return false; }
 };
 
 // Called when any tracker changes state, so the worker applies every instance's Tracking again.
@@ -100,6 +104,24 @@ private:
     TrackingChanged changed_;
     std::shared_ptr<healthcheck::FileWatch> watch_;
     std::map<std::string, File> files_;  // by track file name
+};
+
+// track_bfd: the BFD sessions run on the lvs worker (BfdRelay; one process holds BFD's port), whose
+// states come as BfdStateMsg. keepalived's rules: a session counts as down until heard Up; weight 0
+// and down is FAULT; a positive weight is added while Up, a negative one while down; `reverse`
+// multiplies the weight by -1 (weight 0: Up is FAULT).
+class BfdTrackers : public TrackerKind {
+public:
+    std::string_view name() const override { return "track_bfd"; }
+    void configure(const conf::Config& cfg) override;
+    Tracking tracking(const conf::VrrpInstance& inst) const override;
+    void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const override;
+    void stop() override {}
+    bool heard(const protocol::Message& m) override;
+
+private:
+    std::map<std::string, conf::BfdInstance> sessions_;  // by name
+    std::map<std::string, bool> up_;                     // as last heard (kept over a reload)
 };
 
 }  // namespace director::vrrp

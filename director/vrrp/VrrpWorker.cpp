@@ -21,6 +21,13 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
       })) {
     peer_.onMessage([this](protocol::Message&& m) {
         if (auto* c = std::get_if<protocol::ConfigMsg>(&m)) return reload(std::move(c->config));
+        bool moved = false;
+        for (auto& k : trackers_) moved = k->heard(m) || moved;
+        if (moved) {
+            for (const auto& v : cfg_.vrrpInstances) applyTracking(v.name);
+            return;
+        }
+        if (std::holds_alternative<protocol::BfdStateMsg>(m)) return;
         base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
     });
 }

@@ -14,6 +14,9 @@ directord (memory plane) in one namespace, the peer namespace across a veth runs
     session comes back; directord stopped cleanly: the daemon hears AdminDown at once.
 And hostile datagrams (short, bad version, Your Discriminator 0 while Up, the A bit, an unknown
 discriminator, a forged Down with TTL 64) are dropped and counted by reason, the session stays Up.
+A VRRP instance tracks the IPv4 session (track_bfds, weight 0): MASTER while it is Up, FAULT (the VIP
+gone) within a second of BIRD's death, MASTER again when BIRD is back: the session is the lvs
+worker's, its state reaches the vrrp worker as a message.
 """
 import datetime
 import json
@@ -60,6 +63,10 @@ bfd_instances = (
   {{ name = "b6"; neighbor_ip = "fd98::2"; min_rx = 0.1; min_tx = 0.1; multiplier = 3; }},
   {{ name = "silent"; neighbor_ip = "10.98.0.3"; min_rx = 0.1; min_tx = 0.1; multiplier = 3; }}
 );
+vrrp_instances = (
+  {{ name = "VI"; interface = "eth0"; virtual_router_id = 51; priority = 100; version = 3; advert_interval = 0.1;
+     virtual_addresses = ( "10.98.0.100/24" ); track_bfds = ( {{ bfd = "b4"; }} ); }}
+);
 virtual_servers = (
   {{ address = "10.98.0.1"; port = 80; delay_loop = 1; real_servers = ( {rs("10.98.0.2", "b4")}, {rs("10.98.0.3", "silent")} ); }},
   {{ address = "fd98::1"; port = 80; delay_loop = 1; real_servers = ( {rs("fd98::2", "b6")} ); }}
@@ -93,6 +100,9 @@ def run(directord):
 
         def up(addr):
             return addr in s.weights()
+
+        def role():
+            return s.status().get("vrrp_roles", {}).get("VI")
 
         def down_after(name, since):
             """The log time of session `name`'s first Down line after `since` (Unix time), or None."""
@@ -135,6 +145,8 @@ def run(directord):
               "directord sends every 100 ms and detects after 300 ms (3 x 100)", json.dumps(b4))
         check(wait(lambda: up("10.98.0.2:80") and up("[fd98::2]:80"), 10, 0.1) is not None,
               "the real servers of the Up sessions are in the table", str(s.weights()))
+        check(wait(lambda: role() == "MASTER", 10, 0.05) is not None,
+              "the instance tracking b4 is MASTER while the session is Up", str(role()))
         check(wait(lambda: bfd().get("silent", {}).get("state") == "Down" and not up("10.98.0.3:80")
                    and "rs 10.98.0.3:80: UP -> DOWN" in text(), 10, 0.1) is not None,
               "the server whose neighbor runs no BFD is down after the start-up allowance")
@@ -171,9 +183,24 @@ def run(directord):
         check("Down (control detection time expired)" in text(), "... with diagnostic 'control detection time expired'")
         check(wait(lambda: not up("10.98.0.2:80") and not up("[fd98::2]:80"), 5, 0.05) is not None,
               "... and its real servers leave the table")
+        check(wait(lambda: role() == "FAULT", 5, 0.02) is not None, "... and the instance tracking it is in FAULT",
+              str(role()))
+        vip = sh(f"ip -n {s.ns} -4 addr show dev eth0").stdout
+        check("10.98.0.100" not in vip, "... without its VIP")
         bird_start()
         check(wait(lambda: up("10.98.0.2:80") and up("[fd98::2]:80"), 15, 0.1) is not None,
               "BIRD back: the sessions and the real servers come back")
+        check(wait(lambda: role() == "MASTER", 10, 0.05) is not None, "... and the instance is MASTER again",
+              str(role()))
+        # a restarted vrrp worker hears the session's last state from the supervisor (the lvs worker
+        # reports changes only): without it the instance would sit in FAULT
+        vrrps = [ln.split()[1] for ln in text().splitlines() if "vrrp: privileges: " in ln]
+        os.kill(int(vrrps[-1].partition("[")[2].rstrip("]")), signal.SIGKILL)
+        check(wait(lambda: text().count("vrrp: privileges: ") > len(vrrps), 10, 0.05) is not None,
+              "the vrrp worker killed is restarted")
+        check(wait(lambda: role() == "MASTER" and "vrrp: tracked BFD session b4 is Up" in text().split(
+                   "started the vrrp worker")[-1], 10, 0.05) is not None,
+              "... and the new one has the tracked session Up at once: MASTER", str(role()))
 
         # directord's lvs worker stopped: BIRD detects it by its own timer, then it comes back
         lvs = [ln.split()[1] for ln in text().splitlines() if "lvs: privileges: " in ln]

@@ -154,7 +154,11 @@ TEST_CASE("the full corpus file resolves every setting as written") {
            gw.minRx == std::chrono::milliseconds(50) && gw.minTx == std::chrono::milliseconds(20) &&
            gw.idleTx == std::chrono::seconds(2) && gw.multiplier == 4 && gw.passive && gw.ttl == 254 &&
            gw.maxHops == 1 && !gw.multihop));
-    CHECK((c.bfdInstances[1].multihop && c.bfdInstances[1].maxHops == -1 && c.bfdInstances[1].ttl == 255));
+    CHECK((c.bfdInstances[1].multihop && c.bfdInstances[1].maxHops == -1 && c.bfdInstances[1].ttl == 255 &&
+           c.bfdInstances[1].weight == -30 && c.bfdInstances[1].reverse));
+    REQUIRE(c.vrrpInstances.at(0).trackBfds.size() == 2);
+    CHECK((c.vrrpInstances[0].trackBfds[0].bfd == "gw" && !c.vrrpInstances[0].trackBfds[0].weight));
+    CHECK((c.vrrpInstances[0].trackBfds[1].weight == 20 && c.vrrpInstances[0].trackBfds[1].reverse == false));
     REQUIRE(c.staticAddresses.size() == 2);
     CHECK((c.staticAddresses[0].dev == "eth1" && c.staticAddresses[0].label == "eth1:s" &&
            c.staticAddresses[1].prefix.str() == "2001:db8::50/64"));

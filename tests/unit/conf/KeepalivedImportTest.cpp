@@ -1246,13 +1246,26 @@ virtual_server 10.0.3.1 80 {
     }
   }
 }
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+  track_bfd {
+    gw weight -20 reverse
+    gw6
+    nosuch
+  }
+}
 )",
                                                 "ka.conf", "lb1");
     INFO(r.text);
     CHECK(r.loadErrors.empty());
     // keepalived drops the duplicate neighbor and the instance with none, and the check naming
     // the dropped one
-    CHECK(keywords(r.left) == std::vector<std::string>{"17 bfd_instance", "21 bfd_instance", "30 BFD_CHECK"});
+    CHECK(keywords(r.left) == std::vector<std::string>{"17 bfd_instance", "21 bfd_instance", "30 BFD_CHECK", "50 nosuch"});
     const conf::Config c = loadImported(r);
     REQUIRE(c.bfdInstances.size() == 2);
     const auto& gw = c.bfdInstances[0];
@@ -1266,4 +1279,8 @@ virtual_server 10.0.3.1 80 {
     REQUIRE(rs.at(0).checks.size() == 1);
     CHECK((rs[0].checks[0].type == conf::CheckType::Bfd && rs[0].checks[0].bfd == "gw"));
     CHECK(rs.at(1).checks.at(0).bfd == "gw6");
+    const auto& v = c.vrrpInstances.at(0);
+    REQUIRE(v.trackBfds.size() == 2);  // the one naming no bfd_instance is dropped, as keepalived does
+    CHECK((v.trackBfds[0].bfd == "gw" && v.trackBfds[0].weight == -20 && v.trackBfds[0].reverse == true));
+    CHECK((v.trackBfds[1].bfd == "gw6" && !v.trackBfds[1].weight));
 }

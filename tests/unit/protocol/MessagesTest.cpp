@@ -193,6 +193,12 @@ TEST_CASE("protocol: the supervisor's routes") {
         const Route r = routeOf(type);
         CHECK((r.status && !r.lvs && !r.vrrp && !r.fwd));
     }
+    // the BFD sessions VRRP tracks run on the lvs worker: their states go to the vrrp worker alone
+    const Route bfd = routeOf(typeOf<BfdStateMsg>());
+    CHECK((bfd.vrrp && !bfd.lvs && !bfd.fwd && !bfd.status));
+    const auto back = decode(split(encode(BfdStateMsg{"gw", true}), 64).at(0));
+    REQUIRE(back);
+    CHECK(std::get<BfdStateMsg>(*back) == BfdStateMsg{"gw", true});
     // only the supervisor sends configs and reload results; it keeps what the lvs worker tells it
     for (auto type : {typeOf<ConfigMsg>(), typeOf<ReloadResultMsg>(), typeOf<OperatorMsg>(), typeOf<ReloadRequestMsg>(),
                       typeOf<AppliedMsg>(), typeOf<HeartbeatMsg>()}) {

@@ -42,6 +42,10 @@ void settle(asio::io_context& io, director::vrrp::TrackerKind& kind, const conf:
     }
 }
 
+director::protocol::Message protocol_msg(const std::string& name, bool up) {
+    return director::protocol::BfdStateMsg{name, up};
+}
+
 }  // namespace
 
 TEST_CASE("tracking: keepalived's weight rules") {
@@ -95,4 +99,47 @@ TEST_CASE("tracking: track_script runs the scripts and sums per instance", "[roo
     CHECK(scripts.tracking(next.vrrpInstances[0]) == Tracking{10, false});
     scripts.stop();
     io.run_for(std::chrono::milliseconds(100));
+}
+
+TEST_CASE("tracking: track_bfd follows the lvs worker's BfdStateMsg with keepalived's rules") {
+    const auto cfg = fixture::load(R"(
+bfd_instances = ( { name = "gw"; neighbor_ip = "10.0.0.9"; },
+                  { name = "up"; neighbor_ip = "10.0.0.8"; weight = 7; } );
+vrrp_instances = (
+  { name = "A"; interface = "lo"; virtual_router_id = 1; virtual_addresses = ( "10.0.0.1" );
+    track_bfds = ( { bfd = "gw"; } ); },
+  { name = "B"; interface = "lo"; virtual_router_id = 2; virtual_addresses = ( "10.0.0.2" );
+    track_bfds = ( { bfd = "gw"; weight = -20; }, { bfd = "up"; } ); },
+  { name = "C"; interface = "lo"; virtual_router_id = 3; virtual_addresses = ( "10.0.0.3" );
+    track_bfds = ( { bfd = "gw"; weight = 5; reverse = true; }, { bfd = "up"; weight = 0; reverse = true; } ); }
+);)");
+    director::vrrp::BfdTrackers k;
+    k.configure(cfg);
+    const auto& a = cfg.vrrpInstances[0];
+    const auto& b = cfg.vrrpInstances[1];
+    const auto& c = cfg.vrrpInstances[2];
+    // nothing heard: every session counts as down (an instance tracking one with weight 0 is FAULT)
+    CHECK(k.tracking(a) == Tracking{0, true});
+    CHECK(k.tracking(b) == Tracking{-20, false});
+    CHECK(k.tracking(c) == Tracking{0, false});  // reverse, weight 0: down is fine
+    std::map<std::string, int> states;
+    k.states(b, states);
+    CHECK(states == std::map<std::string, int>{{"gw", 1}, {"up", 1}});
+    CHECK(k.heard(protocol_msg("gw", true)));
+    CHECK_FALSE(k.heard(protocol_msg("gw", true)));  // no change, nothing to apply
+    CHECK_FALSE(k.heard(director::protocol::Message{director::protocol::HeartbeatMsg{}}));
+    CHECK(k.tracking(a) == Tracking{0, false});
+    CHECK(k.tracking(b) == Tracking{0, false});
+    CHECK(k.tracking(c) == Tracking{-5, false});  // reverse multiplies the weight by -1
+    CHECK(k.heard(protocol_msg("up", true)));
+    CHECK(k.tracking(b) == Tracking{7, false});   // the BFD instance's own weight
+    CHECK(k.tracking(c) == Tracking{-5, true});   // reverse, weight 0: Up is FAULT
+    states.clear();
+    k.states(b, states);
+    CHECK(states == std::map<std::string, int>{{"gw", 3}, {"up", 3}});
+    CHECK(k.heard(protocol_msg("gw", false)));
+    CHECK(k.tracking(a) == Tracking{0, true});
+    // a reload keeps what was heard
+    k.configure(cfg);
+    CHECK(k.tracking(b) == Tracking{-13, false});
 }
