@@ -375,11 +375,22 @@ void addRealServer(snmp::MibTree& t, const View& v, const conf::VirtualServer& v
     col(44, Value::unsigned32(0));
     col(45, Value::unsigned32(0));
     col(46, Value::unsigned32(seconds(vs.delayLoop)));
-    col(47, truth(false));  // directord sends no mail
+    col(47, truth(rs->smtpAlert));
     col(48, Value::unsigned32(0));
     col(49, Value::unsigned32(0));
     col(50, Value::unsigned32(micros(vs.delayLoop)));
     col(51, Value::unsigned32(micros(vs.connectTimeout)));
+    // keepalived 2.4's: the notify scripts' paths, and how many of its checks have no result yet
+    if (!rs->notifyUp.argv.empty()) col(56, Value::string(rs->notifyUp.argv.front()));
+    if (!rs->notifyDown.argv.empty()) col(57, Value::string(rs->notifyDown.argv.front()));
+    std::uint64_t ran = 0;
+    for (const auto& c : v.checks)
+        if (c.vs == key && c.rs == dk) {
+            std::uint64_t results = 0;
+            for (auto n : c.counters.latencyBucket) results += n;
+            ran += results > 0;
+        }
+    col(63, Value::unsigned32(rs->checks.size() > ran ? rs->checks.size() - ran : 0));
 }
 
 void addCheck(snmp::MibTree& t, const View& v) {

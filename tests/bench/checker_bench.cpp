@@ -1,6 +1,6 @@
 // Checker benchmark (issue: health checkers): N real servers on loopback, checked every second by
 // directord's CheckSession + probes on one event loop (as in the lvs worker). Per phase (TCP, HTTP,
-// HTTPS) it measures the checker's CPU use (% of one core, user + system, this process only: the
+// HTTPS, ping) it measures the checker's CPU use (% of one core, user + system, this process only: the
 // servers run in a child process), the checks/s reached, and the lateness of checks (actual start
 // minus scheduled start: p50, p99, max). Prints the numbers, the goals, and a reference: Envoy's
 // health checker saturates its main thread near 4,000 checks/s.
@@ -19,6 +19,7 @@
 #include "base/Clock.h"
 #include "healthcheck/CheckSession.h"
 #include "healthcheck/HttpProbe.h"
+#include "healthcheck/PingProbe.h"
 #include "healthcheck/TcpProbe.h"
 
 using namespace std::chrono_literals;
@@ -172,20 +173,35 @@ double floorCpuPercentAt(int perSecond, std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int tcpN = 10000, httpN = 2000, httpsN = 1000;
+    int tcpN = 10000, httpN = 2000, httpsN = 1000, pingN = 0;
     double seconds = 10;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool serve = false;
+    for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--tcp") tcpN = std::atoi(argv[i + 1]);
-        else if (a == "--http") httpN = std::atoi(argv[i + 1]);
-        else if (a == "--https") httpsN = std::atoi(argv[i + 1]);
-        else if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+        if (a == "--serve") serve = true;  // the servers only (checker_keepalived_bench.py checks them with keepalived)
+        if (i + 1 >= argc) continue;
+        if (a == "--tcp") tcpN = std::atoi(argv[++i]);
+        else if (a == "--http") httpN = std::atoi(argv[++i]);
+        else if (a == "--https") httpsN = std::atoi(argv[++i]);
+        else if (a == "--ping") pingN = std::atoi(argv[++i]);
+        else if (a == "--seconds") seconds = std::atof(argv[++i]);
     }
     raiseFdLimit();
     const std::string dir = std::filesystem::temp_directory_path() / ("checker-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     testutil::makeSelfSigned("bench.test", dir + "/cert.pem", dir + "/key.pem");
     const Servers srv = startServers(dir + "/cert.pem", dir + "/key.pem");
+    if (serve) {  // "ports TCP HTTP HTTPS", then serve until stdin closes
+        std::printf("ports %u %u %u\n", srv.tcp, srv.http, srv.https);
+        std::fflush(stdout);
+        char c;
+        while (read(0, &c, 1) > 0) {
+        }
+        kill(srv.pid, SIGKILL);
+        waitpid(srv.pid, nullptr, 0);
+        std::filesystem::remove_all(dir);
+        return 0;
+    }
 
     std::printf("checker benchmark: checks every 1 s, one event loop, servers in another process, %.0f s per phase\n",
                 seconds);
@@ -217,6 +233,12 @@ int main(int argc, char** argv) {
     };
     if (httpN > 0) report("http", httpN, runPhase(httpN, seconds, httpProbe(false, srv.http)));
     if (httpsN > 0) report("https", httpsN, runPhase(httpsN, seconds, httpProbe(true, srv.https)));
+    if (pingN > 0)
+        report("ping", pingN, runPhase(pingN, seconds, [&](asio::io_context& io, int i) {
+                   const auto addr = asio::ip::make_address_v4("127.1." + std::to_string(i / 250) + "." +
+                                                               std::to_string(i % 250 + 1));
+                   return std::make_unique<healthcheck::PingProbe>(io, addr, 2s);
+               }));
 
     const double floor = floorCpuPercentAt(tcpN, srv.tcp);
     std::printf(

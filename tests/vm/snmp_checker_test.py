@@ -107,7 +107,6 @@ EXCUSED = {
      "(its fwmark services have no family)"),
     (f"{K}.3.4.1.5.2.1", "realServerPort of a fwmark DR real server: keepalived 0 (it zeroes a port IPVS "
      "ignores), directord the configured one, as in its table"),
-    (f"{K}.3.4.1.47.", "realServerSmtpAlert: keepalived's unset flag reads true; directord sends no mail"),
 }
 
 

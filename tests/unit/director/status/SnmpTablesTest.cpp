@@ -392,3 +392,26 @@ virtual_servers = ( { address = "10.0.0.10"; port = 80; quorum_up = "/no/such/pr
     CHECK(at(t, {3, 3, 1, 24, 1}).bytes == "'/no/such/prog' 'it'\\''s'");
     CHECK(at(t, {3, 4, 1, 11, 1, 1}).bytes == "'/no/such/up' 'a' 'b'");
 }
+
+TEST_CASE("KEEPALIVED-MIB: realServerNotRunCheckers counts checks with no result yet; smtp alert as configured") {
+    Lab l = lab();
+    const auto vs1 = director::lvs::serviceKey(l.cfg.virtualServers[0]);
+    const kmod::DestKey rs1{*base::IpAddress::parse("10.0.1.1"), 80};
+    l.table = director::lvs::desiredTable(l.cfg, l.health);
+    auto walk = [&](const std::vector<director::lvs::HealthMonitor::CheckStats>& checks) {
+        auto v = l.view();
+        v.checks = checks;
+        snmp::MibTree t;
+        director::status::mib::addKeepalived(t, v);
+        return t;
+    };
+    // its one tcp check: started but no result (attempts counts runs, a result lands in a bucket)
+    director::lvs::HealthMonitor::CheckStats started{vs1, rs1, 1, "tcp", {}};
+    started.counters.attempts = 1;
+    CHECK(at(walk({}), {3, 4, 1, 63, 1, 2}).number == 1);
+    CHECK(at(walk({started}), {3, 4, 1, 63, 1, 2}).number == 1);
+    auto done = started;
+    done.counters.latencyBucket[0] = 1;
+    CHECK(at(walk({done}), {3, 4, 1, 63, 1, 2}).number == 0);
+    CHECK(at(walk({done}), {3, 4, 1, 47, 1, 2}).integer == 1);  // smtp_alert's default, keepalived's
+}
