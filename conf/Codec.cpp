@@ -57,6 +57,11 @@ template <class T, class F>
 requires Is<T, VirtualRoute>
 void fields(T& x, F&& f) { f(x.to, x.via, x.src, x.dev, x.table, x.metric, x.scope, x.type); }
 template <class T, class F>
+requires Is<T, VirtualRule>
+void fields(T& x, F&& f) {
+    f(x.family, x.from, x.to, x.priority, x.table, x.action, x.fwmark, x.fwmask, x.iif, x.oif, x.tos);
+}
+template <class T, class F>
 requires Is<T, VirtualAddress>
 void fields(T& x, F&& f) { f(x.prefix, x.dev, x.scope, x.label); }
 template <class T, class F>
@@ -91,7 +96,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.virtualRules, x.garp, x.notify, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>
@@ -133,7 +138,7 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, Config>
 void fields(T& x, F&& f) {
-    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.bfdInstances, x.staticAddresses, x.staticRoutes, x.vrrpInstances, x.syncGroups,
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.bfdInstances, x.staticAddresses, x.staticRoutes, x.staticRules, x.vrrpInstances, x.syncGroups,
       x.virtualServers);
 }
 

@@ -1,5 +1,7 @@
 #include "conf/Config.h"
 
+#include <cstdio>
+
 namespace conf {
 
 std::string Command::str() const {
@@ -88,6 +90,28 @@ const char* name(AuthType v) {
     case AuthType::Ah: return "AH";
     }
     return "?";
+}
+
+std::string ruleText(const VirtualRule& r) {
+    std::string out;
+    auto add = [&](const std::string& w) { out += (out.empty() ? "" : " ") + w; };
+    if (r.priority) add("pref " + std::to_string(*r.priority));
+    add(r.from ? "from " + r.from->str() : std::string("from all"));
+    if (r.to) add("to " + r.to->str());
+    if (r.fwmark) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "fwmark %#x", *r.fwmark);
+        add(buf);
+        if (r.fwmask) {
+            std::snprintf(buf, sizeof buf, "/%#x", *r.fwmask);
+            out += buf;
+        }
+    }
+    if (r.tos) add("tos " + std::to_string(*r.tos));
+    if (!r.iif.empty()) add("iif " + r.iif);
+    if (!r.oif.empty()) add("oif " + r.oif);
+    add(r.action == "table" ? "lookup " + std::to_string(r.table) : r.action);
+    return out;
 }
 
 }  // namespace conf

@@ -177,6 +177,22 @@ struct VirtualRoute {
     bool operator==(const VirtualRoute&) const = default;
 };
 
+// keepalived's virtual_rules / static_rules: a policy routing rule (`ip rule`): packets from `from`
+// (to `to`, in on `iif`, out on `oif`, with a mark, a TOS) look up `table`, or are dropped
+// (blackhole, unreachable, prohibit). With neither from nor to, `family` says which rule list.
+struct VirtualRule {
+    base::Family family = base::Family::V4;
+    std::optional<base::IpPrefix> from, to;
+    std::optional<std::uint32_t> priority;  // the rule's preference; none: the kernel's
+    int table = 0;                 // action "table": the table looked up (required)
+    std::string action = "table";  // table, blackhole, unreachable, prohibit
+    std::optional<std::uint32_t> fwmark;
+    std::optional<std::uint32_t> fwmask;
+    std::string iif, oif;
+    std::optional<int> tos;
+    bool operator==(const VirtualRule&) const = default;
+};
+
 struct VirtualAddress {
     base::IpPrefix prefix;
     std::string dev;  // empty: the instance's interface
@@ -292,6 +308,7 @@ struct VrrpInstance {
     std::vector<TrackFileRef> trackFiles;
     std::vector<TrackBfdRef> trackBfds;
     std::vector<VirtualRoute> virtualRoutes;
+    std::vector<VirtualRule> virtualRules;
     GarpConfig garp;
     NotifyConfig notify;
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
@@ -471,6 +488,7 @@ struct Config {
     std::vector<BfdInstance> bfdInstances;
     std::vector<VirtualAddress> staticAddresses;  // keepalived's static_ipaddress: present while directord runs
     std::vector<VirtualRoute> staticRoutes;  // keepalived's static_routes: present while directord runs
+    std::vector<VirtualRule> staticRules;    // keepalived's static_rules: present while directord runs
     std::vector<VrrpInstance> vrrpInstances;
     std::vector<SyncGroup> syncGroups;
     std::vector<VirtualServer> virtualServers;
@@ -481,6 +499,8 @@ struct Config {
 };
 
 const char* name(DataPlane v);
+// A rule as `ip rule` shows it: "from 10.0.0.0/24 lookup 100", "to 10.1.0.0/16 fwmark 0x7 blackhole".
+std::string ruleText(const VirtualRule& r);
 const char* name(FlushOnStop v);
 const char* name(CheckType v);
 // The config language's names: "nat" "dr" "tun", "ipip" "gue" "gre", "nocsum" "csum" "remcsum".
@@ -493,7 +513,8 @@ std::string realServerStr(const RealServer& rs);
 // Nothing directord would do (no virtual server, VRRP instance, static address or route): an
 // empty or cut-short file, most likely.
 inline bool definesNothing(const Config& c) {
-    return c.virtualServers.empty() && c.vrrpInstances.empty() && c.staticAddresses.empty() && c.staticRoutes.empty();
+    return c.virtualServers.empty() && c.vrrpInstances.empty() && c.staticAddresses.empty() && c.staticRoutes.empty() &&
+           c.staticRules.empty();
 }
 
 }  // namespace conf

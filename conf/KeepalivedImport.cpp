@@ -73,8 +73,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vmac_xmit_base", "directord has no VMAC interfaces"},
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
-        {"virtual_rules", "directord adds no rules with the VIPs"},
-        {"static_rules", "directord adds no static rules: configure them with the system"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
         {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
         {"track_bfd", "directord tracks BFD per instance: track the session in each member of the group"},
@@ -217,6 +215,10 @@ public:
             else if (n.keyword == "static_routes") {
                 for (const auto& a : n.children)
                     if (auto r = route(a)) cfg_.staticRoutes.push_back(*r);
+            }
+            else if (n.keyword == "static_rules") {
+                for (const auto& a : n.children)
+                    if (auto r = rule(a)) cfg_.staticRules.push_back(*r);
             }
             else if (n.keyword == "vrrp_instance") vrrpInstance(n);
             else if (n.keyword == "vrrp_sync_group") syncGroup(n);
@@ -584,6 +586,84 @@ private:
     // One line of virtual_routes, keepalived's `ip route` words (vrrp_iproute.c): [TYPE] [src A]
     // [to] DEST [via|gw A] [dev D] [src A] [table T] [metric|priority|preference N] [scope S]
     // [no_track] [inet6]. What directord's routes do not have is reported, and the route dropped.
+    // One line of virtual_rules / static_rules, as keepalived's vrrp_iprule.c reads it: the words
+    // directord's rules carry (from, to, table/lookup, preference/priority/order, fwmark[/mask],
+    // tos/dsfield, iif/dev, oif, inet/inet6, blackhole/unreachable/prohibit, no_track), or the whole
+    // line is left with the word it cannot carry.
+    std::optional<VirtualRule> rule(const Node& n) {
+        std::vector<std::string> w{n.keyword};
+        for (const auto& a : n.args) w.push_back(a.text);
+        VirtualRule r;
+        std::optional<base::Family> family;
+        auto num = [&](size_t i, unsigned long long hi, unsigned long long& out) {
+            if (i >= w.size()) return false;
+            char* end = nullptr;
+            out = std::strtoull(w[i].c_str(), &end, 0);
+            return !w[i].empty() && !*end && out <= hi;
+        };
+        for (size_t i = 0; i < w.size(); ++i) {
+            const std::string& k = w[i];
+            unsigned long long v = 0;
+            if (k == "inet" || k == "inet6") {
+                family = k == "inet" ? base::Family::V4 : base::Family::V6;
+            } else if (k == "from" || k == "to") {
+                if (i + 1 >= w.size()) return left(n, k + " without an address"), std::nullopt;
+                const std::string& t = w[++i];
+                if (t == "all") continue;
+                std::optional<base::IpPrefix> p = base::IpPrefix::parse(t);
+                if (!p)
+                    if (auto a = base::IpAddress::parse(t)) p = base::IpPrefix{*a, a->isV4() ? 32 : 128};
+                if (!p) return left(n, "'" + t + "' is not an address or prefix"), std::nullopt;
+                (k == "from" ? r.from : r.to) = *p;
+            } else if (k == "table" || k == "lookup") {
+                if (!num(++i, 2147483647, v) || v == 0)
+                    return left(n, "the table must be a number here (1..2147483647): names from rt_tables are not read"),
+                           std::nullopt;
+                r.table = static_cast<int>(v);
+            } else if (k == "preference" || k == "priority" || k == "order" || k == "pref" || k == "prio") {
+                if (!num(++i, 4294967295ULL, v)) return left(n, "not a rule preference"), std::nullopt;
+                r.priority = static_cast<std::uint32_t>(v);
+            } else if (k == "fwmark") {
+                if (i + 1 >= w.size()) return left(n, "fwmark without a mark"), std::nullopt;
+                const std::string t = w[++i];
+                const auto slash = t.find('/');
+                char* end = nullptr;
+                const unsigned long long mark = std::strtoull(t.substr(0, slash).c_str(), &end, 0);
+                if (*end || mark > 0xffffffffULL) return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
+                r.fwmark = static_cast<std::uint32_t>(mark);
+                if (slash != std::string::npos) {
+                    const unsigned long long mask = std::strtoull(t.substr(slash + 1).c_str(), &end, 0);
+                    if (*end || mask > 0xffffffffULL) return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
+                    r.fwmask = static_cast<std::uint32_t>(mask);
+                }
+            } else if (k == "tos" || k == "dsfield") {
+                if (!num(++i, 255, v)) return left(n, "not a TOS (0..255)"), std::nullopt;
+                r.tos = static_cast<int>(v);
+            } else if (k == "iif" || k == "dev" || k == "oif") {
+                if (i + 1 >= w.size()) return left(n, k + " without an interface"), std::nullopt;
+                (k == "oif" ? r.oif : r.iif) = w[++i];
+            } else if (k == "blackhole" || k == "unreachable" || k == "prohibit") {
+                r.action = k;
+            } else if (k == "type" && i + 1 < w.size() &&
+                       (w[i + 1] == "blackhole" || w[i + 1] == "unreachable" || w[i + 1] == "prohibit")) {
+                r.action = w[++i];
+            } else if (k == "no_track") {
+                // keepalived: do not restore it when something deletes it (directord does not watch rules)
+            } else {
+                return left(n, "'" + k + "': directord's rules carry from, to, table, preference, fwmark, tos, iif, "
+                               "oif and blackhole/unreachable/prohibit; add this rule with `ip rule` instead"),
+                       std::nullopt;
+            }
+        }
+        if (r.from) r.family = r.from->address.family();
+        else if (r.to) r.family = r.to->address.family();
+        else if (family) r.family = *family;
+        if (r.action == "table" && r.table == 0)
+            return left(n, "a rule with no table and no blackhole/unreachable/prohibit: keepalived refuses it"),
+                   std::nullopt;
+        return r;
+    }
+
     std::optional<VirtualRoute> route(const Node& n) {
         std::vector<std::string> w{n.keyword};
         for (const auto& a : n.args) w.push_back(a.text);
@@ -961,6 +1041,9 @@ private:
             } else if (k == "virtual_routes") {
                 for (const auto& a : n.children)
                     if (auto r = route(a)) v.virtualRoutes.push_back(*r);
+            } else if (k == "virtual_rules") {
+                for (const auto& a : n.children)
+                    if (auto r = rule(a)) v.virtualRules.push_back(*r);
             } else if (k == "track_file") {
                 for (const auto& a : n.children) {
                     TrackFileRef t;
@@ -1658,7 +1741,7 @@ ImportResult finish(keepalived::ParseResult parsed, const std::string& name, con
     Importer imp(r);
     Config cfg = imp.run(parsed.nodes);
     if (definesNothing(cfg))
-        r.left.push_back({name, 1, "", "no vrrp_instance, virtual_server, static_ipaddress or static_routes: nothing to import (an empty or "
+        r.left.push_back({name, 1, "", "no vrrp_instance, virtual_server, static_ipaddress, static_routes or static_rules: nothing to import (an empty or "
                                        "cut-short file?)"});
     inLineOrder(r.left);
     inLineOrder(r.notes);

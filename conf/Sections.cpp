@@ -589,6 +589,66 @@ const Section<VirtualRoute>& staticRoute() {
     return s;
 }
 
+std::vector<Setting<VirtualRule>> ruleSettings() {
+    using R = VirtualRule;
+    auto prefix = [](const char* key, std::optional<base::IpPrefix> R::*m, const char* what) {
+        return custom<R>(
+            key, {"string", "any", "`ADDRESS[/LEN]`", what},
+            [key, m](Reader& r, const libconfig::Setting& st, R& x) {
+                auto t = r.string(st, key, false);
+                if (!t) return;
+                if (auto p = base::IpPrefix::parse(*t)) x.*m = *p;
+                else if (auto a = base::IpAddress::parse(*t)) x.*m = base::IpPrefix{*a, a->isV4() ? 32 : 128};
+                else r.error(st, r.childPath(key), "'" + *t + "' is not ADDRESS or ADDRESS/LEN");
+            },
+            [key, m](Out& o, const R& x) {
+                if (x.*m) o.set(key, quote((x.*m)->str()));
+            });
+    };
+    return {
+        prefix("from", &R::from, "the packets' source"),
+        prefix("to", &R::to, "the packets' destination"),
+        choice<R, base::Family>("family", &R::family, {{"ipv4", base::Family::V4}, {"ipv6", base::Family::V6}},
+                                {"string", "from / to's, else `\"ipv4\"`", "`ipv4` `ipv6`",
+                                 "the rule list, when neither from nor to says"}),
+        integer("priority", &R::priority, 0, 4294967295LL,
+                {"integer", "the kernel's", "0..4294967295", "the rule's preference (lower first)"}),
+        integer("table", &R::table, 0, 2147483647, {"integer", "required with `table`", "1..2147483647", "the table looked up"}),
+        choice<R, std::string>("action", &R::action,
+                               {{"table", "table"},
+                                {"blackhole", "blackhole"},
+                                {"unreachable", "unreachable"},
+                                {"prohibit", "prohibit"}},
+                               {"string", "`\"table\"`", "`table` `blackhole` `unreachable` `prohibit`",
+                                "look up `table`, or drop (silently, with host unreachable, with prohibited)"}),
+        integer("fwmark", &R::fwmark, 0, 4294967295LL, {"integer", "any", "0..4294967295", "the packets' mark"}),
+        integer("fwmask", &R::fwmask, 0, 4294967295LL, {"integer", "all bits", "0..4294967295", "with fwmark: the bits compared"}),
+        string("iif", &R::iif, {"string", "any", "interface name", "the interface the packets came in on"}),
+        string("oif", &R::oif, {"string", "any", "interface name", "the interface the packets go out on (a bound socket's)"}),
+        integer("tos", &R::tos, 0, 255, {"integer", "any", "0..255", "the packets' TOS"}),
+    };
+}
+
+void checkRule(Reader& r, VirtualRule& x) {
+    if (x.from && x.to && x.from->address.family() != x.to->address.family())
+        r.error("from and to are not of the same family");
+    if (x.from) x.family = x.from->address.family();
+    else if (x.to) x.family = x.to->address.family();
+    if (x.action == "table" && x.table == 0) r.error("missing required setting 'table' (or an action other than table)");
+    if (x.action != "table" && x.table != 0) r.error("a " + x.action + " rule looks up no table");
+    if (x.fwmask && !x.fwmark) r.error("fwmask needs fwmark");
+}
+
+const Section<VirtualRule>& virtualRule() {
+    static const Section<VirtualRule> s{"vrrp_instances.virtual_rules", ruleSettings(), nullptr, checkRule};
+    return s;
+}
+
+const Section<VirtualRule>& staticRule() {
+    static const Section<VirtualRule> s{"static_rules", ruleSettings(), nullptr, checkRule};
+    return s;
+}
+
 const Section<TrackInterface>& trackInterface() {
     using T = TrackInterface;
     static const Section<T> s{
@@ -807,6 +867,8 @@ const Section<VrrpInstance>& vrrpInstance() {
                  {"list of groups", "none", "", "`track_files` whose values count"}),
             list("track_bfds", &V::trackBfds, trackBfdRef(),
                  {"list of groups", "none", "", "BFD sessions (`bfd_instances`) whose state counts"}),
+            list("virtual_rules", &V::virtualRules, virtualRule(),
+                 {"list of groups", "none", "", "policy routing rules added on MASTER, removed on leaving it"}),
             list("virtual_routes", &V::virtualRoutes, virtualRoute(),
                  {"list of groups", "none", "", "routes added while MASTER, as the VIPs are"}),
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
@@ -1555,6 +1617,8 @@ const Section<Config>& root() {
                   "addresses present while directord runs, whatever the VRRP state (keepalived's static_ipaddress)"}),
             list("static_routes", &Config::staticRoutes, staticRoute(),
                  {"list of groups", "none", "", "routes present while directord runs, whatever the VRRP state"}),
+            list("static_rules", &Config::staticRules, staticRule(),
+                 {"list of groups", "none", "", "policy routing rules present while directord runs"}),
             list("vrrp_instances", &Config::vrrpInstances, vrrpInstance(),
                  {"list of groups", "none", "", "VRRP virtual routers"}),
             list("vrrp_sync_groups", &Config::syncGroups, syncGroup(),

@@ -71,6 +71,7 @@ conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
     cut.bfdInstances = cfg.bfdInstances;  // track_bfds' weights (the lvs worker runs the sessions)
     cut.staticAddresses = cfg.staticAddresses;
     cut.staticRoutes = cfg.staticRoutes;
+    cut.staticRules = cfg.staticRules;
     cut.vrrpInstances = cfg.vrrpInstances;
     cut.syncGroups = cfg.syncGroups;
     return cut;

@@ -77,6 +77,13 @@ public:
     virtual std::error_code removeRoute(const conf::VirtualRoute&, int /*ifindex*/) {
         return std::make_error_code(std::errc::operation_not_supported);
     }
+    // virtual_rules / static_rules: the same (one that is there, or gone, is no error).
+    virtual std::error_code addRule(const conf::VirtualRule&) {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
+    virtual std::error_code removeRule(const conf::VirtualRule&) {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
 };
 
 }  // namespace vrrp

@@ -162,9 +162,12 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
                 const int idx = host_.ifindex(was.dev.empty() ? before.interface : was.dev);
                 (void)host_.removeRoute(was, was.dev.empty() && was.via ? 0 : idx);
             }
+        for (const auto& was : before.virtualRules)
+            if (std::find(cfg_.virtualRules.begin(), cfg_.virtualRules.end(), was) == cfg_.virtualRules.end())
+                (void)host_.removeRule(was);
         removeAddresses(gone);
         addAddresses(added);
-        if (before.virtualRoutes != cfg_.virtualRoutes) addRoutes();
+        if (before.virtualRoutes != cfg_.virtualRoutes || before.virtualRules != cfg_.virtualRules) addRoutes();
         if (!added.empty()) garpBurst(cfg_.garp.masterRepeat, added);
         if (before.garp.masterRefresh != cfg_.garp.masterRefresh) {
             refreshTimer_->cancel();
@@ -349,6 +352,9 @@ void Instance::removeAddresses(const std::vector<const conf::VirtualAddress*>& w
 }
 
 void Instance::addRoutes() {
+    for (const auto& r : cfg_.virtualRules)  // rules first: a route may live in the table they pick
+        if (auto ec = host_.addRule(r))
+            base::log::error("vrrp: ", cfg_.name, ": cannot add the rule ", conf::ruleText(r), ": ", ec.message());
     for (const auto& r : cfg_.virtualRoutes) {
         const int idx = host_.ifindex(r.dev.empty() ? cfg_.interface : r.dev);
         if (auto ec = host_.addRoute(r, r.dev.empty() && r.via ? 0 : idx))
@@ -363,6 +369,9 @@ void Instance::removeRoutes() {
         if (auto ec = host_.removeRoute(r, r.dev.empty() && r.via ? 0 : idx))
             base::log::error("vrrp: ", cfg_.name, ": cannot remove the route to ", r.to.str(), ": ", ec.message());
     }
+    for (const auto& r : cfg_.virtualRules)
+        if (auto ec = host_.removeRule(r))
+            base::log::error("vrrp: ", cfg_.name, ": cannot remove the rule ", conf::ruleText(r), ": ", ec.message());
 }
 
 void Instance::takeAddresses() {

@@ -9,6 +9,7 @@
 #include <netinet/ip.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 #include <netlink/route/rtnl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -333,6 +334,69 @@ std::error_code NetHost::removeRoute(const conf::VirtualRoute& r, int ifindex) {
     rtnl_route* route = makeRoute(r, ifindex);
     const int rc = rtnl_route_delete(sock_, route, 0);
     rtnl_route_put(route);
+    if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR) return {EINVAL, std::generic_category()};
+    return {};
+}
+
+namespace {
+
+rtnl_rule* makeRule(const conf::VirtualRule& r) {
+    rtnl_rule* rule = rtnl_rule_alloc();
+    const int family = r.family == base::Family::V4 ? AF_INET : AF_INET6;
+    rtnl_rule_set_family(rule, family);
+    auto prefix = [&](const base::IpPrefix& p) {
+        nl_addr* a = nl_addr_build(family, p.address.bytes().data(), p.address.isV4() ? 4 : 16);
+        nl_addr_set_prefixlen(a, p.prefix);
+        return a;
+    };
+    if (r.from) {
+        nl_addr* a = prefix(*r.from);
+        rtnl_rule_set_src(rule, a);
+        nl_addr_put(a);
+    }
+    if (r.to) {
+        nl_addr* a = prefix(*r.to);
+        rtnl_rule_set_dst(rule, a);
+        nl_addr_put(a);
+    }
+    if (r.priority) rtnl_rule_set_prio(rule, *r.priority);
+    const std::uint8_t action = r.action == "blackhole"     ? FR_ACT_BLACKHOLE
+                                : r.action == "unreachable" ? FR_ACT_UNREACHABLE
+                                : r.action == "prohibit"    ? FR_ACT_PROHIBIT
+                                                            : FR_ACT_TO_TBL;
+    rtnl_rule_set_action(rule, action);
+    if (action == FR_ACT_TO_TBL) rtnl_rule_set_table(rule, static_cast<std::uint32_t>(r.table));
+    if (r.fwmark) {
+        rtnl_rule_set_mark(rule, *r.fwmark);
+        rtnl_rule_set_mask(rule, r.fwmask.value_or(0xffffffffu));
+    }
+    if (!r.iif.empty()) rtnl_rule_set_iif(rule, r.iif.c_str());
+    if (!r.oif.empty()) rtnl_rule_set_oif(rule, r.oif.c_str());
+    if (r.tos) rtnl_rule_set_dsfield(rule, static_cast<std::uint8_t>(*r.tos));
+    rtnl_rule_set_protocol(rule, kRouteProtocol);  // "proto keepalived", as its rules
+    return rule;
+}
+
+}  // namespace
+
+std::error_code NetHost::addRule(const conf::VirtualRule& r) {
+    if (!sock_) return {ENOTCONN, std::generic_category()};
+    rtnl_rule* rule = makeRule(r);
+    // NLM_F_EXCL: the kernel adds an identical rule again without it (keepalived checks first too)
+    const int rc = rtnl_rule_add(sock_, rule, NLM_F_EXCL);
+    rtnl_rule_put(rule);
+    if (rc < 0 && rc != -NLE_EXIST) {
+        base::log::debug("vrrp: rule: ", nl_geterror(rc));
+        return {rc == -NLE_NOACCESS || rc == -NLE_PERM ? EPERM : EINVAL, std::generic_category()};
+    }
+    return {};
+}
+
+std::error_code NetHost::removeRule(const conf::VirtualRule& r) {
+    if (!sock_) return {ENOTCONN, std::generic_category()};
+    rtnl_rule* rule = makeRule(r);
+    const int rc = rtnl_rule_delete(sock_, rule, 0);
+    rtnl_rule_put(rule);
     if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR) return {EINVAL, std::generic_category()};
     return {};
 }

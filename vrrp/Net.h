@@ -71,6 +71,8 @@ public:
     std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) override;
     std::unique_ptr<Transport> transport() override { return std::make_unique<RawSocket>(io_); }
     std::error_code addRoute(const conf::VirtualRoute& r, int ifindex) override;
+    std::error_code addRule(const conf::VirtualRule& r) override;
+    std::error_code removeRule(const conf::VirtualRule& r) override;
     std::error_code removeRoute(const conf::VirtualRoute& r, int ifindex) override;
 
 private:

@@ -168,7 +168,7 @@ void VrrpWorker::start() {
     }
     resume_.clear();
     applyStaticAddresses({});
-    applyStaticRoutes({});
+    applyStaticRoutes({}, {});
     configureTrackers();
     announce();
     statsTimer_ = std::make_unique<asio::steady_timer>(io_);
@@ -247,14 +247,19 @@ void VrrpWorker::computeStartupHold() {
                       "the instances listen as backups and none becomes master before then");
 }
 
-// The trackers the config needs (every kind): an unchanged one keeps running with its state, a new
-// or changed one starts, one no instance tracks any more stops.
-// static_routes: present while directord runs (keepalived's), whatever the instances' states; a
-// reload removes the ones it drops and (re)adds the rest.
-void VrrpWorker::applyStaticRoutes(const std::vector<conf::VirtualRoute>& before) {
+// static_routes and static_rules: present while directord runs (keepalived's), whatever the
+// instances' states; a reload removes the ones it drops and (re)adds the rest.
+void VrrpWorker::applyStaticRoutes(const std::vector<conf::VirtualRoute>& before,
+                                   const std::vector<conf::VirtualRule>& rulesBefore) {
+    for (const auto& r : rulesBefore)
+        if (std::find(cfg_.staticRules.begin(), cfg_.staticRules.end(), r) == cfg_.staticRules.end())
+            (void)host_.removeRule(r);
     for (const auto& r : before)
         if (std::find(cfg_.staticRoutes.begin(), cfg_.staticRoutes.end(), r) == cfg_.staticRoutes.end())
             (void)host_.removeRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev));
+    for (const auto& r : cfg_.staticRules)  // rules first: a route may live in the table they pick
+        if (auto ec = host_.addRule(r))
+            base::log::error("vrrp: static rule ", conf::ruleText(r), ": ", ec.message());
     for (const auto& r : cfg_.staticRoutes)
         if (auto ec = host_.addRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev)))
             base::log::error("vrrp: static route to ", r.to.str(), r.via ? " via " + r.via->str() : std::string(),
@@ -339,11 +344,12 @@ void VrrpWorker::reload(conf::Config next) {
         it = instances_.erase(it);
     }
     const auto oldRoutes = cfg_.staticRoutes;
+    const auto oldRules = cfg_.staticRules;
     const auto oldAddresses = cfg_.staticAddresses;
     cfg_ = std::move(next);
     mailer_.configure(cfg_);
     applyStaticAddresses(oldAddresses);
-    applyStaticRoutes(oldRoutes);
+    applyStaticRoutes(oldRoutes, oldRules);
     runner_->resolve(scriptUsers());
     runner_->setScriptSecurity(cfg_.global.scriptSecurity);
     std::vector<::vrrp::Instance*> fresh;
@@ -381,6 +387,8 @@ void VrrpWorker::stop() {
     for (auto& [name, inst] : instances_) inst->stop();
     for (const auto& r : cfg_.staticRoutes)  // keepalived removes its static routes when it stops
         (void)host_.removeRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev));
+    for (const auto& r : cfg_.staticRules)  // ... its static rules
+        (void)host_.removeRule(r);
     for (const auto& a : cfg_.staticAddresses)  // ... and its static addresses
         if (const int idx = host_.ifindex(a.dev)) (void)host_.removeAddress(idx, a.prefix);
     groups_.clear();

@@ -71,7 +71,7 @@ private:
     int fifo_ = -1;  // the notify fifo, kept open as keepalived does (its reader sees one stream)
     // Every tracker kind (director/vrrp/Trackers.h); an instance's Tracking is their sum.
     void configureTrackers();
-    void applyStaticRoutes(const std::vector<conf::VirtualRoute>& before);
+    void applyStaticRoutes(const std::vector<conf::VirtualRoute>& before, const std::vector<conf::VirtualRule>& rulesBefore);
     void applyStaticAddresses(const std::vector<conf::VirtualAddress>& before);
     // A static address someone deleted is added back (keepalived's reinstate_static_address).
     void restoreStaticAddresses();

@@ -8,7 +8,9 @@ goes with the VIP; back to MASTER, they come back; a reload that changes one rou
 removes the old one and adds the new one, the others untouched. A static route (keepalived's
 static_routes) is there from the start whatever the state, FAULT included, and goes at stop; so
 are two static addresses (keepalived's static_ipaddress), one of them deleted by hand and added
-back, the other dropped by a reload."""
+back, the other dropped by a reload. Rules the same way (keepalived's virtual_rules and
+static_rules): two with the instance, present while MASTER only (once each, however many times it
+comes back), one static rule from start to stop."""
 import os
 
 from dlab.report import check, run_main, sh, wait
@@ -26,11 +28,14 @@ def conf(work, routes, statics=("10.93.0.20/24", "fd93::20/64")):
   log_level = "info"; }};
 track_files = ( {{ name = "down"; file = "{work}/down"; weight = 0; }} );
 static_routes = ( {{ to = "10.93.9.0/24"; via = "10.93.0.252"; table = 200; }} );
+static_rules = ( {{ from = "10.93.9.0/24"; table = 200; priority = 2000; }} );
 static_addresses = ( {", ".join(f'{{ address = "{a}"; dev = "eth0"; }}' for a in statics)} );
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 64; priority = 100; version = 3;
   advert_interval = 0.1; track_files = ( {{ track_file = "down"; }} );
   virtual_addresses = ( {{ address = "10.93.0.10/24"; }} );
-  virtual_routes = ( {", ".join(routes)} ); }} );
+  virtual_routes = ( {", ".join(routes)} );
+  virtual_rules = ( {{ from = "10.93.0.10"; table = 100; priority = 1000; }},
+                    {{ to = "10.93.66.0/24"; fwmark = 5; action = "prohibit"; priority = 1001; }} ); }} );
 """
 
 
@@ -57,14 +62,30 @@ def run(directord):
         check("static address 10.93.0.20/24 on eth0 was missing" in text(), "... and the log says so")
         check(wait(lambda: has(want), 5, 0.05) is not None, "its four routes and the static one are in the kernel, proto 18",
               str(sorted(routes())))
+
+        def rules():
+            out = sh(f"ip -n {ns} rule show", check=False).stdout
+            return [" ".join(line.split()) for line in out.splitlines()]
+
+        def count(prefix):
+            return sum(1 for r in rules() if r.startswith(prefix))
+
+        virtual_rules = ["1000: from 10.93.0.10 lookup 100", "1001: from all to 10.93.66.0/24 fwmark 0x5 prohibit"]
+        static_rule = "2000: from 10.93.9.0/24 lookup 200"
+        check(wait(lambda: all(count(r) == 1 for r in virtual_rules + [static_rule]), 5, 0.05) is not None,
+              "MASTER: its two rules and the static one are there, once each", str(rules()))
         with open(f"{work}/down", "w") as f:
             f.write("1\n")
         check(wait(lambda: "-> FAULT" in text(), 5, 0.05) is not None, "a track_file takes it to FAULT")
         check(wait(lambda: len(routes()) == 1 and next(iter(routes())).startswith(STATIC), 5, 0.05) is not None, "... and every virtual route goes, the static "
               "one stays", str(sorted(routes())))
+        check(wait(lambda: not any(count(r) for r in virtual_rules), 5, 0.05) is not None and count(static_rule) == 1,
+              "... its rules go too, the static rule stays", str(rules()))
         os.unlink(f"{work}/down")
         check(wait(lambda: has(want), 10, 0.05) is not None, "back to MASTER: the routes come back",
               str(sorted(routes())))
+        check(wait(lambda: all(count(r) == 1 for r in virtual_rules + [static_rule]), 5, 0.05) is not None,
+              "... and the rules, once each", str(rules()))
         changed = ROUTES[:3] + ["""{ to = "10.93.8.0/24"; via = "10.93.0.253"; }"""]
         with open(f"{work}/d.conf", "w") as f:
             f.write(conf(work, changed, statics=("10.93.0.20/24",)))
@@ -79,6 +100,8 @@ def run(directord):
         s.stop(timeout=30)
         check(none(), "at stop the routes go with the VIPs, the static one too", str(sorted(routes())))
         check(" 10.93.0.20/" not in addrs(), "... and the static address", addrs())
+        check(not any(count(r) for r in virtual_rules + [static_rule]), "... and every rule, the static one too",
+              str(rules()))
 
 
 if __name__ == "__main__":

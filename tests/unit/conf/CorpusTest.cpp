@@ -156,6 +156,13 @@ TEST_CASE("the full corpus file resolves every setting as written") {
            gw.maxHops == 1 && !gw.multihop));
     CHECK((c.bfdInstances[1].multihop && c.bfdInstances[1].maxHops == -1 && c.bfdInstances[1].ttl == 255 &&
            c.bfdInstances[1].weight == -30 && c.bfdInstances[1].reverse));
+    REQUIRE(c.staticRules.size() == 2);
+    CHECK((c.staticRules[0].family == base::Family::V6 && c.staticRules[0].oif == "eth2" && c.staticRules[0].table == 6));
+    CHECK((c.staticRules[1].family == base::Family::V6 && c.staticRules[1].action == "unreachable"));
+    REQUIRE(c.vrrpInstances.at(0).virtualRules.size() == 2);
+    CHECK(conf::ruleText(c.vrrpInstances[0].virtualRules[0]) == "pref 1000 from 10.0.0.10/32 lookup 100");
+    CHECK(conf::ruleText(c.vrrpInstances[0].virtualRules[1]) ==
+          "from all to 10.66.0.0/16 fwmark 0x7/0xff tos 16 iif eth1 prohibit");
     REQUIRE(c.vrrpInstances.at(0).trackBfds.size() == 2);
     CHECK((c.vrrpInstances[0].trackBfds[0].bfd == "gw" && !c.vrrpInstances[0].trackBfds[0].weight));
     CHECK((c.vrrpInstances[0].trackBfds[1].weight == 20 && c.vrrpInstances[0].trackBfds[1].reverse == false));

@@ -672,7 +672,7 @@ TEST_CASE("import: a missing file says so; an empty one is not imported complete
     const auto empty = conf::importKeepalivedString("# nothing but a comment\n", "empty.conf", "x");
     CHECK_FALSE(empty.complete());
     REQUIRE(empty.left.size() == 1);
-    CHECK(empty.left[0].message.starts_with("no vrrp_instance, virtual_server, static_ipaddress or static_routes: nothing to import"));
+    CHECK(empty.left[0].message.starts_with("no vrrp_instance, virtual_server, static_ipaddress, static_routes or static_rules: nothing to import"));
 }
 
 TEST_CASE("import: what cannot be carried over is reported with file, line and why") {
@@ -1283,4 +1283,37 @@ vrrp_instance VI_1 {
     REQUIRE(v.trackBfds.size() == 2);  // the one naming no bfd_instance is dropped, as keepalived does
     CHECK((v.trackBfds[0].bfd == "gw" && v.trackBfds[0].weight == -20 && v.trackBfds[0].reverse == true));
     CHECK((v.trackBfds[1].bfd == "gw6" && !v.trackBfds[1].weight));
+}
+
+TEST_CASE("import: virtual_rules and static_rules come across; words directord's rules lack leave the line") {
+    const auto r = conf::importKeepalivedString(R"(static_rules {
+    from 192.168.28.0/24 table 1234 priority 100
+    to 10.9.0.0/16 fwmark 0x7/0xff blackhole
+    inet6 iif eth1 lookup 200
+    from 1.2.3.4 uidrange 1-2 table 5
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.0.0.10/24
+    }
+    virtual_rules {
+        from 10.0.0.10 table 100 no_track
+        to 10.1.0.0/16
+    }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    CHECK(r.loadErrors.empty());
+    CHECK(keywords(r.left) == std::vector<std::string>{"5 from", "16 to"});
+    const conf::Config c = loadImported(r);
+    REQUIRE(c.staticRules.size() == 3);
+    CHECK(conf::ruleText(c.staticRules[0]) == "pref 100 from 192.168.28.0/24 lookup 1234");
+    CHECK(conf::ruleText(c.staticRules[1]) == "from all to 10.9.0.0/16 fwmark 0x7/0xff blackhole");
+    CHECK((c.staticRules[2].family == base::Family::V6 && c.staticRules[2].iif == "eth1" && c.staticRules[2].table == 200));
+    REQUIRE(c.vrrpInstances.at(0).virtualRules.size() == 1);
+    CHECK(conf::ruleText(c.vrrpInstances[0].virtualRules[0]) == "from 10.0.0.10/32 lookup 100");
 }
