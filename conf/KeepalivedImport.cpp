@@ -627,13 +627,17 @@ private:
                 if (i + 1 >= w.size()) return left(n, "fwmark without a mark"), std::nullopt;
                 const std::string t = w[++i];
                 const auto slash = t.find('/');
+                const std::string markText = t.substr(0, slash);
+                const std::string maskText = slash == std::string::npos ? std::string() : t.substr(slash + 1);
                 char* end = nullptr;
-                const unsigned long long mark = std::strtoull(t.substr(0, slash).c_str(), &end, 0);
-                if (*end || mark > 0xffffffffULL) return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
+                const unsigned long long mark = std::strtoull(markText.c_str(), &end, 0);
+                if (markText.empty() || *end || mark > 0xffffffffULL)
+                    return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
                 r.fwmark = static_cast<std::uint32_t>(mark);
                 if (slash != std::string::npos) {
-                    const unsigned long long mask = std::strtoull(t.substr(slash + 1).c_str(), &end, 0);
-                    if (*end || mask > 0xffffffffULL) return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
+                    const unsigned long long mask = std::strtoull(maskText.c_str(), &end, 0);
+                    if (maskText.empty() || *end || mask > 0xffffffffULL)
+                        return left(n, "'" + t + "' is not a mark[/mask]"), std::nullopt;
                     r.fwmask = static_cast<std::uint32_t>(mask);
                 }
             } else if (k == "tos" || k == "dsfield") {
