@@ -127,8 +127,10 @@ int runLvsWorker(const WorkerContext& ctx) {
         io,
         [&] {
             channel->start();
-            worker.start();
+            // listening before the worker applies the config: its AppliedMsg is systemd's READY=1,
+            // after which a client may connect at once (its request is served once start() returns)
             control.start();
+            worker.start();
             beat.start();
         },
         hupToWorker, [&] { worker.dumpState(); },
