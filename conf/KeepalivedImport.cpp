@@ -580,6 +580,10 @@ private:
             }
         }
         if (!timeoutSet) v.timeout = v.interval;  // keepalived's: a run may take the whole interval
+        if (v.command.empty()) {  // keepalived: "No script set for vrrp_script X - removing"
+            note(s, "no script: removed, as keepalived removes it (instances tracking it track nothing)");
+            return;
+        }
         cfg_.vrrpScripts.push_back(std::move(v));
     }
 
@@ -1170,11 +1174,17 @@ private:
             } else if (n.keyword == "track_interface" || n.keyword == "track_script") {
                 left(n, "track it on each member instance (directord tracks per instance)");
             } else if (instances_.contains(n.keyword) && n.args.empty() && !n.block) {
-                g.members.push_back(n.keyword);  // an old form: the members without group { }
-                note(n, "a member outside group { }: taken as a member (keepalived 2 wants group { })");
+                // keepalived 1's form. keepalived 2 reads it as an unknown keyword: the instance is
+                // not a member (and a group left with none is removed), so it is not one here
+                note(n, "an instance outside group { }: not a member, as keepalived 2 reads it (\"Unknown keyword\"); "
+                        "write group { " + n.keyword + " ... } to make it one");
             } else {
                 unsupported(n);
             }
+        }
+        if (g.members.empty()) {  // keepalived: "Sync group X has no virtual router(s). removing"
+            note(s, "no members: removed, as keepalived removes it");
+            return;
         }
         cfg_.syncGroups.push_back(std::move(g));
     }
@@ -1466,6 +1476,57 @@ private:
         return out;
     }
 
+    // SMTP_CHECK's host blocks, as keepalived 2 reads them (check_smtp.c): each host is a checker of
+    // its own with the main one's settings and its own connect_ip/connect_port/bindto/bind_port/
+    // bind_if/fwmark/connect_timeout; when the main block sets none of those itself, the first host
+    // takes its place (the real server's own address is then not checked).
+    void smtpHosts(const Node& s, const std::vector<const Node*>& hosts, CheckConfig main, const Timing& mainT,
+                   const Timing& rsT, RealServer& rs) {
+        note(s, "host blocks: one smtp check per host (keepalived calls them deprecated: define more checks)");
+        const bool ownConnection = main.connectIp || main.connectPort || main.bindIp || main.bindPort ||
+                                   !main.bindInterface.empty() || main.fwmark || mainT.connectTimeout;
+        if (ownConnection) rs.checks.push_back(main);
+        for (const Node* h : hosts) {
+            CheckConfig one = main;
+            one.where = Location{h->file, h->line};
+            one.connectIp.reset();
+            one.connectPort.reset();
+            one.bindIp.reset();
+            one.bindPort = 0;
+            one.bindInterface.clear();
+            one.fwmark = 0;
+            one.connectTimeout = rsT.connectTimeout;  // keepalived's intent: the real server's, else the virtual server's
+            bool timeoutSet = false;
+            for (const auto& n : h->children) {
+                const std::string& kw = n.keyword;
+                if (kw == "connect_ip") {
+                    if (auto a = address(n, 0)) one.connectIp = *a;
+                } else if (kw == "connect_port") {
+                    if (auto p = integer(n, 0, 1, 65535)) one.connectPort = static_cast<int>(*p);
+                } else if (kw == "bindto") {
+                    if (auto a = address(n, 0)) one.bindIp = *a;
+                } else if (kw == "bind_port") {
+                    if (auto p = integer(n, 0, 1, 65535)) one.bindPort = static_cast<int>(*p);
+                } else if (kw == "bind_if") {
+                    if (need(n, 1)) one.bindInterface = n.args[0].text;
+                } else if (kw == "fwmark") {
+                    if (auto m = integer(n, 0, 0, 4294967295LL)) one.fwmark = static_cast<std::uint32_t>(*m);
+                } else if (kw == "connect_timeout") {
+                    Timing ht;
+                    timing(n, ht);
+                    if (ht.connectTimeout) one.connectTimeout = ht.connectTimeout;
+                    timeoutSet = true;
+                } else {
+                    unsupported(n);
+                }
+            }
+            if (!timeoutSet)
+                note(*h, "no connect_timeout: the real server's (or virtual server's) is used, as keepalived means to; "
+                         "keepalived 2.2 reads it as 0 (its host blocks start zeroed), which is not carried over");
+            rs.checks.push_back(std::move(one));
+        }
+    }
+
     void checker(const Node& s, const VirtualServer& vs, const Timing& vsT, const Timing& rsT, RealServer& rs) {
         CheckConfig c;
         c.where = Location{s.file, s.line};
@@ -1480,6 +1541,7 @@ private:
                                      : CheckType::Script;
         Timing t;
         std::vector<const Node*> urls;
+        std::vector<const Node*> hosts;  // SMTP_CHECK's host blocks (deprecated in keepalived, still read)
         bool sni = false;
         bool heloSet = false;
         std::optional<bool> logAll;
@@ -1546,7 +1608,7 @@ private:
                 if (need(n, 1)) c.heloName = n.args[0].text;
                 heloSet = true;
             } else if (c.type == CheckType::Smtp && kw == "host") {
-                left(n, "SMTP_CHECK host blocks (deprecated in keepalived): write one SMTP_CHECK per host with connect_ip");
+                hosts.push_back(&n);
             } else if (c.type == CheckType::Dns && kw == "type") {
                 if (!need(n, 1)) continue;
                 std::string up = n.args[0].text;
@@ -1605,6 +1667,10 @@ private:
         }
         if (c.type == CheckType::Script && c.command.empty()) {
             left(s, "has no misc_path");
+            return;
+        }
+        if (!hosts.empty()) {
+            smtpHosts(s, hosts, std::move(c), t, rsT, rs);
             return;
         }
         if (c.type != CheckType::Http && c.type != CheckType::Https) {
