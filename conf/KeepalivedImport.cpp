@@ -956,6 +956,7 @@ private:
         };
         std::optional<int> priority;
         const Node* authAt = nullptr;
+        std::vector<const Node*> trackIfAt;  // where each of v.trackInterfaces was written
         for (const auto& n : s.children) {
             const std::string& k = n.keyword;
             if (k == "state") {
@@ -1014,6 +1015,11 @@ private:
                             note(a, va->prefix.address.str() + " is listed already: ignored, as keepalived ignores it");
                             continue;
                         }
+                        if (!excluded && v6 && *v6 != va->prefix.address.isV6()) {  // keepalived: vrrp_parser.c
+                            note(a, "not of the instance's address family: ignored, as "
+                                    "keepalived ignores it (list it in virtual_ipaddress_excluded to have it added)");
+                            continue;
+                        }
                         if (!excluded) family(va->prefix.address);
                         (excluded ? v.excludedAddresses : v.virtualAddresses).push_back(*va);
                     }
@@ -1045,6 +1051,7 @@ private:
                             left(a, "reverse: directord's weights apply in their own direction only");
                     }
                     v.trackInterfaces.push_back(t);
+                    trackIfAt.push_back(&a);
                 }
             } else if (k == "virtual_routes") {
                 for (const auto& a : n.children)
@@ -1121,6 +1128,12 @@ private:
             version = 3;
         }
         v.version = version.value_or(2);
+        for (size_t i = v.trackInterfaces.size(); i-- > 0;)  // keepalived (vrrp.c): "Ignoring track_interface
+            if (v.trackInterfaces[i].interface == v.interface) {  // X since own interface"
+                note(*trackIfAt[i], "the instance's own interface: ignored, as keepalived ignores it (the own "
+                                    "interface is always tracked: down is FAULT)");
+                v.trackInterfaces.erase(v.trackInterfaces.begin() + static_cast<std::ptrdiff_t>(i));
+            }
         if (v.version == 3 && authAt && v.authType != AuthType::None) {  // keepalived: "Ignoring."
             note(*authAt, "VRRPv3 has no authentication: ignored, as keepalived ignores it");
             v.authType = AuthType::None;

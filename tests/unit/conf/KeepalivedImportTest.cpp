@@ -397,8 +397,9 @@ virtual_server 10.0.3.1 53 {
     CHECK((v1.virtualAddresses[0].dev == "eth0" && v1.virtualAddresses[0].label == "eth0:vip"));
     CHECK(v1.virtualAddresses[1].prefix.str() == "10.0.0.101/32");
     CHECK(v1.excludedAddresses.size() == 1);
-    REQUIRE(v1.trackInterfaces.size() == 2);
-    CHECK((v1.trackInterfaces[1].interface == "eth1" && v1.trackInterfaces[1].weight == -10));
+    // eth0 is the instance's own: keepalived ignores it there (tracked anyway, down is FAULT)
+    REQUIRE(v1.trackInterfaces.size() == 1);
+    CHECK((v1.trackInterfaces[0].interface == "eth1" && v1.trackInterfaces[0].weight == -10));
     REQUIRE(v1.trackScripts.size() == 1);
     CHECK((v1.trackScripts[0].script == "chk_web" && v1.trackScripts[0].weight == 5));
     CHECK(v1.garp.masterDelay == std::chrono::seconds(3));
@@ -1404,4 +1405,32 @@ TEST_CASE("import: SMTP_CHECK host blocks become one smtp check each, as keepali
     REQUIRE(b.size() == 2);  // the main block has a connect_timeout of its own: it stays
     CHECK((!b[0].connectIp && b[0].connectTimeout == std::chrono::seconds(9)));
     CHECK(b[1].connectIp == ip("10.0.2.3"));
+}
+
+// keepalived 2.2.7 on a public config (tests/corpus/keepalived/02-...): an IPv6 VIP in an IPv4
+// instance is ignored ("address family must match VRRP instance"); as excluded, it is kept.
+TEST_CASE("import: a VIP of the other family is ignored in virtual_ipaddress, kept in _excluded") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.10/24
+    2001:db8::15/64
+  }
+  virtual_ipaddress_excluded {
+    2001:db8::16/64
+  }
+}
+)",
+                                                "ka.conf", "");
+    INFO(r.text);
+    CHECK((r.loadErrors.empty() && r.left.empty()));
+    const conf::Config c = loadImported(r);
+    const auto& v = c.vrrpInstances.at(0);
+    CHECK(v.family == base::Family::V4);
+    REQUIRE(v.virtualAddresses.size() == 1);
+    CHECK(v.virtualAddresses[0].prefix.str() == "10.0.0.10/24");
+    REQUIRE(v.excludedAddresses.size() == 1);
+    CHECK(v.excludedAddresses[0].prefix.str() == "2001:db8::16/64");
+    CHECK(keywords(r.notes) == std::vector<std::string>{"1 script_user", "6 2001:db8::15/64"});
 }
