@@ -293,6 +293,9 @@ struct VrrpInstance {
     base::Family family = base::Family::V4;
     bool initialMaster = false;  // state = "MASTER" hint
     bool nopreempt = false;
+    // keepalived's dont_track_primary: the instance's own interface going down is not a FAULT
+    // (two directors cabled to each other on it: the peer's side going down must not move them)
+    bool dontTrackPrimary = false;
     Duration preemptDelay{};
     AuthType authType = AuthType::None;
     std::string authPassword;

@@ -91,7 +91,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
         {"notify_master_rx_lower_pri", "directord runs no script when it hears a lower-priority master"},
         {"no_accept", "directord installs no filter, so the VIPs always accept traffic (accept_mode)"},
-        {"dont_track_primary", "directord always tracks the instance's own interface"},
         {"promote_secondaries", "directord does not change the interface's promote_secondaries"},
         {"global_tracking", "track interfaces and scripts on each instance of the group"},
         {"sync_group_tracking_weight", "track interfaces and scripts on each instance of the group"},
@@ -977,6 +976,8 @@ private:
                 v.smtpAlert = flag(n);
             } else if (k == "nopreempt") {
                 v.nopreempt = true;
+            } else if (k == "dont_track_primary") {
+                v.dontTrackPrimary = true;
             } else if (k == "check_unicast_src" || k == "skip_check_adv_addr") {
                 // what directord does anyway (see global_defs' vrrp_check_unicast_src)
             } else if (k == "lower_prio_no_advert") {

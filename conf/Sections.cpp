@@ -859,6 +859,8 @@ const Section<VrrpInstance>& vrrpInstance() {
             integer("unicast_ttl", &V::unicastTtl, 1, 255,
                     {"int", "unset: 255 sent, any TTL from a peer", "1..255",
                      "unicast: the TTL / hop limit adverts are sent with, and the one a peer's must arrive with"}),
+            boolean("dont_track_primary", &V::dontTrackPrimary,
+                    {"bool", "`false`", "", "the instance's own interface going down is not a FAULT (keepalived's)"}),
             list("track_interfaces", &V::trackInterfaces, trackInterface(),
                  {"list of groups", "none", "", "interfaces whose link state counts"}),
             list("track_scripts", &V::trackScripts, trackScript(),

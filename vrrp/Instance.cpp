@@ -113,7 +113,8 @@ bool Instance::start(std::optional<State> resume) {
     if (resume) {
         reported_ = *resume;  // that transition was announced by the worker that died
         // a master that lost its link while it was away does not come back as master
-        const bool canMaster = *resume == State::Master && host_.linkUp(cfg_.interface) && !noSource_;
+        const bool canMaster =
+            *resume == State::Master && (cfg_.dontTrackPrimary || host_.linkUp(cfg_.interface)) && !noSource_;
         run(machine_.resume(canMaster ? State::Master : State::Backup, now()));
         if (reported_ != machine_.state()) run({{Action::Kind::Transition, 0, machine_.state()}});
     } else {
@@ -198,7 +199,7 @@ void Instance::checkLinks() {
             base::log::notice("vrrp: ", cfg_.name, ": sending adverts from ", src->str());
         }
     }
-    bool fault = !host_.linkUp(cfg_.interface);
+    bool fault = !cfg_.dontTrackPrimary && !host_.linkUp(cfg_.interface);
     int delta = 0;
     for (const auto& t : cfg_.trackInterfaces) {
         if (host_.linkUp(t.interface)) continue;

@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from dlab.netns import MARGIN, VIP, Lab, Probe, fifo_reader, master_down, skew
+from dlab.netns import MARGIN, VIP, Lab, Probe, fifo_reader, master_down, skew, status
 from dlab.report import check, failures, sh, wait
 
 
@@ -70,6 +70,22 @@ def link_down_case(lab, probe, name, version, interval):
     log1 = open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()
     check("a tracked script fails: FAULT" in log1 and "removed from the interface while this director is master" in log1,
           f"{name}: both are logged")
+
+    # dont_track_primary (keepalived's, for directors cabled to each other): the own link going down
+    # is no FAULT: d1 stays master with its VIP (d2, hearing nothing, becomes master too, as under
+    # keepalived); the link back, d2 hears the higher priority and is backup again
+    lab.kill(1, signal.SIGTERM)
+    lab.procs[1].wait(timeout=20)
+    lab.start(1, "directord", 150, version, interval, instance_extra="dont_track_primary = true;")
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None, f"{name}: d1 with dont_track_primary is master")
+    sh(f"ip -n {lab.ns[1]} link set eth0 down")
+    time.sleep(down + 0.5)
+    vi = status(lab, 1).get("vrrp", {}).get("VI_1", {})
+    check(vi.get("state") == "MASTER" and lab.has_vip(1), f"{name}: dont_track_primary: the own link down, d1 stays master",
+          str(vi.get("state")))
+    sh(f"ip -n {lab.ns[1]} link set eth0 up")
+    check(wait(lambda: lab.has_vip(1) and not lab.has_vip(2), 10) is not None,
+          f"{name}: dont_track_primary: the link back, one master (d1)")
 
 
 def scenario(directord, master_kind, backup_kind, version, interval):

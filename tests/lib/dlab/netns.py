@@ -156,7 +156,7 @@ class Lab:
     def mac(self, i):
         return sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]
 
-    def start(self, i, kind, prio, version, interval, fifo="", track="", global_extra=""):
+    def start(self, i, kind, prio, version, interval, fifo="", track="", global_extra="", instance_extra=""):
         ns = self.ns[i]
         log = open(os.path.join(self.work, f"{ns}.log"), "a")
         conf = os.path.join(self.work, f"{ns}.conf")
@@ -171,7 +171,7 @@ class Lab:
   {global_extra} }};
 {scripts}
 vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 51; priority = {prio};
-  version = {version}; advert_interval = {interval}; {auth} {tracked}
+  version = {version}; advert_interval = {interval}; {auth} {tracked} {instance_extra}
   virtual_addresses = ( {{ address = "{VIP}/24"; }} ); }} );
 """)
             cmd = [self.directord, "-f", conf]

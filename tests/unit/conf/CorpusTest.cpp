@@ -106,6 +106,7 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     const auto& vi = c.vrrpInstances.at(0);
     CHECK(vi.advertInterval == std::chrono::milliseconds(250));
     CHECK(vi.initialMaster);
+    CHECK(vi.dontTrackPrimary);
     CHECK(vi.virtualAddresses.at(0).prefix.prefix == 24);
     CHECK(vi.virtualAddresses.at(1).dev == "eth2");
     CHECK(vi.trackScripts.at(0).weight == 5);

@@ -226,6 +226,7 @@ vrrp_instance VI_1 {
   virtual_ipaddress_excluded {
     10.0.0.102/32
   }
+  dont_track_primary
   track_interface {
     eth0
     eth1 weight -10
@@ -398,6 +399,7 @@ virtual_server 10.0.3.1 53 {
     CHECK(v1.virtualAddresses[1].prefix.str() == "10.0.0.101/32");
     CHECK(v1.excludedAddresses.size() == 1);
     // eth0 is the instance's own: keepalived ignores it there (tracked anyway, down is FAULT)
+    CHECK(v1.dontTrackPrimary);
     REQUIRE(v1.trackInterfaces.size() == 1);
     CHECK((v1.trackInterfaces[0].interface == "eth1" && v1.trackInterfaces[0].weight == -10));
     REQUIRE(v1.trackScripts.size() == 1);

@@ -90,6 +90,29 @@ TEST_CASE("instance: a resumed master whose link went down resumes as backup and
     CHECK(p.b.instances.at("VI_1")->state() == State::Master);
 }
 
+TEST_CASE("instance: the own link down is FAULT, unless dont_track_primary (keepalived's)") {
+    SECTION("tracked (the default): FAULT, the VIP released, the backup takes over") {
+        Pair p;
+        REQUIRE(p.aMaster());
+        p.a.host.up = false;
+        p.lan.runFor(1s);
+        CHECK(p.a.instances.at("VI_1")->state() == State::Fault);
+        CHECK_FALSE(p.a.host.addresses.contains(kVip));
+        CHECK(p.b.instances.at("VI_1")->state() == State::Master);
+    }
+    SECTION("dont_track_primary: the master stays master and keeps its VIP") {
+        Pair p(v3(150, "dont_track_primary = true;"));
+        REQUIRE(p.aMaster());
+        p.a.host.up = false;
+        p.lan.runFor(1s);
+        CHECK(p.a.instances.at("VI_1")->state() == State::Master);
+        CHECK(p.a.host.addresses.contains(kVip));
+        p.a.host.up = true;
+        p.lan.runFor(1s);
+        CHECK(p.aMaster());
+    }
+}
+
 TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
     Pair p;
     auto& a = p.a.at("VI_1");
