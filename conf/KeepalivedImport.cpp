@@ -1490,6 +1490,30 @@ private:
         return out;
     }
 
+    // A checker's connection option (connect_ip, connect_port, bindto, bind_port, bind_if, fwmark),
+    // read into `c`; false when `n` is none of them.
+    bool connection(const Node& n, CheckConfig& c) {
+        const std::string& kw = n.keyword;
+        if (kw == "connect_ip") {
+            if (auto a = address(n, 0)) c.connectIp = *a;
+        } else if (kw == "connect_port") {
+            if (auto p = integer(n, 0, 1, 65535)) c.connectPort = static_cast<int>(*p);
+        } else if (kw == "bindto") {
+            if (auto a = address(n, 0)) c.bindIp = *a;
+        } else if (kw == "bind_port") {
+            if (auto p = integer(n, 0, 1, 65535)) c.bindPort = static_cast<int>(*p);
+        } else if (kw == "bind_if") {
+            if (!need(n, 1)) return true;
+            if (n.args[0].text.size() > 15) left(n, "'" + n.args[0].text + "' is longer than an interface name");
+            else c.bindInterface = n.args[0].text;
+        } else if (kw == "fwmark") {
+            if (auto m = integer(n, 0, 0, 4294967295LL)) c.fwmark = static_cast<std::uint32_t>(*m);
+        } else {
+            return false;
+        }
+        return true;
+    }
+
     // SMTP_CHECK's host blocks, as keepalived 2 reads them (check_smtp.c): each host is a checker of
     // its own with the main one's settings and its own connect_ip/connect_port/bindto/bind_port/
     // bind_if/fwmark/connect_timeout; when the main block sets none of those itself, the first host
@@ -1512,20 +1536,8 @@ private:
             one.connectTimeout = rsT.connectTimeout;  // keepalived's intent: the real server's, else the virtual server's
             bool timeoutSet = false;
             for (const auto& n : h->children) {
-                const std::string& kw = n.keyword;
-                if (kw == "connect_ip") {
-                    if (auto a = address(n, 0)) one.connectIp = *a;
-                } else if (kw == "connect_port") {
-                    if (auto p = integer(n, 0, 1, 65535)) one.connectPort = static_cast<int>(*p);
-                } else if (kw == "bindto") {
-                    if (auto a = address(n, 0)) one.bindIp = *a;
-                } else if (kw == "bind_port") {
-                    if (auto p = integer(n, 0, 1, 65535)) one.bindPort = static_cast<int>(*p);
-                } else if (kw == "bind_if") {
-                    if (need(n, 1)) one.bindInterface = n.args[0].text;
-                } else if (kw == "fwmark") {
-                    if (auto m = integer(n, 0, 0, 4294967295LL)) one.fwmark = static_cast<std::uint32_t>(*m);
-                } else if (kw == "connect_timeout") {
+                if (connection(n, one)) continue;
+                if (n.keyword == "connect_timeout") {
                     Timing ht;
                     timing(n, ht);
                     if (ht.connectTimeout) one.connectTimeout = ht.connectTimeout;
@@ -1563,22 +1575,10 @@ private:
             const std::string& kw = n.keyword;
             if (isTiming(kw)) {
                 timing(n, t);
-            } else if (kw == "connect_ip") {
-                if (auto a = address(n, 0)) c.connectIp = *a;
-            } else if (kw == "connect_port") {
-                if (auto p = integer(n, 0, 1, 65535)) c.connectPort = static_cast<int>(*p);
-            } else if (kw == "bindto") {
-                if (auto a = address(n, 0)) c.bindIp = *a;
+            } else if (connection(n, c)) {
+                // (connect_ip ... fwmark: read)
             } else if (kw == "alpha") {
                 if (flag(n) != vs.alpha) left(n, "alpha per check: directord sets it per virtual server");
-            } else if (kw == "bind_port") {
-                if (auto p = integer(n, 0, 1, 65535)) c.bindPort = static_cast<int>(*p);
-            } else if (kw == "bind_if") {
-                if (!need(n, 1)) continue;
-                if (n.args[0].text.size() > 15) left(n, "'" + n.args[0].text + "' is longer than an interface name");
-                else c.bindInterface = n.args[0].text;
-            } else if (kw == "fwmark") {
-                if (auto m = integer(n, 0, 0, 4294967295LL)) c.fwmark = static_cast<std::uint32_t>(*m);
             } else if (kw == "log_all_failures") {
                 logAll = flag(n);
             } else if ((c.type == CheckType::Http || c.type == CheckType::Https) && kw == "fast_recovery") {
