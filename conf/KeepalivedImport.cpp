@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "base/Regex.h"
 #include "conf/Config.h"
@@ -1061,33 +1062,9 @@ private:
                 for (const auto& a : n.children)
                     if (auto r = rule(a)) v.virtualRules.push_back(*r);
             } else if (k == "track_file") {
-                for (const auto& a : n.children) {
-                    TrackFileRef t;
-                    t.file = a.keyword;
-                    t.where = Location{a.file, a.line};
-                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                        std::optional<std::int64_t> w;
-                        fileWeight(a, 1, -254, 254, w, t.reverse);
-                        if (w) t.weight = static_cast<int>(*w);
-                    } else if (!a.args.empty()) {
-                        left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
-                    }
-                    v.trackFiles.push_back(t);
-                }
+                for (const auto& a : n.children) v.trackFiles.push_back(trackRef<TrackFileRef>(a, 254));
             } else if (k == "track_bfd") {
-                for (const auto& a : n.children) {
-                    TrackBfdRef t;
-                    t.bfd = a.keyword;
-                    t.where = Location{a.file, a.line};
-                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                        std::optional<std::int64_t> w;
-                        fileWeight(a, 1, -253, 253, w, t.reverse);
-                        if (w) t.weight = static_cast<int>(*w);
-                    } else if (!a.args.empty()) {
-                        left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
-                    }
-                    v.trackBfds.push_back(t);
-                }
+                for (const auto& a : n.children) v.trackBfds.push_back(trackRef<TrackBfdRef>(a, 253));
             } else if (k == "track_script") {
                 for (const auto& a : n.children) {
                     TrackScript t;
@@ -1488,6 +1465,24 @@ private:
         std::string out;
         for (const auto& a : n.args) out += (out.empty() ? "" : " ") + a.text;
         return out;
+    }
+
+    // One line of an instance's track_file / track_bfd block: `NAME [weight N [reverse]]` (weight
+    // within +-limit, keepalived's range for each).
+    template <typename Ref>
+    Ref trackRef(const Node& a, std::int64_t limit) {
+        Ref t;
+        if constexpr (std::is_same_v<Ref, TrackFileRef>) t.file = a.keyword;
+        else t.bfd = a.keyword;
+        t.where = Location{a.file, a.line};
+        if (a.args.size() >= 2 && a.args[0].text == "weight") {
+            std::optional<std::int64_t> w;
+            fileWeight(a, 1, -limit, limit, w, t.reverse);
+            if (w) t.weight = static_cast<int>(*w);
+        } else if (!a.args.empty()) {
+            left(a, "'" + a.args[0].text + "': keepalived takes only weight N [reverse]");
+        }
+        return t;
     }
 
     // A checker's connection option (connect_ip, connect_port, bindto, bind_port, bind_if, fwmark),
