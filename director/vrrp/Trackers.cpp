@@ -10,10 +10,9 @@
 
 namespace director::vrrp {
 
-void addTracked(Tracking& t, int weight, bool up) {
-    if (weight == 0 && !up) t.fault = true;
-    if (weight > 0 && up) t.delta += weight;
-    if (weight < 0 && !up) t.delta += weight;
+void addTracked(Tracking& t, int weight, bool up, bool reverse) {
+    if (weight == 0) t.fault = t.fault || up == reverse;
+    else if ((weight > 0) == up) t.delta += reverse ? -weight : weight;
 }
 
 std::vector<std::unique_ptr<TrackerKind>> makeTrackerKinds(asio::io_context& io, TrackingChanged changed) {
@@ -201,10 +200,7 @@ Tracking BfdTrackers::tracking(const conf::VrrpInstance& inst) const {
         if (s == sessions_.end()) continue;
         auto u = up_.find(ref.bfd);
         const bool up = u != up_.end() && u->second;
-        const int weight = ref.weight.value_or(s->second.weight);
-        const bool reverse = ref.reverse.value_or(s->second.reverse);
-        if (weight == 0) t.fault = t.fault || up == reverse;
-        else if ((weight > 0) == up) t.delta += reverse ? -weight : weight;
+        addTracked(t, ref.weight.value_or(s->second.weight), up, ref.reverse.value_or(s->second.reverse));
     }
     return t;
 }

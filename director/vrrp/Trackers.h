@@ -30,8 +30,9 @@ struct Tracking {
 };
 
 // keepalived's rule for one tracked thing: weight 0 and failing is FAULT; a positive weight is added
-// while it succeeds, a negative one while it fails.
-void addTracked(Tracking& t, int weight, bool up);
+// while it succeeds, a negative one while it fails. `reverse` (keepalived's, e.g. track_bfd's)
+// multiplies the weight added by -1, and makes weight 0 FAULT while it succeeds.
+void addTracked(Tracking& t, int weight, bool up, bool reverse = false);
 
 class TrackerKind {
 public:

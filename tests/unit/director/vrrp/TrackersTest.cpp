@@ -59,6 +59,16 @@ TEST_CASE("tracking: keepalived's weight rules") {
     CHECK_FALSE(t.fault);
     addTracked(t, 0, false);  // weight 0 and failing: FAULT
     CHECK(t.fault);
+    // reverse: the weight is multiplied by -1 (applied on the same side), weight 0 FAULTs on success
+    Tracking r;
+    addTracked(r, 10, true, true);   // positive, succeeding: -10
+    addTracked(r, -5, false, true);  // negative, failing: +5
+    addTracked(r, -5, true, true);   // negative, succeeding: nothing
+    CHECK(r == Tracking{-5, false});
+    addTracked(r, 0, false, true);
+    CHECK_FALSE(r.fault);
+    addTracked(r, 0, true, true);
+    CHECK(r.fault);
 }
 
 TEST_CASE("tracking: every kind has a row, each named once") {
