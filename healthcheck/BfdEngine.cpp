@@ -8,6 +8,8 @@
 #include <mutex>
 #include <random>
 
+#include "base/AsioAddress.h"
+#include "base/Datagram.h"
 #include "base/Log.h"
 
 namespace healthcheck {
@@ -127,49 +129,13 @@ void BfdEngine::receive(Receiver& r) {
                                                         const boost::system::error_code& ec) {
         if (ec || !alive.lock()) return;
         for (int i = 0; i < 64; ++i) {
-            sockaddr_storage from{};
-            iovec iov{r.buf.data(), r.buf.size()};
-            alignas(cmsghdr) std::uint8_t control[256];
-            msghdr msg{};
-            msg.msg_name = &from;
-            msg.msg_namelen = sizeof from;
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            const ssize_t n = ::recvmsg(r.sock.native_handle(), &msg, MSG_DONTWAIT);
-            if (n < 0) break;
-            int ttl = -1;
+            const auto d = base::receiveDatagram(r.sock.native_handle(), r.buf);
+            if (!d) break;
+            if (!d->source) continue;
             std::optional<asio::ip::address> to;
-            asio::ip::address src;
-            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) std::memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                    in_pktinfo pi;
-                    std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                    to = asio::ip::address_v4(ntohl(pi.ipi_addr.s_addr));
-                }
-                if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
-                    std::memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-                if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-                    in6_pktinfo pi;
-                    std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                    asio::ip::address_v6::bytes_type b;
-                    std::memcpy(b.data(), &pi.ipi6_addr, b.size());
-                    to = asio::ip::address_v6(b);
-                }
-            }
-            if (from.ss_family == AF_INET) {
-                src = asio::ip::address_v4(ntohl(reinterpret_cast<sockaddr_in*>(&from)->sin_addr.s_addr));
-            } else if (from.ss_family == AF_INET6) {
-                asio::ip::address_v6::bytes_type b;
-                std::memcpy(b.data(), &reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr, b.size());
-                src = asio::ip::address_v6(b);
-            } else {
-                continue;
-            }
-            deliver(std::span<const std::uint8_t>(r.buf.data(), static_cast<std::size_t>(n)), src, to, ttl,
-                    r.multihop);
+            if (d->destination) to = base::toAsio(*d->destination);
+            deliver(std::span<const std::uint8_t>(r.buf.data(), std::min(d->length, r.buf.size())),
+                    base::toAsio(*d->source), to, d->ttl, r.multihop);
         }
         receive(r);
     });

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/Datagram.h"
 #include "base/Log.h"
 #include "vrrp/Ah.h"
 #include "vrrp/Packet.h"
@@ -153,42 +154,17 @@ void RawSocket::readLoop() {
     sock_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
         if (ec) return;
         for (int i = 0; i < 64; ++i) {
-            sockaddr_storage from{};
-            iovec iov{buf_.data(), buf_.size()};
-            alignas(cmsghdr) std::uint8_t control[256];
-            msghdr msg{};
-            msg.msg_name = &from;
-            msg.msg_namelen = sizeof from;
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            const ssize_t n = ::recvmsg(sock_.native_handle(), &msg, MSG_DONTWAIT);
-            if (n < 0) break;
-            const bool truncated = msg.msg_flags & MSG_TRUNC;
+            const auto d = base::receiveDatagram(sock_.native_handle(), buf_);
+            if (!d) break;
+            const auto n = static_cast<ssize_t>(d->length);
+            const bool truncated = d->truncated;
             if (family_ == base::Family::V6) {
                 // no IP header on an IPv6 raw socket: the source is the sender's address, the
                 // destination and the hop limit come as control messages
-                if (from.ss_family != AF_INET6) continue;
-                const auto src = base::IpAddress::fromBytes(
-                    base::Family::V6,
-                    reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr));
-                std::optional<base::IpAddress> dst;
-                int hops = -1;
-                for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                    if (c->cmsg_level != IPPROTO_IPV6) continue;
-                    if (c->cmsg_type == IPV6_HOPLIMIT) std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
-                    if (c->cmsg_type == IPV6_PKTINFO) {
-                        in6_pktinfo pi;
-                        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                        dst = base::IpAddress::fromBytes(base::Family::V6,
-                                                         reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
-                    }
-                }
-                if (!dst || !onPacket_) continue;
-                onPacket_(Received{src,
-                                   *dst,
-                                   hops,
+                if (!d->source || !d->source->isV6() || !d->destination || !onPacket_) continue;
+                onPacket_(Received{*d->source,
+                                   *d->destination,
+                                   d->ttl,
                                    std::span<const std::uint8_t>(buf_.data(), static_cast<size_t>(n)),
                                    {},
                                    truncated});

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/Datagram.h"
+
 namespace kmod::sync {
 namespace {
 
@@ -134,43 +136,13 @@ base::Result<int> openReceiver(const Endpoint& e) {
 }
 
 long receiveOne(int fd, std::uint8_t* buf, size_t size, Arrival& from) {
-    sockaddr_storage src{};
-    iovec iov{buf, size};
-    alignas(cmsghdr) char control[128];
-    msghdr msg{};
-    msg.msg_name = &src;
-    msg.msg_namelen = sizeof src;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(fd, &msg, MSG_TRUNC | MSG_DONTWAIT);
-    if (n < 0) return -1;
+    const auto d = base::receiveDatagram(fd, {buf, size}, MSG_TRUNC);
+    if (!d) return -1;
     from = Arrival{};
-    if (src.ss_family == AF_INET) {
-        const auto* a = reinterpret_cast<const sockaddr_in*>(&src);
-        from.source = base::IpAddress::fromBytes(base::Family::V4, reinterpret_cast<const std::uint8_t*>(&a->sin_addr));
-    } else if (src.ss_family == AF_INET6) {
-        const auto* a = reinterpret_cast<const sockaddr_in6*>(&src);
-        from.source =
-            base::IpAddress::fromBytes(base::Family::V6, reinterpret_cast<const std::uint8_t*>(&a->sin6_addr));
-    }
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            in_pktinfo pi;
-            std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            from.ifindex = pi.ipi_ifindex;
-            from.destination =
-                base::IpAddress::fromBytes(base::Family::V4, reinterpret_cast<const std::uint8_t*>(&pi.ipi_addr));
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            in6_pktinfo pi;
-            std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            from.ifindex = static_cast<int>(pi.ipi6_ifindex);
-            from.destination =
-                base::IpAddress::fromBytes(base::Family::V6, reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
-        }
-    }
-    return static_cast<long>(n);
+    from.ifindex = d->ifindex;
+    if (d->source) from.source = *d->source;
+    if (d->destination) from.destination = *d->destination;
+    return static_cast<long>(d->length);
 }
 
 std::optional<SyncDecoded> accept(const std::uint8_t* buf, size_t size, long length, const Arrival& from,
