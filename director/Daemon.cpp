@@ -147,7 +147,7 @@ int runLvsWorker(const WorkerContext& ctx) {
 int runVrrpWorker(const WorkerContext& ctx) {
     asio::io_context io;
     auto channel = std::make_shared<SocketChannel>(io, ctx.fd);
-    vrrp::VrrpWorker worker(io, ctx.config, *channel, ctx.roles);
+    vrrp::VrrpWorker worker(io, ctx.config, *channel, ctx.roles, ctx.bfdStates);
     Heartbeat beat(io, *channel, ctx.heartbeat);
     serveSignals(
         io,

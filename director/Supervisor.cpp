@@ -126,7 +126,7 @@ void Supervisor::spawn(Worker& w) {
                              "; running with what it has (is directord in a container without CAP_SETPCAP?)");
         const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
         const conf::Config cut = workerConfig(kind, cfg_);
-        const WorkerContext ctx{cut, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, sv[1], beat};
+        const WorkerContext ctx{cut, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, bfdStates_, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
@@ -138,9 +138,6 @@ void Supervisor::spawn(Worker& w) {
     w.in = protocol::FrameReader(protocol::kMaxWorkerFrame);
     w.out.clear();
     w.startedAt = monotonicSeconds();
-    if (&w == &vrrp_)  // the BFD sessions it tracks, as last heard: the lvs worker reports changes only
-        for (const auto& [name, payload] : bfdStates_)
-            sendTo(vrrp_, protocol::frameBytes(protocol::typeOf<protocol::BfdStateMsg>(), payload));
     w.heardAt = w.startedAt;
     w.saidHung = false;
     w.restartAt = 0;
@@ -204,7 +201,10 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
         haveTable_ = true;
     }
     if (&from == &lvs_ && type == protocol::typeOf<protocol::BfdStateMsg>())
-        if (auto m = protocol::decode(f)) bfdStates_[std::get<protocol::BfdStateMsg>(*m).name] = f.payload;
+        if (auto m = protocol::decode(f)) {
+            const auto& b = std::get<protocol::BfdStateMsg>(*m);
+            bfdStates_[b.name] = b.up;
+        }
     const protocol::Route r = protocol::routeOf(type);
     const std::string frame = protocol::frameBytes(type, f.payload);
     if (r.lvs && &from != &lvs_) sendTo(lvs_, frame);

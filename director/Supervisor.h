@@ -42,6 +42,7 @@ struct WorkerContext {
     const std::map<std::string, ::vrrp::State>& roles;  // every VRRP instance's last known state
     const std::string* table;                         // the last TableMsg frame's payload, if any
     const protocol::OperatorMsg& operatorState;      // what the operator set: disabled real servers, withdrawn
+    const std::map<std::string, bool>& bfdStates;     // each BFD session as last heard (up): the lvs worker reports changes only
     int fd;                                           // this worker's end of the supervisor socket
     double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
@@ -123,7 +124,7 @@ private:
     bool fatal_ = false;
     double stopDeadline_ = 0;
     std::map<std::string, ::vrrp::State> roles_;  // last state per VRRP instance
-    std::map<std::string, std::string> bfdStates_;  // last BfdStateMsg payload per BFD session
+    std::map<std::string, bool> bfdStates_;  // each BFD session's state as the lvs worker last said (up)
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
     protocol::OperatorMsg operator_;  // last OperatorMsg from the lvs worker

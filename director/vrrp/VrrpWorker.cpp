@@ -13,7 +13,8 @@
 
 namespace director::vrrp {
 
-VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume)
+VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume,
+                       const std::map<std::string, bool>& bfd)
     : io_(io), timers_(io), host_(io), cfg_(std::move(cfg)), peer_(peer), resume_(std::move(resume)),
       runner_(std::make_unique<ProcessCommandRunner>(io)), mailer_(io),
       trackers_(makeTrackerKinds(io, [this] {
@@ -30,6 +31,8 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
         if (std::holds_alternative<protocol::BfdStateMsg>(m)) return;
         base::log::debug("vrrp: ignoring a message of type ", static_cast<int>(protocol::typeOf(m)));
     });
+    for (const auto& [name, up] : bfd)  // before any instance starts: no FAULT while waiting to hear them
+        for (auto& k : trackers_) k->heard(protocol::BfdStateMsg{name, up});
 }
 
 ::vrrp::Instance& VrrpWorker::createInstance(const conf::VrrpInstance& v) {
@@ -165,6 +168,9 @@ void VrrpWorker::start() {
         auto it = resume_.find(name);
         if (holdUntil_ && it == resume_.end()) inst->holdMaster(*holdUntil_);
         inst->start(it != resume_.end() ? std::optional<::vrrp::State>(it->second) : std::nullopt);
+        // resumed in the state it had, an instance reports no transition: its role is that state
+        // (announce() below tells the supervisor; INIT here made a second restart resume as INIT)
+        roles_[name] = inst->state();
     }
     resume_.clear();
     applyStaticAddresses({});

@@ -25,7 +25,10 @@ namespace director::vrrp {
 class VrrpWorker {
 public:
     // `resume`: the instances' states when the previous vrrp worker died (empty on a fresh start).
-    VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume = {});
+    // `resume`: each instance's state when the worker before this one died; `bfd`: each BFD session as
+    // last heard (a restarted worker tracks them from its first moment, not after the first message)
+    VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, std::map<std::string, ::vrrp::State> resume = {},
+               const std::map<std::string, bool>& bfd = {});
     void start();
     void reload(conf::Config next);
     void stop();

@@ -18,6 +18,7 @@ A VRRP instance tracks the IPv4 session (track_bfds, weight 0): MASTER while it 
 gone) within a second of BIRD's death, MASTER again when BIRD is back: the session is the lvs
 worker's, its state reaches the vrrp worker as a message.
 """
+import contextlib
 import datetime
 import json
 import os
@@ -25,7 +26,9 @@ import shutil
 import signal
 import struct
 import time
+import types
 
+from dlab.netns import MARGIN, Probe
 from dlab.report import check, run_main, sh, wait
 from dlab.solo import solo
 
@@ -175,32 +178,46 @@ def run(directord):
         check(bfd().get("b4", {}).get("state") == "Up" and s.proc.poll() is None,
               "the session stays Up (a forged Down with TTL 64 is not believed) and directord runs")
 
-        # BIRD killed: directord detects it
-        dt = detection("b4", lambda: os.kill(int(open(f"{work}/bird.pid").read()), signal.SIGKILL))
-        check(dt is not None and 0.1 <= dt <= 1.5,
-              "BIRD killed: directord declares b4 down after about its 300 ms detection time",
-              f"{dt:.3f} s" if dt is not None else "never")
-        check("Down (control detection time expired)" in text(), "... with diagnostic 'control detection time expired'")
-        check(wait(lambda: not up("10.98.0.2:80") and not up("[fd98::2]:80"), 5, 0.05) is not None,
-              "... and its real servers leave the table")
-        check(wait(lambda: role() == "FAULT", 5, 0.02) is not None, "... and the instance tracking it is in FAULT",
-              str(role()))
-        vip = sh(f"ip -n {s.ns} -4 addr show dev eth0").stdout
-        check("10.98.0.100" not in vip, "... without its VIP")
-        bird_start()
-        check(wait(lambda: up("10.98.0.2:80") and up("[fd98::2]:80"), 15, 0.1) is not None,
-              "BIRD back: the sessions and the real servers come back")
-        check(wait(lambda: role() == "MASTER", 10, 0.05) is not None, "... and the instance is MASTER again",
-              str(role()))
-        # a restarted vrrp worker hears the session's last state from the supervisor (the lvs worker
-        # reports changes only): without it the instance would sit in FAULT
-        vrrps = [ln.split()[1] for ln in text().splitlines() if "vrrp: privileges: " in ln]
-        os.kill(int(vrrps[-1].partition("[")[2].rstrip("]")), signal.SIGKILL)
-        check(wait(lambda: text().count("vrrp: privileges: ") > len(vrrps), 10, 0.05) is not None,
-              "the vrrp worker killed is restarted")
-        check(wait(lambda: role() == "MASTER" and "vrrp: tracked BFD session b4 is Up" in text().split(
-                   "started the vrrp worker")[-1], 10, 0.05) is not None,
-              "... and the new one has the tracked session Up at once: MASTER", str(role()))
+        # BIRD killed: directord detects it. A client on the link probes the VIP every 2 ms (what
+        # clients see of the instance tracking the session)
+        with contextlib.closing(Probe(types.SimpleNamespace(cl=s.peer, probes=[]), "10.98.0.100")) as probe:
+            check(probe.fresh(), "a client on the link reaches the VIP while the instance is MASTER")
+            dt = detection("b4", lambda: os.kill(int(open(f"{work}/bird.pid").read()), signal.SIGKILL))
+            check(dt is not None and 0.1 <= dt <= 1.5,
+                  "BIRD killed: directord declares b4 down after about its 300 ms detection time",
+                  f"{dt:.3f} s" if dt is not None else "never")
+            check("Down (control detection time expired)" in text(), "... with diagnostic 'control detection time expired'")
+            check(wait(lambda: not up("10.98.0.2:80") and not up("[fd98::2]:80"), 5, 0.05) is not None,
+                  "... and its real servers leave the table")
+            check(wait(lambda: role() == "FAULT", 5, 0.02) is not None, "... and the instance tracking it is in FAULT",
+                  str(role()))
+            vip = sh(f"ip -n {s.ns} -4 addr show dev eth0").stdout
+            check("10.98.0.100" not in vip, "... without its VIP")
+            check(not probe.fresh(1), "... and the client's probes go unanswered")
+            bird_start()
+            check(wait(lambda: up("10.98.0.2:80") and up("[fd98::2]:80"), 15, 0.1) is not None,
+                  "BIRD back: the sessions and the real servers come back")
+            check(wait(lambda: role() == "MASTER", 10, 0.05) is not None, "... and the instance is MASTER again",
+                  str(role()))
+            t_master = time.monotonic()
+            answered = probe.fresh()
+            check(answered, "... and the client reaches the VIP again",
+                  f"{probe.rows[-1][0] - t_master:.3f} s after MASTER" if answered else "never")
+            # a restarted vrrp worker hears the session's last state from the supervisor (the lvs
+            # worker reports changes only): without it the instance would sit in FAULT. The client
+            # sees no gap beyond its probing's noise.
+            vrrps = [ln.split()[1] for ln in text().splitlines() if "vrrp: privileges: " in ln]
+            t0 = time.monotonic()
+            os.kill(int(vrrps[-1].partition("[")[2].rstrip("]")), signal.SIGKILL)
+            check(wait(lambda: text().count("vrrp: privileges: ") > len(vrrps), 10, 0.05) is not None,
+                  "the vrrp worker killed is restarted")
+            new = [ln.split()[1] for ln in text().splitlines() if "vrrp: privileges: " in ln][-1]  # "vrrp[PID]"
+            check(wait(lambda: role() == "MASTER" and f"{new} info: vrrp: tracked BFD session b4 is Up" in text(), 10,
+                       0.05) is not None,
+                  "... and the new one has the tracked session Up from its start: MASTER", str(role()))
+            probe.fresh()
+            gap = probe.gap(t0, time.monotonic())
+            check(gap <= MARGIN, "... and the client's probes of the VIP are answered throughout", f"longest gap {gap:.3f} s")
 
         # directord's lvs worker stopped: BIRD detects it by its own timer, then it comes back
         lvs = [ln.split()[1] for ln in text().splitlines() if "lvs: privileges: " in ln]

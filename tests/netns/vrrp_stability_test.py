@@ -8,7 +8,8 @@ probes the VIP every 2 ms (ICMP echo); director 2 answers with TTL / hop limit 6
   either node, a notify script, a track script): no state changes and no gap a move could hide in
   (under 50 ms; measured 2-6 ms) where the protocol needs no move; exactly one move where it does (the master's priority below the peer's).
   Also with keepalived as the peer, both ways.
-- kill -9 of the master's vrrp worker at 0.1 s and 1 s adverts: the backup never answers, the gap
+- kill -9 of the master's vrrp worker at 0.1 s and 1 s adverts (twice at 1 s: the second worker resumes
+  from what the first reported): the backup never answers, the gap
   stays under one advert interval.
 - Ten partition heals with a random phase, IPv4 and IPv6 (and keepalived as the winning peer):
   after each heal the client is without the VIP for at most one advert interval.
@@ -146,20 +147,27 @@ def worker_kill(directord):
             base = transitions(lab, 2)
             log = lambda: open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()  # noqa: E731
             import re
-            pid = int(re.findall(r"started the vrrp worker \(pid (\d+)\)", log())[-1])
-            t0 = time.monotonic()
-            os.kill(pid, signal.SIGKILL)
-            held = False
-            end = t0 + 3 * interval + 2
-            while time.monotonic() < end:
-                held |= lab.has_vip(2)
-                time.sleep(0.005)
-            gap, ttls = probe.gap(t0, end), probe.ttls(t0, end)
-            check("resuming as MASTER" in log(), f"{name}: the new worker resumed the instance as master")
-            check(not held and ttls == {64} and transitions(lab, 2) == base,
-                  f"{name}: the backup never took the VIP nor answered", f"answered by {sorted(ttls)}")
-            check(gap < interval, f"{name}: the client's longest gap is under one advert interval",
-                  f"{gap * 1000:.1f} ms")
+            # At 1 s adverts twice: the second worker resumes from what the first one reported (it
+            # restarts after the supervisor's 1 s back-off, inside the 3.6 s master-down interval).
+            # At 0.1 s a second death within a minute lets the backup take over, by design.
+            for kill in (1, 2) if interval >= 1 else (1,):
+                pid = int(re.findall(r"started the vrrp worker \(pid (\d+)\)", log())[-1])
+                t0 = time.monotonic()
+                os.kill(pid, signal.SIGKILL)
+                held = False
+                end = t0 + 3 * interval + 2
+                while time.monotonic() < end:
+                    held |= lab.has_vip(2)
+                    time.sleep(0.005)
+                gap, ttls = probe.gap(t0, end), probe.ttls(t0, end)
+                check(log().count("resuming as MASTER") == kill,
+                      f"{name}: kill {kill}: the new worker resumed the instance as master")
+                state = status(lab, 1).get("vrrp", {}).get("VI_1", {}).get("state")
+                check(state == "MASTER", f"{name}: kill {kill}: ... and reports it MASTER", str(state))
+                check(not held and ttls == {64} and transitions(lab, 2) == base,
+                      f"{name}: kill {kill}: the backup never took the VIP nor answered", f"answered by {sorted(ttls)}")
+                check(gap < interval, f"{name}: kill {kill}: the client's longest gap is under one advert interval",
+                      f"{gap * 1000:.1f} ms")
             probe.close()
 
 
