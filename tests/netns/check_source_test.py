@@ -16,7 +16,6 @@ that records each client's address and port and answers "HTTP/1.0 200 OK", a hea
   multiline (a line starts "status") on .9: up."""
 import re
 import subprocess
-import time
 
 from dlab.report import check, run_main, sh, wait
 from dlab.solo import solo
@@ -79,7 +78,9 @@ X""")
         check(wait(lambda: set(s.weights()) == want, 10, 0.1) is not None,
               "in the table: the marked check's server, the link-local one, caseless, multiline; "
               "out: max_offset 3 and ^ against the status line", str(sorted(s.weights())))
-        time.sleep(1.2)  # two more rounds at delay_loop 0.5
+        # a few rounds (delay_loop 0.5): the marked check seen three times, .6's failures logged twice
+        wait(lambda: sum("/marked" in line for line in open(seen)) >= 3
+             and s.text().count("rs 10.96.0.6:80: http 10.96.0.2:80 failed: ") >= 2, 10, 0.1)
         rows = [line.split() for line in open(seen)]
         marked = [r for r in rows if r[2] == "/marked"]
         check(marked and all(r[1] == "40123" for r in marked),
