@@ -4,10 +4,12 @@ the checker) and directord's (`--dump-config` of the imported file, read with dl
 
 The shape (plain dicts, so a difference prints as a path):
   vrrp[name]    = version, interface, vrid, priority, advert, auth, vips, preempt, preempt_delay,
-                  unicast_src, unicast_peers, track_interfaces, track_scripts, sync_group
+                  unicast_source (where configured), unicast_peers, track_interfaces, track_scripts,
+                  sync_group, garp delay / repeat / refresh / refresh repeat
   services[key] = scheduler, protocol, forwarding, persistence, delay_loop, quorum, hysteresis,
-                  sorry, alpha, omega, inhibit, real[rip:port] = weight, forwarding, inhibit,
-                  checks (a sorted list of one line per check: type, target, timeout, retry, ...)
+                  sorry, alpha, omega, inhibit, one_packet, real[rip:port] = weight, forwarding,
+                  inhibit, thresholds, checks (a sorted list of one line per check: type, target,
+                  timeout, retry, ...)
 A virtual_server_group is expanded to its members, as directord's import does (the group's
 settings apply to every member). The initial state (`state MASTER`) is not compared: keepalived's
 dump holds only its run-time state and wanted state, which adverts and timers have already moved."""
@@ -109,6 +111,16 @@ def keepalived_vrrp(text):
                 inst["advert"] = float(num) / (1000 if unit.startswith("milli") else 1)
             elif key == "Preempt":
                 inst["preempt"] = val == "enabled"
+            elif key == "Gratuitous ARP delay":
+                inst["garp_delay"] = float(val)
+            elif key == "Gratuitous ARP repeat":
+                inst["garp_repeat"] = int(val)
+            elif key == "Gratuitous ARP refresh":
+                inst["garp_refresh"] = float(val.split()[0])
+            elif key == "Gratuitous ARP refresh repeat":
+                inst["garp_refresh_repeat"] = int(val)
+            elif key == "Using src_ip" and val.endswith("(from configuration)"):
+                inst["unicast_source"] = _norm_addr(val.split()[0])
             elif key == "Preempt delay":
                 inst["preempt_delay"] = float(val.split()[0])
             elif key == "Authentication type":
@@ -206,6 +218,9 @@ def keepalived_lvs(text, fixups=None):
                     fields["real"][f"{_norm_addr(m.group(1))}:{m.group(2)}"] = real
                 elif key == "forwarding method":
                     real["forwarding"] = val.lower()
+                elif key == "connection limit range":  # "lower -> upper"
+                    lo, _, hi = val.partition(" -> ")
+                    real["thresholds"] = f"{int(lo)}-{int(hi)}"
                 elif key == "connection timeout":
                     rs_timeout[id(real)] = float(val)
                 elif c[1].startswith("Inhibit on failure is"):
@@ -217,6 +232,8 @@ def keepalived_lvs(text, fixups=None):
                 family = val
             elif key == "lvs_sched":
                 fields["scheduler"] = val
+            elif key == "One packet scheduling":
+                fields["one_packet"] = val == "enabled"
             elif key == "delay_loop":
                 fields["delay_loop"] = float(val)
             elif key == "persistence timeout":
@@ -359,7 +376,11 @@ def directord_vrrp(cfg):
     for i in cfg.get("vrrp_instances", []):
         auth = i.get("authentication", {}) or {}
         atype = auth.get("type", "none") if isinstance(auth, dict) else "none"
+        garp = i.get("garp", {})
         inst = {
+            "garp_delay": float(garp.get("master_delay", 5)), "garp_repeat": garp.get("master_repeat", 5),
+            "garp_refresh": float(garp.get("master_refresh", 0)),
+            "garp_refresh_repeat": garp.get("master_refresh_repeat", 1),
             "version": i["version"], "interface": i["interface"], "vrid": i["virtual_router_id"],
             "priority": i["priority"], "advert": float(i["advert_interval"]),
             "preempt": not i.get("nopreempt", False), "preempt_delay": float(i.get("preempt_delay", 0)),
@@ -371,6 +392,8 @@ def directord_vrrp(cfg):
                               for t in i.get("track_scripts", [])},
             "sync_group": "",
         }
+        if i.get("unicast_source"):
+            inst["unicast_source"] = _norm_addr(i["unicast_source"])
         instances[i["name"]] = inst
     groups = {}
     for g in cfg.get("vrrp_sync_groups", []):
@@ -420,7 +443,7 @@ def directord_lvs(cfg):
             "persistence": vs.get("persistence_timeout", 0), "delay_loop": float(vs["delay_loop"]),
             "quorum": vs.get("quorum", 1), "hysteresis": vs.get("hysteresis", 0),
             "alpha": vs.get("alpha", False), "omega": vs.get("omega", False),
-            "inhibit": vs.get("inhibit_on_failure", False),
+            "inhibit": vs.get("inhibit_on_failure", False), "one_packet": vs.get("one_packet", False),
             "sorry": (f"[{_norm_addr(sorry['address'])}]:{proto}:{sorry.get('port', vs.get('port', 0))}"
                       if isinstance(sorry, dict) and sorry.get("address") else ""),
             "real": {},
@@ -430,6 +453,7 @@ def directord_lvs(cfg):
         for r in vs.get("real_servers", []):
             fields["real"][f"{_norm_addr(r['address'])}:{r['port']}"] = {
                 "weight": r.get("weight", 1), "forwarding": r.get("forwarding") or vs["forwarding"],
+                "thresholds": f"{r.get('lower_threshold', 0)}-{r.get('upper_threshold', 0)}",
                 "inhibit": r.get("inhibit_on_failure", fields["inhibit"]),
                 "checks": _d_check_lines(r, vs),
             }
