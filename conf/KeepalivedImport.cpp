@@ -506,6 +506,12 @@ private:
             } else if ((k == "vrrp_mcast_group4" && !n.args.empty() && n.args[0].text == "224.0.0.18") ||
                        (k == "vrrp_mcast_group6" && !n.args.empty() && n.args[0].text == "ff02::12")) {
                 // the standard group: what directord uses
+            } else if (keepalived::isKeyword(k) && !keepalived::isGlobalKeyword(k) && !n.block &&
+                       !noEquivalent().contains(k)) {
+                // keepalived: "Unknown keyword" in global_defs, ignored (the corpus has garp_master_delay here)
+                note(n, "not a global_defs keyword for keepalived either (it says \"Unknown keyword\"): ignored, "
+                        "as keepalived ignores it" +
+                            std::string(keepalived::isGlobalKeyword("vrrp_" + k) ? "; the global one is vrrp_" + k : ""));
             } else {
                 unsupported(n);
             }

@@ -1436,3 +1436,28 @@ TEST_CASE("import: a VIP of the other family is ignored in virtual_ipaddress, ke
     CHECK(v.excludedAddresses[0].prefix.str() == "2001:db8::16/64");
     CHECK(keywords(r.notes) == std::vector<std::string>{"1 script_user", "6 2001:db8::15/64"});
 }
+
+// A public config (tests/corpus/keepalived/01-...) has garp_master_delay in global_defs, where
+// keepalived says "Unknown keyword" and ignores it: so does the import, with a note.
+TEST_CASE("import: an instance keyword in global_defs is ignored there, as keepalived ignores it") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  garp_master_delay 3
+  frobnicate 1
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+}
+)",
+                                                "ka.conf", "");
+    CHECK(keywords(r.left) == std::vector<std::string>{"3 frobnicate"});  // a typo stays a finding
+    bool said = false;
+    for (const auto& n : r.notes)
+        said |= n.line == 2 && n.message.find("the global one is vrrp_garp_master_delay") != std::string::npos;
+    CHECK(said);
+    CHECK(conf::keepalived::isGlobalKeyword("vrrp_garp_master_delay"));
+    CHECK_FALSE(conf::keepalived::isGlobalKeyword("garp_master_delay"));
+}
