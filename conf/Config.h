@@ -275,6 +275,16 @@ struct GarpConfig {
     bool operator==(const GarpConfig&) const = default;
 };
 
+// keepalived's use_vmac: the VIPs live on a macvlan of the instance's interface whose MAC is the
+// VRRP virtual MAC (00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID), so a failover moves no MAC in
+// the switches and the clients' ARP caches stay right.
+struct VmacConfig {
+    bool enabled = false;
+    std::string name;       // empty: keepalived's (vrrp.VRID; conf::vmacNames)
+    bool xmitBase = false;  // adverts go from the interface itself (keepalived's vmac_xmit_base)
+    bool operator==(const VmacConfig&) const = default;
+};
+
 struct NotifyConfig {
     Command master, backup, fault, stop, generic;
     bool operator==(const NotifyConfig&) const = default;
@@ -313,6 +323,7 @@ struct VrrpInstance {
     std::vector<VirtualRoute> virtualRoutes;
     std::vector<VirtualRule> virtualRules;
     GarpConfig garp;
+    VmacConfig vmac;
     NotifyConfig notify;
     bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
     bool smtpAlert = false;  // mail on MASTER, BACKUP, FAULT, stop (global.smtp)

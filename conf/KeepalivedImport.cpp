@@ -69,9 +69,7 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrrp_notify_priority_changes", "directord writes the fifo on transitions only"},
         {"notify_priority_changes", "directord writes the fifo on transitions only"},
         {"linkbeat_use_polling", "directord follows links through netlink events"},
-        {"use_vmac", "directord has no VMAC interfaces: the VIPs go on the interface itself"},
-        {"use_vmac_addr", "directord has no VMAC interfaces"},
-        {"vmac_xmit_base", "directord has no VMAC interfaces"},
+        {"use_vmac_addr", "directord makes one VMAC per instance (use_vmac), not one per VIP interface"},
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
@@ -985,6 +983,10 @@ private:
                 v.nopreempt = true;
             } else if (k == "dont_track_primary") {
                 v.dontTrackPrimary = true;
+            } else if (k == "use_vmac") {
+                vmac(n, v);
+            } else if (k == "vmac_xmit_base") {
+                v.vmac.xmitBase = true;
             } else if (k == "check_unicast_src" || k == "skip_check_adv_addr") {
                 // what directord does anyway (see global_defs' vrrp_check_unicast_src)
             } else if (k == "lower_prio_no_advert") {
@@ -1106,6 +1108,10 @@ private:
                 unsupported(n);
             }
         }
+        if (v.vmac.enabled && !v.unicastPeers.empty() && !v.vmac.xmitBase) {  // keepalived's vrrp_end_handler
+            note(s, "unicast with use_vmac sends from the interface itself (vmac_xmit_base), as keepalived does");
+            v.vmac.xmitBase = true;
+        }
         if (v6.value_or(false)) {
             v.family = base::Family::V6;
             if (version && *version == 2) note(s, "an IPv6 instance speaks VRRPv3 (keepalived does the same)");
@@ -1138,6 +1144,31 @@ private:
             v.advertInterval = std::chrono::seconds(whole);
         }
         cfg_.vrrpInstances.push_back(std::move(v));
+    }
+
+    // use_vmac [[name] NAME] [MAC] [netlink_notify_msg] [group G], as keepalived's vrrp_vmac_handler
+    void vmac(const Node& n, VrrpInstance& v) {
+        v.vmac.enabled = true;
+        for (size_t i = 0; i < n.args.size(); ++i) {
+            const std::string& w = n.args[i].text;
+            if (w.find(':') != std::string::npos) {
+                left(n, "the MAC " + w + ": directord's VMAC has the RFC 5798 MAC (00:00:5e:00:01:VRID)");
+            } else if (w == "netlink_notify_msg") {
+                note(n, "netlink_notify_msg: directord follows links itself; nothing to force");
+            } else if (w == "group") {
+                if (++i < n.args.size())
+                    left(n, "group " + n.args[i].text + ": directord's VMAC takes its interface's group");
+            } else {
+                if (w == "name" && i + 1 < n.args.size()) ++i;
+                const std::string& name = n.args[i].text;
+                if (!v.vmac.name.empty()) note(n, "a second name (" + name + ") is ignored, as keepalived ignores it");
+                else if (name.empty() || name.size() > 15 || name == "." || name == ".." ||
+                         name.find_first_of("/: \t") != std::string::npos)
+                    note(n, "'" + name + "' is not an interface name: keepalived's own name is used, as keepalived "
+                                         "does");
+                else v.vmac.name = name;
+            }
+        }
     }
 
     void notify(const Node& n, NotifyConfig& to) {

@@ -28,6 +28,10 @@ LoadResult finishLoad(libconfig::Config& lc, const std::string& file) {
     Reader r(result.diagnostics, lc.getRoot(), file);
     schema::readSection(r, schema::root(), cfg);
     validate(cfg, result.diagnostics);
+    // every VMAC named (keepalived's choice where the file names none): status, dumps and reloads see it
+    const auto vmacs = vmacNames(cfg);
+    for (auto& v : cfg.vrrpInstances)
+        if (v.vmac.enabled && v.vmac.name.empty()) v.vmac.name = vmacs.at(v.name);
     checkScripts(cfg, result.diagnostics);
     // By line within each file; files in the order their first problem was found.
     std::map<std::string, size_t> fileOrder;

@@ -809,6 +809,33 @@ const Section<GarpConfig>& garp() {
     return s;
 }
 
+const Section<VmacConfig>& vmac() {
+    using M = VmacConfig;
+    static const Section<M> s{
+        "vrrp_instances.vmac",
+        {
+            custom<M>(
+                "name", {"string", "`\"vrrp.VRID\"`", "an interface name (1..15 characters)",
+                         "the macvlan's name (keepalived's use_vmac NAME)"},
+                [](Reader& r, const libconfig::Setting& st, M& m) {
+                    auto n = r.string(st, "name", false);
+                    if (!n) return;
+                    if (n->size() > 15 || n->find_first_of("/ :\t") != std::string::npos || *n == "." || *n == "..")
+                        return r.error(st, r.childPath("name"), "'" + *n + "' is not an interface name (at most 15 "
+                                                                "characters, no '/', ':' or blanks)");
+                    m.name = *n;
+                },
+                [](Out& o, const M& m) {
+                    if (!m.name.empty()) o.set("name", quote(m.name));
+                }),
+            boolean("xmit_base", &M::xmitBase,
+                    {"bool", "`false`", "",
+                     "adverts go from the instance's interface, not the macvlan (keepalived's vmac_xmit_base; "
+                     "implied with unicast peers)"}),
+        }};
+    return s;
+}
+
 const Section<VrrpInstance>& vrrpInstance() {
     using V = VrrpInstance;
     static const Section<V> s{
@@ -874,6 +901,11 @@ const Section<VrrpInstance>& vrrpInstance() {
             list("virtual_routes", &V::virtualRoutes, virtualRoute(),
                  {"list of groups", "none", "", "routes added while MASTER, as the VIPs are"}),
             group("garp", &V::garp, garp(), {"group", "", "", "gratuitous ARP / unsolicited NA on becoming master"}),
+            group("vmac", &V::vmac, vmac(),
+                  {"group", "none", "",
+                   "the VIPs go on a macvlan with the VRRP virtual MAC (keepalived's use_vmac): a failover moves no "
+                   "MAC"},
+                  [](V& v) { v.vmac.enabled = true; }, [](const V& v) { return v.vmac.enabled; }),
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),
             boolean("smtp_alert", &V::smtpAlert,

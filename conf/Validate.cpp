@@ -18,6 +18,24 @@ void add(Diagnostics& d, const Location& where, const std::string& path, const s
 
 std::string at(const std::string& list, size_t i) { return list + "[" + std::to_string(i) + "]"; }
 
+void validateVmacs(const Config& cfg, Diagnostics& d) {
+    std::map<std::string, size_t> named;
+    std::set<std::string> links;
+    for (const auto& v : cfg.vrrpInstances) links.insert(v.interface);
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i) {
+        const auto& v = cfg.vrrpInstances[i];
+        if (!v.vmac.enabled) continue;
+        const std::string p = at("vrrp_instances", i) + ".vmac";
+        if (!v.vmac.name.empty()) {
+            if (auto [it, fresh] = named.emplace(v.vmac.name, i); !fresh)
+                add(d, v.where, p + ".name",
+                    "macvlan " + v.vmac.name + " is also instance '" + cfg.vrrpInstances[it->second].name + "''s");
+            if (links.contains(v.vmac.name))
+                add(d, v.where, p + ".name", v.vmac.name + " is an instance's interface, not a name for a macvlan");
+        }
+    }
+}
+
 void validateVrrp(const Config& cfg, Diagnostics& d) {
     std::map<std::string, size_t> scripts;
     for (size_t i = 0; i < cfg.vrrpScripts.size(); ++i) {
@@ -249,8 +267,33 @@ Diagnostics planeProblems(const Config& cfg, DataPlane plane, const VirtualServe
     return d;
 }
 
+std::map<std::string, std::string> vmacNames(const Config& cfg) {
+    std::map<std::string, std::string> out;
+    std::set<std::string> used;
+    for (const auto& v : cfg.vrrpInstances)
+        if (v.vmac.enabled && !v.vmac.name.empty()) {
+            out[v.name] = v.vmac.name;
+            used.insert(v.vmac.name);
+        }
+    for (const auto& v : cfg.vrrpInstances) {
+        if (!v.vmac.enabled || !v.vmac.name.empty()) continue;
+        const std::string vrid = "." + std::to_string(v.vrid);
+        std::string name = "vrrp" + vrid;
+        // keepalived's create_vmac_name: IPv6 tries vrrp6 second; then vrrp1, vrrp2, ... (IPv6 skips 6)
+        for (int n = v.family == base::Family::V6 ? 6 : 1; used.contains(name);) {
+            name = "vrrp" + std::to_string(n) + vrid;
+            if (v.family == base::Family::V6) n = n == 6 ? 1 : (n + 1 == 6 ? 7 : n + 1);
+            else ++n;
+        }
+        used.insert(name);
+        out[v.name] = name;
+    }
+    return out;
+}
+
 void validate(const Config& cfg, Diagnostics& diags) {
     validateVrrp(cfg, diags);
+    validateVmacs(cfg, diags);
     validateVirtualServers(cfg, diags);
     validateTrackFiles(cfg, diags);
     validateBfd(cfg, diags);

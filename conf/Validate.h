@@ -6,9 +6,16 @@
 #include "conf/Config.h"
 #include "conf/Diagnostic.h"
 
+#include <map>
+#include <string>
+
 namespace conf {
 
 void validate(const Config& cfg, Diagnostics& diags);
+
+// The macvlan each `vmac` instance uses, by instance name: its own `vmac.name`, or keepalived's
+// choice (vrrp.VRID; when that is taken, vrrp6.VRID for IPv6, then vrrp1.VRID, vrrp2.VRID, ...).
+std::map<std::string, std::string> vmacNames(const Config& cfg);
 
 // What `plane` cannot do of `cfg` (all virtual servers, or only `only`): today the nftables plane's
 // limits (kmod/NftablesSupport.h) and its lack of IPVS sync daemons. For data_plane = "nftables" at

@@ -107,6 +107,9 @@ TEST_CASE("the full corpus file resolves every setting as written") {
     CHECK(vi.advertInterval == std::chrono::milliseconds(250));
     CHECK(vi.initialMaster);
     CHECK(vi.dontTrackPrimary);
+    CHECK((vi.vmac.enabled && vi.vmac.name == "vm51" && vi.vmac.xmitBase));
+    CHECK((c.vrrpInstances.at(1).vmac.enabled && c.vrrpInstances.at(1).vmac.name == "vrrp.51"));
+    CHECK_FALSE(c.vrrpInstances.at(2).vmac.enabled);
     CHECK(vi.virtualAddresses.at(0).prefix.prefix == 24);
     CHECK(vi.virtualAddresses.at(1).dev == "eth2");
     CHECK(vi.trackScripts.at(0).weight == 5);

@@ -689,7 +689,7 @@ TEST_CASE("import: what cannot be carried over is reported with file, line and w
 vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
-  use_vmac
+  use_vmac 02:11:22:33:44:55
   virtual_ipaddress {
     10.0.0.1/24 dev eth0 -nodad
   }
@@ -1460,4 +1460,56 @@ vrrp_instance VI_1 {
     CHECK(said);
     CHECK(conf::keepalived::isGlobalKeyword("vrrp_garp_master_delay"));
     CHECK_FALSE(conf::keepalived::isGlobalKeyword("garp_master_delay"));
+}
+
+TEST_CASE("import: use_vmac and vmac_xmit_base as keepalived reads them") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  use_vmac
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  use_vmac name vmac52 netlink_notify_msg
+  vmac_xmit_base
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 53
+  use_vmac vm53
+  unicast_peer {
+    10.0.0.9
+  }
+  virtual_ipaddress {
+    10.0.0.3/24
+  }
+}
+)",
+                                                "vmac.conf", "x");
+    INFO(r.text);
+    REQUIRE(r.left.empty());
+    const auto loaded = conf::loadString(r.text, "imported.conf");
+    INFO((loaded.diagnostics.empty() ? std::string() : loaded.diagnostics.front().str()));
+    REQUIRE(loaded.config);
+    const auto& v = loaded.config->vrrpInstances;
+    REQUIRE(v.size() == 3);
+    CHECK(v[0].vmac.enabled);
+    CHECK(v[0].vmac.name == "vrrp.51");  // keepalived's name, chosen at load
+    CHECK_FALSE(v[0].vmac.xmitBase);
+    CHECK(v[1].vmac.enabled);
+    CHECK(v[1].vmac.name == "vmac52");
+    CHECK(v[1].vmac.xmitBase);
+    // keepalived: "unicast with use_vmac requires vmac_xmit_base - setting"
+    CHECK(v[2].vmac.name == "vm53");
+    CHECK(v[2].vmac.xmitBase);
+    bool noted = false;
+    for (const auto& n : r.notes) noted |= n.message.find("vmac_xmit_base") != std::string::npos;
+    CHECK(noted);
 }

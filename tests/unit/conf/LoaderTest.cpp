@@ -248,3 +248,42 @@ TEST_CASE("include cycles are refused with their chain, at once; so is a load pa
     CHECK(r.diagnostics[0].message.find("more than 256 files included") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("vmac: keepalived's names where the file names none; a name twice, or an interface's, is refused") {
+    conf::LoadResult r = conf::loadString(R"(
+vrrp_instances = (
+  { name = "A"; interface = "eth0"; virtual_router_id = 7; vmac = { }; virtual_addresses = ( "10.0.0.10" ); },
+  { name = "B"; interface = "eth0"; virtual_router_id = 7; family = "ipv6"; version = 3; vmac = { };
+    virtual_addresses = ( "2001:db8::10" ); },
+  { name = "C"; interface = "eth1"; virtual_router_id = 7; vmac = { }; virtual_addresses = ( "10.1.0.10" ); },
+  { name = "D"; interface = "eth2"; virtual_router_id = 7; family = "ipv6"; version = 3; vmac = { };
+    virtual_addresses = ( "2001:db8:1::10" ); },
+  { name = "E"; interface = "eth3"; virtual_router_id = 7; family = "ipv6"; version = 3; vmac = { };
+    virtual_addresses = ( "2001:db8:2::10" ); },
+  { name = "F"; interface = "eth4"; virtual_router_id = 7; vmac = { name = "vrrp2.7"; };
+    virtual_addresses = ( "10.4.0.10" ); },
+  { name = "G"; interface = "eth5"; virtual_router_id = 7; virtual_addresses = ( "10.5.0.10" ); }
+);
+)",
+                                          "t.conf");
+    REQUIRE(r.ok());
+    std::vector<std::string> names;
+    for (const auto& v : r.config->vrrpInstances) names.push_back(v.vmac.enabled ? v.vmac.name : "-");
+    // keepalived's create_vmac_name: vrrp.7, then IPv6 tries vrrp6.7, then vrrp1.7, vrrp2.7 (taken
+    // by F's own name), ...
+    CHECK(names == std::vector<std::string>{"vrrp.7", "vrrp6.7", "vrrp1.7", "vrrp3.7", "vrrp4.7", "vrrp2.7", "-"});
+    conf::LoadResult bad = conf::loadString(R"(
+vrrp_instances = (
+  { name = "A"; interface = "eth0"; virtual_router_id = 7; vmac = { name = "v7"; }; virtual_addresses = ( "10.0.0.10" ); },
+  { name = "B"; interface = "eth1"; virtual_router_id = 8; vmac = { name = "v7"; }; virtual_addresses = ( "10.0.0.11" ); },
+  { name = "C"; interface = "eth1"; virtual_router_id = 9; vmac = { name = "eth0"; }; virtual_addresses = ( "10.0.0.12" ); },
+  { name = "D"; interface = "eth1"; virtual_router_id = 10; vmac = { name = "a/b"; }; virtual_addresses = ( "10.0.0.13" ); }
+);
+)",
+                                            "t.conf");
+    REQUIRE(bad.diagnostics.size() == 3);
+    CHECK(bad.diagnostics[0].str().find("vrrp_instances[1].vmac.name: macvlan v7 is also instance 'A''s") !=
+          std::string::npos);
+    CHECK(bad.diagnostics[1].str().find("eth0 is an instance's interface") != std::string::npos);
+    CHECK(bad.diagnostics[2].str().find("'a/b' is not an interface name") != std::string::npos);
+}
