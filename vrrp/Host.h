@@ -3,6 +3,7 @@
 // real ones are raw sockets, rtnetlink and packet sockets (NetHost, Net.h); the unit tests give
 // instances a simulated LAN instead (tests/unit/vrrp/SimLan.h), with the manual clock.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,6 +54,23 @@ public:
     virtual void close() = 0;
 };
 
+// keepalived's use_vmac: a private-mode macvlan `name` of `parent` whose MAC is `mac`, up, with the
+// settings keepalived gives it (ARP answered only for its own addresses, no reverse-path filter;
+// the parent answers ARP only for its own; IPv4 instances: no IPv6 on it). IPv6 instances that send
+// from it: `linkLocal` on it (no address generated from the MAC, RFC 5798 7.4).
+struct VmacSpec {
+    std::string name, parent;
+    std::array<std::uint8_t, 6> mac{};
+    base::Family family = base::Family::V4;
+    std::optional<base::IpAddress> linkLocal;
+};
+
+struct VmacResult {
+    std::error_code error;
+    int ifindex = 0;
+    bool created = false;  // false: it was there as it should be (a restarted worker finds its own)
+};
+
 class Host {
 public:
     virtual ~Host() = default;
@@ -69,6 +87,13 @@ public:
     // A gratuitous ARP (IPv4) or an unsolicited neighbour advertisement (IPv6) for `vip`.
     virtual std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) = 0;
     virtual std::unique_ptr<Transport> transport() = 0;
+    // use_vmac: make the macvlan as `spec` says (a wrong one of that name is replaced; an interface
+    // of that name that is no macvlan is an error), and remove it (and undo the parent's settings
+    // once its last one is gone). A host without macvlans (a test's) says so.
+    virtual VmacResult ensureVmac(const VmacSpec&) {
+        return {std::make_error_code(std::errc::operation_not_supported), 0, false};
+    }
+    virtual void removeVmac(const VmacSpec&) {}
     // virtual_routes (`ifindex` 0: no device). Adding one that is there, or removing one that is
     // gone, is no error. A host without routes (a test's) says so.
     virtual std::error_code addRoute(const conf::VirtualRoute&, int /*ifindex*/) {

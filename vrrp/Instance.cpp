@@ -71,12 +71,60 @@ std::vector<const conf::VirtualAddress*> Instance::allAddresses(const conf::Vrrp
     return out;
 }
 
+VmacSpec Instance::vmacSpec(const InterfaceInfo& parent) const {
+    VmacSpec v;
+    v.name = cfg_.vmac.name.empty() ? "vrrp." + std::to_string(cfg_.vrid) : cfg_.vmac.name;
+    v.parent = cfg_.interface;
+    v.family = cfg_.family;
+    // RFC 5798 7.3: 00-00-5E-00-01-{VRID}, IPv6 00-00-5E-00-02-{VRID}
+    v.mac = {0x00, 0x00, 0x5e, 0x00, static_cast<std::uint8_t>(cfg_.family == base::Family::V6 ? 0x02 : 0x01),
+             static_cast<std::uint8_t>(cfg_.vrid)};
+    if (cfg_.family == base::Family::V6 && !cfg_.vmac.xmitBase && cfg_.unicastPeers.empty()) {
+        // keepalived's set_link_local_address: the parent's link-local address, else one made
+        // from the parent's MAC (EUI-64)
+        if (cfg_.unicastSource) v.linkLocal = cfg_.unicastSource;
+        else if (parent.linkLocalV6) v.linkLocal = parent.linkLocalV6;
+        else {
+            std::uint8_t b[16] = {0xfe, 0x80};
+            b[8] = parent.mac[0] ^ 0x02;
+            b[9] = parent.mac[1];
+            b[10] = parent.mac[2];
+            b[11] = 0xff;
+            b[12] = 0xfe;
+            b[13] = parent.mac[3];
+            b[14] = parent.mac[4];
+            b[15] = parent.mac[5];
+            v.linkLocal = base::IpAddress::fromBytes(base::Family::V6, b);
+        }
+    }
+    return v;
+}
+
+std::optional<InterfaceInfo> Instance::lookLink() {
+    auto info = host_.interfaceInfo(cfg_.interface, vips());
+    if (!info || !cfg_.vmac.enabled) return info;
+    baseIndex_ = info->index;
+    if (!vmac_ || ifc_.index == 0) {
+        const VmacSpec spec = vmacSpec(*info);
+        const VmacResult r = host_.ensureVmac(spec);
+        if (r.error) return std::nullopt;
+        vmac_ = spec;
+        info->index = r.ifindex;
+    } else info->index = ifc_.index;
+    info->mac = vmac_->mac;
+    if (sendsFromVmac() && cfg_.family == base::Family::V6) info->linkLocalV6 = vmac_->linkLocal;
+    return info;
+}
+
 bool Instance::openTransport() {
     if (!transport_) transport_ = host_.transport();
-    Transport::Spec spec{cfg_.interface, ifc_.index, cfg_.family, cfg_.unicastPeers.empty(), usesAh(cfg_),
-                         cfg_.unicastTtl.value_or(255)};
+    // with a VMAC, adverts go and come on the macvlan (a peer's, from the same virtual MAC, reach
+    // only the macvlan: the kernel takes them for its own looped back); vmac_xmit_base: the interface
+    const bool onVmac = sendsFromVmac();
+    Transport::Spec spec{onVmac ? vmac_->name : cfg_.interface, vmac_ && !onVmac ? baseIndex_ : ifc_.index,
+                         cfg_.family, cfg_.unicastPeers.empty(), usesAh(cfg_), cfg_.unicastTtl.value_or(255)};
     if (auto ec = transport_->open(spec)) {
-        base::log::error("vrrp: ", cfg_.name, ": cannot open the VRRP socket on ", cfg_.interface, ": ", ec.message(),
+        base::log::error("vrrp: ", cfg_.name, ": cannot open the VRRP socket on ", spec.interface, ": ", ec.message(),
                          " (directord needs root or CAP_NET_RAW); the instance stays INIT");
         return false;
     }
@@ -86,10 +134,10 @@ bool Instance::openTransport() {
 
 bool Instance::start(std::optional<State> resume) {
     const std::string who = "vrrp: " + cfg_.name + ": ";
-    auto info = host_.interfaceInfo(cfg_.interface, vips());
+    auto info = lookLink();
     if (!info) {
-        base::log::error(who, "no interface ", cfg_.interface,
-                         "; the instance stays INIT (fix the config or the system, then reload)");
+        base::log::error(who, cfg_.vmac.enabled && host_.ifindex(cfg_.interface) ? "no VMAC on " : "no interface ",
+                         cfg_.interface, "; the instance stays INIT (fix the config or the system, then reload)");
         return false;
     }
     ifc_ = *info;
@@ -99,7 +147,7 @@ bool Instance::start(std::optional<State> resume) {
     if (!openTransport()) return false;
     running_ = true;
     base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",
-                    cfg_.interface, " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
+                    cfg_.interface, vmac_ ? " with VMAC " + vmac_->name : std::string(), " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
                     cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
                     base::toSeconds(cfg_.advertInterval), " s, ",
                     cfg_.unicastPeers.empty() ? std::string("multicast")
@@ -129,7 +177,7 @@ bool Instance::start(std::optional<State> resume) {
 Instance::Reload Instance::plan(const conf::VrrpInstance& before, const conf::VrrpInstance& after) {
     if (before == after) return Reload::Kept;
     if (before.vrid != after.vrid || before.interface != after.interface || before.family != after.family ||
-        before.version != after.version)
+        before.version != after.version || before.vmac != after.vmac)
         return Reload::Restart;
     return Reload::Reconfigured;
 }
@@ -145,7 +193,7 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
     if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_) ||
         before.unicastTtl != cfg_.unicastTtl)
         openTransport();
-    if (auto info = host_.interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
+    if (auto info = lookLink()) ifc_ = *info;
     // the addresses: while master, the removed ones go and the added ones come (and are announced)
     if (machine_.state() == State::Master) {
         auto key = [](const conf::VirtualAddress* v) { return std::tie(v->prefix, v->dev, v->label, v->scope); };
@@ -191,8 +239,9 @@ void Instance::watchLinks() {
 }
 
 void Instance::checkLinks() {
+    checkVmac();
     if (noSource_) {  // IPv6: the link-local address appears once DAD is done
-        if (auto info = host_.interfaceInfo(cfg_.interface, vips())) ifc_ = *info;
+        if (auto info = lookLink()) ifc_ = *info;
         if (auto src = source()) {
             noSource_ = false;
             machine_.setPrimary(*src);
@@ -260,6 +309,26 @@ void Instance::stop() {
     running_ = false;
     for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
     if (transport_) transport_->close();
+    if (vmac_) host_.removeVmac(*vmac_);  // its addresses went with shutdown()
+    vmac_.reset();
+}
+
+// A VMAC deleted behind our back (or with its parent, which has come back) is made again, its
+// socket reopened; a master's VIPs then come back with the check below.
+void Instance::checkVmac() {
+    if (!vmac_) return;
+    const int now = host_.ifindex(vmac_->name);
+    if (now == ifc_.index) return;
+    if (!host_.ifindex(cfg_.interface)) return;  // the parent is gone: FAULT until it is back
+    auto parent = host_.interfaceInfo(cfg_.interface, vips());
+    if (!parent) return;
+    const VmacResult r = host_.ensureVmac(vmacSpec(*parent));
+    if (r.error || r.ifindex == ifc_.index) return;  // not made, or our view had not caught up
+    base::log::warning("vrrp: ", cfg_.name, ": VMAC ", vmac_->name, " was removed; made again",
+                       machine_.state() == State::Master ? " and its addresses added back" : "");
+    ifc_.index = r.ifindex;
+    baseIndex_ = parent->index;
+    openTransport();
 }
 
 void Instance::arm() {
@@ -311,8 +380,10 @@ void Instance::sendAdvert(std::uint8_t priority) {
     if (!from) return;  // FAULT already: nothing to send from
     if (priority == 0) ++priZeroSent_;  // once per advert, however many unicast peers get it
     const ChecksumMode mode{cfg_.checksumPseudoHeader};
-    // IPv4 multicast without unicast_source goes from the kernel's choice (the primary address)
-    const std::optional<base::IpAddress> pin = cfg_.family == base::Family::V6 ? from : cfg_.unicastSource;
+    // IPv4 multicast without unicast_source goes from the kernel's choice (the primary address),
+    // except from a VMAC, which has no address of its own to choose
+    const std::optional<base::IpAddress> pin =
+        cfg_.family == base::Family::V6 || sendsFromVmac() ? from : cfg_.unicastSource;
     // AH: one sequence number and IP id per advert (all unicast copies share them, as keepalived)
     AhSeal seal;
     if (ah) {
@@ -408,7 +479,11 @@ void Instance::garpBurst(int repeat, const std::vector<const conf::VirtualAddres
         for (const auto* v : which) {
             const std::string& dev = v->dev.empty() ? cfg_.interface : v->dev;
             auto it = on.find(dev);
-            if (it == on.end()) it = on.emplace(dev, host_.interfaceInfo(dev, {})).first;
+            // the instance's own link as it uses it: with a VMAC, the macvlan (its index and MAC)
+            if (it == on.end())
+                it = on.emplace(dev, vmac_ && v->dev.empty() ? std::optional<InterfaceInfo>(ifc_)
+                                                             : host_.interfaceInfo(dev, {}))
+                         .first;
             if (it->second) garpQueue_.push_back({v->prefix.address, *it->second});
         }
     if (cfg_.garp.interval <= base::Duration::zero()) {

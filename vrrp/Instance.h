@@ -101,6 +101,14 @@ private:
     void sendNextGarp();
     void paceGarps();
     bool openTransport();
+    // The link as the instance uses it: the interface's, or with a VMAC, the macvlan's index and
+    // MAC (the VIPs and announcements go there) with the interface's addresses to send from.
+    std::optional<InterfaceInfo> lookLink();
+    VmacSpec vmacSpec(const InterfaceInfo& parent) const;
+    bool sendsFromVmac() const { return vmac_ && !cfg_.vmac.xmitBase && cfg_.unicastPeers.empty(); }
+    void checkVmac();
+    std::optional<VmacSpec> vmac_;  // while the instance has its macvlan
+    int baseIndex_ = 0;             // with a VMAC: the interface's own index (adverts are received there)
     MachineConfig machineConfig() const;
     struct Announcement {
         base::IpAddress address;

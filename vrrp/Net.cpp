@@ -26,6 +26,7 @@
 
 #include "base/Datagram.h"
 #include "base/Log.h"
+#include "kmod/nftables/Nft.h"
 #include "vrrp/Ah.h"
 #include "vrrp/Packet.h"
 

@@ -4,6 +4,7 @@
 // (libnl-route-3), gratuitous ARP requests on a packet socket and unsolicited neighbour
 // advertisements, both as whole frames on a packet socket.
 #pragma once
+#include <map>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,9 @@
 #include "vrrp/LinkWatcher.h"
 
 struct nl_sock;
+namespace kmod::nftables {
+class Nft;
+}
 
 namespace vrrp {
 
@@ -74,8 +78,28 @@ public:
     std::error_code addRule(const conf::VirtualRule& r) override;
     std::error_code removeRule(const conf::VirtualRule& r) override;
     std::error_code removeRoute(const conf::VirtualRoute& r, int ifindex) override;
+    VmacResult ensureVmac(const VmacSpec& spec) override;  // Vmac.cpp
+    void removeVmac(const VmacSpec& spec) override;
 
 private:
+    // VMACs (Vmac.cpp)
+    void clearRpFilter();
+    void restoreRpFilter();
+    void vmacFilters();
+    struct Saved {  // a parent's ARP settings before the first IPv4 VMAC on it (-1: unknown)
+        int arpIgnore = -1, arpFilter = -1, arpAnnounce = -1;
+    };
+    struct Vmac {
+        std::string parent;
+        base::Family family = base::Family::V4;
+    };
+    std::map<std::string, Saved> parents_;
+    std::map<std::string, Vmac> vmacs_;  // ours, by name
+    bool rpCleared_ = false;
+    std::optional<int> rpAll_, rpDefault_;
+    std::map<std::string, int> rpRaised_;
+    std::unique_ptr<kmod::nftables::Nft> nft_;
+    bool nftWarned_ = false;
     asio::io_context& io_;
     LinkWatcher watcher_;
     nl_sock* sock_ = nullptr;

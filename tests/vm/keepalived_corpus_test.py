@@ -37,12 +37,7 @@ from dlab import kacompare, libconfig
 SAMPLES = "/usr/share/doc/keepalived/samples"
 
 # (file pattern, difference pattern, why): differences known and named (README: migration).
-KNOWN = [
-    (r"conditional_conf", r"^vrrp\.VI_0\.(interface|vips)",
-     "use_vmac is not carried over yet (issue 29): directord's instance runs on the parent link"),
-    (r"01-zillow", r"^vrrp\.(pub_a|pvt_a)\.(interface|vips)",
-     "use_vmac is not carried over yet (issue 29): directord's instance runs on the parent link"),
-]
+KNOWN = []
 
 LINK_WORDS = re.compile(r"\b(?:interface|dev|lvs_sync_daemon_interface|bind_if|default_interface|bind_dev)\s+"
                         r"([A-Za-z][\w.@-]*)")

@@ -5,7 +5,8 @@ the checker) and directord's (`--dump-config` of the imported file, read with dl
 The shape (plain dicts, so a difference prints as a path):
   vrrp[name]    = version, interface, vrid, priority, advert, auth, vips, preempt, preempt_delay,
                   unicast_source (where configured), unicast_peers, track_interfaces, track_scripts,
-                  sync_group, garp delay / repeat / refresh / refresh repeat
+                  sync_group, garp delay / repeat / refresh / refresh repeat, vmac (its parent and
+                  xmit_base; `interface` is then the VMAC's name, where the VIPs go, as keepalived says)
   services[key] = scheduler, protocol, forwarding, persistence, delay_loop, quorum, hysteresis,
                   sorry, alpha, omega, inhibit, one_packet, real[rip:port] = weight, forwarding,
                   inhibit, thresholds, checks (a sorted list of one line per check: type, target,
@@ -73,7 +74,8 @@ def _secs(us_text):
 # ---------------------------------------------------------------- keepalived's reading
 
 def _ka_vip(text):
-    # "192.168.200.18/25 dev eth0 scope global label eth0:1"
+    # "192.168.200.18/25 dev eth0 scope global label eth0:1"; on a VMAC "dev vrrp.1@eth0" (the
+    # parent is the instance's `vmac` field)
     words = text.split()
     addr = words[0]
     ip = addr.split("/")[0]
@@ -83,6 +85,8 @@ def _ka_vip(text):
     for k in ("dev", "scope", "label"):
         if k in words:
             out[k] = words[words.index(k) + 1]
+    if "dev" in out:
+        out["dev"] = out["dev"].split("@")[0]
     return " ".join(f"{k}={out[k]}" for k in sorted(out))
 
 
@@ -100,8 +104,11 @@ def keepalived_vrrp(text):
             if key == "VRRP Version":
                 inst["version"] = int(val)
 
-            elif key == "Interface":
-                inst["interface"] = val.split(",")[0]
+            elif key == "Interface":  # "vrrp.51, vmac on eth0, xmit base i/f" with use_vmac
+                parts = val.split(", ")
+                inst["interface"] = parts[0]
+                if len(parts) > 1 and parts[1].startswith("vmac on "):
+                    inst["vmac"] = parts[1][len("vmac on "):] + (" xmit_base" if "xmit base i/f" in parts else "")
             elif key == "Virtual Router ID":
                 inst["vrid"] = int(val)
             elif key == "Priority":
@@ -377,14 +384,16 @@ def directord_vrrp(cfg):
         auth = i.get("authentication", {}) or {}
         atype = auth.get("type", "none") if isinstance(auth, dict) else "none"
         garp = i.get("garp", {})
+        vmac = i.get("vmac") if "vmac" in i else None
+        link = vmac["name"] if vmac is not None else i["interface"]  # the VIPs and keepalived's "Interface"
         inst = {
             "garp_delay": float(garp.get("master_delay", 5)), "garp_repeat": garp.get("master_repeat", 5),
             "garp_refresh": float(garp.get("master_refresh", 0)),
             "garp_refresh_repeat": garp.get("master_refresh_repeat", 1),
-            "version": i["version"], "interface": i["interface"], "vrid": i["virtual_router_id"],
+            "version": i["version"], "interface": link, "vrid": i["virtual_router_id"],
             "priority": i["priority"], "advert": float(i["advert_interval"]),
             "preempt": not i.get("nopreempt", False), "preempt_delay": float(i.get("preempt_delay", 0)),
-            "vips": sorted(_d_vip(v, i["interface"]) for v in i.get("virtual_addresses", [])),
+            "vips": sorted(_d_vip(v, link) for v in i.get("virtual_addresses", [])),
             "unicast_peers": sorted(_norm_addr(p) for p in i.get("unicast_peers", [])),
             "auth": "none" if atype in ("none", "") else atype + (":" + auth["password"] if atype == "PASS" else ""),
             "track_interfaces": {t["interface"]: t.get("weight", 0) for t in i.get("track_interfaces", [])},
@@ -394,6 +403,8 @@ def directord_vrrp(cfg):
         }
         if i.get("unicast_source"):
             inst["unicast_source"] = _norm_addr(i["unicast_source"])
+        if vmac is not None:
+            inst["vmac"] = i["interface"] + (" xmit_base" if vmac.get("xmit_base") else "")
         instances[i["name"]] = inst
     groups = {}
     for g in cfg.get("vrrp_sync_groups", []):

@@ -113,6 +113,53 @@ TEST_CASE("instance: the own link down is FAULT, unless dont_track_primary (keep
     }
 }
 
+TEST_CASE("instance: vmac: the VIPs, announcements and adverts on the macvlan; kept by a restart, gone at stop") {
+    Pair p(v3(150, "vmac = { name = \"vrrp.51\"; };"), v3(100, "vmac = { name = \"vrrp.51\"; };"));
+    REQUIRE(p.aMaster());
+    REQUIRE(p.a.host.vmacs.contains("vrrp.51"));
+    const auto& [spec, index] = p.a.host.vmacs.at("vrrp.51");
+    CHECK(spec.parent == "eth0");
+    CHECK(spec.mac == std::array<std::uint8_t, 6>{0x00, 0x00, 0x5e, 0x00, 0x01, 51});
+    CHECK(p.b.host.vmacs.contains("vrrp.51"));  // the backup has its macvlan too, without the VIP
+    CHECK(p.a.host.addedOn.at(kVip) == index);
+    REQUIRE_FALSE(p.a.host.announcedFrom.empty());
+    for (const auto& mac : p.a.host.announcedFrom) CHECK(mac == spec.mac);
+    // adverts go and come on the macvlan, from the interface's address
+    bool onVmac = false;
+    for (const auto* t : p.lan.transports)
+        if (t->director() == 1) onVmac = t->spec().interface == "vrrp.51" && t->spec().ifindex == index;
+    CHECK(onVmac);
+    CHECK(p.a.at("VI_1").sourceAddress() == p.a.primary);
+    // a crashed worker: the macvlan stays (found, not made again), the master resumes
+    p.a.crash("VI_1");
+    auto& again = p.a.add(v3(150, "vmac = { name = \"vrrp.51\"; };"));
+    again.start(State::Master);
+    p.lan.runFor(1s);
+    CHECK(p.aMaster());
+    CHECK(p.a.host.vmacs.at("vrrp.51").second == index);
+    // a clean stop: the macvlan goes
+    again.stop();
+    CHECK_FALSE(p.a.host.vmacs.contains("vrrp.51"));
+    p.lan.runFor(1s);
+    CHECK(p.b.at("VI_1").state() == State::Master);
+}
+
+TEST_CASE("instance: vmac with unicast peers, or xmit_base: adverts on the interface, VIPs on the macvlan") {
+    Lan lan;
+    Director& a = lan.director();
+    base::log::setLevel(base::log::Level::Error);
+    auto& inst = a.add(v3(150, "vmac = { xmit_base = true; };"));
+    REQUIRE(inst.start());
+    lan.runFor(2s);
+    base::log::setLevel(base::log::Level::Info);
+    REQUIRE(inst.state() == State::Master);
+    REQUIRE(a.host.vmacs.contains("vrrp.51"));  // the name the worker would give it (the loader's)
+    CHECK(a.host.addedOn.at(kVip) == a.host.vmacs.at("vrrp.51").second);
+    bool onParent = false;
+    for (const auto* t : lan.transports) onParent |= t->spec().interface == "eth0" && t->spec().ifindex == 1;
+    CHECK(onParent);
+}
+
 TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
     Pair p;
     auto& a = p.a.at("VI_1");

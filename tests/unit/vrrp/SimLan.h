@@ -38,6 +38,7 @@ public:
     }
     bool isOpen() const { return open_; }
     base::Family family() const { return spec_.family; }
+    const Spec& spec() const { return spec_; }
     int director() const { return director_; }
     std::uint64_t id() const { return id_; }
 
@@ -65,12 +66,22 @@ public:
         return i;
     }
     bool linkUp(const std::string& name) override { return name == "eth0" && up; }
-    int ifindex(const std::string& name) override { return name == "eth0" ? 1 : 0; }
-    std::error_code addAddress(int, const base::IpPrefix& p, const std::string&, const std::string&) override {
+    int ifindex(const std::string& name) override {
+        return name == "eth0" ? 1 : vmacs.contains(name) ? vmacs.at(name).second : 0;
+    }
+    std::error_code addAddress(int ifindex, const base::IpPrefix& p, const std::string&, const std::string&) override {
         addresses.insert(p.address);
+        addedOn[p.address] = ifindex;
         ++adds;
         return {};
     }
+    // VMACs: made with the next index (kept while they exist), removed on request
+    vrrp::VmacResult ensureVmac(const vrrp::VmacSpec& spec) override {
+        if (vmacs.contains(spec.name)) return {{}, vmacs.at(spec.name).second, false};
+        vmacs[spec.name] = {spec, nextIndex++};
+        return {{}, vmacs.at(spec.name).second, true};
+    }
+    void removeVmac(const vrrp::VmacSpec& spec) override { vmacs.erase(spec.name); }
     std::error_code removeAddress(int, const base::IpPrefix& p) override {
         addresses.erase(p.address);
         return {};
@@ -81,6 +92,10 @@ public:
 
     bool up = true;
     std::set<base::IpAddress> addresses;
+    std::map<base::IpAddress, int> addedOn;  // the link each address was last added on
+    std::map<std::string, std::pair<vrrp::VmacSpec, int>> vmacs;
+    int nextIndex = 7;
+    std::vector<std::array<std::uint8_t, 6>> announcedFrom;  // the MAC of each announcement
     size_t adds = 0;
     std::vector<std::pair<base::TimePoint, base::IpAddress>> announced;
 
@@ -191,8 +206,9 @@ inline std::error_code FakeTransport::send(std::span<const std::uint8_t> bytes, 
     return {};
 }
 
-inline std::error_code FakeHost::announce(const vrrp::InterfaceInfo&, const base::IpAddress& vip) {
+inline std::error_code FakeHost::announce(const vrrp::InterfaceInfo& on, const base::IpAddress& vip) {
     announced.emplace_back(lan_.clock.now(), vip);
+    announcedFrom.push_back(on.mac);
     return {};
 }
 
