@@ -325,7 +325,7 @@ struct VrrpInstance {
     GarpConfig garp;
     VmacConfig vmac;
     NotifyConfig notify;
-    bool acceptMode = true;  // false (no_accept) is refused at load: no filter is installed
+    bool acceptMode = true;  // false (no_accept): a non-owner master drops traffic for its VIPs (nftables)
     bool smtpAlert = false;  // mail on MASTER, BACKUP, FAULT, stop (global.smtp)
     bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)
     bool lowerPrioNoAdvert = false;    // a master does not answer a lower priority master's advert

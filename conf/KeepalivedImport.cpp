@@ -35,8 +35,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"lvs_notify_fifo_script", "directord has no checker fifo"},
         {"notify_fifo_script", "directord writes the fifo but runs no fifo script"},
         {"vrrp_notify_fifo_script", "directord writes the fifo but runs no fifo script"},
-        {"vrrp_strict", "directord has no strict RFC mode (it installs no firewall rules)"},
-        {"strict_mode", "directord has no strict RFC mode (it installs no firewall rules)"},
         {"vrrp_iptables", "directord installs no firewall rules"},
         {"vrrp_ipsets", "directord installs no firewall rules"},
         {"nftables", "directord installs no firewall rules"},
@@ -89,7 +87,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"track_src_ip", "directord takes the source address from unicast_source or the interface"},
         {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
         {"notify_master_rx_lower_pri", "directord runs no script when it hears a lower-priority master"},
-        {"no_accept", "directord installs no filter, so the VIPs always accept traffic (accept_mode)"},
         {"promote_secondaries", "directord does not change the interface's promote_secondaries"},
         {"global_tracking", "track interfaces and scripts on each instance of the group"},
         {"sync_group_tracking_weight", "track interfaces and scripts on each instance of the group"},
@@ -436,6 +433,8 @@ private:
                 if (auto d = secs(n, 0, 0, 3600)) G.vrrpStartupDelay = *d;
             } else if (k == "vrrp_delay_after_boot") {
                 if (auto d = secs(n, 0, 0, 86400)) G.vrrpDelayAfterBoot = *d;
+            } else if (k == "vrrp_strict") {
+                strict_ = true;
             } else if (k == "vrrp_lower_prio_no_advert") {
                 lowerPrioNoAdvert_ = flag(n);
             } else if (k == "vrrp_higher_prio_send_advert") {
@@ -954,6 +953,7 @@ private:
         v.lowerPrioNoAdvert = lowerPrioNoAdvert_;
         v.higherPrioSendAdvert = higherPrioSendAdvert_;
         std::optional<int> version = version_;
+        std::optional<bool> strict, accept, lowerSet, higherSet;  // as written in the instance
         std::optional<bool> v6;  // the first keyword with an address decides (keepalived's rule)
         auto family = [&](const base::IpAddress& a) {
             if (!v6) v6 = a.isV6();
@@ -991,9 +991,15 @@ private:
                 // what directord does anyway (see global_defs' vrrp_check_unicast_src)
             } else if (k == "lower_prio_no_advert") {
                 v.lowerPrioNoAdvert = flag(n);
+                lowerSet = v.lowerPrioNoAdvert;
             } else if (k == "higher_prio_send_advert") {
                 v.higherPrioSendAdvert = flag(n);
-            } else if (k == "preempt" || k == "accept") {
+                higherSet = v.higherPrioSendAdvert;
+            } else if (k == "strict_mode") {
+                strict = flag(n);
+            } else if (k == "accept" || k == "no_accept") {
+                accept = k == "accept";
+            } else if (k == "preempt") {
                 // directord's default
             } else if (k == "preempt_delay") {
                 if (auto d = secs(n, 0, 0, 1000)) v.preemptDelay = *d;
@@ -1135,6 +1141,7 @@ private:
             note(s, "nopreempt is ignored with state MASTER or priority 255 (as keepalived ignores it)");
             v.nopreempt = false;
         }
+        strictMode(s, v, strict.value_or(strict_), accept, lowerSet, higherSet);
         if (const auto& global = v.family == base::Family::V6 ? gnaInterval_ : garpInterval_) v.garp.interval = *global;
         if (v.version == 2) {  // VRRPv2 adverts carry whole seconds: keepalived rounds
             const long whole = std::max(1L, std::lround(base::toSeconds(v.advertInterval)));
@@ -1144,6 +1151,39 @@ private:
             v.advertInterval = std::chrono::seconds(whole);
         }
         cfg_.vrrpInstances.push_back(std::move(v));
+    }
+
+    // vrrp_strict / strict_mode and accept / no_accept, as keepalived's vrrp_complete_instance reads
+    // them: strict mode turns off what RFC 5798 does not have (each with keepalived's warning, as a
+    // note) and makes accept mode off by default for a non-owner.
+    void strictMode(const Node& s, VrrpInstance& v, bool strict, std::optional<bool> accept,
+                    std::optional<bool> lowerSet, std::optional<bool> higherSet) {
+        if (strict) {
+            auto reset = [&](bool cond, const std::string& what) {
+                if (cond) note(s, "strict mode: " + what + " (as keepalived resets it)");
+                return cond;
+            };
+            if (reset(v.authType != AuthType::None, "no authentication")) {
+                v.authType = AuthType::None;
+                v.authPassword.clear();
+            }
+            if (reset(v.preemptDelay > base::Duration::zero(), "no preempt_delay")) v.preemptDelay = {};
+            if (reset(v.vmac.xmitBase, "no vmac_xmit_base")) v.vmac.xmitBase = false;
+            if (reset(v.initialMaster && v.priority != 255, "state MASTER only for the address owner (priority 255)"))
+                v.initialMaster = false;
+            reset(lowerSet == false, "lower_prio_no_advert is set");
+            reset(higherSet == true, "higher_prio_send_advert is cleared");
+            v.lowerPrioNoAdvert = true;
+            v.higherPrioSendAdvert = false;
+            if (!v.unicastPeers.empty())
+                left(s, "keepalived refuses unicast peers in strict mode: the instance does not run under keepalived");
+        }
+        // keepalived: accept unless said otherwise, except in strict mode, where only the owner accepts
+        v.acceptMode = accept.value_or(v.priority == 255 || !strict);
+        if (strict && v.acceptMode && v.priority != 255 && v.version == 2) {
+            note(s, "strict mode: accept mode for VRRPv2 does not comply with RFC 3768, reset (as keepalived does)");
+            v.acceptMode = false;
+        }
     }
 
     // use_vmac [[name] NAME] [MAC] [netlink_notify_msg] [group G], as keepalived's vrrp_vmac_handler
@@ -1812,6 +1852,7 @@ private:
     // keepalived's vrrp_lower_prio_no_advert / vrrp_higher_prio_send_advert: every instance's
     // default (both off in keepalived; directord's own default sends on yielding)
     bool lowerPrioNoAdvert_ = false, higherPrioSendAdvert_ = false;
+    bool strict_ = false;  // global_defs' vrrp_strict
     std::string defaultInterface_ = "eth0";  // keepalived's default_interface (DFLT_INT): static addresses'
     GarpConfig garp_;
     std::optional<Duration> garpInterval_, gnaInterval_;

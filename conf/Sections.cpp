@@ -920,9 +920,10 @@ const Section<VrrpInstance>& vrrpInstance() {
                      "as master, send one advert before yielding to a higher priority one (keepalived's, off "
                      "there by default; the import writes keepalived's value)"}),
             boolean("accept_mode", &V::acceptMode,
-                    {"bool", "`true`", "`true`",
-                     "RFC 5798 Accept_Mode: the VIPs accept traffic while master (no filter is installed; `false`, "
-                     "keepalived's no_accept, is refused)"}),
+                    {"bool", "`true`", "",
+                     "RFC 5798 Accept_Mode: `false` (keepalived's no_accept): a master that is not the owner "
+                     "(priority 255) holds its VIPs but drops what is addressed to them or sent from them (IPv6 "
+                     "neighbour discovery excepted), with nftables rules in tables `directord_vrrp`"}),
             choice("v3_checksum", &V::checksumPseudoHeader,
                    {{"with-pseudo-header", true}, {"without-pseudo-header", false}},
                    {"string", "`\"with-pseudo-header\"`", "`with-pseudo-header` `without-pseudo-header`",

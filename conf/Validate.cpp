@@ -60,10 +60,6 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
         else if (v.authType == AuthType::Ah && v.version != 2)
             add(d, v.where, p + ".authentication.type", "AH authentication is VRRPv2 over IPv4 only (set version = 2)");
-        if (!v.acceptMode)
-            add(d, v.where, p + ".accept_mode",
-                "accept_mode = false (keepalived's no_accept) is not supported: directord installs no filter, so "
-                "its virtual addresses always accept traffic while it is master; remove the setting");
         // an advert carries every virtual address: at most 255 (its count is one byte), and it must
         // fit a 1500-byte frame's IP packet
         {

@@ -94,6 +94,13 @@ public:
         return {std::make_error_code(std::errc::operation_not_supported), 0, false};
     }
     virtual void removeVmac(const VmacSpec&) {}
+    // accept_mode = false (keepalived's no_accept, RFC 5798 Accept_Mode): while `instance` is master
+    // its `addresses` take no traffic (dropped in and out, IPv6 neighbour discovery excepted); an
+    // empty list lifts it. A host without a firewall (a test's) says so.
+    virtual std::error_code blockAddresses(const std::string& /*instance*/,
+                                           const std::vector<base::IpAddress>& /*addresses*/) {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
     // virtual_routes (`ifindex` 0: no device). Adding one that is there, or removing one that is
     // gone, is no error. A host without routes (a test's) says so.
     virtual std::error_code addRoute(const conf::VirtualRoute&, int /*ifindex*/) {

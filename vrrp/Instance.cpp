@@ -214,6 +214,7 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
         for (const auto& was : before.virtualRules)
             if (std::find(cfg_.virtualRules.begin(), cfg_.virtualRules.end(), was) == cfg_.virtualRules.end())
                 (void)host_.removeRule(was);
+        blockAddresses(true);  // the new list, or none if accept_mode is now true
         removeAddresses(gone);
         addAddresses(added);
         if (before.virtualRoutes != cfg_.virtualRoutes || before.virtualRules != cfg_.virtualRules) addRoutes();
@@ -446,8 +447,24 @@ void Instance::removeRoutes() {
             base::log::error("vrrp: ", cfg_.name, ": cannot remove the rule ", conf::ruleText(r), ": ", ec.message());
 }
 
+// accept_mode = false (keepalived's no_accept), not the address owner: while master the VIPs are
+// held but take no traffic (RFC 5798 Accept_Mode); the drop rules go in before the addresses and
+// out after them, as keepalived's.
+void Instance::blockAddresses(bool master) {
+    const bool want = master && !cfg_.acceptMode && cfg_.priority != 255;
+    if (!want && !blocking_) return;
+    std::vector<base::IpAddress> list;
+    if (want)
+        for (const auto* v : allAddresses(cfg_)) list.push_back(v->prefix.address);
+    if (auto ec = host_.blockAddresses(cfg_.name, list); ec && want)
+        base::log::error("vrrp: ", cfg_.name, ": accept_mode = false: the VIPs are not filtered (", ec.message(),
+                         "); they take traffic while master");
+    blocking_ = want;
+}
+
 void Instance::takeAddresses() {
     const auto all = allAddresses(cfg_);
+    blockAddresses(true);
     addAddresses(all);
     addRoutes();  // after the VIPs: a route may use one as its source
     garpBurst(cfg_.garp.masterRepeat, all);
@@ -522,6 +539,7 @@ void Instance::releaseAddresses() {
         if (auto ec = host_.removeAddress(idx, v->prefix))
             base::log::error("vrrp: ", cfg_.name, ": cannot remove ", v->prefix.str(), ": ", ec.message());
     }
+    blockAddresses(false);
 }
 
 void Instance::drop(Drop d, const base::IpAddress& src) {

@@ -90,6 +90,8 @@ private:
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
     void takeAddresses();
+    void blockAddresses(bool master);
+    bool blocking_ = false;  // no_accept rules in force for this instance
     void addRoutes();
     void removeRoutes();
     void addAddresses(const std::vector<const conf::VirtualAddress*>& which);

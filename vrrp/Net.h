@@ -80,6 +80,7 @@ public:
     std::error_code removeRoute(const conf::VirtualRoute& r, int ifindex) override;
     VmacResult ensureVmac(const VmacSpec& spec) override;  // Vmac.cpp
     void removeVmac(const VmacSpec& spec) override;
+    std::error_code blockAddresses(const std::string& instance, const std::vector<base::IpAddress>& addresses) override;
 
 private:
     // VMACs (Vmac.cpp)
@@ -98,6 +99,8 @@ private:
     bool rpCleared_ = false;
     std::optional<int> rpAll_, rpDefault_;
     std::map<std::string, int> rpRaised_;
+    std::map<std::string, std::vector<base::IpAddress>> blocked_;  // no_accept: by instance
+    kmod::nftables::Nft& nft();
     std::unique_ptr<kmod::nftables::Nft> nft_;
     bool nftWarned_ = false;
     asio::io_context& io_;

@@ -109,7 +109,6 @@ void NetHost::restoreRpFilter() {
 // parent (a copy to the same group) and not from it, so no switch learns the virtual MAC from a
 // backup. One batch: the kernel has all of it or none.
 void NetHost::vmacFilters() {
-    if (!nft_) nft_ = std::make_unique<kmod::nftables::Nft>();
     std::string v4, v6;
     for (const auto& [name, v] : vmacs_) {
         if (v.family == base::Family::V4)
@@ -127,7 +126,7 @@ void NetHost::vmacFilters() {
         batch += "add table " + fam + " directord_vmac\nadd chain " + fam +
                  " directord_vmac out { type filter hook output priority -1; policy accept; }\n" + rules;
     }
-    const auto err = nft_->ok() ? nft_->run(batch) : std::optional<std::string>("no nftables context");
+    const auto err = nft().ok() ? nft().run(batch) : std::optional<std::string>("no nftables context");
     if (err && !nftWarned_) {
         nftWarned_ = true;
         base::log::warning("vrrp: cannot install the VMAC report rules (", *err,

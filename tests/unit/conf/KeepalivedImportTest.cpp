@@ -718,17 +718,16 @@ virtual_server 10.0.0.1 81 {
 }
 )",
                                                 "bad.conf", "x");
-    CHECK(keywords(r.left) == std::vector<std::string>{"5 vrrp_strict", "6 frobnicate",
-                                                       "11 use_vmac", "13 10.0.0.1/24", "16 chk",
+    CHECK(keywords(r.left) == std::vector<std::string>{"6 frobnicate", "11 use_vmac", "13 10.0.0.1/24", "16 chk",
                                                        "23 script", "28 FILE_CHECK", "29 file"});
-    CHECK(r.left[4].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
-    CHECK(r.left[1].message == "not a keepalived keyword either: a typo?");
+    CHECK(r.left[3].str() == "bad.conf:16: chk: reverse: directord's weights apply in their own direction only");
+    CHECK(r.left[0].message == "not a keepalived keyword either: a typo?");
     CHECK_FALSE(r.complete());
     bool udpNote = false;
     for (const auto& n : r.notes)
         udpNote |= n.line == 33 && n.message.find("keepalived makes it UDP") != std::string::npos;
     CHECK(udpNote);
-    CHECK(r.text.find("#   not carried over: bad.conf:5: vrrp_strict:") != std::string::npos);
+    CHECK(r.text.find("#   not carried over: bad.conf:6: frobnicate:") != std::string::npos);
 }
 
 TEST_CASE("import: keepalived's own samples (Debian's keepalived package) import and load") {
@@ -1512,4 +1511,81 @@ vrrp_instance C {
     bool noted = false;
     for (const auto& n : r.notes) noted |= n.message.find("vmac_xmit_base") != std::string::npos;
     CHECK(noted);
+}
+
+TEST_CASE("import: vrrp_strict, strict_mode, accept and no_accept as keepalived reads them") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  vrrp_strict
+}
+vrrp_instance STRICT {
+  interface eth0
+  state MASTER
+  priority 100
+  virtual_router_id 51
+  preempt_delay 5
+  higher_prio_send_advert
+  authentication {
+    auth_type PASS
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance OWNER {
+  interface eth0
+  priority 255
+  virtual_router_id 52
+  version 3
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+vrrp_instance LAX {
+  interface eth0
+  strict_mode off
+  virtual_router_id 53
+  virtual_ipaddress {
+    10.0.0.3/24
+  }
+}
+vrrp_instance NOACCEPT {
+  interface eth0
+  strict_mode off
+  no_accept
+  virtual_router_id 54
+  virtual_ipaddress {
+    10.0.0.4/24
+  }
+}
+vrrp_instance V2ACCEPT {
+  interface eth0
+  accept
+  virtual_router_id 55
+  virtual_ipaddress {
+    10.0.0.5/24
+  }
+}
+)",
+                                                "strict.conf", "x");
+    INFO(r.text);
+    REQUIRE(r.left.empty());
+    const auto cfg = loadImported(r);
+    const auto& v = cfg.vrrpInstances;
+    REQUIRE(v.size() == 5);
+    // strict: authentication, preempt_delay, higher_prio_send_advert and state MASTER (not the
+    // owner) reset, lower_prio_no_advert set, accept off
+    CHECK(v[0].authType == conf::AuthType::None);
+    CHECK(v[0].preemptDelay == base::Duration::zero());
+    CHECK_FALSE(v[0].higherPrioSendAdvert);
+    CHECK(v[0].lowerPrioNoAdvert);
+    CHECK_FALSE(v[0].initialMaster);
+    CHECK_FALSE(v[0].acceptMode);
+    CHECK(v[1].acceptMode);  // the owner accepts
+    CHECK(v[2].acceptMode);  // strict_mode off: keepalived's default, accept
+    CHECK_FALSE(v[3].acceptMode);
+    CHECK_FALSE(v[4].acceptMode);  // strict VRRPv2: accept does not comply with RFC 3768, reset
+    size_t strictNotes = 0;
+    for (const auto& n : r.notes) strictNotes += n.message.rfind("strict mode:", 0) == 0;
+    CHECK(strictNotes == 5);  // STRICT: auth, preempt_delay, state, higher_prio; V2ACCEPT: accept
 }

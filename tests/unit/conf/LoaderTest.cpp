@@ -193,15 +193,14 @@ TEST_CASE("script_security at load: every command that would run as root, on its
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("accept_mode = false is refused: directord installs no filter that would honour it") {
+TEST_CASE("accept_mode: true by default; false (keepalived's no_accept) loads") {
     const char* text = R"(
 vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; version = 3; accept_mode = false;
                      virtual_addresses = ( "10.0.0.10" ); } );
 )";
     conf::LoadResult r = conf::loadString(text, "t.conf");
-    REQUIRE(r.diagnostics.size() == 1);
-    CHECK(r.diagnostics[0].str().find("vrrp_instances[0].accept_mode: accept_mode = false (keepalived's no_accept) is "
-                                      "not supported") != std::string::npos);
+    REQUIRE(r.ok());
+    CHECK_FALSE(r.config->vrrpInstances[0].acceptMode);
     conf::LoadResult ok = conf::loadString(R"(
 vrrp_instances = ( { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; virtual_addresses = ( "10.0.0.10" ); } );
 )",

@@ -160,6 +160,29 @@ TEST_CASE("instance: vmac with unicast peers, or xmit_base: adverts on the inter
     CHECK(onParent);
 }
 
+TEST_CASE("instance: accept_mode = false blocks the VIPs while master (before adding them), not for the owner") {
+    Pair p(v3(150, "accept_mode = false;"), v3(100, "accept_mode = false;"));
+    REQUIRE(p.aMaster());
+    REQUIRE(p.a.host.blocked.contains("VI_1"));
+    CHECK(p.a.host.blocked.at("VI_1").first == std::vector<base::IpAddress>{kVip});
+    CHECK(p.a.host.blocked.at("VI_1").second == 0);  // blocked before the VIP was on the link
+    CHECK(p.b.host.blocked.empty());                 // the backup holds nothing, blocks nothing
+    p.a.host.up = false;                             // FAULT: the VIP and its block go
+    p.lan.runFor(1s);
+    CHECK(p.a.host.blocked.empty());
+    CHECK(p.b.host.blocked.contains("VI_1"));
+    // the address owner accepts
+    Lan lan;
+    Director& o = lan.director();
+    base::log::setLevel(base::log::Level::Error);
+    auto& owner = o.add(v3(255, "accept_mode = false;"));
+    owner.start();
+    lan.runFor(1s);
+    base::log::setLevel(base::log::Level::Info);
+    CHECK(owner.state() == State::Master);
+    CHECK(o.host.blocked.empty());
+}
+
 TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
     Pair p;
     auto& a = p.a.at("VI_1");

@@ -82,6 +82,11 @@ public:
         return {{}, vmacs.at(spec.name).second, true};
     }
     void removeVmac(const vrrp::VmacSpec& spec) override { vmacs.erase(spec.name); }
+    std::error_code blockAddresses(const std::string& instance, const std::vector<base::IpAddress>& list) override {
+        if (list.empty()) blocked.erase(instance);
+        else blocked[instance] = {list, addresses.size()};
+        return {};
+    }
     std::error_code removeAddress(int, const base::IpPrefix& p) override {
         addresses.erase(p.address);
         return {};
@@ -94,6 +99,8 @@ public:
     std::set<base::IpAddress> addresses;
     std::map<base::IpAddress, int> addedOn;  // the link each address was last added on
     std::map<std::string, std::pair<vrrp::VmacSpec, int>> vmacs;
+    // no_accept: the addresses blocked per instance, and how many addresses the host had then
+    std::map<std::string, std::pair<std::vector<base::IpAddress>, size_t>> blocked;
     int nextIndex = 7;
     std::vector<std::array<std::uint8_t, 6>> announcedFrom;  // the MAC of each announcement
     size_t adds = 0;
