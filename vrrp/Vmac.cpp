@@ -16,6 +16,7 @@
 #include <linux/if_addr.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -164,17 +165,28 @@ VmacResult NetHost::ensureVmac(const VmacSpec& spec) {
                 Saved s;
                 int all = -1;
                 for (std::string k; in >> k;) {
+                    if (k == "raised") break;  // its value is a list, below
                     int v = -1;
                     if (!(in >> v)) break;
                     if (k == "arp_ignore") s.arpIgnore = v;
                     else if (k == "arp_filter") s.arpFilter = v;
                     else if (k == "arp_announce") s.arpAnnounce = v;
                     else if (k == "all.rp_filter") all = v;
+                    else if (k == "default.rp_filter" && v >= 0) rpDefault_ = v;
                 }
                 parents_.emplace(spec.parent, s);
                 if (all > 0 && !rpAll_) {
                     rpAll_ = all;
                     rpCleared_ = true;
+                    std::string list;  // "eth0:0,eth1:0": the links clearRpFilter raised, and from what
+                    in >> list;
+                    for (size_t at = 0; at < list.size();) {
+                        const size_t comma = std::min(list.find(',', at), list.size());
+                        const std::string item = list.substr(at, comma - at);
+                        if (const auto colon = item.rfind(':'); colon != std::string::npos)
+                            rpRaised_[item.substr(0, colon)] = std::atoi(item.c_str() + colon + 1);
+                        at = comma + 1;
+                    }
                 }
             }
         } else {
@@ -242,10 +254,19 @@ VmacResult NetHost::ensureVmac(const VmacSpec& spec) {
     rtnl_link_set_flags(change.p, IFF_UP);
     if (out.created && !v6) {  // (the kernel takes an alias on a change, not at creation)
         const Saved& s = parents_[spec.parent];
-        const std::string alias = std::string(kAliasHead) + " arp_ignore " + std::to_string(s.arpIgnore) +
-                                  " arp_filter " + std::to_string(s.arpFilter) + " arp_announce " +
-                                  std::to_string(s.arpAnnounce) + " all.rp_filter " +
-                                  std::to_string(rpAll_.value_or(0));
+        std::string alias = std::string(kAliasHead) + " arp_ignore " + std::to_string(s.arpIgnore) +
+                            " arp_filter " + std::to_string(s.arpFilter) + " arp_announce " +
+                            std::to_string(s.arpAnnounce) + " all.rp_filter " + std::to_string(rpAll_.value_or(0)) +
+                            " default.rp_filter " + std::to_string(rpDefault_.value_or(-1));
+        if (!rpRaised_.empty()) {  // as many as an alias holds (255 bytes): the rest stay raised at the end
+            std::string list;
+            for (const auto& [n, v] : rpRaised_) {
+                const std::string item = (list.empty() ? "" : ",") + n + ":" + std::to_string(v);
+                if (alias.size() + 8 + list.size() + item.size() > 255) break;
+                list += item;
+            }
+            alias += " raised " + list;
+        }
         rtnl_link_set_ifalias(change.p, alias.c_str());
     }
     LinkPtr self;

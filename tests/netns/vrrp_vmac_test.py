@@ -116,8 +116,9 @@ def capture(lab, secs, query=False):
 def pair(directord):
     with lab_for(directord, "a directord pair with VMACs, IPv4 and IPv6") as lab:
         log = lambda i: open(os.path.join(lab.work, f"{lab.ns[i]}.log")).read()  # noqa: E731
-        for i in (1, 2):  # the settings a clean stop must put back
+        for i in (1, 2):  # the settings a clean stop must put back; d2 filters reverse paths strictly
             sh(f"ip netns exec {lab.ns[i]} sysctl -qw net.ipv4.conf.eth0.arp_ignore=0 net.ipv4.conf.eth0.arp_filter=0")
+        sh(f"ip netns exec {lab.ns[2]} sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=0")
         ok = start_pair(lab, ("directord", directord_conf(lab, 1, instances(150))),
                         ("directord", directord_conf(lab, 2, instances(100))))
         check(ok or wait(lambda: f" {VIP}/" in addrs(lab, 1, "vrrp.51"), 15) is not None,
@@ -134,7 +135,9 @@ def pair(directord):
         want = {"net.ipv4.conf.vrrp/51.arp_ignore": "1", "net.ipv4.conf.vrrp/51.accept_local": "1",
                 "net.ipv4.conf.vrrp/51.rp_filter": "0", "net.ipv6.conf.vrrp/51.disable_ipv6": "1",
                 "net.ipv4.conf.eth0.arp_ignore": "1", "net.ipv4.conf.eth0.arp_filter": "1",
-                "net.ipv6.conf.vrrp/52.addr_gen_mode": "1"}
+                "net.ipv6.conf.vrrp/52.addr_gen_mode": "1",
+                # keepalived's clear_rp_filter: each link raised to all's 1, all to 0
+                "net.ipv4.conf.all.rp_filter": "0", "net.ipv4.conf.eth0.rp_filter": "1"}
         got = {k: sysctl(lab, 2, k) for k in want}
         check(got == want, "d2: keepalived's settings on the macvlans and on eth0", str(got))
         ll = re.search(r"inet6 (fe80::\S+)/64", addrs(lab, 1, "eth0")).group(1)
@@ -171,7 +174,8 @@ def pair(directord):
         lab.kill(1, signal.SIGKILL)  # the host dies: its processes, and its link
         sh(f"ip -n {lab.ns[1]} link set eth0 down")
         check(wait(lambda: f" {VIP}/24 " in addrs(lab, 2, "vrrp.51"), 5) is not None, "d1 dies: d2 takes the VIP")
-        probe.answered_since(t0, "failover", master_down(INTERVAL) + 0.3)
+        probe.answered_since(t0, "failover (d2 filters reverse paths strictly: its macvlan's 0 counts)",
+                             master_down(INTERVAL) + 0.3)
         check(neigh(lab, VIP) == MAC4, "... and the client's neighbour entry is the same virtual MAC", neigh(lab, VIP))
 
         idx = ifindex(lab, 2, "vrrp.51")
@@ -204,8 +208,10 @@ def pair(directord):
         lab.kill(2, signal.SIGTERM)
         lab.procs[2].wait(timeout=30)
         check(not link(lab, 2, "vrrp.51") and not link(lab, 2, "vrrp.52"), "a clean stop removes the macvlans")
-        back = (sysctl(lab, 2, "net.ipv4.conf.eth0.arp_ignore"), sysctl(lab, 2, "net.ipv4.conf.eth0.arp_filter"))
-        check(back == ("0", "0"), "... and puts eth0's ARP settings back", str(back))
+        back = tuple(sysctl(lab, 2, f"net.ipv4.conf.{k}") for k in ("eth0.arp_ignore", "eth0.arp_filter",
+                                                                    "eth0.arp_announce", "all.rp_filter", "eth0.rp_filter"))
+        check(back == ("0", "0", "0", "1", "0"), "... and puts eth0's ARP settings and the rp_filters back "
+              "(after a worker restart: from the macvlan's alias)", str(back))
 
 
 def with_keepalived(directord):
