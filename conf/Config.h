@@ -272,6 +272,10 @@ struct GarpConfig {
     Duration masterRefresh{};  // 0: no periodic refresh
     int masterRefreshRepeat = 1;
     Duration interval{};  // between two gratuitous ARPs / NAs of one burst
+    // a master hearing a lower-priority master (keepalived's garp_lower_prio_*): this many per
+    // address at once and again after the delay (unset: master_repeat, master_delay)
+    std::optional<int> lowerPrioRepeat;
+    std::optional<Duration> lowerPrioDelay;
     bool operator==(const GarpConfig&) const = default;
 };
 
@@ -325,6 +329,7 @@ struct VrrpInstance {
     GarpConfig garp;
     VmacConfig vmac;
     NotifyConfig notify;
+    Command notifyMasterRxLowerPri;  // run when this master hears a lower-priority master (keepalived's)
     bool acceptMode = true;  // false (no_accept): a non-owner master drops traffic for its VIPs (nftables)
     bool smtpAlert = false;  // mail on MASTER, BACKUP, FAULT, stop (global.smtp)
     bool checksumPseudoHeader = true;  // v3 over IPv4: include the pseudo-header (keepalived's way)

@@ -54,10 +54,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"enable_dbus", "directord has no D-Bus interface (directorctl, SNMP and /status instead)"},
         {"dbus_service_name", "directord has no D-Bus interface"},
         {"max_auto_priority", "directord does not change its scheduling priority"},
-        {"vrrp_garp_lower_prio_delay", "directord answers a lower-priority master with one advert and a burst"},
-        {"vrrp_garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
-        {"garp_lower_prio_delay", "directord answers a lower-priority master with one advert and a burst"},
-        {"garp_lower_prio_repeat", "directord answers a lower-priority master with one advert and a burst"},
         {"vrrp_down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
         {"down_timer_adverts", "directord's master down interval is RFC 5798's (3 intervals and the skew)"},
         {"vrrp_min_garp", "set the garp settings of each instance"},
@@ -86,7 +82,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"old_unicast_checksum", "directord computes the checksum as RFC 5798 says"},
         {"track_src_ip", "directord takes the source address from unicast_source or the interface"},
         {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
-        {"notify_master_rx_lower_pri", "directord runs no script when it hears a lower-priority master"},
         {"promote_secondaries", "directord does not change the interface's promote_secondaries"},
         {"global_tracking", "track interfaces and scripts on each instance of the group"},
         {"sync_group_tracking_weight", "track interfaces and scripts on each instance of the group"},
@@ -477,6 +472,10 @@ private:
                 if (auto v = secs(n, 0, 0, 3600)) garp_.masterDelay = *v;
             } else if (k == "vrrp_garp_master_repeat") {
                 if (auto v = integer(n, 0, 0, 100)) garp_.masterRepeat = static_cast<int>(*v);
+            } else if (k == "vrrp_garp_lower_prio_repeat") {
+                if (auto v = integer(n, 0, 0, 100)) garp_.lowerPrioRepeat = static_cast<int>(*v);
+            } else if (k == "vrrp_garp_lower_prio_delay") {
+                if (auto v = secs(n, 0, 0, 3600)) garp_.lowerPrioDelay = *v;
             } else if (k == "vrrp_garp_master_refresh") {
                 if (auto v = secs(n, 0, 0, 86400)) garp_.masterRefresh = *v;
             } else if (k == "vrrp_garp_master_refresh_repeat") {
@@ -950,6 +949,11 @@ private:
         v.name = s.args[0].text;
         v.where = Location{s.file, s.line};
         v.garp = garp_;
+        // keepalived: the lower-priority GARPs default to the global garp repeat and delay, not to
+        // this instance's own garp_master_* (vrrp.c, vrrp_complete_init)
+        v.garp.lowerPrioRepeat = garp_.lowerPrioRepeat.value_or(garp_.masterRepeat);
+        v.garp.lowerPrioDelay = garp_.lowerPrioDelay.value_or(garp_.masterDelay);
+        bool lowerGarpSet = false;
         v.lowerPrioNoAdvert = lowerPrioNoAdvert_;
         v.higherPrioSendAdvert = higherPrioSendAdvert_;
         std::optional<int> version = version_;
@@ -1097,6 +1101,14 @@ private:
                 if (auto d = secs(n, 0, 0, 3600)) v.garp.masterDelay = *d;
             } else if (k == "garp_master_repeat") {
                 if (auto x = integer(n, 0, 0, 100)) v.garp.masterRepeat = static_cast<int>(*x);
+            } else if (k == "garp_lower_prio_repeat") {
+                if (auto x = integer(n, 0, 0, 100)) v.garp.lowerPrioRepeat = static_cast<int>(*x);
+                lowerGarpSet = true;
+            } else if (k == "garp_lower_prio_delay") {
+                if (auto d = secs(n, 0, 0, 3600)) v.garp.lowerPrioDelay = *d;
+                lowerGarpSet = true;
+            } else if (k == "notify_master_rx_lower_pri") {
+                if (auto c = command(n, false)) v.notifyMasterRxLowerPri = *c;
             } else if (k == "garp_master_refresh") {
                 if (auto d = secs(n, 0, 0, 86400)) v.garp.masterRefresh = *d;
             } else if (k == "garp_master_refresh_repeat") {
@@ -1141,7 +1153,7 @@ private:
             note(s, "nopreempt is ignored with state MASTER or priority 255 (as keepalived ignores it)");
             v.nopreempt = false;
         }
-        strictMode(s, v, strict.value_or(strict_), accept, lowerSet, higherSet);
+        strictMode(s, v, strict.value_or(strict_), accept, lowerSet, higherSet, lowerGarpSet);
         if (const auto& global = v.family == base::Family::V6 ? gnaInterval_ : garpInterval_) v.garp.interval = *global;
         if (v.version == 2) {  // VRRPv2 adverts carry whole seconds: keepalived rounds
             const long whole = std::max(1L, std::lround(base::toSeconds(v.advertInterval)));
@@ -1157,7 +1169,7 @@ private:
     // them: strict mode turns off what RFC 5798 does not have (each with keepalived's warning, as a
     // note) and makes accept mode off by default for a non-owner.
     void strictMode(const Node& s, VrrpInstance& v, bool strict, std::optional<bool> accept,
-                    std::optional<bool> lowerSet, std::optional<bool> higherSet) {
+                    std::optional<bool> lowerSet, std::optional<bool> higherSet, bool lowerGarpSet) {
         if (strict) {
             auto reset = [&](bool cond, const std::string& what) {
                 if (cond) note(s, "strict mode: " + what + " (as keepalived resets it)");
@@ -1175,6 +1187,11 @@ private:
             reset(higherSet == true, "higher_prio_send_advert is cleared");
             v.lowerPrioNoAdvert = true;
             v.higherPrioSendAdvert = false;
+            reset(lowerGarpSet && (v.garp.lowerPrioRepeat.value_or(0) || v.garp.lowerPrioDelay.value_or(base::Duration{}) >
+                                                                              base::Duration::zero()),
+                  "no garp_lower_prio_repeat / garp_lower_prio_delay");
+            v.garp.lowerPrioRepeat = 0;
+            v.garp.lowerPrioDelay = base::Duration::zero();
             if (!v.unicastPeers.empty())
                 left(s, "keepalived refuses unicast peers in strict mode: the instance does not run under keepalived");
         }

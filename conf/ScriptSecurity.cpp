@@ -34,9 +34,12 @@ std::vector<ScriptCommand> scriptCommands(const Config& cfg) {
     for (size_t i = 0; i < cfg.vrrpScripts.size(); ++i)
         add(cfg.vrrpScripts[i].command, cfg.vrrpScripts[i].user, at("vrrp_scripts", i) + ".script",
             "vrrp_script " + cfg.vrrpScripts[i].name, cfg.vrrpScripts[i].where, true);
-    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
-        notify(cfg.vrrpInstances[i].notify, at("vrrp_instances", i) + ".notify",
-               "vrrp_instance " + cfg.vrrpInstances[i].name + " notify", cfg.vrrpInstances[i].where);
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i) {
+        const auto& v = cfg.vrrpInstances[i];
+        notify(v.notify, at("vrrp_instances", i) + ".notify", "vrrp_instance " + v.name + " notify", v.where);
+        add(v.notifyMasterRxLowerPri, "", at("vrrp_instances", i) + ".notify_master_rx_lower_pri",
+            "vrrp_instance " + v.name + " notify_master_rx_lower_pri", v.where, true);
+    }
     for (size_t i = 0; i < cfg.syncGroups.size(); ++i)
         notify(cfg.syncGroups[i].notify, at("vrrp_sync_groups", i) + ".notify",
                "vrrp_sync_group " + cfg.syncGroups[i].name + " notify", cfg.syncGroups[i].where);

@@ -805,6 +805,13 @@ const Section<GarpConfig>& garp() {
                     {"integer", "`1`", "1..100", "messages per address per refresh"}),
             duration("interval", &G::interval, 0, 10,
                      {"duration", "`0`", "0..10", "gap between two messages of a burst"}),
+            integer("lower_prio_repeat", &G::lowerPrioRepeat, 0, 100,
+                    {"integer", "`master_repeat`", "0..100",
+                     "as master, hearing a lower-priority master: messages per address at once (keepalived's "
+                     "garp_lower_prio_repeat; 0: none)"}),
+            duration("lower_prio_delay", &G::lowerPrioDelay, 0, 3600,
+                     {"duration", "`master_delay`", "0..3600",
+                      "... and again this long after (keepalived's garp_lower_prio_delay; 0: not again)"}),
         }};
     return s;
 }
@@ -908,6 +915,10 @@ const Section<VrrpInstance>& vrrpInstance() {
                   [](V& v) { v.vmac.enabled = true; }, [](const V& v) { return v.vmac.enabled; }),
             group("notify", &V::notify, instanceNotify(), {"group", "none", "", "scripts run on transitions"}, nullptr,
                   [](const V& v) { return v.notify != NotifyConfig{}; }),
+            command("notify_master_rx_lower_pri", &V::notifyMasterRxLowerPri,
+                    {"command", "none", "",
+                     "run (no arguments) when this master hears a lower-priority master, at most once per advert "
+                     "interval; the fifo gets `INSTANCE \"name\" MASTER_RX_LOWER_PRI priority` (keepalived's)"}),
             boolean("smtp_alert", &V::smtpAlert,
                     {"bool", "`false`", "",
                      "mail (`global.smtp`) when the instance enters MASTER, BACKUP, FAULT or stops"}),

@@ -347,7 +347,7 @@ void Instance::run(const std::vector<Action>& actions) {
         case Action::Kind::SendAdvert: sendAdvert(a.priority); break;
         case Action::Kind::TakeAddresses: takeAddresses(); break;
         case Action::Kind::ReleaseAddresses: releaseAddresses(); break;
-        case Action::Kind::Announce: garpBurst(cfg_.garp.masterRepeat, allAddresses(cfg_)); break;
+        case Action::Kind::Announce: heardLowerMaster(); break;
         case Action::Kind::Transition: {
             const State from = reported_;
             reported_ = a.to;
@@ -474,6 +474,22 @@ void Instance::takeAddresses() {
         });
     }
     if (cfg_.garp.masterRefresh > base::Duration::zero()) refreshGarp();
+}
+
+// A lower-priority master was heard (keepalived's vrrp.c, "Received advert ... with lower priority"):
+// garp lower_prio_repeat announcements at once and again after lower_prio_delay, and the
+// notify_master_rx_lower_pri event.
+void Instance::heardLowerMaster() {
+    const int repeat = cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat);
+    if (repeat > 0) {
+        garpBurst(repeat, allAddresses(cfg_));
+        const auto delay = cfg_.garp.lowerPrioDelay.value_or(cfg_.garp.masterDelay);
+        if (delay > base::Duration::zero())
+            garpTimer_->schedule(delay, [this, repeat] {
+                if (running_ && machine_.state() == State::Master) garpBurst(repeat, allAddresses(cfg_));
+            });
+    }
+    if (onEvent_) onEvent_(cfg_.name, "MASTER_RX_LOWER_PRI");
 }
 
 // garp_master_refresh: while master, a burst of garp_master_refresh_repeat every so often (switches

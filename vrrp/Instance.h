@@ -44,6 +44,9 @@ public:
     bool start(std::optional<State> resume = std::nullopt);
     // Leaves cleanly: priority 0 when master, addresses released.
     void stop();
+    // Events that are no transition (keepalived's MASTER_RX_LOWER_PRI): the instance and the event.
+    using OnEvent = std::function<void(const std::string& name, const char* event)>;
+    void onEvent(OnEvent f) { onEvent_ = std::move(f); }
     // The startup delay (StateMachine::holdMasterUntil); before start().
     void holdMaster(TimePoint until) { holdUntil_ = until; }
 
@@ -90,6 +93,8 @@ private:
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
     void takeAddresses();
+    void heardLowerMaster();
+    OnEvent onEvent_;
     void blockAddresses(bool master);
     bool blocking_ = false;  // no_accept rules in force for this instance
     void addRoutes();

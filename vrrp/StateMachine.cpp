@@ -164,14 +164,17 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
             becomeBackup(out, now);
             return out;
         }
-        // A lower priority router thinks it is master (a partition healed): tell it at once, and
-        // announce the addresses again for the clients that followed it; once per interval at most,
-        // so a flood of such adverts is not answered by a flood.
-        if (cfg_.replyToLower && (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval)) {
+        // A lower priority router thinks it is master (a partition healed): tell it at once (unless
+        // lower_prio_no_advert), and announce the addresses again for the clients that followed it
+        // (the Instance: garp lower_prio_repeat, notify_master_rx_lower_pri); once per interval at
+        // most, so a flood of such adverts is not answered by a flood.
+        if (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval) {
             lastLowerReply_ = now;
-            out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+            if (cfg_.replyToLower) {
+                out.push_back({Action::Kind::SendAdvert, cfg_.priority});
+                deadline_ = now + cfg_.advertInterval;
+            }
             out.push_back({Action::Kind::Announce});
-            deadline_ = now + cfg_.advertInterval;
         }
     }
     return out;

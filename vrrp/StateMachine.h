@@ -47,7 +47,7 @@ struct Action {
         TakeAddresses,  // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
         ReleaseAddresses,
         Transition,  // `to` is the new state (notify scripts, fifo, logs)
-        Announce,    // gratuitous ARPs / NAs for addresses already held (a second master yielded)
+        Announce,    // a lower-priority master was heard: gratuitous ARPs / NAs for the addresses held
     };
     Kind kind;
     std::uint8_t priority = 0;  // SendAdvert

@@ -50,6 +50,19 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
             if (it != instances_.end())
                 notify(it->second->config().notify, "INSTANCE", name, to, it->second->config().priority);
         });
+    // keepalived's send_event_notify: the script (no arguments) and the fifo line, no mail
+    inst->onEvent([this](const std::string& who, const char* event) {
+        auto it = instances_.find(who);
+        if (it == instances_.end()) return;
+        const auto& c = it->second->config();
+        const std::string line = std::string("INSTANCE \"") + who + "\" " + event + " " +
+                                 std::to_string(it->second->effectivePriority()) + "\n";
+        if (!c.notifyMasterRxLowerPri.empty())
+            queueFor("INSTANCE " + who)
+                .push({{c.notifyMasterRxLowerPri, cfg_.global.scriptUser,
+                        std::string("notify ") + event + " for vrrp instance " + who}});
+        writeFifo(line);
+    });
     auto& ref = *inst;
     instances_[v.name] = std::move(inst);
     return ref;

@@ -23,8 +23,8 @@ import sys
 import time
 
 from dlab import report
-from dlab.netns import STILL, Probe, d_instance, directord_conf, keepalived_conf, lab_for, start_pair, status, \
-    transitions
+from dlab.netns import STILL, Probe, d_instance, directord_conf, fifo_reader, keepalived_conf, lab_for, start_pair, \
+    status, transitions
 from dlab.report import check, sh, wait
 
 VIP, VIP2, VIP3, VIP6 = "10.99.0.10", "10.99.0.20", "10.99.0.30", "fd00:99::10"
@@ -184,8 +184,12 @@ def heals(directord, family, peer="directord", rounds=10):
         plen = "/24" if family == 4 else "/64"
         more = 'family = "ipv6";' if family == 6 else ""
         d2 = directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, interval, [vip + plen], more)])
-        if peer == "directord":
-            c1 = ("directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, interval, [vip + plen], more)]))
+        fifo = []
+        if peer == "directord":  # its notify_master_rx_lower_pri (a touch) and fifo see each heal
+            fifo = fifo_reader(os.path.join(lab.work, "d1.fifo"))
+            rx = f'notify_master_rx_lower_pri = "/usr/bin/touch {lab.work}/rxlower";'
+            c1 = ("directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, interval, [vip + plen],
+                                                                  more + rx)], fifo=os.path.join(lab.work, "d1.fifo")))
         else:
             c1 = ("keepalived", keepalived_conf("k1", 150, 3, interval, [vip + plen]))
         check(start_pair(lab, c1, ("directord", d2), vip), f"{name}: director 1 is master")
@@ -206,6 +210,11 @@ def heals(directord, family, peer="directord", rounds=10):
                   f"{name}: heal {n + 1}: the client lost the VIP for at most one advert interval",
                   f"gap {gap * 1000:.1f} ms")
         print(f"   worst gap after a heal: {worst * 1000:.1f} ms (bound {interval * 1000:.0f} ms)", flush=True)
+        if peer == "directord":
+            heard = [x for x in fifo if x == 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150']
+            check(len(heard) >= rounds and os.path.exists(os.path.join(lab.work, "rxlower")),
+                  f"{name}: each heal is a MASTER_RX_LOWER_PRI event on the winner (fifo line, "
+                  f"notify_master_rx_lower_pri run)", f"{len(heard)} fifo lines")
         probe.close()
 
 

@@ -5,7 +5,8 @@ the checker) and directord's (`--dump-config` of the imported file, read with dl
 The shape (plain dicts, so a difference prints as a path):
   vrrp[name]    = version, interface, vrid, priority, advert, auth, vips, preempt, preempt_delay,
                   unicast_source (where configured), unicast_peers, track_interfaces, track_scripts,
-                  sync_group, garp delay / repeat / refresh / refresh repeat, vmac (its parent and
+                  sync_group, garp delay / repeat / refresh / refresh repeat / lower priority delay and
+                  repeat, accept mode, vmac (its parent and
                   xmit_base; `interface` is then the VMAC's name, where the VIPs go, as keepalived says)
   services[key] = scheduler, protocol, forwarding, persistence, delay_loop, quorum, hysteresis,
                   sorry, alpha, omega, inhibit, one_packet, real[rip:port] = weight, forwarding,
@@ -126,6 +127,12 @@ def keepalived_vrrp(text):
                 inst["garp_refresh"] = float(val.split()[0])
             elif key == "Gratuitous ARP refresh repeat":
                 inst["garp_refresh_repeat"] = int(val)
+            elif key == "Gratuitous ARP lower priority delay":
+                inst["garp_lower_delay"] = float(val)
+            elif key == "Gratuitous ARP lower priority repeat":
+                inst["garp_lower_repeat"] = int(val)
+            elif key == "Accept":
+                inst["accept"] = val == "enabled"
             elif key == "Using src_ip" and val.endswith("(from configuration)"):
                 inst["unicast_source"] = _norm_addr(val.split()[0])
             elif key == "Preempt delay":
@@ -390,6 +397,9 @@ def directord_vrrp(cfg):
             "garp_delay": float(garp.get("master_delay", 5)), "garp_repeat": garp.get("master_repeat", 5),
             "garp_refresh": float(garp.get("master_refresh", 0)),
             "garp_refresh_repeat": garp.get("master_refresh_repeat", 1),
+            "garp_lower_delay": float(garp.get("lower_prio_delay", garp.get("master_delay", 5))),
+            "garp_lower_repeat": garp.get("lower_prio_repeat", garp.get("master_repeat", 5)),
+            "accept": i.get("accept_mode", True),
             "version": i["version"], "interface": link, "vrid": i["virtual_router_id"],
             "priority": i["priority"], "advert": float(i["advert_interval"]),
             "preempt": not i.get("nopreempt", False), "preempt_delay": float(i.get("preempt_delay", 0)),

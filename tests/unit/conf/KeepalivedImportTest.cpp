@@ -1589,3 +1589,41 @@ vrrp_instance V2ACCEPT {
     for (const auto& n : r.notes) strictNotes += n.message.rfind("strict mode:", 0) == 0;
     CHECK(strictNotes == 5);  // STRICT: auth, preempt_delay, state, higher_prio; V2ACCEPT: accept
 }
+
+TEST_CASE("import: garp_lower_prio_* default to the global garp settings; notify_master_rx_lower_pri") {
+    const auto r = conf::importKeepalivedString(R"(global_defs {
+  vrrp_garp_master_repeat 3
+  vrrp_garp_master_delay 4
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  garp_master_repeat 7
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 52
+  garp_lower_prio_repeat 1
+  garp_lower_prio_delay 2
+  notify_master_rx_lower_pri "/usr/bin/logger lower"
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+)",
+                                                "lower.conf", "x");
+    INFO(r.text);
+    REQUIRE(r.left.empty());
+    const auto cfg = loadImported(r);
+    const auto& a = cfg.vrrpInstances.at(0).garp;
+    CHECK(a.masterRepeat == 7);
+    CHECK(a.lowerPrioRepeat == 3);  // keepalived: the global repeat, not the instance's own
+    CHECK(a.lowerPrioDelay == std::chrono::seconds(4));
+    const auto& b = cfg.vrrpInstances.at(1);
+    CHECK(b.garp.lowerPrioRepeat == 1);
+    CHECK(b.garp.lowerPrioDelay == std::chrono::seconds(2));
+    CHECK(b.notifyMasterRxLowerPri.argv == std::vector<std::string>{"/usr/bin/logger", "lower"});
+}

@@ -183,6 +183,35 @@ TEST_CASE("instance: accept_mode = false blocks the VIPs while master (before ad
     CHECK(o.host.blocked.empty());
 }
 
+TEST_CASE("instance: a master hearing a lower-priority master announces lower_prio_repeat, again after the delay") {
+    Lan lan;
+    Director& a = lan.director();
+    base::log::setLevel(base::log::Level::Error);
+    auto& inst = a.add(v3(150, "garp = { master_repeat = 5; master_delay = 0; lower_prio_repeat = 2; lower_prio_delay = 3; };"));
+    std::vector<std::string> events;
+    inst.onEvent([&](const std::string& n, const char* e) { events.push_back(n + " " + e); });
+    inst.start();
+    lan.runFor(2s);
+    REQUIRE(inst.state() == State::Master);
+    const size_t before = a.host.announced.size();
+    // a lower-priority master's advert, as the partitioned backup would send it
+    vrrp::Advert ad;
+    ad.version = 3;
+    ad.vrid = 51;
+    ad.priority = 50;
+    ad.interval = std::chrono::milliseconds(100);
+    ad.addresses = {kVip};
+    const auto peer = *base::IpAddress::parse("10.99.0.99");
+    const auto group = *base::IpAddress::parse("224.0.0.18");
+    lan.inject(9, peer, group, vrrp::encode(ad, peer, group));
+    lan.runFor(100ms);
+    CHECK(a.host.announced.size() == before + 2);  // lower_prio_repeat, not master_repeat
+    CHECK(events == std::vector<std::string>{"VI_1 MASTER_RX_LOWER_PRI"});
+    lan.runFor(3s);
+    CHECK(a.host.announced.size() == before + 4);  // and again after lower_prio_delay
+    base::log::setLevel(base::log::Level::Info);
+}
+
 TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
     Pair p;
     auto& a = p.a.at("VI_1");
