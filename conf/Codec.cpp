@@ -46,7 +46,7 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, GlobalConfig>
 void fields(T& x, F&& f) {
-    f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.controlSocket,
+    f(x.routerId, x.scriptUser, x.scriptSecurity, x.notifyFifo, x.logLevel, x.logTarget, x.pidFile, x.netNamespace, x.controlSocket,
       x.stateDumpFile, x.dataPlane, x.flushOnStop, x.resyncInterval, x.vrrpStartupDelay, x.vrrpDelayAfterBoot, x.ipvsTimeouts, x.syncDaemon, x.snmp, x.status,
       x.allowEmpty, x.userspace, x.nftables, x.announce, x.smtp);
 }

@@ -132,6 +132,9 @@ struct GlobalConfig {
     std::string logLevel = "info";
     LogTarget logTarget = LogTarget::Stderr;
     std::string pidFile = "/run/directord.pid";
+    // keepalived's net_namespace: the daemon runs in the network namespace /run/netns/NAME (as
+    // `ip netns add` makes them); empty: where it was started
+    std::string netNamespace;
     std::string controlSocket = "/run/directord.sock";
     std::string stateDumpFile = "/run/directord.json";
     DataPlane dataPlane = DataPlane::Auto;

@@ -90,7 +90,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
         {"nat_mask", "ignored by keepalived itself"},
         {"init_fail", "a directord vrrp_script counts as not run until its first result"},
-        {"net_namespace", "run directord itself in that namespace (ip netns exec)"},
         {"instance", "directord has no instance name: run each with its own config and files"},
         {"child_wait_time", "directord's supervisor waits 15 s for its workers to stop"},
     };
@@ -428,6 +427,8 @@ private:
                 if (auto d = secs(n, 0, 0, 3600)) G.vrrpStartupDelay = *d;
             } else if (k == "vrrp_delay_after_boot") {
                 if (auto d = secs(n, 0, 0, 86400)) G.vrrpDelayAfterBoot = *d;
+            } else if (k == "net_namespace") {
+                if (need(n, 1)) G.netNamespace = n.args[0].text;
             } else if (k == "vrrp_strict") {
                 strict_ = true;
             } else if (k == "vrrp_lower_prio_no_advert") {

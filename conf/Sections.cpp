@@ -303,6 +303,22 @@ const Section<GlobalConfig>& global() {
                    {"string", "`\"/run/directord.pid\"`", "path",
                     "pid file, locked while running: a second directord with it refuses to start"},
                    Empty::Refused),
+            custom<G>(
+                "net_namespace",
+                {"string", "none: where it is started", "a name under /run/netns",
+                 "run in this network namespace (keepalived's net_namespace; `ip netns add` makes it); a change "
+                 "needs a restart"},
+                [](Reader& r, const libconfig::Setting& st, G& g) {
+                    auto n = r.string(st, "net_namespace", false);
+                    if (!n) return;
+                    if (n->find('/') != std::string::npos || *n == "." || *n == "..")
+                        return r.error(st, r.childPath("net_namespace"),
+                                       "'" + *n + "' is not a namespace name (one under /run/netns, no '/')");
+                    g.netNamespace = *n;
+                },
+                [](Out& o, const G& g) {
+                    if (!g.netNamespace.empty()) o.set("net_namespace", quote(g.netNamespace));
+                }),
             socketPath("control_socket", &G::controlSocket,
                        {"string", "`\"/run/directord.sock\"`", "path (107 bytes at most)",
                         "unix socket (root only) for `ipvsctl` and `directorctl`"}),

@@ -336,6 +336,15 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
         systemd_.ready("reload refused: " + check.errors.back());
         return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
     }
+    if (check.config->global.netNamespace != cfg_.global.netNamespace) {
+        const std::string e = cfg_.file + ": global.net_namespace changed (" +
+                              (cfg_.global.netNamespace.empty() ? "none" : cfg_.global.netNamespace) + " -> " +
+                              (check.config->global.netNamespace.empty() ? "none" : check.config->global.netNamespace) +
+                              "); restart directord to apply it";
+        base::log::error("reload: ", e);
+        systemd_.ready("reload refused: " + e);
+        return protocol::ReloadResultMsg{0, false, {e}};
+    }
     // a worker cannot take back a capability it dropped: a config whose scripts need more (one now
     // runs as root) waits for a restart of directord
     for (Worker* w : {&lvs_, &vrrp_}) {

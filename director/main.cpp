@@ -1,4 +1,6 @@
 // directord: the director daemon. See README.md; `directord -h` for the options.
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -93,6 +95,26 @@ struct Options {
     bool verbose = false;
 };
 
+// setns(2) into /run/netns/NAME (where `ip netns add` puts it; /var/run/netns is the same on
+// Debian, tried too for older layouts).
+bool enterNetNamespace(const std::string& name, std::string& why) {
+    for (const char* dir : {"/run/netns/", "/var/run/netns/"}) {
+        const std::string path = dir + name;
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        const int rc = ::setns(fd, CLONE_NEWNET);
+        const int err = errno;
+        ::close(fd);
+        if (rc == 0) return true;
+        why = "cannot enter network namespace " + name + " (" + path + "): " + std::strerror(err) +
+              " (directord needs CAP_SYS_ADMIN to change namespace)";
+        return false;
+    }
+    why = "global.net_namespace: no network namespace " + name + " in /run/netns (make it with `ip netns add " + name +
+          "`, or fix the name)";
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +170,18 @@ int main(int argc, char** argv) {
         return 1;
     }
     conf::Config cfg = std::move(*loaded.config);
+    // keepalived's net_namespace: everything from here on (the plane's probe, every socket, the
+    // workers) lives in that namespace; -t checks the host as seen from there
+    if (!cfg.global.netNamespace.empty()) {
+        std::string why;
+        if (!enterNetNamespace(cfg.global.netNamespace, why)) {
+            if (!o.test) {
+                std::fprintf(stderr, "directord: %s\n", why.c_str());
+                return 1;
+            }
+            std::fprintf(stderr, "warning: %s (the checks below look at the current namespace)\n", why.c_str());
+        }
+    }
     if (o.test) {
         // what the file cannot say: does this host have what it names (warnings; exit 0)
         const auto warnings = director::hostWarnings(cfg, director::thisHost());
