@@ -52,7 +52,9 @@ void fields(T& x, F&& f) {
 }
 template <class T, class F>
 requires Is<T, VrrpScript>
-void fields(T& x, F&& f) { f(x.name, x.command, x.interval, x.timeout, x.weight, x.rise, x.fall, x.user, x.where); }
+void fields(T& x, F&& f) {
+    f(x.name, x.command, x.interval, x.timeout, x.weight, x.rise, x.fall, x.initFail, x.user, x.where);
+}
 template <class T, class F>
 requires Is<T, VirtualRoute>
 void fields(T& x, F&& f) { f(x.to, x.via, x.src, x.dev, x.table, x.metric, x.scope, x.type); }

@@ -162,6 +162,9 @@ struct VrrpScript {
     int weight = 0;  // added to the priority while the script succeeds (>0) or fails (<0)
     int rise = 1;
     int fall = 1;
+    // keepalived's init_fail: failed until `rise` successes (else: up until `fall` failures); not
+    // for a restarted worker, whose instances resume as they were
+    bool initFail = false;
     std::string user;  // empty: global.script_user
     Location where;
     bool operator==(const VrrpScript&) const = default;

@@ -89,7 +89,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"snmp_name", "directord names a virtual server by its address in SNMP"},
         {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
         {"nat_mask", "ignored by keepalived itself"},
-        {"init_fail", "a directord vrrp_script counts as not run until its first result"},
         {"instance", "directord has no instance name: run each with its own config and files"},
         {"child_wait_time", "directord's supervisor waits 15 s for its workers to stop"},
     };
@@ -575,6 +574,8 @@ private:
                 if (auto w = integer(n, 0, 1, 1000)) v.rise = static_cast<int>(*w);
             } else if (k == "fall") {
                 if (auto w = integer(n, 0, 1, 1000)) v.fall = static_cast<int>(*w);
+            } else if (k == "init_fail") {
+                v.initFail = true;
             } else if (k == "user") {
                 if (need(n, 1)) v.user = n.args[0].text;
                 if (n.args.size() > 1) left(n, "group: directord uses the user's own group");

@@ -397,6 +397,10 @@ const Section<VrrpScript>& vrrpScript() {
                     {"integer", "`1`", "1..1000", "successes in a row before it counts as up"}),
             integer("fall", &S::fall, 1, 1000,
                     {"integer", "`1`", "1..1000", "failures in a row before it counts as down"}),
+            boolean("init_fail", &S::initFail,
+                    {"bool", "`false`", "",
+                     "starts failed, up after `rise` successes (keepalived's init_fail; not for a restarted worker, "
+                     "whose instances resume as they were)"}),
             string("user", &S::user, {"string", "`global.script_user`", "a user name", "user the script runs as"}),
         },
         nullptr,

@@ -51,6 +51,7 @@ void ScriptTrackers::configure(const conf::Config& cfg) {
         if (def == cfg.vrrpScripts.end()) continue;  // the loader reports unknown scripts
         Script& t = scripts_[name];
         t.cfg = *def;
+        t.up = !(t.cfg.initFail && !resuming_);
         t.timer = std::make_unique<asio::steady_timer>(io_);
         healthcheck::ScriptSpec spec;
         spec.argv = t.cfg.command.argv;
@@ -60,6 +61,7 @@ void ScriptTrackers::configure(const conf::Config& cfg) {
         t.probe = std::make_unique<healthcheck::ScriptProbe>(io_, spec);  // the user is looked up here, once
         run(name);
     }
+    resuming_ = false;  // a script a reload adds starts as its init_fail says
 }
 
 void ScriptTrackers::run(const std::string& name) {

@@ -40,6 +40,8 @@ public:
     virtual std::string_view name() const = 0;  // the config's word: "track_script"
     // Starts what `cfg` needs, keeps what is unchanged (with its state), stops the rest.
     virtual void configure(const conf::Config& cfg) = 0;
+    // A restarted worker: its instances resume as they were, so nothing starts failed.
+    virtual void resuming() {}
     // What this kind adds to `inst` now.
     virtual Tracking tracking(const conf::VrrpInstance& inst) const = 0;
     // Each tracked thing of `inst` by name: 1 not yet known, 2 failing, 3 succeeding (the MIB's codes).
@@ -64,11 +66,13 @@ public:
     ~ScriptTrackers() override;
     std::string_view name() const override { return "track_script"; }
     void configure(const conf::Config& cfg) override;
+    void resuming() override { resuming_ = true; }
     Tracking tracking(const conf::VrrpInstance& inst) const override;
     void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const override;
     void stop() override;
 
 private:
+    bool resuming_ = false;  // the first configure() of a restarted worker: no init_fail
     struct Script {
         conf::VrrpScript cfg;
         std::unique_ptr<asio::steady_timer> timer;

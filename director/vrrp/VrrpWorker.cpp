@@ -33,6 +33,8 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
     });
     for (const auto& [name, up] : bfd)  // before any instance starts: no FAULT while waiting to hear them
         for (auto& k : trackers_) k->heard(protocol::BfdStateMsg{name, up});
+    if (!resume_.empty())
+        for (auto& k : trackers_) k->resuming();
 }
 
 ::vrrp::Instance& VrrpWorker::createInstance(const conf::VrrpInstance& v) {

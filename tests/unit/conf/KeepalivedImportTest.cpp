@@ -1627,3 +1627,28 @@ vrrp_instance B {
     CHECK(b.garp.lowerPrioDelay == std::chrono::seconds(2));
     CHECK(b.notifyMasterRxLowerPri.argv == std::vector<std::string>{"/usr/bin/logger", "lower"});
 }
+
+TEST_CASE("import: a vrrp_script's init_fail") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_script chk {
+  script "/bin/true"
+  init_fail
+  rise 2
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  track_script {
+    chk
+  }
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+)",
+                                                "init.conf", "x");
+    INFO(r.text);
+    REQUIRE(r.left.empty());
+    const auto cfg = loadImported(r);
+    CHECK(cfg.vrrpScripts.at(0).initFail);
+    CHECK(cfg.vrrpScripts.at(0).rise == 2);
+}

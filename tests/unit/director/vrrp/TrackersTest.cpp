@@ -111,6 +111,37 @@ TEST_CASE("tracking: track_script runs the scripts and sums per instance", "[roo
     io.run_for(std::chrono::milliseconds(100));
 }
 
+TEST_CASE("tracking: init_fail starts a script failed until rise successes, not in a restarted worker", "[root]") {
+    const char* text = R"(
+vrrp_scripts = ( { name = "slow"; script = [ "/bin/true" ]; interval = 0.05; weight = 0; rise = 3; init_fail = true; } );
+vrrp_instances = ( { name = "A"; interface = "lo"; virtual_router_id = 1; virtual_addresses = ( "10.0.0.1" );
+                     track_scripts = ( { script = "slow"; } ); } );)";
+    auto cfg = fixture::load(text);
+    REQUIRE(cfg.vrrpScripts.at(0).initFail);
+    {
+        asio::io_context io;
+        director::vrrp::ScriptTrackers scripts(io, [] {});
+        scripts.configure(cfg);
+        CHECK(scripts.tracking(cfg.vrrpInstances[0]).fault);  // failed before it ever ran
+        io.run_for(std::chrono::milliseconds(60));
+        CHECK(scripts.tracking(cfg.vrrpInstances[0]).fault);  // one success of the three it needs
+        settle(io, scripts, cfg, 1);
+        io.run_for(std::chrono::milliseconds(400));
+        CHECK_FALSE(scripts.tracking(cfg.vrrpInstances[0]).fault);  // rise = 3 successes: up
+        scripts.stop();
+        io.run_for(std::chrono::milliseconds(100));
+    }
+    {
+        asio::io_context io;
+        director::vrrp::ScriptTrackers scripts(io, [] {});
+        scripts.resuming();  // a restarted worker: its instances resume as they were
+        scripts.configure(cfg);
+        CHECK_FALSE(scripts.tracking(cfg.vrrpInstances[0]).fault);
+        scripts.stop();
+        io.run_for(std::chrono::milliseconds(100));
+    }
+}
+
 TEST_CASE("tracking: track_bfd follows the lvs worker's BfdStateMsg with keepalived's rules") {
     const auto cfg = fixture::load(R"(
 bfd_instances = ( { name = "gw"; neighbor_ip = "10.0.0.9"; },
