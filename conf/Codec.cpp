@@ -104,7 +104,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.unicastFaultNoPeer, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>

@@ -326,6 +326,8 @@ struct VrrpInstance {
     // unicast: the TTL / hop limit adverts are sent with (default 255) and, when set, the one they
     // must arrive with (peers on the link; keepalived's unicast_ttl)
     std::optional<int> unicastTtl;
+    // keepalived's unicast_fault_no_peer: with no unicast peers the instance is FAULT, never multicast
+    bool unicastFaultNoPeer = false;
     std::vector<TrackInterface> trackInterfaces;
     std::vector<TrackScript> trackScripts;
     std::vector<TrackFileRef> trackFiles;

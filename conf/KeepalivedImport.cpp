@@ -78,7 +78,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"vrrp_mcast_group4", "directord sends IPv4 adverts to 224.0.0.18"},
         {"vrrp_mcast_group6", "directord sends IPv6 adverts to ff02::12"},
         {"unicast_ttl", "directord's unicast_ttl also makes peers' adverts arrive with that TTL, keepalived's does not: set it by hand where the peers are on the link"},
-        {"unicast_fault_no_peer", "directord runs a unicast instance with the peers it has"},
         {"old_unicast_checksum", "directord computes the checksum as RFC 5798 says"},
         {"track_src_ip", "directord takes the source address from unicast_source or the interface"},
         {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
@@ -1052,6 +1051,8 @@ private:
                 }
                 if (k == "mcast_src_ip")
                     note(n, "directord's unicast_source also sets the source of multicast adverts");
+            } else if (k == "unicast_fault_no_peer") {
+                v.unicastFaultNoPeer = true;
             } else if (k == "unicast_peer") {
                 for (const auto& a : n.children) {
                     auto ip = bareAddress(a, a.keyword);

@@ -913,6 +913,10 @@ const Section<VrrpInstance>& vrrpInstance() {
             integer("unicast_ttl", &V::unicastTtl, 1, 255,
                     {"int", "unset: 255 sent, any TTL from a peer", "1..255",
                      "unicast: the TTL / hop limit adverts are sent with, and the one a peer's must arrive with"}),
+            boolean("unicast_fault_no_peer", &V::unicastFaultNoPeer,
+                    {"bool", "`false`", "",
+                     "with no `unicast_peers` the instance is FAULT instead of multicast (keepalived's; for a "
+                     "config whose peers come and go by reload)"}),
             boolean("dont_track_primary", &V::dontTrackPrimary,
                     {"bool", "`false`", "", "the instance's own interface going down is not a FAULT (keepalived's)"}),
             list("track_interfaces", &V::trackInterfaces, trackInterface(),

@@ -290,6 +290,7 @@ void Instance::applyTracking() {
         faulted_ = fault;
         base::log::notice("vrrp: ", cfg_.name, ": ",
                           fault ? (noSource_    ? "no address to send from: FAULT"
+                                   : noPeer()   ? "no unicast peers (unicast_fault_no_peer): FAULT"
                                    : linkFault_ ? "a tracked link is down: FAULT"
                                                 : "a tracked script fails: FAULT")
                                 : "tracking is healthy again");

@@ -84,7 +84,8 @@ public:
     // Join before start().
     void joinGroup(InstanceGroup* g) override;
     StateMachine& machine() override { return machine_; }
-    bool ownFault() const override { return linkFault_ || trackFault_ || noSource_; }
+    bool ownFault() const override { return linkFault_ || trackFault_ || noSource_ || noPeer(); }
+    bool noPeer() const { return cfg_.unicastFaultNoPeer && cfg_.unicastPeers.empty(); }
     void run(const std::vector<Action>& actions) override;
 
 private:

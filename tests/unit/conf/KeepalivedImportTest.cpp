@@ -1652,3 +1652,21 @@ vrrp_instance A {
     CHECK(cfg.vrrpScripts.at(0).initFail);
     CHECK(cfg.vrrpScripts.at(0).rise == 2);
 }
+
+TEST_CASE("import: unicast_fault_no_peer") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance A {
+  interface eth0
+  virtual_router_id 51
+  unicast_fault_no_peer
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+)",
+                                                "nopeer.conf", "x");
+    INFO(r.text);
+    REQUIRE(r.left.empty());
+    const auto cfg = loadImported(r);
+    CHECK(cfg.vrrpInstances.at(0).unicastFaultNoPeer);
+    CHECK(cfg.vrrpInstances.at(0).unicastPeers.empty());
+}

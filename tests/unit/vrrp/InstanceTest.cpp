@@ -212,6 +212,23 @@ TEST_CASE("instance: a master hearing a lower-priority master announces lower_pr
     base::log::setLevel(base::log::Level::Info);
 }
 
+TEST_CASE("instance: unicast_fault_no_peer: no peers is FAULT, never multicast; a reload adding one ends it") {
+    Lan lan;
+    Director& a = lan.director();
+    base::log::setLevel(base::log::Level::Error);
+    auto& inst = a.add(v3(150, "unicast_fault_no_peer = true;"));
+    inst.start();
+    lan.runFor(2s);
+    CHECK(inst.state() == State::Fault);
+    CHECK_FALSE(a.host.addresses.contains(kVip));
+    CHECK(inst.advertsSent() == 0);
+    CHECK(inst.reconfigure(v3(150, "unicast_fault_no_peer = true; unicast_peers = [ \"10.99.0.12\" ];")) ==
+          vrrp::Instance::Reload::Reconfigured);
+    lan.runFor(2s);
+    base::log::setLevel(base::log::Level::Info);
+    CHECK(inst.state() == State::Master);
+}
+
 TEST_CASE("instance: reconfigure in place keeps the state and moves only what changed") {
     Pair p;
     auto& a = p.a.at("VI_1");
