@@ -32,7 +32,10 @@ std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Rece
     if (std::holds_alternative<Drop>(r)) return std::get<Drop>(r);
     out.advert = std::get<Decoded>(r).advert;
     const Advert& a = out.advert;
-    if (a.vrid != cfg.vrid) return Drop::WrongVrid;
+    if (a.vrid != cfg.vrid) {
+        if (ctx.siblings && ctx.siblings->contains(a.vrid)) return Ignored{};
+        return Drop::WrongVrid;
+    }
     if (a.version != cfg.version) return Drop::BadVersion;
     if (a.interval <= Micros::zero()) return Drop::BadInterval;
     if (a.version == 2) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <variant>
 
 #include "conf/Config.h"
@@ -19,6 +20,10 @@ struct AcceptContext {
     base::IpAddress self;  // the address we send from
     const std::array<std::uint8_t, 8>& ahKey;
     std::uint32_t ahSequence = 0;  // the highest AH sequence seen or sent
+    // VRIDs of this router's other instances on the link (same family): their adverts are not
+    // ours, and no error (RFC 2787's vrrpRouterVrIdErrors counts VRIDs configured on no virtual
+    // router of this router; keepalived counts nothing for them either)
+    const std::set<int>* siblings = nullptr;
 };
 
 struct Accepted {

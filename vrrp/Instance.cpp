@@ -575,7 +575,7 @@ void Instance::drop(Drop d, const base::IpAddress& src) {
 
 void Instance::onPacket(const Received& pkt) {
     if (!running_) return;
-    const AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_};
+    const AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_, &siblings_};
     auto verdict = judge(ctx, pkt);
     if (std::holds_alternative<Ignored>(verdict)) return;
     if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);

@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 
 #include "base/Clock.h"
 #include "conf/Config.h"
@@ -44,6 +45,9 @@ public:
     bool start(std::optional<State> resume = std::nullopt);
     // Leaves cleanly: priority 0 when master, addresses released.
     void stop();
+    // The VRIDs of the router's other instances on this link and family (their adverts are ignored,
+    // not counted as wrong VRIDs).
+    void setSiblings(std::set<int> vrids) { siblings_ = std::move(vrids); }
     // Events that are no transition (keepalived's MASTER_RX_LOWER_PRI): the instance and the event.
     using OnEvent = std::function<void(const std::string& name, const char* event)>;
     void onEvent(OnEvent f) { onEvent_ = std::move(f); }
@@ -96,6 +100,7 @@ private:
     void takeAddresses();
     void heardLowerMaster();
     OnEvent onEvent_;
+    std::set<int> siblings_;
     void blockAddresses(bool master);
     bool blocking_ = false;  // no_accept rules in force for this instance
     void addRoutes();

@@ -70,6 +70,19 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
     return ref;
 }
 
+// Each instance learns its siblings' VRIDs (same interface and family): their adverts are theirs,
+// not wrong-VRID errors of this one.
+void VrrpWorker::shareVrids() {
+    for (auto& [name, inst] : instances_) {
+        std::set<int> others;
+        const auto& me = inst->config();
+        for (const auto& [other, o] : instances_)
+            if (other != name && o->config().interface == me.interface && o->config().family == me.family)
+                others.insert(o->config().vrid);
+        inst->setSiblings(std::move(others));
+    }
+}
+
 // Sync groups are formed before their members start (a member must never take the VIPs alone);
 // after a reload an unchanged group keeps its object (and the state it reported) over its members
 // as they now are.
@@ -178,6 +191,7 @@ void VrrpWorker::start() {
     if (cfg_.vrrpInstances.empty()) base::log::info("vrrp: no vrrp_instances configured");
     for (const auto& v : cfg_.vrrpInstances) createInstance(v);
     formGroups();
+    shareVrids();
     if (resume_.empty()) computeStartupHold();  // a restarted worker picks up where it was: no delay
     for (auto& [name, inst] : instances_) {
         auto it = resume_.find(name);
@@ -380,6 +394,7 @@ void VrrpWorker::reload(conf::Config next) {
             fresh.push_back(&createInstance(v));
         }
     formGroups();
+    shareVrids();
     for (auto* inst : fresh) {
         if (holdUntil_ && timers_.now() < *holdUntil_) inst->holdMaster(*holdUntil_);  // still in the window
         inst->start();

@@ -39,6 +39,7 @@ private:
     void announce();
     ::vrrp::Instance& createInstance(const conf::VrrpInstance& v);
     void formGroups();
+    void shareVrids();
     // keepalived's conventions: the state's script, then the generic one with
     // "INSTANCE name STATE priority" ("GROUP name STATE 0" for a sync group), and a line on the
     // notify fifo.

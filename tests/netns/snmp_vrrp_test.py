@@ -148,6 +148,13 @@ def run(directord):
             check(wait(lambda: get(lab, 1, f"{R2}.1.3.1.3.{ix1}.52") == "3" and
                        get(lab, 2, f"{R2}.1.3.1.3.{ix2}.52") == "2", 20) is not None,
                   "vrrpOperState (RFC 2787, the v2 instance): master on director 1, backup on director 2")
+            # the backup hears both VRIDs' adverts on one link: each instance's are not the other's
+            # errors (RFC 2787 counts VRIDs configured on no virtual router of this router; so does
+            # keepalived): 2 s of adverts, 0.1 s and 1 s apart
+            time.sleep(2)
+            errs = (get(lab, 2, f"{R2}.2.3.0"), get(lab, 2, f"{R3}.1.2.3.0"))
+            check(errs == ("0", "0"), "on the backup, vrrpRouterVrIdErrors and vrrpv3RouterVrIdErrors stay 0 "
+                  "(the sibling instance's adverts are not errors)", str(errs))
             master_trap = f"{K}.2.10.0.2"
             check(wait(lambda: master_trap in traps(lab, 1) and f'{K}.2.3.1.4 = INTEGER: 2' in traps(lab, 1), 10)
                   is not None, "director 1 sent vrrpInstanceStateChange (master)", traps(lab, 1))

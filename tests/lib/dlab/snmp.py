@@ -29,7 +29,7 @@ def start_snmp(lab, i):
 def get(lab, i, oid):
     out = sh(f"ip netns exec {lab.ns[i]} snmpget -v2c -c public -On -t 1 -r 0 udp:127.0.0.1:161 {oid}",
              check=False).stdout
-    m = re.search(r"= (?:INTEGER|STRING|Counter32|Gauge32): \"?([^\"\n]*)", out)
+    m = re.search(r"= (?:INTEGER|STRING|Counter32|Counter64|Gauge32): \"?([^\"\n]*)", out)
     return m.group(1) if m else None
 
 

@@ -153,3 +153,29 @@ TEST_CASE("the off-link attack: priority 255 to the master's own address with TT
         CHECK(std::holds_alternative<vrrp::Accepted>(vrrp::judge(ctx, vrrp::Received{attacker, self, 255, bytes, {}, false})));
     }
 }
+
+TEST_CASE("a sibling instance's VRID on the link is ignored, not counted; an unknown one is a wrong VRID") {
+    conf::VrrpInstance cfg;
+    cfg.version = 3;
+    cfg.vrid = 51;
+    cfg.advertInterval = 100ms;
+    vrrp::Advert ad;
+    ad.version = 3;
+    ad.priority = 100;
+    ad.interval = vrrp::Micros(100ms);
+    ad.addresses = {ip("10.99.0.10")};
+    const auto src = ip("10.99.0.12"), dst = ip("224.0.0.18");
+    static const std::array<std::uint8_t, 8> key{};
+    const std::set<int> siblings{52};
+    auto verdict = [&](int vrid) {
+        ad.vrid = static_cast<std::uint8_t>(vrid);
+        const auto bytes = vrrp::encode(ad, src, dst);
+        vrrp::AcceptContext ctx{cfg, ip("10.99.0.11"), key, 0, &siblings};
+        return vrrp::judge(ctx, vrrp::Received{src, dst, 255, bytes, {}, false});
+    };
+    CHECK(std::holds_alternative<vrrp::Accepted>(verdict(51)));
+    CHECK(std::holds_alternative<vrrp::Ignored>(verdict(52)));  // this router's other instance
+    const auto unknown = verdict(53);
+    REQUIRE(std::holds_alternative<vrrp::Drop>(unknown));
+    CHECK(std::get<vrrp::Drop>(unknown) == vrrp::Drop::WrongVrid);
+}
