@@ -170,13 +170,29 @@ void addGlobal(snmp::MibTree& t, const View& v) {
     t.set(kGlobal + Oid{5, 0}, Value::integer32(1));  // linkBeat: netlink (rtnetlink events)
     t.set(kGlobal + Oid{6, 0}, Value::integer32(2));  // lvsFlush: never at start (the table is adopted)
     t.set(kGlobal + Oid{7, 0}, truth(true));           // ipvs64BitStats
-    t.set(kGlobal + Oid{8, 0}, Value::string(""));     // netNamespace: the one it was started in
+    t.set(kGlobal + Oid{8, 0}, Value::string(v.cfg.global.netNamespace));  // empty: the one it was started in
     t.set(kGlobal + Oid{9, 0}, truth(false));          // dbus
     t.set(kGlobal + Oid{10, 0}, truth(false));         // dynamicInterfaces
-    const auto stop = v.cfg.global.flushOnStop;
-    t.set(kGlobal + Oid{11, 0}, Value::integer32(stop == conf::FlushOnStop::All    ? 1
-                                                 : stop == conf::FlushOnStop::None ? 2
-                                                                                   : 3));  // flushVS: its own
+    // the mail group (global.3), as keepalived's core/snmp.c serves it: with no server, what
+    // keepalived 2.2.7 reads then (type ipv6(2): anything not AF_INET; 0.0.0.0, port 0, timeout 0);
+    // the sender only when set; fault mails on; the smtp_alert defaults are resolved into each
+    // instance and server here, so unset(3)
+    const Oid mail = kGlobal + Oid{3};
+    const auto& smtp = v.cfg.global.smtp;
+    t.set(mail + Oid{1, 0}, smtp.server ? addrType(smtp.server->address.family()) : Value::integer32(2));
+    t.set(mail + Oid{2, 0}, Value::address(smtp.server ? smtp.server->address : base::IpAddress::v4(0)));
+    t.set(mail + Oid{3, 0}, Value::unsigned32(smtp.server ? static_cast<std::uint64_t>(
+                                std::chrono::duration_cast<std::chrono::seconds>(smtp.connectTimeout).count())
+                                                          : 0));
+    if (!smtp.from.empty()) t.set(mail + Oid{4, 0}, Value::string(smtp.from));
+    for (size_t i = 0; i < smtp.to.size(); ++i) t.set(mail + Oid{5, 1, 2, idx(i)}, Value::string(smtp.to[i]));
+    t.set(mail + Oid{6, 0}, Value::unsigned32(smtp.server ? smtp.server->port : 0));
+    t.set(mail + Oid{7, 0}, truth(true));  // smtpEmailFaults: FAULT transitions are mailed
+    for (std::uint32_t c : {8u, 9u, 10u}) t.set(mail + Oid{c, 0}, Value::integer32(3));
+    // lvsFlushOnStop: enabled(1) for the whole table; otherwise disabled(2), keepalived's default,
+    // which removes its own services at stop as `created` does (flushVS(3) is keepalived's other way
+    // of removing its own, not told apart here)
+    t.set(kGlobal + Oid{11, 0}, Value::integer32(v.cfg.global.flushOnStop == conf::FlushOnStop::All ? 1 : 2));
 }
 
 // lvsSyncDaemon and lvsTimeouts (KEEPALIVED-MIB's check.6 and check.7), as keepalived: the
@@ -229,6 +245,15 @@ void addVrrp(snmp::MibTree& t, const View& v) {
         const auto& group = cfg.syncGroups[g];
         t.set(kSyncGroupEntry + Oid{2, idx(g)}, Value::string(group.name));
         t.set(kSyncGroupEntry + Oid{3, idx(g)}, Value::integer32(stateCode(groupState(v, group))));
+        t.set(kSyncGroupEntry + Oid{4, idx(g)}, truth(group.smtpAlert));
+        t.set(kSyncGroupEntry + Oid{5, idx(g)}, truth(group.notify != conf::NotifyConfig{}));
+        for (const auto& [c, cmd] : {std::pair<std::uint32_t, const conf::Command*>{6, &group.notify.master},
+                                     {7, &group.notify.backup},
+                                     {8, &group.notify.fault},
+                                     {9, &group.notify.generic},
+                                     {11, &group.notify.stop}})
+            if (!cmd->empty()) t.set(kSyncGroupEntry + Oid{c, idx(g)}, Value::string(cmd->str()));
+        t.set(kSyncGroupEntry + Oid{10, idx(g)}, truth(false));  // no sync_group_tracking_weight
         // indexed by the member's position in the group (the MIB: no relation to vrrpInstanceIndex)
         for (size_t m = 0; m < group.members.size(); ++m)
             t.set(kSyncMemberEntry + Oid{2, idx(g), idx(m)}, Value::string(group.members[m]));
@@ -261,7 +286,7 @@ void addVrrp(snmp::MibTree& t, const View& v) {
         if (const auto g = groupOf(cfg, inst.name); !g.empty()) col(18, Value::string(g));
         col(19, Value::gauge32(static_cast<std::uint64_t>(
                     std::chrono::duration_cast<std::chrono::seconds>(inst.garp.masterDelay).count())));
-        col(20, truth(false));  // directord sends no mail
+        col(20, truth(inst.smtpAlert));
         col(21, truth(inst.notify != conf::NotifyConfig{}));
         col(27, inst.version == 3 ? truth(inst.acceptMode) : Value::integer32(0));  // as keepalived: v3 only
         col(28, truth(false));                                          // promote_secondaries is left alone
@@ -300,9 +325,10 @@ void addVrrp(snmp::MibTree& t, const View& v) {
                     acol(4, Value::address(base::IpAddress::v4(0)));  // no broadcast address is set
                 acol(5, Value::unsigned32(static_cast<std::uint64_t>(va.prefix.prefix)));
                 acol(6, Value::integer32(scopeCode(va.scope)));
-                const std::string dev = va.dev.empty() ? inst.interface : va.dev;
+                const std::string dev = !va.dev.empty() ? va.dev : inst.vmac.enabled ? inst.vmac.name : inst.interface;
                 if (const unsigned ix = ::if_nametoindex(dev.c_str())) acol(7, Value::integer32(ix));
                 acol(8, Value::string(dev));
+                if (!va.label.empty()) acol(9, Value::string(va.label));  // vrrpAddressIfAlias
                 acol(10, truth(state == ::vrrp::State::Master));
                 acol(11, truth(advertised));
             }

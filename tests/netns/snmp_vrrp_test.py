@@ -49,6 +49,7 @@ COMPARED = [f"{K}.2.3.1.{c}.{i}" for i in (1, 2)
             for c in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 27, 28, 29, 30, 33, 34, 35)] + \
            [f"{K}.2.6.1.{c}.{i}.1" for i in (1, 2) for c in (2, 3, 4, 5, 7, 8, 10, 11) if (c, i) != (11, 2)] + \
            [f"{K}.1.{c}.0" for c in (2, 5, 6, 7, 8, 9, 10)] + [f"{K}.2.4.1.{c}.2.1" for c in (1, 2, 3)] + \
+           [f"{K}.1.3.{c}.0" for c in (1, 2, 3, 6, 7, 8, 9, 10)] + \
            [f"{K}.2.5.1.{c}.2.1" for c in (2, 3, 4)] + [f"{K}.2.9.1.{c}.1" for c in range(2, 10)]
 # Not compared: vrrpAddressAdvertising of the second instance's VIP. keepalived's table walk sets
 # "advertised" for the first instance's VIPs only (it is not reset for the next instance), so it

@@ -415,3 +415,52 @@ TEST_CASE("KEEPALIVED-MIB: realServerNotRunCheckers counts checks with no result
     CHECK(at(walk({done}), {3, 4, 1, 63, 1, 2}).number == 0);
     CHECK(at(walk({done}), {3, 4, 1, 47, 1, 2}).integer == 1);  // smtp_alert's default, keepalived's
 }
+
+TEST_CASE("KEEPALIVED-MIB: sync group options and scripts, address labels and VMACs, smtp alert, namespace") {
+    auto r = conf::loadString(R"(
+global = { net_namespace = "lbns"; };
+vrrp_instances = (
+  { name = "VI_1"; interface = "eth0"; virtual_router_id = 51; smtp_alert = true; vmac = { };
+    virtual_addresses = ( { address = "10.0.0.10/24"; label = "eth0:vip"; }, "10.0.0.11/24" ); },
+  { name = "VI_2"; interface = "eth0"; virtual_router_id = 52; virtual_addresses = ( "10.0.0.12/24" ); } );
+vrrp_sync_groups = (
+  { name = "G1"; members = [ "VI_1", "VI_2" ]; smtp_alert = true;
+    notify = { master = [ "/usr/local/bin/m", "a b" ]; stop = "/usr/local/bin/s"; }; } );)",
+                              "t.conf");
+    REQUIRE(r.ok());
+    Lab l = lab();
+    l.cfg = *r.config;
+    snmp::MibTree t;
+    director::status::mib::addKeepalived(t, l.view());
+    CHECK(at(t, {1, 8, 0}).bytes == "lbns");       // netNamespace
+    CHECK(at(t, {1, 11, 0}).integer == 2);         // lvsFlushOnStop: keepalived's default, disabled
+    CHECK(at(t, {2, 1, 1, 4, 1}).integer == 1);    // vrrpSyncGroupSmtpAlert
+    CHECK(at(t, {2, 1, 1, 5, 1}).integer == 1);    // vrrpSyncGroupNotifyExec
+    CHECK(at(t, {2, 1, 1, 6, 1}).bytes == l.cfg.syncGroups[0].notify.master.str());
+    CHECK(at(t, {2, 1, 1, 11, 1}).bytes == "/usr/local/bin/s");
+    CHECK(t.get(K + Oid{2, 1, 1, 7, 1}) == nullptr);  // no backup script: absent, as keepalived
+    CHECK(at(t, {2, 1, 1, 10, 1}).integer == 2);   // vrrpSyncGroupTrackingWeight
+    CHECK(at(t, {2, 3, 1, 20, 1}).integer == 1);   // vrrpInstanceSmtpAlert
+    CHECK(at(t, {2, 3, 1, 20, 2}).integer == 2);
+    CHECK(at(t, {2, 6, 1, 8, 1, 1}).bytes == "vrrp.51");   // the VIP's interface: the VMAC
+    CHECK(at(t, {2, 6, 1, 9, 1, 1}).bytes == "eth0:vip");  // vrrpAddressIfAlias: the label
+    CHECK(t.get(K + Oid{2, 6, 1, 9, 1, 2}) == nullptr);
+    CHECK(at(t, {1, 3, 1, 0}).integer == 2);  // no SMTP server: what keepalived 2.2.7 reads then
+    CHECK(at(t, {1, 3, 3, 0}).number == 0);
+    auto m = conf::loadString(R"(
+global = { smtp = { server = "[2001:db8::25]:2525"; from = "lb@example.com"; to = [ "a@example.com", "b@example.com" ];
+  connect_timeout = 12; }; };)",
+                              "m.conf");
+    REQUIRE(m.ok());
+    l.cfg = *m.config;
+    snmp::MibTree mt;
+    director::status::mib::addKeepalived(mt, l.view());
+    CHECK(at(mt, {1, 3, 1, 0}).integer == 2);
+    CHECK(at(mt, {1, 3, 2, 0}).bytes.size() == 16);
+    CHECK(at(mt, {1, 3, 3, 0}).number == 12);
+    CHECK(at(mt, {1, 3, 4, 0}).bytes == "lb@example.com");
+    CHECK(at(mt, {1, 3, 5, 1, 2, 2}).bytes == "b@example.com");
+    CHECK(at(mt, {1, 3, 6, 0}).number == 2525);
+    CHECK(at(mt, {1, 3, 7, 0}).integer == 1);
+    CHECK(at(mt, {1, 3, 8, 0}).integer == 3);
+}
