@@ -109,6 +109,11 @@ public:
     virtual std::error_code removeRoute(const conf::VirtualRoute&, int /*ifindex*/) {
         return std::make_error_code(std::errc::operation_not_supported);
     }
+    // Deletions of our routes and rules seen so far (a counter: whoever keeps some present compares
+    // it with the last value it saw), and adding one back only if it is missing (true: it was).
+    virtual std::uint64_t routeDeletions() const { return 0; }
+    virtual bool restoreRoute(const conf::VirtualRoute&, int /*ifindex*/) { return false; }
+    virtual bool restoreRule(const conf::VirtualRule&) { return false; }
     // virtual_rules / static_rules: the same (one that is there, or gone, is no error).
     virtual std::error_code addRule(const conf::VirtualRule&) {
         return std::make_error_code(std::errc::operation_not_supported);

@@ -259,6 +259,21 @@ void Instance::checkLinks() {
     linkFault_ = fault;
     linkDelta_ = delta;
     applyTracking();
+    // a route or rule of ours deleted behind our back while we are master comes back (after the
+    // VIPs below on the next pass at the latest; a route whose source VIP is missing waits for it)
+    if (machine_.state() == State::Master && host_.routeDeletions() != routeDeletionsSeen_) {
+        routeDeletionsSeen_ = host_.routeDeletions();
+        for (const auto& r : cfg_.virtualRules)
+            if (host_.restoreRule(r))
+                base::log::warning("vrrp: ", cfg_.name, ": the rule ", conf::ruleText(r),
+                                   " was deleted while this director is master; added again");
+        for (const auto& r : cfg_.virtualRoutes) {
+            const int idx = host_.ifindex(r.dev.empty() ? cfg_.interface : r.dev);
+            if (host_.restoreRoute(r, r.dev.empty() && r.via ? 0 : idx))
+                base::log::warning("vrrp: ", cfg_.name, ": the route to ", r.to.str(),
+                                   " was deleted while this director is master; added again");
+        }
+    }
     // a VIP removed behind our back while we are master comes back
     if (machine_.state() == State::Master)
         for (const auto& v : cfg_.virtualAddresses) {

@@ -121,6 +121,7 @@ private:
     bool sendsFromVmac() const { return vmac_ && !cfg_.vmac.xmitBase && cfg_.unicastPeers.empty(); }
     void checkVmac();
     std::optional<VmacSpec> vmac_;  // while the instance has its macvlan
+    std::uint64_t routeDeletionsSeen_ = 0;  // Host::routeDeletions() when last looked
     int baseIndex_ = 0;             // with a VMAC: the interface's own index (adverts are received there)
     MachineConfig machineConfig() const;
     struct Announcement {

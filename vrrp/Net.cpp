@@ -369,6 +369,22 @@ std::error_code NetHost::addRule(const conf::VirtualRule& r) {
     return {};
 }
 
+bool NetHost::restoreRoute(const conf::VirtualRoute& r, int ifindex) {
+    if (!sock_) return false;
+    rtnl_route* route = makeRoute(r, ifindex);
+    const int rc = rtnl_route_add(sock_, route, NLM_F_CREATE | NLM_F_EXCL);  // EEXIST: it is there
+    rtnl_route_put(route);
+    return rc >= 0;
+}
+
+bool NetHost::restoreRule(const conf::VirtualRule& r) {
+    if (!sock_) return false;
+    rtnl_rule* rule = makeRule(r);
+    const int rc = rtnl_rule_add(sock_, rule, NLM_F_EXCL);
+    rtnl_rule_put(rule);
+    return rc >= 0;
+}
+
 std::error_code NetHost::removeRule(const conf::VirtualRule& r) {
     if (!sock_) return {ENOTCONN, std::generic_category()};
     rtnl_rule* rule = makeRule(r);

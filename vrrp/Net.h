@@ -32,6 +32,9 @@ std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& 
 std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip,
                                              bool router);
 
+// How many of the rtnetlink messages in `bytes` delete a route or rule of ours (protocol 18).
+int ownRouteDeletions(std::span<const std::uint8_t> bytes);
+
 class RawSocket : public Transport {
 public:
     explicit RawSocket(asio::io_context& io) : sock_(io) {}
@@ -61,7 +64,10 @@ public:
     NetHost(const NetHost&) = delete;
     NetHost& operator=(const NetHost&) = delete;
     // False (after logging) when rtnetlink is not there.
-    bool start() { return watcher_.start(); }
+    bool start() {
+        watchRoutes();
+        return watcher_.start();
+    }
     LinkWatcher& watcher() { return watcher_; }
 
     std::optional<InterfaceInfo> interfaceInfo(const std::string& name,
@@ -78,6 +84,9 @@ public:
     std::error_code addRule(const conf::VirtualRule& r) override;
     std::error_code removeRule(const conf::VirtualRule& r) override;
     std::error_code removeRoute(const conf::VirtualRoute& r, int ifindex) override;
+    std::uint64_t routeDeletions() const override { return routeDeletions_; }  // RouteWatch.cpp
+    bool restoreRoute(const conf::VirtualRoute& r, int ifindex) override;
+    bool restoreRule(const conf::VirtualRule& r) override;
     VmacResult ensureVmac(const VmacSpec& spec) override;  // Vmac.cpp
     void removeVmac(const VmacSpec& spec) override;
     std::error_code blockAddresses(const std::string& instance, const std::vector<base::IpAddress>& addresses) override;
@@ -107,6 +116,12 @@ private:
     LinkWatcher watcher_;
     nl_sock* sock_ = nullptr;
     int packet_ = -1;  // AF_PACKET, protocol 0: sends whole frames, receives nothing
+    // RouteWatch.cpp (after io_: it is made from it)
+    void watchRoutes();
+    void readRouteEvents();
+    asio::posix::stream_descriptor routeEvents_{io_};
+    std::array<std::uint8_t, 65536> routeBuf_{};
+    std::uint64_t routeDeletions_ = 0;
 };
 
 }  // namespace vrrp

@@ -256,6 +256,7 @@ void VrrpWorker::publishStatus(const ::vrrp::Instance& inst) {
 void VrrpWorker::publishStats() {
     for (const auto& [name, inst] : instances_) publishStatus(*inst);
     restoreStaticAddresses();  // the link watcher's state, no syscall
+    restoreStaticRoutes();     // only when one of ours was deleted (rtnetlink events)
     statsTimer_->expires_after(std::chrono::seconds(1));
     statsTimer_->async_wait([this](const boost::system::error_code& ec) {
         if (!ec) publishStats();
@@ -325,6 +326,20 @@ void VrrpWorker::restoreStaticAddresses() {
             base::log::warning("vrrp: static address ", a.prefix.str(), " on ", a.dev,
                                " was missing (deleted, or its interface came back): added again");
     }
+}
+
+// A static route or rule deleted by someone else is added back (keepalived's), once the route
+// watch has seen a deletion of ours since the last pass.
+void VrrpWorker::restoreStaticRoutes() {
+    const auto seen = host_.routeDeletions();
+    if (seen == routeDeletionsSeen_) return;
+    routeDeletionsSeen_ = seen;
+    for (const auto& r : cfg_.staticRules)
+        if (host_.restoreRule(r))
+            base::log::warning("vrrp: static rule ", conf::ruleText(r), " was deleted: added again");
+    for (const auto& r : cfg_.staticRoutes)
+        if (host_.restoreRoute(r, r.dev.empty() ? 0 : host_.ifindex(r.dev)))
+            base::log::warning("vrrp: static route to ", r.to.str(), " was deleted: added again");
 }
 
 void VrrpWorker::configureTrackers() {

@@ -39,6 +39,8 @@ private:
     void announce();
     ::vrrp::Instance& createInstance(const conf::VrrpInstance& v);
     void formGroups();
+    void restoreStaticRoutes();
+    std::uint64_t routeDeletionsSeen_ = 0;
     void shareVrids();
     // keepalived's conventions: the state's script, then the generic one with
     // "INSTANCE name STATE priority" ("GROUP name STATE 0" for a sync group), and a line on the

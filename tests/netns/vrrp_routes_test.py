@@ -74,6 +74,17 @@ def run(directord):
         static_rule = "2000: from 10.93.9.0/24 lookup 200"
         check(wait(lambda: all(count(r) == 1 for r in virtual_rules + [static_rule]), 5, 0.05) is not None,
               "MASTER: its two rules and the static one are there, once each", str(rules()))
+        # deleted by hand (another tool, an operator): each comes back, as the VIPs do
+        sh(f"ip -n {ns} route del 10.93.5.0/24 via 10.93.0.254 dev eth0 metric 30")
+        sh(f"ip -n {ns} route del 10.93.9.0/24 via 10.93.0.252 dev eth0 table 200")
+        sh(f"ip -n {ns} rule del pref 1000")
+        sh(f"ip -n {ns} rule del pref 2000")
+        check(wait(lambda: has(want) and all(count(r) == 1 for r in virtual_rules + [static_rule]), 5, 0.05)
+              is not None, "a virtual route and rule, a static route and rule deleted by hand come back",
+              f"{sorted(routes())} {rules()}")
+        check(all(w in text() for w in ("the route to 10.93.5.0/24 was deleted while this director is master",
+                                         "the rule pref 1000", "static route to 10.93.9.0/24 was deleted: added again",
+                                         "static rule")), "... and the log names each", text()[-600:])
         with open(f"{work}/down", "w") as f:
             f.write("1\n")
         check(wait(lambda: "-> FAULT" in text(), 5, 0.05) is not None, "a track_file takes it to FAULT")
