@@ -1606,6 +1606,20 @@ private:
         return true;
     }
 
+    // What connection() reads: where a check connects and from (connect_ip, connect_port, bindto,
+    // bind_port, bind_if, fwmark).
+    static bool hasConnection(const CheckConfig& c) {
+        return c.connectIp || c.connectPort || c.bindIp || c.bindPort || !c.bindInterface.empty() || c.fwmark;
+    }
+    static void clearConnection(CheckConfig& c) {
+        c.connectIp.reset();
+        c.connectPort.reset();
+        c.bindIp.reset();
+        c.bindPort = 0;
+        c.bindInterface.clear();
+        c.fwmark = 0;
+    }
+
     // SMTP_CHECK's host blocks, as keepalived 2 reads them (check_smtp.c): each host is a checker of
     // its own with the main one's settings and its own connect_ip/connect_port/bindto/bind_port/
     // bind_if/fwmark/connect_timeout; when the main block sets none of those itself, the first host
@@ -1613,18 +1627,11 @@ private:
     void smtpHosts(const Node& s, const std::vector<const Node*>& hosts, CheckConfig main, const Timing& mainT,
                    const Timing& rsT, RealServer& rs) {
         note(s, "host blocks: one smtp check per host (keepalived calls them deprecated: define more checks)");
-        const bool ownConnection = main.connectIp || main.connectPort || main.bindIp || main.bindPort ||
-                                   !main.bindInterface.empty() || main.fwmark || mainT.connectTimeout;
-        if (ownConnection) rs.checks.push_back(main);
+        if (hasConnection(main) || mainT.connectTimeout) rs.checks.push_back(main);
         for (const Node* h : hosts) {
             CheckConfig one = main;
             one.where = Location{h->file, h->line};
-            one.connectIp.reset();
-            one.connectPort.reset();
-            one.bindIp.reset();
-            one.bindPort = 0;
-            one.bindInterface.clear();
-            one.fwmark = 0;
+            clearConnection(one);
             one.connectTimeout = rsT.connectTimeout;  // keepalived's intent: the real server's, else the virtual server's
             bool timeoutSet = false;
             for (const auto& n : h->children) {

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from dlab.report import check, failures, sh, wait
+
 SAMPLES = "/usr/share/doc/keepalived/samples"
 
 SERVER = r"""
@@ -57,22 +59,6 @@ CASES = [
      "the failing server kept at weight 0 (inhibit_on_failure)",
      lambda t: any(v.get("192.168.200.2:1358", ("", -1))[1] == 0 for v in t.values())),
 ]
-
-failures = []
-
-
-def sh(cmd, check=True):
-    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{cmd}: {r.stderr.strip()}")
-    return r
-
-
-def report(ok, what, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}", flush=True)
-    if not ok:
-        failures.append(what)
-
 
 def servers_of(text):
     return sorted(set(re.findall(r"^\s*real_server\s+(\S+)\s+\d+", text, re.M)) |
@@ -156,19 +142,22 @@ def run_case(directord, path, uplink, listeners, refused, what, expect, work):
         procs.append(subprocess.Popen(["ip", "netns", "exec", dd, directord, "-f", imported],
                                       stdout=dlog, stderr=subprocess.STDOUT))
         t0 = time.monotonic()
-        same = False
-        while time.monotonic() - t0 < 60:
-            time.sleep(2)
-            a, b = table(ka), table(dd)
-            if a and a == b and expect(a) and vips(ka, uplink) == vips(dd, uplink):
-                # stable: the same a few seconds later too (both sides' checks ran again)
-                time.sleep(8)
-                a, b = table(ka), table(dd)
-                if a == b and vips(ka, uplink) == vips(dd, uplink):
-                    same = True
-                    break
+        seen = {}
+
+        def agree():
+            seen["a"], seen["b"] = table(ka), table(dd)
+            return bool(seen["a"]) and seen["a"] == seen["b"] and vips(ka, uplink) == vips(dd, uplink)
+
+        def settled():
+            if not (agree() and expect(seen["a"])):
+                return False
+            time.sleep(8)  # stable: the same once both sides' checks ran again
+            return agree()
+
+        same = wait(settled, 60, 2) is not None
+        a, b = seen.get("a", {}), seen.get("b", {})
         rows = sum(len(v) for v in a.values())
-        report(same, f"{os.path.basename(path)}: the same IPVS table under keepalived and directord "
+        check(same, f"{os.path.basename(path)}: the same IPVS table under keepalived and directord "
                      f"({len(a)} service(s), {rows} real server(s); {what}) and the same addresses on {uplink}",
                f"after {time.monotonic() - t0:.0f} s" if same else f"keepalived {a} {vips(ka, uplink)} / "
                f"directord {b} {vips(dd, uplink)}")

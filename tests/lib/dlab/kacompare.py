@@ -91,6 +91,30 @@ def _ka_vip(text):
     return " ".join(f"{k}={out[k]}" for k in sorted(out))
 
 
+def _seconds(val):  # "1000 milli-seconds" / "1 seconds"
+    num, unit = val.split()
+    return float(num) / (1000 if unit.startswith("milli") else 1)
+
+
+# The instance lines of keepalived's dump that are one value each: key -> (field, reader).
+_KA_SCALARS = {
+    "VRRP Version": ("version", int),
+    "Virtual Router ID": ("vrid", int),
+    "Priority": ("priority", int),
+    "Advert interval": ("advert", _seconds),
+    "Preempt": ("preempt", lambda v: v == "enabled"),
+    "Gratuitous ARP delay": ("garp_delay", float),
+    "Gratuitous ARP repeat": ("garp_repeat", int),
+    "Gratuitous ARP refresh": ("garp_refresh", lambda v: float(v.split()[0])),
+    "Gratuitous ARP refresh repeat": ("garp_refresh_repeat", int),
+    "Gratuitous ARP lower priority delay": ("garp_lower_delay", float),
+    "Gratuitous ARP lower priority repeat": ("garp_lower_repeat", int),
+    "Accept": ("accept", lambda v: v == "enabled"),
+    "Preempt delay": ("preempt_delay", lambda v: float(v.split()[0])),
+    "Sync group": ("sync_group", str),
+}
+
+
 def keepalived_vrrp(text):
     nodes = _tree(text)
     instances, groups = {}, {}
@@ -102,47 +126,20 @@ def keepalived_vrrp(text):
                 "preempt_delay": 0.0, "auth": "none", "sync_group": ""}
         for c in n[2]:
             key, val = _kv(c[1])
-            if key == "VRRP Version":
-                inst["version"] = int(val)
-
+            if key in _KA_SCALARS:
+                field, read = _KA_SCALARS[key]
+                inst[field] = read(val)
             elif key == "Interface":  # "vrrp.51, vmac on eth0, xmit base i/f" with use_vmac
                 parts = val.split(", ")
                 inst["interface"] = parts[0]
                 if len(parts) > 1 and parts[1].startswith("vmac on "):
                     inst["vmac"] = parts[1][len("vmac on "):] + (" xmit_base" if "xmit base i/f" in parts else "")
-            elif key == "Virtual Router ID":
-                inst["vrid"] = int(val)
-            elif key == "Priority":
-                inst["priority"] = int(val)
-            elif key == "Advert interval":
-                num, unit = val.split()
-                inst["advert"] = float(num) / (1000 if unit.startswith("milli") else 1)
-            elif key == "Preempt":
-                inst["preempt"] = val == "enabled"
-            elif key == "Gratuitous ARP delay":
-                inst["garp_delay"] = float(val)
-            elif key == "Gratuitous ARP repeat":
-                inst["garp_repeat"] = int(val)
-            elif key == "Gratuitous ARP refresh":
-                inst["garp_refresh"] = float(val.split()[0])
-            elif key == "Gratuitous ARP refresh repeat":
-                inst["garp_refresh_repeat"] = int(val)
-            elif key == "Gratuitous ARP lower priority delay":
-                inst["garp_lower_delay"] = float(val)
-            elif key == "Gratuitous ARP lower priority repeat":
-                inst["garp_lower_repeat"] = int(val)
-            elif key == "Accept":
-                inst["accept"] = val == "enabled"
             elif key == "Using src_ip" and val.endswith("(from configuration)"):
                 inst["unicast_source"] = _norm_addr(val.split()[0])
-            elif key == "Preempt delay":
-                inst["preempt_delay"] = float(val.split()[0])
             elif key == "Authentication type":
                 inst["auth"] = {"SIMPLE_PASSWORD": "PASS", "IPSEC_AH": "AH"}.get(val, val)
             elif key == "Password" and inst["auth"] == "PASS":  # (2.2 prints no AH key)
                 inst["auth"] += ":" + val
-            elif key == "Sync group":
-                inst["sync_group"] = val
             elif c[1].startswith("Virtual IP ("):
                 # keepalived 2.2 keeps a VIP listed twice; the kernel then has it once, as first
                 # listed (the second add is refused): that is the meaning compared
