@@ -1,5 +1,6 @@
 #include "vrrp/LinkWatcher.h"
 
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -18,6 +19,7 @@ namespace vrrp {
 namespace {
 
 constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
+constexpr std::uint8_t kOurProtocol = 18;  // routes' and rules' protocol: keepalived's (RTPROT_KEEPALIVED)
 
 template <class T>
 bool readStruct(std::span<const std::uint8_t> b, size_t off, T& out) {
@@ -63,6 +65,19 @@ RtnetlinkEvents parseRtnetlink(std::span<const std::uint8_t> bytes) {
         if (h.nlmsg_type == NLMSG_ERROR) {
             nlmsgerr e;
             if (readStruct(body, 0, e) && e.error) out.error = -e.error;
+            continue;
+        }
+        if (h.nlmsg_type == RTM_DELROUTE) {
+            rtmsg r;
+            if (readStruct(body, 0, r)) out.ownRouteDeletions += r.rtm_protocol == kOurProtocol;
+            continue;
+        }
+        if (h.nlmsg_type == RTM_DELRULE) {  // the protocol is an attribute (FRA_PROTOCOL, Linux 4.17)
+            fib_rule_hdr f;
+            if (!readStruct(body, 0, f)) continue;
+            eachAttr(body.subspan(std::min(body.size(), align4(sizeof f))), [&](unsigned t, auto v) {
+                if ((t & NLA_TYPE_MASK) == FRA_PROTOCOL && !v.empty()) out.ownRouteDeletions += v[0] == kOurProtocol;
+            });
             continue;
         }
         if (h.nlmsg_type == RTM_NEWLINK || h.nlmsg_type == RTM_DELLINK) {

@@ -38,6 +38,7 @@ struct AddressEvent {
 struct RtnetlinkEvents {
     std::vector<LinkEvent> links;
     std::vector<AddressEvent> addresses;
+    int ownRouteDeletions = 0;  // RTM_DELROUTE / RTM_DELRULE of protocol 18 (ours, keepalived's)
     bool done = false;  // NLMSG_DONE: the end of a dump
     int error = 0;      // an NLMSG_ERROR's errno (0: none)
 };

@@ -2,55 +2,19 @@
 // rtnetlink's route and rule groups (a routing daemon's churn never delays the link watcher), which
 // counts deletions of ours. Whoever keeps routes present (an instance while master, the worker's
 // static routes) compares the count with what it saw and puts back what is missing.
-#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "base/Log.h"
 #include "vrrp/Net.h"
 
 namespace vrrp {
 
-namespace {
-
-constexpr std::uint8_t kOurProtocol = 18;
-
-size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-}  // namespace
-
-int ownRouteDeletions(std::span<const std::uint8_t> bytes) {
-    int out = 0;
-    size_t off = 0;
-    while (off + sizeof(nlmsghdr) <= bytes.size()) {
-        nlmsghdr h;
-        std::memcpy(&h, bytes.data() + off, sizeof h);
-        if (h.nlmsg_len < sizeof(nlmsghdr) || off + h.nlmsg_len > bytes.size()) break;
-        const auto body = bytes.subspan(off + sizeof(nlmsghdr), h.nlmsg_len - sizeof(nlmsghdr));
-        off += align4(h.nlmsg_len);
-        if (h.nlmsg_type == RTM_DELROUTE && body.size() >= sizeof(rtmsg)) {
-            rtmsg r;
-            std::memcpy(&r, body.data(), sizeof r);
-            out += r.rtm_protocol == kOurProtocol;
-        } else if (h.nlmsg_type == RTM_DELRULE && body.size() >= sizeof(fib_rule_hdr)) {
-            // the protocol is an attribute (FRA_PROTOCOL, Linux 4.17)
-            for (size_t a = align4(sizeof(fib_rule_hdr)); a + sizeof(nlattr) <= body.size();) {
-                nlattr at;
-                std::memcpy(&at, body.data() + a, sizeof at);
-                if (at.nla_len < sizeof(nlattr) || a + at.nla_len > body.size()) break;
-                if ((at.nla_type & NLA_TYPE_MASK) == FRA_PROTOCOL && at.nla_len >= sizeof(nlattr) + 1)
-                    out += body[a + sizeof(nlattr)] == kOurProtocol;
-                a += align4(at.nla_len);
-            }
-        }
-    }
-    return out;
-}
+int ownRouteDeletions(std::span<const std::uint8_t> bytes) { return parseRtnetlink(bytes).ownRouteDeletions; }
 
 void NetHost::watchRoutes() {
     const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -78,7 +42,7 @@ void NetHost::readRouteEvents() {
                 break;
             }
             routeDeletions_ += static_cast<std::uint64_t>(
-                ownRouteDeletions({routeBuf_.data(), static_cast<size_t>(n)}));
+                parseRtnetlink({routeBuf_.data(), static_cast<size_t>(n)}).ownRouteDeletions);
         }
         readRouteEvents();
     });
