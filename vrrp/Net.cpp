@@ -34,11 +34,7 @@ namespace vrrp {
 
 namespace {
 
-bool forwarding6(const std::string& name) {
-    std::ifstream in("/proc/sys/net/ipv6/conf/" + name + "/forwarding");
-    int v = 0;
-    return in >> v && v != 0;
-}
+bool forwarding6(const std::string& name) { return readSysctl(true, name, "forwarding") > 0; }
 
 }  // namespace
 

@@ -32,6 +32,9 @@ std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& 
 std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip,
                                              bool router);
 
+// /proc/sys/net/{ipv4,ipv6}/conf/LINK/PARAM as a number; -1 when it cannot be read.
+int readSysctl(bool v6, const std::string& link, const char* param);
+
 // How many of the rtnetlink messages in `bytes` delete a route or rule of ours (protocol 18).
 int ownRouteDeletions(std::span<const std::uint8_t> bytes);
 

@@ -33,12 +33,6 @@ std::string sysctlPath(bool v6, const std::string& link, const char* param) {
     return std::string("/proc/sys/net/") + (v6 ? "ipv6" : "ipv4") + "/conf/" + link + "/" + param;
 }
 
-int readSysctl(bool v6, const std::string& link, const char* param) {
-    std::ifstream in(sysctlPath(v6, link, param));
-    int v = -1;
-    return in >> v ? v : -1;
-}
-
 bool writeSysctl(bool v6, const std::string& link, const char* param, int value) {
     std::ofstream out(sysctlPath(v6, link, param));
     out << value << '\n';
@@ -61,6 +55,16 @@ struct LinkPtr {
         if (p) rtnl_link_put(p);
     }
 };
+
+}  // namespace
+
+int readSysctl(bool v6, const std::string& link, const char* param) {
+    std::ifstream in(sysctlPath(v6, link, param));
+    int v = -1;
+    return in >> v ? v : -1;
+}
+
+namespace {
 
 constexpr const char* kAliasHead = "directord vmac, parent had:";
 
@@ -228,8 +232,12 @@ VmacResult NetHost::ensureVmac(const VmacSpec& spec) {
         out.created = true;
         base::log::notice("vrrp: VMAC ", spec.name, " (", macText(spec.mac), ") created on ", spec.parent);
     }
-    vmacs_[spec.name] = Vmac{spec.parent, spec.family};
-    vmacFilters();
+    // the report rules follow the set of VMACs (a restarted instance's repeated ensures change nothing)
+    const auto known = vmacs_.find(spec.name);
+    if (known == vmacs_.end() || known->second.parent != spec.parent || known->second.family != spec.family) {
+        vmacs_[spec.name] = Vmac{spec.parent, spec.family};
+        vmacFilters();
+    }
     // keepalived's settings: ARP answered only for the macvlan's own addresses (the VIPs), from any
     // source (accept_local: a peer's advert from the same machine), no reverse-path filter
     writeSysctl(false, spec.name, "arp_ignore", 1);

@@ -57,13 +57,11 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
         auto it = instances_.find(who);
         if (it == instances_.end()) return;
         const auto& c = it->second->config();
-        const std::string line = std::string("INSTANCE \"") + who + "\" " + event + " " +
-                                 std::to_string(it->second->effectivePriority()) + "\n";
         if (!c.notifyMasterRxLowerPri.empty())
             queueFor("INSTANCE " + who)
                 .push({{c.notifyMasterRxLowerPri, cfg_.global.scriptUser,
                         std::string("notify ") + event + " for vrrp instance " + who}});
-        writeFifo(line);
+        writeFifo("INSTANCE", who, event, it->second->effectivePriority());
     });
     auto& ref = *inst;
     instances_[v.name] = std::move(inst);
@@ -134,7 +132,7 @@ void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, co
         job.push_back({generic, cfg_.global.scriptUser, why});
     }
     queueFor(kind + " " + name).push(std::move(job));
-    writeFifo(kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n");
+    writeFifo(kind, name, state, priority);
     // keepalived's smtp_alert mail (vrrp/vrrp_notify.c)
     bool mail = false;
     if (kind == "GROUP") {
@@ -151,8 +149,10 @@ void VrrpWorker::notify(const conf::NotifyConfig& n, const std::string& kind, co
     else mailer_.send(Mailer::instanceSubject(name, entering), Mailer::instanceBody(entering));
 }
 
-void VrrpWorker::writeFifo(const std::string& line) {
+// keepalived's notify_fifo line: TYPE "name" STATE priority
+void VrrpWorker::writeFifo(const std::string& kind, const std::string& name, const std::string& state, int priority) {
     if (cfg_.global.notifyFifo.empty()) return;
+    const std::string line = kind + " \"" + name + "\" " + state + " " + std::to_string(priority) + "\n";
     // a fifo without a reader is skipped (O_NONBLOCK: ENXIO), never waited for; a reader that
     // left (EPIPE) is looked for again at the next transition
     if (fifo_ < 0) {

@@ -47,7 +47,7 @@ private:
     // notify fifo.
     void notify(const conf::NotifyConfig& n, const std::string& kind, const std::string& name, ::vrrp::State to,
                 int priority);
-    void writeFifo(const std::string& line);
+    void writeFifo(const std::string& kind, const std::string& name, const std::string& state, int priority);
     NotifyQueue& queueFor(const std::string& key);
     // Every second: each instance's state and counters to the lvs worker, when they changed.
     void publishStats();

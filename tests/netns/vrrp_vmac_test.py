@@ -169,7 +169,7 @@ def pair(directord):
               "(keepalived's nftables rules)", str([f for f in frames if len(f) > 4 and f[-1]][:8]))
 
         probe = Probe(lab, VIP)
-        time.sleep(0.5)
+        probe.fresh()
         t0 = time.monotonic()
         lab.kill(1, signal.SIGKILL)  # the host dies: its processes, and its link
         sh(f"ip -n {lab.ns[1]} link set eth0 down")
@@ -184,7 +184,7 @@ def pair(directord):
         os.kill(pid, signal.SIGKILL)
         check(wait(lambda: log(2).count("resuming as MASTER") >= 2, 10) is not None,
               "kill -9 of d2's vrrp worker: the new worker resumes both instances as master", log(2)[-400:])
-        time.sleep(0.5)
+        probe.fresh()
         gap = probe.gap(t1, time.monotonic())
         check(ifindex(lab, 2, "vrrp.51") == idx and log(2).count(f"VMAC vrrp.51 ({MAC4}) created") == 1,
               "... with the same macvlan (not made again)",
@@ -232,7 +232,7 @@ def with_keepalived(directord):
         check(adverts and {f[3] for f in adverts} == {"10.99.0.11"},
               "keepalived's adverts come from the virtual MAC, none from directord's", str(adverts[:3]))
         probe = Probe(lab, VIP)
-        time.sleep(0.5)
+        probe.fresh()
         t0 = time.monotonic()
         lab.kill(1, signal.SIGKILL)
         sh(f"ip -n {lab.ns[1]} link set eth0 down")

@@ -2,6 +2,8 @@
 // the manual clock (SimLan.h): the moments an HA pair exists for, deterministic.
 #include <catch2/catch.hpp>
 
+#include <tuple>
+
 #include "SimLan.h"
 #include "base/Log.h"
 #include "vrrp/Packet.h"
@@ -33,6 +35,16 @@ struct Pair {
         return a.instances.at("VI_1")->state() == State::Master && b.instances.at("VI_1")->state() == State::Backup &&
                a.host.addresses.contains(kVip) && !b.host.addresses.contains(kVip);
     }
+};
+
+// One director alone on the LAN with one instance (not started: a test may hook it first), logs
+// quiet while the fixture lives.
+struct Alone {
+    Lan lan;
+    Director& a = lan.director();
+    vrrp::Instance& inst;
+    explicit Alone(const conf::VrrpInstance& cfg) : inst((base::log::setLevel(base::log::Level::Error), a.add(cfg))) {}
+    ~Alone() { base::log::setLevel(base::log::Level::Info); }
 };
 
 }  // namespace
@@ -145,13 +157,10 @@ TEST_CASE("instance: vmac: the VIPs, announcements and adverts on the macvlan; k
 }
 
 TEST_CASE("instance: vmac with unicast peers, or xmit_base: adverts on the interface, VIPs on the macvlan") {
-    Lan lan;
-    Director& a = lan.director();
-    base::log::setLevel(base::log::Level::Error);
-    auto& inst = a.add(v3(150, "vmac = { xmit_base = true; };"));
+    Alone one(v3(150, "vmac = { xmit_base = true; };"));
+    auto [lan, a, inst] = std::tie(one.lan, one.a, one.inst);
     REQUIRE(inst.start());
     lan.runFor(2s);
-    base::log::setLevel(base::log::Level::Info);
     REQUIRE(inst.state() == State::Master);
     REQUIRE(a.host.vmacs.contains("vrrp.51"));  // the name the worker would give it (the loader's)
     CHECK(a.host.addedOn.at(kVip) == a.host.vmacs.at("vrrp.51").second);
@@ -172,22 +181,16 @@ TEST_CASE("instance: accept_mode = false blocks the VIPs while master (before ad
     CHECK(p.a.host.blocked.empty());
     CHECK(p.b.host.blocked.contains("VI_1"));
     // the address owner accepts
-    Lan lan;
-    Director& o = lan.director();
-    base::log::setLevel(base::log::Level::Error);
-    auto& owner = o.add(v3(255, "accept_mode = false;"));
-    owner.start();
-    lan.runFor(1s);
-    base::log::setLevel(base::log::Level::Info);
-    CHECK(owner.state() == State::Master);
-    CHECK(o.host.blocked.empty());
+    Alone owner(v3(255, "accept_mode = false;"));
+    owner.inst.start();
+    owner.lan.runFor(1s);
+    CHECK(owner.inst.state() == State::Master);
+    CHECK(owner.a.host.blocked.empty());
 }
 
 TEST_CASE("instance: a master hearing a lower-priority master announces lower_prio_repeat, again after the delay") {
-    Lan lan;
-    Director& a = lan.director();
-    base::log::setLevel(base::log::Level::Error);
-    auto& inst = a.add(v3(150, "garp = { master_repeat = 5; master_delay = 0; lower_prio_repeat = 2; lower_prio_delay = 3; };"));
+    Alone one(v3(150, "garp = { master_repeat = 5; master_delay = 0; lower_prio_repeat = 2; lower_prio_delay = 3; };"));
+    auto [lan, a, inst] = std::tie(one.lan, one.a, one.inst);
     std::vector<std::string> events;
     inst.onEvent([&](const std::string& n, const char* e) { events.push_back(n + " " + e); });
     inst.start();
@@ -209,14 +212,11 @@ TEST_CASE("instance: a master hearing a lower-priority master announces lower_pr
     CHECK(events == std::vector<std::string>{"VI_1 MASTER_RX_LOWER_PRI"});
     lan.runFor(3s);
     CHECK(a.host.announced.size() == before + 4);  // and again after lower_prio_delay
-    base::log::setLevel(base::log::Level::Info);
 }
 
 TEST_CASE("instance: unicast_fault_no_peer: no peers is FAULT, never multicast; a reload adding one ends it") {
-    Lan lan;
-    Director& a = lan.director();
-    base::log::setLevel(base::log::Level::Error);
-    auto& inst = a.add(v3(150, "unicast_fault_no_peer = true;"));
+    Alone one(v3(150, "unicast_fault_no_peer = true;"));
+    auto [lan, a, inst] = std::tie(one.lan, one.a, one.inst);
     inst.start();
     lan.runFor(2s);
     CHECK(inst.state() == State::Fault);
@@ -225,7 +225,6 @@ TEST_CASE("instance: unicast_fault_no_peer: no peers is FAULT, never multicast; 
     CHECK(inst.reconfigure(v3(150, "unicast_fault_no_peer = true; unicast_peers = [ \"10.99.0.12\" ];")) ==
           vrrp::Instance::Reload::Reconfigured);
     lan.runFor(2s);
-    base::log::setLevel(base::log::Level::Info);
     CHECK(inst.state() == State::Master);
 }
 
