@@ -2,6 +2,16 @@
 
 namespace healthcheck {
 
+namespace {
+// Well mixed even for consecutive seeds (sessions are seeded 1, 2, 3...), so warmups spread evenly.
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+}  // namespace
+
 CheckSession::CheckSession(base::TimerFactory& timers, std::unique_ptr<Probe> probe, CheckTiming timing,
                            std::uint32_t seed)
     : timers_(timers), probe_(std::move(probe)), timing_(timing), rng_(seed), timer_(timers.makeTimer()),
@@ -15,7 +25,8 @@ void CheckSession::start() {
     retriesLeft_ = timing_.retries;
     base::Duration first{0};
     if (timing_.warmup.count() > 0)
-        first = base::Duration(std::uniform_int_distribution<base::Duration::rep>(0, timing_.warmup.count())(rng_));
+        first = base::Duration(static_cast<base::Duration::rep>(splitmix64(rng_) %
+                                                                static_cast<std::uint64_t>(timing_.warmup.count() + 1)));
     if (!paused_) scheduleNext(first);
 }
 

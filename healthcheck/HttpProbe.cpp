@@ -2,10 +2,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <boost/asio/ssl.hpp>
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "base/IpAddress.h"
 #include "healthcheck/Http2Client.h"
@@ -269,6 +272,58 @@ std::optional<int> grpcServingStatus(std::string_view body) {
     return status;
 }
 
+namespace {
+
+// One client SSL_CTX per distinct TLS setting, shared by every probe that has it: loading the
+// system's CA store or a client certificate once, not once per real server (a store is ~1 MB).
+// Probes hold it; the cache only remembers it while some probe does. A file changed on disk (a
+// renewed CA bundle or client certificate, then a reload) makes a new context: its mtime and size
+// are part of the key.
+std::string fileStamp(const std::string& path) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) return path + '\0';
+    return path + '\0' + std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) + '/' +
+           std::to_string(st.st_size);
+}
+
+std::shared_ptr<void> sharedClientContext(const HttpSpec& s, std::string& why) {
+    static std::mutex mu;
+    static std::map<std::string, std::weak_ptr<ssl::context>> cache;
+    const bool h2 = s.http2 || s.grpcService.has_value();
+    std::string key = std::string(s.verify ? "v" : "-") + (h2 ? "2" : "1") + '\0' + fileStamp(s.caFile) + '\0' +
+                      fileStamp(s.certFile) + '\0' + fileStamp(s.keyFile);
+    std::lock_guard lock(mu);
+    if (auto hit = cache[key].lock()) return hit;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    boost::system::error_code ec;
+    ctx->set_verify_mode(s.verify ? ssl::verify_peer : ssl::verify_none, ec);
+    if (h2) {  // ALPN: HTTP/2 only (a server that cannot is a failed check)
+        static const unsigned char kH2[] = {2, 'h', '2'};
+        SSL_CTX_set_alpn_protos(ctx->native_handle(), kH2, sizeof kH2);
+    }
+    if (s.verify) {
+        if (!s.caFile.empty()) ctx->load_verify_file(s.caFile, ec);
+        else ctx->set_default_verify_paths(ec);
+        if (ec) {
+            why = "cannot load CA file '" + s.caFile + "': " + ec.message();
+            return nullptr;
+        }
+    }
+    if (!s.certFile.empty()) {
+        ctx->use_certificate_chain_file(s.certFile, ec);
+        if (!ec) ctx->use_private_key_file(s.keyFile, ssl::context::pem, ec);
+        if (ec) {
+            why = "cannot load client certificate '" + s.certFile + "' / key '" + s.keyFile + "': " + ec.message();
+            return nullptr;
+        }
+    }
+    std::erase_if(cache, [](const auto& e) { return e.second.expired(); });
+    cache[key] = ctx;
+    return ctx;
+}
+
+}  // namespace
+
 std::unique_ptr<HttpProbe> HttpProbe::create(asio::io_context& io, TcpTarget target, HttpSpec spec, std::string& why) {
     std::unique_ptr<HttpProbe> p(new HttpProbe(io, std::move(target), std::move(spec)));
     const HttpSpec& s = p->spec_;
@@ -280,30 +335,8 @@ std::unique_ptr<HttpProbe> HttpProbe::create(asio::io_context& io, TcpTarget tar
         }
     }
     if (s.tls) {
-        auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-        boost::system::error_code ec;
-        ctx->set_verify_mode(s.verify ? ssl::verify_peer : ssl::verify_none, ec);
-        if (s.http2 || s.grpcService) {  // ALPN: HTTP/2 only (a server that cannot is a failed check)
-            static const unsigned char kH2[] = {2, 'h', '2'};
-            SSL_CTX_set_alpn_protos(ctx->native_handle(), kH2, sizeof kH2);
-        }
-        if (s.verify) {
-            if (!s.caFile.empty()) ctx->load_verify_file(s.caFile, ec);
-            else ctx->set_default_verify_paths(ec);
-            if (ec) {
-                why = "cannot load CA file '" + s.caFile + "': " + ec.message();
-                return nullptr;
-            }
-        }
-        if (!s.certFile.empty()) {
-            ctx->use_certificate_chain_file(s.certFile, ec);
-            if (!ec) ctx->use_private_key_file(s.keyFile, ssl::context::pem, ec);
-            if (ec) {
-                why = "cannot load client certificate '" + s.certFile + "' / key '" + s.keyFile + "': " + ec.message();
-                return nullptr;
-            }
-        }
-        p->tlsContext_ = ctx;
+        p->tlsContext_ = sharedClientContext(s, why);
+        if (!p->tlsContext_) return nullptr;
     }
     return p;
 }

@@ -23,10 +23,8 @@ struct SocketSource {
 // On an open socket: the mark, the device, then a bind when an address or a port is asked (with
 // SO_REUSEADDR, so checks from one fixed port to several servers can run at once). A link-local
 // IPv6 target without a scope gets the interface's. The first error stops it.
-template <class Socket>
-void applySource(Socket& s, const SocketSource& src, typename Socket::endpoint_type& target,
-                 boost::system::error_code& ec) {
-    const int fd = s.native_handle();
+template <class Endpoint>
+void applySource(int fd, const SocketSource& src, Endpoint& target, boost::system::error_code& ec) {
     auto fail = [&ec] { ec = boost::system::error_code(errno, boost::system::system_category()); };
     if (src.fwmark && ::setsockopt(fd, SOL_SOCKET, SO_MARK, &src.fwmark, sizeof src.fwmark) != 0) return fail();
     if (!src.interface.empty()) {
@@ -41,12 +39,18 @@ void applySource(Socket& s, const SocketSource& src, typename Socket::endpoint_t
         }
     }
     if (!src.address && !src.port) return;
-    s.set_option(asio::socket_base::reuse_address(true), ec);
-    if (ec) return;
-    const asio::ip::address any = target.protocol() == Socket::protocol_type::v6()
-                                      ? asio::ip::address(asio::ip::address_v6::any())
-                                      : asio::ip::address(asio::ip::address_v4::any());
-    s.bind(typename Socket::endpoint_type(src.address.value_or(any), src.port), ec);
+    const int one = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) return fail();
+    const asio::ip::address any = target.address().is_v6() ? asio::ip::address(asio::ip::address_v6::any())
+                                                            : asio::ip::address(asio::ip::address_v4::any());
+    const Endpoint local(src.address.value_or(any), src.port);
+    if (::bind(fd, local.data(), static_cast<socklen_t>(local.size())) != 0) return fail();
+}
+
+template <class Socket>
+void applySource(Socket& s, const SocketSource& src, typename Socket::endpoint_type& target,
+                 boost::system::error_code& ec) {
+    applySource(s.native_handle(), src, target, ec);
 }
 
 }  // namespace healthcheck

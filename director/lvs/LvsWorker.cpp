@@ -12,7 +12,7 @@ namespace director::lvs {
 
 LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer)
     : LvsWorker(io, std::move(cfg), std::move(table), peer,
-                Deps{std::make_unique<base::AsioTimerFactory>(io), std::make_unique<AsioProbeFactory>(io),
+                Deps{std::make_unique<base::CoalescedTimerFactory>(io), std::make_unique<AsioProbeFactory>(io),
                      std::make_unique<ProcessCommandRunner>(io)}) {}
 
 LvsWorker::LvsWorker(asio::io_context& io, conf::Config cfg, std::unique_ptr<kmod::IpvsTable> table, Channel& peer,

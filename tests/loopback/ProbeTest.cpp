@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -318,6 +319,111 @@ TEST_CASE("script: as root, a program others can change does not run (script_sec
     healthcheck::ScriptProbe allowed(io, spec);
     CHECK(runOnce(io, allowed).ok());
     std::filesystem::remove_all(dir);
+}
+
+// A listener with backlog 0 and nobody accepting, its queue filled: SYNs to it are dropped.
+struct FullBacklog {
+    int fd = -1;
+    std::vector<int> fillers;
+    std::uint16_t port = 0;
+    FullBacklog() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+        REQUIRE(::listen(fd, 0) == 0);
+        socklen_t len = sizeof sa;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+        port = ntohs(sa.sin_port);
+        for (int i = 0; i < 4; ++i) {
+            fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        }
+    }
+    ~FullBacklog() {
+        for (int f : fillers) ::close(f);
+        ::close(fd);
+    }
+};
+
+TEST_CASE("connect engine: many at once, each answered once, cancelled ones never, timeouts in order") {
+    asio::io_context io;
+    auto& engine = healthcheck::ConnectEngine::of(io);
+    asio::ip::tcp::acceptor listener(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), true);
+    listener.listen(1024);
+    const auto refused = closedPort(io);
+    FullBacklog full;
+    const size_t baseline = openFds();
+    auto ep = [](std::uint16_t port) { return asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port); };
+    std::map<int, int> calls;  // connect number -> times `done` ran
+    std::map<int, boost::system::error_code> results;
+    std::vector<healthcheck::ConnectEngine::Handle> handles;
+    std::vector<std::pair<int, base::TimePoint>> timedOut;
+    const auto start = base::Clock::now();
+    for (int i = 0; i < 300; ++i) {
+        const int kind = i % 3;  // 0: up, 1: refused, 2: dropped (two timeouts)
+        const auto timeout = kind == 2 ? (i % 2 ? 400ms : 200ms) : 5s;
+        handles.push_back(engine.connect(ep(kind == 0 ? listener.local_endpoint().port() : kind == 1 ? refused : full.port),
+                                         {}, timeout, [&, i](int fd, const boost::system::error_code& ec) {
+                                             ++calls[i];
+                                             results[i] = ec;
+                                             if (ec == asio::error::timed_out) timedOut.emplace_back(i, base::Clock::now());
+                                             CHECK((fd >= 0) == !ec);
+                                             healthcheck::abortiveClose(fd);
+                                         }));
+    }
+    for (int i = 0; i < 300; i += 10) engine.cancel(handles[static_cast<size_t>(i)]);  // 30 cancelled
+    engine.cancel(handles[0]);                                                          // twice: ignored
+    std::function<void()> accept = [&] {
+        listener.async_accept([&](const boost::system::error_code& ec, asio::ip::tcp::socket) {
+            if (!ec) accept();
+        });
+    };
+    accept();
+    io.run_for(1500ms);
+    CHECK(engine.pending() == 0);
+    for (int i = 0; i < 300; ++i) {
+        INFO("connect " << i);
+        if (i % 10 == 0) {
+            CHECK(calls.count(i) == 0);
+            continue;
+        }
+        REQUIRE(calls[i] == 1);
+        if (i % 3 == 0) CHECK_FALSE(results[i]);
+        if (i % 3 == 1) CHECK(results[i] == asio::error::connection_refused);
+        if (i % 3 == 2) CHECK(results[i] == asio::error::timed_out);
+    }
+    // the 200 ms ones all came before the 400 ms ones, each within its timeout plus a few grains
+    REQUIRE(timedOut.size() == 90);  // 40 short (even numbers), 50 long
+    for (size_t k = 0; k < timedOut.size(); ++k) {
+        const bool shortOne = timedOut[k].first % 2 == 0;
+        CHECK(shortOne == (k < 40));
+        const auto took = timedOut[k].second - start;
+        CHECK(took >= (shortOne ? 200ms : 400ms));
+        CHECK(took < (shortOne ? 350ms : 550ms));
+    }
+    listener.close();
+    io.restart();
+    io.run_for(50ms);
+    CHECK(openFds() <= baseline + 1);
+}
+
+TEST_CASE("connect engine: a probe destroyed mid-connect is never called back and leaks nothing") {
+    asio::io_context io;
+    FullBacklog full;
+    auto& engine = healthcheck::ConnectEngine::of(io);
+    const size_t baseline = openFds();
+    bool called = false;
+    {
+        healthcheck::TcpProbe p(io, target(full.port, 200ms));
+        p.run([&](ProbeResult) { called = true; });
+        CHECK(engine.pending() == 1);
+    }
+    CHECK(engine.pending() == 0);
+    io.run_for(400ms);
+    CHECK_FALSE(called);
+    CHECK(openFds() == baseline);
 }
 
 TEST_CASE("descriptors return to their baseline after 10,000 failed checks") {

@@ -48,6 +48,59 @@ TEST_CASE("asio timers fire once and can be replaced") {
     CHECK(n == 1);
 }
 
+TEST_CASE("coalesced timers fire in deadline order, on their grain, replaced and cancelled lazily") {
+    asio::io_context io;
+    base::CoalescedTimerFactory f(io, 5ms);
+    std::vector<int> order;
+    std::vector<std::unique_ptr<base::Timer>> ts;
+    for (int i = 0; i < 6; ++i) ts.push_back(f.makeTimer());
+    const auto t0 = base::Clock::now();
+    base::TimePoint firedAt{};
+    ts[0]->schedule(30ms, [&] { order.push_back(0); });
+    ts[1]->schedule(10ms, [&] {
+        order.push_back(1);
+        firedAt = base::Clock::now();
+    });
+    ts[2]->schedule(20ms, [&] { order.push_back(2); });
+    ts[3]->schedule(15ms, [&] { order.push_back(3); });
+    ts[3]->schedule(1ms, [&] { order.push_back(33); });  // replaces: 3 never fires
+    ts[4]->schedule(5ms, [&] { order.push_back(4); });
+    ts[4]->cancel();
+    CHECK_FALSE(ts[4]->pending());
+    CHECK(ts[2]->pending());
+    ts[5]->schedule(12ms, [&] { order.push_back(5); });
+    ts[5].reset();  // destroyed while scheduled: never fires
+    ts[2]->schedule(20ms, [&] {  // a callback that schedules itself again and destroys another timer
+        order.push_back(2);
+        ts[0].reset();
+        ts[2]->schedule(1ms, [&] { order.push_back(22); });
+    });
+    io.run();
+    CHECK(order == std::vector<int>{33, 1, 2, 22});
+    CHECK(firedAt - t0 >= 10ms);
+    for (auto& t : ts)
+        if (t) CHECK_FALSE(t->pending());
+}
+
+TEST_CASE("coalesced timers: many reschedules keep the heap bounded and a dead factory fires nothing") {
+    asio::io_context io;
+    int n = 0;
+    std::unique_ptr<base::Timer> t;
+    {
+        base::CoalescedTimerFactory f(io, 1ms);
+        t = f.makeTimer();
+        for (int i = 0; i < 10000; ++i) t->schedule(std::chrono::seconds(10 + i), [&] { ++n; });
+        t->schedule(2ms, [&] { ++n; });
+        io.run_for(50ms);
+        CHECK(n == 1);
+        t->schedule(1ms, [&] { ++n; });
+    }
+    io.restart();
+    io.run_for(20ms);
+    CHECK(n == 1);
+    t.reset();
+}
+
 #include "base/Log.h"
 
 TEST_CASE("log lines escape control characters and NULs: a script's output cannot forge a line") {
