@@ -151,26 +151,94 @@ PhaseResult runPhase(int n, double seconds, MakeProbe makeProbe, AtEnd atEnd = [
                        f1 - f0};
 }
 
-// The floor: what the kernel charges one process for a loopback TCP check with nothing else around
-// it: socket, blocking connect (on loopback the whole handshake runs inside it), RST close.
-double floorCpuPercentAt(int perSecond, std::uint16_t port) {
-    const int n = 20000;
+// The floors: what the kernel charges one process for a check's own system calls with nothing
+// else around them, in a blocking loop on loopback (where the kernel runs both ends of a TCP
+// handshake in the caller's context). CPU microseconds per check, the median of three loops.
+template <class Once>
+double floorMicros(int n, Once once) {
+    double runs[3];
+    for (double& r : runs) {
+        const Cpu c0 = cpuSeconds();
+        for (int i = 0; i < n; ++i) once(i);
+        const Cpu c1 = cpuSeconds();
+        r = 1e6 * (c1.user - c0.user + c1.sys - c0.sys) / n;
+    }
+    std::sort(std::begin(runs), std::end(runs));
+    return runs[1];
+}
+
+sockaddr_in target4(int i, std::uint16_t port) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
-    const Cpu c0 = cpuSeconds();
-    for (int i = 0; i < n; ++i) {
-        sa.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | static_cast<unsigned>((i / 250) << 8) |
-                                   static_cast<unsigned>(i % 250 + 1));
+    sa.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | static_cast<unsigned>(((i % 10000) / 250) << 8) |
+                               static_cast<unsigned>(i % 250 + 1));
+    return sa;
+}
+
+void rstClose(int fd) {
+    const linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd);
+}
+
+// TCP: socket, blocking connect, RST close.
+double tcpFloorMicros(std::uint16_t port) {
+    return floorMicros(20000, [&](int i) {
+        sockaddr_in sa = target4(i, port);
         const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         (void)::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-        const linger l{1, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        ::close(fd);
-    }
-    const Cpu c1 = cpuSeconds();
-    const double perCheck = (c1.user - c0.user + c1.sys - c0.sys) / n;
-    return 100.0 * perCheck * perSecond;
+        rstClose(fd);
+    });
+}
+
+// HTTP: the TCP floor plus sending the probe's request and reading the answer to its end.
+double httpFloorMicros(std::uint16_t port) {
+    const std::string request =
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: directord-healthcheck\r\nAccept: */*\r\n"
+        "Connection: close\r\n\r\n";
+    return floorMicros(3000, [&](int) {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const timeval tv{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+        char buf[4096];
+        while (::recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+        rstClose(fd);
+    });
+}
+
+// Ping: one raw ICMP socket that sees only echo replies (as the probe's), an echo request out and
+// its reply in.
+double pingFloorMicros() {
+    const int fd = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    if (fd < 0) return 0;
+    const std::uint32_t onlyReplies = ~(1u << 0);  // ICMP_FILTER: drop all but type 0 (echo reply)
+    ::setsockopt(fd, SOL_RAW, 1, &onlyReplies, sizeof onlyReplies);
+    const timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const double us = floorMicros(20000, [&](int i) {
+        unsigned char pkt[64] = {8, 0, 0, 0, 0x12, 0x34, 0, 0};
+        pkt[6] = static_cast<unsigned char>(i >> 8);
+        pkt[7] = static_cast<unsigned char>(i);
+        std::uint32_t sum = 0;
+        for (size_t k = 0; k < sizeof pkt; k += 2) sum += static_cast<std::uint32_t>(pkt[k] << 8 | pkt[k + 1]);
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        pkt[2] = static_cast<unsigned char>(~sum >> 8);
+        pkt[3] = static_cast<unsigned char>(~sum);
+        sockaddr_in sa = target4(i, 0);
+        (void)::sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        unsigned char in[256];
+        (void)::recv(fd, in, sizeof in, 0);
+    });
+    ::close(fd);
+    return us;
 }
 
 }  // namespace
@@ -240,7 +308,8 @@ int main(int argc, char** argv) {
             return p;
         };
     };
-    if (httpN > 0) report("http", httpN, runPhase(httpN, seconds, httpProbe(false, srv.http)));
+    PhaseResult http{}, ping{};
+    if (httpN > 0) report("http", httpN, http = runPhase(httpN, seconds, httpProbe(false, srv.http)));
     if (httpsN > 0) {
         std::uint64_t resumed = 0, attempts = 0;
         const auto r = runPhase(httpsN, seconds, httpProbe(true, srv.https), [&](const auto& sessions) {
@@ -252,23 +321,30 @@ int main(int argc, char** argv) {
                     attempts ? 100.0 * static_cast<double>(resumed) / static_cast<double>(attempts) : 0.0);
     }
     if (pingN > 0)
-        report("ping", pingN, runPhase(pingN, seconds, [&](asio::io_context& io, int i) {
+        report("ping", pingN, ping = runPhase(pingN, seconds, [&](asio::io_context& io, int i) {
                    const auto addr = asio::ip::make_address_v4("127.1." + std::to_string(i / 250) + "." +
                                                                std::to_string(i % 250 + 1));
                    return std::make_unique<healthcheck::PingProbe>(io, addr, 2s);
                }));
 
-    double floors[3];  // the median of three: one loop alone is noisy by a point or two
-    for (double& f : floors) f = floorCpuPercentAt(tcpN, srv.tcp);
-    std::sort(std::begin(floors), std::end(floors));
-    const double floor = floors[1];
+    // Per type: CPU per check, the kernel's floor for the same system calls, our share above it.
+    const double tcpFloor = tcpFloorMicros(srv.tcp);
+    std::printf("\n%-6s %12s %12s %12s %16s\n", "type", "us/check", "floor us", "ours us", "ours / floor");
+    auto share = [](const char* name, const PhaseResult& r, double floorUs) {
+        if (r.checksPerSecond <= 0 || floorUs <= 0) return 0.0;
+        const double us = r.cpuPercent / 100.0 / r.checksPerSecond * 1e6;
+        std::printf("%-6s %12.2f %12.2f %12.2f %15.0f%%\n", name, us, floorUs, us - floorUs,
+                    100.0 * (us - floorUs) / floorUs);
+        return (us - floorUs) / floorUs;
+    };
+    const double tcpShare = share("tcp", tcp, tcpFloor);
+    if (httpN > 0) share("http", http, httpFloorMicros(srv.http));
+    if (pingN > 0) share("ping", ping, pingFloorMicros());
     std::printf(
-        "\nfloor: a bare socket+connect+RST loop costs %.1f%% of a core at %d/s on loopback (the kernel runs both ends "
-        "of the handshake in the checker's context here); directord's checker adds %.1f%%\n",
-        floor, tcpN, tcp.cpuPercent - floor);
-    const double share = floor > 0 ? (tcp.cpuPercent - floor) / floor : 0;
-    std::printf("goal: our share above the floor at most a quarter of the floor: %.0f%% of it (%s)\n", 100.0 * share,
-                share <= 0.25 ? "met" : "NOT met");
+        "floors: a blocking loop of the same system calls on loopback (tcp: socket+connect+RST; http: that plus the "
+        "request and the answer; ping: one raw socket's sendto+recv)\n");
+    std::printf("goal: our share above the TCP floor at most a quarter of the floor: %.0f%% of it (%s)\n",
+                100.0 * tcpShare, tcpShare <= 0.25 ? "met" : "NOT met");
     const double perCore = tcp.cpuPercent > 0 ? tcp.checksPerSecond / (tcp.cpuPercent / 100.0) : 0;
     std::printf(
         "goal: %d TCP checks/s within 20%% of one core, p99 lateness < 10 ms: cpu %.1f%% (%s), p99 %.2f ms (%s)\n",

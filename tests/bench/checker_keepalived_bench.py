@@ -91,8 +91,9 @@ def run_keepalived(work, kind, n, ports, warm, seconds):
         subprocess.run("ipvsadm -C", shell=True)
 
 
-def run_directord(bench, n, seconds):
-    out = sh(f"{bench} --tcp {n} --http {n} --https 0 --ping {n} --seconds {seconds}").stdout
+def run_directord(bench, n, seconds, grain):
+    extra = f" --grain-ms {grain}" if grain else ""
+    out = sh(f"{bench} --tcp {n} --http {n} --https 0 --ping {n} --seconds {seconds}{extra}").stdout
     rows = {}
     for line in out.splitlines():
         f = line.split()
@@ -106,6 +107,7 @@ def main():
     ap.add_argument("--bench", required=True, help="checker_bench")
     ap.add_argument("-n", type=int, default=1000, help="real servers per type (checks/s)")
     ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--grain-ms", type=int, default=0, help="directord's timer grain (0: the lvs worker's)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="kbench-")
     sh("ip link set lo up")
@@ -132,7 +134,7 @@ def main():
         srv.stdin.close()
         srv.wait()
         subprocess.run("nft delete table inet kbench", shell=True)
-    ours, raw = run_directord(args.bench, args.n, args.seconds)
+    ours, raw = run_directord(args.bench, args.n, args.seconds, args.grain_ms)
     print(raw, flush=True)
     print(f"checker CPU beside keepalived {sh('keepalived --version 2>&1 | head -1').stdout.strip()} "
           f"(same VM, same servers, {args.n} targets per type, checked every 1 s):")

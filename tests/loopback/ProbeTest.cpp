@@ -69,30 +69,40 @@ TEST_CASE("tcp: established is up, refused is down") {
     CHECK(runOnce(io, down).failure == Failure::Refused);
 }
 
+// A listener with backlog 0 and nobody accepting, its queue filled: SYNs to it are dropped.
+struct FullBacklog {
+    int fd = -1;
+    std::vector<int> fillers;
+    std::uint16_t port = 0;
+    FullBacklog() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+        REQUIRE(::listen(fd, 0) == 0);
+        socklen_t len = sizeof sa;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+        port = ntohs(sa.sin_port);
+        for (int i = 0; i < 4; ++i) {
+            fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        }
+    }
+    ~FullBacklog() {
+        for (int f : fillers) ::close(f);
+        ::close(fd);
+    }
+};
+
 TEST_CASE("tcp: a full backlog is a connect timeout, within the timeout") {
     asio::io_context io;
-    // backlog 0 and nobody accepting: after the queue fills, SYNs are dropped.
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-    REQUIRE(::listen(fd, 0) == 0);
-    socklen_t len = sizeof sa;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    const auto port = ntohs(sa.sin_port);
-    std::vector<int> fillers;  // raw non-blocking connects: they never wait
-    for (int i = 0; i < 4; ++i) {
-        fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    }
-    healthcheck::TcpProbe p(io, target(port, 300ms));
+    FullBacklog full;
+    healthcheck::TcpProbe p(io, target(full.port, 300ms));
     const auto start = std::chrono::steady_clock::now();
     const ProbeResult r = runOnce(io, p);
     CHECK(r.failure == Failure::Timeout);
     CHECK(std::chrono::steady_clock::now() - start < 5s);
-    for (int f : fillers) ::close(f);
-    ::close(fd);
 }
 
 TEST_CASE("http: status, digest, regex, virtual host, chunked") {
@@ -321,31 +331,6 @@ TEST_CASE("script: as root, a program others can change does not run (script_sec
     std::filesystem::remove_all(dir);
 }
 
-// A listener with backlog 0 and nobody accepting, its queue filled: SYNs to it are dropped.
-struct FullBacklog {
-    int fd = -1;
-    std::vector<int> fillers;
-    std::uint16_t port = 0;
-    FullBacklog() {
-        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-        REQUIRE(::listen(fd, 0) == 0);
-        socklen_t len = sizeof sa;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-        port = ntohs(sa.sin_port);
-        for (int i = 0; i < 4; ++i) {
-            fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-            (void)::connect(fillers.back(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-        }
-    }
-    ~FullBacklog() {
-        for (int f : fillers) ::close(f);
-        ::close(fd);
-    }
-};
 
 TEST_CASE("connect engine: many at once, each answered once, cancelled ones never, timeouts in order") {
     asio::io_context io;
