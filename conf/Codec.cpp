@@ -85,6 +85,15 @@ template <class T, class F>
 requires Is<T, TrackFileRef>
 void fields(T& x, F&& f) { f(x.file, x.weight, x.reverse, x.where); }
 template <class T, class F>
+requires Is<T, TrackProcess>
+void fields(T& x, F&& f) {
+    f(x.name, x.process, x.params, x.paramMatch, x.fullCommand, x.quorum, x.quorumMax, x.forkDelay, x.terminateDelay,
+      x.weight, x.reverse, x.where);
+}
+template <class T, class F>
+requires Is<T, TrackProcessRef>
+void fields(T& x, F&& f) { f(x.process, x.weight, x.reverse, x.where); }
+template <class T, class F>
 requires Is<T, TrackScript>
 void fields(T& x, F&& f) { f(x.script, x.weight, x.where); }
 template <class T, class F>
@@ -104,7 +113,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.unicastFaultNoPeer, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.unicastTtl, x.unicastFaultNoPeer, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.trackProcesses, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>
@@ -146,7 +155,7 @@ void fields(T& x, F&& f) {
 template <class T, class F>
 requires Is<T, Config>
 void fields(T& x, F&& f) {
-    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.bfdInstances, x.staticAddresses, x.staticRoutes, x.staticRules, x.vrrpInstances, x.syncGroups,
+    f(x.file, x.global, x.vrrpScripts, x.trackFiles, x.trackProcesses, x.bfdInstances, x.staticAddresses, x.staticRoutes, x.staticRules, x.vrrpInstances, x.syncGroups,
       x.virtualServers);
 }
 

@@ -256,6 +256,35 @@ struct TrackBfdRef {
     bool operator==(const TrackBfdRef&) const = default;
 };
 
+// keepalived's vrrp_track_process: how many processes of one kind run, known from the kernel's
+// process events (director/vrrp/ProcessWatch.h), never by polling. Up while quorum <= count <=
+// quorum_max.
+struct TrackProcess {
+    enum class ParamMatch { None, Exact, Partial, Initial };
+    std::string name;
+    std::string process;              // the process name (/proc/PID/comm), or argv[0] with full_command
+    std::vector<std::string> params;  // the arguments that must follow argv[0] (implies full_command)
+    ParamMatch paramMatch = ParamMatch::None;  // None: arguments are not looked at
+    bool fullCommand = false;                  // match argv[0] of the command line, not the name
+    int quorum = 1;                            // fewest processes that count as up
+    std::optional<int> quorumMax;              // most (none: no limit; 0: up while none runs)
+    Duration forkDelay{0};                     // a quorum reached by a fork counts after this
+    Duration terminateDelay{0};                // a quorum lost by an exit counts after this
+    int weight = 0;        // instances' track_processes: 0: not up is FAULT; >0 added while up, <0 while not
+    bool reverse = false;  // ... counted the other way round
+    Location where;
+    bool operator==(const TrackProcess&) const = default;
+};
+
+// An instance's track_processes entry; weight and reverse default to the track process's own.
+struct TrackProcessRef {
+    std::string process;
+    std::optional<int> weight;
+    std::optional<bool> reverse;
+    Location where;
+    bool operator==(const TrackProcessRef&) const = default;
+};
+
 // An instance's track_files entry; weight and reverse default to the track file's own.
 struct TrackFileRef {
     std::string file;
@@ -332,6 +361,7 @@ struct VrrpInstance {
     std::vector<TrackScript> trackScripts;
     std::vector<TrackFileRef> trackFiles;
     std::vector<TrackBfdRef> trackBfds;
+    std::vector<TrackProcessRef> trackProcesses;
     std::vector<VirtualRoute> virtualRoutes;
     std::vector<VirtualRule> virtualRules;
     GarpConfig garp;
@@ -512,6 +542,7 @@ struct Config {
     GlobalConfig global;
     std::vector<VrrpScript> vrrpScripts;
     std::vector<TrackFile> trackFiles;
+    std::vector<TrackProcess> trackProcesses;
     std::vector<BfdInstance> bfdInstances;
     std::vector<VirtualAddress> staticAddresses;  // keepalived's static_ipaddress: present while directord runs
     std::vector<VirtualRoute> staticRoutes;  // keepalived's static_routes: present while directord runs

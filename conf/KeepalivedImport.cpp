@@ -67,10 +67,9 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
-        {"track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
+        {"track_process", "directord tracks processes per instance: track the process in each member of the group"},
         {"track_bfd", "directord tracks BFD per instance: track the session in each member of the group"},
         {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
-        {"vrrp_track_process", "directord tracks interfaces and scripts only (a script can look for the process)"},
         {"garp_group", "set garp.interval on each instance"},
         {"linkbeat_interfaces", "directord follows links through netlink events"},
         {"interface_up_down_delays", "directord moves to FAULT and back as soon as the link changes"},
@@ -191,6 +190,7 @@ public:
             if (n.keyword == "global_defs" || n.keyword == "virtual_server_group") continue;
             if (n.keyword == "vrrp_script") vrrpScript(n);
             else if (n.keyword == "track_file" || n.keyword == "vrrp_track_file") trackFile(n);
+            else if (n.keyword == "vrrp_track_process") trackProcess(n);
             else if (n.keyword == "bfd_instance") bfdInstance(n);
             else if (n.keyword == "static_ipaddress") {
                 for (const auto& a : n.children)
@@ -233,6 +233,15 @@ public:
                 if (knownFile(t.file)) return false;
                 out_.left.push_back({t.where.file, t.where.line, t.file,
                                      "no track_file of that name: keepalived reports it and tracks nothing"});
+                return true;
+            });
+        for (auto& v : cfg_.vrrpInstances)
+            std::erase_if(v.trackProcesses, [&](const TrackProcessRef& t) {
+                if (std::any_of(cfg_.trackProcesses.begin(), cfg_.trackProcesses.end(),
+                                [&](const TrackProcess& p) { return p.name == t.process; }))
+                    return false;
+                out_.left.push_back({t.where.file, t.where.line, t.process,
+                                     "no vrrp_track_process of that name: keepalived reports it and tracks nothing"});
                 return true;
             });
         for (auto& v : cfg_.vrrpInstances)
@@ -809,6 +818,67 @@ private:
         cfg_.trackFiles.push_back(std::move(f));
     }
 
+    // vrrp_track_process NAME { process P [ARGS...]; param_match [initial|partial]; weight N [reverse];
+    // quorum N; quorum_max N; fork_delay / terminate_delay / delay S; full_command } (keepalived's
+    // vrrp_parser.c: arguments after the process, or param_match, mean the command line is matched)
+    void trackProcess(const Node& s) {
+        if (!need(s, 1)) return;
+        TrackProcess p;
+        p.name = s.args[0].text;
+        p.where = Location{s.file, s.line};
+        using M = TrackProcess::ParamMatch;
+        for (const auto& n : s.children) {
+            const std::string& k = n.keyword;
+            if (k == "process") {
+                if (!need(n, 1)) continue;
+                p.process = n.args[0].text;
+                for (size_t i = 1; i < n.args.size(); ++i) p.params.push_back(n.args[i].text);
+                if (!p.params.empty()) {
+                    if (p.paramMatch == M::None) p.paramMatch = M::Exact;
+                    p.fullCommand = true;
+                }
+            } else if (k == "param_match") {
+                const std::string how = n.args.empty() ? "" : n.args[0].text;
+                if (how.empty()) p.paramMatch = M::Exact;
+                else if (how == "initial") p.paramMatch = M::Initial;
+                else if (how == "partial") p.paramMatch = M::Partial;
+                else {
+                    left(n, "'" + how + "' is not initial or partial: keepalived ignores it");
+                    continue;
+                }
+                p.fullCommand = true;
+            } else if (k == "weight") {
+                std::optional<std::int64_t> w;
+                std::optional<bool> r;
+                fileWeight(n, 0, -254, 254, w, r);
+                if (w) p.weight = static_cast<int>(*w);
+                if (r) p.reverse = *r;
+            } else if (k == "quorum") {
+                if (auto q = integer(n, 0, 1, 65535)) p.quorum = static_cast<int>(*q);
+            } else if (k == "quorum_max") {
+                if (auto q = integer(n, 0, 0, 65535)) p.quorumMax = static_cast<int>(*q);
+            } else if (k == "fork_delay" || k == "terminate_delay" || k == "delay") {
+                if (auto d = secs(n, 0, 0.000001, 3600)) {
+                    if (k != "terminate_delay") p.forkDelay = *d;
+                    if (k != "fork_delay") p.terminateDelay = *d;
+                }
+            } else if (k == "full_command") {
+                p.fullCommand = true;
+            } else {
+                unsupported(n);
+            }
+        }
+        if (p.process.empty()) return left(s, "no process: keepalived ignores this vrrp_track_process");
+        if (!p.fullCommand && p.process.size() > 15)
+            return left(s, "process '" + p.process +
+                               "' is longer than a process name (15 characters): keepalived never matches it");
+        if (p.quorumMax && *p.quorumMax > 0 && *p.quorumMax < p.quorum) {
+            left(s, "quorum_max is less than quorum: keepalived ignores quorum_max");
+            p.quorumMax.reset();
+        }
+        cfg_.trackProcesses.push_back(std::move(p));
+    }
+
     // bfd_instance NAME { neighbor_ip, source_ip, min_rx/min_tx/idle_tx (ms, 3 decimals), multiplier,
     // passive, ttl/hoplimit, max_hops, multihop }: keepalived's bfd/bfd_parser.c. keepalived drops
     // an instance with no or a bad neighbor, or a duplicate one (and says so): so does the import.
@@ -1086,6 +1156,8 @@ private:
                 for (const auto& a : n.children) v.trackFiles.push_back(trackRef<TrackFileRef>(a, 254));
             } else if (k == "track_bfd") {
                 for (const auto& a : n.children) v.trackBfds.push_back(trackRef<TrackBfdRef>(a, 253));
+            } else if (k == "track_process") {
+                for (const auto& a : n.children) v.trackProcesses.push_back(trackRef<TrackProcessRef>(a, 254));
             } else if (k == "track_script") {
                 for (const auto& a : n.children) {
                     TrackScript t;
@@ -1564,12 +1636,13 @@ private:
         return out;
     }
 
-    // One line of an instance's track_file / track_bfd block: `NAME [weight N [reverse]]` (weight
+    // One line of an instance's track_file / track_bfd / track_process block: `NAME [weight N [reverse]]` (weight
     // within +-limit, keepalived's range for each).
     template <typename Ref>
     Ref trackRef(const Node& a, std::int64_t limit) {
         Ref t;
         if constexpr (std::is_same_v<Ref, TrackFileRef>) t.file = a.keyword;
+        else if constexpr (std::is_same_v<Ref, TrackProcessRef>) t.process = a.keyword;
         else t.bfd = a.keyword;
         t.where = Location{a.file, a.line};
         if (a.args.size() >= 2 && a.args[0].text == "weight") {

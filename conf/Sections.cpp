@@ -721,6 +721,75 @@ const Section<TrackFile>& trackFile() {
     return s;
 }
 
+const Section<TrackProcess>& trackProcess() {
+    using P = TrackProcess;
+    using M = P::ParamMatch;
+    static const Section<P> s{
+        "track_processes",
+        {
+            nonEmpty("name", &P::name, {"string", "required", "unique", "name instances' `track_processes` refer to"}),
+            nonEmpty("process", &P::process,
+                     {"string", "required", "a name of at most 15 characters, or a command with `full_command`",
+                      "the process name (as `ps -o comm`, /proc/PID/comm) or, with `full_command` or `params`, "
+                      "argv[0] exactly (as started: a path if started by path)"}),
+            stringList("params", &P::params,
+                       {"array of strings", "`[]`", "",
+                        "arguments that must follow argv[0] (implies `full_command`; `param_match` says how)"}),
+            choice("param_match", &P::paramMatch,
+                   {{"exact", M::Exact}, {"partial", M::Partial}, {"initial", M::Initial}},
+                   {"string", "`exact` with `params`, else arguments are not looked at", "exact, partial, initial",
+                    "exact: these arguments and no more; partial: these first, more may follow; initial: as partial, "
+                    "the last one may be longer (implies `full_command`)"}),
+            boolean("full_command", &P::fullCommand,
+                    {"bool", "`false`", "", "match argv[0] of the command line instead of the process name"}),
+            integer("quorum", &P::quorum, 1, 65535,
+                    {"integer", "`1`", "1..65535", "fewest matching processes for up"}),
+            integer("quorum_max", &P::quorumMax, 0, 65535,
+                    {"integer", "none (no limit)", "0..65535",
+                     "most matching processes for up (0: up only while none runs, whatever `quorum`)"}),
+            duration("fork_delay", &P::forkDelay, 0, 3600,
+                     {"duration", "`0`", "0..3600", "a quorum reached by a fork counts as up after this"}),
+            duration("terminate_delay", &P::terminateDelay, 0, 3600,
+                     {"duration", "`0`", "0..3600", "a quorum lost by an exit counts as down after this"}),
+            integer("weight", &P::weight, -254, 254,
+                    {"integer", "`0`", "-254..254",
+                     "instances' `track_processes`: 0: not up is FAULT; >0 added to priority while up, <0 while not"}),
+            boolean("reverse", &P::reverse,
+                    {"bool", "`false`", "", "instances' `track_processes`: count up as down and down as up"}),
+        },
+        nullptr,
+        [](Reader& r, P& p) {
+            if (!p.params.empty() && p.paramMatch == M::None) p.paramMatch = M::Exact;
+            if (p.paramMatch != M::None) p.fullCommand = true;
+            if (!p.fullCommand && p.process.size() > 15)
+                r.error("process '" + p.process +
+                        "' is longer than 15 characters: the kernel keeps a process name to 15 (set full_command to "
+                        "match the command line's argv[0])");
+            if (p.quorumMax && *p.quorumMax > 0 && *p.quorumMax < p.quorum)
+                r.error("quorum_max " + std::to_string(*p.quorumMax) + " is less than quorum " + std::to_string(p.quorum));
+        },
+        [](P& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
+const Section<TrackProcessRef>& trackProcessRef() {
+    using T = TrackProcessRef;
+    static const Section<T> s{
+        "vrrp_instances.track_processes",
+        {
+            nonEmpty("track_process", &T::process,
+                     {"string", "required", "a `track_processes` name", "the tracked process kind"}),
+            integer("weight", &T::weight, -254, 254,
+                    {"integer", "the track process's `weight`", "-254..254",
+                     "overrides it: 0: not up is FAULT; >0 added while up; <0 added while not"}),
+            boolean("reverse", &T::reverse, {"bool", "the track process's `reverse`", "", "overrides it"}),
+        },
+        nullptr,
+        nullptr,
+        [](T& x, const Location& l) { x.where = l; }};
+    return s;
+}
+
 const Section<BfdInstance>& bfdInstance() {
     using B = BfdInstance;
     static const Section<B> s{
@@ -927,6 +996,8 @@ const Section<VrrpInstance>& vrrpInstance() {
                  {"list of groups", "none", "", "`track_files` whose values count"}),
             list("track_bfds", &V::trackBfds, trackBfdRef(),
                  {"list of groups", "none", "", "BFD sessions (`bfd_instances`) whose state counts"}),
+            list("track_processes", &V::trackProcesses, trackProcessRef(),
+                 {"list of groups", "none", "", "`track_processes` whose quorum counts"}),
             list("virtual_rules", &V::virtualRules, virtualRule(),
                  {"list of groups", "none", "", "policy routing rules added on MASTER, removed on leaving it"}),
             list("virtual_routes", &V::virtualRoutes, virtualRoute(),
@@ -1680,6 +1751,9 @@ const Section<Config>& root() {
                  {"list of groups", "none", "", "scripts VRRP instances track"}),
             list("track_files", &Config::trackFiles, trackFile(),
                  {"list of groups", "none", "", "files whose number moves weights and priorities"}),
+            list("track_processes", &Config::trackProcesses, trackProcess(),
+                 {"list of groups", "none", "", "kinds of processes whose count moves priorities (keepalived's "
+                  "vrrp_track_process)"}),
             list("bfd_instances", &Config::bfdInstances, bfdInstance(),
                  {"list of groups", "none", "", "BFD sessions `bfd` checks follow (keepalived's bfd_instance)"}),
             list("static_addresses", &Config::staticAddresses, staticAddress(),

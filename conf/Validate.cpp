@@ -123,6 +123,24 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
         add(d, an.where, "global.announce.vrrp_instance", "unknown vrrp instance '" + an.vrrpInstance + "'");
 }
 
+// track_processes: unique names, and every instance's reference to one of them.
+void validateTrackProcesses(const Config& cfg, Diagnostics& d) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < cfg.trackProcesses.size(); ++i) {
+        const auto& p = cfg.trackProcesses[i];
+        if (!names.insert(p.name).second)
+            add(d, p.where, at("track_processes", i) + ".name", "duplicate track process name '" + p.name + "'");
+    }
+    for (size_t i = 0; i < cfg.vrrpInstances.size(); ++i)
+        for (size_t k = 0; k < cfg.vrrpInstances[i].trackProcesses.size(); ++k) {
+            const auto& t = cfg.vrrpInstances[i].trackProcesses[k];
+            if (!names.contains(t.process))
+                add(d, t.where, at(at("vrrp_instances", i) + ".track_processes", k) + ".track_process",
+                    "unknown track process '" + t.process + "'" +
+                        (names.empty() ? " (no track_processes are defined)" : ""));
+        }
+}
+
 // track_files: unique names, each in a directory that exists (inotify watches it), and every
 // reference (file checks, instances' track_files) to one of them.
 void validateTrackFiles(const Config& cfg, Diagnostics& d) {
@@ -292,6 +310,7 @@ void validate(const Config& cfg, Diagnostics& diags) {
     validateVmacs(cfg, diags);
     validateVirtualServers(cfg, diags);
     validateTrackFiles(cfg, diags);
+    validateTrackProcesses(cfg, diags);
     validateBfd(cfg, diags);
     if (cfg.global.dataPlane == DataPlane::Nftables)
         for (auto& p : planeProblems(cfg, DataPlane::Nftables)) diags.push_back(std::move(p));

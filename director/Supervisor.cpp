@@ -68,6 +68,7 @@ conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
     if (worker == privileges::Worker::Status) return cut;
     cut.vrrpScripts = cfg.vrrpScripts;
     cut.trackFiles = cfg.trackFiles;  // the lvs worker reads them too (file checks)
+    cut.trackProcesses = cfg.trackProcesses;
     cut.bfdInstances = cfg.bfdInstances;  // track_bfds' weights (the lvs worker runs the sessions)
     cut.staticAddresses = cfg.staticAddresses;
     cut.staticRoutes = cfg.staticRoutes;

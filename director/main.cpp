@@ -24,6 +24,7 @@
 #include "director/lvs/Planes.h"
 #include "director/PidFile.h"
 #include "director/Supervisor.h"
+#include "director/vrrp/ProcessWatch.h"
 #include "healthcheck/TrackedFile.h"
 
 namespace {
@@ -174,6 +175,12 @@ int main(int argc, char** argv) {
     // workers) lives in that namespace; -t checks the host as seen from there
     if (!cfg.global.netNamespace.empty()) {
         std::string why;
+        if (!o.test && !cfg.trackProcesses.empty()) {
+            // the kernel's process events exist in the initial namespace only: open them here
+            const int fd = director::vrrp::openProcessEvents(why);
+            if (fd >= 0) director::vrrp::preopenProcessEvents(fd);
+            why.clear();  // else the vrrp worker tries again and says why
+        }
         if (!enterNetNamespace(cfg.global.netNamespace, why)) {
             if (!o.test) {
                 std::fprintf(stderr, "directord: %s\n", why.c_str());

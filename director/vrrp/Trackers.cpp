@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/Log.h"
+#include "director/vrrp/ProcessWatch.h"
 #include "healthcheck/Probe.h"
 #include "healthcheck/ScriptProbe.h"
 #include "healthcheck/TrackedFile.h"
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<TrackerKind>> makeTrackerKinds(asio::io_context& io,
     kinds.push_back(std::make_unique<ScriptTrackers>(io, changed));
     kinds.push_back(std::make_unique<FileTrackers>(io, changed));
     kinds.push_back(std::make_unique<BfdTrackers>());
+    kinds.push_back(std::make_unique<ProcessTrackers>(io, changed));
     return kinds;
 }
 
@@ -222,6 +224,57 @@ bool BfdTrackers::heard(const protocol::Message& m) {
     it->second = b->up;
     base::log::info("vrrp: tracked BFD session ", b->name, " is ", b->up ? "Up" : "down");
     return true;
+}
+
+ProcessTrackers::ProcessTrackers(asio::io_context& io, TrackingChanged changed)
+    : io_(io), changed_(std::move(changed)) {}
+
+ProcessTrackers::~ProcessTrackers() = default;
+
+void ProcessTrackers::configure(const conf::Config& cfg) {
+    std::set<std::string> used;
+    for (const auto& v : cfg.vrrpInstances)
+        for (const auto& t : v.trackProcesses) used.insert(t.process);
+    std::vector<conf::TrackProcess> kinds;
+    defs_.clear();
+    for (const auto& p : cfg.trackProcesses)
+        if (used.contains(p.name)) {
+            kinds.push_back(p);
+            defs_.emplace(p.name, p);
+        }
+    if (kinds.empty()) {
+        if (watch_) watch_->stop();
+        working_ = false;
+        return;
+    }
+    if (!watch_) watch_ = std::make_unique<ProcessWatch>(io_, [this](const std::string&, bool) { changed_(); });
+    std::string why;
+    working_ = watch_->configure(kinds, why);
+    if (!working_)
+        base::log::error("vrrp: track_process: ", why,
+                         "; the tracked processes keep the count /proc gave at start until a restart (needs "
+                         "CAP_NET_ADMIN in the initial user namespace)");
+}
+
+Tracking ProcessTrackers::tracking(const conf::VrrpInstance& inst) const {
+    Tracking t;
+    for (const auto& ref : inst.trackProcesses) {
+        auto d = defs_.find(ref.process);
+        if (d == defs_.end() || !watch_) continue;
+        addTracked(t, ref.weight.value_or(d->second.weight), watch_->up(ref.process),
+                   ref.reverse.value_or(d->second.reverse));
+    }
+    return t;
+}
+
+void ProcessTrackers::states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const {
+    for (const auto& ref : inst.trackProcesses)
+        if (watch_ && defs_.contains(ref.process)) out[ref.process] = watch_->up(ref.process) ? 3 : 2;
+}
+
+void ProcessTrackers::stop() {
+    if (watch_) watch_->stop();
+    defs_.clear();
 }
 
 }  // namespace director::vrrp

@@ -22,6 +22,8 @@ class FileWatch;
 
 namespace director::vrrp {
 
+class ProcessWatch;
+
 // What the trackers of an instance add up to: a priority delta, or FAULT.
 struct Tracking {
     int delta = 0;
@@ -127,6 +129,27 @@ public:
 private:
     std::map<std::string, conf::BfdInstance> sessions_;  // by name
     std::map<std::string, bool> up_;                     // as last heard (kept over a reload)
+};
+
+// track_process: the kinds of processes counted by one ProcessWatch (the kernel's process events);
+// keepalived's rules: weight 0 and not up is FAULT, a positive weight is added while up, a negative
+// one while not; `reverse` the other way round.
+class ProcessTrackers : public TrackerKind {
+public:
+    ProcessTrackers(asio::io_context& io, TrackingChanged changed);
+    ~ProcessTrackers() override;
+    std::string_view name() const override { return "track_process"; }
+    void configure(const conf::Config& cfg) override;
+    Tracking tracking(const conf::VrrpInstance& inst) const override;
+    void states(const conf::VrrpInstance& inst, std::map<std::string, int>& out) const override;
+    void stop() override;
+
+private:
+    asio::io_context& io_;
+    TrackingChanged changed_;
+    std::unique_ptr<ProcessWatch> watch_;
+    std::map<std::string, conf::TrackProcess> defs_;
+    bool working_ = false;  // the kernel's events are being read
 };
 
 }  // namespace director::vrrp

@@ -41,14 +41,17 @@ class Solo:
             self.close()
             raise
 
-    def start(self, conf_text, args=(), log="d.log"):
+    def start(self, conf_text, args=(), log="d.log", host=False):
         """Writes the config to work/d.conf and starts directord on it in the director's namespace,
-        its output in work/<log> (a test that starts it again can keep the runs' logs apart)."""
+        its output in work/<log> (a test that starts it again can keep the runs' logs apart). With
+        `host`, directord starts in the host's namespace and the config's global.net_namespace
+        (s.ns) takes it there (what needs the initial namespace first: the process events)."""
         self.log = os.path.join(self.work, log)
         conf = os.path.join(self.work, "d.conf")
         with open(conf, "w") as f:
             f.write(conf_text)
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, self.directord, "-f", conf, *args],
+        where = [] if host else ["ip", "netns", "exec", self.ns]
+        self.proc = subprocess.Popen([*where, self.directord, "-f", conf, *args],
                                      stdout=open(self.log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
 
     def text(self):

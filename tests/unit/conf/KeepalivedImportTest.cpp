@@ -1670,3 +1670,59 @@ TEST_CASE("import: unicast_fault_no_peer") {
     CHECK(cfg.vrrpInstances.at(0).unicastFaultNoPeer);
     CHECK(cfg.vrrpInstances.at(0).unicastPeers.empty());
 }
+
+TEST_CASE("import: vrrp_track_process and an instance's track_process come across") {
+    const auto r = conf::importKeepalivedString(R"(vrrp_track_process haproxy {
+  process /usr/sbin/haproxy -f /etc/haproxy/haproxy.cfg
+  param_match partial
+  weight -30
+  quorum 2
+  delay 1.5
+}
+vrrp_track_process single {
+  process nginx
+  quorum_max 1
+  fork_delay 0.25
+  weight 10 reverse
+}
+vrrp_track_process nothing {
+  quorum 1
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+  track_process {
+    haproxy
+    single weight -5
+    nothing
+  }
+}
+)",
+                                                "ka.conf", "lb1");
+    INFO(r.text);
+    for (const auto& d : r.left) INFO("left: " + d.str());
+    CHECK(r.loadErrors.empty());
+    // a vrrp_track_process with no process, and the reference to it, are what keepalived drops
+    REQUIRE(r.left.size() == 2);
+    CHECK(r.left[0].str().find("no process") != std::string::npos);
+    CHECK(r.left[1].str().find("nothing") != std::string::npos);
+    const conf::Config c = loadImported(r);
+    using M = conf::TrackProcess::ParamMatch;
+    REQUIRE(c.trackProcesses.size() == 2);
+    const auto& h = c.trackProcesses[0];
+    CHECK((h.name == "haproxy" && h.process == "/usr/sbin/haproxy" &&
+           h.params == std::vector<std::string>{"-f", "/etc/haproxy/haproxy.cfg"} && h.paramMatch == M::Partial &&
+           h.fullCommand && h.weight == -30 && h.quorum == 2 && h.forkDelay == std::chrono::milliseconds(1500) &&
+           h.terminateDelay == std::chrono::milliseconds(1500)));
+    const auto& s = c.trackProcesses[1];
+    CHECK((s.process == "nginx" && !s.fullCommand && s.quorumMax == 1 && s.weight == 10 && s.reverse &&
+           s.forkDelay == std::chrono::milliseconds(250) && s.terminateDelay == base::Duration::zero()));
+    const auto& v = c.vrrpInstances.at(0);
+    REQUIRE(v.trackProcesses.size() == 2);
+    CHECK((v.trackProcesses[0].process == "haproxy" && !v.trackProcesses[0].weight));
+    CHECK((v.trackProcesses[1].process == "single" && v.trackProcesses[1].weight == -5));
+}

@@ -184,3 +184,201 @@ vrrp_instances = (
     k.configure(cfg);
     CHECK(k.tracking(b) == Tracking{-13, false});
 }
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "director/vrrp/ProcessWatch.h"
+
+namespace {
+
+conf::TrackProcess kind(const std::string& process) {
+    conf::TrackProcess t;
+    t.name = "k";
+    t.process = process;
+    return t;
+}
+
+std::string cmdline(std::initializer_list<const char*> argv) {
+    std::string out;
+    for (const char* a : argv) out += std::string(a) + '\0';
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("track_process: keepalived's matching of names, command lines and arguments") {
+    using director::vrrp::processMatches;
+    using M = conf::TrackProcess::ParamMatch;
+    const director::vrrp::ProcessImage haproxy{"haproxy", cmdline({"/usr/sbin/haproxy", "-f", "/etc/h.cfg", "-Ws"})};
+    CHECK(processMatches(kind("haproxy"), haproxy));
+    CHECK_FALSE(processMatches(kind("hapro"), haproxy));  // exact, not a prefix or a pattern (pgrep's ^..$)
+    CHECK_FALSE(processMatches(kind("/usr/sbin/haproxy"), haproxy));  // the name, not the path
+    auto full = kind("/usr/sbin/haproxy");
+    full.fullCommand = true;
+    CHECK(processMatches(full, haproxy));  // argv[0], arguments not looked at
+    full.process = "haproxy";
+    CHECK_FALSE(processMatches(full, haproxy));
+    auto args = kind("/usr/sbin/haproxy");
+    args.fullCommand = true;
+    args.params = {"-f", "/etc/h.cfg"};
+    args.paramMatch = M::Exact;
+    CHECK_FALSE(processMatches(args, haproxy));  // exact: -Ws follows
+    args.paramMatch = M::Partial;
+    CHECK(processMatches(args, haproxy));  // the first ones, more may follow
+    args.params = {"-f", "/etc/h"};
+    CHECK_FALSE(processMatches(args, haproxy));
+    args.paramMatch = M::Initial;
+    CHECK(processMatches(args, haproxy));  // the last one may be longer
+    args.params = {"-x"};
+    CHECK_FALSE(processMatches(args, haproxy));
+    auto none = kind("/bin/sleep");
+    none.fullCommand = true;
+    none.paramMatch = M::Exact;  // param_match with no params: no arguments at all
+    CHECK(processMatches(none, {"sleep", cmdline({"/bin/sleep"})}));
+    CHECK_FALSE(processMatches(none, {"sleep", cmdline({"/bin/sleep", "5"})}));
+    CHECK_FALSE(processMatches(none, {"sleep", ""}));  // a kernel thread or a zombie: no command line
+}
+
+TEST_CASE("track_process: the config reads keepalived's implications and refuses what never matches") {
+    const auto cfg = fixture::load(R"(
+track_processes = (
+  { name = "lb"; process = "/usr/sbin/haproxy"; params = [ "-f", "/etc/haproxy/haproxy.cfg" ]; weight = -30; },
+  { name = "one"; process = "nginx"; quorum_max = 1; terminate_delay = 0.5; },
+  { name = "none"; process = "apt"; quorum_max = 0; param_match = "partial"; fork_delay = 1; terminate_delay = 2; }
+);
+vrrp_instances = ( { name = "A"; interface = "lo"; virtual_router_id = 1; virtual_addresses = ( "10.0.0.1" );
+  track_processes = ( { track_process = "lb"; }, { track_process = "one"; weight = 5; reverse = true; } ); } );)");
+    using M = conf::TrackProcess::ParamMatch;
+    REQUIRE(cfg.trackProcesses.size() == 3);
+    CHECK((cfg.trackProcesses[0].paramMatch == M::Exact && cfg.trackProcesses[0].fullCommand));
+    CHECK((!cfg.trackProcesses[1].fullCommand && cfg.trackProcesses[1].quorumMax == 1));
+    CHECK(cfg.trackProcesses[2].paramMatch == M::Partial);
+    CHECK(cfg.trackProcesses[2].fullCommand);  // param_match implies it
+    CHECK(cfg.trackProcesses[2].forkDelay == std::chrono::seconds(1));
+    CHECK(cfg.trackProcesses[2].terminateDelay == std::chrono::seconds(2));
+    CHECK(cfg.vrrpInstances[0].trackProcesses.size() == 2);
+    auto errors = [](const std::string& text) {
+        std::string all;
+        for (const auto& d : conf::loadString(text, "t.conf").diagnostics) all += d.str() + "\n";
+        return all;
+    };
+    const std::string inst = R"(vrrp_instances = ( { name = "A"; interface = "lo"; virtual_router_id = 1;
+  virtual_addresses = ( "10.0.0.1" ); track_processes = ( { track_process = "x"; } ); } );)";
+    CHECK(errors("track_processes = ( { name = \"x\"; process = \"a-very-long-daemon\"; } );\n" + inst)
+              .find("process 'a-very-long-daemon' is longer than 15 characters") !=
+          std::string::npos);
+    CHECK(errors("track_processes = ( { name = \"x\"; process = \"a\"; quorum = 3; quorum_max = 2; } );\n" + inst)
+              .find("quorum_max 2 is less than quorum 3") != std::string::npos);
+    CHECK(errors(inst).find("unknown track process 'x' (no track_processes are defined)") != std::string::npos);
+}
+
+TEST_CASE("track_process: the kernel's events count a renamed process, its fork, an exec and exits",
+          "[root]") {
+    asio::io_context io;
+    std::vector<std::pair<std::string, bool>> heard;
+    director::vrrp::ProcessWatch w(io, [&](const std::string& n, bool up) { heard.emplace_back(n, up); });
+    const std::string me = "dtpw" + std::to_string(getpid() % 100000);
+    const std::string tool = "dtps" + std::to_string(getpid() % 100000);
+    auto pair = kind(me);
+    pair.name = "pair";
+    pair.quorum = 2;
+    auto spawned = kind(tool);
+    spawned.name = "spawned";
+    auto absent = kind(me);
+    absent.name = "absent";
+    absent.quorumMax = 0;  // up while none runs
+    std::string why;
+    REQUIRE(w.configure({pair, spawned, absent}, why));
+    INFO(why);
+    CHECK_FALSE(w.up("pair"));
+    CHECK(w.up("absent"));
+    auto until = [&](auto done) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!done() && std::chrono::steady_clock::now() < end) io.run_for(std::chrono::milliseconds(10));
+        return done();
+    };
+    char old[17]{};
+    prctl(PR_GET_NAME, old);
+    prctl(PR_SET_NAME, me.c_str());  // a name change (PROC_EVENT_COMM): 1 of 2
+    CHECK(until([&] { return w.count("pair") == 1; }));
+    CHECK_FALSE(w.up("pair"));
+    CHECK_FALSE(w.up("absent"));
+    const pid_t child = fork();  // the child is the same program: 2 of 2
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(until([&] { return w.up("pair"); }));
+    CHECK(w.count("pair") == 2);
+    // an exec of a program of another name: counted there, no longer here (the spawning child
+    // carried our name from its fork until its exec)
+    const auto bin = std::filesystem::temp_directory_path() / tool;
+    std::filesystem::copy_file("/bin/sleep", bin, std::filesystem::copy_options::overwrite_existing);
+    pid_t sleeper = -1;
+    const char* argv[] = {bin.c_str(), "30", nullptr};
+    REQUIRE(posix_spawn(&sleeper, bin.c_str(), nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0);
+    CHECK(until([&] { return w.up("spawned") && w.count("pair") == 2; }));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    CHECK(until([&] { return !w.up("pair"); }));  // an exit: 1 of 2
+    kill(sleeper, SIGKILL);
+    waitpid(sleeper, nullptr, 0);
+    CHECK(until([&] { return !w.up("spawned"); }));
+    prctl(PR_SET_NAME, old);
+    CHECK(until([&] { return w.up("absent"); }));
+    CHECK(w.count("pair") == 0);
+    std::filesystem::remove(bin);
+    CHECK(w.events() > 0);
+    // every change was told, in order, and only changes
+    const std::vector<std::pair<std::string, bool>> want = {
+        {"absent", false}, {"pair", true}, {"spawned", true}, {"pair", false}, {"spawned", false}, {"absent", true}};
+    CHECK(heard == want);
+}
+
+TEST_CASE("track_process: terminate_delay rides over a restart; a reload keeps counts", "[root]") {
+    asio::io_context io;
+    int changes = 0;
+    director::vrrp::ProcessWatch w(io, [&](const std::string&, bool) { ++changes; });
+    const std::string name = "dtpd" + std::to_string(getpid() % 100000);
+    auto k = kind(name);
+    k.terminateDelay = std::chrono::milliseconds(400);
+    const auto bin = std::filesystem::temp_directory_path() / name;
+    std::filesystem::copy_file("/bin/sleep", bin, std::filesystem::copy_options::overwrite_existing);
+    auto start = [&] {
+        pid_t p = -1;
+        const char* argv[] = {bin.c_str(), "30", nullptr};
+        REQUIRE(posix_spawn(&p, bin.c_str(), nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0);
+        return p;
+    };
+    const pid_t first = start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string why;
+    REQUIRE(w.configure({k}, why));  // found by the walk of /proc
+    CHECK(w.up("k"));
+    kill(first, SIGKILL);
+    waitpid(first, nullptr, 0);
+    io.run_for(std::chrono::milliseconds(150));
+    CHECK(w.count("k") == 0);
+    CHECK(w.up("k"));  // within terminate_delay
+    const pid_t second = start();
+    io.run_for(std::chrono::milliseconds(500));
+    CHECK(w.up("k"));
+    CHECK(changes == 0);  // the restart made no transition
+    auto k2 = k;
+    k2.where = conf::Location{"moved.conf", 9};
+    REQUIRE(w.configure({k2}, why));  // the same definition elsewhere: kept
+    CHECK(w.count("k") == 1);
+    kill(second, SIGKILL);
+    waitpid(second, nullptr, 0);
+    io.run_for(std::chrono::milliseconds(700));
+    CHECK_FALSE(w.up("k"));
+    CHECK(changes == 1);
+    std::filesystem::remove(bin);
+}
