@@ -10,8 +10,13 @@ kinds, each a copy of /bin/sleep under a name of the test's own (no other proces
 weight 0 (none running is FAULT: the VIP goes); `job` by its command line, argv[0] and the argument
 `600` exactly, weight +7 (a `job 601` does not count). Each start and kill shows at once (the status shows it within its 1 s publishing):
 the kernel's process events say it, nothing polls. A `terminate_delay` on `db` rides over a restart
-inside it with no transition; a reload that keeps the definitions keeps the counts."""
+inside it with no transition; a reload that keeps the definitions keeps the counts.
+
+keepalived 2.2.7 runs beside it on the peer's end of the link (its own VRID, the same kinds written
+as vrrp_track_process, net_namespace the peer's), and after every step its effective priority (its
+SIGUSR1 data file) must equal directord's: the same processes mean the same thing to both."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -36,11 +41,63 @@ vrrp_instances = ( {{ name = "VI_1"; interface = "eth0"; virtual_router_id = 63;
 """
 
 
+def ka_conf(peer, work, names, tag):
+    return f"""global_defs {{
+  router_id kp{tag}
+  net_namespace {peer}
+}}
+vrrp_track_process web {{
+  process {names['web']}
+  quorum 2
+  weight -20
+}}
+vrrp_track_process db {{
+  process {names['db']}
+}}
+vrrp_track_process job {{
+  process {work}/{names['job']} 600
+  weight 7
+}}
+vrrp_instance VI_K {{
+  interface eth0
+  state BACKUP
+  virtual_router_id 65
+  priority 100
+  advert_int 1
+  virtual_ipaddress {{
+    10.96.0.20/24
+  }}
+  track_process {{
+    web
+    db
+    job
+  }}
+}}
+"""
+
+
+DATA = "/tmp/keepalived.data"
+
+
+def ka_state(pid):
+    """keepalived's VI_K as its SIGUSR1 data file says: (effective priority, state)."""
+    if os.path.exists(DATA):
+        os.unlink(DATA)
+    os.kill(pid, signal.SIGUSR1)
+    wait(lambda: os.path.exists(DATA) and "VRRP Track process" in open(DATA).read(), 5, 0.05)
+    time.sleep(0.05)  # written in one go by its vrrp process; let it finish
+    text = open(DATA).read() if os.path.exists(DATA) else ""
+    inst = text.split("VRRP Instance = VI_K", 1)[-1]
+    prio = re.search(r"Effective priority = (\d+)", inst)
+    state = re.search(r"State = (\w+)", inst)
+    return (int(prio.group(1)) if prio else None, state.group(1) if state else None)
+
+
 def run(directord):
     tag = str(os.getpid() % 100000)
     names = {"web": "dtpweb" + tag, "db": "dtpdb" + tag, "job": "dtpjob" + tag}
     procs = []
-    with solo(directord, "tp", "10.96.0.1/24") as s:
+    with solo(directord, "tp", "10.96.0.1/24", "10.96.0.2/24") as s:
         ns, work = s.ns, s.work
         for n in names.values():
             shutil.copy("/bin/sleep", f"{work}/{n}")
@@ -58,6 +115,26 @@ def run(directord):
             db = start("db")
             s.start(conf(work, ns, names), host=True)
             s.wait_started()
+            with open(f"{work}/k.conf", "w") as f:
+                f.write(ka_conf(s.peer, work, names, tag))
+            ka = subprocess.Popen(["keepalived", "-n", "-l", "-D", "-P", "-f", f"{work}/k.conf", "-p", f"{work}/k.pid",
+                                   "-r", f"{work}/kv.pid"], stdout=open(f"{work}/k.log", "w"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(ka)
+            check(wait(lambda: os.path.exists(f"{work}/kv.pid"), 10, 0.1) is not None, "keepalived runs beside it")
+
+            def same(step):
+                """directord's effective priority (or FAULT) and keepalived's, after `step`."""
+                seen = {}
+
+                def agree():
+                    ours = instance()
+                    seen["mine"] = "FAULT" if ours.get("state") == "FAULT" else ours.get("effective_priority")
+                    kp, kstate = ka_state(ka.pid)
+                    seen["theirs"] = "FAULT" if kstate == "FAULT" else kp
+                    return seen["mine"] == seen["theirs"] or None
+                check(wait(agree, 3, 0.1) is not None, f"{step}: keepalived says the same ({seen.get('theirs')})",
+                      f"directord {seen.get('mine')}")
 
             def instance():
                 return s.status().get("vrrp", {}).get("VI_1", {})
@@ -67,32 +144,39 @@ def run(directord):
                   str(instance()))
             check(wait(lambda: instance().get("effective_priority") == 80, 2, 0.05) is not None,
                   "no web running (quorum 2, weight -20): priority 80", str(instance()))
+            same("no web")
             web1 = start("web")
             time.sleep(0.5)
             check(instance().get("effective_priority") == 80, "one web: still 80 (quorum 2)", str(instance()))
             web2 = start("web")
             check(wait(lambda: instance().get("effective_priority") == 100, 2, 0.02) is not None,
                   "two web: priority 100 at once (the status shows it within its 1 s publishing)", str(instance()))
+            same("two web")
             job = start("job")
             check(wait(lambda: instance().get("effective_priority") == 107, 2, 0.02) is not None,
                   "job 600 (command line, exact argument): +7 at once (the status shows it within its 1 s publishing)", str(instance()))
+            same("job 600")
             stop(job)
             start("job", "601")
             check(wait(lambda: instance().get("effective_priority") == 100, 2, 0.02) is not None,
                   "job 600 gone and job 601 does not count: 100", str(instance()))
+            same("job 601")
             stop(web1)
             check(wait(lambda: instance().get("effective_priority") == 80, 2, 0.02) is not None,
                   "one web killed: 80 at once (the status shows it within its 1 s publishing)", str(instance()))
             check("track_process web: 1 '" + names["web"] + "' process(es) running, down" in s.text(),
                   "... and the log says what runs against what is wanted")
+            same("one web")
             stop(db)
             check(wait(lambda: instance().get("state") == "FAULT", 2, 0.02) is not None,
                   "db (weight 0) gone: FAULT at once (the status shows it within its 1 s publishing)", str(instance()))
             check(wait(lambda: not has_vip(), 2, 0.05) is not None, "... and the VIP is removed")
+            same("no db")
             db = start("db")
             check(wait(lambda: instance().get("state") == "MASTER", 5, 0.05) is not None, "db back: MASTER again",
                   str(instance()))
             check(wait(has_vip, 2, 0.05) is not None, "... with its VIP")
+            same("db back")
 
             # a reload with terminate_delay on db: the same web and db processes are still counted
             with open(f"{work}/d.conf", "w") as f:
@@ -115,8 +199,14 @@ def run(directord):
         finally:
             for p in procs:
                 if p.poll() is None:
-                    p.kill()
+                    if p.args[0] == "keepalived":  # its session: the parent and its VRRP child
+                        os.killpg(p.pid, signal.SIGKILL)
+                    else:
+                        p.kill()
                     p.wait()
+            for f in (DATA, "/tmp/keepalived_parent.data"):
+                if os.path.exists(f):
+                    os.unlink(f)
 
 
 if __name__ == "__main__":
