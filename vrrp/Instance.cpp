@@ -132,9 +132,29 @@ bool Instance::openTransport() {
     return true;
 }
 
+namespace {
+constexpr auto kVmacRetry = std::chrono::seconds(5);  // each try that fails logs its reason
+}
+
 bool Instance::start(std::optional<State> resume) {
     const std::string who = "vrrp: " + cfg_.name + ": ";
     auto info = lookLink();
+    if (!info && cfg_.vmac.enabled) {
+        // the interface is there but its VMAC cannot be made (ensureVmac logged why): a clear FAULT,
+        // never the interface itself instead, retried until it can be made
+        if (auto parent = host_.interfaceInfo(cfg_.interface, vips())) {
+            vmac_ = vmacSpec(*parent);
+            baseIndex_ = parent->index;
+            info = parent;
+            info->index = 0;
+            info->mac = vmac_->mac;
+            vmacMissing_ = true;
+            vmacRetryAt_ = now() + kVmacRetry;
+            base::log::error(who, "the VMAC ", vmac_->name, " on ", cfg_.interface,
+                             " cannot be made: FAULT until it can (tried again every ",
+                             std::chrono::duration_cast<std::chrono::seconds>(kVmacRetry).count(), " s)");
+        }
+    }
     if (!info) {
         base::log::error(who, cfg_.vmac.enabled && host_.ifindex(cfg_.interface) ? "no VMAC on " : "no interface ",
                          cfg_.interface, "; the instance stays INIT (fix the config or the system, then reload)");
@@ -144,7 +164,7 @@ bool Instance::start(std::optional<State> resume) {
     machine_ = StateMachine(machineConfig());  // none to send from yet: FAULT (below) until there is one
     machine_.setGated(group_ != nullptr);
     if (holdUntil_) machine_.holdMasterUntil(*holdUntil_);
-    if (!openTransport()) return false;
+    if (!vmacMissing_ && !openTransport()) return false;
     running_ = true;
     base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",
                     cfg_.interface, vmac_ ? " with VMAC " + vmac_->name : std::string(), " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
@@ -304,7 +324,8 @@ void Instance::applyTracking() {
     if (fault != faulted_) {
         faulted_ = fault;
         base::log::notice("vrrp: ", cfg_.name, ": ",
-                          fault ? (noSource_    ? "no address to send from: FAULT"
+                          fault ? (vmacMissing_ ? "no VMAC: FAULT"
+                                   : noSource_    ? "no address to send from: FAULT"
                                    : noPeer()   ? "no unicast peers (unicast_fault_no_peer): FAULT"
                                    : linkFault_ ? "a tracked link is down: FAULT"
                                                 : "a tracked script fails: FAULT")
@@ -334,15 +355,25 @@ void Instance::stop() {
 // socket reopened; a master's VIPs then come back with the check below.
 void Instance::checkVmac() {
     if (!vmac_) return;
-    const int now = host_.ifindex(vmac_->name);
-    if (now == ifc_.index) return;
+    const int index = host_.ifindex(vmac_->name);
+    if (index == ifc_.index && !vmacMissing_) return;
     if (!host_.ifindex(cfg_.interface)) return;  // the parent is gone: FAULT until it is back
+    if (vmacMissing_ && now() < vmacRetryAt_) return;
     auto parent = host_.interfaceInfo(cfg_.interface, vips());
     if (!parent) return;
     const VmacResult r = host_.ensureVmac(vmacSpec(*parent));
-    if (r.error || r.ifindex == ifc_.index) return;  // not made, or our view had not caught up
-    base::log::warning("vrrp: ", cfg_.name, ": VMAC ", vmac_->name, " was removed; made again",
+    if (r.error) {  // not made (ensureVmac logged why): FAULT until it can be
+        vmacRetryAt_ = now() + kVmacRetry;
+        if (!vmacMissing_)
+            base::log::error("vrrp: ", cfg_.name, ": the VMAC ", vmac_->name,
+                             " was removed and cannot be made again: FAULT until it can");
+        vmacMissing_ = true;
+        return;
+    }
+    if (r.ifindex == ifc_.index && !vmacMissing_) return;  // our view had not caught up
+    base::log::warning("vrrp: ", cfg_.name, ": VMAC ", vmac_->name, vmacMissing_ ? " made" : " was removed; made again",
                        machine_.state() == State::Master ? " and its addresses added back" : "");
+    vmacMissing_ = false;
     ifc_.index = r.ifindex;
     baseIndex_ = parent->index;
     openTransport();
@@ -394,7 +425,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
     const bool ah = usesAh(cfg_);
     if (ah) ad.auth = AuthType::Ah;  // its 8 bytes stay zero; the AH header carries the ICV
     const auto from = source();
-    if (!from) return;  // FAULT already: nothing to send from
+    if (!from || !transport_) return;  // FAULT already: nothing to send from (or no VMAC to send on)
     if (priority == 0) ++priZeroSent_;  // once per advert, however many unicast peers get it
     const ChecksumMode mode{cfg_.checksumPseudoHeader};
     // IPv4 multicast without unicast_source goes from the kernel's choice (the primary address),

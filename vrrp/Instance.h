@@ -88,7 +88,7 @@ public:
     // Join before start().
     void joinGroup(InstanceGroup* g) override;
     StateMachine& machine() override { return machine_; }
-    bool ownFault() const override { return linkFault_ || trackFault_ || noSource_ || noPeer(); }
+    bool ownFault() const override { return linkFault_ || trackFault_ || noSource_ || noPeer() || vmacMissing_; }
     bool noPeer() const { return cfg_.unicastFaultNoPeer && cfg_.unicastPeers.empty(); }
     void run(const std::vector<Action>& actions) override;
 
@@ -155,6 +155,9 @@ private:
     int priorityDelta_ = 0;
     bool linkFault_ = false, trackFault_ = false;
     bool noSource_ = false;  // IPv6: no usable link-local address (yet) to send from
+    // the VMAC cannot be made (its reason logged): FAULT, retried every kVmacRetry, until it can
+    bool vmacMissing_ = false;
+    base::TimePoint vmacRetryAt_{};
     InstanceGroup* group_ = nullptr;
     std::uint64_t sent_ = 0;
     std::optional<base::IpAddress> masterSeen_;
