@@ -17,7 +17,7 @@ PACKAGES=(
   # reference peers and tools the tests and benchmarks compare against
   ipvsadm keepalived snmp snmpd snmptrapd haproxy nginx-light wrk nftables conntrack
   bird2  # the routing daemon the scale-out tests announce through, and a BFD peer for the bfd check
-  frr  # FRR's bfdd, the other BFD peer the bfd check is tested against (the tests start bfdd alone)
+  frr  # FRR's bfdd (the other BFD peer of the bfd check) and vrrpd (VRRP's second independent peer)
   dnsmasq-base  # a real DNS server for the dns check (the binary only: no service is installed)
   python3-aiosmtpd  # a real SMTP server for the smtp check and the mail alerts
   python3-grpcio  # a real gRPC server (with the health service) for the grpc check
