@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 
 #include "base/Log.h"
@@ -34,6 +36,7 @@ std::string slurp(const std::string& path, std::size_t cap) {
 }
 
 constexpr std::size_t kCmdlineCap = 4096;
+constexpr std::size_t kEventHead = offsetof(proc_event, event_data);  // what, cpu, timestamp
 
 // /proc/PID/stat: "PID (comm) S ...": the name, unless the process is a zombie (or gone).
 std::optional<std::string> liveComm(pid_t pid) {
@@ -156,9 +159,13 @@ void ProcessWatch::receive() {
                             if (!a || !*a || ec || !socket_) return;
                             bool lost = false;
                             for (;;) {
-                                const ssize_t n = ::recv(socket_->native_handle(), buffer_.data(), buffer_.size(), 0);
+                                sockaddr_nl from{};
+                                socklen_t fromLen = sizeof from;
+                                const ssize_t n = ::recvfrom(socket_->native_handle(), buffer_.data(), buffer_.size(),
+                                                             0, reinterpret_cast<sockaddr*>(&from), &fromLen);
                                 if (n > 0) {
-                                    handle(buffer_.data(), static_cast<std::size_t>(n));
+                                    if (from.nl_pid == 0) handle(buffer_.data(), static_cast<std::size_t>(n));
+                                    else ++foreign_;  // only the kernel speaks for processes
                                     continue;
                                 }
                                 if (n < 0 && errno == EINTR) continue;
@@ -185,12 +192,25 @@ void ProcessWatch::handle(const char* data, std::size_t len) {
         if (nl.nlmsg_len < sizeof(nlmsghdr) || off + nl.nlmsg_len > len) return;  // malformed: drop the rest
         const std::size_t body = NLMSG_LENGTH(0);
         if (nl.nlmsg_type != NLMSG_ERROR && nl.nlmsg_type != NLMSG_NOOP &&
-            nl.nlmsg_len >= body + sizeof(cn_msg) + sizeof(proc_event)) {
+            nl.nlmsg_len >= body + sizeof(cn_msg) + kEventHead) {
             cn_msg cn;
             std::memcpy(&cn, data + off + body, sizeof cn);
-            if (cn.id.idx == CN_IDX_PROC && cn.id.val == CN_VAL_PROC && cn.len >= sizeof(proc_event)) {
-                proc_event ev;
-                std::memcpy(&ev, data + off + body + sizeof(cn_msg), sizeof ev);
+            // a kernel's proc_event may be shorter or longer than these headers' (its union grows):
+            // what it sent is copied into a zeroed one, and each event needs its own fields whole
+            const std::size_t have = std::min<std::size_t>(cn.len, nl.nlmsg_len - body - sizeof(cn_msg));
+            if (cn.id.idx == CN_IDX_PROC && cn.id.val == CN_VAL_PROC && have >= kEventHead) {
+                proc_event ev{};
+                std::memcpy(&ev, data + off + body + sizeof(cn_msg), std::min(have, sizeof ev));
+                const std::size_t need = kEventHead + (ev.what == proc_event::PROC_EVENT_FORK   ? sizeof ev.event_data.fork
+                                                       : ev.what == proc_event::PROC_EVENT_EXEC ? sizeof ev.event_data.exec
+                                                       : ev.what == proc_event::PROC_EVENT_COMM ? sizeof ev.event_data.comm
+                                                       : ev.what == proc_event::PROC_EVENT_EXIT ? 8  // pid, tgid
+                                                                                                : 0);
+                if (have < need) {
+                    ++malformed_;
+                    off += NLMSG_ALIGN(nl.nlmsg_len);
+                    continue;
+                }
                 ++events_;
                 switch (ev.what) {
                 case proc_event::PROC_EVENT_FORK:

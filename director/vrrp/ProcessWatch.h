@@ -51,9 +51,11 @@ public:
     bool up(const std::string& name) const;
     int count(const std::string& name) const;
     void stop();
-    // Counters for status: events read, walks of /proc for lost events.
+    // Counters: events read, walks of /proc for lost events, datagrams dropped (not from the kernel,
+    // or an event shorter than its fields).
     std::uint64_t events() const { return events_; }
     std::uint64_t rescans() const { return rescans_; }
+    std::uint64_t dropped() const { return foreign_ + malformed_; }
 
 private:
     struct Kind {
@@ -83,6 +85,7 @@ private:
     std::map<std::string, Kind> kinds_;
     std::map<pid_t, std::set<std::string>> byPid_;  // a counted process -> the kinds it counts for
     std::uint64_t events_ = 0, rescans_ = 0;
+    std::uint64_t foreign_ = 0, malformed_ = 0;  // datagrams not from the kernel; events cut short
     bool quiet_ = false;  // configure(): states set, nobody told
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -336,6 +336,7 @@ TEST_CASE("track_process: the kernel's events count a renamed process, its fork,
     CHECK(w.count("pair") == 0);
     std::filesystem::remove(bin);
     CHECK(w.events() > 0);
+    CHECK(w.dropped() == 0);  // every event whole, all from the kernel
     // every change was told, in order, and only changes
     const std::vector<std::pair<std::string, bool>> want = {
         {"absent", false}, {"pair", true}, {"spawned", true}, {"pair", false}, {"spawned", false}, {"absent", true}};
