@@ -74,7 +74,7 @@ class Daemon:
         args = [DIRECTORD, "-f", self.conf] + (["--single-process"] if self.single else [])
         self.logf = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(lambda: "lvs: started on the memory table" in self.log(), "the lvs worker to start")
+        wait_for(lambda: "lvs: started on the " in self.log(), "the lvs worker to start")
         return self
 
     def log(self):
