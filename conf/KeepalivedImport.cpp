@@ -228,31 +228,21 @@ public:
             return std::any_of(cfg_.trackFiles.begin(), cfg_.trackFiles.end(),
                                [&](const TrackFile& f) { return f.name == name; });
         };
-        for (auto& v : cfg_.vrrpInstances)
-            std::erase_if(v.trackFiles, [&](const TrackFileRef& t) {
-                if (knownFile(t.file)) return false;
-                out_.left.push_back({t.where.file, t.where.line, t.file,
-                                     "no track_file of that name: keepalived reports it and tracks nothing"});
-                return true;
-            });
-        for (auto& v : cfg_.vrrpInstances)
-            std::erase_if(v.trackProcesses, [&](const TrackProcessRef& t) {
-                if (std::any_of(cfg_.trackProcesses.begin(), cfg_.trackProcesses.end(),
-                                [&](const TrackProcess& p) { return p.name == t.process; }))
+        // an instance's reference to a tracked thing of no such name: keepalived reports it and
+        // tracks nothing (track_file, vrrp_track_process, bfd_instance alike)
+        auto dropUnknown = [&](auto& refs, auto name, const auto& defs, const char* what) {
+            std::erase_if(refs, [&](const auto& t) {
+                if (std::any_of(defs.begin(), defs.end(), [&](const auto& d) { return d.name == t.*name; }))
                     return false;
-                out_.left.push_back({t.where.file, t.where.line, t.process,
-                                     "no vrrp_track_process of that name: keepalived reports it and tracks nothing"});
+                out_.left.push_back({t.where.file, t.where.line, t.*name,
+                                     std::string("no ") + what + " of that name: keepalived reports it and tracks nothing"});
                 return true;
             });
+        };
+        for (auto& v : cfg_.vrrpInstances) dropUnknown(v.trackFiles, &TrackFileRef::file, cfg_.trackFiles, "track_file");
         for (auto& v : cfg_.vrrpInstances)
-            std::erase_if(v.trackBfds, [&](const TrackBfdRef& t) {
-                if (std::any_of(cfg_.bfdInstances.begin(), cfg_.bfdInstances.end(),
-                                [&](const BfdInstance& b) { return b.name == t.bfd; }))
-                    return false;
-                out_.left.push_back({t.where.file, t.where.line, t.bfd,
-                                     "no bfd_instance of that name: keepalived reports it and tracks nothing"});
-                return true;
-            });
+            dropUnknown(v.trackProcesses, &TrackProcessRef::process, cfg_.trackProcesses, "vrrp_track_process");
+        for (auto& v : cfg_.vrrpInstances) dropUnknown(v.trackBfds, &TrackBfdRef::bfd, cfg_.bfdInstances, "bfd_instance");
         for (auto& vs : cfg_.virtualServers)
             for (auto& rs : vs.realServers)
                 std::erase_if(rs.checks, [&](const CheckConfig& c) {
