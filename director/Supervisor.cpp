@@ -39,6 +39,8 @@ std::string describeExit(int status) {
     return "stopped (status " + std::to_string(status) + ")";
 }
 
+std::int64_t unixSeconds() { return static_cast<std::int64_t>(::time(nullptr)); }
+
 }  // namespace
 
 double monotonicSeconds() {
@@ -58,6 +60,7 @@ Supervisor::Supervisor(conf::Config cfg, conf::DataPlane plane, WorkerMains main
     fwd_.enabled = plane_ == conf::DataPlane::Userspace;
     status_.name = "status";
     status_.main = std::move(mains.status);
+    startedUnix_ = unixSeconds();
 }
 
 conf::Config workerConfig(privileges::Worker worker, const conf::Config& cfg) {
@@ -142,8 +145,10 @@ void Supervisor::spawn(Worker& w) {
     w.heardAt = w.startedAt;
     w.saidHung = false;
     w.restartAt = 0;
+    w.startedUnix = unixSeconds();
     if (&w == &lvs_) pendingConfigs_ = 0;  // it starts from the current config and says when it is applied
     base::log::info("supervisor: started the ", w.name, " worker (pid ", pid, ")");
+    tellStats();
 }
 
 void Supervisor::sendTo(Worker& w, const std::string& frame) {
@@ -274,6 +279,8 @@ void Supervisor::reap() {
         // repeated ones back off.
         const double delay = w->restarts == 0 ? 0 : std::min(kMaxBackoff, std::pow(2.0, w->restarts - 1));
         ++w->restarts;
+        ++w->restartsTotal;
+        w->startedUnix = 0;
         w->restartAt = now + delay;
         if (delay == 0)
             base::log::error("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status),
@@ -334,7 +341,7 @@ void Supervisor::parseDone() {
 protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, double parsed) {
     if (!check.config) {
         for (const auto& e : check.errors) base::log::error("reload: ", e);
-        systemd_.ready("reload refused: " + check.errors.back());
+        reloadRefused(check.errors);
         return protocol::ReloadResultMsg{0, false, std::move(check.errors)};
     }
     if (check.config->global.netNamespace != cfg_.global.netNamespace) {
@@ -343,7 +350,7 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
                               (check.config->global.netNamespace.empty() ? "none" : check.config->global.netNamespace) +
                               "); restart directord to apply it";
         base::log::error("reload: ", e);
-        systemd_.ready("reload refused: " + e);
+        reloadRefused({e});
         return protocol::ReloadResultMsg{0, false, {e}};
     }
     // a worker cannot take back a capability it dropped: a config whose scripts need more (one now
@@ -356,7 +363,7 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
                               privileges::describe(w->plan) + ", and the new config needs " +
                               privileges::describe(next) + "; restart directord to apply it";
         base::log::error("reload: ", e);
-        systemd_.ready("reload refused: " + e);
+        reloadRefused({e});
         return protocol::ReloadResultMsg{0, false, {e}};
     }
     std::swap(cfg_, *check.config);                        // the old config is freed after the new one is out
@@ -370,9 +377,34 @@ protocol::ReloadResultMsg Supervisor::commit(ReloadCheck check, double t0, doubl
     const std::string slim = protocol::encode(protocol::ConfigMsg{workerConfig(privileges::Worker::Vrrp, cfg_)});
     for (Worker* w : {&vrrp_, &fwd_}) sendTo(*w, slim);
     sendTo(status_, protocol::encode(protocol::ConfigMsg{workerConfig(privileges::Worker::Status, cfg_)}));
+    lastReloadAt_ = unixSeconds();
+    lastReloadOk_ = true;
+    lastReloadError_.clear();
+    tellStats();
     base::log::info("reload: ", cfg_.file, " read and checked in ", static_cast<int>(parsed * 1000),
                     " ms, sent to the workers in ", static_cast<int>((monotonicSeconds() - t0 - parsed) * 1000), " ms");
     return protocol::ReloadResultMsg{0, true, {}};
+}
+
+void Supervisor::reloadRefused(const std::vector<std::string>& errors) {
+    systemd_.ready("reload refused: " + errors.back());
+    ++reloadFailures_;
+    lastReloadAt_ = unixSeconds();
+    lastReloadOk_ = false;
+    lastReloadError_ = errors.front();
+    tellStats();
+}
+
+void Supervisor::tellStats() {
+    protocol::SupervisorStatsMsg m;
+    m.startedAt = startedUnix_;
+    m.reloadFailures = reloadFailures_;
+    m.lastReloadAt = lastReloadAt_;
+    m.lastReloadOk = lastReloadOk_;
+    m.lastReloadError = lastReloadError_;
+    for (const Worker* w : {&lvs_, &vrrp_, &fwd_, &status_})
+        if (w->enabled) m.workers.push_back({w->name, w->restartsTotal, w->pid > 0 ? w->startedUnix : 0});
+    sendTo(lvs_, protocol::encode(m));
 }
 
 // The lvs worker has the config in force (at start, after a reload): systemd hears READY=1 once

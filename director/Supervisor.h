@@ -76,6 +76,8 @@ private:
         protocol::FrameReader in{protocol::kMaxWorkerFrame};
         std::string out;       // frames not yet written (the socket is non-blocking)
         int restarts = 0;      // consecutive quick deaths, for the back-off
+        std::uint64_t restartsTotal = 0;  // every restart since the director started (status, metrics)
+        std::int64_t startedUnix = 0;     // its current process's start, Unix time
         double startedAt = 0;  // monotonic seconds
         double restartAt = 0;  // 0: not scheduled
         double heardAt = 0;    // its last frame (watchdog: a worker silent too long is hung)
@@ -110,6 +112,14 @@ private:
     int parseFd_ = -1;                   // eventfd: the parse in flight is done
     double parseStarted_ = 0;
     void applied(const std::string& summary);
+    // Tells the lvs worker the supervisor's record (SupervisorStatsMsg), which it shows.
+    void tellStats();
+    void reloadRefused(const std::vector<std::string>& errors);
+    std::int64_t startedUnix_ = 0;
+    std::uint64_t reloadFailures_ = 0;
+    std::int64_t lastReloadAt_ = 0;
+    bool lastReloadOk_ = true;
+    std::string lastReloadError_;
     void watchdog(double now);
     void signalWorkers(int sig);
     bool anyAlive() const;

@@ -270,6 +270,10 @@ void LvsWorker::handle(protocol::Message&& m) {
     }
     if (auto* r = std::get_if<protocol::StatusRequestMsg>(&m)) return answerStatus(*r);
     if (auto* f = std::get_if<protocol::FrontStatsMsg>(&m)) return onFrontStats(*f);
+    if (auto* st = std::get_if<protocol::SupervisorStatsMsg>(&m)) {
+        supervisor_ = std::move(*st);
+        return;
+    }
     if (auto* r = std::get_if<protocol::ReloadResultMsg>(&m)) {
         auto it = reloadReplies_.find(r->id);
         if (it == reloadReplies_.end()) return;

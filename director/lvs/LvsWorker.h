@@ -147,6 +147,7 @@ private:
     void toFront(const protocol::Message& m) { (front_ ? *front_ : peer_).send(m); }
     Channel* front_ = nullptr;
     protocol::FrontStatsMsg frontStats_;
+    std::optional<protocol::SupervisorStatsMsg> supervisor_;  // none: --single-process (no supervisor)
     std::chrono::steady_clock::time_point snmpLastRead_{};  // the subagent last answered a request
     bool snmp_ = false;  // global.snmp.enabled: snapshots and traps go to the front
     conf::SnmpConfig snmpConfig_;

@@ -30,6 +30,7 @@ status::Snapshot LvsWorker::snapshot(bool plane) const {
     s.resyncs = resyncs_;
     s.driftRepairs = reconciler_.repairs();
     s.httpRequests = frontStats_.httpRequests;
+    s.director = supervisor_;
     s.roles = vrrpRoles_;
     s.vrrp = vrrpStatus_;
     s.health = operatorView();

@@ -111,7 +111,7 @@ void fields(T& x, F&& f) {
     f(x.name, x.state, x.interface, x.vrid, x.version, x.family, x.priority, x.effectivePriority, x.masterSeen,
       x.syncGroup, x.advertsSent, x.advertsReceived, x.announcementsSent, x.transitions, x.drops, x.ifindex, x.mac,
       x.primary, x.source, x.masterTransitions, x.masterReason, x.priorityZeroSent, x.priorityZeroReceived,
-      x.protocolErrorReason, x.upSinceMs, x.scripts);
+      x.protocolErrorReason, x.upSinceMs, x.scripts, x.lastTransition);
 }
 template <class T, class F>
 requires Is<T, InstanceStatusMsg>
@@ -166,6 +166,14 @@ template <class T, class F>
 requires Is<T, FrontStatsMsg>
 void fields(T& x, F&& f) {
     f(x.fresh, x.httpRequests, x.snmpRequests, x.trapsSent, x.snmpIdleMs, x.agentConnected);
+}
+template <class T, class F>
+requires Is<T, WorkerRecord>
+void fields(T& x, F&& f) { f(x.name, x.restarts, x.startedAt); }
+template <class T, class F>
+requires Is<T, SupervisorStatsMsg>
+void fields(T& x, F&& f) {
+    f(x.startedAt, x.reloadFailures, x.lastReloadAt, x.lastReloadOk, x.lastReloadError, x.workers);
 }
 
 namespace {

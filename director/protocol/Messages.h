@@ -76,6 +76,7 @@ struct InstanceStatus {
     std::uint64_t priorityZeroSent = 0, priorityZeroReceived = 0;
     int protocolErrorReason = 0;
     std::int64_t upSinceMs = 0;
+    std::int64_t lastTransition = 0;  // Unix time of its last state change (0: none yet)
     // The vrrp_scripts it tracks, as KEEPALIVED-MIB's vrrpScriptResult: 1 not run yet, 2 failing,
     // 3 succeeding (rise and fall applied).
     std::map<std::string, int> scripts;
@@ -186,10 +187,29 @@ struct BfdStateMsg {
     bool operator==(const BfdStateMsg&) const = default;
 };
 
+// The supervisor's own record, which no worker has: when the director started, its reloads that
+// failed, and each worker's restarts. Sent to the lvs worker (status, /metrics) when it starts and
+// whenever one of these changes; a restarted lvs worker starts from it.
+struct WorkerRecord {
+    std::string name;
+    std::uint64_t restarts = 0;  // since the director started (kill -9, crash, hang)
+    std::int64_t startedAt = 0;  // Unix time its current process started (0: not running)
+    bool operator==(const WorkerRecord&) const = default;
+};
+struct SupervisorStatsMsg {
+    std::int64_t startedAt = 0;          // Unix time
+    std::uint64_t reloadFailures = 0;    // reloads refused (a bad file; a change that needs a restart)
+    std::int64_t lastReloadAt = 0;       // Unix time of the last reload tried (0: none)
+    bool lastReloadOk = true;
+    std::string lastReloadError;         // its first error, when it failed
+    std::vector<WorkerRecord> workers;
+    bool operator==(const SupervisorStatsMsg&) const = default;
+};
+
 using Message =
     std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
                  PlaneDaemonMsg, OperatorMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
-                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg, BfdStateMsg>;
+                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg, BfdStateMsg, SupervisorStatsMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }

@@ -481,6 +481,19 @@ std::string metricsText(const Snapshot& v) {
         Family f(out, "directord_reloads_total", "counter", "configurations applied by SIGHUP or directorctl reload");
         f.sample(static_cast<double>(v.reloads));
     }
+    if (v.director) {
+        const auto& d = *v.director;
+        Family(out, "directord_start_time_seconds", "gauge", "when the director (its supervisor) started, since the epoch")
+            .sample(static_cast<double>(d.startedAt));
+        Family(out, "directord_reload_failures_total", "counter",
+               "reloads refused (the file has errors, or a change needs a restart); the running config stayed")
+            .sample(static_cast<double>(d.reloadFailures));
+        Family(out, "directord_last_reload_successful", "gauge", "0 when the last reload tried was refused")
+            .sample(d.lastReloadOk ? 1 : 0);
+        Family f(out, "directord_worker_restarts_total", "counter",
+                 "a worker's restarts by the supervisor (it died or hung) since the director started");
+        for (const auto& r : d.workers) f.sample({{"worker", r.name}}, static_cast<double>(r.restarts));
+    }
     {
         Family f(out, "directord_resyncs_total", "counter", "periodic comparisons of the table with the wanted one");
         f.sample(static_cast<double>(v.resyncs));

@@ -37,6 +37,7 @@ struct Snapshot {
     std::int64_t now = 0;                      // Unix time the snapshot was taken
     std::int64_t nowMs = 0, agentStartMs = 0;  // steady clock, ms: now, and SNMP's start (up times)
     std::uint64_t reloads = 0, resyncs = 0, driftRepairs = 0, httpRequests = 0;
+    std::optional<protocol::SupervisorStatsMsg> director;  // the supervisor's record (none: single process)
 
     // VRRP, as the vrrp worker reported it
     std::map<std::string, ::vrrp::State> roles;

@@ -24,6 +24,8 @@ void writeInstance(base::JsonWriter& w, const protocol::InstanceStatus& s) {
     w.field("adverts_received", s.advertsReceived);
     w.field("announcements_sent", s.announcementsSent);
     w.field("transitions", s.transitions);
+    if (s.lastTransition) w.field("last_transition", s.lastTransition);
+    else w.key("last_transition").null();
     w.key("dropped").beginObject();
     std::uint64_t total = 0;
     for (size_t d = 0; d < s.drops.size(); ++d) {
@@ -154,6 +156,41 @@ void writeTable(base::JsonWriter& w, const Snapshot& s) {
     w.endArray();
 }
 
+// The director's own health: since when it runs, its reloads, each worker's restarts.
+void writeDirector(base::JsonWriter& w, const Snapshot& s) {
+    w.beginObject();
+    w.field("version", s.version);
+    w.field("now", s.now);
+    w.field("reloads", s.reloads);
+    if (!s.director) {
+        w.field("single_process", true);
+        w.endObject();
+        return;
+    }
+    const auto& d = *s.director;
+    w.field("started", d.startedAt);
+    w.field("reload_failures", d.reloadFailures);
+    if (d.lastReloadAt) {
+        w.key("last_reload").beginObject();
+        w.field("at", d.lastReloadAt);
+        w.field("ok", d.lastReloadOk);
+        if (!d.lastReloadOk) w.field("error", d.lastReloadError);
+        w.endObject();
+    } else {
+        w.key("last_reload").null();
+    }
+    w.key("workers").beginObject();
+    for (const auto& r : d.workers) {
+        w.key(r.name).beginObject();
+        w.field("running", r.startedAt != 0);
+        w.field("started", r.startedAt);
+        w.field("restarts", r.restarts);
+        w.endObject();
+    }
+    w.endObject();
+    w.endObject();
+}
+
 }  // namespace
 
 void writeVrrpJson(base::JsonWriter& w, const Snapshot& s) {
@@ -176,6 +213,8 @@ std::string stateJson(const Snapshot& s) {
     w.field("resyncs", s.resyncs);
     w.field("drift_repairs", s.driftRepairs);
     if (s.transactions) w.field("table_transactions", *s.transactions);
+    w.key("director");
+    writeDirector(w, s);
     w.key("vrrp_roles").beginObject();
     for (const auto& [k, v] : s.roles) w.field(k, ::vrrp::stateName(v));
     w.endObject();

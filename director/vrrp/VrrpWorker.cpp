@@ -44,6 +44,9 @@ VrrpWorker::VrrpWorker(asio::io_context& io, conf::Config cfg, Channel& peer, st
         timers_, host_, v, [this, name](const std::string&, ::vrrp::State, ::vrrp::State to) {
             roles_[name] = to;
             ++transitions_[name];
+            lastTransition_[name] = std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
             auto it = instances_.find(name);
             // the counters and the reason as of this transition first (SNMP's new-master traps
             // carry them), then the role
@@ -228,6 +231,7 @@ protocol::InstanceStatus VrrpWorker::statusOf(const ::vrrp::Instance& inst) cons
     s.advertsReceived = inst.advertsReceived();
     s.announcementsSent = inst.announcementsSent();
     if (auto it = transitions_.find(c.name); it != transitions_.end()) s.transitions = it->second;
+    if (auto it = lastTransition_.find(c.name); it != lastTransition_.end()) s.lastTransition = it->second;
     s.drops = inst.drops();
     const auto& link = inst.link();
     s.ifindex = link.index;

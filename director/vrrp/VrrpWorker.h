@@ -61,6 +61,7 @@ private:
     std::unique_ptr<asio::steady_timer> statsTimer_;
     std::map<std::string, protocol::InstanceStatus> published_;
     std::map<std::string, std::uint64_t> transitions_;
+    std::map<std::string, std::int64_t> lastTransition_;  // Unix time of each instance's last transition
     std::map<std::string, std::unique_ptr<::vrrp::InstanceGroup>> groups_;
     conf::Config cfg_;
     Channel& peer_;

@@ -62,7 +62,7 @@ class MonitoringTest(unittest.TestCase):
         r = subprocess.run([self.promtool, "check", "rules", "directord-alerts.yml"], cwd=MONITORING,
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("SUCCESS: 6 rules found", r.stdout)
+        self.assertIn("SUCCESS: 7 rules found", r.stdout)
         r = subprocess.run([self.promtool, "test", "rules", "directord-alerts.test.yml"], cwd=MONITORING,
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
