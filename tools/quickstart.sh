@@ -21,7 +21,8 @@ for n in 1 2; do
   python3 -m http.server "808$n" --bind 127.0.0.1 --directory "$demo/backend$n" >/dev/null 2>&1 &
   pids+=($!)
 done
-echo "quickstart: demo backends on 127.0.0.1:8081 and :8082; directord on 127.0.0.1:8080 (try: curl http://127.0.0.1:8080/)"
+echo "quickstart: demo backends on 127.0.0.1:8081 and :8082; directord on 127.0.0.1:8080 (try: curl http://127.0.0.1:8080/);"
+echo "quickstart: its status page on http://127.0.0.1:9101/"
 "$directord" -f conf/examples/quickstart.conf "$@" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -260,7 +260,10 @@ std::vector<HealthMonitor::CheckStats> HealthMonitor::checkStats() const {
     for (const auto& [id, srv] : servers_)
         for (size_t i = 0; i < srv.sessionKeys.size(); ++i) {
             const Session& sess = sessions_.at(srv.sessionKeys[i]);
-            if (sess.check) out.push_back({id.first, id.second, i + 1, sess.type, sess.check->counters()});
+            if (!sess.check) continue;
+            std::optional<double> last;
+            if (const auto& r = sess.check->lastResult()) last = static_cast<double>(r->latency.count()) / 1000.0;
+            out.push_back({id.first, id.second, i + 1, sess.type, sess.check->counters(), last});
         }
     return out;
 }

@@ -53,6 +53,7 @@ public:
         size_t index = 0;
         std::string type;
         healthcheck::CheckCounters counters;
+        std::optional<double> lastLatencyMs;  // the last attempt's (none: not run yet)
     };
     std::vector<CheckStats> checkStats() const;
 

@@ -1,5 +1,8 @@
 #include "director/status/Snapshot.h"
 
+#include <algorithm>
+#include <map>
+
 #include "conf/ToModel.h"
 
 namespace director::status {
@@ -14,6 +17,12 @@ StatusReport statusReport(const Snapshot& s) {
     r.resyncs = s.resyncs;
     r.driftRepairs = s.driftRepairs;
     r.now = s.now;
+    std::map<lvs::RsId, double> latency;  // each real server's slowest last check attempt
+    for (const auto& c : s.checks)
+        if (c.lastLatencyMs) {
+            auto [it, fresh] = latency.emplace(lvs::RsId{c.vs, c.rs}, *c.lastLatencyMs);
+            if (!fresh) it->second = std::max(it->second, *c.lastLatencyMs);
+        }
     for (const auto& inst : s.cfg.vrrpInstances) {
         InstanceRow row{inst.name, std::nullopt, ""};
         if (auto it = s.vrrp.find(inst.name); it != s.vrrp.end()) row.status = it->second;
@@ -85,6 +94,7 @@ StatusReport statusReport(const Snapshot& s) {
                 row.why = "enabled by directorctl";
             }
             fill(row, dk);
+            if (auto l = latency.find(id); l != latency.end()) row.checkLatencyMs = l->second;
             if (auto ramp = s.health.ramp.find(id); ramp != s.health.ramp.end() && row.up && !row.disabled)
                 row.ramp = ramp->second;
             sr.servers.push_back(std::move(row));

@@ -1,4 +1,5 @@
 #include "director/status/StatusFront.h"
+#include "director/status/StatusPage.h"
 
 #include <algorithm>
 
@@ -104,6 +105,8 @@ void StatusFront::configure() {
 }
 
 void StatusFront::ask(const std::string& path, StatusServer::Done done) {
+    if (const auto* page = pageAsset(path))  // the status page's files: built in, no need to ask
+        return done(HttpBody{std::string(page->contentType), std::string(page->body)});
     if (path != "/status" && path != "/metrics") return done(std::nullopt);  // nothing else is asked for
     const std::uint64_t id = nextId_++;
     Pending p{std::move(done), std::make_unique<asio::steady_timer>(io_)};

@@ -1,5 +1,6 @@
 // StatusFront: what directord shows to the network about itself, apart from the protocols it
-// speaks: the HTTP listener on global.status.listen (/status, /metrics) and the AgentX subagent
+// speaks: the HTTP listener on global.status.listen (/status, /metrics, and the status page at /,
+// built in: director/status/StatusPage.h) and the AgentX subagent
 // (global.snmp). It runs in the status worker, which keeps no capability but binding a low port
 // and writes no file (director/Privileges.h), so a bug in the HTTP parser or in net-snmp cannot
 // write the IPVS table, run a program or change the system. It holds no state of its own:

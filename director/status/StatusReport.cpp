@@ -205,6 +205,9 @@ void writeServersJson(base::JsonWriter& w, const StatusReport& r) {
         w.field("quorum", v.quorum);
         w.field("quorum_up", v.quorumUp);
         w.field("live_weight", static_cast<std::int64_t>(v.liveWeight));
+        w.field("active_conns", v.activeConns);
+        w.field("inactive_conns", v.inactiveConns);
+        w.field("connections", v.connections);  // since the service was added (the plane's counter)
         w.key("real_servers").beginArray();
         for (const auto& s : v.servers) {
             w.beginObject();
@@ -223,6 +226,8 @@ void writeServersJson(base::JsonWriter& w, const StatusReport& r) {
             w.field("why", s.why);
             w.field("checks", s.checks);
             w.field("failed_checks", s.failedChecks);
+            if (s.checkLatencyMs) w.field("check_latency_ms", std::round(*s.checkLatencyMs * 1000) / 1000);
+            else w.key("check_latency_ms").null();
             w.endObject();
         }
         w.endArray();

@@ -25,6 +25,7 @@ struct ServerRow {
     std::int64_t since = 0;  // Unix time of its last change (state, disable, enable)
     std::string why;         // that change's reason
     int checks = 0, failedChecks = 0;
+    std::optional<double> checkLatencyMs;  // its checks' last attempts, the slowest (none: not run)
 };
 
 struct ServiceRow {

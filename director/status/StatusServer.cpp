@@ -18,6 +18,8 @@ std::string reply(int code, const char* reason, const std::string& type, const s
     r += "Content-Type: " + type + "\r\n";
     r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     r += "Cache-Control: no-store\r\nConnection: close\r\n";
+    // the status page loads only its own files, and nothing frames it
+    r += "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\n";
     if (code == 405) r += "Allow: GET, HEAD\r\n";
     r += "\r\n";
     if (!head) r += body;

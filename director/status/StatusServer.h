@@ -1,5 +1,6 @@
 // StatusServer: the read-only HTTP listener on global.status.listen, in the status worker (where a
-// bug in it cannot write the IPVS table: director/status/StatusFront.h). GET or HEAD of a path the handler knows (/status, /metrics) gets 200 and
+// bug in it cannot write the IPVS table: director/status/StatusFront.h). GET or HEAD of a path the
+// handler knows (/status, /metrics, the status page: /, /page.css, /page.js, /favicon.svg) gets 200 and
 // its body; anything else is answered and closed: 400 for a malformed request, 404 for an unknown
 // path, 405 for another method, 431 for a head over 8 KiB, 503 when MaxClients are connected. One
 // request per connection (Connection: close). A client has 5 s to send its request head and 10 s

@@ -174,6 +174,22 @@ TEST_CASE("protocol: the status worker's messages round-trip") {
            st.agentConnected));
 }
 
+TEST_CASE("protocol: the supervisor's record reaches the lvs worker whole") {
+    SupervisorStatsMsg m;
+    m.startedAt = 1800000000;
+    m.reloadFailures = 2;
+    m.lastReloadAt = 1800000100;
+    m.lastReloadOk = false;
+    m.lastReloadError = "d.conf:3: (top): syntax error";
+    m.workers = {{"lvs", 1, 1800000001}, {"vrrp", 0, 1800000000}, {"status", 4, 0}};
+    const auto frames = split(encode(m), 4096);
+    REQUIRE(frames.size() == 1);
+    CHECK(std::get<SupervisorStatsMsg>(*decode(frames[0])) == m);
+    // only the supervisor sends it: from a worker it goes nowhere
+    const Route r = routeOf(typeOf<SupervisorStatsMsg>());
+    CHECK_FALSE((r.lvs || r.vrrp || r.fwd || r.status));
+}
+
 TEST_CASE("protocol: the supervisor's routes") {
     CHECK(routeOf(typeOf<RoleMsg>()).lvs);
     CHECK(routeOf(typeOf<RoleMsg>()).fwd);

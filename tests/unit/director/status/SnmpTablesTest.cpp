@@ -406,7 +406,7 @@ TEST_CASE("KEEPALIVED-MIB: realServerNotRunCheckers counts checks with no result
         return t;
     };
     // its one tcp check: started but no result (attempts counts runs, a result lands in a bucket)
-    director::lvs::HealthMonitor::CheckStats started{vs1, rs1, 1, "tcp", {}};
+    director::lvs::HealthMonitor::CheckStats started{vs1, rs1, 1, "tcp", {}, std::nullopt};
     started.counters.attempts = 1;
     CHECK(at(walk({}), {3, 4, 1, 63, 1, 2}).number == 1);
     CHECK(at(walk({started}), {3, 4, 1, 63, 1, 2}).number == 1);

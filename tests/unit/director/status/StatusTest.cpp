@@ -4,6 +4,7 @@
 
 #include "conf/Loader.h"
 #include "director/status/Metrics.h"
+#include "director/status/StatusPage.h"
 #include "director/status/StatusServer.h"
 
 namespace {
@@ -108,8 +109,52 @@ virtual_servers = (
     CHECK(op.find("directord_real_server_disabled{" + rs2l + "} 1\n") != std::string::npos);
     CHECK(op.find("directord_real_server_disabled{" + rs1 + "} 0\n") != std::string::npos);
     CHECK(op.find("directord_real_server_slow_start_ratio{" + rs1 + "} 0.25\n") != std::string::npos);
+    // the supervisor's record: absent in --single-process, its families when there is one
+    CHECK(text.find("directord_worker_restarts_total") == std::string::npos);
+    director::protocol::SupervisorStatsMsg sup;
+    sup.startedAt = 1796643287;
+    sup.reloadFailures = 3;
+    sup.lastReloadAt = 1800000100;
+    sup.lastReloadOk = false;
+    sup.lastReloadError = "t.conf:4: broken";
+    sup.workers = {{"lvs", 0, 1800000000}, {"vrrp", 2, 1800000050}};
+    director::status::Snapshot sv = v;
+    sv.director = sup;
+    const std::string st = director::status::metricsText(sv);
+    CHECK(st.find("directord_reload_failures_total 3\n") != std::string::npos);
+    CHECK(st.find("directord_last_reload_successful 0\n") != std::string::npos);
+    CHECK(st.find("directord_start_time_seconds 1796643287\n") != std::string::npos);
+    CHECK(st.find("directord_worker_restarts_total{worker=\"lvs\"} 0\n") != std::string::npos);
+    CHECK(st.find("directord_worker_restarts_total{worker=\"vrrp\"} 2\n") != std::string::npos);
+    const std::string json = director::status::stateJson(sv);
+    CHECK(json.find(R"("reload_failures":3,"last_reload":{"at":1800000100,"ok":false,"error":"t.conf:4: broken"})") !=
+          std::string::npos);
+    CHECK(json.find(R"("vrrp":{"running":true,"started":1800000050,"restarts":2})") != std::string::npos);
+    CHECK(director::status::stateJson(v).find(R"("single_process":true)") != std::string::npos);
     // each family's HELP and TYPE exactly once
     size_t helps = 0;
     for (size_t at = 0; (at = text.find("# TYPE directord_real_server_up ", at)) != std::string::npos; ++at) ++helps;
     CHECK(helps == 1);
+}
+
+TEST_CASE("status page: its files are built in, and every answer keeps the page to its own origin") {
+    using director::status::pageAsset;
+    const auto* index = pageAsset("/");
+    REQUIRE(index);
+    CHECK(index->contentType == "text/html; charset=utf-8");
+    CHECK(index->body.find("<script src=\"page.js\"></script>") != std::string_view::npos);
+    CHECK(pageAsset("/index.html") == index);
+    for (const char* p : {"/page.js", "/page.css", "/favicon.svg"}) {
+        INFO(p);
+        const auto* a = pageAsset(p);
+        REQUIRE(a);
+        CHECK(a->body.size() > 100);
+    }
+    CHECK(pageAsset("/page.js")->body.find("fetch(\"/status\"") != std::string_view::npos);
+    CHECK(pageAsset("/page.js")->body.find("innerHTML") == std::string_view::npos);  // text nodes only
+    CHECK(pageAsset("/nope") == nullptr);
+    CHECK(pageAsset("/status") == nullptr);
+    const auto r = director::status::httpResponse("GET / HTTP/1.1\r\n", paths);
+    CHECK(r.find("Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n") != std::string::npos);
+    CHECK(r.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);
 }
