@@ -23,6 +23,7 @@ PACKAGES=(
   python3-grpcio  # a real gRPC server (with the health service) for the grpc check
   psmisc  # killall, which keepalived's own samples run as their vrrp_scripts (the import test)
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
+  debhelper lintian  # the Debian package (debian/): dpkg-buildpackage, and lintian's checks of it
   chromium chromium-driver python3-selenium  # the status page's test in a real (headless) browser
 )
 

@@ -43,14 +43,14 @@ TEST_CASE("script security: owner, mode, links and missing files", "[root]") {
     Dir safe("safe");
     const std::string prog = safe.file("check");
     CHECK(safeForRoot(prog, why));
-    ::chmod(prog.c_str(), 0775);
+    REQUIRE(::chmod(prog.c_str(), 0775) == 0);
     CHECK_FALSE(safeForRoot(prog, why));
     CHECK(why.find(prog + " is writable by group or others") != std::string::npos);
-    ::chmod(prog.c_str(), 0755);
-    ::chown(prog.c_str(), 65534, 65534);
+    REQUIRE(::chmod(prog.c_str(), 0755) == 0);
+    REQUIRE(::chown(prog.c_str(), 65534, 65534) == 0);  // the [root] tag: the test runs as root
     CHECK_FALSE(safeForRoot(prog, why));
     CHECK(why.find("is not owned by root") != std::string::npos);
-    ::chown(prog.c_str(), 0, 0);
+    REQUIRE(::chown(prog.c_str(), 0, 0) == 0);
 
     // a root-owned link in a safe folder, into a folder anyone can write: refused (the target's
     // folder is walked, not the link's)
