@@ -332,6 +332,28 @@ struct NotifyConfig {
 // The VRRPv2 authentication type, with its value on the wire (RFC 2338; keepalived).
 enum class AuthType : std::uint8_t { None = 0, Pass = 1, Ah = 2 };
 
+// keepalived 2.4's auth_hmac: an HMAC-SHA256-128 trailer (28 bytes) after every advert, v2 and v3,
+// IPv4 and IPv6 (vrrp/AuthHmac.h). Keys are 32..64 bytes, inline (`hex:...` or text), from a file
+// (keepalived's file:PATH) or a systemd credential; read when the config is loaded.
+struct HmacKey {
+    int id = 0;              // 1..255
+    std::string value;       // inline, as written ("hex:..." or the text itself)
+    std::string file;        // or this file's contents (same forms, trailing CR/LF dropped)
+    std::string credential;  // or $CREDENTIALS_DIRECTORY/NAME (systemd's LoadCredential=)
+    std::vector<std::uint8_t> bytes;  // the key, resolved at load
+    bool operator==(const HmacKey&) const = default;
+};
+enum class HmacMode { Enforce, Permissive, ReceiveOnly };
+struct AuthHmac {
+    bool enabled = false;
+    std::vector<HmacKey> keys;
+    int activeKey = 0;               // the key adverts are signed with; any configured key is accepted
+    bool antiReplayTime = true;      // false: monotonic (sequence only, no clock window)
+    std::optional<int> timeWindow;   // seconds; none: 3 x advert_interval (whole s) within 5..300
+    HmacMode mode = HmacMode::Enforce;
+    bool operator==(const AuthHmac&) const = default;
+};
+
 struct VrrpInstance {
     std::string name;
     std::string interface;
@@ -348,6 +370,7 @@ struct VrrpInstance {
     Duration preemptDelay{};
     AuthType authType = AuthType::None;
     std::string authPassword;
+    AuthHmac authHmac;
     std::vector<VirtualAddress> virtualAddresses;
     std::vector<VirtualAddress> excludedAddresses;
     std::optional<base::IpAddress> unicastSource;

@@ -1025,6 +1025,7 @@ private:
         };
         std::optional<int> priority;
         const Node* authAt = nullptr;
+        const Node* hmacAt = nullptr;
         std::vector<const Node*> trackIfAt;  // where each of v.trackInterfaces was written
         for (const auto& n : s.children) {
             const std::string& k = n.keyword;
@@ -1078,6 +1079,35 @@ private:
                         else left(a, "'" + t + "' is not PASS or AH");
                     } else if (a.keyword == "auth_pass" && need(a, 1)) {
                         v.authPassword = a.args[0].text.substr(0, 8);  // keepalived uses the first 8 bytes
+                    } else {
+                        unsupported(a);
+                    }
+                }
+            } else if (k == "auth_hmac") {  // keepalived 2.4 (vrrp_parser.c)
+                hmacAt = &n;
+                v.authHmac.enabled = true;
+                for (const auto& a : n.children) {
+                    if (a.keyword == "key" && need(a, 2)) {
+                        HmacKey key;
+                        if (auto id = integer(a, 0, 1, 255)) key.id = static_cast<int>(*id);
+                        const std::string& val = a.args[1].text;
+                        if (val.rfind("file:", 0) == 0) key.file = val.substr(5);
+                        else key.value = val;
+                        v.authHmac.keys.push_back(std::move(key));
+                    } else if (a.keyword == "active_key") {
+                        if (auto x = integer(a, 0, 0, 255)) v.authHmac.activeKey = static_cast<int>(*x);
+                    } else if (a.keyword == "anti_replay" && need(a, 1)) {
+                        const std::string& t = a.args[0].text;
+                        if (t == "time" || t == "monotonic") v.authHmac.antiReplayTime = t == "time";
+                        else left(a, "'" + t + "' is not time or monotonic");
+                    } else if (a.keyword == "time_window") {
+                        if (auto x = integer(a, 0, 1, 300)) v.authHmac.timeWindow = static_cast<int>(*x);
+                    } else if (a.keyword == "mode" && need(a, 1)) {
+                        const std::string& t = a.args[0].text;
+                        if (t == "enforce") v.authHmac.mode = HmacMode::Enforce;
+                        else if (t == "permissive") v.authHmac.mode = HmacMode::Permissive;
+                        else if (t == "receive-only") v.authHmac.mode = HmacMode::ReceiveOnly;
+                        else left(a, "'" + t + "' is not enforce, permissive or receive-only");
                     } else {
                         unsupported(a);
                     }
@@ -1207,6 +1237,23 @@ private:
                                     "interface is always tracked: down is FAULT)");
                 v.trackInterfaces.erase(v.trackInterfaces.begin() + static_cast<std::ptrdiff_t>(i));
             }
+        if (hmacAt) {  // keepalived's vrrp_complete_instance, for auth_hmac
+            const bool known = std::any_of(v.authHmac.keys.begin(), v.authHmac.keys.end(),
+                                           [&](const HmacKey& key) { return key.id == v.authHmac.activeKey; });
+            if (!known) {
+                note(*hmacAt, "active_key " + std::to_string(v.authHmac.activeKey) +
+                                  " is not one of its keys: keepalived disables auth_hmac, so adverts go unsigned");
+                v.authHmac = AuthHmac{};
+            } else if (v.authType != AuthType::None) {
+                note(authAt ? *authAt : *hmacAt, "authentication is ignored with auth_hmac (keepalived does the same)");
+                v.authType = AuthType::None;
+                v.authPassword.clear();
+            }
+            if (v.authHmac.enabled && strict.value_or(strict_) && v.authHmac.mode != HmacMode::Enforce) {
+                note(*hmacAt, "strict mode: auth_hmac mode enforce (as keepalived forces it)");
+                v.authHmac.mode = HmacMode::Enforce;
+            }
+        }
         if (v.version == 3 && authAt && v.authType != AuthType::None) {  // keepalived: "Ignoring."
             note(*authAt, "VRRPv3 has no authentication: ignored, as keepalived ignores it");
             v.authType = AuthType::None;

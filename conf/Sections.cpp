@@ -1,9 +1,17 @@
 // Every section of the config language: its settings in reading order, with their documentation
 // (conf/README.md's rows, checked by tests/unit/conf/DocsTest.cpp) and the rules across settings.
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "base/Regex.h"
 #include "conf/Hex.h"
@@ -435,6 +443,107 @@ const Section<NotifyConfig>& groupNotify() {
                                         "run when the group enters FAULT", "run when the group stops",
                                         "run on every transition of the group"};
     static const Section<NotifyConfig> s = notify("vrrp_sync_groups.notify", what);
+    return s;
+}
+
+// An auth_hmac key's bytes from its text as keepalived reads it: `hex:` and hex digits, else the
+// text itself; 32..64 bytes. Empty and `why` set when it is not a key.
+std::vector<std::uint8_t> hmacKeyBytes(const std::string& text, std::string& why) {
+    std::string bytes = text;
+    if (text.rfind("hex:", 0) == 0) {
+        auto h = parseHex(std::string_view(text).substr(4), false);
+        if (!h) {
+            why = "'hex:' is not followed by hex digits";
+            return {};
+        }
+        bytes = h->bytes;
+    }
+    if (bytes.size() < 32 || bytes.size() > 64) {
+        why = "the key is " + std::to_string(bytes.size()) + " bytes; auth_hmac keys are 32..64 bytes (HMAC-SHA256)";
+        return {};
+    }
+    return {bytes.begin(), bytes.end()};
+}
+
+const Section<HmacKey>& hmacKey() {
+    using K = HmacKey;
+    static const Section<K> s{
+        "vrrp_instances.auth_hmac.keys",
+        {
+            required(integer("id", &K::id, 1, 255, {"int", "required", "1..255", "the key's id, carried in each advert"})),
+            string("key", &K::value,
+                   {"string", "one of key, file, credential", "`\"hex:...\"` or text, 32..64 bytes",
+                    "the key inline (keepalived's `key ID VALUE`)"}),
+            string("file", &K::file,
+                   {"string", "", "path", "the key from this file (same forms; trailing newline dropped; not readable "
+                                          "by group or others; keepalived's `file:PATH`)"}),
+            string("credential", &K::credential,
+                   {"string", "", "name",
+                    "the key from systemd's credential NAME ($CREDENTIALS_DIRECTORY/NAME, LoadCredential=)"}),
+        },
+        nullptr,
+        [](Reader& r, K& k) {
+            const int given = !k.value.empty() + !k.file.empty() + !k.credential.empty();
+            if (given != 1) return r.error("give the key exactly one way: key, file or credential");
+            std::string text = k.value, path = k.file, why;
+            if (!k.credential.empty()) {
+                const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+                if (!dir || !*dir)
+                    return r.error("credential '" + k.credential +
+                                   "': $CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=)");
+                path = std::string(dir) + "/" + k.credential;
+            }
+            if (!path.empty()) {
+                struct stat st{};
+                if (::stat(path.c_str(), &st) != 0)
+                    return r.error("cannot read the key file " + path + ": " + std::strerror(errno));
+                if (k.credential.empty() && (st.st_mode & 077))
+                    return r.error("the key file " + path + " is readable by group or others (chmod 600 it)");
+                std::ifstream in(path, std::ios::binary);
+                std::ostringstream all;
+                all << in.rdbuf();
+                if (!in && !in.eof()) return r.error("cannot read the key file " + path);
+                text = all.str();
+                while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+            }
+            k.bytes = hmacKeyBytes(text, why);
+            if (k.bytes.empty()) r.error((path.empty() ? std::string("key: ") : path + ": ") + why);
+        }};
+    return s;
+}
+
+const Section<AuthHmac>& authHmac() {
+    using A = AuthHmac;
+    static const Section<A> s{
+        "vrrp_instances.auth_hmac",
+        {
+            required(list("keys", &A::keys, hmacKey(),
+                          {"list of groups", "required", "1 or more", "the keys: adverts are signed with `active_key`, "
+                                                                      "accepted with any of them (rotation)"})),
+            required(integer("active_key", &A::activeKey, 1, 255,
+                             {"int", "required", "a key's id", "the key adverts are signed with"})),
+            choice("anti_replay", &A::antiReplayTime, {{"time", true}, {"monotonic", false}},
+                   {"string", "`\"time\"`", "`time` `monotonic`",
+                    "time: an advert's timestamp must be within `time_window` of our clock, and above the last "
+                    "one heard from that source; monotonic: only above it"}),
+            integer("time_window", &A::timeWindow, 1, 300,
+                    {"int", "3 x advert_interval (whole seconds), 5..300", "1..300", "seconds of clock skew accepted"}),
+            choice("mode", &A::mode,
+                   {{"enforce", HmacMode::Enforce}, {"permissive", HmacMode::Permissive},
+                    {"receive-only", HmacMode::ReceiveOnly}},
+                   {"string", "`\"enforce\"`", "`enforce` `permissive` `receive-only`",
+                    "enforce: adverts without the trailer are dropped; permissive: accepted (a peer being "
+                    "migrated); receive-only: we send none and accept both. A bad trailer is dropped in every "
+                    "mode"}),
+        },
+        nullptr,
+        [](Reader& r, A& a) {
+            std::set<int> ids;
+            for (const auto& k : a.keys)
+                if (!ids.insert(k.id).second) r.error("key id " + std::to_string(k.id) + " is given twice");
+            if (a.activeKey && !ids.contains(a.activeKey))
+                r.error("active_key " + std::to_string(a.activeKey) + " is not one of the keys");
+        }};
     return s;
 }
 
@@ -970,6 +1079,11 @@ const Section<VrrpInstance>& vrrpInstance() {
                      {"duration", "`0`", "0..1000", "wait this long after start-up before preempting"}),
             groupSelf("authentication", authentication(), {"group", "none", "", "VRRPv2 authentication"},
                       [](const V& v) { return v.authType != AuthType::None; }),
+            group("auth_hmac", &V::authHmac, authHmac(),
+                  {"group", "none", "",
+                   "keepalived 2.4's HMAC-SHA256 trailer on every advert (v2 and v3, IPv4 and IPv6); instead of "
+                   "`authentication`"},
+                  [](V& v) { v.authHmac.enabled = true; }, [](const V& v) { return v.authHmac.enabled; }),
             addresses("virtual_addresses", &V::virtualAddresses,
                       {"list", "none", "", "VIPs, each a string `\"addr/prefix\"` or a group"}, true),
             addresses("excluded_addresses", &V::excludedAddresses,

@@ -60,12 +60,15 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
         else if (v.authType == AuthType::Ah && v.version != 2)
             add(d, v.where, p + ".authentication.type", "AH authentication is VRRPv2 over IPv4 only (set version = 2)");
+        if (v.authHmac.enabled && v.authType != AuthType::None)
+            add(d, v.where, p + ".auth_hmac",
+                "auth_hmac replaces `authentication` (keepalived ignores auth_type with it): remove one of them");
         // an advert carries every virtual address: at most 255 (its count is one byte), and it must
         // fit a 1500-byte frame's IP packet
         {
             const size_t addr = v.family == base::Family::V4 ? 4 : 16;
             const size_t fixed = (v.family == base::Family::V4 ? 20 : 40) + 8 + (v.version == 2 ? 8 : 0) +
-                                 (v.authType == AuthType::Ah ? 24 : 0);
+                                 (v.authType == AuthType::Ah ? 24 : 0) + (v.authHmac.enabled ? 28 : 0);
             const size_t most = std::min<size_t>(255, (1500 - fixed) / addr);
             if (v.virtualAddresses.size() > most)
                 add(d, v.where, p + ".virtual_addresses",

@@ -28,7 +28,12 @@ std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Rece
         bytes = std::get<AhOpened>(opened).vrrp;
         out.ahSequence = std::get<AhOpened>(opened).sequence;
     }
-    auto r = decode(bytes, pkt.src, pkt.dst);
+    // auth_hmac: a trailer is there when the packet is exactly 28 bytes longer than its header says
+    // (anything else longer is a bad length, as keepalived's "too long")
+    const bool hmacOn = cfg.authHmac.enabled && ctx.hmacKeys && ctx.hmacReplay;
+    const size_t msgLen = expectedLength(bytes, !pkt.src.isV4());
+    const size_t trailer = hmacOn && msgLen && bytes.size() == msgLen + hmac::kTrailerLen ? hmac::kTrailerLen : 0;
+    auto r = decode(bytes, pkt.src, pkt.dst, trailer);
     if (std::holds_alternative<Drop>(r)) return std::get<Drop>(r);
     out.advert = std::get<Decoded>(r).advert;
     const Advert& a = out.advert;
@@ -37,6 +42,25 @@ std::variant<Accepted, Drop, Ignored> judge(const AcceptContext& ctx, const Rece
         return Drop::WrongVrid;
     }
     if (a.version != cfg.version) return Drop::BadVersion;
+    if (hmacOn) {
+        if (!trailer) {
+            if (cfg.authHmac.mode == conf::HmacMode::Enforce) return Drop::AuthExtMissing;
+        } else {
+            const auto c = hmac::check(bytes.first(msgLen), bytes.subspan(msgLen), pkt.src, a.version, a.vrid,
+                                       *ctx.hmacKeys, cfg.authHmac.antiReplayTime, ctx.hmacWindow, ctx.nowSeconds,
+                                       *ctx.hmacReplay);
+            switch (c.verdict) {
+            case hmac::Verdict::Ok: break;
+            case hmac::Verdict::Malformed: return Drop::AuthExtMalformed;
+            case hmac::Verdict::Stale: return Drop::AuthExtStale;
+            case hmac::Verdict::UnknownKey: return Drop::AuthExtUnknownKey;
+            case hmac::Verdict::BadHmac: return Drop::AuthExtBadHmac;
+            case hmac::Verdict::Replay: return Drop::AuthExtReplay;
+            }
+            out.hmacSequence = c.sequence;
+            out.hmacSkew = c.skew;
+        }
+    }
     if (a.interval <= Micros::zero()) return Drop::BadInterval;
     if (a.version == 2) {
         const auto want = usesAh(cfg) ? AuthType::Ah : cfg.authType == AuthType::Pass ? AuthType::Pass : AuthType::None;

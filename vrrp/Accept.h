@@ -1,6 +1,7 @@
 // Whether an instance takes a received packet as an advert, as a pure function (no I/O, no
-// state): TTL / hop limit 255 without unicast peers (unicast_ttl with them), AH (its ICV and sequence), the codec's structure and
-// checksum, then the instance's rules: VRID, version, interval (never 0), v2 authentication and
+// state): TTL / hop limit 255 without unicast peers (unicast_ttl with them), AH (its ICV and
+// sequence), the codec's structure and checksum, VRID and version, auth_hmac's trailer
+// (vrrp/AuthHmac.h), then the instance's rules: interval (never 0), v2 authentication and
 // interval, unicast peers. Its own packets (multicast loop, unicast echo) are ignored, not counted.
 #pragma once
 #include <array>
@@ -10,6 +11,7 @@
 #include <variant>
 
 #include "conf/Config.h"
+#include "vrrp/AuthHmac.h"
 #include "vrrp/Host.h"
 #include "vrrp/Packet.h"
 
@@ -24,11 +26,19 @@ struct AcceptContext {
     // ours, and no error (RFC 2787's vrrpRouterVrIdErrors counts VRIDs configured on no virtual
     // router of this router; keepalived counts nothing for them either)
     const std::set<int>* siblings = nullptr;
+    // auth_hmac (cfg.authHmac.enabled): the keys, the replay state, the clock (Unix seconds) and
+    // the window in force
+    const std::vector<hmac::Key>* hmacKeys = nullptr;
+    const hmac::ReplayState* hmacReplay = nullptr;
+    std::int64_t nowSeconds = 0;
+    std::uint32_t hmacWindow = 0;
 };
 
 struct Accepted {
     Advert advert;
     std::optional<std::uint32_t> ahSequence;  // AH: the packet's sequence (the caller stores it)
+    std::optional<std::uint64_t> hmacSequence;  // auth_hmac: the trailer's (the caller stores it)
+    std::int64_t hmacSkew = 0;                  // ... and the sender's clock minus ours, seconds
 };
 struct Ignored {};
 

@@ -1,6 +1,8 @@
 #include "vrrp/Instance.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -45,6 +47,20 @@ Instance::Instance(base::TimerFactory& timers, Host& host, conf::VrrpInstance cf
       ahKey_(ahKey(cfg_.authPassword)), timer_(timers.makeTimer()), garpTimer_(timers.makeTimer()),
       linkTimer_(timers.makeTimer()), refreshTimer_(timers.makeTimer()), pacer_(timers.makeTimer()) {
     machine_ = StateMachine(machineConfig());
+    loadHmac();
+}
+
+void Instance::loadHmac() {
+    hmacKeys_.clear();
+    for (const auto& k : cfg_.authHmac.keys) hmacKeys_.push_back({k.id, k.bytes});
+    // multicast: the last four sources heard; unicast: every peer (keepalived's)
+    hmacReplay_.setCapacity(std::max<size_t>(4, cfg_.unicastPeers.size()));
+}
+
+std::uint32_t Instance::hmacWindow() const {
+    if (cfg_.authHmac.timeWindow) return static_cast<std::uint32_t>(*cfg_.authHmac.timeWindow);
+    const auto whole = std::chrono::duration_cast<std::chrono::seconds>(cfg_.advertInterval).count();
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(3 * whole, 5, 300));
 }
 
 Instance::~Instance() {
@@ -208,6 +224,7 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
     const conf::VrrpInstance before = std::move(cfg_);
     cfg_ = next;
     ahKey_ = ahKey(cfg_.authPassword);
+    loadHmac();  // a key added, removed or made active: in force from the next advert
     if (!running_) return r;
     // the socket's shape: multicast or unicast, AH or not
     if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_) ||
@@ -441,8 +458,28 @@ void Instance::sendAdvert(std::uint8_t priority) {
         seal.unicast = !cfg_.unicastPeers.empty();
         if (seal.unicast) seal.ttl = static_cast<std::uint8_t>(cfg_.unicastTtl.value_or(255));
     }
+    // auth_hmac: one sequence per advert, the same trailer for every unicast copy (its MAC does not
+    // cover the destination), the IPv6 checksum over the trailer too
+    const auto& hm = cfg_.authHmac;
+    const hmac::Key* signing = nullptr;
+    std::uint64_t hmacSeq = 0;
+    if (hm.enabled && hm.mode != conf::HmacMode::ReceiveOnly) {
+        for (const auto& k : hmacKeys_)
+            if (k.id == hm.activeKey) signing = &k;
+        if (signing) hmacSeq = hmacSequence_.next(std::chrono::system_clock::now(), hm.antiReplayTime, hmacWindow());
+    }
     auto wire = [&](const base::IpAddress& dst) {
         auto bytes = encode(ad, *from, dst, mode);
+        if (signing) {
+            const auto t = hmac::seal(bytes, *from, ad.version, ad.vrid, *signing, hmacSeq);
+            bytes.insert(bytes.end(), t.begin(), t.end());
+            if (!from->isV4()) {
+                bytes[6] = bytes[7] = 0;
+                const std::uint16_t ck = inetChecksum(bytes, pseudoHeaderSum(*from, dst, bytes.size(), kProtocol));
+                bytes[6] = static_cast<std::uint8_t>(ck >> 8);
+                bytes[7] = static_cast<std::uint8_t>(ck & 0xff);
+            }
+        }
         return ah ? ahSeal(bytes, *from, dst, ahKey_, seal) : bytes;
     };
     if (cfg_.unicastPeers.empty()) {
@@ -621,12 +658,31 @@ void Instance::drop(Drop d, const base::IpAddress& src) {
 
 void Instance::onPacket(const Received& pkt) {
     if (!running_) return;
-    const AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_, &siblings_};
+    AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_, &siblings_};
+    if (cfg_.authHmac.enabled) {
+        ctx.nowSeconds = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        ctx.hmacWindow = hmacWindow();
+        // time mode: what a source sent longer ago than the window no longer bars its next advert
+        if (cfg_.authHmac.antiReplayTime) hmacReplay_.forgetOlderThan(ctx.nowSeconds, ctx.hmacWindow);
+        ctx.hmacKeys = &hmacKeys_;
+        ctx.hmacReplay = &hmacReplay_;
+    }
     auto verdict = judge(ctx, pkt);
     if (std::holds_alternative<Ignored>(verdict)) return;
     if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);
     const Accepted& a = std::get<Accepted>(verdict);
     if (a.ahSequence) ahSequence_ = *a.ahSequence;
+    if (a.hmacSequence) {
+        hmacReplay_.accept(pkt.src, *a.hmacSequence, ++hmacHeard_);
+        const bool near = 2 * std::abs(a.hmacSkew) > static_cast<std::int64_t>(ctx.hmacWindow);
+        if (near && !hmacSkewSaid_)
+            base::log::warning("vrrp: ", cfg_.name, ": auth_hmac: ", pkt.src.str(), "'s clock is ", a.hmacSkew,
+                               " s from ours, past half of time_window (", ctx.hmacWindow,
+                               " s): its adverts will be dropped as stale beyond it; check NTP on both");
+        hmacSkewSaid_ = near;
+    }
     ++received_;
     if (a.advert.priority > 0) masterSeen_ = pkt.src;
     else ++priZeroReceived_;

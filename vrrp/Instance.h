@@ -17,6 +17,7 @@
 
 #include "base/Clock.h"
 #include "conf/Config.h"
+#include "vrrp/AuthHmac.h"
 #include "vrrp/Host.h"
 #include "vrrp/StateMachine.h"
 #include "vrrp/SyncGroup.h"
@@ -148,6 +149,14 @@ private:
     std::array<std::uint8_t, 8> ahKey_{};
     std::uint32_t ahSequence_ = 0;
     std::uint16_t ipId_ = 0;
+    // auth_hmac (vrrp/AuthHmac.h): the keys, what each source last sent, our own sequence
+    void loadHmac();
+    std::uint32_t hmacWindow() const;
+    std::vector<hmac::Key> hmacKeys_;
+    hmac::ReplayState hmacReplay_;
+    hmac::Sequence hmacSequence_;
+    std::uint64_t hmacHeard_ = 0;  // accepted trailers, for the replay state's least recently heard
+    bool hmacSkewSaid_ = false;
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_;
     void applyTracking();

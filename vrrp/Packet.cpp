@@ -48,6 +48,12 @@ const char* dropName(Drop d) {
     case Drop::BadInterval: return "advertisement interval 0";
     case Drop::TooLong: return "longer than any advert (truncated)";
     case Drop::UnknownAuthType: return "unknown authentication type";
+    case Drop::AuthExtMissing: return "auth_hmac: no authentication trailer";
+    case Drop::AuthExtMalformed: return "auth_hmac: malformed authentication trailer";
+    case Drop::AuthExtStale: return "auth_hmac: the sender's clock is outside time_window";
+    case Drop::AuthExtUnknownKey: return "auth_hmac: unknown key id";
+    case Drop::AuthExtBadHmac: return "auth_hmac: invalid HMAC (another key or a forged advert)";
+    case Drop::AuthExtReplay: return "auth_hmac: replayed (sequence not above the last one)";
     case Drop::Count_: break;
     }
     return "?";
@@ -71,6 +77,12 @@ const char* dropKey(Drop d) {
     case Drop::BadInterval: return "bad_interval";
     case Drop::TooLong: return "too_long";
     case Drop::UnknownAuthType: return "unknown_auth_type";
+    case Drop::AuthExtMissing: return "auth_ext_missing";
+    case Drop::AuthExtMalformed: return "auth_ext_malformed";
+    case Drop::AuthExtStale: return "auth_ext_stale";
+    case Drop::AuthExtUnknownKey: return "auth_ext_unknown_key";
+    case Drop::AuthExtBadHmac: return "auth_ext_invalid_hmac";
+    case Drop::AuthExtReplay: return "auth_ext_replay";
     case Drop::Count_: break;
     }
     return "?";
@@ -112,9 +124,16 @@ std::vector<std::uint8_t> encode(const Advert& a, const base::IpAddress& src, co
     return out;
 }
 
-std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src,
-                                   const base::IpAddress& dst) {
-    if (msg.size() < 8) return Drop::TooShort;
+size_t expectedLength(std::span<const std::uint8_t> msg, bool v6) {
+    if (msg.size() < 8) return 0;
+    const int version = msg[0] >> 4;
+    return 8 + size_t{msg[3]} * (v6 ? 16 : 4) + (version == 2 ? 8 : 0);
+}
+
+std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> whole, const base::IpAddress& src,
+                                   const base::IpAddress& dst, size_t trailer) {
+    if (whole.size() < 8 + trailer) return Drop::TooShort;
+    const std::span<const std::uint8_t> msg = whole.first(whole.size() - trailer);
     const int version = msg[0] >> 4;
     if (version != 2 && version != 3) return Drop::BadVersion;
     if ((msg[0] & 0x0f) != 1) return Drop::BadType;
@@ -129,7 +148,7 @@ std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base
     if (version == 2) {
         if (inetChecksum(msg) != 0) return Drop::BadChecksum;
     } else if (v6) {
-        if (inetChecksum(msg, pseudoSum(src, dst, msg.size())) != 0) return Drop::BadChecksum;
+        if (inetChecksum(whole, pseudoSum(src, dst, whole.size())) != 0) return Drop::BadChecksum;
         d.pseudoHeaderChecksum = true;
     } else if (inetChecksum(msg, pseudoSum(src, dst, msg.size())) == 0) {
         d.pseudoHeaderChecksum = true;

@@ -50,6 +50,13 @@ enum class Drop {
     BadInterval,  // 0 (v3: below its 10 ms floor): master down would be zero, a takeover storm
     TooLong,      // longer than the receive buffer: cut, so not checked
     UnknownAuthType,  // v2: an authentication type RFC 3768 does not define (not just another one)
+    // auth_hmac (vrrp/AuthHmac.h), keepalived's counters
+    AuthExtMissing,     // no trailer, in enforce mode
+    AuthExtMalformed,   // not HMAC-SHA256-128, or reserved bytes set
+    AuthExtStale,       // time mode: the sender's clock further from ours than the window
+    AuthExtUnknownKey,  // a key id we do not have
+    AuthExtBadHmac,     // the MAC does not match
+    AuthExtReplay,      // a sequence not above the last one accepted from that source
     Count_
 };
 const char* dropName(Drop d);
@@ -68,9 +75,14 @@ struct Decoded {
     Advert advert;
     bool pseudoHeaderChecksum = false;  // v3 IPv4: which checksum matched
 };
-// Structure and checksum only; the instance checks VRID, auth, interval and addresses.
+// Structure and checksum only; the instance checks VRID, auth, interval and addresses. With
+// `trailer`, the last that many bytes of `msg` are an auth_hmac trailer: the message is the rest,
+// and the checksum covers the trailer over IPv6 only (as the kernel's transport checksum does).
 std::variant<Decoded, Drop> decode(std::span<const std::uint8_t> msg, const base::IpAddress& src,
-                                   const base::IpAddress& dst);
+                                   const base::IpAddress& dst, size_t trailer = 0);
+// The length a message's header says it has (its address count; v2: its authentication data);
+// 0 when the bytes are too short to say.
+size_t expectedLength(std::span<const std::uint8_t> msg, bool v6);
 
 // The sum of the IPv4 or IPv6 pseudo-header (source, destination, length, protocol / next header)
 // for inetChecksum's `initial`: VRRPv3 (protocol 112) and ICMPv6 (58) checksums start from it.

@@ -1,7 +1,9 @@
 // libFuzzer: the VRRP acceptance decision (vrrp::judge) over any packet and any of a range of
 // configurations, as properties: without unicast peers nothing with a TTL other than 255 is taken,
 // whatever its destination; with peers only a peer, and only with unicast_ttl when set; what is
-// taken has the instance's VRID and version. Any violation aborts.
+// taken has the instance's VRID and version; with auth_hmac in enforce mode, nothing is taken without
+// a trailer that verified (the parser of the trailer and its length rules run on every input). Any
+// violation aborts.
 #include <cstdint>
 #include <cstdlib>
 
@@ -27,6 +29,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     const base::IpAddress dst = (who & 2) ? self : ip("224.0.0.18", "ff02::12");
     static const std::array<std::uint8_t, 8> key{};
     vrrp::AcceptContext ctx{cfg, self, key, 0};
+    static const std::vector<vrrp::hmac::Key> keys{{1, std::vector<std::uint8_t>(32, 0x5a)}};
+    static const vrrp::hmac::ReplayState replay;
+    if (shape & 32) {
+        cfg.authType = conf::AuthType::None;
+        cfg.authHmac.enabled = true;
+        cfg.authHmac.activeKey = 1;
+        cfg.authHmac.antiReplayTime = ttlCfg & 1;
+        ctx.hmacKeys = &keys;
+        ctx.hmacReplay = &replay;
+        ctx.nowSeconds = 0x68000000;
+        ctx.hmacWindow = 30;
+    }
     const vrrp::Received pkt{src, dst, ttl, std::span<const std::uint8_t>(data + 4, size - 4), {}, false};
     const auto verdict = vrrp::judge(ctx, pkt);
     const auto* ok = std::get_if<vrrp::Accepted>(&verdict);
@@ -35,5 +49,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     if (!cfg.unicastPeers.empty() && src != peer) std::abort();
     if (cfg.unicastTtl && ttl != *cfg.unicastTtl) std::abort();
     if (ok->advert.vrid != cfg.vrid || ok->advert.version != cfg.version) std::abort();
+    if (cfg.authHmac.enabled && !ok->hmacSequence) std::abort();  // enforce: no trailer, not taken
     return 0;
 }

@@ -125,6 +125,8 @@ class Lab:
         self.work = tempfile.mkdtemp(prefix="vrrp-")
         self.procs = {}
         self.probes = []
+        self.keepalived = "keepalived"  # another build (keepalived 2.4 from source): its path
+        self.keepalived_only = ["-P"]   # VRRP only (a build without LVS has no -P)
         sh(f"ip netns add {self.lan} && ip -n {self.lan} link add br0 type bridge && ip -n {self.lan} link set br0 up")
         for ns, addr, addr6 in [(self.ns[1], "10.99.0.11", "fd00:99::11"), (self.ns[2], "10.99.0.12", "fd00:99::12"),
                                 (self.cl, "10.99.0.100", "fd00:99::100")]:
@@ -148,7 +150,7 @@ class Lab:
             cmd = [self.directord, "-f", conf]
         else:
             sh(f"rm -f {self.work}/{ns}.k*pid", check=False)
-            cmd = ["keepalived", "-n", "-l", "-D", "-P", "-f", conf, "-p", f"{self.work}/{ns}.kpid",
+            cmd = [self.keepalived, "-n", "-l", "-D", *self.keepalived_only, "-f", conf, "-p", f"{self.work}/{ns}.kpid",
                    "-r", f"{self.work}/{ns}.kvpid"]
         self.procs[i] = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)

@@ -1726,3 +1726,54 @@ vrrp_instance VI_1 {
     CHECK((v.trackProcesses[0].process == "haproxy" && !v.trackProcesses[0].weight));
     CHECK((v.trackProcesses[1].process == "single" && v.trackProcesses[1].weight == -5));
 }
+
+TEST_CASE("import: keepalived 2.4's auth_hmac, and the configs keepalived runs unsigned") {
+    const std::string key = "hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const auto r = conf::importKeepalivedString(R"(vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  version 3
+  auth_hmac {
+    key 1 )" + key + R"(
+    key 2 this-is-a-thirty-two-byte-key-ok!
+    active_key 2
+    anti_replay monotonic
+    time_window 20
+    mode permissive
+  }
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  auth_hmac {
+    key 1 )" + key + R"(
+  }
+  virtual_ipaddress {
+    10.0.0.20/24
+  }
+}
+)",
+                                                "ka.conf", "x");
+    INFO(r.text);
+    CHECK(r.complete());
+    const conf::Config c = loadImported(r);
+    const auto& h = c.vrrpInstances.at(0).authHmac;
+    REQUIRE(h.enabled);
+    REQUIRE(h.keys.size() == 2);
+    CHECK(h.keys[0].id == 1);
+    CHECK(h.keys[0].bytes.size() == 32);
+    // '!' starts a comment in keepalived's syntax: the key is the 32 bytes before it, as keepalived reads it
+    CHECK(std::string(h.keys[1].bytes.begin(), h.keys[1].bytes.end()) == "this-is-a-thirty-two-byte-key-ok");
+    CHECK(h.activeKey == 2);
+    CHECK_FALSE(h.antiReplayTime);
+    CHECK(h.timeWindow == 20);
+    CHECK(h.mode == conf::HmacMode::Permissive);
+    // no active_key: keepalived disables the extension and sends unsigned adverts; so does the import, with a note
+    CHECK_FALSE(c.vrrpInstances.at(1).authHmac.enabled);
+    bool noted = false;
+    for (const auto& n : r.notes) noted |= n.message.find("keepalived disables auth_hmac") != std::string::npos;
+    CHECK(noted);
+}

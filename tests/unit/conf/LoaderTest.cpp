@@ -286,3 +286,70 @@ vrrp_instances = (
     CHECK(bad.diagnostics[1].str().find("eth0 is an instance's interface") != std::string::npos);
     CHECK(bad.diagnostics[2].str().find("'a/b' is not an interface name") != std::string::npos);
 }
+
+TEST_CASE("auth_hmac: keys inline, from a file and from a credential; each mistake named") {
+    char tmpl[] = "/tmp/directord-hmac-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    const std::string hexKey = "hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
+        const std::string p = dir + "/" + name;
+        std::ofstream(p) << text;
+        REQUIRE(::chmod(p.c_str(), mode) == 0);
+        return p;
+    };
+    const std::string good = write("k2", "an ASCII key of thirty-two bytes!\r\n", 0600);
+    const std::string open = write("k3", hexKey + "\n", 0644);
+    auto conf = [&](const std::string& keys, const std::string& extra = "") {
+        return "vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 51; version = 3;\n"
+               "  auth_hmac = { keys = ( " + keys + " ); active_key = 1; " + extra + " };\n"
+               "  virtual_addresses = ( \"10.0.0.10/24\" ); } );\n";
+    };
+    auto r = conf::loadString(conf("{ id = 1; key = \"" + hexKey + "\"; }, { id = 2; file = \"" + good + "\"; }",
+                                   "mode = \"permissive\"; anti_replay = \"monotonic\"; time_window = 9;"),
+                              "t.conf");
+    INFO((r.diagnostics.empty() ? std::string() : r.diagnostics[0].str()));
+    REQUIRE(r.ok());
+    const auto& h = r.config->vrrpInstances.at(0).authHmac;
+    CHECK(h.enabled);
+    REQUIRE(h.keys.size() == 2);
+    CHECK(h.keys[0].bytes.size() == 32);
+    CHECK(h.keys[0].bytes[31] == 0x1f);
+    CHECK(std::string(h.keys[1].bytes.begin(), h.keys[1].bytes.end()) == "an ASCII key of thirty-two bytes!");
+    CHECK(h.mode == conf::HmacMode::Permissive);
+    CHECK_FALSE(h.antiReplayTime);
+    CHECK(h.timeWindow == 9);
+    // systemd's credentials
+    const std::string cred = write("vrrp-key", hexKey, 0600);
+    ::setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
+    r = conf::loadString(conf("{ id = 1; credential = \"vrrp-key\"; }"), "t.conf");
+    ::unsetenv("CREDENTIALS_DIRECTORY");
+    REQUIRE(r.ok());
+    CHECK(r.config->vrrpInstances.at(0).authHmac.keys.at(0).bytes.size() == 32);
+
+    auto error = [&](const std::string& text) {
+        auto e = conf::loadString(text, "t.conf");
+        REQUIRE_FALSE(e.ok());
+        return e.diagnostics.at(0).str();
+    };
+    CHECK(error(conf("{ id = 1; key = \"short\"; }")).find("the key is 5 bytes; auth_hmac keys are 32..64 bytes") !=
+          std::string::npos);
+    CHECK(error(conf("{ id = 1; key = \"hex:zz\"; }")).find("'hex:' is not followed by hex digits") != std::string::npos);
+    CHECK(error(conf("{ id = 1; file = \"" + open + "\"; }")).find("is readable by group or others (chmod 600 it)") !=
+          std::string::npos);
+    CHECK(error(conf("{ id = 1; file = \"" + dir + "/none\"; }")).find("cannot read the key file") != std::string::npos);
+    CHECK(error(conf("{ id = 1; }")).find("give the key exactly one way") != std::string::npos);
+    CHECK(error(conf("{ id = 2; key = \"" + hexKey + "\"; }")).find("active_key 1 is not one of the keys") !=
+          std::string::npos);
+    CHECK(error(conf("{ id = 1; key = \"" + hexKey + "\"; }, { id = 1; key = \"" + hexKey + "\"; }"))
+              .find("key id 1 is given twice") != std::string::npos);
+    CHECK(error(conf("{ id = 1; credential = \"x\"; }")).find("$CREDENTIALS_DIRECTORY is not set") != std::string::npos);
+    const std::string both =
+        "vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 51; version = 2;\n"
+        "  authentication = { type = \"PASS\"; password = \"x\"; };\n"
+        "  auth_hmac = { keys = ( { id = 1; key = \"" + hexKey + "\"; } ); active_key = 1; };\n"
+        "  virtual_addresses = ( \"10.0.0.10/24\" ); } );\n";
+    CHECK(error(both).find("auth_hmac replaces `authentication`") != std::string::npos);
+    for (const char* f : {"k2", "k3", "vrrp-key"}) ::unlink((dir + "/" + f).c_str());
+    ::rmdir(dir.c_str());
+}
