@@ -109,6 +109,9 @@ template <class T, class F>
 requires Is<T, VmacConfig>
 void fields(T& x, F&& f) { f(x.enabled, x.name, x.xmitBase); }
 template <class T, class F>
+requires Is<T, AdvertPath>
+void fields(T& x, F&& f) { f(x.interface, x.unicastPeers, x.unicastSource); }
+template <class T, class F>
 requires Is<T, HmacKey>
 void fields(T& x, F&& f) { f(x.id, x.value, x.file, x.credential, x.bytes); }
 template <class T, class F>
@@ -119,7 +122,7 @@ requires Is<T, VrrpInstance>
 void fields(T& x, F&& f) {
     f(x.name, x.interface, x.vrid, x.priority, x.advertInterval, x.version, x.family, x.initialMaster, x.nopreempt,
       x.preemptDelay, x.authType, x.authPassword, x.authHmac, x.virtualAddresses, x.excludedAddresses, x.unicastSource,
-      x.unicastPeers, x.unicastTtl, x.unicastFaultNoPeer, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.trackProcesses, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
+      x.unicastPeers, x.advertPaths, x.unicastTtl, x.unicastFaultNoPeer, x.dontTrackPrimary, x.trackInterfaces, x.trackScripts, x.trackFiles, x.trackBfds, x.trackProcesses, x.virtualRoutes, x.virtualRules, x.garp, x.vmac, x.notify, x.notifyMasterRxLowerPri, x.acceptMode, x.smtpAlert, x.checksumPseudoHeader,
       x.lowerPrioNoAdvert, x.higherPrioSendAdvert, x.where);
 }
 template <class T, class F>

@@ -354,6 +354,17 @@ struct AuthHmac {
     bool operator==(const AuthHmac&) const = default;
 };
 
+// A second path for an instance's adverts (directord's own): the same adverts also go out on
+// `interface`, multicast or to its unicast peers, and what arrives there counts as on the instance's
+// own link. A backup declares the master down only when every path has been silent for the
+// master-down interval, so one lost link between the directors is no split brain.
+struct AdvertPath {
+    std::string interface;
+    std::vector<base::IpAddress> unicastPeers;      // none: multicast on `interface`
+    std::optional<base::IpAddress> unicastSource;   // none: the interface's primary address
+    bool operator==(const AdvertPath&) const = default;
+};
+
 struct VrrpInstance {
     std::string name;
     std::string interface;
@@ -375,6 +386,7 @@ struct VrrpInstance {
     std::vector<VirtualAddress> excludedAddresses;
     std::optional<base::IpAddress> unicastSource;
     std::vector<base::IpAddress> unicastPeers;
+    std::vector<AdvertPath> advertPaths;
     // unicast: the TTL / hop limit adverts are sent with (default 255) and, when set, the one they
     // must arrive with (peers on the link; keepalived's unicast_ttl)
     std::optional<int> unicastTtl;

@@ -512,6 +512,22 @@ const Section<HmacKey>& hmacKey() {
     return s;
 }
 
+const Section<AdvertPath>& advertPath() {
+    using P = AdvertPath;
+    static const Section<P> s{
+        "vrrp_instances.advert_paths",
+        {
+            required(string("interface", &P::interface,
+                            {"string", "required", "interface name", "the path's interface (not the instance's own)"},
+                            Empty::Refused)),
+            addressList("unicast_peers", &P::unicastPeers,
+                        {"array of strings", "none: multicast", "addresses", "the peers' addresses on this path"}),
+            address("unicast_source", &P::unicastSource,
+                    {"string", "the interface's primary", "address", "our address on this path"}),
+        }};
+    return s;
+}
+
 const Section<AuthHmac>& authHmac() {
     using A = AuthHmac;
     static const Section<A> s{
@@ -1093,6 +1109,10 @@ const Section<VrrpInstance>& vrrpInstance() {
             addressList("unicast_peers", &V::unicastPeers,
                         {"array of strings", "none: multicast", "addresses",
                          "send adverts to these peers instead of 224.0.0.18 / ff02::12"}),
+            list("advert_paths", &V::advertPaths, advertPath(),
+                 {"list of groups", "none", "",
+                  "more paths for the same adverts (directord's own): a backup takes over only when every path "
+                  "has been silent for the master-down interval, so one lost link is no split brain"}),
             integer("unicast_ttl", &V::unicastTtl, 1, 255,
                     {"int", "unset: 255 sent, any TTL from a peer", "1..255",
                      "unicast: the TTL / hop limit adverts are sent with, and the one a peer's must arrive with"}),

@@ -60,6 +60,21 @@ void validateVrrp(const Config& cfg, Diagnostics& d) {
             add(d, v.where, p + ".version", "IPv6 needs VRRP version 3");
         else if (v.authType == AuthType::Ah && v.version != 2)
             add(d, v.where, p + ".authentication.type", "AH authentication is VRRPv2 over IPv4 only (set version = 2)");
+        for (size_t k = 0; k < v.advertPaths.size(); ++k) {
+            const auto& path = v.advertPaths[k];
+            const std::string pp = p + ".advert_paths[" + std::to_string(k) + "]";
+            if (path.interface == v.interface)
+                add(d, v.where, pp + ".interface", "the instance's own interface: a second path needs another link");
+            for (size_t j = 0; j < k; ++j)
+                if (v.advertPaths[j].interface == path.interface)
+                    add(d, v.where, pp + ".interface", "interface " + path.interface + " is a path already");
+            auto sameFamily = [&](const base::IpAddress& a) { return a.isV4() == (v.family == base::Family::V4); };
+            for (const auto& peer : path.unicastPeers)
+                if (!sameFamily(peer))
+                    add(d, v.where, pp + ".unicast_peers", peer.str() + " is not of the instance's address family");
+            if (path.unicastSource && !sameFamily(*path.unicastSource))
+                add(d, v.where, pp + ".unicast_source", "not of the instance's address family");
+        }
         if (v.authHmac.enabled && v.authType != AuthType::None)
             add(d, v.where, p + ".auth_hmac",
                 "auth_hmac replaces `authentication` (keepalived ignores auth_type with it): remove one of them");

@@ -66,6 +66,57 @@ std::uint32_t Instance::hmacWindow() const {
 Instance::~Instance() {
     for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
     if (transport_) transport_->close();
+    closePaths();
+}
+
+void Instance::closePaths() {
+    for (auto& p : paths_)
+        if (p.transport) p.transport->close();
+    paths_.clear();
+}
+
+void Instance::openPaths() {
+    closePaths();
+    for (const auto& pc : cfg_.advertPaths) {
+        Path p;
+        p.cfg = pc;
+        p.judged = judgedFor(pc);
+        const int index = host_.ifindex(pc.interface);
+        if (!index) {
+            base::log::warning("vrrp: ", cfg_.name, ": advert path ", pc.interface,
+                               ": no such interface; the adverts go on the other paths");
+        } else {
+            p.transport = host_.transport();
+            const Transport::Spec spec{pc.interface, index, cfg_.family, pc.unicastPeers.empty(), usesAh(cfg_),
+                                       cfg_.unicastTtl.value_or(255)};
+            if (auto ec = p.transport->open(spec)) {
+                base::log::error("vrrp: ", cfg_.name, ": cannot open the VRRP socket on advert path ", pc.interface,
+                                 ": ", ec.message(), "; the adverts go on the other paths");
+                p.transport.reset();
+            }
+        }
+        paths_.push_back(std::move(p));
+    }
+    for (size_t i = 0; i < paths_.size(); ++i)
+        if (paths_[i].transport) paths_[i].transport->receive([this, i](const Received& pkt) { onPathPacket(i, pkt); });
+}
+
+// The instance's config as judge() sees what arrives on a path: the path's interface and peers.
+conf::VrrpInstance Instance::judgedFor(const conf::AdvertPath& pc) const {
+    conf::VrrpInstance c = cfg_;
+    c.interface = pc.interface;
+    c.unicastPeers = pc.unicastPeers;
+    c.unicastSource = pc.unicastSource;
+    return c;
+}
+
+// A path's source: its unicast_source, or its interface's primary IPv4 / link-local IPv6 address as
+// the link watcher knows it now (none yet: nothing goes on that path).
+std::optional<base::IpAddress> Instance::pathSource(const Path& p) const {
+    if (p.cfg.unicastSource) return p.cfg.unicastSource;
+    auto info = host_.interfaceInfo(p.cfg.interface, {});
+    if (!info) return std::nullopt;
+    return cfg_.family == base::Family::V4 ? info->primaryV4 : info->linkLocalV6;
 }
 
 // The interface a virtual address goes on: its own dev, or the instance's (0: no such interface).
@@ -181,6 +232,7 @@ bool Instance::start(std::optional<State> resume) {
     machine_.setGated(group_ != nullptr);
     if (holdUntil_) machine_.holdMasterUntil(*holdUntil_);
     if (!vmacMissing_ && !openTransport()) return false;
+    openPaths();
     running_ = true;
     base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",
                     cfg_.interface, vmac_ ? " with VMAC " + vmac_->name : std::string(), " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
@@ -230,6 +282,12 @@ Instance::Reload Instance::reconfigure(const conf::VrrpInstance& next) {
     if (before.unicastPeers.empty() != cfg_.unicastPeers.empty() || usesAh(before) != usesAh(cfg_) ||
         before.unicastTtl != cfg_.unicastTtl)
         openTransport();
+    if (before.advertPaths != cfg_.advertPaths || usesAh(before) != usesAh(cfg_) ||
+        before.unicastTtl != cfg_.unicastTtl) {
+        openPaths();
+    } else {
+        for (auto& p : paths_) p.judged = judgedFor(p.cfg);  // authentication, intervals: the new ones
+    }
     if (auto info = lookLink()) ifc_ = *info;
     // the addresses: while master, the removed ones go and the added ones come (and are announced)
     if (machine_.state() == State::Master) {
@@ -364,6 +422,7 @@ void Instance::stop() {
     running_ = false;
     for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
     if (transport_) transport_->close();
+    closePaths();
     if (vmac_) host_.removeVmac(*vmac_);  // its addresses went with shutdown()
     vmac_.reset();
 }
@@ -468,20 +527,36 @@ void Instance::sendAdvert(std::uint8_t priority) {
             if (k.id == hm.activeKey) signing = &k;
         if (signing) hmacSeq = hmacSequence_.next(std::chrono::system_clock::now(), hm.antiReplayTime, hmacWindow());
     }
-    auto wire = [&](const base::IpAddress& dst) {
-        auto bytes = encode(ad, *from, dst, mode);
+    auto wireFrom = [&](const base::IpAddress& src, const base::IpAddress& dst) {
+        auto bytes = encode(ad, src, dst, mode);
         if (signing) {
-            const auto t = hmac::seal(bytes, *from, ad.version, ad.vrid, *signing, hmacSeq);
+            const auto t = hmac::seal(bytes, src, ad.version, ad.vrid, *signing, hmacSeq);
             bytes.insert(bytes.end(), t.begin(), t.end());
-            if (!from->isV4()) {
+            if (!src.isV4()) {
                 bytes[6] = bytes[7] = 0;
-                const std::uint16_t ck = inetChecksum(bytes, pseudoHeaderSum(*from, dst, bytes.size(), kProtocol));
+                const std::uint16_t ck = inetChecksum(bytes, pseudoHeaderSum(src, dst, bytes.size(), kProtocol));
                 bytes[6] = static_cast<std::uint8_t>(ck >> 8);
                 bytes[7] = static_cast<std::uint8_t>(ck & 0xff);
             }
         }
-        return ah ? ahSeal(bytes, *from, dst, ahKey_, seal) : bytes;
+        return ah ? ahSeal(bytes, src, dst, ahKey_, seal) : bytes;
     };
+    auto wire = [&](const base::IpAddress& dst) { return wireFrom(*from, dst); };
+    // the same advert on every advert path (its source that path's address)
+    for (auto& p : paths_) {
+        if (!p.transport) continue;
+        const auto src = pathSource(p);
+        if (!src) continue;
+        auto one = [&](const base::IpAddress& dst) {
+            if (auto ec = p.transport->send(wireFrom(*src, dst), dst, src))
+                base::log::debug("vrrp: ", cfg_.name, ": advert on path ", p.cfg.interface, " to ", dst.str(),
+                                 " not sent: ", ec.message());
+            else ++sent_;
+        };
+        if (p.cfg.unicastPeers.empty()) one(group());
+        else
+            for (const auto& peer : p.cfg.unicastPeers) one(peer);
+    }
     if (cfg_.unicastPeers.empty()) {
         const auto dst = group();
         if (auto ec = transport_->send(wire(dst), dst, pin))
@@ -687,6 +762,35 @@ void Instance::onPacket(const Received& pkt) {
     if (a.advert.priority > 0) masterSeen_ = pkt.src;
     else ++priZeroReceived_;
     run(machine_.onAdvert(a.advert, pkt.src, now()));
+}
+
+void Instance::onPathPacket(size_t index, const Received& pkt) {
+    if (!running_ || index >= paths_.size()) return;
+    Path& p = paths_[index];
+    const auto self = pathSource(p);
+    if (!self) return;
+    AcceptContext ctx{p.judged, *self, ahKey_, p.ahSequence, &siblings_};
+    if (cfg_.authHmac.enabled) {
+        ctx.nowSeconds = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        ctx.hmacWindow = hmacWindow();
+        ctx.hmacKeys = &hmacKeys_;
+        ctx.hmacReplay = &hmacReplay_;  // by source address: each path's peer address is its own
+    }
+    auto verdict = judge(ctx, pkt);
+    if (std::holds_alternative<Ignored>(verdict)) return;
+    if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);
+    const Accepted& a = std::get<Accepted>(verdict);
+    if (a.ahSequence) p.ahSequence = *a.ahSequence;
+    if (a.hmacSequence) hmacReplay_.accept(pkt.src, *a.hmacSequence, ++hmacHeard_);
+    ++received_;
+    if (a.advert.priority > 0) {
+        if (!masterSeen_) masterSeen_ = pkt.src;  // the primary path's address, when it is heard there
+    } else {
+        ++priZeroReceived_;
+    }
+    run(machine_.onAdvert(a.advert, pkt.src, now(), &*self));
 }
 
 InstanceGroup::InstanceGroup(std::string name, std::vector<GroupMember*> members, OnState onState)

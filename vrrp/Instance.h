@@ -158,6 +158,20 @@ private:
     std::uint64_t hmacHeard_ = 0;  // accepted trailers, for the replay state's least recently heard
     bool hmacSkewSaid_ = false;
     std::unique_ptr<Transport> transport_;
+    // advert_paths: each a socket of its own on its interface, the config judge() sees for it (its
+    // peers), its AH sequence; what arrives on any path feeds the one state machine
+    struct Path {
+        conf::AdvertPath cfg;
+        conf::VrrpInstance judged;
+        std::unique_ptr<Transport> transport;
+        std::uint32_t ahSequence = 0;
+    };
+    std::vector<Path> paths_;
+    void openPaths();
+    void closePaths();
+    conf::VrrpInstance judgedFor(const conf::AdvertPath& pc) const;
+    std::optional<base::IpAddress> pathSource(const Path& p) const;
+    void onPathPacket(size_t index, const Received& pkt);
     std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_;
     void applyTracking();
     bool faulted_ = false;

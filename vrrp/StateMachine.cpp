@@ -124,7 +124,8 @@ std::vector<Action> StateMachine::onTimer(TimePoint now) {
     return out;
 }
 
-std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now) {
+std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now,
+                                           const base::IpAddress* self) {
     std::vector<Action> out;
     if (state_ == State::Backup) {
         if (a.priority == 0) {
@@ -155,7 +156,7 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
             deadline_ = now + cfg_.advertInterval;
             return out;
         }
-        if (a.priority > cfg_.priority || (a.priority == cfg_.priority && cfg_.primary < src)) {
+        if (a.priority > cfg_.priority || (a.priority == cfg_.priority && (self ? *self : cfg_.primary) < src)) {
             if (cfg_.version == 3) masterAdverInterval_ = a.interval;
             // After a partition: one advert at our own priority tells the winner there were two
             // masters, so it announces the addresses again (clients that learned our MAC meanwhile

@@ -73,7 +73,10 @@ public:
     std::vector<Action> resume(State was, TimePoint now);
     std::vector<Action> shutdown(TimePoint now);
     // `src`: the sender's primary address. The advert was already validated (VRID, auth, ...).
-    std::vector<Action> onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now);
+    // `self`: our address on the path it came by (an advert path's), for the equal-priority tie
+    // break; none: the primary address.
+    std::vector<Action> onAdvert(const Advert& a, const base::IpAddress& src, TimePoint now,
+                                 const base::IpAddress* self = nullptr);
     std::vector<Action> onTimer(TimePoint now);
     // The interface (or a tracked object) failed or recovered.
     std::vector<Action> onFault(bool failed, TimePoint now);

@@ -353,3 +353,29 @@ TEST_CASE("auth_hmac: keys inline, from a file and from a credential; each mista
     for (const char* f : {"k2", "k3", "vrrp-key"}) ::unlink((dir + "/" + f).c_str());
     ::rmdir(dir.c_str());
 }
+
+TEST_CASE("advert_paths: another interface, the instance's family") {
+    auto load = [](const std::string& paths) {
+        return conf::loadString("vrrp_instances = ( { name = \"VI_1\"; interface = \"eth0\"; virtual_router_id = 51;\n"
+                                "  version = 3; advert_paths = ( " + paths + " );\n"
+                                "  virtual_addresses = ( \"10.0.0.10/24\" ); } );\n",
+                                "t.conf");
+    };
+    auto r = load("{ interface = \"eth1\"; unicast_peers = [ \"10.98.0.2\" ]; }, { interface = \"eth2\"; }");
+    REQUIRE(r.ok());
+    const auto& p = r.config->vrrpInstances.at(0).advertPaths;
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].interface == "eth1");
+    CHECK(p[0].unicastPeers.at(0).str() == "10.98.0.2");
+    CHECK(p[1].unicastPeers.empty());
+    auto error = [&](const std::string& paths) {
+        auto e = load(paths);
+        REQUIRE_FALSE(e.ok());
+        return e.diagnostics.at(0).str();
+    };
+    CHECK(error("{ interface = \"eth0\"; }").find("the instance's own interface") != std::string::npos);
+    CHECK(error("{ interface = \"eth1\"; }, { interface = \"eth1\"; }").find("is a path already") != std::string::npos);
+    CHECK(error("{ interface = \"eth1\"; unicast_peers = [ \"fd00::2\" ]; }").find("not of the instance's address family") !=
+          std::string::npos);
+    CHECK(error("{ unicast_peers = [ \"10.98.0.2\" ]; }").find("missing required setting 'interface'") != std::string::npos);
+}
