@@ -67,9 +67,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"use_ipvlan", "directord has no ipvlan interfaces"},
         {"vrf", "directord does not bind to a VRF"},
         {"track_file", "directord tracks files per instance: track the file in each member of the group"},
-        {"track_process", "directord tracks processes per instance: track the process in each member of the group"},
-        {"track_bfd", "directord tracks BFD per instance: track the session in each member of the group"},
-        {"vrrp_track_file", "directord tracks interfaces and scripts only (a script can test the file)"},
         {"garp_group", "set garp.interval on each instance"},
         {"linkbeat_interfaces", "directord follows links through netlink events"},
         {"interface_up_down_delays", "directord moves to FAULT and back as soon as the link changes"},
@@ -81,8 +78,6 @@ const std::map<std::string, std::string>& noEquivalent() {
         {"track_src_ip", "directord takes the source address from unicast_source or the interface"},
         {"kernel_rx_buf_size", "directord sizes its socket buffers itself"},
         {"promote_secondaries", "directord does not change the interface's promote_secondaries"},
-        {"global_tracking", "track interfaces and scripts on each instance of the group"},
-        {"sync_group_tracking_weight", "track interfaces and scripts on each instance of the group"},
         {"debug", "use directord's -l debug"},
         {"snmp_name", "directord names a virtual server by its address in SNMP"},
         {"sorry_server_inhibit", "directord adds the sorry server only while quorum is lost"},
@@ -212,6 +207,7 @@ public:
             else if (n.keyword == "virtual_server") virtualServer(n);
             else unsupported(n);
         }
+        applyGroupTracking();
         // keepalived ignores, with a warning, a track_script naming no vrrp_script (vrrp_track.c)
         for (auto& v : cfg_.vrrpInstances)
             std::erase_if(v.trackScripts, [&](const TrackScript& t) {
@@ -1152,46 +1148,13 @@ private:
                     }
                     if (!a.args.empty()) left(a, "min_ttl / max_ttl: directord checks no TTL on unicast adverts");
                 }
-            } else if (k == "track_interface") {
-                for (const auto& a : n.children) {
-                    TrackInterface t;
-                    t.interface = a.keyword;
-                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                        Node w = a;
-                        w.args.erase(w.args.begin());
-                        if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
-                        if (a.args.size() > 2 && a.args[2].text == "reverse")
-                            left(a, "reverse: directord's weights apply in their own direction only");
-                    }
-                    v.trackInterfaces.push_back(t);
-                    trackIfAt.push_back(&a);
-                }
+            } else if (trackItems(n, v, &trackIfAt)) {
             } else if (k == "virtual_routes") {
                 for (const auto& a : n.children)
                     if (auto r = route(a)) v.virtualRoutes.push_back(*r);
             } else if (k == "virtual_rules") {
                 for (const auto& a : n.children)
                     if (auto r = rule(a)) v.virtualRules.push_back(*r);
-            } else if (k == "track_file") {
-                for (const auto& a : n.children) v.trackFiles.push_back(trackRef<TrackFileRef>(a, 254));
-            } else if (k == "track_bfd") {
-                for (const auto& a : n.children) v.trackBfds.push_back(trackRef<TrackBfdRef>(a, 253));
-            } else if (k == "track_process") {
-                for (const auto& a : n.children) v.trackProcesses.push_back(trackRef<TrackProcessRef>(a, 254));
-            } else if (k == "track_script") {
-                for (const auto& a : n.children) {
-                    TrackScript t;
-                    t.script = a.keyword;
-                    t.where = Location{a.file, a.line};
-                    if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                        Node w = a;
-                        w.args.erase(w.args.begin());
-                        if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
-                        if (a.args.size() > 2 && a.args[2].text == "reverse")
-                            left(a, "reverse: directord's weights apply in their own direction only");
-                    }
-                    v.trackScripts.push_back(t);
-                }
             } else if (k == "garp_master_delay") {
                 if (auto d = secs(n, 0, 0, 3600)) v.garp.masterDelay = *d;
             } else if (k == "garp_master_repeat") {
@@ -1356,6 +1319,9 @@ private:
         SyncGroup g;
         g.smtpAlert = vrrpMailDefault();
         g.name = s.args[0].text;
+        GroupTracking& gt = groupTracking_[g.name];
+        gt = GroupTracking{};
+        gt.where = &s;
         g.where = Location{s.file, s.line};
         for (const auto& n : s.children) {
             if (n.keyword == "group") {
@@ -1368,8 +1334,13 @@ private:
             } else if (n.keyword == "notify_master" || n.keyword == "notify_backup" || n.keyword == "notify_fault" ||
                        n.keyword == "notify_stop" || n.keyword == "notify") {
                 notify(n, g.notify);
-            } else if (n.keyword == "track_interface" || n.keyword == "track_script") {
-                left(n, "track it on each member instance (directord tracks per instance)");
+            } else if (trackItems(n, gt.items, nullptr)) {
+                // added to every member (applyGroupTracking), as keepalived's sync_group_tracking_init
+            } else if (n.keyword == "sync_group_tracking_weight") {
+                gt.weighted = true;
+            } else if (n.keyword == "global_tracking") {
+                gt.weighted = true;
+                note(n, "global_tracking is deprecated (keepalived warns so too): read as sync_group_tracking_weight");
             } else if (instances_.contains(n.keyword) && n.args.empty() && !n.block) {
                 // keepalived 1's form. keepalived 2 reads it as an unknown keyword: the instance is
                 // not a member (and a group left with none is removed), so it is not one here
@@ -1671,6 +1642,158 @@ private:
         std::string out;
         for (const auto& a : n.args) out += (out.empty() ? "" : " ") + a.text;
         return out;
+    }
+
+    // Sync groups' tracking, as keepalived 2.2.7 applies it (vrrp.c: vrrp_complete_instance and
+    // sync_group_tracking_init). Without sync_group_tracking_weight (or for a priority 255 member),
+    // a member's own weighted items cannot move one member alone: interfaces become FAULT-on-down
+    // (removed for priority 255), weighted scripts and BFDs are dropped, a track file of weight 1
+    // becomes a status (weight 0) and one of another weight is dropped; processes are kept. Then
+    // the group's items go on every member with the group's weights (0 when a member is the
+    // address owner); an item the member tracks already takes the group's weight unless its own is 0.
+    void applyGroupTracking() {
+        auto scriptWeight = [&](const TrackScript& t) {
+            if (t.weight) return *t.weight;
+            for (const auto& d : cfg_.vrrpScripts)
+                if (d.name == t.script) return d.weight;
+            return 0;
+        };
+        auto fileWeight = [&](const TrackFileRef& t) -> std::int64_t {
+            if (t.weight) return *t.weight;
+            for (const auto& d : cfg_.trackFiles)
+                if (d.name == t.file) return d.weight;
+            return 1;
+        };
+        auto bfdWeight = [&](const TrackBfdRef& t) {
+            if (t.weight) return *t.weight;
+            for (const auto& d : cfg_.bfdInstances)
+                if (d.name == t.bfd) return d.weight;
+            return 0;
+        };
+        for (const auto& g : cfg_.syncGroups) {
+            auto gi = groupTracking_.find(g.name);
+            if (gi == groupTracking_.end()) continue;
+            const GroupTracking& gt = gi->second;
+            std::vector<VrrpInstance*> members;
+            for (const auto& name : g.members)
+                for (auto& v : cfg_.vrrpInstances)
+                    if (v.name == name) members.push_back(&v);
+            const bool owner = std::any_of(members.begin(), members.end(), [](const VrrpInstance* v) { return v->priority == 255; });
+            const Node& at = *gt.where;
+            auto say = [&](const VrrpInstance& v, const std::string& what) {
+                note(at, "(" + v.name + ") " + what + " due to SYNC group " + g.name + " (as keepalived)");
+            };
+            for (VrrpInstance* v : members) {
+                if (!gt.weighted || v->priority == 255) {
+                    for (auto it = v->trackInterfaces.begin(); it != v->trackInterfaces.end();) {
+                        if (it->weight == 0) { ++it; continue; }
+                        say(*v, "ignoring " + it->interface + " tracked interface weight");
+                        if (v->priority == 255) { it = v->trackInterfaces.erase(it); continue; }
+                        it->weight = 0;
+                        ++it;
+                    }
+                    std::erase_if(v->trackScripts, [&](const TrackScript& t) {
+                        if (scriptWeight(t) == 0) return false;
+                        say(*v, "ignoring tracked script " + t.script + " with weights");
+                        return true;
+                    });
+                    std::erase_if(v->trackFiles, [&](TrackFileRef& t) {
+                        const std::int64_t w = fileWeight(t);
+                        if (w == 0) return false;
+                        if (w == 1) {
+                            say(*v, "ignoring weight from tracked file " + t.file + ": specify weight 0");
+                            t.weight = 0;
+                            return false;
+                        }
+                        say(*v, "ignoring tracked file " + t.file + " with weight " + std::to_string(w));
+                        return true;
+                    });
+                    std::erase_if(v->trackBfds, [&](const TrackBfdRef& t) {
+                        if (bfdWeight(t) == 0) return false;
+                        say(*v, "ignoring tracked bfd " + t.bfd + " with weight " + std::to_string(bfdWeight(t)));
+                        return true;
+                    });
+                }
+                for (const auto& t : gt.items.trackInterfaces) {
+                    if (t.interface == v->interface) continue;  // its own link: FAULT when down already
+                    const int w = owner ? 0 : t.weight;
+                    auto it = std::find_if(v->trackInterfaces.begin(), v->trackInterfaces.end(),
+                                           [&](const TrackInterface& m) { return m.interface == t.interface; });
+                    if (it == v->trackInterfaces.end()) v->trackInterfaces.push_back({t.interface, w});
+                    else if (it->weight != 0) it->weight = w;
+                }
+                // (keepalived copies the group's reverse too, except for processes)
+                auto merge = [&](auto& mine, const auto& theirs, auto name, auto weightOf, bool withReverse) {
+                    for (auto t : theirs) {
+                        if (owner) t.weight = 0;
+                        auto it = std::find_if(mine.begin(), mine.end(), [&](const auto& m) { return m.*name == t.*name; });
+                        if (it == mine.end()) {
+                            mine.push_back(t);
+                        } else if (weightOf(*it) != 0) {
+                            it->weight = t.weight;
+                            if constexpr (requires { it->reverse; })
+                                if (withReverse) it->reverse = t.reverse;
+                        }
+                    }
+                };
+                merge(v->trackScripts, gt.items.trackScripts, &TrackScript::script, scriptWeight, false);
+                merge(v->trackFiles, gt.items.trackFiles, &TrackFileRef::file, fileWeight, true);
+                merge(v->trackBfds, gt.items.trackBfds, &TrackBfdRef::bfd, bfdWeight, true);
+                merge(v->trackProcesses, gt.items.trackProcesses, &TrackProcessRef::process,
+                      [&](const TrackProcessRef& t) {
+                          if (t.weight) return *t.weight;
+                          for (const auto& d : cfg_.trackProcesses)
+                              if (d.name == t.process) return d.weight;
+                          return 0;
+                      },
+                      false);
+            }
+        }
+    }
+
+    // An instance's or a sync group's track_interface / track_script / track_file / track_bfd /
+    // track_process block, into `v`'s lists; false when `n` is none of them. `ifAt`: where each
+    // interface was written (an instance's, for its notes).
+    bool trackItems(const Node& n, VrrpInstance& v, std::vector<const Node*>* ifAt) {
+        const std::string& k = n.keyword;
+        if (k == "track_interface") {
+            for (const auto& a : n.children) {
+                TrackInterface t;
+                t.interface = a.keyword;
+                if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                    Node w = a;
+                    w.args.erase(w.args.begin());
+                    if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
+                    if (a.args.size() > 2 && a.args[2].text == "reverse")
+                        left(a, "reverse: directord's weights apply in their own direction only");
+                }
+                v.trackInterfaces.push_back(t);
+                if (ifAt) ifAt->push_back(&a);
+            }
+        } else if (k == "track_file") {
+            for (const auto& a : n.children) v.trackFiles.push_back(trackRef<TrackFileRef>(a, 254));
+        } else if (k == "track_bfd") {
+            for (const auto& a : n.children) v.trackBfds.push_back(trackRef<TrackBfdRef>(a, 253));
+        } else if (k == "track_process") {
+            for (const auto& a : n.children) v.trackProcesses.push_back(trackRef<TrackProcessRef>(a, 254));
+        } else if (k == "track_script") {
+            for (const auto& a : n.children) {
+                TrackScript t;
+                t.script = a.keyword;
+                t.where = Location{a.file, a.line};
+                if (a.args.size() >= 2 && a.args[0].text == "weight") {
+                    Node w = a;
+                    w.args.erase(w.args.begin());
+                    if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
+                    if (a.args.size() > 2 && a.args[2].text == "reverse")
+                        left(a, "reverse: directord's weights apply in their own direction only");
+                }
+                v.trackScripts.push_back(t);
+            }
+        } else {
+            return false;
+        }
+        return true;
     }
 
     // One line of an instance's track_file / track_bfd / track_process block: `NAME [weight N [reverse]]` (weight
@@ -1995,6 +2118,14 @@ private:
     std::optional<Duration> garpInterval_, gnaInterval_;
     std::optional<int> version_;
     std::map<std::string, std::vector<GroupEntry>> groups_;
+    // a vrrp_sync_group's own tracking (its track_* blocks) and whether it has
+    // sync_group_tracking_weight: applied to its members once the whole file is read
+    struct GroupTracking {
+        VrrpInstance items;
+        bool weighted = false;
+        const Node* where = nullptr;
+    };
+    std::map<std::string, GroupTracking> groupTracking_;
     std::set<std::string> instances_;
     const Node* globalAt_ = nullptr;
     std::string mainFile_;

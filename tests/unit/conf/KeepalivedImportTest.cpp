@@ -265,6 +265,7 @@ vrrp_sync_group G1 {
   group {
     VI_1 VI_2
   }
+  sync_group_tracking_weight
   notify_master "/usr/bin/logger group master"
 }
 virtual_server_group WEB {
@@ -1776,4 +1777,108 @@ vrrp_instance VI_2 {
     bool noted = false;
     for (const auto& n : r.notes) noted |= n.message.find("keepalived disables auth_hmac") != std::string::npos;
     CHECK(noted);
+}
+
+TEST_CASE("import: a sync group's tracking, as keepalived applies it to the members") {
+    const std::string common = R"(vrrp_script chk_own {
+  script "/bin/true"
+  weight 10
+}
+vrrp_script chk_status {
+  script "/bin/true"
+}
+vrrp_script chk_group {
+  script "/bin/true"
+}
+track_file load {
+  file "/run/load"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  track_interface {
+    eth1 weight 5
+    eth3
+  }
+  track_script {
+    chk_own
+    chk_status
+  }
+  track_file {
+    load
+  }
+  virtual_ipaddress {
+    10.0.0.10/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  track_script {
+    chk_group weight 5
+  }
+  virtual_ipaddress {
+    10.0.0.20/24
+  }
+}
+)";
+    auto load = [&](const std::string& group) {
+        const auto r = conf::importKeepalivedString(common + group, "ka.conf", "x");
+        INFO(r.text);
+        CHECK(r.complete());
+        return std::make_pair(loadImported(r), r);
+    };
+    // without sync_group_tracking_weight: members' weighted items cannot move one member alone
+    auto [c, r] = load(R"(vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  track_interface {
+    eth2 weight 7
+  }
+  track_script {
+    chk_group weight 20
+  }
+}
+)");
+    const auto& v1 = c.vrrpInstances.at(0);
+    REQUIRE(v1.trackInterfaces.size() == 3);
+    CHECK(v1.trackInterfaces[0].interface == "eth1");
+    CHECK(v1.trackInterfaces[0].weight == 0);  // "ignoring eth1 tracked interface weight due to SYNC group"
+    CHECK(v1.trackInterfaces[1].weight == 0);
+    CHECK(v1.trackInterfaces[2].interface == "eth2");
+    CHECK(v1.trackInterfaces[2].weight == 7);  // the group's own items keep their weights
+    REQUIRE(v1.trackScripts.size() == 2);      // chk_own (weight 10) dropped; chk_status kept; the group's added
+    CHECK(v1.trackScripts[0].script == "chk_status");
+    CHECK(v1.trackScripts[1].script == "chk_group");
+    CHECK(v1.trackScripts[1].weight == 20);
+    REQUIRE(v1.trackFiles.size() == 1);
+    CHECK(v1.trackFiles[0].weight == 0);  // weight 1 (the default) becomes a status
+    const auto& v2 = c.vrrpInstances.at(1);
+    REQUIRE(v2.trackScripts.size() == 1);  // its own weighted chk_group is dropped, the group's merged in
+    CHECK(v2.trackScripts[0].weight == 20);
+    int notes = 0;
+    for (const auto& n : r.notes) notes += n.message.find("due to SYNC group G1") != std::string::npos;
+    CHECK(notes == 4);  // eth1's weight, chk_own, load's weight, VI_2's chk_group; nothing else
+    // with sync_group_tracking_weight: the members' own items stay as written
+    auto [cw, rw] = load(R"(vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  sync_group_tracking_weight
+  track_script {
+    chk_group weight 20
+  }
+}
+)");
+    const auto& w1 = cw.vrrpInstances.at(0);
+    CHECK(w1.trackInterfaces.at(0).weight == 5);
+    CHECK(w1.trackScripts.size() == 3);
+    CHECK_FALSE(w1.trackFiles.at(0).weight);
+    CHECK(cw.vrrpInstances.at(1).trackScripts.at(0).weight == 20);  // a member's own weighted item takes the group's
+    (void)rw;
 }
