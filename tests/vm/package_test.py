@@ -126,6 +126,9 @@ def inside(args):
     check(os.environ.get("IPVS_VM") == "1", "running inside the VM (the host's root under an overlay)")
     if os.environ.get("IPVS_VM") != "1":
         return
+    r = run(["dpkg-query", "-W", "-f", "${Status}", "keepalived"])
+    check("install ok installed" in r.stdout, "keepalived's own package is installed here (the MIB names must not clash)",
+          r.stdout + r.stderr)
     r = run(["dpkg", "-i", args.deb])
     check(r.returncode == 0, "dpkg -i installs it (beside keepalived's package)", (r.stdout + r.stderr)[-1500:])
     if r.returncode != 0:
