@@ -1755,18 +1755,23 @@ private:
     // track_process block, into `v`'s lists; false when `n` is none of them. `ifAt`: where each
     // interface was written (an instance's, for its notes).
     bool trackItems(const Node& n, VrrpInstance& v, std::vector<const Node*>* ifAt) {
+        // `NAME weight N [reverse]` of a tracked interface or script: N within +-253
+        auto weightArg = [&](const Node& a) -> std::optional<int> {
+            if (a.args.size() < 2 || a.args[0].text != "weight") return std::nullopt;
+            Node w = a;
+            w.args.erase(w.args.begin());
+            const auto x = integer(w, 0, -253, 253);
+            if (a.args.size() > 2 && a.args[2].text == "reverse")
+                left(a, "reverse: directord's weights apply in their own direction only");
+            if (x) return static_cast<int>(*x);
+            return std::nullopt;
+        };
         const std::string& k = n.keyword;
         if (k == "track_interface") {
             for (const auto& a : n.children) {
                 TrackInterface t;
                 t.interface = a.keyword;
-                if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                    Node w = a;
-                    w.args.erase(w.args.begin());
-                    if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
-                    if (a.args.size() > 2 && a.args[2].text == "reverse")
-                        left(a, "reverse: directord's weights apply in their own direction only");
-                }
+                if (auto w = weightArg(a)) t.weight = *w;
                 v.trackInterfaces.push_back(t);
                 if (ifAt) ifAt->push_back(&a);
             }
@@ -1781,13 +1786,7 @@ private:
                 TrackScript t;
                 t.script = a.keyword;
                 t.where = Location{a.file, a.line};
-                if (a.args.size() >= 2 && a.args[0].text == "weight") {
-                    Node w = a;
-                    w.args.erase(w.args.begin());
-                    if (auto x = integer(w, 0, -253, 253)) t.weight = static_cast<int>(*x);
-                    if (a.args.size() > 2 && a.args[2].text == "reverse")
-                        left(a, "reverse: directord's weights apply in their own direction only");
-                }
+                t.weight = weightArg(a);
                 v.trackScripts.push_back(t);
             }
         } else {
