@@ -731,33 +731,39 @@ void Instance::drop(Drop d, const base::IpAddress& src) {
                            " (counted; further ones are not logged)");
 }
 
+// auth_hmac's part of a packet's judgement: the keys, the replay state, the clock and the window;
+// in time mode, what a source sent longer ago than the window no longer bars its next advert.
+void Instance::withHmac(AcceptContext& ctx) {
+    if (!cfg_.authHmac.enabled) return;
+    ctx.nowSeconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    ctx.hmacWindow = hmacWindow();
+    if (cfg_.authHmac.antiReplayTime) hmacReplay_.forgetOlderThan(ctx.nowSeconds, ctx.hmacWindow);
+    ctx.hmacKeys = &hmacKeys_;
+    ctx.hmacReplay = &hmacReplay_;
+}
+
+// An accepted trailer: its sequence is the source's last, and a clock past half the window is said.
+void Instance::hmacAccepted(const Received& pkt, const Accepted& a, std::uint32_t window) {
+    hmacReplay_.accept(pkt.src, *a.hmacSequence, ++hmacHeard_);
+    const bool near = 2 * std::abs(a.hmacSkew) > static_cast<std::int64_t>(window);
+    if (near && !hmacSkewSaid_)
+        base::log::warning("vrrp: ", cfg_.name, ": auth_hmac: ", pkt.src.str(), "'s clock is ", a.hmacSkew,
+                           " s from ours, past half of time_window (", window,
+                           " s): its adverts will be dropped as stale beyond it; check NTP on both");
+    hmacSkewSaid_ = near;
+}
+
 void Instance::onPacket(const Received& pkt) {
     if (!running_) return;
     AcceptContext ctx{cfg_, machine_.config().primary, ahKey_, ahSequence_, &siblings_};
-    if (cfg_.authHmac.enabled) {
-        ctx.nowSeconds = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        ctx.hmacWindow = hmacWindow();
-        // time mode: what a source sent longer ago than the window no longer bars its next advert
-        if (cfg_.authHmac.antiReplayTime) hmacReplay_.forgetOlderThan(ctx.nowSeconds, ctx.hmacWindow);
-        ctx.hmacKeys = &hmacKeys_;
-        ctx.hmacReplay = &hmacReplay_;
-    }
+    withHmac(ctx);
     auto verdict = judge(ctx, pkt);
     if (std::holds_alternative<Ignored>(verdict)) return;
     if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);
     const Accepted& a = std::get<Accepted>(verdict);
     if (a.ahSequence) ahSequence_ = *a.ahSequence;
-    if (a.hmacSequence) {
-        hmacReplay_.accept(pkt.src, *a.hmacSequence, ++hmacHeard_);
-        const bool near = 2 * std::abs(a.hmacSkew) > static_cast<std::int64_t>(ctx.hmacWindow);
-        if (near && !hmacSkewSaid_)
-            base::log::warning("vrrp: ", cfg_.name, ": auth_hmac: ", pkt.src.str(), "'s clock is ", a.hmacSkew,
-                               " s from ours, past half of time_window (", ctx.hmacWindow,
-                               " s): its adverts will be dropped as stale beyond it; check NTP on both");
-        hmacSkewSaid_ = near;
-    }
+    if (a.hmacSequence) hmacAccepted(pkt, a, ctx.hmacWindow);
     ++received_;
     if (a.advert.priority > 0) masterSeen_ = pkt.src;
     else ++priZeroReceived_;
@@ -770,20 +776,13 @@ void Instance::onPathPacket(size_t index, const Received& pkt) {
     const auto self = pathSource(p);
     if (!self) return;
     AcceptContext ctx{p.judged, *self, ahKey_, p.ahSequence, &siblings_};
-    if (cfg_.authHmac.enabled) {
-        ctx.nowSeconds = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        ctx.hmacWindow = hmacWindow();
-        ctx.hmacKeys = &hmacKeys_;
-        ctx.hmacReplay = &hmacReplay_;  // by source address: each path's peer address is its own
-    }
+    withHmac(ctx);  // the replay state is by source address: each path's peer address is its own
     auto verdict = judge(ctx, pkt);
     if (std::holds_alternative<Ignored>(verdict)) return;
     if (std::holds_alternative<Drop>(verdict)) return drop(std::get<Drop>(verdict), pkt.src);
     const Accepted& a = std::get<Accepted>(verdict);
     if (a.ahSequence) p.ahSequence = *a.ahSequence;
-    if (a.hmacSequence) hmacReplay_.accept(pkt.src, *a.hmacSequence, ++hmacHeard_);
+    if (a.hmacSequence) hmacAccepted(pkt, a, ctx.hmacWindow);
     ++received_;
     if (a.advert.priority > 0) {
         if (!masterSeen_) masterSeen_ = pkt.src;  // the primary path's address, when it is heard there

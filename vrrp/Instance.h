@@ -17,6 +17,7 @@
 
 #include "base/Clock.h"
 #include "conf/Config.h"
+#include "vrrp/Accept.h"
 #include "vrrp/AuthHmac.h"
 #include "vrrp/Host.h"
 #include "vrrp/StateMachine.h"
@@ -152,6 +153,8 @@ private:
     // auth_hmac (vrrp/AuthHmac.h): the keys, what each source last sent, our own sequence
     void loadHmac();
     std::uint32_t hmacWindow() const;
+    void withHmac(AcceptContext& ctx);
+    void hmacAccepted(const Received& pkt, const Accepted& a, std::uint32_t window);
     std::vector<hmac::Key> hmacKeys_;
     hmac::ReplayState hmacReplay_;
     hmac::Sequence hmacSequence_;
