@@ -164,6 +164,7 @@ void Relay::onClient(std::uint32_t events) {
 // The source of `d` has something (data, EOF, an error): pump.
 void Relay::readable(Direction& d, std::uint32_t events) {
     if (events & EPOLLIN) d.drained = false;  // new data since the last read, which may not be taken now
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.ended = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) pump(d);
 }
 
@@ -240,9 +241,10 @@ void Relay::pump(Direction& d) {
         }
         if (d.drained) {
             // The last read took less than it could: the socket was empty then. Rather than ask
-            // again for an EAGAIN, wait: data arriving since raises an edge.
+            // again for an EAGAIN, wait: data arriving since raises an edge. Not when the source's
+            // end came in the same wake-up as its data: no edge follows that one, so read on to it.
             d.drained = false;
-            return;
+            if (!d.ended) return;
         }
         if (!d.streaming) {
             if (!copySmall(d)) return;

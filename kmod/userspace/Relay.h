@@ -83,6 +83,7 @@ private:
         size_t inPipe = 0;
         size_t capacity = 65536;  // the pipe's size
         bool drained = false;     // the last read found the socket empty
+        bool ended = false;       // epoll said the source's FIN or reset came: read to it, no edge follows
         bool streaming = false;   // a read filled the scratch buffer: splice from now on
         std::vector<char> held;   // what the destination did not take of a small read
         size_t heldFrom = 0;

@@ -559,6 +559,71 @@ TEST_CASE("userspace plane: a refusing real server closes the client cleanly; 10
     base::log::setLevel(base::log::Level::Info);
 }
 
+// Found by the chaos run (tests/chaos): a real server that answers and closes at once, its FIN or
+// reset arriving with the answer in one wake-up. The relay read the answer, took the socket for
+// empty and waited for an edge that never came: the client got the answer but never its end.
+TEST_CASE("userspace plane: an answer and its end arriving together reach the client, FIN or reset") {
+    base::log::setLevel(base::log::Level::Error);
+    for (const bool reset : {false, true}) {
+        CAPTURE(reset);
+        // The real server: answers each connection and closes it, a FIN, or (unread request
+        // bytes left behind) a reset.
+        const int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+        REQUIRE(::listen(ls, 128) == 0);
+        socklen_t len = sizeof sa;
+        ::getsockname(ls, reinterpret_cast<sockaddr*>(&sa), &len);
+        const std::uint16_t rport = ntohs(sa.sin_port);
+        constexpr int kRounds = 300;
+        std::thread server([&] {
+            while (true) {  // until the test shuts the listener (waitListening's probe comes here too)
+                const int c = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+                if (c < 0) return;
+                char buf[16];
+                pollfd pfd{c, POLLIN, 0};
+                ::poll(&pfd, 1, 2000);
+                if (!reset) (void)::recv(c, buf, sizeof buf, MSG_DONTWAIT);  // reads all but a byte: FIN
+                const char answer[] = "answer\n";
+                (void)::send(c, answer, sizeof answer - 1, MSG_NOSIGNAL);
+                if (!reset) {
+                    char rest[64];
+                    while (::recv(c, rest, sizeof rest, MSG_DONTWAIT) > 0) {
+                    }
+                }
+                ::close(c);
+            }
+        });
+        kmod::userspace::UserspaceIpvsTable t(1);
+        const std::uint16_t vport = freePort();
+        const auto s = service(vport);
+        REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(rport)}}).ok());
+        waitListening(vport);
+        int answered = 0, ended = 0;
+        for (int i = 0; i < kRounds; ++i) {
+            Client c(vport);
+            timeval tv{2, 0};
+            ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            const char request[] = "request with more than the server reads\n";
+            (void)::send(c.fd, request, sizeof request - 1, MSG_NOSIGNAL);
+            std::string got;
+            char buf[64];
+            ssize_t n;
+            while ((n = ::recv(c.fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+            answered += got == "answer\n";
+            ended += n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);  // FIN or reset, not a timeout
+        }
+        ::shutdown(ls, SHUT_RDWR);
+        ::close(ls);
+        server.join();
+        CHECK(ended == kRounds);
+        if (!reset) CHECK(answered == kRounds);  // a reset may overtake the answer, as it would without us
+    }
+    base::log::setLevel(base::log::Level::Info);
+}
+
 TEST_CASE("userspace plane: persistence keeps a client network on its real server, even quiesced") {
     Backend a("A"), b("B");
     kmod::userspace::UserspaceIpvsTable t(2);
