@@ -7,6 +7,8 @@
 
 namespace kmod::nftables {
 namespace {
+// The seed of every jhash (sh, dh, mh): the same on every director and across rebuilds.
+constexpr const char* kJhashSeed = "0x4c565331";
 
 const char* proto(std::uint16_t p) {
     switch (p) {
@@ -218,8 +220,11 @@ std::string Ruleset::serviceRules(const NftService& s) const {
         else {
             const bool portFlag = (sv.flags & kSvcSched2) && withPorts(s);
             const std::string field = name == "dh" ? "daddr" : "saddr";
+            // A fixed seed: without one the kernel draws one per rule, so every director, and every
+            // rule rebuilt by a reload or a resync, hashed a client elsewhere (ip_vs_mh's keys are
+            // fixed for the same reason). Found by the chaos run: persistent clients moved on failover.
             key = "jhash " + ip + " " + field + (portFlag && name != "dh" ? sport : "") + " mod " +
-                  std::to_string(slots.size());
+                  std::to_string(slots.size()) + " seed " + kJhashSeed;
         }
         out += "add rule " + t + " " + chain + " " + l4 + "dnat " + ip + " to " + key + " map { " +
                mapElements(s, slots) + " }\n";

@@ -253,6 +253,10 @@ def run(directord):
         check(back is not None, "drift: the deleted table is back at the resync", f"{back}")
         got = lab.connect("10.97.9.100", 6)
         check(set(got) <= {"10.97.1.1", "10.97.1.2"} and len(got) == 6, "and it forwards again", str(got))
+        # mh hashes each client as before the rebuild (a fixed jhash seed: the chaos run found
+        # persistent clients moving on failover when each rule drew its own), as another director would
+        again = {i: set(lab.connect("10.97.9.101", 2, src=f"10.97.0.{i}")) for i in range(3, 11)}
+        check(again == seen, "mh: the rebuilt table sends every client to the same server", f"{seen} -> {again}")
 
         lab.d.send_signal(signal.SIGTERM)
         lab.d.wait(timeout=20)
