@@ -25,6 +25,7 @@ PACKAGES=(
   prometheus  # promtool checks the /metrics exposition (the server itself is not started)
   debhelper lintian  # the Debian package (debian/): dpkg-buildpackage, and lintian's checks of it
   chromium chromium-driver python3-selenium  # the status page's test in a real (headless) browser
+  iptables  # the chaos run's delays (NFQUEUE: the kernel's nft queue statement and netem are absent here)
 )
 
 missing=()

@@ -41,24 +41,39 @@ if v6:
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 ident = os.getpid() & 0xffff
+# each reply's time is the kernel's (SO_TIMESTAMPNS, on CLOCK_REALTIME, brought to CLOCK_MONOTONIC),
+# not when this process got to read it: a reader held up (its output pipe full, the machine busy)
+# makes no gap that the network did not
+s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+def arrival(anc):
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == 35 and len(data) >= 16:
+            sec, nsec = struct.unpack("qq", data[:16])
+            return sec + nsec / 1e9 - (time.time() - time.monotonic())
+    return time.monotonic()
 def csum(b):
     t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
     return ~t & 0xffff
 def reader():
     while True:
+        d, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(4) + socket.CMSG_SPACE(16))
         if v6:
-            d, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(4))
-            hops = next((struct.unpack("i", c[2])[0] for c in anc if c[1] == socket.IPV6_HOPLIMIT), 0)
+            hops = next((struct.unpack("i", c[2])[0] for c in anc if c[0] == socket.IPPROTO_IPV6 and
+                         c[1] == socket.IPV6_HOPLIMIT), 0)
             if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
-                print(time.monotonic(), hops, flush=True)
+                print(arrival(anc), hops, flush=True)
         else:
-            d = s.recv(2048)
             ihl = (d[0] & 15) * 4
             if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
-                print(time.monotonic(), d[8], flush=True)
+                print(arrival(anc), d[8], flush=True)
 threading.Thread(target=reader, daemon=True).start()
 seq = 0
+last = time.monotonic()
 while True:
+    now = time.monotonic()
+    if now - last > 0.02:  # this process did not run: a gap here is the client's, not the network's
+        print("S", last, now - last, flush=True)
+    last = now
     seq = (seq + 1) & 0xffff
     if v6:  # the kernel fills in an ICMPv6 checksum
         s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq), (vip, 0))
