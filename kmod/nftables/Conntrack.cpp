@@ -35,8 +35,7 @@ base::IpAddress addr(const nf_conntrack* ct, bool v6, int attr4, int attr6) {
         base::Family::V6, static_cast<const std::uint8_t*>(nfct_get_attr(ct, static_cast<nf_conntrack_attr>(attr6))));
 }
 
-int collect(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
-    auto& out = *static_cast<std::vector<CtEntry>*>(data);
+CtEntry entryOf(const nf_conntrack* ct) {
     const bool v6 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET6;
     CtEntry e;
     e.protocol = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
@@ -55,7 +54,24 @@ int collect(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
     } else {
         e.state = e.protocol == IPPROTO_UDP ? "UDP" : e.protocol == IPPROTO_SCTP ? "ESTABLISHED" : "NONE";
     }
-    out.push_back(std::move(e));
+    return e;
+}
+
+int collect(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
+    static_cast<std::vector<CtEntry>*>(data)->push_back(entryOf(ct));
+    return NFCT_CB_CONTINUE;
+}
+
+struct Doomed {
+    const std::function<bool(const CtEntry&)>* stale;
+    std::vector<nf_conntrack*> entries;
+};
+
+int pick(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
+    auto& d = *static_cast<Doomed*>(data);
+    const CtEntry e = entryOf(ct);
+    if (!e.dnat && (*d.stale)(e))
+        if (nf_conntrack* copy = nfct_clone(ct)) d.entries.push_back(copy);
     return NFCT_CB_CONTINUE;
 }
 
@@ -72,6 +88,26 @@ base::Result<std::vector<CtEntry>> dumpConntrack() {
     nfct_close(h);
     if (ec) return ec;
     return out;
+}
+
+base::Result<size_t> forgetUntranslated(const std::function<bool(const CtEntry&)>& stale) {
+    nfct_handle* h = nfct_open(CONNTRACK, 0);
+    if (!h) return base::errnoCode(errno ? errno : EPERM);
+    Doomed doomed{&stale, {}};
+    nfct_callback_register(h, NFCT_T_ALL, pick, &doomed);
+    std::error_code ec;
+    for (std::uint32_t family : {AF_INET, AF_INET6})
+        if (nfct_query(h, NFCT_Q_DUMP, &family) < 0) ec = base::errnoCode(errno ? errno : EIO);
+    nfct_callback_unregister(h);
+    size_t deleted = 0;
+    for (nf_conntrack* ct : doomed.entries) {
+        // gone meanwhile (ENOENT) is as good as deleted
+        if (nfct_query(h, NFCT_Q_DESTROY, ct) == 0 || errno == ENOENT) ++deleted;
+        nfct_destroy(ct);
+    }
+    nfct_close(h);
+    if (ec) return ec;
+    return deleted;
 }
 
 }  // namespace kmod::nftables

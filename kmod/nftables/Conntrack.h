@@ -3,6 +3,7 @@
 // original destination is one of its virtual services and that were DNATed.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,12 @@ struct CtEntry {
 
 // Every tracked connection of this network namespace (IPv4 and IPv6).
 base::Result<std::vector<CtEntry>> dumpConntrack();
+
+// Deletes the tracked connections `stale` picks among those that were not DNATed. A packet to a
+// virtual service that came while the plane had no rule for it (directord starting or stopping,
+// the table being replaced) leaves such an entry, and every later packet with its 5-tuple follows
+// it rather than the rules, for as long as it lives (SYN_SENT: 120 s): a client reusing the source
+// port is refused or left unanswered. The number deleted.
+base::Result<size_t> forgetUntranslated(const std::function<bool(const CtEntry&)>& stale);
 
 }  // namespace kmod::nftables

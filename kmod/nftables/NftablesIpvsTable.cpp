@@ -205,6 +205,10 @@ ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
         }
     }
     if (touched.empty()) return r;
+    // the services this batch puts in the kernel: first time, or new
+    std::vector<ServiceKey> fresh;
+    for (const auto& k : touched)
+        if (!k.isFwmark() && model.contains(k) && (!written_ || !model_.contains(k))) fresh.push_back(k);
     std::string commands;
     if (!written_) {
         // the first transaction of this object replaces the table whole (one that may be there
@@ -253,7 +257,25 @@ ApplyResult NftablesIpvsTable::apply(const std::vector<Op>& ops) {
         return failed;
     }
     model_ = std::move(model);
+    forgetStale(fresh);
     return r;
+}
+
+// What came to a service before its rules did is not left to follow the untranslated entry it made
+// (Conntrack.h, forgetUntranslated); found by the chaos run: after a restart, requests reusing a
+// client port were refused for up to two minutes.
+void NftablesIpvsTable::forgetStale(const std::vector<ServiceKey>& fresh) {
+    if (fresh.empty()) return;
+    const auto n = nftables::forgetUntranslated([&](const nftables::CtEntry& e) {
+        return std::any_of(fresh.begin(), fresh.end(), [&](const ServiceKey& k) {
+            return e.protocol == k.protocol && e.vport == k.port && e.vaddr == k.address;
+        });
+    });
+    if (!n) base::log::warning("nftables: cannot read conntrack to forget connections made before the rules: ",
+                               n.error().message());
+    else if (*n > 0)
+        base::log::info("nftables: forgot ", *n, " tracked connection(s) to the new services made before their ",
+                        "rules, so a client reusing their ports is not refused");
 }
 
 base::Result<TableState> NftablesIpvsTable::dump() {

@@ -42,6 +42,7 @@ public:
 private:
     explicit NftablesIpvsTable(nftables::RulesetOptions options);
     std::error_code applyToModel(std::map<ServiceKey, nftables::NftService>& model, const Op& op);
+    void forgetStale(const std::vector<ServiceKey>& fresh);
     std::vector<nftables::NftService> services(const std::map<ServiceKey, nftables::NftService>& model) const;
     std::optional<std::string> commit(const std::string& commands);
     std::string stripDynamic(const std::string& listing) const;
