@@ -59,6 +59,7 @@ VIP, VIP2 = "10.99.0.10", "10.98.0.1"
 ADDR = {1: ("10.99.0.11", "10.98.0.11"), 2: ("10.99.0.12", "10.98.0.12")}
 SERVERS = {"rs1": "10.98.0.51", "rs2": "10.98.0.52", "rs3": "10.98.0.53"}
 SOURCES = [f"10.99.0.{101 + i}" for i in range(50)]
+STREAMS_FROM, REQUESTS_FROM = "10.99.0.97", "10.99.0.98"   # the connects come from 10.99.0.100
 PRIO = {1: 150, 2: 100}
 INTERVAL = 0.1
 MD = master_down(INTERVAL, PRIO[2])     # the backup's master-down interval: 0.361 s
@@ -148,7 +149,7 @@ class Run:
             sh(f"ip -n {self.lan} link add v{ns} type veth peer name eth0 netns {ns}")
             sh(f"ip -n {self.lan} link set v{ns} master {br} up")
             sh(f"ip -n {ns} addr add {addr}/24 dev eth0 && ip -n {ns} link set eth0 up")
-        for src in SOURCES:
+        for src in SOURCES + [STREAMS_FROM, REQUESTS_FROM]:
             sh(f"ip -n {self.cl} addr add {src}/24 dev eth0")
         sh(f"ip -n {self.cl} route add 10.98.0.0/24 via {VIP}")
         for name, addr in SERVERS.items():
@@ -243,9 +244,26 @@ virtual_servers = (
                     self.holders[i].append((now(), not line.startswith("Deleted")))
         threading.Thread(target=follow, daemon=True).start()
 
+    def monitor_neigh(self):
+        """Records which director's MAC the client sends VIP traffic to (its neighbour entry)."""
+        self.macs = {sh(f"ip -n {self.ns[i]} -o link show dev eth0").stdout.split("link/ether ")[1].split()[0]: i
+                     for i in (1, 2)}
+        self.neigh = []   # [(t, director or None)]
+        p = subprocess.Popen(["ip", "-n", self.cl, "monitor", "neigh"], stdout=subprocess.PIPE, text=True)
+        self.side.append(p)
+
+        def follow():
+            for line in p.stdout:
+                if line.startswith(f"{VIP} ") or line.startswith(f"Deleted {VIP} "):
+                    f = line.split()
+                    mac = f[f.index("lladdr") + 1] if "lladdr" in f else None
+                    self.neigh.append((now(), self.macs.get(mac) if not line.startswith("Deleted") else None))
+        threading.Thread(target=follow, daemon=True).start()
+
     def start_clients(self):
         p = subprocess.Popen(["ip", "netns", "exec", self.cl, sys.executable, "-u", os.path.join(HERE, "client.py"),
-                              VIP, ",".join(SOURCES), "4"], stdout=subprocess.PIPE, text=True)
+                              VIP, ",".join(SOURCES), "4", STREAMS_FROM, REQUESTS_FROM], stdout=subprocess.PIPE,
+                             text=True)
         self.side.append(p)
         threading.Thread(target=self._collect, args=(p, self.client_lines), daemon=True).start()
         probe = subprocess.Popen(["ip", "netns", "exec", self.cl, sys.executable, "-u", "-c", PROBE, VIP],
@@ -630,6 +648,7 @@ virtual_servers = (
         if not self.holders[1][-1][1]:
             raise SystemExit("chaos: director 1 never became master; see " + self.work)
         time.sleep(2)  # checks up, sync running
+        self.monitor_neigh()
         self.start_clients()
         self.clients_start = now()
         seconds = self.args.minutes * 60
@@ -659,6 +678,16 @@ virtual_servers = (
     def close(self):
         with open(f"{self.work}/client.lines", "w") as f:
             f.write("\n".join(self.client_lines) + "\n")
+        # the directors' conntrack entries of each failed request's port (nftables plane: for reading
+        # a violation; entries linger 120 s after a close)
+        if self.plane == "nftables":
+            ports = {line.split()[4] for line in self.client_lines if line.startswith("R ") and " fail " in line
+                     and len(line.split()) > 4}
+            with open(f"{self.work}/conntrack.failed", "w") as f:
+                for port in sorted(ports)[:50]:
+                    for i in (1, 2):
+                        f.write(f"== port {port} director {i}\n" + sh(
+                            f"ip netns exec {self.ns[i]} conntrack -L -p tcp --sport {port} 2>&1", check=False).stdout)
         for name, lines in self.server_lines.items():
             with open(f"{self.work}/{name}.accepts", "w") as f:
                 f.write("\n".join(lines) + "\n")

@@ -1,12 +1,16 @@
 """The chaos run's invariants, judged on what it recorded (tests/chaos/chaos.py says which and why).
 Each violation is a line with its time from the run's start; the figures are the summary's."""
+import calendar
 import collections
 import re
+import time
 from bisect import bisect_left
 
 from chaos import (INTERVAL, MD, MARGIN, NOISE, REQUEST_TIMEOUT, SERVER_DOWN, SERVERS, VIP)
 
 PREEMPT_DELAY = 3.0
+# faults that stop a director's own clock for a while (its checks' timers fire late on resume)
+FREEZES = ("stop_short", "stop_long", "kill_group", "kill_supervisor", "kill_worker", "keepalived_peer")
 # after a director is back, it takes the VIP back preempt_delay later: effects show until then
 RETURN_TAIL = PREEMPT_DELAY + MD + MARGIN
 
@@ -102,6 +106,8 @@ class Judge:
 
     # ---- the logs: worker deaths, their restart delays, refused reloads, servers' DOWN -------------
     def logs(self):
+        # the logs' wall clock on the run's monotonic one
+        self.wall0 = time.time() - time.monotonic()
         self.deaths = {}          # pid -> (director, worker, delay)
         self.refused = collections.Counter()
         self.downs = collections.defaultdict(list)   # director -> [server address]
@@ -114,8 +120,10 @@ class Judge:
                                  r" restarting it (?:now|in ([\d.]+) s)", text):
                 self.deaths[int(m.group(2))] = (i, m.group(1), float(m.group(3) or 0))
             self.refused[i] = len(re.findall(r"reload: .*keeping the running configuration", text))
-            for m in re.finditer(r"real server (\S+) .*-> DOWN|(\d+\.\d+\.\d+\.\d+):\d+ .*\bDOWN\b", text):
-                self.downs[i].append(m.group(1) or m.group(2))
+            # "2026-12-07T15:31:05.576Z lvs[..] notice: check: vs VIP:80/tcp rs 10.98.0.52:80: UP -> DOWN (...)"
+            for m in re.finditer(r"^(\S+)Z lvs\[\d+\] \w+: check: vs \S+ rs ([\d.]+):\d+: UP -> DOWN", text, re.M):
+                wall = calendar.timegm(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) + float(m.group(1)[19:] or 0)
+                self.downs[i].append((wall - self.wall0, m.group(2)))
         for f in self.r.faults:
             if f.kind == "kill_worker" and f.pid in self.deaths:
                 delay = self.deaths[f.pid][2]
@@ -141,6 +149,13 @@ class Judge:
                               f"(faults then: {self.names(a, b)})")
         self.figures["two_masters_in_partitions_s"] = round(longest, 3)
 
+    def where(self, t):
+        """Who held the VIP at t, and whose MAC the client was sending to: for reading a violation."""
+        held = [i for i in (1, 2) if any(v for _, v in [e for e in self.r.holders[i] if e[0] <= t][-1:])]
+        neigh = [d for s, d in getattr(self.r, "neigh", []) if s <= t][-1:]
+        return (f"VIP on director {'+'.join(map(str, held)) or 'none'}, the client sending to "
+                f"{('director ' + str(neigh[0])) if neigh and neigh[0] else 'unknown'}")
+
     def names(self, a, b):
         return ", ".join(f.name() for f in self.faults_in(a, b)) or "none"
 
@@ -151,7 +166,7 @@ class Judge:
         fs = self.faults_in(a, b)
         self.outage_list.append((b - a, self.at(a), what, self.names(a, b)))
         if not fs:
-            self.violation(a, f"{what}: {1000 * (b - a):.0f} ms with no fault in force")
+            self.violation(a, f"{what}: {1000 * (b - a):.0f} ms with no fault in force ({self.where(a)})")
             return
         for f in fs:
             self.worst[f.kind] = max(self.worst[f.kind], b - a)
@@ -193,7 +208,7 @@ class Judge:
         for a, b in zip([start] + ok, ok + [end]):
             if b - a > NOISE:
                 k = bisect_left(failed, a)
-                if not failed or (k < len(failed) and failed[k] < b):  # none failed at all: judge every gap
+                if k < len(failed) and failed[k] < b:
                     self.outage(a, b, "no TCP connection to the VIP")
                 else:
                     self.figures["client_stall_worst_ms"] = max(self.figures["client_stall_worst_ms"],
@@ -214,7 +229,7 @@ class Judge:
                 continue
             n += 1
             if not self.faults_in(t, t + REQUEST_TIMEOUT):
-                self.violation(t, f"a request failed ({f[3]}) with no fault in force")
+                self.violation(t, f"a request failed ({f[3]}) with no fault in force ({self.where(t)})")
         self.figures["requests_failed"] = n
 
     def streams(self):
@@ -274,8 +289,12 @@ class Judge:
             if f.kind != "server_hang":
                 continue
             lo, hi = f.start + SERVER_DOWN, (f.end or self.r.end)
+            # a director whose checks (re)started meanwhile starts with the server up, as keepalived
+            # does: its own SERVER_DOWN runs from then
+            restarts = [x.end for x in self.r.faults if x.kind in FREEZES and x.end and x.end < hi]
             late = [line for line in self.r.server_lines.get(f.target, [])
-                    if line.startswith("A ") and lo < float(line.split()[1]) < hi]
+                    if line.startswith("A ") and lo < float(line.split()[1]) < hi and
+                    not any(0 <= float(line.split()[1]) - e < SERVER_DOWN for e in restarts)]
             if late:
                 self.violation(lo, f"{f.target} hung since {self.at(f.start):.2f} s and still received "
                                    f"{len(late)} client connection(s) after {SERVER_DOWN:.1f} s")
@@ -320,6 +339,30 @@ class Judge:
                 self.violation(self.r.end, f"director {i} refused {self.refused[i]} reloads in its log, "
                                            f"{self.r.refused_reloads[i]} bad files were given")
         self.figures["worker_deaths_logged"] = len(self.deaths)
+        # every server failure is seen (a DOWN in some director's log within its bound), and every
+        # DOWN has a cause: that server's failure, or this director itself frozen or cut off then
+        by_addr = {addr: name for name, addr in SERVERS.items()}
+        frozen = 0
+        for i, downs in self.downs.items():
+            for t, addr in downs:
+                if t < self.r.clients_start:
+                    continue
+                name = by_addr.get(addr)
+                if self.faults_in(t - SERVER_DOWN, t, lambda x: x.target == name):
+                    continue
+                if self.faults_in(t - SERVER_DOWN, t, lambda x: x.target == i and x.kind in FREEZES):
+                    frozen += 1  # its check's timer fired before its answer was read: counted, not a violation
+                    continue
+                self.violation(t, f"director {i} marked {name} DOWN with no fault on it or on the director")
+        self.figures["down_after_own_freeze"] = frozen
+        for f in self.r.faults:
+            if f.kind in ("server_die", "server_hang") and (f.end or self.r.end) - f.start > SERVER_DOWN:
+                lo, hi = f.start, f.start + SERVER_DOWN + 1
+                if all(self.faults_in(lo, hi, lambda x, i=i: x.target == i and x.kind in FREEZES) for i in (1, 2)):
+                    continue  # neither director ran its checks throughout
+                if not any(lo <= t <= hi and by_addr.get(a) == f.target for d in self.downs.values() for t, a in d):
+                    self.violation(f.start, f"no director logged {f.target} DOWN within {SERVER_DOWN + 1:.1f} s "
+                                            f"of its {f.kind}")
 
     def slopes(self):
         series = collections.defaultdict(list)
