@@ -460,7 +460,16 @@ void Instance::arm() {
     const auto d = machine_.deadline();
     if (!d || !running_) return;
     timer_->schedule(std::max(base::Duration::zero(), *d - now()), [this] {
-        if (running_) run(machine_.onTimer(now()));
+        if (!running_) return;
+        // A backup about to take over looks at its links first (they are looked at every 200 ms):
+        // one whose link went down since is FAULT, not a master taking the VIPs on a dead link and
+        // announcing those of its other links (found by the chaos run: the servers' return path
+        // moved to a director that went FAULT 5 ms later, and nobody moved it back).
+        if (machine_.state() == State::Backup) {
+            checkLinks();
+            if (!running_ || machine_.state() != State::Backup) return;
+        }
+        run(machine_.onTimer(now()));
     });
 }
 

@@ -2,6 +2,7 @@
 // the manual clock (SimLan.h): the moments an HA pair exists for, deterministic.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <tuple>
 
 #include "SimLan.h"
@@ -123,6 +124,30 @@ TEST_CASE("instance: the own link down is FAULT, unless dont_track_primary (keep
         p.lan.runFor(1s);
         CHECK(p.aMaster());
     }
+}
+
+// Found by the chaos run: the link went down between two looks at it (every 200 ms) just as the
+// master went silent; the backup's timer ran out first and it took the VIPs as master for the
+// few ms until its next look. Every moment of the link's loss relative to the backup's timer:
+TEST_CASE("instance: a backup whose link just went down does not take over from a silent master") {
+    int masterWithLinkDown = 0, tried = 0;
+    for (int ms = 250; ms <= 370; ms += 5) {
+        Pair p;
+        REQUIRE(p.aMaster());
+        p.a.crash("VI_1");
+        p.lan.runFor(std::chrono::milliseconds(ms));
+        if (p.b.instances.at("VI_1")->state() != State::Backup) continue;  // took over while its link was up
+        ++tried;
+        p.b.host.up = false;
+        p.b.transitions["VI_1"].clear();
+        p.lan.runFor(1s);
+        const auto& t = p.b.transitions["VI_1"];
+        masterWithLinkDown += std::find(t.begin(), t.end(), State::Master) != t.end();
+        CHECK(p.b.instances.at("VI_1")->state() == State::Fault);
+        CHECK_FALSE(p.b.host.addresses.contains(kVip));
+    }
+    CHECK(tried > 10);
+    CHECK(masterWithLinkDown == 0);
 }
 
 TEST_CASE("instance: vmac: the VIPs, announcements and adverts on the macvlan; kept by a restart, gone at stop") {
