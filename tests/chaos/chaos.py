@@ -273,10 +273,13 @@ virtual_servers = (
         def follow():
             for line in probe.stdout:
                 f = line.split()
-                if len(f) == 2:
-                    self.probe_times.append(float(f[0]))
-                elif len(f) == 3 and f[0] == "S":  # the probe itself did not run for a while
-                    self.client_stalls.append((float(f[1]), float(f[1]) + float(f[2])))
+                try:
+                    if len(f) == 2:
+                        self.probe_times.append(float(f[0]))
+                    elif len(f) == 3 and f[0] == "S":  # the probe itself did not run for a while
+                        self.client_stalls.append((float(f[1]), float(f[1]) + float(f[2])))
+                except ValueError:
+                    self.harness_errors.append(f"the probe wrote a line it should not: {line!r}")
         threading.Thread(target=follow, daemon=True).start()
 
     # ---- processes ----------------------------------------------------------------------------

@@ -41,6 +41,11 @@ if v6:
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 ident = os.getpid() & 0xffff
+out_lock = threading.Lock()
+def say(line):  # one write per line, never two threads' lines run together
+    with out_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 # each reply's time is the kernel's (SO_TIMESTAMPNS, on CLOCK_REALTIME, brought to CLOCK_MONOTONIC),
 # not when this process got to read it: a reader held up (its output pipe full, the machine busy)
 # makes no gap that the network did not
@@ -61,18 +66,18 @@ def reader():
             hops = next((struct.unpack("i", c[2])[0] for c in anc if c[0] == socket.IPPROTO_IPV6 and
                          c[1] == socket.IPV6_HOPLIMIT), 0)
             if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
-                print(arrival(anc), hops, flush=True)
+                say(f"{arrival(anc)} {hops}")
         else:
             ihl = (d[0] & 15) * 4
             if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
-                print(arrival(anc), d[8], flush=True)
+                say(f"{arrival(anc)} {d[8]}")
 threading.Thread(target=reader, daemon=True).start()
 seq = 0
 last = time.monotonic()
 while True:
     now = time.monotonic()
     if now - last > 0.02:  # this process did not run: a gap here is the client's, not the network's
-        print("S", last, now - last, flush=True)
+        say(f"S {last} {now - last}")
     last = now
     seq = (seq + 1) & 0xffff
     if v6:  # the kernel fills in an ICMPv6 checksum
