@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "director/lvs/Announcer.h"
 #include "director/ReloadCheck.h"
 #include "director/protocol/Messages.h"
+#include "vrrp/Net.h"
 
 namespace director {
 namespace {
@@ -288,7 +290,40 @@ void Supervisor::reap() {
         else
             base::log::error("supervisor: the ", w->name, " worker (pid ", pid, ") ", describeExit(status),
                              "; restarting it in ", delay, " s (restart ", w->restarts, ")");
+        if (w == &vrrp_ && delay > 0) giveUpMasterRoles(delay);
     }
+}
+
+// A vrrp worker restarted `delay` s late: the instances it was master of send no adverts meanwhile.
+// The peer's master-down timer (3 adverts + skew from the last advert) can run out 2 adverts after
+// the death; an instance whose restart comes later than that (with 0.1 s for the new worker to
+// start) is taken over by the peer, and its addresses must not stay here too (two holders until the
+// restart). They come off now and those instances are Backup for the other workers and for the
+// worker that restarts (it resumes as Backup and takes them back by VRRP). An instance with slower
+// adverts keeps its role: the worker is back before the peer can act.
+void Supervisor::giveUpMasterRoles(double delay) {
+    std::vector<conf::VrrpInstance> held;
+    for (const auto& inst : cfg_.vrrpInstances) {
+        auto it = roles_.find(inst.name);
+        if (it == roles_.end() || it->second != ::vrrp::State::Master) continue;
+        const double advert = std::chrono::duration<double>(inst.advertInterval).count();
+        if (delay + 0.1 < 2 * advert) continue;
+        held.push_back(inst);
+        it->second = ::vrrp::State::Backup;
+        const std::string frame = protocol::encode(protocol::RoleMsg{inst.name, ::vrrp::State::Backup});
+        const protocol::Route r = protocol::routeOf(protocol::typeOf<protocol::RoleMsg>());
+        if (r.lvs) sendTo(lvs_, frame);
+        if (r.fwd && fwd_.enabled) sendTo(fwd_, frame);
+        if (r.status) sendTo(status_, frame);
+    }
+    if (held.empty()) return;
+    std::string failed;
+    const int removed = ::vrrp::removeInstanceAddresses(held, failed);
+    std::string names;
+    for (const auto& inst : held) names += (names.empty() ? "" : ", ") + inst.name;
+    base::log::warning("supervisor: the vrrp worker was master of ", names, "; removed ", removed,
+                       " of their addresses until it is back (the peer takes them over meanwhile)",
+                       failed.empty() ? std::string() : "; could not remove " + failed);
 }
 
 void Supervisor::signalWorkers(int sig) {

@@ -88,6 +88,7 @@ private:
 
     void spawn(Worker& w);
     void reap();
+    void giveUpMasterRoles(double delay);
     void readFrom(Worker& w);
     void writeTo(Worker& w);
     void route(Worker& from, const protocol::Frame& f);

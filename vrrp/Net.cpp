@@ -486,4 +486,32 @@ std::error_code NetHost::announce(const InterfaceInfo& ifc, const base::IpAddres
     return sendFrame(packet_, ifc.index, 0x86dd, unsolicitedNaFrame(ifc.mac, vip, ifc.forwardsV6));
 }
 
+// The supervisor's clean-up for a vrrp worker it restarts later: `instances`' virtual and excluded
+// addresses off their interfaces (a VMAC instance's on its VMAC), through a short-lived rtnetlink
+// socket of its own.
+int removeInstanceAddresses(const std::vector<conf::VrrpInstance>& instances, std::string& failed) {
+    nl_sock* sock = nl_socket_alloc();
+    if (!sock || nl_connect(sock, NETLINK_ROUTE) < 0) {
+        if (sock) nl_socket_free(sock);
+        failed = "no rtnetlink socket";
+        return 0;
+    }
+    int removed = 0;
+    for (const auto& inst : instances)
+        for (const auto* list : {&inst.virtualAddresses, &inst.excludedAddresses})
+            for (const auto& v : *list) {
+                const std::string dev = !v.dev.empty() ? v.dev : inst.vmac.enabled ? inst.vmac.name : inst.interface;
+                const int idx = static_cast<int>(::if_nametoindex(dev.c_str()));
+                if (!idx) continue;  // its interface is gone, and the address with it
+                rtnl_addr* a = makeAddr(idx, v.prefix);
+                const int rc = rtnl_addr_delete(sock, a, 0);
+                rtnl_addr_put(a);
+                if (rc == 0) ++removed;
+                else if (rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND)
+                    failed += (failed.empty() ? "" : ", ") + v.prefix.str() + " on " + dev + ": " + nl_geterror(rc);
+            }
+    nl_socket_free(sock);
+    return removed;
+}
+
 }  // namespace vrrp

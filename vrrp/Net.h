@@ -38,6 +38,11 @@ int readSysctl(bool v6, const std::string& link, const char* param);
 // How many of the rtnetlink messages in `bytes` delete a route or rule of ours (protocol 18).
 int ownRouteDeletions(std::span<const std::uint8_t> bytes);
 
+// Removes `instances`' virtual and excluded addresses from their interfaces (what a vrrp worker that
+// died as their master left configured); how many it removed. Addresses not there are no error;
+// `failed` lists those the kernel refused.
+int removeInstanceAddresses(const std::vector<conf::VrrpInstance>& instances, std::string& failed);
+
 class RawSocket : public Transport {
 public:
     explicit RawSocket(asio::io_context& io) : sock_(io) {}
