@@ -163,6 +163,18 @@ int main(int argc, char** argv) {
     if (o.genhashUrl) return director::genhash(*o.genhashUrl, o.verbose, 5.0);
     if (o.importFile) return importKeepalived(*o.importFile, o.configId.value_or(conf::keepalivedConfigId()));
 
+    // SIGHUP (reload) and SIGUSR1 (state dump) kill a process by default: one sent while directord
+    // starts (an operator's reload just after a restart) would stop it. Held until the supervisor's
+    // signalfd, or the single process's handlers, take them; its children inherit the mask and
+    // unblock once their own handlers exist. SIGTERM and SIGINT keep their default: stop.
+    {
+        sigset_t held;
+        sigemptyset(&held);
+        sigaddset(&held, SIGHUP);
+        sigaddset(&held, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &held, nullptr);
+    }
+
     conf::LoadResult loaded = conf::loadFile(o.config);
     if (!loaded.ok()) {
         for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());

@@ -102,6 +102,32 @@ class ReloadTest(unittest.TestCase):
     def test_reload_multi_process(self):
         self.reload_good_then_bad(single=False)
 
+    def test_signals_while_starting(self):
+        """SIGHUP and SIGUSR1 kill a process by default: sent while directord is still reading its
+        config (an operator's reload just after a restart; tests/chaos lost a director so), they wait
+        for it instead. A large config makes the start-up long enough to hit."""
+        for single in (False, True):
+            d = Daemon(self, single=single)
+            vs = ",\n".join(f'{{ address = "127.1.{i // 250}.{i % 250 + 1}"; port = 80; '
+                            f'real_servers = ( {{ address = "127.0.0.2"; port = 8080; }} ); }}'
+                            for i in range(8000))
+            d.write(text=CONFIG.format(dir=d.dir, w1=3, extra_rs="", extra_vs="").replace("\n);\n", ",\n" + vs + "\n);\n"))
+            d.logf = open(d.log_path, "w")
+            d.proc = subprocess.Popen([daemon.DIRECTORD, "-f", d.conf] + (["--single-process"] if single else []),
+                                      stdout=d.logf, stderr=subprocess.STDOUT)
+            time.sleep(0.02)  # past the dynamic loader: from main() on
+            sent, end = 0, time.monotonic() + DEADLINE
+            while "lvs: started on the " not in d.log() and d.proc.poll() is None and time.monotonic() < end:
+                d.proc.send_signal(signal.SIGHUP if sent % 2 == 0 else signal.SIGUSR1)
+                sent += 1
+                time.sleep(0.002)
+            self.assertIsNone(d.proc.poll(), f"single={single}: directord died of a signal sent while it started: "
+                                             f"{d.log()[-2000:]} "
+                                             f"(after {sent} signals): {d.proc.returncode}")
+            self.assertGreater(sent, 5, "the start-up was too short to send signals into")
+            wait_for(lambda: "reload: " in d.log() and "state: written to" in d.log(), "the held reload and dump")
+            self.assertEqual(d.stop(), 0)
+
     def test_reload_single_process(self):
         self.reload_good_then_bad(single=True)
 
