@@ -90,10 +90,6 @@ class Fault:
         self.end = None
         self.lost_state = False  # a director's processes died (their memory with them)
 
-    def window(self):
-        """When a client may notice it: from its start to its end plus its bound."""
-        return self.start, (self.end if self.end is not None else now()) + self.bound
-
     def name(self):
         return f"{self.kind}({self.target})" if self.target is not None else self.kind
 
@@ -122,6 +118,7 @@ class Run:
         self.samples = []         # (t, director, worker, pid, rss KiB, fds, threads)
         self.killed_pids = set()
         self.expected_exits = set()
+        self.log_seen = {}        # director log -> (bytes read, facts): Run.log_facts
         self.refused_reloads = {1: 0, 2: 0}
         self.side = []            # helper processes (monitors, clients, queues)
         self.all_procs = []       # every directord started
@@ -294,15 +291,30 @@ virtual_servers = (
             kids = [int(k) for k in open(f"/proc/{sup}/task/{sup}/children").read().split()]
         except OSError:
             return out
-        names = {}
-        for line in open(f"{self.work}/{self.ns[i]}.log", errors="replace"):
-            m = re.search(r"supervisor: started the (\w+) worker \(pid (\d+)\)", line)
-            if m:
-                names[int(m.group(2))] = m.group(1)
+        names = self.log_facts(i)["workers"]
         for k in kids:
             if k in names:
                 out[names[k]] = k
         return out
+
+    def log_facts(self, i):
+        """What director i's log has said so far, read once (only what was appended since the last
+        call): {"workers": {pid: worker name}, "applied": reloads applied}."""
+        path = f"{self.work}/{self.ns[i]}.log"
+        with self.lock:
+            off, facts = self.log_seen.get(path, (0, {"workers": {}, "applied": 0}))
+            with open(path, "rb") as fh:
+                fh.seek(off)
+                chunk = fh.read()
+            whole = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next call
+            for line in whole.decode(errors="replace").splitlines():
+                m = re.search(r"supervisor: started the (\w+) worker \(pid (\d+)\)", line)
+                if m:
+                    facts["workers"][int(m.group(2))] = m.group(1)
+                elif "reload: " in line and " applied: " in line:
+                    facts["applied"] += 1
+            self.log_seen[path] = (off + len(whole), facts)
+            return facts
 
     def sample(self):
         t = now()
@@ -345,11 +357,22 @@ virtual_servers = (
         time.sleep(RESTART_SEC)
         self.start_director(i)
 
+    def expect_exit(self, i):
+        """Director i's process is about to be stopped by the run: its exit is expected, unless it has
+        already exited (then the judge reports it: the run did not stop it)."""
+        if self.procs[i].poll() is None:
+            self.expected_exits.add(self.procs[i].pid)
+        else:
+            self.log(f"director {i} (pid {self.procs[i].pid}) had already exited with {self.procs[i].returncode}")
+
     def kill_group(self, i, p):
         f = self.record(Fault("kill_group", i, MD + MARGIN, partitions=True, disables=i, breaks_streams=True))
         f.lost_state = True
-        self.expected_exits.add(self.procs[i].pid)
-        os.killpg(self.procs[i].pid, signal.SIGKILL)
+        self.expect_exit(i)
+        try:
+            os.killpg(self.procs[i].pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.procs[i].wait()
         self.restart(i)
         f.end = now()
@@ -361,8 +384,11 @@ virtual_servers = (
         # its workers stop as at SIGTERM (PDEATHSIG): the VIP goes with them, a clean stop
         f = self.record(Fault("kill_supervisor", i, SKEW + MARGIN, disables=i, breaks_streams=True))
         f.lost_state = True
-        self.expected_exits.add(self.procs[i].pid)
-        os.kill(w["supervisor"], signal.SIGKILL)
+        self.expect_exit(i)
+        try:
+            os.kill(w["supervisor"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.procs[i].wait()
         deadline = now() + 20
         while now() < deadline and any(os.path.exists(f"/proc/{pid}") for n, pid in w.items() if n != "supervisor"):
@@ -482,6 +508,7 @@ virtual_servers = (
         if how in ("valid", "double"):
             self.weights = getattr(self, "weights", {})
             self.weights[i] = 3 - self.weights.get(i, 1) if self.weights.get(i, 1) in (1, 2) else 1
+            applied = self.log_facts(i)["applied"]
             self.write_conf(i, self.conf(i))
             os.kill(pid, signal.SIGHUP)
             if how == "double":
@@ -489,7 +516,10 @@ virtual_servers = (
                 self.weights[i] = 3 - self.weights[i]
                 self.write_conf(i, self.conf(i))
                 os.kill(pid, signal.SIGHUP)
-            time.sleep(1)
+            # until the log says it applied both (a reload read while another is: both are applied)
+            deadline = now() + 5
+            while now() < deadline and self.log_facts(i)["applied"] < applied + (2 if how == "double" else 1):
+                time.sleep(0.02)
         else:
             bad = good + "virtual_servers = ( broken\n" if how == "broken" else good[: len(good) // 2]
             self.write_conf(i, bad)
@@ -546,14 +576,14 @@ virtual_servers = (
         f = self.record(Fault("keepalived_peer", i, SKEW + MARGIN, disables=i, breaks_streams=True, loses_sync=True,
                               detail=f"{p['seconds']:.2f} s"))
         f.lost_state = True
-        self.expected_exits.add(self.procs[i].pid)
+        self.expect_exit(i)
         self.procs[i].send_signal(signal.SIGTERM)
         self.procs[i].wait()
         self.start_keepalived(i)
         self.start_director(i, vrrp=False)
         self.kind[i] = "keepalived"
         time.sleep(p["seconds"])
-        self.expected_exits.add(self.procs[i].pid)
+        self.expect_exit(i)
         self.ka.send_signal(signal.SIGTERM)
         self.procs[i].send_signal(signal.SIGTERM)
         self.ka.wait()
