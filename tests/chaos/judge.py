@@ -13,6 +13,7 @@ PREEMPT_DELAY = 3.0
 FREEZES = ("stop_short", "stop_long", "kill_group", "kill_supervisor", "kill_worker", "keepalived_peer")
 # after a director is back, it takes the VIP back preempt_delay later: effects show until then
 RETURN_TAIL = PREEMPT_DELAY + MD + MARGIN
+LEARN = 1.0 + 1.0 + 0.5  # template refresh + a persistent client's ask period + margin
 
 
 def tail(f):
@@ -256,8 +257,27 @@ class Judge:
                 self.violation(t, f"a stream to {server} ended ({why}, after {age:.1f} s) with nothing that ends "
                                   f"streams in force ({self.names(born, t)})")
 
+    def unlearned(self, t):
+        """Whether the VIP's holder at t lost its state (its processes or its fwd worker died) in a
+        fault that ended less than LEARN s before it took the VIP, or since: a backup relearns each
+        template within the master's template refresh (1 s) after the client's next request."""
+        for i in (1, 2):
+            events = [e for e in self.r.holders[i] if e[0] <= t]
+            if not events or not events[-1][1]:
+                continue
+            took = events[-1][0]
+            for e in reversed(events):
+                if not e[1]:
+                    break
+                took = e[0]
+            if any(x.lost_state and x.target == i and x.start <= t and (x.end or t) >= took - LEARN
+                   for x in self.r.faults):
+                return True
+        return False
+
     def persistence(self):
         self.nft_moved = 0
+        self.moved_unlearned = 0
         seen = {}
         changes = 0
         nft = self.r.plane == "nftables"
@@ -282,6 +302,11 @@ class Judge:
             lost = {x.target for x in fs if x.lost_state}
             if any(excuses(x) for x in fs) or lost >= {1, 2}:
                 continue
+            if self.unlearned(t):
+                # the director serving it had lost its templates (a restart; the userspace plane's
+                # fwd worker, which holds them) and not yet relearned them from the other's sync
+                self.moved_unlearned += 1
+                continue
             if nft and any(placed <= e <= t for i in (1, 2) for e, _ in self.r.holders[i]):
                 # by design: the nftables plane has no sync (conntrackd's job); the new master has
                 # no template and schedules the client afresh (mh: the same server only where both
@@ -290,6 +315,7 @@ class Judge:
                 continue
             self.violation(t, f"persistent client {src} moved from {old} to {server} ({self.names(placed, t)})")
         self.figures["persistent_moves"] = changes
+        self.figures["persistent_moves_state_lost"] = self.moved_unlearned
         if nft:
             self.figures["persistent_moves_with_the_vip_no_sync"] = self.nft_moved
 

@@ -5,7 +5,7 @@
   `200` with the server's name as the body;
 - `STREAM` starts an echo of every line (a long-lived stream);
 - SIGUSR1 makes it hang (accept, read, never answer), SIGUSR2 normal again (`M <t> 1|0` says when).
-Each client connection it accepts is logged to stdout as `A <monotonic> <port> <first line>`
+Each client connection it accepts is logged to stdout as `A <accepted, monotonic> <port> <first line>`
 (not the checks'), so the run knows which server received what and when."""
 import signal
 import socket
@@ -24,13 +24,15 @@ def say(line):
         sys.stdout.flush()
 
 
-def talk(c, port):
+def talk(c, port, accepted):
     try:
         c.settimeout(30)
         f = c.makefile("rb")
         first = f.readline(200).decode(errors="replace").strip()
         if not first.startswith("GET /health"):
-            say(f"A {time.monotonic():.4f} {port} {first.split(' ')[1] if ' ' in first else first}")
+            # when it was accepted: the first line can come later (a busy interpreter), and what is
+            # judged is when the director sent the connection here
+            say(f"A {accepted:.4f} {port} {first.split(' ')[1] if ' ' in first else first}")
         if hang.is_set():
             while f.read(100):  # hold the connection, answer nothing
                 pass
@@ -60,7 +62,7 @@ def serve(port):
     s.listen(512)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=talk, args=(c, port), daemon=True).start()
+        threading.Thread(target=talk, args=(c, port, time.monotonic()), daemon=True).start()
 
 
 def mode(hung):
