@@ -175,18 +175,30 @@ int runForwardingWorker(const WorkerContext& ctx) {
     if (auto t = lastTable(ctx)) {
         forwarder.load(*t);
         base::log::info("fwd: forwarding the last table again (", t->services.size(), " services)");
+        if (ctx.templates) {
+            auto m = protocol::decode(protocol::Frame{protocol::typeOf<protocol::TemplatesMsg>(), *ctx.templates});
+            if (!m) base::log::error("fwd: the supervisor's copy of the persistence templates does not decode");
+            else {
+                const auto& kept = std::get<protocol::TemplatesMsg>(*m).templates;
+                base::log::info("fwd: restored ", forwarder.restoreTemplates(kept), " of ", kept.size(),
+                                " persistence templates (persistent clients keep their real servers)");
+            }
+        }
     }
     channel->onMessage([&](protocol::Message&& m) { fwd::serve(forwarder, *channel, std::move(m)); });
     Heartbeat beat(io, *channel, ctx.heartbeat);
+    fwd::TemplateCopy copy(io, forwarder, *channel);
     serveSignals(
         io,
         [&] {
             channel->start();
             beat.start();
+            copy.start();
         },
         hupToWorker, [] {},
         [&](std::function<void()> finish) {
             beat.stop();
+            copy.stop();
             finish();
         });
     channel->close();

@@ -132,7 +132,8 @@ void Supervisor::spawn(Worker& w) {
                              "; running with what it has (is directord in a container without CAP_SETPCAP?)");
         const double beat = systemd_.pingInterval() ? std::min(1.0, *systemd_.pingInterval() / 2) : 0;
         const conf::Config cut = workerConfig(kind, cfg_);
-        const WorkerContext ctx{cut, plane_, roles_, haveTable_ ? &table_ : nullptr, operator_, bfdStates_, sv[1], beat};
+        const WorkerContext ctx{cut,        plane_,     roles_, haveTable_ ? &table_ : nullptr, operator_, bfdStates_,
+                                haveTemplates_ ? &templates_ : nullptr, sv[1], beat};
         std::exit(w.main(ctx));
     }
     ::close(sv[1]);
@@ -203,6 +204,11 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
             const auto& role = std::get<protocol::RoleMsg>(*m);
             roles_[role.instance] = role.state;
         }
+    }
+    if (&from == &fwd_ && type == protocol::typeOf<protocol::TemplatesMsg>()) {
+        templates_ = f.payload;  // kept for the fwd worker that replaces this one; nobody else needs it
+        haveTemplates_ = true;
+        return;
     }
     if (&from == &lvs_ && type == protocol::typeOf<protocol::TableMsg>()) {
         table_ = f.payload;

@@ -43,6 +43,7 @@ struct WorkerContext {
     const std::string* table;                         // the last TableMsg frame's payload, if any
     const protocol::OperatorMsg& operatorState;      // what the operator set: disabled real servers, withdrawn
     const std::map<std::string, bool>& bfdStates;     // each BFD session as last heard (up): the lvs worker reports changes only
+    const std::string* templates;                     // the fwd worker's last TemplatesMsg payload, if any
     int fd;                                           // this worker's end of the supervisor socket
     double heartbeat;  // seconds between two HeartbeatMsg (systemd's watchdog is on); 0: none
 };
@@ -138,6 +139,8 @@ private:
     std::map<std::string, bool> bfdStates_;  // each BFD session's state as the lvs worker last said (up)
     std::string table_;                         // last TableMsg payload from the lvs worker
     bool haveTable_ = false;
+    std::string templates_;                     // last TemplatesMsg payload from the fwd worker
+    bool haveTemplates_ = false;
     protocol::OperatorMsg operator_;  // last OperatorMsg from the lvs worker
     SystemdNotify systemd_;
     bool ready_ = false;      // READY=1 sent

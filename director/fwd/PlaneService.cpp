@@ -1,5 +1,7 @@
 #include "director/fwd/PlaneService.h"
 
+#include <algorithm>
+
 #include "base/Log.h"
 
 namespace director::fwd {
@@ -29,6 +31,23 @@ void serve(kmod::userspace::Forwarder& forwarder, Channel& reply, protocol::Mess
         r.daemonError = ec.value();
         return reply.send(r);
     }
+}
+
+void TemplateCopy::tick() {
+    const std::uint64_t changes = forwarder_.templateChanges();
+    double wait = 1.0;
+    if (!any_ || changes != sent_) {
+        protocol::TemplatesMsg m;
+        m.templates = forwarder_.templates();
+        wait = std::max(1.0, static_cast<double>(m.templates.size()) / 10000.0);
+        supervisor_.send(m);
+        sent_ = changes;
+        any_ = true;
+    }
+    timer_.expires_after(std::chrono::milliseconds(static_cast<long>(wait * 1000)));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) tick();
+    });
 }
 
 }  // namespace director::fwd

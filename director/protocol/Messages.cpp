@@ -79,6 +79,9 @@ void fields(T& x, F&& f) { f(x.service, x.dests, x.version); }
 template <class T, class F>
 requires Is<T, PlaneTable>
 void fields(T& x, F&& f) { f(x.services, x.timeouts, x.limits); }
+template <class T, class F>
+requires Is<T, KeptTemplate>
+void fields(T& x, F&& f) { f(x.service, x.clientNet, x.dest, x.state); }
 
 }  // namespace kmod::userspace
 
@@ -119,6 +122,9 @@ void fields(T& x, F&& f) { f(x.status); }
 template <class T, class F>
 requires Is<T, TableMsg>
 void fields(T& x, F&& f) { f(x.table); }
+template <class T, class F>
+requires Is<T, TemplatesMsg>
+void fields(T& x, F&& f) { f(x.templates); }
 template <class T, class F>
 requires Is<T, PlaneQueryMsg>
 void fields(T& x, F&& f) { f(x.id, x.connections); }

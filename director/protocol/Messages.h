@@ -91,6 +91,13 @@ struct TableMsg {
     kmod::userspace::PlaneTable table;
 };
 
+// The forwarding worker's persistence templates (their bindings), sent to the supervisor when they
+// change (at most every second; less often for big sets) and handed to the worker that replaces
+// it, so a forwarding worker's death does not send persistent clients to new real servers.
+struct TemplatesMsg {
+    std::vector<kmod::userspace::KeptTemplate> templates;
+};
+
 struct PlaneQueryMsg {
     std::uint64_t id = 0;
     bool connections = false;
@@ -209,7 +216,8 @@ struct SupervisorStatsMsg {
 using Message =
     std::variant<ConfigMsg, RoleMsg, InstanceStatusMsg, TableMsg, PlaneQueryMsg, PlaneReportMsg, PlaneZeroMsg,
                  PlaneDaemonMsg, OperatorMsg, ReloadRequestMsg, ReloadResultMsg, AppliedMsg, HeartbeatMsg,
-                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg, BfdStateMsg, SupervisorStatsMsg>;
+                 StatusRequestMsg, StatusReplyMsg, MibMsg, TrapMsg, FrontStatsMsg, BfdStateMsg, SupervisorStatsMsg,
+                 TemplatesMsg>;
 
 // The frame type of each message: its index in Message, plus one.
 inline std::uint8_t typeOf(const Message& m) { return static_cast<std::uint8_t>(m.index() + 1); }

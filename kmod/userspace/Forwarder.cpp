@@ -158,6 +158,42 @@ std::vector<ConnEntry> Forwarder::connections() {
     return out;
 }
 
+std::vector<KeptTemplate> Forwarder::templates() const {
+    std::vector<KeptTemplate> out;
+    const auto now = PersistenceTable::Clock::now();
+    for (const auto& [key, table] : persistence_)
+        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t, std::uint16_t state) {
+            out.push_back(KeptTemplate{key, net, dest, state});
+        });
+    return out;
+}
+
+std::uint64_t Forwarder::templateChanges() const {
+    std::uint64_t n = persistence_.size();  // a service coming or going changes the set too
+    for (const auto& [key, table] : persistence_) n += table->bindingChanges();
+    return n;
+}
+
+size_t Forwarder::restoreTemplates(const std::vector<KeptTemplate>& kept) {
+    const auto now = PersistenceTable::Clock::now();
+    size_t installed = 0;
+    for (const auto& k : kept) {
+        auto it = persistence_.find(k.service);
+        if (it == persistence_.end()) continue;
+        std::shared_ptr<DestCounters> counters;
+        for (const auto& ps : table_.services)
+            if (ps.service.key == k.service)
+                for (const auto& d : ps.dests)
+                    if (d.dest.key == k.dest)
+                        if (auto c = counters_.find(d.id); c != counters_.end()) counters = c->second;
+        if (!counters) continue;
+        const auto r = it->second->install(k.clientNet, k.dest, k.state, now + it->second->timeout());
+        if (r.newTemplate) counters->persistent.fetch_add(1, std::memory_order_relaxed);
+        ++installed;
+    }
+    return installed;
+}
+
 std::shared_ptr<const DestCounters> Forwarder::counters(const ServiceKey& svc, const DestKey& dest) const {
     for (const auto& ps : table_.services)
         if (ps.service.key == svc)

@@ -43,6 +43,15 @@ public:
     std::optional<SyncStatus> syncStatus();
     ForwardingCounters forwarding() const { return budget_->counters(); }
 
+    // The persistence templates' bindings, for a copy outside this process (the supervisor keeps
+    // the forwarding worker's, so the worker that replaces a dead one sends each client network
+    // where it went); `templateChanges` says when they changed. `restoreTemplates` installs such a
+    // copy after load() (each expiring a persistence timeout from now, as if just used), skipping
+    // services and real servers the table no longer has; how many it installed.
+    std::vector<KeptTemplate> templates() const;
+    std::uint64_t templateChanges() const;
+    size_t restoreTemplates(const std::vector<KeptTemplate>& kept);
+
 private:
     PlaneTable table_;
     std::map<std::uint64_t, std::shared_ptr<DestCounters>> counters_;  // by destination id

@@ -27,6 +27,7 @@ PersistenceTable::BindResult PersistenceTable::rebind(Template& t, bool fresh, c
         r.replaced = t.dest;
     }
     t.dest = dest;
+    if (r.newTemplate) bindingChanges_.fetch_add(1, std::memory_order_relaxed);
     return r;
 }
 

@@ -8,6 +8,7 @@
 // with the expiry the master gave them.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -80,6 +81,7 @@ public:
                 expired(t.dest);
                 giveBack(t);
                 it = templates_.erase(it);
+                bindingChanges_.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
             // renewed a little early (2 s, less for short timeouts), so the backup hears of it
@@ -116,6 +118,10 @@ public:
         std::lock_guard lock(mutex_);
         return templates_.size();
     }
+    // How many times a client network was bound to a real server, rebound or dropped: what a copy
+    // of the bindings (the forwarding worker's, kept by the supervisor) needs to hear of. Expiry
+    // times and states moving do not count.
+    std::uint64_t bindingChanges() const { return bindingChanges_.load(std::memory_order_relaxed); }
 
 private:
     struct Template {
@@ -134,6 +140,7 @@ private:
     mutable std::mutex mutex_;
     std::chrono::seconds timeout_;
     std::map<base::IpAddress, Template> templates_;
+    std::atomic<std::uint64_t> bindingChanges_{0};
 };
 
 }  // namespace kmod::userspace

@@ -13,6 +13,15 @@
 
 namespace kmod::userspace {
 
+// A persistence template's binding, as the forwarding worker hands it to the supervisor.
+struct KeptTemplate {
+    ServiceKey service;
+    base::IpAddress clientNet;
+    DestKey dest;
+    std::uint16_t state = 0;  // PersistenceTable::kNone or kAssured
+    bool operator==(const KeptTemplate&) const = default;
+};
+
 struct PlaneDest {
     Dest dest;
     int lastWeight = 0;

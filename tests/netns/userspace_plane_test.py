@@ -220,6 +220,67 @@ virtual_servers = ( {{
         directord.send_signal(signal.SIGTERM)
         self.assertEqual(directord.wait(timeout=30), 0)
 
+    def test_persistence_survives_the_fwd_worker(self):
+        """The persistence templates live in the forwarding worker; the supervisor keeps a copy of
+        their bindings, so the worker that replaces a killed one sends each persistent client where
+        it went before (without the copy, a fresh rr would spread them over both servers)."""
+        backends = {i: self.start_backend(i) for i in (1, 2)}
+        clients = [f"10.231.0.{i}" for i in range(101, 106)]
+        for a in clients:
+            sh("ip", "-n", NS["cli"], "addr", "add", f"{a}/24", "dev", f"{TAG}c")
+        conf = os.path.join(self.dir, "directord.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
+           control_socket = "{self.dir}/ctl.sock"; }};
+virtual_servers = ( {{
+  address = "{VIP}"; port = 80; scheduler = "rr"; persistence_timeout = 600; delay_loop = 0.5;
+  connect_timeout = 1.0; retry = 0;
+  real_servers = (
+    {{ address = "10.231.1.11"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }},
+    {{ address = "10.231.1.12"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }}
+  ); }} );
+""")
+        sh("ip", "-n", NS["dir"], "addr", "add", f"{VIP}/24", "dev", f"{TAG}d")
+        log = open(os.path.join(self.dir, "log"), "w")
+        self.addCleanup(log.close)
+        directord = nsexec("dir", DIRECTORD, "-f", conf, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(directord)
+        def read_log():
+            with open(os.path.join(self.dir, "log")) as f:
+                return f.read()
+
+        def fetch_from(src):
+            r = subprocess.run(["ip", "netns", "exec", NS["cli"], "curl", "-s", "--max-time", "3", "--interface", src,
+                                f"http://{VIP}/"], capture_output=True, text=True)
+            return r.stdout.strip() if r.returncode == 0 else None
+        wait_for(lambda: "lvs: started on the userspace table" in read_log(), "directord to start")
+        wait_for(lambda: "rs 10.231.1.12:8000: DOWN -> UP" in read_log() or fetch_from("10.231.0.2"), "the VIP")
+        # real server 2 out for a while: the five clients are all bound to real server 1
+        backends[2].kill()
+        backends[2].wait()
+        wait_for(lambda: "rs 10.231.1.12:8000: UP -> DOWN" in read_log(), "the check to take real server 2 out")
+        # (until the table reaches the forwarding threads, a client may still be sent to server 2 and
+        # fail; its template then points at a server that left and it is placed afresh)
+        wait_for(lambda: [fetch_from(a) for a in clients] == ["real server 1"] * 5, "the clients bound to server 1", 10)
+        self.start_backend(2)
+        wait_for(lambda: "rs 10.231.1.12:8000: DOWN -> UP" in read_log(), "real server 2 back")
+        time.sleep(1.5)  # the table reaches the threads; the worker's copy goes to the supervisor each second
+
+        fwd = int(re.search(r"started the fwd worker \(pid (\d+)\)", read_log()).group(1))
+        os.kill(fwd, signal.SIGKILL)
+        wait_for(lambda: "fwd: forwarding the last table again (1 services)" in read_log(), "the new forwarding worker")
+        wait_for(lambda: fetch_from("10.231.0.2") is not None, "the VIP to answer again", 5)
+        self.assertEqual([fetch_from(a) for a in clients], ["real server 1"] * 5,
+                         "each persistent client went back to its real server")
+        m = re.search(r"fwd: restored (\d+) of (\d+) persistence templates", read_log())
+        self.assertTrue(m, "the new worker says it restored the templates")
+        self.assertGreaterEqual(int(m.group(1)), 5, m.group(0))
+        self.assertEqual(m.group(1), m.group(2), m.group(0))
+
+        directord.send_signal(signal.SIGTERM)
+        self.assertEqual(directord.wait(timeout=30), 0)
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

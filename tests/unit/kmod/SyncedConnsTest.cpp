@@ -269,3 +269,29 @@ TEST_CASE("persistence templates installed by sync count in the budget, per send
     }
     CHECK(budget->held(SyncBudget::kTemplate) == 0);  // the table went (a reload): its units with it
 }
+
+TEST_CASE("persistence: binding changes are counted, traffic under a binding is not") {
+    // what the forwarding worker's copy in the supervisor follows (director/fwd/PlaneService.h)
+    PersistenceTable p(std::chrono::seconds(10));
+    const auto now = Clock::now();
+    const auto net = ip("192.0.2.0"), other = ip("198.51.100.0");
+    const DestKey rs1{ip("10.1.0.1"), 80}, rs2{ip("10.1.0.2"), 80};
+    CHECK(p.bindingChanges() == 0);
+    p.bind(net, rs1, now);
+    CHECK(p.bindingChanges() == 1);
+    // more connections, their ends, a state change: the binding is the same
+    CHECK(p.use(net, now) == rs1);
+    p.release(net, now);
+    p.release(net, now);
+    p.assure(net);
+    CHECK(p.bindingChanges() == 1);
+    p.install(other, rs2, PersistenceTable::kNone, now + std::chrono::seconds(5));
+    CHECK(p.bindingChanges() == 2);
+    p.install(other, rs2, PersistenceTable::kAssured, now + std::chrono::seconds(8));  // refreshed: same binding
+    CHECK(p.bindingChanges() == 2);
+    p.install(other, rs1, PersistenceTable::kNone, now + std::chrono::seconds(8));  // moved
+    CHECK(p.bindingChanges() == 3);
+    p.sweep(now + std::chrono::seconds(30), [](const DestKey&) {});  // both expire
+    CHECK(p.size() == 0);
+    CHECK(p.bindingChanges() == 5);
+}

@@ -190,6 +190,19 @@ TEST_CASE("protocol: the supervisor's record reaches the lvs worker whole") {
     CHECK_FALSE((r.lvs || r.vrrp || r.fwd || r.status));
 }
 
+TEST_CASE("protocol: the forwarding worker's templates reach the supervisor whole and go nowhere else") {
+    TemplatesMsg m;
+    const auto svc = kmod::ServiceKey::inet(*base::IpAddress::parse("10.0.0.1"), kmod::kTcp, 81);
+    m.templates = {{svc, *base::IpAddress::parse("192.0.2.7"), {*base::IpAddress::parse("10.1.0.2"), 81}, 1},
+                   {kmod::ServiceKey::mark(base::Family::V6, 7), *base::IpAddress::parse("2001:db8::"),
+                    {*base::IpAddress::parse("fd00::2"), 0}, 0}};
+    const auto frames = split(encode(m), 4096);
+    REQUIRE(frames.size() == 1);
+    CHECK(std::get<TemplatesMsg>(*decode(frames[0])).templates == m.templates);
+    const Route r = routeOf(typeOf<TemplatesMsg>());
+    CHECK_FALSE((r.lvs || r.vrrp || r.fwd || r.status));
+}
+
 TEST_CASE("protocol: the supervisor's routes") {
     CHECK(routeOf(typeOf<RoleMsg>()).lvs);
     CHECK(routeOf(typeOf<RoleMsg>()).fwd);
