@@ -404,7 +404,8 @@ virtual_servers = (
         # the first death restarts at once; a repeated one backs off (judged from the log's delay)
         f = self.record(Fault("kill_worker", i, MARGIN, breaks_streams=name == "fwd", detail=name))
         f.worker, f.pid = name, pid
-        f.lost_state = name == "fwd"
+        # the fwd worker's templates survive it (the supervisor's copy, at most 1 s old; the
+        # persistent clients here are bound long before): its death loses no persistence
         self.killed_pids.add(pid)
         os.kill(pid, signal.SIGKILL)
         deadline = now() + 35
