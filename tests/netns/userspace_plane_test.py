@@ -117,6 +117,22 @@ class NetnsUserspacePlane(unittest.TestCase):
         self.procs.append(p)
         return p
 
+    def http_pair_conf(self, more):
+        """A config for VIP:80 (rr, and `more`) over the two real servers' HTTP on port 8000."""
+        conf = os.path.join(self.dir, "directord.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
+           control_socket = "{self.dir}/ctl.sock"; }};
+virtual_servers = ( {{
+  address = "{VIP}"; port = 80; scheduler = "rr"; delay_loop = 0.5; connect_timeout = 1.0; retry = 0; {more}
+  real_servers = (
+    {{ address = "10.231.1.11"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }},
+    {{ address = "10.231.1.12"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }}
+  ); }} );
+""")
+        return conf
+
     def fetch(self):
         r = subprocess.run(["ip", "netns", "exec", NS["cli"], "curl", "-s", "--max-time", "3", f"http://{VIP}/"],
                            capture_output=True, text=True)
@@ -124,18 +140,7 @@ class NetnsUserspacePlane(unittest.TestCase):
 
     def test_client_reaches_real_servers_through_the_director(self):
         backends = {i: self.start_backend(i) for i in (1, 2)}
-        conf = os.path.join(self.dir, "directord.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
-           control_socket = "{self.dir}/ctl.sock"; }};
-virtual_servers = ( {{
-  address = "{VIP}"; port = 80; scheduler = "rr"; delay_loop = 0.5; connect_timeout = 1.0; retry = 0; quorum = 0;
-  real_servers = (
-    {{ address = "10.231.1.11"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }},
-    {{ address = "10.231.1.12"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }}
-  ); }} );
-""")
+        conf = self.http_pair_conf("quorum = 0;")
         log = open(os.path.join(self.dir, "log"), "w")
         self.addCleanup(log.close)
         directord = nsexec("dir", DIRECTORD, "-f", conf, stdout=log, stderr=subprocess.STDOUT)
@@ -228,19 +233,7 @@ virtual_servers = ( {{
         clients = [f"10.231.0.{i}" for i in range(101, 106)]
         for a in clients:
             sh("ip", "-n", NS["cli"], "addr", "add", f"{a}/24", "dev", f"{TAG}c")
-        conf = os.path.join(self.dir, "directord.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-global = {{ data_plane = "userspace"; pid_file = "{self.dir}/pid"; state_dump_file = "{self.dir}/state.json";
-           control_socket = "{self.dir}/ctl.sock"; }};
-virtual_servers = ( {{
-  address = "{VIP}"; port = 80; scheduler = "rr"; persistence_timeout = 600; delay_loop = 0.5;
-  connect_timeout = 1.0; retry = 0;
-  real_servers = (
-    {{ address = "10.231.1.11"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }},
-    {{ address = "10.231.1.12"; port = 8000; checks = ( {{ type = "http"; path = "/"; }} ); }}
-  ); }} );
-""")
+        conf = self.http_pair_conf("persistence_timeout = 600;")
         sh("ip", "-n", NS["dir"], "addr", "add", f"{VIP}/24", "dev", f"{TAG}d")
         log = open(os.path.join(self.dir, "log"), "w")
         self.addCleanup(log.close)
