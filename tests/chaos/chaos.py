@@ -218,10 +218,13 @@ virtual_servers = (
                              start_new_session=True)
         self.servers[name] = p
         lines = self.server_lines.setdefault(name, [])
+        mark = len(lines)  # this process's "listening", not its predecessor's
         threading.Thread(target=self._collect, args=(p, lines), daemon=True).start()
         deadline = now() + 10
-        while now() < deadline and not any(line.startswith("L ") for line in lines):
+        while now() < deadline and not any(line.startswith("L ") for line in lines[mark:]):
             time.sleep(0.02)
+        if not any(line.startswith("L ") for line in lines[mark:]):
+            raise RuntimeError(f"{name} did not start listening within 10 s")
 
     def _collect(self, p, out, stamp=False):
         for line in p.stdout:
