@@ -377,7 +377,7 @@ class Judge:
         # every server failure is seen (a DOWN in some director's log within its bound), and every
         # DOWN has a cause: that server's failure, or this director itself frozen or cut off then
         by_addr = {addr: name for name, addr in SERVERS.items()}
-        frozen = 0
+        frozen = server_stalled = 0
         for i, downs in self.downs.items():
             for t, addr in downs:
                 if t < self.r.clients_start:
@@ -388,8 +388,12 @@ class Judge:
                 if self.faults_in(t - SERVER_DOWN, t, lambda x: x.target == i and x.kind in FREEZES):
                     frozen += 1  # its check's timer fired before its answer was read: counted, not a violation
                     continue
+                if any(a < t and a + d > t - SERVER_DOWN for a, d in self.server_stalls(name)):
+                    server_stalled += 1  # the test's server itself did not run: counted, not a violation
+                    continue
                 self.violation(t, f"director {i} marked {name} DOWN with no fault on it or on the director")
         self.figures["down_after_own_freeze"] = frozen
+        self.figures["down_after_server_stall"] = server_stalled
         for f in self.r.faults:
             if f.kind in ("server_die", "server_hang") and (f.end or self.r.end) - f.start > SERVER_DOWN:
                 lo, hi = f.start, f.start + SERVER_DOWN + 1
@@ -398,6 +402,15 @@ class Judge:
                 if not any(lo <= t <= hi and by_addr.get(a) == f.target for d in self.downs.values() for t, a in d):
                     self.violation(f.start, f"no director logged {f.target} DOWN within {SERVER_DOWN + 1:.1f} s "
                                             f"of its {f.kind}")
+
+    def server_stalls(self, name):
+        """[(start, seconds)] when the test's server `name` itself did not run (its T lines)."""
+        out = []
+        for line in self.r.server_lines.get(name, []):
+            if line.startswith("T "):
+                f = line.split()
+                out.append((float(f[1]), float(f[2])))
+        return out
 
     def slopes(self):
         series = collections.defaultdict(list)

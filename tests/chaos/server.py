@@ -6,7 +6,8 @@
 - `STREAM` starts an echo of every line (a long-lived stream);
 - SIGUSR1 makes it hang (accept, read, never answer), SIGUSR2 normal again (`M <t> 1|0` says when).
 Each client connection it accepts is logged to stdout as `A <accepted, monotonic> <port> <first line>`
-(not the checks'), so the run knows which server received what and when."""
+(not the checks'), so the run knows which server received what and when; `T <t> <seconds>` says the
+server itself stalled from t (its checks may time out then)."""
 import signal
 import socket
 import sys
@@ -78,6 +79,22 @@ signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
 for p in (80, 81):
     threading.Thread(target=serve, args=(p,), daemon=True).start()
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+
+
+def watch_self():
+    """This interpreter's own stalls (descheduled, or a thread holding the GIL): `T <t> <seconds>`
+    when a 50 ms sleep took over 0.25 s. A director's check that timed out then is no fault of
+    the director."""
+    last = time.monotonic()
+    while True:
+        time.sleep(0.05)
+        t = time.monotonic()
+        if t - last > 0.25:
+            say(f"T {last:.4f} {t - last:.3f}")
+        last = t
+
+
+threading.Thread(target=watch_self, daemon=True).start()
 say(f"L {time.monotonic():.4f} listening")
 while True:
     signal.pause()
