@@ -587,10 +587,12 @@ virtual_servers = (
         self.start_director(i, vrrp=False)
         self.kind[i] = "keepalived"
         time.sleep(p["seconds"])
+        # VRRP first, as a unit ordered after the data plane stops before it: the data plane stays
+        # while keepalived, if it is master, still holds the VIP (it takes ~1 s to stop)
         self.expect_exit(i)
         self.ka.send_signal(signal.SIGTERM)
-        self.procs[i].send_signal(signal.SIGTERM)
         self.ka.wait()
+        self.procs[i].send_signal(signal.SIGTERM)
         self.procs[i].wait()
         self.start_director(i)
         f.end = now()
