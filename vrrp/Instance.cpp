@@ -45,7 +45,8 @@ std::optional<base::IpAddress> Instance::source() const {
 Instance::Instance(base::TimerFactory& timers, Host& host, conf::VrrpInstance cfg, OnState onState)
     : timers_(timers), host_(host), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(MachineConfig{}),
       ahKey_(ahKey(cfg_.authPassword)), timer_(timers.makeTimer()), garpTimer_(timers.makeTimer()),
-      linkTimer_(timers.makeTimer()), refreshTimer_(timers.makeTimer()), pacer_(timers.makeTimer()) {
+      linkTimer_(timers.makeTimer()), refreshTimer_(timers.makeTimer()), pacer_(timers.makeTimer()),
+      yieldTimer_(timers.makeTimer()) {
     machine_ = StateMachine(machineConfig());
     loadHmac();
 }
@@ -64,7 +65,7 @@ std::uint32_t Instance::hmacWindow() const {
 }
 
 Instance::~Instance() {
-    for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
+    for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_, &yieldTimer_}) (*t)->cancel();
     if (transport_) transport_->close();
     closePaths();
 }
@@ -420,7 +421,7 @@ void Instance::stop() {
     linkTimer_->cancel();
     run(machine_.shutdown(now()));
     running_ = false;
-    for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_}) (*t)->cancel();
+    for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_, &yieldTimer_}) (*t)->cancel();
     if (transport_) transport_->close();
     closePaths();
     if (vmac_) host_.removeVmac(*vmac_);  // its addresses went with shutdown()
@@ -474,9 +475,14 @@ void Instance::arm() {
 }
 
 void Instance::run(const std::vector<Action>& actions) {
+    std::optional<std::uint8_t> advertised;  // an advert this step sent, at this priority
+    bool yielded = false;                    // ... as it left MASTER for BACKUP
     for (const auto& a : actions) {
         switch (a.kind) {
-        case Action::Kind::SendAdvert: sendAdvert(a.priority); break;
+        case Action::Kind::SendAdvert:
+            sendAdvert(a.priority);
+            advertised = a.priority;
+            break;
         case Action::Kind::TakeAddresses: takeAddresses(); break;
         case Action::Kind::ReleaseAddresses: releaseAddresses(); break;
         case Action::Kind::Announce: heardLowerMaster(); break;
@@ -487,12 +493,27 @@ void Instance::run(const std::vector<Action>& actions) {
             else if (!upSince_) upSince_ = now();
             base::log::notice("vrrp: ", cfg_.name, ": ", stateName(from), " -> ", stateName(a.to));
             if (onState_) onState_(cfg_.name, from, a.to);
+            yielded |= from == State::Master && a.to == State::Backup;
             break;
         }
         }
     }
+    if (yielded && advertised && *advertised > 0) repeatYield(*advertised, 2);
     arm();
     if (group_ && running_) group_->changed(now());
+}
+
+// The advert a master sends as it yields to a higher priority one (higher_prio_send_advert) tells
+// the winner there were two masters, so it announces the addresses again: the clients that
+// followed this one's announcements go back. One advert lost (a lossy link, the very reason there
+// were two masters) left them here, at a backup: twice more, a quarter interval apart, while this
+// instance stays backup.
+void Instance::repeatYield(std::uint8_t priority, int times) {
+    yieldTimer_->schedule(cfg_.advertInterval / 4, [this, priority, times] {
+        if (!running_ || machine_.state() != State::Backup) return;
+        sendAdvert(priority);
+        if (times > 1) repeatYield(priority, times - 1);
+    });
 }
 
 void Instance::sendAdvert(std::uint8_t priority) {

@@ -99,6 +99,7 @@ private:
     void onPacket(const Received& pkt);
     void drop(Drop d, const base::IpAddress& src);
     void sendAdvert(std::uint8_t priority);
+    void repeatYield(std::uint8_t priority, int times);
     void takeAddresses();
     void heardLowerMaster();
     OnEvent onEvent_;
@@ -175,7 +176,7 @@ private:
     conf::VrrpInstance judgedFor(const conf::AdvertPath& pc) const;
     std::optional<base::IpAddress> pathSource(const Path& p) const;
     void onPathPacket(size_t index, const Received& pkt);
-    std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_;
+    std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_, yieldTimer_;
     void applyTracking();
     bool faulted_ = false;
     int priorityDelta_ = 0;

@@ -134,6 +134,8 @@ public:
     base::Duration latency = 200us;  // an advert's time on the wire
     // directors on different sides of a partition do not hear each other
     std::map<int, int> side;
+    // a lossy link: a packet from one director to another is lost when this says so
+    std::function<bool(int from, int to)> drop;
     std::vector<FakeTransport*> transports;
     std::uint64_t nextTransport = 1;
     FakeTransport* find(std::uint64_t id) const {
@@ -163,6 +165,7 @@ public:
         for (FakeTransport* t : transports) {
             if (t->director() == from || !hears(from, t->director())) continue;
             if (t->family() != src.family()) continue;
+            if (drop && drop(from, t->director())) continue;
             // the LAN owns the timers (not their callbacks): they go before the clock does
             std::erase_if(wire_, [](const std::unique_ptr<base::Timer>& w) { return !w->pending(); });
             wire_.push_back(clock.makeTimer());
