@@ -1,7 +1,9 @@
 #include "kmod/nftables/NftRuleset.h"
 
+#include <algorithm>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "kmod/sched/Schedulers.h"
 
@@ -114,21 +116,35 @@ std::vector<int> schedule(const NftService& svc) {
         }
         return slots;
     }
-    if (name == "sh" || name == "dh") {
-        sched::HashScheduler h(name == "sh" ? sched::HashScheduler::Kind::Source : sched::HashScheduler::Kind::Destination,
-                        svc.service.flags);
-        h.update(dests);
-        for (int b : h.buckets())
-            slots.push_back(
-                b >= 0 && static_cast<size_t>(b) < dests.size() && dests[static_cast<size_t>(b)].available() ? b : -1);
-        return slots;
-    }
-    if (name == "mh") {
-        sched::Maglev m(svc.service.flags);
-        m.update(dests);
-        for (int b : m.table())
-            slots.push_back(
-                b >= 0 && static_cast<size_t>(b) < dests.size() && dests[static_cast<size_t>(b)].available() ? b : -1);
+    if (name == "sh" || name == "dh" || name == "mh") {
+        // From the destinations in one canonical order (address, port), not the table's (newest
+        // first: a history of servers leaving and coming back): the same servers hash a client to
+        // the same one after any rebuild (a restarted lvs worker, a reload) and on the peer director,
+        // which has no sync on this plane to carry persistence over. (The kernel's own tables keep
+        // their order across an lvs worker's restart; this plane's rules are rebuilt.)
+        std::vector<size_t> order(dests.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return std::tie(dests[a].address, dests[a].port) < std::tie(dests[b].address, dests[b].port);
+        });
+        std::vector<sched::SchedDest> canon;
+        for (size_t i : order) canon.push_back(dests[i]);
+        std::vector<int> table;
+        if (name == "mh") {
+            sched::Maglev m(svc.service.flags);
+            m.update(canon);
+            table = m.table();
+        } else {
+            sched::HashScheduler h(name == "sh" ? sched::HashScheduler::Kind::Source
+                                                : sched::HashScheduler::Kind::Destination,
+                                   svc.service.flags);
+            h.update(canon);
+            table.assign(h.buckets().begin(), h.buckets().end());
+        }
+        for (int b : table)
+            slots.push_back(b >= 0 && static_cast<size_t>(b) < canon.size() && canon[static_cast<size_t>(b)].available()
+                                ? static_cast<int>(order[static_cast<size_t>(b)])
+                                : -1);
         return slots;
     }
     if (name == "fo") {  // the kernel's: the first available destination of the highest weight

@@ -309,8 +309,8 @@ class Judge:
                 continue
             if nft and any(placed <= e <= t for i in (1, 2) for e, _ in self.r.holders[i]):
                 # by design: the nftables plane has no sync (conntrackd's job); the new master has
-                # no template and schedules the client afresh (mh: the same server only where both
-                # directors' tables agree, which their histories of servers coming and going break)
+                # no template and schedules the client afresh (mh: the same server where both
+                # directors see the same servers up; their checks may disagree for a while)
                 self.nft_moved += 1
                 continue
             self.violation(t, f"persistent client {src} moved from {old} to {server} ({self.names(placed, t)})")

@@ -67,24 +67,26 @@ TEST_CASE("IpvsTable contract: nftables") {
     testutil::ipvsTableContract([] { return std::unique_ptr<kmod::IpvsTable>(openPlane()); }, true, "rr");
 }
 
-TEST_CASE("nftables: the mh table the kernel holds is ip_vs_mh's; wrr is the kernel's sequence") {
+TEST_CASE("nftables: the mh table the kernel holds is ip_vs_mh's (servers in address order); wrr the kernel's sequence") {
     auto t = openPlane();
     const auto mh = svc("mh", 80);
     const auto wrr = svc("wrr", 81);
     std::vector<Op> ops{Op{Op::Kind::AddService, mh, {}}, Op{Op::Kind::AddService, wrr, {}}};
     std::vector<kmod::sched::SchedDest> dests;  // the kernel's list order: newest first
+    std::vector<kmod::sched::SchedDest> canon;  // mh on this plane: by address (NftRuleset.cpp says why)
     for (int i = 1; i <= 5; ++i) {
         const std::string a = "10.0.1." + std::to_string(i);
         ops.push_back(Op{Op::Kind::AddDest, mh, testutil::dest(a.c_str(), 8080, static_cast<std::uint32_t>(i))});
         ops.push_back(Op{Op::Kind::AddDest, wrr, testutil::dest(a.c_str(), 8080, static_cast<std::uint32_t>(i))});
         dests.insert(dests.begin(), kmod::sched::SchedDest{*base::IpAddress::parse(a), 8080, i});
+        canon.push_back(kmod::sched::SchedDest{*base::IpAddress::parse(a), 8080, i});
     }
     REQUIRE(t->apply(ops).ok());
     CHECK(t->transactions() == 1);
     kmod::sched::Maglev maglev(0);
-    maglev.update(dests);
+    maglev.update(canon);
     std::vector<std::string> want;
-    for (int i : maglev.table()) want.push_back(dests[static_cast<size_t>(i)].address.str() + " . 8080");
+    for (int i : maglev.table()) want.push_back(canon[static_cast<size_t>(i)].address.str() + " . 8080");
     CHECK(slots("svc_1") == want);
     auto w = kmod::sched::makeScheduler("wrr", 0);
     w->update(dests);
@@ -99,15 +101,40 @@ TEST_CASE("nftables: the mh table the kernel holds is ip_vs_mh's; wrr is the ker
     CHECK(t->transactions() == 2);  // two services, one transaction
     dests[2].weight = 0;
     dests[2].lastWeight = 3;
-    maglev.update(dests);
+    canon[2].weight = 0;
+    canon[2].lastWeight = 3;
+    maglev.update(canon);
     const auto held = slots("svc_1");
     REQUIRE(held.size() == want.size());
     for (size_t i = 0; i < held.size(); ++i) {
         const int d = maglev.table()[i];
-        CHECK(held[i] == (dests[static_cast<size_t>(d)].weight > 0 ? want[i] : std::string()));
+        CHECK(held[i] == (canon[static_cast<size_t>(d)].weight > 0 ? want[i] : std::string()));
     }
     for (const auto& s : slots("svc_2")) CHECK(s != "10.0.1.3 . 8080");
     CHECK(slots("svc_2").size() == 12);
+}
+
+TEST_CASE("nftables: sh and mh hash by the set of servers, not the order they came in") {
+    // a restarted lvs worker, a reload, the peer director: each builds its rules from its own list
+    // order (the history of servers leaving and coming back); a client must hash the same
+    auto t = openPlane();
+    int id = 0;  // the chains' numbers, in the order services come
+    for (const char* sched : {"mh", "sh"}) {
+        const auto first = svc(sched, static_cast<std::uint16_t>(80 + id)), second = svc(sched, static_cast<std::uint16_t>(81 + id));
+        std::vector<Op> ops{Op{Op::Kind::AddService, first, {}}, Op{Op::Kind::AddService, second, {}}};
+        for (int i = 1; i <= 5; ++i) {
+            const std::string up = "10.0.1." + std::to_string(i), down = "10.0.1." + std::to_string(6 - i);
+            ops.push_back(Op{Op::Kind::AddDest, first, testutil::dest(up.c_str(), 8080, static_cast<std::uint32_t>(i))});
+            ops.push_back(
+                Op{Op::Kind::AddDest, second, testutil::dest(down.c_str(), 8080, static_cast<std::uint32_t>(6 - i))});
+        }
+        REQUIRE(t->apply(ops).ok());
+        INFO(sched);
+        const auto a = slots("svc_" + std::to_string(id + 1)), b = slots("svc_" + std::to_string(id + 2));
+        id += 2;
+        CHECK(a.size() >= 256);
+        CHECK(a == b);
+    }
 }
 
 TEST_CASE("nftables: drift is repaired; persistence templates of a removed destination go") {
