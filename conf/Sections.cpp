@@ -1157,8 +1157,10 @@ const Section<VrrpInstance>& vrrpInstance() {
                      "answered at once, with the addresses announced again"}),
             boolean("higher_prio_send_advert", &V::higherPrioSendAdvert,
                     {"bool", "`true`", "",
-                     "as master, send one advert before yielding to a higher priority one (keepalived's, off "
-                     "there by default; the import writes keepalived's value)"}),
+                     "as master, send an advert as it yields to a higher priority one, and twice more a quarter "
+                     "interval apart while it stays backup (the winner announces the VIPs again for the clients "
+                     "that followed this one; one lost advert no longer leaves them here). keepalived's sends one, "
+                     "and is off there by default; the import writes keepalived's value"}),
             boolean("accept_mode", &V::acceptMode,
                     {"bool", "`true`", "",
                      "RFC 5798 Accept_Mode: `false` (keepalived's no_accept): a master that is not the owner "
