@@ -327,6 +327,8 @@ class Judge:
             # a director whose checks (re)started meanwhile starts with the server up, as keepalived
             # does: its own SERVER_DOWN runs from then
             restarts = [x.end for x in self.r.faults if x.kind in FREEZES and x.end and x.end < hi]
+            # keepalived_peer also starts a directord (the data plane under keepalived) as it begins
+            restarts += [x.start for x in self.r.faults if x.kind == "keepalived_peer" and x.start < hi]
             late = [line for line in self.r.server_lines.get(f.target, [])
                     if line.startswith("A ") and lo < float(line.split()[1]) < hi and
                     not any(0 <= float(line.split()[1]) - e < SERVER_DOWN for e in restarts)]
