@@ -6,7 +6,7 @@ import re
 import time
 from bisect import bisect_left
 
-from chaos import (INTERVAL, MD, MARGIN, NOISE, REQUEST_TIMEOUT, SERVER_DOWN, SERVERS, VIP)
+from chaos import (DELAY_LOOP, INTERVAL, MD, MARGIN, NOISE, REQUEST_TIMEOUT, SERVER_DOWN, SERVERS, VIP)
 
 PREEMPT_DELAY = 3.0
 # faults that stop a director's own clock for a while (its checks' timers fire late on resume)
@@ -401,6 +401,9 @@ class Judge:
                 lo, hi = f.start, f.start + SERVER_DOWN + 1
                 if all(self.faults_in(lo, hi, lambda x, i=i: x.target == i and x.kind in FREEZES) for i in (1, 2)):
                     continue  # neither director ran its checks throughout
+                if any(x is not f and x.target == f.target and x.kind in ("server_die", "server_hang") and
+                       x.start < f.start < (x.end or self.r.end) + DELAY_LOOP + MARGIN for x in self.r.faults):
+                    continue  # back from an earlier failure too briefly for a check to see it up: no new DOWN
                 if not any(lo <= t <= hi and by_addr.get(a) == f.target for d in self.downs.values() for t, a in d):
                     self.violation(f.start, f"no director logged {f.target} DOWN within {SERVER_DOWN + 1:.1f} s "
                                             f"of its {f.kind}")
