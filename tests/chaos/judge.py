@@ -278,6 +278,7 @@ class Judge:
     def persistence(self):
         self.nft_moved = 0
         self.moved_unlearned = 0
+        self.moved_split = 0
         seen = {}
         changes = 0
         nft = self.r.plane == "nftables"
@@ -288,10 +289,10 @@ class Judge:
             t, src, server = float(f[1]), f[2], f[3]
             prev = seen.get(src)
             if prev is None or prev[1] == server:
-                seen[src] = (prev[0] if prev else t, server, t)
+                seen[src] = (prev[0] if prev else t, server, t, prev[3] if prev else None)
                 continue
-            placed, old, _ = prev
-            seen[src] = (t, server, t)
+            placed, old, _, failed_from = prev
+            seen[src] = (t, server, t, None)
             changes += 1
 
             def excuses(x):
@@ -301,6 +302,15 @@ class Judge:
             fs = self.faults_in(placed, t)
             lost = {x.target for x in fs if x.lost_state}
             if any(excuses(x) for x in fs) or lost >= {1, 2}:
+                if any(x.kind in ("server_die", "server_hang") and x.target == old for x in fs):
+                    seen[src] = (t, server, t, placed)  # rescheduled away from its failed server
+                continue
+            if failed_from is not None and self.faults_in(failed_from, t, lambda x: x.kind in FREEZES or x.partitions
+                                                          or x.disables or x.loses_sync):
+                # its server failed and each director placed it afresh on its own while one of them
+                # could not hear the other's sync (frozen, cut off, restarted): the later master's
+                # choice wins (IPVS sync goes from master to backup only, so nothing merges them)
+                self.moved_split += 1
                 continue
             if self.unlearned(t):
                 # the director serving it had lost its templates (a restart; the userspace plane's
@@ -316,6 +326,7 @@ class Judge:
             self.violation(t, f"persistent client {src} moved from {old} to {server} ({self.names(placed, t)})")
         self.figures["persistent_moves"] = changes
         self.figures["persistent_moves_state_lost"] = self.moved_unlearned
+        self.figures["persistent_moves_placed_twice"] = self.moved_split
         if nft:
             self.figures["persistent_moves_with_the_vip_no_sync"] = self.nft_moved
 
