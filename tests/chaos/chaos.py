@@ -24,14 +24,18 @@ Invariants, judged on what was recorded (each violation printed with its time fr
   reload or a worker restart, plus MARGIN); overlapping faults add their bounds;
 - a persistent client keeps its real server across every move unless its server failed, or (no
   sync on the nftables plane) the server set changed, or sync could not carry it (sync loss,
-  a partition, keepalived in the pair, both directors restarted);
+  a partition, keepalived in the pair, both directors restarted); counted apart, not violations:
+  the director serving it had lost its state and took the VIP before the master's template refresh
+  could teach it (persistent_moves_state_lost), or its server failed and each director placed it
+  afresh while one could not hear the other (persistent_moves_placed_twice);
 - a stream ends only in a fault that ends streams by design (its director died, stopped, lost
   its link or the VIP, the forwarding worker was killed, its server failed);
 - a hanging real server receives no client connection after fall x delay_loop + timeout + MARGIN;
   every real server gets a share of the requests while no server fault is in force;
 - no process dies that the run did not kill (the supervisors' exits, the workers' deaths logged);
   every kill, refused reload and server failure the run caused is in the logs, and no worker death
-  or server DOWN it did not cause;
+  or server DOWN it did not cause (a DOWN while the test's server itself stalled, which it
+  reports, is counted apart: down_after_server_stall);
 - descriptors, RSS and threads of each process: slopes after warm-up printed (judged in runs of 15
   minutes and more).
 
