@@ -820,7 +820,7 @@ def one(args):
         run.close()
     kinds = collections.Counter(f.kind for f in run.faults)
     print("\nfaults injected by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
-    print("worst client gap per fault kind, that kind alone in force (its bound): " + (", ".join(
+    print("worst client gap per fault kind, one fault of it alone in force (its bound): " + (", ".join(
         f"{k} {1000 * j.alone[k]:.0f} ms ({1000 * j.bounds[k]:.0f})" for k in sorted(j.alone)) or "none over "
         f"{1000 * NOISE:.0f} ms"))
     print("worst client gap per fault kind, overlapping others too: " + ", ".join(

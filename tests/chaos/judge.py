@@ -172,7 +172,7 @@ class Judge:
         for f in fs:
             self.worst[f.kind] = max(self.worst[f.kind], b - a)
             self.bounds[f.kind] = max(self.bounds[f.kind], f.bound)
-        if len({f.kind for f in fs}) == 1:  # that kind alone in force: its own figure
+        if len(fs) == 1:  # that fault alone in force (one director, one fault): its kind's own figure
             self.alone[fs[0].kind] = max(self.alone[fs[0].kind], b - a)
         disabled = {f.disables for f in fs if f.disables}
         if disabled >= {1, 2}:   # both directors out at once: only the union of their windows holds
