@@ -219,12 +219,16 @@ void Supervisor::route(Worker& from, const protocol::Frame& f) {
             const auto& b = std::get<protocol::BfdStateMsg>(*m);
             bfdStates_[b.name] = b.up;
         }
+    deliver(&from, type, protocol::frameBytes(type, f.payload));
+}
+
+// A message to the workers its type goes to (protocol::routeOf), except the one it came from.
+void Supervisor::deliver(const Worker* from, std::uint8_t type, const std::string& frame) {
     const protocol::Route r = protocol::routeOf(type);
-    const std::string frame = protocol::frameBytes(type, f.payload);
-    if (r.lvs && &from != &lvs_) sendTo(lvs_, frame);
-    if (r.vrrp && &from != &vrrp_) sendTo(vrrp_, frame);
-    if (r.fwd && &from != &fwd_ && fwd_.enabled) sendTo(fwd_, frame);
-    if (r.status && &from != &status_) sendTo(status_, frame);
+    if (r.lvs && from != &lvs_) sendTo(lvs_, frame);
+    if (r.vrrp && from != &vrrp_) sendTo(vrrp_, frame);
+    if (r.fwd && from != &fwd_ && fwd_.enabled) sendTo(fwd_, frame);
+    if (r.status && from != &status_) sendTo(status_, frame);
 }
 
 void Supervisor::readFrom(Worker& w) {
@@ -316,11 +320,9 @@ void Supervisor::giveUpMasterRoles(double delay) {
         if (delay + 0.1 < 2 * advert) continue;
         held.push_back(inst);
         it->second = ::vrrp::State::Backup;
-        const std::string frame = protocol::encode(protocol::RoleMsg{inst.name, ::vrrp::State::Backup});
-        const protocol::Route r = protocol::routeOf(protocol::typeOf<protocol::RoleMsg>());
-        if (r.lvs) sendTo(lvs_, frame);
-        if (r.fwd && fwd_.enabled) sendTo(fwd_, frame);
-        if (r.status) sendTo(status_, frame);
+        // as if the dead worker had said it
+        deliver(&vrrp_, protocol::typeOf<protocol::RoleMsg>(),
+                protocol::encode(protocol::RoleMsg{inst.name, ::vrrp::State::Backup}));
     }
     if (held.empty()) return;
     std::string failed;

@@ -90,6 +90,7 @@ private:
     void spawn(Worker& w);
     void reap();
     void giveUpMasterRoles(double delay);
+    void deliver(const Worker* from, std::uint8_t type, const std::string& frame);
     void readFrom(Worker& w);
     void writeTo(Worker& w);
     void route(Worker& from, const protocol::Frame& f);

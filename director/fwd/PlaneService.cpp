@@ -34,7 +34,7 @@ void serve(kmod::userspace::Forwarder& forwarder, Channel& reply, protocol::Mess
 }
 
 void TemplateCopy::tick() {
-    const std::uint64_t changes = forwarder_.templateChanges();
+    const auto changes = forwarder_.templateChanges();
     double wait = 1.0;
     if (!any_ || changes != sent_) {
         protocol::TemplatesMsg m;

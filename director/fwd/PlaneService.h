@@ -30,7 +30,7 @@ private:
     asio::steady_timer timer_;
     kmod::userspace::Forwarder& forwarder_;
     Channel& supervisor_;
-    std::uint64_t sent_ = 0;  // templateChanges() when last sent
+    std::pair<std::uint64_t, std::uint64_t> sent_;  // templateChanges() when last sent
     bool any_ = false;        // sent once (the first tick always sends: the supervisor's copy may be older)
 };
 

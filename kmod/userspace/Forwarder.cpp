@@ -60,11 +60,15 @@ void Forwarder::load(const PlaneTable& table) {
         if (ps.service.flags & kSvcPersistent) {
             auto& t = persistence_[key];
             const std::chrono::seconds timeout(ps.service.timeout ? ps.service.timeout : 300);
-            if (!t) t = std::make_shared<PersistenceTable>(timeout);
-            else t->setTimeout(timeout);
+            if (!t) {
+                t = std::make_shared<PersistenceTable>(timeout);
+                ++persistenceSets_;
+            } else {
+                t->setTimeout(timeout);
+            }
             s->persistence = t;
         } else {
-            persistence_.erase(key);
+            persistenceSets_ += persistence_.erase(key);
         }
         if (ps.service.scheduler == "rr" || ps.service.scheduler == "wrr") {
             auto& sh = shared_[key];
@@ -84,8 +88,14 @@ void Forwarder::load(const PlaneTable& table) {
     }
     for (auto it = counters_.begin(); it != counters_.end();)
         it = live.contains(it->first) ? std::next(it) : counters_.erase(it);
-    for (auto it = persistence_.begin(); it != persistence_.end();)
-        it = snap->services.contains(it->first) ? std::next(it) : persistence_.erase(it);
+    for (auto it = persistence_.begin(); it != persistence_.end();) {
+        if (snap->services.contains(it->first)) {
+            ++it;
+        } else {
+            it = persistence_.erase(it);
+            ++persistenceSets_;
+        }
+    }
     for (auto it = shared_.begin(); it != shared_.end();)
         it = snap->services.contains(it->first) ? std::next(it) : shared_.erase(it);
     snap->udpTimeout = table.timeouts.udp;
@@ -168,27 +178,26 @@ std::vector<KeptTemplate> Forwarder::templates() const {
     return out;
 }
 
-std::uint64_t Forwarder::templateChanges() const {
-    std::uint64_t n = persistence_.size();  // a service coming or going changes the set too
+std::pair<std::uint64_t, std::uint64_t> Forwarder::templateChanges() const {
+    std::uint64_t n = 0;  // grows while the set of tables stays (a table's own count only grows)
     for (const auto& [key, table] : persistence_) n += table->bindingChanges();
-    return n;
+    return {persistenceSets_, n};
 }
 
 size_t Forwarder::restoreTemplates(const std::vector<KeptTemplate>& kept) {
+    // each real server's counters by service and address, looked up once (not per template)
+    std::map<std::pair<ServiceKey, DestKey>, std::shared_ptr<DestCounters>> byKey;
+    for (const auto& ps : table_.services)
+        for (const auto& d : ps.dests)
+            if (auto c = counters_.find(d.id); c != counters_.end()) byKey[{ps.service.key, d.dest.key}] = c->second;
     const auto now = PersistenceTable::Clock::now();
     size_t installed = 0;
     for (const auto& k : kept) {
         auto it = persistence_.find(k.service);
-        if (it == persistence_.end()) continue;
-        std::shared_ptr<DestCounters> counters;
-        for (const auto& ps : table_.services)
-            if (ps.service.key == k.service)
-                for (const auto& d : ps.dests)
-                    if (d.dest.key == k.dest)
-                        if (auto c = counters_.find(d.id); c != counters_.end()) counters = c->second;
-        if (!counters) continue;
+        auto counters = byKey.find({k.service, k.dest});
+        if (it == persistence_.end() || counters == byKey.end()) continue;
         const auto r = it->second->install(k.clientNet, k.dest, k.state, now + it->second->timeout());
-        if (r.newTemplate) counters->persistent.fetch_add(1, std::memory_order_relaxed);
+        if (r.newTemplate) counters->second->persistent.fetch_add(1, std::memory_order_relaxed);
         ++installed;
     }
     return installed;

@@ -5,6 +5,7 @@
 // lvs worker's process, or the forwarding worker) calls it from one thread.
 #pragma once
 #include <map>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -49,13 +50,15 @@ public:
     // copy after load() (each expiring a persistence timeout from now, as if just used), skipping
     // services and real servers the table no longer has; how many it installed.
     std::vector<KeptTemplate> templates() const;
-    std::uint64_t templateChanges() const;
+    // (persistence tables made or dropped, their binding changes): different means changed
+    std::pair<std::uint64_t, std::uint64_t> templateChanges() const;
     size_t restoreTemplates(const std::vector<KeptTemplate>& kept);
 
 private:
     PlaneTable table_;
     std::map<std::uint64_t, std::shared_ptr<DestCounters>> counters_;  // by destination id
     std::map<ServiceKey, std::shared_ptr<PersistenceTable>> persistence_;
+    std::uint64_t persistenceSets_ = 0;  // persistence tables made or dropped (templateChanges)
     std::map<ServiceKey, std::shared_ptr<SharedScheduler>> shared_;  // rr and wrr services
     std::shared_ptr<SyncOutbox> outbox_ = std::make_shared<SyncOutbox>();
     std::shared_ptr<SyncedConns> synced_ = std::make_shared<SyncedConns>();
