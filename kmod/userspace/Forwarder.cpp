@@ -171,10 +171,11 @@ std::vector<ConnEntry> Forwarder::connections() {
 std::vector<KeptTemplate> Forwarder::templates() const {
     std::vector<KeptTemplate> out;
     const auto now = PersistenceTable::Clock::now();
-    for (const auto& [key, table] : persistence_)
-        table->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t, std::uint16_t state) {
-            out.push_back(KeptTemplate{key, net, dest, state});
-        });
+    for (const auto& entry : persistence_) {  // not a structured binding: clang 14 cannot capture one
+        const auto& key = entry.first;
+        entry.second->forEach(now, [&](const base::IpAddress& net, const DestKey& dest, std::uint32_t,
+                                       std::uint16_t state) { out.push_back(KeptTemplate{key, net, dest, state}); });
+    }
     return out;
 }
 
