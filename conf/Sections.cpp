@@ -1021,8 +1021,9 @@ const Section<GarpConfig>& garp() {
                      {"duration", "`0`", "0..10", "gap between two messages of a burst"}),
             integer("lower_prio_repeat", &G::lowerPrioRepeat, 0, 100,
                     {"integer", "`master_repeat`", "0..100",
-                     "as master, hearing a lower-priority master: messages per address at once (keepalived's "
-                     "garp_lower_prio_repeat; 0: none)"}),
+                     "as master, hearing a lower-priority master: messages per address at once, and once more "
+                     "when it has been quiet for three advert intervals (keepalived's garp_lower_prio_repeat, "
+                     "which has no second burst; 0: none)"}),
             duration("lower_prio_delay", &G::lowerPrioDelay, 0, 3600,
                      {"duration", "`master_delay`", "0..3600",
                       "... and again this long after (keepalived's garp_lower_prio_delay; 0: not again)"}),

@@ -46,7 +46,7 @@ Instance::Instance(base::TimerFactory& timers, Host& host, conf::VrrpInstance cf
     : timers_(timers), host_(host), cfg_(std::move(cfg)), onState_(std::move(onState)), machine_(MachineConfig{}),
       ahKey_(ahKey(cfg_.authPassword)), timer_(timers.makeTimer()), garpTimer_(timers.makeTimer()),
       linkTimer_(timers.makeTimer()), refreshTimer_(timers.makeTimer()), pacer_(timers.makeTimer()),
-      yieldTimer_(timers.makeTimer()) {
+      yieldTimer_(timers.makeTimer()), settleTimer_(timers.makeTimer()) {
     machine_ = StateMachine(machineConfig());
     loadHmac();
 }
@@ -65,7 +65,8 @@ std::uint32_t Instance::hmacWindow() const {
 }
 
 Instance::~Instance() {
-    for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_, &yieldTimer_}) (*t)->cancel();
+    for (auto* t : {&timer_, &garpTimer_, &linkTimer_, &refreshTimer_, &pacer_, &yieldTimer_, &settleTimer_})
+        (*t)->cancel();
     if (transport_) transport_->close();
     closePaths();
 }
@@ -421,7 +422,7 @@ void Instance::stop() {
     linkTimer_->cancel();
     run(machine_.shutdown(now()));
     running_ = false;
-    for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_, &yieldTimer_}) (*t)->cancel();
+    for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_, &yieldTimer_, &settleTimer_}) (*t)->cancel();
     if (transport_) transport_->close();
     closePaths();
     if (vmac_) host_.removeVmac(*vmac_);  // its addresses went with shutdown()
@@ -667,8 +668,23 @@ void Instance::takeAddresses() {
 
 // A lower-priority master was heard (keepalived's vrrp.c, "Received advert ... with lower priority"):
 // garp lower_prio_repeat announcements at once and again after lower_prio_delay, and the
-// notify_master_rx_lower_pri event.
+// notify_master_rx_lower_pri event. The state machine asks for this once per advert interval at most.
 void Instance::heardLowerMaster() {
+    const auto t = now();
+    if (advertFrom_) {
+        if (!lowerLogged_ || t - *lowerLogged_ >= std::chrono::seconds(10)) {
+            base::log::warning("vrrp: ", cfg_.name, ": ", advertFrom_->first.str(), " is master too, at priority ",
+                               int(advertFrom_->second), " (ours ", int(machine_.config().priority),
+                               "): announcing our addresses again; it should yield to our adverts. If this repeats, "
+                               "it does not hear them (a one-way link, a filter, another advert_interval or "
+                               "authentication)",
+                               lowerUnlogged_ ? " (" + std::to_string(lowerUnlogged_) + " more in the last 10 s)" : "");
+            lowerLogged_ = t;
+            lowerUnlogged_ = 0;
+        } else {
+            ++lowerUnlogged_;
+        }
+    }
     const int repeat = cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat);
     if (repeat > 0) {
         garpBurst(repeat, allAddresses(cfg_));
@@ -677,8 +693,21 @@ void Instance::heardLowerMaster() {
             garpTimer_->schedule(delay, [this, repeat] {
                 if (running_ && machine_.state() == State::Master) garpBurst(repeat, allAddresses(cfg_));
             });
+        settleAfterLowerMaster(repeat);
     }
     if (onEvent_) onEvent_(cfg_.name, "MASTER_RX_LOWER_PRI");
+}
+
+// The lower master announces its addresses as it becomes master, right after its first advert: our
+// burst on hearing that advert can reach the clients before its own, and they stay with it (a
+// backup) until lower_prio_delay, 5 s by default (found by the chaos run: keepalived as the peer
+// missed our adverts under a flood, was master for a few ms, and the clients and servers that
+// followed its announcements were cut off when its data plane stopped). So once it has been quiet
+// for three advert intervals (it yielded, its announcements sent), we announce once more.
+void Instance::settleAfterLowerMaster(int repeat) {
+    settleTimer_->schedule(3 * cfg_.advertInterval, [this, repeat] {
+        if (running_ && machine_.state() == State::Master) garpBurst(repeat, allAddresses(cfg_));
+    });
 }
 
 // garp_master_refresh: while master, a burst of garp_master_refresh_repeat every so often (switches
@@ -797,7 +826,9 @@ void Instance::onPacket(const Received& pkt) {
     ++received_;
     if (a.advert.priority > 0) masterSeen_ = pkt.src;
     else ++priZeroReceived_;
+    advertFrom_.emplace(pkt.src, a.advert.priority);
     run(machine_.onAdvert(a.advert, pkt.src, now()));
+    advertFrom_.reset();
 }
 
 void Instance::onPathPacket(size_t index, const Received& pkt) {
@@ -819,7 +850,9 @@ void Instance::onPathPacket(size_t index, const Received& pkt) {
     } else {
         ++priZeroReceived_;
     }
+    advertFrom_.emplace(pkt.src, a.advert.priority);
     run(machine_.onAdvert(a.advert, pkt.src, now(), &*self));
+    advertFrom_.reset();
 }
 
 InstanceGroup::InstanceGroup(std::string name, std::vector<GroupMember*> members, OnState onState)

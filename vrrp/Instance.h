@@ -102,6 +102,11 @@ private:
     void repeatYield(std::uint8_t priority, int times);
     void takeAddresses();
     void heardLowerMaster();
+    void settleAfterLowerMaster(int repeat);
+    // the advert being handled (heardLowerMaster names its sender); the last lower master logged
+    std::optional<std::pair<base::IpAddress, std::uint8_t>> advertFrom_;
+    std::optional<TimePoint> lowerLogged_;
+    std::uint64_t lowerUnlogged_ = 0;
     OnEvent onEvent_;
     std::set<int> siblings_;
     void blockAddresses(bool master);
@@ -176,7 +181,7 @@ private:
     conf::VrrpInstance judgedFor(const conf::AdvertPath& pc) const;
     std::optional<base::IpAddress> pathSource(const Path& p) const;
     void onPathPacket(size_t index, const Received& pkt);
-    std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_, yieldTimer_;
+    std::unique_ptr<base::Timer> timer_, garpTimer_, linkTimer_, refreshTimer_, pacer_, yieldTimer_, settleTimer_;
     void applyTracking();
     bool faulted_ = false;
     int priorityDelta_ = 0;

@@ -236,7 +236,45 @@ TEST_CASE("instance: a master hearing a lower-priority master announces lower_pr
     CHECK(a.host.announced.size() == before + 2);  // lower_prio_repeat, not master_repeat
     CHECK(events == std::vector<std::string>{"VI_1 MASTER_RX_LOWER_PRI"});
     lan.runFor(3s);
-    CHECK(a.host.announced.size() == before + 4);  // and again after lower_prio_delay
+    // once more when it has been quiet three intervals (below), and again after lower_prio_delay
+    CHECK(a.host.announced.size() == before + 6);
+}
+
+TEST_CASE("instance: a master announces once more when a lower master has gone quiet, after its announcements") {
+    // The lower master (keepalived missing our adverts under a flood, in the chaos run) announces
+    // right after its first advert; ours, on hearing that advert, may reach the clients first. Once
+    // it has yielded (three intervals quiet), one more burst brings the clients back.
+    Alone one(v3(150, "garp = { master_repeat = 5; master_delay = 0; lower_prio_repeat = 2; lower_prio_delay = 0; };"));
+    auto [lan, a, inst] = std::tie(one.lan, one.a, one.inst);
+    inst.start();
+    lan.runFor(2s);
+    REQUIRE(inst.state() == State::Master);
+    vrrp::Advert ad;
+    ad.version = 3;
+    ad.vrid = 51;
+    ad.priority = 100;
+    ad.interval = std::chrono::milliseconds(100);
+    ad.addresses = {kVip};
+    const auto peer = *base::IpAddress::parse("10.99.0.12");
+    const auto group = *base::IpAddress::parse("224.0.0.18");
+    // it stays master for three of its adverts, then yields (silent)
+    const size_t before = a.host.announced.size();
+    const auto heard = lan.clock.now();
+    for (int i = 0; i < 3; ++i) {
+        lan.inject(9, peer, group, vrrp::encode(ad, peer, group));
+        lan.runFor(100ms);
+    }
+    CHECK(a.host.announced.size() == before + 6);  // each advert answered (once per interval)
+    const auto last = lan.clock.now() - 100ms;
+    lan.runFor(150ms);
+    CHECK(a.host.announced.size() == before + 6);  // not while it may still be announcing
+    lan.runFor(200ms);
+    REQUIRE(a.host.announced.size() == before + 8);  // three intervals after its last advert
+    CHECK(a.host.announced.back().first - last >= 300ms);
+    CHECK(a.host.announced.back().first - heard < 1s);
+    lan.runFor(3s);
+    CHECK(a.host.announced.size() == before + 8);  // once
+    CHECK(inst.state() == State::Master);
 }
 
 TEST_CASE("instance: unicast_fault_no_peer: no peers is FAULT, never multicast; a reload adding one ends it") {
@@ -374,7 +412,8 @@ TEST_CASE("instance: hostile adverts: interval 0 and floods move nothing and are
     for (int i = 0; i < 1000; ++i) p.lan.inject(99, attacker, group, vrrp::encode(spoof, attacker, group));
     p.lan.runFor(1s);
     CHECK(p.aMaster());
-    CHECK(p.a.host.announced.size() - announced <= 5);  // one burst: the flood arrived within one interval
+    // one burst (the flood arrived within one interval), one more once it has been quiet
+    CHECK(p.a.host.announced.size() - announced <= 10);
     CHECK(p.a.transitions["VI_1"] == std::vector<State>{State::Backup, State::Master});
 }
 
