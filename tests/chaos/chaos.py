@@ -39,7 +39,8 @@ Invariants, judged on what was recorded (each violation printed with its time fr
 - descriptors, RSS and threads of each process: slopes after warm-up printed (judged in runs of 15
   minutes and more).
 
-Usage: chaos.py --directord PATH [--plane userspace|nftables] [--minutes M] [--seed S] [--no-keepalived]"""
+Usage: chaos.py --directord PATH [--plane userspace|nftables] [--minutes M] [--seed S] [--no-keepalived]
+       [--kinds KIND,...]"""
 import argparse
 import collections
 import json
@@ -604,11 +605,11 @@ virtual_servers = (
     def schedule(self, seconds):
         """The faults, drawn from the seed alone: [(offset, kind, director, params)]."""
         rng = self.rng
-        kinds = [("kill_group", 3), ("kill_supervisor", 2), ("kill_worker", 5), ("stop", 4), ("link_down", 3),
-                 ("flap", 2), ("partition", 2), ("loss", 3), ("delay", 3), ("reload", 6), ("server_die", 4),
-                 ("server_hang", 4), ("flood", 2)]
+        kinds = [(k, w) for k, w in KINDS.items() if k != "keepalived"]
         if self.args.keepalived:
-            kinds.append(("keepalived", 1))
+            kinds.append(("keepalived", KINDS["keepalived"]))
+        if self.args.kinds:
+            kinds = [(k, w) for k, w in kinds if k in self.args.kinds]
         total = sum(w for _, w in kinds)
         out, t = [], 10.0
         while True:
@@ -773,6 +774,10 @@ while True:
 
 
 CI_SEED = 20261207
+# the kinds a schedule draws from and their weights (keepalived: unless --no-keepalived)
+KINDS = {"kill_group": 3, "kill_supervisor": 2, "kill_worker": 5, "stop": 4, "link_down": 3, "flap": 2,
+         "partition": 2, "loss": 3, "delay": 3, "reload": 6, "server_die": 4, "server_hang": 4, "flood": 2,
+         "keepalived": 1}
 
 
 def main():
@@ -783,12 +788,17 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     ap.add_argument("--mean-gap", type=float, default=2.5, help="mean seconds between two faults' starts")
     ap.add_argument("--no-keepalived", dest="keepalived", action="store_false")
+    ap.add_argument("--kinds", type=lambda v: [k for k in v.split(",") if k], default=None,
+                    help=f"draw only these kinds of fault (comma-separated: {','.join(KINDS)}); a run without "
+                         "kills and keepalived measures the processes' slopes over its whole length")
     ap.add_argument("--report", help="also write the figures as JSON here")
     ap.add_argument("--ci", action="store_true",
                     help="CI's two minutes: one on the userspace plane with a fixed seed, one on the nftables "
                          "plane with a random seed (printed)")
     args = ap.parse_args()
     args.directord = os.path.abspath(args.directord)
+    if args.kinds is not None and (not args.kinds or set(args.kinds) - set(KINDS)):
+        ap.error(f"--kinds: choose among {','.join(KINDS)}")
     if os.geteuid() != 0:
         print("chaos: needs root (network namespaces)")
         sys.exit(77)
@@ -811,7 +821,8 @@ def main():
 def one(args):
     from judge import Judge
     run = Run(args)
-    replay = f"tests/chaos/run --plane {args.plane} --minutes {args.minutes:g} --seed {args.seed}"
+    replay = f"tests/chaos/run --plane {args.plane} --minutes {args.minutes:g} --seed {args.seed}" + (
+        f" --kinds {','.join(args.kinds)}" if args.kinds else "") + ("" if args.keepalived else " --no-keepalived")
     print(f"chaos: seed {args.seed} (replay: {replay})", flush=True)
     try:
         run.run()
