@@ -199,7 +199,12 @@ std::vector<Action> StateMachine::onFault(bool failed, TimePoint now) {
     std::vector<Action> out;
     if (failed) {
         if (state_ == State::Fault) return out;
-        if (state_ == State::Master) out.push_back({Action::Kind::ReleaseAddresses});
+        if (state_ == State::Master) {
+            // as keepalived entering FAULT: a priority 0 advert, so a backup takes over after its
+            // skew time, not the master-down interval (it is lost when the fault is our own link)
+            out.push_back({Action::Kind::SendAdvert, 0});
+            out.push_back({Action::Kind::ReleaseAddresses});
+        }
         state_ = State::Fault;
         deadline_.reset();
         out.push_back({Action::Kind::Transition, 0, State::Fault});

@@ -10,6 +10,7 @@ and a client on a bridge):
 - a sync group of two instances between two directord: a failing track script on one member moves
   both VIPs; the notify fifo has the GROUP lines;
 - nopreempt and preempt_delay;
+- a tracked link down on the master: FAULT with a priority 0 advert, the backup takes over at once;
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
@@ -202,6 +203,33 @@ def preempt_cases(d):
         probe.answered_since(t0, f"{name}: the delayed preemption", down + MARGIN)
 
 
+def fault_case(d):
+    """A tracked link (not the VRRP one) goes down on the master: FAULT, and as keepalived it says so
+    with a priority 0 advert, so the backup takes over after its skew time (0.6 s at 1 s adverts), not
+    the master-down interval (3.6 s)."""
+    name = "tracked link down: priority 0"
+    with lab_for(d, name) as lab:
+        sh(f"ip -n {lab.ns[1]} link add trk0 type veth peer name trk1")  # (no dummy module on every host)
+        sh(f"ip -n {lab.ns[1]} link set trk1 up")
+        sh(f"ip -n {lab.ns[1]} link set trk0 up")
+        track = 'track_interfaces = ( { interface = "trk0"; } );'
+        lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 1, [f"{VIP}/24"], track)]))
+        check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
+        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 1, [f"{VIP}/24"])]))
+        joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
+        check(joined is not None, f"{name}: director 2 (100) joins as backup")
+        time.sleep(1.5)
+        sh(f"ip -n {lab.ns[1]} link set trk0 down")
+        took = wait(lambda: lab.has_vip(2), 10, 0.01)
+        # the link watcher looks every 200 ms; skew 0.61 s; master-down 3.61 s
+        check(took is not None and took < 0.2 + 0.61 + 1.0,
+              f"{name}: the backup holds the VIP after its skew time, not master-down",
+              f"{took:.2f} s" if took is not None else "never")
+        st = status(lab, 1).get("vrrp", {}).get("VI_1", {})
+        check(st.get("state") == "FAULT" and not lab.has_vip(1), f"{name}: director 1 is FAULT, without the VIP",
+              json.dumps(st)[:200])
+
+
 def arp_counter(lab, vip, seconds):
     """Gratuitous ARPs for `vip` seen by the client during `seconds`: each one's arrival time and
     sender MAC."""
@@ -269,8 +297,9 @@ def main():
     ap.add_argument("--directord", required=True)
     args = ap.parse_args()
     d = args.directord
-    only = os.environ.get("VRRP_CASES", "garp,preempt,sync,ipv6,ah").split(",")
-    for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("sync", sync_group_case),
+    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,sync,ipv6,ah").split(",")
+    for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("fault", fault_case),
+                      ("sync", sync_group_case),
                       ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
         if key in only:
             case(d)

@@ -127,12 +127,37 @@ TEST_CASE("vrrp: a fault releases the addresses and hands over; recovery starts 
     lan.start(a);
     lan.start(b);
     lan.runFor(10s);
-    auto acts = a.m.onFault(true, lan.now);
+    // a tracked failure (the VRRP link still up): a priority 0 advert first, as keepalived's
+    const auto faultAt = lan.now;
+    lan.fault(a, true);
     CHECK(a.m.state() == State::Fault);
-    CHECK(acts.front() == Action{Action::Kind::ReleaseAddresses});
+    CHECK(a.zeroSent == 1);
+    CHECK(a.addressesHeld == 0);
+    lan.untilMaster(b);
+    CHECK(b.m.state() == State::Master);
+    CHECK(b.masterAt - faultAt <= vrrp::skewTime(100, 1s) + 1ms);  // its skew, not master-down
+    lan.fault(a, false);
+    CHECK(a.m.state() == State::Backup);
+    lan.runFor(10s);
+    CHECK(a.m.state() == State::Master);  // preempts again
+}
+
+TEST_CASE("vrrp: a fault on a dead link sends its priority 0 nowhere: the backup waits master-down") {
+    Lan lan;
+    auto& a = lan.add(150, "10.99.0.11");
+    auto& b = lan.add(100, "10.99.0.12");
+    lan.start(a);
+    lan.start(b);
+    lan.runFor(10s);
+    const auto faultAt = lan.now;
+    auto acts = a.m.onFault(true, lan.now);  // the link is down: what it sends goes nowhere
+    CHECK(a.m.state() == State::Fault);
+    CHECK(acts.front() == Action{Action::Kind::SendAdvert, 0});
+    CHECK(acts.at(1) == Action{Action::Kind::ReleaseAddresses});
     a.linked = false;
     lan.untilMaster(b);
     CHECK(b.m.state() == State::Master);
+    CHECK(b.masterAt - faultAt > vrrp::skewTime(100, 1s));
     a.linked = true;
     acts = a.m.onFault(false, lan.now);
     CHECK(a.m.state() == State::Backup);
