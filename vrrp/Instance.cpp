@@ -481,12 +481,16 @@ void Instance::run(const std::vector<Action>& actions) {
     for (const auto& a : actions) {
         switch (a.kind) {
         case Action::Kind::SendAdvert:
-            sendAdvert(a.priority);
+            // a release (priority 0) our dead link did not carry is sent when it is back (owedRelease)
+            if (!sendAdvert(a.priority) && a.priority == 0 && reported_ == State::Master) releaseOwed_ = now();
             advertised = a.priority;
             break;
         case Action::Kind::TakeAddresses: takeAddresses(); break;
         case Action::Kind::ReleaseAddresses: releaseAddresses(); break;
-        case Action::Kind::Announce: heardLowerMaster(); break;
+        case Action::Kind::Announce:
+            if (a.priority > 0) heardLowerMaster();
+            else heardRelease();
+            break;
         case Action::Kind::Transition: {
             const State from = reported_;
             reported_ = a.to;
@@ -495,6 +499,7 @@ void Instance::run(const std::vector<Action>& actions) {
             base::log::notice("vrrp: ", cfg_.name, ": ", stateName(from), " -> ", stateName(a.to));
             if (onState_) onState_(cfg_.name, from, a.to);
             yielded |= from == State::Master && a.to == State::Backup;
+            if (a.to == State::Master) releaseOwed_.reset();
             break;
         }
         }
@@ -517,8 +522,8 @@ void Instance::repeatYield(std::uint8_t priority, int times) {
     });
 }
 
-void Instance::sendAdvert(std::uint8_t priority) {
-    if (!transport_) return;
+bool Instance::sendAdvert(std::uint8_t priority) {
+    if (!transport_) return false;
     Advert ad;
     ad.version = cfg_.version;
     ad.vrid = static_cast<std::uint8_t>(cfg_.vrid);
@@ -532,7 +537,7 @@ void Instance::sendAdvert(std::uint8_t priority) {
     const bool ah = usesAh(cfg_);
     if (ah) ad.auth = AuthType::Ah;  // its 8 bytes stay zero; the AH header carries the ICV
     const auto from = source();
-    if (!from || !transport_) return;  // FAULT already: nothing to send from (or no VMAC to send on)
+    if (!from || !transport_) return false;  // FAULT already: nothing to send from (or no VMAC to send on)
     if (priority == 0) ++priZeroSent_;  // once per advert, however many unicast peers get it
     const ChecksumMode mode{cfg_.checksumPseudoHeader};
     // IPv4 multicast without unicast_source goes from the kernel's choice (the primary address),
@@ -588,18 +593,26 @@ void Instance::sendAdvert(std::uint8_t priority) {
         else
             for (const auto& peer : p.cfg.unicastPeers) one(peer);
     }
+    bool sent = false;
     if (cfg_.unicastPeers.empty()) {
         const auto dst = group();
         if (auto ec = transport_->send(wire(dst), dst, pin))
             base::log::warning("vrrp: ", cfg_.name, ": advert not sent: ", ec.message());
-        else ++sent_;
+        else {
+            ++sent_;
+            sent = true;
+        }
     } else {
         for (const auto& peer : cfg_.unicastPeers) {
             if (auto ec = transport_->send(wire(peer), peer, pin))
                 base::log::warning("vrrp: ", cfg_.name, ": advert to ", peer.str(), " not sent: ", ec.message());
-            else ++sent_;
+            else {
+                ++sent_;
+                sent = true;
+            }
         }
     }
+    return sent;
 }
 
 void Instance::addAddresses(const std::vector<const conf::VirtualAddress*>& which) {
@@ -696,6 +709,17 @@ void Instance::heardLowerMaster() {
         settleAfterLowerMaster(repeat);
     }
     if (onEvent_) onEvent_(cfg_.name, "MASTER_RX_LOWER_PRI");
+}
+
+// Another router left MASTER (priority 0) while we are master: it was a second master (a partition,
+// a link that flapped) and the clients that followed it are to come back. Not keepalived's (which
+// only answers with an advert): our announcements at once, no event.
+void Instance::heardRelease() {
+    if (advertFrom_)
+        base::log::notice("vrrp: ", cfg_.name, ": ", advertFrom_->first.str(),
+                          " left MASTER while we are master: announcing our addresses again");
+    const int repeat = cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat);
+    if (repeat > 0) garpBurst(repeat, allAddresses(cfg_));
 }
 
 // The lower master announces its addresses as it becomes master, right after its first advert: our
@@ -829,6 +853,25 @@ void Instance::onPacket(const Received& pkt) {
     advertFrom_.emplace(pkt.src, a.advert.priority);
     run(machine_.onAdvert(a.advert, pkt.src, now()));
     advertFrom_.reset();
+    if (a.advert.priority > 0) owedRelease(pkt.src);
+}
+
+// We left MASTER on a dead link (FAULT), so the priority 0 advert that tells the other router to
+// announce went nowhere, and the clients that followed our announcements still send to our MAC.
+// When another router was master meanwhile (a partition; our link flapping), nothing else tells
+// it: the first advert heard from a master once our link is back gets that release, late (found by
+// the chaos run: clients stranded at a director whose link flapped, 1.2 s). Within a minute (the
+// clients' neighbour entries are stale by then and they ask again), once.
+void Instance::owedRelease(const base::IpAddress& master) {
+    if (!releaseOwed_ || machine_.state() != State::Backup) return;
+    const bool recent = now() - *releaseOwed_ < std::chrono::seconds(60);
+    releaseOwed_.reset();
+    if (!recent) return;
+    base::log::notice("vrrp: ", cfg_.name,
+                      ": sending the priority 0 advert our dead link did not carry when we "
+                      "left MASTER, so the master (",
+                      master.str(), ") announces the addresses again");
+    sendAdvert(0);
 }
 
 void Instance::onPathPacket(size_t index, const Received& pkt) {

@@ -98,10 +98,13 @@ private:
     void arm();
     void onPacket(const Received& pkt);
     void drop(Drop d, const base::IpAddress& src);
-    void sendAdvert(std::uint8_t priority);
+    bool sendAdvert(std::uint8_t priority);  // whether it went out (on the main transport)
+    void owedRelease(const base::IpAddress& master);
+    std::optional<TimePoint> releaseOwed_;  // when a release (priority 0) could not be sent
     void repeatYield(std::uint8_t priority, int times);
     void takeAddresses();
     void heardLowerMaster();
+    void heardRelease();
     void settleAfterLowerMaster(int repeat);
     // the advert being handled (heardLowerMaster names its sender); the last lower master logged
     std::optional<std::pair<base::IpAddress, std::uint8_t>> advertFrom_;

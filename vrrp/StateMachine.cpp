@@ -154,6 +154,12 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
         if (a.priority == 0) {
             out.push_back({Action::Kind::SendAdvert, cfg_.priority});
             deadline_ = now + cfg_.advertInterval;
+            // another router left MASTER while we are master (there were two: a partition, a dead
+            // link): the clients that followed it come back when we announce
+            if (!lastLowerReply_ || now - *lastLowerReply_ >= cfg_.advertInterval) {
+                lastLowerReply_ = now;
+                out.push_back({Action::Kind::Announce, 0});
+            }
             return out;
         }
         if (a.priority > cfg_.priority || (a.priority == cfg_.priority && (self ? *self : cfg_.primary) < src)) {
@@ -175,7 +181,7 @@ std::vector<Action> StateMachine::onAdvert(const Advert& a, const base::IpAddres
                 out.push_back({Action::Kind::SendAdvert, cfg_.priority});
                 deadline_ = now + cfg_.advertInterval;
             }
-            out.push_back({Action::Kind::Announce});
+            out.push_back({Action::Kind::Announce, a.priority});
         }
     }
     return out;

@@ -47,10 +47,11 @@ struct Action {
         TakeAddresses,  // add the VIPs and announce them (gratuitous ARP / unsolicited NA)
         ReleaseAddresses,
         Transition,  // `to` is the new state (notify scripts, fifo, logs)
-        Announce,    // a lower-priority master was heard: gratuitous ARPs / NAs for the addresses held
+        Announce,    // a lower-priority master (or a release) was heard: gratuitous ARPs / NAs for the
+                     // addresses held; `priority` is what it advertised
     };
     Kind kind;
-    std::uint8_t priority = 0;  // SendAdvert
+    std::uint8_t priority = 0;  // SendAdvert, Announce
     State to = State::Init;     // Transition
     bool operator==(const Action&) const = default;
 };

@@ -11,6 +11,8 @@ and a client on a bridge):
   both VIPs; the notify fifo has the GROUP lines;
 - nopreempt and preempt_delay;
 - a tracked link down on the master: FAULT with a priority 0 advert, the backup takes over at once;
+- two masters, and the one the client follows loses its link: the release it owes, sent when its
+  link is back, makes the other announce;
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
@@ -230,6 +232,43 @@ def fault_case(d):
               json.dumps(st)[:200])
 
 
+def owed_release_case(d):
+    """Two masters (VRRP cut both ways), the client following director 2's announcements; director 2's
+    link goes down (FAULT: its priority 0 advert goes nowhere) and the cut heals. When its link is
+    back it owes director 1 that release: director 1 announces and the client's neighbour entry for
+    the VIP moves to it at once (before: it stayed on director 2's MAC until it went stale)."""
+    name = "a release owed across a dead link"
+    with lab_for(d, name) as lab:
+        lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{VIP}/24"],
+                                                                           "preempt_delay = 5;")]))
+        check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
+        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{VIP}/24"])]))
+        joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
+        check(joined is not None, f"{name}: director 2 (100) joins as backup")
+        neigh = lambda: sh(f"ip -n {lab.cl} neigh show {VIP}", check=False).stdout  # noqa: E731
+        sh(f"ip netns exec {lab.cl} ping -c1 -W1 {VIP}", check=False)
+        sh(f"ip netns exec {lab.ns[2]} nft 'add table inet cut; add chain inet cut i {{ type filter hook input "
+           f"priority 0; }}; add chain inet cut o {{ type filter hook output priority 0; }}; "
+           f"add rule inet cut i meta l4proto 112 drop; add rule inet cut o meta l4proto 112 drop'")
+        both = wait(lambda: lab.has_vip(1) and lab.has_vip(2), 5, 0.01)
+        check(both is not None, f"{name}: the cut makes two masters")
+        followed = wait(lambda: lab.mac(2) in neigh(), 5, 0.05)
+        check(followed is not None, f"{name}: the client follows director 2's announcements", neigh().strip())
+        sh(f"ip -n {lab.ns[2]} link set eth0 down")
+        fault = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "FAULT", 5, 0.05)
+        check(fault is not None, f"{name}: director 2 is FAULT on its dead link")
+        sh(f"ip netns exec {lab.ns[2]} nft delete table inet cut")
+        time.sleep(1.2)  # past the client's neighbour locktime (1 s)
+        sh(f"ip -n {lab.ns[2]} link set eth0 up")
+        back = wait(lambda: lab.mac(1) in neigh(), 5, 0.02)
+        # director 2's link look (200 ms), then director 1's next advert (100 ms) draws the release
+        check(back is not None and back < 1.0, f"{name}: the client is back at director 1 once director 2's link is",
+              f"{back:.2f} s" if back is not None else f"not within 5 s: {neigh().strip()}")
+        check(lab.has_vip(1) and not lab.has_vip(2), f"{name}: director 1 alone holds the VIP")
+        log2 = open(os.path.join(lab.work, f"{lab.ns[2]}.log")).read()
+        check("did not carry" in log2, f"{name}: director 2 logs the release it sent and why")
+
+
 def arp_counter(lab, vip, seconds):
     """Gratuitous ARPs for `vip` seen by the client during `seconds`: each one's arrival time and
     sender MAC."""
@@ -297,8 +336,9 @@ def main():
     ap.add_argument("--directord", required=True)
     args = ap.parse_args()
     d = args.directord
-    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,sync,ipv6,ah").split(",")
+    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,owed,sync,ipv6,ah").split(",")
     for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("fault", fault_case),
+                      ("owed", owed_release_case),
                       ("sync", sync_group_case),
                       ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
         if key in only:

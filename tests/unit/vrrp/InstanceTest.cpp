@@ -388,6 +388,36 @@ TEST_CASE("instance: a master that yields says so again, so one lost advert leav
     CHECK(p.a.host.announced.size() > announcedBefore);
 }
 
+TEST_CASE("instance: a master that left on a dead link tells the other master when its link is back") {
+    // Two masters (a partition); the clients followed a's announcements. a's link goes down: FAULT,
+    // its priority 0 advert goes nowhere, and b, master all along, has no cue to announce. Once a's
+    // link is back (a backup, preempting only after its delay), the first advert it hears from b
+    // gets the release it owes, and b announces (found by tests/chaos: clients stranded at a
+    // director whose link flapped after a partition, 1.2 s).
+    Pair p(v3(150, "preempt_delay = 3;"), v3(100));
+    p.lan.partition(1, 2);
+    p.lan.runFor(1s);
+    REQUIRE(p.lan.masters("VI_1") == 2);
+    p.a.host.up = false;
+    p.lan.runFor(500ms);
+    REQUIRE(p.a.instances.at("VI_1")->state() == State::Fault);
+    p.lan.heal();
+    p.lan.runFor(1s);
+    REQUIRE(p.b.instances.at("VI_1")->state() == State::Master);
+    const size_t before = p.b.host.announced.size();
+    const auto back = p.lan.clock.now();
+    p.a.host.up = true;
+    p.lan.runFor(600ms);
+    CHECK(p.a.instances.at("VI_1")->state() == State::Backup);
+    CHECK(p.b.instances.at("VI_1")->state() == State::Master);
+    REQUIRE(p.b.host.announced.size() > before);
+    CHECK(p.b.host.announced.at(before).first - back < 500ms);  // a's link look (200 ms), b's next advert
+    // once: b's next adverts get nothing more
+    const size_t after = p.b.host.announced.size();
+    p.lan.runFor(1s);
+    CHECK(p.b.host.announced.size() == after);
+}
+
 TEST_CASE("instance: hostile adverts: interval 0 and floods move nothing and are counted") {
     Pair p;
     auto& a = p.a.at("VI_1");

@@ -164,6 +164,7 @@ public:
         auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
         for (FakeTransport* t : transports) {
             if (t->director() == from || !hears(from, t->director())) continue;
+            if (!directors.at(static_cast<size_t>(t->director()) - 1)->host.up) continue;
             if (t->family() != src.family()) continue;
             if (drop && drop(from, t->director())) continue;
             // the LAN owns the timers (not their callbacks): they go before the clock does
@@ -211,7 +212,10 @@ inline void FakeTransport::close() {
 
 inline std::error_code FakeTransport::send(std::span<const std::uint8_t> bytes, const base::IpAddress& dst,
                                            const std::optional<base::IpAddress>& src) {
-    const base::IpAddress from = src ? *src : lan_.directors.at(static_cast<size_t>(director_) - 1)->primary;
+    const auto& self = *lan_.directors.at(static_cast<size_t>(director_) - 1);
+    // a link that is down carries nothing (the kernel says so at once)
+    if (!self.host.up) return std::make_error_code(std::errc::network_unreachable);
+    const base::IpAddress from = src ? *src : self.primary;
     lan_.inject(director_, from, dst, std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
     return {};
 }

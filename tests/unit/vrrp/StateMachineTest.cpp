@@ -106,6 +106,27 @@ TEST_CASE("vrrp: a partition makes two masters; healing leaves one") {
     CHECK(b.addressesHeld == 0);
 }
 
+TEST_CASE("vrrp: a master hearing another master's release answers and announces, once per interval") {
+    Lan lan;
+    auto& a = lan.add(150, "10.99.0.11");
+    auto& b = lan.add(100, "10.99.0.12");
+    lan.start(a);
+    lan.start(b);
+    lan.runFor(10s);
+    REQUIRE(a.m.state() == State::Master);
+    vrrp::Advert release;
+    release.version = 3;
+    release.vrid = 51;
+    release.priority = 0;
+    release.interval = 1s;
+    const auto from = *base::IpAddress::parse("10.99.0.12");
+    auto acts = a.m.onAdvert(release, from, lan.now);
+    CHECK(acts == std::vector<Action>{{Action::Kind::SendAdvert, 150}, {Action::Kind::Announce, 0}});
+    acts = a.m.onAdvert(release, from, lan.now + 10ms);  // a second one within the interval: the advert only
+    CHECK(acts == std::vector<Action>{{Action::Kind::SendAdvert, 150}});
+    CHECK(a.m.state() == State::Master);
+}
+
 TEST_CASE("vrrp: v3 backups adopt the master's advertisement interval; the owner (255) starts as master") {
     Lan lan;
     auto& a = lan.add(255, "10.99.0.11", 3, 10ms);
