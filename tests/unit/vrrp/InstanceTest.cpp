@@ -48,6 +48,19 @@ struct Alone {
     ~Alone() { base::log::setLevel(base::log::Level::Info); }
 };
 
+// An advert of VRID 51 from `peer` (another router on the LAN, or a forger), put on the wire.
+void injectAdvert(Lan& lan, int priority, const char* peer = "10.99.0.99") {
+    vrrp::Advert ad;
+    ad.version = 3;
+    ad.vrid = 51;
+    ad.priority = static_cast<std::uint8_t>(priority);
+    ad.interval = std::chrono::milliseconds(100);
+    ad.addresses = {kVip};
+    const auto src = *base::IpAddress::parse(peer);
+    const auto group = *base::IpAddress::parse("224.0.0.18");
+    lan.inject(9, src, group, vrrp::encode(ad, src, group));
+}
+
 }  // namespace
 
 TEST_CASE("instance: the higher priority holds the VIP, announced; the backup holds nothing") {
@@ -222,16 +235,7 @@ TEST_CASE("instance: a master hearing a lower-priority master announces lower_pr
     lan.runFor(2s);
     REQUIRE(inst.state() == State::Master);
     const size_t before = a.host.announced.size();
-    // a lower-priority master's advert, as the partitioned backup would send it
-    vrrp::Advert ad;
-    ad.version = 3;
-    ad.vrid = 51;
-    ad.priority = 50;
-    ad.interval = std::chrono::milliseconds(100);
-    ad.addresses = {kVip};
-    const auto peer = *base::IpAddress::parse("10.99.0.99");
-    const auto group = *base::IpAddress::parse("224.0.0.18");
-    lan.inject(9, peer, group, vrrp::encode(ad, peer, group));
+    injectAdvert(lan, 50);  // a lower-priority master's advert, as the partitioned backup would send it
     lan.runFor(100ms);
     CHECK(a.host.announced.size() == before + 2);  // lower_prio_repeat, not master_repeat
     CHECK(events == std::vector<std::string>{"VI_1 MASTER_RX_LOWER_PRI"});
@@ -249,19 +253,11 @@ TEST_CASE("instance: a master announces once more when a lower master has gone q
     inst.start();
     lan.runFor(2s);
     REQUIRE(inst.state() == State::Master);
-    vrrp::Advert ad;
-    ad.version = 3;
-    ad.vrid = 51;
-    ad.priority = 100;
-    ad.interval = std::chrono::milliseconds(100);
-    ad.addresses = {kVip};
-    const auto peer = *base::IpAddress::parse("10.99.0.12");
-    const auto group = *base::IpAddress::parse("224.0.0.18");
     // it stays master for three of its adverts, then yields (silent)
     const size_t before = a.host.announced.size();
     const auto heard = lan.clock.now();
     for (int i = 0; i < 3; ++i) {
-        lan.inject(9, peer, group, vrrp::encode(ad, peer, group));
+        injectAdvert(lan, 100, "10.99.0.12");
         lan.runFor(100ms);
     }
     CHECK(a.host.announced.size() == before + 6);  // each advert answered (once per interval)

@@ -7,6 +7,22 @@
 
 using namespace vrrptest;
 
+namespace {
+
+// Two routers (150 and 100, 1 s adverts) started together and left 10 s: a is master.
+struct Settled {
+    Lan lan;
+    Router& a = lan.add(150, "10.99.0.11");
+    Router& b = lan.add(100, "10.99.0.12");
+    Settled() {
+        lan.start(a);
+        lan.start(b);
+        lan.runFor(10s);
+    }
+};
+
+}  // namespace
+
 TEST_CASE("vrrp: the higher priority becomes master, the other stays backup") {
     Lan lan;
     auto& a = lan.add(150, "10.99.0.11");
@@ -24,12 +40,8 @@ TEST_CASE("vrrp: the higher priority becomes master, the other stays backup") {
 }
 
 TEST_CASE("vrrp: master killed: the backup takes over after its master down interval") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
+    Settled pair;
+    auto& [lan, a, b] = pair;
     REQUIRE(a.m.state() == State::Master);
     // the last advert came at some instant; kill right after it
     lan.runFor(std::chrono::duration_cast<vrrp::Micros>(*a.m.deadline() - lan.now));
@@ -40,12 +52,8 @@ TEST_CASE("vrrp: master killed: the backup takes over after its master down inte
 }
 
 TEST_CASE("vrrp: clean stop sends priority 0 and the backup takes over after the skew time") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
+    Settled pair;
+    auto& [lan, a, b] = pair;
     lan.stop(a);
     CHECK(a.addressesHeld == 0);
     CHECK(lan.untilMaster(b) == vrrp::skewTime(100, 1s));
@@ -90,12 +98,8 @@ TEST_CASE("vrrp: equal priorities: two masters meet and the higher primary addre
 }
 
 TEST_CASE("vrrp: a partition makes two masters; healing leaves one") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
+    Settled pair;
+    auto& [lan, a, b] = pair;
     b.linked = false;
     lan.runFor(10s);
     CHECK(lan.masters() == 2);
@@ -107,12 +111,8 @@ TEST_CASE("vrrp: a partition makes two masters; healing leaves one") {
 }
 
 TEST_CASE("vrrp: a master hearing another master's release answers and announces, once per interval") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
+    Settled pair;
+    auto& [lan, a, b] = pair;
     REQUIRE(a.m.state() == State::Master);
     vrrp::Advert release;
     release.version = 3;
@@ -142,46 +142,29 @@ TEST_CASE("vrrp: v3 backups adopt the master's advertisement interval; the owner
 }
 
 TEST_CASE("vrrp: a fault releases the addresses and hands over; recovery starts again") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
-    // a tracked failure (the VRRP link still up): a priority 0 advert first, as keepalived's
+    Settled pair;
+    auto& [lan, a, b] = pair;
     const auto faultAt = lan.now;
-    lan.fault(a, true);
-    CHECK(a.m.state() == State::Fault);
-    CHECK(a.zeroSent == 1);
-    CHECK(a.addressesHeld == 0);
-    lan.untilMaster(b);
-    CHECK(b.m.state() == State::Master);
-    CHECK(b.masterAt - faultAt <= vrrp::skewTime(100, 1s) + 1ms);  // its skew, not master-down
-    lan.fault(a, false);
+    SECTION("a tracked failure (the VRRP link still up): a priority 0 advert first, as keepalived's") {
+        lan.fault(a, true);
+        CHECK(a.zeroSent == 1);
+        CHECK(a.addressesHeld == 0);
+        lan.untilMaster(b);
+        CHECK(b.masterAt - faultAt <= vrrp::skewTime(100, 1s) + 1ms);  // its skew, not master-down
+        lan.fault(a, false);
+    }
+    SECTION("the VRRP link itself down: that advert goes nowhere, the backup waits master-down") {
+        auto acts = a.m.onFault(true, lan.now);
+        CHECK(acts.front() == Action{Action::Kind::SendAdvert, 0});
+        CHECK(acts.at(1) == Action{Action::Kind::ReleaseAddresses});
+        a.linked = false;
+        lan.untilMaster(b);
+        CHECK(b.masterAt - faultAt > vrrp::skewTime(100, 1s));
+        a.linked = true;
+        acts = a.m.onFault(false, lan.now);
+    }
     CHECK(a.m.state() == State::Backup);
-    lan.runFor(10s);
-    CHECK(a.m.state() == State::Master);  // preempts again
-}
-
-TEST_CASE("vrrp: a fault on a dead link sends its priority 0 nowhere: the backup waits master-down") {
-    Lan lan;
-    auto& a = lan.add(150, "10.99.0.11");
-    auto& b = lan.add(100, "10.99.0.12");
-    lan.start(a);
-    lan.start(b);
-    lan.runFor(10s);
-    const auto faultAt = lan.now;
-    auto acts = a.m.onFault(true, lan.now);  // the link is down: what it sends goes nowhere
-    CHECK(a.m.state() == State::Fault);
-    CHECK(acts.front() == Action{Action::Kind::SendAdvert, 0});
-    CHECK(acts.at(1) == Action{Action::Kind::ReleaseAddresses});
-    a.linked = false;
-    lan.untilMaster(b);
     CHECK(b.m.state() == State::Master);
-    CHECK(b.masterAt - faultAt > vrrp::skewTime(100, 1s));
-    a.linked = true;
-    acts = a.m.onFault(false, lan.now);
-    CHECK(a.m.state() == State::Backup);
     lan.runFor(10s);
     CHECK(a.m.state() == State::Master);  // preempts again
 }
