@@ -30,8 +30,9 @@ Invariants, judged on what was recorded (each violation printed with its time fr
   afresh while one could not hear the other (persistent_moves_placed_twice);
 - a stream ends only in a fault that ends streams by design (its director died, stopped, lost
   its link or the VIP, the forwarding worker was killed, its server failed);
-- a hanging real server receives no client connection after fall x delay_loop + timeout + MARGIN;
-  every real server gets a share of the requests while no server fault is in force;
+- a hanging real server receives no client connection after fall x delay_loop + timeout + MARGIN
+  (from when a director stopped or restarted meanwhile runs its checks again: a stopped nftables
+  director's kernel still forwards by its last rules); every real server gets a share of the requests while no server fault is in force;
 - no process dies that the run did not kill (the supervisors' exits, the workers' deaths logged);
   every kill, refused reload and server failure the run caused is in the logs, and no worker death
   or server DOWN it did not cause (a DOWN while the test's server itself stalled, which it

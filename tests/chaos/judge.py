@@ -176,7 +176,9 @@ class Judge:
             self.alone[fs[0].kind] = max(self.alone[fs[0].kind], b - a)
         disabled = {f.disables for f in fs if f.disables}
         if disabled >= {1, 2}:   # both directors out at once: only the union of their windows holds
-            if not covered(a, b, [window(f, self.r.end) for f in fs]):
+            # (a gap starts at the last answer before it, up to one client period before the fault:
+            # NOISE of it may precede the windows, as it may exceed the bounds below)
+            if not covered(a + NOISE, b, [window(f, self.r.end) for f in fs]):
                 self.violation(a, f"{what}: {1000 * (b - a):.0f} ms outlasts the faults in force ({self.names(a, b)})")
             return
         allowed = sum(f.bound for f in fs) + NOISE
@@ -340,9 +342,15 @@ class Judge:
             restarts = [x.end for x in self.r.faults if x.kind in FREEZES and x.end and x.end < hi]
             # keepalived_peer also starts a directord (the data plane under keepalived) as it begins
             restarts += [x.start for x in self.r.faults if x.kind == "keepalived_peer" and x.start < hi]
+            # a director stopped (SIGSTOP) before it could see the hang checks nothing while it is
+            # stopped, but its kernel (the nftables plane) forwards by the rules it last wrote: the
+            # server stays in them until its checks, running again, find the hang
+            frozen = [(f.start, x.end) for x in self.r.faults if x.kind in ("stop_short", "stop_long")
+                      and x.start < lo and x.end and x.end > f.start]
             late = [line for line in self.r.server_lines.get(f.target, [])
                     if line.startswith("A ") and lo < float(line.split()[1]) < hi and
-                    not any(0 <= float(line.split()[1]) - e < SERVER_DOWN for e in restarts)]
+                    not any(0 <= float(line.split()[1]) - e < SERVER_DOWN for e in restarts) and
+                    not any(a <= float(line.split()[1]) < b for a, b in frozen)]
             if late:
                 self.violation(lo, f"{f.target} hung since {self.at(f.start):.2f} s and still received "
                                    f"{len(late)} client connection(s) after {SERVER_DOWN:.1f} s")
