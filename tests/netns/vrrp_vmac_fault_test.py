@@ -51,7 +51,13 @@ def run(directord):
               str(vip_on()))
         check("macvlan" in link_type(), "... which is a macvlan", link_type()[:200])
         # replaced behind its back by something it cannot take over
-        sh(f"ip -n {ns} link del vrrp.66 && ip -n {ns} link add vrrp.66 type veth peer name vfx66 && ip -n {ns} link set vrrp.66 up")
+        # (directord makes its VMAC again as soon as it sees it gone: the veth may lose that race, so
+        # delete and add until the veth holds the name)
+        for _ in range(50):
+            sh(f"ip -n {ns} link del vrrp.66", check=False)
+            if sh(f"ip -n {ns} link add vrrp.66 type veth peer name vfx66", check=False).returncode == 0:
+                break
+        sh(f"ip -n {ns} link set vrrp.66 up")
         check(wait(lambda: instance().get("state") == "FAULT", 3, 0.05) is not None,
               "the macvlan replaced by a veth: FAULT", str(instance()))
         check("was removed and cannot be made again: FAULT until it can" in s.text(), "... and the log says so")
