@@ -698,7 +698,7 @@ void Instance::heardLowerMaster() {
             ++lowerUnlogged_;
         }
     }
-    const int repeat = cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat);
+    const int repeat = announceRepeat();
     if (repeat > 0) {
         garpBurst(repeat, allAddresses(cfg_));
         const auto delay = cfg_.garp.lowerPrioDelay.value_or(cfg_.garp.masterDelay);
@@ -718,8 +718,7 @@ void Instance::heardRelease() {
     if (advertFrom_)
         base::log::notice("vrrp: ", cfg_.name, ": ", advertFrom_->first.str(),
                           " left MASTER while we are master: announcing our addresses again");
-    const int repeat = cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat);
-    if (repeat > 0) garpBurst(repeat, allAddresses(cfg_));
+    if (announceRepeat() > 0) garpBurst(announceRepeat(), allAddresses(cfg_));
 }
 
 // The lower master announces its addresses as it becomes master, right after its first advert: our

@@ -104,6 +104,8 @@ private:
     void repeatYield(std::uint8_t priority, int times);
     void takeAddresses();
     void heardLowerMaster();
+    // announcements per address when another master is heard (garp lower_prio_repeat)
+    int announceRepeat() const { return cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat); }
     void heardRelease();
     void settleAfterLowerMaster(int repeat);
     // the advert being handled (heardLowerMaster names its sender); the last lower master logged
