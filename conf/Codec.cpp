@@ -100,7 +100,7 @@ template <class T, class F>
 requires Is<T, GarpConfig>
 void fields(T& x, F&& f) {
     f(x.masterDelay, x.masterRepeat, x.masterRefresh, x.masterRefreshRepeat, x.interval, x.lowerPrioRepeat,
-      x.lowerPrioDelay);
+      x.lowerPrioDelay, x.defend);
 }
 template <class T, class F>
 requires Is<T, NotifyConfig>

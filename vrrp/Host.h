@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,27 @@ public:
     virtual void close() = 0;
 };
 
+// Another host's claim of an address: an ARP request or reply it sent with `address` as its sender
+// address, as received on link `ifindex` from hardware address `mac` (what this host sent is none).
+struct Claim {
+    int ifindex = 0;
+    base::IpAddress address;
+    std::array<std::uint8_t, 6> mac{};
+};
+
+// aa:bb:cc:dd:ee:ff
+inline std::string macText(const std::array<std::uint8_t, 6>& mac) {
+    char b[18];
+    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    return b;
+}
+
+// What a watch returns: the watch lasts as long as it does.
+class Subscription {
+public:
+    virtual ~Subscription() = default;
+};
+
 // keepalived's use_vmac: a private-mode macvlan `name` of `parent` whose MAC is `mac`, up, with the
 // settings keepalived gives it (ARP answered only for its own addresses, no reverse-path filter;
 // the parent answers ARP only for its own; IPv4 instances: no IPv6 on it). IPv6 instances that send
@@ -87,6 +109,9 @@ public:
     // A gratuitous ARP (IPv4) or an unsolicited neighbour advertisement (IPv6) for `vip`.
     virtual std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) = 0;
     virtual std::unique_ptr<Transport> transport() = 0;
+    // Claims of addresses heard on any link go to `cb` while the subscription lives; nullptr when
+    // this host cannot watch (no packet socket: logged; a test's host without it).
+    virtual std::unique_ptr<Subscription> watchClaims(std::function<void(const Claim&)> /*cb*/) { return nullptr; }
     // use_vmac: make the macvlan as `spec` says (a wrong one of that name is replaced; an interface
     // of that name that is no macvlan is an error), and remove it (and undo the parent's settings
     // once its last one is gone). A host without macvlans (a test's) says so.

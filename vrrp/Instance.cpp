@@ -236,6 +236,7 @@ bool Instance::start(std::optional<State> resume) {
     if (!vmacMissing_ && !openTransport()) return false;
     openPaths();
     running_ = true;
+    claims_ = host_.watchClaims([this](const Claim& c) { heardClaim(c); });
     base::log::info(who, resume ? "resuming as " + std::string(stateName(*resume)) + " on " : "starting on ",
                     cfg_.interface, vmac_ ? " with VMAC " + vmac_->name : std::string(), " (vrid ", cfg_.vrid, ", priority ", cfg_.priority, ", v", cfg_.version,
                     cfg_.family == base::Family::V6 ? " IPv6" : "", ", advert every ",
@@ -422,6 +423,7 @@ void Instance::stop() {
     linkTimer_->cancel();
     run(machine_.shutdown(now()));
     running_ = false;
+    claims_.reset();
     for (auto* t : {&timer_, &garpTimer_, &refreshTimer_, &pacer_, &yieldTimer_, &settleTimer_}) (*t)->cancel();
     if (transport_) transport_->close();
     closePaths();
@@ -733,6 +735,59 @@ void Instance::settleAfterLowerMaster(int repeat) {
     });
 }
 
+// Another host claimed one of our addresses (an ARP with it as sender) while we are master: a second
+// master that our adverts do not reach (VRRP cut but not ARP; a one-way link) or an address
+// conflict. The clients that follow its announcements are stranded when it goes (its release, if
+// any, lost on the same cut: found by the chaos run, keepalived as the peer, 3.9 s). As RFC 5227's
+// defence: announce once its claims have stopped (three advert intervals: its burst is over), at
+// most 3 times in 30 s. Only when no router heard outranks us: a backup has heard the master's
+// adverts and stays quiet when it is a second master itself, so two masters do not take the clients
+// back and forth. Not keepalived's (garp defend = false turns it off).
+void Instance::heardClaim(const Claim& c) {
+    if (!running_ || machine_.state() != State::Master) return;
+    const conf::VirtualAddress* claimed = nullptr;
+    for (const auto* v : allAddresses(cfg_))
+        if (v->prefix.address == c.address) claimed = v;
+    if (!claimed) return;
+    const bool onOurLink =
+        c.ifindex == ifindexOf(*claimed) || c.ifindex == ifc_.index || (vmac_ && c.ifindex == baseIndex_);
+    // our own frames come back only through a loop; with a VMAC the other master sends from it too
+    if (!onOurLink || (!vmac_ && c.mac == ifc_.mac)) return;
+    ++claimsHeard_;
+    const auto t = now();
+    if (!cfg_.garp.defend || announceRepeat() == 0 || outranked()) return;
+    while (!defences_.empty() && t - defences_.front() >= std::chrono::seconds(30)) defences_.pop_front();
+    if (!claimLogged_ || t - *claimLogged_ >= std::chrono::seconds(10)) {
+        base::log::warning("vrrp: ", cfg_.name, ": ", macText(c.mac), " claims ", c.address.str(),
+                           " while we are master: a second master our adverts do not reach (VRRP filtered or "
+                           "lost one way) or an address conflict; ",
+                           defences_.size() < 3 ? "announcing our addresses again once its claims stop"
+                                                : "answered 3 times in 30 s already, not again for now",
+                           claimsUnlogged_ ? " (" + std::to_string(claimsUnlogged_) + " more claims in the last 10 s)"
+                                           : std::string());
+        claimLogged_ = t;
+        claimsUnlogged_ = 0;
+    } else {
+        ++claimsUnlogged_;
+    }
+    if (defences_.size() >= 3) return;
+    settleTimer_->schedule(3 * cfg_.advertInterval, [this] {
+        if (!running_ || machine_.state() != State::Master || defences_.size() >= 3) return;
+        defences_.push_back(now());
+        ++defended_;
+        garpBurst(announceRepeat(), allAddresses(cfg_));
+    });
+}
+
+// Whether a router heard since start (its last advert) wins the election against us: a higher
+// priority, or the same and a higher address.
+bool Instance::outranked() const {
+    const int ours = machine_.config().priority;
+    for (const auto& [address, priority] : routers_)
+        if (priority > ours || (priority == ours && machine_.config().primary < address)) return true;
+    return false;
+}
+
 // garp_master_refresh: while master, a burst of garp_master_refresh_repeat every so often (switches
 // and neighbours that forgot the VIP's MAC learn it again).
 void Instance::refreshGarp() {
@@ -847,8 +902,12 @@ void Instance::onPacket(const Received& pkt) {
     if (a.ahSequence) ahSequence_ = *a.ahSequence;
     if (a.hmacSequence) hmacAccepted(pkt, a, ctx.hmacWindow);
     ++received_;
-    if (a.advert.priority > 0) masterSeen_ = pkt.src;
-    else ++priZeroReceived_;
+    if (a.advert.priority > 0) {
+        masterSeen_ = pkt.src;
+        if (routers_.size() < 64 || routers_.contains(pkt.src)) routers_[pkt.src] = a.advert.priority;
+    } else {
+        ++priZeroReceived_;
+    }
     advertFrom_.emplace(pkt.src, a.advert.priority);
     run(machine_.onAdvert(a.advert, pkt.src, now()));
     advertFrom_.reset();

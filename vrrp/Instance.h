@@ -12,6 +12,7 @@
 #include <array>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -73,6 +74,9 @@ public:
     MasterReason masterReason() const { return machine_.masterReason(); }
     std::uint64_t priorityZeroSent() const { return priZeroSent_; }
     std::uint64_t priorityZeroReceived() const { return priZeroReceived_; }
+    // Other hosts' ARP claims of our addresses heard as master, and the announcements that answered them.
+    std::uint64_t claimsHeard() const { return claimsHeard_; }
+    std::uint64_t claimsDefended() const { return defended_; }
     // The last protocol error (VRRPv3-MIB's vrrpv3StatisticsProtoErrReason: 0 none, 1 TTL,
     // 2 version, 3 checksum, 4 VRID).
     int protocolErrorReason() const { return protoErrReason_; }
@@ -108,6 +112,14 @@ private:
     int announceRepeat() const { return cfg_.garp.lowerPrioRepeat.value_or(cfg_.garp.masterRepeat); }
     void heardRelease();
     void settleAfterLowerMaster(int repeat);
+    // ARP claims of our VIPs by other hosts (Host::watchClaims), answered as master (garp defend)
+    void heardClaim(const Claim& c);
+    bool outranked() const;
+    std::unique_ptr<Subscription> claims_;
+    std::map<base::IpAddress, std::uint8_t> routers_;  // each router heard: its last priority (> 0)
+    std::deque<TimePoint> defences_;                   // our answers to claims in the last 30 s
+    std::optional<TimePoint> claimLogged_;
+    std::uint64_t claimsUnlogged_ = 0, claimsHeard_ = 0, defended_ = 0;
     // the advert being handled (heardLowerMaster names its sender); the last lower master logged
     std::optional<std::pair<base::IpAddress, std::uint8_t>> advertFrom_;
     std::optional<TimePoint> lowerLogged_;

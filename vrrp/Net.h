@@ -32,6 +32,15 @@ std::vector<std::uint8_t> gratuitousArpFrame(const std::array<std::uint8_t, 6>& 
 std::vector<std::uint8_t> unsolicitedNaFrame(const std::array<std::uint8_t, 6>& mac, const base::IpAddress& vip,
                                              bool router);
 
+// The sender of an Ethernet/IPv4 ARP request or reply (`arp` from the ARP header on); nullopt for
+// anything else (short, another hardware or protocol type or length, another operation). An RFC 5227
+// probe's sender is 0.0.0.0.
+struct ArpSender {
+    std::array<std::uint8_t, 6> mac{};
+    base::IpAddress address;
+};
+std::optional<ArpSender> arpSender(std::span<const std::uint8_t> arp);
+
 // /proc/sys/net/{ipv4,ipv6}/conf/LINK/PARAM as a number; -1 when it cannot be read.
 int readSysctl(bool v6, const std::string& link, const char* param);
 
@@ -88,6 +97,8 @@ public:
     bool hasAddress(int ifindex, const base::IpAddress& a) override { return watcher_.has(ifindex, a); }
     std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) override;
     std::unique_ptr<Transport> transport() override { return std::make_unique<RawSocket>(io_); }
+    std::unique_ptr<Subscription> watchClaims(std::function<void(const Claim&)> cb) override;  // ArpWatch.cpp
+    std::uint64_t arpMalformed() const { return arpMalformed_; }
     std::error_code addRoute(const conf::VirtualRoute& r, int ifindex) override;
     std::error_code addRule(const conf::VirtualRule& r) override;
     std::error_code removeRule(const conf::VirtualRule& r) override;
@@ -124,6 +135,15 @@ private:
     LinkWatcher watcher_;
     nl_sock* sock_ = nullptr;
     int packet_ = -1;  // AF_PACKET, protocol 0: sends whole frames, receives nothing
+    // ArpWatch.cpp: one packet socket for ARP on every link while any instance watches (after io_)
+    friend class ClaimWatch;
+    void readClaims();
+    std::map<std::uint64_t, std::function<void(const Claim&)>> claimWatchers_;
+    std::uint64_t nextClaimWatcher_ = 1;
+    asio::posix::stream_descriptor arp_{io_};
+    std::array<std::uint8_t, 256> arpBuf_{};
+    std::uint64_t arpMalformed_ = 0;
+    bool arpFailedSaid_ = false;
     // RouteWatch.cpp (after io_: it is made from it)
     void watchRoutes();
     void readRouteEvents();

@@ -43,12 +43,6 @@ bool writeSysctl(bool v6, const std::string& link, const char* param, int value)
     return false;
 }
 
-std::string macText(const std::array<std::uint8_t, 6>& mac) {
-    char b[18];
-    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    return b;
-}
-
 struct LinkPtr {
     rtnl_link* p = nullptr;
     ~LinkPtr() {

@@ -114,7 +114,7 @@ void fields(T& x, F&& f) {
     f(x.name, x.state, x.interface, x.vrid, x.version, x.family, x.priority, x.effectivePriority, x.masterSeen,
       x.syncGroup, x.advertsSent, x.advertsReceived, x.announcementsSent, x.transitions, x.drops, x.ifindex, x.mac,
       x.primary, x.source, x.masterTransitions, x.masterReason, x.priorityZeroSent, x.priorityZeroReceived,
-      x.protocolErrorReason, x.upSinceMs, x.scripts, x.lastTransition);
+      x.protocolErrorReason, x.upSinceMs, x.scripts, x.lastTransition, x.claimsHeard, x.claimsAnswered);
 }
 template <class T, class F>
 requires Is<T, InstanceStatusMsg>

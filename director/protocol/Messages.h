@@ -74,6 +74,8 @@ struct InstanceStatus {
     std::uint64_t masterTransitions = 0;
     int masterReason = 0;
     std::uint64_t priorityZeroSent = 0, priorityZeroReceived = 0;
+    // other hosts' ARP claims of its addresses heard as master, and its answers (garp defend)
+    std::uint64_t claimsHeard = 0, claimsAnswered = 0;
     int protocolErrorReason = 0;
     std::int64_t upSinceMs = 0;
     std::int64_t lastTransition = 0;  // Unix time of its last state change (0: none yet)

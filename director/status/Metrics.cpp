@@ -329,6 +329,10 @@ void addVrrp(std::string& out, const Snapshot& v) {
          &protocol::InstanceStatus::advertsReceived},
         {"directord_vrrp_announcements_sent_total", "gratuitous ARPs and unsolicited neighbour advertisements sent",
          &protocol::InstanceStatus::announcementsSent},
+        {"directord_vrrp_claims_heard_total", "other hosts' ARP claims of its addresses heard as master",
+         &protocol::InstanceStatus::claimsHeard},
+        {"directord_vrrp_claims_answered_total", "announcements answering those claims (garp defend)",
+         &protocol::InstanceStatus::claimsAnswered},
     };
     for (const auto& c : counters) {
         Family f(out, c.name, "counter", c.help);

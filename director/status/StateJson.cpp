@@ -23,6 +23,8 @@ void writeInstance(base::JsonWriter& w, const protocol::InstanceStatus& s) {
     w.field("adverts_sent", s.advertsSent);
     w.field("adverts_received", s.advertsReceived);
     w.field("announcements_sent", s.announcementsSent);
+    w.field("claims_heard", s.claimsHeard);
+    w.field("claims_answered", s.claimsAnswered);
     w.field("transitions", s.transitions);
     if (s.lastTransition) w.field("last_transition", s.lastTransition);
     else w.key("last_transition").null();

@@ -242,6 +242,8 @@ protocol::InstanceStatus VrrpWorker::statusOf(const ::vrrp::Instance& inst) cons
     s.masterReason = static_cast<int>(inst.masterReason());
     s.priorityZeroSent = inst.priorityZeroSent();
     s.priorityZeroReceived = inst.priorityZeroReceived();
+    s.claimsHeard = inst.claimsHeard();
+    s.claimsAnswered = inst.claimsDefended();
     s.protocolErrorReason = inst.protocolErrorReason();
     if (const auto& up = inst.upSince())
         s.upSinceMs = std::chrono::duration_cast<std::chrono::milliseconds>(up->time_since_epoch()).count();

@@ -1,7 +1,9 @@
-// libFuzzer: the VRRP decoder (v2, v3, IPv4 and IPv6 checksums) and the AH opener take any bytes.
+// libFuzzer: the VRRP decoder (v2, v3, IPv4 and IPv6 checksums), the AH opener and the ARP reader
+// of the claim watch take any bytes.
 #include <cstdint>
 
 #include "vrrp/Ah.h"
+#include "vrrp/Net.h"
 #include "vrrp/Packet.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
@@ -13,5 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     static const auto key = vrrp::ahKey("secret");
     auto opened = vrrp::ahOpen(in, key);
     if (auto* o = std::get_if<vrrp::AhOpened>(&opened)) (void)vrrp::decode(o->vrrp, src4, dst4);
+    (void)vrrp::arpSender(in);
     return 0;
 }

@@ -65,3 +65,22 @@ TEST_CASE("vrrp frames: the gratuitous ARP is keepalived's") {
                                                                                       "ffffffffffff0a63"
                                                                                       "000a"));
 }
+
+TEST_CASE("vrrp frames: the claim watch reads an ARP's sender, and nothing from what is not ARP over Ethernet/IPv4") {
+    const std::array<std::uint8_t, 6> mac{0x02, 0x99, 0x00, 0x00, 0x00, 0x0b};
+    const auto frame = vrrp::gratuitousArpFrame(mac, *base::IpAddress::parse("10.99.0.10"));
+    std::vector<std::uint8_t> arp(frame.begin() + 14, frame.end());  // a DGRAM packet socket gives no Ethernet header
+    auto s = vrrp::arpSender(arp);
+    REQUIRE(s);
+    CHECK(s->mac == mac);
+    CHECK(s->address == *base::IpAddress::parse("10.99.0.10"));
+    auto reply = arp;
+    reply[7] = 2;  // a reply claims as well
+    CHECK(vrrp::arpSender(reply));
+    CHECK_FALSE(vrrp::arpSender({arp.data(), 27}));  // short
+    for (size_t at : {1, 3, 4, 5, 7}) {              // hardware, protocol, their lengths, operation
+        auto bad = arp;
+        bad[at] ^= 0x10;
+        CHECK_FALSE(vrrp::arpSender(bad));
+    }
+}

@@ -472,3 +472,74 @@ TEST_CASE("instance: sync groups on the LAN with the real InstanceGroup: the gro
     CHECK(a.host.addresses.empty());
     base::log::setLevel(base::log::Level::Info);
 }
+
+TEST_CASE("instance: a master answers a second master's ARP claims once they stop; the outranked one does not") {
+    // VRRP cut both ways, ARP not (a filter): director 2 becomes a second master and announces. The
+    // clients follow the last announcer; when that is director 2 and it goes, its release lost on the
+    // cut, they are stranded (the chaos run: 3.9 s with keepalived as the peer). Director 1, which no
+    // router outranks, announces again once director 2's claims stop; director 2 heard director 1's
+    // adverts (150) and leaves its claims unanswered, so the clients do not go back and forth.
+    Pair p;
+    REQUIRE(p.aMaster());
+    auto& a = p.a.at("VI_1");
+    auto& b = p.b.at("VI_1");
+    p.lan.cutsVrrpOnly = true;
+    p.lan.partition(1, 2);
+    const size_t aBefore = p.a.host.announced.size();
+    p.lan.runFor(1s);
+    REQUIRE(b.state() == State::Master);
+    REQUIRE(p.b.host.announced.size() == 5);  // its master_repeat burst, each a claim director 1 hears
+    const auto bLast = p.b.host.announced.back().first;
+    CHECK(a.claimsHeard() == 5);
+    REQUIRE(p.a.host.announced.size() == aBefore + 5);        // lower_prio_repeat (master_repeat here), once
+    CHECK(p.a.host.announced.back().first - bLast >= 300ms);  // three advert intervals after its last claim
+    CHECK(p.a.host.announced.back().first - bLast < 400ms);
+    CHECK(a.claimsDefended() == 1);
+    CHECK(b.claimsHeard() == 5);     // director 1's answer, heard ...
+    CHECK(b.claimsDefended() == 0);  // ... and left alone: director 1 outranks it
+    // director 2's second burst (master_delay 5 s) is answered the same way: director 1 is the last
+    // (its own master_delay burst, 5 s after it became master, came between)
+    p.lan.runFor(6s);
+    CHECK(p.b.host.announced.size() == 10);
+    CHECK(p.a.host.announced.size() == aBefore + 15);
+    CHECK(p.a.host.announced.back().first > p.b.host.announced.back().first);
+    CHECK(b.claimsDefended() == 0);
+    // the cut heals: director 2 hears director 1 and yields; nothing more to answer
+    p.lan.heal();
+    p.lan.runFor(2s);
+    CHECK(p.aMaster());
+    CHECK(a.claimsDefended() == 2);
+}
+
+TEST_CASE("instance: claims of our VIP are answered at most 3 times in 30 s, not at all with garp defend off") {
+    const std::array<std::uint8_t, 6> other{0x02, 0, 0, 0, 0, 0x63};
+    for (const bool defend : {true, false}) {
+        DYNAMIC_SECTION("defend = " << defend) {
+            Alone one(v3(150, std::string("garp = { master_delay = 0; lower_prio_repeat = 2; defend = ") +
+                                  (defend ? "true" : "false") + "; };"));
+            auto [lan, a, inst] = std::tie(one.lan, one.a, one.inst);
+            inst.start();
+            lan.runFor(2s);
+            REQUIRE(inst.state() == State::Master);
+            const size_t before = a.host.announced.size();
+            // a claim a second, for 10 s: each answered once quiet, three of them, then no more
+            for (int i = 0; i < 10; ++i) {
+                lan.claim(9, kVip, other);
+                lan.runFor(1s);
+            }
+            // claims of an address not ours, or from our own MAC: nothing
+            lan.claim(9, *base::IpAddress::parse("10.99.0.77"), other);
+            lan.claim(9, kVip, inst.link().mac);
+            lan.runFor(1s);
+            CHECK(inst.claimsHeard() == 10);
+            CHECK(a.host.announced.size() == before + (defend ? 3 * 2 : 0));
+            CHECK(inst.claimsDefended() == (defend ? 3 : 0));
+            // 30 s after the first answer, one more claim is answered again
+            lan.runFor(20s);
+            lan.claim(9, kVip, other);
+            lan.runFor(1s);
+            CHECK(inst.claimsDefended() == (defend ? 4 : 0));
+            CHECK(inst.state() == State::Master);
+        }
+    }
+}

@@ -94,6 +94,10 @@ public:
     bool hasAddress(int, const base::IpAddress& a) override { return addresses.contains(a); }
     std::error_code announce(const vrrp::InterfaceInfo&, const base::IpAddress& vip) override;
     std::unique_ptr<vrrp::Transport> transport() override;
+    // the other directors' announcements (and Lan::claim's) reach these, as ARP on eth0 (index 1)
+    std::unique_ptr<vrrp::Subscription> watchClaims(std::function<void(const vrrp::Claim&)> cb) override;
+    std::map<std::uint64_t, std::function<void(const vrrp::Claim&)>> claimWatchers;
+    std::uint64_t nextWatcher = 1;
 
     bool up = true;
     std::set<base::IpAddress> addresses;
@@ -134,6 +138,8 @@ public:
     base::Duration latency = 200us;  // an advert's time on the wire
     // directors on different sides of a partition do not hear each other
     std::map<int, int> side;
+    // a partition that cuts VRRP only (a filter): announcements still cross it
+    bool cutsVrrpOnly = false;
     // a lossy link: a packet from one director to another is lost when this says so
     std::function<bool(int from, int to)> drop;
     std::vector<FakeTransport*> transports;
@@ -172,6 +178,20 @@ public:
             wire_.push_back(clock.makeTimer());
             wire_.back()->schedule(latency, [this, id = t->id(), src, dst, data] {
                 if (FakeTransport* to = find(id)) to->deliver(vrrp::Received{src, dst, 255, *data, {}, false});
+            });
+        }
+    }
+    // An ARP claim of `address` from `mac`, put on the wire by director `from` (9: a host that is none).
+    void claim(int from, const base::IpAddress& address, const std::array<std::uint8_t, 6>& mac) {
+        if (from <= static_cast<int>(directors.size()) && !directors.at(static_cast<size_t>(from) - 1)->host.up) return;
+        for (const auto& d : directors) {
+            if (d->id == from || !d->host.up || (!cutsVrrpOnly && !hears(from, d->id))) continue;
+            std::erase_if(wire_, [](const std::unique_ptr<base::Timer>& w) { return !w->pending(); });
+            wire_.push_back(clock.makeTimer());
+            wire_.back()->schedule(latency, [host = &d->host, address, mac] {
+                const vrrp::Claim c{1, address, mac};
+                for (auto ids = host->claimWatchers; auto& [id, f] : ids)
+                    if (host->claimWatchers.contains(id)) f(c);
             });
         }
     }
@@ -223,7 +243,20 @@ inline std::error_code FakeTransport::send(std::span<const std::uint8_t> bytes, 
 inline std::error_code FakeHost::announce(const vrrp::InterfaceInfo& on, const base::IpAddress& vip) {
     announced.emplace_back(lan_.clock.now(), vip);
     announcedFrom.push_back(on.mac);
+    if (vip.isV4()) lan_.claim(director_, vip, on.mac);
     return {};
+}
+
+inline std::unique_ptr<vrrp::Subscription> FakeHost::watchClaims(std::function<void(const vrrp::Claim&)> cb) {
+    struct Watch : vrrp::Subscription {
+        FakeHost& host;
+        std::uint64_t id;
+        Watch(FakeHost& h, std::uint64_t i) : host(h), id(i) {}
+        ~Watch() override { host.claimWatchers.erase(id); }
+    };
+    const auto id = nextWatcher++;
+    claimWatchers.emplace(id, std::move(cb));
+    return std::make_unique<Watch>(*this, id);
 }
 
 inline std::unique_ptr<vrrp::Transport> FakeHost::transport() {
