@@ -13,6 +13,8 @@ and a client on a bridge):
 - a tracked link down on the master: FAULT with a priority 0 advert, the backup takes over at once;
 - two masters, and the one the client follows loses its link: the release it owes, sent when its
   link is back, makes the other announce;
+- two masters (VRRP cut, ARP not): the one no router outranks answers the other's ARP claims, and
+  the client stays with it;
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
@@ -221,6 +223,9 @@ def fault_case(d):
         joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
         check(joined is not None, f"{name}: director 2 (100) joins as backup")
         time.sleep(1.5)
+        probe = Probe(lab)
+        check(probe.fresh(), f"{name}: the probe is answered")
+        t0 = time.monotonic()
         sh(f"ip -n {lab.ns[1]} link set trk0 down")
         took = wait(lambda: lab.has_vip(2), 10, 0.01)
         # the link watcher looks every 200 ms; skew 0.61 s; master-down 3.61 s
@@ -230,6 +235,14 @@ def fault_case(d):
         st = status(lab, 1).get("vrrp", {}).get("VI_1", {})
         check(st.get("state") == "FAULT" and not lab.has_vip(1), f"{name}: director 1 is FAULT, without the VIP",
               json.dumps(st)[:200])
+        probe.answered_since(t0, f"{name}: the takeover", 0.2 + 0.61 + 1.0)
+
+
+def cut_vrrp(lab, i):
+    """Drops VRRP in and out on director i (ARP and the rest pass): two masters."""
+    sh(f"ip netns exec {lab.ns[i]} nft 'add table inet cut; add chain inet cut i {{ type filter hook input "
+       f"priority 0; }}; add chain inet cut o {{ type filter hook output priority 0; }}; "
+       f"add rule inet cut i meta l4proto 112 drop; add rule inet cut o meta l4proto 112 drop'")
 
 
 def owed_release_case(d):
@@ -239,17 +252,18 @@ def owed_release_case(d):
     the VIP moves to it at once (before: it stayed on director 2's MAC until it went stale)."""
     name = "a release owed across a dead link"
     with lab_for(d, name) as lab:
+        # director 1's answers to director 2's claims (defend_case) would bring the client back
+        # before the link goes: off here, so the release is what brings it back
         lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{VIP}/24"],
-                                                                           "preempt_delay = 5;")]))
+                                                                           "preempt_delay = 5; "
+                                                                           "garp = { defend = false; };")]))
         check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
         lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{VIP}/24"])]))
         joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
         check(joined is not None, f"{name}: director 2 (100) joins as backup")
         neigh = lambda: sh(f"ip -n {lab.cl} neigh show {VIP}", check=False).stdout  # noqa: E731
         sh(f"ip netns exec {lab.cl} ping -c1 -W1 {VIP}", check=False)
-        sh(f"ip netns exec {lab.ns[2]} nft 'add table inet cut; add chain inet cut i {{ type filter hook input "
-           f"priority 0; }}; add chain inet cut o {{ type filter hook output priority 0; }}; "
-           f"add rule inet cut i meta l4proto 112 drop; add rule inet cut o meta l4proto 112 drop'")
+        cut_vrrp(lab, 2)
         both = wait(lambda: lab.has_vip(1) and lab.has_vip(2), 5, 0.01)
         check(both is not None, f"{name}: the cut makes two masters")
         followed = wait(lambda: lab.mac(2) in neigh(), 5, 0.05)
@@ -259,6 +273,8 @@ def owed_release_case(d):
         check(fault is not None, f"{name}: director 2 is FAULT on its dead link")
         sh(f"ip netns exec {lab.ns[2]} nft delete table inet cut")
         time.sleep(1.2)  # past the client's neighbour locktime (1 s)
+        probe = Probe(lab)
+        t0 = time.monotonic()
         sh(f"ip -n {lab.ns[2]} link set eth0 up")
         back = wait(lambda: lab.mac(1) in neigh(), 5, 0.02)
         # director 2's link look (200 ms), then director 1's next advert (100 ms) draws the release
@@ -267,6 +283,59 @@ def owed_release_case(d):
         check(lab.has_vip(1) and not lab.has_vip(2), f"{name}: director 1 alone holds the VIP")
         log2 = open(os.path.join(lab.work, f"{lab.ns[2]}.log")).read()
         check("did not carry" in log2, f"{name}: director 2 logs the release it sent and why")
+        probe.answered_since(t0, f"{name}: director 2's link back", 1.0)
+
+
+def defend_case(d):
+    """VRRP cut both ways on director 2, ARP not: director 2 (100) becomes a second master and
+    announces. Director 1 (150) hears its claims and announces again once they stop, so the client
+    comes back to it; director 2, which heard director 1's adverts, leaves director 1's claims alone
+    (no back and forth). Then director 2 stops: its priority 0 is lost on the cut, and the client,
+    at director 1 already, sees no gap (before: stranded at director 2's MAC until its neighbour
+    entry went stale)."""
+    name = "a second master's ARP claims answered"
+    with lab_for(d, name) as lab:
+        conf1 = directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{VIP}/24"])])
+        lab.start_raw(1, "directord", conf1)
+        check(wait(lambda: lab.has_vip(1), 10) is not None, f"{name}: director 1 (150) is master")
+        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{VIP}/24"])]))
+        joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
+        check(joined is not None, f"{name}: director 2 (100) joins as backup")
+        neigh = lambda: sh(f"ip -n {lab.cl} neigh show {VIP}", check=False).stdout  # noqa: E731
+        probe = Probe(lab)
+        check(probe.fresh(), f"{name}: the probe is answered")
+        cut_vrrp(lab, 2)
+        both = wait(lambda: lab.has_vip(1) and lab.has_vip(2), 5, 0.01)
+        check(both is not None, f"{name}: the cut makes two masters")
+        # director 2's burst moves the client; director 1 answers 0.3 s after it (three intervals)
+        t0 = time.monotonic()
+        went = wait(lambda: lab.mac(2) in neigh(), 2, 0.01)
+        back = wait(lambda: lab.mac(1) in neigh(), 3, 0.01)
+        check(back is not None and back < 1.0, f"{name}: the client is back at director 1 after director 2's burst",
+              f"after {back:.2f} s (at director 2 after {went})" if back is not None else neigh().strip())
+        # ... and stays there: no back and forth (director 2's second burst at master_delay, 5 s, is
+        # answered the same way)
+        stayed_from = time.monotonic()
+        at2 = 0
+        while time.monotonic() - stayed_from < 6.5:
+            at2 += lab.mac(2) in neigh()
+            time.sleep(0.05)
+        check(lab.mac(1) in neigh() and at2 <= 20, f"{name}: the client stays with director 1",
+              f"{at2} of 130 looks at director 2's MAC")
+        t0 = time.monotonic()
+        lab.kill(2, signal.SIGTERM)
+        check(wait(lambda: not lab.has_vip(2), 5, 0.01) is not None, f"{name}: director 2 stops")
+        time.sleep(0.5)
+        gap = probe.gap(t0, time.monotonic())
+        check(gap < STILL, f"{name}: director 2's stop (its release lost on the cut) costs the client nothing",
+              f"longest gap {gap * 1000:.0f} ms")
+        log1 = open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()
+        log2 = open(os.path.join(lab.work, f"{lab.ns[2]}.log")).read()
+        check(f"claims {VIP} while we are master" in log1, f"{name}: director 1 logs the claim and its answer")
+        check("claims" not in log2, f"{name}: director 2, outranked, does not answer director 1's claims")
+        st = status(lab, 1).get("vrrp", {}).get("VI_1", {})
+        check(st.get("claims_heard", 0) >= 5 and st.get("claims_answered", 0) >= 1,
+              f"{name}: director 1's status counts the claims and its answers", json.dumps(st)[:300])
 
 
 def arp_counter(lab, vip, seconds):
@@ -336,9 +405,9 @@ def main():
     ap.add_argument("--directord", required=True)
     args = ap.parse_args()
     d = args.directord
-    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,owed,sync,ipv6,ah").split(",")
+    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,owed,defend,sync,ipv6,ah").split(",")
     for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("fault", fault_case),
-                      ("owed", owed_release_case),
+                      ("owed", owed_release_case), ("defend", defend_case),
                       ("sync", sync_group_case),
                       ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
         if key in only:
