@@ -13,6 +13,9 @@ PREEMPT_DELAY = 3.0
 FREEZES = ("stop_short", "stop_long", "kill_group", "kill_supervisor", "kill_worker", "keepalived_peer")
 # after a director is back, it takes the VIP back preempt_delay later: effects show until then
 RETURN_TAIL = PREEMPT_DELAY + MD + MARGIN
+# the rightful master announces three intervals after a second master's last advert or claim, and
+# a stream that went to the second one is reset when the clients move back
+SETTLE = 4 * INTERVAL + MARGIN
 LEARN = 1.0 + 1.0 + 0.5  # template refresh + a persistent client's ask period + margin
 
 
@@ -84,11 +87,11 @@ class Judge:
     def violation(self, t, what):
         self.violations.append((self.at(t), what))
 
-    def faults_in(self, a, b, pred=lambda f: True):
+    def faults_in(self, a, b, pred=lambda f: True, after=lambda f: 0.0):
         out = []
         for f in self.r.faults:
             lo, hi = window(f, self.r.end)
-            if lo < b and hi > a and pred(f):
+            if lo < b and hi + after(f) > a and pred(f):
                 out.append(f)
         return out
 
@@ -248,8 +251,11 @@ class Judge:
             if t < self.r.clients_start + 1:
                 continue
             born = t - age
+            # a fault that made two masters ends when the clients are back at one: the rightful
+            # master's announcements three intervals after the other's last (SETTLE)
             breakers = self.faults_in(born, t, lambda x: x.breaks_streams and
-                                      (x.kind not in ("server_die", "server_hang") or x.target == server or server == "-"))
+                                      (x.kind not in ("server_die", "server_hang") or x.target == server or server == "-"),
+                                      lambda x: SETTLE if x.partitions else 0.0)
             k = bisect_left(moves, born)
             moved = k < len(moves) and moves[k] <= t + 0.1
             if breakers or moved:
