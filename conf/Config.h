@@ -311,7 +311,7 @@ struct GarpConfig {
     // address at once and again after the delay (unset: master_repeat, master_delay)
     std::optional<int> lowerPrioRepeat;
     std::optional<Duration> lowerPrioDelay;
-    // as master, another host's ARP claim of a VIP is answered with lower_prio_repeat announcements
+    // as master, another host's claim of a VIP (ARP, NA) is answered with lower_prio_repeat announcements
     // once its claims stop, unless a router heard outranks us (not keepalived's: Instance::heardClaim)
     bool defend = true;
     bool operator==(const GarpConfig&) const = default;

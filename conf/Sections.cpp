@@ -1029,7 +1029,8 @@ const Section<GarpConfig>& garp() {
                       "... and again this long after (keepalived's garp_lower_prio_delay; 0: not again)"}),
             boolean("defend", &G::defend,
                     {"bool", "`true`", "",
-                     "as master, answer another host's ARP claim of a virtual IPv4 address (a second master "
+                     "as master, answer another host's claim of a virtual address (an ARP, or an IPv6 neighbour "
+                     "advertisement, from another MAC: a second master "
                      "our adverts do not reach; an address conflict) with `lower_prio_repeat` announcements "
                      "once its claims have stopped for three advert intervals, unless a router heard since "
                      "start outranks us (at most 3 per 30 s; not in keepalived)"}),

@@ -1,7 +1,9 @@
 // Claims of addresses by other hosts, for the master's defence of its VIPs (Instance::heardClaim):
-// one AF_PACKET socket for ARP on every link, opened while some instance watches. What this host
-// sent itself (PACKET_OUTGOING) is no claim; malformed ARP is counted and dropped.
+// two AF_PACKET sockets on every link, opened while some instance watches: one for ARP, one for
+// IPv6 whose socket filter passes neighbour advertisements only. What this host sent itself
+// (PACKET_OUTGOING) is no claim; malformed ones are counted and dropped.
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 
 #include "base/Log.h"
 #include "vrrp/Net.h"
+#include "vrrp/Packet.h"
 
 namespace vrrp {
 
@@ -31,6 +34,27 @@ std::optional<ArpSender> arpSender(std::span<const std::uint8_t> arp) {
     return s;
 }
 
+std::optional<NaClaim> naClaim(std::span<const std::uint8_t> ip6, const std::array<std::uint8_t, 6>& from) {
+    constexpr size_t kHeader = 40, kNa = 24;  // IPv6 header; ICMPv6 type, code, checksum, flags, target
+    if (ip6.size() < kHeader + kNa || (ip6[0] >> 4) != 6 || ip6[6] != 58 || ip6[7] != 255) return std::nullopt;
+    const size_t payload = static_cast<size_t>(ip6[4] << 8 | ip6[5]);
+    if (payload < kNa || kHeader + payload > ip6.size()) return std::nullopt;
+    const auto icmp = ip6.subspan(kHeader, payload);
+    if (icmp[0] != 136 || icmp[1] != 0) return std::nullopt;
+    const auto src = base::IpAddress::fromBytes(base::Family::V6, ip6.data() + 8);
+    const auto dst = base::IpAddress::fromBytes(base::Family::V6, ip6.data() + 24);
+    if (inetChecksum(icmp, pseudoHeaderSum(src, dst, payload, 58)) != 0) return std::nullopt;
+    NaClaim c{base::IpAddress::fromBytes(base::Family::V6, icmp.data() + 8), from};
+    if (c.target.isMulticast()) return std::nullopt;
+    for (size_t at = kNa; at < icmp.size();) {  // options: type, length in 8 octets, value
+        if (icmp.size() - at < 2 || icmp[at + 1] == 0 || icmp.size() - at < size_t{icmp[at + 1]} * 8)
+            return std::nullopt;
+        if (icmp[at] == 2 && icmp[at + 1] == 1) std::memcpy(c.mac.data(), icmp.data() + at + 2, 6);
+        at += size_t{icmp[at + 1]} * 8;
+    }
+    return c;
+}
+
 class ClaimWatch : public Subscription {
 public:
     ClaimWatch(NetHost& host, std::uint64_t id) : host_(host), id_(id) {}
@@ -39,6 +63,7 @@ public:
         if (host_.claimWatchers_.empty()) {
             boost::system::error_code ec;
             host_.arp_.close(ec);
+            host_.na_.close(ec);
         }
     }
 
@@ -59,6 +84,7 @@ std::unique_ptr<Subscription> NetHost::watchClaims(std::function<void(const Clai
         }
         arp_.assign(fd);
         readClaims();
+        openNa();
     }
     const std::uint64_t id = nextClaimWatcher_++;
     claimWatchers_.emplace(id, std::move(cb));
@@ -83,16 +109,72 @@ void NetHost::readClaims() {
                 ++arpMalformed_;
                 continue;
             }
-            const Claim c{from.sll_ifindex, sender->address, sender->mac};
-            // a watcher may end its own watch (or another's) from its callback
-            std::vector<std::uint64_t> ids;
-            for (const auto& [id, f] : claimWatchers_) ids.push_back(id);
-            for (auto id : ids)
-                if (auto it = claimWatchers_.find(id); it != claimWatchers_.end()) it->second(c);
+            deliverClaim(Claim{from.sll_ifindex, sender->address, sender->mac});
             if (!arp_.is_open()) return;
         }
         readClaims();
     });
+}
+
+// IPv6: every IPv6 frame would reach a plain ETH_P_IPV6 socket, so a classic BPF filter passes only
+// ICMPv6 (next header 58, no extension headers) of type 136; the socket takes nothing until bound,
+// after the filter is on.
+void NetHost::openNa() {
+    const int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return;
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),      BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+    sockaddr_ll at{};
+    at.sll_family = AF_PACKET;
+    at.sll_protocol = htons(ETH_P_IPV6);
+    if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+        base::log::warning("vrrp: cannot watch IPv6 neighbour advertisements (", std::strerror(errno),
+                           "): a master will not answer another host's claim of its IPv6 addresses");
+        ::close(fd);
+        return;
+    }
+    na_.assign(fd);
+    readNaClaims();
+}
+
+void NetHost::readNaClaims() {
+    na_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+        if (ec) return;
+        for (int i = 0; i < 64; ++i) {
+            sockaddr_ll from{};
+            socklen_t len = sizeof from;
+            const ssize_t n = ::recvfrom(na_.native_handle(), naBuf_.data(), naBuf_.size(), MSG_DONTWAIT,
+                                         reinterpret_cast<sockaddr*>(&from), &len);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            if (from.sll_pkttype == PACKET_OUTGOING) continue;
+            std::array<std::uint8_t, 6> mac{};
+            if (from.sll_halen == 6) std::memcpy(mac.data(), from.sll_addr, 6);
+            const auto claim = naClaim({naBuf_.data(), static_cast<size_t>(n)}, mac);
+            if (!claim) {
+                ++arpMalformed_;
+                continue;
+            }
+            deliverClaim(Claim{from.sll_ifindex, claim->target, claim->mac});
+            if (!na_.is_open()) return;
+        }
+        readNaClaims();
+    });
+}
+
+void NetHost::deliverClaim(const Claim& c) {
+    // a watcher may end its own watch (or another's) from its callback
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, f] : claimWatchers_) ids.push_back(id);
+    for (auto id : ids)
+        if (auto it = claimWatchers_.find(id); it != claimWatchers_.end()) it->second(c);
 }
 
 }  // namespace vrrp

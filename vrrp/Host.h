@@ -56,7 +56,8 @@ public:
 };
 
 // Another host's claim of an address: an ARP request or reply it sent with `address` as its sender
-// address, as received on link `ifindex` from hardware address `mac` (what this host sent is none).
+// address, or (IPv6) a neighbour advertisement for `address`, as received on link `ifindex`, for
+// hardware address `mac` (what this host sent is none).
 struct Claim {
     int ifindex = 0;
     base::IpAddress address;

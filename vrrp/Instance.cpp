@@ -735,7 +735,8 @@ void Instance::settleAfterLowerMaster(int repeat) {
     });
 }
 
-// Another host claimed one of our addresses (an ARP with it as sender) while we are master: a second
+// Another host claimed one of our addresses (an ARP with it as sender, an IPv6 neighbour
+// advertisement for it) while we are master: a second
 // master that our adverts do not reach (VRRP cut but not ARP; a one-way link) or an address
 // conflict. The clients that follow its announcements are stranded when it goes (its release, if
 // any, lost on the same cut: found by the chaos run, keepalived as the peer, 3.9 s). As RFC 5227's

@@ -41,6 +41,16 @@ struct ArpSender {
 };
 std::optional<ArpSender> arpSender(std::span<const std::uint8_t> arp);
 
+// The claim in a neighbour advertisement (`ip6`: the IPv6 packet, no extension headers): its target,
+// and the MAC its target link-layer address option gives (`from`, the frame's source, without one);
+// nullopt for anything else or anything RFC 4861 7.1.2 rejects (hop limit not 255, code not 0, a bad
+// checksum, short, an option of length 0).
+struct NaClaim {
+    base::IpAddress target;
+    std::array<std::uint8_t, 6> mac{};
+};
+std::optional<NaClaim> naClaim(std::span<const std::uint8_t> ip6, const std::array<std::uint8_t, 6>& from);
+
 // /proc/sys/net/{ipv4,ipv6}/conf/LINK/PARAM as a number; -1 when it cannot be read.
 int readSysctl(bool v6, const std::string& link, const char* param);
 
@@ -98,7 +108,7 @@ public:
     std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) override;
     std::unique_ptr<Transport> transport() override { return std::make_unique<RawSocket>(io_); }
     std::unique_ptr<Subscription> watchClaims(std::function<void(const Claim&)> cb) override;  // ArpWatch.cpp
-    std::uint64_t arpMalformed() const { return arpMalformed_; }
+    std::uint64_t claimsMalformed() const { return arpMalformed_; }
     std::error_code addRoute(const conf::VirtualRoute& r, int ifindex) override;
     std::error_code addRule(const conf::VirtualRule& r) override;
     std::error_code removeRule(const conf::VirtualRule& r) override;
@@ -138,9 +148,14 @@ private:
     // ArpWatch.cpp: one packet socket for ARP on every link while any instance watches (after io_)
     friend class ClaimWatch;
     void readClaims();
+    void openNa();
+    void readNaClaims();
+    void deliverClaim(const Claim& c);
     std::map<std::uint64_t, std::function<void(const Claim&)>> claimWatchers_;
     std::uint64_t nextClaimWatcher_ = 1;
     asio::posix::stream_descriptor arp_{io_};
+    asio::posix::stream_descriptor na_{io_};  // IPv6: neighbour advertisements only (a socket filter)
+    std::array<std::uint8_t, 1280> naBuf_{};
     std::array<std::uint8_t, 256> arpBuf_{};
     std::uint64_t arpMalformed_ = 0;
     bool arpFailedSaid_ = false;

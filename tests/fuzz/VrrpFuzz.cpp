@@ -16,5 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     auto opened = vrrp::ahOpen(in, key);
     if (auto* o = std::get_if<vrrp::AhOpened>(&opened)) (void)vrrp::decode(o->vrrp, src4, dst4);
     (void)vrrp::arpSender(in);
+    (void)vrrp::naClaim(in, {});
     return 0;
 }

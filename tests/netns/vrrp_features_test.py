@@ -14,7 +14,7 @@ and a client on a bridge):
 - two masters, and the one the client follows loses its link: the release it owes, sent when its
   link is back, makes the other announce;
 - two masters (VRRP cut, ARP not): the one no router outranks answers the other's ARP claims, and
-  the client stays with it (with and without vmac);
+  the client stays with it (with and without vmac; IPv6 with neighbour advertisements);
 - garp refresh and garp interval, counted on the client;
 - malformed adverts are counted by reason in `directorctl status` and change nothing."""
 import argparse
@@ -286,21 +286,22 @@ def owed_release_case(d):
         probe.answered_since(t0, f"{name}: director 2's link back", 1.0)
 
 
-def defend_case(d, vmac=False):
+def defend_case(d, vmac=False, v6=False):
     """VRRP cut both ways on director 2, ARP not: director 2 (100) becomes a second master and
     announces. Director 1 (150) hears its claims and announces again once they stop, so the client
     comes back to it; director 2, which heard director 1's adverts, leaves director 1's claims alone
     (no back and forth). Then director 2 stops: its priority 0 is lost on the cut, and the client,
     at director 1 already, sees no gap (before: stranded at director 2's MAC until its neighbour
     entry went stale). With `vmac` both send from the same MAC: what moves is the bridge's entry for
-    it, to the last announcer's port."""
-    name = "a second master's ARP claims answered" + (" (vmac)" if vmac else "")
-    more = "vmac = { };" if vmac else ""
+    it, to the last announcer's port. With `v6`, the claims are neighbour advertisements."""
+    name = "a second master's ARP claims answered" + (" (vmac)" if vmac else "") + (" (IPv6)" if v6 else "")
+    more = ("vmac = { };" if vmac else "") + (' family = "ipv6";' if v6 else "")
+    vip, plen = (VIP6, 64) if v6 else (VIP, 24)
     with lab_for(d, name) as lab:
         def holds(i):
-            return f" {VIP}/" in sh(f"ip -n {lab.ns[i]} -o addr show", check=False).stdout
+            return f" {vip}/" in sh(f"ip -n {lab.ns[i]} -o addr show", check=False).stdout
 
-        neigh = lambda: sh(f"ip -n {lab.cl} neigh show {VIP}", check=False).stdout  # noqa: E731
+        neigh = lambda: sh(f"ip -n {lab.cl} neigh show {vip}", check=False).stdout  # noqa: E731
 
         def at(i):
             """Whether the client's frames for the VIP go to director i."""
@@ -310,12 +311,14 @@ def defend_case(d, vmac=False):
             return any(line.startswith("00:00:5e:00:01:33 ") and f" dev v{lab.ns[i]} " in line + " "
                        for line in fdb.splitlines())
 
-        lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{VIP}/24"], more)]))
+        lab.start_raw(1, "directord", directord_conf(lab, 1, [d_instance("VI_1", 51, 150, 3, 0.1, [f"{vip}/{plen}"],
+                                                                           more)]))
         check(wait(lambda: holds(1), 10) is not None, f"{name}: director 1 (150) is master")
-        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{VIP}/24"], more)]))
+        lab.start_raw(2, "directord", directord_conf(lab, 2, [d_instance("VI_1", 51, 100, 3, 0.1, [f"{vip}/{plen}"],
+                                                                           more)]))
         joined = wait(lambda: status(lab, 2).get("vrrp", {}).get("VI_1", {}).get("state") == "BACKUP", 10, 0.2)
         check(joined is not None, f"{name}: director 2 (100) joins as backup")
-        probe = Probe(lab)
+        probe = Probe(lab, vip)
         check(probe.fresh(), f"{name}: the probe is answered")
         cut_vrrp(lab, 2)
         both = wait(lambda: holds(1) and holds(2), 5, 0.01)
@@ -342,7 +345,7 @@ def defend_case(d, vmac=False):
               f"longest gap {gap * 1000:.0f} ms")
         log1 = open(os.path.join(lab.work, f"{lab.ns[1]}.log")).read()
         log2 = open(os.path.join(lab.work, f"{lab.ns[2]}.log")).read()
-        check(f"claims {VIP} while we are master" in log1, f"{name}: director 1 logs the claim and its answer")
+        check(f"claims {vip} while we are master" in log1, f"{name}: director 1 logs the claim and its answer")
         check("claims" not in log2, f"{name}: director 2, outranked, does not answer director 1's claims")
         st = status(lab, 1).get("vrrp", {}).get("VI_1", {})
         check(st.get("claims_heard", 0) >= 5 and st.get("claims_answered", 0) >= 1,
@@ -416,10 +419,11 @@ def main():
     ap.add_argument("--directord", required=True)
     args = ap.parse_args()
     d = args.directord
-    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,owed,defend,defend_vmac,sync,ipv6,ah").split(",")
+    only = os.environ.get("VRRP_CASES", "garp,preempt,fault,owed,defend,defend_vmac,defend_ipv6,sync,ipv6,ah").split(",")
     for key, case in (("garp", garp_and_drops_case), ("preempt", preempt_cases), ("fault", fault_case),
                       ("owed", owed_release_case), ("defend", defend_case),
                       ("defend_vmac", lambda d: defend_case(d, vmac=True)),
+                      ("defend_ipv6", lambda d: defend_case(d, v6=True)),
                       ("sync", sync_group_case),
                       ("ipv6", ipv6_cases), ("ah", ah_and_unicast_cases)):
         if key in only:

@@ -66,6 +66,40 @@ TEST_CASE("vrrp frames: the gratuitous ARP is keepalived's") {
                                                                                       "000a"));
 }
 
+TEST_CASE("vrrp frames: the claim watch reads a neighbour advertisement's target and MAC, and rejects bad ones") {
+    const std::array<std::uint8_t, 6> mac{0x02, 0x99, 0x00, 0x00, 0x00, 0x0b}, from{0x02, 0, 0, 0, 0, 0x77};
+    const auto frame = vrrp::unsolicitedNaFrame(mac, kVip6, false);
+    const std::vector<std::uint8_t> ip6(frame.begin() + 14, frame.end());
+    auto c = vrrp::naClaim(ip6, from);
+    REQUIRE(c);
+    CHECK(c->target == kVip6);
+    CHECK(c->mac == mac);  // the target link-layer address option, not the frame's source
+    // one byte changed, the checksum made right again unless `keepSum`
+    auto changed = [&](size_t at, std::uint8_t value, bool keepSum = false) {
+        auto b = ip6;
+        b[at] = value;
+        if (!keepSum) {
+            b[42] = b[43] = 0;
+            const auto sum =
+                vrrp::inetChecksum({b.data() + 40, b.size() - 40},
+                                   vrrp::pseudoHeaderSum(kVip6, *base::IpAddress::parse("ff02::1"), b.size() - 40, 58));
+            b[42] = static_cast<std::uint8_t>(sum >> 8);
+            b[43] = static_cast<std::uint8_t>(sum);
+        }
+        return vrrp::naClaim(b, from);
+    };
+    auto other = changed(60, 0x20);  // another target, checksum right: a claim of that one
+    REQUIRE(other);
+    CHECK(other->target != kVip6);
+    CHECK_FALSE(changed(60, 0x20, true));                            // ... with the old checksum: none
+    CHECK_FALSE(changed(7, 64));                                     // hop limit not 255: not from the link
+    CHECK_FALSE(changed(40, 135));                                   // a solicitation
+    CHECK_FALSE(changed(41, 1));                                     // code
+    CHECK_FALSE(changed(65, 0));                                     // an option of length 0
+    CHECK_FALSE(vrrp::naClaim({ip6.data(), 63}, from));              // short
+    CHECK_FALSE(vrrp::naClaim({ip6.data(), ip6.size() - 1}, from));  // shorter than its payload length
+}
+
 TEST_CASE("vrrp frames: the claim watch reads an ARP's sender, and nothing from what is not ARP over Ethernet/IPv4") {
     const std::array<std::uint8_t, 6> mac{0x02, 0x99, 0x00, 0x00, 0x00, 0x0b};
     const auto frame = vrrp::gratuitousArpFrame(mac, *base::IpAddress::parse("10.99.0.10"));

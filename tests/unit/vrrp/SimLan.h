@@ -243,7 +243,7 @@ inline std::error_code FakeTransport::send(std::span<const std::uint8_t> bytes, 
 inline std::error_code FakeHost::announce(const vrrp::InterfaceInfo& on, const base::IpAddress& vip) {
     announced.emplace_back(lan_.clock.now(), vip);
     announcedFrom.push_back(on.mac);
-    if (vip.isV4()) lan_.claim(director_, vip, on.mac);
+    lan_.claim(director_, vip, on.mac);
     return {};
 }
 
