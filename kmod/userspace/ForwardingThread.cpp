@@ -138,11 +138,11 @@ std::vector<ConnEntry> ForwardingThread::connections() {
             c.expires = expires;
             out.push_back(std::move(c));
         };
-        const std::chrono::seconds tcp(snapshot_ ? snapshot_->tcpTimeout : 900);
         for (const Live& l : live_) {
             if (!l.used) continue;
             if (l.relay)
-                entry(l.client, l.service, l.dest, "ESTABLISHED", secondsLeft(l.relay->lastActive() + tcp, now));
+                entry(l.client, l.service, l.dest, l.relay->halfClosed() ? "FIN_WAIT" : "ESTABLISHED",
+                      secondsLeft(l.relay->lastActive() + l.relay->idleLimit(), now));
             else entry(l.client, l.service, l.dest, "SYN_RECV", secondsLeft(l.since + kConnectTimeout, now));
         }
         for (const Lingering& l : lingering_) entry(l.client, l.service, l.dest, "FIN_WAIT", secondsLeft(l.until, now));
@@ -507,16 +507,18 @@ void ForwardingThread::onClient(const ServiceKey& key, int client, const asio::i
     relays_.emplace(relay.get(), relay);
     const asio::ip::tcp::endpoint target(base::toAsio(placement->dest.address), placement->dest.port);
     Relay* r = relay.get();
-    relay->connect(target.data(), static_cast<socklen_t>(target.size()),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(kConnectTimeout), idleTimeout,
-                   std::chrono::seconds(snapshot_->budget->progressTimeout()),
-                   [budget = snapshot_->budget] { return budget->tcpCrowded(); }, [counters, self, slot, idleTimeout, assure, r] {
-                       counters->inactive.fetch_sub(1, std::memory_order_relaxed);
-                       counters->active.fetch_add(1, std::memory_order_relaxed);
-                       self->live_[slot].relay = r;
-                       self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
-                       if (assure) assure();
-                   });
+    relay->connect(
+        target.data(), static_cast<socklen_t>(target.size()),
+        std::chrono::duration_cast<std::chrono::milliseconds>(kConnectTimeout), idleTimeout, finWait,
+        std::chrono::seconds(snapshot_->budget->progressTimeout()),
+        [budget = snapshot_->budget] { return budget->tcpCrowded(); },
+        [counters, self, slot, idleTimeout, assure, r] {
+            counters->inactive.fetch_sub(1, std::memory_order_relaxed);
+            counters->active.fetch_add(1, std::memory_order_relaxed);
+            self->live_[slot].relay = r;
+            self->syncTcp(self->live_[slot], sync::kTcpEstablished, idleTimeout, 0);
+            if (assure) assure();
+        });
 }
 
 }  // namespace kmod::userspace

@@ -85,11 +85,13 @@ void Relay::Side::onEvents(std::uint32_t events) {
 }
 
 void Relay::connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
-                    std::chrono::seconds idleTimeout, std::chrono::seconds progressTimeout,
-                    std::function<bool()> crowded, std::function<void()> connected) {
+                    std::chrono::seconds idleTimeout, std::chrono::seconds finTimeout,
+                    std::chrono::seconds progressTimeout, std::function<bool()> crowded,
+                    std::function<void()> connected) {
     connected_ = std::move(connected);
     crowded_ = std::move(crowded);
     idleTimeout_ = idleTimeout;
+    finTimeout_ = finTimeout;
     progressTimeout_ = progressTimeout;
     tick_ = idleTimeout;
     if (progressTimeout.count() > 0)
@@ -148,6 +150,9 @@ void Relay::onServer(std::uint32_t events) {
             if (::getsockopt(server_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
             if (!err) err = ECONNREFUSED;
         }
+        // The same wake-up may carry the server's first bytes and its FIN (it answered and closed at
+        // once): no edge follows that end, so the pump connectDone starts must read on to it.
+        if (events & EPOLLRDHUP) down_.ended = true;
         return connectDone(err);
     }
     if (!isConnected_) return;
@@ -305,7 +310,17 @@ void Relay::finishDirection(Direction& d) {
     d.done = true;
     // Pass the half-close on; when the other way is done too, close() below sends the FIN.
     Direction& other = &d == &up_ ? down_ : up_;
-    if (!other.done) ::shutdown(d.to, SHUT_WR);
+    if (!other.done) {
+        ::shutdown(d.to, SHUT_WR);
+        // half-closed: the other way's idle limit is now tcpfin, counted from here (the check re-armed)
+        if (finTimeout_.count() > 0 && finTimeout_ < idleTimeout_) {
+            idleTimeout_ = finTimeout_;
+            tick_ = std::min<std::chrono::steady_clock::duration>(tick_, finTimeout_);
+            idleFor_ = {};
+            lastActive_ = std::chrono::steady_clock::now();
+            if (isConnected_) armIdle();
+        }
+    }
     maybeDone();
 }
 

@@ -66,15 +66,21 @@ public:
     // descriptors that long at most. While `crowded()` (the budget past three quarters), a
     // connection idle for the progress timeout is reset as well: under a flood of connections that
     // just sit there, the slots come back for new clients. Ticks are a sixth of the progress
-    // timeout. The relay
-    // must stay alive until the loop turn after done() (its owner releases it then: events already
-    // fetched may still name it).
+    // timeout. Once one side has closed its way (a FIN passed on), the other way's idle limit is
+    // `finTimeout` (IPVS's tcpfin: an entry past FIN expires after it): a peer whose answers no longer
+    // reach us (its client moved to the other director) holds the descriptors that long, not the
+    // tcp timeout. The relay must stay alive until the loop turn after done() (its owner releases
+    // it then: events already fetched may still name it).
     void connect(const sockaddr* target, socklen_t len, std::chrono::milliseconds timeout,
-                 std::chrono::seconds idleTimeout, std::chrono::seconds progressTimeout,
-                 std::function<bool()> crowded, std::function<void()> connected);
+                 std::chrono::seconds idleTimeout, std::chrono::seconds finTimeout,
+                 std::chrono::seconds progressTimeout, std::function<bool()> crowded, std::function<void()> connected);
     static constexpr std::uint64_t kProgressBytes = 1024;
     // When bytes last became ready either way (for the expiry ipvsctl -c shows).
     std::chrono::steady_clock::time_point lastActive() const { return lastActive_; }
+    // One way closed, the other still open (FIN_WAIT in the connection table), and the idle limit
+    // now in force (the tcp timeout; tcpfin once half-closed).
+    bool halfClosed() const { return up_.done != down_.done; }
+    std::chrono::seconds idleLimit() const { return idleTimeout_; }
 
 private:
     struct Direction {
@@ -117,7 +123,7 @@ private:
     Done done_;
     std::function<void()> connected_;
     asio::steady_timer timer_;  // the connect's deadline, then the idle check
-    std::chrono::seconds idleTimeout_{900};
+    std::chrono::seconds idleTimeout_{900}, finTimeout_{120};
     std::chrono::steady_clock::time_point lastActive_ = std::chrono::steady_clock::now();
     std::chrono::seconds progressTimeout_{0};
     std::function<bool()> crowded_;

@@ -32,8 +32,11 @@ namespace {
 // A real server: greets each connection with its name and a newline, then echoes.
 class Backend {
 public:
-    explicit Backend(std::string name)
-        : name_(std::move(name)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    // `closeAfterGreeting`: each connection's way back is closed (a FIN) once the greeting is sent;
+    // what the client sends is still read.
+    explicit Backend(std::string name, bool closeAfterGreeting = false)
+        : name_(std::move(name)), closeAfterGreeting_(closeAfterGreeting),
+          acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
         accept();
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -53,10 +56,21 @@ private:
         asio::ip::tcp::socket sock;
         std::array<char, 65536> buf{};
         std::string greeting;
+        bool closeAfterGreeting = false;
         void run() {
             auto self = shared_from_this();
             asio::async_write(sock, asio::buffer(greeting), [self](const boost::system::error_code& ec, size_t) {
-                if (!ec) self->echo();
+                if (ec) return;
+                if (!self->closeAfterGreeting) return self->echo();
+                boost::system::error_code ignore;
+                self->sock.shutdown(asio::socket_base::shutdown_send, ignore);
+                self->drain();
+            });
+        }
+        void drain() {
+            auto self = shared_from_this();
+            sock.async_read_some(asio::buffer(buf), [self](const boost::system::error_code& ec, size_t) {
+                if (!ec) self->drain();
             });
         }
         void echo() {
@@ -79,11 +93,13 @@ private:
             if (ec) return;
             auto c = std::make_shared<Conn>(std::move(s));
             c->greeting = name_ + "\n";
+            c->closeAfterGreeting = closeAfterGreeting_;
             c->run();
             accept();
         });
     }
     std::string name_;
+    bool closeAfterGreeting_ = false;
     asio::io_context io_;
     asio::ip::tcp::acceptor acceptor_;
     std::uint16_t port_ = acceptor_.local_endpoint().port();
@@ -894,5 +910,41 @@ TEST_CASE("userspace plane: closed connections linger as inactive for tcpfin; id
     CHECK(::recv(idle.fd, buf, 1, 0) <= 0);
     const auto waited = std::chrono::steady_clock::now() - start;
     CHECK(waited >= 1500ms);
+    CHECK(waited < 8s);
+}
+
+TEST_CASE("userspace plane: a half-closed connection ends after tcpfin idle, not the tcp timeout") {
+    // The real server closed its way; the client's FIN never comes (in the chaos run: the client's
+    // connection had moved to the other director, its answers went there): as an IPVS entry past
+    // FIN, the relay goes after tcpfin idle (1 s here), not the tcp timeout (100 s).
+    Backend a("A", true);
+    kmod::userspace::UserspaceIpvsTable t(1);
+    REQUIRE_FALSE(t.setTimeouts(kmod::Timeouts{100, 1, 0}));
+    const std::uint16_t vport = freePort();
+    const auto s = service(vport);
+    REQUIRE(t.apply({{Op::Kind::AddService, s, {}}, {Op::Kind::AddDest, s, dest(a.port())}}).ok());
+    waitListening(vport);
+    Client c(vport);
+    REQUIRE(c.line() == "A");
+    char buf[1];
+    CHECK(::recv(c.fd, buf, 1, 0) == 0);  // the server's FIN, passed on
+    // in the connection table as FIN_WAIT with tcpfin's expiry
+    auto conns = t.connections();
+    REQUIRE(conns);
+    bool listed = false;
+    for (const auto& e : *conns)
+        if (e.vport == vport && e.state == "FIN_WAIT" && e.expires <= 1) listed = true;
+    CHECK(listed);
+    // the client stays silent; within a few seconds the relay resets it
+    const auto start = std::chrono::steady_clock::now();
+    bool reset = false;
+    while (!reset && std::chrono::steady_clock::now() - start < 10s) {
+        std::this_thread::sleep_for(100ms);
+        pollfd p{c.fd, POLLIN, 0};
+        reset = ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+    }
+    CHECK(reset);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(waited >= 500ms);
     CHECK(waited < 8s);
 }
