@@ -55,6 +55,20 @@ std::optional<NaClaim> naClaim(std::span<const std::uint8_t> ip6, const std::arr
     return c;
 }
 
+namespace {
+std::optional<Claim> arpClaim(std::span<const std::uint8_t> bytes, int ifindex, const std::array<std::uint8_t, 6>&) {
+    const auto sender = arpSender(bytes);
+    if (!sender) return std::nullopt;
+    return Claim{ifindex, sender->address, sender->mac};
+}
+
+std::optional<Claim> ndClaim(std::span<const std::uint8_t> bytes, int ifindex, const std::array<std::uint8_t, 6>& mac) {
+    const auto claim = naClaim(bytes, mac);
+    if (!claim) return std::nullopt;
+    return Claim{ifindex, claim->target, claim->mac};
+}
+}  // namespace
+
 class ClaimWatch : public Subscription {
 public:
     ClaimWatch(NetHost& host, std::uint64_t id) : host_(host), id_(id) {}
@@ -83,7 +97,7 @@ std::unique_ptr<Subscription> NetHost::watchClaims(std::function<void(const Clai
             return nullptr;
         }
         arp_.assign(fd);
-        readClaims();
+        readClaims(arp_, arpBuf_, arpClaim);
         openNa();
     }
     const std::uint64_t id = nextClaimWatcher_++;
@@ -91,29 +105,34 @@ std::unique_ptr<Subscription> NetHost::watchClaims(std::function<void(const Clai
     return std::make_unique<ClaimWatch>(*this, id);
 }
 
-void NetHost::readClaims() {
-    arp_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec) return;
-        for (int i = 0; i < 64; ++i) {
-            sockaddr_ll from{};
-            socklen_t len = sizeof from;
-            const ssize_t n = ::recvfrom(arp_.native_handle(), arpBuf_.data(), arpBuf_.size(), MSG_DONTWAIT,
-                                         reinterpret_cast<sockaddr*>(&from), &len);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                break;
-            }
-            if (from.sll_pkttype == PACKET_OUTGOING) continue;
-            const auto sender = arpSender({arpBuf_.data(), static_cast<size_t>(n)});
-            if (!sender) {
-                ++arpMalformed_;
-                continue;
-            }
-            deliverClaim(Claim{from.sll_ifindex, sender->address, sender->mac});
-            if (!arp_.is_open()) return;
-        }
-        readClaims();
-    });
+// What `sock` received (up to 64 frames a wake-up), each read by `parse`: a claim delivered, or
+// counted as malformed.
+void NetHost::readClaims(asio::posix::stream_descriptor& sock, std::span<std::uint8_t> buf, ClaimParser parse) {
+    sock.async_wait(asio::posix::stream_descriptor::wait_read,
+                    [this, &sock, buf, parse](const boost::system::error_code& ec) {
+                        if (ec) return;
+                        for (int i = 0; i < 64; ++i) {
+                            sockaddr_ll from{};
+                            socklen_t len = sizeof from;
+                            const ssize_t n = ::recvfrom(sock.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT,
+                                                         reinterpret_cast<sockaddr*>(&from), &len);
+                            if (n < 0) {
+                                if (errno == EINTR) continue;
+                                break;
+                            }
+                            if (from.sll_pkttype == PACKET_OUTGOING) continue;
+                            std::array<std::uint8_t, 6> mac{};
+                            if (from.sll_halen == 6) std::memcpy(mac.data(), from.sll_addr, 6);
+                            const auto claim = parse({buf.data(), static_cast<size_t>(n)}, from.sll_ifindex, mac);
+                            if (!claim) {
+                                ++claimsMalformed_;
+                                continue;
+                            }
+                            deliverClaim(*claim);
+                            if (!sock.is_open()) return;
+                        }
+                        readClaims(sock, buf, parse);
+                    });
 }
 
 // IPv6: every IPv6 frame would reach a plain ETH_P_IPV6 socket, so a classic BPF filter passes only
@@ -139,34 +158,7 @@ void NetHost::openNa() {
         return;
     }
     na_.assign(fd);
-    readNaClaims();
-}
-
-void NetHost::readNaClaims() {
-    na_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec) return;
-        for (int i = 0; i < 64; ++i) {
-            sockaddr_ll from{};
-            socklen_t len = sizeof from;
-            const ssize_t n = ::recvfrom(na_.native_handle(), naBuf_.data(), naBuf_.size(), MSG_DONTWAIT,
-                                         reinterpret_cast<sockaddr*>(&from), &len);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                break;
-            }
-            if (from.sll_pkttype == PACKET_OUTGOING) continue;
-            std::array<std::uint8_t, 6> mac{};
-            if (from.sll_halen == 6) std::memcpy(mac.data(), from.sll_addr, 6);
-            const auto claim = naClaim({naBuf_.data(), static_cast<size_t>(n)}, mac);
-            if (!claim) {
-                ++arpMalformed_;
-                continue;
-            }
-            deliverClaim(Claim{from.sll_ifindex, claim->target, claim->mac});
-            if (!na_.is_open()) return;
-        }
-        readNaClaims();
-    });
+    readClaims(na_, naBuf_, ndClaim);
 }
 
 void NetHost::deliverClaim(const Claim& c) {

@@ -108,7 +108,7 @@ public:
     std::error_code announce(const InterfaceInfo& ifc, const base::IpAddress& vip) override;
     std::unique_ptr<Transport> transport() override { return std::make_unique<RawSocket>(io_); }
     std::unique_ptr<Subscription> watchClaims(std::function<void(const Claim&)> cb) override;  // ArpWatch.cpp
-    std::uint64_t claimsMalformed() const { return arpMalformed_; }
+    std::uint64_t claimsMalformed() const { return claimsMalformed_; }
     std::error_code addRoute(const conf::VirtualRoute& r, int ifindex) override;
     std::error_code addRule(const conf::VirtualRule& r) override;
     std::error_code removeRule(const conf::VirtualRule& r) override;
@@ -147,9 +147,10 @@ private:
     int packet_ = -1;  // AF_PACKET, protocol 0: sends whole frames, receives nothing
     // ArpWatch.cpp: one packet socket for ARP on every link while any instance watches (after io_)
     friend class ClaimWatch;
-    void readClaims();
+    using ClaimParser = std::optional<Claim> (*)(std::span<const std::uint8_t>, int ifindex,
+                                                 const std::array<std::uint8_t, 6>& from);
+    void readClaims(asio::posix::stream_descriptor& sock, std::span<std::uint8_t> buf, ClaimParser parse);
     void openNa();
-    void readNaClaims();
     void deliverClaim(const Claim& c);
     std::map<std::uint64_t, std::function<void(const Claim&)>> claimWatchers_;
     std::uint64_t nextClaimWatcher_ = 1;
@@ -157,7 +158,7 @@ private:
     asio::posix::stream_descriptor na_{io_};  // IPv6: neighbour advertisements only (a socket filter)
     std::array<std::uint8_t, 1280> naBuf_{};
     std::array<std::uint8_t, 256> arpBuf_{};
-    std::uint64_t arpMalformed_ = 0;
+    std::uint64_t claimsMalformed_ = 0;
     bool arpFailedSaid_ = false;
     // RouteWatch.cpp (after io_: it is made from it)
     void watchRoutes();
