@@ -122,6 +122,8 @@ class Run:
         self.probe_times = []
         self.client_stalls = []   # [(from, to)] when a probe process itself did not run
         self.samples = []         # (t, director, worker, pid, rss KiB, fds, threads)
+        # (monotonic, wall) every sample: the logs' wall clock may be stepped during a run (NTP)
+        self.clocks = []
         self.killed_pids = set()
         self.expected_exits = set()
         self.log_seen = {}        # director log -> (bytes read, facts): Run.log_facts
@@ -327,6 +329,7 @@ virtual_servers = (
 
     def sample(self):
         t = now()
+        self.clocks.append((t, time.time()))
         for i in (1, 2):
             if self.kind[i] != "directord":
                 continue

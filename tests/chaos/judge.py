@@ -110,8 +110,16 @@ class Judge:
 
     # ---- the logs: worker deaths, their restart delays, refused reloads, servers' DOWN -------------
     def logs(self):
-        # the logs' wall clock on the run's monotonic one
-        self.wall0 = time.time() - time.monotonic()
+        # the logs' wall clock on the run's monotonic one, by the pair sampled nearest in wall time
+        # (the wall clock may be stepped during a run: one offset taken at the end mapped the
+        # first 11 minutes of a run 20 s off)
+        clocks = sorted((w, w - m) for m, w in self.r.clocks) or [(time.time(), time.time() - time.monotonic())]
+        walls = [w for w, _ in clocks]
+
+        def monotonic(wall):
+            k = bisect_left(walls, wall)
+            near = min((j for j in (k - 1, k) if 0 <= j < len(clocks)), key=lambda j: abs(walls[j] - wall))
+            return wall - clocks[near][1]
         self.deaths = {}          # pid -> (director, worker, delay)
         self.refused = collections.Counter()
         self.downs = collections.defaultdict(list)   # director -> [server address]
@@ -127,7 +135,7 @@ class Judge:
             # "2026-12-07T15:31:05.576Z lvs[..] notice: check: vs VIP:80/tcp rs 10.98.0.52:80: UP -> DOWN (...)"
             for m in re.finditer(r"^(\S+)Z lvs\[\d+\] \w+: check: vs \S+ rs ([\d.]+):\d+: UP -> DOWN", text, re.M):
                 wall = calendar.timegm(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) + float(m.group(1)[19:] or 0)
-                self.downs[i].append((wall - self.wall0, m.group(2)))
+                self.downs[i].append((monotonic(wall), m.group(2)))
         for f in self.r.faults:
             if f.kind == "kill_worker" and f.pid in self.deaths:
                 delay = self.deaths[f.pid][2]
